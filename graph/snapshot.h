@@ -1,0 +1,88 @@
+/* The read snapshot: a consistent view of the whole knowledge graph as
+ * compact arrays, built once from one LMDB read transaction.
+ *
+ * This is the contract between graph/ (which builds it, graph/snapshot.c)
+ * and its readers (planner/, src/). Concepts have dense ids 0..n-1 within a
+ * snapshot (store ids may have holes; see store_id). All arrays are
+ * read-only after kgg_snap_open returns, so any number of threads may read a
+ * snapshot at once. Adjacency is CSR: the items of concept i are
+ * arr[off[i] .. off[i+1]-1].
+ *
+ * Requirements of concept i are groups: group g needs grp_k[g] of its members
+ * mem[mem_off[g] .. mem_off[g+1]-1] learned first. A plain prerequisite is a
+ * group with k = 1 and one member. Members that name a concept not in the
+ * database are not in mem[]; they are listed in unresolved[], and grp_n[g]
+ * keeps the member count as written, so a group whose resolvable members are
+ * fewer than k cannot be satisfied (the planner reports it).
+ */
+#ifndef KGG_SNAPSHOT_H
+#define KGG_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KGG_NONE UINT32_MAX
+
+typedef struct kgg_unresolved {
+    uint32_t concept;       /* dense id of the concept that holds the reference */
+    const char *target;     /* "course:concept" as written */
+    int recommended;        /* 1: a soft edge; 0: in requirement group `group` */
+    uint32_t group;         /* global group index, or KGG_NONE */
+} kgg_unresolved;
+
+typedef struct kgg_snap {
+    uint32_t n;                 /* concepts */
+    uint32_t ncourses;
+    uint32_t ngroups;           /* requirement groups in all */
+
+    /* Courses. */
+    const char **course_id;     /* [ncourses] */
+    const char **course_title;  /* [ncourses] */
+
+    /* Per concept [n]. */
+    uint32_t *store_id;         /* id in the store (LMDB key) */
+    const char **key;           /* "course:concept", unique */
+    const char **title;
+    uint32_t *course;           /* index into course_id */
+    int32_t *unit;              /* unit ordinal within its course, -1 none */
+    uint32_t *seq;              /* position in its course as authored (0-based) */
+    float *minutes;             /* concept estimate + resources; < 0 unknown */
+    float *difficulty;          /* 0..1; < 0 unknown */
+
+    /* Requirements, CSR by concept then by group. */
+    uint32_t *grp_off;          /* [n+1] groups of concept i */
+    uint32_t *grp_k;            /* [ngroups] k of the group */
+    uint32_t *grp_n;            /* [ngroups] members as written (incl. unresolved) */
+    const char **grp_reason;    /* [ngroups] or NULL entries */
+    uint32_t *mem_off;          /* [ngroups+1] */
+    uint32_t *mem;              /* resolved member concepts */
+    const char **mem_reason;    /* parallel to mem[], NULL entries when none */
+
+    /* Recommended (soft) edges: rec[rec_off[i]..] are recommended before i. */
+    uint32_t *rec_off;          /* [n+1] */
+    uint32_t *rec;
+    const char **rec_reason;
+
+    /* Dependents: concepts that have i as a member of some requirement group,
+     * each listed once, ascending. */
+    uint32_t *dep_off;          /* [n+1] */
+    uint32_t *dep;
+
+    /* Unresolved references (cross-course targets not in the database). */
+    kgg_unresolved *unresolved;
+    size_t nunresolved;
+
+    /* Whole-graph facts computed once per snapshot (graph/igraph_bridge.c):
+     * topological rank over requirement edges (KGG_NONE for concepts on or
+     * behind a cycle), and whether the requirement graph has a cycle. */
+    uint32_t *topo_rank;
+    int has_cycle;
+
+    void *impl;                 /* store transaction, arenas: graph/ internal */
+} kgg_snap;
+
+/* Dense id of a concept by exact key "course:concept", or KGG_NONE.
+ * O(log n) (binary search over a sorted index). */
+uint32_t kgg_snap_find_key(const kgg_snap *s, const char *key);
+
+#endif

@@ -1,0 +1,107 @@
+#include "tests/testutil.h"
+
+#include <check.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char *tu_mkdtemp(void)
+{
+    const char *t = getenv("TMPDIR");
+    char *p = tu_path(t && *t ? t : "/tmp", "kgpath-test-XXXXXX");
+    ck_assert_msg(mkdtemp(p) != NULL, "mkdtemp failed");
+    return p;
+}
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    return remove(p);
+}
+
+void tu_rmrf(const char *path)
+{
+    if (!path || !*path || strcmp(path, "/") == 0) return;
+    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *tu_path(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+void tu_write(const char *path, const char *data, size_t len)
+{
+    if (len == (size_t)-1) len = strlen(data);
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert(fwrite(data, 1, len, f) == len);
+    fclose(f);
+}
+
+char *tu_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *b = malloc(cap);
+    size_t r;
+    while ((r = fread(b + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (cap - n - 1 == 0) { cap *= 2; b = realloc(b, cap); }
+    }
+    fclose(f);
+    b[n] = 0;
+    if (len) *len = n;
+    return b;
+}
+
+const char *tu_shared_dir(void)
+{
+    static char buf[4096];
+    const char *e = getenv("KGPATH_SHARED");
+    struct stat st;
+    if (e && *e && stat(e, &st) == 0 && S_ISDIR(st.st_mode)) return e;
+    snprintf(buf, sizeof buf, "%s/../shared", tu_source_root());
+    if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return buf;
+    return NULL;
+}
+
+const char *tu_source_root(void)
+{
+    const char *e = getenv("KGPATH_SOURCE_ROOT");
+    return e && *e ? e : ".";
+}
+
+int tu_run(const char *cmd, char **out)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t cap = 4096, n = 0;
+    char *b = malloc(cap);
+    size_t r;
+    while ((r = fread(b + n, 1, cap - n - 1, p)) > 0) {
+        n += r;
+        if (cap - n - 1 == 0) { cap *= 2; b = realloc(b, cap); }
+    }
+    b[n] = 0;
+    int st = pclose(p);
+    if (out) *out = b; else free(b);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+int tu_file_cmp(const char *a, const char *b)
+{
+    size_t la, lb;
+    char *x = tu_read(a, &la), *y = tu_read(b, &lb);
+    int r = !x || !y || la != lb || memcmp(x, y, la) != 0;
+    free(x); free(y);
+    return r;
+}

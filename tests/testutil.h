@@ -1,0 +1,31 @@
+/* Helpers shared by the check suites. */
+#ifndef KG_TESTUTIL_H
+#define KG_TESTUTIL_H
+
+#include <stddef.h>
+
+/* Creates a fresh temporary directory (under $TMPDIR or /tmp); returns a
+ * malloc'ed path. Aborts the test on failure. */
+char *tu_mkdtemp(void);
+/* rm -rf path (refuses "/" and ""). */
+void tu_rmrf(const char *path);
+/* Joins a and b with '/'; malloc'ed. */
+char *tu_path(const char *a, const char *b);
+/* Writes len bytes (len == (size_t)-1: strlen) to path; aborts on failure. */
+void tu_write(const char *path, const char *data, size_t len);
+/* Reads a whole file; malloc'ed, NUL-terminated; *len set when not NULL.
+ * NULL when it cannot be read. */
+char *tu_read(const char *path, size_t *len);
+/* The shared reference folder ($KGPATH_SHARED, else ../shared beside the
+ * source root) when it exists, else NULL. Suites that need it skip with a
+ * message when NULL. */
+const char *tu_shared_dir(void);
+/* The source root ($KGPATH_SOURCE_ROOT, else "."). */
+const char *tu_source_root(void);
+/* Runs a shell command; returns its exit status and its stdout (malloc'ed)
+ * in *out when out is not NULL. */
+int tu_run(const char *cmd, char **out);
+/* Byte-for-byte equality of two files (0 = equal). */
+int tu_file_cmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages kgpath needs (when missing) and configures
+# the build directory. Sourced by tools/run.sh and tools/test.sh.
+set -euo pipefail
+
+KGPATH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KGPATH_BUILD="${KGPATH_BUILD:-$KGPATH_ROOT/build}"
+
+kgpath_packages=(
+  build-essential meson ninja-build pkg-config
+  libigraph-dev liblmdb-dev libopenblas-dev libxml2-dev check
+  libutf8proc-dev libjansson-dev libarchive-dev
+  lmdb-utils libxml2-utils
+)
+
+kgpath_install_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "kgpath: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >&2
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+kgpath_configure() {
+  local dir="$1"; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$KGPATH_ROOT" "$@" >&2
+  fi
+}
+
+kgpath_install_packages "${kgpath_packages[@]}"

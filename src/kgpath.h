@@ -54,6 +54,51 @@ const char *kgp_version(int *major, int *minor, int *patch);
 typedef void *(*kgp_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
 void kgp_set_allocator(kgp_alloc_fn fn, void *ud);
 
+
+/* ------------------------------------------------------------------------ */
+/** @name Database and snapshots (implemented in src/api_db.c)
+ * A database is an LMDB environment holding any number of courses. Many
+ * processes may read while one writes. A snapshot is a consistent read view
+ * of the whole graph (one read transaction plus compact arrays); it is safe to
+ * use from many threads at once and must be closed before its database. */
+typedef struct kgp_db   kgp_db;
+typedef struct kgp_snap kgp_snap;
+
+/** Flags for kgp_db_open(). */
+#define KGP_RDONLY 0x1   /**< open read-only (no writes; the file must exist) */
+
+/** Opens (creating when needed, unless KGP_RDONLY) the database at path, a
+ * directory-less LMDB file. path NULL means the default location:
+ * $KGPATH_DB, else $XDG_DATA_HOME/kgpath/kgpath.db (~/.local/share/…).
+ * On failure *out is still set to a handle that carries the error message
+ * (kgp_db_errmsg) unless memory ran out; close it with kgp_db_close.
+ * Errors: KGP_EDB (cannot open, schema version mismatch), KGP_ENOTFOUND
+ * (KGP_RDONLY and no such file), KGP_ENOMEM. */
+kgp_status kgp_db_open(const char *path, unsigned flags, kgp_db **out);
+void       kgp_db_close(kgp_db *db);
+/** Message of the handle's last error ("" when none). Valid until the next
+ * call on the handle. */
+const char *kgp_db_errmsg(const kgp_db *db);
+/** Path of the database file. */
+const char *kgp_db_path(const kgp_db *db);
+
+/** Opens a snapshot of the current committed state. Errors: KGP_EDB, KGP_ENOMEM.
+ * Cost: O(V + E) to build the arrays. */
+kgp_status kgp_snap_open(kgp_db *db, kgp_snap **out);
+void       kgp_snap_close(kgp_snap *s);
+/** Message of the snapshot's last error ("" when none). */
+const char *kgp_snap_errmsg(const kgp_snap *s);
+/** Number of concepts in the snapshot. */
+uint32_t kgp_snap_count(const kgp_snap *s);
+/** Resolves a user-given concept name — "course:id", a bare id unique across
+ * courses, or a title (case-insensitive, unique) — to its index in the
+ * snapshot. Errors: KGP_ENOTFOUND, KGP_EAMBIGUOUS (the message lists the
+ * candidates). */
+kgp_status kgp_snap_lookup(kgp_snap *s, const char *name, uint32_t *index);
+/** "course:concept" and title of the concept at index (NULL when out of range). */
+const char *kgp_snap_key(const kgp_snap *s, uint32_t index);
+const char *kgp_snap_title(const kgp_snap *s, uint32_t index);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,41 @@
+/* Importer entry points: one function per format, and a dispatcher that
+ * detects the format of a path (file, folder or archive).
+ *
+ * Every importer produces kgg_course models (graph/course_model.h) and never
+ * touches LMDB. Input problems are diagnostics on the course (file:line:column);
+ * a course with any KGG_ERROR diagnostic must not be written.
+ */
+#ifndef KGI_IMPORTERS_H
+#define KGI_IMPORTERS_H
+
+#include <stddef.h>
+#include "graph/course_model.h"
+
+typedef struct kgi_options {
+    int include_drafts;     /* OLX: import drafts/ too */
+    int validate_schema;    /* kgxml: validate against the RELAX NG schema (default 1) */
+    const char *schema_path;/* kgxml: schema file; NULL = built-in copy */
+} kgi_options;
+
+/* Result of importing one path: one or more courses (an archive or folder may
+ * hold several), each with its own diagnostics. */
+typedef struct kgi_result {
+    kgg_course **courses;
+    size_t ncourses, cap;
+    /* Errors not tied to one course (unreadable path, unknown format) */
+    char error[1024];
+} kgi_result;
+
+/* Detects the format of path and imports it. Returns 0 when every course
+ * parsed without KGG_ERROR diagnostics; -1 otherwise (see result->error and
+ * each course's diagnostics). The caller frees with kgi_result_free. */
+int  kgi_import_path(const char *path, const kgi_options *opt, kgi_result *result);
+void kgi_result_free(kgi_result *result);
+
+/* Per-format importers (importers/<format>.c). Each parses one file (or
+ * package root) into a new course. Returns the course (possibly carrying
+ * KGG_ERROR diagnostics), or NULL when out of memory. */
+kgg_course *kgi_kgxml_parse(const char *buf, size_t len, const char *name,
+                            const kgi_options *opt);
+
+#endif

@@ -1,0 +1,18 @@
+/* Internal glue between the public API (kgpath.h) and the layers.
+ * Not installed. Implemented by src/api_db.c. */
+#ifndef KGP_API_INTERNAL_H
+#define KGP_API_INTERNAL_H
+
+#include "kgpath.h"
+#include "graph/snapshot.h"
+
+/* The graph arrays behind a public snapshot (read-only, thread-safe). */
+const kgg_snap *kgp__snap_graph(const kgp_snap *s);
+
+/* Sets the handle's last error (printf-style) and returns st. */
+kgp_status kgp__db_error(kgp_db *db, kgp_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+kgp_status kgp__snap_error(kgp_snap *s, kgp_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

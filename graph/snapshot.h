@@ -35,9 +35,16 @@ typedef struct kgg_snap {
     uint32_t ncourses;
     uint32_t ngroups;           /* requirement groups in all */
 
-    /* Courses. */
+    /* Courses, in course-id order. The concepts of course c are the dense
+     * ids course_first[c] .. course_first[c+1]-1, in authored order. */
     const char **course_id;     /* [ncourses] */
     const char **course_title;  /* [ncourses] */
+    const char **course_language, **course_version, **course_source, **course_format;
+    uint64_t *course_time;      /* import time, unix seconds */
+    uint32_t *course_first;     /* [ncourses+1] */
+    /* Units of course c: unit_id/unit_title[unit_off[c] .. unit_off[c+1]-1]. */
+    uint32_t *unit_off;         /* [ncourses+1] */
+    const char **unit_id, **unit_title;
 
     /* Per concept [n]. */
     uint32_t *store_id;         /* id in the store (LMDB key) */
@@ -68,6 +75,11 @@ typedef struct kgg_snap {
     uint32_t *dep_off;          /* [n+1] */
     uint32_t *dep;
 
+    /* Reverse of rec: recby[recby_off[i]..] recommend i before them,
+     * each listed once, ascending. */
+    uint32_t *recby_off;        /* [n+1] */
+    uint32_t *recby;
+
     /* Unresolved references (cross-course targets not in the database). */
     kgg_unresolved *unresolved;
     size_t nunresolved;
@@ -80,6 +92,33 @@ typedef struct kgg_snap {
 
     void *impl;                 /* store transaction, arenas: graph/ internal */
 } kgg_snap;
+
+/* Opens a snapshot of the store's committed state (graph/snapshot.c).
+ * Errors: KGP_EDB, KGP_ENOMEM, KGP_EINTERNAL (igraph). O(V log V + E).
+ * The store must outlive the snapshot. */
+struct kgg_store;
+struct kgg_err;
+int  kgg_snap_open(struct kgg_store *st, kgg_snap **out, struct kgg_err *e);
+void kgg_snap_close(kgg_snap *s);
+
+/* The text of concept i (read from the snapshot's records; strings stay
+ * valid while the snapshot is open; arrays are allocated in arena a). */
+typedef struct kgg_resource_text {
+    const char *title, *url, *kind;
+    double minutes;             /* < 0 unknown */
+} kgg_resource_text;
+typedef struct kgg_text {
+    const char *summary, *description;  /* NULL when none */
+    double own_minutes;                 /* < 0 unknown */
+    uint32_t line;                      /* source line, 0 unknown */
+    const char **goals;  size_t ngoals;
+    const char **tags;   size_t ntags;
+    kgg_resource_text *resources; size_t nresources;
+} kgg_text;
+struct kg_arena;
+/* Returns 0, or -1 (i out of range, damaged record, out of memory).
+ * Thread-safe: reads memory only. O(size of the record). */
+int kgg_snap_concept_text(const kgg_snap *s, uint32_t i, struct kg_arena *a, kgg_text *out);
 
 /* Dense id of a concept by exact key "course:concept", or KGG_NONE.
  * O(log n) (binary search over a sorted index). */

@@ -38,4 +38,9 @@ void kgi_result_free(kgi_result *result);
 kgg_course *kgi_kgxml_parse(const char *buf, size_t len, const char *name,
                             const kgi_options *opt);
 
+/* CSV curriculum (importers/csv.c documents the columns). name is the file
+ * name for messages; the course id is its base name without extension. */
+kgg_course *kgi_csv_parse(const char *buf, size_t len, const char *name,
+                          const kgi_options *opt);
+
 #endif

@@ -6,10 +6,13 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
+#include <utf8proc.h>
 
 /* Never XML_PARSE_NOENT (entity substitution), XML_PARSE_DTDLOAD (external
  * DTD) or XML_PARSE_HUGE; always XML_PARSE_NONET. */
-#define KGI_XML_OPTIONS  (XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR | XML_PARSE_NOCDATA)
+/* XML_PARSE_BIG_LINES: true line numbers past 65535 in messages. */
+#define KGI_XML_OPTIONS  (XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR | XML_PARSE_NOCDATA | \
+                          XML_PARSE_BIG_LINES)
 #define KGI_HTML_OPTIONS (HTML_PARSE_NONET | HTML_PARSE_NOWARNING | HTML_PARSE_NOERROR | \
                           HTML_PARSE_RECOVER | HTML_PARSE_NOIMPLIED)
 
@@ -42,6 +45,20 @@ static int declares_entities(xmlDocPtr doc)
     return 0;
 }
 
+/* Line and column of "<!DOCTYPE" (libxml2 keeps no line for the DTD node);
+ * 1:1 when not found. */
+static void doctype_pos(const char *buf, size_t len, int *line, int *col)
+{
+    for (size_t i = 0; i + 9 <= len; i++)
+        if (buf[i] == '<' && memcmp(buf + i, "<!DOCTYPE", 9) == 0) {
+            uint32_t l, c;
+            kgi_text_position(buf, len, i, &l, &c);
+            *line = (int)l;
+            *col = (int)c;
+            return;
+        }
+}
+
 xmlDocPtr kgi_xml_parse(const char *buf, size_t len, const char *name,
                         kgg_course *c, char *errbuf, size_t errlen)
 {
@@ -72,7 +89,9 @@ xmlDocPtr kgi_xml_parse(const char *buf, size_t len, const char *name,
     xmlFreeParserCtxt(ctx);
     int ent = declares_entities(doc);
     if (ent) {
-        report(c, errbuf, errlen, name, doc->intSubset ? (int)xmlGetLineNo((xmlNode *)doc->intSubset) : 1, 1,
+        int dl = 1, dc = 1;
+        doctype_pos(buf, len, &dl, &dc);
+        report(c, errbuf, errlen, name, dl, dc,
                ent == 1 ? "entity declarations are not allowed (DOCTYPE with ENTITY refused)"
                         : "external DTDs are not allowed");
         xmlFreeDoc(doc);
@@ -139,4 +158,42 @@ char *kgi_xml_text(const xmlNode *n)
     out[o] = 0;
     if (v) xmlFree(v);
     return out;
+}
+
+void kgi_text_position(const char *buf, size_t len, size_t off,
+                       uint32_t *line, uint32_t *column)
+{
+    uint32_t l = 1, col = 1;
+    if (off > len) off = len;
+    for (size_t i = 0; i < off; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+        if (ch == '\n' || (ch == '\r' && (i + 1 >= len || buf[i + 1] != '\n'))) {
+            l++;
+            col = 1;
+        } else if ((ch & 0xC0) != 0x80 && ch != '\r') {
+            col++;              /* count lead bytes only: characters, not bytes */
+        }
+    }
+    if (line) *line = l;
+    if (column) *column = col;
+}
+
+int kgi_utf8_check(const char *buf, size_t len, size_t *bad_offset,
+                   uint32_t *line, uint32_t *column)
+{
+    size_t i = 0;
+    while (i < len) {
+        if ((unsigned char)buf[i] < 0x80) { i++; continue; }
+        utf8proc_int32_t cp;
+        size_t rest = len - i;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)buf + i,
+                                              rest > 4 ? 4 : (utf8proc_ssize_t)rest, &cp);
+        if (n <= 0) {
+            if (bad_offset) *bad_offset = i;
+            kgi_text_position(buf, len, i, line, column);
+            return -1;
+        }
+        i += (size_t)n;
+    }
+    return 0;
 }

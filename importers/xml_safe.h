@@ -10,6 +10,7 @@
 #define KGI_XML_SAFE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <libxml/tree.h>
 
 #include "graph/course_model.h"
@@ -40,5 +41,19 @@ char *kgi_xml_attr(const xmlNode *n, const char *name);
 /* Text content of an element with whitespace runs collapsed to one space and
  * trimmed; kg_malloc'ed, never NULL unless out of memory. */
 char *kgi_xml_text(const xmlNode *n);
+
+/* Checks that buf holds well-formed UTF-8 (no overlong forms, surrogates or
+ * code points above U+10FFFF). Returns 0 when it does; otherwise -1 with the
+ * offending byte's offset in *bad_offset and its position in *line and
+ * *column (1-based; the column counts characters, not bytes; "\r\n", "\n"
+ * and a bare "\r" end a line, as libxml2 counts them). Any output pointer
+ * may be NULL. O(len). */
+int kgi_utf8_check(const char *buf, size_t len, size_t *bad_offset,
+                   uint32_t *line, uint32_t *column);
+
+/* Line and column (1-based, column in characters) of byte offset off in
+ * buf, counted as kgi_utf8_check does. O(off). */
+void kgi_text_position(const char *buf, size_t len, size_t off,
+                       uint32_t *line, uint32_t *column);
 
 #endif

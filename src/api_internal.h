@@ -9,6 +9,12 @@
 /* The graph arrays behind a public snapshot (read-only, thread-safe). */
 const kgg_snap *kgp__snap_graph(const kgp_snap *s);
 
+/* The store behind a database handle, and the database of a snapshot, for
+ * library glue of other layers (learners, embeddings, ...). */
+struct kgg_store;
+struct kgg_store *kgp__db_store(kgp_db *db);
+kgp_db *kgp__snap_db(const kgp_snap *s);
+
 /* Sets the handle's last error (printf-style) and returns st. */
 kgp_status kgp__db_error(kgp_db *db, kgp_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,15 +1,204 @@
-/* kgpath command-line tool: dispatch to the command families. */
+/* kgpath command-line tool: global options and dispatch to the command
+ * table. Commands live in src/cli_*.c (see src/cli.h for the contract). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kgpath.h"
+#include "cli.h"
+#include "cli_util.h"
+
+/* The command table: one line per command, in the order `--help` lists them. */
+const kgp_cli_command kgp_cli_commands[] = {
+    {"import", cmd_import, "Import course files into the database",
+     "usage: kgpath import [--dry-run] [--no-schema] [--drafts] [--json] FILE...\n"
+     "Imports every course in the FILEs (kgxml and the other supported formats)\n"
+     "in one transaction: all land or nothing changes. A course already in the\n"
+     "database is replaced. References to courses not yet imported are kept and\n"
+     "resolved when that course arrives.\n"
+     "  --dry-run     check and resolve everything, write nothing\n"
+     "  --no-schema   skip RELAX NG validation of kgxml files\n"
+     "  --drafts      OLX: import drafts/ too\n"
+     "  --json        print the report as JSON\n"},
+    {"show", cmd_show, "Show a concept: text, goals, time, prerequisites, dependents",
+     "usage: kgpath show [--json] CONCEPT\n"
+     "CONCEPT is course:id, an id unique across courses, or a title\n"
+     "(case-insensitive). An ambiguous name lists the candidates (exit 4).\n"},
+    {"stats", cmd_stats, "Summarise the database",
+     "usage: kgpath stats [--json]\n"
+     "Counts of courses, concepts, requirement groups, edges and unresolved\n"
+     "references, per course and in all.\n"},
+    {"export", cmd_export, "Export the graph as JSON, Graphviz dot or GraphML",
+     "usage: kgpath export [--format json|dot|graphml] [-o FILE]\n"
+     "  -f, --format  json (default; the versioned interface, see README),\n"
+     "                dot or graphml\n"
+     "  -o, --output  write to FILE instead of standard output\n"},
+    {"encode", cmd_encode, "Embed texts with a BERT model (one JSON line per text)",
+     "usage: kgpath encode [--model DIR] [--pooling mean|cls|pooler] [--normalize] [TEXT...]\n"
+     "Embeds each TEXT (or each line of standard input when none is given) and\n"
+     "prints {\"text\":..., \"tokens\":[...], \"embedding\":[...]} per line.\n"
+     "  -m, --model DIR   a Hugging Face BERT folder (config.json, vocab.txt,\n"
+     "                    model.safetensors); default $KGPATH_MODEL. Get one with\n"
+     "                    git clone https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2\n"
+     "  -p, --pooling     mean (default, as sentence-transformers), cls, or pooler\n"
+     "  -n, --normalize   L2-normalise the embeddings\n"},
+    {"batch", cmd_batch, "Plan for many learners (JSON lines), on N threads or Slurm shards",
+     "usage: kgpath batch --learners FILE|- --out FILE|DIR|- [OPTIONS] [PLAN OPTIONS]\n"
+     "One JSON line per learner in, one plan (kgpath plan --format json, with\n"
+     "\"line\" and \"learner\" first) or error record per learner out, in input\n"
+     "order. A failing learner gives an error record and the run goes on.\n"
+     "  -l, --learners FILE  {\"learner\":\"u42\",\"goals\":[...],\"known\":[...],...}\n"
+     "  -o, --out PATH       output file, directory (part-NNNNNN.jsonl files; a\n"
+     "                       path ending in / or an existing directory) or -\n"
+     "  -t, --threads N      worker threads (default: the CPUs available)\n"
+     "  --shard I/N          only learners whose id hashes to shard I of N\n"
+     "                       (default: SLURM_ARRAY_TASK_ID/_COUNT/_MIN when set)\n"
+     "  --since TIME         recompute only learners with new events or whose\n"
+     "                       goals' prerequisites changed after TIME (Unix seconds,\n"
+     "                       YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)\n"
+     "  --resume             continue an interrupted run into the same --out\n"
+     "  --chunk N            lines per committed chunk (default 2048)\n"
+     "  --progress MODE      auto (bar on a terminal), bar, json or none\n"
+     "  --report FILE        write the summary as JSON to FILE\n"
+     "  --read-only          open the database read-only (no change stamps)\n"
+     "Plan options, used for learners whose line lacks them:\n"
+     "  --minutes-per-day N --days-per-week N --start DATE --deadline DATE\n"
+     "  --budget-minutes N --include-recommended --default-minutes N\n"
+     "  --defaults JSON      any of the learner keys as one JSON object\n"},
+    {"batch-merge", cmd_batch_merge, "Merge batch outputs of Slurm shards into input order",
+     "usage: kgpath batch-merge [-o FILE] [--report FILE] SHARD-OUTPUT...\n"
+     "Merges `kgpath batch` outputs of disjoint shards into one file in input\n"
+     "order; fails when an input is not batch output or two shards overlap.\n"},
+    {"snapshot-copy", cmd_snapshot_copy, "Write a compact copy of the database (for cluster nodes)",
+     "usage: kgpath snapshot-copy [--stamp] DEST\n"
+     "Copies the database's committed state to DEST (LMDB compact copy, written\n"
+     "to DEST.tmp and renamed). Cluster tasks copy the database to node-local\n"
+     "disk this way and open the copy with --read-only.\n"
+     "  --stamp   first renew the change stamps that batch --since reads\n"},
+    {"plan", cmd_plan, "Plan a study path to goals: ordered, timed, explained",
+     "usage: kgpath plan --goal CONCEPT [--goal ...] [OPTIONS]\n"
+     "Plans the concepts to study, in order, from what is known to the goals:\n"
+     "required prerequisites, k-of-n groups resolved by least total time,\n"
+     "each step with its minutes and why it is there.\n"
+     "  -g, --goal CONCEPT       a goal (course:id, unique id or title); repeatable\n"
+     "  -k, --known CONCEPT      a concept already known; repeatable\n"
+     "  --known-file FILE        known concepts, one per line ('#' comments)\n"
+     "  --learner ID             the known set of a learner (learner store)\n"
+     "  --budget-minutes N       plan only the goals that fit in N minutes\n"
+     "  --minutes-per-day N      pack steps into study days (default 60 when\n"
+     "                           --start or --deadline is given)\n"
+     "  --days-per-week N        study days per week, Monday first (default 7)\n"
+     "  --start YYYY-MM-DD       first study day (default today, UTC)\n"
+     "  --deadline YYYY-MM-DD    report whether the plan fits, or the overrun\n"
+     "  --include-recommended    also plan recommended concepts\n"
+     "  --default-minutes N      minutes of a concept without estimate (30)\n"
+     "  -f, --format FMT         text (default), json, dot or html\n"
+     "  -o, --output FILE        write to FILE instead of standard output\n"
+     "Exit: 0 ok, 1 usage, 3 unknown concept, 4 ambiguous, 5 goal known or\n"
+     "unreachable (cycle, unsatisfiable group) or no goal fits the budget.\n"},
+    {"next", cmd_next, "List what can be studied now (the outer fringe), ranked",
+     "usage: kgpath next [--goal CONCEPT ...] [--known CONCEPT ...] [--known-file FILE] [--limit N] [--json]\n"
+     "Concepts not known whose requirements are all met by known ones, ranked\n"
+     "by goals served (with --goal: only what the goals need), then by how\n"
+     "many concepts they unlock.\n"
+     "  -g, --goal CONCEPT   restrict to what serves this goal; repeatable\n"
+     "  -k, --known CONCEPT  a known concept; repeatable\n"
+     "  --known-file FILE    known concepts, one per line\n"
+     "  -n, --limit N        show the best N (default 10, 0 = all)\n"
+     "  -f, --format FMT     text (default) or json\n"},
+    {"check", cmd_check, "Curriculum report: cycles, redundant edges, orphans, metrics",
+     "usage: kgpath check [--json] [--strict]\n"
+     "Cycles (by title), redundant transitive prerequisites, dangling\n"
+     "cross-course references, orphans, concepts unreachable from the entry\n"
+     "points, blocking/delay/structural complexity per concept, bottlenecks.\n"
+     "  -f, --format FMT  text (default) or json\n"
+     "  --strict          exit 2 when there are cycles, dangling references or\n"
+     "                    unreachable concepts\n"},
+    /* Other command families add their lines here. */
+    {NULL, NULL, NULL, NULL}
+};
+
+static void print_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: kgpath [--db PATH] COMMAND [ARGS...]\n"
+        "       kgpath --help | --version | COMMAND --help\n\n"
+        "Course knowledge graphs and study-path planning.\n\n"
+        "Commands:\n");
+    for (const kgp_cli_command *c = kgp_cli_commands; c->name; c++)
+        fprintf(f, "  %-10s %s\n", c->name, c->summary);
+    fprintf(f,
+        "\nGlobal options (before or after the command):\n"
+        "  --db PATH   database file (default: $KGPATH_DB, else\n"
+        "              $XDG_DATA_HOME/kgpath/kgpath.db, else\n"
+        "              ~/.local/share/kgpath/kgpath.db)\n"
+        "  --json      machine-readable output\n"
+        "  --quiet     no warnings or progress\n"
+        "\nExit status: 0 ok, 1 usage, 2 input error, 3 not found, 4 ambiguous,\n"
+        "5 conflict, 6 database error, 7 out of memory, 8 I/O error, 9 internal.\n");
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("kgpath %s\n", kgp_version(NULL, NULL, NULL));
-        return 0;
+    kgp_cli cli = {.prog = "kgpath"};
+    /* Pull the global options out of the whole line (before "--"), so they
+     * work before or after the command name. */
+    char **args = malloc(sizeof *args * (size_t)(argc + 1));
+    if (!args) return cli_fail(KGP_ENOMEM, NULL);
+    int n = 0, help = 0, version = 0, dashdash = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (dashdash) { args[n++] = argv[i]; continue; }
+        if (strcmp(a, "--") == 0) { dashdash = 1; args[n++] = argv[i]; continue; }
+        if (strcmp(a, "--db") == 0) {
+            if (i + 1 >= argc) { free(args); cli_error("--db needs a PATH"); return KGP_EUSAGE; }
+            cli.db_path = argv[++i];
+        } else if (strncmp(a, "--db=", 5) == 0) {
+            cli.db_path = a + 5;
+        } else if (strcmp(a, "--json") == 0) {
+            cli.json = 1;
+        } else if (strcmp(a, "--quiet") == 0) {
+            cli.quiet = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            help = 1;
+        } else if (strcmp(a, "--version") == 0 && n == 0) {
+            version = 1;
+        } else {
+            args[n++] = argv[i];
+        }
     }
-    fprintf(stderr, "usage: kgpath [--db PATH] COMMAND [ARGS…]\n");
-    return KGP_EUSAGE;
+    args[n] = NULL;
+    if (cli.db_path && !*cli.db_path) {
+        free(args);
+        cli_error("--db needs a non-empty PATH");
+        return KGP_EUSAGE;
+    }
+    int rc;
+    if (version) {
+        printf("kgpath %s\n", kgp_version(NULL, NULL, NULL));
+        rc = 0;
+    } else if (n == 0 || args[0][0] == '-') {
+        if (n > 0 && !help) {
+            cli_error("unknown option '%s'", args[0]);
+            print_usage(stderr);
+            rc = KGP_EUSAGE;
+        } else {
+            print_usage(help ? stdout : stderr);
+            rc = help ? 0 : KGP_EUSAGE;
+        }
+    } else {
+        const kgp_cli_command *c = cli_find_command(args[0]);
+        if (!c) {
+            cli_error("unknown command '%s' (see kgpath --help)", args[0]);
+            rc = KGP_EUSAGE;
+        } else if (help) {
+            if (c->help) fputs(c->help, stdout);
+            else printf("usage: kgpath %s\n%s\n", c->name, c->summary);
+            rc = 0;
+        } else {
+            rc = c->fn(&cli, n, args);
+        }
+    }
+    free(args);
+    return rc;
 }

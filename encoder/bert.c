@@ -1,0 +1,524 @@
+/* BERT encoder: parameter block, checkpoint loading, forward pass. */
+#include "encoder/bert.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "encoder/kernels.h"
+#include "encoder/safetensors.h"
+#include "encoder/threads.h"
+
+/* ---- parameter block ------------------------------------------------------ */
+
+static void param_sizes(const kge_bert_config *c, size_t s[KGE_BERT_NUM_PARAMS])
+{
+    size_t V = (size_t)c->vocab_size, C = (size_t)c->hidden, L = (size_t)c->layers,
+           I = (size_t)c->intermediate, P = (size_t)c->max_positions, TT = (size_t)c->type_vocab;
+    size_t k = 0;
+    s[k++] = V * C;  s[k++] = P * C;  s[k++] = TT * C;  s[k++] = C;  s[k++] = C;
+    s[k++] = L * 3 * C * C;  s[k++] = L * 3 * C;
+    s[k++] = L * C * C;  s[k++] = L * C;
+    s[k++] = L * C;  s[k++] = L * C;
+    s[k++] = L * I * C;  s[k++] = L * I;
+    s[k++] = L * C * I;  s[k++] = L * C;
+    s[k++] = L * C;  s[k++] = L * C;
+    s[k++] = C * C;  s[k++] = C;
+    s[k++] = C * C;  s[k++] = C;  s[k++] = C;  s[k++] = C;  s[k++] = V;
+    while (k < KGE_BERT_NUM_PARAMS) s[k++] = 0;
+}
+
+static int check_config(const kge_bert_config *c, kge_err *err)
+{
+    if (c->vocab_size <= 0 || c->hidden <= 0 || c->layers <= 0 || c->heads <= 0 ||
+        c->intermediate <= 0 || c->max_positions <= 0 || c->type_vocab <= 0)
+        return kge_fail(err, KGE_EUSAGE, "model sizes must be positive");
+    if (c->hidden % c->heads)
+        return kge_fail(err, KGE_EUSAGE, "hidden_size %d is not a multiple of num_attention_heads %d",
+                        c->hidden, c->heads);
+    if (!(c->ln_eps > 0.0f)) return kge_fail(err, KGE_EUSAGE, "layer_norm_eps must be positive");
+    return KGE_OK;
+}
+
+int kge_bert_create(const kge_bert_config *cfg, kge_bert **out, kge_err *err)
+{
+    *out = NULL;
+    int rc = check_config(cfg, err);
+    if (rc) return rc;
+    size_t s[KGE_BERT_NUM_PARAMS], total = 0;
+    param_sizes(cfg, s);
+    for (int i = 0; i < KGE_BERT_NUM_PARAMS; i++) total += s[i];
+    kge_bert *m = calloc(1, sizeof *m);
+    if (!m) return kge_fail(err, KGE_ENOMEM, "out of memory");
+    m->block = calloc(total, sizeof(float));
+    if (!m->block) {
+        free(m);
+        return kge_fail(err, KGE_ENOMEM, "out of memory for %zu parameters", total);
+    }
+    m->cfg = *cfg;
+    m->nparams = total;
+    m->max_seq = cfg->max_positions;
+    float **ptrs[KGE_BERT_NUM_PARAMS] = {
+        &m->p.wte, &m->p.wpe, &m->p.wtt, &m->p.embln_w, &m->p.embln_b,
+        &m->p.qkvw, &m->p.qkvb, &m->p.attprojw, &m->p.attprojb, &m->p.ln1w, &m->p.ln1b,
+        &m->p.fcw, &m->p.fcb, &m->p.fcprojw, &m->p.fcprojb, &m->p.ln2w, &m->p.ln2b,
+        &m->p.poolw, &m->p.poolb, &m->p.mlmw, &m->p.mlmb, &m->p.mlmlnw, &m->p.mlmlnb, &m->p.mlmbias,
+        NULL, NULL,
+    };
+    float *p = m->block;
+    for (int i = 0; i < KGE_BERT_NUM_PARAMS; i++) {
+        if (ptrs[i]) *ptrs[i] = p;
+        p += s[i];
+    }
+    *out = m;
+    return KGE_OK;
+}
+
+void kge_bert_free(kge_bert *m)
+{
+    if (!m) return;
+    free(m->block);
+    kge_vocab_free(m->vocab);
+    free(m);
+}
+
+static void add_t(kge_bert_tensor *o, size_t *k, int group, float *data, int ndim, int64_t d0, int64_t d1,
+                  const char *fmt, int layer)
+{
+    kge_bert_tensor *t = &o[(*k)++];
+    snprintf(t->name, sizeof t->name, fmt, layer);
+    t->data = data;
+    t->ndim = ndim;
+    t->shape[0] = d0;
+    t->shape[1] = d1;
+    t->group = group;
+}
+
+size_t kge_bert_tensors(const kge_bert *m, kge_bert_tensor *o)
+{
+    const kge_bert_config *c = &m->cfg;
+    const kge_bert_params *p = &m->p;
+    int64_t V = c->vocab_size, C = c->hidden, I = c->intermediate;
+    size_t k = 0, uC = (size_t)C, uI = (size_t)I;
+    add_t(o, &k, 0, p->wte, 2, V, C, "embeddings.word_embeddings.weight", 0);
+    add_t(o, &k, 0, p->wpe, 2, c->max_positions, C, "embeddings.position_embeddings.weight", 0);
+    add_t(o, &k, 0, p->wtt, 2, c->type_vocab, C, "embeddings.token_type_embeddings.weight", 0);
+    add_t(o, &k, 0, p->embln_w, 1, C, 0, "embeddings.LayerNorm.weight", 0);
+    add_t(o, &k, 0, p->embln_b, 1, C, 0, "embeddings.LayerNorm.bias", 0);
+    static const char *qkv[3] = {"query", "key", "value"};
+    for (int l = 0; l < c->layers; l++) {
+        size_t ul = (size_t)l;
+        for (int j = 0; j < 3; j++) {
+            char fmt[96];
+            snprintf(fmt, sizeof fmt, "encoder.layer.%%d.attention.self.%s.weight", qkv[j]);
+            add_t(o, &k, 0, p->qkvw + (ul * 3 + (size_t)j) * uC * uC, 2, C, C, fmt, l);
+            snprintf(fmt, sizeof fmt, "encoder.layer.%%d.attention.self.%s.bias", qkv[j]);
+            add_t(o, &k, 0, p->qkvb + (ul * 3 + (size_t)j) * uC, 1, C, 0, fmt, l);
+        }
+        add_t(o, &k, 0, p->attprojw + ul * uC * uC, 2, C, C, "encoder.layer.%d.attention.output.dense.weight", l);
+        add_t(o, &k, 0, p->attprojb + ul * uC, 1, C, 0, "encoder.layer.%d.attention.output.dense.bias", l);
+        add_t(o, &k, 0, p->ln1w + ul * uC, 1, C, 0, "encoder.layer.%d.attention.output.LayerNorm.weight", l);
+        add_t(o, &k, 0, p->ln1b + ul * uC, 1, C, 0, "encoder.layer.%d.attention.output.LayerNorm.bias", l);
+        add_t(o, &k, 0, p->fcw + ul * uI * uC, 2, I, C, "encoder.layer.%d.intermediate.dense.weight", l);
+        add_t(o, &k, 0, p->fcb + ul * uI, 1, I, 0, "encoder.layer.%d.intermediate.dense.bias", l);
+        add_t(o, &k, 0, p->fcprojw + ul * uC * uI, 2, C, I, "encoder.layer.%d.output.dense.weight", l);
+        add_t(o, &k, 0, p->fcprojb + ul * uC, 1, C, 0, "encoder.layer.%d.output.dense.bias", l);
+        add_t(o, &k, 0, p->ln2w + ul * uC, 1, C, 0, "encoder.layer.%d.output.LayerNorm.weight", l);
+        add_t(o, &k, 0, p->ln2b + ul * uC, 1, C, 0, "encoder.layer.%d.output.LayerNorm.bias", l);
+    }
+    add_t(o, &k, 1, p->poolw, 2, C, C, "pooler.dense.weight", 0);
+    add_t(o, &k, 1, p->poolb, 1, C, 0, "pooler.dense.bias", 0);
+    add_t(o, &k, 2, p->mlmw, 2, C, C, "cls.predictions.transform.dense.weight", 0);
+    add_t(o, &k, 2, p->mlmb, 1, C, 0, "cls.predictions.transform.dense.bias", 0);
+    add_t(o, &k, 2, p->mlmlnw, 1, C, 0, "cls.predictions.transform.LayerNorm.weight", 0);
+    add_t(o, &k, 2, p->mlmlnb, 1, C, 0, "cls.predictions.transform.LayerNorm.bias", 0);
+    add_t(o, &k, 2, p->mlmbias, 1, V, 0, "cls.predictions.bias", 0);
+    return k;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+static char *join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (p) {
+        memcpy(p, dir, a);
+        p[a] = '/';
+        memcpy(p + a + 1, name, b + 1);
+    }
+    return p;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static int cfg_int(json_t *root, const char *path, const char *key, int dflt, int *out, kge_err *err)
+{
+    json_t *v = json_object_get(root, key);
+    if (!v) {
+        if (dflt < 0) return kge_fail(err, KGE_EINPUT, "%s: missing \"%s\"", path, key);
+        *out = dflt;
+        return KGE_OK;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > (1 << 24))
+        return kge_fail(err, KGE_EINPUT, "%s: \"%s\" must be a positive integer", path, key);
+    *out = (int)json_integer_value(v);
+    return KGE_OK;
+}
+
+static int read_config(const char *dir, kge_bert_config *c, kge_err *err)
+{
+    char *path = join(dir, "config.json");
+    if (!path) return kge_fail(err, KGE_ENOMEM, "out of memory");
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    int rc = KGE_OK;
+    if (!root) {
+        rc = file_exists(path) ? kge_fail(err, KGE_EINPUT, "%s:%d:%d: %s", path, je.line, je.column, je.text)
+                               : kge_fail(err, KGE_ENOTFOUND, "%s: no such file (a Hugging Face BERT folder "
+                                          "holds config.json, vocab.txt and model.safetensors)", path);
+        free(path);
+        return rc;
+    }
+    if (!json_is_object(root)) { rc = kge_fail(err, KGE_EINPUT, "%s: not a JSON object", path); goto out; }
+    const char *mt = json_string_value(json_object_get(root, "model_type"));
+    if (mt && strcmp(mt, "bert") != 0) {
+        rc = kge_fail(err, KGE_EINPUT, "%s: model_type \"%s\" is not supported (only \"bert\")", path, mt);
+        goto out;
+    }
+    const char *act = json_string_value(json_object_get(root, "hidden_act"));
+    if (act && strcmp(act, "gelu") != 0) {
+        rc = kge_fail(err, KGE_EINPUT, "%s: hidden_act \"%s\" is not supported (only \"gelu\")", path, act);
+        goto out;
+    }
+    const char *pe = json_string_value(json_object_get(root, "position_embedding_type"));
+    if (pe && strcmp(pe, "absolute") != 0) {
+        rc = kge_fail(err, KGE_EINPUT, "%s: position_embedding_type \"%s\" is not supported", path, pe);
+        goto out;
+    }
+    if ((rc = cfg_int(root, path, "vocab_size", -1, &c->vocab_size, err)) ||
+        (rc = cfg_int(root, path, "hidden_size", -1, &c->hidden, err)) ||
+        (rc = cfg_int(root, path, "num_hidden_layers", -1, &c->layers, err)) ||
+        (rc = cfg_int(root, path, "num_attention_heads", -1, &c->heads, err)) ||
+        (rc = cfg_int(root, path, "intermediate_size", -1, &c->intermediate, err)) ||
+        (rc = cfg_int(root, path, "max_position_embeddings", 512, &c->max_positions, err)) ||
+        (rc = cfg_int(root, path, "type_vocab_size", 2, &c->type_vocab, err)))
+        goto out;
+    json_t *eps = json_object_get(root, "layer_norm_eps");
+    c->ln_eps = eps ? (float)json_number_value(eps) : 1e-12f;
+    if (eps && !json_is_number(eps)) {
+        rc = kge_fail(err, KGE_EINPUT, "%s: \"layer_norm_eps\" must be a number", path);
+        goto out;
+    }
+    if ((rc = check_config(c, err))) {
+        kge_fail_ctx(err, "%s", path);
+        rc = KGE_EINPUT;
+        if (err) err->code = rc;
+    }
+out:
+    json_decref(root);
+    free(path);
+    return rc;
+}
+
+/* Optional JSON side files: tokenizer_config.json (do_lower_case) and
+ * sentence_bert_config.json (max_seq_length, do_lower_case). */
+static void read_side_configs(const char *dir, int *lower, int *max_seq)
+{
+    static const char *files[2] = {"tokenizer_config.json", "sentence_bert_config.json"};
+    for (int i = 0; i < 2; i++) {
+        char *p = join(dir, files[i]);
+        json_t *r = p ? json_load_file(p, 0, NULL) : NULL;
+        free(p);
+        if (!r) continue;
+        json_t *v = json_object_get(r, "do_lower_case");
+        if (json_is_boolean(v)) *lower = json_is_true(v);
+        v = json_object_get(r, "max_seq_length");
+        if (json_is_integer(v) && json_integer_value(v) > 2 && json_integer_value(v) < *max_seq)
+            *max_seq = (int)json_integer_value(v);
+        json_decref(r);
+    }
+}
+
+int kge_bert_load_weights(kge_bert *m, const char *path, kge_err *err)
+{
+    kge_st *st = NULL;
+    int rc = kge_st_open(path, &st, err);
+    if (rc) return rc;
+    const char *prefix = "";
+    if (!kge_st_find(st, "embeddings.word_embeddings.weight") &&
+        kge_st_find(st, "bert.embeddings.word_embeddings.weight"))
+        prefix = "bert.";
+    size_t nt = KGE_BERT_MAX_TENSORS(m->cfg.layers);
+    kge_bert_tensor *ts = malloc(nt * sizeof *ts);
+    if (!ts) { kge_st_close(st); return kge_fail(err, KGE_ENOMEM, "out of memory"); }
+    nt = kge_bert_tensors(m, ts);
+    /* A group is present when its first tensor is; then all of it must be. */
+    int present[3] = {1, 0, 0};
+    for (size_t i = 0; i < nt; i++) {
+        char full[128];
+        const char *pfx = ts[i].group == 2 ? "" : prefix;   /* the MLM head is never under bert. */
+        snprintf(full, sizeof full, "%s%s", pfx, ts[i].name);
+        if (ts[i].group && (i == 0 || ts[i - 1].group != ts[i].group))
+            present[ts[i].group] = kge_st_find(st, full) != NULL;
+        if (!present[ts[i].group]) continue;
+        const kge_st_tensor *t;
+        if ((rc = kge_st_expect(st, full, ts[i].ndim, ts[i].shape, &t, err))) break;
+        if ((rc = kge_st_to_f32(t, ts[i].data, err))) {
+            kge_fail_ctx(err, "%s", path);
+            break;
+        }
+    }
+    if (!rc) {
+        m->has_pooler = present[1];
+        m->has_mlm = present[2];
+    }
+    free(ts);
+    kge_st_close(st);
+    return rc;
+}
+
+int kge_bert_load(const char *dir, kge_bert **out, kge_err *err)
+{
+    *out = NULL;
+    kge_bert_config cfg;
+    int rc = read_config(dir, &cfg, err);
+    if (rc) return rc;
+    kge_bert *m = NULL;
+    if ((rc = kge_bert_create(&cfg, &m, err))) return rc;
+    char *vp = join(dir, "vocab.txt"), *wp = join(dir, "model.safetensors");
+    if (!vp || !wp) { rc = kge_fail(err, KGE_ENOMEM, "out of memory"); goto out; }
+    if ((rc = kge_vocab_load(vp, &m->vocab, err))) goto out;
+    if (kge_vocab_size(m->vocab) != (size_t)cfg.vocab_size) {
+        rc = kge_fail(err, KGE_EINPUT, "%s: %zu pieces but config.json says vocab_size %d", vp,
+                      kge_vocab_size(m->vocab), cfg.vocab_size);
+        goto out;
+    }
+    if (!file_exists(wp)) {
+        char *bin = join(dir, "pytorch_model.bin");
+        int hasbin = bin && file_exists(bin);
+        free(bin);
+        rc = kge_fail(err, KGE_ENOTFOUND, "%s: no such file%s", wp,
+                      hasbin ? " (only pytorch_model.bin is there: convert it to safetensors, "
+                               "e.g. with the Hugging Face 'safetensors' convert script)" : "");
+        goto out;
+    }
+    if ((rc = kge_bert_load_weights(m, wp, err))) goto out;
+    int lower = 1, max_seq = cfg.max_positions;
+    read_side_configs(dir, &lower, &max_seq);
+    m->tok = kge_tokenizer_default(m->vocab, lower);
+    m->max_seq = max_seq;
+out:
+    free(vp);
+    free(wp);
+    if (rc) kge_bert_free(m);
+    else *out = m;
+    return rc;
+}
+
+/* ---- activations and forward -------------------------------------------- */
+
+void kge_bert_acts_free(kge_bert_acts *a)
+{
+    kge_pool_free(a->pool);
+    free(a->block);
+    memset(a, 0, sizeof *a);
+}
+
+void kge_bert_acts_set_threads(kge_bert_acts *a, int n)
+{
+    if (n < 0) n = 0;
+    if (a->pool && kge_pool_size(a->pool) != (n ? n : kge_default_threads())) {
+        kge_pool_free(a->pool);
+        a->pool = NULL;
+    }
+    a->threads = n;
+}
+
+static int acts_reserve(const kge_bert *m, kge_bert_acts *a, size_t B, size_t T, int keep)
+{
+    size_t C = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, NH = (size_t)m->cfg.heads;
+    size_t LK = keep ? (size_t)m->cfg.layers : 1, BT = B * T;
+    size_t sz[] = {
+        BT * C, BT, BT, BT * C,                             /* emb, mean, rstd, x0 */
+        LK * BT * 3 * C, LK * B * NH * T * T, LK * BT * C,  /* qkv, att, atty */
+        LK * BT * C, LK * BT, LK * BT, LK * BT * C,         /* res1, ln1 mean/rstd, ln1 */
+        LK * BT * I, LK * BT * I,                           /* fch, fch_gelu */
+        LK * BT * C, LK * BT, LK * BT, LK * BT * C,         /* res2, ln2 mean/rstd, ln2 */
+        BT,                                                 /* keep */
+    };
+    float **dst[] = {
+        &a->emb, &a->emb_mean, &a->emb_rstd, &a->x0, &a->qkv, &a->att, &a->atty,
+        &a->res1, &a->ln1_mean, &a->ln1_rstd, &a->ln1, &a->fch, &a->fch_gelu,
+        &a->res2, &a->ln2_mean, &a->ln2_rstd, &a->ln2, &a->keep,
+    };
+    size_t n = sizeof sz / sizeof sz[0], total = 0;
+    for (size_t i = 0; i < n; i++) total += (sz[i] + 15) & ~(size_t)15;   /* 64-byte aligned parts */
+    if (total > a->cap) {
+        float *nb = aligned_alloc(64, total * sizeof(float));
+        if (!nb) return -1;
+        free(a->block);
+        a->block = nb;
+        a->cap = total;
+    }
+    float *p = a->block;
+    for (size_t i = 0; i < n; i++) {
+        *dst[i] = p;
+        p += (sz[i] + 15) & ~(size_t)15;
+    }
+    a->B = (int)B;
+    a->T = (int)T;
+    a->keep_all = keep;
+    return 0;
+}
+
+/* One forward pass split into tasks: row blocks of the (B·T, ·) matrices
+ * and (sequence, head) pairs of attention. */
+typedef struct fwd {
+    const kge_bert *m;
+    kge_bert_acts  *a;
+    const int32_t  *ids, *types;
+    size_t B, T, BT, C, I, NH, rows;   /* rows per block task */
+    size_t l, k;                       /* layer, and its activation slot */
+    const float *x;                    /* input of layer l (B·T, C) */
+} fwd;
+
+static void task_embed(void *vc, size_t t)
+{
+    fwd *f = vc;
+    const kge_bert_params *p = &f->m->p;
+    size_t r0 = t * f->rows, r1 = r0 + f->rows < f->BT ? r0 + f->rows : f->BT, C = f->C;
+    for (size_t r = r0; r < r1; r++)   /* one row at a time: position r % T */
+        kge_embedding_forward(f->a->emb + r * C, f->ids + r, f->types ? f->types + r : NULL, p->wte,
+                              p->wpe + (r % f->T) * C, p->wtt, 1, 1, C);
+    kge_layernorm_forward(f->a->x0 + r0 * C, f->a->emb_mean + r0, f->a->emb_rstd + r0, f->a->emb + r0 * C,
+                          p->embln_w, p->embln_b, r1 - r0, C, f->m->cfg.ln_eps);
+}
+
+static void task_qkv(void *vc, size_t t)
+{
+    fwd *f = vc;
+    const kge_bert_params *p = &f->m->p;
+    size_t r0 = t * f->rows, r1 = r0 + f->rows < f->BT ? r0 + f->rows : f->BT, C = f->C;
+    // qkv (rows,3C) = x (rows,C) · [Wq;Wk;Wv] (3C,C)ᵀ + b
+    kge_matmul_forward(f->a->qkv + (f->k * f->BT + r0) * 3 * C, f->x + r0 * C,
+                       p->qkvw + f->l * 3 * C * C, p->qkvb + f->l * 3 * C, r1 - r0, C, 3 * C);
+}
+
+static void task_attention(void *vc, size_t t)
+{
+    fwd *f = vc;
+    size_t b = t / f->NH, h = t % f->NH, k = f->k;
+    kge_attention_head_forward(f->a->atty + k * f->BT * f->C, f->a->att + k * f->B * f->NH * f->T * f->T,
+                               f->a->qkv + k * f->BT * 3 * f->C, f->a->keep + b * f->T, b, h, f->T, f->C,
+                               f->NH);
+}
+
+/* Everything after attention is row-local: output projection, residual,
+ * LN1, FFN, residual, LN2 on one block of rows while it is in cache. */
+static void task_post(void *vc, size_t t)
+{
+    fwd *f = vc;
+    const kge_bert_params *p = &f->m->p;
+    kge_bert_acts *a = f->a;
+    size_t r0 = t * f->rows, r1 = r0 + f->rows < f->BT ? r0 + f->rows : f->BT, n = r1 - r0;
+    size_t C = f->C, I = f->I, l = f->l, o = f->k * f->BT + r0;
+    float eps = f->m->cfg.ln_eps;
+    float *atty = a->atty + o * C, *res1 = a->res1 + o * C, *ln1 = a->ln1 + o * C, *fch = a->fch + o * I,
+          *fchg = a->fch_gelu + o * I, *res2 = a->res2 + o * C, *ln2 = a->ln2 + o * C;
+    // res1 = x + atty · Woᵀ + bo ; ln1 = LN(res1)
+    memcpy(res1, f->x + r0 * C, n * C * sizeof(float));
+    kge_matmul_forward_acc(res1, atty, p->attprojw + l * C * C, p->attprojb + l * C, n, C, C);
+    kge_layernorm_forward(ln1, a->ln1_mean + o, a->ln1_rstd + o, res1, p->ln1w + l * C, p->ln1b + l * C,
+                          n, C, eps);
+    // res2 = ln1 + gelu(ln1 · W1ᵀ + b1) · W2ᵀ + b2 ; ln2 = LN(res2)
+    kge_matmul_forward(fch, ln1, p->fcw + l * I * C, p->fcb + l * I, n, C, I);
+    kge_gelu_forward(fchg, fch, n * I);
+    memcpy(res2, ln1, n * C * sizeof(float));
+    kge_matmul_forward_acc(res2, fchg, p->fcprojw + l * C * I, p->fcprojb + l * C, n, I, C);
+    kge_layernorm_forward(ln2, a->ln2_mean + o, a->ln2_rstd + o, res2, p->ln2w + l * C, p->ln2b + l * C,
+                          n, C, eps);
+}
+
+/* Rows per block task: enough blocks to balance the threads, small enough
+ * that a block's FFN activations stay in cache, large enough for sgemm. */
+static size_t block_rows(size_t BT, int threads)
+{
+    size_t r = 128;
+    while (r > 32 && (BT + r - 1) / r < 2 * (size_t)threads) r /= 2;
+    return r;
+}
+
+int kge_bert_forward(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, const int32_t *types,
+                     const uint8_t *mask, int Bi, int Ti, int keep, kge_err *err)
+{
+    const kge_bert_config *c = &m->cfg;
+    if (Bi <= 0 || Ti <= 0) return kge_fail(err, KGE_EUSAGE, "empty batch (%d x %d)", Bi, Ti);
+    if (Ti > c->max_positions)
+        return kge_fail(err, KGE_EUSAGE, "sequence length %d exceeds max_position_embeddings %d",
+                        Ti, c->max_positions);
+    size_t B = (size_t)Bi, T = (size_t)Ti, BT = B * T;
+    for (size_t i = 0; i < BT; i++) {
+        if (ids[i] < 0 || ids[i] >= c->vocab_size)
+            return kge_fail(err, KGE_EUSAGE, "token id %d at [%zu,%zu] outside the vocabulary (%d)",
+                            ids[i], i / T, i % T, c->vocab_size);
+        if (types && (types[i] < 0 || types[i] >= c->type_vocab))
+            return kge_fail(err, KGE_EUSAGE, "token type %d at [%zu,%zu] outside 0..%d",
+                            types[i], i / T, i % T, c->type_vocab - 1);
+    }
+    if (acts_reserve(m, a, B, T, keep)) return kge_fail(err, KGE_ENOMEM, "out of memory for activations");
+    if (!a->pool) a->pool = kge_pool_new(a->threads ? a->threads : kge_default_threads());
+    for (size_t i = 0; i < BT; i++) a->keep[i] = !mask || mask[i] ? 1.0f : 0.0f;
+
+    int threads = kge_pool_size(a->pool);
+    fwd f = {.m = m, .a = a, .ids = ids, .types = types, .B = B, .T = T, .BT = BT,
+             .C = (size_t)c->hidden, .I = (size_t)c->intermediate, .NH = (size_t)c->heads,
+             .rows = block_rows(BT, threads)};
+    size_t nblocks = (BT + f.rows - 1) / f.rows;
+    int blas = kge_blas_set_threads(1);
+    kge_pool_run(a->pool, nblocks, task_embed, &f);
+    f.x = a->x0;
+    for (size_t l = 0; l < (size_t)c->layers; l++) {
+        f.l = l;
+        f.k = keep ? l : 0;
+        kge_pool_run(a->pool, nblocks, task_qkv, &f);
+        kge_pool_run(a->pool, B * f.NH, task_attention, &f);
+        kge_pool_run(a->pool, nblocks, task_post, &f);
+        f.x = a->ln2 + f.k * BT * f.C;
+    }
+    kge_blas_set_threads(blas);
+    a->hidden = (float *)f.x;
+    return KGE_OK;
+}
+
+void kge_bert_pooler_forward(const kge_bert *m, float *out, const float *hidden, int B, int T)
+{
+    size_t C = (size_t)m->cfg.hidden;
+    // out (B,C) = tanh(hidden[:,0] (B,C) · Wpᵀ + bp), CLS rows strided by T·C
+    for (size_t b = 0; b < (size_t)B; b++) memcpy(out + b * C, m->p.poolb, C * sizeof(float));
+    for (size_t b = 0; b < (size_t)B; b++) {
+        const float *h = hidden + b * (size_t)T * C;
+        float *o = out + b * C;
+        kge_matmul_forward_acc(o, h, m->p.poolw, NULL, 1, C, C);
+        for (size_t i = 0; i < C; i++) o[i] = tanhf(o[i]);
+    }
+}
+
+void kge_bert_mlm_forward(const kge_bert *m, float *out, const float *rows, size_t n, float *scratch)
+{
+    size_t C = (size_t)m->cfg.hidden, V = (size_t)m->cfg.vocab_size;
+    float *h = scratch, *g = scratch + n * C;
+    // h (n,C) = rows · Wᵀ + b ; g = gelu(h) ; h = LN(g) ; out (n,V) = h · wteᵀ + bias
+    kge_matmul_forward(h, rows, m->p.mlmw, m->p.mlmb, n, C, C);
+    kge_gelu_forward(g, h, n * C);
+    kge_layernorm_forward(h, NULL, NULL, g, m->p.mlmlnw, m->p.mlmlnb, n, C, m->cfg.ln_eps);
+    kge_matmul_forward(out, h, m->p.wte, m->p.mlmbias, n, C, V);
+}

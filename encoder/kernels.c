@@ -1,0 +1,228 @@
+/* Forward kernels (see kernels.h). */
+#include "encoder/kernels.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+/* Elementwise kernels are compiled for AVX-512, AVX2+FMA and baseline
+ * x86-64 and picked at load time (GCC function multi-versioning). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(KGE_NO_CLONES)
+#define KGE_SIMD __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#else
+#define KGE_SIMD
+#endif
+
+/* erf as a rational function on [-4, 4] (±1 beyond, exact in float):
+ * |error| < 5e-7, so GELU is within about one float ulp of the erf form.
+ * Branch-free so loops over it vectorise; libm's erff does not. */
+static inline float erf_approx(float a)
+{
+    float x = a < -4.0f ? -4.0f : a > 4.0f ? 4.0f : a;
+    float x2 = x * x;
+    float p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 + -2.10102402082508e-06f;
+    p = p * x2 + -5.69250639462346e-05f;
+    p = p * x2 + -7.34990630326855e-04f;
+    p = p * x2 + -2.95459980854025e-03f;
+    p = p * x2 + -1.60960333262415e-02f;
+    float q = -1.45660718464996e-05f;
+    q = q * x2 + -2.13374055278905e-04f;
+    q = q * x2 + -1.68282697438203e-03f;
+    q = q * x2 + -7.37332916720468e-03f;
+    q = q * x2 + -1.42647390514189e-02f;
+    return x * p / q;
+}
+
+/* e^x for x <= 0 (softmax after max subtraction), Cephes polynomial,
+ * relative error < 1e-7; inputs below -87.3 give about 1e-38. */
+static inline float exp_approx(float x)
+{
+    x = x < -87.3f ? -87.3f : x > 88.3f ? 88.3f : x;
+    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float r2 = r * r;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * r2 + r + 1.0f;
+    int32_t e = ((int32_t)n + 127) << 23;
+    float sc;
+    memcpy(&sc, &e, sizeof sc);
+    return y * sc;
+}
+
+void kge_matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
+                        size_t N, size_t C, size_t OC)
+{
+    // out (N,OC), inp (N,C), weight (OC,C), bias (OC)
+    float beta = 0.0f;
+    if (bias) {
+        for (size_t n = 0; n < N; n++) memcpy(out + n * OC, bias, OC * sizeof *out);
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)OC, (int)C, 1.0f,
+                inp, (int)C, weight, (int)C, beta, out, (int)OC);
+}
+
+void kge_matmul_forward_acc(float *out, const float *inp, const float *weight, const float *bias,
+                            size_t N, size_t C, size_t OC)
+{
+    // out (N,OC) += inp (N,C) · weight (OC,C)ᵀ + bias (OC)
+    if (bias)
+        for (size_t n = 0; n < N; n++) {
+            float *o = out + n * OC;
+            for (size_t j = 0; j < OC; j++) o[j] += bias[j];
+        }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)OC, (int)C, 1.0f,
+                inp, (int)C, weight, (int)C, 1.0f, out, (int)OC);
+}
+
+KGE_SIMD
+void kge_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                           const float *weight, const float *bias, size_t N, size_t C, float eps)
+{
+    // out (N,C), mean (N), rstd (N), inp (N,C), weight (C), bias (C)
+    for (size_t n = 0; n < N; n++) {
+        const float *x = inp + n * C;
+        float m = 0.0f, v = 0.0f;
+        for (size_t i = 0; i < C; i++) m += x[i];
+        m /= (float)C;
+        for (size_t i = 0; i < C; i++) {
+            float d = x[i] - m;
+            v += d * d;
+        }
+        v /= (float)C;
+        float s = 1.0f / sqrtf(v + eps);
+        float *o = out + n * C;
+        for (size_t i = 0; i < C; i++) o[i] = (x[i] - m) * s * weight[i] + bias[i];
+        if (mean) mean[n] = m;
+        if (rstd) rstd[n] = s;
+    }
+}
+
+KGE_SIMD
+void kge_gelu_forward(float *out, const float *inp, size_t N)
+{
+    const float inv_sqrt2 = 0.70710678118654752f;
+    for (size_t i = 0; i < N; i++) {
+        float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + erf_approx(x * inv_sqrt2));
+    }
+}
+
+void kge_embedding_forward(float *out, const int32_t *ids, const int32_t *types,
+                           const float *wte, const float *wpe, const float *wtt,
+                           size_t B, size_t T, size_t C)
+{
+    // out (B,T,C), ids (B,T), types (B,T), wte (V,C), wpe (P,C), wtt (TT,C)
+    for (size_t b = 0; b < B; b++)
+        for (size_t t = 0; t < T; t++) {
+            size_t bt = b * T + t;
+            const float *w = wte + (size_t)ids[bt] * C, *p = wpe + t * C,
+                        *y = wtt + (size_t)(types ? types[bt] : 0) * C;
+            float *o = out + bt * C;
+            for (size_t i = 0; i < C; i++) o[i] = w[i] + p[i] + y[i];
+        }
+}
+
+KGE_SIMD
+void kge_softmax_rows(float *x, size_t rows, size_t n)
+{
+    for (size_t r = 0; r < rows; r++) {
+        float *v = x + r * n, mx = -FLT_MAX;
+        for (size_t i = 0; i < n; i++) mx = v[i] > mx ? v[i] : mx;
+        float s = 0.0f;
+        for (size_t i = 0; i < n; i++) {
+            v[i] = exp_approx(v[i] - mx);
+            s += v[i];
+        }
+        float inv = s > 0.0f ? 1.0f / s : 0.0f;
+        for (size_t i = 0; i < n; i++) v[i] *= inv;
+    }
+}
+
+/* Masked softmax of the rows of a (T,T): keys with keep[j] == 0 get 0. */
+KGE_SIMD
+static void softmax_masked(float *a, const float *keep, size_t T)
+{
+    for (size_t i = 0; i < T; i++) {
+        float *row = a + i * T, mx = -FLT_MAX, s = 0.0f;
+        for (size_t j = 0; j < T; j++) {
+            float v = keep[j] != 0.0f ? row[j] : -FLT_MAX;
+            mx = v > mx ? v : mx;
+        }
+        for (size_t j = 0; j < T; j++) {
+            float d = row[j] - mx;
+            float e = exp_approx(d < 0.0f ? d : 0.0f) * keep[j];
+            row[j] = e;
+            s += e;
+        }
+        float inv = s > 0.0f ? 1.0f / s : 0.0f;
+        for (size_t j = 0; j < T; j++) row[j] *= inv;
+    }
+}
+
+void kge_attention_head_forward(float *out, float *att, const float *qkv, const float *keep,
+                                size_t b, size_t h, size_t T, size_t C, size_t NH)
+{
+    // out (B,T,C), att (B,NH,T,T), qkv (B,T,3C), keep (T) for sequence b
+    size_t HS = C / NH, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)HS);
+    const float *q = qkv + b * T * C3 + h * HS, *k = q + C, *v = q + 2 * C;
+    float *a = att + ((b * NH + h) * T) * T;
+    // scores (T,T) = q (T,HS) · k (T,HS)ᵀ / sqrt(HS)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)HS, scale,
+                q, (int)C3, k, (int)C3, 0.0f, a, (int)T);
+    softmax_masked(a, keep, T);
+    // out (T,HS) of head h = att (T,T) · v (T,HS)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f,
+                a, (int)T, v, (int)C3, 0.0f, out + b * T * C + h * HS, (int)C);
+}
+
+void kge_attention_forward(float *out, float *att, const float *qkv, const uint8_t *mask,
+                           size_t B, size_t T, size_t C, size_t NH)
+{
+    float keep[T ? T : 1];
+    for (size_t b = 0; b < B; b++) {
+        for (size_t t = 0; t < T; t++) keep[t] = !mask || mask[b * T + t] ? 1.0f : 0.0f;
+        for (size_t h = 0; h < NH; h++) kge_attention_head_forward(out, att, qkv, keep, b, h, T, C, NH);
+    }
+}
+
+void kge_mean_pool_forward(float *out, const float *hidden, const uint8_t *mask,
+                           size_t B, size_t T, size_t C)
+{
+    // out (B,C), hidden (B,T,C), mask (B,T)
+    for (size_t b = 0; b < B; b++) {
+        float *o = out + b * C;
+        memset(o, 0, C * sizeof *o);
+        float cnt = 0.0f;
+        for (size_t t = 0; t < T; t++) {
+            if (mask && !mask[b * T + t]) continue;
+            const float *h = hidden + (b * T + t) * C;
+            for (size_t i = 0; i < C; i++) o[i] += h[i];
+            cnt += 1.0f;
+        }
+        float inv = 1.0f / (cnt > 1e-9f ? cnt : 1e-9f);
+        for (size_t i = 0; i < C; i++) o[i] *= inv;
+    }
+}
+
+void kge_l2_normalize(float *x, size_t B, size_t C)
+{
+    for (size_t b = 0; b < B; b++) {
+        float *v = x + b * C;
+        double s = 0.0;
+        for (size_t i = 0; i < C; i++) s += (double)v[i] * v[i];
+        float n = (float)sqrt(s);
+        float inv = 1.0f / (n > 1e-12f ? n : 1e-12f);
+        for (size_t i = 0; i < C; i++) v[i] *= inv;
+    }
+}

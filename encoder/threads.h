@@ -1,0 +1,40 @@
+/* A small fork-join pool for the encoder's kernels, and control of
+ * OpenBLAS's own threads.
+ *
+ * The encoder parallelises itself (row blocks of every linear layer, one
+ * task per sequence and head in attention) and calls OpenBLAS
+ * single-threaded inside the tasks, so exactly `n` threads work and none
+ * spin idle. Workers sleep on a condition variable between jobs.
+ */
+#ifndef KGE_THREADS_H
+#define KGE_THREADS_H
+
+#include <stddef.h>
+
+typedef struct kge_pool kge_pool;
+
+/* The default thread count: $OPENBLAS_NUM_THREADS, else $OMP_NUM_THREADS,
+ * else the number of online CPUs (at least 1). */
+int kge_default_threads(void);
+
+/* A pool of n threads in all (the caller counts as one; n - 1 are
+ * created). NULL when out of resources; a NULL pool runs jobs inline. */
+kge_pool *kge_pool_new(int n);
+void      kge_pool_free(kge_pool *p);
+int       kge_pool_size(const kge_pool *p);
+
+/* Calls fn(ctx, task) for task in [0, ntasks) on the pool's threads and
+ * returns when all have finished. Tasks must not call kge_pool_run. */
+void kge_pool_run(kge_pool *p, size_t ntasks, void (*fn)(void *ctx, size_t task), void *ctx);
+
+/* OpenBLAS thread count (1 when the BLAS is not OpenBLAS): get, and set
+ * returning the previous value. Process-wide, as OpenBLAS's is. */
+int kge_blas_threads(void);
+int kge_blas_set_threads(int n);
+
+/* NULL when OpenBLAS runs kernels fit for this CPU; else a hint such as
+ * "OpenBLAS did not recognise this CPU and uses its generic Prescott
+ * kernels; set OPENBLAS_CORETYPE=SkylakeX for much faster encoding". */
+const char *kge_blas_hint(void);
+
+#endif

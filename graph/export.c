@@ -1,0 +1,243 @@
+/* Export of a snapshot as JSON (jansson), dot and GraphML (libxml2's
+ * xmlTextWriter). See graph/export.h. */
+#include "graph/export.h"
+
+#include <jansson.h>
+#include <libxml/xmlwriter.h>
+#include <string.h>
+
+#include "kgpath.h"
+
+static json_t *num_or_null(double v)
+{
+    if (v < 0) return json_null();
+    if (v == (double)(long long)v) return json_integer((json_int_t)v);
+    return json_real(v);
+}
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+/* Appends the unresolved targets of group gi (or of the recommendations
+ * when gi == KGG_NONE) of concept i. The unresolved list is sorted by
+ * concept, so the caller passes the first index of concept i's entries. */
+static int add_unresolved(const kgg_snap *s, size_t from, uint32_t i, uint32_t gi, json_t *arr)
+{
+    for (size_t u = from; u < s->nunresolved && s->unresolved[u].concept == i; u++) {
+        const kgg_unresolved *x = &s->unresolved[u];
+        if ((gi == KGG_NONE) != (x->recommended != 0)) continue;
+        if (gi != KGG_NONE && x->group != gi) continue;
+        if (json_array_append_new(arr, json_string(x->target))) return -1;
+    }
+    return 0;
+}
+
+static kgp_status export_json(const kgg_snap *s, FILE *out, kgg_err *e)
+{
+    json_t *courses = json_array();
+    if (!courses) return kgg_errf(e, KGP_ENOMEM, "out of memory");
+    for (uint32_t c = 0; c < s->ncourses; c++) {
+        json_t *o = json_object();
+        if (!o || json_array_append_new(courses, o)) { json_decref(courses); return kgg_errf(e, KGP_ENOMEM, "out of memory"); }
+        json_object_set_new(o, "id", json_string(s->course_id[c]));
+        json_object_set_new(o, "title", str_or_null(s->course_title[c]));
+        json_object_set_new(o, "language", str_or_null(s->course_language[c]));
+        json_object_set_new(o, "version", str_or_null(s->course_version[c]));
+        json_object_set_new(o, "format", str_or_null(s->course_format[c]));
+        json_object_set_new(o, "concepts", json_integer(s->course_first[c + 1] - s->course_first[c]));
+    }
+    char *cs = json_dumps(courses, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    json_decref(courses);
+    if (!cs) return kgg_errf(e, KGP_ENOMEM, "out of memory");
+    int bad = fprintf(out, "{\"kgpath_export\": 1, \"generator\": \"kgpath %s\",\n\"courses\": %s,\n\"concepts\": [",
+                      KGPATH_VERSION_STRING, cs) < 0;
+    free(cs);
+    size_t u0 = 0;
+    for (uint32_t i = 0; i < s->n && !bad; i++) {
+        while (u0 < s->nunresolved && s->unresolved[u0].concept < i) u0++;
+        json_t *o = json_object();
+        json_t *req = json_array(), *rec = json_array();
+        if (!o || !req || !rec) { json_decref(o); json_decref(req); json_decref(rec); return kgg_errf(e, KGP_ENOMEM, "out of memory"); }
+        json_object_set_new(o, "id", json_string(s->key[i]));
+        json_object_set_new(o, "title", json_string(s->title[i]));
+        json_object_set_new(o, "course", json_string(s->course_id[s->course[i]]));
+        json_object_set_new(o, "minutes", num_or_null(s->minutes[i]));
+        json_object_set_new(o, "difficulty", num_or_null(s->difficulty[i]));
+        for (uint32_t g = s->grp_off[i]; g < s->grp_off[i + 1]; g++) {
+            json_t *grp = json_object(), *of = json_array();
+            if (!grp || !of) { json_decref(grp); json_decref(of); bad = 2; break; }
+            for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++)
+                json_array_append_new(of, json_string(s->key[s->mem[j]]));
+            if (add_unresolved(s, u0, i, g, of)) bad = 2;
+            json_object_set_new(grp, "k", json_integer(s->grp_k[g]));
+            json_object_set_new(grp, "of", of);
+            if (s->grp_reason[g]) json_object_set_new(grp, "reason", json_string(s->grp_reason[g]));
+            json_array_append_new(req, grp);
+        }
+        for (uint32_t j = s->rec_off[i]; j < s->rec_off[i + 1]; j++)
+            json_array_append_new(rec, json_string(s->key[s->rec[j]]));
+        if (add_unresolved(s, u0, i, KGG_NONE, rec)) bad = 2;
+        json_object_set_new(o, "requires", req);
+        json_object_set_new(o, "recommends", rec);
+        if (s->topo_rank[i] != KGG_NONE) json_object_set_new(o, "rank", json_integer(s->topo_rank[i]));
+        if (bad == 2) { json_decref(o); return kgg_errf(e, KGP_ENOMEM, "out of memory"); }
+        if (fputs(i ? ",\n" : "\n", out) == EOF ||
+            json_dumpf(o, out, JSON_PRESERVE_ORDER | JSON_COMPACT) != 0) bad = 1;
+        json_decref(o);
+    }
+    if (!bad) {
+        json_t *un = json_array();
+        if (!un) return kgg_errf(e, KGP_ENOMEM, "out of memory");
+        for (size_t u = 0; u < s->nunresolved; u++) {
+            json_t *o = json_object();
+            json_object_set_new(o, "from", json_string(s->key[s->unresolved[u].concept]));
+            json_object_set_new(o, "target", json_string(s->unresolved[u].target));
+            json_object_set_new(o, "recommended", json_boolean(s->unresolved[u].recommended));
+            json_array_append_new(un, o);
+        }
+        char *us = json_dumps(un, JSON_PRESERVE_ORDER | JSON_COMPACT);
+        json_decref(un);
+        if (!us) return kgg_errf(e, KGP_ENOMEM, "out of memory");
+        bad = fprintf(out, "\n],\n\"unresolved\": %s}\n", us) < 0;
+        free(us);
+    }
+    if (bad || fflush(out) != 0 || ferror(out)) return kgg_errf(e, KGP_EIO, "cannot write the export");
+    return KGP_OK;
+}
+
+/* dot string literal */
+static void dot_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; s && *s; s++) {
+        if (*s == '"' || *s == '\\') { fputc('\\', out); fputc(*s, out); }
+        else if (*s == '\n') fputs("\\n", out);
+        else if ((unsigned char)*s >= ' ') fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static kgp_status export_dot(const kgg_snap *s, FILE *out, kgg_err *e)
+{
+    fprintf(out, "digraph kgpath {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
+    for (uint32_t c = 0; c < s->ncourses; c++) {
+        fprintf(out, "  subgraph \"cluster_%u\" {\n    label=", c);
+        dot_str(out, s->course_title[c] ? s->course_title[c] : s->course_id[c]);
+        fputs(";\n", out);
+        for (uint32_t i = s->course_first[c]; i < s->course_first[c + 1]; i++) {
+            fputs("    ", out);
+            dot_str(out, s->key[i]);
+            fputs(" [label=", out);
+            dot_str(out, s->title[i]);
+            fputs("];\n", out);
+        }
+        fputs("  }\n", out);
+    }
+    for (uint32_t i = 0; i < s->n; i++) {
+        for (uint32_t g = s->grp_off[i]; g < s->grp_off[i + 1]; g++)
+            for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++) {
+                fputs("  ", out); dot_str(out, s->key[s->mem[j]]);
+                fputs(" -> ", out); dot_str(out, s->key[i]);
+                if (s->grp_k[g] != 1 || s->grp_n[g] != 1)
+                    fprintf(out, " [label=\"%u of %u\"]", s->grp_k[g], s->grp_n[g]);
+                fputs(";\n", out);
+            }
+        for (uint32_t j = s->rec_off[i]; j < s->rec_off[i + 1]; j++) {
+            fputs("  ", out); dot_str(out, s->key[s->rec[j]]);
+            fputs(" -> ", out); dot_str(out, s->key[i]);
+            fputs(" [style=dashed];\n", out);
+        }
+    }
+    fputs("}\n", out);
+    if (fflush(out) != 0 || ferror(out)) return kgg_errf(e, KGP_EIO, "cannot write the export");
+    return KGP_OK;
+}
+
+/* <data key="key">val</data>; returns < 0 on failure. */
+static int gml_data(xmlTextWriterPtr w, const char *key, const char *val)
+{
+    if (xmlTextWriterStartElement(w, BAD_CAST "data") < 0 ||
+        xmlTextWriterWriteAttribute(w, BAD_CAST "key", BAD_CAST key) < 0 ||
+        xmlTextWriterWriteString(w, BAD_CAST(val ? val : "")) < 0)
+        return -1;
+    return xmlTextWriterEndElement(w);
+}
+
+static kgp_status export_graphml(const kgg_snap *s, FILE *out, kgg_err *e)
+{
+    xmlOutputBufferPtr ob = xmlOutputBufferCreateFile(out, NULL);
+    if (!ob) return kgg_errf(e, KGP_ENOMEM, "out of memory");
+    xmlTextWriterPtr w = xmlNewTextWriter(ob);
+    if (!w) { xmlOutputBufferClose(ob); return kgg_errf(e, KGP_ENOMEM, "out of memory"); }
+    xmlTextWriterSetIndent(w, 1);
+    int r = 0;
+#define X(call) do { if (r >= 0) r = (call); } while (0)
+#define S(str) BAD_CAST(str)
+    X(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
+    X(xmlTextWriterStartElement(w, S("graphml")));
+    X(xmlTextWriterWriteAttribute(w, S("xmlns"), S("http://graphml.graphdrawing.org/xmlns")));
+    static const char *keys[][4] = {
+        {"title", "node", "title", "string"}, {"course", "node", "course", "string"},
+        {"minutes", "node", "minutes", "double"}, {"kind", "edge", "kind", "string"},
+        {"group", "edge", "group", "int"}, {"k", "edge", "k", "int"}, {"n", "edge", "n", "int"},
+    };
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        X(xmlTextWriterStartElement(w, S("key")));
+        X(xmlTextWriterWriteAttribute(w, S("id"), S(keys[k][0])));
+        X(xmlTextWriterWriteAttribute(w, S("for"), S(keys[k][1])));
+        X(xmlTextWriterWriteAttribute(w, S("attr.name"), S(keys[k][2])));
+        X(xmlTextWriterWriteAttribute(w, S("attr.type"), S(keys[k][3])));
+        X(xmlTextWriterEndElement(w));
+    }
+    X(xmlTextWriterStartElement(w, S("graph")));
+    X(xmlTextWriterWriteAttribute(w, S("id"), S("kgpath")));
+    X(xmlTextWriterWriteAttribute(w, S("edgedefault"), S("directed")));
+    char num[32];
+    for (uint32_t i = 0; i < s->n && r >= 0; i++) {
+        X(xmlTextWriterStartElement(w, S("node")));
+        X(xmlTextWriterWriteAttribute(w, S("id"), S(s->key[i])));
+        X(gml_data(w, "title", s->title[i]));
+        X(gml_data(w, "course", s->course_id[s->course[i]]));
+        if (s->minutes[i] >= 0) {
+            snprintf(num, sizeof num, "%g", (double)s->minutes[i]);
+            X(gml_data(w, "minutes", num));
+        }
+        X(xmlTextWriterEndElement(w));
+    }
+    for (uint32_t i = 0; i < s->n && r >= 0; i++) {
+        for (uint32_t g = s->grp_off[i]; g < s->grp_off[i + 1]; g++)
+            for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++) {
+                X(xmlTextWriterStartElement(w, S("edge")));
+                X(xmlTextWriterWriteAttribute(w, S("source"), S(s->key[s->mem[j]])));
+                X(xmlTextWriterWriteAttribute(w, S("target"), S(s->key[i])));
+                X(gml_data(w, "kind", "requires"));
+                snprintf(num, sizeof num, "%u", g - s->grp_off[i]);
+                X(gml_data(w, "group", num));
+                snprintf(num, sizeof num, "%u", s->grp_k[g]);
+                X(gml_data(w, "k", num));
+                snprintf(num, sizeof num, "%u", s->grp_n[g]);
+                X(gml_data(w, "n", num));
+                X(xmlTextWriterEndElement(w));
+            }
+        for (uint32_t j = s->rec_off[i]; j < s->rec_off[i + 1]; j++) {
+            X(xmlTextWriterStartElement(w, S("edge")));
+            X(xmlTextWriterWriteAttribute(w, S("source"), S(s->key[s->rec[j]])));
+            X(xmlTextWriterWriteAttribute(w, S("target"), S(s->key[i])));
+            X(gml_data(w, "kind", "recommends"));
+            X(xmlTextWriterEndElement(w));
+        }
+    }
+    X(xmlTextWriterEndDocument(w));
+    xmlFreeTextWriter(w);   /* flushes and closes ob (not the FILE) */
+#undef X
+#undef S
+    if (r < 0 || fflush(out) != 0 || ferror(out)) return kgg_errf(e, KGP_EIO, "cannot write the export");
+    return KGP_OK;
+}
+
+kgp_status kgg_export(const kgg_snap *s, const char *format, FILE *out, kgg_err *e)
+{
+    if (!strcmp(format, "json")) return export_json(s, out, e);
+    if (!strcmp(format, "dot")) return export_dot(s, out, e);
+    if (!strcmp(format, "graphml")) return export_graphml(s, out, e);
+    return kgg_errf(e, KGP_EUSAGE, "unknown export format '%s' (json, dot or graphml)", format);
+}

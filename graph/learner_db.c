@@ -1,0 +1,446 @@
+/* Learner events in LMDB: append, replay, summaries and fitted parameters
+ * (see graph/learner_store.h). */
+#include "graph/learner_store.h"
+#include "graph/alloc.h"
+
+#include <string.h>
+
+static int has_sep(const char *s)
+{
+    return strpbrk(s, "\t\n\r") != NULL;
+}
+
+static void put_be64(unsigned char *b, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        b[i] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+/* ---- storage ------------------------------------------------------------- */
+
+#define FIT_DB "learner_fit"
+
+static void put_i64be(unsigned char *b, int64_t v)
+{
+    put_be64(b, (uint64_t)v ^ 0x8000000000000000ULL);
+}
+
+static uint64_t get_be64(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+
+static int64_t get_i64be(const unsigned char *b)
+{
+    return (int64_t)(get_be64(b) ^ 0x8000000000000000ULL);
+}
+
+static kgp_status mdb_fail(kgg_err *e, int *mdb_rc, int rc, const char *what)
+{
+    if (mdb_rc)
+        *mdb_rc = rc;
+    return kgg_errf(e, KGP_EDB, "learner store: %s: %s", what, mdb_strerror(rc));
+}
+
+static const char *event_invalid(const kgg_event *ev)
+{
+    if (!ev->learner || !*ev->learner || strlen(ev->learner) > KGG_LEARNER_MAX)
+        return "learner id empty or too long";
+    if (!ev->concept || !*ev->concept || strlen(ev->concept) > KGG_CONCEPT_MAX)
+        return "concept empty or too long";
+    if (has_sep(ev->learner) || has_sep(ev->concept))
+        return "ids may not contain tabs or newlines";
+    if (ev->kind < 1 || ev->kind > 3)
+        return "bad kind";
+    if (ev->grade < 0 || ev->grade > 4)
+        return "bad grade";
+    if (ev->score > 1)
+        return "score above 1";
+    return NULL;
+}
+
+typedef struct append_ctx {
+    const kgg_event *ev;
+    size_t n, added, dups;
+    MDB_dbi dev, dln;       /* "events", "learners" */
+} append_ctx;
+
+static kgp_status append_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
+{
+    append_ctx *c = ud;
+    MDB_dbi dev = c->dev, dln = c->dln;
+    c->added = c->dups = 0;     /* fn may run again after the map grows */
+    char small[1024];
+    for (size_t i = 0; i < c->n; i++) {
+        const kgg_event *ev = &c->ev[i];
+        unsigned char key[KGG_LEARNER_MAX + 17];
+        int kl = kgg_event_key(ev, key, sizeof key);
+        int vl = kgg_event_encode(ev, small, sizeof small);
+        if (kl < 0 || vl < 0)
+            return kgg_errf(e, KGP_EINPUT, "event %zu: cannot encode", i + 1);
+        char *val = small;
+        if ((size_t)vl >= sizeof small) {
+            if (!(val = kg_malloc((size_t)vl + 1)))
+                return kgg_errf(e, KGP_ENOMEM, "out of memory");
+            kgg_event_encode(ev, val, (size_t)vl + 1);
+        }
+        MDB_val k = { (size_t)kl, key }, v = { (size_t)vl, val };
+        int rc = mdb_put(txn, dev, &k, &v, MDB_NOOVERWRITE);
+        if (val != small)
+            kg_free(val);
+        if (rc == MDB_KEYEXIST) {
+            c->dups++;      /* same canonical event (or a 64-bit collision) */
+            continue;
+        }
+        if (rc)
+            return mdb_fail(e, mdb_rc, rc, "cannot store event");
+        c->added++;
+        /* learner summary */
+        size_t ln = strlen(ev->learner);
+        MDB_val lk = { ln, (void *)ev->learner }, lv;
+        unsigned char rec[24];
+        uint64_t cnt = 0;
+        int64_t first = ev->at, last = ev->at;
+        rc = mdb_get(txn, dln, &lk, &lv);
+        if (rc == 0 && lv.mv_size == 24) {
+            const unsigned char *b = lv.mv_data;
+            cnt = get_be64(b);
+            int64_t f = get_i64be(b + 8), l = get_i64be(b + 16);
+            if (f < first) first = f;
+            if (l > last) last = l;
+        } else if (rc && rc != MDB_NOTFOUND) {
+            return mdb_fail(e, mdb_rc, rc, "cannot read learner");
+        }
+        put_be64(rec, cnt + 1);
+        put_i64be(rec + 8, first);
+        put_i64be(rec + 16, last);
+        lv.mv_size = 24;
+        lv.mv_data = rec;
+        if ((rc = mdb_put(txn, dln, &lk, &lv, 0)))
+            return mdb_fail(e, mdb_rc, rc, "cannot store learner");
+    }
+    return KGP_OK;
+}
+
+static kgp_status open_dbis(kgg_store *st, MDB_dbi *dev, MDB_dbi *dln, kgg_err *e)
+{
+    if (kgg_store_dbi(st, "events", dev) || kgg_store_dbi(st, "learners", dln))
+        return kgg_errf(e, KGP_EINTERNAL, "store has no events/learners databases");
+    return KGP_OK;
+}
+
+kgp_status kgg_learner_append(kgg_store *st, const kgg_event *ev, size_t n,
+                              size_t *added, size_t *dups, kgg_err *e)
+{
+    append_ctx c = { .ev = ev, .n = n };
+    if (added) *added = 0;
+    if (dups) *dups = 0;
+    if (kgg_store_rdonly(st))
+        return kgg_errf(e, KGP_EUSAGE, "%s: the database is open read-only",
+                        kgg_store_path(st));
+    for (size_t i = 0; i < n; i++) {
+        const char *why = event_invalid(&ev[i]);
+        if (why)
+            return kgg_errf(e, KGP_EINPUT, "event %zu: %s", i + 1, why);
+    }
+    kgp_status s = open_dbis(st, &c.dev, &c.dln, e);
+    if (s)
+        return s;
+    if (n == 0)
+        return KGP_OK;
+    s = kgg_store_update(st, append_txn, &c, e);
+    if (s == KGP_OK) {
+        if (added) *added = c.added;
+        if (dups) *dups = c.dups;
+    }
+    return s;
+}
+
+/* Decodes a stored event and calls fn; returns fn's result, or -1 with e
+ * set when the record is corrupt or memory runs out. */
+static int visit(const MDB_val *v, kgg_event_fn fn, void *ud, kgg_err *e,
+                 kgp_status *st)
+{
+    char small[1024];
+    char *sb = v->mv_size < sizeof small ? small : kg_malloc(v->mv_size + 1);
+    if (!sb) {
+        *st = kgg_errf(e, KGP_ENOMEM, "out of memory");
+        return -1;
+    }
+    kgg_event ev;
+    int r;
+    if (kgg_event_decode(v->mv_data, v->mv_size, sb, &ev)) {
+        *st = kgg_errf(e, KGP_EDB, "learner store: corrupt event record");
+        r = -1;
+    } else {
+        r = fn(ud, &ev) ? 1 : 0;
+    }
+    if (sb != small)
+        kg_free(sb);
+    return r;
+}
+
+kgp_status kgg_learner_events(kgg_store *st, const char *learner,
+                              kgg_event_fn fn, void *ud, kgg_err *e)
+{
+    MDB_dbi dev, dln;
+    kgp_status s = open_dbis(st, &dev, &dln, e);
+    if (s)
+        return s;
+    size_t ln = strlen(learner);
+    if (ln == 0 || ln > KGG_LEARNER_MAX)
+        return kgg_errf(e, KGP_ENOTFOUND, "no learner \"%.80s\"", learner);
+    MDB_txn *txn;
+    if ((s = kgg_store_read_begin(st, &txn, e)))
+        return s;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dev, &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return mdb_fail(e, NULL, rc, "cannot open cursor");
+    }
+    unsigned char prefix[KGG_LEARNER_MAX + 1];
+    memcpy(prefix, learner, ln);
+    prefix[ln] = '\0';
+    MDB_val k = { ln + 1, prefix }, v;
+    size_t seen = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size == ln + 17 && memcmp(k.mv_data, prefix, ln + 1) == 0) {
+        seen++;
+        int r = visit(&v, fn, ud, e, &s);
+        if (r)
+            break;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc && rc != MDB_NOTFOUND && s == KGP_OK)
+        s = mdb_fail(e, NULL, rc, "cannot read events");
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (s == KGP_OK && seen == 0)
+        s = kgg_errf(e, KGP_ENOTFOUND, "no events for learner \"%.80s\"", learner);
+    return s;
+}
+
+kgp_status kgg_events_all(kgg_store *st, kgg_event_fn fn, void *ud, kgg_err *e)
+{
+    MDB_dbi dev, dln;
+    kgp_status s = open_dbis(st, &dev, &dln, e);
+    if (s)
+        return s;
+    MDB_txn *txn;
+    if ((s = kgg_store_read_begin(st, &txn, e)))
+        return s;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dev, &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return mdb_fail(e, NULL, rc, "cannot open cursor");
+    }
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == 0) {
+        if (visit(&v, fn, ud, e, &s))
+            break;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc && rc != MDB_NOTFOUND && s == KGP_OK)
+        s = mdb_fail(e, NULL, rc, "cannot read events");
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return s;
+}
+
+static void decode_info(const MDB_val *v, kgg_learner_info *out)
+{
+    const unsigned char *b = v->mv_data;
+    out->nevents = get_be64(b);
+    out->first = get_i64be(b + 8);
+    out->last = get_i64be(b + 16);
+}
+
+kgp_status kgg_learner_info_get(kgg_store *st, const char *learner,
+                                kgg_learner_info *out, kgg_err *e)
+{
+    MDB_dbi dev, dln;
+    kgp_status s = open_dbis(st, &dev, &dln, e);
+    if (s)
+        return s;
+    MDB_txn *txn;
+    if ((s = kgg_store_read_begin(st, &txn, e)))
+        return s;
+    MDB_val k = { strlen(learner), (void *)learner }, v;
+    int rc = k.mv_size ? mdb_get(txn, dln, &k, &v) : MDB_NOTFOUND;
+    if (rc == 0 && v.mv_size == 24)
+        decode_info(&v, out);
+    else if (rc == 0)
+        s = kgg_errf(e, KGP_EDB, "learner store: corrupt learner record");
+    else if (rc == MDB_NOTFOUND)
+        s = kgg_errf(e, KGP_ENOTFOUND, "no learner \"%.80s\"", learner);
+    else
+        s = mdb_fail(e, NULL, rc, "cannot read learner");
+    mdb_txn_abort(txn);
+    return s;
+}
+
+kgp_status kgg_learners_all(kgg_store *st, kgg_learner_fn fn, void *ud,
+                            kgg_err *e)
+{
+    MDB_dbi dev, dln;
+    kgp_status s = open_dbis(st, &dev, &dln, e);
+    if (s)
+        return s;
+    MDB_txn *txn;
+    if ((s = kgg_store_read_begin(st, &txn, e)))
+        return s;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dln, &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return mdb_fail(e, NULL, rc, "cannot open cursor");
+    }
+    MDB_val k, v;
+    char id[KGG_LEARNER_MAX + 1];
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (v.mv_size != 24 || k.mv_size > KGG_LEARNER_MAX) {
+            s = kgg_errf(e, KGP_EDB, "learner store: corrupt learner record");
+            break;
+        }
+        kgg_learner_info info;
+        decode_info(&v, &info);
+        memcpy(id, k.mv_data, k.mv_size);
+        id[k.mv_size] = '\0';
+        if (fn(ud, id, &info))
+            break;
+    }
+    if (rc && rc != MDB_NOTFOUND && s == KGP_OK)
+        s = mdb_fail(e, NULL, rc, "cannot read learners");
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return s;
+}
+
+/* ---- fitted parameters ---------------------------------------------------- */
+
+/* Record: 8 doubles as 8 bytes each (IEEE, big-endian bit pattern):
+ * prior learn learn_read guess slip forget minutes, then u64 flags|nobs|ndwell
+ * packed as three 8-byte integers. */
+#define FIT_LEN (7 * 8 + 3 * 8)
+
+static void put_f64(unsigned char *b, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    put_be64(b, u);
+}
+
+static double get_f64(const unsigned char *b)
+{
+    uint64_t u = get_be64(b);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+typedef struct fit_ctx {
+    const kgg_fit_rec *recs;
+    size_t n;
+    MDB_dbi dbi;
+} fit_ctx;
+
+static kgp_status fit_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
+{
+    fit_ctx *c = ud;
+    int rc = mdb_drop(txn, c->dbi, 0);
+    if (rc)
+        return mdb_fail(e, mdb_rc, rc, "cannot clear fitted parameters");
+    for (size_t i = 0; i < c->n; i++) {
+        const kgg_fit_rec *r = &c->recs[i];
+        unsigned char b[FIT_LEN];
+        const double d[7] = { r->prior, r->learn, r->learn_read, r->guess,
+                              r->slip, r->forget, r->minutes };
+        for (int j = 0; j < 7; j++)
+            put_f64(b + 8 * j, d[j]);
+        put_be64(b + 56, (uint64_t)(r->bkt_fitted != 0));
+        put_be64(b + 64, r->nobs);
+        put_be64(b + 72, r->ndwell);
+        size_t kl = strlen(r->concept);
+        if (kl == 0 || kl > KGG_CONCEPT_MAX)
+            return kgg_errf(e, KGP_EINPUT, "fitted record with a bad concept key");
+        MDB_val k = { kl, (void *)r->concept }, v = { FIT_LEN, b };
+        if ((rc = mdb_put(txn, c->dbi, &k, &v, 0)))
+            return mdb_fail(e, mdb_rc, rc, "cannot store fitted parameters");
+    }
+    return KGP_OK;
+}
+
+kgp_status kgg_fit_replace(kgg_store *st, const kgg_fit_rec *recs, size_t n,
+                           kgg_err *e)
+{
+    if (kgg_store_rdonly(st))
+        return kgg_errf(e, KGP_EUSAGE, "%s: the database is open read-only",
+                        kgg_store_path(st));
+    fit_ctx c = { recs, n, 0 };
+    kgp_status s = kgg_store_open_dbi(st, FIT_DB, MDB_CREATE, &c.dbi, e);
+    if (s)
+        return s;
+    return kgg_store_update(st, fit_txn, &c, e);
+}
+
+kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e)
+{
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    kgp_status s;
+    if (kgg_store_rdonly(st)) {
+        /* A read-only store cannot create the database: absent means "no
+         * fit yet", not an error. */
+        if ((s = kgg_store_read_begin(st, &txn, e)))
+            return s;
+        int rc = mdb_dbi_open(txn, FIT_DB, 0, &dbi);
+        mdb_txn_abort(txn);
+        if (rc == MDB_NOTFOUND)
+            return KGP_OK;
+    }
+    if ((s = kgg_store_open_dbi(st, FIT_DB, 0, &dbi, e)))
+        return s;
+    if ((s = kgg_store_read_begin(st, &txn, e)))
+        return s;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return mdb_fail(e, NULL, rc, "cannot open cursor");
+    }
+    MDB_val k, v;
+    char key[KGG_CONCEPT_MAX + 1];
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (v.mv_size != FIT_LEN || k.mv_size > KGG_CONCEPT_MAX) {
+            s = kgg_errf(e, KGP_EDB, "learner store: corrupt fitted record");
+            break;
+        }
+        memcpy(key, k.mv_data, k.mv_size);
+        key[k.mv_size] = '\0';
+        const unsigned char *b = v.mv_data;
+        kgg_fit_rec r = {
+            .concept = key, .prior = get_f64(b), .learn = get_f64(b + 8),
+            .learn_read = get_f64(b + 16), .guess = get_f64(b + 24),
+            .slip = get_f64(b + 32), .forget = get_f64(b + 40),
+            .minutes = get_f64(b + 48), .bkt_fitted = (int)get_be64(b + 56),
+            .nobs = (uint32_t)get_be64(b + 64), .ndwell = (uint32_t)get_be64(b + 72),
+        };
+        if (fn(ud, &r))
+            break;
+    }
+    if (rc && rc != MDB_NOTFOUND && s == KGP_OK)
+        s = mdb_fail(e, NULL, rc, "cannot read fitted parameters");
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return s;
+}

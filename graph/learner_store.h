@@ -1,0 +1,125 @@
+/* Learner events and their storage in LMDB.
+ *
+ * An event is one thing a learner did with one concept: read it (dwell
+ * time), took a quiz on it (score 0..1) or reviewed it (grade 1..4). Events
+ * are facts; learner state (mastery, memory) is derived from them by
+ * replaying them in time order (planner/learner_bkt.h), so events that
+ * arrive out of order simply take their place in the replay.
+ *
+ * Storage (named DB "events"): key = learner id, NUL, at (8 bytes,
+ * big-endian, sign bit flipped so that cursor order is time order), then
+ * the first 8 bytes of the event's hash; value = the canonical encoding.
+ * The hash covers the canonical encoding, so the same event stored twice
+ * has the same key and is kept once (idempotent appends). Named DB
+ * "learners": learner id → summary (event count, first and last time).
+ *
+ * The pure part (canonical encoding, hash, key) needs no database.
+ */
+#ifndef KGG_LEARNER_STORE_H
+#define KGG_LEARNER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KGG_LEARNER_MAX 256   /* bytes in a learner id */
+#define KGG_CONCEPT_MAX 400   /* bytes in a concept reference */
+
+typedef enum kgg_event_kind {
+    KGG_EV_READ = 1,    /* a learning opportunity: read, watched, studied */
+    KGG_EV_QUIZ = 2,    /* an assessment with a score (and maybe a grade) */
+    KGG_EV_REVIEW = 3   /* a spaced-repetition review with a grade */
+} kgg_event_kind;
+
+typedef struct kgg_event {
+    const char *learner;    /* non-empty, <= KGG_LEARNER_MAX bytes, no NUL */
+    const char *concept;    /* concept reference as written ("course:id") */
+    int kind;               /* kgg_event_kind */
+    int64_t at;             /* seconds since the Unix epoch, UTC */
+    double dwell;           /* seconds spent, < 0 when unknown */
+    double score;           /* 0..1, < 0 when unknown */
+    int grade;              /* 1..4, 0 when unknown */
+} kgg_event;
+
+/* Name of a kind ("read", "quiz", "review") or "?". */
+const char *kgg_event_kind_name(int kind);
+/* Kind by name, 0 when unknown. */
+int kgg_event_kind_parse(const char *name);
+
+/* Canonical encoding: "1\t<learner>\t<concept>\t<kind>\t<at>\t<dwell>\t
+ * <score>\t<grade>" with numbers printed exactly ("%.17g"; "-" when
+ * unknown). Writes at most cap bytes including the NUL; returns the length
+ * it needs (excluding the NUL), like snprintf, or -1 when a string
+ * contains a tab or newline (they are rejected by the parser). */
+int kgg_event_encode(const kgg_event *e, char *buf, size_t cap);
+/* Decodes a canonical encoding of len bytes; the strings are copied into
+ * strbuf (at least len + 1 bytes) and e points into it. Returns 0 or -1
+ * when malformed. O(len). */
+int kgg_event_decode(const char *val, size_t len, char *strbuf, kgg_event *e);
+/* 64-bit FNV-1a hash of the canonical encoding. */
+uint64_t kgg_event_hash(const kgg_event *e);
+/* The store key (see above) into buf (>= strlen(learner) + 17 bytes);
+ * returns its length, or -1 when the learner id is too long or empty. */
+int kgg_event_key(const kgg_event *e, unsigned char *buf, size_t cap);
+
+/* ---- storage (needs graph/store.h) ------------------------------------- */
+
+#include "graph/store.h"
+
+/* Summary of one learner (named DB "learners"). */
+typedef struct kgg_learner_info {
+    uint64_t nevents;       /* distinct events stored */
+    int64_t first, last;    /* times of the earliest and latest event */
+} kgg_learner_info;
+
+/* Appends n events in ONE write transaction (all or nothing). An event
+ * already stored (same canonical encoding) is not stored again: *added
+ * counts the new ones, *dups the rest (also duplicates within the batch).
+ * Events must be valid (non-empty ids without tabs, kind 1..3, grade 0..4).
+ * Errors: KGP_EINPUT (an invalid event; nothing written), KGP_EUSAGE
+ * (read-only store), KGP_EDB, KGP_ENOMEM. Cost: O(n log N) for N stored
+ * events. */
+kgp_status kgg_learner_append(kgg_store *st, const kgg_event *ev, size_t n,
+                              size_t *added, size_t *dups, kgg_err *e);
+
+/* Visitor over stored events; return nonzero to stop (the status is then
+ * KGP_OK). Strings are valid during the call only. */
+typedef int (*kgg_event_fn)(void *ud, const kgg_event *ev);
+
+/* Visits the events of one learner in time order (ties in hash order).
+ * Errors: KGP_ENOTFOUND (no events for the learner), KGP_EDB, KGP_ENOMEM.
+ * O(events of the learner + log N). */
+kgp_status kgg_learner_events(kgg_store *st, const char *learner,
+                              kgg_event_fn fn, void *ud, kgg_err *e);
+/* Visits every stored event, by learner (byte order) then time. O(N). */
+kgp_status kgg_events_all(kgg_store *st, kgg_event_fn fn, void *ud, kgg_err *e);
+
+/* Summary of a learner. Errors: KGP_ENOTFOUND, KGP_EDB. O(log L). */
+kgp_status kgg_learner_info_get(kgg_store *st, const char *learner,
+                                kgg_learner_info *out, kgg_err *e);
+/* Visits learners in id order with their summaries; return nonzero to stop. */
+typedef int (*kgg_learner_fn)(void *ud, const char *learner,
+                              const kgg_learner_info *info);
+kgp_status kgg_learners_all(kgg_store *st, kgg_learner_fn fn, void *ud,
+                            kgg_err *e);
+
+/* Fitted per-concept parameters (named DB "learner_fit", written by
+ * `kgpath fit`): BKT parameters and the calibrated minutes. */
+typedef struct kgg_fit_rec {
+    const char *concept;    /* "course:concept" */
+    double prior, learn, learn_read, guess, slip, forget;
+    int bkt_fitted;         /* 0: BKT fields are the defaults */
+    double minutes;         /* calibrated from dwell; < 0 none */
+    uint32_t nobs;          /* observations behind the BKT fit */
+    uint32_t ndwell;        /* learners behind the minutes */
+} kgg_fit_rec;
+
+/* Replaces all fitted records by recs[0..n) in one write transaction.
+ * Errors: KGP_EUSAGE (read-only), KGP_EDB, KGP_ENOMEM. O(n log n). */
+kgp_status kgg_fit_replace(kgg_store *st, const kgg_fit_rec *recs, size_t n,
+                           kgg_err *e);
+/* Visits the fitted records in concept order (none: KGP_OK, no calls).
+ * Strings are valid during the call only. Errors: KGP_EDB. */
+typedef int (*kgg_fit_fn)(void *ud, const kgg_fit_rec *rec);
+kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e);
+
+#endif

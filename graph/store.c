@@ -1,0 +1,373 @@
+/* The LMDB store: environment, named databases, schema version, growth,
+ * default location and record decoding. The writer is graph/store_write.c. */
+#include "graph/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const k_dbi_names[] = {
+    "meta", "courses", "names", "concepts", "requires", "recommends",
+    "dependents", "recommenders", "unresolved", "embeddings", "learners", "events",
+};
+#define NDBI (sizeof k_dbi_names / sizeof k_dbi_names[0])
+#define MAX_EXTRA_DBI 16
+
+static unsigned dbi_flags(const char *name)
+{
+    if (!strcmp(name, "dependents") || !strcmp(name, "recommenders") ||
+        !strcmp(name, "unresolved"))
+        return MDB_DUPSORT | MDB_DUPFIXED;
+    return 0;
+}
+
+struct kgg_store {
+    MDB_env *env;
+    char *path;
+    unsigned flags;
+    MDB_dbi dbi[NDBI];
+    struct { char *name; MDB_dbi dbi; } extra[MAX_EXTRA_DBI];
+    size_t nextra;
+    pthread_mutex_t lock;   /* guards nreaders, resizes and extra dbis */
+    long nreaders;          /* open snapshots/read txns of this process */
+};
+
+kgp_status kgg_errf(kgg_err *e, kgp_status st, const char *fmt, ...)
+{
+    if (e) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+/* ---- default location ---- */
+
+static int mkdir_p(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        int r = mkdir(path, 0755);
+        *p = '/';
+        if (r != 0 && errno != EEXIST) return -1;
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+char *kgg_default_path(int create, kgg_err *e)
+{
+    const char *env = getenv("KGPATH_DB");
+    if (env && *env) return kg_strdup(env);
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    char dir[4096];
+    if (xdg && *xdg && xdg[0] == '/')
+        snprintf(dir, sizeof dir, "%s/kgpath", xdg);
+    else if (home && *home)
+        snprintf(dir, sizeof dir, "%s/.local/share/kgpath", home);
+    else {
+        kgg_errf(e, KGP_EUSAGE, "no database location: set KGPATH_DB or HOME, or pass --db PATH");
+        return NULL;
+    }
+    if (create && mkdir_p(dir) != 0) {
+        kgg_errf(e, KGP_EIO, "cannot create %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    size_t n = strlen(dir) + sizeof "/kgpath.db";
+    char *p = kg_malloc(n);
+    if (!p) { kgg_errf(e, KGP_ENOMEM, "out of memory"); return NULL; }
+    snprintf(p, n, "%s/kgpath.db", dir);
+    return p;
+}
+
+/* ---- open / close ---- */
+
+static kgp_status lmdb_fail(kgg_err *e, const char *what, const char *path, int rc)
+{
+    return kgg_errf(e, KGP_EDB, "%s%s%s: %s", path ? path : "", path ? ": " : "",
+                    what, mdb_strerror(rc));
+}
+
+/* Opens every named database; creates them and the schema record on a
+ * writable store, checks the schema version. */
+static kgp_status open_dbis(kgg_store *st, kgg_err *e)
+{
+    int ro = st->flags & KGG_STORE_RDONLY;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &txn);
+    if (rc) return lmdb_fail(e, "cannot begin transaction", st->path, rc);
+    kgp_status s = KGP_OK;
+    for (size_t i = 0; i < NDBI; i++) {
+        rc = mdb_dbi_open(txn, k_dbi_names[i], dbi_flags(k_dbi_names[i]) | (ro ? 0 : MDB_CREATE), &st->dbi[i]);
+        if (rc == MDB_NOTFOUND && i > 0) {
+            s = kgg_errf(e, KGP_EDB, "%s: database '%s' is missing (damaged, or made by another version)",
+                         st->path, k_dbi_names[i]);
+            goto out;
+        }
+        if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
+            s = kgg_errf(e, KGP_EDB, "%s: not a kgpath database", st->path);
+            goto out;
+        }
+        if (rc) { s = lmdb_fail(e, "cannot open named database", st->path, rc); goto out; }
+    }
+    MDB_val k = {6, "schema"}, v;
+    rc = mdb_get(txn, st->dbi[0], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        if (ro) { s = kgg_errf(e, KGP_EDB, "%s: not a kgpath database (no schema version)", st->path); goto out; }
+        uint8_t b[4];
+        kgg_put_be32(b, KGG_SCHEMA_VERSION);
+        v.mv_size = 4; v.mv_data = b;
+        if ((rc = mdb_put(txn, st->dbi[0], &k, &v, 0))) { s = lmdb_fail(e, "cannot write schema", st->path, rc); goto out; }
+    } else if (rc) {
+        s = lmdb_fail(e, "cannot read schema", st->path, rc);
+        goto out;
+    } else {
+        uint32_t ver = v.mv_size == 4 ? kgg_be32(v.mv_data) : 0;
+        if (ver != KGG_SCHEMA_VERSION) {
+            s = kgg_errf(e, KGP_EDB, "%s: schema version %u, but this kgpath uses version %u "
+                         "(re-import the courses into a new database)",
+                         st->path, ver, KGG_SCHEMA_VERSION);
+            goto out;
+        }
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc) return lmdb_fail(e, "cannot commit", st->path, rc);
+    return KGP_OK;
+out:
+    mdb_txn_abort(txn);
+    return s;
+}
+
+kgp_status kgg_store_open(const char *path, unsigned flags, size_t map_size,
+                          kgg_store **out, kgg_err *e)
+{
+    *out = NULL;
+    if (!path || !*path) return kgg_errf(e, KGP_EUSAGE, "empty database path");
+    int ro = flags & KGG_STORE_RDONLY;
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (ro || errno != ENOENT)
+            return kgg_errf(e, errno == ENOENT ? KGP_ENOTFOUND : KGP_EDB,
+                            "%s: %s", path, strerror(errno));
+    } else if (S_ISDIR(sb.st_mode)) {
+        return kgg_errf(e, KGP_EDB, "%s: is a directory (the database is a file)", path);
+    }
+    kgg_store *st = kg_calloc(1, sizeof *st);
+    if (!st) return kgg_errf(e, KGP_ENOMEM, "out of memory");
+    st->flags = flags;
+    st->path = kg_strdup(path);
+    pthread_mutex_init(&st->lock, NULL);
+    kgp_status s;
+    int rc;
+    if (!st->path) { s = kgg_errf(e, KGP_ENOMEM, "out of memory"); goto fail; }
+    if ((rc = mdb_env_create(&st->env))) { s = lmdb_fail(e, "cannot create environment", path, rc); goto fail; }
+    mdb_env_set_maxdbs(st->env, NDBI + MAX_EXTRA_DBI);
+    mdb_env_set_maxreaders(st->env, 256);
+    if (!map_size) map_size = KGG_DEFAULT_MAP_SIZE;
+    if (!ro || (size_t)sb.st_size < map_size)
+        mdb_env_set_mapsize(st->env, map_size);  /* an existing larger file keeps its size */
+    rc = mdb_env_open(st->env, path, MDB_NOSUBDIR | MDB_NOTLS | (ro ? MDB_RDONLY : 0), 0644);
+    if (rc) {
+        s = rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH
+            ? kgg_errf(e, KGP_EDB, "%s: not a kgpath (LMDB) database: %s", path, mdb_strerror(rc))
+            : lmdb_fail(e, "cannot open", path, rc);
+        goto fail;
+    }
+    int dead = 0;
+    mdb_reader_check(st->env, &dead);
+    if ((s = open_dbis(st, e)) != KGP_OK) goto fail;
+    *out = st;
+    return KGP_OK;
+fail:
+    kgg_store_close(st);
+    return s;
+}
+
+void kgg_store_close(kgg_store *st)
+{
+    if (!st) return;
+    if (st->env) mdb_env_close(st->env);
+    for (size_t i = 0; i < st->nextra; i++) kg_free(st->extra[i].name);
+    pthread_mutex_destroy(&st->lock);
+    kg_free(st->path);
+    kg_free(st);
+}
+
+const char *kgg_store_path(const kgg_store *st) { return st->path; }
+int kgg_store_rdonly(const kgg_store *st) { return (st->flags & KGG_STORE_RDONLY) != 0; }
+MDB_env *kgg_store_env(kgg_store *st) { return st->env; }
+
+size_t kgg_store_map_size(kgg_store *st)
+{
+    MDB_envinfo info;
+    mdb_env_info(st->env, &info);
+    return info.me_mapsize;
+}
+
+uint64_t kgg_store_file_size(const kgg_store *st)
+{
+    struct stat sb;
+    return stat(st->path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+int kgg_store_dbi(const kgg_store *st, const char *name, MDB_dbi *dbi)
+{
+    for (size_t i = 0; i < NDBI; i++)
+        if (!strcmp(k_dbi_names[i], name)) { *dbi = st->dbi[i]; return 0; }
+    return -1;
+}
+
+kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
+                              MDB_dbi *dbi, kgg_err *e)
+{
+    if (kgg_store_dbi(st, name, dbi) == 0) return KGP_OK;
+    pthread_mutex_lock(&st->lock);
+    kgp_status s = KGP_OK;
+    for (size_t i = 0; i < st->nextra; i++)
+        if (!strcmp(st->extra[i].name, name)) { *dbi = st->extra[i].dbi; goto out; }
+    if (st->nextra == MAX_EXTRA_DBI) { s = kgg_errf(e, KGP_EDB, "too many named databases"); goto out; }
+    int ro = kgg_store_rdonly(st);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &txn);
+    if (!rc) {
+        rc = mdb_dbi_open(txn, name, flags | (ro ? 0 : MDB_CREATE), dbi);
+        if (rc) mdb_txn_abort(txn);
+        else rc = mdb_txn_commit(txn);
+    }
+    if (rc) { s = lmdb_fail(e, "cannot open named database", name, rc); goto out; }
+    st->extra[st->nextra].name = kg_strdup(name);
+    if (!st->extra[st->nextra].name) { s = kgg_errf(e, KGP_ENOMEM, "out of memory"); goto out; }
+    st->extra[st->nextra++].dbi = *dbi;
+out:
+    pthread_mutex_unlock(&st->lock);
+    return s;
+}
+
+/* ---- growth and transactions ---- */
+
+/* new_size 0: adopt the size another process set (MDB_MAP_RESIZED). */
+static kgp_status resize(kgg_store *st, size_t new_size, kgg_err *e)
+{
+    pthread_mutex_lock(&st->lock);
+    kgp_status s = KGP_OK;
+    if (st->nreaders > 0) {
+        s = kgg_errf(e, KGP_EDB, "%s: the database map must grow, but %ld snapshot%s of "
+                     "this process %s open; close them and retry", st->path, st->nreaders,
+                     st->nreaders == 1 ? "" : "s", st->nreaders == 1 ? "is" : "are");
+    } else {
+        int rc = mdb_env_set_mapsize(st->env, new_size);
+        if (rc) s = lmdb_fail(e, "cannot resize the map", st->path, rc);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return s;
+}
+
+void kgg_store_snap_enter(kgg_store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    st->nreaders++;
+    pthread_mutex_unlock(&st->lock);
+}
+
+void kgg_store_snap_leave(kgg_store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    st->nreaders--;
+    pthread_mutex_unlock(&st->lock);
+}
+
+kgp_status kgg_store_read_begin(kgg_store *st, MDB_txn **txn, kgg_err *e)
+{
+    for (int tries = 0; ; tries++) {
+        int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+        if (rc == 0) return KGP_OK;
+        if (rc == MDB_MAP_RESIZED && tries < 3) {
+            kgp_status s = resize(st, 0, e);
+            if (s) return s;
+            continue;
+        }
+        return lmdb_fail(e, "cannot begin read transaction", st->path, rc);
+    }
+}
+
+kgp_status kgg_store_update(kgg_store *st, kgg_txn_fn fn, void *ud, kgg_err *e)
+{
+    if (kgg_store_rdonly(st))
+        return kgg_errf(e, KGP_EUSAGE, "%s: opened read-only", st->path);
+    for (int tries = 0; tries < 40; tries++) {
+        MDB_txn *txn;
+        int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+        if (rc == MDB_MAP_RESIZED) {
+            kgp_status s = resize(st, 0, e);
+            if (s) return s;
+            continue;
+        }
+        if (rc) return lmdb_fail(e, "cannot begin write transaction", st->path, rc);
+        int mrc = 0;
+        kgp_status s = fn(txn, ud, &mrc, e);
+        if (s == KGP_OK) {
+            rc = mdb_txn_commit(txn);
+            if (rc == 0) return KGP_OK;
+            mrc = rc;
+            s = lmdb_fail(e, "cannot commit", st->path, rc);
+        } else {
+            mdb_txn_abort(txn);
+        }
+        if (mrc != MDB_MAP_FULL) return s;
+        size_t cur = kgg_store_map_size(st);
+        if ((s = resize(st, cur * 2, e)) != KGP_OK) return s;
+    }
+    return kgg_errf(e, KGP_EDB, "%s: the map kept filling up while growing", st->path);
+}
+
+/* ---- record decoding ---- */
+
+uint64_t kgg_rd_varint(kgg_rd *r)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (r->p >= r->end) { r->bad = 1; return 0; }
+        uint8_t b = *r->p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) return v;
+    }
+    r->bad = 1;
+    return 0;
+}
+
+const char *kgg_rd_str(kgg_rd *r)
+{
+    uint64_t n = kgg_rd_varint(r);
+    if (r->bad || n == 0) return NULL;
+    n--;
+    if ((uint64_t)(r->end - r->p) < n + 1 || r->p[n] != 0) { r->bad = 1; return NULL; }
+    const char *s = (const char *)r->p;
+    r->p += n + 1;
+    return s;
+}
+
+double kgg_rd_f64(kgg_rd *r)
+{
+    if (r->end - r->p < 8) { r->bad = 1; return -1; }
+    uint64_t u = 0;
+    for (int i = 7; i >= 0; i--) u = u << 8 | r->p[i];
+    r->p += 8;
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+uint8_t kgg_rd_u8(kgg_rd *r)
+{
+    if (r->p >= r->end) { r->bad = 1; return 0; }
+    return *r->p++;
+}

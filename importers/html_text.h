@@ -1,0 +1,70 @@
+/* Text helpers shared by the importers: HTML and subtitles to plain text,
+ * safe ids, durations, a growable string.
+ */
+#ifndef KGI_HTML_TEXT_H
+#define KGI_HTML_TEXT_H
+
+#include <stddef.h>
+
+#include "graph/course_model.h"
+
+/* HTML (a page or a fragment, any entities: &nbsp; &reg; …) to plain text
+ * with libxml2's HTML parser (no network, recover mode): <script>/<style>
+ * dropped, block elements separated, whitespace collapsed. kg_malloc'ed,
+ * "" for empty input, NULL only when out of memory. O(n). */
+char *kgi_html_to_text(const char *html, size_t len);
+
+/* SubRip (.srt) or WebVTT subtitles to plain text: cue numbers, timing lines
+ * and tags dropped. kg_malloc'ed. O(n). */
+char *kgi_srt_to_text(const char *buf, size_t len);
+
+/* Edx .sjson transcripts ({"text":[…]}) to plain text; NULL when not JSON. */
+char *kgi_sjson_to_text(const char *buf, size_t len);
+
+/* Writes a concept or course id made of [A-Za-z0-9_.-] into out: other bytes
+ * become '_', runs of '_' collapse, leading/trailing '_' and '.' go; an empty
+ * result becomes fallback (or "x"). Returns out. O(n). */
+char *kgi_safe_id(const char *s, const char *fallback, char *out, size_t outlen);
+
+/* Parses a duration and returns minutes, or -1 when it is not one:
+ * ISO 8601 ("PT10M", "P5Y6M4DT12H30M58.55S", "P1W"; years 365 days,
+ * months 30), or clock forms "HH:MM:SS(.ss)", "HHHH:MM:SS.SS", "HH:MM",
+ * or a bare number of minutes. */
+double kgi_parse_duration(const char *s);
+
+/* A growable NUL-terminated string (kg_malloc). */
+typedef struct kgi_buf { char *s; size_t n, cap; int oom; } kgi_buf;
+void kgi_buf_add(kgi_buf *b, const char *s, size_t n);
+void kgi_buf_adds(kgi_buf *b, const char *s);
+/* Adds s separated from what is there by sep (when both are non-empty). */
+void kgi_buf_join(kgi_buf *b, const char *sep, const char *s);
+/* Takes the string (kg_malloc'ed, never NULL unless OOM) and resets b. */
+char *kgi_buf_take(kgi_buf *b);
+void kgi_buf_free(kgi_buf *b);
+
+/* Collapses whitespace runs to one space and trims, in place; returns s. */
+char *kgi_collapse_ws(char *s);
+
+/* Copies at most max bytes of s on a UTF-8 boundary and appends "…" when
+ * cut; into the course arena. */
+char *kgi_clip(kgg_course *c, const char *s, size_t max);
+
+/* Removes requirement groups that repeat an earlier group of the same
+ * concept (same k, same members in the same order) and recommended edges
+ * that repeat or duplicate a requirement. O(sum of groups^2) per concept. */
+void kgi_dedupe_edges(kgg_course *c);
+
+/* A string -> long map (open addressing, keys copied with kg_malloc).
+ * Zero-initialise; kgi_map_put returns 0 or -1 (out of memory) and
+ * replaces an existing value; kgi_map_get returns the value or def.
+ * O(1) expected per call. */
+typedef struct kgi_map { char **keys; long *vals; size_t n, cap; } kgi_map;
+int  kgi_map_put(kgi_map *m, const char *key, long val);
+long kgi_map_get(const kgi_map *m, const char *key, long def);
+void kgi_map_free(kgi_map *m);
+
+/* Gives concept id `want` (already safe) a unique form in the course,
+ * tracked by ids: want, else want-2, want-3, … Writes into out. */
+void kgi_unique_id(kgi_map *ids, const char *want, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,86 @@
+/* Fitting learner-model parameters from many learners' events:
+ *  - BKT per concept by expectation-maximisation (Baum-Welch on the
+ *    two-state hidden Markov model of learner_bkt.h: quizzes and reviews
+ *    are observed steps with learn rate T, readings are unobserved steps
+ *    with their own rate Tr; forget stays fixed). Each parameter has a
+ *    weak Beta prior at its default (KGN_FIT_PSEUDO pseudo-observations),
+ *    and guess and slip are kept at or below 0.3 (so a "known" state means
+ *    knowing). Learners are split deterministically (FNV-1a hash of the id,
+ *    one in KGN_FIT_HOLDOUT) into training and held-out sets; the
+ *    held-out log-likelihood of the fitted parameters is reported next to
+ *    that of the defaults. A concept with fewer than min_obs training
+ *    observations keeps the defaults.
+ *  - Minutes per concept from reading dwell: each learner's total dwell on
+ *    the concept (readings of at least KGN_BKT_MIN_DWELL seconds), then the
+ *    median over learners (robust to the idle tab left open overnight);
+ *    reported only with at least min_learners learners.
+ */
+#ifndef KGN_LEARNER_FIT_H
+#define KGN_LEARNER_FIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph/alloc.h"
+#include "graph/learner_store.h"
+#include "planner/learner_bkt.h"
+
+#define KGN_FIT_PSEUDO 2.0
+#define KGN_FIT_HOLDOUT 5
+#define KGN_FIT_MIN_OBS 20
+#define KGN_FIT_MIN_LEARNERS 5
+
+/* Steps of one concept's sequences: 0 wrong, 1 correct, 2 reading. */
+enum { KGN_STEP_WRONG = 0, KGN_STEP_RIGHT = 1, KGN_STEP_READ = 2 };
+
+/* Log-likelihood (natural log) of the observed outcomes of nseq sequences
+ * (steps[off[i] .. off[i+1]-1]) under p; *nobs (may be NULL) receives the
+ * number of observed steps. O(steps). */
+double kgn_bkt_loglik(const kgn_bkt_params *p, const uint8_t *steps,
+                      const uint32_t *off, uint32_t nseq, uint64_t *nobs);
+
+/* EM from the start values in *p; stops after max_iter iterations or when
+ * the log-likelihood improves by less than tol. *p receives the fit.
+ * Returns the number of iterations. O(iterations × steps). */
+int kgn_bkt_em(kgn_bkt_params *p, const uint8_t *steps, const uint32_t *off,
+               uint32_t nseq, int max_iter, double tol);
+
+typedef struct kgn_fit_options {
+    uint32_t min_obs;        /* 0: KGN_FIT_MIN_OBS */
+    uint32_t min_learners;   /* 0: KGN_FIT_MIN_LEARNERS (dwell calibration) */
+    int max_iter;            /* 0: 200 */
+    kgn_bkt_params start;    /* defaults and EM start (kgn_bkt_defaults) */
+} kgn_fit_options;
+
+void kgn_fit_options_init(kgn_fit_options *o);
+
+typedef struct kgn_fit_concept {
+    const char *concept;
+    kgn_bkt_params p;        /* fitted, or the defaults */
+    int fitted;
+    uint32_t learners;       /* learners with events on it */
+    uint64_t ntrain, ntest;  /* observations */
+    double ll_fit, ll_default;   /* held-out log-likelihoods */
+    double minutes;          /* calibrated; < 0 none */
+    uint32_t ndwell;         /* learners behind the minutes */
+} kgn_fit_concept;
+
+typedef struct kgn_fit_result {
+    kg_arena *arena;
+    kgn_fit_concept *c;      /* by concept key */
+    size_t n;
+    uint32_t nfitted, nminutes;
+    uint64_t ntrain, ntest;
+    double ll_fit, ll_default;   /* held-out totals over all concepts */
+} kgn_fit_result;
+
+/* Fits every concept that appears in ev[0..n) (any order). Returns 0, or
+ * -1 when out of memory. O(n log n + EM). */
+int  kgn_fit_events(const kgg_event *ev, size_t n, const kgn_fit_options *opt,
+                    kgn_fit_result *out);
+void kgn_fit_result_free(kgn_fit_result *r);
+
+/* 1 when the learner belongs to the held-out set. */
+int kgn_fit_is_holdout(const char *learner);
+
+#endif

@@ -1,3 +1,0 @@
-/* Replaced by the planner sources. */
-int kgn_placeholder_(void);
-int kgn_placeholder_(void) { return 0; }

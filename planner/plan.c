@@ -1,0 +1,327 @@
+/* kgn_plan_make: goals and known set in, ordered and explained study plan out.
+ *
+ * Steps: validate and de-duplicate the input; choose the goals that fit a
+ * budget; select requirements (requirements.c); add recommended concepts;
+ * order the selection; insert review steps the learner hook asks for; work
+ * out which goals each step serves; pack into study days (calendar.c).
+ *
+ * Order: a depth-first post-order from each goal in the order given, over
+ * the selected requirements of each concept (recommended concepts first,
+ * then requirements by ascending topological rank). Everything one goal
+ * needs comes before that goal and before anything only a later goal needs,
+ * a concept comes right after its last prerequisite subtree, and a
+ * transitive edge changes nothing (the concept it names is already placed
+ * by the longer path). Deterministic: no hashing, no thread-dependent state. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner/plan_internal.h"
+
+void kgn_options_init(kgn_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->days_per_week = 7;
+    o->start_day = KGN_NO_DAY;
+    o->deadline_day = KGN_NO_DAY;
+}
+
+void kgn_plan_free(kgn_plan *p)
+{
+    if (!p) return;
+    kg_arena_free(p->arena);
+}
+
+typedef struct frame { uint32_t node; size_t beg, end, cur; } frame;
+
+typedef struct order_ctx {
+    frame *fr; size_t nfr, cfr;
+    uint64_t *ch; size_t nch, cch;
+} order_ctx;
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint32_t lvl_of(const kgn_workspace *ws, uint32_t c)
+{
+    uint32_t r = ws->ix->rank[c];
+    return r != KGG_NONE ? r : ws->lvl[c];
+}
+
+/* Pushes a DFS frame for c with its children (rec first, then requirements
+ * by level). 0 or -2. */
+static int push_frame(kgn_workspace *ws, order_ctx *o, uint32_t c)
+{
+    const kgg_snap *s = ws->s;
+    size_t beg = o->nch;
+    if (s->rec_off)
+        for (uint32_t j = s->rec_off[c]; j < s->rec_off[c + 1]; j++) {
+            uint32_t r = s->rec[j];
+            if (!kgn__in_sel(ws, r) || ws->vis[r] == ws->gen_v) continue;
+            if (kg_grow(&o->ch, &o->cch, o->nch + 1, sizeof *o->ch)) return -2;
+            o->ch[o->nch++] = r;                  /* level 0 key: first, in written order */
+        }
+    size_t rb = o->nch;
+    for (uint32_t g = s->grp_off[c]; g < s->grp_off[c + 1]; g++)
+        for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++) {
+            uint32_t m = s->mem[j];
+            if (!kgn__in_sel(ws, m) || ws->vis[m] == ws->gen_v) continue;
+            if (lvl_of(ws, m) >= lvl_of(ws, c)) continue;
+            if (kg_grow(&o->ch, &o->cch, o->nch + 1, sizeof *o->ch)) return -2;
+            o->ch[o->nch++] = ((uint64_t)lvl_of(ws, m) << 32) | m;
+        }
+    if (o->nch - rb > 1) qsort(o->ch + rb, o->nch - rb, sizeof *o->ch, cmp_u64);
+    if (kg_grow(&o->fr, &o->cfr, o->nfr + 1, sizeof *o->fr)) return -2;
+    o->fr[o->nfr++] = (frame){c, beg, o->nch, beg};
+    ws->gray[c] = ws->gen_g;
+    return 0;
+}
+
+/* Post-order of the selection from the goals; fills ord (nsel entries). */
+static int order_selection(kgn_workspace *ws, const uint32_t *goals, uint32_t ngoals,
+                           uint32_t *ord, uint32_t *nord)
+{
+    order_ctx o = {0};
+    int rc = 0;
+    *nord = 0;
+    kgn__next_gen(ws->vis, &ws->gen_v, ws->n ? ws->n : 1);
+    kgn__next_gen(ws->gray, &ws->gen_g, ws->n ? ws->n : 1);
+    for (uint32_t gi = 0; gi < ngoals && rc == 0; gi++) {
+        if (ws->vis[goals[gi]] == ws->gen_v) continue;
+        if ((rc = push_frame(ws, &o, goals[gi])) != 0) break;
+        while (o.nfr > 0) {
+            frame *f = &o.fr[o.nfr - 1];
+            if (f->cur < f->end) {
+                uint32_t ch = (uint32_t)(o.ch[f->cur++] & 0xffffffffu);
+                if (ws->vis[ch] == ws->gen_v || ws->gray[ch] == ws->gen_g) continue;
+                if ((rc = push_frame(ws, &o, ch)) != 0) break;
+            } else {
+                uint32_t c = f->node;
+                o.nch = f->beg;
+                o.nfr--;
+                ws->vis[c] = ws->gen_v;
+                ws->gray[c] = 0;
+                ord[(*nord)++] = c;
+            }
+        }
+    }
+    kg_free(o.fr);
+    kg_free(o.ch);
+    return rc;
+}
+
+typedef struct proto_step {
+    uint32_t concept, minutes, via;
+    kgn_step_kind kind;
+    const char *via_reason, *note;
+} proto_step;
+
+static kgp_status oom(kgn_error *err) { return kgn_fail(err, KGP_ENOMEM, "out of memory"); }
+
+kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngoals_in,
+                         const uint32_t *known_in, size_t nknown_in,
+                         const kgn_options *opt_in, kgn_plan **out, kgn_error *err)
+{
+    const kgg_snap *s = ws->s;
+    kgn_options opt;
+    if (opt_in) opt = *opt_in; else kgn_options_init(&opt);
+    *out = NULL;
+    if (ngoals_in == 0) return kgn_fail(err, KGP_EUSAGE, "no goal given");
+    for (size_t i = 0; i < ngoals_in; i++)
+        if (goals_in[i] >= s->n) return kgn_fail(err, KGP_EUSAGE, "goal id %u out of range", goals_in[i]);
+    for (size_t i = 0; i < nknown_in; i++)
+        if (known_in[i] >= s->n) return kgn_fail(err, KGP_EUSAGE, "known id %u out of range", known_in[i]);
+    if (opt.days_per_week == 0) opt.days_per_week = 7;
+    if (opt.days_per_week > 7) return kgn_fail(err, KGP_EUSAGE, "days per week must be 1..7, not %u", opt.days_per_week);
+    if (opt.minutes_per_day && opt.start_day == KGN_NO_DAY)
+        return kgn_fail(err, KGP_EUSAGE, "a calendar needs a start day");
+    if (!opt.minutes_per_day && opt.deadline_day != KGN_NO_DAY)
+        return kgn_fail(err, KGP_EUSAGE, "a deadline needs minutes per day and a start day");
+    if (opt.minutes_per_day && opt.deadline_day != KGN_NO_DAY && opt.deadline_day < opt.start_day)
+        return kgn_fail(err, KGP_EUSAGE, "the deadline is before the start day");
+    if (opt.budget_minutes < 0) return kgn_fail(err, KGP_EUSAGE, "negative budget");
+    ws->def_minutes = opt.default_minutes ? opt.default_minutes : KGN_DEFAULT_MINUTES;
+    uint64_t limit = opt.exact_limit ? opt.exact_limit : KGN_EXACT_LIMIT;
+
+    kgn__begin(ws, known_in, nknown_in);
+    kg_arena *A = kg_arena_new();
+    if (!A) return oom(err);
+    kgn_plan *p = kg_arena_calloc(A, sizeof *p);
+    uint32_t *goals = kg_arena_alloc(A, ngoals_in * sizeof *goals + 1);
+    uint32_t *known = kg_arena_alloc(A, nknown_in * sizeof *known + 1);
+    uint32_t *dropped = kg_arena_alloc(A, ngoals_in * sizeof *dropped + 1);
+    uint64_t *dropped_min = kg_arena_alloc(A, ngoals_in * sizeof *dropped_min + 1);
+    if (!p || !goals || !known || !dropped || !dropped_min) { kg_arena_free(A); return oom(err); }
+    p->arena = A;
+    p->snap = s;
+    p->deadline_day = KGN_NO_DAY;
+    p->start_day = p->end_day = KGN_NO_DAY;
+    p->budget_minutes = opt.budget_minutes;
+    /* De-duplicate known and goals (vis stamps). */
+    kgn__next_gen(ws->vis, &ws->gen_v, ws->n ? ws->n : 1);
+    for (size_t i = 0; i < nknown_in; i++)
+        if (ws->vis[known_in[i]] != ws->gen_v) { ws->vis[known_in[i]] = ws->gen_v; known[p->nknown++] = known_in[i]; }
+    p->known = known;
+    kgn__next_gen(ws->vis, &ws->gen_v, ws->n ? ws->n : 1);
+    uint32_t ng = 0;
+    for (size_t i = 0; i < ngoals_in; i++) {
+        uint32_t g = goals_in[i];
+        if (ws->vis[g] == ws->gen_v) continue;
+        ws->vis[g] = ws->gen_v;
+        if (kgn__is_known(ws, g)) {
+            kg_arena_free(A);
+            return kgn_fail(err, KGP_ECONFLICT, "goal '%s' is already known", s->key[g]);
+        }
+        goals[ng++] = g;
+    }
+    for (uint32_t i = 0; i < ng; i++) {
+        if (!kgn__learnable(ws, goals[i])) {
+            if (ws->oom) { kg_arena_free(A); return oom(err); }
+            char why[700];
+            uint32_t g = goals[i];
+            kgn__why_blocked(ws, g, why, sizeof why);
+            kg_arena_free(A);
+            return kgn_fail(err, KGP_ECONFLICT, "goal '%s' cannot be reached: %s", s->key[g], why);
+        }
+    }
+    int exact = 1;
+    uint32_t nchoices = 0, bad = KGG_NONE;
+    int rc;
+    if (opt.budget_minutes > 0) {
+        /* Goals in the order given; each kept when the plan with it fits. */
+        uint32_t nacc = 0;
+        for (uint32_t i = 0; i < ng; i++) {
+            uint32_t g = goals[i];
+            goals[nacc] = g;
+            rc = kgn__solve(ws, goals, nacc + 1, limit, &exact, &nchoices, &bad);
+            if (rc == -2) { kg_arena_free(A); return oom(err); }
+            if (rc == 0 && (double)ws->cost <= opt.budget_minutes) nacc++;
+            else { dropped[p->ndropped] = g; dropped_min[p->ndropped++] = ws->cost; }
+        }
+        ng = nacc;
+    }
+    p->goals = goals;
+    p->ngoals = ng;
+    p->dropped = dropped;
+    p->dropped_minutes = dropped_min;
+    rc = kgn__solve(ws, goals, ng, limit, &exact, &nchoices, &bad);
+    if (rc == -2) { kg_arena_free(A); return oom(err); }
+    if (rc == -1) {
+        char why[700];
+        kgn__why_blocked(ws, bad, why, sizeof why);
+        kg_arena_free(A);
+        return kgn_fail(err, KGP_ECONFLICT, "goal '%s' cannot be reached: %s", s->key[bad], why);
+    }
+    p->exact = exact;
+    p->nchoices = nchoices;
+    if (opt.include_recommended || opt.budget_minutes > 0) {
+        if (kgn__add_recommended(ws, opt.budget_minutes) != 0) { kg_arena_free(A); return oom(err); }
+    }
+
+    /* Order. */
+    uint32_t nsel = (uint32_t)ws->nsel, nord = 0;
+    uint32_t *ord = kg_arena_alloc(A, (nsel + 1) * sizeof *ord);
+    if (!ord || order_selection(ws, goals, ng, ord, &nord) != 0) { kg_arena_free(A); return oom(err); }
+    if (nord != nsel) {
+        /* Every selected concept hangs below a goal; anything else is a bug. */
+        kg_arena_free(A);
+        return kgn_fail(err, KGP_EINTERNAL, "ordering placed %u of %u concepts", nord, nsel);
+    }
+
+    /* Review steps and skipped known concepts (gray stamps: asked/listed). */
+    proto_step *ps = kg_arena_alloc(A, (2 * (size_t)nord + 1) * sizeof *ps);
+    uint32_t *skipped = kg_arena_alloc(A, (ws->nsel + p->nknown + 1) * sizeof *skipped);
+    if (!ps || !skipped) { kg_arena_free(A); return oom(err); }
+    uint32_t nps = 0;
+    kgn__next_gen(ws->gray, &ws->gen_g, ws->n ? ws->n : 1);
+    for (uint32_t i = 0; i < nord; i++) {
+        uint32_t c = ord[i];
+        for (uint32_t g = s->grp_off[c]; g < s->grp_off[c + 1]; g++)
+            for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++) {
+                uint32_t m = s->mem[j];
+                if (!kgn__is_known(ws, m) || ws->gray[m] == ws->gen_g) continue;
+                ws->gray[m] = ws->gen_g;
+                if (p->nskipped < ws->nsel + p->nknown) skipped[p->nskipped++] = m;
+                uint32_t mins = 0;
+                const char *why = NULL;
+                if (opt.review && opt.review(opt.review_ud, m, &mins, &why)) {
+                    if (nps >= 2 * nord) continue;
+                    const char *r = s->mem_reason ? s->mem_reason[j] : NULL;
+                    ps[nps++] = (proto_step){m, mins, c, KGN_REVIEW, r, why};
+                }
+            }
+        ws->pos[c] = nps;
+        ps[nps++] = (proto_step){c, kgn__minutes(ws, c), ws->parent[c], KGN_LEARN, ws->reason[c], NULL};
+    }
+    p->skipped = skipped;
+
+    /* Goals served: bitsets per step, propagated against the order. */
+    size_t W = (ng + 63) / 64;
+    if (W == 0) W = 1;
+    if (kg_grow(&ws->bits, &ws->cbits, (size_t)nps * W + 1, sizeof *ws->bits)) { kg_arena_free(A); return oom(err); }
+    memset(ws->bits, 0, (size_t)nps * W * sizeof *ws->bits);
+    for (uint32_t i = nps; i-- > 0;) {
+        if (ps[i].kind != KGN_LEARN) continue;
+        uint32_t c = ps[i].concept;
+        uint64_t *b = ws->bits + (size_t)i * W;
+        if (ws->flags[c] & KGN_F_GOAL)
+            for (uint32_t q = 0; q < ng; q++)
+                if (goals[q] == c) b[q / 64] |= 1ull << (q % 64);
+        for (uint32_t g = s->grp_off[c]; g < s->grp_off[c + 1]; g++)
+            for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++) {
+                uint32_t m = s->mem[j];
+                if (!kgn__in_sel(ws, m) || lvl_of(ws, m) >= lvl_of(ws, c)) continue;
+                uint64_t *bm = ws->bits + (size_t)ws->pos[m] * W;
+                for (size_t w = 0; w < W; w++) bm[w] |= b[w];
+            }
+        if (s->rec_off)
+            for (uint32_t j = s->rec_off[c]; j < s->rec_off[c + 1]; j++) {
+                uint32_t r = s->rec[j];
+                if (!kgn__in_sel(ws, r) || ws->pos[r] >= i) continue;
+                uint64_t *bm = ws->bits + (size_t)ws->pos[r] * W;
+                for (size_t w = 0; w < W; w++) bm[w] |= b[w];
+            }
+    }
+    /* Steps. */
+    p->steps = kg_arena_calloc(A, (nps + 1) * sizeof *p->steps);
+    if (!p->steps) { kg_arena_free(A); return oom(err); }
+    p->nsteps = nps;
+    for (uint32_t i = 0; i < nps; i++) {
+        kgn_step *st = &p->steps[i];
+        uint32_t c = ps[i].concept;
+        st->concept = c;
+        st->kind = ps[i].kind;
+        st->minutes = ps[i].minutes;
+        st->via = ps[i].via;
+        st->via_step = ps[i].via != KGG_NONE && kgn__in_sel(ws, ps[i].via) ? ws->pos[ps[i].via] : KGG_NONE;
+        st->via_reason = ps[i].via_reason;
+        st->note = ps[i].note;
+        st->day = KGN_NO_DAY;
+        if (st->kind == KGN_LEARN) {
+            st->minutes_default = !(s->minutes && s->minutes[c] >= 0);
+            st->is_goal = (ws->flags[c] & KGN_F_GOAL) != 0;
+            st->recommended = (ws->flags[c] & KGN_F_REC) != 0;
+        }
+        /* A review serves what its first user serves. */
+        const uint64_t *b = ws->bits + (size_t)(st->kind == KGN_LEARN ? i : ws->pos[st->via]) * W;
+        uint32_t cnt = 0;
+        for (uint32_t q = 0; q < ng; q++) cnt += (b[q / 64] >> (q % 64)) & 1;
+        st->goals = kg_arena_alloc(A, (cnt + 1) * sizeof *st->goals);
+        if (!st->goals) { kg_arena_free(A); return oom(err); }
+        for (uint32_t q = 0; q < ng; q++)
+            if ((b[q / 64] >> (q % 64)) & 1) st->goals[st->ngoals++] = goals[q];
+        p->total_minutes += st->minutes;
+    }
+    if (opt.minutes_per_day) {
+        p->calendar = 1;
+        p->minutes_per_day = opt.minutes_per_day;
+        p->days_per_week = opt.days_per_week;
+        p->start_day = opt.start_day;
+        p->deadline_day = opt.deadline_day;
+        if (kgn__calendar(p) != 0) { kg_arena_free(A); return oom(err); }
+    }
+    *out = p;
+    return KGP_OK;
+}

@@ -1,0 +1,278 @@
+/* The planner: study paths, "what next" and curriculum checks over a read
+ * snapshot (graph/snapshot.h). Never touches LMDB.
+ *
+ * Three layers of state, so that whole-graph work happens once per snapshot
+ * and each plan costs time proportional to the plan, not the graph:
+ *
+ *   kgn_index      once per snapshot: topological order, which concepts can
+ *                  be learned at all (not on/behind a cycle, every group
+ *                  satisfiable). Immutable; share it between threads.
+ *   kgn_workspace  per thread: O(n) stamp arrays allocated once and reused
+ *                  by every call (generation counters, never cleared).
+ *                  One workspace must not be used by two threads at once.
+ *   kgn_plan       per call: the result, in its own arena.
+ *
+ * Statuses are kgp_status values (src/kgpath.h); every failing call fills a
+ * kgn_error with a message naming the concepts involved ("course:id").
+ *
+ * Learner state hook: the caller passes the known set (what the learner has
+ * mastered) and optionally a review callback (kgn_options.review) that says
+ * which known concepts must be reviewed before they are used; the planner
+ * inserts "review" steps for those. The planner itself keeps no learner state.
+ */
+#ifndef KGN_PLANNER_H
+#define KGN_PLANNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kgpath.h"          /* kgp_status */
+#include "graph/alloc.h"
+#include "graph/snapshot.h"
+
+/* Minutes a concept counts when its snapshot minutes are unknown (< 0). */
+#define KGN_DEFAULT_MINUTES 30
+/* Work limit of the exact k-of-n search, in concepts added to trial plans
+ * (see kgn_options.exact_limit and the README). */
+#define KGN_EXACT_LIMIT 200000u
+/* "No day": a step without a calendar. */
+#define KGN_NO_DAY INT32_MIN
+
+typedef struct kgn_error {
+    kgp_status status;
+    char msg[1024];
+} kgn_error;
+
+/* Growable byte buffer for renderers (always NUL-terminated once non-empty). */
+typedef struct kgn_buf {
+    char *data;
+    size_t len, cap;
+    int oom;                /* set when an append ran out of memory */
+} kgn_buf;
+
+void kgn_buf_free(kgn_buf *b);
+void kgn_buf_put(kgn_buf *b, const char *s, size_t n);
+void kgn_buf_puts(kgn_buf *b, const char *s);
+void kgn_buf_printf(kgn_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends s escaped for XML/HTML text and attribute values. */
+void kgn_buf_xml(kgn_buf *b, const char *s);
+/* Appends s as a DOT double-quoted string body (quotes, backslashes, newlines). */
+void kgn_buf_dot(kgn_buf *b, const char *s);
+
+/* ---- per-snapshot index ------------------------------------------------- */
+
+typedef struct kgn_index {
+    const kgg_snap *snap;
+    uint32_t *order;        /* [norder] concepts in topological order (acyclic part) */
+    uint32_t norder;
+    uint32_t *rank;         /* [n] position in order, KGG_NONE on/behind a cycle */
+    uint8_t *feasible;      /* [n] 1: learnable from nothing known */
+    uint32_t *roots;        /* concepts without requirement groups */
+    uint32_t nroots;
+} kgn_index;
+
+/* Builds the index. Reads s->topo_rank when present, else sorts with igraph.
+ * s must outlive the index. Errors: KGP_ENOMEM, KGP_EINTERNAL (igraph).
+ * O(V + E) time and memory. */
+kgp_status kgn_index_new(const kgg_snap *s, kgn_index **out, kgn_error *err);
+void       kgn_index_free(kgn_index *ix);
+
+/* Installs kgpath's igraph error and warning handlers (silent; errors become
+ * statuses) once per process. Called by every planner entry that uses igraph. */
+void kgn_igraph_init(void);
+
+/* ---- workspace ---------------------------------------------------------- */
+
+typedef struct kgn_workspace kgn_workspace;
+
+/* O(n) memory, allocated once. NULL when out of memory. */
+kgn_workspace *kgn_workspace_new(const kgn_index *ix);
+void           kgn_workspace_free(kgn_workspace *ws);
+const kgn_index *kgn_workspace_index(const kgn_workspace *ws);
+
+/* ---- plans -------------------------------------------------------------- */
+
+/* Review hook: called once per known concept that a planned step requires
+ * (directly, as a chosen member of one of its groups). Return 1 to insert a
+ * review step before its first use, setting *minutes (review length) and
+ * optionally *why (a static or caller-owned string that lives as long as the
+ * plan, e.g. "retrievability 0.62 on 2026-12-01"); return 0 otherwise. */
+typedef int (*kgn_review_fn)(void *ud, uint32_t concept, uint32_t *minutes,
+                             const char **why);
+
+typedef struct kgn_options {
+    int include_recommended;    /* add recommended concepts (and their needs) */
+    double budget_minutes;      /* > 0: plan only the goals that fit, in order */
+    uint32_t minutes_per_day;   /* > 0: pack steps into study days */
+    uint32_t days_per_week;     /* 1..7 study days per week, Monday first (default 7) */
+    int32_t start_day;          /* first day (days since 1970-01-01), needs minutes_per_day */
+    int32_t deadline_day;       /* KGN_NO_DAY: none */
+    uint32_t default_minutes;   /* 0: KGN_DEFAULT_MINUTES */
+    uint32_t exact_limit;       /* 0: KGN_EXACT_LIMIT */
+    kgn_review_fn review;       /* NULL: no review steps */
+    void *review_ud;
+} kgn_options;
+
+void kgn_options_init(kgn_options *o);
+
+typedef enum kgn_step_kind { KGN_LEARN = 0, KGN_REVIEW = 1 } kgn_step_kind;
+
+/* A part of a step studied on one day (a step longer than the rest of a day
+ * is split over several days). */
+typedef struct kgn_session {
+    int32_t day;
+    uint32_t minutes;
+} kgn_session;
+
+typedef struct kgn_step {
+    uint32_t concept;
+    kgn_step_kind kind;
+    uint32_t minutes;           /* whole minutes (rounded snapshot minutes) */
+    int minutes_default;        /* 1: the concept's minutes were unknown */
+    int is_goal;
+    int recommended;            /* here through a recommended edge */
+    uint32_t via;               /* the concept this one is needed for, next on
+                                   the chain to a goal; KGG_NONE for goals */
+    const char *via_reason;     /* reason text of that edge, or NULL */
+    uint32_t via_step;          /* index of via's step, KGG_NONE for goals */
+    uint32_t *goals;            /* goals this step serves (dense ids) */
+    uint32_t ngoals;
+    const char *note;           /* review hook's why, or NULL */
+    kgn_session *sessions;      /* calendar parts (NULL without calendar) */
+    uint32_t nsessions;
+    int32_t day;                /* first day, KGN_NO_DAY without calendar */
+} kgn_step;
+
+typedef struct kgn_plan {
+    kg_arena *arena;
+    const kgg_snap *snap;
+    uint32_t *goals;  uint32_t ngoals;        /* goals planned */
+    uint32_t *dropped; uint32_t ndropped;     /* goals left out (budget) */
+    uint64_t *dropped_minutes;                /* plan total each would need */
+    uint32_t *known;  uint32_t nknown;        /* as given, de-duplicated */
+    uint32_t *skipped; uint32_t nskipped;     /* known concepts the plan relies on */
+    kgn_step *steps;  uint32_t nsteps;
+    uint64_t total_minutes;
+    int exact;                  /* k-of-n choices proven optimal */
+    uint32_t nchoices;          /* k-of-n groups decided */
+    double budget_minutes;      /* as requested (<= 0 none) */
+    /* Calendar (calendar == 0: none). */
+    int calendar;
+    uint32_t minutes_per_day, days_per_week;
+    int32_t start_day, end_day; /* end_day: last study day used */
+    uint32_t study_days;        /* days with study time */
+    int32_t deadline_day;       /* KGN_NO_DAY: none */
+    int fits;                   /* 1: ends on or before the deadline */
+    int32_t overrun_days;       /* calendar days past the deadline */
+    uint64_t overrun_minutes;   /* minutes scheduled after the deadline */
+} kgn_plan;
+
+/* Plans a study path from the known set to the goals (dense ids).
+ * Goals are de-duplicated and kept in the given order. Errors (err filled):
+ *   KGP_EUSAGE     no goals, an id out of range, bad options
+ *   KGP_ECONFLICT  a goal already known; a goal that cannot be reached
+ *                  (on/behind a prerequisite cycle, or a requirement group
+ *                  with fewer learnable members than k) — names the blocker;
+ *                  with a budget, no goal fits
+ *   KGP_ENOMEM
+ * Time: O(P log P) for a plan of P concepts (plus the k-of-n search, at most
+ * exact_limit additions); O(n) only for the first call on a workspace. */
+kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals, size_t ngoals,
+                         const uint32_t *known, size_t nknown,
+                         const kgn_options *opt, kgn_plan **out, kgn_error *err);
+void kgn_plan_free(kgn_plan *p);
+
+typedef enum kgn_format {
+    KGN_TEXT = 0, KGN_JSON = 1, KGN_DOT = 2, KGN_HTML = 3
+} kgn_format;
+
+/* Renders a plan. JSON schema "kgpath_plan": 1 (README). Errors: KGP_ENOMEM.
+ * O(P log P + output). */
+kgp_status kgn_plan_render(const kgn_plan *p, kgn_format fmt, kgn_buf *out);
+/* The JSON object's members without the braces ("kgpath_plan":1,…), for
+ * JSON-lines writers such as the batch engine. Appends to out. */
+void kgn_plan_json_members(const kgn_plan *p, kgn_buf *out);
+/* Appends s as a JSON string literal (quotes included; NULL gives null). */
+void kgn_buf_json(kgn_buf *b, const char *s);
+
+/* ---- dates -------------------------------------------------------------- */
+
+/* "YYYY-MM-DD" → days since 1970-01-01. Returns 0, or -1 when malformed or
+ * not a real date. */
+int  kgn_date_parse(const char *s, int32_t *day);
+/* days since 1970-01-01 → "YYYY-MM-DD" (buf of at least 11 bytes). */
+void kgn_date_format(int32_t day, char buf[16]);
+/* ISO weekday of a day: 1 Monday .. 7 Sunday. */
+int  kgn_date_weekday(int32_t day);
+
+/* ---- next --------------------------------------------------------------- */
+
+typedef struct kgn_next_item {
+    uint32_t concept;
+    uint32_t goals;             /* goals whose plan includes it (with --goal) */
+    uint64_t unlocks;           /* concepts that depend on it transitively
+                                   (within the goals' plan when goals given) */
+    uint32_t ready_after;       /* dependents that become ready right after it */
+    uint32_t minutes;
+} kgn_next_item;
+
+typedef struct kgn_next {
+    kg_arena *arena;
+    const kgg_snap *snap;
+    uint32_t *goals; uint32_t ngoals;
+    kgn_next_item *items; uint32_t nitems;   /* ranked, best first */
+    uint32_t total;                          /* fringe size before the limit */
+} kgn_next;
+
+/* The outer fringe: concepts not known whose every requirement group is met
+ * by known concepts, ranked by goals served, then transitive dependents
+ * unlocked, then dependents made ready, then key. With goals, only concepts
+ * of the goals' plan. limit 0: all. Errors as kgn_plan_make (goals), ENOMEM.
+ * Time: O(F * R) for F fringe concepts reaching R dependents. */
+kgp_status kgn_next_make(kgn_workspace *ws, const uint32_t *goals, size_t ngoals,
+                         const uint32_t *known, size_t nknown, uint32_t limit,
+                         kgn_next **out, kgn_error *err);
+void kgn_next_free(kgn_next *x);
+kgp_status kgn_next_render(const kgn_next *x, kgn_format fmt, kgn_buf *out);
+
+/* ---- check -------------------------------------------------------------- */
+
+typedef struct kgn_metric {
+    uint32_t blocking;          /* concepts depending on it transitively */
+    uint32_t ancestors;         /* concepts it depends on transitively */
+    uint32_t delay;             /* concepts on the longest requirement chain through it */
+    uint32_t complexity;        /* blocking + delay */
+    double betweenness;         /* igraph betweenness (directed) */
+} kgn_metric;
+
+typedef struct kgn_edge { uint32_t from, to; } kgn_edge;   /* prerequisite → concept */
+
+typedef struct kgn_check {
+    kg_arena *arena;
+    const kgg_snap *snap;
+    /* cycles[c] lists one cycle's concepts, cycle_off CSR; one per
+     * strongly connected component with more than one concept (or a self loop). */
+    uint32_t *cycle_off, *cycles; uint32_t ncycles;
+    kgn_edge *redundant; uint32_t nredundant;   /* implied by a longer path */
+    uint32_t *orphans; uint32_t norphans;
+    uint32_t *unreachable; uint32_t nunreachable;  /* cannot be learned from nothing */
+    uint32_t nentry;                              /* concepts without requirements */
+    kgn_metric *metrics;                          /* [n], NULL when not computed */
+    uint32_t *bottlenecks; uint32_t nbottlenecks; /* best first (ancestors x blocking,
+                                                     then betweenness) */
+    int metrics_acyclic;                          /* 0: graph has cycles; delay over acyclic part */
+} kgn_check;
+
+/* Curriculum report (README "kgpath check"). Uses igraph for components and
+ * reachability. Errors: KGP_ENOMEM, KGP_EINTERNAL. Time: O(V·(V+E)) for the
+ * per-concept reachability (meant for curricula, not the 1M benchmark). */
+kgp_status kgn_check_make(const kgn_index *ix, kgn_check **out, kgn_error *err);
+void kgn_check_free(kgn_check *c);
+kgp_status kgn_check_render(const kgn_check *c, kgn_format fmt, kgn_buf *out);
+
+/* Sets err (status + printf message) and returns status. */
+kgp_status kgn_fail(kgn_error *err, kgp_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,537 @@
+/* Batch planning, merge and compact copies (kgpath_batch.h): the glue
+ * between the public API, the batch engine (planner/batch.h), the planner
+ * (planner/planner.h) and the store (change stamps, learner summaries). */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "kgpath.h"
+#include "kgpath_batch.h"
+#include "api_internal.h"
+#include "graph/learner_store.h"
+#include "graph/store_copy.h"
+#include "graph/store_stamp.h"
+#include "planner/batch.h"
+#include "planner/planner.h"
+
+/* TEMPORARY until graph/learner_db.c is in the build: */
+#define LEARNER_DB_LINKED 0
+#if !LEARNER_DB_LINKED
+#define kgg_learner_info_get(st, l, info, e) ((void)(st), (void)(l), (void)(info), (void)(e), KGP_ENOTFOUND)
+#endif
+
+void kgp_batch_options_init(kgp_batch_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->since = -1;
+}
+
+/* ---- per-learner options ------------------------------------------------ */
+
+typedef struct batch_ctx {
+    kgp_snap *snap;
+    const kgg_snap *g;
+    kgn_index *ix;
+    kgg_store *store;
+    json_t *defaults;           /* object or NULL */
+    int64_t *reach;             /* --since: newest stamp behind each concept */
+    int64_t *stamp;             /* --since: each concept's own stamp */
+    pthread_mutex_t lookup_mu;  /* kgp_snap_lookup keeps its message in the snapshot */
+} batch_ctx;
+
+typedef struct batch_scratch {
+    kgn_workspace *ws;
+    kgn_buf render;
+    uint32_t *goals, *known;
+    size_t cgoals, cknown;
+} batch_scratch;
+
+/* Keys a learner line may carry (anything else is a typo worth reporting;
+ * free-form data goes under "meta"). */
+static const char *const known_keys[] = {
+    "learner", "goals", "known", "minutes_per_day", "days_per_week", "start",
+    "deadline", "budget_minutes", "include_recommended", "default_minutes",
+    "changed_at", "meta", NULL
+};
+
+static json_t *opt_get(const batch_ctx *c, const kgn_batch_req *r, const char *key)
+{
+    json_t *v = json_object_get(r->obj, key);
+    if (!v && c->defaults) v = json_object_get(c->defaults, key);
+    return v && !json_is_null(v) ? v : NULL;
+}
+
+/* Resolves a concept name: "course:id" exactly (lock-free), else a bare id or
+ * title through kgp_snap_lookup. */
+static kgp_status resolve(batch_ctx *c, const char *name, uint32_t *id,
+                          char *err, size_t errlen)
+{
+    uint32_t i = kgg_snap_find_key(c->g, name);
+    if (i != KGG_NONE) { *id = i; return KGP_OK; }
+    pthread_mutex_lock(&c->lookup_mu);
+    kgp_status st = kgp_snap_lookup(c->snap, name, id);
+    if (st) snprintf(err, errlen, "%s", kgp_snap_errmsg(c->snap));
+    pthread_mutex_unlock(&c->lookup_mu);
+    if (st && !err[0]) snprintf(err, errlen, "unknown concept \"%s\"", name);
+    return st;
+}
+
+/* Resolves a string or an array of strings into *ids. */
+static kgp_status resolve_list(batch_ctx *c, json_t *v, const char *what,
+                               uint32_t **ids, size_t *cap, size_t *n,
+                               char *err, size_t errlen)
+{
+    *n = 0;
+    if (!v) return KGP_OK;
+    size_t count = json_is_array(v) ? json_array_size(v) : 1;
+    if (!json_is_array(v) && !json_is_string(v)) {
+        snprintf(err, errlen, "\"%s\" must be an array of concept names", what);
+        return KGP_EINPUT;
+    }
+    if (kg_grow(ids, cap, count ? count : 1, sizeof **ids)) return KGP_ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
+        if (!json_is_string(e)) {
+            snprintf(err, errlen, "\"%s\"[%zu] must be a concept name (a string)", what, i);
+            return KGP_EINPUT;
+        }
+        kgp_status st = resolve(c, json_string_value(e), &(*ids)[(*n)++], err, errlen);
+        if (st) return st;
+    }
+    return KGP_OK;
+}
+
+static int get_uint(json_t *v, const char *key, uint32_t lo, uint32_t hi, uint32_t *out,
+                    char *err, size_t errlen)
+{
+    if (!v) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        snprintf(err, errlen, "\"%s\" must be an integer from %u to %u", key, lo, hi);
+        return -1;
+    }
+    *out = (uint32_t)json_integer_value(v);
+    return 0;
+}
+
+static int get_date(json_t *v, const char *key, int32_t *day, char *err, size_t errlen)
+{
+    if (!v) return 0;
+    if (!json_is_string(v) || kgn_date_parse(json_string_value(v), day)) {
+        snprintf(err, errlen, "\"%s\" must be a date YYYY-MM-DD", key);
+        return -1;
+    }
+    return 0;
+}
+
+int kgp_batch_parse_shard(const char *s, uint32_t *i, uint32_t *n)
+{
+    return kgn_batch_parse_shard(s, i, n);
+}
+
+int kgp_batch_parse_time(const char *s, int64_t *t)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!errno && end != s && !*end && v >= 0) { *t = v; return 0; }
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!end || *end) {
+        memset(&tm, 0, sizeof tm);
+        end = strptime(s, "%Y-%m-%d", &tm);
+        if (!end || *end) return -1;
+    }
+    *t = (int64_t)timegm(&tm);
+    return 0;
+}
+
+/* "changed_at": Unix seconds (a JSON integer) or a kgp_batch_parse_time string. */
+static int parse_time(json_t *v, int64_t *t)
+{
+    if (json_is_integer(v)) { *t = json_integer_value(v); return 0; }
+    return json_is_string(v) ? kgp_batch_parse_time(json_string_value(v), t) : -1;
+}
+
+static kgp_status learner_options(batch_ctx *c, const kgn_batch_req *r, kgn_options *o,
+                                  char *err, size_t errlen)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(r->obj, key, v) {
+        int ok = 0;
+        for (const char *const *k = known_keys; *k && !ok; k++) ok = strcmp(*k, key) == 0;
+        if (!ok) {
+            snprintf(err, errlen, "unknown key \"%s\" (put free-form data under \"meta\")", key);
+            return KGP_EINPUT;
+        }
+    }
+    kgn_options_init(o);
+    if ((v = opt_get(c, r, "include_recommended"))) {
+        if (!json_is_boolean(v)) {
+            snprintf(err, errlen, "\"include_recommended\" must be true or false");
+            return KGP_EINPUT;
+        }
+        o->include_recommended = json_is_true(v);
+    }
+    if ((v = opt_get(c, r, "budget_minutes"))) {
+        if (!json_is_number(v) || json_number_value(v) <= 0) {
+            snprintf(err, errlen, "\"budget_minutes\" must be a positive number");
+            return KGP_EINPUT;
+        }
+        o->budget_minutes = json_number_value(v);
+    }
+    if (get_uint(opt_get(c, r, "minutes_per_day"), "minutes_per_day", 1, 24 * 60,
+                 &o->minutes_per_day, err, errlen)
+        || get_uint(opt_get(c, r, "days_per_week"), "days_per_week", 1, 7,
+                    &o->days_per_week, err, errlen)
+        || get_uint(opt_get(c, r, "default_minutes"), "default_minutes", 1, 100000,
+                    &o->default_minutes, err, errlen)
+        || get_date(opt_get(c, r, "start"), "start", &o->start_day, err, errlen)
+        || get_date(opt_get(c, r, "deadline"), "deadline", &o->deadline_day, err, errlen))
+        return KGP_EINPUT;
+    if (o->minutes_per_day && !opt_get(c, r, "start")) {
+        /* A calendar needs a first day; without one the batch would depend
+         * on the clock, and the output on the night it ran. */
+        snprintf(err, errlen, "\"minutes_per_day\" needs \"start\" (YYYY-MM-DD) in a batch");
+        return KGP_EINPUT;
+    }
+    return KGP_OK;
+}
+
+/* ---- the engine callbacks ------------------------------------------------ */
+
+static void *scratch_new(void *ctx)
+{
+    batch_ctx *c = ctx;
+    batch_scratch *s = kg_calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->ws = kgn_workspace_new(c->ix);
+    if (!s->ws) { kg_free(s); return NULL; }
+    return s;
+}
+
+static void scratch_free(void *ctx, void *sp)
+{
+    (void)ctx;
+    batch_scratch *s = sp;
+    if (!s) return;
+    kgn_workspace_free(s->ws);
+    kgn_buf_free(&s->render);
+    kg_free(s->goals);
+    kg_free(s->known);
+    kg_free(s);
+}
+
+static int plan_one(void *ctx, void *sp, const kgn_batch_req *r, kgn_buf *out,
+                    char *err, size_t errlen)
+{
+    batch_ctx *c = ctx;
+    batch_scratch *s = sp;
+    kgn_options o;
+    size_t ng, nk;
+    kgp_status st = learner_options(c, r, &o, err, errlen);
+    if (st) return st;
+    json_t *goals = opt_get(c, r, "goals");
+    if (!goals || (json_is_array(goals) && json_array_size(goals) == 0)) {
+        snprintf(err, errlen, "no goals: \"goals\" must name at least one concept");
+        return KGP_EUSAGE;
+    }
+    if ((st = resolve_list(c, goals, "goals", &s->goals, &s->cgoals, &ng, err, errlen))
+        || (st = resolve_list(c, opt_get(c, r, "known"), "known", &s->known, &s->cknown,
+                              &nk, err, errlen)))
+        return st;
+
+    kgn_plan *p = NULL;
+    kgn_error pe = {0};
+    st = kgn_plan_make(s->ws, s->goals, ng, s->known, nk, &o, &p, &pe);
+    if (st) {
+        snprintf(err, errlen, "%s", pe.msg[0] ? pe.msg : kgp_strerror(st));
+        return st;
+    }
+    s->render.len = 0;
+    s->render.oom = 0;
+    st = kgn_plan_render(p, KGN_JSON, &s->render);
+    kgn_plan_free(p);
+    if (!st && s->render.oom) st = KGP_ENOMEM;
+    if (st) { snprintf(err, errlen, "cannot render the plan: %s", kgp_strerror(st)); return st; }
+    /* The record is the plan object with "line" and "learner" in front: keep
+     * the members between the outer braces. */
+    const char *a = memchr(s->render.data, '{', s->render.len);
+    const char *b = s->render.data + s->render.len;
+    while (b > s->render.data && b[-1] != '}') b--;
+    if (!a || b <= a + 2) {
+        snprintf(err, errlen, "the planner's JSON is not an object");
+        return KGP_EINTERNAL;
+    }
+    kgn_buf_put(out, a + 1, (size_t)(b - 1 - (a + 1)));
+    return out->oom ? KGP_ENOMEM : KGP_OK;
+}
+
+static int changed_one(void *ctx, void *sp, const kgn_batch_req *r, int64_t since,
+                       char *err, size_t errlen)
+{
+    batch_ctx *c = ctx;
+    batch_scratch *s = sp;
+    json_t *v = json_object_get(r->obj, "changed_at");
+    if (v) {
+        int64_t t;
+        if (parse_time(v, &t)) {
+            snprintf(err, errlen, "\"changed_at\" must be Unix seconds or YYYY-MM-DD[THH:MM:SSZ]");
+            return KGP_EINPUT;
+        }
+        if (t > since) return 1;
+    }
+    size_t ng, nk;
+    char ignore[256];
+    /* A name that does not resolve: plan it, so the error record says why. */
+    if (resolve_list(c, opt_get(c, r, "goals"), "goals", &s->goals, &s->cgoals, &ng,
+                     ignore, sizeof ignore)
+        || resolve_list(c, opt_get(c, r, "known"), "known", &s->known, &s->cknown, &nk,
+                        ignore, sizeof ignore)
+        || ng == 0)
+        return 1;
+    for (size_t i = 0; i < ng; i++)
+        if (c->reach[s->goals[i]] > since) return 1;
+    for (size_t i = 0; i < nk; i++)
+        if (c->stamp[s->known[i]] > since) return 1;
+    if (c->store && LEARNER_DB_LINKED) {
+        kgg_learner_info info;
+        kgg_err e;
+        kgp_status st = kgg_learner_info_get(c->store, r->learner, &info, &e);
+        if (st == KGP_OK && info.last > since) return 1;
+        if (st && st != KGP_ENOTFOUND) {
+            snprintf(err, errlen, "learner events: %s", e.msg);
+            return st;
+        }
+    }
+    return 0;
+}
+
+/* ---- runs --------------------------------------------------------------- */
+
+typedef struct progress_fwd {
+    const kgp_batch_options *o;
+    kgp_batch_summary *sum;
+} progress_fwd;
+
+static void fill_summary(kgp_batch_summary *sum, const kgn_batch_stats *st)
+{
+    sum->lines = st->lines;
+    sum->learners = st->learners;
+    sum->plans = st->plans;
+    sum->errors = st->errors;
+    sum->unchanged = st->unchanged;
+    sum->other_shard = st->other_shard;
+    sum->resumed_lines = st->resumed_lines;
+    sum->seconds = st->seconds;
+}
+
+static void on_progress(void *ud, const kgn_batch_stats *st, uint64_t bytes,
+                        uint64_t total, int done)
+{
+    progress_fwd *f = ud;
+    fill_summary(f->sum, st);
+    f->sum->bytes_read = bytes;
+    f->sum->total_bytes = total;
+    f->sum->done = done;
+    f->o->progress(f->o->progress_ud, f->sum);
+}
+
+/* Identity of the graph for --resume: hash of every concept's content. */
+static uint64_t graph_hash(const kgg_snap *g)
+{
+    uint64_t h = 1469598103934665603ULL ^ g->n;
+    for (uint32_t i = 0; i < g->n; i++) h = (h ^ kgg_stamp_hash(g, i)) * 1099511628211ULL;
+    return h;
+}
+
+kgp_status kgp_batch_run(kgp_db *db, const kgp_batch_options *o, kgp_batch_summary *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    batch_ctx c;
+    memset(&c, 0, sizeof c);
+    pthread_mutex_init(&c.lookup_mu, NULL);
+    kgp_status st = KGP_OK;
+    FILE *in = NULL, *out = NULL;
+    char *fingerprint = NULL;
+    char err[1024] = "";
+    kgg_err ge;
+
+    uint32_t shard = o->shard, nshards = o->nshards;
+    if (nshards == 0) {
+        int r = kgn_batch_shard_from_env(&shard, &nshards);
+        if (r < 0) {
+            st = kgp__db_error(db, KGP_EUSAGE, "SLURM_ARRAY_TASK_ID/_COUNT/_MIN are inconsistent; "
+                               "give --shard I/N");
+            goto out;
+        }
+        if (r == 0) { shard = 0; nshards = 1; }
+    }
+    if (shard >= nshards) {
+        st = kgp__db_error(db, KGP_EUSAGE, "shard %u is not below the shard count %u", shard, nshards);
+        goto out;
+    }
+    if (o->defaults) {
+        json_error_t je;
+        c.defaults = json_loads(o->defaults, 0, &je);
+        if (!json_is_object(c.defaults)) {
+            st = kgp__db_error(db, KGP_EUSAGE, "plan defaults must be a JSON object");
+            goto out;
+        }
+    }
+    const char *lpath = o->learners && strcmp(o->learners, "-") != 0 ? o->learners : NULL;
+    uint64_t in_size = 0;
+    if (lpath) {
+        in = fopen(lpath, "rb");
+        if (!in) {
+            st = kgp__db_error(db, errno == ENOENT ? KGP_ENOTFOUND : KGP_EIO, "%s: %s",
+                               lpath, strerror(errno));
+            goto out;
+        }
+        struct stat sb;
+        if (fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode)) in_size = (uint64_t)sb.st_size;
+    } else in = stdin;
+    const char *opath = o->out && strcmp(o->out, "-") != 0 ? o->out : NULL;
+    if (!opath) out = stdout;
+
+    c.store = kgp__db_store(db);
+    /* Change stamps first (a write), then the snapshot the run plans on. */
+    if (!o->no_stamp && c.store && !kgg_store_rdonly(c.store)) {
+        kgp_snap *tmp;
+        if ((st = kgp_snap_open(db, &tmp))) goto out;
+        st = kgg_stamp_refresh(c.store, kgp__snap_graph(tmp), (int64_t)time(NULL),
+                               &sum->stamps_changed, &ge);
+        kgp_snap_close(tmp);
+        if (st) { st = kgp__db_error(db, st, "%s", ge.msg); goto out; }
+    }
+    if ((st = kgp_snap_open(db, &c.snap))) goto out;
+    c.g = kgp__snap_graph(c.snap);
+    kgn_error ne = {0};
+    if ((st = kgn_index_new(c.g, &c.ix, &ne))) {
+        st = kgp__db_error(db, st, "%s", ne.msg);
+        goto out;
+    }
+    if (o->since >= 0) {
+        c.stamp = kg_malloc(((size_t)c.g->n + 1) * sizeof *c.stamp);
+        c.reach = kg_malloc(((size_t)c.g->n + 1) * sizeof *c.reach);
+        if (!c.stamp || !c.reach) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+        if (!c.store) {
+            for (uint32_t i = 0; i < c.g->n; i++) c.stamp[i] = KGG_STAMP_UNKNOWN;
+        } else if ((st = kgg_stamp_load(c.store, c.g, c.stamp, &ge))) {
+            st = kgp__db_error(db, st, "%s", ge.msg);
+            goto out;
+        }
+        if (kgg_stamp_closure_max(c.g, c.stamp, c.reach)) {
+            st = kgp__db_error(db, KGP_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+
+    /* What a resumed run must share with the interrupted one besides the
+     * shard, --since and chunk size (the engine checks those). */
+    char *defs = c.defaults ? json_dumps(c.defaults, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    size_t flen = (defs ? strlen(defs) : 0) + (lpath ? strlen(lpath) : 1) + 64;
+    fingerprint = kg_malloc(flen);
+    if (fingerprint)
+        snprintf(fingerprint, flen, "graph %016" PRIx64 " learners %s defaults %s",
+                 graph_hash(c.g), lpath ? lpath : "-", defs ? defs : "{}");
+    free(defs);
+    if (!fingerprint) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+
+    kgn_batch_ops ops = { &c, scratch_new, scratch_free, plan_one, changed_one };
+    kgn_batch_opts bo = {0};
+    bo.threads = o->threads;
+    bo.shard = shard;
+    bo.nshards = nshards;
+    bo.since = o->since;
+    bo.chunk_lines = o->chunk_lines;
+    bo.resume = o->resume;
+    bo.out_is_dir = o->out_dir;
+    bo.fingerprint = fingerprint;
+    progress_fwd fwd = { o, sum };
+    if (o->progress) { bo.progress = on_progress; bo.progress_ud = &fwd; }
+    sum->shard = shard;
+    sum->nshards = nshards;
+    kgn_batch_stats bst;
+    int rc = kgn_batch_run(in, lpath ? lpath : "-", in_size, opath, out, &ops, &bo, &bst,
+                           err, sizeof err);
+    fill_summary(sum, &bst);
+    if (rc) st = kgp__db_error(db, (kgp_status)rc, "%s", err);
+
+out:
+    if (in && in != stdin) fclose(in);
+    kg_free(fingerprint);
+    kg_free(c.stamp);
+    kg_free(c.reach);
+    if (c.ix) kgn_index_free(c.ix);
+    if (c.snap) kgp_snap_close(c.snap);
+    json_decref(c.defaults);
+    pthread_mutex_destroy(&c.lookup_mu);
+    return st;
+}
+
+kgp_status kgp_batch_merge(const char *const *paths, size_t n, const char *out,
+                           kgp_batch_summary *sum, char *errbuf, size_t errlen)
+{
+    memset(sum, 0, sizeof *sum);
+    int to_stdout = !out || strcmp(out, "-") == 0;
+    FILE *f = stdout;
+    char *tmp = NULL;
+    if (!to_stdout) {
+        /* Written beside the destination and renamed: a reader never sees
+         * half a merge. */
+        size_t len = strlen(out) + 5;
+        tmp = kg_malloc(len);
+        if (!tmp) { snprintf(errbuf, errlen, "out of memory"); return KGP_ENOMEM; }
+        snprintf(tmp, len, "%s.tmp", out);
+        f = fopen(tmp, "wb");
+        if (!f) {
+            snprintf(errbuf, errlen, "%s: %s", tmp, strerror(errno));
+            kg_free(tmp);
+            return KGP_EIO;
+        }
+    }
+    int rc = kgn_batch_merge(paths, n, f, &sum->plans, &sum->errors, errbuf, errlen);
+    sum->learners = sum->plans + sum->errors;
+    sum->lines = sum->learners;
+    if (!to_stdout) {
+        if (fclose(f) && !rc) {
+            snprintf(errbuf, errlen, "%s: %s", tmp, strerror(errno));
+            rc = KGP_EIO;
+        }
+        if (!rc && rename(tmp, out)) {
+            snprintf(errbuf, errlen, "%s: %s", out, strerror(errno));
+            rc = KGP_EIO;
+        }
+        if (rc) remove(tmp);
+        kg_free(tmp);
+    }
+    return (kgp_status)rc;
+}
+
+kgp_status kgp_db_copy(kgp_db *db, const char *dest, unsigned flags)
+{
+    kgg_store *store = kgp__db_store(db);
+    kgg_err ge;
+    kgp_status st;
+    if (!store) return kgp__db_error(db, KGP_EDB, "the database is not open");
+    if (flags & KGP_COPY_STAMP) {
+        if (kgg_store_rdonly(store))
+            return kgp__db_error(db, KGP_EUSAGE, "--stamp needs a writable database");
+        kgp_snap *s;
+        if ((st = kgp_snap_open(db, &s))) return st;
+        st = kgg_stamp_refresh(store, kgp__snap_graph(s), (int64_t)time(NULL), NULL, &ge);
+        kgp_snap_close(s);
+        if (st) return kgp__db_error(db, st, "%s", ge.msg);
+    }
+    if ((st = kgg_store_copy_compact(store, dest, &ge))) return kgp__db_error(db, st, "%s", ge.msg);
+    return KGP_OK;
+}

@@ -1,0 +1,444 @@
+/* Public API: database handles, snapshots, lookup, concept details,
+ * iterators, statistics and export (see kgpath.h). */
+#include "kgpath.h"
+#include "api_internal.h"
+#include "graph/alloc.h"
+#include "graph/export.h"
+#include "graph/snapshot.h"
+#include "graph/store.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+struct kgp_db {
+    kgg_store *st;
+    char *path;
+    char err[1024];
+};
+
+/* Lazily built name index of a snapshot (first lookup by id or title). */
+typedef struct name_ent { const char *name; uint32_t index; } name_ent;
+
+struct kgp_snap {
+    kgp_db *db;
+    kgg_snap *g;
+    pthread_mutex_t lock;       /* guards err and the lazy index */
+    char err[1024];
+    atomic_int indexed;
+    name_ent *ids;              /* [n] bare ids, sorted */
+    name_ent *titles;           /* [n] case-folded titles, sorted */
+    kg_arena *a;                /* folded titles */
+};
+
+/* ---- errors ---- */
+
+kgp_status kgp__db_error(kgp_db *db, kgp_status st, const char *fmt, ...)
+{
+    if (db) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(db->err, sizeof db->err, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+kgp_status kgp__snap_error(kgp_snap *s, kgp_status st, const char *fmt, ...)
+{
+    if (s) {
+        char tmp[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(tmp, sizeof tmp, fmt, ap);
+        va_end(ap);
+        pthread_mutex_lock(&s->lock);
+        memcpy(s->err, tmp, sizeof tmp);
+        pthread_mutex_unlock(&s->lock);
+    }
+    return st;
+}
+
+const char *kgp_db_errmsg(const kgp_db *db) { return db ? db->err : "out of memory"; }
+const char *kgp_snap_errmsg(const kgp_snap *s) { return s ? s->err : "out of memory"; }
+
+/* ---- database ---- */
+
+kgp_status kgp_db_open(const char *path, unsigned flags, kgp_db **out)
+{
+    *out = NULL;
+    kgp_db *db = kg_calloc(1, sizeof *db);
+    if (!db) return KGP_ENOMEM;
+    *out = db;
+    kgg_err e = {{0}};
+    if (flags & ~(unsigned)KGP_RDONLY)
+        return kgp__db_error(db, KGP_EUSAGE, "unknown flags 0x%x", flags);
+    db->path = path ? kg_strdup(path) : kgg_default_path(!(flags & KGP_RDONLY), &e);
+    if (!db->path) {
+        if (path) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+        return kgp__db_error(db, KGP_EUSAGE, "%s", e.msg);
+    }
+    kgp_status st = kgg_store_open(db->path, (flags & KGP_RDONLY) ? KGG_STORE_RDONLY : 0, 0, &db->st, &e);
+    if (st) return kgp__db_error(db, st, "%s", e.msg);
+    return KGP_OK;
+}
+
+void kgp_db_close(kgp_db *db)
+{
+    if (!db) return;
+    kgg_store_close(db->st);
+    kg_free(db->path);
+    kg_free(db);
+}
+
+const char *kgp_db_path(const kgp_db *db) { return db && db->path ? db->path : ""; }
+struct kgg_store *kgp__db_store(kgp_db *db) { return db ? db->st : NULL; }
+kgp_db *kgp__snap_db(const kgp_snap *s) { return s ? s->db : NULL; }
+
+/* ---- snapshots ---- */
+
+kgp_status kgp_snap_open(kgp_db *db, kgp_snap **out)
+{
+    *out = NULL;
+    if (!db || !db->st) return kgp__db_error(db, KGP_EUSAGE, "database is not open");
+    kgp_snap *s = kg_calloc(1, sizeof *s);
+    if (!s) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    pthread_mutex_init(&s->lock, NULL);
+    s->db = db;
+    kgg_err e = {{0}};
+    kgp_status st = kgg_snap_open(db->st, &s->g, &e);
+    if (st) {
+        pthread_mutex_destroy(&s->lock);
+        kg_free(s);
+        return kgp__db_error(db, st, "%s", e.msg);
+    }
+    *out = s;
+    return KGP_OK;
+}
+
+void kgp_snap_close(kgp_snap *s)
+{
+    if (!s) return;
+    kgg_snap_close(s->g);
+    kg_free(s->ids);
+    kg_free(s->titles);
+    kg_arena_free(s->a);
+    pthread_mutex_destroy(&s->lock);
+    kg_free(s);
+}
+
+const kgg_snap *kgp__snap_graph(const kgp_snap *s) { return s ? s->g : NULL; }
+uint32_t kgp_snap_count(const kgp_snap *s) { return s ? s->g->n : 0; }
+
+const char *kgp_snap_key(const kgp_snap *s, uint32_t i)
+{
+    return s && i < s->g->n ? s->g->key[i] : NULL;
+}
+
+const char *kgp_snap_title(const kgp_snap *s, uint32_t i)
+{
+    return s && i < s->g->n ? s->g->title[i] : NULL;
+}
+
+uint32_t kgp_snap_course_count(const kgp_snap *s) { return s ? s->g->ncourses : 0; }
+
+const char *kgp_snap_course_id(const kgp_snap *s, uint32_t c)
+{
+    return s && c < s->g->ncourses ? s->g->course_id[c] : NULL;
+}
+
+const char *kgp_snap_course_title(const kgp_snap *s, uint32_t c)
+{
+    return s && c < s->g->ncourses ? s->g->course_title[c] : NULL;
+}
+
+/* ---- lookup ---- */
+
+/* Case-folded, NFC-normalised copy of a UTF-8 string (kg_malloc'ed via
+ * utf8proc's malloc, so freed with free()). NULL for invalid UTF-8. */
+static char *fold(const char *s)
+{
+    utf8proc_uint8_t *outp = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &outp,
+                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                      UTF8PROC_CASEFOLD);
+    return n < 0 ? NULL : (char *)outp;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+    const name_ent *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static kgp_status build_index(kgp_snap *s)
+{
+    if (atomic_load(&s->indexed)) return KGP_OK;
+    pthread_mutex_lock(&s->lock);
+    kgp_status st = KGP_OK;
+    if (!s->indexed) {
+        const kgg_snap *g = s->g;
+        uint32_t n = g->n;
+        s->ids = kg_malloc(((size_t)n ? n : 1) * sizeof *s->ids);
+        s->titles = kg_malloc(((size_t)n ? n : 1) * sizeof *s->titles);
+        s->a = kg_arena_new();
+        if (!s->ids || !s->titles || !s->a) { st = KGP_ENOMEM; goto out; }
+        for (uint32_t i = 0; i < n; i++) {
+            const char *colon = strchr(g->key[i], ':');
+            s->ids[i].name = colon ? colon + 1 : g->key[i];
+            s->ids[i].index = i;
+            char *f = fold(g->title[i]);
+            s->titles[i].name = kg_arena_strdup(s->a, f ? f : g->title[i]);
+            free(f);
+            if (!s->titles[i].name) { st = KGP_ENOMEM; goto out; }
+            s->titles[i].index = i;
+        }
+        qsort(s->ids, n, sizeof *s->ids, ent_cmp);
+        qsort(s->titles, n, sizeof *s->titles, ent_cmp);
+        atomic_store(&s->indexed, 1);
+    }
+out:
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+/* The range [*lo, *hi) of entries named name. */
+static void ent_range(const name_ent *e, uint32_t n, const char *name, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t a = 0, b = n;
+    while (a < b) { uint32_t m = a + (b - a) / 2; if (strcmp(e[m].name, name) < 0) a = m + 1; else b = m; }
+    *lo = a;
+    b = n;
+    while (a < b) { uint32_t m = a + (b - a) / 2; if (strcmp(e[m].name, name) <= 0) a = m + 1; else b = m; }
+    *hi = a;
+}
+
+static kgp_status ambiguous(kgp_snap *s, const char *name, const char *what,
+                            const name_ent *e, uint32_t lo, uint32_t hi)
+{
+    char list[768] = "";
+    size_t len = 0;
+    uint32_t shown = 0;
+    for (uint32_t i = lo; i < hi && shown < 10; i++, shown++) {
+        int w = snprintf(list + len, sizeof list - len, "%s%s (%s)", i > lo ? ", " : "",
+                         s->g->key[e[i].index], s->g->title[e[i].index]);
+        if (w < 0 || (size_t)w >= sizeof list - len) break;
+        len += (size_t)w;
+    }
+    return kgp__snap_error(s, KGP_EAMBIGUOUS, "'%s' is ambiguous: %u concepts have that %s: %s%s",
+                           name, hi - lo, what, list, hi - lo > shown ? ", ..." : "");
+}
+
+kgp_status kgp_snap_lookup(kgp_snap *s, const char *name, uint32_t *index)
+{
+    if (!s) return KGP_EUSAGE;
+    *index = KGP_NONE;
+    if (!name || !*name) return kgp__snap_error(s, KGP_EUSAGE, "empty concept name");
+    uint32_t i = kgg_snap_find_key(s->g, name);
+    if (i != KGG_NONE) { *index = i; return KGP_OK; }
+    if (build_index(s)) return kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+    uint32_t lo, hi, n = s->g->n;
+    if (!strchr(name, ':')) {
+        ent_range(s->ids, n, name, &lo, &hi);
+        if (hi - lo == 1) { *index = s->ids[lo].index; return KGP_OK; }
+        if (hi - lo > 1) return ambiguous(s, name, "id", s->ids, lo, hi);
+    }
+    char *f = fold(name);
+    if (!f) return kgp__snap_error(s, KGP_EUSAGE, "'%s' is not valid UTF-8", name);
+    ent_range(s->titles, n, f, &lo, &hi);
+    free(f);
+    if (hi - lo == 1) { *index = s->titles[lo].index; return KGP_OK; }
+    if (hi - lo > 1) return ambiguous(s, name, "title", s->titles, lo, hi);
+    return kgp__snap_error(s, KGP_ENOTFOUND,
+                           "no concept '%s' (give course:id, an id, or a title)", name);
+}
+
+/* ---- concept details ---- */
+
+typedef struct concept_box { kgp_concept pub; kg_arena *a; } concept_box;
+
+static void fill_ref(const kgg_snap *g, kgp_ref *r, uint32_t i, const char *reason)
+{
+    r->index = i;
+    r->key = g->key[i];
+    r->title = g->title[i];
+    r->reason = reason;
+}
+
+kgp_status kgp_concept_get(kgp_snap *s, uint32_t i, kgp_concept **out)
+{
+    *out = NULL;
+    if (!s) return KGP_EUSAGE;
+    const kgg_snap *g = s->g;
+    if (i >= g->n) return kgp__snap_error(s, KGP_ENOTFOUND, "no concept at index %u", i);
+    kg_arena *a = kg_arena_new();
+    concept_box *b = a ? kg_arena_calloc(a, sizeof *b) : NULL;
+    if (!b) { kg_arena_free(a); return kgp__snap_error(s, KGP_ENOMEM, "out of memory"); }
+    b->a = a;
+    kgp_concept *c = &b->pub;
+    kgg_text t;
+    if (kgg_snap_concept_text(g, i, a, &t)) {
+        kg_arena_free(a);
+        return kgp__snap_error(s, KGP_EDB, "damaged record of concept %s", g->key[i]);
+    }
+    uint32_t course = g->course[i];
+    c->index = i;
+    c->key = g->key[i];
+    const char *colon = strchr(c->key, ':');
+    c->id = colon ? colon + 1 : c->key;
+    c->course_id = g->course_id[course];
+    c->course_title = g->course_title[course];
+    c->title = g->title[i];
+    c->summary = t.summary;
+    c->description = t.description;
+    if (g->unit[i] >= 0 && g->unit_off[course] + (uint32_t)g->unit[i] < g->unit_off[course + 1]) {
+        c->unit_id = g->unit_id[g->unit_off[course] + (uint32_t)g->unit[i]];
+        c->unit_title = g->unit_title[g->unit_off[course] + (uint32_t)g->unit[i]];
+    }
+    c->seq = g->seq[i];
+    c->minutes = g->minutes[i];
+    c->own_minutes = t.own_minutes;
+    c->difficulty = g->difficulty[i];
+    c->goals = t.goals; c->ngoals = t.ngoals;
+    c->tags = t.tags; c->ntags = t.ntags;
+    kgp_resource *res = kg_arena_calloc(a, (t.nresources ? t.nresources : 1) * sizeof *res);
+    size_t ng = g->grp_off[i + 1] - g->grp_off[i];
+    kgp_group *grp = kg_arena_calloc(a, (ng ? ng : 1) * sizeof *grp);
+    size_t nrec = g->rec_off[i + 1] - g->rec_off[i];
+    size_t nun = 0;
+    for (size_t u = 0; u < g->nunresolved; u++) nun += g->unresolved[u].concept == i;
+    kgp_ref *rec = kg_arena_calloc(a, (nrec + nun + 1) * sizeof *rec);
+    size_t ndep = g->dep_off[i + 1] - g->dep_off[i];
+    kgp_ref *dep = kg_arena_calloc(a, (ndep ? ndep : 1) * sizeof *dep);
+    size_t nrb = g->recby_off[i + 1] - g->recby_off[i];
+    kgp_ref *rb = kg_arena_calloc(a, (nrb ? nrb : 1) * sizeof *rb);
+    if (!res || !grp || !rec || !dep || !rb) { kg_arena_free(a); return kgp__snap_error(s, KGP_ENOMEM, "out of memory"); }
+    for (size_t r = 0; r < t.nresources; r++) {
+        res[r].title = t.resources[r].title; res[r].url = t.resources[r].url;
+        res[r].kind = t.resources[r].kind; res[r].minutes = t.resources[r].minutes;
+    }
+    c->resources = res; c->nresources = t.nresources;
+    for (size_t k = 0; k < ng; k++) {
+        uint32_t gi = g->grp_off[i] + (uint32_t)k;
+        kgp_ref *m = kg_arena_calloc(a, (g->grp_n[gi] ? g->grp_n[gi] : 1) * sizeof *m);
+        if (!m) { kg_arena_free(a); return kgp__snap_error(s, KGP_ENOMEM, "out of memory"); }
+        uint32_t nm = 0;
+        for (uint32_t j = g->mem_off[gi]; j < g->mem_off[gi + 1]; j++)
+            fill_ref(g, &m[nm++], g->mem[j], g->mem_reason[j]);
+        for (size_t u = 0; u < g->nunresolved && nm < g->grp_n[gi]; u++)
+            if (g->unresolved[u].concept == i && !g->unresolved[u].recommended && g->unresolved[u].group == gi) {
+                m[nm].index = KGP_NONE; m[nm].key = g->unresolved[u].target; nm++;
+            }
+        grp[k].k = g->grp_k[gi];
+        grp[k].n = nm;
+        grp[k].members = m;
+        grp[k].reason = g->grp_reason[gi];
+    }
+    c->groups = grp; c->ngroups = ng;
+    size_t nr = 0;
+    for (uint32_t j = g->rec_off[i]; j < g->rec_off[i + 1]; j++) fill_ref(g, &rec[nr++], g->rec[j], g->rec_reason[j]);
+    for (size_t u = 0; u < g->nunresolved; u++)
+        if (g->unresolved[u].concept == i && g->unresolved[u].recommended) {
+            rec[nr].index = KGP_NONE; rec[nr].key = g->unresolved[u].target; nr++;
+        }
+    c->recommends = rec; c->nrecommends = nr;
+    for (size_t j = 0; j < ndep; j++) fill_ref(g, &dep[j], g->dep[g->dep_off[i] + j], NULL);
+    c->dependents = dep; c->ndependents = ndep;
+    for (size_t j = 0; j < nrb; j++) fill_ref(g, &rb[j], g->recby[g->recby_off[i] + j], NULL);
+    c->recommended_by = rb; c->nrecommended_by = nrb;
+    *out = c;
+    return KGP_OK;
+}
+
+void kgp_concept_free(kgp_concept *c)
+{
+    if (c) kg_arena_free(((concept_box *)c)->a);
+}
+
+/* ---- iterator ---- */
+
+struct kgp_iter { uint32_t next, end; };
+
+kgp_status kgp_iter_open(kgp_snap *s, const char *course, kgp_iter **out)
+{
+    *out = NULL;
+    if (!s) return KGP_EUSAGE;
+    uint32_t lo = 0, hi = s->g->n;
+    if (course) {
+        uint32_t c = 0;
+        while (c < s->g->ncourses && strcmp(s->g->course_id[c], course)) c++;
+        if (c == s->g->ncourses) return kgp__snap_error(s, KGP_ENOTFOUND, "no course '%s'", course);
+        lo = s->g->course_first[c];
+        hi = s->g->course_first[c + 1];
+    }
+    kgp_iter *it = kg_malloc(sizeof *it);
+    if (!it) return kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+    it->next = lo; it->end = hi;
+    *out = it;
+    return KGP_OK;
+}
+
+int kgp_iter_next(kgp_iter *it, uint32_t *index)
+{
+    if (!it || it->next >= it->end) return 0;
+    *index = it->next++;
+    return 1;
+}
+
+void kgp_iter_close(kgp_iter *it) { kg_free(it); }
+
+/* ---- stats, unresolved, export ---- */
+
+kgp_status kgp_snap_stats(kgp_snap *s, kgp_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (!s) return KGP_EUSAGE;
+    const kgg_snap *g = s->g;
+    st->courses = g->ncourses;
+    st->units = g->unit_off[g->ncourses];
+    st->concepts = g->n;
+    st->groups = g->ngroups;
+    for (uint32_t k = 0; k < g->ngroups; k++) st->plain_groups += g->grp_k[k] == 1 && g->grp_n[k] == 1;
+    st->edges = g->mem_off[g->ngroups];
+    st->recommends = g->rec_off[g->n];
+    st->unresolved = g->nunresolved;
+    kg_arena *a = kg_arena_new();
+    if (!a) return kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < g->n; i++) {
+        if (g->minutes[i] >= 0) st->minutes += g->minutes[i];
+        kgg_text t;
+        if (kgg_snap_concept_text(g, i, a, &t) == 0) { st->resources += t.nresources; st->goals += t.ngoals; }
+        if (kg_arena_used(a) > (1u << 20)) { kg_arena_free(a); a = kg_arena_new(); if (!a) return KGP_ENOMEM; }
+    }
+    kg_arena_free(a);
+    st->db_bytes = kgg_store_file_size(s->db->st);
+    st->map_bytes = kgg_store_map_size(s->db->st);
+    return KGP_OK;
+}
+
+size_t kgp_snap_unresolved_count(const kgp_snap *s) { return s ? s->g->nunresolved : 0; }
+
+kgp_status kgp_snap_unresolved(const kgp_snap *s, size_t i, uint32_t *holder,
+                               const char **target, int *recommended)
+{
+    if (!s || i >= s->g->nunresolved) return KGP_ENOTFOUND;
+    const kgg_unresolved *u = &s->g->unresolved[i];
+    if (holder) *holder = u->concept;
+    if (target) *target = u->target;
+    if (recommended) *recommended = u->recommended;
+    return KGP_OK;
+}
+
+kgp_status kgp_export(kgp_snap *s, const char *format, FILE *out)
+{
+    if (!s) return KGP_EUSAGE;
+    if (!out) return kgp__snap_error(s, KGP_EUSAGE, "no output stream");
+    kgg_err e = {{0}};
+    kgp_status st = kgg_export(s->g, format ? format : "json", out, &e);
+    return st ? kgp__snap_error(s, st, "%s", e.msg) : KGP_OK;
+}

@@ -1,0 +1,307 @@
+/* Planning API (kgpath_plan.h): glue between the public handles and
+ * planner/ (kgn_*). A planner owns the per-snapshot index and a pool of
+ * workspaces guarded by a mutex: a call takes a workspace (or makes one),
+ * plans without any lock, and puts it back. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kgpath.h"
+#include "api_internal.h"
+#include "planner/planner.h"
+
+struct kgp_planner {
+    kgp_snap *snap;
+    kgn_index *ix;
+    pthread_mutex_t mu;
+    kgn_workspace **pool;
+    size_t npool, cpool;
+};
+
+struct kgp_plan  { kgn_plan *p;  char err[1024]; };
+struct kgp_next  { kgn_next *x;  char err[1024]; };
+struct kgp_check { kgn_check *c; char err[1024]; };
+
+kgp_status kgp_planner_open(kgp_snap *s, kgp_planner **out)
+{
+    *out = NULL;
+    if (!s) return KGP_EUSAGE;
+    kgp_planner *pl = kg_calloc(1, sizeof *pl);
+    if (!pl) return KGP_ENOMEM;
+    pl->snap = s;
+    pthread_mutex_init(&pl->mu, NULL);
+    kgn_error err = {0};
+    kgp_status st = kgn_index_new(kgp__snap_graph(s), &pl->ix, &err);
+    if (st != KGP_OK) {
+        kgp__snap_error(s, st, "%s", err.msg);
+        kgp_planner_close(pl);
+        return st;
+    }
+    *out = pl;
+    return KGP_OK;
+}
+
+void kgp_planner_close(kgp_planner *pl)
+{
+    if (!pl) return;
+    for (size_t i = 0; i < pl->npool; i++) kgn_workspace_free(pl->pool[i]);
+    kg_free(pl->pool);
+    kgn_index_free(pl->ix);
+    pthread_mutex_destroy(&pl->mu);
+    kg_free(pl);
+}
+
+static kgn_workspace *ws_take(kgp_planner *pl)
+{
+    kgn_workspace *ws = NULL;
+    pthread_mutex_lock(&pl->mu);
+    if (pl->npool) ws = pl->pool[--pl->npool];
+    pthread_mutex_unlock(&pl->mu);
+    return ws ? ws : kgn_workspace_new(pl->ix);
+}
+
+static void ws_give(kgp_planner *pl, kgn_workspace *ws)
+{
+    pthread_mutex_lock(&pl->mu);
+    if (kg_grow(&pl->pool, &pl->cpool, pl->npool + 1, sizeof *pl->pool) == 0) {
+        pl->pool[pl->npool++] = ws;
+        ws = NULL;
+    }
+    pthread_mutex_unlock(&pl->mu);
+    kgn_workspace_free(ws);
+}
+
+void kgp_plan_options_init(kgp_plan_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->days_per_week = 7;
+}
+
+static void set_err(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(char *dst, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, 1024, fmt, ap);
+    va_end(ap);
+}
+
+static kgp_status convert_options(const kgp_plan_options *o, kgn_options *k, char *err)
+{
+    kgn_options_init(k);
+    if (!o) return KGP_OK;
+    k->include_recommended = o->include_recommended;
+    k->budget_minutes = o->budget_minutes;
+    k->minutes_per_day = o->minutes_per_day;
+    k->days_per_week = o->days_per_week ? o->days_per_week : 7;
+    k->default_minutes = o->default_minutes;
+    k->exact_limit = o->exact_limit;
+    k->review = o->review;
+    k->review_ud = o->review_ud;
+    if (o->start && kgn_date_parse(o->start, &k->start_day)) {
+        set_err(err, "bad start date '%s' (expected YYYY-MM-DD)", o->start);
+        return KGP_EUSAGE;
+    }
+    if (o->deadline && kgn_date_parse(o->deadline, &k->deadline_day)) {
+        set_err(err, "bad deadline '%s' (expected YYYY-MM-DD)", o->deadline);
+        return KGP_EUSAGE;
+    }
+    return KGP_OK;
+}
+
+kgp_status kgp_plan_make(kgp_planner *pl, const uint32_t *goals, size_t ngoals,
+                         const uint32_t *known, size_t nknown,
+                         const kgp_plan_options *opt, kgp_plan **out)
+{
+    kgp_plan *r = kg_calloc(1, sizeof *r);
+    *out = r;
+    if (!r) return KGP_ENOMEM;
+    kgn_options o;
+    kgp_status st = convert_options(opt, &o, r->err);
+    if (st != KGP_OK) return st;
+    kgn_workspace *ws = ws_take(pl);
+    if (!ws) { set_err(r->err, "out of memory"); return KGP_ENOMEM; }
+    kgn_error err = {0};
+    st = kgn_plan_make(ws, goals, ngoals, known, nknown, &o, &r->p, &err);
+    ws_give(pl, ws);
+    if (st != KGP_OK) set_err(r->err, "%s", err.msg);
+    return st;
+}
+
+void kgp_plan_free(kgp_plan *p)
+{
+    if (!p) return;
+    kgn_plan_free(p->p);
+    kg_free(p);
+}
+
+const char *kgp_plan_errmsg(const kgp_plan *p) { return p ? p->err : "out of memory"; }
+
+void kgp_plan_summary_get(const kgp_plan *r, kgp_plan_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    const kgn_plan *p = r ? r->p : NULL;
+    if (!p) return;
+    s->steps = p->nsteps;
+    s->total_minutes = p->total_minutes;
+    s->goals = p->ngoals;
+    s->dropped_goals = p->ndropped;
+    s->skipped_known = p->nskipped;
+    s->exact = p->exact;
+    s->calendar = p->calendar;
+    if (p->calendar) {
+        kgn_date_format(p->start_day, s->start);
+        kgn_date_format(p->end_day, s->end);
+        s->study_days = p->study_days;
+        s->has_deadline = p->deadline_day != KGN_NO_DAY;
+        s->fits = p->fits;
+        s->overrun_days = p->overrun_days;
+        s->overrun_minutes = p->overrun_minutes;
+    }
+}
+
+kgp_status kgp_plan_step_get(const kgp_plan *r, size_t i, kgp_plan_step *out)
+{
+    const kgn_plan *p = r ? r->p : NULL;
+    if (!p || i >= p->nsteps) return KGP_EUSAGE;
+    const kgn_step *st = &p->steps[i];
+    memset(out, 0, sizeof *out);
+    out->concept = st->concept;
+    out->key = p->snap->key[st->concept];
+    out->title = p->snap->title[st->concept];
+    out->review = st->kind == KGN_REVIEW;
+    out->minutes = st->minutes;
+    out->minutes_default = st->minutes_default;
+    if (st->day != KGN_NO_DAY) kgn_date_format(st->day, out->day);
+    out->parts = st->nsessions ? st->nsessions : 1;
+    out->goal = st->is_goal;
+    out->recommended = st->recommended;
+    out->via = st->via;
+    out->reason = st->via_reason;
+    return KGP_OK;
+}
+
+kgp_status kgp_plan_dropped_get(const kgp_plan *r, size_t i, uint32_t *concept, uint64_t *minutes)
+{
+    const kgn_plan *p = r ? r->p : NULL;
+    if (!p || i >= p->ndropped) return KGP_EUSAGE;
+    if (concept) *concept = p->dropped[i];
+    if (minutes) *minutes = p->dropped_minutes[i];
+    return KGP_OK;
+}
+
+static int parse_format(const char *f, int allow_graph, kgn_format *out)
+{
+    if (!f || !strcmp(f, "text")) { *out = KGN_TEXT; return 0; }
+    if (!strcmp(f, "json")) { *out = KGN_JSON; return 0; }
+    if (allow_graph && !strcmp(f, "dot")) { *out = KGN_DOT; return 0; }
+    if (allow_graph && !strcmp(f, "html")) { *out = KGN_HTML; return 0; }
+    return -1;
+}
+
+static kgp_status write_buf(kgn_buf *b, kgp_status st, FILE *out)
+{
+    if (st == KGP_OK && b->len && fwrite(b->data, 1, b->len, out) != b->len) st = KGP_EIO;
+    if (st == KGP_OK && fflush(out) != 0) st = KGP_EIO;
+    kgn_buf_free(b);
+    return st;
+}
+
+kgp_status kgp_plan_write(const kgp_plan *r, const char *format, FILE *out)
+{
+    kgn_format f;
+    if (!r || !r->p) return KGP_EUSAGE;
+    if (parse_format(format, 1, &f)) return KGP_EUSAGE;
+    kgn_buf b = {0};
+    return write_buf(&b, kgn_plan_render(r->p, f, &b), out);
+}
+
+kgp_status kgp_next_make(kgp_planner *pl, const uint32_t *goals, size_t ngoals,
+                         const uint32_t *known, size_t nknown, unsigned limit,
+                         kgp_next **out)
+{
+    kgp_next *r = kg_calloc(1, sizeof *r);
+    *out = r;
+    if (!r) return KGP_ENOMEM;
+    kgn_workspace *ws = ws_take(pl);
+    if (!ws) { set_err(r->err, "out of memory"); return KGP_ENOMEM; }
+    kgn_error err = {0};
+    kgp_status st = kgn_next_make(ws, goals, ngoals, known, nknown, limit, &r->x, &err);
+    ws_give(pl, ws);
+    if (st != KGP_OK) set_err(r->err, "%s", err.msg);
+    return st;
+}
+
+void kgp_next_free(kgp_next *x)
+{
+    if (!x) return;
+    kgn_next_free(x->x);
+    kg_free(x);
+}
+
+const char *kgp_next_errmsg(const kgp_next *x) { return x ? x->err : "out of memory"; }
+
+size_t kgp_next_count(const kgp_next *x, size_t *total)
+{
+    if (total) *total = x && x->x ? x->x->total : 0;
+    return x && x->x ? x->x->nitems : 0;
+}
+
+kgp_status kgp_next_get(const kgp_next *x, size_t i, uint32_t *concept,
+                        unsigned *goals_served, uint64_t *unlocks)
+{
+    if (!x || !x->x || i >= x->x->nitems) return KGP_EUSAGE;
+    const kgn_next_item *it = &x->x->items[i];
+    if (concept) *concept = it->concept;
+    if (goals_served) *goals_served = it->goals;
+    if (unlocks) *unlocks = it->unlocks;
+    return KGP_OK;
+}
+
+kgp_status kgp_next_write(const kgp_next *x, const char *format, FILE *out)
+{
+    kgn_format f;
+    if (!x || !x->x || parse_format(format, 0, &f)) return KGP_EUSAGE;
+    kgn_buf b = {0};
+    return write_buf(&b, kgn_next_render(x->x, f, &b), out);
+}
+
+kgp_status kgp_check_make(kgp_planner *pl, kgp_check **out)
+{
+    kgp_check *r = kg_calloc(1, sizeof *r);
+    *out = r;
+    if (!r) return KGP_ENOMEM;
+    kgn_error err = {0};
+    kgp_status st = kgn_check_make(pl->ix, &r->c, &err);
+    if (st != KGP_OK) set_err(r->err, "%s", err.msg);
+    return st;
+}
+
+void kgp_check_free(kgp_check *c)
+{
+    if (!c) return;
+    kgn_check_free(c->c);
+    kg_free(c);
+}
+
+const char *kgp_check_errmsg(const kgp_check *c) { return c ? c->err : "out of memory"; }
+
+void kgp_check_summary_get(const kgp_check *r, kgp_check_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    if (!r || !r->c) return;
+    s->cycles = r->c->ncycles;
+    s->redundant_edges = r->c->nredundant;
+    s->dangling = r->c->snap->nunresolved;
+    s->orphans = r->c->norphans;
+    s->unreachable = r->c->nunreachable;
+}
+
+kgp_status kgp_check_write(const kgp_check *c, const char *format, FILE *out)
+{
+    kgn_format f;
+    if (!c || !c->c || parse_format(format, 0, &f)) return KGP_EUSAGE;
+    kgn_buf b = {0};
+    return write_buf(&b, kgn_check_render(c->c, f, &b), out);
+}

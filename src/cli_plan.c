@@ -1,0 +1,321 @@
+/* CLI: `kgpath plan`, `kgpath next`, `kgpath check` (public API only). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cli_util.h"
+
+typedef struct idlist { uint32_t *v; size_t n, cap; } idlist;
+
+static int ids_add(idlist *l, uint32_t x)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? 2 * l->cap : 16;
+        uint32_t *nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n++] = x;
+    return 0;
+}
+
+/* Reads concept names, one per line ('#' starts a comment), into l. */
+static int read_known_file(kgp_snap *snap, const char *path, idlist *l)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    if (!f) { cli_error("cannot read %s", path); return KGP_EIO; }
+    char line[4096];
+    unsigned lineno = 0;
+    int rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *h = strchr(line, '#');
+        if (h) *h = 0;
+        char *s = line, *e = line + strlen(line);
+        while (*s == ' ' || *s == '\t') s++;
+        while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t')) *--e = 0;
+        if (!*s) continue;
+        uint32_t id;
+        kgp_status st = kgp_snap_lookup(snap, s, &id);
+        if (st != KGP_OK) {
+            cli_error("%s:%u:1: %s", path, lineno, kgp_snap_errmsg(snap));
+            rc = (int)st;
+        } else if (ids_add(l, id)) {
+            rc = cli_fail(KGP_ENOMEM, NULL);
+        }
+    }
+    if (!rc && ferror(f)) { cli_error("cannot read %s", path); rc = KGP_EIO; }
+    if (f != stdin) fclose(f);
+    return rc;
+}
+
+static int parse_uint(const char *opt, const char *arg, unsigned lo, unsigned hi, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (!*arg || *end || v < lo || v > hi || arg[0] == '-') {
+        cli_error("--%s: expected an integer from %u to %u, got '%s'", opt, lo, hi, arg);
+        return KGP_EUSAGE;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int check_date(const char *opt, const char *arg)
+{
+    int y, m, d;
+    char tail;
+    if (strlen(arg) != 10 || sscanf(arg, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) {
+        cli_error("--%s: expected a date YYYY-MM-DD, got '%s'", opt, arg);
+        return KGP_EUSAGE;
+    }
+    return 0;
+}
+
+/* Options shared by plan and next. */
+typedef struct req {
+    const char **goal_names; size_t ngoal_names;
+    const char **known_names; size_t nknown_names;
+    const char **known_files; size_t nknown_files;
+    const char *learner;
+} req;
+
+static int req_push(const char ***v, size_t *n, const char *s)
+{
+    const char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (!nv) return -1;
+    nv[(*n)++] = s;
+    *v = nv;
+    return 0;
+}
+
+static void req_free(req *r)
+{
+    free(r->goal_names);
+    free(r->known_names);
+    free(r->known_files);
+}
+
+/* Resolves goals and the known set; prints errors. */
+static int resolve_req(kgp_snap *snap, const req *r, idlist *goals, idlist *known)
+{
+    int rc;
+    for (size_t i = 0; i < r->ngoal_names; i++) {
+        uint32_t id;
+        if ((rc = cli_lookup(snap, r->goal_names[i], &id))) return rc;
+        if (ids_add(goals, id)) return cli_fail(KGP_ENOMEM, NULL);
+    }
+    for (size_t i = 0; i < r->nknown_names; i++) {
+        uint32_t id;
+        if ((rc = cli_lookup(snap, r->known_names[i], &id))) return rc;
+        if (ids_add(known, id)) return cli_fail(KGP_ENOMEM, NULL);
+    }
+    for (size_t i = 0; i < r->nknown_files; i++)
+        if ((rc = read_known_file(snap, r->known_files[i], known))) return rc;
+    if (r->learner) {
+        /* The learner model's known set plugs in here once the learner
+         * store is part of the public API (kgpath_learner.h). */
+        cli_error("--learner %s: learner state is not available in this build; "
+                  "pass --known/--known-file", r->learner);
+        return KGP_EUSAGE;
+    }
+    return 0;
+}
+
+static void today(char buf[16])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, 16, "%Y-%m-%d", &tm);
+}
+
+static const cli_opt plan_opts[] = {
+    {"goal", 'g', 1}, {"known", 'k', 1}, {"known-file", 0, 1}, {"learner", 0, 1},
+    {"budget-minutes", 0, 1}, {"minutes-per-day", 0, 1}, {"days-per-week", 0, 1},
+    {"start", 0, 1}, {"deadline", 0, 1}, {"include-recommended", 0, 0},
+    {"format", 'f', 1}, {"output", 'o', 1}, {"default-minutes", 0, 1}, {"json", 0, 0},
+    {0, 0, 0}
+};
+
+int cmd_plan(kgp_cli *cli, int argc, char **argv)
+{
+    req r = {0};
+    kgp_plan_options o;
+    kgp_plan_options_init(&o);
+    const char *format = cli->json ? "json" : "text", *output = NULL;
+    unsigned u;
+    int rc = 0;
+    cli_parser p;
+    cli_parse_init(&p, argc, argv, plan_opts);
+    const char *arg;
+    for (int k; !rc && (k = cli_parse(&p, &arg)) != -1;) {
+        switch (k) {
+        case -2: rc = KGP_EUSAGE; break;
+        case 0: rc = req_push(&r.goal_names, &r.ngoal_names, arg) ? KGP_ENOMEM : 0; break;
+        case 1: rc = req_push(&r.known_names, &r.nknown_names, arg) ? KGP_ENOMEM : 0; break;
+        case 2: rc = req_push(&r.known_files, &r.nknown_files, arg) ? KGP_ENOMEM : 0; break;
+        case 3: r.learner = arg; break;
+        case 4: if (!(rc = parse_uint("budget-minutes", arg, 1, 100000000u, &u))) o.budget_minutes = u; break;
+        case 5: rc = parse_uint("minutes-per-day", arg, 1, 1440, &o.minutes_per_day); break;
+        case 6: rc = parse_uint("days-per-week", arg, 1, 7, &o.days_per_week); break;
+        case 7: if (!(rc = check_date("start", arg))) o.start = arg; break;
+        case 8: if (!(rc = check_date("deadline", arg))) o.deadline = arg; break;
+        case 9: o.include_recommended = 1; break;
+        case 10: format = arg; break;
+        case 11: output = arg; break;
+        case 12: rc = parse_uint("default-minutes", arg, 1, 100000, &o.default_minutes); break;
+        case 13: format = "json"; break;
+        }
+    }
+    if (!rc && p.first < p.argc) { cli_error("plan: unexpected argument '%s' (use --goal)", p.argv[p.first]); rc = KGP_EUSAGE; }
+    if (!rc && r.ngoal_names == 0) { cli_error("plan: give at least one --goal CONCEPT"); rc = KGP_EUSAGE; }
+    if (!rc && strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "dot") && strcmp(format, "html")) {
+        cli_error("--format: expected text, json, dot or html, got '%s'", format);
+        rc = KGP_EUSAGE;
+    }
+    cli_parse_free(&p);
+    if (rc) { req_free(&r); return rc; }
+    /* Calendar defaults: 60 minutes a day, starting today (UTC). */
+    char start[16];
+    if ((o.start || o.deadline) && !o.minutes_per_day) o.minutes_per_day = 60;
+    if (o.minutes_per_day && !o.start) { today(start); o.start = start; }
+
+    kgp_db *db = NULL;
+    kgp_snap *snap = NULL;
+    kgp_planner *pl = NULL;
+    kgp_plan *plan = NULL;
+    idlist goals = {0}, known = {0};
+    if ((rc = cli_open_snap(cli, &db, &snap))) goto out;
+    if ((rc = resolve_req(snap, &r, &goals, &known))) goto out;
+    kgp_status st = kgp_planner_open(snap, &pl);
+    if (st) { rc = cli_fail(st, kgp_snap_errmsg(snap)); goto out; }
+    st = kgp_plan_make(pl, goals.v, goals.n, known.v, known.n, &o, &plan);
+    if (st) { rc = cli_fail(st, kgp_plan_errmsg(plan)); goto out; }
+    FILE *f = output ? fopen(output, "w") : stdout;
+    if (!f) { cli_error("cannot write %s", output); rc = KGP_EIO; goto out; }
+    st = kgp_plan_write(plan, format, f);
+    if (f != stdout && fclose(f) != 0 && !st) st = KGP_EIO;
+    if (st) { rc = cli_fail(st, st == KGP_EIO ? "cannot write the plan" : NULL); goto out; }
+    kgp_plan_summary sum;
+    kgp_plan_summary_get(plan, &sum);
+    if (sum.goals == 0) {
+        cli_error("no goal fits within the budget of %.0f minutes", o.budget_minutes);
+        rc = KGP_ECONFLICT;
+    }
+out:
+    kgp_plan_free(plan);
+    kgp_planner_close(pl);
+    kgp_snap_close(snap);
+    kgp_db_close(db);
+    free(goals.v);
+    free(known.v);
+    req_free(&r);
+    return rc;
+}
+
+static const cli_opt next_opts[] = {
+    {"goal", 'g', 1}, {"known", 'k', 1}, {"known-file", 0, 1}, {"learner", 0, 1},
+    {"limit", 'n', 1}, {"format", 'f', 1}, {"json", 0, 0}, {0, 0, 0}
+};
+
+int cmd_next(kgp_cli *cli, int argc, char **argv)
+{
+    req r = {0};
+    unsigned limit = 10;
+    const char *format = cli->json ? "json" : "text";
+    int rc = 0;
+    cli_parser p;
+    cli_parse_init(&p, argc, argv, next_opts);
+    const char *arg;
+    for (int k; !rc && (k = cli_parse(&p, &arg)) != -1;) {
+        switch (k) {
+        case -2: rc = KGP_EUSAGE; break;
+        case 0: rc = req_push(&r.goal_names, &r.ngoal_names, arg) ? KGP_ENOMEM : 0; break;
+        case 1: rc = req_push(&r.known_names, &r.nknown_names, arg) ? KGP_ENOMEM : 0; break;
+        case 2: rc = req_push(&r.known_files, &r.nknown_files, arg) ? KGP_ENOMEM : 0; break;
+        case 3: r.learner = arg; break;
+        case 4: rc = parse_uint("limit", arg, 0, 1000000000u, &limit); break;
+        case 5: format = arg; break;
+        case 6: format = "json"; break;
+        }
+    }
+    if (!rc && p.first < p.argc) { cli_error("next: unexpected argument '%s'", p.argv[p.first]); rc = KGP_EUSAGE; }
+    if (!rc && strcmp(format, "text") && strcmp(format, "json")) {
+        cli_error("--format: expected text or json, got '%s'", format);
+        rc = KGP_EUSAGE;
+    }
+    cli_parse_free(&p);
+    if (rc) { req_free(&r); return rc; }
+    kgp_db *db = NULL;
+    kgp_snap *snap = NULL;
+    kgp_planner *pl = NULL;
+    kgp_next *x = NULL;
+    idlist goals = {0}, known = {0};
+    if ((rc = cli_open_snap(cli, &db, &snap))) goto out;
+    if ((rc = resolve_req(snap, &r, &goals, &known))) goto out;
+    kgp_status st = kgp_planner_open(snap, &pl);
+    if (st) { rc = cli_fail(st, kgp_snap_errmsg(snap)); goto out; }
+    st = kgp_next_make(pl, goals.v, goals.n, known.v, known.n, limit, &x);
+    if (st) { rc = cli_fail(st, kgp_next_errmsg(x)); goto out; }
+    if ((st = kgp_next_write(x, format, stdout))) rc = cli_fail(st, NULL);
+out:
+    kgp_next_free(x);
+    kgp_planner_close(pl);
+    kgp_snap_close(snap);
+    kgp_db_close(db);
+    free(goals.v);
+    free(known.v);
+    req_free(&r);
+    return rc;
+}
+
+static const cli_opt check_opts[] = {
+    {"format", 'f', 1}, {"json", 0, 0}, {"strict", 0, 0}, {0, 0, 0}
+};
+
+int cmd_check(kgp_cli *cli, int argc, char **argv)
+{
+    const char *format = cli->json ? "json" : "text";
+    int rc = 0, strict = 0;
+    cli_parser p;
+    cli_parse_init(&p, argc, argv, check_opts);
+    const char *arg;
+    for (int k; !rc && (k = cli_parse(&p, &arg)) != -1;) {
+        if (k == -2) rc = KGP_EUSAGE;
+        else if (k == 0) format = arg;
+        else if (k == 1) format = "json";
+        else if (k == 2) strict = 1;
+    }
+    if (!rc && p.first < p.argc) { cli_error("check: unexpected argument '%s'", p.argv[p.first]); rc = KGP_EUSAGE; }
+    if (!rc && strcmp(format, "text") && strcmp(format, "json")) {
+        cli_error("--format: expected text or json, got '%s'", format);
+        rc = KGP_EUSAGE;
+    }
+    cli_parse_free(&p);
+    if (rc) return rc;
+    kgp_db *db = NULL;
+    kgp_snap *snap = NULL;
+    kgp_planner *pl = NULL;
+    kgp_check *c = NULL;
+    if ((rc = cli_open_snap(cli, &db, &snap))) goto out;
+    kgp_status st = kgp_planner_open(snap, &pl);
+    if (st) { rc = cli_fail(st, kgp_snap_errmsg(snap)); goto out; }
+    st = kgp_check_make(pl, &c);
+    if (st) { rc = cli_fail(st, kgp_check_errmsg(c)); goto out; }
+    if ((st = kgp_check_write(c, format, stdout))) { rc = cli_fail(st, NULL); goto out; }
+    if (strict) {
+        kgp_check_summary s;
+        kgp_check_summary_get(c, &s);
+        if (s.cycles || s.dangling || s.unreachable) rc = KGP_EINPUT;
+    }
+out:
+    kgp_check_free(c);
+    kgp_planner_close(pl);
+    kgp_snap_close(snap);
+    kgp_db_close(db);
+    return rc;
+}

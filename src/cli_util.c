@@ -1,0 +1,238 @@
+/* Helpers shared by the CLI commands. */
+#include "cli_util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("kgpath: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_warn(const kgp_cli *cli, const char *fmt, ...)
+{
+    if (cli && cli->quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("kgpath: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_fail(kgp_status st, const char *msg)
+{
+    cli_error("%s", msg && *msg ? msg : kgp_strerror(st));
+    return (int)st;
+}
+
+const kgp_cli_command *cli_find_command(const char *name)
+{
+    for (const kgp_cli_command *c = kgp_cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+int cli_usage(const char *command)
+{
+    const kgp_cli_command *c = command ? cli_find_command(command) : NULL;
+    if (c && c->help) {
+        const char *nl = strchr(c->help, '\n');
+        int len = nl ? (int)(nl - c->help) : (int)strlen(c->help);
+        fprintf(stderr, "kgpath: %.*s\n", len, c->help);
+    } else {
+        fprintf(stderr, "kgpath: usage: kgpath %s ...\n", command ? command : "COMMAND");
+    }
+    fprintf(stderr, "(see kgpath %s --help)\n", command ? command : "");
+    return KGP_EUSAGE;
+}
+
+/* ---- option parsing ---- */
+
+void cli_parse_init(cli_parser *p, int argc, char **argv, const cli_opt *specs)
+{
+    memset(p, 0, sizeof *p);
+    p->argc = argc;
+    p->argv = argv;
+    p->specs = specs;
+    p->pos = 1;
+    p->operands = calloc((size_t)argc + 1, sizeof *p->operands);
+}
+
+void cli_parse_free(cli_parser *p)
+{
+    free(p->operands);
+    p->operands = NULL;
+}
+
+/* At the end, put the operands (in order) at the end of argv. */
+static int parse_finish(cli_parser *p)
+{
+    int k = p->argc - p->noperands;
+    if (p->operands)
+        for (int i = 0; i < p->noperands; i++) p->argv[k + i] = p->operands[i];
+    p->first = k;
+    return -1;
+}
+
+int cli_parse(cli_parser *p, const char **arg)
+{
+    *arg = NULL;
+    if (!p->operands) { cli_error("out of memory"); return -2; }
+    while (p->pos < p->argc) {
+        char *a = p->argv[p->pos++];
+        if (p->done_opts || a[0] != '-' || a[1] == 0) {
+            p->operands[p->noperands++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) { p->done_opts = 1; continue; }
+        const cli_opt *o = NULL;
+        const char *inl = NULL;
+        if (a[1] == '-') {
+            const char *name = a + 2;
+            const char *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            for (const cli_opt *s = p->specs; s && s->name; s++)
+                if (strlen(s->name) == len && strncmp(s->name, name, len) == 0) { o = s; break; }
+            if (o && eq) inl = eq + 1;
+            if (o && eq && !o->has_arg) {
+                cli_error("option '--%s' takes no argument", o->name);
+                return -2;
+            }
+        } else {
+            for (const cli_opt *s = p->specs; s && s->name; s++)
+                if (s->shortc && s->shortc == a[1]) { o = s; break; }
+            if (o && a[2]) {
+                if (!o->has_arg) { cli_error("unknown option '%s'", a); return -2; }
+                inl = a + 2;
+            }
+        }
+        if (!o) {
+            cli_error("unknown option '%s' (see kgpath %s --help)", a, p->argv[0]);
+            return -2;
+        }
+        if (o->has_arg) {
+            if (inl) *arg = inl;
+            else if (p->pos < p->argc) *arg = p->argv[p->pos++];
+            else { cli_error("option '%s' needs an argument", a); return -2; }
+        }
+        return (int)(o - p->specs);
+    }
+    return parse_finish(p);
+}
+
+/* ---- database ---- */
+
+int cli_open_db(const kgp_cli *cli, unsigned flags, kgp_db **db)
+{
+    kgp_status st = kgp_db_open(cli->db_path, flags, db);
+    if (st != KGP_OK) {
+        cli_fail(st, *db ? kgp_db_errmsg(*db) : NULL);
+        kgp_db_close(*db);
+        *db = NULL;
+    }
+    return (int)st;
+}
+
+int cli_open_snap(const kgp_cli *cli, kgp_db **db, kgp_snap **snap)
+{
+    *snap = NULL;
+    kgp_status st = kgp_db_open(cli->db_path, KGP_RDONLY, db);
+    if (st == KGP_ENOTFOUND) {
+        /* No database yet: an empty one is the honest answer. */
+        kgp_db_close(*db);
+        st = kgp_db_open(cli->db_path, 0, db);
+    }
+    if (st != KGP_OK) {
+        cli_fail(st, *db ? kgp_db_errmsg(*db) : NULL);
+        kgp_db_close(*db);
+        *db = NULL;
+        return (int)st;
+    }
+    st = kgp_snap_open(*db, snap);
+    if (st != KGP_OK) {
+        cli_fail(st, kgp_db_errmsg(*db));
+        kgp_db_close(*db);
+        *db = NULL;
+        *snap = NULL;
+    }
+    return (int)st;
+}
+
+int cli_lookup(kgp_snap *snap, const char *name, uint32_t *index)
+{
+    kgp_status st = kgp_snap_lookup(snap, name, index);
+    if (st != KGP_OK) cli_fail(st, kgp_snap_errmsg(snap));
+    return (int)st;
+}
+
+/* ---- JSON ---- */
+
+int cli_json_print(json_t *v)
+{
+    if (!v) return cli_fail(KGP_ENOMEM, NULL);
+    int r = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(v);
+    if (r != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+        return cli_fail(KGP_EIO, "cannot write to standard output");
+    return 0;
+}
+
+json_t *cli_json_str(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+json_t *cli_json_num_or_null(double v)
+{
+    if (v < 0) return json_null();
+    if (v == (double)(long long)v) return json_integer((json_int_t)v);
+    return json_real(v);
+}
+
+/* ---- progress ---- */
+
+static int g_bar_drawn;
+
+void cli_progress(void *ud, size_t done, size_t total, const char *label)
+{
+    (void)ud;
+    if (!isatty(STDERR_FILENO) || total == 0) return;
+    const int width = 30;
+    int fill = (int)(done * (size_t)width / total);
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    bar[width] = 0;
+    const char *base = label ? strrchr(label, '/') : NULL;
+    base = base ? base + 1 : (label ? label : "");
+    fprintf(stderr, "\r[%s] %zu/%zu %-30.30s", bar, done, total, base);
+    fflush(stderr);
+    g_bar_drawn = 1;
+}
+
+void cli_progress_end(void)
+{
+    if (!g_bar_drawn) return;
+    fprintf(stderr, "\r%*s\r", 80, "");
+    fflush(stderr);
+    g_bar_drawn = 0;
+}
+
+const char *cli_fmt_minutes(double m, char *buf, size_t len)
+{
+    if (m < 0) snprintf(buf, len, "?");
+    else if (m >= 60) {
+        long t = (long)(m + 0.5);
+        snprintf(buf, len, "%ld h %02ld min", t / 60, t % 60);
+    } else if (m == (double)(long)m) snprintf(buf, len, "%ld min", (long)m);
+    else snprintf(buf, len, "%.1f min", m);
+    return buf;
+}

@@ -1,0 +1,78 @@
+/* Helpers shared by the CLI commands (src/cli_*.c). Only the public API. */
+#ifndef KGP_CLI_UTIL_H
+#define KGP_CLI_UTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "cli.h"
+
+/* Prints "kgpath: message\n" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "kgpath: warning: message\n" to stderr (unless cli->quiet). */
+void cli_warn(const kgp_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "kgpath: <msg or strerror(st)>" and returns st (the exit code). */
+int  cli_fail(kgp_status st, const char *msg);
+/* Prints "kgpath: usage: USAGE" (the first line of the command's help) plus
+ * a hint, and returns KGP_EUSAGE. */
+int  cli_usage(const char *command);
+
+/* The table entry for a command name, or NULL. */
+const kgp_cli_command *cli_find_command(const char *name);
+
+/* Option parsing over a command's argv (argv[0] = command name), in the
+ * manner of getopt_long: options and operands may be mixed; "--" ends the
+ * options. Each spec is {long name, short char or 0, takes an argument}.
+ * Returns the spec index of the next option with *arg set (NULL when the
+ * option takes none), -1 at the end (operands are then argv[*first ..]
+ * in their original order, moved to the end), or -2 after printing an error
+ * for an unknown option or a missing argument.
+ *   cli_opt specs[] = {{"format", 'f', 1}, {"output", 'o', 1}, {0}};
+ *   cli_parser p; cli_parse_init(&p, argc, argv, specs);
+ *   for (int o; (o = cli_parse(&p, &arg)) != -1; ) { if (o == -2) return 1; … }
+ *   operands: p.argv[p.first .. p.argc-1]
+ */
+typedef struct cli_opt { const char *name; char shortc; int has_arg; } cli_opt;
+typedef struct cli_parser {
+    int argc; char **argv;
+    const cli_opt *specs;
+    int pos;                /* next argv index to read */
+    int first;              /* after -1: index of the first operand */
+    char **operands;        /* internal */
+    int noperands;
+    int done_opts;
+} cli_parser;
+void cli_parse_init(cli_parser *p, int argc, char **argv, const cli_opt *specs);
+int  cli_parse(cli_parser *p, const char **arg);
+void cli_parse_free(cli_parser *p);
+
+/* Opens the database named by cli->db_path (default location when NULL);
+ * prints the error and returns its status on failure (*db then NULL). */
+int  cli_open_db(const kgp_cli *cli, unsigned flags, kgp_db **db);
+/* Opens the database read-only and a snapshot of it; on failure prints,
+ * cleans up and returns the status. A database that does not exist yet
+ * counts as empty (opened read-write to create it). */
+int  cli_open_snap(const kgp_cli *cli, kgp_db **db, kgp_snap **snap);
+/* Resolves a concept name in the snapshot, printing not-found/ambiguity
+ * messages (with candidates). Returns 0 or the status. */
+int  cli_lookup(kgp_snap *snap, const char *name, uint32_t *index);
+
+/* Prints a JSON value to stdout (indent 2, keys in insertion order) with a
+ * final newline and releases it. Returns 0, or KGP_EIO. NULL → KGP_ENOMEM. */
+int  cli_json_print(json_t *v);
+/* json_string that maps NULL to JSON null. */
+json_t *cli_json_str(const char *s);
+/* A number, or null when v < 0 (unknown). */
+json_t *cli_json_num_or_null(double v);
+
+/* Progress bar on stderr, drawn only when stderr is a terminal (no output
+ * otherwise). Compatible with kgp_import_options.progress (ud unused). */
+void cli_progress(void *ud, size_t done, size_t total, const char *label);
+/* Clears the bar line (when one was drawn). */
+void cli_progress_end(void);
+
+/* Minutes as "1 h 05 min" / "45 min" / "?" into buf. */
+const char *cli_fmt_minutes(double minutes, char *buf, size_t len);
+
+#endif

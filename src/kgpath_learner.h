@@ -1,0 +1,209 @@
+/** @file kgpath_learner.h
+ * @brief Learners: behaviour events in, mastery (BKT) and memory (FSRS-6)
+ * out, fitted parameters, and the hooks that let plans use them
+ * (implemented in src/api_learner.c over planner/learner_* and
+ * graph/learner_store). Included by kgpath.h.
+ *
+ * Events are facts stored once each (the same event twice counts once);
+ * a learner's state is computed by replaying the learner's events in time
+ * order, so events may arrive in any order. Concepts are named in events by
+ * "course:concept" key; events for concepts not (yet) in the graph are kept
+ * and count once the concept is imported.
+ *
+ * Model, event mapping, thresholds and defaults: README ("Learners").
+ */
+#ifndef KGPATH_LEARNER_H
+#define KGPATH_LEARNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- observe ------------------------------------------------------------- */
+
+/** kgp_observe() flags. */
+#define KGP_OBSERVE_STRICT  0x1  /**< any malformed line: write nothing */
+#define KGP_OBSERVE_DRY_RUN 0x2  /**< parse and check only */
+
+/** Outcome of kgp_observe (caller-owned, kgp_observe_report_free). */
+typedef struct kgp_observe_report {
+    size_t lines;           /**< non-blank lines (or xAPI statements) read */
+    size_t events;          /**< well-formed events */
+    size_t added;           /**< new events stored */
+    size_t duplicates;      /**< events already stored (or repeated in the input) */
+    size_t nerrors;         /**< malformed lines */
+    const char *const *errors; /**< the first 100: "name:line:column: message" */
+    size_t nerrors_kept;
+    size_t learners;        /**< distinct learners in the input */
+    int committed;          /**< 1 when the events were written */
+} kgp_observe_report;
+
+/** Reads learner events (kgpath JSON lines or xAPI statements, README) from
+ * buf (len bytes; name is used in messages, e.g. the file name or "-") and
+ * appends the well-formed ones to the database in one transaction.
+ * Malformed lines are listed in the report and skipped; with
+ * KGP_OBSERVE_STRICT any malformed line writes nothing.
+ * Errors: KGP_EINPUT (strict and a malformed line, or no line at all was
+ * well formed while some were not), KGP_EUSAGE (read-only database),
+ * KGP_EDB, KGP_ENOMEM. The report is set even on failure (NULL only when
+ * memory ran out). O(len + n log N). */
+kgp_status kgp_observe(kgp_db *db, const char *name, const char *buf,
+                       size_t len, unsigned flags, kgp_observe_report **out);
+/** As kgp_observe, reading a whole stream first (a file or stdin).
+ * Errors also: KGP_EIO. */
+kgp_status kgp_observe_file(kgp_db *db, const char *name, FILE *in,
+                            unsigned flags, kgp_observe_report **out);
+void kgp_observe_report_free(kgp_observe_report *r);
+
+/* ---- learner state -------------------------------------------------------- */
+
+/** Status of a concept for a learner. */
+typedef enum kgp_mastery {
+    KGP_NOT_STARTED = 0,    /**< no events */
+    KGP_LEARNING    = 1,    /**< P(learned) below the mastery threshold */
+    KGP_MASTERED    = 2,    /**< mastered and remembered (R >= target) */
+    KGP_FADING      = 3     /**< mastered, but R has fallen below the target */
+} kgp_mastery;
+
+/** Static name of a status: "not started", "learning", "mastered", "fading". */
+const char *kgp_mastery_name(int status);
+
+typedef struct kgp_learner_concept {
+    const char *key;            /**< "course:concept" as observed */
+    uint32_t index;             /**< snapshot index, KGP_NONE when not in the graph */
+    const char *title;          /**< NULL when not in the graph */
+    int status;                 /**< kgp_mastery */
+    double p_learned;           /**< BKT P(L) */
+    double retrievability;      /**< FSRS R at the state's time (0: no memory) */
+    double stability;           /**< FSRS S in days (0: no memory) */
+    double difficulty;          /**< FSRS D, 1..10 (0: no memory) */
+    int64_t last;               /**< unix seconds of the last event */
+    int64_t due;                /**< when R reaches the target (INT64_MAX: never reviewed) */
+    uint32_t events, reads, quizzes, reviews, correct, lapses;
+    double dwell_seconds;       /**< known reading time in all */
+    int fitted;                 /**< 1: BKT parameters from `kgpath fit` */
+} kgp_learner_concept;
+
+typedef struct kgp_learner_options {
+    int64_t at;                 /**< time of the state, unix seconds (0: now) */
+    double retention;           /**< desired retention r (0: 0.9) */
+    double mastery;             /**< BKT mastery threshold (0: 0.95) */
+} kgp_learner_options;
+
+/** A learner's state at one time (caller-owned, kgp_learner_free). */
+typedef struct kgp_learner {
+    const char *id;
+    int64_t at;
+    double retention, mastery;
+    uint64_t nevents;           /**< events stored for the learner */
+    int64_t first, last;        /**< times of the first and last event */
+    kgp_learner_concept *concepts; /**< by key */
+    size_t nconcepts;
+    size_t count[4];            /**< concepts per kgp_mastery status */
+    void *impl;
+} kgp_learner;
+
+/** Replays the learner's events (time order) into per-concept state. With a
+ * snapshot (may be NULL), concepts are matched to the graph, their minutes
+ * weight readings, and fitted parameters (kgp_fit) are used.
+ * Errors: KGP_ENOTFOUND (no events for the learner), KGP_EUSAGE (bad
+ * option), KGP_EDB, KGP_ENOMEM. O(events of the learner). */
+kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
+                           const kgp_learner_options *opt, kgp_learner **out);
+void kgp_learner_free(kgp_learner *l);
+/** The learner's concept by snapshot index, or NULL. O(log n). */
+const kgp_learner_concept *kgp_learner_find(const kgp_learner *l, uint32_t index);
+
+/** Writes the state as "text" (a table by status) or "json" (schema
+ * kgpath_learner 1, README). Errors: KGP_EUSAGE, KGP_EIO. */
+kgp_status kgp_learner_write(const kgp_learner *l, const char *format, FILE *out);
+
+/** Learner ids with their event counts, in id order; fn returns nonzero to
+ * stop. Errors: KGP_EDB. O(learners). */
+typedef int (*kgp_learner_list_fn)(void *ud, const char *id, uint64_t nevents,
+                                   int64_t first, int64_t last);
+kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud);
+
+/* ---- planning with a learner ------------------------------------------------ */
+
+/** Concepts (snapshot indexes, ascending) that count as known for planning:
+ * mastered or fading (a fading one gets a review step before it is used,
+ * through kgp_learner_review). *known is kg-allocated: free with
+ * kgp_learner_known_free. Errors: KGP_ENOMEM. O(concepts). */
+kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown);
+void       kgp_learner_known_free(uint32_t *known);
+
+/** A kgp_review_fn for kgp_plan_options.review with ud = the learner:
+ * asks for a review when the concept's retrievability on the plan date
+ * (kgp_learner_options.at) is below the target, for max(5, 15% of its
+ * minutes) minutes, with the reason "retrievability 0.71 on 2026-12-03"
+ * (a string owned by the learner: keep the learner until the plan is freed). */
+int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char **why);
+
+/** A spaced review after a plan: concept, day and why. */
+typedef struct kgp_review_item {
+    uint32_t concept;
+    char day[16];               /**< "YYYY-MM-DD" */
+    unsigned minutes;
+    double stability;           /**< predicted S (days) before this review */
+    double retrievability;      /**< predicted R on that day (= the target) */
+} kgp_review_item;
+
+/** Spaced reviews for concepts learned on the given days (days since
+ * 1970-01-01; a concept already in memory starts from its current state),
+ * at FSRS intervals for the learner's retention target, each review
+ * assumed "good", up to horizon_days after the last learn day.
+ * *out is kg-allocated (free with kgp_learner_reviews_free).
+ * Errors: KGP_EUSAGE (bad index), KGP_ENOMEM. O(n × reviews). */
+kgp_status kgp_learner_reviews(const kgp_learner *l, kgp_snap *snap,
+                               const uint32_t *concepts, const int32_t *learn_day,
+                               size_t n, int32_t horizon_days,
+                               kgp_review_item **out, size_t *nout);
+void kgp_learner_reviews_free(kgp_review_item *r);
+
+/* ---- fit -------------------------------------------------------------------- */
+
+typedef struct kgp_fit_concept {
+    const char *key;
+    uint32_t index;             /**< KGP_NONE when not in the graph */
+    int fitted;                 /**< 0: too few observations; defaults kept */
+    double prior, learn, learn_read, guess, slip, forget;
+    uint32_t learners;
+    uint64_t ntrain, ntest;     /**< observations in the training / held-out learners */
+    double ll_fit, ll_default;  /**< held-out log-likelihoods */
+    double minutes;             /**< calibrated from dwell (median), < 0 none */
+    uint32_t ndwell;            /**< learners behind it */
+    double author_minutes;      /**< the graph's estimate, < 0 unknown */
+} kgp_fit_concept;
+
+typedef struct kgp_fit_report {
+    uint64_t events;
+    size_t learners;
+    kgp_fit_concept *concepts;  size_t nconcepts;
+    uint32_t nfitted, nminutes;
+    uint64_t ntrain, ntest;
+    double ll_fit, ll_default;  /**< held-out totals (fitted vs defaults) */
+    int committed;              /**< 1: stored for kgp_learner_get */
+    void *impl;
+} kgp_fit_report;
+
+/** Fits BKT parameters per concept from all learners' events (EM), with
+ * one learner in five held out to compare the fitted parameters with the
+ * defaults by log-likelihood, and calibrates minutes from reading dwell
+ * (median over learners, at least 5 learners). Unless dry_run, stores the
+ * result (replacing the previous fit). Errors: KGP_ENOTFOUND (no events),
+ * KGP_EUSAGE (read-only and not dry_run), KGP_EDB, KGP_ENOMEM.
+ * O(N log N + EM iterations × N). */
+kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int dry_run, kgp_fit_report **out);
+void       kgp_fit_report_free(kgp_fit_report *r);
+/** "text" or "json" (schema kgpath_fit 1). */
+kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KGPATH_LEARNER_H */

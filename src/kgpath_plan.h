@@ -1,0 +1,140 @@
+/** @file kgpath_plan.h
+ * @brief Study-path planning, "what next" and curriculum checks
+ * (implemented in src/api_plan.c over planner/). Included by kgpath.h.
+ *
+ * A planner is opened once per snapshot: it does the whole-graph work
+ * (topological order, which concepts can be learned at all) once, and keeps
+ * a pool of per-thread scratch workspaces. kgp_plan_make, kgp_next_make and
+ * kgp_check_make may then be called from any number of threads at once on
+ * one planner; each call's cost is proportional to the plan, not the graph.
+ *
+ * Concepts are snapshot indexes (kgp_snap_lookup resolves names). Results
+ * are objects owned by the caller; on failure the result object (when memory
+ * allows) carries the message, read with the matching _errmsg call, and
+ * must still be freed.
+ */
+#ifndef KGPATH_PLAN_H
+#define KGPATH_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kgp_planner kgp_planner;
+typedef struct kgp_plan    kgp_plan;
+typedef struct kgp_next    kgp_next;
+typedef struct kgp_check   kgp_check;
+
+/** Opens a planner on a snapshot (which must outlive it).
+ * Errors: KGP_ENOMEM, KGP_EINTERNAL. O(V + E). */
+kgp_status kgp_planner_open(kgp_snap *s, kgp_planner **out);
+void       kgp_planner_close(kgp_planner *pl);
+
+/** Learner hook: return 1 when the known concept must be reviewed before a
+ * step that needs it, setting *minutes and optionally *why (a string that
+ * outlives the plan). Called from the planning thread. */
+typedef int (*kgp_review_fn)(void *ud, uint32_t concept, uint32_t *minutes,
+                             const char **why);
+
+typedef struct kgp_plan_options {
+    int include_recommended;    /**< add recommended concepts (and what they need) */
+    double budget_minutes;      /**< > 0: plan the goals that fit, in the order given */
+    unsigned minutes_per_day;   /**< > 0: pack steps into study days (needs start) */
+    unsigned days_per_week;     /**< 1..7, Monday first; 0 means 7 */
+    const char *start;          /**< "YYYY-MM-DD": first study day */
+    const char *deadline;       /**< "YYYY-MM-DD" or NULL */
+    unsigned default_minutes;   /**< minutes of a concept without estimate (0: 30) */
+    unsigned exact_limit;       /**< work limit of the exact k-of-n search (0: default) */
+    kgp_review_fn review;       /**< NULL: no review steps */
+    void *review_ud;
+} kgp_plan_options;
+
+/** Zeroes *o and sets the defaults. */
+void kgp_plan_options_init(kgp_plan_options *o);
+
+/** Plans a study path from the known concepts to the goals.
+ * Errors: KGP_EUSAGE (no goal, index out of range, bad option or date),
+ * KGP_ECONFLICT (a goal already known, or unreachable: on/behind a
+ * prerequisite cycle, or a requirement group with too few learnable
+ * members — the message names the blocking concept), KGP_ENOMEM.
+ * Thread-safe on one planner. O(P log P) for a plan of P concepts. */
+kgp_status kgp_plan_make(kgp_planner *pl, const uint32_t *goals, size_t ngoals,
+                         const uint32_t *known, size_t nknown,
+                         const kgp_plan_options *opt, kgp_plan **out);
+void        kgp_plan_free(kgp_plan *p);
+const char *kgp_plan_errmsg(const kgp_plan *p);
+
+typedef struct kgp_plan_step {
+    uint32_t concept;
+    const char *key, *title;
+    int review;                 /**< 1: a review of a known concept; 0: learn */
+    unsigned minutes;
+    int minutes_default;        /**< 1: the concept had no estimate */
+    char day[16];               /**< first study day "YYYY-MM-DD", "" without calendar */
+    unsigned parts;             /**< days it is split over (1 without calendar) */
+    int goal, recommended;
+    uint32_t via;               /**< the concept it is needed for (UINT32_MAX for goals) */
+    const char *reason;         /**< that edge's reason, or NULL */
+} kgp_plan_step;
+
+typedef struct kgp_plan_summary {
+    size_t steps;
+    uint64_t total_minutes;
+    size_t goals, dropped_goals, skipped_known;
+    int exact;                  /**< k-of-n choices proven least-time */
+    int calendar;               /**< 1 when days were packed */
+    char start[16], end[16];    /**< first and last study day */
+    unsigned study_days;
+    int has_deadline, fits;
+    int overrun_days;
+    uint64_t overrun_minutes;
+} kgp_plan_summary;
+
+void       kgp_plan_summary_get(const kgp_plan *p, kgp_plan_summary *out);
+/** Step i (0-based). Errors: KGP_EUSAGE when out of range. */
+kgp_status kgp_plan_step_get(const kgp_plan *p, size_t i, kgp_plan_step *out);
+/** Goal i left out by the budget and the minutes its plan would need. */
+kgp_status kgp_plan_dropped_get(const kgp_plan *p, size_t i, uint32_t *concept,
+                                uint64_t *minutes);
+/** Writes the plan as "text", "json" (schema kgpath_plan 1, see README),
+ * "dot" or "html" (self-contained page). Errors: KGP_EUSAGE (format),
+ * KGP_EIO, KGP_ENOMEM. */
+kgp_status kgp_plan_write(const kgp_plan *p, const char *format, FILE *out);
+
+/** The outer fringe: concepts not known whose requirements are all met by
+ * known ones, ranked (README); with goals, only those the goals' plan needs.
+ * limit 0: all. Errors as kgp_plan_make. */
+kgp_status kgp_next_make(kgp_planner *pl, const uint32_t *goals, size_t ngoals,
+                         const uint32_t *known, size_t nknown, unsigned limit,
+                         kgp_next **out);
+void        kgp_next_free(kgp_next *x);
+const char *kgp_next_errmsg(const kgp_next *x);
+/** Number of ranked items (after the limit) and the fringe size before it. */
+size_t      kgp_next_count(const kgp_next *x, size_t *total);
+/** Item i: its concept and how many goals it serves / concepts it unlocks. */
+kgp_status  kgp_next_get(const kgp_next *x, size_t i, uint32_t *concept,
+                         unsigned *goals_served, uint64_t *unlocks);
+/** "text" or "json" (schema kgpath_next 1). */
+kgp_status  kgp_next_write(const kgp_next *x, const char *format, FILE *out);
+
+/** Curriculum report: cycles, redundant edges, dangling references, orphans,
+ * unreachable concepts, structural metrics, bottlenecks.
+ * Errors: KGP_ENOMEM, KGP_EINTERNAL. O(V·(V+E)) for the metrics. */
+kgp_status kgp_check_make(kgp_planner *pl, kgp_check **out);
+void        kgp_check_free(kgp_check *c);
+const char *kgp_check_errmsg(const kgp_check *c);
+typedef struct kgp_check_summary {
+    size_t cycles, redundant_edges, dangling, orphans, unreachable;
+} kgp_check_summary;
+void        kgp_check_summary_get(const kgp_check *c, kgp_check_summary *out);
+/** "text" or "json" (schema kgpath_check 1). */
+kgp_status  kgp_check_write(const kgp_check *c, const char *format, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KGPATH_PLAN_H */

@@ -1,0 +1,503 @@
+/* The batch engine (planner/batch.h) with a fake "plan one learner"
+ * callback: determinism across thread counts, shards, resume after a kill,
+ * bad lines, --since, merge. The CLI over the real planner is tested at the
+ * end (skipped until `kgpath batch` and the sample courses are there). */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "planner/batch.h"
+#include "tests/testutil.h"
+
+/* ---- the fake planner ------------------------------------------------------
+ * A plan is the goals echoed with a checksum that costs a little work; a goal
+ * "nope" fails with "not found"; "kill_at" (set per test) kills the process
+ * when that line is reached, as a crash mid-run would. */
+
+static uint64_t g_kill_at;
+static int g_fatal_at;
+
+typedef struct scratch { unsigned long calls; } scratch;
+
+static void *fake_init(void *ctx) { (void)ctx; return calloc(1, sizeof(scratch)); }
+static void fake_free(void *ctx, void *s) { (void)ctx; free(s); }
+
+static int fake_plan(void *ctx, void *sp, const kgn_batch_req *req, kgn_buf *out,
+                     char *err, size_t errlen)
+{
+    scratch *s = sp;
+    s->calls++;
+    if (g_kill_at && req->line == g_kill_at) raise(SIGKILL);
+    if (g_fatal_at && req->line == (uint64_t)g_fatal_at) {
+        snprintf(err, errlen, "simulated out of memory");
+        return KGP_ENOMEM;
+    }
+    json_t *goals = json_object_get(req->obj, "goals");
+    if (!json_is_array(goals) || json_array_size(goals) == 0) {
+        snprintf(err, errlen, "\"goals\" must be a non-empty array");
+        return KGP_EUSAGE;
+    }
+    uint64_t h = 1469598103934665603ULL;
+    kgn_buf_puts(out, "\"kgpath_plan\":1,\"goals\":[");
+    size_t i;
+    json_t *g;
+    json_array_foreach(goals, i, g) {
+        const char *v = json_string_value(g);
+        if (!v) { snprintf(err, errlen, "goal %zu is not a string", i); return KGP_EUSAGE; }
+        if (strcmp(v, "nope") == 0) { snprintf(err, errlen, "unknown goal \"nope\""); return KGP_ENOTFOUND; }
+        kgn_buf_printf(out, "%s\"%s\"", i ? "," : "", v);
+        for (int r = 0; r < 200; r++)
+            for (const char *p = v; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    }
+    kgn_buf_printf(out, "],\"checksum\":\"%016llx\"", (unsigned long long)h);
+    return 0;
+}
+
+/* --since: the learner's "updated" (Unix seconds) after since. */
+static int fake_changed(void *ctx, void *sp, const kgn_batch_req *req, int64_t since,
+                        char *err, size_t errlen)
+{
+    json_t *u = json_object_get(req->obj, "updated");
+    if (!u) return 1;
+    if (!json_is_integer(u)) { snprintf(err, errlen, "\"updated\" must be an integer"); return KGP_EINPUT; }
+    return json_integer_value(u) > since;
+}
+
+static const kgn_batch_ops fake_ops = {
+    NULL, fake_init, fake_free, fake_plan, fake_changed
+};
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static char *g_dir;
+
+static void setup(void) { g_dir = tu_mkdtemp(); g_kill_at = 0; g_fatal_at = 0; }
+static void teardown(void) { tu_rmrf(g_dir); free(g_dir); g_dir = NULL; }
+
+/* n learners, goals drawn from a small alphabet; line 1-based ids. */
+static char *write_learners(const char *name, int n)
+{
+    char *path = tu_path(g_dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    unsigned x = 12345;
+    for (int i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        int ng = 1 + (int)(x >> 16) % 4;
+        fprintf(f, "{\"learner\":\"u%d\",\"goals\":[", i);
+        for (int g = 0; g < ng; g++) {
+            x = x * 1103515245u + 12345u;
+            fprintf(f, "%s\"c:%u\"", g ? "," : "", (x >> 16) % 50);
+        }
+        fprintf(f, "],\"updated\":%d}\n", 1000 + i % 10);
+    }
+    fclose(f);
+    return path;
+}
+
+static int run_batch(const char *in, const char *out, int is_dir, unsigned threads,
+                     uint32_t shard, uint32_t nshards, int64_t since, size_t chunk,
+                     int resume, kgn_batch_stats *st, char *err)
+{
+    FILE *f = fopen(in, "rb");
+    ck_assert_ptr_nonnull(f);
+    kgn_batch_opts o = {0};
+    o.threads = threads;
+    o.shard = shard;
+    o.nshards = nshards;
+    o.since = since;
+    o.chunk_lines = chunk;
+    o.resume = resume;
+    o.out_is_dir = is_dir;
+    o.fingerprint = "test";
+    int rc = kgn_batch_run(f, "learners.jsonl", 0, out, NULL, &fake_ops, &o, st, err, 512);
+    fclose(f);
+    return rc;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+/* Concatenates the part files of a directory output in order. */
+static char *read_parts(const char *dir)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *all = malloc(cap);
+    all[0] = 0;
+    for (int i = 0; i < 100000; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "part-%06d.jsonl", i);
+        char *p = tu_path(dir, name);
+        size_t n;
+        char *d = tu_read(p, &n);
+        free(p);
+        if (!d) continue;
+        while (len + n + 1 > cap) { cap *= 2; all = realloc(all, cap); }
+        memcpy(all + len, d, n + 1);
+        len += n;
+        free(d);
+    }
+    return all;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+START_TEST(same_output_any_thread_count)
+{
+    char *in = write_learners("l.jsonl", 700);
+    char err[512];
+    char *first = NULL;
+    unsigned threads[] = {1, 2, 3, 8};
+    for (size_t k = 0; k < 4; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "out%u.jsonl", threads[k]);
+        char *out = tu_path(g_dir, name);
+        kgn_batch_stats st;
+        ck_assert_int_eq(run_batch(in, out, 0, threads[k], 0, 0, -1, 64, 0, &st, err), 0);
+        ck_assert_uint_eq(st.lines, 700);
+        ck_assert_uint_eq(st.learners, 700);
+        ck_assert_uint_eq(st.plans, 700);
+        ck_assert_uint_eq(st.errors, 0);
+        char *got = tu_read(out, NULL);
+        ck_assert_uint_eq(count_lines(got), 700);
+        /* Input order: record i names line i + 1 and learner u<i>. */
+        ck_assert(strncmp(got, "{\"line\":1,\"learner\":\"u0\",\"kgpath_plan\":1,", 40) == 0);
+        const char *last = strstr(got, "{\"line\":700,");
+        ck_assert_ptr_nonnull(last);
+        ck_assert(strncmp(last, "{\"line\":700,\"learner\":\"u699\"", 28) == 0);
+        if (!first) first = got;
+        else { ck_assert_str_eq(got, first); free(got); }
+        free(out);
+    }
+    free(first);
+    free(in);
+}
+END_TEST
+
+START_TEST(shards_are_disjoint_and_cover_the_input)
+{
+    char *in = write_learners("l.jsonl", 500);
+    /* A bad line too: it must land in exactly one shard. */
+    FILE *f = fopen(in, "a");
+    fputs("this is not json\n", f);
+    fclose(f);
+    char err[512];
+    kgn_batch_stats st;
+    char *whole = tu_path(g_dir, "whole.jsonl");
+    ck_assert_int_eq(run_batch(in, whole, 0, 2, 0, 0, -1, 50, 0, &st, err), 0);
+    ck_assert_uint_eq(st.learners, 501);
+
+    const char *paths[3];
+    uint64_t sum = 0;
+    for (uint32_t s = 0; s < 3; s++) {
+        char name[32];
+        snprintf(name, sizeof name, "shard%u.jsonl", s);
+        paths[s] = tu_path(g_dir, name);
+        ck_assert_int_eq(run_batch(in, paths[s], 0, 2, s, 3, -1, 50, 0, &st, err), 0);
+        ck_assert_uint_eq(st.lines, 501);
+        ck_assert_uint_eq(st.learners + st.other_shard, 501);
+        ck_assert_uint_gt(st.learners, 100);     /* the hash spreads learners */
+        sum += st.learners;
+    }
+    ck_assert_uint_eq(sum, 501);
+
+    char *merged = tu_path(g_dir, "merged.jsonl");
+    FILE *m = fopen(merged, "w");
+    uint64_t plans, errors;
+    ck_assert_int_eq(kgn_batch_merge(paths, 3, m, &plans, &errors, err, sizeof err), 0);
+    fclose(m);
+    ck_assert_uint_eq(plans, 500);
+    ck_assert_uint_eq(errors, 1);
+    ck_assert_int_eq(tu_file_cmp(merged, whole), 0);
+
+    /* Overlapping inputs are refused, naming the line. */
+    const char *twice[2] = {paths[1], paths[1]};
+    m = fopen(merged, "w");
+    ck_assert_int_eq(kgn_batch_merge(twice, 2, m, &plans, &errors, err, sizeof err), KGP_EINPUT);
+    fclose(m);
+    ck_assert_ptr_nonnull(strstr(err, "shards overlap"));
+    /* Something that is not batch output is refused too. */
+    const char *notours[1] = {in};
+    m = fopen(merged, "w");
+    ck_assert_int_eq(kgn_batch_merge(notours, 1, m, &plans, &errors, err, sizeof err), KGP_EINPUT);
+    fclose(m);
+    ck_assert_ptr_nonnull(strstr(err, ":1: not a kgpath batch record"));
+
+    for (int s = 0; s < 3; s++) free((char *)paths[s]);
+    free(merged);
+    free(whole);
+    free(in);
+}
+END_TEST
+
+/* Runs the batch in a child that is killed (SIGKILL) at kill_line. */
+static void run_killed(const char *in, const char *out, int is_dir, uint64_t kill_line)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        g_kill_at = kill_line;
+        char err[512];
+        kgn_batch_stats st;
+        run_batch(in, out, is_dir, 2, 0, 0, -1, 40, 0, &st, err);
+        _exit(0);
+    }
+    int ws;
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    ck_assert_msg(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL, "child was not killed");
+}
+
+START_TEST(resume_after_kill_equals_uninterrupted_file)
+{
+    char *in = write_learners("l.jsonl", 400);
+    char err[512];
+    kgn_batch_stats st;
+    char *full = tu_path(g_dir, "full.jsonl");
+    ck_assert_int_eq(run_batch(in, full, 0, 1, 0, 0, -1, 40, 0, &st, err), 0);
+
+    char *out = tu_path(g_dir, "out.jsonl");
+    run_killed(in, out, 0, 237);
+    size_t partial = 0;
+    free(tu_read(out, &partial));
+    char *state = tu_path(g_dir, "out.jsonl.state");
+    char *sj = tu_read(state, NULL);
+    ck_assert_ptr_nonnull(sj);
+    ck_assert_ptr_nonnull(strstr(sj, "\"complete\":false"));
+    free(sj);
+
+    ck_assert_int_eq(run_batch(in, out, 0, 2, 0, 0, -1, 40, 1, &st, err), 0);
+    ck_assert_uint_ge(st.resumed_lines, 40);       /* earlier chunks were kept */
+    ck_assert_uint_le(st.resumed_lines, 236);
+    ck_assert_uint_eq(st.resumed_lines % 40, 0);
+    ck_assert_uint_eq(st.plans, 400);              /* counters include the resumed part */
+    ck_assert_int_eq(tu_file_cmp(out, full), 0);
+
+    /* Resuming a finished run does nothing; other options are refused. */
+    ck_assert_int_eq(run_batch(in, out, 0, 2, 0, 0, -1, 40, 1, &st, err), 0);
+    ck_assert_int_eq(tu_file_cmp(out, full), 0);
+    ck_assert_int_eq(run_batch(in, out, 0, 2, 1, 2, -1, 40, 1, &st, err), KGP_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(err, "other options"));
+    ck_assert_int_eq(tu_file_cmp(out, full), 0);
+    free(state);
+    free(out);
+    free(full);
+    free(in);
+}
+END_TEST
+
+START_TEST(resume_after_kill_equals_uninterrupted_dir)
+{
+    char *in = write_learners("l.jsonl", 300);
+    char err[512];
+    kgn_batch_stats st;
+    char *fulldir = tu_path(g_dir, "full");
+    ck_assert_int_eq(run_batch(in, fulldir, 1, 2, 0, 0, -1, 40, 0, &st, err), 0);
+    char *full = read_parts(fulldir);
+    ck_assert_uint_eq(count_lines(full), 300);
+
+    char *dir = tu_path(g_dir, "out");
+    run_killed(in, dir, 1, 150);
+    ck_assert_int_eq(run_batch(in, dir, 1, 1, 0, 0, -1, 40, 1, &st, err), 0);
+    char *got = read_parts(dir);
+    ck_assert_str_eq(got, full);
+    /* No temporary file is left behind. */
+    char *tmp = tu_path(dir, "part-000003.jsonl.tmp");
+    ck_assert_int_ne(access(tmp, F_OK), 0);
+    free(tmp);
+    free(got);
+    free(full);
+    free(dir);
+    free(fulldir);
+    free(in);
+}
+END_TEST
+
+START_TEST(bad_lines_reported_by_line_number)
+{
+    char *in = tu_path(g_dir, "bad.jsonl");
+    tu_write(in,
+        "{\"learner\":\"a\",\"goals\":[\"c:1\"]}\n"
+        "{\"learner\":\"b\",\"goals\":[\"c:1\"\n"          /* 2: truncated JSON */
+        "\n"                                             /* 3: blank, ignored */
+        "[1,2]\n"                                        /* 4: not an object */
+        "{\"goals\":[\"c:1\"]}\n"                        /* 5: no learner */
+        "{\"learner\":42,\"goals\":[\"c:1\"]}\n"         /* 6: learner not a string */
+        "{\"learner\":\"g\",\"goals\":[\"nope\"]}\n"     /* 7: planner: not found */
+        "{\"learner\":\"h\",\"goals\":[]}\n"             /* 8: planner: usage */
+        "{\"learner\":\"i\",\"learner\":\"j\"}\n"        /* 9: duplicate key */
+        "{\"learner\":\"k\\\"q\",\"goals\":[\"c:2\"]}\r\n", (size_t)-1);
+    char *out = tu_path(g_dir, "out.jsonl");
+    char err[512];
+    kgn_batch_stats st;
+    ck_assert_int_eq(run_batch(in, out, 0, 2, 0, 0, -1, 3, 0, &st, err), 0);
+    ck_assert_uint_eq(st.lines, 10);
+    ck_assert_uint_eq(st.blank, 1);
+    ck_assert_uint_eq(st.learners, 9);
+    ck_assert_uint_eq(st.plans, 2);
+    ck_assert_uint_eq(st.errors, 7);
+    char *got = tu_read(out, NULL);
+    ck_assert_uint_eq(count_lines(got), 9);
+    ck_assert_ptr_nonnull(strstr(got, "{\"line\":2,\"learner\":null,\"error\":\"learners.jsonl:2:"));
+    ck_assert_ptr_nonnull(strstr(got, "{\"line\":4,\"learner\":null,\"error\":\"learners.jsonl:4: expected a JSON object"));
+    ck_assert_ptr_nonnull(strstr(got, "{\"line\":5,\"learner\":null,\"error\":\"learners.jsonl:5: missing \\\"learner\\\""));
+    ck_assert_ptr_nonnull(strstr(got, "{\"line\":6,\"learner\":null,"));
+    ck_assert_ptr_nonnull(strstr(got, "{\"line\":7,\"learner\":\"g\",\"error\":\"learners.jsonl:7: learner g: unknown goal \\\"nope\\\"\",\"status\":3}"));
+    ck_assert_ptr_nonnull(strstr(got, "{\"line\":8,\"learner\":\"h\",\"error\":"));
+    ck_assert_ptr_nonnull(strstr(got, "\"status\":1}"));
+    ck_assert_ptr_nonnull(strstr(got, "{\"line\":9,\"learner\":null,\"error\":\"learners.jsonl:9:"));
+    ck_assert_ptr_nonnull(strstr(got, "{\"line\":10,\"learner\":\"k\\\"q\",\"kgpath_plan\":1,"));
+    /* Every record is valid JSON. */
+    for (char *line = strtok(got, "\n"); line; line = strtok(NULL, "\n")) {
+        json_error_t je;
+        json_t *j = json_loads(line, 0, &je);
+        ck_assert_msg(j != NULL, "not JSON: %s", line);
+        json_decref(j);
+    }
+    free(got);
+    free(out);
+    free(in);
+}
+END_TEST
+
+START_TEST(since_recomputes_exactly_the_changed)
+{
+    char *in = write_learners("l.jsonl", 200);      /* updated = 1000 + i % 10 */
+    char *out = tu_path(g_dir, "out.jsonl");
+    char err[512];
+    kgn_batch_stats st;
+    ck_assert_int_eq(run_batch(in, out, 0, 2, 0, 0, 1006, 16, 0, &st, err), 0);
+    ck_assert_uint_eq(st.plans, 60);                 /* i % 10 in 7, 8, 9 */
+    ck_assert_uint_eq(st.unchanged, 140);
+    char *got = tu_read(out, NULL);
+    for (char *line = strtok(got, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned long ln;
+        ck_assert_int_eq(sscanf(line, "{\"line\":%lu,", &ln), 1);
+        ck_assert_uint_ge((ln - 1) % 10, 7);
+    }
+    free(got);
+    free(out);
+    free(in);
+}
+END_TEST
+
+START_TEST(fatal_callback_stops_the_run)
+{
+    char *in = write_learners("l.jsonl", 100);
+    char *out = tu_path(g_dir, "out.jsonl");
+    char err[512];
+    kgn_batch_stats st;
+    g_fatal_at = 50;
+    ck_assert_int_eq(run_batch(in, out, 0, 2, 0, 0, -1, 10, 0, &st, err), KGP_ENOMEM);
+    ck_assert_ptr_nonnull(strstr(err, "learners.jsonl:50"));
+    /* What was committed is whole lines of the first chunks only. */
+    size_t n;
+    char *got = tu_read(out, &n);
+    ck_assert(n == 0 || got[n - 1] == '\n');
+    ck_assert_uint_le(count_lines(got), 49);
+    free(got);
+    free(out);
+    free(in);
+}
+END_TEST
+
+START_TEST(stream_output_and_errors)
+{
+    char *in = write_learners("l.jsonl", 10);
+    FILE *f = fopen(in, "rb");
+    char *outp = tu_path(g_dir, "stream.jsonl");
+    FILE *o = fopen(outp, "w");
+    kgn_batch_opts opt = {0};
+    opt.since = -1;
+    kgn_batch_stats st;
+    char err[512];
+    ck_assert_int_eq(kgn_batch_run(f, "x", 0, NULL, o, &fake_ops, &opt, &st, err, sizeof err), 0);
+    fclose(o);
+    ck_assert_uint_eq(st.plans, 10);
+    /* --resume needs a file. */
+    rewind(f);
+    opt.resume = 1;
+    o = fopen(outp, "w");
+    ck_assert_int_eq(kgn_batch_run(f, "x", 0, NULL, o, &fake_ops, &opt, &st, err, sizeof err), KGP_EUSAGE);
+    fclose(o);
+    fclose(f);
+    /* An output in a missing directory is an I/O error. */
+    char *bad = tu_path(g_dir, "no/such/dir/out.jsonl");
+    ck_assert_int_eq(run_batch(in, bad, 0, 1, 0, 0, -1, 0, 0, &st, err), KGP_EIO);
+    ck_assert_ptr_nonnull(strstr(err, "no/such/dir/out.jsonl"));
+    free(bad);
+    free(outp);
+    free(in);
+}
+END_TEST
+
+START_TEST(shard_parsing_and_slurm_env)
+{
+    uint32_t i, n;
+    ck_assert_int_eq(kgn_batch_parse_shard("2/5", &i, &n), 0);
+    ck_assert_uint_eq(i, 2);
+    ck_assert_uint_eq(n, 5);
+    const char *bad[] = {"5/5", "1/0", "a/2", "1/", "/2", "1/2x", "-1/2", "1", ""};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++)
+        ck_assert_msg(kgn_batch_parse_shard(bad[k], &i, &n) == -1, "%s accepted", bad[k]);
+
+    unsetenv("SLURM_ARRAY_TASK_ID");
+    ck_assert_int_eq(kgn_batch_shard_from_env(&i, &n), 0);
+    setenv("SLURM_ARRAY_TASK_ID", "7", 1);
+    setenv("SLURM_ARRAY_TASK_COUNT", "4", 1);
+    setenv("SLURM_ARRAY_TASK_MIN", "5", 1);
+    ck_assert_int_eq(kgn_batch_shard_from_env(&i, &n), 1);
+    ck_assert_uint_eq(i, 2);
+    ck_assert_uint_eq(n, 4);
+    setenv("SLURM_ARRAY_TASK_ID", "9", 1);      /* beyond MIN + COUNT */
+    ck_assert_int_eq(kgn_batch_shard_from_env(&i, &n), -1);
+    unsetenv("SLURM_ARRAY_TASK_MIN");
+    setenv("SLURM_ARRAY_TASK_ID", "3", 1);
+    ck_assert_int_eq(kgn_batch_shard_from_env(&i, &n), 1);
+    ck_assert_uint_eq(i, 3);
+    unsetenv("SLURM_ARRAY_TASK_ID");
+    unsetenv("SLURM_ARRAY_TASK_COUNT");
+
+    /* The hash is fixed: FNV-1a 64 of "u42" modulo 7. */
+    ck_assert_uint_eq(kgn_batch_shard_of("u42", 3, 1), 0);
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = "u42"; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    ck_assert_uint_eq(kgn_batch_shard_of("u42", 3, 7), h % 7);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("batch");
+    TCase *tc = tcase_create("engine");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, same_output_any_thread_count);
+    tcase_add_test(tc, shards_are_disjoint_and_cover_the_input);
+    tcase_add_test(tc, resume_after_kill_equals_uninterrupted_file);
+    tcase_add_test(tc, resume_after_kill_equals_uninterrupted_dir);
+    tcase_add_test(tc, bad_lines_reported_by_line_number);
+    tcase_add_test(tc, since_recomputes_exactly_the_changed);
+    tcase_add_test(tc, fatal_callback_stops_the_run);
+    tcase_add_test(tc, stream_output_and_errors);
+    tcase_add_test(tc, shard_parsing_and_slurm_env);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

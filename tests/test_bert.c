@@ -1,0 +1,455 @@
+/* BERT: reproduces the Hugging Face reference outputs of the shared tiny
+ * checkpoints (BertModel and BertForMaskedLM), and — without ../shared — the
+ * loader's errors, the bert. prefix, F16/BF16 weights and batching
+ * invariance on a random model written by kge_st_write. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "encoder/bert.h"
+#include "encoder/kernels.h"
+#include "encoder/safetensors.h"
+#include "tests/testutil.h"
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static float *load_f32(const kge_st *st, const char *name, size_t *n)
+{
+    const kge_st_tensor *t = kge_st_find(st, name);
+    ck_assert_msg(t != NULL, "missing %s", name);
+    float *v = malloc(t->nelem * sizeof *v);
+    ck_assert_int_eq(kge_st_to_f32(t, v, NULL), KGE_OK);
+    if (n) *n = t->nelem;
+    return v;
+}
+
+static int64_t *load_i64(const kge_st *st, const char *name, size_t *n)
+{
+    const kge_st_tensor *t = kge_st_find(st, name);
+    ck_assert_msg(t != NULL, "missing %s", name);
+    int64_t *v = malloc(t->nelem * sizeof *v);
+    ck_assert_int_eq(kge_st_to_i64(t, v, NULL), KGE_OK);
+    if (n) *n = t->nelem;
+    return v;
+}
+
+static void assert_close(const float *got, const float *want, size_t n, float tol, const char *what)
+{
+    float worst = 0.0f;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(got[i] - want[i]);
+        if (!(d <= worst)) { worst = d; at = i; }
+    }
+    ck_assert_msg(worst <= tol, "%s: |diff| %g at %zu (got %g, want %g)", what, worst, at, got[at], want[at]);
+}
+
+typedef struct {
+    int32_t *ids, *types;
+    uint8_t *mask;
+    int B, T;
+} batch;
+
+static batch batch_from(const kge_st *st)
+{
+    batch b = {0};
+    const kge_st_tensor *t = kge_st_find(st, "input_ids");
+    ck_assert(t && t->ndim == 2);
+    b.B = (int)t->shape[0];
+    b.T = (int)t->shape[1];
+    size_t n;
+    int64_t *ids = load_i64(st, "input_ids", &n), *ty = load_i64(st, "token_type_ids", NULL),
+            *mk = load_i64(st, "attention_mask", NULL);
+    b.ids = malloc(n * sizeof *b.ids);
+    b.types = malloc(n * sizeof *b.types);
+    b.mask = malloc(n);
+    for (size_t i = 0; i < n; i++) {
+        b.ids[i] = (int32_t)ids[i];
+        b.types[i] = (int32_t)ty[i];
+        b.mask[i] = (uint8_t)mk[i];
+    }
+    free(ids);
+    free(ty);
+    free(mk);
+    return b;
+}
+
+static void batch_free(batch *b)
+{
+    free(b->ids);
+    free(b->types);
+    free(b->mask);
+}
+
+static kge_st *open_fixture(const char *rel)
+{
+    const char *sh = tu_shared_dir();
+    char *p = tu_path(sh, rel);
+    kge_st *st = NULL;
+    kge_err e = {0};
+    ck_assert_msg(kge_st_open(p, &st, &e) == KGE_OK, "%s", e.msg);
+    free(p);
+    return st;
+}
+
+/* ---- reference outputs ---------------------------------------------------- */
+
+START_TEST(tiny_bert_reference)
+{
+    const char *sh = tu_shared_dir();
+    if (!sh) { fprintf(stderr, "test_bert: ../shared absent, skipping tiny-bert reference\n"); return; }
+    char *dir = tu_path(sh, "fixtures/encoder/tiny-bert");
+    kge_bert *m = NULL;
+    kge_err e = {0};
+    ck_assert_msg(kge_bert_load(dir, &m, &e) == KGE_OK, "%s", e.msg);
+    ck_assert(m->has_pooler);
+    ck_assert(!m->has_mlm);
+    ck_assert_int_eq(m->cfg.layers, 2);
+    ck_assert_int_eq(m->cfg.heads, 4);
+    ck_assert(m->tok.lowercase);
+    kge_st *ex = open_fixture("fixtures/encoder/tiny-bert/expected.safetensors");
+    batch b = batch_from(ex);
+    size_t C = (size_t)m->cfg.hidden, BT = (size_t)b.B * (size_t)b.T;
+    for (int keep = 0; keep <= 1; keep++) {
+        kge_bert_acts a = {0};
+        ck_assert_msg(kge_bert_forward(m, &a, b.ids, b.types, b.mask, b.B, b.T, keep, &e) == KGE_OK, "%s", e.msg);
+        float *want = load_f32(ex, "last_hidden_state", NULL);
+        assert_close(a.hidden, want, BT * C, 1e-4f, "last_hidden_state");
+        free(want);
+        float *pool = malloc((size_t)b.B * C * sizeof *pool);
+        kge_bert_pooler_forward(m, pool, a.hidden, b.B, b.T);
+        want = load_f32(ex, "pooler_output", NULL);
+        assert_close(pool, want, (size_t)b.B * C, 1e-4f, "pooler_output");
+        free(want);
+        kge_mean_pool_forward(pool, a.hidden, b.mask, (size_t)b.B, (size_t)b.T, C);
+        want = load_f32(ex, "mean_pooled", NULL);
+        assert_close(pool, want, (size_t)b.B * C, 1e-4f, "mean_pooled");
+        free(want);
+        kge_l2_normalize(pool, (size_t)b.B, C);
+        want = load_f32(ex, "mean_pooled_normalized", NULL);
+        assert_close(pool, want, (size_t)b.B * C, 1e-5f, "mean_pooled_normalized");
+        free(want);
+        free(pool);
+        kge_bert_acts_free(&a);
+    }
+    batch_free(&b);
+    kge_st_close(ex);
+    kge_bert_free(m);
+    free(dir);
+}
+END_TEST
+
+START_TEST(tiny_bert_mlm_reference)
+{
+    const char *sh = tu_shared_dir();
+    if (!sh) { fprintf(stderr, "test_bert: ../shared absent, skipping MLM reference\n"); return; }
+    /* tiny-bert-mlm has no vocab.txt: load config + weights by hand. */
+    char *dir = tu_path(sh, "fixtures/encoder/tiny-bert");
+    kge_bert *base = NULL;
+    kge_err e = {0};
+    ck_assert_msg(kge_bert_load(dir, &base, &e) == KGE_OK, "%s", e.msg);
+    kge_bert *m = NULL;
+    ck_assert_int_eq(kge_bert_create(&base->cfg, &m, &e), KGE_OK);
+    char *wp = tu_path(sh, "fixtures/encoder/tiny-bert-mlm/model.safetensors");
+    ck_assert_msg(kge_bert_load_weights(m, wp, &e) == KGE_OK, "%s", e.msg);
+    ck_assert(m->has_mlm);
+    ck_assert(!m->has_pooler);
+    kge_st *ex = open_fixture("fixtures/encoder/tiny-bert/mlm_expected.safetensors");
+    batch b = batch_from(ex);
+    int64_t *labels = load_i64(ex, "labels", NULL);
+    size_t C = (size_t)m->cfg.hidden, V = (size_t)m->cfg.vocab_size, BT = (size_t)b.B * (size_t)b.T;
+    kge_bert_acts a = {0};
+    ck_assert_msg(kge_bert_forward(m, &a, b.ids, b.types, b.mask, b.B, b.T, 0, &e) == KGE_OK, "%s", e.msg);
+    size_t nm = 0;
+    for (size_t i = 0; i < BT; i++) nm += labels[i] != -100;
+    ck_assert_uint_eq(nm, 15);
+    float *rows = malloc(nm * C * sizeof *rows), *logits = malloc(nm * V * sizeof *logits),
+          *scratch = malloc(2 * nm * C * sizeof *scratch);
+    int64_t *lab = malloc(nm * sizeof *lab);
+    for (size_t i = 0, k = 0; i < BT; i++)
+        if (labels[i] != -100) {
+            memcpy(rows + k * C, a.hidden + i * C, C * sizeof *rows);
+            lab[k++] = labels[i];
+        }
+    kge_bert_mlm_forward(m, logits, rows, nm, scratch);
+    float *want = load_f32(ex, "masked_logits", NULL);
+    assert_close(logits, want, nm * V, 1e-4f, "masked_logits");
+    /* mean cross-entropy over the masked positions */
+    double loss = 0.0;
+    for (size_t k = 0; k < nm; k++) {
+        const float *z = logits + k * V;
+        double mx = z[0], s = 0.0;
+        for (size_t j = 1; j < V; j++) mx = z[j] > mx ? z[j] : mx;
+        for (size_t j = 0; j < V; j++) s += exp(z[j] - mx);
+        loss += log(s) + mx - z[lab[k]];
+    }
+    float *wl = load_f32(ex, "loss", NULL);
+    ck_assert_msg(fabs(loss / (double)nm - wl[0]) < 1e-4, "loss %g vs %g", loss / (double)nm, wl[0]);
+    free(wl);
+    free(want);
+    free(rows);
+    free(logits);
+    free(scratch);
+    free(lab);
+    free(labels);
+    kge_bert_acts_free(&a);
+    batch_free(&b);
+    kge_st_close(ex);
+    kge_bert_free(m);
+    kge_bert_free(base);
+    free(wp);
+    free(dir);
+}
+END_TEST
+
+/* ---- a random model written to a temp folder ----------------------------- */
+
+static const kge_bert_config small_cfg = {
+    .vocab_size = 40, .hidden = 16, .layers = 2, .heads = 2, .intermediate = 32,
+    .max_positions = 24, .type_vocab = 2, .ln_eps = 1e-12f,
+};
+
+static uint64_t rng = 88172645463325252ull;
+static float frand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((rng >> 40) / (double)(1 << 24)) - 0.5f;
+}
+
+static kge_bert *random_model(void)
+{
+    kge_bert *m = NULL;
+    ck_assert_int_eq(kge_bert_create(&small_cfg, &m, NULL), KGE_OK);
+    for (size_t i = 0; i < m->nparams; i++) m->block[i] = frand();
+    m->has_pooler = m->has_mlm = 1;
+    return m;
+}
+
+static const char *small_vocab_txt(void)
+{
+    static char buf[1024];
+    size_t o = (size_t)snprintf(buf, sizeof buf, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n");
+    const char *words[] = {"the", "graph", "node", "edge", "learn", "##ing", "path", "a", "b", "c", ",", "."};
+    int i = 5;
+    for (size_t w = 0; w < sizeof words / sizeof *words; w++, i++) o += (size_t)snprintf(buf + o, sizeof buf - o, "%s\n", words[w]);
+    for (; i < small_cfg.vocab_size; i++) o += (size_t)snprintf(buf + o, sizeof buf - o, "w%d\n", i);
+    return buf;
+}
+
+/* Writes m into dir as a Hugging Face folder; prefix "bert." or "";
+ * dtype F32/F16/BF16; skip (may be NULL) names a tensor to leave out;
+ * bad names one to write with a wrong shape. */
+static void write_folder(const kge_bert *m, const char *dir, const char *prefix, kge_dtype dt,
+                         const char *skip, const char *bad)
+{
+    char *p = tu_path(dir, "config.json");
+    char cfg[512];
+    snprintf(cfg, sizeof cfg,
+             "{\"model_type\":\"bert\",\"vocab_size\":%d,\"hidden_size\":%d,\"num_hidden_layers\":%d,"
+             "\"num_attention_heads\":%d,\"intermediate_size\":%d,\"max_position_embeddings\":%d,"
+             "\"type_vocab_size\":%d,\"layer_norm_eps\":1e-12,\"hidden_act\":\"gelu\"}",
+             m->cfg.vocab_size, m->cfg.hidden, m->cfg.layers, m->cfg.heads, m->cfg.intermediate,
+             m->cfg.max_positions, m->cfg.type_vocab);
+    tu_write(p, cfg, (size_t)-1);
+    free(p);
+    p = tu_path(dir, "vocab.txt");
+    tu_write(p, small_vocab_txt(), (size_t)-1);
+    free(p);
+    kge_bert_tensor *ts = malloc(KGE_BERT_MAX_TENSORS(m->cfg.layers) * sizeof *ts);
+    size_t nt = kge_bert_tensors(m, ts), nw = 0;
+    kge_st_wtensor *w = calloc(nt + 1, sizeof *w);
+    char (*names)[128] = calloc(nt + 1, 128);
+    uint16_t **conv = calloc(nt, sizeof *conv);
+    static const int64_t bad_shape[2] = {3, 3};
+    static float bad_data[9];
+    for (size_t i = 0; i < nt; i++) {
+        if (skip && strcmp(ts[i].name, skip) == 0) continue;
+        snprintf(names[nw], 128, "%s%s", ts[i].group == 2 ? "" : prefix, ts[i].name);
+        w[nw].name = names[nw];
+        w[nw].ndim = ts[i].ndim;
+        w[nw].shape = ts[i].shape;
+        w[nw].dtype = dt;
+        w[nw].data = ts[i].data;
+        if (bad && strcmp(ts[i].name, bad) == 0) {
+            w[nw].shape = bad_shape;
+            w[nw].ndim = 2;
+            w[nw].data = bad_data;
+            w[nw].dtype = KGE_DT_F32;
+        } else if (dt != KGE_DT_F32) {
+            size_t n = (size_t)ts[i].shape[0] * (size_t)(ts[i].ndim == 2 ? ts[i].shape[1] : 1);
+            conv[i] = malloc(n * 2);
+            for (size_t j = 0; j < n; j++) {
+                uint32_t bits;
+                memcpy(&bits, &ts[i].data[j], 4);
+                if (dt == KGE_DT_BF16) conv[i][j] = (uint16_t)(bits >> 16);
+                else {   /* to half: values are small and normal; truncate mantissa */
+                    uint32_t s = (bits >> 16) & 0x8000, ex = (bits >> 23) & 0xff, man = (bits >> 13) & 0x3ff;
+                    int e16 = (int)ex - 127 + 15;
+                    conv[i][j] = e16 <= 0 ? (uint16_t)s : (uint16_t)(s | ((uint32_t)e16 << 10) | man);
+                }
+            }
+            w[nw].data = conv[i];
+        }
+        nw++;
+    }
+    /* an extra tensor that must be ignored */
+    static const int64_t one[1] = {1};
+    static const int64_t pos[1] = {1};
+    w[nw++] = (kge_st_wtensor){"embeddings.position_ids", KGE_DT_I64, 1, one, pos};
+    p = tu_path(dir, "model.safetensors");
+    kge_err e = {0};
+    const char *meta[] = {"format", "pt"};
+    ck_assert_msg(kge_st_write(p, w, nw, meta, 1, &e) == KGE_OK, "%s", e.msg);
+    free(p);
+    for (size_t i = 0; i < nt; i++) free(conv[i]);
+    free(conv);
+    free(names);
+    free(w);
+    free(ts);
+}
+
+static float *forward_mean(const kge_bert *m, const int32_t *ids, const uint8_t *mask, int B, int T)
+{
+    kge_bert_acts a = {0};
+    kge_err e = {0};
+    ck_assert_msg(kge_bert_forward(m, &a, ids, NULL, mask, B, T, 0, &e) == KGE_OK, "%s", e.msg);
+    float *o = malloc((size_t)B * (size_t)m->cfg.hidden * sizeof *o);
+    kge_mean_pool_forward(o, a.hidden, mask, (size_t)B, (size_t)T, (size_t)m->cfg.hidden);
+    kge_bert_acts_free(&a);
+    return o;
+}
+
+START_TEST(roundtrip_prefix_and_dtypes)
+{
+    kge_bert *m = random_model();
+    char *dir = tu_mkdtemp();
+    int32_t ids[6] = {2, 5, 6, 7, 8, 3};
+    float *ref = forward_mean(m, ids, NULL, 1, 6);
+    struct { const char *prefix; kge_dtype dt; float tol; } cases[] = {
+        {"", KGE_DT_F32, 0.0f}, {"bert.", KGE_DT_F32, 0.0f}, {"", KGE_DT_BF16, 0.1f}, {"bert.", KGE_DT_F16, 0.02f},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        write_folder(m, dir, cases[c].prefix, cases[c].dt, NULL, NULL);
+        kge_bert *l = NULL;
+        kge_err e = {0};
+        ck_assert_msg(kge_bert_load(dir, &l, &e) == KGE_OK, "%s", e.msg);
+        ck_assert(l->has_pooler && l->has_mlm);
+        ck_assert_uint_eq(l->nparams, m->nparams);
+        if (cases[c].dt == KGE_DT_F32)
+            ck_assert(memcmp(l->block, m->block, m->nparams * sizeof(float)) == 0);
+        float *got = forward_mean(l, ids, NULL, 1, 6);
+        assert_close(got, ref, (size_t)m->cfg.hidden, cases[c].tol + 1e-6f, "reloaded model");
+        free(got);
+        kge_bert_free(l);
+    }
+    free(ref);
+    tu_rmrf(dir);
+    free(dir);
+    kge_bert_free(m);
+}
+END_TEST
+
+START_TEST(load_errors)
+{
+    kge_bert *m = random_model();
+    char *dir = tu_mkdtemp();
+    kge_bert *l = (kge_bert *)1;
+    kge_err e = {0};
+    /* no folder / no config */
+    ck_assert_int_eq(kge_bert_load(dir, &l, &e), KGE_ENOTFOUND);
+    ck_assert_ptr_null(l);
+    ck_assert_ptr_nonnull(strstr(e.msg, "config.json"));
+    /* missing tensor: named */
+    write_folder(m, dir, "", KGE_DT_F32, "encoder.layer.1.attention.self.key.bias", NULL);
+    ck_assert_int_eq(kge_bert_load(dir, &l, &e), KGE_ENOTFOUND);
+    ck_assert_msg(strstr(e.msg, "encoder.layer.1.attention.self.key.bias") != NULL, "%s", e.msg);
+    /* mis-shaped tensor: named with both shapes */
+    write_folder(m, dir, "bert.", KGE_DT_F32, NULL, "encoder.layer.0.intermediate.dense.weight");
+    ck_assert_int_eq(kge_bert_load(dir, &l, &e), KGE_EINPUT);
+    ck_assert_msg(strstr(e.msg, "bert.encoder.layer.0.intermediate.dense.weight") != NULL &&
+                  strstr(e.msg, "[3, 3]") && strstr(e.msg, "[32, 16]"), "%s", e.msg);
+    /* optional pooler absent: loads, has_pooler 0 */
+    write_folder(m, dir, "", KGE_DT_F32, "pooler.dense.weight", NULL);
+    ck_assert_msg(kge_bert_load(dir, &l, &e) == KGE_OK, "%s", e.msg);
+    ck_assert(!l->has_pooler);
+    kge_bert_free(l);
+    /* pooler half present: error */
+    write_folder(m, dir, "", KGE_DT_F32, "pooler.dense.bias", NULL);
+    ck_assert_int_eq(kge_bert_load(dir, &l, &e), KGE_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(e.msg, "pooler.dense.bias"));
+    /* unsupported config values */
+    char *cp = tu_path(dir, "config.json");
+    tu_write(cp, "{\"model_type\":\"roberta\"}", (size_t)-1);
+    ck_assert_int_eq(kge_bert_load(dir, &l, &e), KGE_EINPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "roberta"));
+    tu_write(cp, "{\"vocab_size\":40,\"hidden_size\":16,\"num_hidden_layers\":2,\"num_attention_heads\":3,"
+                 "\"intermediate_size\":32}", (size_t)-1);
+    ck_assert_int_eq(kge_bert_load(dir, &l, &e), KGE_EINPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "multiple"));
+    tu_write(cp, "{\"vocab_size\":40,", (size_t)-1);
+    ck_assert_int_eq(kge_bert_load(dir, &l, &e), KGE_EINPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "config.json:1:"));
+    tu_write(cp, "{\"vocab_size\":41,\"hidden_size\":16,\"num_hidden_layers\":2,\"num_attention_heads\":2,"
+                 "\"intermediate_size\":32,\"max_position_embeddings\":24}", (size_t)-1);
+    ck_assert_int_eq(kge_bert_load(dir, &l, &e), KGE_EINPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "vocab_size 41"));
+    free(cp);
+    /* forward input checks */
+    kge_bert_acts a = {0};
+    int32_t ids[3] = {2, 99, 3};
+    ck_assert_int_eq(kge_bert_forward(m, &a, ids, NULL, NULL, 1, 3, 0, &e), KGE_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(e.msg, "[0,1]"));
+    int32_t many[25] = {0};
+    ck_assert_int_eq(kge_bert_forward(m, &a, many, NULL, NULL, 1, 25, 0, &e), KGE_EUSAGE);
+    kge_bert_acts_free(&a);
+    tu_rmrf(dir);
+    free(dir);
+    kge_bert_free(m);
+}
+END_TEST
+
+START_TEST(batching_invariance)
+{
+    kge_bert *m = random_model();
+    /* three sequences of different lengths, alone and padded together */
+    int32_t s0[] = {2, 5, 6, 3}, s1[] = {2, 7, 8, 9, 10, 11, 12, 3}, s2[] = {2, 3};
+    const int32_t *seq[3] = {s0, s1, s2};
+    int len[3] = {4, 8, 2}, T = 8;
+    int32_t ids[3 * 8];
+    uint8_t mask[3 * 8];
+    for (int b = 0; b < 3; b++)
+        for (int t = 0; t < T; t++) {
+            ids[b * T + t] = t < len[b] ? seq[b][t] : 0;
+            mask[b * T + t] = t < len[b];
+        }
+    float *batched = forward_mean(m, ids, mask, 3, T);
+    for (int b = 0; b < 3; b++) {
+        float *alone = forward_mean(m, seq[b], NULL, 1, len[b]);
+        assert_close(batched + b * m->cfg.hidden, alone, (size_t)m->cfg.hidden, 1e-5f, "batched vs alone");
+        free(alone);
+    }
+    free(batched);
+    kge_bert_free(m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("bert");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, tiny_bert_reference);
+    tcase_add_test(tc, tiny_bert_mlm_reference);
+    tcase_add_test(tc, roundtrip_prefix_and_dtypes);
+    tcase_add_test(tc, load_errors);
+    tcase_add_test(tc, batching_invariance);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf ? 1 : 0;
+}

@@ -1,0 +1,299 @@
+/* The kgpath CLI ($KGPATH_BIN): golden outputs (tests/golden/, made
+ * from the kgxml fixtures there; KGPATH_UPDATE_GOLDEN=1 rewrites them),
+ * exit codes, --db before or after the command, --json. */
+#include <check.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kgpath.h"
+#include "tests/testutil.h"
+
+static char *g_dir, *g_db, *g_gold;
+static const char *g_bin;
+
+static void setup(void)
+{
+    g_bin = getenv("KGPATH_BIN");
+    ck_assert_msg(g_bin && *g_bin, "KGPATH_BIN is not set");
+    g_dir = tu_mkdtemp();
+    g_db = tu_path(g_dir, "kg.db");
+    g_gold = tu_path(tu_source_root(), "tests/golden");
+}
+
+static void teardown(void)
+{
+    tu_rmrf(g_dir);
+    free(g_db); free(g_dir); free(g_gold);
+}
+
+/* Runs "cd golden && kgpath ARGS" (stderr to DIR/err); returns the status
+ * and stdout in *out (may be NULL). */
+static int kg(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int kg(char **out, const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && env -u KGPATH_DB '%s' %s 2>'%s/err'", g_gold, g_bin, args, g_dir);
+    return tu_run(cmd, out);
+}
+
+static char *err_text(void)
+{
+    char *p = tu_path(g_dir, "err");
+    char *t = tu_read(p, NULL);
+    free(p);
+    return t ? t : strdup("");
+}
+
+/* Replaces every occurrence of a in s by b (s malloc'ed; returns new). */
+static char *replace(char *s, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), n = 0;
+    for (char *p = strstr(s, a); p; p = strstr(p + la, a)) n++;
+    char *o = malloc(strlen(s) + n * (lb + 1) + 1), *w = o;
+    const char *r = s;
+    for (const char *p = strstr(r, a); p; p = strstr(r, a)) {
+        memcpy(w, r, (size_t)(p - r)); w += p - r;
+        memcpy(w, b, lb); w += lb;
+        r = p + la;
+    }
+    strcpy(w, r);
+    free(s);
+    return o;
+}
+
+static void golden(const char *name, char *got)
+{
+    char *path = tu_path(g_gold, name);
+    got = replace(got, "kgpath " KGPATH_VERSION_STRING, "kgpath VERSION");
+    const char *upd = getenv("KGPATH_UPDATE_GOLDEN");
+    if (upd && *upd == '1') tu_write(path, got, (size_t)-1);
+    char *want = tu_read(path, NULL);
+    ck_assert_msg(want != NULL, "missing golden file %s (run with KGPATH_UPDATE_GOLDEN=1)", path);
+    if (strcmp(want, got) != 0) {
+        char *gp = tu_path(g_dir, name);
+        tu_write(gp, got, (size_t)-1);
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd, "diff -u '%s' '%s' >&2", path, gp);
+        (void)!system(cmd);
+        free(gp);
+        ck_abort_msg("output differs from %s (diff above)", path);
+    }
+    free(want);
+    free(path);
+    free(got);
+}
+
+static void import_both(void)
+{
+    char *out;
+    int rc = kg(&out, "--db '%s' import alg.xml calc.xml", g_db);
+    ck_assert_msg(rc == 0, "import failed: %d", rc);
+    free(out);
+}
+
+START_TEST(test_golden_outputs)
+{
+    char *out;
+    ck_assert_int_eq(kg(&out, "--db '%s' import alg.xml", g_db), 0);
+    golden("import_alg.out", out);
+    char *e = err_text();
+    ck_assert_msg(strstr(e, "warning: alg:equations requires calc:limits") != NULL, "%s", e);
+    ck_assert_msg(strstr(e, "not imported yet") != NULL, "%s", e);
+    ck_assert_msg(strchr(e, '\r') == NULL, "progress bar drawn on a non-terminal");
+    free(e);
+    ck_assert_int_eq(kg(&out, "--db '%s' import calc.xml alg.xml", g_db), 0);
+    golden("import_calc.out", out);
+    ck_assert_int_eq(kg(&out, "--db '%s' show equations", g_db), 0);
+    golden("show_equations.out", out);
+    ck_assert_int_eq(kg(&out, "--db '%s' show alg:intro", g_db), 0);
+    golden("show_alg_intro.out", out);
+    ck_assert_int_eq(kg(&out, "--db '%s' show 'linear EQUATIONS' --json", g_db), 0);
+    golden("show_equations.json", out);
+    ck_assert_int_eq(kg(&out, "--db '%s' export", g_db), 0);
+    golden("export.json", out);
+    ck_assert_int_eq(kg(&out, "--db '%s' export --format dot", g_db), 0);
+    golden("export.dot", out);
+    ck_assert_int_eq(kg(&out, "--db '%s' export -f graphml", g_db), 0);
+    golden("export.graphml", out);
+}
+END_TEST
+
+START_TEST(test_db_before_or_after)
+{
+    import_both();
+    char *a, *b, *c;
+    ck_assert_int_eq(kg(&a, "--db '%s' show limits", g_db), 0);
+    ck_assert_int_eq(kg(&b, "show limits --db '%s'", g_db), 0);
+    ck_assert_int_eq(kg(&c, "show --db='%s' limits", g_db), 0);
+    ck_assert_str_eq(a, b);
+    ck_assert_str_eq(a, c);
+    ck_assert_msg(strstr(a, "Limits (calc:limits)") != NULL, "%s", a);
+    free(a); free(b); free(c);
+    /* the default location: $KGPATH_DB, then $XDG_DATA_HOME */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && KGPATH_DB='%s' '%s' stats --json", g_gold, g_db, g_bin);
+    char *out;
+    ck_assert_int_eq(tu_run(cmd, &out), 0);
+    ck_assert_msg(strstr(out, "\"concepts\": 6") != NULL, "%s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "cd '%s' && env -u KGPATH_DB XDG_DATA_HOME='%s/xdg' '%s' import alg.xml 2>/dev/null"
+             " && test -f '%s/xdg/kgpath/kgpath.db'", g_gold, g_dir, g_bin, g_dir);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_exit_codes)
+{
+    char *out, *e;
+    ck_assert_int_eq(kg(&out, "%s", ""), KGP_EUSAGE);
+    e = err_text();
+    ck_assert_msg(strstr(e, "usage: kgpath") != NULL, "%s", e);
+    free(e); free(out);
+    ck_assert_int_eq(kg(&out, "frobnicate"), KGP_EUSAGE); free(out);
+    e = err_text();
+    ck_assert_msg(strstr(e, "kgpath: unknown command 'frobnicate'") != NULL, "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(&out, "--bogus"), KGP_EUSAGE); free(out);
+    ck_assert_int_eq(kg(&out, "--db"), KGP_EUSAGE); free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' show", g_db), KGP_EUSAGE); free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' show a b", g_db), KGP_EUSAGE); free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' import", g_db), KGP_EUSAGE); free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' import --what alg.xml", g_db), KGP_EUSAGE); free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' stats extra", g_db), KGP_EUSAGE); free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' export --format svg", g_db), KGP_EUSAGE); free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' export -f", g_db), KGP_EUSAGE); free(out);
+    /* the database at a directory */
+    ck_assert_int_eq(kg(&out, "--db '%s' stats", g_dir), KGP_EDB); free(out);
+    import_both();
+    ck_assert_int_eq(kg(&out, "--db '%s' show nothing-like-it", g_db), KGP_ENOTFOUND); free(out);
+    e = err_text();
+    ck_assert_msg(strncmp(e, "kgpath: no concept 'nothing-like-it'", 36) == 0, "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(&out, "--db '%s' show intro", g_db), KGP_EAMBIGUOUS); free(out);
+    e = err_text();
+    ck_assert_msg(strstr(e, "alg:intro (Introduction)") && strstr(e, "calc:intro"), "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(&out, "--db '%s' import no-such-file.xml", g_db), KGP_ENOTFOUND); free(out);
+    char *bad = tu_path(g_dir, "bad.xml");
+    tu_write(bad, "<?xml version=\"1.0\"?>\n<course id=\"x\"><oops></course>\n", (size_t)-1);
+    ck_assert_int_eq(kg(&out, "--db '%s' import '%s'", g_db, bad), KGP_EINPUT); free(out);
+    e = err_text();
+    ck_assert_msg(strstr(e, "bad.xml:") != NULL, "%s", e);
+    ck_assert_msg(strstr(e, "nothing was imported") != NULL, "%s", e);
+    free(e); free(bad);
+    char *o = tu_path(g_dir, "no/such/dir/x.json");
+    ck_assert_int_eq(kg(&out, "--db '%s' export -o '%s'", g_db, o), KGP_EIO); free(out);
+    free(o);
+}
+END_TEST
+
+START_TEST(test_help_and_version)
+{
+    char *out;
+    ck_assert_int_eq(kg(&out, "--version"), 0);
+    ck_assert_str_eq(out, "kgpath " KGPATH_VERSION_STRING "\n");
+    free(out);
+    ck_assert_int_eq(kg(&out, "--help"), 0);
+    ck_assert_msg(strstr(out, "import") && strstr(out, "show") && strstr(out, "stats") &&
+                  strstr(out, "export") && strstr(out, "--db PATH"), "%s", out);
+    free(out);
+    const char *cmds[] = {"import", "show", "stats", "export"};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(kg(&out, "%s --help", cmds[i]), 0);
+        char want[64];
+        snprintf(want, sizeof want, "usage: kgpath %s", cmds[i]);
+        ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "%s", out);
+        free(out);
+    }
+}
+END_TEST
+
+START_TEST(test_json_outputs_parse)
+{
+    char *out;
+    json_error_t je;
+    ck_assert_int_eq(kg(&out, "--db '%s' --json import alg.xml calc.xml", g_db), 0);
+    json_t *j = json_loads(out, 0, &je);
+    ck_assert_msg(j != NULL, "import --json: %s", je.text);
+    ck_assert(json_is_true(json_object_get(j, "committed")));
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "courses")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 0);
+    json_decref(j); free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' stats --json", g_db), 0);
+    j = json_loads(out, 0, &je);
+    ck_assert_msg(j != NULL, "stats --json: %s", je.text);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "courses")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "concepts")), 6);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "groups")), 6);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "edges")), 8);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "unresolved")), 0);
+    json_decref(j); free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' show functions --json", g_db), 0);
+    j = json_loads(out, 0, &je);
+    ck_assert_msg(j != NULL, "show --json: %s", je.text);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "id")), "calc:functions");
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "requires")), 2);
+    json_decref(j); free(out);
+    /* a failing import still prints a JSON report */
+    char *bad = tu_path(g_dir, "bad.xml");
+    tu_write(bad, "", 0);
+    ck_assert_int_eq(kg(&out, "--db '%s' import --json '%s'", g_db, bad), KGP_EINPUT);
+    j = json_loads(out, 0, &je);
+    ck_assert_msg(j != NULL, "import --json (failing): %s", je.text);
+    ck_assert(json_is_false(json_object_get(j, "committed")));
+    ck_assert_uint_gt(json_array_size(json_object_get(j, "errors")), 0);
+    json_decref(j); free(out); free(bad);
+}
+END_TEST
+
+START_TEST(test_dry_run_and_export_file)
+{
+    char *out;
+    ck_assert_int_eq(kg(&out, "--db '%s' import --dry-run alg.xml", g_db), 0);
+    ck_assert_msg(strstr(out, "dry run: nothing was written") != NULL, "%s", out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' stats --json", g_db), 0);
+    ck_assert_msg(strstr(out, "\"concepts\": 0") != NULL, "%s", out);
+    free(out);
+    import_both();
+    char *f = tu_path(g_dir, "g.dot");
+    ck_assert_int_eq(kg(&out, "--db '%s' export --format=dot --output '%s'", g_db, f), 0);
+    ck_assert_str_eq(out, "");
+    free(out);
+    char *t = tu_read(f, NULL);
+    ck_assert_msg(t && strncmp(t, "digraph kgpath {", 16) == 0, "%s", t ? t : "(none)");
+    free(t); free(f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *t = tcase_create("cli");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, test_golden_outputs);
+    tcase_add_test(t, test_db_before_or_after);
+    tcase_add_test(t, test_exit_codes);
+    tcase_add_test(t, test_help_and_version);
+    tcase_add_test(t, test_json_outputs_parse);
+    tcase_add_test(t, test_dry_run_and_export_file);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf ? 1 : 0;
+}

@@ -84,20 +84,28 @@ void kge_embedding_backward(float *dwte, float *dwpe, float *dwtt, const float *
 }
 
 void kge_attention_head_backward(float *dqkv, const float *dout, const float *qkv, const float *att,
-                                 float *scratch, size_t b, size_t h, size_t T, size_t C, size_t NH)
+                                 const float *dmask, float *scratch, size_t b, size_t h, size_t T, size_t C,
+                                 size_t NH)
 {
     size_t HS = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)HS);
     const float *q = qkv + b * T * C3 + h * HS, *k = q + C, *v = q + 2 * C;
     float *dq = dqkv + b * T * C3 + h * HS, *dk = dq + C, *dv = dq + 2 * C;
     const float *a = att + ((b * NH + h) * T) * T, *dy = dout + b * T * C + h * HS;
-    float *dp = scratch;   // (T,T)
-    // forward: S = q kᵀ·scale (T,T); P = softmax(S) (masked); Y = P v (T,HS)
-    // dP (T,T) = dY (T,HS) · v (T,HS)ᵀ ; dv (T,HS) += Pᵀ · dY
+    float *dp = scratch, *pd = scratch + T * T;   // (T,T) each
+    const float *M = dmask ? dmask + ((b * NH + h) * T) * T : NULL, *pu = a;
+    // forward: S = q kᵀ·scale (T,T); P = softmax(S) (masked); P' = P ⊙ M; Y = P' v (T,HS)
+    if (M) {
+        for (size_t i = 0; i < T * T; i++) pd[i] = a[i] * M[i];
+        pu = pd;
+    }
+    // dP' (T,T) = dY (T,HS) · v (T,HS)ᵀ ; dv (T,HS) += P'ᵀ · dY ; dP = dP' ⊙ M
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)HS, 1.0f,
                 dy, (int)C, v, (int)C3, 0.0f, dp, (int)T);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f,
-                a, (int)T, dy, (int)C, 1.0f, dv, (int)C3);
+                pu, (int)T, dy, (int)C, 1.0f, dv, (int)C3);
+    if (M)
+        for (size_t i = 0; i < T * T; i++) dp[i] *= M[i];
     // dS = P ⊙ (dP − Σ_j P·dP) per row (softmax backward), scaled
     for (size_t i = 0; i < T; i++) {
         const float *pr = a + i * T;
@@ -113,11 +121,11 @@ void kge_attention_head_backward(float *dqkv, const float *dout, const float *qk
 }
 
 void kge_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att,
-                            float *scratch, size_t B, size_t T, size_t C, size_t NH)
+                            const float *dmask, float *scratch, size_t B, size_t T, size_t C, size_t NH)
 {
     for (size_t b = 0; b < B; b++)
         for (size_t h = 0; h < NH; h++)
-            kge_attention_head_backward(dqkv, dout, qkv, att, scratch, b, h, T, C, NH);
+            kge_attention_head_backward(dqkv, dout, qkv, att, dmask, scratch, b, h, T, C, NH);
 }
 
 void kge_mean_pool_backward(float *dhidden, const float *dout, const uint8_t *mask,

@@ -448,13 +448,13 @@ static void task_post(void *vc, size_t t)
                           n, C, eps);
 }
 
-/* Rows per block task: enough blocks to balance the threads, small enough
- * that a block's FFN activations stay in cache, large enough for sgemm. */
-static size_t block_rows(size_t BT, int threads)
+/* Rows per block task: enough blocks to share among threads, small enough
+ * that a block's FFN activations stay in cache, large enough for sgemm.
+ * It depends on the batch only, never on the thread count, so results are
+ * the same whatever the threads. */
+static size_t block_rows(size_t BT)
 {
-    size_t r = 128;
-    while (r > 32 && (BT + r - 1) / r < 2 * (size_t)threads) r /= 2;
-    return r;
+    return BT <= 256 ? 32 : BT <= 1024 ? 64 : 128;
 }
 
 int kge_bert_forward(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, const int32_t *types,
@@ -478,10 +478,9 @@ int kge_bert_forward(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, co
     if (!a->pool) a->pool = kge_pool_new(a->threads ? a->threads : kge_default_threads());
     for (size_t i = 0; i < BT; i++) a->keep[i] = !mask || mask[i] ? 1.0f : 0.0f;
 
-    int threads = kge_pool_size(a->pool);
     fwd f = {.m = m, .a = a, .ids = ids, .types = types, .B = B, .T = T, .BT = BT,
              .C = (size_t)c->hidden, .I = (size_t)c->intermediate, .NH = (size_t)c->heads,
-             .rows = block_rows(BT, threads)};
+             .rows = block_rows(BT)};
     size_t nblocks = (BT + f.rows - 1) / f.rows;
     int blas = kge_blas_set_threads(1);
     kge_pool_run(a->pool, nblocks, task_embed, &f);

@@ -6,10 +6,11 @@
 #include <math.h>
 #include <string.h>
 
-/* Elementwise kernels are compiled for AVX-512, AVX2+FMA and baseline
- * x86-64 and picked at load time (GCC function multi-versioning). */
+/* Elementwise kernels are compiled for AVX-512, AVX2 and baseline x86-64
+ * and picked at load time by CPU feature (GCC function multi-versioning;
+ * features rather than CPU models, which virtual machines often hide). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(KGE_NO_CLONES)
-#define KGE_SIMD __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#define KGE_SIMD __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define KGE_SIMD
 #endif
@@ -41,7 +42,8 @@ static inline float erf_approx(float a)
 static inline float exp_approx(float x)
 {
     x = x < -87.3f ? -87.3f : x > 88.3f ? 88.3f : x;
-    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    /* n = round(x / ln 2) by the 1.5·2^23 trick (no libm call, vectorises) */
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
     float r2 = r * r;
@@ -92,8 +94,10 @@ void kge_layernorm_forward(float *out, float *mean, float *rstd, const float *in
     for (size_t n = 0; n < N; n++) {
         const float *x = inp + n * C;
         float m = 0.0f, v = 0.0f;
+#pragma omp simd reduction(+ : m)
         for (size_t i = 0; i < C; i++) m += x[i];
         m /= (float)C;
+#pragma omp simd reduction(+ : v)
         for (size_t i = 0; i < C; i++) {
             float d = x[i] - m;
             v += d * d;
@@ -137,8 +141,10 @@ void kge_softmax_rows(float *x, size_t rows, size_t n)
 {
     for (size_t r = 0; r < rows; r++) {
         float *v = x + r * n, mx = -FLT_MAX;
+#pragma omp simd reduction(max : mx)
         for (size_t i = 0; i < n; i++) mx = v[i] > mx ? v[i] : mx;
         float s = 0.0f;
+#pragma omp simd reduction(+ : s)
         for (size_t i = 0; i < n; i++) {
             v[i] = exp_approx(v[i] - mx);
             s += v[i];
@@ -154,10 +160,12 @@ static void softmax_masked(float *a, const float *keep, size_t T)
 {
     for (size_t i = 0; i < T; i++) {
         float *row = a + i * T, mx = -FLT_MAX, s = 0.0f;
+#pragma omp simd reduction(max : mx)
         for (size_t j = 0; j < T; j++) {
             float v = keep[j] != 0.0f ? row[j] : -FLT_MAX;
             mx = v > mx ? v : mx;
         }
+#pragma omp simd reduction(+ : s)
         for (size_t j = 0; j < T; j++) {
             float d = row[j] - mx;
             float e = exp_approx(d < 0.0f ? d : 0.0f) * keep[j];

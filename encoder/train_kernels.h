@@ -38,18 +38,20 @@ void kge_embedding_backward(float *dwte, float *dwpe, float *dwtt, const float *
                             const int32_t *ids, const int32_t *types, size_t B, size_t T, size_t C);
 
 /* Attention backward of one (sequence b, head h), from the forward's qkv
- * (B,T,3C) and probabilities att (B,NH,T,T), given dout (B,T,C): adds the
- * gradients of that head's query, key and value slices into dqkv
- * (B,T,3C). Masked keys have probability 0 and so receive nothing.
- * scratch holds T·T floats. Tasks of distinct b write disjoint memory.
- * O(T²·HS). */
+ * (B,T,3C) and probabilities att (B,NH,T,T) (before dropout), given dout
+ * (B,T,C): adds the gradients of that head's query, key and value slices
+ * into dqkv (B,T,3C). dmask (B,NH,T,T) is the attention-dropout mask the
+ * forward multiplied the probabilities by (NULL: none). Masked keys have
+ * probability 0 and so receive nothing. scratch holds 2·T·T floats. Tasks
+ * of distinct b write disjoint memory. O(T²·HS). */
 void kge_attention_head_backward(float *dqkv, const float *dout, const float *qkv, const float *att,
-                                 float *scratch, size_t b, size_t h, size_t T, size_t C, size_t NH);
+                                 const float *dmask, float *scratch, size_t b, size_t h, size_t T, size_t C,
+                                 size_t NH);
 
-/* All sequences and heads of the above. scratch holds T·T floats.
+/* All sequences and heads of the above. scratch holds 2·T·T floats.
  * O(B·NH·T²·HS). */
 void kge_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att,
-                            float *scratch, size_t B, size_t T, size_t C, size_t NH);
+                            const float *dmask, float *scratch, size_t B, size_t T, size_t C, size_t NH);
 
 /* Mean pooling backward: dhidden[b,t] (B,T,C) += dout[b] / max(count_b,
  * 1e-9) where mask[b,t] is 1 (mask NULL: all). O(B·T·C). */

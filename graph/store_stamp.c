@@ -65,6 +65,7 @@ typedef struct refresh_ctx {
     const kgg_snap *s;
     const uint64_t *hash;
     int64_t now;
+    MDB_dbi dbi;
     uint32_t changed;
 } refresh_ctx;
 
@@ -72,9 +73,7 @@ static kgp_status refresh_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
 {
     refresh_ctx *c = ud;
     const kgg_snap *s = c->s;
-    MDB_dbi dbi;
-    kgp_status rc = kgg_store_open_dbi(c->st, "stamps", MDB_CREATE, &dbi, e);
-    if (rc) return rc;
+    MDB_dbi dbi = c->dbi;
     c->changed = 0;
     for (uint32_t i = 0; i < s->n; i++) {
         MDB_val k = { strlen(s->key[i]), (void *)s->key[i] }, v;
@@ -126,8 +125,10 @@ kgp_status kgg_stamp_refresh(kgg_store *st, const kgg_snap *s, int64_t now,
     uint64_t *hash = kg_malloc(((size_t)s->n + 1) * sizeof *hash);
     if (!hash) return kgg_errf(e, KGP_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < s->n; i++) hash[i] = kgg_stamp_hash(s, i);
-    refresh_ctx c = { st, s, hash, now, 0 };
-    kgp_status rc = kgg_store_update(st, refresh_txn, &c, e);
+    refresh_ctx c = { st, s, hash, now, 0, 0 };
+    /* Opened before the write transaction: opening takes a transaction of its own. */
+    kgp_status rc = kgg_store_open_dbi(st, "stamps", MDB_CREATE, &c.dbi, e);
+    if (rc == KGP_OK) rc = kgg_store_update(st, refresh_txn, &c, e);
     if (rc == KGP_OK && nchanged) *nchanged = c.changed;
     kg_free(hash);
     return rc;

@@ -218,6 +218,41 @@ static void encode_course_content(wcourse *wc, buf *b)
     }
 }
 
+/* Concept ids of a course sorted for O(log n) lookup (kgg_course_find is
+ * linear, which would make validation quadratic). */
+typedef struct id_index { const kgg_course *c; uint32_t *ord; size_t n; } id_index;
+static int ord_cmp_r(const void *a, const void *b, void *ud)
+{
+    const kgg_course *c = ud;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    int r = strcmp(c->concepts[x].id, c->concepts[y].id);
+    return r ? r : (x > y) - (x < y);
+}
+
+static int idx_build(id_index *ix, const kgg_course *c, kg_arena *a)
+{
+    ix->c = c;
+    ix->n = 0;
+    ix->ord = kg_arena_alloc(a, (c->nconcepts ? c->nconcepts : 1) * sizeof *ix->ord);
+    if (!ix->ord) return -1;
+    for (size_t i = 0; i < c->nconcepts; i++)
+        if (c->concepts[i].id) ix->ord[ix->n++] = (uint32_t)i;
+    qsort_r(ix->ord, ix->n, sizeof *ix->ord, ord_cmp_r, (void *)c);
+    return 0;
+}
+
+/* Index of the first concept (in authored order) with this id, or -1. */
+static long idx_find(const id_index *ix, const char *id)
+{
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ix->c->concepts[ix->ord[mid]].id, id) < 0) lo = mid + 1; else hi = mid;
+    }
+    if (lo < ix->n && !strcmp(ix->c->concepts[ix->ord[lo]].id, id)) return ix->ord[lo];
+    return -1;
+}
+
 /* Checks one course on its own; appends errors to res. Returns -1 on OOM. */
 static int validate_course(wctx *w, wcourse *wc)
 {
@@ -242,6 +277,8 @@ static int validate_course(wctx *w, wcourse *wc)
     wc->rec_refs = kg_arena_calloc(w->a, (n ? n : 1) * sizeof *wc->rec_refs);
     if (!wc->keys || !wc->ids || !wc->grp_refs || !wc->rec_refs) return -1;
     if (n == 0 && add_msg(r, KGG_WARNING, file, 0, 0, "course '%s' has no concepts", c->id)) return -1;
+    id_index ix;
+    if (idx_build(&ix, c, w->a)) return -1;
     /* ids: present, well formed, unique (sort a permutation) */
     for (size_t i = 0; i < n; i++) {
         kgg_concept *k = &c->concepts[i];
@@ -253,7 +290,7 @@ static int validate_course(wctx *w, wcourse *wc)
         }
         wc->keys[i] = kg_arena_printf(w->a, "%s:%s", c->id, k->id);
         if (!wc->keys[i]) return -1;
-        long first = kgg_course_find(c, k->id);
+        long first = idx_find(&ix, k->id);
         if (first >= 0 && (size_t)first < i &&
             add_msg(r, KGG_ERROR, file, k->line, 0,
                     "duplicate concept id '%s' in course '%s' (first defined at line %u)",
@@ -293,7 +330,7 @@ static int validate_course(wctx *w, wcourse *wc)
                     }
                 if (!nr->local) continue;
                 const char *tid = strchr(nr->key, ':') + 1;
-                long t = kgg_course_find(c, tid);
+                long t = idx_find(&ix, tid);
                 if (t < 0) {
                     if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, 0,
                                 "concept '%s' requires '%s', which is not a concept of course '%s'",
@@ -311,7 +348,7 @@ static int validate_course(wctx *w, wcourse *wc)
             if (!nr) { oom = 1; break; }
             wc->rec_refs[i][j] = *nr;
             if (!nr->local) continue;
-            long t = kgg_course_find(c, strchr(nr->key, ':') + 1);
+            long t = idx_find(&ix, strchr(nr->key, ':') + 1);
             if (t < 0 && add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, 0,
                                  "concept '%s' recommends '%s', which is not a concept of course '%s'",
                                  k->id, ref->target ? ref->target : "", c->id)) { oom = 1; break; }

@@ -57,9 +57,38 @@ static void name_fallback(kgg_course *c)
     if (!c->title) c->title = kgg_course_str(c, b);
 }
 
+/* Two packages of one path may carry the same identifier (template ids
+ * such as "cctd0015" are common): the later one gets "-<its folder>"
+ * appended, with a warning, so that both can be stored. */
+static void unique_course_id(kgi_result *r, kgg_course *c)
+{
+    int clash = 0;
+    for (size_t i = 0; i < r->ncourses; i++) clash |= strcmp(r->courses[i]->id, c->id) == 0;
+    if (!clash || !c->source) return;
+    char tmp[512], sfx[256], id[600];
+    snprintf(tmp, sizeof tmp, "%s", c->source);
+    char *cut = strrchr(tmp, '/');
+    if (cut) *cut = 0;
+    char *bang = strrchr(tmp, '!');
+    const char *b = strrchr(tmp, '/');
+    b = bang && (!b || bang > b) ? bang + 1 : b ? b + 1 : tmp;
+    kgi_safe_id(b, "2", sfx, sizeof sfx);
+    snprintf(id, sizeof id, "%s-%s", c->id, sfx);
+    for (int n = 2; n < 1000; n++) {
+        int again = 0;
+        for (size_t i = 0; i < r->ncourses; i++) again |= strcmp(r->courses[i]->id, id) == 0;
+        if (!again) break;
+        snprintf(id, sizeof id, "%s-%s-%d", c->id, sfx, n);
+    }
+    kgg_course_diag(c, KGG_WARNING, c->source, 0, 0,
+                    "course id \"%s\" is already used by another package of this import; this one is \"%s\"",
+                    c->id, id);
+    c->id = kgg_course_str(c, id);
+}
+
 static int push_course(kgi_result *r, kgg_course *c)
 {
-    if (c) name_fallback(c);
+    if (c) { name_fallback(c); unique_course_id(r, c); }
     if (kg_grow(&r->courses, &r->cap, r->ncourses + 1, sizeof *r->courses)) return -1;
     r->courses[r->ncourses++] = c;
     return 0;

@@ -218,9 +218,7 @@ static void html_text(olx *o, xmlNode *n, const char *file)
         snprintf(path, sizeof path, "html/%s%s", fname,
                  strlen(fname) > 5 && strcasecmp(fname + strlen(fname) - 5, ".html") == 0 ? "" : ".html");
         /* A draft html block keeps its body in drafts/html/. */
-        const char *slash = strrchr(file, '/');
-        int from_drafts = strstr(file, "/drafts/html/") != NULL || strstr(file, "!drafts/html/") != NULL ||
-                          (slash && strstr(file, "drafts/html/") != NULL);
+        int from_drafts = strstr(file, "drafts/html/") != NULL;
         char draft_path[1300];
         snprintf(draft_path, sizeof draft_path, "drafts/%s", path);
         if (kgi_pkg_resolve("", from_drafts ? draft_path : path, safe, sizeof safe, err, sizeof err) < 0) {
@@ -321,7 +319,12 @@ static void process(olx *o, xmlNode *n, const char *file, int depth)
         }
     } else {
         if (title && strcmp(tag, "course") != 0) add_text(o, title);
-        if (strcmp(tag, "html") == 0) html_text(o, n, where);
+        /* Once the sequential's text is full, leaf blocks are still parsed
+         * (errors are reported) but their text is not extracted. */
+        int full = o->cur_seq < 0 || o->text.n > MAX_TEXT;
+        if (full && (strcmp(tag, "html") == 0 || strcmp(tag, "problem") == 0 || strcmp(tag, "video") == 0)) {
+            /* nothing */
+        } else if (strcmp(tag, "html") == 0) html_text(o, n, where);
         else if (strcmp(tag, "problem") == 0) {
             kgi_buf b = {0};
             xml_text_into(n->children, &b, 0);

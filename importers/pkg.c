@@ -2,7 +2,7 @@
 #include "importers/pkg.h"
 
 #include <errno.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include <archive_entry.h>
 
 #include "graph/alloc.h"
+#include "importers/html_text.h"
 
 typedef struct pkg_entry {
     char *name;             /* normalised package-relative path */
@@ -30,6 +31,8 @@ struct kgi_pkg {
     size_t n, cap;
     char **files;           /* names of regular entries, for kgi_pkg_entry */
     size_t nfiles, capfiles;
+    kgi_map index;          /* name -> index in e (the last entry of that name) */
+    int indexed;
     kgi_pkg_limits lim;
 };
 
@@ -166,6 +169,7 @@ static void pkg_free_entries(kgi_pkg *p)
     }
     kg_free(p->e);
     kg_free(p->files);
+    kgi_map_free(&p->index);
 }
 
 void kgi_pkg_close(kgi_pkg *p)
@@ -189,10 +193,23 @@ static pkg_entry *add_entry(kgi_pkg *p, const char *name)
 
 static pkg_entry *find_entry(const kgi_pkg *p, const char *name)
 {
+    if (p->indexed) {
+        long i = kgi_map_get(&p->index, name, -1);
+        return i >= 0 ? &p->e[i] : NULL;
+    }
     /* Later entries win, as when an archive is extracted. */
     for (size_t i = p->n; i-- > 0;)
         if (strcmp(p->e[i].name, name) == 0) return &p->e[i];
     return NULL;
+}
+
+/* Builds the name index (later entries win). O(n) expected. */
+static int build_index(kgi_pkg *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (kgi_map_put(&p->index, p->e[i].name, (long)i)) return -1;
+    p->indexed = 1;
+    return 0;
 }
 
 static int text_name(const char *name)
@@ -214,6 +231,7 @@ static int cmp_str(const void *a, const void *b)
 
 static int build_file_list(kgi_pkg *p, int sort)
 {
+    if (build_index(p)) return -1;
     for (size_t i = 0; i < p->n; i++) {
         pkg_entry *e = &p->e[i];
         if (find_entry(p, e->name) != e) continue;      /* shadowed duplicate */
@@ -366,14 +384,6 @@ static int open_archive(kgi_pkg *p, uint64_t file_size, char *err, size_t errlen
             goto done;
         }
     }
-    /* Links must end at a regular entry inside the archive. */
-    for (size_t i = 0; i < p->n; i++) {
-        pkg_entry *e = &p->e[i];
-        int hops = 0;
-        const pkg_entry *t = e;
-        while (t && t->link && hops < 16) { t = find_entry(p, t->link); hops++; }
-        if (e->link && (!t || t->link)) e->size = 0;    /* dangling: reads say missing */
-    }
     if (build_file_list(p, 0)) { snprintf(err, errlen, "out of memory"); goto done; }
     rc = 0;
 done:
@@ -383,20 +393,39 @@ done:
 
 /* ---- folders -------------------------------------------------------------- */
 
-static kgi_pkg *walk_pkg;
-static size_t walk_root_len;
-static int walk_fail;
-
-static int walk_cb(const char *fpath, const struct stat *sb, int flag, struct FTW *ftw)
+/* Lists regular files and links below dir (package-relative prefix rel).
+ * Returns 0, -1 out of memory, -2 too many entries, -3 a folder cannot be
+ * read. Depth is bounded; "." and ".." are skipped; links are listed, not
+ * followed (reads check where they lead). */
+static int walk(kgi_pkg *p, const char *dir, const char *rel, int depth)
 {
-    (void)sb; (void)ftw;
-    if (flag != FTW_F && flag != FTW_SL && flag != FTW_SLN) return 0;
-    if (walk_pkg->n + 1 > walk_pkg->lim.max_entries) { walk_fail = 2; return 1; }
-    const char *rel = fpath + walk_root_len;
-    while (*rel == '/') rel++;
-    if (!*rel) return 0;
-    if (!add_entry(walk_pkg, rel)) { walk_fail = 1; return 1; }
-    return 0;
+    if (depth > 64) return 0;
+    DIR *d = opendir(dir);
+    if (!d) return -3;
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        size_t dl = strlen(dir), nl = strlen(de->d_name), rl = strlen(rel);
+        char *full = kg_malloc(dl + nl + 2), *r = kg_malloc(rl + nl + 2);
+        if (!full || !r) { kg_free(full); kg_free(r); rc = -1; break; }
+        sprintf(full, "%s/%s", dir, de->d_name);
+        sprintf(r, "%s%s%s", rel, rl ? "/" : "", de->d_name);
+        struct stat st;
+        if (lstat(full, &st) == 0) {
+            if (S_ISDIR(st.st_mode)) {
+                rc = walk(p, full, r, depth + 1);
+                if (rc == -3) rc = 0;       /* an unreadable sub-folder is skipped */
+            } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+                if (p->n + 1 > p->lim.max_entries) rc = -2;
+                else if (!add_entry(p, r)) rc = -1;
+            }
+        }
+        kg_free(full);
+        kg_free(r);
+    }
+    closedir(d);
+    return rc;
 }
 
 static int open_folder(kgi_pkg *p, char *err, size_t errlen)
@@ -406,21 +435,14 @@ static int open_folder(kgi_pkg *p, char *err, size_t errlen)
     p->real = kg_strdup(real);
     free(real);
     if (!p->real) { snprintf(err, errlen, "out of memory"); return -1; }
-    /* nftw has no user pointer; the walk is short and single-threaded. */
-    walk_pkg = p;
-    walk_root_len = strlen(p->path);
-    walk_fail = 0;
-    if (nftw(p->path, walk_cb, 32, FTW_PHYS) != 0 && !walk_fail) {
-        snprintf(err, errlen, "%s: cannot list folder: %s", p->path, strerror(errno));
-        return -1;
-    }
-    if (walk_fail == 2) {
+    int rc = walk(p, p->path, "", 0);
+    if (rc == -3) { snprintf(err, errlen, "%s: cannot list folder: %s", p->path, strerror(errno)); return -1; }
+    if (rc == -2) {
         snprintf(err, errlen, "%s: folder has more than %llu files (limit)", p->path,
                  (unsigned long long)p->lim.max_entries);
         return -1;
     }
-    if (walk_fail) { snprintf(err, errlen, "out of memory"); return -1; }
-    if (build_file_list(p, 1)) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (rc || build_file_list(p, 1)) { snprintf(err, errlen, "out of memory"); return -1; }
     return 0;
 }
 

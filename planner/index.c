@@ -5,36 +5,18 @@
  * feasible members. Plans use it to prune alternatives in O(1); a known
  * concept can make an infeasible region learnable again, which the workspace
  * re-checks per plan only for concepts whose feasible[] is 0. */
-#include <pthread.h>
 #include <string.h>
 
 #include <igraph.h>
 
+#include "graph/igraph_bridge.h"
 #include "planner/planner.h"
 
-static void quiet_error(const char *reason, const char *file, int line,
-                        igraph_error_t err)
-{
-    (void)reason; (void)file; (void)line; (void)err;
-    IGRAPH_FINALLY_FREE();
-}
-
-static void quiet_warning(const char *reason, const char *file, int line)
-{
-    (void)reason; (void)file; (void)line;
-}
-
-static pthread_once_t igraph_once = PTHREAD_ONCE_INIT;
-
-static void igraph_setup(void)
-{
-    igraph_set_error_handler(quiet_error);
-    igraph_set_warning_handler(quiet_warning);
-}
-
+/* One igraph error handler per process: the graph layer's (it records the
+ * message instead of aborting). */
 void kgn_igraph_init(void)
 {
-    pthread_once(&igraph_once, igraph_setup);
+    kgg_igraph_init();
 }
 
 /* Topological order by igraph when the snapshot has no ranks. Concepts on or

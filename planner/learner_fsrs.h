@@ -17,8 +17,12 @@
  *   S clamped to [0.001, 36500] days.
  * A review is "same day" when less than one day (86,400 s) has passed since
  * the previous review; the difficulty is updated on every review, as in the
- * reference implementation. Time is in days (fractional); the caller turns
- * seconds into days.
+ * reference implementation (fsrs-rs; its test vectors are in
+ * tests/test_bkt_fsrs.c). Two deliberate differences from it: elapsed time
+ * is fractional days (the reference rounds to whole days), and the same-day
+ * floor applies from "hard" up, as in fsrs-rs's model (py-fsrs and fsrs-rs's
+ * scalar helper use "good" up). Time is in days; the caller turns seconds
+ * into days.
  *
  * Pure functions on a small struct: no allocation, thread-safe, O(1) each.
  */

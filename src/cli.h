@@ -47,8 +47,16 @@ int cmd_export(kgp_cli *cli, int argc, char **argv);
 
 /* src/cli_encoder.c */
 int cmd_encode(kgp_cli *cli, int argc, char **argv);
+int cmd_embed(kgp_cli *cli, int argc, char **argv);
+int cmd_search(kgp_cli *cli, int argc, char **argv);
+int cmd_similar(kgp_cli *cli, int argc, char **argv);
 
 /* Other command families: declare yours here. */
+
+/* src/cli_learner.c */
+int cmd_observe(kgp_cli *cli, int argc, char **argv);
+int cmd_learner(kgp_cli *cli, int argc, char **argv);
+int cmd_fit(kgp_cli *cli, int argc, char **argv);
 
 /* src/cli_plan.c */
 int cmd_plan(kgp_cli *cli, int argc, char **argv);

@@ -48,7 +48,6 @@ static int print_chunk(kgp_model *m, char **texts, size_t n, kgp_pooling pooling
 
 int cmd_encode(kgp_cli *cli, int argc, char **argv)
 {
-    (void)cli;
     static const cli_opt specs[] = {{"model", 'm', 1}, {"pooling", 'p', 1}, {"normalize", 'n', 0}, {0}};
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
@@ -79,6 +78,8 @@ int cmd_encode(kgp_cli *cli, int argc, char **argv)
         cli_error("this model has no pooler weights: use --pooling mean or cls");
         return KGP_EUSAGE;
     }
+    const char *hint = kgp_encoder_hint();
+    if (hint) cli_warn(cli, "%s", hint);
     int rc = 0;
     if (first < argc) {                /* texts on the command line */
         for (int i = first; i < argc && !rc; i += ENCODE_CHUNK) {
@@ -109,5 +110,162 @@ int cmd_encode(kgp_cli *cli, int argc, char **argv)
         free(line);
     }
     kgp_model_free(m);
+    return rc;
+}
+
+/* ---- embed / search / similar (vectors in the database) ----------------- */
+
+static int load_model(const kgp_cli *cli, const char *dir, kgp_model **m)
+{
+    kgp_status st = kgp_model_load(dir, m);
+    if (st) {
+        int rc = cli_fail(st, kgp_model_errmsg(*m));
+        kgp_model_free(*m);
+        *m = NULL;
+        return rc;
+    }
+    const char *hint = kgp_encoder_hint();
+    if (hint) cli_warn(cli, "%s", hint);
+    return 0;
+}
+
+int cmd_embed(kgp_cli *cli, int argc, char **argv)
+{
+    static const cli_opt specs[] = {{"model", 'm', 1}, {"force", 0, 0}, {0}};
+    cli_parser p;
+    cli_parse_init(&p, argc, argv, specs);
+    const char *arg, *dir = NULL;
+    int force = 0;
+    for (int o; (o = cli_parse(&p, &arg)) != -1;) {
+        if (o == -2) { cli_parse_free(&p); return KGP_EUSAGE; }
+        if (o == 0) dir = arg;
+        else force = 1;
+    }
+    int extra = p.first < argc;
+    cli_parse_free(&p);
+    if (extra) return cli_usage("embed");
+    kgp_model *m = NULL;
+    int rc = load_model(cli, dir, &m);
+    if (rc) return rc;
+    kgp_db *db = NULL;
+    if ((rc = cli_open_db(cli, 0, &db))) { kgp_model_free(m); return rc; }
+    kgp_embed_report r;
+    kgp_status st = kgp_embed(db, m, force, cli->quiet ? NULL : cli_progress, NULL, &r);
+    if (!cli->quiet) cli_progress_end();
+    if (st) rc = cli_fail(st, kgp_db_errmsg(db));
+    else if (cli->json) {
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "model", kgp_model_id(m), "concepts",
+                              (json_int_t)r.concepts, "embedded", (json_int_t)r.embedded, "unchanged",
+                              (json_int_t)r.unchanged, "removed", (json_int_t)r.removed);
+        rc = cli_json_print(o);
+    } else {
+        printf("embedded %zu, unchanged %zu, removed %zu (of %zu concepts; model %s)\n", r.embedded,
+               r.unchanged, r.removed, r.concepts, kgp_model_id(m));
+    }
+    kgp_db_close(db);
+    kgp_model_free(m);
+    return rc;
+}
+
+static int print_matches(const kgp_cli *cli, const char *query_key, const char *query, const kgp_match *mt,
+                         size_t n, size_t missing)
+{
+    if (cli->json) {
+        json_t *o = json_object(), *res = json_array();
+        json_object_set_new(o, query_key, json_string(query));
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(res, json_pack("{s:s, s:o, s:f}", "concept", mt[i].key, "title",
+                                                 cli_json_str(mt[i].title), "score", (double)mt[i].score));
+        json_object_set_new(o, "results", res);
+        json_object_set_new(o, "not_embedded", json_integer((json_int_t)missing));
+        return cli_json_print(o);
+    }
+    for (size_t i = 0; i < n; i++) printf("%.4f  %s  %s\n", mt[i].score, mt[i].key, mt[i].title ? mt[i].title : "");
+    if (missing && !cli->quiet)
+        cli_warn(cli, "%zu concept(s) have no vector for this model: run `kgpath embed`", missing);
+    return 0;
+}
+
+static int parse_top(const char *arg, size_t *k)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end || v < 1 || v > 100000) {
+        cli_error("--top must be a positive integer (not '%s')", arg);
+        return KGP_EUSAGE;
+    }
+    *k = (size_t)v;
+    return 0;
+}
+
+int cmd_search(kgp_cli *cli, int argc, char **argv)
+{
+    static const cli_opt specs[] = {{"model", 'm', 1}, {"top", 'k', 1}, {0}};
+    cli_parser p;
+    cli_parse_init(&p, argc, argv, specs);
+    const char *arg, *dir = NULL;
+    size_t k = 10;
+    for (int o; (o = cli_parse(&p, &arg)) != -1;) {
+        if (o == -2 || (o == 1 && parse_top(arg, &k))) { cli_parse_free(&p); return KGP_EUSAGE; }
+        if (o == 0) dir = arg;
+    }
+    int first = p.first;
+    cli_parse_free(&p);
+    if (first >= argc) return cli_usage("search");
+    size_t ql = 0;
+    for (int i = first; i < argc; i++) ql += strlen(argv[i]) + 1;
+    char *query = malloc(ql + 1);
+    if (!query) return cli_fail(KGP_ENOMEM, NULL);
+    query[0] = 0;
+    for (int i = first; i < argc; i++) {
+        if (i > first) strcat(query, " ");
+        strcat(query, argv[i]);
+    }
+    kgp_model *m = NULL;
+    kgp_db *db = NULL;
+    kgp_snap *snap = NULL;
+    kgp_match *mt = malloc(k * sizeof *mt);
+    int rc = mt ? load_model(cli, dir, &m) : cli_fail(KGP_ENOMEM, NULL);
+    if (!rc) rc = cli_open_snap(cli, &db, &snap);
+    if (!rc) {
+        size_t n = 0, missing = 0;
+        kgp_status st = kgp_search(snap, m, query, k, mt, &n, &missing);
+        rc = st ? cli_fail(st, kgp_snap_errmsg(snap)) : print_matches(cli, "query", query, mt, n, missing);
+    }
+    kgp_snap_close(snap);
+    kgp_db_close(db);
+    kgp_model_free(m);
+    free(mt);
+    free(query);
+    return rc;
+}
+
+int cmd_similar(kgp_cli *cli, int argc, char **argv)
+{
+    static const cli_opt specs[] = {{"top", 'k', 1}, {0}};
+    cli_parser p;
+    cli_parse_init(&p, argc, argv, specs);
+    const char *arg;
+    size_t k = 10;
+    for (int o; (o = cli_parse(&p, &arg)) != -1;)
+        if (o == -2 || (o == 0 && parse_top(arg, &k))) { cli_parse_free(&p); return KGP_EUSAGE; }
+    int first = p.first;
+    cli_parse_free(&p);
+    if (first != argc - 1) return cli_usage("similar");
+    kgp_db *db = NULL;
+    kgp_snap *snap = NULL;
+    kgp_match *mt = malloc(k * sizeof *mt);
+    if (!mt) return cli_fail(KGP_ENOMEM, NULL);
+    int rc = cli_open_snap(cli, &db, &snap);
+    uint32_t idx;
+    if (!rc) rc = cli_lookup(snap, argv[first], &idx);
+    if (!rc) {
+        size_t n = 0;
+        kgp_status st = kgp_similar(snap, idx, k, mt, &n);
+        rc = st ? cli_fail(st, kgp_snap_errmsg(snap)) : print_matches(cli, "concept", kgp_snap_key(snap, idx), mt, n, 0);
+    }
+    kgp_snap_close(snap);
+    kgp_db_close(db);
+    free(mt);
     return rc;
 }

@@ -65,7 +65,8 @@ static json_t *report_json(const kgp_report *r, kgp_status st)
 
 int cmd_import(kgp_cli *cli, int argc, char **argv)
 {
-    static const cli_opt specs[] = {{"dry-run", 'n', 0}, {"no-schema", 0, 0}, {"drafts", 0, 0}, {0}};
+    static const cli_opt specs[] = {{"dry-run", 'n', 0}, {"no-schema", 0, 0}, {"drafts", 0, 0},
+                                    {"include-drafts", 0, 0}, {0}};
     kgp_import_options opt = {0};
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
@@ -74,7 +75,7 @@ int cmd_import(kgp_cli *cli, int argc, char **argv)
         if (o == -2) { cli_parse_free(&p); return KGP_EUSAGE; }
         if (o == 0) opt.dry_run = 1;
         else if (o == 1) opt.no_schema = 1;
-        else if (o == 2) opt.include_drafts = 1;
+        else if (o == 2 || o == 3) opt.include_drafts = 1;
     }
     int nfiles = argc - p.first;
     char **files = argv + p.first;

@@ -11,15 +11,15 @@
 /* The command table: one line per command, in the order `--help` lists them. */
 const kgp_cli_command kgp_cli_commands[] = {
     {"import", cmd_import, "Import course files into the database",
-     "usage: kgpath import [--dry-run] [--no-schema] [--drafts] [--json] FILE...\n"
-     "Imports every course in the FILEs (kgxml and the other supported formats)\n"
-     "in one transaction: all land or nothing changes. A course already in the\n"
-     "database is replaced. References to courses not yet imported are kept and\n"
-     "resolved when that course arrives.\n"
-     "  --dry-run     check and resolve everything, write nothing\n"
-     "  --no-schema   skip RELAX NG validation of kgxml files\n"
-     "  --drafts      OLX: import drafts/ too\n"
-     "  --json        print the report as JSON\n"},
+     "usage: kgpath import [--dry-run] [--no-schema] [--include-drafts] [--json] PATH...\n"
+     "Imports every course in the PATHs (kgxml or CSV files; OLX, SCORM, IMS CC\n"
+     "or Moodle folders and archives) in one transaction: all land or nothing\n"
+     "changes. A course already in the database is replaced. References to\n"
+     "courses not yet imported are kept and resolved when that course arrives.\n"
+     "  -n, --dry-run       check and resolve everything, write nothing\n"
+     "  --no-schema         skip RELAX NG validation of kgxml files\n"
+     "  --include-drafts    OLX: import drafts/ too\n"
+     "  --json              print the report as JSON\n"},
     {"show", cmd_show, "Show a concept: text, goals, time, prerequisites, dependents",
      "usage: kgpath show [--json] CONCEPT\n"
      "CONCEPT is course:id, an id unique across courses, or a title\n"
@@ -42,6 +42,23 @@ const kgp_cli_command kgp_cli_commands[] = {
      "                    git clone https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2\n"
      "  -p, --pooling     mean (default, as sentence-transformers), cls, or pooler\n"
      "  -n, --normalize   L2-normalise the embeddings\n"},
+    {"embed", cmd_embed, "Embed every concept's text and store the vectors",
+     "usage: kgpath embed [--model DIR] [--force] [--json]\n"
+     "Embeds title, summary and goals of each concept whose text or model\n"
+     "changed since the last run (all with --force), in batches, and stores\n"
+     "the vectors in the database with the model's identity.\n"
+     "  -m, --model DIR   a Hugging Face BERT folder; default $KGPATH_MODEL\n"},
+    {"search", cmd_search, "Concepts nearest in meaning to a text",
+     "usage: kgpath search [--model DIR] [--top K] [--json] TEXT...\n"
+     "Ranks the embedded concepts by cosine similarity to TEXT (run\n"
+     "`kgpath embed` with the same model first).\n"
+     "  -m, --model DIR   the model the concepts were embedded with\n"
+     "  -k, --top K       how many (default 10)\n"},
+    {"similar", cmd_similar, "Concepts nearest to a concept, across courses",
+     "usage: kgpath similar [--top K] [--json] CONCEPT\n"
+     "Ranks the other concepts by cosine similarity of their stored vectors\n"
+     "(candidates for aligning courses).\n"
+     "  -k, --top K       how many (default 10)\n"},
     {"batch", cmd_batch, "Plan for many learners (JSON lines), on N threads or Slurm shards",
      "usage: kgpath batch --learners FILE|- --out FILE|DIR|- [OPTIONS] [PLAN OPTIONS]\n"
      "One JSON line per learner in, one plan (kgpath plan --format json, with\n"
@@ -114,6 +131,29 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  -f, --format FMT  text (default) or json\n"
      "  --strict          exit 2 when there are cycles, dangling references or\n"
      "                    unreachable concepts\n"},
+    {"observe", cmd_observe, "Record learner events (JSON lines or xAPI)",
+     "usage: kgpath observe [--strict] [--dry-run] [--json] FILE|-...\n"
+     "Reads learner events, one JSON object per line\n"
+     "  {\"learner\":\"u42\",\"concept\":\"ml:gd\",\"kind\":\"read|quiz|review\",\n"
+     "   \"at\":\"2026-11-28T10:15:00Z\",\"dwell_seconds\":540,\"score\":0.8,\"grade\":3}\n"
+     "or xAPI statements (one per line, an array, or an LRS response), and stores\n"
+     "them; the same event twice counts once, order does not matter. Malformed\n"
+     "lines are reported (file:line:column) and skipped; exit status 2 then.\n"
+     "  --strict      any malformed line: store nothing\n"
+     "  -n, --dry-run check only\n"},
+    {"learner", cmd_learner, "Show a learner's mastery and memory per concept",
+     "usage: kgpath learner [ID] [--at DATE] [--retention R] [--mastery M] [--json]\n"
+     "Without ID, lists the learners. With ID: mastered, fading (retrievability\n"
+     "below the target), learning, not started, from BKT and FSRS-6.\n"
+     "  --at DATE        state on DATE (YYYY-MM-DD or ISO 8601; default now)\n"
+     "  -r, --retention  desired retention (default 0.9)\n"
+     "  --mastery M      BKT mastery threshold (default 0.95)\n"},
+    {"fit", cmd_fit, "Fit BKT parameters and minutes from all learners' events",
+     "usage: kgpath fit [--dry-run] [--json]\n"
+     "Estimates BKT parameters per concept by EM (one learner in five held out;\n"
+     "held-out log-likelihood reported against the defaults) and calibrates\n"
+     "minutes from reading dwell (median, at least 5 learners). Stores the fit\n"
+     "for `learner` and plans unless --dry-run.\n"},
     /* Other command families add their lines here. */
     {NULL, NULL, NULL, NULL}
 };

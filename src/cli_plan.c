@@ -99,8 +99,12 @@ static void req_free(req *r)
     free(r->known_files);
 }
 
-/* Resolves goals and the known set; prints errors. */
-static int resolve_req(kgp_snap *snap, const req *r, idlist *goals, idlist *known)
+/* Resolves goals and the known set; prints errors. With --learner, adds
+ * the learner's known concepts (mastered or fading, kgp_learner_known) and
+ * returns the learner in *learner for review steps (kgp_learner_review), its
+ * state taken at the start of day `at` (unix seconds, 0: now). */
+static int resolve_req(kgp_db *db, kgp_snap *snap, const req *r, idlist *goals, idlist *known,
+                       int64_t at, kgp_learner **learner)
 {
     int rc;
     for (size_t i = 0; i < r->ngoal_names; i++) {
@@ -116,11 +120,22 @@ static int resolve_req(kgp_snap *snap, const req *r, idlist *goals, idlist *know
     for (size_t i = 0; i < r->nknown_files; i++)
         if ((rc = read_known_file(snap, r->known_files[i], known))) return rc;
     if (r->learner) {
-        /* The learner model's known set plugs in here once the learner
-         * store is part of the public API (kgpath_learner.h). */
-        cli_error("--learner %s: learner state is not available in this build; "
-                  "pass --known/--known-file", r->learner);
-        return KGP_EUSAGE;
+        kgp_learner_options lo;
+        memset(&lo, 0, sizeof lo);
+        lo.at = at;
+        kgp_status st = kgp_learner_get(db, snap, r->learner, &lo, learner);
+        if (st != KGP_OK) {
+            const char *m = kgp_db_errmsg(db);
+            if (m && *m) cli_error("--learner %s: %s", r->learner, m);
+            else cli_error("--learner %s: %s", r->learner, kgp_strerror(st));
+            return (int)st;
+        }
+        uint32_t *lk = NULL;
+        size_t nlk = 0;
+        if ((st = kgp_learner_known(*learner, &lk, &nlk)) != KGP_OK) return cli_fail(st, NULL);
+        for (size_t i = 0; i < nlk; i++)
+            if (ids_add(known, lk[i])) { kgp_learner_known_free(lk); return cli_fail(KGP_ENOMEM, NULL); }
+        kgp_learner_known_free(lk);
     }
     return 0;
 }
@@ -188,9 +203,20 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
     kgp_snap *snap = NULL;
     kgp_planner *pl = NULL;
     kgp_plan *plan = NULL;
+    kgp_learner *learner = NULL;
     idlist goals = {0}, known = {0};
+    int64_t at = 0;
+    if (o.start) {
+        struct tm tm;
+        memset(&tm, 0, sizeof tm);
+        sscanf(o.start, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        at = (int64_t)timegm(&tm);
+    }
     if ((rc = cli_open_snap(cli, &db, &snap))) goto out;
-    if ((rc = resolve_req(snap, &r, &goals, &known))) goto out;
+    if ((rc = resolve_req(db, snap, &r, &goals, &known, at, &learner))) goto out;
+    if (learner) { o.review = kgp_learner_review; o.review_ud = learner; }
     kgp_status st = kgp_planner_open(snap, &pl);
     if (st) { rc = cli_fail(st, kgp_snap_errmsg(snap)); goto out; }
     st = kgp_plan_make(pl, goals.v, goals.n, known.v, known.n, &o, &plan);
@@ -208,6 +234,7 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
     }
 out:
     kgp_plan_free(plan);
+    kgp_learner_free(learner);
     kgp_planner_close(pl);
     kgp_snap_close(snap);
     kgp_db_close(db);
@@ -254,9 +281,10 @@ int cmd_next(kgp_cli *cli, int argc, char **argv)
     kgp_snap *snap = NULL;
     kgp_planner *pl = NULL;
     kgp_next *x = NULL;
+    kgp_learner *learner = NULL;
     idlist goals = {0}, known = {0};
     if ((rc = cli_open_snap(cli, &db, &snap))) goto out;
-    if ((rc = resolve_req(snap, &r, &goals, &known))) goto out;
+    if ((rc = resolve_req(db, snap, &r, &goals, &known, 0, &learner))) goto out;
     kgp_status st = kgp_planner_open(snap, &pl);
     if (st) { rc = cli_fail(st, kgp_snap_errmsg(snap)); goto out; }
     st = kgp_next_make(pl, goals.v, goals.n, known.v, known.n, limit, &x);
@@ -264,6 +292,7 @@ int cmd_next(kgp_cli *cli, int argc, char **argv)
     if ((st = kgp_next_write(x, format, stdout))) rc = cli_fail(st, NULL);
 out:
     kgp_next_free(x);
+    kgp_learner_free(learner);
     kgp_planner_close(pl);
     kgp_snap_close(snap);
     kgp_db_close(db);

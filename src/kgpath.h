@@ -274,4 +274,5 @@ void       kgp_report_free(kgp_report *r);
 #include "kgpath_encoder.h"
 #include "kgpath_batch.h"
 #include "kgpath_plan.h"
+#include "kgpath_learner.h"
 #endif /* KGPATH_H */

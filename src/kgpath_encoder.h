@@ -55,6 +55,16 @@ const char *kgp_model_id(const kgp_model *m);
 /** 1 when the checkpoint has the pooler weights (KGP_POOL_POOLER usable). */
 int kgp_model_has_pooler(const kgp_model *m);
 
+/** Threads one kgp_model_encode call uses (n >= 1; 0: the default,
+ * $OPENBLAS_NUM_THREADS, else $OMP_NUM_THREADS, else the CPUs). Results do
+ * not depend on it. */
+void kgp_model_set_threads(kgp_model *m, int n);
+
+/** NULL, or a hint on making the encoder faster on this machine (today:
+ * OpenBLAS not recognising the CPU and falling back to generic kernels,
+ * fixed by setting OPENBLAS_CORETYPE). */
+const char *kgp_encoder_hint(void);
+
 /** Embeds n texts (UTF-8, NUL-terminated) into out (n × kgp_model_dim
  * floats, row i for texts[i]), L2-normalised when normalize is non-zero.
  * Texts are batched by length, so the result for a text does not depend on
@@ -76,6 +86,57 @@ typedef struct kgp_tokens {
 /** Errors: KGP_EINPUT (invalid UTF-8), KGP_ENOMEM. O(length of text). */
 kgp_status kgp_model_tokenize(kgp_model *m, const char *text, kgp_tokens *out);
 void       kgp_tokens_free(kgp_tokens *t);
+
+/* ------------------------------------------------------------------------ */
+/** @name Concept embeddings in the database (src/api_encoder.c)
+ * Each concept's text — title, summary and goals, one per line — is
+ * embedded (mean pooling, L2-normalised) and stored in the database's
+ * `embeddings` table under the concept's stable id, with the model id and
+ * a hash of the text, so `kgp_embed` re-embeds only concepts whose text or
+ * model changed. Similarity is the cosine (a dot product of unit vectors). */
+
+/** Outcome of kgp_embed. */
+typedef struct kgp_embed_report {
+    size_t concepts;    /**< concepts in the database */
+    size_t embedded;    /**< (re-)embedded now */
+    size_t unchanged;   /**< already embedded with this model and text */
+    size_t removed;     /**< stored vectors of concepts no longer present */
+} kgp_embed_report;
+
+/** Embeds every concept whose text or model changed (all when force) and
+ * stores the vectors in one write transaction. progress (may be NULL) is
+ * called with (done, total) as batches finish. rep may be NULL.
+ * Errors: KGP_EUSAGE (read-only database), KGP_EDB, KGP_ENOMEM, the
+ * model's errors (message in kgp_db_errmsg).
+ * Cost: O(changed concepts · encoder cost + concepts). */
+kgp_status kgp_embed(kgp_db *db, kgp_model *m, int force,
+                     void (*progress)(void *ud, size_t done, size_t total, const char *label),
+                     void *ud, kgp_embed_report *rep);
+
+/** One nearest concept. key and title point into the snapshot. */
+typedef struct kgp_match {
+    uint32_t    index;  /**< concept index in the snapshot */
+    const char *key;    /**< "course:concept" */
+    const char *title;
+    float       score;  /**< cosine similarity, -1 .. 1 */
+} kgp_match;
+
+/** The k concepts nearest in meaning to text, best first, among those
+ * embedded with m (*nout <= k set; *missing, when not NULL, counts
+ * concepts without a vector for this model: run kgp_embed).
+ * Errors: KGP_ENOTFOUND (no concept embedded with this model: the message
+ * says to run `kgpath embed`), the model's errors, KGP_EDB, KGP_ENOMEM
+ * (messages in kgp_snap_errmsg). Cost: O(encoder + concepts · dim). */
+kgp_status kgp_search(kgp_snap *s, kgp_model *m, const char *text, size_t k,
+                      kgp_match *out, size_t *nout, size_t *missing);
+
+/** The k concepts nearest to concept index (itself excluded), across all
+ * courses, compared with the vectors of the same model as its own.
+ * Errors: KGP_ENOTFOUND (the concept has no vector: run `kgpath embed`),
+ * KGP_EUSAGE (index out of range), KGP_EDB, KGP_ENOMEM.
+ * Cost: O(concepts · dim). */
+kgp_status kgp_similar(kgp_snap *s, uint32_t index, size_t k,
+                       kgp_match *out, size_t *nout);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,12 @@
 extern "C" {
 #endif
 
+/** Parses "YYYY-MM-DD" (midnight UTC) or an ISO 8601 timestamp with a zone
+ * into unix seconds. Errors: KGP_EUSAGE. */
+kgp_status kgp_parse_time(const char *s, int64_t *out);
+/** Formats unix seconds as "YYYY-MM-DDThh:mm:ssZ" (buf of 21+ bytes). */
+void kgp_format_time(int64_t t, char *buf, size_t cap);
+
 /* ---- observe ------------------------------------------------------------- */
 
 /** kgp_observe() flags. */
@@ -92,13 +98,17 @@ typedef struct kgp_learner_options {
     int64_t at;                 /**< time of the state, unix seconds (0: now) */
     double retention;           /**< desired retention r (0: 0.9) */
     double mastery;             /**< BKT mastery threshold (0: 0.95) */
+    double check;               /**< a concept below mastery with P(L) >= check
+                                     (and quiz or review evidence) counts as known
+                                     for planning, with a short review to check it
+                                     before use (0: 0.5; >= mastery: off) */
 } kgp_learner_options;
 
 /** A learner's state at one time (caller-owned, kgp_learner_free). */
 typedef struct kgp_learner {
     const char *id;
     int64_t at;
-    double retention, mastery;
+    double retention, mastery, check;
     uint64_t nevents;           /**< events stored for the learner */
     int64_t first, last;        /**< times of the first and last event */
     kgp_learner_concept *concepts; /**< by key */
@@ -131,17 +141,21 @@ kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud);
 /* ---- planning with a learner ------------------------------------------------ */
 
 /** Concepts (snapshot indexes, ascending) that count as known for planning:
- * mastered or fading (a fading one gets a review step before it is used,
- * through kgp_learner_review). *known is kg-allocated: free with
+ * mastered, fading, and learning ones with P(L) >= check and quiz or review
+ * evidence (fading and checked ones get a review step before they are used,
+ * through kgp_learner_review; a failed review drops P(L) below the check
+ * and the next plan teaches the concept again). *known is kg-allocated: free with
  * kgp_learner_known_free. Errors: KGP_ENOMEM. O(concepts). */
 kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown);
 void       kgp_learner_known_free(uint32_t *known);
 
 /** A kgp_review_fn for kgp_plan_options.review with ud = the learner:
  * asks for a review when the concept's retrievability on the plan date
- * (kgp_learner_options.at) is below the target, for max(5, 15% of its
- * minutes) minutes, with the reason "retrievability 0.71 on 2026-12-03"
- * (a string owned by the learner: keep the learner until the plan is freed). */
+ * (kgp_learner_options.at) is below the target ("retrievability 0.71 on
+ * 2026-12-03") or its mastery is uncertain ("mastery uncertain: P(learned)
+ * 0.87"), for max(5, 15% of its minutes) minutes. The reason strings are
+ * owned by the learner: keep the learner until the plan is freed.
+ * Read-only: any number of plans may use one learner at once. */
 int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char **why);
 
 /** A spaced review after a plan: concept, day and why. */
@@ -200,6 +214,10 @@ typedef struct kgp_fit_report {
  * O(N log N + EM iterations × N). */
 kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int dry_run, kgp_fit_report **out);
 void       kgp_fit_report_free(kgp_fit_report *r);
+/** Fills index and author_minutes of every concept from a snapshot (for a
+ * report made without one, e.g. to store the fit before a snapshot is
+ * opened). O(concepts × log n). */
+void       kgp_fit_annotate(kgp_fit_report *r, kgp_snap *snap);
 /** "text" or "json" (schema kgpath_fit 1). */
 kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out);
 

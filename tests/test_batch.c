@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "graph/store.h"
+#include "graph/store_stamp.h"
 #include "planner/batch.h"
 #include "tests/testutil.h"
 
@@ -475,6 +477,244 @@ START_TEST(shard_parsing_and_slurm_env)
 }
 END_TEST
 
+
+/* ---- kgpath batch over the real planner and store --------------------------
+ * Course a: a1 <- a2 <- a3, a4 needs 1 of {a2, a3}; course b: b1, b2 needs
+ * b1 and a:a1. b1's minutes are the `b1_minutes` argument, so a rewrite of
+ * course b changes exactly b1 (and what depends on it). */
+
+static kgg_course *course_a(void)
+{
+    kgg_course *c = kgg_course_new();
+    c->id = kgg_course_str(c, "a");
+    c->title = kgg_course_str(c, "A");
+    c->format = kgg_course_str(c, "kgxml");
+    kgg_concept *k = kgg_course_add_concept(c, "a1", "A one");
+    k->minutes = 30;
+    k = kgg_course_add_concept(c, "a2", "A two");
+    k->minutes = 20;
+    kgg_concept_add_require(c, k, "a1", "needs one");
+    k = kgg_course_add_concept(c, "a3", "A three");
+    k->minutes = 25;
+    kgg_concept_add_require(c, k, "a2", NULL);
+    k = kgg_course_add_concept(c, "a4", "A four");
+    k->minutes = 15;
+    kgg_group *g = kgg_concept_add_group(c, k, 1);
+    kgg_group_add_member(c, g, "a2", NULL);
+    kgg_group_add_member(c, g, "a3", NULL);
+    return c;
+}
+
+static kgg_course *course_b(double b1_minutes)
+{
+    kgg_course *c = kgg_course_new();
+    c->id = kgg_course_str(c, "b");
+    c->title = kgg_course_str(c, "B");
+    c->format = kgg_course_str(c, "kgxml");
+    kgg_concept *k = kgg_course_add_concept(c, "b1", "B one");
+    k->minutes = b1_minutes;
+    k = kgg_course_add_concept(c, "b2", "B two");
+    k->minutes = 40;
+    kgg_concept_add_require(c, k, "b1", NULL);
+    kgg_concept_add_require(c, k, "a:a1", "cross-course");
+    return c;
+}
+
+static void store_courses(const char *db, kgg_course *c1, kgg_course *c2, int64_t stamp_at)
+{
+    kgg_store *st;
+    kgg_err e;
+    ck_assert_msg(kgg_store_open(db, 0, 0, &st, &e) == KGP_OK, "%s", e.msg);
+    kgg_course *cs[2] = {c1, c2};
+    kgg_write_result res;
+    kgg_write_result_init(&res);
+    ck_assert_msg(kgg_store_write(st, cs, c2 ? 2 : 1, 0, &res, &e) == KGP_OK, "%s", e.msg);
+    kgg_write_result_free(&res);
+    kgg_course_free(c1);
+    if (c2) kgg_course_free(c2);
+    if (stamp_at >= 0) {
+        kgg_snap *snap;
+        ck_assert_msg(kgg_snap_open(st, &snap, &e) == 0, "%s", e.msg);
+        ck_assert_msg(kgg_stamp_refresh(st, snap, stamp_at, NULL, &e) == KGP_OK, "%s", e.msg);
+        kgg_snap_close(snap);
+    }
+    kgg_store_close(st);
+}
+
+static const char *kgbin(void)
+{
+    const char *b = getenv("KGPATH_BIN");
+    return b && access(b, X_OK) == 0 ? b : NULL;
+}
+
+/* Learners with goals drawn from every concept, some bad ones at fixed lines. */
+static char *cli_learners(int n)
+{
+    static const char *goals[] = {"a:a3", "a:a4", "b:b2", "b:b1", "a:a2", "B one"};
+    char *path = tu_path(g_dir, "learners.jsonl");
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < n; i++) {
+        if (i == 10) { fputs("{\"learner\":\"bad-goal\",\"goals\":[\"a:zz\"]}\n", f); continue; }
+        if (i == 11) { fputs("{\"learner\":\"known-goal\",\"goals\":[\"a:a1\"],\"known\":[\"a:a1\"]}\n", f); continue; }
+        if (i == 12) { fputs("{\"learner\":\"typo\",\"goals\":[\"a:a1\"],\"minutes_per_dy\":3}\n", f); continue; }
+        fprintf(f, "{\"learner\":\"v%d\",\"goals\":[\"%s\"]%s}\n", i, goals[i % 6],
+                i % 4 == 0 ? ",\"known\":[\"a:a1\"]" : "");
+    }
+    fclose(f);
+    return path;
+}
+
+static int kg(const char *db, const char *args, char **out)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s --db %s %s 2>&1", kgbin(), db, args);
+    return tu_run(cmd, out);
+}
+
+START_TEST(cli_threads_shards_and_bad_lines)
+{
+    if (!kgbin()) { fprintf(stderr, "test_batch: SKIP cli test: KGPATH_BIN not built\n"); return; }
+    char *db = tu_path(g_dir, "kg.db");
+    store_courses(db, course_a(), course_b(10), -1);
+    char *lp = cli_learners(240);
+    char args[2048], *o1, *o2, *msg;
+    snprintf(args, sizeof args, "batch --read-only --learners %s --out %s/t1.jsonl --threads 1", lp, g_dir);
+    ck_assert_int_eq(kg(db, args, &msg), 0);
+    ck_assert_msg(strstr(msg, "240 learners, 237 plans, 3 errors") != NULL, "%s", msg);
+    free(msg);
+    snprintf(args, sizeof args, "batch --read-only --learners %s --out %s/t2.jsonl --threads 2 --chunk 7", lp, g_dir);
+    ck_assert_int_eq(kg(db, args, NULL), 0);
+    char *p1 = tu_path(g_dir, "t1.jsonl"), *p2 = tu_path(g_dir, "t2.jsonl");
+    o1 = tu_read(p1, NULL);
+    o2 = tu_read(p2, NULL);
+    ck_assert_str_eq(o1, o2);
+    ck_assert_uint_eq(count_lines(o1), 240);
+    ck_assert_ptr_nonnull(strstr(o1, "{\"line\":1,\"learner\":\"v0\",\"kgpath_plan\":1,"));
+    ck_assert_ptr_nonnull(strstr(o1, "{\"line\":11,\"learner\":\"bad-goal\",\"error\":\""));
+    ck_assert_ptr_nonnull(strstr(o1, "{\"line\":12,\"learner\":\"known-goal\",\"error\":\""));
+    ck_assert_ptr_nonnull(strstr(o1, "/learners.jsonl:13: learner typo: unknown key \\\"minutes_per_dy\\\""));
+    /* Every record parses and plans carry the plan schema. */
+    char *copy = strdup(o1);
+    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+        json_error_t je;
+        json_t *j = json_loads(line, 0, &je);
+        ck_assert_msg(j != NULL, "not JSON: %.80s", line);
+        ck_assert(json_is_integer(json_object_get(j, "line")));
+        if (!json_object_get(j, "error")) {
+            ck_assert_int_eq(json_integer_value(json_object_get(j, "kgpath_plan")), 1);
+            ck_assert(json_is_array(json_object_get(j, "steps")));
+            ck_assert(json_is_number(json_object_get(j, "total_minutes")));
+        }
+        json_decref(j);
+    }
+    free(copy);
+
+    /* Three shards, merged, give the unsharded output. */
+    for (int s = 0; s < 3; s++) {
+        snprintf(args, sizeof args, "batch --read-only --learners %s --out %s/s%d.jsonl --shard %d/3",
+                 lp, g_dir, s, s);
+        ck_assert_int_eq(kg(db, args, NULL), 0);
+    }
+    snprintf(args, sizeof args, "batch-merge -o %s/merged.jsonl %s/s0.jsonl %s/s1.jsonl %s/s2.jsonl",
+             g_dir, g_dir, g_dir, g_dir);
+    ck_assert_int_eq(kg(db, args, NULL), 0);
+    char *mp = tu_path(g_dir, "merged.jsonl");
+    ck_assert_int_eq(tu_file_cmp(mp, p1), 0);
+    /* Overlapping shard files are refused. */
+    snprintf(args, sizeof args, "batch-merge -o %s/m2.jsonl %s/s0.jsonl %s/s0.jsonl", g_dir, g_dir, g_dir);
+    ck_assert_int_eq(kg(db, args, &msg), KGP_EINPUT);
+    ck_assert_ptr_nonnull(strstr(msg, "overlap"));
+    free(msg);
+
+    /* Usage and input errors. */
+    snprintf(args, sizeof args, "batch --learners %s/none.jsonl --out %s/x.jsonl", g_dir, g_dir);
+    ck_assert_int_eq(kg(db, args, NULL), KGP_ENOTFOUND);
+    snprintf(args, sizeof args, "batch --learners %s --out %s/x.jsonl --shard 3/3", lp, g_dir);
+    ck_assert_int_eq(kg(db, args, NULL), KGP_EUSAGE);
+    snprintf(args, sizeof args, "batch --learners %s", lp);
+    ck_assert_int_eq(kg(db, args, NULL), KGP_EUSAGE);
+    snprintf(args, sizeof args, "batch --learners %s --out %s/x.jsonl --since yesterday", lp, g_dir);
+    ck_assert_int_eq(kg(db, args, NULL), KGP_EUSAGE);
+
+    free(mp); free(o1); free(o2); free(p1); free(p2); free(lp); free(db);
+}
+END_TEST
+
+START_TEST(cli_since_recomputes_exactly_the_changed)
+{
+    if (!kgbin()) { fprintf(stderr, "test_batch: SKIP cli test: KGPATH_BIN not built\n"); return; }
+    char *db = tu_path(g_dir, "kg.db");
+    store_courses(db, course_a(), course_b(10), 1000);   /* night 1 stamps at 1000 */
+    store_courses(db, course_b(99), NULL, 2000);         /* b1 changes, stamped at 2000 */
+    char *lp = tu_path(g_dir, "learners.jsonl");
+    tu_write(lp,
+        "{\"learner\":\"x1\",\"goals\":[\"a:a3\"]}\n"                    /* unaffected */
+        "{\"learner\":\"x2\",\"goals\":[\"b:b2\"]}\n"                    /* needs b1: recompute */
+        "{\"learner\":\"x3\",\"goals\":[\"b:b1\"]}\n"                    /* b1 itself */
+        "{\"learner\":\"x4\",\"goals\":[\"a:a4\"],\"known\":[\"a:a1\"]}\n" /* unaffected */
+        "{\"learner\":\"x5\",\"goals\":[\"a:a2\"],\"changed_at\":1600}\n"  /* own change */
+        "{\"learner\":\"x6\",\"goals\":[\"a:a1\"],\"known\":[\"b:b1\"]}\n" /* known changed */
+        "{\"learner\":\"x7\",\"goals\":[\"a:a1\"],\"changed_at\":\"1970-01-01\"}\n", (size_t)-1);
+    char args[2048], *msg;
+    snprintf(args, sizeof args, "batch --read-only --since 1500 --learners %s --out %s/inc.jsonl",
+             lp, g_dir);
+    ck_assert_int_eq(kg(db, args, &msg), 0);
+    ck_assert_msg(strstr(msg, "7 learners, 4 plans, 0 errors, 3 unchanged") != NULL, "%s", msg);
+    free(msg);
+    char *op = tu_path(g_dir, "inc.jsonl");
+    char *out = tu_read(op, NULL);
+    ck_assert_ptr_nonnull(strstr(out, "\"learner\":\"x2\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"learner\":\"x3\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"learner\":\"x5\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"learner\":\"x6\""));
+    ck_assert_ptr_null(strstr(out, "\"learner\":\"x1\""));
+    ck_assert_ptr_null(strstr(out, "\"learner\":\"x4\""));
+    ck_assert_ptr_null(strstr(out, "\"learner\":\"x7\""));
+    free(out);
+    /* Since before night 1: everyone. */
+    snprintf(args, sizeof args, "batch --read-only --since 999 --learners %s --out %s/inc.jsonl",
+             lp, g_dir);
+    ck_assert_int_eq(kg(db, args, &msg), 0);
+    ck_assert_msg(strstr(msg, "7 plans, 0 errors") != NULL, "%s", msg);
+    free(msg);
+    free(op); free(lp); free(db);
+}
+END_TEST
+
+START_TEST(cli_snapshot_copy_and_resume_noop)
+{
+    if (!kgbin()) { fprintf(stderr, "test_batch: SKIP cli test: KGPATH_BIN not built\n"); return; }
+    char *db = tu_path(g_dir, "kg.db");
+    store_courses(db, course_a(), course_b(10), -1);
+    char *lp = cli_learners(50);
+    char args[2048], *msg;
+    snprintf(args, sizeof args, "snapshot-copy --stamp %s/copy.db", g_dir);
+    ck_assert_int_eq(kg(db, args, NULL), 0);
+    char *cp = tu_path(g_dir, "copy.db");
+    snprintf(args, sizeof args, "batch --read-only --learners %s --out %s/o1.jsonl", lp, g_dir);
+    ck_assert_int_eq(kg(db, args, NULL), 0);
+    snprintf(args, sizeof args, "batch --read-only --learners %s --out %s/o2.jsonl", lp, g_dir);
+    ck_assert_int_eq(kg(cp, args, NULL), 0);
+    char *p1 = tu_path(g_dir, "o1.jsonl"), *p2 = tu_path(g_dir, "o2.jsonl");
+    ck_assert_int_eq(tu_file_cmp(p1, p2), 0);
+    /* The copy refuses to overwrite the database itself. */
+    snprintf(args, sizeof args, "snapshot-copy %s", db);
+    ck_assert_int_eq(kg(db, args, &msg), KGP_EUSAGE);
+    free(msg);
+    /* --resume of a finished run leaves the output as it is. */
+    snprintf(args, sizeof args, "batch --read-only --resume --learners %s --out %s/o2.jsonl", lp, g_dir);
+    ck_assert_int_eq(kg(cp, args, &msg), 0);
+    ck_assert_int_eq(tu_file_cmp(p1, p2), 0);
+    free(msg);
+    /* ... but not with other plan options. */
+    snprintf(args, sizeof args, "batch --read-only --resume --include-recommended --learners %s --out %s/o2.jsonl", lp, g_dir);
+    ck_assert_int_eq(kg(cp, args, &msg), KGP_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(msg, "other options"));
+    free(msg);
+    free(p1); free(p2); free(cp); free(lp); free(db);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("batch");
@@ -490,6 +730,12 @@ static Suite *suite(void)
     tcase_add_test(tc, stream_output_and_errors);
     tcase_add_test(tc, shard_parsing_and_slurm_env);
     suite_add_tcase(s, tc);
+    TCase *cli = tcase_create("cli");
+    tcase_add_checked_fixture(cli, setup, teardown);
+    tcase_add_test(cli, cli_threads_shards_and_bad_lines);
+    tcase_add_test(cli, cli_since_recomputes_exactly_the_changed);
+    tcase_add_test(cli, cli_snapshot_copy_and_resume_noop);
+    suite_add_tcase(s, cli);
     return s;
 }
 

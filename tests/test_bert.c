@@ -437,6 +437,35 @@ START_TEST(batching_invariance)
 }
 END_TEST
 
+START_TEST(threads_do_not_change_results)
+{
+    kge_bert *m = random_model();
+    int B = 5, T = 20;
+    int32_t ids[100];
+    uint8_t mask[100];
+    for (int i = 0; i < B * T; i++) {
+        ids[i] = 5 + i % 30;
+        mask[i] = i % T < 8 + (i / T) * 3;
+    }
+    kge_bert_acts a1 = {0}, a3 = {0};
+    kge_bert_acts_set_threads(&a1, 1);
+    kge_bert_acts_set_threads(&a3, 3);
+    kge_err e = {0};
+    for (int keep = 0; keep <= 1; keep++) {
+        ck_assert_int_eq(kge_bert_forward(m, &a1, ids, NULL, mask, B, T, keep, &e), KGE_OK);
+        ck_assert_int_eq(kge_bert_forward(m, &a3, ids, NULL, mask, B, T, keep, &e), KGE_OK);
+        ck_assert(memcmp(a1.hidden, a3.hidden, (size_t)(B * T * m->cfg.hidden) * sizeof(float)) == 0);
+        ck_assert(memcmp(a1.att, a3.att, (size_t)(B * m->cfg.heads * T * T) * sizeof(float)) == 0);
+    }
+    /* every layer kept: layer 0's output is the input of layer 1's LN chain */
+    ck_assert(a3.keep_all);
+    ck_assert_ptr_eq(a3.hidden, a3.ln2 + (size_t)B * T * m->cfg.hidden);
+    kge_bert_acts_free(&a1);
+    kge_bert_acts_free(&a3);
+    kge_bert_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("bert");
@@ -446,6 +475,7 @@ int main(void)
     tcase_add_test(tc, roundtrip_prefix_and_dtypes);
     tcase_add_test(tc, load_errors);
     tcase_add_test(tc, batching_invariance);
+    tcase_add_test(tc, threads_do_not_change_results);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -136,6 +136,35 @@ START_TEST(fsrs_same_day_review)
 }
 END_TEST
 
+/* Reference vectors of the FSRS-6 reference implementation (fsrs-rs,
+ * src/model_v6.rs tests; f32 there, hence 1e-4): two reviews with the same
+ * grade, 1 or 2 days apart; stability updates with S = 5. */
+START_TEST(fsrs_reference_vectors)
+{
+    const int g[6] = { 1, 2, 3, 4, 1, 2 }, dt[6] = { 1, 1, 1, 1, 2, 2 };
+    const double s_want[6] = { 0.10088589, 3.2494123, 7.3153, 18.014914, 0.112798266, 4.4694576 };
+    const double d_want[6] = { 8.806304, 6.7404594, 2.1112142, 1.0, 8.806304, 6.7404594 };
+    for (int i = 0; i < 6; i++) {
+        kgn_fsrs_card c = {0};
+        kgn_fsrs_review(W, &c, g[i], 0);
+        kgn_fsrs_review(W, &c, g[i], (int64_t)dt[i] * DAY);
+        ck_assert_double_eq_tol(c.stability, s_want[i], 1e-4 * s_want[i] + 1e-6);
+        ck_assert_double_eq_tol(c.difficulty, d_want[i], 1e-4);
+    }
+    const double recall[4] = { 25.602541, 28.226582, 58.656002, 127.226685 };
+    const double forget[4] = { 1.0525396, 1.1894329, 1.3680838, 1.584989 };
+    for (int i = 0; i < 4; i++) {
+        double d = i + 1, r = 0.9 - 0.1 * i;
+        ck_assert_double_eq_tol(kgn_fsrs_stability_success(W, d, 5, r, i + 1), recall[i], 1e-4 * recall[i]);
+        ck_assert_double_eq_tol(kgn_fsrs_stability_lapse(W, d, 5, r), forget[i], 1e-5);
+    }
+    /* next difficulty from 5 (after mean reversion) */
+    const double nd[4] = { 8.341763, 6.6659956, 4.990228, 3.3144615 };
+    for (int i = 0; i < 4; i++)
+        ck_assert_double_eq_tol(kgn_fsrs_next_difficulty(W, 5, i + 1), nd[i], 1e-5);
+}
+END_TEST
+
 START_TEST(bkt_updates)
 {
     const kgn_bkt_params *p = &kgn_bkt_defaults;
@@ -375,6 +404,7 @@ Suite *suite(void)
     tcase_add_test(t, fsrs_stability_updates);
     tcase_add_test(t, fsrs_card_sequence);
     tcase_add_test(t, fsrs_same_day_review);
+    tcase_add_test(t, fsrs_reference_vectors);
     tcase_add_test(t, bkt_updates);
     tcase_add_test(t, bkt_event_mapping);
     tcase_add_test(t, state_replay_and_status);

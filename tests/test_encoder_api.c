@@ -65,7 +65,7 @@ START_TEST(encode_batching_and_pooling)
     };
     size_t n = 5, C = 64;
     for (int pool = 0; pool < 3; pool++) {
-        float *all = malloc(n * C * sizeof *all), one[64];
+        float *all = malloc(n * C * sizeof *all), one1[64], *one = one1;
         ck_assert_int_eq(kgp_model_encode(m, texts, n, (kgp_pooling)pool, 1, all), KGP_OK);
         for (size_t i = 0; i < n; i++) {
             ck_assert_int_eq(kgp_model_encode(m, texts + i, 1, (kgp_pooling)pool, 1, one), KGP_OK);
@@ -79,6 +79,25 @@ START_TEST(encode_batching_and_pooling)
         }
         free(all);
     }
+    /* many texts of many lengths: several batches, same vectors as alone */
+    size_t many = 300;
+    char **mt = malloc(many * sizeof *mt);
+    for (size_t i = 0; i < many; i++) {
+        size_t words = 1 + (i * 7) % 60;
+        mt[i] = malloc(words * 8 + 1);
+        mt[i][0] = 0;
+        for (size_t w = 0; w < words; w++) strcat(mt[i], (i + w) % 3 ? "graph " : "node ");
+    }
+    float *mv = malloc(many * C * sizeof *mv), one[64];
+    ck_assert_int_eq(kgp_model_encode(m, (const char *const *)mt, many, KGP_POOL_MEAN, 1, mv), KGP_OK);
+    for (size_t i = 0; i < many; i += 37) {
+        ck_assert_int_eq(kgp_model_encode(m, (const char *const *)mt + i, 1, KGP_POOL_MEAN, 1, one), KGP_OK);
+        for (size_t c = 0; c < C; c++) ck_assert(fabsf(one[c] - mv[i * C + c]) < 1e-5f);
+    }
+    for (size_t i = 0; i < many; i++) free(mt[i]);
+    free(mt);
+    free(mv);
+
     /* pooling choices give different vectors; unnormalised mean is not unit */
     float a[64], b[64];
     ck_assert_int_eq(kgp_model_encode(m, texts, 1, KGP_POOL_MEAN, 0, a), KGP_OK);
@@ -181,6 +200,101 @@ START_TEST(cli_encode)
 }
 END_TEST
 
+static const char course_v1[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<course xmlns=\"https://kgpath.org/ns/course/1\" id=\"emb\" xml:lang=\"en\">\n"
+    "  <title>Embedding test</title>\n"
+    "  <concept id=\"grad\"><title>Gradient descent</title><summary>Minimise a loss by following the "
+    "gradient.</summary><goal>Tune the learning rate</goal></concept>\n"
+    "  <concept id=\"nn\"><title>Neural networks</title><summary>Layers of weighted sums.</summary></concept>\n"
+    "  <concept id=\"eig\"><title>Eigenvalues</title><summary>How a matrix stretches.</summary></concept>\n"
+    "</course>\n";
+/* v2: eig removed, nn's summary changed, grad unchanged */
+static const char course_v2[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<course xmlns=\"https://kgpath.org/ns/course/1\" id=\"emb\" xml:lang=\"en\">\n"
+    "  <title>Embedding test</title>\n"
+    "  <concept id=\"grad\"><title>Gradient descent</title><summary>Minimise a loss by following the "
+    "gradient.</summary><goal>Tune the learning rate</goal></concept>\n"
+    "  <concept id=\"nn\"><title>Neural networks</title><summary>Deep layers.</summary></concept>\n"
+    "</course>\n";
+
+static json_t *run_json(const char *cmd, int want_rc)
+{
+    char *out = NULL;
+    int rc = tu_run(cmd, &out);
+    ck_assert_msg(rc == want_rc, "%s: exit %d (%s)", cmd, rc, out);
+    json_error_t je;
+    json_t *o = json_loads(out, 0, &je);
+    ck_assert_msg(o != NULL, "%s: %s in '%s'", cmd, je.text, out);
+    free(out);
+    return o;
+}
+
+START_TEST(cli_embed_search_similar)
+{
+    char *dir = tiny_dir();
+    if (!dir) { fprintf(stderr, "test_encoder_api: ../shared absent, skipping embed\n"); return; }
+    const char *bin = getenv("KGPATH_BIN");
+    char *tmp = tu_mkdtemp(), *db = tu_path(tmp, "k.db"), *c1 = tu_path(tmp, "c1.xml"), *c2 = tu_path(tmp, "c2.xml");
+    tu_write(c1, course_v1, (size_t)-1);
+    tu_write(c2, course_v2, (size_t)-1);
+    char cmd[8192], *out = NULL;
+    /* search before embedding: says to run embed */
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' import '%s' >/dev/null && '%s' --db '%s' search -m '%s' x 2>&1",
+             bin, db, c1, bin, db, dir);
+    ck_assert_int_eq(tu_run(cmd, &out), 3);
+    ck_assert_ptr_nonnull(strstr(out, "kgpath embed"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' embed --json -m '%s' 2>/dev/null", bin, db, dir);
+    json_t *r = run_json(cmd, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "embedded")), 3);
+    json_decref(r);
+    r = run_json(cmd, 0);    /* incremental: nothing changed */
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "embedded")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "unchanged")), 3);
+    json_decref(r);
+    /* the query equal to a concept's text finds it first, score ~1 */
+    snprintf(cmd, sizeof cmd,
+             "'%s' --db '%s' search --json -k 2 -m '%s' 'Eigenvalues' 'How a matrix stretches.' 2>/dev/null",
+             bin, db, dir);
+    r = run_json(cmd, 0);
+    json_t *res = json_object_get(r, "results");
+    ck_assert_uint_eq(json_array_size(res), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 0), "concept")), "emb:eig");
+    ck_assert(json_real_value(json_object_get(json_array_get(res, 0), "score")) > 0.99);
+    ck_assert(json_real_value(json_object_get(json_array_get(res, 0), "score")) >=
+              json_real_value(json_object_get(json_array_get(res, 1), "score")));
+    json_decref(r);
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' similar --json --top 5 emb:grad 2>/dev/null", bin, db);
+    r = run_json(cmd, 0);
+    res = json_object_get(r, "results");
+    ck_assert_uint_eq(json_array_size(res), 2);      /* itself excluded */
+    for (size_t i = 0; i < 2; i++)
+        ck_assert_str_ne(json_string_value(json_object_get(json_array_get(res, i), "concept")), "emb:grad");
+    json_decref(r);
+    /* re-import v2: one changed, one removed */
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' import '%s' >/dev/null && '%s' --db '%s' embed --json -m '%s' 2>/dev/null",
+             bin, db, c2, bin, db, dir);
+    r = run_json(cmd, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "embedded")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "unchanged")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "removed")), 1);
+    json_decref(r);
+    /* bad input */
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' similar nosuch 2>/dev/null", bin, db);
+    ck_assert_int_eq(tu_run(cmd, NULL), 3);
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' search --top 0 -m '%s' x 2>/dev/null", bin, db, dir);
+    ck_assert_int_eq(tu_run(cmd, NULL), 1);
+    snprintf(cmd, sizeof cmd, "env -u KGPATH_MODEL '%s' --db '%s' embed 2>&1", bin, db);
+    ck_assert_int_eq(tu_run(cmd, &out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "huggingface.co"));
+    free(out);
+    tu_rmrf(tmp);
+    free(tmp); free(db); free(c1); free(c2); free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("encoder_api");
@@ -188,6 +302,7 @@ int main(void)
     tcase_add_test(tc, no_model);
     tcase_add_test(tc, encode_batching_and_pooling);
     tcase_add_test(tc, cli_encode);
+    tcase_add_test(tc, cli_embed_search_similar);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

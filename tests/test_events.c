@@ -2,9 +2,13 @@
  * malformed lines), canonical encoding and keys. Storage tests are in the
  * "store" case (LMDB, temp dirs). */
 #include <check.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kgpath.h"
 #include "graph/store.h"
 #include "planner/learner_bkt.h"
 #include "planner/learner_events.h"
@@ -444,6 +448,390 @@ START_TEST(store_bad_events_write_nothing)
 }
 END_TEST
 
+
+/* ---- public API: observe, learner, fit, plans with the learner ----------- */
+
+static char *g_dir;
+static kgp_db *g_db;
+
+static void api_setup(void)
+{
+    g_dir = tu_mkdtemp();
+    char *path = tu_path(g_dir, "k.db");
+    ck_assert_int_eq(kgp_db_open(path, 0, &g_db), KGP_OK);
+    free(path);
+}
+
+static void api_teardown(void)
+{
+    kgp_db_close(g_db);
+    g_db = NULL;
+    tu_rmrf(g_dir);
+    free(g_dir);
+}
+
+static void import_samples(void)
+{
+    char *a = tu_path(tu_source_root(), "data/samples/linalg.xml");
+    char *b = tu_path(tu_source_root(), "data/samples/ml-intro.xml");
+    const char *paths[] = { a, b };
+    kgp_report *r = NULL;
+    ck_assert_int_eq(kgp_import(g_db, paths, 2, NULL, &r), KGP_OK);
+    kgp_report_free(r);
+    free(a);
+    free(b);
+}
+
+static kgp_observe_report *observe(const char *text, unsigned flags, kgp_status want)
+{
+    kgp_observe_report *r = NULL;
+    kgp_status st = kgp_observe(g_db, "ev.jsonl", text, strlen(text), flags, &r);
+    ck_assert_msg(st == want, "observe: %d (%s)", st, kgp_db_errmsg(g_db));
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+#define EV(l, c, k, at, extra) \
+    "{\"learner\":\"" l "\",\"concept\":\"" c "\",\"kind\":\"" k "\",\"at\":\"" at "\"" extra "}\n"
+
+START_TEST(api_observe_strict_and_duplicates)
+{
+    const char *text =
+        EV("u1", "x:a", "read", "2026-11-01T10:00:00Z", ",\"dwell_seconds\":600")
+        "garbage\n"
+        EV("u1", "x:a", "quiz", "2026-11-01T10:30:00Z", ",\"score\":1");
+    kgp_observe_report *r = observe(text, KGP_OBSERVE_STRICT, KGP_EINPUT);
+    ck_assert_int_eq(r->committed, 0);
+    ck_assert_uint_eq(r->nerrors, 1);
+    ck_assert_ptr_nonnull(strstr(r->errors[0], "ev.jsonl:2:"));
+    kgp_observe_report_free(r);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, NULL, "u1", NULL, &l), KGP_ENOTFOUND);
+    /* without --strict the good lines are kept */
+    r = observe(text, 0, KGP_OK);
+    ck_assert_int_eq(r->committed, 1);
+    ck_assert_uint_eq(r->added, 2);
+    ck_assert_uint_eq(r->learners, 1);
+    kgp_observe_report_free(r);
+    r = observe(text, 0, KGP_OK);
+    ck_assert_uint_eq(r->added, 0);
+    ck_assert_uint_eq(r->duplicates, 2);
+    kgp_observe_report_free(r);
+    /* dry run writes nothing */
+    r = observe(EV("u9", "x:a", "read", "2026-11-01T10:00:00Z", ""), KGP_OBSERVE_DRY_RUN, KGP_OK);
+    ck_assert_int_eq(r->committed, 0);
+    kgp_observe_report_free(r);
+    ck_assert_int_eq(kgp_learner_get(g_db, NULL, "u9", NULL, &l), KGP_ENOTFOUND);
+    /* nothing well formed at all */
+    r = observe("nope\n", 0, KGP_EINPUT);
+    kgp_observe_report_free(r);
+}
+END_TEST
+
+START_TEST(api_learner_state_out_of_order)
+{
+    import_samples();
+    /* the quiz arrives before the reading it followed; replay sorts */
+    kgp_observe_report *r = observe(
+        EV("u1", "ml-intro:derivatives", "quiz", "2026-11-01T10:40:00Z", ",\"score\":1")
+        EV("u1", "ml-intro:derivatives", "quiz", "2026-11-01T10:50:00Z", ",\"score\":1")
+        EV("u1", "ml-intro:derivatives", "read", "2026-11-01T10:00:00Z", ",\"dwell_seconds\":2400")
+        EV("u1", "ml-intro:loss-functions", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":60")
+        EV("u1", "nowhere:x", "review", "2026-11-30T10:00:00Z", ",\"grade\":3"),
+        0, KGP_OK);
+    kgp_observe_report_free(r);
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    kgp_learner_options o = {0};
+    ck_assert_int_eq(kgp_parse_time("2026-11-02", &o.at), KGP_OK);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, "u1", &o, &l), KGP_OK);
+    ck_assert_uint_eq(l->nevents, 5);
+    ck_assert_uint_eq(l->nconcepts, 3);
+    uint32_t d;
+    ck_assert_int_eq(kgp_snap_lookup(snap, "ml-intro:derivatives", &d), KGP_OK);
+    const kgp_learner_concept *c = kgp_learner_find(l, d);
+    ck_assert_ptr_nonnull(c);
+    /* read, correct, correct: mastered (test_bkt_fsrs has the numbers) */
+    ck_assert(c->p_learned >= 0.95);
+    ck_assert_int_eq(c->status, KGP_MASTERED);
+    ck_assert_uint_eq(c->reads, 1);
+    ck_assert_uint_eq(c->quizzes, 2);
+    ck_assert_str_eq(c->title, "Derivatives");
+    /* the concept not in the graph is kept, without an index */
+    int seen_nowhere = 0;
+    for (size_t i = 0; i < l->nconcepts; i++)
+        if (!strcmp(l->concepts[i].key, "nowhere:x")) {
+            seen_nowhere = 1;
+            ck_assert_uint_eq(l->concepts[i].index, KGP_NONE);
+        }
+    ck_assert(seen_nowhere);
+    kgp_learner_free(l);
+    /* a month later the same memory has faded */
+    ck_assert_int_eq(kgp_parse_time("2026-12-01T00:00:00Z", &o.at), KGP_OK);
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, "u1", &o, &l), KGP_OK);
+    c = kgp_learner_find(l, d);
+    ck_assert_int_eq(c->status, KGP_FADING);
+    ck_assert(c->retrievability < 0.9 && c->retrievability > 0.3);
+    ck_assert_uint_eq(l->count[KGP_FADING], 1);
+    ck_assert_uint_eq(l->count[KGP_LEARNING], 2);       /* a skim, and nowhere:x */
+    ck_assert_uint_eq(l->count[KGP_NOT_STARTED], kgp_snap_count(snap) - 2);
+    /* JSON output parses and carries the schema */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_int_eq(kgp_learner_write(l, "json", f), KGP_OK);
+    fclose(f);
+    json_error_t je;
+    json_t *j = json_loads(buf, 0, &je);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "kgpath_learner")), 1);
+    ck_assert_int_eq(json_array_size(json_object_get(j, "concepts")), 3);
+    json_decref(j);
+    free(buf);
+    ck_assert_int_eq(kgp_learner_write(l, "yaml", stdout), KGP_EUSAGE);
+    kgp_learner_free(l);
+    o.retention = 1.5;
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, "u1", &o, &l), KGP_EUSAGE);
+    kgp_snap_close(snap);
+}
+END_TEST
+
+/* Plans with the learner's known set and review hook, checked step by step
+ * from the plan's JSON: a review of every fading prerequisite comes before
+ * the first lesson that needs it, known concepts are not learned again,
+ * fresh ones are not reviewed, and no day holds more than its minutes. */
+START_TEST(api_plan_with_learner)
+{
+    import_samples();
+    kgp_observe_report *r = observe(
+        /* derivatives: mastered two months before the plan: fading */
+        EV("u1", "ml-intro:derivatives", "read", "2026-10-01T10:00:00Z", ",\"dwell_seconds\":3000")
+        EV("u1", "ml-intro:derivatives", "quiz", "2026-10-01T11:00:00Z", ",\"score\":1")
+        EV("u1", "ml-intro:derivatives", "quiz", "2026-10-01T11:10:00Z", ",\"score\":1")
+        /* vectors: mastered yesterday: fresh */
+        EV("u1", "linalg:vectors", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
+        EV("u1", "linalg:vectors", "quiz", "2026-11-30T11:00:00Z", ",\"score\":1")
+        EV("u1", "linalg:vectors", "quiz", "2026-11-30T11:10:00Z", ",\"score\":1")
+        /* loss functions: a wrong then a right answer: mastery uncertain */
+        EV("u1", "ml-intro:loss-functions", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
+        EV("u1", "ml-intro:loss-functions", "quiz", "2026-11-30T11:00:00Z", ",\"score\":0")
+        EV("u1", "ml-intro:loss-functions", "quiz", "2026-11-30T11:10:00Z", ",\"score\":1"),
+        0, KGP_OK);
+    kgp_observe_report_free(r);
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    kgp_learner_options lo = {0};
+    ck_assert_int_eq(kgp_parse_time("2026-12-01", &lo.at), KGP_OK);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, "u1", &lo, &l), KGP_OK);
+    uint32_t *known;
+    size_t nknown;
+    ck_assert_int_eq(kgp_learner_known(l, &known, &nknown), KGP_OK);
+    ck_assert_uint_eq(nknown, 3);
+    uint32_t goal;
+    ck_assert_int_eq(kgp_snap_lookup(snap, "ml-intro:gradient-descent", &goal), KGP_OK);
+    kgp_planner *pl;
+    ck_assert_int_eq(kgp_planner_open(snap, &pl), KGP_OK);
+    kgp_plan_options po;
+    kgp_plan_options_init(&po);
+    po.review = kgp_learner_review;
+    po.review_ud = l;
+    po.minutes_per_day = 30;
+    po.start = "2026-12-01";
+    kgp_plan *plan = NULL;
+    ck_assert_int_eq(kgp_plan_make(pl, &goal, 1, known, nknown, &po, &plan), KGP_OK);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_int_eq(kgp_plan_write(plan, "json", f), KGP_OK);
+    fclose(f);
+    json_error_t je;
+    json_t *j = json_loads(buf, 0, &je);
+    ck_assert_msg(j != NULL, "%s", je.text);
+    json_t *steps = json_object_get(j, "steps");
+    int review_at = -1, learn_pd_at = -1, review_lf_at = -1, learn_goal_at = -1;
+    json_t *days = json_object();
+    for (size_t i = 0; i < json_array_size(steps); i++) {
+        json_t *st = json_array_get(steps, i);
+        const char *c = json_string_value(json_object_get(st, "concept"));
+        const char *kind = json_string_value(json_object_get(st, "kind"));
+        ck_assert_msg(strcmp(c, "linalg:vectors") != 0, "fresh known concept in the plan");
+        if (!strcmp(c, "ml-intro:derivatives")) {
+            ck_assert_str_eq(kind, "review");
+            const char *note = json_string_value(json_object_get(st, "note"));
+            ck_assert_ptr_nonnull(note);
+            ck_assert_ptr_nonnull(strstr(note, "retrievability 0."));
+            ck_assert_ptr_nonnull(strstr(note, "2026-12-01"));
+            ck_assert_int_le(json_integer_value(json_object_get(st, "minutes")), 9);
+            review_at = (int)i;
+        }
+        if (!strcmp(c, "ml-intro:partial-derivatives"))
+            learn_pd_at = (int)i;
+        if (!strcmp(c, "ml-intro:gradient-descent"))
+            learn_goal_at = (int)i;
+        if (!strcmp(c, "ml-intro:loss-functions")) {
+            ck_assert_str_eq(kind, "review");
+            ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(st, "note")),
+                                         "mastery uncertain: P(learned) 0.8"));
+            review_lf_at = (int)i;
+        }
+        json_t *ss = json_object_get(st, "sessions");
+        for (size_t q = 0; q < json_array_size(ss); q++) {
+            json_t *se = json_array_get(ss, q);
+            const char *day = json_string_value(json_object_get(se, "day"));
+            json_int_t m = json_integer_value(json_object_get(se, "minutes"));
+            json_t *cur = json_object_get(days, day);
+            json_object_set_new(days, day, json_integer(m + (cur ? json_integer_value(cur) : 0)));
+        }
+    }
+    ck_assert_int_ge(review_at, 0);
+    ck_assert_int_gt(learn_pd_at, review_at);
+    ck_assert_int_ge(review_lf_at, 0);
+    ck_assert_int_gt(learn_goal_at, review_lf_at);
+    ck_assert_int_gt(learn_goal_at, learn_pd_at);
+    ck_assert_int_gt(json_object_size(days), 1);
+    const char *day;
+    json_t *v;
+    json_object_foreach(days, day, v)
+        ck_assert_msg(json_integer_value(v) <= 30, "%s: %lld minutes", day,
+                      (long long)json_integer_value(v));
+    json_decref(days);
+    json_decref(j);
+    free(buf);
+    kgp_plan_free(plan);
+    /* spaced reviews of the goal after it is learned: growing intervals,
+     * each due when R reaches the target */
+    kgp_review_item *items;
+    size_t nitems;
+    int32_t learn_day = (int32_t)(lo.at / 86400) + 3;
+    ck_assert_int_eq(kgp_learner_reviews(l, snap, &goal, &learn_day, 1, 120, &items, &nitems), KGP_OK);
+    ck_assert_uint_ge(nitems, 3);
+    for (size_t i = 0; i < nitems; i++) {
+        ck_assert_uint_eq(items[i].concept, goal);
+        ck_assert_double_eq_tol(items[i].retrievability, 0.9, 0.03);
+        if (i)
+            ck_assert(items[i].stability > items[i - 1].stability);
+        if (i)
+            ck_assert_str_gt(items[i].day, items[i - 1].day);
+    }
+    kgp_learner_reviews_free(items);
+    kgp_learner_known_free(known);
+    kgp_planner_close(pl);
+    kgp_learner_free(l);
+    kgp_snap_close(snap);
+}
+END_TEST
+
+START_TEST(api_fit)
+{
+    kgp_fit_report *fr = NULL;
+    ck_assert_int_eq(kgp_fit(g_db, NULL, 0, &fr), KGP_ENOTFOUND);
+    kgp_fit_report_free(fr);
+    /* 60 learners on one concept: half know it (right answers), half not */
+    size_t cap = 1 << 16, n = 0;
+    char *text = malloc(cap);
+    for (int u = 0; u < 60; u++)
+        for (int k = 0; k < 6; k++)
+            n += (size_t)snprintf(text + n, cap - n,
+                "{\"learner\":\"u%d\",\"concept\":\"x:a\",\"kind\":\"%s\",\"at\":"
+                "\"2026-11-01T10:%02d:00Z\",%s}\n", u, k == 0 ? "read" : "quiz", k,
+                k == 0 ? "\"dwell_seconds\":600" :
+                (u % 2 == 0 || (k >= 4 && u % 4 == 1)) ? "\"score\":1" : "\"score\":0");
+    kgp_observe_report *r = observe(text, 0, KGP_OK);
+    ck_assert_uint_eq(r->added, 360);
+    kgp_observe_report_free(r);
+    free(text);
+    ck_assert_int_eq(kgp_fit(g_db, NULL, 1, &fr), KGP_OK);      /* dry run */
+    ck_assert_int_eq(fr->committed, 0);
+    kgp_fit_report_free(fr);
+    ck_assert_int_eq(kgp_fit(g_db, NULL, 0, &fr), KGP_OK);
+    ck_assert_int_eq(fr->committed, 1);
+    ck_assert_uint_eq(fr->learners, 60);
+    ck_assert_uint_eq(fr->nconcepts, 1);
+    ck_assert_int_eq(fr->concepts[0].fitted, 1);
+    ck_assert_double_eq_tol(fr->concepts[0].minutes, 10.0, 1e-9);   /* median dwell */
+    ck_assert_uint_gt(fr->ntest, 0);
+    ck_assert(fr->ll_fit >= fr->ll_default);
+    kgp_fit_report_free(fr);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, NULL, "u0", NULL, &l), KGP_OK);
+    ck_assert_int_eq(l->concepts[0].fitted, 1);
+    kgp_learner_free(l);
+}
+END_TEST
+
+/* ---- CLI ------------------------------------------------------------------ */
+
+static int kgcli(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int kgcli(char **out, const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --db '%s/c.db' %s 2>'%s/err'",
+             g_dir, getenv("KGPATH_BIN"), g_dir, args, g_dir);
+    return tu_run(cmd, out);
+}
+
+START_TEST(cli_observe_learner_fit)
+{
+    if (!getenv("KGPATH_BIN")) {
+        fprintf(stderr, "test_events: KGPATH_BIN not set, skipping the CLI case\n");
+        return;
+    }
+    char *ev = tu_path(g_dir, "ev.jsonl");
+    tu_write(ev,
+        EV("u1", "x:a", "read", "2026-11-01T10:00:00Z", ",\"dwell_seconds\":600")
+        "{\"learner\":\"u1\"}\n"
+        EV("u1", "x:a", "quiz", "2026-11-01T10:30:00+01:00", ",\"score\":1"), (size_t)-1);
+    char *out = NULL;
+    ck_assert_int_eq(kgcli(&out, "observe --strict ev.jsonl"), 2);
+    free(out);
+    char *errp = tu_path(g_dir, "err");
+    char *err = tu_read(errp, NULL);
+    ck_assert_ptr_nonnull(strstr(err, "ev.jsonl:2:1: missing \"concept\""));
+    free(err);
+    ck_assert_int_eq(kgcli(&out, "learner u1"), 3);           /* nothing stored */
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "observe ev.jsonl"), 2);     /* good lines kept */
+    ck_assert_ptr_nonnull(strstr(out, "2 new"));
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "observe --json - < ev.jsonl"), 2);
+    json_t *j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    json_t *f0 = json_array_get(json_object_get(j, "files"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(f0, "duplicates")), 2);
+    json_decref(j);
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "learner u1 --json --at 2026-11-02"), 0);
+    j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "learner")), "u1");
+    json_decref(j);
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "learner"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "u1"));
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "learner u1 --at yesterday"), 1);
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "observe"), 1);
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "observe missing.jsonl"), 3);
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "fit --json"), 0);
+    j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "events")), 2);
+    json_decref(j);
+    free(out);
+    free(errp);
+    free(ev);
+}
+END_TEST
+
 Suite *suite(void);
 Suite *suite(void)
 {
@@ -462,6 +850,14 @@ Suite *suite(void)
     tcase_add_test(st, store_idempotent_and_ordered);
     tcase_add_test(st, store_bad_events_write_nothing);
     suite_add_tcase(s, st);
+    TCase *api = tcase_create("api");
+    tcase_add_checked_fixture(api, api_setup, api_teardown);
+    tcase_add_test(api, api_observe_strict_and_duplicates);
+    tcase_add_test(api, api_learner_state_out_of_order);
+    tcase_add_test(api, api_plan_with_learner);
+    tcase_add_test(api, api_fit);
+    tcase_add_test(api, cli_observe_learner_fit);
+    suite_add_tcase(s, api);
     return s;
 }
 

@@ -186,7 +186,14 @@ START_TEST(folder_links_and_missing)
     ck_assert_ptr_nonnull(strstr(err, "out of the package"));
     ck_assert_int_eq(kgi_pkg_read(p, "nope.html", &buf, &len, err, sizeof err), 1);
     ck_assert_ptr_nonnull(strstr(err, "nope.html"));
+    ck_assert_uint_eq(kgi_pkg_count(p), 2);
+    ck_assert_str_eq(kgi_pkg_entry(p, 0), "in.html");
     kgi_pkg_close(p);
+    kgi_pkg_limits lim;
+    kgi_pkg_default_limits(&lim);
+    lim.max_entries = 1;
+    ck_assert_int_eq(kgi_pkg_open(pkgdir, &lim, &p, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "more than 1 files"));
     tu_rmrf(dir);
     free(dir); free(pkgdir); free(f); free(secret); free(link);
 }

@@ -5,8 +5,9 @@
  *   batch_gen metacademy DB DATASETDIR LEARNERS NLEARNERS OUTPREFIX [SEED]
  *
  * synth: NCONCEPTS concepts in courses of 50 ("c<i>:k<j>"); each concept
- * requires 1–3 of the 8 before it in its course, and one in ten also a
- * concept of one of the three courses before (AND prerequisites only, so
+ * requires 1–3 of the 8 before it in its course, and (beyond the first 20
+ * "foundation" courses) one in ten also one of the first five concepts of
+ * a foundation course (AND prerequisites only, so
  * that the networkx peer computes the same plans). Minutes 10–60.
  * metacademy: the concepts and prerequisite edges of ../shared/datasets/
  * metacademy (one course "ml", concept ids = tags, learn time in minutes).
@@ -111,10 +112,11 @@ int main(int argc, char **argv)
                     kgg_concept_add_require(k, &k->concepts[k->nconcepts - 1], t, NULL);
                     fprintf(edges, "%s:k%d\t%s\n", cid, p, ref);
                 }
-                if (c > 0 && rnd(10) == 0) {
-                    size_t pc = c - 1 - rnd(c < 3 ? (uint32_t)c : 3);
+                /* Cross-course needs point at the first five concepts of
+                 * the twenty foundation courses, so plans stay ~50 steps. */
+                if (c >= 20 && rnd(10) == 0) {
                     char t[64];
-                    snprintf(t, sizeof t, "c%zu:k%u", pc, rnd((uint32_t)S));
+                    snprintf(t, sizeof t, "c%u:k%u", rnd(20), rnd(5));
                     kgg_concept_add_require(k, &k->concepts[k->nconcepts - 1], t, NULL);
                     fprintf(edges, "%s\t%s\n", t, ref);
                 }
@@ -191,18 +193,22 @@ int main(int argc, char **argv)
     for (long u = 0; u < nlearners; u++) {
         fprintf(lf, "{\"learner\":\"u%ld\",\"goals\":[", u);
         int ng = synth ? 2 + (int)rnd(2) : 1 + (int)rnd(2);
-        uint32_t g0 = rnd((uint32_t)nkeys);
+        uint32_t g0 = rnd((uint32_t)nkeys), goal_ix[3];
         for (int g = 0; g < ng; g++) {
             /* Goals of one learner come from neighbouring courses. */
             uint32_t gi = g == 0 ? g0 : (synth ? (g0 + rnd(150)) % (uint32_t)nkeys : rnd((uint32_t)nkeys));
+            goal_ix[g] = gi;
             fprintf(lf, "%s\"%s\"", g ? "," : "", keys[gi]);
         }
         fprintf(lf, "],\"known\":[");
-        int nk = (int)rnd(synth ? 6 : 11);
+        int nk = (int)rnd(synth ? 6 : 11), put = 0;
         for (int i = 0; i < nk; i++) {
             uint32_t ki = synth ? first_of[course_of[g0]] + rnd(20) : rnd((uint32_t)nkeys);
             if (ki >= nkeys) ki = (uint32_t)nkeys - 1;
-            fprintf(lf, "%s\"%s\"", i ? "," : "", keys[ki]);
+            int isgoal = 0;
+            for (int g = 0; g < ng; g++) isgoal |= ki == goal_ix[g];
+            if (isgoal) continue;
+            fprintf(lf, "%s\"%s\"", put++ ? "," : "", keys[ki]);
         }
         fprintf(lf, "]}\n");
     }

@@ -36,7 +36,10 @@
  *   kgpath+learner  kgpath re-planned before every step from the learner's
  *            recorded events: BKT mastery decides what is known, FSRS-6
  *            retrievability inserts review steps for faded prerequisites
- *            and spaced reviews of learned goals (desired retention r).
+ *            and spaced reviews of learned goals (desired retention r);
+ *            a concept below mastery but with P(L) >= check (and quiz
+ *            evidence) is checked by a short review before it is taught
+ *            again (kgpath_learner.h: the same policy as kgp_learner_known).
  * The first three cannot see the learner: they study every concept of the
  * plan once, in their order. All pay the same quiz time after lessons.
  *
@@ -98,6 +101,11 @@ typedef struct sim_config {
     double retention;           /* desired retention r, default 0.9 */
     double hist_p;              /* history probability, default 0.4 */
     double mastery;             /* BKT threshold, default 0.95 */
+    double check;               /* below mastery but P(L) >= check (and seen):
+                                   a short review checks it before a relearn
+                                   (default 0.5; 1 disables) */
+    void *events;               /* FILE *: when set, the kgpath+learner runs'
+                                   events (history and plan) as kgpath JSON lines */
 } sim_config;
 
 void sim_config_init(sim_config *c);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "planner/learner_bkt.h"
+#include "planner/learner_events.h"
 #include "planner/learner_fsrs.h"
 #include "planner/planner.h"
 
@@ -33,7 +34,7 @@ void sim_config_init(sim_config *c)
     *c = (sim_config){ .seed = 1, .learners = 1000, .goals = 2,
                        .min_closure = 4, .max_closure = 25, .budget_frac = 1.5,
                        .minutes_per_day = 60, .retention = 0.9, .hist_p = 0.4,
-                       .mastery = KGN_MASTERY };
+                       .mastery = KGN_MASTERY, .check = 0.5 };
 }
 
 /* ---- random numbers (splitmix64) ---------------------------------------- */
@@ -134,6 +135,20 @@ static void emit(world *w, uint32_t c, int kind, double t, double dwell,
         return;
     kgg_event e = { w->learner, w->s->key[c], kind,
                     EPOCH + (int64_t)llround(t * 86400.0), dwell, score, grade };
+    FILE *f = w->cfg->events;
+    if (f) {
+        char at[32];
+        kgn_format_timestamp(e.at, at, sizeof at);
+        fprintf(f, "{\"learner\":\"%s\",\"concept\":\"%s\",\"kind\":\"%s\",\"at\":\"%s\"",
+                e.learner, e.concept, kgg_event_kind_name(kind), at);
+        if (dwell >= 0)
+            fprintf(f, ",\"dwell_seconds\":%.0f", dwell);
+        if (score >= 0)
+            fprintf(f, ",\"score\":%g", score);
+        if (grade)
+            fprintf(f, ",\"grade\":%d", grade);
+        fputs("}\n", f);
+    }
     kgn_concept_state_apply(&w->cs[c], &kgn_bkt_defaults, kgn_fsrs_default_w,
                             &e, w->s->minutes[c] * 60.0);
 }
@@ -316,7 +331,7 @@ static void kahn_order(sim_ctx *x, rng *r, int random)
 
 typedef struct hook_ud {
     world *w;
-    double r;
+    double r, m;
     char why[64];
 } hook_ud;
 
@@ -325,7 +340,7 @@ static int review_hook(void *ud, uint32_t c, uint32_t *minutes, const char **why
     hook_ud *h = ud;
     int64_t at = EPOCH + (int64_t)llround(now(h->w) * 86400.0);
     double R = kgn_fsrs_card_r(kgn_fsrs_default_w, &h->w->cs[c].card, at);
-    if (R >= h->r)
+    if (R >= h->r && h->w->cs[c].p_learned >= h->m)
         return 0;
     *minutes = (uint32_t)ceil(review_minutes(h->w->s, c));
     *why = NULL;
@@ -349,7 +364,8 @@ static void run_learner_planner(sim_ctx *x, world *w, const uint32_t *goals,
             return;
         uint32_t nk = 0;
         for (uint32_t c = 0; c < s->n; c++)
-            if (w->cs[c].p_learned >= m)
+            if (w->cs[c].p_learned >= m ||
+                (w->cs[c].p_learned >= x->cfg->check && w->cs[c].nevents > 0))
                 x->known[nk++] = c;
         /* spaced review of a learned goal that has faded below r */
         uint32_t due = KGG_NONE, nrem = 0;
@@ -378,7 +394,7 @@ static void run_learner_planner(sim_ctx *x, world *w, const uint32_t *goals,
         }
         kgn_options opt;
         kgn_options_init(&opt);
-        hook_ud hu = { .w = w, .r = r };
+        hook_ud hu = { .w = w, .r = r, .m = m };
         opt.review = review_hook;
         opt.review_ud = &hu;
         kgn_plan *p = NULL;

@@ -3,6 +3,7 @@
  *   kgpath-sim [--graph metacademy|khan|FILE...] [--shared DIR]
  *              [--learners N] [--seed S] [--goals G] [--minutes-per-day M]
  *              [--retention R] [--history P] [--budget F] [--json]
+ *              [--events FILE]
  *
  * --graph defaults to metacademy (from $KGPATH_SHARED or ../shared);
  * any other value is read as course files through kgpath's importers
@@ -18,7 +19,8 @@ static void usage(void)
     fprintf(stderr,
         "usage: kgpath-sim [--graph metacademy|khan|FILE...] [--shared DIR]\n"
         "                  [--learners N] [--seed S] [--goals G] [--minutes-per-day M]\n"
-        "                  [--retention R] [--history P] [--budget F] [--json]\n");
+        "                  [--retention R] [--history P] [--budget F] [--json]\n"
+        "                  [--events FILE]   (kgpath+learner events as JSON lines)\n");
 }
 
 static const char *shared_dir(const char *opt)
@@ -48,6 +50,7 @@ int main(int argc, char **argv)
         NUM("--retention", retention, strtod(v, NULL))
         NUM("--history", hist_p, strtod(v, NULL))
         NUM("--budget", budget_frac, strtod(v, NULL))
+        NUM("--check", check, strtod(v, NULL))
         NUM("--min-closure", min_closure, (uint32_t)strtoul(v, NULL, 10))
         NUM("--max-closure", max_closure, (uint32_t)strtoul(v, NULL, 10))
 #undef NUM
@@ -59,6 +62,12 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--shared") && v) {
             shared = v;
+            i++;
+        } else if (!strcmp(a, "--events") && v) {
+            if (!(cfg.events = fopen(v, "w"))) {
+                perror(v);
+                return 8;
+            }
             i++;
         } else if (!strcmp(a, "--json")) {
             json = 1;
@@ -137,5 +146,9 @@ int main(int argc, char **argv)
         printf("checksum %.12g\n", r.checksum);
     }
     sim_graph_free(&g);
+    if (cfg.events && fclose(cfg.events)) {
+        perror("--events");
+        return 8;
+    }
     return 0;
 }

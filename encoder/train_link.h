@@ -1,0 +1,156 @@
+/* Prerequisite link prediction, trained end to end in C.
+ *
+ * Model: each concept's text (token ids) goes through the BERT encoder and
+ * masked mean pooling to z0 (n, C); one graph-attention layer
+ * (TransformerConv, heads·(C/heads) = C channels, a learned edge-type
+ * embedding as edge features) over the training edges, in both directions
+ * (a → b typed "prerequisite of", b → a typed "required by"), gives the
+ * graph-contextual z (n, C); a decoder scores an ordered pair:
+ *
+ *   s(a, b) = w2 · gelu(W1 [z_a, z_b, z_a ⊙ z_b] + b1) + b2
+ *
+ * (direction matters), p = σ(s) the probability that a is a prerequisite
+ * of b. Training minimises binary cross-entropy on a batch of training
+ * edges against sampled negatives (random pairs, reversed edges, pairs two
+ * hops apart), with AdamW, warm-up then linear/cosine decay and global-norm
+ * clipping. The positives of a step are removed from the message-passing
+ * graph for that step (so the model cannot read the answer off the graph),
+ * and other edges are dropped with probability edge_dropout.
+ *
+ * Modes: full fine-tuning (encoder + graph attention + decoder), LoRA
+ * (adapters on query/value, the base frozen), head-only (the encoder
+ * frozen; its embeddings computed once).
+ *
+ * Everything is deterministic for a fixed seed and thread count; the step
+ * counter, the random state and the optimiser moments are part of a
+ * checkpoint, so a run interrupted and resumed equals one uninterrupted.
+ *
+ * Checkpoint folder (kge_link_save), each file written atomically, the
+ * manifest last:
+ *   config.json, model.safetensors, vocab.txt   Hugging Face BERT folder
+ *                                               (loadable by transformers)
+ *   adapter_model.safetensors, adapter_config.json   LoRA mode (peft names)
+ *   kgpath_heads.safetensors    graph attention (PyG names under "conv."),
+ *                               "edge_type_embedding", "decoder.*"
+ *   kgpath_optimizer.safetensors  AdamW moments
+ *   kgpath_train.json           manifest: options, step, random state
+ * Every safetensors file carries the step in its metadata; a loader
+ * refuses files whose step disagrees with the manifest (a torn save).
+ */
+#ifndef KGE_TRAIN_LINK_H
+#define KGE_TRAIN_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "encoder/bert.h"
+#include "encoder/graph_attention.h"
+#include "encoder/kge_err.h"
+#include "encoder/lora.h"
+#include "encoder/optim.h"
+#include "encoder/train_rng.h"
+
+typedef enum kge_train_mode { KGE_TRAIN_FULL = 0, KGE_TRAIN_LORA = 1, KGE_TRAIN_HEAD = 2 } kge_train_mode;
+
+/* The concepts (tokenised, padded to T) and the known prerequisite edges
+ * src[e] → dst[e] ("src is a prerequisite of dst"). Borrowed. */
+typedef struct kge_link_data {
+    size_t          n;       /* concepts */
+    int             T;       /* tokens per concept, padded */
+    const int32_t  *ids;     /* (n, T) */
+    const uint8_t  *mask;    /* (n, T) 1 token, 0 padding */
+    size_t          E;
+    const uint32_t *src, *dst;   /* (E) */
+} kge_link_data;
+
+typedef struct kge_link_opts {
+    kge_train_mode mode;
+    int64_t  steps;          /* schedule length (total steps) */
+    int64_t  warmup;         /* linear warm-up steps */
+    kge_lr_decay decay;
+    float    lr;             /* peak lr of the encoder (or adapters) */
+    float    head_lr;        /* peak lr of graph attention + decoder (0: lr) */
+    float    weight_decay;
+    float    clip;           /* global-norm clip (0: none) */
+    int      batch_pos;      /* positive edges per step (0: 32) */
+    int      neg_per_pos;    /* negatives per positive (0: 3) */
+    float    edge_dropout;   /* message-passing edge dropout */
+    float    hidden_dropout; /* encoder hidden-state dropout (training only) */
+    float    attn_dropout;   /* encoder attention-probability dropout */
+    int      gat_heads;      /* 0: 4 (must divide hidden) */
+    int      type_dim;       /* edge-type embedding size (0: 8) */
+    int      mlp_hidden;     /* decoder width (0: hidden) */
+    int      lora_rank;      /* 0: 8 */
+    float    lora_alpha;     /* 0: 2·rank */
+    int      enc_batch;      /* concepts re-encoded per step, the pairs' endpoints
+                                first (0: all); the others come from a cache of
+                                embeddings refreshed as concepts are re-encoded,
+                                and get no gradient that step */
+    float    val_frac;       /* fraction of edges held out for validation (0: none) */
+    int      eval_every;     /* steps between validation losses (0: 10) */
+    int      patience;       /* evaluations without improvement before stopping (0: never) */
+    uint64_t seed;
+    int      threads;        /* encoder threads (0: default) */
+} kge_link_opts;
+
+/* Fills the defaults above (lr 5e-4, head_lr 2e-3, wd 0.01, clip 1,
+ * 200 steps, warm-up 10%, linear decay). */
+void kge_link_opts_default(kge_link_opts *o);
+
+/* Metrics of one step, for progress bars and logs. */
+typedef struct kge_link_metrics {
+    int64_t step;            /* steps done after this one */
+    float   loss;            /* training loss of the step */
+    float   lr;              /* encoder lr used */
+    float   grad_norm;       /* before clipping */
+    float   val_loss;        /* NaN when not evaluated at this step */
+    int     stopped_early;   /* 1 when patience ran out at this step */
+} kge_link_metrics;
+
+/* Returns non-zero to stop training after this step. */
+typedef int (*kge_link_cb)(void *ctx, const kge_link_metrics *m);
+
+typedef struct kge_link_model kge_link_model;
+
+/* A model over bert (ownership passes to the model, also on failure) with
+ * freshly initialised graph attention, decoder (and adapters in LoRA mode).
+ * Errors: KGE_EUSAGE (bad options, named), KGE_ENOMEM. */
+int kge_link_new(kge_bert *bert, const kge_link_opts *opts, kge_link_model **out, kge_err *err);
+void kge_link_free(kge_link_model *lm);
+
+/* Runs steps until lm's step counter reaches until (clamped to
+ * opts.steps), or the callback or early stopping ends it. Uses d's edges
+ * minus the validation split. Errors: KGE_EUSAGE (no edges, too few
+ * concepts, T over the model's positions, an endpoint out of range),
+ * KGE_ENOMEM. Cost per step: a forward and backward pass of the encoder
+ * over all n·T tokens (none in head mode), O(E + batch) for the graph. */
+int kge_link_train(kge_link_model *lm, const kge_link_data *d, int64_t until, kge_link_cb cb, void *ctx,
+                   kge_err *err);
+
+/* Steps done so far. */
+int64_t kge_link_step(const kge_link_model *lm);
+/* The options the model was made (or loaded) with. */
+const kge_link_opts *kge_link_options(const kge_link_model *lm);
+/* The encoder (base weights; in LoRA mode the adapters are not merged). */
+kge_bert *kge_link_bert(kge_link_model *lm);
+
+/* Probabilities out[p] that pairs[2p] is a prerequisite of pairs[2p+1],
+ * with every edge of d in the message-passing graph. Deterministic.
+ * Errors: KGE_EUSAGE (index out of range), KGE_ENOMEM. */
+int kge_link_score(kge_link_model *lm, const kge_link_data *d, const uint32_t *pairs, size_t np, float *out,
+                   kge_err *err);
+
+/* Graph-contextual embeddings z (n, C) of d's concepts. */
+int kge_link_embed(kge_link_model *lm, const kge_link_data *d, float *z, kge_err *err);
+
+/* Writes a checkpoint folder (created when missing; see above).
+ * Errors: KGE_EIO (naming the file), KGE_ENOMEM. */
+int kge_link_save(const kge_link_model *lm, const char *dir, kge_err *err);
+
+/* Reads a checkpoint folder written by kge_link_save.
+ * Errors: KGE_ENOTFOUND (missing file, named), KGE_EINPUT (malformed or
+ * inconsistent: bad manifest, shapes, a step that disagrees with the
+ * manifest), KGE_EIO, KGE_ENOMEM. */
+int kge_link_load(const char *dir, kge_link_model **out, kge_err *err);
+
+#endif

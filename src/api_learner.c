@@ -1,0 +1,890 @@
+/* Learner API (kgpath_learner.h): glue between the public handles, the
+ * learner store (graph/learner_store.h) and the learner models
+ * (planner/learner_*.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "kgpath.h"
+#include "api_internal.h"
+#include "graph/alloc.h"
+#include "graph/learner_store.h"
+#include "graph/store.h"
+#include "planner/learner_bkt.h"
+#include "planner/learner_events.h"
+#include "planner/learner_fit.h"
+#include "planner/learner_fsrs.h"
+
+#define W kgn_fsrs_default_w
+
+const char *kgp_mastery_name(int status)
+{
+    return kgn_mastery_status_name(status);
+}
+
+static double review_minutes(double concept_minutes)
+{
+    double m = concept_minutes > 0 ? 0.15 * concept_minutes : 0;
+    return m < 5 ? 5 : ceil(m);
+}
+
+static void fmt_day(int64_t t, char *buf, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm))
+        strftime(buf, cap, "%Y-%m-%d", &tm);
+    else
+        snprintf(buf, cap, "?");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+kgp_status kgp_parse_time(const char *s, int64_t *out)
+{
+    char buf[64], err[128];
+    if (!s)
+        return KGP_EUSAGE;
+    if (strlen(s) == 10) {          /* a date alone: midnight UTC */
+        snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
+        s = buf;
+    }
+    return kgn_parse_timestamp(s, out, err, sizeof err) ? KGP_EUSAGE : KGP_OK;
+}
+
+void kgp_format_time(int64_t t, char *buf, size_t cap)
+{
+    kgn_format_timestamp(t, buf, cap);
+}
+
+/* ---- observe --------------------------------------------------------------- */
+
+typedef struct observe_impl {
+    kgp_observe_report r;
+    kgn_events ev;
+} observe_impl;
+
+void kgp_observe_report_free(kgp_observe_report *r)
+{
+    if (!r)
+        return;
+    observe_impl *o = (observe_impl *)r;
+    kgn_events_free(&o->ev);
+    kg_free(o);
+}
+
+kgp_status kgp_observe(kgp_db *db, const char *name, const char *buf,
+                       size_t len, unsigned flags, kgp_observe_report **out)
+{
+    *out = NULL;
+    observe_impl *o = kg_calloc(1, sizeof *o);
+    if (!o || kgn_events_init(&o->ev)) {
+        kg_free(o);
+        return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    }
+    *out = &o->r;
+    kgp_observe_report *r = &o->r;
+    if (kgn_events_parse(&o->ev, name ? name : "-", buf, len))
+        return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    r->lines = o->ev.lines;
+    r->events = o->ev.n;
+    r->nerrors = o->ev.nerr;
+    r->errors = (const char *const *)o->ev.err;
+    r->nerrors_kept = o->ev.nerr_kept;
+    if (o->ev.n) {
+        const char **ids = kg_malloc(sizeof *ids * o->ev.n);
+        if (!ids)
+            return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+        for (size_t i = 0; i < o->ev.n; i++)
+            ids[i] = o->ev.ev[i].learner;
+        qsort(ids, o->ev.n, sizeof *ids, cmp_str);
+        for (size_t i = 0; i < o->ev.n; i++)
+            r->learners += i == 0 || strcmp(ids[i], ids[i - 1]) != 0;
+        kg_free(ids);
+    }
+    if (r->nerrors && (flags & KGP_OBSERVE_STRICT))
+        return kgp__db_error(db, KGP_EINPUT, "%s; nothing written (--strict): %zu "
+                             "malformed line%s", o->ev.err[0], r->nerrors,
+                             r->nerrors == 1 ? "" : "s");
+    if (r->nerrors && r->events == 0)
+        return kgp__db_error(db, KGP_EINPUT, "%s; no well-formed event", o->ev.err[0]);
+    if (flags & KGP_OBSERVE_DRY_RUN)
+        return KGP_OK;
+    kgg_err e;
+    kgp_status st = kgg_learner_append(kgp__db_store(db), o->ev.ev, o->ev.n,
+                                       &r->added, &r->duplicates, &e);
+    if (st != KGP_OK)
+        return kgp__db_error(db, st, "%s", e.msg);
+    r->committed = 1;
+    return KGP_OK;
+}
+
+kgp_status kgp_observe_file(kgp_db *db, const char *name, FILE *in,
+                            unsigned flags, kgp_observe_report **out)
+{
+    *out = NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = kg_malloc(cap);
+    if (!buf)
+        return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    for (;;) {
+        if (len == cap) {
+            char *b2 = kg_realloc(buf, cap * 2);
+            if (!b2) {
+                kg_free(buf);
+                return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+            }
+            buf = b2;
+            cap *= 2;
+        }
+        size_t n = fread(buf + len, 1, cap - len, in);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(in)) {
+        kg_free(buf);
+        return kgp__db_error(db, KGP_EIO, "%s: read error", name ? name : "-");
+    }
+    kgp_status st = kgp_observe(db, name, buf, len, flags, out);
+    kg_free(buf);
+    return st;
+}
+
+/* ---- fitted parameters ------------------------------------------------------ */
+
+typedef struct fitted {
+    char *key;
+    kgn_bkt_params p;
+    int bkt;
+    double minutes;
+} fitted;
+
+typedef struct fit_load {
+    fitted *v;
+    size_t n, cap;
+    kg_arena *a;
+    int oom;
+} fit_load;
+
+static int fit_load_fn(void *ud, const kgg_fit_rec *r)
+{
+    fit_load *f = ud;
+    if (kg_grow(&f->v, &f->cap, f->n + 1, sizeof *f->v)) {
+        f->oom = 1;
+        return 1;
+    }
+    fitted *x = &f->v[f->n];
+    x->key = kg_arena_strdup(f->a, r->concept);
+    if (!x->key) {
+        f->oom = 1;
+        return 1;
+    }
+    x->p = (kgn_bkt_params){ r->prior, r->learn, r->learn_read, r->guess,
+                             r->slip, r->forget };
+    x->bkt = r->bkt_fitted;
+    x->minutes = r->minutes;
+    f->n++;
+    return 0;
+}
+
+/* Keys arrive in LMDB (byte) order, which is strcmp order. */
+static const fitted *fit_find(const fit_load *f, const char *key)
+{
+    size_t lo = 0, hi = f->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(f->v[mid].key, key);
+        if (c == 0)
+            return &f->v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* ---- learner state ------------------------------------------------------------ */
+
+typedef struct learner_impl {
+    kgp_learner l;
+    kg_arena *a;
+    const kgg_snap *g;
+    uint32_t *by_index;         /* positions in l.concepts with an index, by index */
+    size_t nby_index;
+    const char **why;           /* [nconcepts] review reason, NULL when none */
+    kgn_fsrs_card *cards;       /* [nconcepts] */
+    double *minutes;            /* [nconcepts] expected minutes, < 0 unknown */
+} learner_impl;
+
+typedef struct ev_load {
+    kgg_event *v;
+    size_t n, cap;
+    kg_arena *a;
+    int oom;
+} ev_load;
+
+static int ev_load_fn(void *ud, const kgg_event *e)
+{
+    ev_load *x = ud;
+    if (kg_grow(&x->v, &x->cap, x->n + 1, sizeof *x->v)) {
+        x->oom = 1;
+        return 1;
+    }
+    kgg_event *d = &x->v[x->n];
+    *d = *e;
+    d->learner = NULL;      /* one learner: not needed */
+    d->concept = kg_arena_strdup(x->a, e->concept);
+    if (!d->concept) {
+        x->oom = 1;
+        return 1;
+    }
+    x->n++;
+    return 0;
+}
+
+static int cmp_ev_concept(const void *a, const void *b, void *ctx)
+{
+    const kgg_event *v = ctx;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(v[i].concept, v[j].concept);
+    if (c)
+        return c;
+    /* stored order is time order: keep it */
+    return i < j ? -1 : i > j;
+}
+
+static int cmp_by_index(const void *a, const void *b, void *ctx)
+{
+    const kgp_learner_concept *c = ctx;
+    uint32_t x = c[*(const uint32_t *)a].index, y = c[*(const uint32_t *)b].index;
+    return x < y ? -1 : x > y;
+}
+
+void kgp_learner_free(kgp_learner *l)
+{
+    if (!l)
+        return;
+    learner_impl *li = (learner_impl *)l;
+    kg_arena_free(li->a);
+    kg_free(li);
+}
+
+kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
+                           const kgp_learner_options *opt, kgp_learner **out)
+{
+    *out = NULL;
+    kgg_store *st = kgp__db_store(db);
+    kgp_learner_options o = opt ? *opt : (kgp_learner_options){0};
+    if (o.at == 0)
+        o.at = (int64_t)time(NULL);
+    if (o.retention == 0)
+        o.retention = 0.9;
+    if (o.mastery == 0)
+        o.mastery = KGN_MASTERY;
+    if (o.check == 0)
+        o.check = 0.5;
+    if (!(o.retention > 0 && o.retention < 1) || !(o.mastery > 0 && o.mastery <= 1))
+        return kgp__db_error(db, KGP_EUSAGE, "retention must be in (0, 1) and "
+                             "mastery in (0, 1]");
+    if (!id || !*id)
+        return kgp__db_error(db, KGP_EUSAGE, "no learner id");
+    kgg_err e;
+    kgg_learner_info info;
+    kgp_status s = kgg_learner_info_get(st, id, &info, &e);
+    if (s != KGP_OK)
+        return kgp__db_error(db, s, "%s", e.msg);
+    learner_impl *li = kg_calloc(1, sizeof *li);
+    if (!li || !(li->a = kg_arena_new())) {
+        kg_free(li);
+        return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    }
+    kgp_learner *l = &li->l;
+    li->g = snap ? kgp__snap_graph(snap) : NULL;
+    l->id = kg_arena_strdup(li->a, id);
+    l->at = o.at;
+    l->retention = o.retention;
+    l->mastery = o.mastery;
+    l->check = o.check;
+    l->nevents = info.nevents;
+    l->first = info.first;
+    l->last = info.last;
+    fit_load fl = { .a = li->a };
+    ev_load el = { .a = li->a };
+    size_t *idx = NULL;
+    s = kgg_fit_all(st, fit_load_fn, &fl, &e);
+    if (s == KGP_OK && !fl.oom)
+        s = kgg_learner_events(st, id, ev_load_fn, &el, &e);
+    if (s != KGP_OK) {
+        kgp__db_error(db, s, "%s", e.msg);
+        goto fail;
+    }
+    if (fl.oom || el.oom || !l->id || !(idx = kg_malloc(sizeof *idx * (el.n + 1))))
+        goto oom;
+    for (size_t i = 0; i < el.n; i++)
+        idx[i] = i;
+    qsort_r(idx, el.n, sizeof *idx, cmp_ev_concept, el.v);
+    size_t nc = 0;
+    for (size_t i = 0; i < el.n; i++)
+        nc += i == 0 || strcmp(el.v[idx[i]].concept, el.v[idx[i - 1]].concept) != 0;
+    l->concepts = kg_arena_calloc(li->a, sizeof *l->concepts * (nc + 1));
+    li->why = kg_arena_calloc(li->a, sizeof *li->why * (nc + 1));
+    li->cards = kg_arena_calloc(li->a, sizeof *li->cards * (nc + 1));
+    li->minutes = kg_arena_calloc(li->a, sizeof *li->minutes * (nc + 1));
+    li->by_index = kg_arena_calloc(li->a, sizeof *li->by_index * (nc + 1));
+    if (!l->concepts || !li->why || !li->cards || !li->minutes || !li->by_index)
+        goto oom;
+    char day[16];
+    fmt_day(o.at, day, sizeof day);
+    for (size_t i = 0; i < el.n;) {
+        size_t j = i;
+        const char *key = el.v[idx[i]].concept;
+        while (j < el.n && strcmp(el.v[idx[j]].concept, key) == 0)
+            j++;
+        kgp_learner_concept *c = &l->concepts[l->nconcepts];
+        c->key = key;
+        c->index = KGP_NONE;
+        double minutes = -1;
+        if (li->g) {
+            uint32_t x = kgg_snap_find_key(li->g, key);
+            if (x != KGG_NONE) {
+                c->index = x;
+                c->title = li->g->title[x];
+                minutes = li->g->minutes[x];
+            }
+        }
+        const fitted *f = fit_find(&fl, key);
+        kgn_bkt_params p = kgn_bkt_defaults;
+        if (f && f->bkt) {
+            p = f->p;
+            c->fitted = 1;
+        }
+        if (f && f->minutes > 0)
+            minutes = f->minutes;
+        li->minutes[l->nconcepts] = minutes;
+        kgn_concept_state cs;
+        kgn_concept_state_init(&cs, &p);
+        for (size_t q = i; q < j; q++)
+            kgn_concept_state_apply(&cs, &p, W, &el.v[idx[q]],
+                                    minutes > 0 ? minutes * 60.0 : -1);
+        c->status = kgn_concept_state_status(&cs, W, o.at, o.retention, o.mastery);
+        c->p_learned = cs.p_learned;
+        c->events = cs.nevents;
+        c->reads = cs.nreads;
+        c->quizzes = cs.nquiz;
+        c->reviews = cs.nreview;
+        c->correct = cs.ncorrect;
+        c->lapses = cs.card.lapses;
+        c->dwell_seconds = cs.dwell_s;
+        c->last = cs.last;
+        c->due = kgn_fsrs_card_due(W, &cs.card, o.retention);
+        if (cs.card.reps) {
+            c->retrievability = kgn_fsrs_card_r(W, &cs.card, o.at);
+            c->stability = cs.card.stability;
+            c->difficulty = cs.card.difficulty;
+        }
+        li->cards[l->nconcepts] = cs.card;
+        if (c->status == KGP_FADING) {
+            li->why[l->nconcepts] = kg_arena_printf(li->a,
+                "retrievability %.2f on %s", c->retrievability, day);
+            if (!li->why[l->nconcepts])
+                goto oom;
+        } else if (c->status == KGP_LEARNING && c->p_learned >= o.check &&
+                   cs.nquiz + cs.nreview > 0) {
+            li->why[l->nconcepts] = kg_arena_printf(li->a,
+                "mastery uncertain: P(learned) %.2f", c->p_learned);
+            if (!li->why[l->nconcepts])
+                goto oom;
+        }
+        l->count[c->status]++;
+        if (c->index != KGP_NONE)
+            li->by_index[li->nby_index++] = (uint32_t)l->nconcepts;
+        l->nconcepts++;
+        i = j;
+    }
+    qsort_r(li->by_index, li->nby_index, sizeof *li->by_index, cmp_by_index, l->concepts);
+    if (li->g)      /* graph concepts without events */
+        l->count[KGP_NOT_STARTED] += li->g->n - li->nby_index;
+    kg_free(idx);
+    kg_free(el.v);
+    kg_free(fl.v);
+    *out = l;
+    return KGP_OK;
+oom:
+    s = kgp__db_error(db, KGP_ENOMEM, "out of memory");
+fail:
+    kg_free(idx);
+    kg_free(el.v);
+    kg_free(fl.v);
+    kgp_learner_free(l);
+    return s;
+}
+
+static const kgp_learner_concept *find_pos(const kgp_learner *l, uint32_t index,
+                                           size_t *pos)
+{
+    const learner_impl *li = (const learner_impl *)l;
+    size_t lo = 0, hi = li->nby_index;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const kgp_learner_concept *c = &l->concepts[li->by_index[mid]];
+        if (c->index == index) {
+            if (pos)
+                *pos = li->by_index[mid];
+            return c;
+        }
+        if (c->index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const kgp_learner_concept *kgp_learner_find(const kgp_learner *l, uint32_t index)
+{
+    return find_pos(l, index, NULL);
+}
+
+/* ---- output -------------------------------------------------------------------- */
+
+static json_t *json_time(int64_t t)
+{
+    if (t == INT64_MAX)
+        return json_null();
+    char buf[32];
+    kgn_format_timestamp(t, buf, sizeof buf);
+    return json_string(buf);
+}
+
+kgp_status kgp_learner_write(const kgp_learner *l, const char *format, FILE *out)
+{
+    static const int order[] = { KGP_FADING, KGP_LEARNING, KGP_MASTERED, KGP_NOT_STARTED };
+    if (!strcmp(format, "json")) {
+        json_t *o = json_object(), *counts = json_object(), *arr = json_array();
+        if (!o || !counts || !arr) {
+            json_decref(o); json_decref(counts); json_decref(arr);
+            return KGP_ENOMEM;
+        }
+        json_object_set_new(o, "kgpath_learner", json_integer(1));
+        json_object_set_new(o, "learner", json_string(l->id));
+        json_object_set_new(o, "at", json_time(l->at));
+        json_object_set_new(o, "retention", json_real(l->retention));
+        json_object_set_new(o, "mastery", json_real(l->mastery));
+        json_object_set_new(o, "events", json_integer((json_int_t)l->nevents));
+        json_object_set_new(o, "first", json_time(l->first));
+        json_object_set_new(o, "last", json_time(l->last));
+        for (int s = 0; s < 4; s++)
+            json_object_set_new(counts, kgp_mastery_name(s),
+                                json_integer((json_int_t)l->count[s]));
+        json_object_set_new(o, "counts", counts);
+        for (size_t i = 0; i < l->nconcepts; i++) {
+            const kgp_learner_concept *c = &l->concepts[i];
+            json_t *x = json_object();
+            json_object_set_new(x, "key", json_string(c->key));
+            json_object_set_new(x, "title", c->title ? json_string(c->title) : json_null());
+            json_object_set_new(x, "in_graph", json_boolean(c->index != KGP_NONE));
+            json_object_set_new(x, "status", json_string(kgp_mastery_name(c->status)));
+            json_object_set_new(x, "p_learned", json_real(c->p_learned));
+            json_object_set_new(x, "retrievability", json_real(c->retrievability));
+            json_object_set_new(x, "stability_days", json_real(c->stability));
+            json_object_set_new(x, "difficulty", json_real(c->difficulty));
+            json_object_set_new(x, "last", json_time(c->last));
+            json_object_set_new(x, "due", json_time(c->due));
+            json_object_set_new(x, "events", json_integer(c->events));
+            json_object_set_new(x, "reads", json_integer(c->reads));
+            json_object_set_new(x, "quizzes", json_integer(c->quizzes));
+            json_object_set_new(x, "reviews", json_integer(c->reviews));
+            json_object_set_new(x, "correct", json_integer(c->correct));
+            json_object_set_new(x, "lapses", json_integer(c->lapses));
+            json_object_set_new(x, "dwell_seconds", json_real(c->dwell_seconds));
+            json_object_set_new(x, "fitted", json_boolean(c->fitted));
+            json_array_append_new(arr, x);
+        }
+        json_object_set_new(o, "concepts", arr);
+        int rc = json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        json_decref(o);
+        if (rc || fputc('\n', out) == EOF)
+            return KGP_EIO;
+        return KGP_OK;
+    }
+    if (strcmp(format, "text"))
+        return KGP_EUSAGE;
+    char at[32], first[32], last[32];
+    fmt_day(l->at, at, sizeof at);
+    fmt_day(l->first, first, sizeof first);
+    fmt_day(l->last, last, sizeof last);
+    fprintf(out, "learner %s: %llu event%s from %s to %s; state on %s "
+            "(retention target %.2f, mastery %.2f)\n", l->id,
+            (unsigned long long)l->nevents, l->nevents == 1 ? "" : "s", first,
+            last, at, l->retention, l->mastery);
+    fprintf(out, "mastered %zu, fading %zu, learning %zu, not started %zu\n",
+            l->count[KGP_MASTERED], l->count[KGP_FADING], l->count[KGP_LEARNING],
+            l->count[KGP_NOT_STARTED]);
+    if (l->nconcepts)
+        fprintf(out, "\n%-11s %5s %5s %8s  %-10s  %s\n", "status", "P(L)", "R",
+                "S(days)", "due", "concept");
+    for (int k = 0; k < 4; k++)
+        for (size_t i = 0; i < l->nconcepts; i++) {
+            const kgp_learner_concept *c = &l->concepts[i];
+            if (c->status != order[k])
+                continue;
+            char due[32] = "-";
+            if (c->due != INT64_MAX)
+                fmt_day(c->due, due, sizeof due);
+            fprintf(out, "%-11s %5.2f %5.2f %8.1f  %-10s  %s%s%s%s\n",
+                    kgp_mastery_name(c->status), c->p_learned, c->retrievability,
+                    c->stability, due, c->key, c->title ? "  " : "",
+                    c->title ? c->title : "",
+                    c->index == KGP_NONE ? "  (not in the graph)" : "");
+        }
+    return ferror(out) ? KGP_EIO : KGP_OK;
+}
+
+typedef struct list_ctx { kgp_learner_list_fn fn; void *ud; } list_ctx;
+
+static int list_fn(void *ud, const char *id, const kgg_learner_info *info)
+{
+    list_ctx *c = ud;
+    return c->fn(c->ud, id, info->nevents, info->first, info->last);
+}
+
+kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud)
+{
+    list_ctx c = { fn, ud };
+    kgg_err e;
+    kgp_status s = kgg_learners_all(kgp__db_store(db), list_fn, &c, &e);
+    return s == KGP_OK ? s : kgp__db_error(db, s, "%s", e.msg);
+}
+
+/* ---- planning with a learner ------------------------------------------------------ */
+
+kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown)
+{
+    const learner_impl *li = (const learner_impl *)l;
+    *known = kg_malloc(sizeof **known * (li->nby_index + 1));
+    *nknown = 0;
+    if (!*known)
+        return KGP_ENOMEM;
+    for (size_t i = 0; i < li->nby_index; i++) {
+        uint32_t pos = li->by_index[i];
+        const kgp_learner_concept *c = &l->concepts[pos];
+        if (c->status == KGP_MASTERED || li->why[pos])
+            (*known)[(*nknown)++] = c->index;
+    }
+    return KGP_OK;
+}
+
+void kgp_learner_known_free(uint32_t *known)
+{
+    kg_free(known);
+}
+
+int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char **why)
+{
+    const learner_impl *li = ud;
+    size_t pos;
+    const kgp_learner_concept *c = find_pos(&li->l, concept, &pos);
+    if (!c || !li->why[pos])
+        return 0;
+    double m = li->minutes[pos];
+    if (m <= 0 && li->g && concept < li->g->n)
+        m = li->g->minutes[concept];
+    *minutes = (uint32_t)review_minutes(m);
+    *why = li->why[pos];
+    return 1;
+}
+
+kgp_status kgp_learner_reviews(const kgp_learner *l, kgp_snap *snap,
+                               const uint32_t *concepts, const int32_t *learn_day,
+                               size_t n, int32_t horizon_days,
+                               kgp_review_item **out, size_t *nout)
+{
+    const kgg_snap *g = snap ? kgp__snap_graph(snap) : NULL;
+    *out = NULL;
+    *nout = 0;
+    size_t cap = 0;
+    int32_t end = INT32_MIN;
+    for (size_t i = 0; i < n; i++) {
+        if (g && concepts[i] >= g->n)
+            return KGP_EUSAGE;
+        if (learn_day[i] > end)
+            end = learn_day[i];
+    }
+    end = end > INT32_MAX - horizon_days ? INT32_MAX : end + horizon_days;
+    const learner_impl *li = (const learner_impl *)l;
+    for (size_t i = 0; i < n; i++) {
+        size_t pos;
+        kgn_fsrs_card card = {0};
+        const kgp_learner_concept *c = find_pos(l, concepts[i], &pos);
+        /* learned on learn_day at noon UTC ("good"); memory already there
+         * counts too */
+        int64_t t = (int64_t)learn_day[i] * 86400 + 43200;
+        if (c && li->cards[pos].reps)
+            card = li->cards[pos];
+        kgn_fsrs_review(W, &card, KGN_GOOD, t);
+        double minutes = g ? g->minutes[concepts[i]] : -1;
+        for (int guard = 0; guard < 64; guard++) {
+            int ivl = kgn_fsrs_interval_days(W, card.stability, l->retention, 36500);
+            int64_t next = card.last + (int64_t)ivl * 86400;
+            int32_t day = (int32_t)(next / 86400);
+            if (day > end)
+                break;
+            if (kg_grow(out, &cap, *nout + 1, sizeof **out)) {
+                kg_free(*out);
+                *out = NULL;
+                *nout = 0;
+                return KGP_ENOMEM;
+            }
+            kgp_review_item *r = &(*out)[(*nout)++];
+            r->concept = concepts[i];
+            fmt_day(next, r->day, sizeof r->day);
+            r->minutes = (unsigned)review_minutes(minutes);
+            r->stability = card.stability;
+            r->retrievability = kgn_fsrs_card_r(W, &card, next);
+            kgn_fsrs_review(W, &card, KGN_GOOD, next);
+        }
+    }
+    return KGP_OK;
+}
+
+void kgp_learner_reviews_free(kgp_review_item *r)
+{
+    kg_free(r);
+}
+
+/* ---- fit ------------------------------------------------------------------------ */
+
+typedef struct fit_impl {
+    kgp_fit_report r;
+    kgn_fit_result res;
+    kg_arena *a;
+} fit_impl;
+
+typedef struct all_load {
+    kgg_event *v;
+    size_t n, cap;
+    size_t learners;
+    const char *prev;
+    kg_arena *a;
+    int oom;
+} all_load;
+
+static int all_fn(void *ud, const kgg_event *e)
+{
+    all_load *x = ud;
+    if (kg_grow(&x->v, &x->cap, x->n + 1, sizeof *x->v)) {
+        x->oom = 1;
+        return 1;
+    }
+    kgg_event *d = &x->v[x->n];
+    *d = *e;
+    /* events come by learner: intern the learner id once per run */
+    if (!x->prev || strcmp(x->prev, e->learner) != 0) {
+        x->prev = kg_arena_strdup(x->a, e->learner);
+        x->learners++;
+    }
+    d->learner = x->prev;
+    d->concept = kg_arena_strdup(x->a, e->concept);
+    if (!d->learner || !d->concept) {
+        x->oom = 1;
+        return 1;
+    }
+    x->n++;
+    return 0;
+}
+
+void kgp_fit_report_free(kgp_fit_report *r)
+{
+    if (!r)
+        return;
+    fit_impl *f = (fit_impl *)r;
+    kgn_fit_result_free(&f->res);
+    kg_arena_free(f->a);
+    kg_free(f);
+}
+
+kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int dry_run, kgp_fit_report **out)
+{
+    *out = NULL;
+    kgg_store *st = kgp__db_store(db);
+    if (!dry_run && kgg_store_rdonly(st))
+        return kgp__db_error(db, KGP_EUSAGE, "the database is open read-only");
+    fit_impl *f = kg_calloc(1, sizeof *f);
+    if (!f || !(f->a = kg_arena_new())) {
+        kg_free(f);
+        return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    }
+    all_load al = { .a = f->a };
+    kgg_err e;
+    kgp_status s = kgg_events_all(st, all_fn, &al, &e);
+    if (s != KGP_OK) {
+        kg_free(al.v);
+        kgp_fit_report_free(&f->r);
+        return kgp__db_error(db, s, "%s", e.msg);
+    }
+    if (al.oom || kgn_fit_events(al.v, al.n, NULL, &f->res)) {
+        kg_free(al.v);
+        kgp_fit_report_free(&f->r);
+        return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    }
+    kg_free(al.v);
+    *out = &f->r;
+    kgp_fit_report *r = &f->r;
+    r->events = al.n;
+    r->learners = al.learners;
+    if (al.n == 0)
+        return kgp__db_error(db, KGP_ENOTFOUND, "no learner events in the database "
+                             "(kgpath observe FILE)");
+    const kgg_snap *g = snap ? kgp__snap_graph(snap) : NULL;
+    r->nconcepts = f->res.n;
+    r->concepts = kg_arena_calloc(f->a, sizeof *r->concepts * (f->res.n + 1));
+    kgg_fit_rec *recs = kg_arena_calloc(f->a, sizeof *recs * (f->res.n + 1));
+    if (!r->concepts || !recs)
+        return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    for (size_t i = 0; i < f->res.n; i++) {
+        const kgn_fit_concept *c = &f->res.c[i];
+        kgp_fit_concept *o = &r->concepts[i];
+        o->key = c->concept;
+        o->index = KGP_NONE;
+        o->author_minutes = -1;
+        if (g) {
+            uint32_t x = kgg_snap_find_key(g, c->concept);
+            if (x != KGG_NONE) {
+                o->index = x;
+                o->author_minutes = g->minutes[x];
+            }
+        }
+        o->fitted = c->fitted;
+        o->prior = c->p.prior;
+        o->learn = c->p.learn;
+        o->learn_read = c->p.learn_read;
+        o->guess = c->p.guess;
+        o->slip = c->p.slip;
+        o->forget = c->p.forget;
+        o->learners = c->learners;
+        o->ntrain = c->ntrain;
+        o->ntest = c->ntest;
+        o->ll_fit = c->ll_fit;
+        o->ll_default = c->ll_default;
+        o->minutes = c->minutes;
+        o->ndwell = c->ndwell;
+        recs[i] = (kgg_fit_rec){ c->concept, c->p.prior, c->p.learn, c->p.learn_read,
+                                 c->p.guess, c->p.slip, c->p.forget, c->fitted,
+                                 c->minutes, (uint32_t)(c->ntrain > UINT32_MAX
+                                                        ? UINT32_MAX : c->ntrain),
+                                 c->ndwell };
+    }
+    r->nfitted = f->res.nfitted;
+    r->nminutes = f->res.nminutes;
+    r->ntrain = f->res.ntrain;
+    r->ntest = f->res.ntest;
+    r->ll_fit = f->res.ll_fit;
+    r->ll_default = f->res.ll_default;
+    if (dry_run)
+        return KGP_OK;
+    s = kgg_fit_replace(st, recs, f->res.n, &e);
+    if (s != KGP_OK)
+        return kgp__db_error(db, s, "%s", e.msg);
+    r->committed = 1;
+    return KGP_OK;
+}
+
+void kgp_fit_annotate(kgp_fit_report *r, kgp_snap *snap)
+{
+    const kgg_snap *g = snap ? kgp__snap_graph(snap) : NULL;
+    for (size_t i = 0; g && i < r->nconcepts; i++) {
+        kgp_fit_concept *c = &r->concepts[i];
+        uint32_t x = kgg_snap_find_key(g, c->key);
+        c->index = x == KGG_NONE ? KGP_NONE : x;
+        c->author_minutes = x == KGG_NONE ? -1 : g->minutes[x];
+    }
+}
+
+kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
+{
+    if (!strcmp(format, "json")) {
+        json_t *o = json_object(), *arr = json_array();
+        if (!o || !arr) {
+            json_decref(o);
+            json_decref(arr);
+            return KGP_ENOMEM;
+        }
+        json_object_set_new(o, "kgpath_fit", json_integer(1));
+        json_object_set_new(o, "events", json_integer((json_int_t)r->events));
+        json_object_set_new(o, "learners", json_integer((json_int_t)r->learners));
+        json_object_set_new(o, "concepts_fitted", json_integer(r->nfitted));
+        json_object_set_new(o, "concepts_with_minutes", json_integer(r->nminutes));
+        json_object_set_new(o, "train_observations", json_integer((json_int_t)r->ntrain));
+        json_object_set_new(o, "heldout_observations", json_integer((json_int_t)r->ntest));
+        json_object_set_new(o, "heldout_loglik_fitted", json_real(r->ll_fit));
+        json_object_set_new(o, "heldout_loglik_defaults", json_real(r->ll_default));
+        json_object_set_new(o, "stored", json_boolean(r->committed));
+        for (size_t i = 0; i < r->nconcepts; i++) {
+            const kgp_fit_concept *c = &r->concepts[i];
+            json_t *x = json_object();
+            json_object_set_new(x, "key", json_string(c->key));
+            json_object_set_new(x, "in_graph", json_boolean(c->index != KGP_NONE));
+            json_object_set_new(x, "fitted", json_boolean(c->fitted));
+            json_object_set_new(x, "prior", json_real(c->prior));
+            json_object_set_new(x, "learn", json_real(c->learn));
+            json_object_set_new(x, "learn_read", json_real(c->learn_read));
+            json_object_set_new(x, "guess", json_real(c->guess));
+            json_object_set_new(x, "slip", json_real(c->slip));
+            json_object_set_new(x, "forget", json_real(c->forget));
+            json_object_set_new(x, "learners", json_integer(c->learners));
+            json_object_set_new(x, "train_observations", json_integer((json_int_t)c->ntrain));
+            json_object_set_new(x, "heldout_observations", json_integer((json_int_t)c->ntest));
+            json_object_set_new(x, "heldout_loglik_fitted", json_real(c->ll_fit));
+            json_object_set_new(x, "heldout_loglik_defaults", json_real(c->ll_default));
+            json_object_set_new(x, "minutes", c->minutes >= 0 ? json_real(c->minutes) : json_null());
+            json_object_set_new(x, "minutes_learners", json_integer(c->ndwell));
+            json_object_set_new(x, "author_minutes",
+                                c->author_minutes >= 0 ? json_real(c->author_minutes) : json_null());
+            json_array_append_new(arr, x);
+        }
+        json_object_set_new(o, "concepts", arr);
+        int rc = json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        json_decref(o);
+        if (rc || fputc('\n', out) == EOF)
+            return KGP_EIO;
+        return KGP_OK;
+    }
+    if (strcmp(format, "text"))
+        return KGP_EUSAGE;
+    fprintf(out, "fit: %llu events of %zu learners on %zu concepts; BKT fitted for "
+            "%u, minutes calibrated for %u%s\n", (unsigned long long)r->events,
+            r->learners, r->nconcepts, r->nfitted, r->nminutes,
+            r->committed ? " (stored)" : " (not stored)");
+    if (r->ntest)
+        fprintf(out, "held-out log-likelihood over %llu observations: fitted %.1f "
+                "(%.4f each), defaults %.1f (%.4f each)\n",
+                (unsigned long long)r->ntest, r->ll_fit, r->ll_fit / (double)r->ntest,
+                r->ll_default, r->ll_default / (double)r->ntest);
+    else
+        fprintf(out, "held-out log-likelihood: no held-out observations\n");
+    fprintf(out, "\n%-6s %5s %5s %5s %5s %5s %7s %6s %9s %9s %8s %8s  %s\n", "fitted",
+            "L0", "T", "Tread", "G", "S", "train", "test", "LL fit", "LL def",
+            "minutes", "author", "concept");
+    for (size_t i = 0; i < r->nconcepts; i++) {
+        const kgp_fit_concept *c = &r->concepts[i];
+        char mn[16] = "-", au[16] = "-";
+        if (c->minutes >= 0)
+            snprintf(mn, sizeof mn, "%.1f", c->minutes);
+        if (c->author_minutes >= 0)
+            snprintf(au, sizeof au, "%.1f", c->author_minutes);
+        fprintf(out, "%-6s %5.3f %5.3f %5.3f %5.3f %5.3f %7llu %6llu %9.2f %9.2f %8s %8s  %s\n",
+                c->fitted ? "yes" : "no", c->prior, c->learn, c->learn_read, c->guess,
+                c->slip, (unsigned long long)c->ntrain, (unsigned long long)c->ntest,
+                c->ll_fit, c->ll_default, mn, au, c->key);
+    }
+    return ferror(out) ? KGP_EIO : KGP_OK;
+}

@@ -1,0 +1,287 @@
+/* kgpath plan / next / check end to end: golden outputs on the sample
+ * courses (data/samples), exit codes of every error path, and the HTML page
+ * rendered in headless Chromium (skipped with a message when Chromium is
+ * not installed). Regenerate the golden files with KGPATH_UPDATE_GOLDEN=1. */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/testutil.h"
+
+static char *dir, *db;
+static const char *bin;
+static int have_samples;
+
+static void setup(void)
+{
+    bin = getenv("KGPATH_BIN");
+    ck_assert_msg(bin != NULL, "KGPATH_BIN not set");
+    dir = tu_mkdtemp();
+    db = tu_path(dir, "db");
+    char *samples = tu_path(tu_source_root(), "data/samples/ml-intro.xml");
+    struct stat st;
+    have_samples = stat(samples, &st) == 0;
+    free(samples);
+    if (!have_samples) return;
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' import '%s'/data/samples/*.xml >/dev/null 2>&1",
+             bin, db, tu_source_root());
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+}
+
+static void teardown(void)
+{
+    tu_rmrf(dir);
+    free(dir);
+    free(db);
+}
+
+/* Runs `kgpath --db DB ARGS`, returns the exit code; stdout in *out. */
+static int kg(char **out, const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --db '%s' %s 2>'%s/stderr'", dir, bin, db, args, dir);
+    return tu_run(cmd, out);
+}
+
+static char *last_stderr(void)
+{
+    char *p = tu_path(dir, "stderr");
+    char *s = tu_read(p, NULL);
+    free(p);
+    return s ? s : strdup("");
+}
+
+static void golden(const char *name, const char *got)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "tests/golden_plan/%s", name);
+    char *path = tu_path(tu_source_root(), rel);
+    if (getenv("KGPATH_UPDATE_GOLDEN")) tu_write(path, got, (size_t)-1);
+    char *want = tu_read(path, NULL);
+    ck_assert_msg(want != NULL, "missing golden file %s (run with KGPATH_UPDATE_GOLDEN=1)", path);
+    ck_assert_msg(strcmp(want, got) == 0, "output differs from %s:\n%s", path, got);
+    free(want);
+    free(path);
+}
+
+#define NEED_SAMPLES() do { if (!have_samples) { \
+    fprintf(stderr, "skipped: data/samples not present\n"); return; } } while (0)
+
+static const char *PLAN_NN = "plan --goal ml-intro:neural-networks --known linalg:vectors "
+    "--known linalg:matrices --minutes-per-day 90 --days-per-week 5 --start 2026-12-01 "
+    "--deadline 2026-12-20";
+
+START_TEST(test_golden_plan_text)
+{
+    NEED_SAMPLES();
+    char *out;
+    ck_assert_int_eq(kg(&out, PLAN_NN), 0);
+    golden("plan_nn.txt", out);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_golden_plan_json)
+{
+    NEED_SAMPLES();
+    char *out, args[1024];
+    snprintf(args, sizeof args, "%s --format json", PLAN_NN);
+    ck_assert_int_eq(kg(&out, args), 0);
+    golden("plan_nn.json", out);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    ck_assert_msg(j, "%s", je.text);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "kgpath_plan")), 1);
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "goals"), 0)), "ml-intro:neural-networks");
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "known")), 2);
+    json_t *steps = json_object_get(j, "steps");
+    json_int_t sum = 0;
+    for (size_t i = 0; i < json_array_size(steps); i++) {
+        json_t *s = json_array_get(steps, i);
+        ck_assert(json_is_string(json_object_get(s, "concept")));
+        ck_assert(json_is_string(json_object_get(s, "day")));
+        ck_assert(json_is_array(json_object_get(s, "why")));
+        const char *kind = json_string_value(json_object_get(s, "kind"));
+        ck_assert(kind && (!strcmp(kind, "learn") || !strcmp(kind, "review")));
+        sum += json_integer_value(json_object_get(s, "minutes"));
+    }
+    ck_assert_int_eq(sum, json_integer_value(json_object_get(j, "total_minutes")));
+    json_decref(j);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_golden_dot_next_check)
+{
+    NEED_SAMPLES();
+    char *out;
+    ck_assert_int_eq(kg(&out, "plan --goal python-zh:recursion --format dot"), 0);
+    golden("plan_recursion.dot", out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "next --known linalg:vectors"), 0);
+    golden("next.txt", out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "next --goal ml-intro:neural-networks --known linalg:vectors --json"), 0);
+    golden("next_goal.json", out);
+    json_t *j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    json_decref(j);
+    free(out);
+    ck_assert_int_eq(kg(&out, "check"), 0);
+    golden("check.txt", out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "check --json"), 0);
+    j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "kgpath_check")), 1);
+    json_decref(j);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_budget_and_known_file)
+{
+    NEED_SAMPLES();
+    char *out, *kf = tu_path(dir, "known.txt");
+    tu_write(kf, "# what I know\nlinalg:vectors\n\n  linalg:matrices  \n", (size_t)-1);
+    char args[1024];
+    snprintf(args, sizeof args, "plan --goal python-zh:recursion --goal ml-intro:neural-networks "
+             "--known-file '%s' --budget-minutes 600 --format json", kf);
+    ck_assert_int_eq(kg(&out, args), 0);
+    json_t *j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "goals")), 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "dropped_goals")), 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "known")), 2);
+    ck_assert_int_le(json_integer_value(json_object_get(j, "total_minutes")), 600);
+    json_decref(j);
+    free(out);
+    /* A bad line is reported with its line number. */
+    tu_write(kf, "linalg:vectors\nno-such-thing\n", (size_t)-1);
+    snprintf(args, sizeof args, "plan --goal python-zh:recursion --known-file '%s'", kf);
+    ck_assert_int_eq(kg(&out, args), 3);
+    char *err = last_stderr();
+    ck_assert_msg(strstr(err, "known.txt:2:1:"), "%s", err);
+    free(err);
+    free(out);
+    free(kf);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+    NEED_SAMPLES();
+    struct { const char *args; int code; const char *msg; } cases[] = {
+        {"plan", 1, "--goal"},
+        {"plan --goal no-such-concept", 3, "no-such-concept"},
+        {"plan --goal linalg:vectors --known linalg:vectors", 5, "already known"},
+        {"plan --goal ml-intro:neural-networks --budget-minutes 5", 5, "budget"},
+        {"plan --goal linalg:vectors --start 2026-13-01", 1, "start"},
+        {"plan --goal linalg:vectors --start tomorrow", 1, "start"},
+        {"plan --goal linalg:vectors --minutes-per-day 0", 1, "minutes-per-day"},
+        {"plan --goal linalg:vectors --days-per-week 9", 1, "days-per-week"},
+        {"plan --goal linalg:vectors --start 2026-12-10 --deadline 2026-12-01", 1, "deadline"},
+        {"plan --goal linalg:vectors --format pdf", 1, "format"},
+        {"plan --goal linalg:vectors --known-file /nonexistent/k.txt", 8, "/nonexistent/k.txt"},
+        {"plan --goal linalg:vectors --learner u1", 3, "u1"},
+        {"plan --goal linalg:vectors --bogus", 1, "bogus"},
+        {"plan linalg:vectors", 1, "--goal"},
+        {"next --limit x", 1, "limit"},
+        {"next --goal linalg:vectors --known linalg:vectors", 5, "already known"},
+        {"next --format dot", 1, "format"},
+        {"check --format html", 1, "format"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *out;
+        int rc = kg(&out, cases[i].args);
+        char *err = last_stderr();
+        ck_assert_msg(rc == cases[i].code, "%s: exit %d, want %d (%s)", cases[i].args, rc, cases[i].code, err);
+        ck_assert_msg(strstr(err, cases[i].msg), "%s: message '%s' lacks '%s'", cases[i].args, err, cases[i].msg);
+        ck_assert_msg(strncmp(err, "kgpath: ", 8) == 0, "%s: '%s'", cases[i].args, err);
+        free(err);
+        free(out);
+    }
+}
+END_TEST
+
+/* The HTML page in a real browser: every step and every day is shown. */
+START_TEST(test_html_in_chromium)
+{
+    NEED_SAMPLES();
+    char *chromium = NULL;
+    if (tu_run("command -v chromium || command -v chromium-browser", &chromium) != 0 || !*chromium) {
+        fprintf(stderr, "skipped: chromium not installed (Debian package 'chromium')\n");
+        free(chromium);
+        return;
+    }
+    chromium[strcspn(chromium, "\n")] = 0;
+    char *html = tu_path(dir, "plan.html"), *json = NULL, args[1024];
+    snprintf(args, sizeof args, "%s --format html -o '%s'", PLAN_NN, html);
+    char *out;
+    ck_assert_int_eq(kg(&out, args), 0);
+    free(out);
+    snprintf(args, sizeof args, "%s --format json", PLAN_NN);
+    ck_assert_int_eq(kg(&json, args), 0);
+    char *prof = tu_path(dir, "chromium-profile"), *shot = tu_path(dir, "shot.png"), cmd[4096];
+    const char *flags = "--headless --no-sandbox --disable-gpu --no-first-run "
+                        "--disable-background-networking --disable-component-update --disable-sync";
+    snprintf(cmd, sizeof cmd, "timeout 120 '%s' %s --user-data-dir='%s' --dump-dom 'file://%s' 2>/dev/null",
+             chromium, flags, prof, html);
+    char *dom = NULL;
+    ck_assert_int_eq(tu_run(cmd, &dom), 0);
+    ck_assert_msg(strstr(dom, "<svg"), "no SVG in the rendered DOM");
+    json_t *j = json_loads(json, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    json_t *steps = json_object_get(j, "steps");
+    ck_assert_uint_gt(json_array_size(steps), 5);
+    for (size_t i = 0; i < json_array_size(steps); i++) {
+        json_t *s = json_array_get(steps, i);
+        char needle[512];
+        snprintf(needle, sizeof needle, "<li class=\"step %s", json_string_value(json_object_get(s, "kind")));
+        ck_assert(strstr(dom, needle));
+        snprintf(needle, sizeof needle, "data-concept=\"%s\"", json_string_value(json_object_get(s, "concept")));
+        ck_assert_msg(strstr(dom, needle), "step %s not in the DOM", needle);
+    }
+    json_t *days = json_object_get(json_object_get(j, "calendar"), "days");
+    ck_assert_uint_gt(json_array_size(days), 3);
+    for (size_t i = 0; i < json_array_size(days); i++) {
+        char needle[128];
+        snprintf(needle, sizeof needle, "data-day=\"%s\"",
+                 json_string_value(json_object_get(json_array_get(days, i), "day")));
+        ck_assert_msg(strstr(dom, needle), "day %s not in the DOM", needle);
+    }
+    json_decref(j);
+    snprintf(cmd, sizeof cmd, "timeout 120 '%s' %s --user-data-dir='%s' --window-size=1400,1000 "
+             "--screenshot='%s' 'file://%s' >/dev/null 2>&1", chromium, flags, prof, shot, html);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    struct stat st;
+    ck_assert_int_eq(stat(shot, &st), 0);
+    ck_assert_int_gt(st.st_size, 10000);
+    free(dom); free(json); free(html); free(prof); free(shot); free(chromium);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("plan_cli");
+    TCase *t = tcase_create("cli");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 300);
+    tcase_add_test(t, test_golden_plan_text);
+    tcase_add_test(t, test_golden_plan_json);
+    tcase_add_test(t, test_golden_dot_next_check);
+    tcase_add_test(t, test_budget_and_known_file);
+    tcase_add_test(t, test_errors);
+    tcase_add_test(t, test_html_in_chromium);
+    suite_add_tcase(s, t);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+}

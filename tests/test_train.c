@@ -1,0 +1,424 @@
+/* End-to-end link-prediction training on a small synthetic curriculum (no
+ * ../shared needed): the loss falls in every mode, runs are deterministic,
+ * save → load gives identical scores, an interrupted and resumed run equals
+ * an uninterrupted one, bad inputs and bad checkpoints are refused. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "encoder/train_bert.h"
+#include "encoder/train_link.h"
+#include "tests/testutil.h"
+
+/* 4 topics × 6 levels; concept (topic t, level k) reads
+ * [CLS] topic-t level-k noise noise [SEP] (pad…); level k of a topic is a
+ * prerequisite of level k+1. */
+enum { NT = 4, NL = 6, N = NT * NL, T = 8, V = 40 };
+
+typedef struct synth {
+    int32_t  ids[N * T];
+    uint8_t  mask[N * T];
+    uint32_t src[NT * (NL - 1)], dst[NT * (NL - 1)];
+    kge_link_data d;
+} synth;
+
+static void synth_make(synth *s)
+{
+    uint64_t x = 12345;
+    size_t E = 0;
+    for (int t = 0; t < NT; t++)
+        for (int k = 0; k < NL; k++) {
+            int i = t * NL + k, len = 6 - (i % 3 == 0);   /* some rows padded */
+            int32_t *row = s->ids + i * T;
+            uint8_t *m = s->mask + i * T;
+            memset(row, 0, T * sizeof *row);
+            memset(m, 0, T);
+            row[0] = 2;
+            row[1] = 5 + t;
+            row[2] = 9 + k;
+            for (int j = 3; j < len - 1; j++) {
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                row[j] = 15 + (int32_t)((x >> 33) % 25);
+            }
+            row[len - 1] = 3;
+            for (int j = 0; j < len; j++) m[j] = 1;
+            if (k + 1 < NL) { s->src[E] = (uint32_t)i; s->dst[E++] = (uint32_t)(i + 1); }
+        }
+    s->d = (kge_link_data){N, T, s->ids, s->mask, E, s->src, s->dst};
+}
+
+static kge_bert *tiny_bert(uint64_t seed)
+{
+    kge_bert_config cfg = {.vocab_size = V, .hidden = 16, .layers = 1, .heads = 2, .intermediate = 32,
+                           .max_positions = 16, .type_vocab = 2, .ln_eps = 1e-12f};
+    kge_bert *b = NULL;
+    ck_assert_int_eq(kge_bert_create(&cfg, &b, NULL), KGE_OK);
+    kge_bert_init_random(b, seed, 0.1f);
+    return b;
+}
+
+static kge_link_opts tiny_opts(kge_train_mode mode)
+{
+    kge_link_opts o;
+    kge_link_opts_default(&o);
+    o.mode = mode;
+    o.steps = 60;
+    o.warmup = 5;
+    o.lr = 3e-3f;
+    o.head_lr = 1e-2f;
+    o.batch_pos = 8;
+    o.neg_per_pos = 3;
+    o.gat_heads = 2;
+    o.type_dim = 4;
+    o.mlp_hidden = 16;
+    o.lora_rank = 2;
+    o.seed = 42;
+    o.threads = 1;
+    return o;
+}
+
+typedef struct curve {
+    float loss[256], val[256];
+    int n;
+} curve;
+
+static int record(void *ctx, const kge_link_metrics *m)
+{
+    curve *c = ctx;
+    ck_assert(isfinite(m->loss) && isfinite(m->grad_norm));
+    if (c->n < 256) { c->val[c->n] = m->val_loss; c->loss[c->n++] = m->loss; }
+    return 0;
+}
+
+static float mean_of(const float *v, int a, int b)
+{
+    float s = 0.0f;
+    for (int i = a; i < b; i++) s += v[i];
+    return s / (float)(b - a);
+}
+
+/* Edges vs reversed edges: the mean probability of the true direction,
+ * each edge scored with the graph minus that edge (as training sees a
+ * positive, and as a missing prerequisite is seen when suggesting). */
+static void direction_scores(kge_link_model *lm, const synth *s, float *fwd, float *rev)
+{
+    size_t E = s->d.E;
+    float f = 0.0f, r = 0.0f;
+    uint32_t src[NT * NL], dst[NT * NL];
+    kge_err err = {0};
+    for (size_t e = 0; e < E; e++) {
+        size_t k = 0;
+        for (size_t j = 0; j < E; j++)
+            if (j != e) { src[k] = s->src[j]; dst[k++] = s->dst[j]; }
+        kge_link_data d = s->d;
+        d.E = k;
+        d.src = src;
+        d.dst = dst;
+        uint32_t pairs[4] = {s->src[e], s->dst[e], s->dst[e], s->src[e]};
+        float p[2];
+        ck_assert_msg(kge_link_score(lm, &d, pairs, 2, p, &err) == KGE_OK, "%s", err.msg);
+        ck_assert(p[0] >= 0.0f && p[0] <= 1.0f && p[1] >= 0.0f && p[1] <= 1.0f);
+        f += p[0];
+        r += p[1];
+    }
+    *fwd = f / (float)E;
+    *rev = r / (float)E;
+}
+
+static void check_mode_learns(kge_train_mode mode)
+{
+    synth s;
+    synth_make(&s);
+    kge_link_opts o = tiny_opts(mode);
+    kge_link_model *lm = NULL;
+    kge_err err = {0};
+    kge_bert *b = tiny_bert(3);
+    float *before = malloc(b->nparams * sizeof *before);
+    memcpy(before, b->block, b->nparams * sizeof *before);
+    ck_assert_msg(kge_link_new(b, &o, &lm, &err) == KGE_OK, "%s", err.msg);
+    curve c = {0};
+    ck_assert_msg(kge_link_train(lm, &s.d, 1000, record, &c, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_int_eq(c.n, 60);
+    ck_assert_int_eq(kge_link_step(lm), 60);
+    float first = mean_of(c.loss, 0, 10), last = mean_of(c.loss, 50, 60);
+    ck_assert_msg(last < 0.75f * first, "mode %d: loss %g -> %g did not fall", (int)mode, first, last);
+    float fwd, rev;
+    direction_scores(lm, &s, &fwd, &rev);
+    if (getenv("TRAIN_VERBOSE")) fprintf(stderr, "mode %d: loss %.3f -> %.3f, edges %.3f, reversed %.3f\n", (int)mode, first, last, fwd, rev);
+    ck_assert_msg(fwd > rev + 0.2f, "mode %d: edges %g vs reversed %g", (int)mode, fwd, rev);
+    /* the base encoder moves only in full fine-tuning */
+    int same = memcmp(before, kge_link_bert(lm)->block, kge_link_bert(lm)->nparams * sizeof *before) == 0;
+    ck_assert_int_eq(same, mode != KGE_TRAIN_FULL);
+    free(before);
+    kge_link_free(lm);
+}
+
+START_TEST(full_loss_falls) { check_mode_learns(KGE_TRAIN_FULL); }
+END_TEST
+START_TEST(lora_loss_falls) { check_mode_learns(KGE_TRAIN_LORA); }
+END_TEST
+START_TEST(head_loss_falls) { check_mode_learns(KGE_TRAIN_HEAD); }
+END_TEST
+
+static kge_link_model *trained(const synth *s, kge_link_opts *o, int64_t until)
+{
+    kge_link_model *lm = NULL;
+    kge_err err = {0};
+    ck_assert_msg(kge_link_new(tiny_bert(3), o, &lm, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_msg(kge_link_train(lm, &s->d, until, NULL, NULL, &err) == KGE_OK, "%s", err.msg);
+    return lm;
+}
+
+static float *all_scores(kge_link_model *lm, const synth *s)
+{
+    uint32_t *pairs = malloc(2 * N * N * sizeof *pairs);
+    for (uint32_t a = 0; a < N; a++)
+        for (uint32_t b = 0; b < N; b++) { pairs[2 * (a * N + b)] = a; pairs[2 * (a * N + b) + 1] = b; }
+    float *p = malloc(N * N * sizeof *p);
+    kge_err err = {0};
+    ck_assert_msg(kge_link_score(lm, &s->d, pairs, N * N, p, &err) == KGE_OK, "%s", err.msg);
+    free(pairs);
+    return p;
+}
+
+START_TEST(deterministic)
+{
+    synth s;
+    synth_make(&s);
+    kge_link_opts o = tiny_opts(KGE_TRAIN_FULL);
+    o.edge_dropout = 0.2f;
+    o.hidden_dropout = 0.1f;
+    o.attn_dropout = 0.1f;
+    kge_link_model *a = trained(&s, &o, 15), *b = trained(&s, &o, 15);
+    ck_assert(memcmp(kge_link_bert(a)->block, kge_link_bert(b)->block, kge_link_bert(a)->nparams * sizeof(float)) == 0);
+    float *pa = all_scores(a, &s), *pb = all_scores(b, &s);
+    ck_assert(memcmp(pa, pb, N * N * sizeof *pa) == 0);
+    /* another seed gives another model */
+    o.seed = 43;
+    kge_link_model *c = trained(&s, &o, 15);
+    float *pc = all_scores(c, &s);
+    ck_assert(memcmp(pa, pc, N * N * sizeof *pa) != 0);
+    free(pa); free(pb); free(pc);
+    kge_link_free(a); kge_link_free(b); kge_link_free(c);
+}
+END_TEST
+
+static void save_load_same(kge_train_mode mode)
+{
+    synth s;
+    synth_make(&s);
+    kge_link_opts o = tiny_opts(mode);
+    kge_link_model *a = trained(&s, &o, 10), *b = NULL;
+    char *dir = tu_mkdtemp(), *ck = tu_path(dir, "ckpt");
+    kge_err err = {0};
+    ck_assert_msg(kge_link_save(a, ck, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_int_eq(kge_link_step(b), 10);
+    ck_assert_int_eq(kge_link_options(b)->mode, mode);
+    float *pa = all_scores(a, &s), *pb = all_scores(b, &s);
+    ck_assert(memcmp(pa, pb, N * N * sizeof *pa) == 0);
+    /* the folder is a Hugging Face BERT folder */
+    kge_bert *hf = NULL;
+    ck_assert_msg(kge_bert_load(ck, &hf, &err) == KGE_OK, "%s", err.msg);
+    ck_assert(memcmp(hf->block, kge_link_bert(a)->block, hf->nparams * sizeof(float)) == 0);
+    kge_bert_free(hf);
+    char *ad = tu_path(ck, "adapter_model.safetensors"), *txt = tu_read(ad, NULL);
+    ck_assert_int_eq(txt != NULL, mode == KGE_TRAIN_LORA);
+    free(txt); free(ad);
+    free(pa); free(pb);
+    kge_link_free(a); kge_link_free(b);
+    tu_rmrf(dir);
+    free(dir); free(ck);
+}
+
+START_TEST(save_load_full) { save_load_same(KGE_TRAIN_FULL); }
+END_TEST
+START_TEST(save_load_lora) { save_load_same(KGE_TRAIN_LORA); }
+END_TEST
+START_TEST(save_load_head) { save_load_same(KGE_TRAIN_HEAD); }
+END_TEST
+
+static void resume_same(kge_train_mode mode)
+{
+    synth s;
+    synth_make(&s);
+    kge_link_opts o = tiny_opts(mode);
+    o.steps = 24;
+    o.hidden_dropout = 0.1f;
+    o.attn_dropout = 0.1f;
+    o.val_frac = 0.2f;
+    o.eval_every = 4;
+    o.edge_dropout = 0.1f;
+    kge_link_model *full = trained(&s, &o, 24), *half = trained(&s, &o, 11), *rest = NULL;
+    char *dir = tu_mkdtemp();
+    kge_err err = {0};
+    ck_assert_msg(kge_link_save(half, dir, &err) == KGE_OK, "%s", err.msg);
+    kge_link_free(half);
+    ck_assert_msg(kge_link_load(dir, &rest, &err) == KGE_OK, "%s", err.msg);
+    curve c = {0};
+    ck_assert_msg(kge_link_train(rest, &s.d, 24, record, &c, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_int_eq(c.n, 13);
+    ck_assert(!isnan(c.val[0]));   /* step 12: a validation step */
+    ck_assert(isnan(c.val[1]));
+    ck_assert(memcmp(kge_link_bert(full)->block, kge_link_bert(rest)->block,
+                     kge_link_bert(full)->nparams * sizeof(float)) == 0);
+    float *pa = all_scores(full, &s), *pb = all_scores(rest, &s);
+    ck_assert(memcmp(pa, pb, N * N * sizeof *pa) == 0);
+    free(pa); free(pb);
+    kge_link_free(full); kge_link_free(rest);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+START_TEST(resume_full) { resume_same(KGE_TRAIN_FULL); }
+END_TEST
+START_TEST(resume_lora) { resume_same(KGE_TRAIN_LORA); }
+END_TEST
+
+START_TEST(early_stopping)
+{
+    synth s;
+    synth_make(&s);
+    kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
+    o.steps = 400;
+    o.val_frac = 0.25f;
+    o.eval_every = 2;
+    o.patience = 3;
+    o.head_lr = 5e-2f;
+    o.warmup = 0;
+    o.decay = KGE_LR_CONSTANT;
+    kge_link_model *lm = NULL;
+    kge_err err = {0};
+    ck_assert_int_eq(kge_link_new(tiny_bert(3), &o, &lm, &err), KGE_OK);
+    curve c = {0};
+    ck_assert_msg(kge_link_train(lm, &s.d, 400, record, &c, &err) == KGE_OK, "%s", err.msg);
+    /* stopped before the end, right after three evaluations without a new best */
+    ck_assert_int_lt(kge_link_step(lm), 400);
+    int evals = 0;
+    for (int i = 0; i < c.n; i++) evals += !isnan(c.val[i]);
+    ck_assert_int_ge(evals, 4);
+    kge_link_free(lm);
+}
+END_TEST
+
+START_TEST(bad_inputs)
+{
+    synth s;
+    synth_make(&s);
+    kge_err err = {0};
+    kge_link_model *lm = NULL;
+    kge_link_opts o = tiny_opts(KGE_TRAIN_FULL);
+    o.gat_heads = 3;   /* does not divide 16 */
+    ck_assert_int_eq(kge_link_new(tiny_bert(1), &o, &lm, &err), KGE_EUSAGE);
+    ck_assert(strstr(err.msg, "divide") != NULL);
+    ck_assert(lm == NULL);
+    o = tiny_opts(KGE_TRAIN_FULL);
+    o.edge_dropout = 1.0f;
+    ck_assert_int_eq(kge_link_new(tiny_bert(1), &o, &lm, &err), KGE_EUSAGE);
+    o = tiny_opts(KGE_TRAIN_FULL);
+    o.warmup = 100;
+    ck_assert_int_eq(kge_link_new(tiny_bert(1), &o, &lm, &err), KGE_EUSAGE);
+    o = tiny_opts(KGE_TRAIN_FULL);
+    ck_assert_int_eq(kge_link_new(tiny_bert(1), &o, &lm, &err), KGE_OK);
+    kge_link_data d = s.d;
+    uint32_t bad_dst[NT * (NL - 1)];
+    memcpy(bad_dst, s.dst, sizeof bad_dst);
+    bad_dst[3] = N;
+    d.dst = bad_dst;
+    ck_assert_int_eq(kge_link_train(lm, &d, 5, NULL, NULL, &err), KGE_EUSAGE);
+    ck_assert(strstr(err.msg, "edge 3") != NULL);
+    d = s.d;
+    d.E = 0;
+    ck_assert_int_eq(kge_link_train(lm, &d, 5, NULL, NULL, &err), KGE_EUSAGE);
+    ck_assert(strstr(err.msg, "no training edges") != NULL);
+    d = s.d;
+    d.T = 17;   /* over max_positions 16 */
+    ck_assert_int_eq(kge_link_train(lm, &d, 5, NULL, NULL, &err), KGE_EUSAGE);
+    ck_assert_int_eq(kge_link_step(lm), 0);   /* nothing trained */
+    uint32_t pair[2] = {0, N};
+    float p;
+    ck_assert_int_eq(kge_link_score(lm, &s.d, pair, 1, &p, &err), KGE_EUSAGE);
+    kge_link_free(lm);
+}
+END_TEST
+
+START_TEST(bad_checkpoints)
+{
+    synth s;
+    synth_make(&s);
+    kge_link_opts o = tiny_opts(KGE_TRAIN_FULL);
+    kge_link_model *a = trained(&s, &o, 3), *b = NULL;
+    char *dir = tu_mkdtemp(), *ck = tu_path(dir, "ck"), *man = tu_path(ck, "kgpath_train.json"),
+         *heads = tu_path(ck, "kgpath_heads.safetensors"), *missing = tu_path(dir, "nope");
+    kge_err err = {0};
+    ck_assert_int_eq(kge_link_load(missing, &b, &err), KGE_ENOTFOUND);
+    ck_assert(strstr(err.msg, "kgpath_train.json") != NULL);
+    ck_assert_int_eq(kge_link_save(a, ck, &err), KGE_OK);
+    size_t len;
+    char *good = tu_read(man, &len);
+    /* malformed JSON: position given */
+    tu_write(man, "{\"format\": ", (size_t)-1);
+    ck_assert_int_eq(kge_link_load(ck, &b, &err), KGE_EINPUT);
+    ck_assert(strstr(err.msg, "kgpath_train.json:1:") != NULL);
+    /* another format */
+    tu_write(man, "{\"format\": \"other\", \"step\": 3, \"options\": {}, \"rng\": [], \"best_val\": null, "
+                  "\"bad_evals\": 0}", (size_t)-1);
+    ck_assert_int_eq(kge_link_load(ck, &b, &err), KGE_EINPUT);
+    ck_assert(strstr(err.msg, "format") != NULL);
+    /* a manifest whose step disagrees with the tensors (a torn save) */
+    char *torn = strdup(good), *at = strstr(torn, "\"step\": 3");
+    ck_assert(at != NULL);
+    at[8] = '2';
+    tu_write(man, torn, (size_t)-1);
+    ck_assert_int_eq(kge_link_load(ck, &b, &err), KGE_EINPUT);
+    ck_assert_msg(strstr(err.msg, "interrupted") != NULL, "%s", err.msg);
+    free(torn);
+    /* a truncated tensor file */
+    tu_write(man, good, len);
+    size_t hl;
+    char *hb = tu_read(heads, &hl);
+    tu_write(heads, hb, hl / 2);
+    ck_assert_int_eq(kge_link_load(ck, &b, &err), KGE_EINPUT);
+    ck_assert(strstr(err.msg, "kgpath_heads.safetensors") != NULL);
+    tu_write(heads, hb, hl);
+    ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
+    ck_assert(b != NULL);
+    kge_link_free(b);
+    free(hb); free(good);
+    kge_link_free(a);
+    tu_rmrf(dir);
+    free(dir); free(ck); free(man); free(heads); free(missing);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("train");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, full_loss_falls);
+    tcase_add_test(tc, lora_loss_falls);
+    tcase_add_test(tc, head_loss_falls);
+    tcase_add_test(tc, deterministic);
+    tcase_add_test(tc, save_load_full);
+    tcase_add_test(tc, save_load_lora);
+    tcase_add_test(tc, save_load_head);
+    tcase_add_test(tc, resume_full);
+    tcase_add_test(tc, resume_lora);
+    tcase_add_test(tc, early_stopping);
+    tcase_add_test(tc, bad_inputs);
+    tcase_add_test(tc, bad_checkpoints);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

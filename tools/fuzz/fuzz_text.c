@@ -1,0 +1,60 @@
+/* libFuzzer targets for in-memory inputs (tools/fuzz/build.sh):
+ *   -DTARGET_CSV      kgi_csv_parse
+ *   -DTARGET_AICC     the aicc_script expression parser
+ *   -DTARGET_ARCHIVE  an archive (zip, tar.gz, …) written to a file and
+ *                     imported: libarchive reading, zip-slip checks, limits
+ *   -DTARGET_HTML     HTML / SubRip to text, durations, safe ids
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "graph/alloc.h"
+#include "importers/aicc_expr.h"
+#include "importers/html_text.h"
+#include "importers/importers.h"
+
+static void quiet(void *ud, const char *m) { (void)ud; (void)m; }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+#if defined(TARGET_CSV)
+    kgg_course *c = kgi_csv_parse((const char *)data, size, "fuzz.csv", NULL);
+    kgg_course_free(c);
+#elif defined(TARGET_AICC)
+    char *s = malloc(size + 1);
+    memcpy(s, data, size);
+    s[size] = 0;
+    kgi_cnf f;
+    char err[256];
+    size_t pos;
+    kgi_aicc_parse(s, &f, quiet, NULL, err, sizeof err, &pos);
+    kgi_cnf_free(&f);
+    free(s);
+#elif defined(TARGET_ARCHIVE)
+    static char path[64];
+    if (!path[0]) snprintf(path, sizeof path, "/tmp/kgpath-fuzz-%d.zip", (int)getpid());
+    FILE *fp = fopen(path, "wb");
+    if (!fp) return 0;
+    fwrite(data, 1, size, fp);
+    fclose(fp);
+    kgi_result r;
+    kgi_import_path(path, NULL, &r);
+    kgi_result_free(&r);
+#elif defined(TARGET_HTML)
+    char *t = kgi_html_to_text((const char *)data, size);
+    kg_free(t);
+    t = kgi_srt_to_text((const char *)data, size);
+    kg_free(t);
+    char *s = malloc(size + 1);
+    memcpy(s, data, size);
+    s[size] = 0;
+    (void)kgi_parse_duration(s);
+    char id[64];
+    kgi_safe_id(s, "x", id, sizeof id);
+    free(s);
+#endif
+    return 0;
+}

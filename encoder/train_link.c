@@ -727,16 +727,24 @@ int kge_link_score(kge_link_model *lm, const kge_link_data *d, const uint32_t *p
     float *z = malloc(d->n * (size_t)lm->C * sizeof *z + 1);
     if (!z) return kge_fail(err, KGE_ENOMEM, "out of memory");
     int rc = kge_link_embed(lm, d, z, err);
-    if (!rc && np) {
-        int oom = 0;
-        int blas = kge_blas_set_threads(1);
-        decode(lm, z, pairs, NULL, np, out, NULL, &oom);
-        kge_blas_set_threads(blas);
-        if (oom) rc = kge_fail(err, KGE_ENOMEM, "out of memory");
-        else
-            for (size_t p = 0; p < np; p++)
-                out[p] = out[p] >= 0.0f ? 1.0f / (1.0f + expf(-out[p])) : expf(out[p]) / (1.0f + expf(out[p]));
-    }
+    if (!rc) rc = kge_link_decode(lm, z, pairs, np, out, err);
     free(z);
     return rc;
 }
+
+int kge_link_decode(kge_link_model *lm, const float *z, const uint32_t *pairs, size_t np, float *out, kge_err *err)
+{
+    int blas = kge_blas_set_threads(1), oom = 0;
+    /* chunks bound the scratch (pairs · (3C + H) floats) */
+    for (size_t p0 = 0; p0 < np && !oom; p0 += 4096) {
+        size_t m = np - p0 < 4096 ? np - p0 : 4096;
+        decode(lm, z, pairs + 2 * p0, NULL, m, out + p0, NULL, &oom);
+    }
+    kge_blas_set_threads(blas);
+    if (oom) return kge_fail(err, KGE_ENOMEM, "out of memory");
+    for (size_t p = 0; p < np; p++)
+        out[p] = out[p] >= 0.0f ? 1.0f / (1.0f + expf(-out[p])) : expf(out[p]) / (1.0f + expf(out[p]));
+    return KGE_OK;
+}
+
+int kge_link_dim(const kge_link_model *lm) { return lm->C; }

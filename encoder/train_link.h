@@ -143,6 +143,14 @@ int kge_link_score(kge_link_model *lm, const kge_link_data *d, const uint32_t *p
 /* Graph-contextual embeddings z (n, C) of d's concepts. */
 int kge_link_embed(kge_link_model *lm, const kge_link_data *d, float *z, kge_err *err);
 
+/* Probabilities out[p] for pairs (np, 2) of rows of z (n, C) from
+ * kge_link_embed: the decoder alone, O(np · width · C). The caller checks
+ * the indices. Errors: KGE_ENOMEM. */
+int kge_link_decode(kge_link_model *lm, const float *z, const uint32_t *pairs, size_t np, float *out, kge_err *err);
+
+/* Hidden size C of the embeddings. */
+int kge_link_dim(const kge_link_model *lm);
+
 /* Writes a checkpoint folder (created when missing; see above).
  * Errors: KGE_EIO (naming the file), KGE_ENOMEM. */
 int kge_link_save(const kge_link_model *lm, const char *dir, kge_err *err);

@@ -48,6 +48,7 @@ static int write_atomic(const char *path, const char *data, size_t len, kge_err 
     }
     size_t off = 0;
     int ok = 1;
+    (void)fchmod(fd, 0644);   /* mkstemp's 0600 would hide the model from other users */
     while (ok && off < len) {
         ssize_t w = write(fd, data + off, len - off);
         if (w < 0 && errno == EINTR) continue;

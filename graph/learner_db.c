@@ -2,6 +2,7 @@
  * (see graph/learner_store.h). */
 #include "graph/learner_store.h"
 #include "graph/alloc.h"
+#include "graph/snapshot.h"
 
 #include <string.h>
 
@@ -443,4 +444,32 @@ kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e)
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     return s;
+}
+
+typedef struct apply_ctx {
+    struct kgg_snap *s;
+    uint32_t n;
+} apply_ctx;
+
+static int apply_fn(void *ud, const kgg_fit_rec *r)
+{
+    apply_ctx *a = ud;
+    if (r->minutes < 0)
+        return 0;
+    uint32_t x = kgg_snap_find_key(a->s, r->concept);
+    if (x != KGG_NONE) {
+        a->s->minutes[x] = (float)r->minutes;
+        a->n++;
+    }
+    return 0;
+}
+
+kgp_status kgg_fit_apply_minutes(kgg_store *st, struct kgg_snap *s,
+                                 uint32_t *replaced, kgg_err *e)
+{
+    apply_ctx a = { s, 0 };
+    kgp_status rc = kgg_fit_all(st, apply_fn, &a, e);
+    if (replaced)
+        *replaced = a.n;
+    return rc;
 }

@@ -122,4 +122,13 @@ kgp_status kgg_fit_replace(kgg_store *st, const kgg_fit_rec *recs, size_t n,
 typedef int (*kgg_fit_fn)(void *ud, const kgg_fit_rec *rec);
 kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e);
 
+struct kgg_snap;
+/* Replaces the minutes of every snapshot concept that has calibrated
+ * minutes (kgg_fit_rec.minutes >= 0) by them, and returns how many in
+ * *replaced (may be NULL). Meant for the snapshot builder, before the
+ * snapshot is shared (snapshots are read-only afterwards). Errors: KGP_EDB.
+ * O(F log n) for F fitted records. */
+kgp_status kgg_fit_apply_minutes(kgg_store *st, struct kgg_snap *s,
+                                 uint32_t *replaced, kgg_err *e);
+
 #endif

@@ -271,6 +271,24 @@ static kgp_status resize(kgg_store *st, size_t new_size, kgg_err *e)
     return s;
 }
 
+kgp_status kgg_store_reserve(kgg_store *st, size_t bytes, kgg_err *e)
+{
+    if (kgg_store_rdonly(st)) return KGP_OK;
+    MDB_envinfo info;
+    MDB_stat ms;
+    mdb_env_info(st->env, &info);
+    mdb_env_stat(st->env, &ms);
+    size_t used = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
+    size_t want = info.me_mapsize;
+    while (want < used + bytes && want < SIZE_MAX / 4) want *= 2;
+    if (want == info.me_mapsize) return KGP_OK;
+    pthread_mutex_lock(&st->lock);
+    long readers = st->nreaders;
+    pthread_mutex_unlock(&st->lock);
+    if (readers > 0) return KGP_OK;
+    return resize(st, want, e);
+}
+
 void kgg_store_snap_enter(kgg_store *st)
 {
     pthread_mutex_lock(&st->lock);

@@ -108,6 +108,11 @@ kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
  * (read-only store). */
 typedef kgp_status (*kgg_txn_fn)(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e);
 kgp_status kgg_store_update(kgg_store *st, kgg_txn_fn fn, void *ud, kgg_err *e);
+/* Grows the map (doubling) so that at least `bytes` more than the pages in
+ * use fit, when no snapshot of this process is open (otherwise does nothing:
+ * a later MDB_MAP_FULL reports it). Saves redoing large writes.
+ * Errors: KGP_EDB. O(1). */
+kgp_status kgg_store_reserve(kgg_store *st, size_t bytes, kgg_err *e);
 /* Begins a read transaction (handles MDB_MAP_RESIZED when no snapshot of
  * this process is open). Errors: KGP_EDB. */
 kgp_status kgg_store_read_begin(kgg_store *st, MDB_txn **txn, kgg_err *e);

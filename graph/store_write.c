@@ -68,6 +68,7 @@ typedef struct nref {
 typedef struct wcourse {
     kgg_course *c;
     char hash[17];
+    size_t content_bytes;   /* size of the canonical encoding */
     nref **grp_refs;        /* [nconcepts][sum of group members] flattened per concept */
     nref **rec_refs;        /* [nconcepts][nrecommends] */
     char **keys;            /* [nconcepts] "course:concept" */
@@ -85,6 +86,8 @@ typedef struct wctx {
     int changed;            /* per run: something to commit */
     int dry_done;
     size_t base_msgs, base_errors;  /* messages from validation */
+    uint32_t *heads;        /* per run: holders of cross-course requirement edges made now */
+    size_t nheads, cap_heads;
     MDB_dbi meta, courses, names, concepts, requires, recommends, dependents,
             recommenders, unresolved;
 } wctx;
@@ -391,6 +394,7 @@ static int validate_course(wctx *w, wcourse *wc)
         encode_course_content(wc, &b);
         if (b.oom) { b_free(&b); return -1; }
         snprintf(wc->hash, sizeof wc->hash, "%016llx", (unsigned long long)fnv1a(b.p, b.n));
+        wc->content_bytes = b.n;
         b_free(&b);
     }
     return 0;
@@ -634,6 +638,8 @@ static kgp_status resolve_waiting(wctx *w, MDB_txn *txn, uint32_t id, const char
         if (s) { kg_free(hs); return s; }
         uint8_t kb[4], vb[4];
         MDB_val k = id_val(kb, id), v = id_val(vb, hs[i]);
+        if (hreq && kg_grow(&w->heads, &w->cap_heads, w->nheads + 1, sizeof *w->heads)) { kg_free(hs); OOM(); }
+        if (hreq) w->heads[w->nheads++] = hs[i];
         if (hreq) { *req_edges = 1; int rc = mdb_put(txn, w->dependents, &k, &v, MDB_NODUPDATA);
                     if (rc && rc != MDB_KEYEXIST) { kg_free(hs); TRY(rc); } }
         if (hrec) { int rc = mdb_put(txn, w->recommenders, &k, &v, MDB_NODUPDATA);
@@ -690,7 +696,11 @@ static kgp_status put_member(wctx *w, MDB_txn *txn, uint32_t self, const char *s
         rc = mdb_put(txn, recommended ? w->recommenders : w->dependents, &k, &v, MDB_NODUPDATA);
         if (rc && rc != MDB_KEYEXIST) TRY(rc);
         if (recommended) wcr->recommends++; else wcr->edges++;
-        if (!nr->local && !recommended) *cross = 1;
+        if (!nr->local && !recommended) {
+            *cross = 1;
+            if (kg_grow(&w->heads, &w->cap_heads, w->nheads + 1, sizeof *w->heads)) OOM();
+            w->heads[w->nheads++] = self;
+        }
     } else if (rc == MDB_NOTFOUND) {
         b_u8(out, 1); b_str(out, nr->key);
         MDB_val k = str_val(nr->key);
@@ -721,21 +731,47 @@ static int course_known(wctx *w, MDB_txn *txn, const char *key)
     return mdb_get(txn, w->courses, &k, &v) == 0;
 }
 
-/* Checks the whole requirement graph for cycles; adds errors for the
- * cycles that go through the batch. */
+/* Checks for requirement cycles closed by this write. Every such cycle
+ * goes through a cross-course edge created now (edges inside one course
+ * were checked per course, and all edges a replaced course holds are new),
+ * so it lies inside the region forward-reachable (through `dependents`)
+ * from the holders of those edges: strongly connected components are
+ * computed on that region only. Adds an error per cycle (titles and keys).
+ * Cost: O(size of the region), read through the indexes. */
 static kgp_status check_global_cycles(wctx *w, MDB_txn *txn, uint32_t next_id, int *mrc, kgg_err *e)
 {
-    uint32_t *from = NULL, *to = NULL;
-    size_t ne = 0, capf = 0, capt = 0;
-    MDB_cursor *cur;
-    TRY(mdb_cursor_open(txn, w->requires, &cur));
-    MDB_val k, v;
-    int rc;
+    uint32_t *from = NULL, *to = NULL, *region = NULL, *loc = NULL;
+    size_t ne = 0, capf = 0, capt = 0, nr = 0, capr = 0;
     kgp_status s = KGP_OK;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 4) continue;
-        uint32_t self = kgg_be32(k.mv_data);
+    loc = kg_malloc(((size_t)next_id ? next_id : 1) * sizeof *loc);
+    if (!loc) return kgg_errf(e, KGP_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < next_id; i++) loc[i] = UINT32_MAX;
+    for (size_t i = 0; i < w->nheads; i++) {
+        uint32_t h = w->heads[i];
+        if (h >= next_id || loc[h] != UINT32_MAX) continue;
+        if (kg_grow(&region, &capr, nr + 1, sizeof *region)) { s = kgg_errf(e, KGP_ENOMEM, "out of memory"); goto out; }
+        loc[h] = (uint32_t)nr;
+        region[nr++] = h;
+    }
+    for (size_t qi = 0; qi < nr; qi++) {          /* BFS along dependents */
+        uint8_t kb[4];
+        MDB_val k = id_val(kb, region[qi]);
+        uint32_t *ds; size_t nd;
+        if ((s = dup_ids(txn, w->dependents, &k, &ds, &nd, mrc, e))) goto out;
+        for (size_t j = 0; j < nd; j++) {
+            if (ds[j] >= next_id || loc[ds[j]] != UINT32_MAX) continue;
+            if (kg_grow(&region, &capr, nr + 1, sizeof *region)) { kg_free(ds); s = kgg_errf(e, KGP_ENOMEM, "out of memory"); goto out; }
+            loc[ds[j]] = (uint32_t)nr;
+            region[nr++] = ds[j];
+        }
+        kg_free(ds);
+    }
+    for (size_t qi = 0; qi < nr; qi++) {          /* edges inside the region */
+        uint8_t kb[4];
+        MDB_val k = id_val(kb, region[qi]), v;
+        int rc = mdb_get(txn, w->requires, &k, &v);
+        if (rc == MDB_NOTFOUND) continue;
+        if (rc) { *mrc = rc; s = kgg_errf(e, KGP_EDB, "reading requires: %s", mdb_strerror(rc)); goto out; }
         kgg_rd r = {v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, 0};
         uint64_t ng = kgg_rd_varint(&r);
         for (uint64_t g = 0; g < ng && !r.bad; g++) {
@@ -746,21 +782,20 @@ static kgp_status check_global_cycles(wctx *w, MDB_txn *txn, uint32_t next_id, i
                 uint32_t id = 0;
                 if (un) kgg_rd_str(&r); else id = (uint32_t)kgg_rd_varint(&r);
                 kgg_rd_str(&r);
-                if (un || id >= next_id || self >= next_id) continue;
+                if (un || id >= next_id || loc[id] == UINT32_MAX) continue;
                 if (kg_grow(&from, &capf, ne + 1, sizeof *from) ||
                     kg_grow(&to, &capt, ne + 1, sizeof *to)) { s = kgg_errf(e, KGP_ENOMEM, "out of memory"); goto out; }
-                from[ne] = id; to[ne] = self; ne++;
+                from[ne] = loc[id]; to[ne] = (uint32_t)qi; ne++;
             }
         }
     }
-    if (rc != MDB_NOTFOUND) { *mrc = rc; s = kgg_errf(e, KGP_EDB, "reading requires: %s", mdb_strerror(rc)); goto out; }
     kgg_cycles cy;
-    s = kgg_find_cycles_edges(next_id, from, to, ne, 10, &cy, e);
+    s = kgg_find_cycles_edges((uint32_t)nr, from, to, ne, 10, &cy, e);
     if (s) goto out;
     for (size_t c = 0; c < cy.n; c++) {
         buf t = {0};
         for (size_t j = cy.off[c]; j <= cy.off[c + 1]; j++) {
-            uint32_t id = cy.v[j == cy.off[c + 1] ? cy.off[c] : j];
+            uint32_t id = region[cy.v[j == cy.off[c + 1] ? cy.off[c] : j]];
             uint8_t kb[4];
             MDB_val ck = id_val(kb, id), cv;
             const char *title = "?", *key = "?";
@@ -786,8 +821,7 @@ static kgp_status check_global_cycles(wctx *w, MDB_txn *txn, uint32_t next_id, i
     if (cy.n) s = KGP_EINPUT;
     kgg_cycles_free(&cy);
 out:
-    mdb_cursor_close(cur);
-    kg_free(from); kg_free(to);
+    kg_free(from); kg_free(to); kg_free(region); kg_free(loc);
     return s;
 }
 
@@ -809,6 +843,7 @@ static kgp_status write_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
     res->resolved = 0;
     w->changed = 0;
     res->nmsgs = w->base_msgs;
+    w->nheads = 0;
     res->nerrors = w->base_errors;
     size_t nerr0 = res->nerrors;
     for (size_t i = 0; i < w->n; i++) {
@@ -1045,6 +1080,11 @@ kgp_status kgg_store_write(kgg_store *st, kgg_course *const *courses, size_t n,
                 { s = kgg_errf(e, KGP_ENOMEM, "out of memory"); goto out; }
     }
     if (res->nerrors) { s = first_error(res, e, KGP_EINPUT); goto out; }
+    /* Room for the records, the indexes and copy-on-write pages, so that a
+     * large import rarely runs out of map and starts over. */
+    size_t need = 1u << 20;
+    for (size_t i = 0; i < n; i++) need += w.wc[i].content_bytes * 6;
+    if ((s = kgg_store_reserve(st, need, e)) != KGP_OK) goto out;
     w.base_msgs = res->nmsgs;
     w.base_errors = res->nerrors;
     s = kgg_store_update(st, write_txn, &w, e);
@@ -1052,6 +1092,7 @@ kgp_status kgg_store_write(kgg_store *st, kgg_course *const *courses, size_t n,
     res->committed = s == KGP_OK && !dry_run;
 out:
     if (w.wc) kg_free(w.wc);
+    kg_free(w.heads);
     kg_arena_free(w.a);
     return s;
 }

@@ -22,8 +22,8 @@
  *    the same url_name, and a draft vertical joins the sequential named by
  *    its parent_url.
  * A block element is a pointer to <tag>/<url_name>.xml when it has a
- * url_name and no children and no attributes other than url_name and
- * display_name. Missing files are warnings naming the file.
+ * url_name and no children and no attributes other than url_name,
+ * display_name and xblock-family. Missing files are warnings naming the file.
  */
 #include "importers/pkg.h"
 
@@ -133,7 +133,8 @@ static int is_pointer(xmlNode *n)
                                             strspn((const char *)c->content, " \t\r\n") != strlen((const char *)c->content)))
             return 0;
     for (xmlAttr *a = n->properties; a; a = a->next)
-        if (strcmp((const char *)a->name, "url_name") != 0 && strcmp((const char *)a->name, "display_name") != 0)
+        if (strcmp((const char *)a->name, "url_name") != 0 && strcmp((const char *)a->name, "display_name") != 0 &&
+            strcmp((const char *)a->name, "xblock-family") != 0)
             return 0;
     return 1;
 }

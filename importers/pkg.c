@@ -33,6 +33,7 @@ struct kgi_pkg {
     size_t nfiles, capfiles;
     kgi_map index;          /* name -> index in e (the last entry of that name) */
     int indexed;
+    int has_links;          /* folder: a symbolic link was seen when listing */
     kgi_pkg_limits lim;
 };
 
@@ -417,6 +418,7 @@ static int walk(kgi_pkg *p, const char *dir, const char *rel, int depth)
                 rc = walk(p, full, r, depth + 1);
                 if (rc == -3) rc = 0;       /* an unreadable sub-folder is skipped */
             } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+                if (S_ISLNK(st.st_mode)) p->has_links = 1;
                 if (p->n + 1 > p->lim.max_entries) rc = -2;
                 else if (!add_entry(p, r)) rc = -1;
             }
@@ -520,7 +522,9 @@ int kgi_pkg_read(kgi_pkg *p, const char *rel, char **buf, size_t *len,
     char *full = kg_malloc(strlen(p->path) + strlen(rel) + 2);
     if (!full) { snprintf(err, errlen, "out of memory"); return -1; }
     sprintf(full, "%s/%s", p->path, rel);
-    char *real = realpath(full, NULL);
+    /* Without links in the folder (seen when it was listed) a normalised
+     * relative path cannot leave it: skip the realpath walk. */
+    char *real = p->has_links || strstr(rel, "..") ? realpath(full, NULL) : strdup(full);
     kg_free(full);
     if (!real) {
         if (errno == ENOENT || errno == ENOTDIR) {
@@ -531,14 +535,23 @@ int kgi_pkg_read(kgi_pkg *p, const char *rel, char **buf, size_t *len,
         return -1;
     }
     size_t rl = strlen(p->real);
-    if (strncmp(real, p->real, rl) != 0 || (real[rl] != '/' && strcmp(p->real, "/") != 0)) {
+    if (p->has_links &&
+        (strncmp(real, p->real, rl) != 0 || (real[rl] != '/' && strcmp(p->real, "/") != 0))) {
         free(real);
         snprintf(err, errlen, "%s: a link leads out of the package (refused)", shown);
         return -1;
     }
     FILE *f = fopen(real, "rb");
+    int oerr = errno;
     free(real);
-    if (!f) { snprintf(err, errlen, "%s: %s", shown, strerror(errno)); return errno == ENOENT ? 1 : -1; }
+    if (!f) {
+        if (oerr == ENOENT || oerr == ENOTDIR) {
+            snprintf(err, errlen, "%s: no such file in the package", shown);
+            return 1;
+        }
+        snprintf(err, errlen, "%s: %s", shown, strerror(oerr));
+        return -1;
+    }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);

@@ -5,7 +5,7 @@
  * one record per selected learner, in input order whatever the number of
  * worker threads:
  *
- *   {"line":12,"learner":"u42",<members written by the plan callback>}
+ *   {"line":12,"learner":"u42",<the members of the plan callback's object>}
  *   {"line":13,"learner":"u43","error":"learners.jsonl:13: …","status":3}
  *   {"line":14,"learner":null,"error":"learners.jsonl:14:7: …","status":2}
  *
@@ -63,12 +63,13 @@ typedef struct kgn_batch_ops {
      * (the run stops with KGP_ENOMEM). */
     void *(*thread_init)(void *ctx);
     void  (*thread_free)(void *ctx, void *scratch);
-    /* Plans one learner. On success appends the record's members — e.g.
-     * `"kgpath_plan":1,"goals":[…],…`, never empty, without braces — to out
-     * and returns 0 (out->oom set means out of memory). On failure returns a status (2..5 for a problem with this
-     * learner) with a message in err (out is then discarded): 1..5 are problems of
-     * this learner and give an error record. Returning 7 or 9
-     * stops the run. */
+    /* Plans one learner. On success appends one non-empty JSON object — e.g.
+     * `{"kgpath_plan":1,"goals":[…],…}`, trailing whitespace allowed — to
+     * out and returns 0; the engine splices its members into the record in
+     * place (no copy). out->oom set means out of memory. On failure returns a
+     * status with a message in err (out is then discarded): 1..5 are
+     * problems of this learner and give an error record; 7 or 9 stop the
+     * run. */
     int (*plan)(void *ctx, void *scratch, const kgn_batch_req *req,
                 kgn_buf *out, char *err, size_t errlen);
     /* With --since: 1 when the learner must be recomputed (new events, or
@@ -102,7 +103,7 @@ typedef struct kgn_batch_opts {
     unsigned threads;        /* worker threads; 0 = online CPUs */
     uint32_t shard, nshards; /* take learners with hash % nshards == shard; nshards 0/1 = all */
     int64_t since;           /* Unix seconds; < 0: no --since */
-    size_t chunk_lines;      /* input lines per committed chunk; 0 = 4096 */
+    size_t chunk_lines;      /* input lines per committed chunk; 0 = 256 */
     int resume;              /* continue from the state file when it matches */
     int out_is_dir;          /* out names a directory of part files */
     const char *fingerprint; /* caller's description of the options; a state

@@ -97,14 +97,22 @@ kgp_status kgn_index_new(const kgg_snap *s, kgn_index **out, kgn_error *err)
         /* Ranks are distinct in 0..n-1 for the acyclic part: counting sort. */
         uint32_t *slot = kg_malloc((size_t)(n ? n : 1) * sizeof *slot);
         if (!slot) { kgn_index_free(ix); return kgn_fail(err, KGP_ENOMEM, "out of memory"); }
+        int ok = 1;
         for (uint32_t i = 0; i < n; i++) slot[i] = KGG_NONE;
-        for (uint32_t c = 0; c < n; c++) {
+        for (uint32_t c = 0; ok && c < n; c++) {
             uint32_t r = s->topo_rank[c];
-            if (r != KGG_NONE && r < n && slot[r] == KGG_NONE) slot[r] = c;
+            if (r == KGG_NONE) continue;
+            if (r >= n || slot[r] != KGG_NONE) ok = 0;     /* not a rank: sort ourselves */
+            else slot[r] = c;
         }
-        for (uint32_t r = 0; r < n; r++)
+        for (uint32_t r = 0; ok && r < n; r++)
             if (slot[r] != KGG_NONE) ix->order[ix->norder++] = slot[r];
         kg_free(slot);
+        if (!ok) {
+            ix->norder = 0;
+            kgp_status st = order_by_igraph(s, ix, err);
+            if (st != KGP_OK) { kgn_index_free(ix); return st; }
+        }
     } else {
         kgp_status st = order_by_igraph(s, ix, err);
         if (st != KGP_OK) { kgn_index_free(ix); return st; }

@@ -555,6 +555,10 @@ static int parse_document(kgn_events *ev, const char *name, json_t *doc)
 int kgn_events_parse(kgn_events *ev, const char *name, const char *buf,
                      size_t len)
 {
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        buf += 3;           /* a UTF-8 byte order mark (Windows exports) */
+        len -= 3;
+    }
     size_t i = 0;
     while (i < len && isspace((unsigned char)buf[i]))
         i++;

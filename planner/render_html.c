@@ -103,6 +103,14 @@ static int layout(hnode *nd, uint32_t nn, const hedge *ed, uint32_t ne, uint32_t
     return 0;
 }
 
+static void emit_li(void *ud, const char *line)
+{
+    kgn_buf *b = ud;
+    kgn_buf_puts(b, "<li>");
+    kgn_buf_xml(b, line);
+    kgn_buf_puts(b, "</li>");
+}
+
 static void schedule_item(const kgn_plan *p, kgn_buf *b, uint32_t i, uint32_t minutes,
                           uint32_t part, uint32_t parts)
 {
@@ -123,6 +131,11 @@ static void schedule_item(const kgn_plan *p, kgn_buf *b, uint32_t i, uint32_t mi
     if (parts > 1) kgn_buf_printf(b, " (part %u of %u)", part, parts);
     kgn_buf_puts(b, "</span>");
     if (st->is_goal) kgn_buf_puts(b, " <span class=\"tag\">goal</span>");
+    if (part == 1) {
+        kgn_buf_puts(b, "<details><summary>why</summary><ul class=\"why\">");
+        kgn__why_lines(p, i, emit_li, b);
+        kgn_buf_puts(b, "</ul></details>");
+    }
     kgn_buf_puts(b, "</li>\n");
 }
 
@@ -194,6 +207,8 @@ void kgn__render_html(const kgn_plan *p, kgn_buf *b)
                     "li.step{margin:3px 0}li.review{color:#7a4b00}\n"
                     ".min{color:#555}.tag{background:#1d3f73;color:#fff;border-radius:3px;padding:0 4px;font-size:.8em}\n"
                     "code{font-size:.85em;color:#555}\n"
+                    "details{display:inline;margin-left:8px;color:#555;font-size:.9em}\n"
+                    "ul.why{margin:2px 0 6px 18px;padding:0}\n"
                     "</style>\n</head>\n<body>\n<h1>Study plan</h1>\n<table class=\"summary\">\n");
     kgn_buf_puts(b, "<tr><td>Goals</td><td>");
     for (uint32_t i = 0; i < p->ngoals; i++) {

@@ -21,12 +21,6 @@
 #include "planner/batch.h"
 #include "planner/planner.h"
 
-/* TEMPORARY until graph/learner_db.c is in the build: */
-#define LEARNER_DB_LINKED 0
-#if !LEARNER_DB_LINKED
-#define kgg_learner_info_get(st, l, info, e) ((void)(st), (void)(l), (void)(info), (void)(e), KGP_ENOTFOUND)
-#endif
-
 void kgp_batch_options_init(kgp_batch_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -36,6 +30,8 @@ void kgp_batch_options_init(kgp_batch_options *o)
 /* ---- per-learner options ------------------------------------------------ */
 
 typedef struct batch_ctx {
+    kgp_db *db;
+    int64_t run_time;           /* learner state "at" when a line has no "date" */
     kgp_snap *snap;
     const kgg_snap *g;
     kgn_index *ix;
@@ -48,7 +44,6 @@ typedef struct batch_ctx {
 
 typedef struct batch_scratch {
     kgn_workspace *ws;
-    kgn_buf render;
     uint32_t *goals, *known;
     size_t cgoals, cknown;
 } batch_scratch;
@@ -58,7 +53,7 @@ typedef struct batch_scratch {
 static const char *const known_keys[] = {
     "learner", "goals", "known", "minutes_per_day", "days_per_week", "start",
     "deadline", "budget_minutes", "include_recommended", "default_minutes",
-    "changed_at", "meta", NULL
+    "changed_at", "date", "retention", "meta", NULL
 };
 
 static json_t *opt_get(const batch_ctx *c, const kgn_batch_req *r, const char *key)
@@ -141,16 +136,7 @@ int kgp_batch_parse_time(const char *s, int64_t *t)
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (!errno && end != s && !*end && v >= 0) { *t = v; return 0; }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (!end || *end) {
-        memset(&tm, 0, sizeof tm);
-        end = strptime(s, "%Y-%m-%d", &tm);
-        if (!end || *end) return -1;
-    }
-    *t = (int64_t)timegm(&tm);
-    return 0;
+    return kgp_parse_time(s, t) == KGP_OK ? 0 : -1;
 }
 
 /* "changed_at": Unix seconds (a JSON integer) or a kgp_batch_parse_time string. */
@@ -206,6 +192,43 @@ static kgp_status learner_options(batch_ctx *c, const kgn_batch_req *r, kgn_opti
     return KGP_OK;
 }
 
+/* The learner's state from `kgpath observe` events, when there are any:
+ * *out NULL otherwise. The state is taken at the line's "date", else at the
+ * run's start, so every thread (and every shard) uses the same time. */
+static kgp_status learner_state(batch_ctx *c, const kgn_batch_req *r, kgp_learner **out,
+                                char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!c->store) return KGP_OK;
+    kgg_learner_info info;
+    kgg_err e;
+    kgp_status st = kgg_learner_info_get(c->store, r->learner, &info, &e);
+    if (st == KGP_ENOTFOUND) return KGP_OK;
+    if (st) { snprintf(err, errlen, "learner events: %s", e.msg); return st; }
+    kgp_learner_options lo = {0};
+    lo.at = c->run_time;
+    json_t *v;
+    if ((v = opt_get(c, r, "date")) && parse_time(v, &lo.at)) {
+        snprintf(err, errlen, "\"date\" must be YYYY-MM-DD or an ISO 8601 time");
+        return KGP_EINPUT;
+    }
+    if ((v = opt_get(c, r, "retention"))) {
+        if (!json_is_number(v) || !(json_number_value(v) > 0 && json_number_value(v) < 1)) {
+            snprintf(err, errlen, "\"retention\" must be a number between 0 and 1");
+            return KGP_EINPUT;
+        }
+        lo.retention = json_number_value(v);
+    }
+    /* kgp_learner_get keeps its error message in the database handle, which
+     * the threads share: report the status only. */
+    st = kgp_learner_get(c->db, c->snap, r->learner, &lo, out);
+    if (st) {
+        snprintf(err, errlen, "cannot load the learner's state: %s", kgp_strerror(st));
+        return st == KGP_ENOMEM ? KGP_ENOMEM : st;
+    }
+    return KGP_OK;
+}
+
 /* ---- the engine callbacks ------------------------------------------------ */
 
 static void *scratch_new(void *ctx)
@@ -224,7 +247,6 @@ static void scratch_free(void *ctx, void *sp)
     batch_scratch *s = sp;
     if (!s) return;
     kgn_workspace_free(s->ws);
-    kgn_buf_free(&s->render);
     kg_free(s->goals);
     kg_free(s->known);
     kg_free(s);
@@ -249,30 +271,39 @@ static int plan_one(void *ctx, void *sp, const kgn_batch_req *r, kgn_buf *out,
                               &nk, err, errlen)))
         return st;
 
+    kgp_learner *l = NULL;
+    if ((st = learner_state(c, r, &l, err, errlen))) return st;
+    if (l) {
+        uint32_t *lk;
+        size_t nlk;
+        if (kgp_learner_known(l, &lk, &nlk)) { kgp_learner_free(l); return KGP_ENOMEM; }
+        if (kg_grow(&s->known, &s->cknown, nk + nlk + 1, sizeof *s->known)) {
+            kgp_learner_known_free(lk);
+            kgp_learner_free(l);
+            return KGP_ENOMEM;
+        }
+        memcpy(s->known + nk, lk, nlk * sizeof *lk);
+        nk += nlk;
+        kgp_learner_known_free(lk);
+        o.review = kgp_learner_review;
+        o.review_ud = l;
+    }
+
     kgn_plan *p = NULL;
     kgn_error pe = {0};
     st = kgn_plan_make(s->ws, s->goals, ng, s->known, nk, &o, &p, &pe);
     if (st) {
+        kgp_learner_free(l);
         snprintf(err, errlen, "%s", pe.msg[0] ? pe.msg : kgp_strerror(st));
         return st;
     }
-    s->render.len = 0;
-    s->render.oom = 0;
-    st = kgn_plan_render(p, KGN_JSON, &s->render);
+    /* Rendered straight into the record; the engine splices the object. */
+    st = kgn_plan_render(p, KGN_JSON, out);
     kgn_plan_free(p);
-    if (!st && s->render.oom) st = KGP_ENOMEM;
-    if (st) { snprintf(err, errlen, "cannot render the plan: %s", kgp_strerror(st)); return st; }
-    /* The record is the plan object with "line" and "learner" in front: keep
-     * the members between the outer braces. */
-    const char *a = memchr(s->render.data, '{', s->render.len);
-    const char *b = s->render.data + s->render.len;
-    while (b > s->render.data && b[-1] != '}') b--;
-    if (!a || b <= a + 2) {
-        snprintf(err, errlen, "the planner's JSON is not an object");
-        return KGP_EINTERNAL;
-    }
-    kgn_buf_put(out, a + 1, (size_t)(b - 1 - (a + 1)));
-    return out->oom ? KGP_ENOMEM : KGP_OK;
+    kgp_learner_free(l);   /* after the plan: review reasons live in the learner */
+    if (!st && out->oom) st = KGP_ENOMEM;
+    if (st) snprintf(err, errlen, "cannot render the plan: %s", kgp_strerror(st));
+    return st;
 }
 
 static int changed_one(void *ctx, void *sp, const kgn_batch_req *r, int64_t since,
@@ -302,7 +333,7 @@ static int changed_one(void *ctx, void *sp, const kgn_batch_req *r, int64_t sinc
         if (c->reach[s->goals[i]] > since) return 1;
     for (size_t i = 0; i < nk; i++)
         if (c->stamp[s->known[i]] > since) return 1;
-    if (c->store && LEARNER_DB_LINKED) {
+    if (c->store) {
         kgg_learner_info info;
         kgg_err e;
         kgp_status st = kgg_learner_info_get(c->store, r->learner, &info, &e);
@@ -402,6 +433,8 @@ kgp_status kgp_batch_run(kgp_db *db, const kgp_batch_options *o, kgp_batch_summa
     const char *opath = o->out && strcmp(o->out, "-") != 0 ? o->out : NULL;
     if (!opath) out = stdout;
 
+    c.db = db;
+    c.run_time = (int64_t)time(NULL);
     c.store = kgp__db_store(db);
     /* Change stamps first (a write), then the snapshot the run plans on. */
     if (!o->no_stamp && c.store && !kgg_store_rdonly(c.store)) {

@@ -53,6 +53,10 @@ int cmd_similar(kgp_cli *cli, int argc, char **argv);
 
 /* Other command families: declare yours here. */
 
+/* src/cli_train.c */
+int cmd_train(kgp_cli *cli, int argc, char **argv);
+int cmd_suggest(kgp_cli *cli, int argc, char **argv);
+
 /* src/cli_learner.c */
 int cmd_observe(kgp_cli *cli, int argc, char **argv);
 int cmd_learner(kgp_cli *cli, int argc, char **argv);

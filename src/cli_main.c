@@ -74,13 +74,14 @@ const kgp_cli_command kgp_cli_commands[] = {
      "                       goals' prerequisites changed after TIME (Unix seconds,\n"
      "                       YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)\n"
      "  --resume             continue an interrupted run into the same --out\n"
-     "  --chunk N            lines per committed chunk (default 2048)\n"
+     "  --chunk N            lines per committed chunk (default 256)\n"
      "  --progress MODE      auto (bar on a terminal), bar, json or none\n"
      "  --report FILE        write the summary as JSON to FILE\n"
      "  --read-only          open the database read-only (no change stamps)\n"
      "Plan options, used for learners whose line lacks them:\n"
      "  --minutes-per-day N --days-per-week N --start DATE --deadline DATE\n"
      "  --budget-minutes N --include-recommended --default-minutes N\n"
+     "  --date TIME --retention R   learner state (from kgpath observe) at TIME\n"
      "  --defaults JSON      any of the learner keys as one JSON object\n"},
     {"batch-merge", cmd_batch_merge, "Merge batch outputs of Slurm shards into input order",
      "usage: kgpath batch-merge [-o FILE] [--report FILE] SHARD-OUTPUT...\n"
@@ -154,6 +155,36 @@ const kgp_cli_command kgp_cli_commands[] = {
      "held-out log-likelihood reported against the defaults) and calibrates\n"
      "minutes from reading dwell (median, at least 5 learners). Stores the fit\n"
      "for `learner` and plans unless --dry-run.\n"},
+    {"train", cmd_train, "Learn prerequisites from the curriculum: fine-tune BERT + graph attention",
+     "usage: kgpath train --out DIR [--model DIR | --resume DIR] [--course C] [--mode full|lora|head]\n"
+     "                    [--steps N] [--lr X] [--head-lr X] [--val F] [--patience N] [--max-tokens N]\n"
+     "                    [--batch N] [--enc-batch N] [--dropout P] [--seed S] [--threads N] [--log FILE] [--json]\n"
+     "Trains prerequisite link prediction on the concepts' text and the existing\n"
+     "requirement edges (negatives: random pairs, reversed edges, pairs two hops\n"
+     "apart), in C, and writes a checkpoint folder (a Hugging Face BERT folder plus\n"
+     "graph attention, decoder, adapters and training state).\n"
+     "  -m, --model DIR     BERT folder to start from (default $KGPATH_MODEL)\n"
+     "  --resume DIR        continue a checkpoint (interrupted runs resume exactly)\n"
+     "  -o, --out DIR       checkpoint folder to write\n"
+     "  --mode M            full fine-tuning (default), lora (adapters on query/value,\n"
+     "                      base frozen) or head (encoder frozen)\n"
+     "  --steps N           optimiser steps (200); warm-up 10%, then linear decay\n"
+     "  --lr X, --head-lr X peak learning rates: encoder (5e-5; lora 1e-3), heads (2e-3)\n"
+     "  --val F             fraction of edges held out for validation (0.1)\n"
+     "  --patience N        stop after N validations without improvement (0: never)\n"
+     "  --log FILE          per-step metrics as JSON lines (plot: tools/plot_loss.py)\n"},
+    {"suggest", cmd_suggest, "Propose missing prerequisite edges with scores, for review",
+     "usage: kgpath suggest --checkpoint DIR [--course C] [--min-score S] [--top K] [--json]\n"
+     "       kgpath suggest --checkpoint DIR --pairs FILE|-\n"
+     "Scores every ordered pair of concepts that is not yet an edge with the model\n"
+     "`kgpath train` wrote, and prints prerequisite, concept, probability and the\n"
+     "nearest existing evidence (the concept's current prerequisite most like the\n"
+     "proposed one), best first.\n"
+     "  -m, --checkpoint DIR  checkpoint folder (default $KGPATH_CHECKPOINT)\n"
+     "  --min-score S         lowest probability shown (0.5)\n"
+     "  -k, --top K           at most K pairs (20; 0: all)\n"
+     "  --pairs FILE|-        score given 'prerequisite<TAB>concept' lines (ids or titles)\n"
+     "                        and print them with a third column, the probability\n"},
     /* Other command families add their lines here. */
     {NULL, NULL, NULL, NULL}
 };

@@ -275,4 +275,5 @@ void       kgp_report_free(kgp_report *r);
 #include "kgpath_batch.h"
 #include "kgpath_plan.h"
 #include "kgpath_learner.h"
+#include "kgpath_train.h"
 #endif /* KGPATH_H */

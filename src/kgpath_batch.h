@@ -50,7 +50,7 @@ typedef struct kgp_batch_options {
                                   set, else everything */
     int64_t since;           /**< Unix seconds; < 0: recompute everyone */
     int resume;              /**< continue an interrupted run on the same out */
-    size_t chunk_lines;      /**< lines per committed chunk; 0: 2048 */
+    size_t chunk_lines;      /**< lines per committed chunk; 0: 256 */
     const char *defaults;    /**< JSON object: plan options for learners whose
                                   line lacks them (e.g. {"minutes_per_day":45}) */
     int no_stamp;            /**< do not refresh change stamps (they are

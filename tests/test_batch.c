@@ -46,7 +46,7 @@ static int fake_plan(void *ctx, void *sp, const kgn_batch_req *req, kgn_buf *out
         return KGP_EUSAGE;
     }
     uint64_t h = 1469598103934665603ULL;
-    kgn_buf_puts(out, "\"kgpath_plan\":1,\"goals\":[");
+    kgn_buf_puts(out, "{\"kgpath_plan\":1,\"goals\":[");
     size_t i;
     json_t *g;
     json_array_foreach(goals, i, g) {
@@ -57,7 +57,7 @@ static int fake_plan(void *ctx, void *sp, const kgn_batch_req *req, kgn_buf *out
         for (int r = 0; r < 200; r++)
             for (const char *p = v; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     }
-    kgn_buf_printf(out, "],\"checksum\":\"%016llx\"", (unsigned long long)h);
+    kgn_buf_printf(out, "],\"checksum\":\"%016llx\"}\n", (unsigned long long)h);
     return 0;
 }
 
@@ -654,12 +654,20 @@ START_TEST(cli_since_recomputes_exactly_the_changed)
         "{\"learner\":\"x4\",\"goals\":[\"a:a4\"],\"known\":[\"a:a1\"]}\n" /* unaffected */
         "{\"learner\":\"x5\",\"goals\":[\"a:a2\"],\"changed_at\":1600}\n"  /* own change */
         "{\"learner\":\"x6\",\"goals\":[\"a:a1\"],\"known\":[\"b:b1\"]}\n" /* known changed */
-        "{\"learner\":\"x7\",\"goals\":[\"a:a1\"],\"changed_at\":\"1970-01-01\"}\n", (size_t)-1);
+        "{\"learner\":\"x7\",\"goals\":[\"a:a1\"],\"changed_at\":\"1970-01-01\"}\n"
+        "{\"learner\":\"x8\",\"goals\":[\"a:a3\"]}\n", (size_t)-1);  /* new events */
     char args[2048], *msg;
+    /* x8 has an event (after 1500); x1 has none. */
+    char *ev = tu_path(g_dir, "events.jsonl");
+    tu_write(ev, "{\"learner\":\"x8\",\"concept\":\"a:a1\",\"kind\":\"quiz\","
+                 "\"at\":\"2026-11-28T10:00:00Z\",\"score\":1}\n", (size_t)-1);
+    snprintf(args, sizeof args, "observe %s", ev);
+    ck_assert_int_eq(kg(db, args, NULL), 0);
+    free(ev);
     snprintf(args, sizeof args, "batch --read-only --since 1500 --learners %s --out %s/inc.jsonl",
              lp, g_dir);
     ck_assert_int_eq(kg(db, args, &msg), 0);
-    ck_assert_msg(strstr(msg, "7 learners, 4 plans, 0 errors, 3 unchanged") != NULL, "%s", msg);
+    ck_assert_msg(strstr(msg, "8 learners, 5 plans, 0 errors, 3 unchanged") != NULL, "%s", msg);
     free(msg);
     char *op = tu_path(g_dir, "inc.jsonl");
     char *out = tu_read(op, NULL);
@@ -667,6 +675,7 @@ START_TEST(cli_since_recomputes_exactly_the_changed)
     ck_assert_ptr_nonnull(strstr(out, "\"learner\":\"x3\""));
     ck_assert_ptr_nonnull(strstr(out, "\"learner\":\"x5\""));
     ck_assert_ptr_nonnull(strstr(out, "\"learner\":\"x6\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"learner\":\"x8\""));
     ck_assert_ptr_null(strstr(out, "\"learner\":\"x1\""));
     ck_assert_ptr_null(strstr(out, "\"learner\":\"x4\""));
     ck_assert_ptr_null(strstr(out, "\"learner\":\"x7\""));
@@ -675,7 +684,7 @@ START_TEST(cli_since_recomputes_exactly_the_changed)
     snprintf(args, sizeof args, "batch --read-only --since 999 --learners %s --out %s/inc.jsonl",
              lp, g_dir);
     ck_assert_int_eq(kg(db, args, &msg), 0);
-    ck_assert_msg(strstr(msg, "7 plans, 0 errors") != NULL, "%s", msg);
+    ck_assert_msg(strstr(msg, "8 plans, 0 errors") != NULL, "%s", msg);
     free(msg);
     free(op); free(lp); free(db);
 }

@@ -273,6 +273,43 @@ START_TEST(test_dry_run_and_export_file)
 }
 END_TEST
 
+/* Readers in other processes while a writer imports: every reader sees
+ * either none or all of the big course, and never fails. */
+START_TEST(test_readers_during_import)
+{
+    import_both();
+    char *big = tu_path(g_dir, "big.xml");
+    FILE *f = fopen(big, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "<?xml version=\"1.0\"?>\n<course xmlns=\"https://kgpath.org/ns/course/1\" "
+               "id=\"big\" xml:lang=\"en\" version=\"1\"><title>Big</title>\n");
+    for (int i = 0; i < 1500; i++) {
+        fprintf(f, "<concept id=\"k%d\" minutes=\"5\"><title>Big %d</title>"
+                   "<summary>Concept number %d of a long chain.</summary>", i, i, i);
+        if (i) fprintf(f, "<prerequisites><require ref=\"k%d\">chain</require></prerequisites>", i - 1);
+        fputs("</concept>\n", f);
+    }
+    fputs("</course>\n", f);
+    fclose(f);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && B='%s' && D='%s' && ( \"$B\" --db \"$D\" import '%s' >/dev/null 2>&1 & "
+             "bad=0; for i in $(seq 1 10); do "
+             "  n=$(\"$B\" --db \"$D\" stats --json | sed -n 's/^  \"concepts\": \\([0-9]*\\),$/\\1/p'); "
+             "  case \"$n\" in 6|1506) ;; *) bad=1; echo \"saw $n concepts\";; esac; "
+             "done; wait $! || bad=1; exit $bad )",
+             g_gold, g_bin, g_db, big);
+    char *out;
+    int rc = tu_run(cmd, &out);
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' stats --json", g_db), 0);
+    ck_assert_msg(strstr(out, "\"concepts\": 1506") != NULL, "%s", out);
+    free(out);
+    free(big);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cli");
@@ -285,6 +322,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_help_and_version);
     tcase_add_test(t, test_json_outputs_parse);
     tcase_add_test(t, test_dry_run_and_export_file);
+    tcase_add_test(t, test_readers_during_import);
     suite_add_tcase(s, t);
     return s;
 }

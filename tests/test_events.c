@@ -2,6 +2,7 @@
  * malformed lines), canonical encoding and keys. Storage tests are in the
  * "store" case (LMDB, temp dirs). */
 #include <check.h>
+#include <math.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "kgpath.h"
 #include "graph/store.h"
+#include "api_internal.h"
 #include "planner/learner_bkt.h"
 #include "planner/learner_events.h"
 #include "tests/testutil.h"
@@ -107,6 +109,16 @@ START_TEST(kgpath_lines)
     ck_assert_int_eq(ev.ev[1].at, T_REF);
     ck_assert_double_eq(ev.ev[1].score, 0.8);
     ck_assert_int_eq(ev.ev[2].grade, 3);
+    kgn_events_free(&ev);
+}
+END_TEST
+
+START_TEST(byte_order_mark)
+{
+    kgn_events ev = parse("\xEF\xBB\xBF{\"learner\":\"a\",\"concept\":\"c:1\",\"kind\":\"read\","
+                          "\"at\":\"2026-11-28T10:15:00Z\"}\n");
+    ck_assert_uint_eq(ev.nerr, 0);
+    ck_assert_uint_eq(ev.n, 1);
     kgn_events_free(&ev);
 }
 END_TEST
@@ -761,6 +773,38 @@ START_TEST(api_fit)
 }
 END_TEST
 
+START_TEST(api_fit_minutes_replace_author_estimate)
+{
+    import_samples();
+    char text[4096];
+    size_t n = 0;
+    const int dwell[6] = { 1100, 1200, 1250, 1300, 1400, 90000 };   /* one idle tab */
+    for (int u = 0; u < 6; u++)
+        n += (size_t)snprintf(text + n, sizeof text - n,
+            "{\"learner\":\"v%d\",\"concept\":\"ml-intro:derivatives\",\"kind\":\"read\","
+            "\"at\":\"2026-11-01T10:00:00Z\",\"dwell_seconds\":%d}\n", u, dwell[u]);
+    kgp_observe_report *r = observe(text, 0, KGP_OK);
+    kgp_observe_report_free(r);
+    kgp_fit_report *fr = NULL;
+    ck_assert_int_eq(kgp_fit(g_db, NULL, 0, &fr), KGP_OK);
+    ck_assert_uint_eq(fr->nminutes, 1);
+    ck_assert_double_eq_tol(fr->concepts[0].minutes, (1250.0 + 1300.0) / 2 / 60, 1e-9);
+    kgp_fit_report_free(fr);
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    kgg_snap *g = (kgg_snap *)kgp__snap_graph(snap);
+    uint32_t x = kgg_snap_find_key(g, "ml-intro:derivatives");
+    ck_assert_uint_ne(x, KGG_NONE);
+    ck_assert(fabsf(g->minutes[x] - 57.0f) < 1e-3);     /* 40 own + 17 video */
+    uint32_t replaced;
+    kgg_err e;
+    ck_assert_int_eq(kgg_fit_apply_minutes(kgp__db_store(g_db), g, &replaced, &e), KGP_OK);
+    ck_assert_uint_eq(replaced, 1);
+    ck_assert(fabsf(g->minutes[x] - 21.25f) < 1e-3);
+    kgp_snap_close(snap);
+}
+END_TEST
+
 /* ---- CLI ------------------------------------------------------------------ */
 
 static int kgcli(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -840,6 +884,7 @@ Suite *suite(void)
     tcase_add_test(t, timestamps);
     tcase_add_test(t, durations);
     tcase_add_test(t, kgpath_lines);
+    tcase_add_test(t, byte_order_mark);
     tcase_add_test(t, malformed_lines_reported_good_kept);
     tcase_add_test(t, xapi_variants);
     tcase_add_test(t, xapi_documents);
@@ -856,6 +901,7 @@ Suite *suite(void)
     tcase_add_test(api, api_learner_state_out_of_order);
     tcase_add_test(api, api_plan_with_learner);
     tcase_add_test(api, api_fit);
+    tcase_add_test(api, api_fit_minutes_replace_author_estimate);
     tcase_add_test(api, cli_observe_learner_fit);
     suite_add_tcase(s, api);
     return s;

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <pthread.h>
+
+#include "kgpath.h"
 
 #include "tests/testutil.h"
 
@@ -266,6 +269,100 @@ START_TEST(test_html_in_chromium)
 }
 END_TEST
 
+
+/* The public API from many threads on one planner (workspace pool). */
+typedef struct api_arg { kgp_planner *pl; uint32_t n; int seed; uint64_t sum; int fails; } api_arg;
+
+static void *api_thread(void *a)
+{
+    api_arg *t = a;
+    uint64_t x = (uint64_t)t->seed * 2654435761u + 1;
+    for (int i = 0; i < 300; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t goal = (uint32_t)((x >> 33) % t->n);
+        kgp_plan_options o;
+        kgp_plan_options_init(&o);
+        o.minutes_per_day = 60;
+        o.start = "2026-12-01";
+        kgp_plan *p = NULL;
+        if (kgp_plan_make(t->pl, &goal, 1, NULL, 0, &o, &p) != KGP_OK) { t->fails++; kgp_plan_free(p); continue; }
+        kgp_plan_summary s;
+        kgp_plan_summary_get(p, &s);
+        for (size_t k = 0; k < s.steps; k++) {
+            kgp_plan_step st;
+            if (kgp_plan_step_get(p, k, &st) != KGP_OK) t->fails++;
+            t->sum = t->sum * 31 + st.concept + st.minutes;
+        }
+        kgp_plan_free(p);
+    }
+    return NULL;
+}
+
+START_TEST(test_api_threads)
+{
+    NEED_SAMPLES();
+    kgp_db *d = NULL;
+    kgp_snap *snap = NULL;
+    kgp_planner *pl = NULL;
+    ck_assert_int_eq(kgp_db_open(db, KGP_RDONLY, &d), KGP_OK);
+    ck_assert_int_eq(kgp_snap_open(d, &snap), KGP_OK);
+    ck_assert_int_eq(kgp_planner_open(snap, &pl), KGP_OK);
+    uint32_t n = kgp_snap_count(snap);
+    api_arg seq[2] = {{pl, n, 1, 0, 0}, {pl, n, 2, 0, 0}};
+    api_thread(&seq[0]);
+    api_thread(&seq[1]);
+    api_arg par[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        par[i] = (api_arg){pl, n, 1 + i % 2, 0, 0};
+        pthread_create(&th[i], NULL, api_thread, &par[i]);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(par[i].fails, 0);
+        ck_assert_uint_eq(par[i].sum, seq[i % 2].sum);
+    }
+    /* Errors through the API: a bad date, an out-of-range id. */
+    kgp_plan_options o;
+    kgp_plan_options_init(&o);
+    o.minutes_per_day = 60;
+    o.start = "2026-02-30";
+    uint32_t g = 0;
+    kgp_plan *p = NULL;
+    ck_assert_int_eq(kgp_plan_make(pl, &g, 1, NULL, 0, &o, &p), KGP_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(kgp_plan_errmsg(p), "2026-02-30"));
+    kgp_plan_free(p);
+    g = n + 5;
+    ck_assert_int_eq(kgp_plan_make(pl, &g, 1, NULL, 0, NULL, &p), KGP_EUSAGE);
+    kgp_plan_free(p);
+    kgp_next *x = NULL;
+    ck_assert_int_eq(kgp_next_make(pl, NULL, 0, NULL, 0, 3, &x), KGP_OK);
+    size_t total = 0;
+    ck_assert_uint_eq(kgp_next_count(x, &total), 3);
+    ck_assert_uint_ge(total, 3);
+    uint32_t c0;
+    uint64_t unl0, unl1;
+    ck_assert_int_eq(kgp_next_get(x, 0, &c0, NULL, &unl0), KGP_OK);
+    ck_assert_int_eq(kgp_next_get(x, 1, NULL, NULL, &unl1), KGP_OK);
+    ck_assert_uint_ge(unl0, unl1);
+    ck_assert_int_eq(kgp_next_get(x, 3, NULL, NULL, NULL), KGP_EUSAGE);
+    kgp_next_free(x);
+    uint32_t kn = c0;
+    ck_assert_int_eq(kgp_next_make(pl, &kn, 1, &kn, 1, 0, &x), KGP_ECONFLICT);
+    ck_assert_ptr_nonnull(strstr(kgp_next_errmsg(x), "already known"));
+    kgp_next_free(x);
+    kgp_check *c = NULL;
+    ck_assert_int_eq(kgp_check_make(pl, &c), KGP_OK);
+    kgp_check_summary cs;
+    kgp_check_summary_get(c, &cs);
+    ck_assert_uint_eq(cs.cycles, 0);
+    kgp_check_free(c);
+    kgp_planner_close(pl);
+    kgp_snap_close(snap);
+    kgp_db_close(d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plan_cli");
@@ -278,6 +375,7 @@ int main(void)
     tcase_add_test(t, test_budget_and_known_file);
     tcase_add_test(t, test_errors);
     tcase_add_test(t, test_html_in_chromium);
+    tcase_add_test(t, test_api_threads);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -712,6 +712,8 @@ START_TEST(test_check)
 }
 END_TEST
 
+
+
 /* ---- property tests ----------------------------------------------------- */
 
 static void random_request(uint64_t *st, uint32_t n, uint32_t *goals, size_t *ng,
@@ -755,6 +757,24 @@ START_TEST(test_random_dags_validate)
             const char *bad = validate(f.s, p, known, nk, KGN_DEFAULT_MINUTES);
             ck_assert_msg(bad == NULL, "iter %d: %s", iter, bad);
             if (o.budget_minutes > 0) ck_assert((double)p->total_minutes <= o.budget_minutes);
+            if (r == 0) {
+                /* Every renderer on random plans; JSON must parse and agree. */
+                kgn_buf b = {0};
+                ck_assert_int_eq(kgn_plan_render(p, KGN_JSON, &b), KGP_OK);
+                json_error_t je;
+                json_t *j = json_loads(b.data, 0, &je);
+                ck_assert_msg(j != NULL, "iter %d: %s", iter, je.text);
+                ck_assert_uint_eq(json_array_size(json_object_get(j, "steps")), p->nsteps);
+                ck_assert_int_eq(json_integer_value(json_object_get(j, "total_minutes")), (json_int_t)p->total_minutes);
+                json_decref(j);
+                for (int fmt = KGN_TEXT; fmt <= KGN_HTML; fmt++) {
+                    if (fmt == KGN_JSON) continue;
+                    b.len = 0;
+                    ck_assert_int_eq(kgn_plan_render(p, (kgn_format)fmt, &b), KGP_OK);
+                    ck_assert(b.len > 0);
+                }
+                kgn_buf_free(&b);
+            }
             /* Deterministic: the same request gives the same plan. */
             kgn_plan *q = NULL;
             ck_assert_int_eq(kgn_plan_make(f.ws, goals, ng, known, nk, &o, &q, &err), KGP_OK);
@@ -764,6 +784,52 @@ START_TEST(test_random_dags_validate)
             kgn_plan_free(q);
             kgn_plan_free(p);
             planned++;
+        }
+        if (iter % 5 == 0) {
+            /* check and next on the same random graphs: sane, no crash. */
+            kgn_check *c = NULL;
+            kgn_error err = {0};
+            ck_assert_int_eq(kgn_check_make(f.ix, &c, &err), KGP_OK);
+            ck_assert_uint_eq(c->ncycles, 0);
+            for (uint32_t u = 0; u < c->nunreachable; u++) ck_assert(!f.ix->feasible[c->unreachable[u]]);
+            kgn_buf b = {0};
+            ck_assert_int_eq(kgn_check_render(c, KGN_JSON, &b), KGP_OK);
+            json_t *j = json_loads(b.data, 0, NULL);
+            ck_assert_ptr_nonnull(j);
+            json_decref(j);
+            kgn_buf_free(&b);
+            kgn_check_free(c);
+            size_t ng, nk;
+            random_request(&st, ro.n, goals, &ng, known, &nk);
+            kgn_next *x = NULL;
+            kgp_status s = kgn_next_make(f.ws, NULL, 0, known, nk, 0, &x, &err);
+            ck_assert_int_eq(s, KGP_OK);
+            /* Every fringe item is unknown and has all requirements met by known ones. */
+            for (uint32_t i = 0; i < x->nitems; i++) {
+                uint32_t c2 = x->items[i].concept;
+                for (size_t q = 0; q < nk; q++) ck_assert_uint_ne(known[q], c2);
+                for (uint32_t g = f.s->grp_off[c2]; g < f.s->grp_off[c2 + 1]; g++) {
+                    uint32_t have = 0;
+                    for (uint32_t m = f.s->mem_off[g]; m < f.s->mem_off[g + 1]; m++)
+                        for (size_t q = 0; q < nk; q++) have += known[q] == f.s->mem[m];
+                    ck_assert_uint_ge(have, f.s->grp_k[g]);
+                }
+            }
+            /* ... and every such concept is listed. */
+            uint32_t ready = 0;
+            for (uint32_t c2 = 0; c2 < f.s->n; c2++) {
+                int isk = 0, ok = 1;
+                for (size_t q = 0; q < nk; q++) isk |= known[q] == c2;
+                for (uint32_t g = f.s->grp_off[c2]; ok && g < f.s->grp_off[c2 + 1]; g++) {
+                    uint32_t have = 0;
+                    for (uint32_t m = f.s->mem_off[g]; m < f.s->mem_off[g + 1]; m++)
+                        for (size_t q = 0; q < nk; q++) have += known[q] == f.s->mem[m];
+                    ok = have >= f.s->grp_k[g];
+                }
+                ready += !isk && ok;
+            }
+            ck_assert_uint_eq(x->total, ready);
+            kgn_next_free(x);
         }
         fx_close(&f);
     }
@@ -862,6 +928,57 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* Without snapshot ranks the index sorts with igraph (DAG) or Kahn (cycles);
+ * plans stay valid. */
+START_TEST(test_index_without_ranks)
+{
+    uint64_t st = 3;
+    uint32_t goals[8], known[400];
+    for (int iter = 0; iter < 50; iter++) {
+        sf_random_opts ro = { .n = 20 + (uint32_t)(sf_rand(&st) % 100), .max_groups = 3, .max_members = 4,
+                              .pct_choice = 30, .pct_unknown_minutes = 5, .pct_rec = 10,
+                              .pct_unresolved = 3, .window = 25 };
+        kgg_snap *s = sf_random(500 + (uint64_t)iter, &ro);
+        uint32_t *saved = s->topo_rank;
+        s->topo_rank = NULL;
+        fx f = fx_open(s);
+        ck_assert_uint_eq(f.ix->norder, s->n);
+        for (int r = 0; r < 5; r++) {
+            size_t ng, nk;
+            random_request(&st, ro.n, goals, &ng, known, &nk);
+            kgn_plan *p = NULL;
+            kgn_error err = {0};
+            kgp_status rc = kgn_plan_make(f.ws, goals, ng, known, nk, NULL, &p, &err);
+            if (rc == KGP_ECONFLICT) continue;
+            ck_assert_msg(rc == KGP_OK, "%s", err.msg);
+            ck_assert(validate(s, p, known, nk, KGN_DEFAULT_MINUTES) == NULL);
+            kgn_plan_free(p);
+        }
+        s->topo_rank = saved;
+        fx_close(&f);
+    }
+    /* A cycle without ranks: the cycle and what is behind it are left out. */
+    sf_builder *b = sf_new(4);
+    sf_req(b, 1, 0, NULL);
+    sf_req(b, 2, 1, NULL);
+    sf_req(b, 1, 2, NULL);
+    sf_req(b, 3, 2, NULL);
+    kgg_snap *s = sf_build(b);
+    uint32_t *saved = s->topo_rank;
+    s->topo_rank = NULL;
+    fx f = fx_open(s);
+    ck_assert_uint_eq(f.ix->norder, 1);
+    ck_assert(!f.ix->feasible[3]);
+    kgn_plan *p = NULL;
+    kgn_error err = {0};
+    uint32_t g = 3;
+    ck_assert_int_eq(kgn_plan_make(f.ws, &g, 1, NULL, 0, NULL, &p, &err), KGP_ECONFLICT);
+    ck_assert_msg(strstr(err.msg, "cycle"), "%s", err.msg);
+    s->topo_rank = saved;
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("planner");
@@ -884,6 +1001,7 @@ static Suite *suite(void)
     tcase_add_test(pr, test_random_dags_validate);
     tcase_add_test(pr, test_brute_force);
     tcase_add_test(pr, test_threads);
+    tcase_add_test(pr, test_index_without_ranks);
     suite_add_tcase(s, pr);
     return s;
 }

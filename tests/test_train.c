@@ -10,6 +10,7 @@
 
 #include "encoder/train_bert.h"
 #include "encoder/train_link.h"
+#include "encoder/train_mlm.h"
 #include "tests/testutil.h"
 
 /* 4 topics × 6 levels; concept (topic t, level k) reads
@@ -393,6 +394,86 @@ START_TEST(bad_checkpoints)
 }
 END_TEST
 
+static const int32_t specials[5] = {0, 1, 2, 3, 4};   /* [PAD] [UNK] [CLS] [SEP] [MASK] */
+
+START_TEST(mlm_masking)
+{
+    kge_mlm_vocab v = {V, 4, specials, 5};
+    enum { M = 20000 };
+    int32_t *ids = malloc(M * sizeof *ids), *orig = malloc(M * sizeof *orig), *lab = malloc(M * sizeof *lab);
+    uint8_t *mask = malloc(M);
+    kge_rng r;
+    kge_rng_seed(&r, 9);
+    for (int i = 0; i < M; i++) {
+        orig[i] = ids[i] = i % 10 == 0 ? 2 : 5 + (int32_t)kge_rng_below(&r, V - 5);
+        mask[i] = i % 7 != 6;
+    }
+    size_t chosen = kge_mlm_mask(&r, &v, 0.15f, ids, mask, lab, M);
+    size_t eligible = 0, as_mask = 0, same = 0, other = 0, bad = 0;
+    for (int i = 0; i < M; i++) {   /* one assertion after the loop: check is slow inside */
+        eligible += mask[i] && orig[i] != 2;
+        if (lab[i] < 0) { bad += ids[i] != orig[i]; continue; }
+        bad += !(mask[i] && orig[i] != 2);   /* never padding, never a special token */
+        bad += lab[i] != orig[i];
+        if (ids[i] == 4) as_mask++;
+        else if (ids[i] == orig[i]) same++;
+        else { other++; bad += !(ids[i] >= 5 && ids[i] < V); }
+    }
+    ck_assert_uint_eq(bad, 0);
+    double f = (double)chosen / (double)eligible;
+    ck_assert_msg(f > 0.13 && f < 0.17, "chose %g", f);
+    ck_assert(fabs((double)as_mask / chosen - 0.8) < 0.03);
+    ck_assert(fabs((double)(same + other) / chosen - 0.2) < 0.03);
+    ck_assert(other > same / 2);   /* random replacements (some land on the same id) */
+    free(ids); free(orig); free(lab); free(mask);
+}
+END_TEST
+
+START_TEST(mlm_loss_falls)
+{
+    synth s;
+    synth_make(&s);
+    kge_bert *m = tiny_bert(4);
+    kge_lr_sched sch = {.peak = 5e-3f, .warmup = 5, .total = 120, .decay = KGE_LR_COSINE};
+    kge_dropout d = {0.1f, 0.1f};
+    kge_mlm_trainer t;
+    kge_err e = {0};
+    kge_mlm_vocab v = {V, 4, specials, 5};
+    ck_assert_int_eq(kge_mlm_trainer_init(&t, m, &sch, 0.01f, 1.0f, &d, 0.15f, 7, &e), KGE_OK);
+    float curve[120];
+    for (int step = 0; step < 120; step++) {
+        ck_assert_msg(kge_mlm_step(&t, &v, s.ids, s.mask, N, T, &curve[step], &e) == KGE_OK, "%s", e.msg);
+        ck_assert(isfinite(curve[step]));
+    }
+    float first = mean_of(curve, 0, 15), last = mean_of(curve, 105, 120);
+    if (getenv("TRAIN_VERBOSE")) fprintf(stderr, "mlm: %.3f -> %.3f\n", first, last);
+    ck_assert_msg(last < 0.85f * first, "MLM loss %g -> %g did not fall", first, last);
+    kge_mlm_trainer_free(&t);
+    /* a model without a head is refused */
+    m->has_mlm = 0;
+    ck_assert_int_eq(kge_mlm_trainer_init(&t, m, &sch, 0.01f, 1.0f, &d, 0.15f, 7, &e), KGE_EUSAGE);
+    kge_bert_free(m);
+}
+END_TEST
+
+START_TEST(augmentation)
+{
+    kge_rng r;
+    kge_rng_seed(&r, 3);
+    for (int rep = 0; rep < 200; rep++) {
+        int32_t ids[12] = {2, 10, 11, 12, 13, 14, 15, 16, 3, 0, 0, 0};
+        uint8_t mask[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0};
+        size_t len = kge_augment_tokens(&r, ids, mask, 12, 0.2f, 0.5f, 3, 0);
+        ck_assert(len >= 3 && len <= 9);
+        ck_assert_int_eq(ids[0], 2);
+        ck_assert_int_eq(ids[len - 1], 3);
+        for (size_t i = 0; i < 12; i++) ck_assert_int_eq(mask[i], i < len);
+        for (size_t i = 1; i + 1 < len; i++) ck_assert(ids[i] > ids[i - 1] || i == 1);   /* order kept */
+        for (size_t i = len; i < 12; i++) ck_assert_int_eq(ids[i], 0);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -410,6 +491,9 @@ static Suite *suite(void)
     tcase_add_test(tc, early_stopping);
     tcase_add_test(tc, bad_inputs);
     tcase_add_test(tc, bad_checkpoints);
+    tcase_add_test(tc, mlm_masking);
+    tcase_add_test(tc, mlm_loss_falls);
+    tcase_add_test(tc, augmentation);
     suite_add_tcase(s, tc);
     return s;
 }

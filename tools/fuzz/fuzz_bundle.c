@@ -60,11 +60,18 @@ static void write_file(const char *name, size_t nlen, const uint8_t *data, size_
     fclose(f);
 }
 
+static void cleanup(void)
+{
+    nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    rmdir(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!root[0]) {
         snprintf(root, sizeof root, "/tmp/kgpath-fuzz-XXXXXX");
         if (!mkdtemp(root)) abort();
+        atexit(cleanup);
     }
     nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     const char *name = TOP_FILE;

@@ -16,7 +16,14 @@
 #include "importers/html_text.h"
 #include "importers/importers.h"
 
+#if defined(TARGET_AICC)
 static void quiet(void *ud, const char *m) { (void)ud; (void)m; }
+#endif
+
+#if defined(TARGET_ARCHIVE)
+static char path[64];
+static void cleanup(void) { unlink(path); }
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -34,8 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kgi_cnf_free(&f);
     free(s);
 #elif defined(TARGET_ARCHIVE)
-    static char path[64];
-    if (!path[0]) snprintf(path, sizeof path, "/tmp/kgpath-fuzz-%d.zip", (int)getpid());
+    if (!path[0]) {
+        snprintf(path, sizeof path, "/tmp/kgpath-fuzz-%d.zip", (int)getpid());
+        atexit(cleanup);
+    }
     FILE *fp = fopen(path, "wb");
     if (!fp) return 0;
     fwrite(data, 1, size, fp);

@@ -39,6 +39,8 @@ kg_cluster_pid() {
 kg_cluster_start() {
   local dir="$1" cpus="${2:-4}"
   KG_CLUSTER_DIR="$dir"
+  # Random ports (overridable), so two test runs on one host do not collide.
+  local port="${KG_SLURMCTLD_PORT:-$((20000 + RANDOM % 20000))}"
   mkdir -p "$dir"/{munge,state,spool,log,run}
   chmod 700 "$dir/munge"
   mungekey --create --keyfile="$dir/munge/munge.key" >/dev/null 2>&1 \
@@ -65,8 +67,8 @@ SlurmctldPidFile=$dir/run/slurmctld.pid
 SlurmdPidFile=$dir/run/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
-SlurmctldPort=${KG_SLURMCTLD_PORT:-16817}
-SlurmdPort=${KG_SLURMD_PORT:-16818}
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
 PlugStackConfig=$dir/plugstack.conf
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none

@@ -1,0 +1,392 @@
+/* Public training API (kgpath_train.h) over encoder/train_link.h: the
+ * database's concepts and requirement edges become arrays, the encoder
+ * layer trains and scores on them. */
+#include "kgpath.h"
+#include "kgpath_train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_internal.h"
+#include "encoder/tokenizer.h"
+#include "encoder/train_link.h"
+#include "graph/alloc.h"
+#include "graph/snapshot.h"
+
+/* Concepts of one course (or all) as a kge_link_data, with the maps
+ * between snapshot indices and rows. */
+typedef struct tdata {
+    kge_link_data d;
+    uint32_t *row_of;      /* [g->n] row, or KGP_NONE */
+    uint32_t *snap_of;     /* [n] snapshot index */
+    int32_t  *ids;
+    uint8_t  *mask;
+    uint32_t *src, *dst;
+} tdata;
+
+static void tdata_free(tdata *t)
+{
+    free(t->row_of); free(t->snap_of); free(t->ids); free(t->mask); free(t->src); free(t->dst);
+    memset(t, 0, sizeof *t);
+}
+
+/* Title, summary and goals, one per line (as `embed` reads a concept). */
+static char *concept_text(const kgg_snap *g, uint32_t i, kg_arena *a)
+{
+    kgg_text t;
+    if (kgg_snap_concept_text(g, i, a, &t) != 0) return NULL;
+    const char *title = g->title[i] ? g->title[i] : "";
+    size_t len = strlen(title) + 2 + (t.summary ? strlen(t.summary) : 0);
+    for (size_t k = 0; k < t.ngoals; k++) len += strlen(t.goals[k]) + 1;
+    char *s = malloc(len + 1), *p = s;
+    if (!s) return NULL;
+    p += sprintf(p, "%s", title);
+    if (t.summary && *t.summary) p += sprintf(p, "\n%s", t.summary);
+    for (size_t k = 0; k < t.ngoals; k++) p += sprintf(p, "\n%s", t.goals[k]);
+    return s;
+}
+
+static int cmp_edge(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return *x < *y ? -1 : *x > *y;
+}
+
+/* Builds the arrays. Errors are set on the snapshot handle. */
+static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *bert, int max_tokens, tdata *t)
+{
+    memset(t, 0, sizeof *t);
+    const kgg_snap *g = kgp__snap_graph(s);
+    if (!bert->vocab) return kgp__snap_error(s, KGP_EUSAGE, "the model has no vocabulary (vocab.txt)");
+    uint32_t want = KGP_NONE;
+    if (course) {
+        for (uint32_t c = 0; c < g->ncourses; c++)
+            if (!strcmp(g->course_id[c], course)) want = c;
+        if (want == KGP_NONE) return kgp__snap_error(s, KGP_ENOTFOUND, "no course \"%s\" in the database", course);
+    }
+    size_t n = 0, T = 1, nmax = g->n ? g->n : 1;
+    t->row_of = malloc(nmax * sizeof *t->row_of);
+    t->snap_of = malloc(nmax * sizeof *t->snap_of);
+    kge_ids *tok = calloc(nmax, sizeof *tok);
+    kg_arena *arena = kg_arena_new();
+    kgp_status st = KGP_OK;
+    if (!t->row_of || !t->snap_of || !tok || !arena) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    for (uint32_t i = 0; i < g->n; i++) {
+        t->row_of[i] = KGP_NONE;
+        if (want != KGP_NONE && g->course[i] != want) continue;
+        char *text = concept_text(g, i, arena);
+        if (!text) { st = kgp__snap_error(s, KGP_EDB, "cannot read the text of %s", g->key[i]); goto out; }
+        kge_err e = {0};
+        int rc = kge_encode(&bert->tok, text, NULL, (size_t)max_tokens, &tok[n], NULL, &e);
+        free(text);
+        if (rc) { st = kgp__snap_error(s, (kgp_status)rc, "%s: %s", g->key[i], e.msg); goto out; }
+        if (tok[n].n > T) T = tok[n].n;
+        t->row_of[i] = (uint32_t)n;
+        t->snap_of[n++] = i;
+    }
+    if (n < 2) { st = kgp__snap_error(s, KGP_EUSAGE, "need at least two concepts (found %zu)", n); goto out; }
+    t->ids = calloc(n * T, sizeof *t->ids);
+    t->mask = calloc(n * T, 1);
+    /* requirement edges inside the selection, each once */
+    size_t ne = 0;
+    for (size_t r = 0; r < n; r++) {
+        uint32_t i = t->snap_of[r];
+        for (uint32_t gi = g->grp_off[i]; gi < g->grp_off[i + 1]; gi++) ne += g->mem_off[gi + 1] - g->mem_off[gi];
+    }
+    uint64_t *e64 = malloc((ne + 1) * sizeof *e64);
+    if (!t->ids || !t->mask || !e64) { free(e64); st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    int32_t pad = kge_vocab_special(bert->vocab)->pad;
+    for (size_t r = 0; r < n; r++) {
+        for (size_t k = 0; k < T; k++) {
+            int real = k < tok[r].n;
+            t->ids[r * T + k] = real ? tok[r].v[k] : (pad >= 0 ? pad : 0);
+            t->mask[r * T + k] = (uint8_t)real;
+        }
+    }
+    size_t k = 0;
+    for (size_t r = 0; r < n; r++) {
+        uint32_t i = t->snap_of[r];
+        for (uint32_t gi = g->grp_off[i]; gi < g->grp_off[i + 1]; gi++)
+            for (uint32_t m = g->mem_off[gi]; m < g->mem_off[gi + 1]; m++) {
+                uint32_t j = g->mem[m];
+                if (j < g->n && t->row_of[j] != KGP_NONE && t->row_of[j] != r)
+                    e64[k++] = (uint64_t)t->row_of[j] << 32 | r;
+            }
+    }
+    qsort(e64, k, sizeof *e64, cmp_edge);
+    t->src = malloc((k + 1) * sizeof *t->src);
+    t->dst = malloc((k + 1) * sizeof *t->dst);
+    if (!t->src || !t->dst) { free(e64); st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    size_t E = 0;
+    for (size_t q = 0; q < k; q++) {
+        if (q && e64[q] == e64[q - 1]) continue;
+        t->src[E] = (uint32_t)(e64[q] >> 32);
+        t->dst[E++] = (uint32_t)e64[q];
+    }
+    free(e64);
+    t->d = (kge_link_data){n, (int)T, t->ids, t->mask, E, t->src, t->dst};
+out:
+    if (tok)
+        for (size_t r = 0; r < nmax; r++) kge_ids_free(&tok[r]);
+    free(tok);
+    kg_arena_free(arena);
+    if (st) tdata_free(t);
+    return st;
+}
+
+/* ---- training ---------------------------------------------------------------- */
+
+typedef struct run_ctx {
+    kgp_train_fn fn;
+    void *ud;
+    struct timespec t0;
+    long steps;
+    double first, last, best;
+    long done;
+} run_ctx;
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
+static int on_step(void *vc, const kge_link_metrics *m)
+{
+    run_ctx *c = vc;
+    if (isnan(c->first)) c->first = m->loss;
+    c->last = m->loss;
+    c->done = (long)m->step;
+    if (!isnan(m->val_loss) && (isnan(c->best) || m->val_loss < c->best)) c->best = m->val_loss;
+    if (!c->fn) return 0;
+    kgp_train_progress p = {(long)m->step, c->steps, m->loss, m->lr, m->grad_norm, m->val_loss, since(&c->t0)};
+    return c->fn(c->ud, &p);
+}
+
+static kgp_status from_kge(kgp_db *db, const kge_err *e)
+{
+    return kgp__db_error(db, (kgp_status)e->code, "%s", e->msg);
+}
+
+kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn progress, void *ud,
+                     kgp_train_report *report)
+{
+    kgp_train_report rep = {0};
+    rep.first_loss = rep.last_loss = rep.best_val_loss = NAN;
+    if (report) *report = rep;
+    if (!opt || !opt->out || !*opt->out) return kgp__db_error(db, KGP_EUSAGE, "no output folder for the checkpoint");
+    kge_err e = {0};
+    kge_link_model *lm = NULL;
+    kge_bert *bert = NULL;
+    kgp_status st = KGP_OK;
+    if (opt->resume) {
+        if (kge_link_load(opt->resume, &lm, &e)) return from_kge(db, &e);
+        bert = kge_link_bert(lm);
+    } else {
+        const char *dir = opt->model && *opt->model ? opt->model : getenv("KGPATH_MODEL");
+        if (!dir || !*dir)
+            return kgp__db_error(db, KGP_EUSAGE, "no model: pass --model DIR (a Hugging Face BERT folder, e.g. "
+                                 "all-MiniLM-L6-v2) or set KGPATH_MODEL");
+        if (kge_bert_load(dir, &bert, &e)) return from_kge(db, &e);
+    }
+    kgp_snap *snap = NULL;
+    tdata t = {0};
+    if ((st = kgp_snap_open(db, &snap))) { if (!lm) kge_bert_free(bert); kge_link_free(lm); return st; }
+    int max_tokens = opt->max_tokens > 2 ? opt->max_tokens : 32;
+    if (max_tokens > bert->max_seq) max_tokens = bert->max_seq;
+    if ((st = tdata_build(snap, opt->course, bert, max_tokens, &t))) {
+        st = kgp__db_error(db, st, "%s", kgp_snap_errmsg(snap));
+        if (!lm) kge_bert_free(bert);
+        goto out;
+    }
+    if (t.d.E == 0) {
+        st = kgp__db_error(db, KGP_EUSAGE, "no prerequisite edges among the %zu concepts: nothing to learn from", t.d.n);
+        if (!lm) kge_bert_free(bert);
+        goto out;
+    }
+    if (!lm) {
+        kge_link_opts o;
+        kge_link_opts_default(&o);
+        const char *mode = opt->mode ? opt->mode : "full";
+        if (!strcmp(mode, "full")) o.mode = KGE_TRAIN_FULL;
+        else if (!strcmp(mode, "lora")) o.mode = KGE_TRAIN_LORA;
+        else if (!strcmp(mode, "head")) o.mode = KGE_TRAIN_HEAD;
+        else {
+            kge_bert_free(bert);
+            st = kgp__db_error(db, KGP_EUSAGE, "unknown mode \"%s\" (full, lora or head)", mode);
+            goto out;
+        }
+        o.steps = opt->steps > 0 ? opt->steps : 200;
+        o.warmup = o.steps / 10;
+        o.lr = (float)(opt->lr > 0 ? opt->lr : o.mode == KGE_TRAIN_LORA ? 1e-3 : 5e-5);
+        o.head_lr = (float)(opt->head_lr > 0 ? opt->head_lr : 2e-3);
+        o.val_frac = (float)(opt->val_frac > 0 ? opt->val_frac : opt->val_frac < 0 ? 0.0 : 0.1);
+        o.patience = opt->patience;
+        o.batch_pos = opt->batch > 0 ? opt->batch : 32;
+        o.enc_batch = opt->enc_batch >= 0 ? (opt->enc_batch ? opt->enc_batch : 64) : 0;
+        o.hidden_dropout = o.attn_dropout = (float)(opt->dropout > 0 ? opt->dropout : opt->dropout < 0 ? 0.0 : 0.1);
+        o.edge_dropout = (float)(opt->edge_dropout > 0 ? opt->edge_dropout : opt->edge_dropout < 0 ? 0.0 : 0.1);
+        o.seed = opt->seed ? opt->seed : 1;
+        o.threads = opt->threads;
+        o.gat_heads = bert->cfg.hidden % 4 == 0 ? 4 : 1;
+        o.mlp_hidden = 64;
+        if (kge_link_new(bert, &o, &lm, &e)) { st = from_kge(db, &e); goto out; }
+    }
+    run_ctx c = {.fn = progress, .ud = ud, .steps = (long)kge_link_options(lm)->steps, .first = NAN, .last = NAN,
+                 .best = NAN, .done = (long)kge_link_step(lm)};
+    clock_gettime(CLOCK_MONOTONIC, &c.t0);
+    if (kge_link_train(lm, &t.d, kge_link_options(lm)->steps, on_step, &c, &e)) { st = from_kge(db, &e); goto out; }
+    if (kge_link_save(lm, opt->out, &e)) { st = from_kge(db, &e); goto out; }
+    rep.concepts = t.d.n;
+    rep.edges = t.d.E;
+    rep.val_edges = (size_t)floor((double)kge_link_options(lm)->val_frac * (double)t.d.E);
+    rep.train_edges = t.d.E - rep.val_edges;
+    rep.steps_done = c.done;
+    rep.first_loss = c.first;
+    rep.last_loss = c.last;
+    rep.best_val_loss = c.best;
+    rep.seconds = since(&c.t0);
+    if (report) *report = rep;
+out:
+    tdata_free(&t);
+    kge_link_free(lm);
+    kgp_snap_close(snap);
+    return st;
+}
+
+/* ---- scoring ------------------------------------------------------------------ */
+
+static kgp_status load_for_snap(kgp_snap *s, const char *ckpt, const char *course, kge_link_model **lm, tdata *t)
+{
+    kge_err e = {0};
+    if (!ckpt || !*ckpt) return kgp__snap_error(s, KGP_EUSAGE, "no checkpoint folder (kgpath train --out DIR)");
+    if (kge_link_load(ckpt, lm, &e)) return kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+    kge_bert *b = kge_link_bert(*lm);
+    kgp_status st = tdata_build(s, course, b, b->max_seq < 32 ? b->max_seq : 32, t);
+    if (st) { kge_link_free(*lm); *lm = NULL; }
+    return st;
+}
+
+static int by_score(const void *a, const void *b)
+{
+    const kgp_suggestion *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    if (x->concept != y->concept) return x->concept < y->concept ? -1 : 1;
+    return x->prereq < y->prereq ? -1 : x->prereq > y->prereq;
+}
+
+static float cosine(const float *a, const float *b, size_t C)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < C; i++) { ab += (double)a[i] * b[i]; aa += (double)a[i] * a[i]; bb += (double)b[i] * b[i]; }
+    return aa > 0 && bb > 0 ? (float)(ab / sqrt(aa * bb)) : 0.0f;
+}
+
+kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float min_score, size_t top,
+                       kgp_suggestion **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    kge_link_model *lm = NULL;
+    tdata t;
+    kgp_status st = load_for_snap(s, ckpt, course, &lm, &t);
+    if (st) return st;
+    size_t n = t.d.n, C = (size_t)kge_link_dim(lm);
+    float *z = malloc(n * C * sizeof *z);
+    uint8_t *adj = calloc(n * n, 1);
+    uint32_t *pairs = malloc(2 * 4096 * sizeof *pairs);
+    float *p = malloc(4096 * sizeof *p);
+    kgp_suggestion *res = NULL;
+    size_t nres = 0, cap = 0;
+    kge_err e = {0};
+    if (!z || !adj || !pairs || !p) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    if (kge_link_embed(lm, &t.d, z, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
+    for (size_t k = 0; k < t.d.E; k++) adj[(size_t)t.src[k] * n + t.dst[k]] = 1;
+    /* every ordered pair not an edge either way, scored in chunks */
+    size_t np = 0;
+    for (size_t a = 0; a < n && !st; a++)
+        for (size_t b = 0; b < n && !st; b++) {
+            int last = a == n - 1 && b == n - 1;
+            if (a != b && !adj[a * n + b] && !adj[b * n + a]) {
+                pairs[2 * np] = (uint32_t)a;
+                pairs[2 * np + 1] = (uint32_t)b;
+                np++;
+            }
+            if (np < 4096 && !last) continue;
+            if (np && kge_link_decode(lm, z, pairs, np, p, &e)) {
+                st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+                break;
+            }
+            for (size_t q = 0; q < np && !st; q++) {
+                if (p[q] < min_score) continue;
+                if (nres == cap) {
+                    cap = cap ? 2 * cap : 256;
+                    kgp_suggestion *nr = realloc(res, cap * sizeof *nr);
+                    if (!nr) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); break; }
+                    res = nr;
+                }
+                res[nres++] = (kgp_suggestion){pairs[2 * q], pairs[2 * q + 1], p[q], KGP_NONE, 0.0f};
+            }
+            np = 0;
+        }
+    if (st) goto out;
+    qsort(res, nres, sizeof *res, by_score);
+    if (top && nres > top) nres = top;
+    for (size_t k = 0; k < nres; k++) {
+        /* nearest evidence: the current prerequisite of concept most like prereq */
+        uint32_t a = res[k].prereq, b = res[k].concept;
+        float best = -2.0f;
+        for (size_t q = 0; q < t.d.E; q++)
+            if (t.dst[q] == b) {
+                float c = cosine(z + (size_t)a * C, z + (size_t)t.src[q] * C, C);
+                if (c > best) { best = c; res[k].evidence = t.snap_of[t.src[q]]; res[k].evidence_sim = c; }
+            }
+        res[k].prereq = t.snap_of[a];
+        res[k].concept = t.snap_of[b];
+    }
+    *out = res;
+    *nout = nres;
+    res = NULL;
+out:
+    free(res); free(z); free(adj); free(pairs); free(p);
+    tdata_free(&t);
+    kge_link_free(lm);
+    return st;
+}
+
+kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, float *out)
+{
+    const kgg_snap *g = kgp__snap_graph(s);
+    for (size_t k = 0; k < 2 * n; k++)
+        if (pairs[k] >= g->n) return kgp__snap_error(s, KGP_EUSAGE, "pair %zu: concept index %u out of range", k / 2, pairs[k]);
+    kge_link_model *lm = NULL;
+    tdata t;
+    kgp_status st = load_for_snap(s, ckpt, NULL, &lm, &t);
+    if (st) return st;
+    uint32_t *rp = malloc((2 * n + 1) * sizeof *rp);
+    uint8_t *drop = calloc(t.d.E + 1, 1);
+    uint32_t *src = malloc((t.d.E + 1) * sizeof *src), *dst = malloc((t.d.E + 1) * sizeof *dst);
+    kge_err e = {0};
+    if (!rp || !drop || !src || !dst) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    for (size_t k = 0; k < 2 * n; k++) rp[k] = t.row_of[pairs[k]];
+    /* the scored pairs are not context for themselves */
+    for (size_t q = 0; q < t.d.E; q++)
+        for (size_t k = 0; k < n; k++)
+            if (t.src[q] == rp[2 * k] && t.dst[q] == rp[2 * k + 1]) drop[q] = 1;
+    size_t E = 0;
+    for (size_t q = 0; q < t.d.E; q++)
+        if (!drop[q]) { src[E] = t.src[q]; dst[E++] = t.dst[q]; }
+    kge_link_data d = t.d;
+    d.E = E;
+    d.src = src;
+    d.dst = dst;
+    if (kge_link_score(lm, &d, rp, n, out, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+out:
+    free(rp); free(drop); free(src); free(dst);
+    tdata_free(&t);
+    kge_link_free(lm);
+    return st;
+}

@@ -1,0 +1,135 @@
+/* kgpath train / suggest through the CLI ($KGPATH_BIN) on the sample
+ * courses, starting from the tiny BERT of ../shared (skipped when absent):
+ * progress and JSON-lines log, checkpoint folder, suggestions, --pairs,
+ * resume, and usage errors. */
+#include <check.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/testutil.h"
+
+static char *g_dir;
+static const char *g_bin;
+
+static int kg(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int kg(char **out, const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && env -u KGPATH_MODEL -u KGPATH_CHECKPOINT '%s' --db '%s/k.db' %s 2>'%s/err'",
+             tu_source_root(), g_bin, g_dir, args, g_dir);
+    int rc = tu_run(cmd, out);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : rc;
+}
+
+static char *err_text(void)
+{
+    char *p = tu_path(g_dir, "err"), *t = tu_read(p, NULL);
+    free(p);
+    return t ? t : strdup("");
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++) n += *s == '\n';
+    return n;
+}
+
+START_TEST(train_and_suggest)
+{
+    const char *sh = tu_shared_dir();
+    if (!sh) { fprintf(stderr, "test_train_cli: ../shared absent, skipping\n"); return; }
+    g_bin = getenv("KGPATH_BIN");
+    ck_assert(g_bin && *g_bin);
+    g_dir = tu_mkdtemp();
+    char *model = tu_path(sh, "fixtures/encoder/tiny-bert"), *out = NULL;
+    ck_assert_int_eq(kg(NULL, "import data/samples/linalg.xml data/samples/python-zh.xml"), 0);
+    /* usage errors: no --out; no model; unknown mode */
+    ck_assert_int_eq(kg(NULL, "train --model '%s'", model), 1);
+    ck_assert_int_eq(kg(NULL, "train --out '%s/ck'", g_dir), 1);
+    char *e = err_text();
+    ck_assert_msg(strstr(e, "--model") != NULL, "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(NULL, "train --model '%s' --out '%s/ck' --mode sideways", model, g_dir), 1);
+    ck_assert_int_eq(kg(NULL, "train --model '%s' --out '%s/ck' --course nope", model, g_dir), 3);
+    /* a short run with a log */
+    ck_assert_int_eq(kg(&out, "train --model '%s' --out '%s/ck' --steps 12 --batch 8 --log '%s/log.jsonl' --json "
+                        "--course linalg --seed 3", model, g_dir, g_dir), 0);
+    json_error_t je;
+    json_t *r = json_loads(out, 0, &je);
+    ck_assert_msg(r != NULL, "%s", out);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "steps")), 12);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "concepts")), 35);
+    ck_assert(json_integer_value(json_object_get(r, "edges")) > 40);
+    json_decref(r);
+    free(out);
+    char *lp = tu_path(g_dir, "log.jsonl"), *log = tu_read(lp, NULL);
+    ck_assert(log != NULL);
+    ck_assert_uint_eq(count_lines(log), 12);
+    r = json_loads(log, JSON_DISABLE_EOF_CHECK, &je);
+    ck_assert(r && json_is_number(json_object_get(r, "loss")) && json_object_get(r, "val_loss"));
+    json_decref(r);
+    free(log);
+    free(lp);
+    static const char *files[] = {"config.json", "vocab.txt", "model.safetensors", "kgpath_heads.safetensors",
+                                  "kgpath_optimizer.safetensors", "kgpath_train.json"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char *ck = tu_path(g_dir, "ck"), *f = tu_path(ck, files[i]), *t = tu_read(f, NULL);
+        ck_assert_msg(t != NULL, "%s missing", files[i]);
+        free(t); free(f); free(ck);
+    }
+    /* suggestions: JSON, best first, none already an edge */
+    ck_assert_int_eq(kg(&out, "suggest --checkpoint '%s/ck' --course linalg --top 5 --min-score 0 --json", g_dir), 0);
+    r = json_loads(out, 0, &je);
+    ck_assert_msg(json_is_array(r) && json_array_size(r) == 5, "%s", out);
+    double prev = 2.0;
+    for (size_t i = 0; i < 5; i++) {
+        json_t *o = json_array_get(r, i);
+        double sc = json_real_value(json_object_get(o, "score"));
+        ck_assert(sc <= prev && sc >= 0.0 && sc <= 1.0);
+        prev = sc;
+        ck_assert(strncmp(json_string_value(json_object_get(o, "concept")), "linalg:", 7) == 0);
+    }
+    json_decref(r);
+    free(out);
+    /* --pairs from stdin: three columns */
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --pairs - < tests/train_pairs.tsv", g_dir), 0);
+    ck_assert_uint_eq(count_lines(out), 2);
+    ck_assert(strncmp(out, "linalg:vectors\tlinalg:matrices\t0.", 33) == 0);
+    free(out);
+    ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --pairs '%s/none.tsv'", g_dir, g_dir), 3);
+    ck_assert_int_eq(kg(NULL, "suggest -m '%s/nope'", g_dir), 3);
+    ck_assert_int_eq(kg(NULL, "suggest"), 1);
+    /* resume: a finished run continues to nothing and keeps its step */
+    ck_assert_int_eq(kg(&out, "train --resume '%s/ck' --out '%s/ck2' --json --course linalg", g_dir, g_dir), 0);
+    r = json_loads(out, 0, &je);
+    ck_assert(r != NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "steps")), 12);
+    json_decref(r);
+    free(out);
+    free(model);
+    tu_rmrf(g_dir);
+    free(g_dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("train_cli");
+    TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, train_and_suggest);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -214,3 +214,17 @@ void kge_bert_init_random(kge_bert *m, uint64_t seed, float std)
     m->has_pooler = 1;
     m->has_mlm = 1;
 }
+
+void kge_bert_add_mlm_head(kge_bert *m, uint64_t seed)
+{
+    if (m->has_mlm) return;
+    size_t C = (size_t)m->cfg.hidden;
+    kge_rng r;
+    kge_rng_seed(&r, seed);
+    fill_normal(&r, m->p.mlmw, C * C, 0.02f);
+    memset(m->p.mlmb, 0, C * sizeof(float));
+    fill_const(m->p.mlmlnw, C, 1.0f);
+    memset(m->p.mlmlnb, 0, C * sizeof(float));
+    memset(m->p.mlmbias, 0, (size_t)m->cfg.vocab_size * sizeof(float));
+    m->has_mlm = 1;
+}

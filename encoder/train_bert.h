@@ -69,6 +69,17 @@ int kge_mlm_loss(const kge_bert *m, kge_bert *grads, const float *rows, const in
 float kge_pair_dot_bce(const float *z, float *dz, const int64_t *pairs, const float *labels,
                        size_t P, size_t C, float *logits);
 
+/* Writes m as a Hugging Face BERT folder dir (created when missing):
+ * config.json, vocab.txt (m's vocabulary, or placeholder pieces with the
+ * special tokens first when m has none) and model.safetensors (encoder,
+ * and pooler / MLM head when present), each file atomically.
+ * Errors: KGE_EIO, KGE_ENOMEM. */
+int kge_bert_save(const kge_bert *m, const char *dir, kge_err *err);
+
+/* Gives m a freshly initialised MLM head (transform dense normal(0, 0.02),
+ * LayerNorm 1/0, bias 0) when it has none; a no-op otherwise. */
+void kge_bert_add_mlm_head(kge_bert *m, uint64_t seed);
+
 /* Initialises m as Hugging Face does for a new BertModel: weights normal
  * (0, std) (std 0.02 unless given), biases 0, LayerNorm weights 1, from a
  * deterministic seed. O(parameters). */

@@ -15,6 +15,7 @@
 
 #include "encoder/safetensors.h"
 #include "encoder/tokenizer.h"
+#include "encoder/train_bert.h"
 
 #define MANIFEST "kgpath_train.json"
 #define FORMAT "kgpath-link-1"
@@ -155,6 +156,17 @@ out:
     free(ts);
     free(w);
     free(path);
+    return rc;
+}
+
+int kge_bert_save(const kge_bert *m, const char *dir, kge_err *err)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return kge_fail(err, KGE_EIO, "%s: cannot create the folder: %s", dir, strerror(errno));
+    const char *meta[2] = {"format", "pt"};
+    int rc = write_model(m, dir, meta, 1, err);
+    if (!rc) rc = write_json(dir, "config.json", hf_config(m), err);
+    if (!rc) rc = write_vocab(m, dir, err);
     return rc;
 }
 

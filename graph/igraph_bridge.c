@@ -28,13 +28,29 @@ static void kgg_igraph_warning(const char *reason, const char *file, int line)
 }
 
 static pthread_once_t g_igraph_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t g_igraph_lock;
+
 static void igraph_setup(void)
 {
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&g_igraph_lock, &attr);
+    pthread_mutexattr_destroy(&attr);
     igraph_set_error_handler(kgg_igraph_error);
     igraph_set_warning_handler(kgg_igraph_warning);
 }
 
 void kgg_igraph_init(void) { pthread_once(&g_igraph_once, igraph_setup); }
+
+void kgg_igraph_lock(void)
+{
+    kgg_igraph_init();
+    pthread_mutex_lock(&g_igraph_lock);
+    t_igraph_msg[0] = 0;
+}
+
+void kgg_igraph_unlock(void) { pthread_mutex_unlock(&g_igraph_lock); }
 
 static kgp_status ig_fail(kgg_err *e, igraph_error_t rc)
 {
@@ -85,7 +101,9 @@ kgp_status kgg_snap_to_igraph(const kgg_snap *s, igraph_t *g, kgg_err *e)
     size_t m;
     kgp_status st = snap_edges(s, &from, &to, &m, e);
     if (st) return st;
+    kgg_igraph_lock();
     st = build_graph(s->n, from, to, m, g, e);
+    kgg_igraph_unlock();
     kg_free(from); kg_free(to);
     return st;
 }
@@ -100,8 +118,20 @@ void kgg_cycles_free(kgg_cycles *c)
     memset(c, 0, sizeof *c);
 }
 
+static kgp_status find_cycles_locked(uint32_t nv, const uint32_t *from, const uint32_t *to,
+                                     size_t m, size_t max_cycles, kgg_cycles *out, kgg_err *e);
+
 kgp_status kgg_find_cycles_edges(uint32_t nv, const uint32_t *from, const uint32_t *to,
                                  size_t m, size_t max_cycles, kgg_cycles *out, kgg_err *e)
+{
+    kgg_igraph_lock();
+    kgp_status st = find_cycles_locked(nv, from, to, m, max_cycles, out, e);
+    kgg_igraph_unlock();
+    return st;
+}
+
+static kgp_status find_cycles_locked(uint32_t nv, const uint32_t *from, const uint32_t *to,
+                                     size_t m, size_t max_cycles, kgg_cycles *out, kgg_err *e)
 {
     memset(out, 0, sizeof *out);
     igraph_t g;
@@ -207,7 +237,17 @@ kgp_status kgg_find_cycles(const kgg_snap *s, size_t max_cycles, kgg_cycles *out
 
 /* ---- topological ranks ---- */
 
+static kgp_status topo_ranks_locked(const kgg_snap *s, uint32_t *rank, int *has_cycle, kgg_err *e);
+
 kgp_status kgg_topo_ranks(const kgg_snap *s, uint32_t *rank, int *has_cycle, kgg_err *e)
+{
+    kgg_igraph_lock();
+    kgp_status st = topo_ranks_locked(s, rank, has_cycle, e);
+    kgg_igraph_unlock();
+    return st;
+}
+
+static kgp_status topo_ranks_locked(const kgg_snap *s, uint32_t *rank, int *has_cycle, kgg_err *e)
 {
     *has_cycle = 0;
     for (uint32_t i = 0; i < s->n; i++) rank[i] = KGG_NONE;
@@ -215,26 +255,27 @@ kgp_status kgg_topo_ranks(const kgg_snap *s, uint32_t *rank, int *has_cycle, kgg
     igraph_t g;
     kgp_status st = kgg_snap_to_igraph(s, &g, e);
     if (st) return st;
-    igraph_bool_t dag = 0;
-    igraph_error_t rc = igraph_is_dag(&g, &dag);
-    if (rc) { igraph_destroy(&g); return ig_fail(e, rc); }
+    igraph_error_t rc;
     igraph_vector_int_t order, keep;
     if ((rc = igraph_vector_int_init(&order, 0))) { igraph_destroy(&g); return ig_fail(e, rc); }
     if ((rc = igraph_vector_int_init(&keep, 0))) {
         igraph_vector_int_destroy(&order); igraph_destroy(&g); return ig_fail(e, rc);
     }
-    if (dag) {
-        rc = igraph_topological_sorting(&g, &order, IGRAPH_OUT);
-        if (rc) { st = ig_fail(e, rc); goto out; }
+    /* igraph 0.10 fails on a graph with a cycle; the usual acyclic case
+     * then needs a single pass (no separate igraph_is_dag). */
+    rc = igraph_topological_sorting(&g, &order, IGRAPH_OUT);
+    if (rc == IGRAPH_ENOMEM) { st = ig_fail(e, rc); goto out; }
+    if (rc == IGRAPH_SUCCESS && igraph_vector_int_size(&order) == (igraph_integer_t)s->n) {
         for (igraph_integer_t i = 0; i < igraph_vector_int_size(&order); i++)
             rank[VECTOR(order)[i]] = (uint32_t)i;
         goto out;
     }
+    t_igraph_msg[0] = 0;
+    igraph_vector_int_clear(&order);
     *has_cycle = 1;
     /* Drop the concepts on a cycle and everything behind them, then sort
      * what is left (its induced subgraph is a DAG). */
     {
-        kgg_cycles cy;
         uint32_t *from, *to;
         size_t m;
         if ((st = snap_edges(s, &from, &to, &m, e))) goto out;
@@ -274,7 +315,6 @@ kgp_status kgg_topo_ranks(const kgg_snap *s, uint32_t *rank, int *has_cycle, kgg
                 igraph_destroy(&sub);
             }
         }
-        (void)cy;
         kg_free(bad); kg_free(queue); kg_free(from); kg_free(to);
         igraph_vector_int_destroy(&memb);
         igraph_vector_int_destroy(&csize);

@@ -20,11 +20,22 @@
  * kgpath function that calls igraph calls this first. */
 void kgg_igraph_init(void);
 
+/* igraph 0.10.2 as packaged by Debian is built without thread safety
+ * (IGRAPH_THREAD_SAFE 0: its error/FINALLY stack is one global), so two
+ * threads inside igraph at once corrupt it and abort. Every igraph call in
+ * kgpath must therefore be made while holding this process-wide lock
+ * (recursive: the functions below take it themselves, and may be called
+ * with it held). kgg_igraph_lock also runs kgg_igraph_init. */
+void kgg_igraph_lock(void);
+void kgg_igraph_unlock(void);
+
 /* Builds the directed requirement graph of a snapshot: vertex i is dense
  * concept i; an edge prerequisite -> dependent for every resolved member of
  * every group (a pair linked by several groups gives one edge per
  * membership). *g must be destroyed by the caller (igraph_destroy) on
- * KGP_OK. Errors: KGP_ENOMEM, KGP_EINTERNAL. O(V + E). */
+ * KGP_OK. The caller holds kgg_igraph_lock() around this call and every use
+ * of *g up to its igraph_destroy. Errors: KGP_ENOMEM, KGP_EINTERNAL.
+ * O(V + E). */
 kgp_status kgg_snap_to_igraph(const kgg_snap *s, igraph_t *g, kgg_err *e);
 
 /* Cycles, one per strongly connected component with a cycle: the vertices

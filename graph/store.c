@@ -35,7 +35,19 @@ struct kgg_store {
     size_t nextra;
     pthread_mutex_t lock;   /* guards nreaders, resizes and extra dbis */
     long nreaders;          /* open snapshots/read txns of this process */
+    /* LMDB allows one environment per file per process (its locks are
+     * per process), so opening a file that is already open returns the same
+     * store with a reference more. */
+    int no_reserve;         /* kgg_store_set_autoreserve(st, 0) */
+    dev_t dev;
+    ino_t ino;
+    int refs;
+    struct kgg_store *next;
 };
+
+static pthread_mutex_t g_open_lock = PTHREAD_MUTEX_INITIALIZER;
+static void store_free(kgg_store *st);
+static kgg_store *g_open;       /* stores open in this process */
 
 kgp_status kgg_errf(kgg_err *e, kgp_status st, const char *fmt, ...)
 {
@@ -154,15 +166,28 @@ kgp_status kgg_store_open(const char *path, unsigned flags, size_t map_size,
     if (!path || !*path) return kgg_errf(e, KGP_EUSAGE, "empty database path");
     int ro = flags & KGG_STORE_RDONLY;
     struct stat sb;
-    if (stat(path, &sb) != 0) {
+    int exists = stat(path, &sb) == 0;
+    if (!exists) {
         if (ro || errno != ENOENT)
             return kgg_errf(e, errno == ENOENT ? KGP_ENOTFOUND : KGP_EDB,
                             "%s: %s", path, strerror(errno));
     } else if (S_ISDIR(sb.st_mode)) {
         return kgg_errf(e, KGP_EDB, "%s: is a directory (the database is a file)", path);
     }
+    pthread_mutex_lock(&g_open_lock);
+    for (kgg_store *o = exists ? g_open : NULL; o; o = o->next) {
+        if (o->dev != sb.st_dev || o->ino != sb.st_ino) continue;
+        kgp_status r = KGP_OK;
+        /* a read-only request may share a writable store, not the reverse */
+        if ((o->flags & KGG_STORE_RDONLY) && !ro)
+            r = kgg_errf(e, KGP_EDB, "%s: already open read-only in this process", path);
+        else { o->refs++; *out = o; }
+        pthread_mutex_unlock(&g_open_lock);
+        return r;
+    }
     kgg_store *st = kg_calloc(1, sizeof *st);
-    if (!st) return kgg_errf(e, KGP_ENOMEM, "out of memory");
+    if (!st) { pthread_mutex_unlock(&g_open_lock); return kgg_errf(e, KGP_ENOMEM, "out of memory"); }
+    st->refs = 1;
     st->flags = flags;
     st->path = kg_strdup(path);
     pthread_mutex_init(&st->lock, NULL);
@@ -185,16 +210,35 @@ kgp_status kgg_store_open(const char *path, unsigned flags, size_t map_size,
     int dead = 0;
     mdb_reader_check(st->env, &dead);
     if ((s = open_dbis(st, e)) != KGP_OK) goto fail;
+    if (stat(path, &sb) == 0) {
+        st->dev = sb.st_dev;
+        st->ino = sb.st_ino;
+        st->next = g_open;
+        g_open = st;
+    }
+    pthread_mutex_unlock(&g_open_lock);
     *out = st;
     return KGP_OK;
 fail:
-    kgg_store_close(st);
+    pthread_mutex_unlock(&g_open_lock);
+    st->refs = 0;
+    store_free(st);
     return s;
 }
 
 void kgg_store_close(kgg_store *st)
 {
     if (!st) return;
+    pthread_mutex_lock(&g_open_lock);
+    if (--st->refs > 0) { pthread_mutex_unlock(&g_open_lock); return; }
+    for (kgg_store **pp = &g_open; *pp; pp = &(*pp)->next)
+        if (*pp == st) { *pp = st->next; break; }
+    pthread_mutex_unlock(&g_open_lock);
+    store_free(st);
+}
+
+static void store_free(kgg_store *st)
+{
     if (st->env) mdb_env_close(st->env);
     for (size_t i = 0; i < st->nextra; i++) kg_free(st->extra[i].name);
     pthread_mutex_destroy(&st->lock);
@@ -271,9 +315,11 @@ static kgp_status resize(kgg_store *st, size_t new_size, kgg_err *e)
     return s;
 }
 
+void kgg_store_set_autoreserve(kgg_store *st, int on) { st->no_reserve = !on; }
+
 kgp_status kgg_store_reserve(kgg_store *st, size_t bytes, kgg_err *e)
 {
-    if (kgg_store_rdonly(st)) return KGP_OK;
+    if (kgg_store_rdonly(st) || st->no_reserve) return KGP_OK;
     MDB_envinfo info;
     MDB_stat ms;
     mdb_env_info(st->env, &info);

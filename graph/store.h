@@ -76,6 +76,11 @@ char *kgg_default_path(int create, kgg_err *e);
 /* Opens (creating unless KGG_STORE_RDONLY) the store at path (an LMDB file,
  * MDB_NOSUBDIR). map_size 0 means KGG_DEFAULT_MAP_SIZE (an existing larger
  * file keeps its size). Clears stale readers (mdb_reader_check).
+ * LMDB allows one environment per file per process: opening a file this
+ * process already has open returns the same store (one reference more,
+ * released by kgg_store_close); a read-only request may share a writable
+ * store (the caller then must not write), a writable request on a store
+ * open read-only fails with KGP_EDB.
  * Errors: KGP_ENOTFOUND (read-only and no file), KGP_EDB (LMDB error, schema
  * version mismatch, not a kgpath database), KGP_ENOMEM. O(1). */
 kgp_status kgg_store_open(const char *path, unsigned flags, size_t map_size,
@@ -113,6 +118,9 @@ kgp_status kgg_store_update(kgg_store *st, kgg_txn_fn fn, void *ud, kgg_err *e);
  * a later MDB_MAP_FULL reports it). Saves redoing large writes.
  * Errors: KGP_EDB. O(1). */
 kgp_status kgg_store_reserve(kgg_store *st, size_t bytes, kgg_err *e);
+/* on = 0 makes kgg_store_reserve a no-op, so that writes grow the map only
+ * through MDB_MAP_FULL and redo (for tests of that path). Default 1. */
+void kgg_store_set_autoreserve(kgg_store *st, int on);
 /* Begins a read transaction (handles MDB_MAP_RESIZED when no snapshot of
  * this process is open). Errors: KGP_EDB. */
 kgp_status kgg_store_read_begin(kgg_store *st, MDB_txn **txn, kgg_err *e);

@@ -1,7 +1,6 @@
 /* Per-concept change stamps: see store_stamp.h. */
 #include "graph/store_stamp.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,43 +59,46 @@ static uint64_t get_le64(const unsigned char *b)
     return v;
 }
 
+/* What a refresh writes: the snapshot's keys and hashes, copied so that the
+ * snapshot is closed before the write (the map can only grow while no
+ * snapshot of this process is open). */
 typedef struct refresh_ctx {
-    kgg_store *st;
-    const kgg_snap *s;
-    const uint64_t *hash;
+    uint32_t n;
+    char **key;             /* [n], in arena */
+    uint64_t *hash;         /* [n] */
+    char **sorted;          /* [n] the keys in strcmp order, for lookups */
     int64_t now;
     MDB_dbi dbi;
     uint32_t changed;
 } refresh_ctx;
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static kgp_status refresh_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
 {
     refresh_ctx *c = ud;
-    const kgg_snap *s = c->s;
     MDB_dbi dbi = c->dbi;
     c->changed = 0;
-    for (uint32_t i = 0; i < s->n; i++) {
-        MDB_val k = { strlen(s->key[i]), (void *)s->key[i] }, v;
-        int r = mdb_get(txn, dbi, &k, &v);
+    int r = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        MDB_val k = { strlen(c->key[i]), c->key[i] }, v;
+        r = mdb_get(txn, dbi, &k, &v);
         if (r == 0 && v.mv_size == 16 && get_le64(v.mv_data) == c->hash[i]) continue;
-        if (r && r != MDB_NOTFOUND) goto lmdb;
+        if (r && r != MDB_NOTFOUND) goto fail;
         unsigned char val[16];
         put_le64(val, c->hash[i]);
         put_le64(val + 8, (uint64_t)c->now);
         v.mv_size = sizeof val;
         v.mv_data = val;
-        if ((r = mdb_put(txn, dbi, &k, &v, 0))) { *mdb_rc = r; goto lmdb_r; }
+        if ((r = mdb_put(txn, dbi, &k, &v, 0))) goto fail;
         c->changed++;
-        continue;
-    lmdb:
-        *mdb_rc = r;
-    lmdb_r:
-        return kgg_errf(e, KGP_EDB, "stamps: %s", mdb_strerror(r));
     }
     /* Drop stamps of concepts that are gone. */
     MDB_cursor *cur;
-    int r = mdb_cursor_open(txn, dbi, &cur);
-    if (r) { *mdb_rc = r; return kgg_errf(e, KGP_EDB, "stamps: %s", mdb_strerror(r)); }
+    if ((r = mdb_cursor_open(txn, dbi, &cur))) goto fail;
     MDB_val k, v;
     char buf[1024];
     for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0;
@@ -105,32 +107,54 @@ static kgp_status refresh_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
         if (k.mv_size < sizeof buf) {
             memcpy(buf, k.mv_data, k.mv_size);
             buf[k.mv_size] = 0;
-            gone = kgg_snap_find_key(s, buf) == KGG_NONE;
+            char *key = buf;
+            gone = !bsearch(&key, c->sorted, c->n, sizeof *c->sorted, cmp_str);
         }
         if (gone && (r = mdb_cursor_del(cur, 0))) break;
     }
     mdb_cursor_close(cur);
-    if (r && r != MDB_NOTFOUND) {
-        *mdb_rc = r;
-        return kgg_errf(e, KGP_EDB, "stamps: %s", mdb_strerror(r));
-    }
-    return KGP_OK;
+    if (r == MDB_NOTFOUND) return KGP_OK;
+fail:
+    *mdb_rc = r;
+    return kgg_errf(e, KGP_EDB, "stamps: %s", mdb_strerror(r));
 }
 
-kgp_status kgg_stamp_refresh(kgg_store *st, const kgg_snap *s, int64_t now,
-                             uint32_t *nchanged, kgg_err *e)
+kgp_status kgg_stamp_refresh(kgg_store *st, int64_t now, uint32_t *nchanged, kgg_err *e)
 {
     if (kgg_store_rdonly(st))
         return kgg_errf(e, KGP_EUSAGE, "cannot refresh change stamps: the database is open read-only");
-    uint64_t *hash = kg_malloc(((size_t)s->n + 1) * sizeof *hash);
-    if (!hash) return kgg_errf(e, KGP_ENOMEM, "out of memory");
-    for (uint32_t i = 0; i < s->n; i++) hash[i] = kgg_stamp_hash(s, i);
-    refresh_ctx c = { st, s, hash, now, 0, 0 };
+    kgg_snap *s;
+    int sr = kgg_snap_open(st, &s, e);
+    if (sr) return (kgp_status)sr;
+    refresh_ctx c;
+    memset(&c, 0, sizeof c);
+    c.n = s->n;
+    c.now = now;
+    kg_arena *a = kg_arena_new();
+    kgp_status rc = KGP_OK;
+    if (!a || !(c.key = kg_arena_alloc(a, ((size_t)c.n + 1) * sizeof *c.key))
+        || !(c.sorted = kg_arena_alloc(a, ((size_t)c.n + 1) * sizeof *c.sorted))
+        || !(c.hash = kg_arena_alloc(a, ((size_t)c.n + 1) * sizeof *c.hash))) {
+        kgg_snap_close(s);
+        rc = kgg_errf(e, KGP_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < c.n; i++) {
+        c.hash[i] = kgg_stamp_hash(s, i);
+        if (!(c.key[i] = c.sorted[i] = kg_arena_strdup(a, s->key[i]))) {
+            kgg_snap_close(s);
+            rc = kgg_errf(e, KGP_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    kgg_snap_close(s);
+    qsort(c.sorted, c.n, sizeof *c.sorted, cmp_str);
     /* Opened before the write transaction: opening takes a transaction of its own. */
-    kgp_status rc = kgg_store_open_dbi(st, "stamps", MDB_CREATE, &c.dbi, e);
+    rc = kgg_store_open_dbi(st, "stamps", MDB_CREATE, &c.dbi, e);
     if (rc == KGP_OK) rc = kgg_store_update(st, refresh_txn, &c, e);
     if (rc == KGP_OK && nchanged) *nchanged = c.changed;
-    kg_free(hash);
+out:
+    kg_arena_free(a);
     return rc;
 }
 
@@ -159,12 +183,10 @@ kgp_status kgg_stamp_load(kgg_store *st, const kgg_snap *s, int64_t *stamp, kgg_
     return KGP_OK;
 }
 
-static const kgg_snap *g_sort_snap;     /* qsort has no user pointer */
-
-static int by_rank(const void *a, const void *b)
+static int by_rank(const void *a, const void *b, void *rank)
 {
-    uint32_t ra = g_sort_snap->topo_rank[*(const uint32_t *)a];
-    uint32_t rb = g_sort_snap->topo_rank[*(const uint32_t *)b];
+    uint32_t ra = ((const uint32_t *)rank)[*(const uint32_t *)a];
+    uint32_t rb = ((const uint32_t *)rank)[*(const uint32_t *)b];
     return ra < rb ? -1 : ra > rb;
 }
 
@@ -180,13 +202,7 @@ int kgg_stamp_closure_max(const kgg_snap *s, const int64_t *in, int64_t *out)
         if (!rank || rank[i] == KGG_NONE) out[i] = KGG_STAMP_UNKNOWN;
         else order[m++] = i;
     }
-    /* Sorting by rank needs the snapshot in a static; callers are not
-     * expected to run this concurrently, but keep it correct if they do. */
-    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-    pthread_mutex_lock(&mu);
-    g_sort_snap = s;
-    qsort(order, m, sizeof *order, by_rank);
-    pthread_mutex_unlock(&mu);
+    qsort_r(order, m, sizeof *order, by_rank, (void *)rank);
     for (uint32_t oi = 0; oi < m; oi++) {
         uint32_t i = order[oi];
         int64_t v = in[i];

@@ -32,14 +32,15 @@
 /* Content hash of concept i (see above). O(its groups and edges). */
 uint64_t kgg_stamp_hash(const kgg_snap *s, uint32_t i);
 
-/* Brings the stamps up to date with snapshot s (which must come from st):
- * concepts whose hash differs from the stored one, or that have none, get
- * (hash, now); stamps of keys not in s are removed. One write transaction.
- * *nchanged (may be NULL) counts the concepts stamped now.
- * Errors: KGP_EUSAGE (read-only store), KGP_EDB (including a full map while
- * a snapshot is open), KGP_ENOMEM. O(V + E + S log S) for S stamps. */
-kgp_status kgg_stamp_refresh(kgg_store *st, const kgg_snap *s, int64_t now,
-                             uint32_t *nchanged, kgg_err *e);
+/* Brings the stamps up to date with the store's committed graph: concepts
+ * whose hash differs from the stored one, or that have none, get
+ * (hash, now); stamps of keys no longer in the graph are removed. Builds
+ * its own snapshot and closes it before its one write transaction, so the
+ * map can grow (callers should have no snapshot of this store open, for
+ * the same reason). *nchanged (may be NULL) counts the concepts stamped now.
+ * Errors: KGP_EUSAGE (read-only store), KGP_EDB, KGP_ENOMEM.
+ * O(V + E + S log V) for S stamps. */
+kgp_status kgg_stamp_refresh(kgg_store *st, int64_t now, uint32_t *nchanged, kgg_err *e);
 
 /* Reads the stamp of every concept of s into stamp[0..n) (dense ids);
  * KGG_STAMP_UNKNOWN when absent or when its hash no longer matches (the

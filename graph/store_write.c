@@ -57,6 +57,9 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
 
 /* ---- per-write state ---- */
 
+/* Longest "course:concept" key: LMDB keys are at most 511 bytes. */
+#define KGG_MAX_KEY 400
+
 enum { TGT_LOCAL, TGT_BATCH, TGT_OTHER };
 
 /* A reference of the batch, normalised once before the transaction. */
@@ -154,7 +157,7 @@ static kgp_status first_error(kgg_write_result *r, kgg_err *e, kgp_status st)
 
 static int valid_course_id(const char *s)
 {
-    if (!s || !*s) return 0;
+    if (!s || !*s || strlen(s) > 200) return 0;
     for (; *s; s++)
         if (*s == ':' || (unsigned char)*s <= ' ') return 0;
     return 1;
@@ -271,7 +274,7 @@ static int validate_course(wctx *w, wcourse *wc)
     if (r->nerrors > nerr0) return 0;   /* the importer already rejected it */
     if (!valid_course_id(c->id)) {
         return add_msg(r, KGG_ERROR, file, 0, 0, "course id '%s' is %s", c->id ? c->id : "",
-                       c->id && *c->id ? "invalid (no ':' or spaces allowed)" : "missing");
+                       c->id && *c->id ? "invalid (at most 200 bytes, no ':' or spaces)" : "missing");
     }
     size_t n = c->nconcepts;
     wc->keys = kg_arena_calloc(w->a, (n ? n : 1) * sizeof *wc->keys);
@@ -293,6 +296,11 @@ static int validate_course(wctx *w, wcourse *wc)
         }
         wc->keys[i] = kg_arena_printf(w->a, "%s:%s", c->id, k->id);
         if (!wc->keys[i]) return -1;
+        if (strlen(wc->keys[i]) > KGG_MAX_KEY) {
+            if (add_msg(r, KGG_ERROR, file, k->line, 0, "concept id '%.40s...' of course '%.40s' is too long "
+                        "(course:concept may have at most %d bytes)", k->id, c->id, KGG_MAX_KEY)) return -1;
+            continue;
+        }
         long first = idx_find(&ix, k->id);
         if (first >= 0 && (size_t)first < i &&
             add_msg(r, KGG_ERROR, file, k->line, 0,
@@ -323,7 +331,13 @@ static int validate_course(wctx *w, wcourse *wc)
                 kgg_ref *ref = &gr->members[m];
                 nref *nr = norm_ref(w, c, ref->target);
                 if (!nr) return -1;
+                if (strlen(nr->key) > KGG_MAX_KEY) {
+                    if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, 0,
+                                "concept '%s': reference '%.40s...' is too long", k->id, nr->key)) return -1;
+                    nr->key = "";
+                }
                 wc->grp_refs[i][mi] = *nr;
+                if (!*nr->key) continue;        /* too long: reported */
                 for (size_t m2 = 0; m2 < m; m2++)
                     if (!strcmp(wc->grp_refs[i][mi - m + m2].key, nr->key)) {
                         if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, 0,
@@ -349,6 +363,12 @@ static int validate_course(wctx *w, wcourse *wc)
             kgg_ref *ref = &k->recommends[j];
             nref *nr = norm_ref(w, c, ref->target);
             if (!nr) { oom = 1; break; }
+            if (strlen(nr->key) > KGG_MAX_KEY) {
+                if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, 0,
+                            "concept '%s': reference '%.40s...' is too long", k->id, nr->key)) { oom = 1; break; }
+                nr->key = "";
+                continue;
+            }
             wc->rec_refs[i][j] = *nr;
             if (!nr->local) continue;
             long t = idx_find(&ix, strchr(nr->key, ':') + 1);

@@ -28,7 +28,16 @@ typedef struct kgi_result {
 
 /* Detects the format of path and imports it. Returns 0 when every course
  * parsed without KGG_ERROR diagnostics; -1 otherwise (see result->error and
- * each course's diagnostics). The caller frees with kgi_result_free. */
+ * each course's diagnostics). The caller frees with kgi_result_free.
+ * path: a .csv or kgxml .xml file, a folder, imsmanifest.xml / course.xml /
+ * moodle_backup.xml (their folder is imported), or an archive (.zip, .imscc,
+ * .mbz, .tar.gz, .tgz, .tar) read in place; every package root inside a
+ * folder or archive becomes a course (importers/import_path.c has the rules,
+ * importers/pkg.h the path-safety rules and archive limits). Courses keep
+ * their warnings; result->courses may be non-empty even when -1 is returned.
+ * Cost: linear in the bytes read (one pass over an archive). Several calls
+ * may run on different threads (no global state of its own; libxml2's error
+ * hook, which is per thread, is set to a silent handler). */
 int  kgi_import_path(const char *path, const kgi_options *opt, kgi_result *result);
 void kgi_result_free(kgi_result *result);
 

@@ -27,25 +27,6 @@
 #define STATUS_IO       KGP_EIO
 #define STATUS_INTERNAL KGP_EINTERNAL
 
-/* Appends s as a JSON string literal (s is valid UTF-8: jansson checked it). */
-static void buf_json_str(kgn_buf *b, const char *s)
-{
-    kgn_buf_put(b, "\"", 1);
-    const char *run = s;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p >= 0x20 && *p != '"' && *p != '\\') continue;
-        kgn_buf_put(b, run, (size_t)((const char *)p - run));
-        if (*p == '"') kgn_buf_puts(b, "\\\"");
-        else if (*p == '\\') kgn_buf_puts(b, "\\\\");
-        else if (*p == '\n') kgn_buf_puts(b, "\\n");
-        else if (*p == '\t') kgn_buf_puts(b, "\\t");
-        else kgn_buf_printf(b, "\\u%04x", *p);
-        run = (const char *)p + 1;
-    }
-    kgn_buf_puts(b, run);
-    kgn_buf_put(b, "\"", 1);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Shards */
 
@@ -175,10 +156,10 @@ static int put_error(kgn_buf *out, uint64_t line, const char *learner,
                      int status, const char *msg)
 {
     kgn_buf_printf(out, "{\"line\":%" PRIu64 ",\"learner\":", line);
-    if (learner) buf_json_str(out, learner);
+    if (learner) kgn_buf_json(out, learner);
     else kgn_buf_puts(out, "null");
     kgn_buf_puts(out, ",\"error\":");
-    buf_json_str(out, msg);
+    kgn_buf_json(out, msg);
     kgn_buf_printf(out, ",\"status\":%d}\n", status);
     return out->oom;
 }
@@ -231,7 +212,7 @@ static int do_line(engine *e, void *scratch, const char *text, size_t len,
     if (st == 1) {
         size_t mark = t->out.len;
         kgn_buf_printf(&t->out, "{\"line\":%" PRIu64 ",\"learner\":", line);
-        buf_json_str(&t->out, learner);
+        kgn_buf_json(&t->out, learner);
         if (t->out.oom) { rc = STATUS_NOMEM; goto done; }
         size_t body = t->out.len;
         st = e->ops->plan(e->ops->ctx, scratch, &req, &t->out, cerr, sizeof cerr);
@@ -720,6 +701,7 @@ int kgn_batch_run(FILE *in, const char *in_name, uint64_t in_size,
                        err, errlen);
     if (rc) { close_sink(&s); return rc; }
     st->resumed_lines = skip;
+    st->resumed_plans = st->plans;
 
     char *lb = NULL;
     size_t lcap = 0;

@@ -90,6 +90,7 @@ typedef struct kgn_batch_stats {
     uint64_t other_shard;   /* lines that belong to other shards */
     uint64_t blank;         /* empty lines, ignored */
     uint64_t resumed_lines; /* lines skipped because a previous run did them */
+    uint64_t resumed_plans; /* plans among them (counted in plans) */
     double seconds;         /* wall time of this invocation */
 } kgn_batch_stats;
 

@@ -177,8 +177,31 @@ kgp_status kgn_next_render(const kgn_next *x, kgn_format fmt, kgn_buf *b)
             kgn_buf_printf(b, ",\"minutes\":%u,\"goals_served\":%u,\"unlocks\":%llu,\"ready_after\":%u}",
                            it->minutes, it->goals, (unsigned long long)it->unlocks, it->ready_after);
         }
-        kgn_buf_puts(b, "]}\n");
+        kgn_buf_put(b, "]", 1);
+        if (x->reviews_asked) {
+            kgn_buf_puts(b, ",\"reviews\":[");
+            for (uint32_t i = 0; i < x->nreviews; i++) {
+                const kgn_next_review *r = &x->reviews[i];
+                kgn_buf_puts(b, i ? ",{\"concept\":" : "{\"concept\":");
+                kgn_buf_json(b, s->key[r->concept]);
+                kgn_buf_puts(b, ",\"title\":");
+                kgn_buf_json(b, s->title[r->concept]);
+                kgn_buf_printf(b, ",\"minutes\":%u,\"why\":", r->minutes);
+                kgn_buf_json(b, r->why);
+                kgn_buf_put(b, "}", 1);
+            }
+            kgn_buf_put(b, "]", 1);
+        }
+        kgn_buf_puts(b, "}\n");
     } else if (fmt == KGN_TEXT) {
+        if (x->nreviews) {
+            kgn_buf_printf(b, "Due reviews: %u\n", x->nreviews);
+            for (uint32_t i = 0; i < x->nreviews; i++) {
+                const kgn_next_review *r = &x->reviews[i];
+                kgn_buf_printf(b, "  review %s  %s  (%u min; %s)\n", s->key[r->concept],
+                               s->title[r->concept], r->minutes, r->why ? r->why : "due");
+            }
+        }
         if (x->total == 0) {
             kgn_buf_puts(b, x->ngoals ? "Nothing to study next for these goals.\n"
                                       : "Nothing left to study: every concept is known or blocked.\n");
@@ -196,4 +219,29 @@ kgp_status kgn_next_render(const kgn_next *x, kgn_format fmt, kgn_buf *b)
         return KGP_EUSAGE;
     }
     return b->oom ? KGP_ENOMEM : KGP_OK;
+}
+
+kgp_status kgn_next_reviews(kgn_next *x, const uint32_t *known, size_t nknown,
+                            kgn_review_at_fn fn, void *ud, int32_t day, kgn_error *err)
+{
+    const kgg_snap *s = x->snap;
+    x->reviews_asked = 1;
+    if (!fn || nknown == 0) return KGP_OK;
+    for (size_t i = 0; i < nknown; i++)
+        if (known[i] >= s->n) return kgn_fail(err, KGP_EUSAGE, "known id %u out of range", known[i]);
+    kgn_next_review *v = kg_arena_alloc(x->arena, nknown * sizeof *v);
+    if (!v) return kgn_fail(err, KGP_ENOMEM, "out of memory");
+    uint32_t n = 0;
+    for (size_t i = 0; i < nknown; i++) {
+        uint32_t c = known[i], mins = 0;
+        const char *why = NULL;
+        int dup = 0;
+        for (uint32_t k = 0; k < n && !dup; k++) dup = v[k].concept == c;
+        if (dup || !fn(ud, c, day, &mins, &why)) continue;
+        if (why && !(why = kg_arena_strdup(x->arena, why))) return kgn_fail(err, KGP_ENOMEM, "out of memory");
+        v[n++] = (kgn_next_review){c, mins, why};
+    }
+    x->reviews = v;
+    x->nreviews = n;
+    return KGP_OK;
 }

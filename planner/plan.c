@@ -112,12 +112,6 @@ static int order_selection(kgn_workspace *ws, const uint32_t *goals, uint32_t ng
     return rc;
 }
 
-typedef struct proto_step {
-    uint32_t concept, minutes, via;
-    kgn_step_kind kind;
-    const char *via_reason, *note;
-} proto_step;
-
 static kgp_status oom(kgn_error *err) { return kgn_fail(err, KGP_ENOMEM, "out of memory"); }
 
 kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngoals_in,
@@ -153,7 +147,9 @@ kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngo
     uint32_t *known = kg_arena_alloc(A, nknown_in * sizeof *known + 1);
     uint32_t *dropped = kg_arena_alloc(A, ngoals_in * sizeof *dropped + 1);
     uint64_t *dropped_min = kg_arena_alloc(A, ngoals_in * sizeof *dropped_min + 1);
-    if (!p || !goals || !known || !dropped || !dropped_min) { kg_arena_free(A); return oom(err); }
+    uint32_t *mastered = kg_arena_alloc(A, ngoals_in * sizeof *mastered + 1);
+    if (!p || !goals || !known || !dropped || !dropped_min || !mastered) { kg_arena_free(A); return oom(err); }
+    p->mastered = mastered;
     p->arena = A;
     p->snap = s;
     p->deadline_day = KGN_NO_DAY;
@@ -171,6 +167,7 @@ kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngo
         if (ws->vis[g] == ws->gen_v) continue;
         ws->vis[g] = ws->gen_v;
         if (kgn__is_known(ws, g)) {
+            if (opt.known_goals_ok) { mastered[p->nmastered++] = g; continue; }
             kg_arena_free(A);
             return kgn_fail(err, KGP_ECONFLICT, "goal '%s' is already known", s->key[g]);
         }
@@ -230,11 +227,10 @@ kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngo
         return kgn_fail(err, KGP_EINTERNAL, "ordering placed %u of %u concepts", nord, nsel);
     }
 
-    /* Review steps and skipped known concepts (gray stamps: asked/listed). */
-    proto_step *ps = kg_arena_alloc(A, (2 * (size_t)nord + 1) * sizeof *ps);
+    /* Skipped known concepts (gray stamps: listed), in order of first use. */
+    kgn__proto *learn = kg_arena_alloc(A, ((size_t)nord + 1) * sizeof *learn);
     uint32_t *skipped = kg_arena_alloc(A, (ws->nsel + p->nknown + 1) * sizeof *skipped);
-    if (!ps || !skipped) { kg_arena_free(A); return oom(err); }
-    uint32_t nps = 0;
+    if (!learn || !skipped) { kg_arena_free(A); return oom(err); }
     kgn__next_gen(ws->gray, &ws->gen_g, ws->n ? ws->n : 1);
     for (uint32_t i = 0; i < nord; i++) {
         uint32_t c = ord[i];
@@ -244,27 +240,19 @@ kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngo
                 if (!kgn__is_known(ws, m) || ws->gray[m] == ws->gen_g) continue;
                 ws->gray[m] = ws->gen_g;
                 if (p->nskipped < ws->nsel + p->nknown) skipped[p->nskipped++] = m;
-                uint32_t mins = 0;
-                const char *why = NULL;
-                if (opt.review && opt.review(opt.review_ud, m, &mins, &why)) {
-                    if (nps >= 2 * nord) continue;
-                    const char *r = s->mem_reason ? s->mem_reason[j] : NULL;
-                    ps[nps++] = (proto_step){m, mins, c, KGN_REVIEW, r, why};
-                }
             }
-        ws->pos[c] = nps;
-        ps[nps++] = (proto_step){c, kgn__minutes(ws, c), ws->parent[c], KGN_LEARN, ws->reason[c], NULL};
+        ws->pos[c] = i;
+        learn[i] = (kgn__proto){c, kgn__minutes(ws, c), ws->parent[c], i, 0, KGN_LEARN, ws->reason[c], NULL};
     }
     p->skipped = skipped;
 
-    /* Goals served: bitsets per step, propagated against the order. */
+    /* Goals served: bitsets per lesson, propagated against the order. */
     size_t W = (ng + 63) / 64;
     if (W == 0) W = 1;
-    if (kg_grow(&ws->bits, &ws->cbits, (size_t)nps * W + 1, sizeof *ws->bits)) { kg_arena_free(A); return oom(err); }
-    memset(ws->bits, 0, (size_t)nps * W * sizeof *ws->bits);
-    for (uint32_t i = nps; i-- > 0;) {
-        if (ps[i].kind != KGN_LEARN) continue;
-        uint32_t c = ps[i].concept;
+    if (kg_grow(&ws->bits, &ws->cbits, (size_t)nord * W + 1, sizeof *ws->bits)) { kg_arena_free(A); return oom(err); }
+    memset(ws->bits, 0, (size_t)nord * W * sizeof *ws->bits);
+    for (uint32_t i = nord; i-- > 0;) {
+        uint32_t c = ord[i];
         uint64_t *b = ws->bits + (size_t)i * W;
         if (ws->flags[c] & KGN_F_GOAL)
             for (uint32_t q = 0; q < ng; q++)
@@ -284,44 +272,16 @@ kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngo
                 for (size_t w = 0; w < W; w++) bm[w] |= b[w];
             }
     }
-    /* Steps. */
-    p->steps = kg_arena_calloc(A, (nps + 1) * sizeof *p->steps);
-    if (!p->steps) { kg_arena_free(A); return oom(err); }
-    p->nsteps = nps;
-    for (uint32_t i = 0; i < nps; i++) {
-        kgn_step *st = &p->steps[i];
-        uint32_t c = ps[i].concept;
-        st->concept = c;
-        st->kind = ps[i].kind;
-        st->minutes = ps[i].minutes;
-        st->via = ps[i].via;
-        st->via_step = ps[i].via != KGG_NONE && kgn__in_sel(ws, ps[i].via) ? ws->pos[ps[i].via] : KGG_NONE;
-        st->via_reason = ps[i].via_reason;
-        st->note = ps[i].note;
-        st->day = KGN_NO_DAY;
-        if (st->kind == KGN_LEARN) {
-            st->minutes_default = !(s->minutes && s->minutes[c] >= 0);
-            st->is_goal = (ws->flags[c] & KGN_F_GOAL) != 0;
-            st->recommended = (ws->flags[c] & KGN_F_REC) != 0;
-        }
-        /* A review serves what its first user serves. */
-        const uint64_t *b = ws->bits + (size_t)(st->kind == KGN_LEARN ? i : ws->pos[st->via]) * W;
-        uint32_t cnt = 0;
-        for (uint32_t q = 0; q < ng; q++) cnt += (b[q / 64] >> (q % 64)) & 1;
-        st->goals = kg_arena_alloc(A, (cnt + 1) * sizeof *st->goals);
-        if (!st->goals) { kg_arena_free(A); return oom(err); }
-        for (uint32_t q = 0; q < ng; q++)
-            if ((b[q / 64] >> (q % 64)) & 1) st->goals[st->ngoals++] = goals[q];
-        p->total_minutes += st->minutes;
-    }
+    /* Steps: lessons, reviews, spaced reviews, study days (schedule.c). */
     if (opt.minutes_per_day) {
         p->calendar = 1;
         p->minutes_per_day = opt.minutes_per_day;
         p->days_per_week = opt.days_per_week;
         p->start_day = opt.start_day;
         p->deadline_day = opt.deadline_day;
-        if (kgn__calendar(p) != 0) { kg_arena_free(A); return oom(err); }
     }
+    kgn_step_ctx sx = {ws, p, &opt, learn, nord, ws->bits, W};
+    if (kgn__steps(&sx) != 0) { kg_arena_free(A); return oom(err); }
     *out = p;
     return KGP_OK;
 }

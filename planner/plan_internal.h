@@ -70,6 +70,27 @@ int  kgn__solve(kgn_workspace *ws, const uint32_t *goals, size_t ngoals,
 int  kgn__add_recommended(kgn_workspace *ws, double budget);
 /* Describes why c cannot be learned into buf (one sentence). */
 void kgn__why_blocked(kgn_workspace *ws, uint32_t c, char *buf, size_t len);
+/* A step before it is placed: src is the learn index whose goals it
+ * serves (KGG_NONE: it serves `goal` alone). */
+typedef struct kgn__proto {
+    uint32_t concept, minutes, via, src, goal;
+    kgn_step_kind kind;
+    const char *via_reason, *note;
+} kgn__proto;
+
+/* Input of kgn__steps: the ordered lessons (ws->pos[c] = learn index) and
+ * their goal bitsets (W words each). */
+typedef struct kgn_step_ctx {
+    kgn_workspace *ws;
+    kgn_plan *p;                /* goals, mastered, calendar fields set */
+    const kgn_options *opt;
+    const kgn__proto *learn; uint32_t nlearn;
+    const uint64_t *bits; size_t W;
+} kgn_step_ctx;
+
+/* Makes p->steps: lessons, review and spaced-review steps, study days
+ * (schedule.c). 0 or -1 (OOM). */
+int  kgn__steps(kgn_step_ctx *x);
 /* Packs steps into study days (calendar.c). 0 or -1 (OOM). */
 int  kgn__calendar(kgn_plan *p);
 int  kgn__push(uint32_t **v, size_t *n, size_t *cap, uint32_t x);

@@ -101,6 +101,23 @@ const kgn_index *kgn_workspace_index(const kgn_workspace *ws);
 typedef int (*kgn_review_fn)(void *ud, uint32_t concept, uint32_t *minutes,
                              const char **why);
 
+/* Dated review hook: as kgn_review_fn, judged on `day` (days since
+ * 1970-01-01, KGN_NO_DAY: the state's own time), the day the step that
+ * needs the concept is scheduled. Preferred over review when both are set.
+ * With a calendar it is asked at each use of a known concept until one
+ * review is placed (R only falls with time, so a later use may need one). */
+typedef int (*kgn_review_at_fn)(void *ud, uint32_t concept, int32_t day,
+                                uint32_t *minutes, const char **why);
+
+/* Spaced-review hook: the concept was studied (learned or reviewed) on
+ * `day`; fills days[0..k) (ascending, > day) with the days its next
+ * reviews fall due (k <= max; each assumed done on time), r[0..k) with the
+ * retrievability predicted on each of those days, *minutes with a review's
+ * length, and returns k. Only used with a calendar. */
+typedef size_t (*kgn_spaced_fn)(void *ud, uint32_t concept, int32_t day,
+                                int32_t *days, double *r, size_t max,
+                                uint32_t *minutes);
+
 typedef struct kgn_options {
     int include_recommended;    /* add recommended concepts (and their needs) */
     double budget_minutes;      /* > 0: plan only the goals that fit, in order */
@@ -112,11 +129,22 @@ typedef struct kgn_options {
     uint32_t exact_limit;       /* 0: KGN_EXACT_LIMIT */
     kgn_review_fn review;       /* NULL: no review steps */
     void *review_ud;
+    kgn_review_at_fn review_at; /* NULL: use review (judged without a day) */
+    void *review_at_ud;
+    kgn_spaced_fn spaced;       /* NULL: no spaced reviews (needs a calendar) */
+    void *spaced_ud;
+    uint32_t spaced_days;       /* spaced reviews until this many days after
+                                   the last lesson (0: until the last lesson) */
+    int known_goals_ok;         /* 1: a known goal is reported as mastered
+                                   (reviewed when the hook asks), not an error */
 } kgn_options;
 
 void kgn_options_init(kgn_options *o);
 
-typedef enum kgn_step_kind { KGN_LEARN = 0, KGN_REVIEW = 1 } kgn_step_kind;
+/* KGN_REVIEW: a known concept refreshed before a step needs it (via) or a
+ * mastered goal (via KGG_NONE); KGN_SPACED: a spaced review of a concept
+ * studied earlier in the plan (or before it), on its due day. */
+typedef enum kgn_step_kind { KGN_LEARN = 0, KGN_REVIEW = 1, KGN_SPACED = 2 } kgn_step_kind;
 
 /* A part of a step studied on one day (a step longer than the rest of a day
  * is split over several days). */
@@ -152,6 +180,8 @@ typedef struct kgn_plan {
     uint64_t *dropped_minutes;                /* plan total each would need */
     uint32_t *known;  uint32_t nknown;        /* as given, de-duplicated */
     uint32_t *skipped; uint32_t nskipped;     /* known concepts the plan relies on */
+    uint32_t *mastered; uint32_t nmastered;   /* goals already known (known_goals_ok) */
+    uint32_t nreviews, nspaced;               /* review / spaced steps */
     kgn_step *steps;  uint32_t nsteps;
     uint64_t total_minutes;
     int exact;                  /* k-of-n choices proven optimal */
@@ -217,12 +247,20 @@ typedef struct kgn_next_item {
     uint32_t minutes;
 } kgn_next_item;
 
+typedef struct kgn_next_review {
+    uint32_t concept;
+    uint32_t minutes;
+    const char *why;            /* the hook's reason (lives as long as the hook's owner) */
+} kgn_next_review;
+
 typedef struct kgn_next {
     kg_arena *arena;
     const kgg_snap *snap;
     uint32_t *goals; uint32_t ngoals;
     kgn_next_item *items; uint32_t nitems;   /* ranked, best first */
     uint32_t total;                          /* fringe size before the limit */
+    kgn_next_review *reviews; uint32_t nreviews; /* due reviews, known order */
+    int reviews_asked;                       /* 1: kgn_next_reviews was called */
 } kgn_next;
 
 /* The outer fringe: concepts not known whose every requirement group is met
@@ -234,6 +272,13 @@ kgp_status kgn_next_make(kgn_workspace *ws, const uint32_t *goals, size_t ngoals
                          const uint32_t *known, size_t nknown, uint32_t limit,
                          kgn_next **out, kgn_error *err);
 void kgn_next_free(kgn_next *x);
+/* Adds the due reviews: each known concept (in the order given, duplicates
+ * once) for which the hook, judged on `day`, asks for a review. Rendered as
+ * "reviews" (JSON, present once this was called) and "Due reviews" (text).
+ * Errors: KGP_EUSAGE (id out of range), KGP_ENOMEM. O(nknown² worst case
+ * for duplicates; known sets are small) plus one hook call each. */
+kgp_status kgn_next_reviews(kgn_next *x, const uint32_t *known, size_t nknown,
+                            kgn_review_at_fn fn, void *ud, int32_t day, kgn_error *err);
 kgp_status kgn_next_render(const kgn_next *x, kgn_format fmt, kgn_buf *out);
 
 /* ---- check -------------------------------------------------------------- */

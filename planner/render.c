@@ -42,8 +42,13 @@ void kgn__why_lines(const kgn_plan *p, uint32_t i, void (*emit)(void *, const ch
     const kgn_step *st = &p->steps[i];
     kgn_buf b = {0};
     if (st->kind == KGN_REVIEW) {
-        kgn_buf_printf(&b, "review: known, used by '%s'", s->key[st->via]);
-        if (st->note) kgn_buf_printf(&b, " (%s)", st->note);
+        kgn_buf_printf(&b, "review: %s", st->note ? st->note : "known");
+        if (st->via != KGG_NONE) kgn_buf_printf(&b, ", needed for '%s'", s->key[st->via]);
+        else kgn_buf_puts(&b, "; goal already mastered");
+        emit(ud, b.data);
+        b.len = 0;
+    } else if (st->kind == KGN_SPACED) {
+        kgn_buf_printf(&b, "spaced review: %s", st->note ? st->note : "due");
         emit(ud, b.data);
         b.len = 0;
     }
@@ -127,6 +132,8 @@ void kgn_plan_json_members(const kgn_plan *p, kgn_buf *b)
             kgn_buf_json(b, s->key[st->goals[g]]);
         }
         kgn_buf_put(b, "]", 1);
+        if (st->kind != KGN_LEARN)
+            kgn_buf_puts(b, st->kind == KGN_SPACED ? ",\"spaced\":true" : ",\"spaced\":false");
         if (st->note) { kgn_buf_puts(b, ",\"note\":"); kgn_buf_json(b, st->note); }
         if (st->nsessions) {
             kgn_buf_puts(b, ",\"sessions\":[");
@@ -139,7 +146,16 @@ void kgn_plan_json_members(const kgn_plan *p, kgn_buf *b)
         }
         kgn_buf_put(b, "}", 1);
     }
-    kgn_buf_printf(b, "],\"total_minutes\":%llu,\"skipped_known\":[", (unsigned long long)p->total_minutes);
+    kgn_buf_printf(b, "],\"total_minutes\":%llu,", (unsigned long long)p->total_minutes);
+    if (p->nmastered) {
+        kgn_buf_puts(b, "\"mastered_goals\":[");
+        for (uint32_t i = 0; i < p->nmastered; i++) {
+            if (i) kgn_buf_put(b, ",", 1);
+            kgn_buf_json(b, s->key[p->mastered[i]]);
+        }
+        kgn_buf_puts(b, "],");
+    }
+    kgn_buf_puts(b, "\"skipped_known\":[");
     for (uint32_t i = 0; i < p->nskipped; i++) {
         if (i) kgn_buf_put(b, ",", 1);
         kgn_buf_json(b, s->key[p->skipped[i]]);
@@ -217,6 +233,8 @@ static void render_text(const kgn_plan *p, kgn_buf *b)
     kgn_buf_puts(b, "\n");
     for (uint32_t i = 0; i < p->ngoals; i++)
         kgn_buf_printf(b, "  goal: %s  %s\n", s->key[p->goals[i]], s->title[p->goals[i]]);
+    for (uint32_t i = 0; i < p->nmastered; i++)
+        kgn_buf_printf(b, "  goal already mastered: %s  %s\n", s->key[p->mastered[i]], s->title[p->mastered[i]]);
     if (p->nskipped) {
         kgn_buf_puts(b, "Skipped (known):");
         for (uint32_t i = 0; i < p->nskipped; i++)

@@ -123,6 +123,7 @@ static void schedule_item(const kgn_plan *p, kgn_buf *b, uint32_t i, uint32_t mi
     kgn_buf_xml(b, s->key[st->concept]);
     kgn_buf_printf(b, "\"><span class=\"n\">%u.</span> ", i + 1);
     if (st->kind == KGN_REVIEW) kgn_buf_puts(b, "<em>Review:</em> ");
+    else if (st->kind == KGN_SPACED) kgn_buf_puts(b, "<em>Spaced review:</em> ");
     kgn_buf_puts(b, "<b>");
     kgn_buf_xml(b, s->title[st->concept]);
     kgn_buf_puts(b, "</b> <code>");

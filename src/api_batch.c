@@ -362,6 +362,7 @@ static void fill_summary(kgp_batch_summary *sum, const kgn_batch_stats *st)
     sum->unchanged = st->unchanged;
     sum->other_shard = st->other_shard;
     sum->resumed_lines = st->resumed_lines;
+    sum->resumed_plans = st->resumed_plans;
     sum->seconds = st->seconds;
 }
 
@@ -438,11 +439,7 @@ kgp_status kgp_batch_run(kgp_db *db, const kgp_batch_options *o, kgp_batch_summa
     c.store = kgp__db_store(db);
     /* Change stamps first (a write), then the snapshot the run plans on. */
     if (!o->no_stamp && c.store && !kgg_store_rdonly(c.store)) {
-        kgp_snap *tmp;
-        if ((st = kgp_snap_open(db, &tmp))) goto out;
-        st = kgg_stamp_refresh(c.store, kgp__snap_graph(tmp), (int64_t)time(NULL),
-                               &sum->stamps_changed, &ge);
-        kgp_snap_close(tmp);
+        st = kgg_stamp_refresh(c.store, (int64_t)time(NULL), &sum->stamps_changed, &ge);
         if (st) { st = kgp__db_error(db, st, "%s", ge.msg); goto out; }
     }
     if ((st = kgp_snap_open(db, &c.snap))) goto out;
@@ -471,12 +468,15 @@ kgp_status kgp_batch_run(kgp_db *db, const kgp_batch_options *o, kgp_batch_summa
     /* What a resumed run must share with the interrupted one besides the
      * shard, --since and chunk size (the engine checks those). */
     char *defs = c.defaults ? json_dumps(c.defaults, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    size_t flen = (defs ? strlen(defs) : 0) + (lpath ? strlen(lpath) : 1) + 64;
+    char *lreal = lpath ? realpath(lpath, NULL) : NULL;   /* same file from any cwd */
+    const char *lname = lreal ? lreal : lpath ? lpath : "-";
+    size_t flen = (defs ? strlen(defs) : 0) + strlen(lname) + 64;
     fingerprint = kg_malloc(flen);
     if (fingerprint)
         snprintf(fingerprint, flen, "graph %016" PRIx64 " learners %s defaults %s",
-                 graph_hash(c.g), lpath ? lpath : "-", defs ? defs : "{}");
+                 graph_hash(c.g), lname, defs ? defs : "{}");
     free(defs);
+    free(lreal);
     if (!fingerprint) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
 
     kgn_batch_ops ops = { &c, scratch_new, scratch_free, plan_one, changed_one };
@@ -559,10 +559,7 @@ kgp_status kgp_db_copy(kgp_db *db, const char *dest, unsigned flags)
     if (flags & KGP_COPY_STAMP) {
         if (kgg_store_rdonly(store))
             return kgp__db_error(db, KGP_EUSAGE, "--stamp needs a writable database");
-        kgp_snap *s;
-        if ((st = kgp_snap_open(db, &s))) return st;
-        st = kgg_stamp_refresh(store, kgp__snap_graph(s), (int64_t)time(NULL), NULL, &ge);
-        kgp_snap_close(s);
+        st = kgg_stamp_refresh(store, (int64_t)time(NULL), NULL, &ge);
         if (st) return kgp__db_error(db, st, "%s", ge.msg);
     }
     if ((st = kgg_store_copy_compact(store, dest, &ge))) return kgp__db_error(db, st, "%s", ge.msg);

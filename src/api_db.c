@@ -17,6 +17,7 @@
 
 struct kgp_db {
     kgg_store *st;
+    unsigned flags;
     char *path;
     char err[1024];
 };
@@ -74,6 +75,7 @@ kgp_status kgp_db_open(const char *path, unsigned flags, kgp_db **out)
     kgp_db *db = kg_calloc(1, sizeof *db);
     if (!db) return KGP_ENOMEM;
     *out = db;
+    db->flags = flags;
     kgg_err e = {{0}};
     if (flags & ~(unsigned)KGP_RDONLY)
         return kgp__db_error(db, KGP_EUSAGE, "unknown flags 0x%x", flags);
@@ -97,6 +99,7 @@ void kgp_db_close(kgp_db *db)
 
 const char *kgp_db_path(const kgp_db *db) { return db && db->path ? db->path : ""; }
 struct kgg_store *kgp__db_store(kgp_db *db) { return db ? db->st : NULL; }
+int kgp__db_rdonly(const kgp_db *db) { return !db || (db->flags & KGP_RDONLY) || !db->st || kgg_store_rdonly(db->st); }
 kgp_db *kgp__snap_db(const kgp_snap *s) { return s ? s->db : NULL; }
 
 /* ---- snapshots ---- */

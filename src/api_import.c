@@ -89,7 +89,7 @@ kgp_status kgp_import(kgp_db *db, const char *const *paths, size_t npaths,
     if (!db || !kgp__db_store(db)) return kgp__db_error(db, KGP_EUSAGE, "database is not open");
     if (!paths || npaths == 0) return kgp__db_error(db, KGP_EUSAGE, "no files to import");
     kgg_store *st = kgp__db_store(db);
-    if (kgg_store_rdonly(st))
+    if (kgp__db_rdonly(db))
         return kgp__db_error(db, KGP_EUSAGE, "%s: opened read-only", kgp_db_path(db));
     static const kgp_import_options defaults;
     if (!opt) opt = &defaults;

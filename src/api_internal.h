@@ -14,6 +14,10 @@ const kgg_snap *kgp__snap_graph(const kgp_snap *s);
 struct kgg_store;
 struct kgg_store *kgp__db_store(kgp_db *db);
 kgp_db *kgp__snap_db(const kgp_snap *s);
+/* 1 when the handle was opened read-only (its store may be shared with a
+ * writable handle of the same file: check this, not the store, before
+ * writing). */
+int kgp__db_rdonly(const kgp_db *db);
 
 /* Sets the handle's last error (printf-style) and returns st. */
 kgp_status kgp__db_error(kgp_db *db, kgp_status st, const char *fmt, ...)

@@ -603,6 +603,74 @@ int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char
     return 1;
 }
 
+int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *minutes,
+                          const char **why)
+{
+    const learner_impl *li = ud;
+    if (day == KGP_NO_DAY)
+        return kgp_learner_review(ud, concept, minutes, why);
+    /* The planner copies the reason: a per-thread buffer keeps one learner
+     * usable by many planning threads at once. */
+    static _Thread_local char buf[96];
+    size_t pos;
+    const kgp_learner_concept *c = find_pos(&li->l, concept, &pos);
+    if (!c)
+        return 0;
+    double m = li->minutes[pos];
+    if (m <= 0 && li->g && concept < li->g->n)
+        m = li->g->minutes[concept];
+    if (c->status == KGP_LEARNING) {
+        if (!li->why[pos])
+            return 0;           /* not counted as known */
+        *minutes = (uint32_t)review_minutes(m);
+        *why = li->why[pos];    /* mastery uncertain: whatever the day */
+        return 1;
+    }
+    if ((c->status != KGP_MASTERED && c->status != KGP_FADING) || !li->cards[pos].reps)
+        return 0;
+    int64_t t = (int64_t)day * 86400;
+    double r = kgn_fsrs_card_r(W, &li->cards[pos], t);
+    if (r >= li->l.retention)
+        return 0;
+    char d[16];
+    fmt_day(t, d, sizeof d);
+    snprintf(buf, sizeof buf, "retrievability %.2f on %s", r, d);
+    *minutes = (uint32_t)review_minutes(m);
+    *why = buf;
+    return 1;
+}
+
+size_t kgp_learner_spaced(void *ud, uint32_t concept, int32_t day, int32_t *days,
+                          double *r, size_t max, uint32_t *minutes)
+{
+    const learner_impl *li = ud;
+    size_t pos, k = 0;
+    kgn_fsrs_card card = {0};
+    const kgp_learner_concept *c = find_pos(&li->l, concept, &pos);
+    if (c && li->cards[pos].reps)
+        card = li->cards[pos];
+    double m = c ? li->minutes[pos] : -1;
+    if (m <= 0 && li->g && concept < li->g->n)
+        m = li->g->minutes[concept];
+    *minutes = (uint32_t)review_minutes(m);
+    /* studied at noon UTC that day, "good"; each review on time and "good" */
+    kgn_fsrs_review(W, &card, KGN_GOOD, (int64_t)day * 86400 + 43200);
+    while (k < max) {
+        int ivl = kgn_fsrs_interval_days(W, card.stability, li->l.retention, 36500);
+        int64_t next = card.last + (int64_t)ivl * 86400;
+        int32_t nd = (int32_t)(next / 86400);
+        if (nd <= (k ? days[k - 1] : day))
+            nd = (k ? days[k - 1] : day) + 1;
+        days[k] = nd;
+        r[k] = kgn_fsrs_card_r(W, &card, (int64_t)nd * 86400 + 43200);
+        kgn_fsrs_review(W, &card, KGN_GOOD, (int64_t)nd * 86400 + 43200);
+        k++;
+        if (ivl >= 36500)
+            break;
+    }
+    return k;
+}
+
 kgp_status kgp_learner_reviews(const kgp_learner *l, kgp_snap *snap,
                                const uint32_t *concepts, const int32_t *learn_day,
                                size_t n, int32_t horizon_days,

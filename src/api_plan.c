@@ -9,10 +9,14 @@
 
 #include "kgpath.h"
 #include "api_internal.h"
+#include "graph/learner_store.h"
+#include "graph/store.h"
 #include "planner/planner.h"
 
 struct kgp_planner {
     kgp_snap *snap;
+    kgg_snap calibrated;        /* the snapshot with fitted minutes (shallow copy) */
+    float *minutes;             /* its own minutes array; NULL: none fitted */
     kgn_index *ix;
     pthread_mutex_t mu;
     kgn_workspace **pool;
@@ -23,6 +27,35 @@ struct kgp_plan  { kgn_plan *p;  char err[1024]; };
 struct kgp_next  { kgn_next *x;  char err[1024]; };
 struct kgp_check { kgn_check *c; char err[1024]; };
 
+/* Minutes calibrated from learners' dwell (`kgpath fit`, stored with the
+ * fit) replace the author's estimates for planning. The snapshot itself is
+ * shared and read-only, so the planner plans over a shallow copy with its
+ * own minutes array; without calibrated minutes it uses the snapshot as is.
+ * O(n + F log n). */
+static kgp_status calibrate(kgp_planner *pl, kgp_snap *s, const kgg_snap **g)
+{
+    kgp_db *db = kgp__snap_db(s);
+    const kgg_snap *src = *g;
+    if (!db || !src || src->n == 0) return KGP_OK;
+    pl->calibrated = *src;
+    pl->minutes = kg_malloc((size_t)src->n * sizeof *pl->minutes);
+    if (!pl->minutes) return kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < src->n; i++)
+        pl->minutes[i] = src->minutes ? src->minutes[i] : -1.0f;
+    pl->calibrated.minutes = pl->minutes;
+    uint32_t replaced = 0;
+    kgg_err e;
+    kgp_status st = kgg_fit_apply_minutes(kgp__db_store(db), &pl->calibrated, &replaced, &e);
+    if (st != KGP_OK) return kgp__snap_error(s, st, "calibrated minutes: %s", e.msg);
+    if (replaced == 0) {
+        kg_free(pl->minutes);
+        pl->minutes = NULL;
+        return KGP_OK;
+    }
+    *g = &pl->calibrated;
+    return KGP_OK;
+}
+
 kgp_status kgp_planner_open(kgp_snap *s, kgp_planner **out)
 {
     *out = NULL;
@@ -31,8 +64,14 @@ kgp_status kgp_planner_open(kgp_snap *s, kgp_planner **out)
     if (!pl) return KGP_ENOMEM;
     pl->snap = s;
     pthread_mutex_init(&pl->mu, NULL);
+    const kgg_snap *g = kgp__snap_graph(s);
+    kgp_status st = calibrate(pl, s, &g);
+    if (st != KGP_OK) {
+        kgp_planner_close(pl);
+        return st;
+    }
     kgn_error err = {0};
-    kgp_status st = kgn_index_new(kgp__snap_graph(s), &pl->ix, &err);
+    st = kgn_index_new(g, &pl->ix, &err);
     if (st != KGP_OK) {
         kgp__snap_error(s, st, "%s", err.msg);
         kgp_planner_close(pl);
@@ -48,6 +87,7 @@ void kgp_planner_close(kgp_planner *pl)
     for (size_t i = 0; i < pl->npool; i++) kgn_workspace_free(pl->pool[i]);
     kg_free(pl->pool);
     kgn_index_free(pl->ix);
+    kg_free(pl->minutes);
     pthread_mutex_destroy(&pl->mu);
     kg_free(pl);
 }
@@ -99,6 +139,12 @@ static kgp_status convert_options(const kgp_plan_options *o, kgn_options *k, cha
     k->exact_limit = o->exact_limit;
     k->review = o->review;
     k->review_ud = o->review_ud;
+    k->review_at = o->review_at;
+    k->review_at_ud = o->review_at_ud;
+    k->spaced = o->spaced;
+    k->spaced_ud = o->spaced_ud;
+    k->spaced_days = o->spaced_days;
+    k->known_goals_ok = o->known_goals_ok;
     if (o->start && kgn_date_parse(o->start, &k->start_day)) {
         set_err(err, "bad start date '%s' (expected YYYY-MM-DD)", o->start);
         return KGP_EUSAGE;
@@ -150,6 +196,9 @@ void kgp_plan_summary_get(const kgp_plan *r, kgp_plan_summary *s)
     s->skipped_known = p->nskipped;
     s->exact = p->exact;
     s->calendar = p->calendar;
+    s->reviews = p->nreviews;
+    s->spaced = p->nspaced;
+    s->mastered_goals = p->nmastered;
     if (p->calendar) {
         kgn_date_format(p->start_day, s->start);
         kgn_date_format(p->end_day, s->end);
@@ -170,7 +219,9 @@ kgp_status kgp_plan_step_get(const kgp_plan *r, size_t i, kgp_plan_step *out)
     out->concept = st->concept;
     out->key = p->snap->key[st->concept];
     out->title = p->snap->title[st->concept];
-    out->review = st->kind == KGN_REVIEW;
+    out->review = st->kind != KGN_LEARN;
+    out->spaced = st->kind == KGN_SPACED;
+    out->note = st->note;
     out->minutes = st->minutes;
     out->minutes_default = st->minutes_default;
     if (st->day != KGN_NO_DAY) kgn_date_format(st->day, out->day);
@@ -188,6 +239,14 @@ kgp_status kgp_plan_dropped_get(const kgp_plan *r, size_t i, uint32_t *concept, 
     if (!p || i >= p->ndropped) return KGP_EUSAGE;
     if (concept) *concept = p->dropped[i];
     if (minutes) *minutes = p->dropped_minutes[i];
+    return KGP_OK;
+}
+
+kgp_status kgp_plan_mastered_get(const kgp_plan *r, size_t i, uint32_t *concept)
+{
+    const kgn_plan *p = r ? r->p : NULL;
+    if (!p || i >= p->nmastered) return KGP_EUSAGE;
+    if (concept) *concept = p->mastered[i];
     return KGP_OK;
 }
 
@@ -256,6 +315,32 @@ kgp_status kgp_next_get(const kgp_next *x, size_t i, uint32_t *concept,
     if (concept) *concept = it->concept;
     if (goals_served) *goals_served = it->goals;
     if (unlocks) *unlocks = it->unlocks;
+    return KGP_OK;
+}
+
+kgp_status kgp_next_add_reviews(kgp_next *x, const uint32_t *known, size_t nknown,
+                                kgp_review_at_fn review, void *ud, int32_t day)
+{
+    if (!x || !x->x) return KGP_EUSAGE;
+    kgn_error err = {0};
+    kgp_status st = kgn_next_reviews(x->x, known, nknown, review, ud, day, &err);
+    if (st != KGP_OK) set_err(x->err, "%s", err.msg);
+    return st;
+}
+
+size_t kgp_next_review_count(const kgp_next *x)
+{
+    return x && x->x ? x->x->nreviews : 0;
+}
+
+kgp_status kgp_next_review_get(const kgp_next *x, size_t i, uint32_t *concept,
+                               unsigned *minutes, const char **why)
+{
+    if (!x || !x->x || i >= x->x->nreviews) return KGP_EUSAGE;
+    const kgn_next_review *r = &x->x->reviews[i];
+    if (concept) *concept = r->concept;
+    if (minutes) *minutes = r->minutes;
+    if (why) *why = r->why;
     return KGP_OK;
 }
 

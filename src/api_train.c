@@ -12,6 +12,8 @@
 #include "api_internal.h"
 #include "encoder/tokenizer.h"
 #include "encoder/train_link.h"
+#include "encoder/train_mlm.h"
+#include "encoder/train_rng.h"
 #include "graph/alloc.h"
 #include "graph/snapshot.h"
 
@@ -171,6 +173,68 @@ static kgp_status from_kge(kgp_db *db, const kge_err *e)
     return kgp__db_error(db, (kgp_status)e->code, "%s", e->msg);
 }
 
+/* Masked-LM pre-training on the concepts' text; writes a BERT folder. */
+static kgp_status train_mlm(kgp_db *db, kge_bert *bert, const tdata *t, const kgp_train_options *opt,
+                            kgp_train_fn progress, void *ud, kgp_train_report *rep)
+{
+    long steps = opt->steps > 0 ? opt->steps : 200;
+    kge_lr_sched sch = {(float)(opt->lr > 0 ? opt->lr : 1e-4), 0.0f, steps / 10, steps, KGE_LR_LINEAR};
+    float p = (float)(opt->dropout > 0 ? opt->dropout : opt->dropout < 0 ? 0.0 : 0.1);
+    kge_dropout d = {p, p};
+    kge_err e = {0};
+    kge_bert_add_mlm_head(bert, opt->seed ? opt->seed : 1);
+    kge_mlm_trainer tr;
+    if (kge_mlm_trainer_init(&tr, bert, &sch, 0.01f, 1.0f, &d, 0.15f, opt->seed ? opt->seed : 1, &e))
+        return kgp__db_error(db, (kgp_status)e.code, "%s", e.msg);
+    kge_bert_acts_set_threads(&tr.acts, opt->threads);
+    const kge_special *sp = kge_vocab_special(bert->vocab);
+    if (sp->mask < 0) {
+        kge_mlm_trainer_free(&tr);
+        return kgp__db_error(db, KGP_EUSAGE, "the vocabulary has no [MASK] token: cannot train a masked LM");
+    }
+    int32_t specials[5] = {sp->pad, sp->unk, sp->cls, sp->sep, sp->mask};
+    kge_mlm_vocab v = {bert->cfg.vocab_size, sp->mask, specials, 5};
+    size_t n = t->d.n, T = (size_t)t->d.T, B = opt->batch > 0 ? (size_t)opt->batch : 32;
+    if (B > n) B = n;
+    int32_t *ids = malloc(B * T * sizeof *ids);
+    uint8_t *mask = malloc(B * T);
+    uint32_t *order = malloc(n * sizeof *order);
+    kgp_status st = KGP_OK;
+    if (!ids || !mask || !order) st = kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rep->first_loss = rep->last_loss = NAN;
+    for (long step = 0; !st && step < steps; step++) {
+        /* a random batch of concepts, token dropout as augmentation */
+        for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
+        for (size_t i = 0; i < B; i++) {
+            size_t j = i + (size_t)kge_rng_below(&tr.rng, n - i);
+            uint32_t x = order[i]; order[i] = order[j]; order[j] = x;
+            memcpy(ids + i * T, t->d.ids + (size_t)order[i] * T, T * sizeof *ids);
+            memcpy(mask + i * T, t->d.mask + (size_t)order[i] * T, T);
+            kge_augment_tokens(&tr.rng, ids + i * T, mask + i * T, T, 0.05f, 0.0f, 0, sp->pad >= 0 ? sp->pad : 0);
+        }
+        float loss;
+        if (kge_mlm_step(&tr, &v, ids, mask, (int)B, (int)T, &loss, &e)) {
+            st = kgp__db_error(db, (kgp_status)e.code, "%s", e.msg);
+            break;
+        }
+        if (isnan(rep->first_loss)) rep->first_loss = loss;
+        rep->last_loss = loss;
+        rep->steps_done = step + 1;
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        kgp_train_progress pr = {step + 1, steps, loss, kge_lr_at(&sch, step), NAN, NAN, secs};
+        if (progress && progress(ud, &pr)) break;
+        rep->seconds = secs;
+    }
+    if (!st && kge_bert_save(bert, opt->out, &e)) st = kgp__db_error(db, (kgp_status)e.code, "%s", e.msg);
+    free(ids); free(mask); free(order);
+    kge_mlm_trainer_free(&tr);
+    return st;
+}
+
 kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn progress, void *ud,
                      kgp_train_report *report)
 {
@@ -199,6 +263,19 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     if (max_tokens > bert->max_seq) max_tokens = bert->max_seq;
     if ((st = tdata_build(snap, opt->course, bert, max_tokens, &t))) {
         st = kgp__db_error(db, st, "%s", kgp_snap_errmsg(snap));
+        if (!lm) kge_bert_free(bert);
+        goto out;
+    }
+    if (opt->objective && strcmp(opt->objective, "link")) {
+        if (strcmp(opt->objective, "mlm") || opt->resume) {
+            st = kgp__db_error(db, KGP_EUSAGE, opt->resume ? "--resume continues link training only"
+                                                        : "unknown objective \"%s\" (link or mlm)", opt->objective);
+        } else {
+            rep.concepts = t.d.n;
+            rep.edges = t.d.E;
+            st = train_mlm(db, bert, &t, opt, progress, ud, &rep);
+            if (!st && report) *report = rep;
+        }
         if (!lm) kge_bert_free(bert);
         goto out;
     }
@@ -386,6 +463,61 @@ kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs,
     if (kge_link_score(lm, &d, rp, n, out, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
 out:
     free(rp); free(drop); free(src); free(dst);
+    tdata_free(&t);
+    kge_link_free(lm);
+    return st;
+}
+
+static int by_low_score(const void *a, const void *b)
+{
+    const kgp_suspect *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? -1 : 1;
+    return x->concept < y->concept ? -1 : x->concept > y->concept ? 1 : (x->prereq > y->prereq) - (x->prereq < y->prereq);
+}
+
+kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, size_t top, kgp_suspect **out,
+                          size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    kge_link_model *lm = NULL;
+    tdata t;
+    kgp_status st = load_for_snap(s, ckpt, course, &lm, &t);
+    if (st) return st;
+    size_t E = t.d.E, G = 16, C = (size_t)kge_link_dim(lm);
+    kgp_suspect *res = calloc(E + 1, sizeof *res);
+    uint32_t *src = malloc((E + 1) * sizeof *src), *dst = malloc((E + 1) * sizeof *dst), pairs[4 * 16];
+    float *z = malloc(t.d.n * C * sizeof *z), p[2 * 16];
+    kge_err e = {0};
+    if (!res || !src || !dst || !z) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    /* groups of G edges leave the graph together, then are scored both ways */
+    for (size_t g0 = 0; g0 < E; g0 += G) {
+        size_t g1 = g0 + G < E ? g0 + G : E, k = 0, m = g1 - g0;
+        for (size_t q = 0; q < E; q++)
+            if (q < g0 || q >= g1) { src[k] = t.src[q]; dst[k++] = t.dst[q]; }
+        kge_link_data d = t.d;
+        d.E = k;
+        d.src = src;
+        d.dst = dst;
+        for (size_t q = 0; q < m; q++) {
+            pairs[2 * q] = t.src[g0 + q];
+            pairs[2 * q + 1] = t.dst[g0 + q];
+            pairs[2 * (m + q)] = t.dst[g0 + q];
+            pairs[2 * (m + q) + 1] = t.src[g0 + q];
+        }
+        if (kge_link_embed(lm, &d, z, &e) || kge_link_decode(lm, z, pairs, 2 * m, p, &e)) {
+            st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+            goto out;
+        }
+        for (size_t q = 0; q < m; q++)
+            res[g0 + q] = (kgp_suspect){t.snap_of[t.src[g0 + q]], t.snap_of[t.dst[g0 + q]], p[q], p[m + q]};
+    }
+    qsort(res, E, sizeof *res, by_low_score);
+    *out = res;
+    *nout = top && E > top ? top : E;
+    res = NULL;
+out:
+    free(res); free(src); free(dst); free(z);
     tdata_free(&t);
     kge_link_free(lm);
     return st;

@@ -28,7 +28,7 @@ static json_t *summary_json(const kgp_batch_summary *s)
         "resumed_lines", (json_int_t)s->resumed_lines,
         "shard", "", "stamps_changed", (int)s->stamps_changed,
         "seconds", s->seconds,
-        "plans_per_second", s->seconds > 0 ? (double)s->plans / s->seconds : 0.0);
+        "plans_per_second", s->seconds > 0 ? (double)(s->plans - s->resumed_plans) / s->seconds : 0.0);
 }
 
 static void set_shard(json_t *j, const kgp_batch_summary *s)
@@ -102,7 +102,8 @@ static void print_summary(const kgp_cli *cli, const char *what, const kgp_batch_
     if (s->resumed_lines)
         fprintf(stderr, ", %llu lines resumed", (unsigned long long)s->resumed_lines);
     if (s->seconds > 0)
-        fprintf(stderr, " in %.2f s (%.0f plans/s)", s->seconds, (double)s->plans / s->seconds);
+        fprintf(stderr, " in %.2f s (%.0f plans/s)", s->seconds,
+                (double)(s->plans - s->resumed_plans) / s->seconds);
     fputc('\n', stderr);
 }
 

@@ -158,7 +158,8 @@ const kgp_cli_command kgp_cli_commands[] = {
     {"train", cmd_train, "Learn prerequisites from the curriculum: fine-tune BERT + graph attention",
      "usage: kgpath train --out DIR [--model DIR | --resume DIR] [--course C] [--mode full|lora|head]\n"
      "                    [--steps N] [--lr X] [--head-lr X] [--val F] [--patience N] [--max-tokens N]\n"
-     "                    [--batch N] [--enc-batch N] [--dropout P] [--seed S] [--threads N] [--log FILE] [--json]\n"
+     "                    [--batch N] [--enc-batch N] [--dropout P] [--seed S] [--threads N] [--log FILE]\n"
+     "                    [--mlm] [--json]\n"
      "Trains prerequisite link prediction on the concepts' text and the existing\n"
      "requirement edges (negatives: random pairs, reversed edges, pairs two hops\n"
      "apart), in C, and writes a checkpoint folder (a Hugging Face BERT folder plus\n"
@@ -172,10 +173,13 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --lr X, --head-lr X peak learning rates: encoder (5e-5; lora 1e-3), heads (2e-3)\n"
      "  --val F             fraction of edges held out for validation (0.1)\n"
      "  --patience N        stop after N validations without improvement (0: never)\n"
-     "  --log FILE          per-step metrics as JSON lines (plot: tools/plot_loss.py)\n"},
+     "  --log FILE          per-step metrics as JSON lines (plot: tools/plot_loss.py)\n"
+     "  --mlm               masked-LM pre-training on the concepts' text instead; writes\n"
+     "                      a BERT folder to pass as --model to a link-prediction run\n"},
     {"suggest", cmd_suggest, "Propose missing prerequisite edges with scores, for review",
      "usage: kgpath suggest --checkpoint DIR [--course C] [--min-score S] [--top K] [--json]\n"
      "       kgpath suggest --checkpoint DIR --pairs FILE|-\n"
+     "       kgpath suggest --checkpoint DIR --suspicious [--course C] [--top K]\n"
      "Scores every ordered pair of concepts that is not yet an edge with the model\n"
      "`kgpath train` wrote, and prints prerequisite, concept, probability and the\n"
      "nearest existing evidence (the concept's current prerequisite most like the\n"
@@ -184,7 +188,9 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --min-score S         lowest probability shown (0.5)\n"
      "  -k, --top K           at most K pairs (20; 0: all)\n"
      "  --pairs FILE|-        score given 'prerequisite<TAB>concept' lines (ids or titles)\n"
-     "                        and print them with a third column, the probability\n"},
+     "                        and print them with a third column, the probability\n"
+     "  --suspicious          existing edges the model scores lowest (each scored without\n"
+     "                        itself as context), flagging those it scores higher reversed\n"},
     /* Other command families add their lines here. */
     {NULL, NULL, NULL, NULL}
 };
@@ -197,7 +203,7 @@ static void print_usage(FILE *f)
         "Course knowledge graphs and study-path planning.\n\n"
         "Commands:\n");
     for (const kgp_cli_command *c = kgp_cli_commands; c->name; c++)
-        fprintf(f, "  %-10s %s\n", c->name, c->summary);
+        fprintf(f, "  %-14s %s\n", c->name, c->summary);
     fprintf(f,
         "\nGlobal options (before or after the command):\n"
         "  --db PATH   database file (default: $KGPATH_DB, else\n"

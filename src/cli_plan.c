@@ -81,6 +81,7 @@ typedef struct req {
     const char **known_names; size_t nknown_names;
     const char **known_files; size_t nknown_files;
     const char *learner;
+    double retention, mastery;  /* learner options (0: defaults 0.9, 0.95) */
 } req;
 
 static int req_push(const char ***v, size_t *n, const char *s)
@@ -104,7 +105,7 @@ static void req_free(req *r)
  * returns the learner in *learner for review steps (kgp_learner_review), its
  * state taken at the start of day `at` (unix seconds, 0: now). */
 static int resolve_req(kgp_db *db, kgp_snap *snap, const req *r, idlist *goals, idlist *known,
-                       int64_t at, kgp_learner **learner)
+                       int64_t at, kgp_learner **learner, size_t *nexplicit)
 {
     int rc;
     for (size_t i = 0; i < r->ngoal_names; i++) {
@@ -119,10 +120,13 @@ static int resolve_req(kgp_db *db, kgp_snap *snap, const req *r, idlist *goals, 
     }
     for (size_t i = 0; i < r->nknown_files; i++)
         if ((rc = read_known_file(snap, r->known_files[i], known))) return rc;
+    if (nexplicit) *nexplicit = known->n;
     if (r->learner) {
         kgp_learner_options lo;
         memset(&lo, 0, sizeof lo);
         lo.at = at;
+        lo.retention = r->retention;
+        lo.mastery = r->mastery;
         kgp_status st = kgp_learner_get(db, snap, r->learner, &lo, learner);
         if (st != KGP_OK) {
             const char *m = kgp_db_errmsg(db);
@@ -140,6 +144,29 @@ static int resolve_req(kgp_db *db, kgp_snap *snap, const req *r, idlist *goals, 
     return 0;
 }
 
+static int parse_prob(const char *opt, const char *arg, double *out)
+{
+    char *end;
+    double v = strtod(arg, &end);
+    if (!*arg || *end || !(v > 0 && v < 1)) {
+        cli_error("--%s: expected a number between 0 and 1 (exclusive), got '%s'", opt, arg);
+        return KGP_EUSAGE;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Midnight UTC of a checked "YYYY-MM-DD" as unix seconds. */
+static int64_t day_start(const char *d)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    sscanf(d, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm);
+}
+
 static void today(char buf[16])
 {
     time_t t = time(NULL);
@@ -153,6 +180,7 @@ static const cli_opt plan_opts[] = {
     {"budget-minutes", 0, 1}, {"minutes-per-day", 0, 1}, {"days-per-week", 0, 1},
     {"start", 0, 1}, {"deadline", 0, 1}, {"include-recommended", 0, 0},
     {"format", 'f', 1}, {"output", 'o', 1}, {"default-minutes", 0, 1}, {"json", 0, 0},
+    {"retention", 0, 1}, {"date", 0, 1}, {"mastery", 0, 1}, {"review-days", 0, 1},
     {0, 0, 0}
 };
 
@@ -161,7 +189,7 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
     req r = {0};
     kgp_plan_options o;
     kgp_plan_options_init(&o);
-    const char *format = cli->json ? "json" : "text", *output = NULL;
+    const char *format = cli->json ? "json" : "text", *output = NULL, *date = NULL;
     unsigned u;
     int rc = 0;
     cli_parser p;
@@ -184,9 +212,17 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
         case 11: output = arg; break;
         case 12: rc = parse_uint("default-minutes", arg, 1, 100000, &o.default_minutes); break;
         case 13: format = "json"; break;
+        case 14: rc = parse_prob("retention", arg, &r.retention); break;
+        case 15: if (!(rc = check_date("date", arg))) date = arg; break;
+        case 16: rc = parse_prob("mastery", arg, &r.mastery); break;
+        case 17: rc = parse_uint("review-days", arg, 0, 3650, &o.spaced_days); break;
         }
     }
     if (!rc && p.first < p.argc) { cli_error("plan: unexpected argument '%s' (use --goal)", p.argv[p.first]); rc = KGP_EUSAGE; }
+    if (!rc && !r.learner && (r.retention || r.mastery || o.spaced_days)) {
+        cli_error("plan: --retention, --mastery and --review-days need --learner");
+        rc = KGP_EUSAGE;
+    }
     if (!rc && r.ngoal_names == 0) { cli_error("plan: give at least one --goal CONCEPT"); rc = KGP_EUSAGE; }
     if (!rc && strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "dot") && strcmp(format, "html")) {
         cli_error("--format: expected text, json, dot or html, got '%s'", format);
@@ -194,10 +230,15 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
     }
     cli_parse_free(&p);
     if (rc) { req_free(&r); return rc; }
-    /* Calendar defaults: 60 minutes a day, starting today (UTC). */
+    /* Calendar defaults: 60 minutes a day, starting on --date, else today
+     * (UTC). The learner's state is taken on --date, else the start day. */
     char start[16];
     if ((o.start || o.deadline) && !o.minutes_per_day) o.minutes_per_day = 60;
-    if (o.minutes_per_day && !o.start) { today(start); o.start = start; }
+    if (o.minutes_per_day && !o.start) {
+        if (date) snprintf(start, sizeof start, "%s", date);
+        else today(start);
+        o.start = start;
+    }
 
     kgp_db *db = NULL;
     kgp_snap *snap = NULL;
@@ -205,18 +246,31 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
     kgp_plan *plan = NULL;
     kgp_learner *learner = NULL;
     idlist goals = {0}, known = {0};
-    int64_t at = 0;
-    if (o.start) {
-        struct tm tm;
-        memset(&tm, 0, sizeof tm);
-        sscanf(o.start, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
-        tm.tm_year -= 1900;
-        tm.tm_mon -= 1;
-        at = (int64_t)timegm(&tm);
-    }
+    int64_t at = date ? day_start(date) : o.start ? day_start(o.start) : 0;
     if ((rc = cli_open_snap(cli, &db, &snap))) goto out;
-    if ((rc = resolve_req(db, snap, &r, &goals, &known, at, &learner))) goto out;
-    if (learner) { o.review = kgp_learner_review; o.review_ud = learner; }
+    size_t nexplicit = 0;
+    if ((rc = resolve_req(db, snap, &r, &goals, &known, at, &learner, &nexplicit))) goto out;
+    if (learner) {
+        /* A goal the learner already knows is reported as mastered (and
+         * reviewed when fading); one named with --known is still an error. */
+        for (size_t i = 0; i < goals.n; i++)
+            for (size_t j = 0; j < nexplicit; j++)
+                if (known.v[j] == goals.v[i]) {
+                    cli_error("goal '%s' is already known", kgp_snap_key(snap, goals.v[i]));
+                    rc = KGP_ECONFLICT;
+                    goto out;
+                }
+        o.review_at = kgp_learner_review_at;
+        o.review_at_ud = learner;
+        o.spaced = kgp_learner_spaced;
+        o.spaced_ud = learner;
+        o.known_goals_ok = 1;
+        if (!o.minutes_per_day && at) {
+            /* no calendar: reviews judged on the plan date */
+            snprintf(start, sizeof start, "%s", date ? date : o.start);
+            o.start = start;
+        }
+    }
     kgp_status st = kgp_planner_open(snap, &pl);
     if (st) { rc = cli_fail(st, kgp_snap_errmsg(snap)); goto out; }
     st = kgp_plan_make(pl, goals.v, goals.n, known.v, known.n, &o, &plan);
@@ -228,7 +282,7 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
     if (st) { rc = cli_fail(st, st == KGP_EIO ? "cannot write the plan" : NULL); goto out; }
     kgp_plan_summary sum;
     kgp_plan_summary_get(plan, &sum);
-    if (sum.goals == 0) {
+    if (sum.goals == 0 && sum.mastered_goals == 0) {
         cli_error("no goal fits within the budget of %.0f minutes", o.budget_minutes);
         rc = KGP_ECONFLICT;
     }
@@ -246,14 +300,15 @@ out:
 
 static const cli_opt next_opts[] = {
     {"goal", 'g', 1}, {"known", 'k', 1}, {"known-file", 0, 1}, {"learner", 0, 1},
-    {"limit", 'n', 1}, {"format", 'f', 1}, {"json", 0, 0}, {0, 0, 0}
+    {"limit", 'n', 1}, {"format", 'f', 1}, {"json", 0, 0}, {"date", 0, 1},
+    {"retention", 0, 1}, {"mastery", 0, 1}, {0, 0, 0}
 };
 
 int cmd_next(kgp_cli *cli, int argc, char **argv)
 {
     req r = {0};
     unsigned limit = 10;
-    const char *format = cli->json ? "json" : "text";
+    const char *format = cli->json ? "json" : "text", *date = NULL;
     int rc = 0;
     cli_parser p;
     cli_parse_init(&p, argc, argv, next_opts);
@@ -268,9 +323,16 @@ int cmd_next(kgp_cli *cli, int argc, char **argv)
         case 4: rc = parse_uint("limit", arg, 0, 1000000000u, &limit); break;
         case 5: format = arg; break;
         case 6: format = "json"; break;
+        case 7: if (!(rc = check_date("date", arg))) date = arg; break;
+        case 8: rc = parse_prob("retention", arg, &r.retention); break;
+        case 9: rc = parse_prob("mastery", arg, &r.mastery); break;
         }
     }
     if (!rc && p.first < p.argc) { cli_error("next: unexpected argument '%s'", p.argv[p.first]); rc = KGP_EUSAGE; }
+    if (!rc && !r.learner && (r.retention || r.mastery)) {
+        cli_error("next: --retention and --mastery need --learner");
+        rc = KGP_EUSAGE;
+    }
     if (!rc && strcmp(format, "text") && strcmp(format, "json")) {
         cli_error("--format: expected text or json, got '%s'", format);
         rc = KGP_EUSAGE;
@@ -284,11 +346,23 @@ int cmd_next(kgp_cli *cli, int argc, char **argv)
     kgp_learner *learner = NULL;
     idlist goals = {0}, known = {0};
     if ((rc = cli_open_snap(cli, &db, &snap))) goto out;
-    if ((rc = resolve_req(db, snap, &r, &goals, &known, 0, &learner))) goto out;
+    int64_t at = date ? day_start(date) : 0;
+    if ((rc = resolve_req(db, snap, &r, &goals, &known, at, &learner, NULL))) goto out;
     kgp_status st = kgp_planner_open(snap, &pl);
     if (st) { rc = cli_fail(st, kgp_snap_errmsg(snap)); goto out; }
     st = kgp_next_make(pl, goals.v, goals.n, known.v, known.n, limit, &x);
     if (st) { rc = cli_fail(st, kgp_next_errmsg(x)); goto out; }
+    if (learner) {
+        /* due reviews: the learner's known concepts fading (or uncertain)
+         * on the state's day */
+        uint32_t *lk = NULL;
+        size_t nlk = 0;
+        if ((st = kgp_learner_known(learner, &lk, &nlk)) == KGP_OK) {
+            st = kgp_next_add_reviews(x, lk, nlk, kgp_learner_review_at, learner, KGP_NO_DAY);
+            kgp_learner_known_free(lk);
+        }
+        if (st) { rc = cli_fail(st, kgp_next_errmsg(x)); goto out; }
+    }
     if ((st = kgp_next_write(x, format, stdout))) rc = cli_fail(st, NULL);
 out:
     kgp_next_free(x);

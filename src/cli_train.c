@@ -65,7 +65,7 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
         {"model", 'm', 1}, {"resume", 0, 1}, {"out", 'o', 1}, {"course", 'c', 1}, {"mode", 0, 1},
         {"steps", 0, 1}, {"lr", 0, 1}, {"head-lr", 0, 1}, {"val", 0, 1}, {"patience", 0, 1},
         {"max-tokens", 0, 1}, {"batch", 0, 1}, {"enc-batch", 0, 1}, {"dropout", 0, 1}, {"seed", 0, 1},
-        {"threads", 0, 1}, {"log", 0, 1}, {0}};
+        {"threads", 0, 1}, {"log", 0, 1}, {"mlm", 0, 0}, {0}};
     kgp_train_options o = {0};
     const char *log_path = NULL;
     cli_parser p;
@@ -93,6 +93,7 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
         case 14: bad = parse_num("seed", arg, 1, 1e15, &v); o.seed = (unsigned long long)v; break;
         case 15: bad = parse_num("threads", arg, 1, 1024, &v); o.threads = (int)v; break;
         case 16: log_path = arg; break;
+        case 17: o.objective = "mlm"; break;
         }
     }
     int first = p.first;
@@ -126,11 +127,15 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
             }
             rc = cli_json_print(j);
         } else {
-            printf("trained on %zu concepts, %zu edges (%zu held out) for %ld steps in %.1fs\n", r.concepts, r.edges,
-                   r.val_edges, r.steps_done, r.seconds);
+            if (o.objective)
+                printf("masked-LM pre-training on %zu concepts' text for %ld steps in %.1fs\n", r.concepts, r.steps_done,
+                       r.seconds);
+            else
+                printf("trained on %zu concepts, %zu edges (%zu held out) for %ld steps in %.1fs\n", r.concepts,
+                       r.edges, r.val_edges, r.steps_done, r.seconds);
             if (!isnan(r.first_loss)) printf("loss %.4f -> %.4f", r.first_loss, r.last_loss);
             if (!isnan(r.best_val_loss)) printf(", best validation loss %.4f", r.best_val_loss);
-            printf("\ncheckpoint: %s\n", o.out);
+            printf("\n%s: %s\n", o.objective ? "BERT folder (use as --model)" : "checkpoint", o.out);
         }
     }
     kgp_db_close(db);
@@ -197,10 +202,36 @@ static int suggest_pairs(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const c
     return rc;
 }
 
+/* --suspicious: existing edges the model scores lowest, and reversed ones. */
+static int suspects(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const char *course, size_t top)
+{
+    kgp_suspect *sp = NULL;
+    size_t n = 0;
+    kgp_status st = kgp_suspicious(snap, ckpt, course, top, &sp, &n);
+    if (st) return cli_fail(st, kgp_snap_errmsg(snap));
+    int rc = 0;
+    if (cli->json) {
+        json_t *a = json_array();
+        for (size_t k = 0; k < n; k++)
+            json_array_append_new(a, json_pack("{s:s, s:s, s:f, s:f, s:b}", "prerequisite",
+                                               kgp_snap_key(snap, sp[k].prereq), "concept",
+                                               kgp_snap_key(snap, sp[k].concept), "score", (double)sp[k].score,
+                                               "reverse_score", (double)sp[k].reverse, "wrong_way",
+                                               sp[k].reverse > sp[k].score));
+        rc = cli_json_print(a);
+    } else
+        for (size_t k = 0; k < n; k++)
+            printf("%s\t%s\t%.4f%s\n", kgp_snap_key(snap, sp[k].prereq), kgp_snap_key(snap, sp[k].concept),
+                   (double)sp[k].score, sp[k].reverse > sp[k].score ? "\tpoints the wrong way?" : "");
+    free(sp);
+    return rc;
+}
+
 int cmd_suggest(kgp_cli *cli, int argc, char **argv)
 {
     static const cli_opt specs[] = {{"checkpoint", 'm', 1}, {"course", 'c', 1}, {"min-score", 0, 1},
-                                    {"top", 'k', 1}, {"pairs", 0, 1}, {0}};
+                                    {"top", 'k', 1}, {"pairs", 0, 1}, {"suspicious", 0, 0}, {0}};
+    int suspicious = 0;
     const char *ckpt = getenv("KGPATH_CHECKPOINT"), *course = NULL, *pairs = NULL;
     double min_score = 0.5, top = 20;
     cli_parser p;
@@ -215,6 +246,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
         case 2: bad = parse_num("min-score", arg, 0, 1, &min_score); break;
         case 3: bad = parse_num("top", arg, 0, 1e7, &top); break;
         case 4: pairs = arg; break;
+        case 5: suspicious = 1; break;
         }
     }
     int first = p.first;
@@ -229,6 +261,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
     kgp_snap *snap = NULL;
     int rc = cli_open_snap(cli, &db, &snap);
     if (!rc && pairs) rc = suggest_pairs(cli, snap, ckpt, pairs);
+    else if (!rc && suspicious) rc = suspects(cli, snap, ckpt, course, (size_t)top);
     else if (!rc) {
         kgp_suggestion *sg = NULL;
         size_t n = 0;

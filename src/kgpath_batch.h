@@ -29,6 +29,7 @@ typedef struct kgp_batch_summary {
     uint64_t unchanged;      /**< not recomputed (--since) */
     uint64_t other_shard;    /**< lines of other shards */
     uint64_t resumed_lines;  /**< lines a previous, interrupted run had done */
+    uint64_t resumed_plans;  /**< plans among them (included in plans) */
     uint32_t shard, nshards; /**< the shard run (nshards 1: everything) */
     unsigned threads;        /**< worker threads used */
     uint32_t stamps_changed; /**< concepts whose change stamp was renewed */

@@ -158,6 +158,24 @@ void       kgp_learner_known_free(uint32_t *known);
  * Read-only: any number of plans may use one learner at once. */
 int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char **why);
 
+/** A kgp_review_at_fn for kgp_plan_options.review_at with ud = the learner:
+ * judged on the day the step that needs the concept is scheduled. A
+ * mastered or fading concept is reviewed when its retrievability on that
+ * day (midnight UTC) is below the target ("retrievability 0.71 on
+ * 2026-12-03"); a concept of uncertain mastery always ("mastery uncertain:
+ * P(learned) 0.87"). KGP_NO_DAY: as kgp_learner_review. The reason is in a
+ * per-thread buffer that the planner copies. Read-only on the learner. */
+int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *minutes,
+                          const char **why);
+
+/** A kgp_spaced_fn for kgp_plan_options.spaced with ud = the learner: the
+ * concept's memory (FSRS-6, starting from the learner's card when there is
+ * one) studied on `day` as "good", then the days its reviews fall due at the
+ * learner's retention target, each done on time and "good"; the review
+ * length is max(5, 15% of its minutes). Read-only on the learner. */
+size_t kgp_learner_spaced(void *ud, uint32_t concept, int32_t day, int32_t *days,
+                          double *r, size_t max, uint32_t *minutes);
+
 /** A spaced review after a plan: concept, day and why. */
 typedef struct kgp_review_item {
     uint32_t concept;

@@ -40,6 +40,25 @@ void       kgp_planner_close(kgp_planner *pl);
 typedef int (*kgp_review_fn)(void *ud, uint32_t concept, uint32_t *minutes,
                              const char **why);
 
+/** "No day" for the dated hooks: judge at the learner state's own time. */
+#define KGP_NO_DAY INT32_MIN
+
+/** Dated learner hook: as kgp_review_fn, judged on `day` (days since
+ * 1970-01-01, or KGP_NO_DAY), the day the step that needs the concept is
+ * scheduled. With a calendar it is asked at each use of a known concept
+ * until one review is placed. Preferred over review when both are set. */
+typedef int (*kgp_review_at_fn)(void *ud, uint32_t concept, int32_t day,
+                                uint32_t *minutes, const char **why);
+
+/** Spaced-review hook: the concept was studied on `day` (days since
+ * 1970-01-01); fill days[0..k) ascending (> day) with the days its next
+ * reviews fall due, each assumed done on time, r[0..k) with the
+ * retrievability predicted on those days, *minutes with a review's length;
+ * return k <= max. Used only with a calendar. */
+typedef size_t (*kgp_spaced_fn)(void *ud, uint32_t concept, int32_t day,
+                                int32_t *days, double *r, size_t max,
+                                uint32_t *minutes);
+
 typedef struct kgp_plan_options {
     int include_recommended;    /**< add recommended concepts (and what they need) */
     double budget_minutes;      /**< > 0: plan the goals that fit, in the order given */
@@ -51,6 +70,15 @@ typedef struct kgp_plan_options {
     unsigned exact_limit;       /**< work limit of the exact k-of-n search (0: default) */
     kgp_review_fn review;       /**< NULL: no review steps */
     void *review_ud;
+    kgp_review_at_fn review_at; /**< dated hook (kgp_learner_review_at); NULL: review */
+    void *review_at_ud;
+    kgp_spaced_fn spaced;       /**< spaced reviews (kgp_learner_spaced); NULL: none */
+    void *spaced_ud;
+    unsigned spaced_days;       /**< spaced reviews until this many days after the
+                                     last lesson (0: until the last lesson) */
+    int known_goals_ok;         /**< 1: a goal in the known set is reported as
+                                     already mastered (and reviewed when the hook
+                                     asks) instead of failing with KGP_ECONFLICT */
 } kgp_plan_options;
 
 /** Zeroes *o and sets the defaults. */
@@ -79,6 +107,8 @@ typedef struct kgp_plan_step {
     int goal, recommended;
     uint32_t via;               /**< the concept it is needed for (UINT32_MAX for goals) */
     const char *reason;         /**< that edge's reason, or NULL */
+    int spaced;                 /**< 1: a spaced review (review is 1 too) */
+    const char *note;           /**< why a review is there, or NULL */
 } kgp_plan_step;
 
 typedef struct kgp_plan_summary {
@@ -92,6 +122,9 @@ typedef struct kgp_plan_summary {
     int has_deadline, fits;
     int overrun_days;
     uint64_t overrun_minutes;
+    size_t reviews;             /**< reviews of known concepts before use */
+    size_t spaced;              /**< spaced reviews */
+    size_t mastered_goals;      /**< goals already known (known_goals_ok) */
 } kgp_plan_summary;
 
 void       kgp_plan_summary_get(const kgp_plan *p, kgp_plan_summary *out);
@@ -100,6 +133,8 @@ kgp_status kgp_plan_step_get(const kgp_plan *p, size_t i, kgp_plan_step *out);
 /** Goal i left out by the budget and the minutes its plan would need. */
 kgp_status kgp_plan_dropped_get(const kgp_plan *p, size_t i, uint32_t *concept,
                                 uint64_t *minutes);
+/** Goal i of those already mastered (known_goals_ok). Errors: KGP_EUSAGE. */
+kgp_status kgp_plan_mastered_get(const kgp_plan *p, size_t i, uint32_t *concept);
 /** Writes the plan as "text", "json" (schema kgpath_plan 1, see README),
  * "dot" or "html" (self-contained page). Errors: KGP_EUSAGE (format),
  * KGP_EIO, KGP_ENOMEM. */
@@ -118,6 +153,16 @@ size_t      kgp_next_count(const kgp_next *x, size_t *total);
 /** Item i: its concept and how many goals it serves / concepts it unlocks. */
 kgp_status  kgp_next_get(const kgp_next *x, size_t i, uint32_t *concept,
                          unsigned *goals_served, uint64_t *unlocks);
+/** Adds the due reviews to x: the known concepts (in the order given) for
+ * which the hook, judged on `day` (KGP_NO_DAY: the state's time), asks for
+ * a review; written as "reviews" (JSON) and "Due reviews" (text).
+ * Errors: KGP_EUSAGE (bad index), KGP_ENOMEM. */
+kgp_status  kgp_next_add_reviews(kgp_next *x, const uint32_t *known, size_t nknown,
+                                 kgp_review_at_fn review, void *ud, int32_t day);
+/** Number of due reviews added, and review i. */
+size_t      kgp_next_review_count(const kgp_next *x);
+kgp_status  kgp_next_review_get(const kgp_next *x, size_t i, uint32_t *concept,
+                                unsigned *minutes, const char **why);
 /** "text" or "json" (schema kgpath_next 1). */
 kgp_status  kgp_next_write(const kgp_next *x, const char *format, FILE *out);
 

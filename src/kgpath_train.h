@@ -27,6 +27,9 @@ typedef struct kgp_train_options {
     const char *out;        /**< checkpoint folder to write (required) */
     const char *course;     /**< train on one course only (NULL: all) */
     const char *mode;       /**< "full" (default), "lora" (adapters on query/value) or "head" */
+    const char *objective;  /**< "link" (default): prerequisite link prediction; "mlm": masked-LM
+                                 pre-training on the concepts' text (15%, 80/10/10), writing a plain
+                                 BERT folder (with its MLM head) to start a link run from */
     long        steps;      /**< 200 */
     double      lr;         /**< encoder peak learning rate, 5e-5 (lora: 1e-3) */
     double      head_lr;    /**< graph attention + decoder, 2e-3 */
@@ -97,6 +100,21 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
  * (snapshot indices), with the database's edges as context except the pair
  * itself. Errors: KGP_EUSAGE (index out of range), as kgp_suggest. */
 kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, float *out);
+
+/** An existing requirement edge as the model sees it. */
+typedef struct kgp_suspect {
+    uint32_t prereq, concept;   /**< the edge prereq → concept (snapshot indices) */
+    float    score;             /**< probability of the edge as written */
+    float    reverse;           /**< probability of concept → prereq; above score: it may point the wrong way */
+} kgp_suspect;
+
+/** Scores every resolved requirement edge of course (NULL: all) both ways,
+ * each without itself (and the few edges scored with it) as context, and
+ * returns the top (0: all) lowest-scoring, lowest first, in a malloc'ed
+ * array (free()). Errors: as kgp_suggest. Cost: one encoder pass per 16
+ * edges. */
+kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, size_t top, kgp_suspect **out,
+                          size_t *nout);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "planner/learner_fsrs.h"
 #include "planner/planner.h"
 #include "tests/snapfix.h"
 #include "tests/testutil.h"
@@ -31,18 +32,46 @@ static const char *validate(const kgg_snap *s, const kgn_plan *p, const uint32_t
     int *isknown = calloc(n, sizeof *isknown);
     int *learned = calloc(n, sizeof *learned);   /* step index + 1 */
     int *reviewed = calloc(n, sizeof *reviewed);
+    int32_t *lastday = malloc(n * sizeof *lastday);   /* last study day (calendar) */
     const char *bad = NULL;
     for (size_t i = 0; i < nknown; i++) isknown[known[i]] = 1;
+    for (uint32_t i = 0; i < n; i++) lastday[i] = INT32_MIN;
     uint64_t total = 0;
     for (uint32_t i = 0; i < p->nsteps && !bad; i++) {
         const kgn_step *st = &p->steps[i];
         uint32_t c = st->concept;
         total += st->minutes;
+        int32_t end = st->nsessions ? st->sessions[st->nsessions - 1].day : INT32_MIN;
         if (st->kind == KGN_REVIEW) {
             if (!isknown[c]) { snprintf(msg, sizeof msg, "review of unknown %s", s->key[c]); bad = msg; }
             else if (reviewed[c]++) { snprintf(msg, sizeof msg, "review twice %s", s->key[c]); bad = msg; }
+            else if (st->via == KGG_NONE) {
+                /* a mastered goal's review: the goal is listed as mastered */
+                int ok = 0;
+                for (uint32_t q = 0; q < p->nmastered; q++) ok |= p->mastered[q] == c;
+                if (!ok) { snprintf(msg, sizeof msg, "review of %s for nothing", s->key[c]); bad = msg; }
+            } else {
+                /* before the lesson that needs it, on or before its first day */
+                uint32_t u = st->via;
+                int need = 0, later = -1;
+                for (uint32_t g = s->grp_off[u]; g < s->grp_off[u + 1]; g++)
+                    for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++) need |= s->mem[j] == c;
+                for (uint32_t q = i + 1; q < p->nsteps && later < 0; q++)
+                    if (p->steps[q].kind == KGN_LEARN && p->steps[q].concept == u) later = (int)q;
+                if (!need || later < 0) { snprintf(msg, sizeof msg, "review of %s not before a lesson needing it", s->key[c]); bad = msg; }
+                else if (p->calendar && st->day > p->steps[later].day) { snprintf(msg, sizeof msg, "review of %s after the day it is needed", s->key[c]); bad = msg; }
+            }
+            if (end != INT32_MIN) lastday[c] = end;
             continue;
         }
+        if (st->kind == KGN_SPACED) {
+            if (!p->calendar) { bad = "spaced review without a calendar"; break; }
+            if (!learned[c] && !reviewed[c]) { snprintf(msg, sizeof msg, "spaced review of %s before studying it", s->key[c]); bad = msg; break; }
+            if (st->nsessions != 1 || st->day <= lastday[c]) { snprintf(msg, sizeof msg, "spaced review of %s not after its last study", s->key[c]); bad = msg; break; }
+            lastday[c] = st->day;
+            continue;
+        }
+        if (end != INT32_MIN) lastday[c] = end;
         if (isknown[c]) { snprintf(msg, sizeof msg, "known %s planned", s->key[c]); bad = msg; break; }
         if (learned[c]) { snprintf(msg, sizeof msg, "duplicate %s", s->key[c]); bad = msg; break; }
         if (st->minutes != minutes_of(s, c, def_minutes)) {
@@ -103,7 +132,7 @@ static const char *validate(const kgg_snap *s, const kgn_plan *p, const uint32_t
             if (p->fits != (p->end_day <= p->deadline_day)) bad = "fits flag wrong";
         }
     }
-    free(isknown); free(learned); free(reviewed);
+    free(isknown); free(learned); free(reviewed); free(lastday);
     return bad;
 }
 
@@ -438,6 +467,279 @@ START_TEST(test_review_hook)
 }
 END_TEST
 
+/* Dated hook: concept 0's retrievability falls 0.05 a day from day 20000
+ * and is reviewed once below 0.9 (from day 20003 on). */
+static int dated_hook(void *ud, uint32_t c, int32_t day, uint32_t *minutes, const char **why)
+{
+    static _Thread_local char buf[64];
+    int *calls = ud;
+    if (calls) (*calls)++;
+    if (c != 0) return 0;
+    double r = 1.0 - 0.05 * (day - 20000);
+    if (r >= 0.9) return 0;
+    char d[16];
+    kgn_date_format(day, d);
+    snprintf(buf, sizeof buf, "retrievability %.2f on %s", r, d);
+    *minutes = 6;
+    *why = buf;
+    return 1;
+}
+
+START_TEST(test_review_on_day_needed)
+{
+    /* c0 known; c1 -> c2 -> c3 an hour each; c4 needs c3 and c0. At 60
+     * min/day from day 20000 (a Monday: 1970-01-01 + 20000 = 2024-10-04,
+     * any weekday with 7 days a week), c4 is on day 20003: c0 is fine at
+     * the start but faded on the day it is needed. */
+    sf_builder *b = sf_new(5);
+    sf_concept(b, 0, "t:c0", "C0", 30);
+    for (uint32_t i = 1; i <= 3; i++) {
+        char k[8];
+        snprintf(k, sizeof k, "t:c%u", i);
+        sf_concept(b, i, k, k, 60);
+    }
+    sf_concept(b, 4, "t:c4", "C4", 20);
+    sf_req(b, 2, 1, NULL);
+    sf_req(b, 3, 2, NULL);
+    sf_req(b, 4, 3, NULL);
+    sf_req(b, 4, 0, "uses c0");
+    fx f = fx_open(sf_build(b));
+    uint32_t goal = 4, known = 0;
+    kgn_options o;
+    kgn_options_init(&o);
+    o.minutes_per_day = 60;
+    o.start_day = 20000;
+    int calls = 0;
+    o.review_at = dated_hook;
+    o.review_at_ud = &calls;
+    kgn_plan *p = plan_ok(&f, &goal, 1, &known, 1, &o);
+    ck_assert_uint_eq(p->nsteps, 5);
+    ck_assert_int_eq(p->steps[3].kind, KGN_REVIEW);
+    ck_assert_uint_eq(p->steps[3].concept, 0);
+    ck_assert_uint_eq(p->steps[3].via, 4);
+    ck_assert_int_eq(p->steps[3].day, 20003);
+    ck_assert_int_eq(p->steps[4].day, 20003);
+    char d[16], want[128];
+    kgn_date_format(20003, d);
+    snprintf(want, sizeof want, "retrievability 0.85 on %s", d);
+    ck_assert_str_eq(p->steps[3].note, want);
+    ck_assert_uint_eq(p->nreviews, 1);
+    ck_assert_int_gt(calls, 0);
+    /* The reason is in the text and JSON explanations. */
+    kgn_buf buf = {0};
+    ck_assert_int_eq(kgn_plan_render(p, KGN_TEXT, &buf), KGP_OK);
+    snprintf(want, sizeof want, "review: retrievability 0.85 on %s, needed for 't:c4'", d);
+    ck_assert_msg(strstr(buf.data, want) != NULL, "%s", buf.data);
+    kgn_buf_free(&buf);
+    kgn_plan_free(p);
+    /* Without a calendar it is judged on the start day: no review. */
+    o.minutes_per_day = 0;
+    p = plan_ok(&f, &goal, 1, &known, 1, &o);
+    ck_assert_uint_eq(p->nreviews, 0);
+    kgn_plan_free(p);
+    /* Two hours a day: c4 is on day 20001, c0 still fresh. */
+    o.minutes_per_day = 120;
+    p = plan_ok(&f, &goal, 1, &known, 1, &o);
+    ck_assert_uint_eq(p->nreviews, 0);
+    kgn_plan_free(p);
+    fx_close(&f);
+}
+END_TEST
+
+/* Spaced hook over FSRS-6 with default parameters at retention 0.9: each
+ * study "good" at noon, each review on time and "good". */
+static size_t fsrs_hook(void *ud, uint32_t c, int32_t day, int32_t *days, double *r,
+                        size_t max, uint32_t *minutes)
+{
+    (void)ud; (void)c;
+    const double *w = kgn_fsrs_default_w;
+    kgn_fsrs_card card = {0};
+    kgn_fsrs_review(w, &card, KGN_GOOD, (int64_t)day * 86400 + 43200);
+    size_t k = 0;
+    int32_t prev = day;
+    while (k < max) {
+        int ivl = kgn_fsrs_interval_days(w, card.stability, 0.9, 36500);
+        int32_t d = prev + (ivl < 1 ? 1 : ivl);
+        days[k] = d;
+        r[k] = kgn_fsrs_card_r(w, &card, (int64_t)d * 86400 + 43200);
+        kgn_fsrs_review(w, &card, KGN_GOOD, (int64_t)d * 86400 + 43200);
+        prev = d;
+        k++;
+    }
+    *minutes = 5;
+    return k;
+}
+
+START_TEST(test_spaced_reviews_fsrs)
+{
+    /* a (30) -> b (30) -> g (30), 40 min/day, 5 days a week. */
+    sf_builder *b = sf_new(3);
+    sf_concept(b, 0, "t:a", "A", 30);
+    sf_concept(b, 1, "t:b", "B", 30);
+    sf_concept(b, 2, "t:g", "G", 30);
+    sf_req(b, 1, 0, NULL);
+    sf_req(b, 2, 1, NULL);
+    fx f = fx_open(sf_build(b));
+    uint32_t goal = 2;
+    kgn_options o;
+    kgn_options_init(&o);
+    o.minutes_per_day = 40;
+    o.days_per_week = 5;
+    ck_assert_int_eq(kgn_date_parse("2026-11-30", &o.start_day), 0);   /* a Monday */
+    o.spaced = fsrs_hook;
+    o.spaced_days = 90;
+    kgn_plan *p = plan_ok(&f, &goal, 1, NULL, 0, &o);
+    /* FSRS-6 by hand: S0(good) = w2 = 2.3065 days; at r = 0.9 the interval
+     * is S itself, 2 days (rounded). */
+    ck_assert_int_eq(kgn_fsrs_interval_days(kgn_fsrs_default_w, 2.3065, 0.9, 36500), 2);
+    int32_t learned[3] = {0, 0, 0}, prev[3] = {0, 0, 0};
+    uint32_t nsp[3] = {0, 0, 0};
+    int32_t first_gap[3] = {0, 0, 0};
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+        const kgn_step *st = &p->steps[i];
+        if (st->kind == KGN_LEARN) { learned[st->concept] = st->sessions[st->nsessions - 1].day; prev[st->concept] = learned[st->concept]; continue; }
+        ck_assert_int_eq(st->kind, KGN_SPACED);
+        uint32_t c = st->concept;
+        ck_assert_uint_eq(st->minutes, 5);
+        ck_assert_int_gt(st->day, prev[c]);
+        ck_assert_uint_ge(kgn_date_weekday(st->day), 1);
+        ck_assert_uint_le(kgn_date_weekday(st->day), 5);
+        if (nsp[c]++ == 0) first_gap[c] = st->day - learned[c];
+        ck_assert_ptr_nonnull(strstr(st->note, "retrievability 0."));
+        ck_assert_uint_eq(st->ngoals, 1);
+        ck_assert_uint_eq(st->goals[0], 2);
+        prev[c] = st->day;
+    }
+    /* Each concept is reviewed several times within 90 days, the first
+     * review 2 days after it was learned (3-4 when that is a weekend). */
+    for (int c = 0; c < 3; c++) {
+        ck_assert_uint_ge(nsp[c], 3);
+        ck_assert_int_ge(first_gap[c], 2);
+        ck_assert_int_le(first_gap[c], 4);
+    }
+    ck_assert_uint_eq(p->nspaced, nsp[0] + nsp[1] + nsp[2]);
+    /* a on Mon, b on Tue (a does not leave room), g on Wed; a's first review
+     * is due Wed: placed before g, which then still fits (5 + 30 <= 40). */
+    ck_assert_int_eq(learned[0], o.start_day);
+    ck_assert_int_eq(p->steps[2].kind, KGN_SPACED);
+    ck_assert_uint_eq(p->steps[2].concept, 0);
+    ck_assert_int_eq(p->steps[2].day, o.start_day + 2);
+    ck_assert_int_eq(p->steps[3].concept, 2);
+    ck_assert_int_eq(p->steps[3].day, o.start_day + 2);
+    /* JSON: kind "review", spaced true, with its day in the schedule. */
+    kgn_buf buf = {0};
+    ck_assert_int_eq(kgn_plan_render(p, KGN_JSON, &buf), KGP_OK);
+    json_error_t je;
+    json_t *j = json_loads(buf.data, 0, &je);
+    ck_assert_msg(j != NULL, "%s", je.text);
+    json_t *s2 = json_array_get(json_object_get(j, "steps"), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(s2, "kind")), "review");
+    ck_assert(json_is_true(json_object_get(s2, "spaced")));
+    json_decref(j);
+    kgn_buf_free(&buf);
+    kgn_plan_free(p);
+    /* Horizon 0: only reviews due by the last lesson. */
+    o.spaced_days = 0;
+    p = plan_ok(&f, &goal, 1, NULL, 0, &o);
+    int32_t last_lesson = 0;
+    for (uint32_t i = 0; i < p->nsteps; i++)
+        if (p->steps[i].kind == KGN_LEARN) last_lesson = p->steps[i].day;
+    for (uint32_t i = 0; i < p->nsteps; i++)
+        ck_assert_int_le(p->steps[i].day, last_lesson);
+    kgn_plan_free(p);
+    /* Without a calendar there are no spaced reviews. */
+    o.minutes_per_day = 0;
+    p = plan_ok(&f, &goal, 1, NULL, 0, &o);
+    ck_assert_uint_eq(p->nspaced, 0);
+    kgn_plan_free(p);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(test_known_goal)
+{
+    /* c0 -> c1 -> c2; the learner knows c2 (a goal) and c0. */
+    sf_builder *b = sf_new(4);
+    sf_req(b, 1, 0, NULL);
+    sf_req(b, 2, 1, NULL);
+    sf_req(b, 3, 0, NULL);
+    fx f = fx_open(sf_build(b));
+    uint32_t goals[2] = {2, 3}, known[2] = {2, 0};
+    kgn_options o;
+    kgn_options_init(&o);
+    kgn_plan *p = NULL;
+    kgn_error err = {0};
+    ck_assert_int_eq(kgn_plan_make(f.ws, goals, 2, known, 2, &o, &p, &err), KGP_ECONFLICT);
+    o.known_goals_ok = 1;
+    p = plan_ok(&f, goals, 2, known, 2, &o);
+    ck_assert_uint_eq(p->nmastered, 1);
+    ck_assert_uint_eq(p->mastered[0], 2);
+    ck_assert_uint_eq(p->ngoals, 1);
+    ck_assert_uint_eq(p->nsteps, 1);
+    kgn_buf buf = {0};
+    ck_assert_int_eq(kgn_plan_render(p, KGN_TEXT, &buf), KGP_OK);
+    ck_assert_ptr_nonnull(strstr(buf.data, "goal already mastered: t:c2"));
+    kgn_buf_free(&buf);
+    kgn_plan_free(p);
+    /* Fading (the hook asks): a review step, before everything. */
+    o.review = review_hook;     /* reviews concept 0 only */
+    uint32_t g0 = 0, k0 = 0;
+    p = plan_ok(&f, &g0, 1, &k0, 1, &o);
+    ck_assert_uint_eq(p->nsteps, 1);
+    ck_assert_int_eq(p->steps[0].kind, KGN_REVIEW);
+    ck_assert_uint_eq(p->steps[0].via, KGG_NONE);
+    ck_assert_uint_eq(p->steps[0].ngoals, 1);
+    ck_assert_uint_eq(p->steps[0].goals[0], 0);
+    ck_assert_int_eq(kgn_plan_render(p, KGN_JSON, &buf), KGP_OK);
+    ck_assert_ptr_nonnull(strstr(buf.data, "\"mastered_goals\":[\"t:c0\"]"));
+    ck_assert_ptr_nonnull(strstr(buf.data, "goal already mastered"));
+    kgn_buf_free(&buf);
+    kgn_plan_free(p);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(test_next_due_reviews)
+{
+    sf_builder *b = sf_new(3);
+    sf_req(b, 1, 0, NULL);
+    sf_req(b, 2, 1, NULL);
+    fx f = fx_open(sf_build(b));
+    uint32_t known[3] = {0, 0, 2};
+    kgn_next *x = NULL;
+    kgn_error err = {0};
+    ck_assert_int_eq(kgn_next_make(f.ws, NULL, 0, known, 3, 0, &x, &err), KGP_OK);
+    ck_assert_int_eq(kgn_next_reviews(x, known, 3, dated_hook, NULL, 20005, &err), KGP_OK);
+    ck_assert_uint_eq(x->nreviews, 1);
+    ck_assert_uint_eq(x->reviews[0].concept, 0);
+    ck_assert_uint_eq(x->reviews[0].minutes, 6);
+    ck_assert_ptr_nonnull(strstr(x->reviews[0].why, "retrievability 0.75"));
+    kgn_buf buf = {0};
+    ck_assert_int_eq(kgn_next_render(x, KGN_JSON, &buf), KGP_OK);
+    json_error_t je;
+    json_t *j = json_loads(buf.data, 0, &je);
+    ck_assert_msg(j != NULL, "%s", je.text);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "reviews")), 1);
+    json_decref(j);
+    buf.len = 0;
+    ck_assert_int_eq(kgn_next_render(x, KGN_TEXT, &buf), KGP_OK);
+    ck_assert_ptr_nonnull(strstr(buf.data, "Due reviews: 1"));
+    kgn_buf_free(&buf);
+    uint32_t bad = 99;
+    ck_assert_int_eq(kgn_next_reviews(x, &bad, 1, dated_hook, NULL, 20005, &err), KGP_EUSAGE);
+    kgn_next_free(x);
+    /* Not fading yet: none, but the JSON still says so. */
+    ck_assert_int_eq(kgn_next_make(f.ws, NULL, 0, known, 3, 0, &x, &err), KGP_OK);
+    ck_assert_int_eq(kgn_next_reviews(x, known, 3, dated_hook, NULL, 20000, &err), KGP_OK);
+    ck_assert_uint_eq(x->nreviews, 0);
+    ck_assert_int_eq(kgn_next_render(x, KGN_JSON, &buf), KGP_OK);
+    ck_assert_ptr_nonnull(strstr(buf.data, "\"reviews\":[]"));
+    kgn_buf_free(&buf);
+    kgn_next_free(x);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     /* c0 <-> c1 cycle; c2 behind it; c3 needs 2 of {c4, missing}; c4 free. */
@@ -726,6 +1028,16 @@ static void random_request(uint64_t *st, uint32_t n, uint32_t *goals, size_t *ng
         if (sf_rand(st) % 100 < 12) known[(*nk)++] = c;
 }
 
+/* Reviews a concept when (7c + day) % 5 == 0: varies with the day. */
+static int rand_dated_hook(void *ud, uint32_t c, int32_t day, uint32_t *minutes, const char **why)
+{
+    (void)ud;
+    if (((uint64_t)c * 7 + (uint32_t)day) % 5 != 0) return 0;
+    *minutes = 1 + c % 13;
+    *why = "due";
+    return 1;
+}
+
 START_TEST(test_random_dags_validate)
 {
     uint64_t st = 42;
@@ -749,6 +1061,13 @@ START_TEST(test_random_dags_validate)
                 if (sf_rand(&st) & 1) o.deadline_day = o.start_day + (int32_t)(sf_rand(&st) % 20);
             }
             if (sf_rand(&st) % 5 == 0) o.budget_minutes = (double)(sf_rand(&st) % 300);
+            if (sf_rand(&st) % 3 == 0) {
+                /* learner hooks: dated reviews, FSRS spaced reviews, known goals */
+                o.review_at = rand_dated_hook;
+                o.spaced = sf_rand(&st) & 1 ? fsrs_hook : NULL;
+                o.spaced_days = (uint32_t)(sf_rand(&st) % 40);
+                o.known_goals_ok = 1;
+            }
             kgn_plan *p = NULL;
             kgn_error err = {0};
             kgp_status s = kgn_plan_make(f.ws, goals, ng, known, nk, &o, &p, &err);
@@ -756,7 +1075,13 @@ START_TEST(test_random_dags_validate)
             ck_assert_msg(s == KGP_OK, "status %d: %s", s, err.msg);
             const char *bad = validate(f.s, p, known, nk, KGN_DEFAULT_MINUTES);
             ck_assert_msg(bad == NULL, "iter %d: %s", iter, bad);
-            if (o.budget_minutes > 0) ck_assert((double)p->total_minutes <= o.budget_minutes);
+            if (o.budget_minutes > 0) {
+                /* the budget is for lessons; review steps come on top */
+                uint64_t lm = 0;
+                for (uint32_t q = 0; q < p->nsteps; q++)
+                    if (p->steps[q].kind == KGN_LEARN) lm += p->steps[q].minutes;
+                ck_assert((double)lm <= o.budget_minutes);
+            }
             if (r == 0) {
                 /* Every renderer on random plans; JSON must parse and agree. */
                 kgn_buf b = {0};
@@ -991,6 +1316,10 @@ static Suite *suite(void)
     tcase_add_test(t, test_dates);
     tcase_add_test(t, test_budget_and_recommended);
     tcase_add_test(t, test_review_hook);
+    tcase_add_test(t, test_review_on_day_needed);
+    tcase_add_test(t, test_spaced_reviews_fsrs);
+    tcase_add_test(t, test_known_goal);
+    tcase_add_test(t, test_next_due_reviews);
     tcase_add_test(t, test_errors);
     tcase_add_test(t, test_render_json);
     tcase_add_test(t, test_render_text_dot_html);

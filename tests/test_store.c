@@ -308,6 +308,8 @@ START_TEST(test_growth_past_initial_map)
 {
     kgg_store *st = open_store(64 * 1024);
     size_t m0 = kgg_store_map_size(st);
+    /* _i == 0: only MDB_MAP_FULL -> grow -> redo; _i == 1: reserved up front */
+    kgg_store_set_autoreserve(st, _i);
     kgg_course *big = chain("big", 3000);
     for (size_t i = 0; i < big->nconcepts; i++)
         big->concepts[i].description = kgg_course_str(big,
@@ -429,6 +431,30 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
+START_TEST(test_same_file_twice_shares)
+{
+    kgg_store *a = open_store(0), *b = open_store(0), *r, *w;
+    ck_assert_ptr_eq(a, b);                     /* one environment per file */
+    kgg_err e;
+    ck_assert_int_eq(kgg_store_open(g_db, KGG_STORE_RDONLY, 0, &r, &e), KGP_OK);
+    ck_assert_ptr_eq(r, a);                     /* read-only may share a writable one */
+    kgg_store_close(r);
+    kgg_store_close(b);
+    kgg_course *c = chain("a", 2);
+    kgg_write_result res;
+    ck_assert(write1(a, &c, 1, &res, &e) == KGP_OK);   /* still open */
+    kgg_write_result_free(&res);
+    kgg_course_free(c);
+    kgg_store_close(a);
+    ck_assert_int_eq(kgg_store_open(g_db, KGG_STORE_RDONLY, 0, &r, &e), KGP_OK);
+    ck_assert_int_eq(kgg_store_open(g_db, 0, 0, &w, &e), KGP_EDB);
+    ck_assert_msg(strstr(e.msg, "read-only") != NULL, "%s", e.msg);
+    kgg_store_close(r);
+    w = open_store(0);                          /* closed: opens anew */
+    kgg_store_close(w);
+}
+END_TEST
+
 START_TEST(test_default_path)
 {
     kgg_err e;
@@ -523,6 +549,8 @@ START_TEST(test_bad_input_rejected)
         {"twice", "is given twice"},
         {"dangling", "that course has no such concept"},
         {"twiceingroup", "listed twice"},
+        {"longid", "too long"},
+        {"longref", "too long"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         kgg_course *c = chain("x", 3), *c2 = NULL;
@@ -539,6 +567,11 @@ START_TEST(test_bad_input_rejected)
         if (!strcmp(w, "colon")) c->id = kgg_course_str(c, "a:b");
         if (!strcmp(w, "twice")) c2 = chain("x", 1);
         if (!strcmp(w, "dangling")) kgg_concept_add_require(c, &c->concepts[0], "ok:c9", NULL);
+        char longs[600];
+        memset(longs, 'x', sizeof longs - 1);
+        longs[sizeof longs - 1] = 0;
+        if (!strcmp(w, "longid")) c->concepts[1].id = kgg_course_str(c, longs);
+        if (!strcmp(w, "longref")) kgg_concept_add_require(c, &c->concepts[2], longs, NULL);
         if (!strcmp(w, "twiceingroup")) {
             kgg_group *g = kgg_concept_add_group(c, &c->concepts[2], 1);
             kgg_group_add_member(c, g, "c0", NULL);
@@ -658,10 +691,11 @@ static Suite *suite(void)
     tcase_add_test(t, test_failing_course_changes_nothing);
     tcase_add_test(t, test_reimport_idempotent_and_replacing);
     tcase_add_test(t, test_unresolved_then_resolved);
-    tcase_add_test(t, test_growth_past_initial_map);
+    tcase_add_loop_test(t, test_growth_past_initial_map, 0, 2);
     tcase_add_test(t, test_concurrent_reader);
     tcase_add_test(t, test_schema_version_mismatch);
     tcase_add_test(t, test_open_errors);
+    tcase_add_test(t, test_same_file_twice_shares);
     tcase_add_test(t, test_default_path);
     tcase_add_test(t, test_cycle_in_course_lists_titles);
     tcase_add_test(t, test_cycle_across_courses);

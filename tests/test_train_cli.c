@@ -114,6 +114,16 @@ START_TEST(train_and_suggest)
     ck_assert_int_eq(json_integer_value(json_object_get(r, "steps")), 12);
     json_decref(r);
     free(out);
+    /* masked-LM pre-training writes a BERT folder that `encode` loads */
+    ck_assert_int_eq(kg(&out, "train --mlm --model '%s' --out '%s/mlm' --steps 4 --course linalg --json", model, g_dir), 0);
+    r = json_loads(out, 0, &je);
+    ck_assert(r && json_integer_value(json_object_get(r, "steps")) == 4);
+    json_decref(r);
+    free(out);
+    ck_assert_int_eq(kg(&out, "encode --model '%s/mlm' 'eigenvalues'", g_dir), 0);
+    ck_assert(strstr(out, "\"embedding\"") != NULL);
+    free(out);
+    ck_assert_int_eq(kg(NULL, "train --mlm --resume '%s/ck' --out '%s/x'", g_dir, g_dir), 1);
     free(model);
     tu_rmrf(g_dir);
     free(g_dir);

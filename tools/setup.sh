@@ -34,4 +34,14 @@ kgpath_configure() {
   fi
 }
 
+# Packages only some tests use; each such test skips with a message when its
+# package could not be installed (no network, no such package).
+kgpath_test_packages=(chromium)
+
+kgpath_install_optional() {
+  for p in "$@"; do
+    kgpath_install_packages "$p" || echo "kgpath: could not install $p; tests that need it will skip" >&2
+  done
+}
+
 kgpath_install_packages "${kgpath_packages[@]}"

@@ -6,6 +6,7 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 set +e
+kgpath_install_optional "${kgpath_test_packages[@]}"
 
 total_pass=0; total_fail=0; status=0
 

@@ -23,21 +23,23 @@ if [ -d "$shared/fixtures/encoder" ]; then
 fi
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(auto)}, batch $B, best of $R runs of ${secs}s"
 echo
-echo "| tokens | threads | kgpath sent/s | PyTorch sent/s | kgpath/PyTorch | kgpath GFLOP/s | sgemm peak GFLOP/s | % of peak |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| tokens | threads | kgpath sent/s | PyTorch sent/s | kgpath/PyTorch | kgpath GFLOP/s | sgemm peak GFLOP/s | % of peak | kgpath/PyTorch per CPU-s |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
 for th in 1 2; do
   export OPENBLAS_NUM_THREADS=$th OMP_NUM_THREADS=$th MKL_NUM_THREADS=$th
   peak=0
   for r in $(seq "$R"); do peak=$(max "$peak" "$("$bench" peak "$secs")"); done
   for T in 16 64 128; do
-    c_sps=0; c_gf=0; p_sps=0
+    c_sps=0; c_gf=0; c_cpu=0; p_sps=0; p_cpu=0
     for r in $(seq "$R"); do
-      read -r s g _ < <("$bench" run "$work" "$T" "$B" "$secs")
+      read -r s g u < <("$bench" run "$work" "$T" "$B" "$secs")
       if awk -v a="$s" -v b="$c_sps" 'BEGIN { exit !(a > b) }'; then c_sps=$s; c_gf=$g; fi
-      p_sps=$(max "$p_sps" "$(/usr/bin/python3 "$py" run "$work" "$T" "$B" "$secs")")
+      c_cpu=$(max "$c_cpu" "$u")
+      read -r s u < <(/usr/bin/python3 "$py" run "$work" "$T" "$B" "$secs")
+      p_sps=$(max "$p_sps" "$s"); p_cpu=$(max "$p_cpu" "$u")
     done
-    awk -v T="$T" -v th="$th" -v c="$c_sps" -v p="$p_sps" -v g="$c_gf" -v pk="$peak" \
-      'BEGIN { printf "| %d | %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.0f%% |\n", T, th, c, p, c/p, g, pk, 100*g/pk }'
+    awk -v T="$T" -v th="$th" -v c="$c_sps" -v p="$p_sps" -v g="$c_gf" -v pk="$peak" -v cc="$c_cpu" -v pc="$p_cpu" \
+      'BEGIN { printf "| %d | %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.0f%% | %.2f |\n", T, th, c, p, c/p, g, pk, 100*g/pk, cc/pc }'
   done
 done

@@ -96,8 +96,9 @@ const kgn_index *kgn_workspace_index(const kgn_workspace *ws);
 /* Review hook: called once per known concept that a planned step requires
  * (directly, as a chosen member of one of its groups). Return 1 to insert a
  * review step before its first use, setting *minutes (review length) and
- * optionally *why (a static or caller-owned string that lives as long as the
- * plan, e.g. "retrievability 0.62 on 2026-12-01"); return 0 otherwise. */
+ * optionally *why (e.g. "retrievability 0.62 on 2026-12-01"; the planner
+ * copies it into the plan, so it need only last until the hook is called
+ * again); return 0 otherwise. */
 typedef int (*kgn_review_fn)(void *ud, uint32_t concept, uint32_t *minutes,
                              const char **why);
 

@@ -41,6 +41,7 @@ typedef struct sched {
     int32_t day, last;
     uint32_t left, mpd, dpw;
     int in_step;                        /* a lesson continues into the new day */
+    int dirty;                          /* q needs sorting */
     int oom;
 } sched;
 
@@ -195,6 +196,7 @@ static void add_spaced(sched *sc, uint32_t c, int32_t day, uint32_t src)
         if (days[i] <= prev) continue;
         if (kg_grow(&sc->q, &sc->cq, sc->nq + 1, sizeof *sc->q)) { sc->oom = 1; return; }
         sc->q[sc->nq++] = (pending){days[i], c, mins, src, sc->seq++, prev, r[i]};
+        sc->dirty = 1;
         prev = days[i];
     }
 }
@@ -206,15 +208,23 @@ static int cmp_pending(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Places the spaced reviews due by today that fit in what is left of it. */
+/* Places the spaced reviews due by today that fit in what is left of it.
+ * The queue is kept sorted by (due, seq), re-sorted only after additions
+ * or shifts, so a call costs O(due ones) when nothing changed. */
 static void place_due(sched *sc)
 {
     if (sc->nq == 0) return;
-    qsort(sc->q, sc->nq, sizeof *sc->q, cmp_pending);
+    if (sc->dirty) {
+        qsort(sc->q, sc->nq, sizeof *sc->q, cmp_pending);
+        sc->dirty = 0;
+    }
+    size_t k = 0;
+    while (k < sc->nq && sc->q[k].due <= sc->day) k++;
+    if (k == 0) return;
     size_t w = 0;
-    for (size_t i = 0; i < sc->nq; i++) {
+    for (size_t i = 0; i < k; i++) {
         pending e = sc->q[i];
-        if (e.due > sc->day || e.minutes > sc->left || sc->oom) { sc->q[w++] = e; continue; }
+        if (e.minutes > sc->left || sc->oom) { sc->q[w++] = e; continue; }
         char d[16], pd[16];
         kgn_date_format(sc->day, d);
         kgn_date_format(e.prev, pd);
@@ -235,18 +245,16 @@ static void place_due(sched *sc)
         if (push_step(&sc->v, &sc->nv, &sc->cv, &st)) sc->oom = 1;
         /* a late review moves the concept's later ones by as much */
         int32_t shift = sc->day - e.due;
-        for (size_t j = i + 1; shift > 0 && j < sc->nq; j++)
-            if (sc->q[j].concept == e.concept && sc->q[j].seq > e.seq) {
+        if (shift <= 0) continue;
+        for (size_t j = 0; j < sc->nq; j++)
+            if ((j < w || j > i) && sc->q[j].concept == e.concept && sc->q[j].seq > e.seq) {
                 sc->q[j].due += shift;
                 sc->q[j].prev += shift;
-            }
-        for (size_t j = 0; shift > 0 && j < w; j++)
-            if (sc->q[j].concept == e.concept && sc->q[j].seq > e.seq) {
-                sc->q[j].due += shift;
-                sc->q[j].prev += shift;
+                sc->dirty = 1;
             }
     }
-    sc->nq = w;
+    memmove(sc->q + w, sc->q + k, (sc->nq - k) * sizeof *sc->q);
+    sc->nq = w + (sc->nq - k);
 }
 
 /* Next study day; due spaced reviews go first, unless a lesson is

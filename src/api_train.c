@@ -522,3 +522,80 @@ out:
     kge_link_free(lm);
     return st;
 }
+
+static int by_sim(const void *x, const void *y)
+{
+    const kgp_alignment *a = x, *b = y;
+    if (a->similarity != b->similarity) return a->similarity > b->similarity ? -1 : 1;
+    return a->a < b->a ? -1 : a->a > b->a;
+}
+
+kgp_status kgp_align(kgp_snap *s, const char *ckpt, const char *course_a, const char *course_b, float min_sim,
+                     kgp_alignment **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    const kgg_snap *g = kgp__snap_graph(s);
+    uint32_t ca = KGP_NONE, cb = KGP_NONE;
+    for (uint32_t c = 0; c < g->ncourses; c++) {
+        if (course_a && !strcmp(g->course_id[c], course_a)) ca = c;
+        if (course_b && !strcmp(g->course_id[c], course_b)) cb = c;
+    }
+    if (ca == KGP_NONE || cb == KGP_NONE)
+        return kgp__snap_error(s, KGP_ENOTFOUND, "no course \"%s\" in the database",
+                               ca == KGP_NONE ? (course_a ? course_a : "") : course_b);
+    kge_link_model *lm = NULL;
+    tdata t;
+    kgp_status st = load_for_snap(s, ckpt, NULL, &lm, &t);
+    if (st) return st;
+    size_t n = t.d.n, C = (size_t)kge_link_dim(lm), na = 0, nb = 0;
+    float *z = malloc(n * C * sizeof *z);
+    uint32_t *A = malloc(n * sizeof *A), *B = malloc(n * sizeof *B), *bestb = malloc(n * sizeof *bestb),
+             *besta = malloc(n * sizeof *besta);
+    float *sim = NULL;
+    kgp_alignment *res = NULL;
+    kge_err e = {0};
+    if (!z || !A || !B || !bestb || !besta) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    if (kge_link_embed(lm, &t.d, z, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
+    for (size_t r = 0; r < n; r++) {
+        float nr = 0.0f;
+        for (size_t c = 0; c < C; c++) nr += z[r * C + c] * z[r * C + c];
+        nr = nr > 0.0f ? 1.0f / sqrtf(nr) : 0.0f;
+        for (size_t c = 0; c < C; c++) z[r * C + c] *= nr;
+        uint32_t course = g->course[t.snap_of[r]];
+        if (course == ca) A[na++] = (uint32_t)r;
+        if (course == cb) B[nb++] = (uint32_t)r;
+    }
+    sim = malloc((na * nb + 1) * sizeof *sim);
+    res = malloc((na < nb ? na : nb) * sizeof *res + 1);
+    if (!sim || !res) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    for (size_t i = 0; i < na; i++)
+        for (size_t j = 0; j < nb; j++) {
+            float d = 0.0f;
+            for (size_t c = 0; c < C; c++) d += z[A[i] * C + c] * z[B[j] * C + c];
+            sim[i * nb + j] = d;
+        }
+    for (size_t i = 0; i < na; i++) {
+        bestb[i] = 0;
+        for (size_t j = 1; j < nb; j++) if (sim[i * nb + j] > sim[i * nb + bestb[i]]) bestb[i] = (uint32_t)j;
+    }
+    for (size_t j = 0; j < nb; j++) {
+        besta[j] = 0;
+        for (size_t i = 1; i < na; i++) if (sim[i * nb + j] > sim[besta[j] * nb + j]) besta[j] = (uint32_t)i;
+    }
+    size_t k = 0;
+    for (size_t i = 0; nb && i < na; i++) {
+        size_t j = bestb[i];
+        if (besta[j] == i && A[i] != B[j] && sim[i * nb + j] >= min_sim)
+            res[k++] = (kgp_alignment){t.snap_of[A[i]], t.snap_of[B[j]], sim[i * nb + j]};
+    }
+    qsort(res, k, sizeof *res, by_sim);
+    *out = res;
+    *nout = k;
+    res = NULL;
+out:
+    free(z); free(A); free(B); free(bestb); free(besta); free(sim); free(res);
+    tdata_free(&t);
+    kge_link_free(lm);
+    return st;
+}

@@ -56,6 +56,7 @@ int cmd_similar(kgp_cli *cli, int argc, char **argv);
 /* src/cli_train.c */
 int cmd_train(kgp_cli *cli, int argc, char **argv);
 int cmd_suggest(kgp_cli *cli, int argc, char **argv);
+int cmd_align(kgp_cli *cli, int argc, char **argv);
 
 /* src/cli_learner.c */
 int cmd_observe(kgp_cli *cli, int argc, char **argv);

@@ -191,6 +191,14 @@ const kgp_cli_command kgp_cli_commands[] = {
      "                        and print them with a third column, the probability\n"
      "  --suspicious          existing edges the model scores lowest (each scored without\n"
      "                        itself as context), flagging those it scores higher reversed\n"},
+    {"align", cmd_align, "Likely-identical concepts across two courses (candidates to merge)",
+     "usage: kgpath align --checkpoint DIR [--min-sim S] [--json] COURSE_A COURSE_B\n"
+     "Pairs each concept of COURSE_A with its nearest concept of COURSE_B in the\n"
+     "trained model's graph-contextual embedding space and prints the pairs that\n"
+     "are mutual nearest neighbours with cosine similarity at least S, most\n"
+     "similar first.\n"
+     "  -m, --checkpoint DIR  checkpoint folder (default $KGPATH_CHECKPOINT)\n"
+     "  --min-sim S           lowest similarity shown (0.8)\n"},
     /* Other command families add their lines here. */
     {NULL, NULL, NULL, NULL}
 };

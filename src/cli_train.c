@@ -296,3 +296,51 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
     kgp_db_close(db);
     return rc;
 }
+
+int cmd_align(kgp_cli *cli, int argc, char **argv)
+{
+    static const cli_opt specs[] = {{"checkpoint", 'm', 1}, {"min-sim", 0, 1}, {0}};
+    const char *ckpt = getenv("KGPATH_CHECKPOINT");
+    double min_sim = 0.8;
+    cli_parser p;
+    cli_parse_init(&p, argc, argv, specs);
+    const char *arg;
+    int bad = 0;
+    for (int k; !bad && (k = cli_parse(&p, &arg)) != -1;) {
+        if (k == -2) bad = 1;
+        else if (k == 0) ckpt = arg;
+        else if (k == 1) bad = parse_num("min-sim", arg, -1, 1, &min_sim);
+    }
+    int first = p.first;
+    cli_parse_free(&p);
+    if (bad) return KGP_EUSAGE;
+    if (first != argc - 2) return cli_usage("align");
+    if (!ckpt || !*ckpt) {
+        cli_error("no checkpoint: pass --checkpoint DIR (written by `kgpath train --out DIR`) or set KGPATH_CHECKPOINT");
+        return KGP_EUSAGE;
+    }
+    kgp_db *db = NULL;
+    kgp_snap *snap = NULL;
+    int rc = cli_open_snap(cli, &db, &snap);
+    if (!rc) {
+        kgp_alignment *al = NULL;
+        size_t n = 0;
+        kgp_status st = kgp_align(snap, ckpt, argv[first], argv[first + 1], (float)min_sim, &al, &n);
+        if (st) rc = cli_fail(st, kgp_snap_errmsg(snap));
+        else if (cli->json) {
+            json_t *a = json_array();
+            for (size_t k = 0; k < n; k++)
+                json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "a", kgp_snap_key(snap, al[k].a), "b",
+                                                   kgp_snap_key(snap, al[k].b), "similarity", (double)al[k].similarity));
+            rc = cli_json_print(a);
+        } else {
+            if (!n && !cli->quiet) fprintf(stderr, "kgpath: no mutual nearest neighbours with similarity %.2f or more\n", min_sim);
+            for (size_t k = 0; k < n; k++)
+                printf("%s\t%s\t%.4f\n", kgp_snap_key(snap, al[k].a), kgp_snap_key(snap, al[k].b), (double)al[k].similarity);
+        }
+        free(al);
+    }
+    kgp_snap_close(snap);
+    kgp_db_close(db);
+    return rc;
+}

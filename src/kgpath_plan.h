@@ -35,8 +35,9 @@ kgp_status kgp_planner_open(kgp_snap *s, kgp_planner **out);
 void       kgp_planner_close(kgp_planner *pl);
 
 /** Learner hook: return 1 when the known concept must be reviewed before a
- * step that needs it, setting *minutes and optionally *why (a string that
- * outlives the plan). Called from the planning thread. */
+ * step that needs it, setting *minutes and optionally *why (copied into the
+ * plan: it need only last until the next call). Called from the planning
+ * thread. */
 typedef int (*kgp_review_fn)(void *ud, uint32_t concept, uint32_t *minutes,
                              const char **why);
 

@@ -116,6 +116,21 @@ typedef struct kgp_suspect {
 kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, size_t top, kgp_suspect **out,
                           size_t *nout);
 
+/** A likely-identical pair of concepts across two courses. */
+typedef struct kgp_alignment {
+    uint32_t a, b;              /**< snapshot indices: a in course A, b in course B */
+    float    similarity;        /**< cosine of their graph-contextual embeddings */
+} kgp_alignment;
+
+/** Mutual nearest neighbours between the concepts of course_a and
+ * course_b in the checkpoint's graph-contextual embedding space (every
+ * concept and edge of the database as context), with cosine at least
+ * min_sim, most similar first, in a malloc'ed array (free()): candidates
+ * to merge. Errors: KGP_ENOTFOUND (course or checkpoint), as kgp_suggest.
+ * Cost: one encoder pass, O(|A|·|B|·dim). */
+kgp_status kgp_align(kgp_snap *s, const char *ckpt, const char *course_a, const char *course_b, float min_sim,
+                     kgp_alignment **out, size_t *nout);
+
 #ifdef __cplusplus
 }
 #endif

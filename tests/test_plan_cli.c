@@ -363,6 +363,199 @@ START_TEST(test_api_threads)
 }
 END_TEST
 
+/* ---- plans with a learner ------------------------------------------------ */
+
+static const char *EVENTS =
+    "{\"learner\":\"ann\",\"concept\":\"linalg:vectors\",\"kind\":\"read\",\"at\":\"2026-11-01T10:00:00Z\",\"dwell_seconds\":1800}\n"
+    "{\"learner\":\"ann\",\"concept\":\"linalg:vectors\",\"kind\":\"quiz\",\"at\":\"2026-11-01T11:00:00Z\",\"score\":1}\n"
+    "{\"learner\":\"ann\",\"concept\":\"linalg:vectors\",\"kind\":\"quiz\",\"at\":\"2026-11-01T11:10:00Z\",\"score\":1}\n"
+    "{\"learner\":\"ann\",\"concept\":\"linalg:matrices\",\"kind\":\"read\",\"at\":\"2026-11-25T10:00:00Z\",\"dwell_seconds\":1800}\n"
+    "{\"learner\":\"ann\",\"concept\":\"linalg:matrices\",\"kind\":\"quiz\",\"at\":\"2026-11-25T11:00:00Z\",\"score\":1}\n"
+    "{\"learner\":\"ann\",\"concept\":\"linalg:matrices\",\"kind\":\"quiz\",\"at\":\"2026-11-25T11:10:00Z\",\"score\":1}\n";
+
+static int count_reviews(const char *json, int spaced)
+{
+    json_error_t je;
+    json_t *j = json_loads(json, 0, &je);
+    ck_assert_msg(j != NULL, "%s", je.text);
+    int n = 0;
+    json_t *steps = json_object_get(j, "steps");
+    for (size_t i = 0; i < json_array_size(steps); i++) {
+        json_t *st = json_array_get(steps, i);
+        if (!strcmp(json_string_value(json_object_get(st, "kind")), "review") &&
+            json_is_true(json_object_get(st, "spaced")) == spaced) n++;
+    }
+    json_decref(j);
+    return n;
+}
+
+START_TEST(test_plan_with_learner)
+{
+    NEED_SAMPLES();
+    char *ev = tu_path(dir, "ev.jsonl"), *out, args[1024];
+    tu_write(ev, EVENTS, (size_t)-1);
+    snprintf(args, sizeof args, "observe '%s' >/dev/null", ev);
+    ck_assert_int_eq(kg(NULL, args), 0);
+    const char *PL = "plan --learner ann --goal ml-intro:neural-networks --date 2026-12-01 "
+                     "--minutes-per-day 60";
+    ck_assert_int_eq(kg(&out, PL), 0);
+    golden("plan_learner.txt", out);
+    free(out);
+    snprintf(args, sizeof args, "%s --json", PL);
+    ck_assert_int_eq(kg(&out, args), 0);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    ck_assert_msg(j != NULL, "%s", je.text);
+    json_t *steps = json_object_get(j, "steps");
+    int nrev = 0, nspaced = 0, matrices_late = 0;
+    for (size_t i = 0; i < json_array_size(steps); i++) {
+        json_t *st = json_array_get(steps, i);
+        const char *c = json_string_value(json_object_get(st, "concept"));
+        const char *kind = json_string_value(json_object_get(st, "kind"));
+        const char *day = json_string_value(json_object_get(st, "day"));
+        if (!strcmp(kind, "learn")) continue;
+        const char *note = json_string_value(json_object_get(st, "note"));
+        ck_assert_ptr_nonnull(note);
+        ck_assert_ptr_nonnull(strstr(note, "retrievability 0."));
+        if (json_is_true(json_object_get(st, "spaced"))) {
+            /* after the lesson (or review) of the same concept, on a later day */
+            int seen = 0;
+            for (size_t q = 0; q < i; q++) {
+                json_t *o = json_array_get(steps, q);
+                if (!strcmp(json_string_value(json_object_get(o, "concept")), c)) {
+                    seen = 1;
+                    ck_assert_int_lt(strcmp(json_string_value(json_object_get(o, "day")), day), 0);
+                }
+            }
+            ck_assert_msg(seen, "spaced review of %s before studying it", c);
+            nspaced++;
+            continue;
+        }
+        /* before use: the lesson named by via comes later, not on an earlier day */
+        const char *via = json_string_value(json_object_get(st, "via"));
+        ck_assert_ptr_nonnull(via);
+        int found = 0;
+        for (size_t q = i + 1; q < json_array_size(steps) && !found; q++) {
+            json_t *o = json_array_get(steps, q);
+            if (!strcmp(json_string_value(json_object_get(o, "kind")), "learn") &&
+                !strcmp(json_string_value(json_object_get(o, "concept")), via)) {
+                found = 1;
+                ck_assert_int_le(strcmp(day, json_string_value(json_object_get(o, "day"))), 0);
+                /* judged on the day it is needed */
+                char want[64];
+                snprintf(want, sizeof want, " on %s", json_string_value(json_object_get(o, "day")));
+                ck_assert_msg(strstr(note, want) != NULL, "%s: %s", note, want);
+            }
+        }
+        ck_assert_msg(found, "review of %s not before %s", c, via);
+        if (!strcmp(c, "linalg:matrices") && strcmp(day, "2026-12-01") > 0) matrices_late = 1;
+        nrev++;
+    }
+    ck_assert_int_ge(nrev, 2);
+    ck_assert_int_ge(nspaced, 3);
+    ck_assert_msg(matrices_late, "matrices is fine on the plan date: reviewed later, when needed");
+    /* Never more than the daily limit. */
+    json_t *days = json_object_get(json_object_get(j, "calendar"), "days");
+    for (size_t d = 0; d < json_array_size(days); d++) {
+        json_t *items = json_object_get(json_array_get(days, d), "items");
+        json_int_t sum = 0;
+        for (size_t k = 0; k < json_array_size(items); k++)
+            sum += json_integer_value(json_object_get(json_array_get(items, k), "minutes"));
+        ck_assert_int_le(sum, 60);
+    }
+    json_decref(j);
+    /* A higher retention target asks for more reviews. */
+    int sp90 = count_reviews(out, 1);
+    free(out);
+    snprintf(args, sizeof args, "%s --json --retention 0.97", PL);
+    ck_assert_int_eq(kg(&out, args), 0);
+    ck_assert_int_gt(count_reviews(out, 1), sp90);
+    free(out);
+    /* Spaced reviews after the plan with --review-days. */
+    snprintf(args, sizeof args, "%s --json --review-days 60", PL);
+    ck_assert_int_eq(kg(&out, args), 0);
+    ck_assert_int_gt(count_reviews(out, 1), sp90);
+    free(out);
+    /* A goal the learner knows: mastered, reviewed because fading. */
+    ck_assert_int_eq(kg(&out, "plan --learner ann --goal linalg:vectors --date 2026-12-01"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "goal already mastered: linalg:vectors"));
+    ck_assert_ptr_nonnull(strstr(out, "review linalg:vectors"));
+    free(out);
+    ck_assert_int_eq(kg(&out, "plan --learner ann --goal linalg:matrices --date 2026-12-01 --json"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"mastered_goals\":[\"linalg:matrices\"]"));
+    ck_assert_int_eq(count_reviews(out, 0), 0);
+    free(out);
+    /* ... but named with --known it is still a conflict. */
+    ck_assert_int_eq(kg(&out, "plan --learner ann --known linalg:vectors --goal linalg:vectors"), 5);
+    free(out);
+    /* next --learner lists the due review. */
+    ck_assert_int_eq(kg(&out, "next --learner ann --date 2026-12-01 --json"), 0);
+    j = json_loads(out, 0, &je);
+    ck_assert_msg(j != NULL, "%s", je.text);
+    json_t *rv = json_object_get(j, "reviews");
+    ck_assert_uint_eq(json_array_size(rv), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rv, 0), "concept")), "linalg:vectors");
+    json_decref(j);
+    free(out);
+    ck_assert_int_eq(kg(&out, "next --learner ann --date 2026-12-01"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "Due reviews: 1"));
+    free(out);
+    /* Bad options: nothing planned, exit 1. */
+    const char *bad[] = {
+        "plan --learner ann --goal ml-intro:neural-networks --retention 1.5",
+        "plan --learner ann --goal ml-intro:neural-networks --retention x",
+        "plan --goal ml-intro:neural-networks --retention 0.8",
+        "plan --learner ann --goal ml-intro:neural-networks --date 2026-13-01",
+        "plan --learner ann --goal ml-intro:neural-networks --review-days -1",
+        "next --learner ann --mastery 0",
+        "next --retention 0.9",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        out = NULL;
+        ck_assert_msg(kg(&out, bad[i]) == 1, "%s", bad[i]);
+        free(out);
+        char *e = last_stderr();
+        ck_assert_msg(strstr(e, "kgpath:") != NULL, "%s: %s", bad[i], e);
+        free(e);
+    }
+    free(ev);
+}
+END_TEST
+
+START_TEST(test_calibrated_minutes)
+{
+    NEED_SAMPLES();
+    char *out, args[1024];
+    /* The author's estimate first. */
+    ck_assert_int_eq(kg(&out, "plan --goal linalg:vectors --json"), 0);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    ck_assert_msg(j != NULL, "%s", je.text);
+    json_int_t author = json_integer_value(json_object_get(json_array_get(json_object_get(j, "steps"), 0), "minutes"));
+    json_decref(j);
+    free(out);
+    ck_assert_int_ne(author, 7);
+    /* Six learners read it for 7 minutes: `fit` calibrates it to 7. */
+    char *ev = tu_path(dir, "dwell.jsonl");
+    FILE *f = fopen(ev, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 6; i++)
+        fprintf(f, "{\"learner\":\"l%d\",\"concept\":\"linalg:vectors\",\"kind\":\"read\","
+                   "\"at\":\"2026-11-0%dT10:00:00Z\",\"dwell_seconds\":420}\n", i, i + 1);
+    fclose(f);
+    snprintf(args, sizeof args, "observe '%s' >/dev/null && '%s' --db '%s' fit >/dev/null", ev, bin, db);
+    ck_assert_int_eq(kg(NULL, args), 0);
+    ck_assert_int_eq(kg(&out, "plan --goal linalg:vectors --json"), 0);
+    j = json_loads(out, 0, &je);
+    ck_assert_msg(j != NULL, "%s", je.text);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(j, "steps"), 0), "minutes")), 7);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "total_minutes")), 7);
+    json_decref(j);
+    free(out);
+    free(ev);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plan_cli");
@@ -376,6 +569,8 @@ int main(void)
     tcase_add_test(t, test_errors);
     tcase_add_test(t, test_html_in_chromium);
     tcase_add_test(t, test_api_threads);
+    tcase_add_test(t, test_plan_with_learner);
+    tcase_add_test(t, test_calibrated_minutes);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -632,6 +632,49 @@ START_TEST(test_find_cycles_edges)
 }
 END_TEST
 
+/* A hand-made snapshot with a cycle: 0 -> 1 -> 2 -> 1, 2 -> 3, 4 alone. */
+START_TEST(test_topo_ranks_with_cycle)
+{
+    kgg_snap s;
+    memset(&s, 0, sizeof s);
+    s.n = 5;
+    /* requirement groups: 1 needs {0}, 1 needs {2}, 2 needs {1}, 3 needs {2} */
+    uint32_t grp_off[] = {0, 0, 2, 3, 4, 4};
+    uint32_t mem_off[] = {0, 1, 2, 3, 4};
+    uint32_t mem[] = {0, 2, 1, 2};
+    uint32_t dep_off[] = {0, 1, 2, 4, 4, 4};
+    uint32_t dep[] = {1, 2, 1, 3};
+    s.ngroups = 4;
+    s.grp_off = grp_off; s.mem_off = mem_off; s.mem = mem;
+    s.dep_off = dep_off; s.dep = dep;
+    uint32_t rank[5];
+    int cyc = 0;
+    kgg_err e;
+    ck_assert(kgg_topo_ranks(&s, rank, &cyc, &e) == KGP_OK);
+    ck_assert_int_eq(cyc, 1);
+    ck_assert_uint_ne(rank[0], KGG_NONE);
+    ck_assert_uint_eq(rank[1], KGG_NONE);
+    ck_assert_uint_eq(rank[2], KGG_NONE);
+    ck_assert_uint_eq(rank[3], KGG_NONE);    /* behind the cycle */
+    ck_assert_uint_ne(rank[4], KGG_NONE);
+    kgg_cycles cy;
+    ck_assert(kgg_find_cycles(&s, 0, &cy, &e) == KGP_OK);
+    ck_assert_uint_eq(cy.n, 1);
+    ck_assert_uint_eq(cy.off[1], 2);
+    ck_assert_uint_eq(cy.v[0], 1);
+    ck_assert_uint_eq(cy.v[1], 2);
+    kgg_cycles_free(&cy);
+    /* and the igraph graph of the snapshot */
+    igraph_t g;
+    kgg_igraph_lock();
+    ck_assert(kgg_snap_to_igraph(&s, &g, &e) == KGP_OK);
+    ck_assert_int_eq(igraph_vcount(&g), 5);
+    ck_assert_int_eq(igraph_ecount(&g), 4);
+    igraph_destroy(&g);
+    kgg_igraph_unlock();
+}
+END_TEST
+
 START_TEST(test_export_json_shape)
 {
     kgg_store *st = open_store(0);
@@ -702,6 +745,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_bad_input_rejected);
     tcase_add_test(t, test_dry_run_writes_nothing);
     tcase_add_test(t, test_find_cycles_edges);
+    tcase_add_test(t, test_topo_ranks_with_cycle);
     tcase_add_test(t, test_export_json_shape);
     suite_add_tcase(s, t);
     return s;

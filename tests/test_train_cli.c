@@ -99,6 +99,28 @@ START_TEST(train_and_suggest)
     }
     json_decref(r);
     free(out);
+    /* --suspicious: existing edges, lowest first, with the reverse score */
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --suspicious --course linalg --top 3 --json", g_dir), 0);
+    r = json_loads(out, 0, &je);
+    ck_assert_msg(json_is_array(r) && json_array_size(r) == 3, "%s", out);
+    ck_assert(json_real_value(json_object_get(json_array_get(r, 0), "score")) <=
+              json_real_value(json_object_get(json_array_get(r, 2), "score")));
+    ck_assert(json_is_boolean(json_object_get(json_array_get(r, 0), "wrong_way")));
+    json_decref(r);
+    free(out);
+    /* align: mutual nearest neighbours across two courses, most similar first */
+    ck_assert_int_eq(kg(&out, "align -m '%s/ck' --min-sim -1 --json linalg python-zh", g_dir), 0);
+    r = json_loads(out, 0, &je);
+    ck_assert_msg(json_is_array(r) && json_array_size(r) >= 1, "%s", out);
+    for (size_t i = 0; i < json_array_size(r); i++) {
+        json_t *o = json_array_get(r, i);
+        ck_assert(strncmp(json_string_value(json_object_get(o, "a")), "linalg:", 7) == 0);
+        ck_assert(strncmp(json_string_value(json_object_get(o, "b")), "python-zh:", 10) == 0);
+    }
+    json_decref(r);
+    free(out);
+    ck_assert_int_eq(kg(NULL, "align -m '%s/ck' linalg nope", g_dir), 3);
+    ck_assert_int_eq(kg(NULL, "align -m '%s/ck' linalg", g_dir), 1);
     /* --pairs from stdin: three columns */
     ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --pairs - < tests/train_pairs.tsv", g_dir), 0);
     ck_assert_uint_eq(count_lines(out), 2);

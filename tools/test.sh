@@ -35,6 +35,21 @@ run_suites() {   # dir label
 kgpath_configure "$KGPATH_BUILD"
 run_suites "$KGPATH_BUILD" "tests"
 
+# Slurm: the nightly array job on a real single-node cluster
+# (tools/slurm/test-cluster.sh; it skips with a message when the Slurm
+# packages cannot be installed). KGPATH_SLURM=0 leaves it out.
+if [ "${KGPATH_SLURM:-1}" != "0" ]; then
+  slurm_log="$KGPATH_BUILD/meson-logs/kgpath-slurm.log"
+  "$KGPATH_ROOT/tools/slurm/test-cluster.sh" "$KGPATH_BUILD" >"$slurm_log" 2>&1
+  slurm_rc=$?
+  grep '^slurm:' "$slurm_log"
+  sp=$(sed -n 's/^slurm: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$slurm_log")
+  sf=$(sed -n 's/^slurm: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$slurm_log")
+  if [ -z "$sp" ] && ! grep -q '^slurm: SKIP' "$slurm_log"; then sf=1; fi
+  total_pass=$((total_pass + ${sp:-0})); total_fail=$((total_fail + ${sf:-0}))
+  [ "$slurm_rc" -ne 0 ] && status=1
+fi
+
 if [ "${KGPATH_SANITIZE:-1}" != "0" ]; then
   kgpath_configure "$KGPATH_BUILD-asan" -Db_sanitize=address,undefined -Db_lundef=false
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -367,42 +367,45 @@ static void run_learner_planner(sim_ctx *x, world *w, const uint32_t *goals,
             if (w->cs[c].p_learned >= m ||
                 (w->cs[c].p_learned >= x->cfg->check && w->cs[c].nevents > 0))
                 x->known[nk++] = c;
-        /* spaced review of a learned goal that has faded below r */
-        uint32_t due = KGG_NONE, nrem = 0;
-        double worst = r;
+        /* Goals are planned as given: the planner reports the ones the
+         * learner already knows as mastered and asks the review hook for
+         * each, so a learned goal whose memory has faded below r gets a
+         * review step first (the planner's spaced review of a goal). The
+         * worst-faded goal goes first. */
+        uint32_t nrem = 0;
+        double worst = 2.0;
         for (uint32_t i = 0; i < ng; i++) {
             uint32_t gl = goals[i];
-            if (w->cs[gl].p_learned >= m) {
-                double R = model_r(w, gl);
-                if (R < worst) {
-                    worst = R;
-                    due = gl;
-                }
+            double R = w->cs[gl].p_learned >= m ? model_r(w, gl) : 2.0;
+            if (R < worst) {
+                worst = R;
+                memmove(rem + 1, rem, nrem * sizeof *rem);
+                rem[0] = gl;
+                nrem++;
             } else {
                 rem[nrem++] = gl;
             }
-        }
-        if (due != KGG_NONE) {
-            if (!do_review(w, due))
-                return;
-            continue;
-        }
-        if (nrem == 0) {            /* nothing due: wait for tomorrow */
-            w->day++;
-            w->used = 0;
-            continue;
         }
         kgn_options opt;
         kgn_options_init(&opt);
         hook_ud hu = { .w = w, .r = r, .m = m };
         opt.review = review_hook;
         opt.review_ud = &hu;
+        opt.known_goals_ok = 1;
         kgn_plan *p = NULL;
         kgn_error err;
-        if (kgn_plan_make(x->ws, rem, nrem, x->known, nk, &opt, &p, &err) != KGP_OK ||
-            p->nsteps == 0) {
+        if (kgn_plan_make(x->ws, rem, nrem, x->known, nk, &opt, &p, &err) != KGP_OK) {
             kgn_plan_free(p);
             return;
+        }
+        if (p->nsteps == 0) {
+            int all = p->nmastered == nrem;
+            kgn_plan_free(p);
+            if (!all)
+                return;
+            w->day++;               /* every goal known, nothing due: wait */
+            w->used = 0;
+            continue;
         }
         kgn_step st = p->steps[0];
         kgn_plan_free(p);

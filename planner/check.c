@@ -22,6 +22,8 @@
 
 #include <igraph.h>
 
+#include "graph/igraph_bridge.h"
+
 #include "planner/plan_internal.h"
 
 #define KGN_CHECK_METRICS_MAX 50000u
@@ -69,7 +71,7 @@ static int cmp_bottleneck(const void *a, const void *b, void *ud)
     return strcmp(c->snap->key[x], c->snap->key[y]);
 }
 
-kgp_status kgn_check_make(const kgn_index *ix, kgn_check **out, kgn_error *err)
+static kgp_status check_make_locked(const kgn_index *ix, kgn_check **out, kgn_error *err)
 {
     const kgg_snap *s = ix->snap;
     uint32_t n = s->n;
@@ -383,4 +385,14 @@ kgp_status kgn_check_render(const kgn_check *c, kgn_format fmt, kgn_buf *b)
         kgn_buf_printf(b, "  %-32s %8u %6u %10u\n", s->key[v], m->blocking, m->delay, m->complexity);
     }
     return b->oom ? KGP_ENOMEM : KGP_OK;
+}
+
+/* Debian's igraph is built without thread-local state: every igraph call in
+ * the process runs under the graph layer's igraph lock. */
+kgp_status kgn_check_make(const kgn_index *ix, kgn_check **out, kgn_error *err)
+{
+    kgg_igraph_lock();
+    kgp_status st = check_make_locked(ix, out, err);
+    kgg_igraph_unlock();
+    return st;
 }

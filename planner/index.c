@@ -110,11 +110,15 @@ kgp_status kgn_index_new(const kgg_snap *s, kgn_index **out, kgn_error *err)
         kg_free(slot);
         if (!ok) {
             ix->norder = 0;
+            kgg_igraph_lock();   /* Debian igraph is not thread-safe */
             kgp_status st = order_by_igraph(s, ix, err);
+            kgg_igraph_unlock();
             if (st != KGP_OK) { kgn_index_free(ix); return st; }
         }
     } else {
-        kgp_status st = order_by_igraph(s, ix, err);
+        kgg_igraph_lock();   /* Debian igraph is not thread-safe */
+            kgp_status st = order_by_igraph(s, ix, err);
+            kgg_igraph_unlock();
         if (st != KGP_OK) { kgn_index_free(ix); return st; }
     }
     for (uint32_t c = 0; c < n; c++) ix->rank[c] = KGG_NONE;

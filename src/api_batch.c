@@ -438,7 +438,7 @@ kgp_status kgp_batch_run(kgp_db *db, const kgp_batch_options *o, kgp_batch_summa
     c.run_time = (int64_t)time(NULL);
     c.store = kgp__db_store(db);
     /* Change stamps first (a write), then the snapshot the run plans on. */
-    if (!o->no_stamp && c.store && !kgg_store_rdonly(c.store)) {
+    if (!o->no_stamp && c.store && !kgp__db_rdonly(db)) {
         st = kgg_stamp_refresh(c.store, (int64_t)time(NULL), &sum->stamps_changed, &ge);
         if (st) { st = kgp__db_error(db, st, "%s", ge.msg); goto out; }
     }
@@ -557,7 +557,7 @@ kgp_status kgp_db_copy(kgp_db *db, const char *dest, unsigned flags)
     kgp_status st;
     if (!store) return kgp__db_error(db, KGP_EDB, "the database is not open");
     if (flags & KGP_COPY_STAMP) {
-        if (kgg_store_rdonly(store))
+        if (kgp__db_rdonly(db))
             return kgp__db_error(db, KGP_EUSAGE, "--stamp needs a writable database");
         st = kgg_stamp_refresh(store, (int64_t)time(NULL), NULL, &ge);
         if (st) return kgp__db_error(db, st, "%s", ge.msg);

@@ -372,7 +372,7 @@ kgp_status kgp_embed(kgp_db *db, kgp_model *m, int force,
     if (rep) *rep = r;
     kgg_store *st = kgp__db_store(db);
     if (!st) return kgp__db_error(db, KGP_EUSAGE, "database is not open");
-    if (kgg_store_rdonly(st)) return kgp__db_error(db, KGP_EUSAGE, "database is open read-only");
+    if (kgp__db_rdonly(db)) return kgp__db_error(db, KGP_EUSAGE, "database is open read-only");
     if (!m || !m->bert) return kgp__db_error(db, KGP_EUSAGE, "no model loaded");
     kgp_snap *snap = NULL;
     kgp_status s = kgp_snap_open(db, &snap);

@@ -784,7 +784,7 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int dry_run, kgp_fit_report **out
 {
     *out = NULL;
     kgg_store *st = kgp__db_store(db);
-    if (!dry_run && kgg_store_rdonly(st))
+    if (!dry_run && kgp__db_rdonly(db))
         return kgp__db_error(db, KGP_EUSAGE, "the database is open read-only");
     fit_impl *f = kg_calloc(1, sizeof *f);
     if (!f || !(f->a = kg_arena_new())) {

@@ -410,7 +410,7 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
             np = 0;
         }
     if (st) goto out;
-    qsort(res, nres, sizeof *res, by_score);
+    if (nres) qsort(res, nres, sizeof *res, by_score);
     if (top && nres > top) nres = top;
     for (size_t k = 0; k < nres; k++) {
         /* nearest evidence: the current prerequisite of concept most like prereq */

@@ -472,7 +472,9 @@ static int ctx_init(kge_link_model *lm, const kge_link_data *d, train_ctx *c, kg
     c->keep = malloc(E + 1);
     c->seen = malloc(n);
     c->dpool = malloc(n * C * sizeof(float));
-    c->dh = malloc(n * T * C * sizeof(float));
+    /* the encoder backward covers at most enc_batch concepts a step */
+    size_t rows = lm->o.enc_batch > 0 && (size_t)lm->o.enc_batch < n ? (size_t)lm->o.enc_batch : n;
+    c->dh = malloc(rows * T * C * sizeof(float));
     if (!c->is_val || !c->tr || !c->out_ptr || !c->out_dst || !c->z0 || !c->z || !c->dz || !c->dz0 || !c->pairs ||
         !c->y || !c->s || !c->sel || !c->ids || !c->mask || !c->keep || !c->seen || !c->dpool || !c->dh ||
         pset_init(&c->known, E))

@@ -91,6 +91,8 @@ typedef struct kge_link_opts {
     int      patience;       /* evaluations without improvement before stopping (0: never) */
     uint64_t seed;
     int      threads;        /* encoder threads (0: default) */
+    int      max_tokens;     /* tokens per concept text the caller used (recorded in
+                                checkpoints so scoring tokenises alike; 0: unknown) */
 } kge_link_opts;
 
 /* Fills the defaults above (lr 5e-4, head_lr 2e-3, wd 0.01, clip 1,

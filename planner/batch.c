@@ -151,6 +151,19 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
+/* Appends `{"line":N,"learner":` (once per plan: no printf). */
+static void put_line_prefix(kgn_buf *out, uint64_t line)
+{
+    char t[48] = "{\"line\":";
+    char d[24];
+    size_t k = sizeof d, n = 8;
+    do { d[--k] = (char)('0' + line % 10); line /= 10; } while (line);
+    memcpy(t + n, d + k, sizeof d - k);
+    n += sizeof d - k;
+    memcpy(t + n, ",\"learner\":", 11);
+    kgn_buf_put(out, t, n + 11);
+}
+
 /* Appends an error record; returns out->oom. */
 static int put_error(kgn_buf *out, uint64_t line, const char *learner,
                      int status, const char *msg)
@@ -211,7 +224,7 @@ static int do_line(engine *e, void *scratch, const char *text, size_t len,
     }
     if (st == 1) {
         size_t mark = t->out.len;
-        kgn_buf_printf(&t->out, "{\"line\":%" PRIu64 ",\"learner\":", line);
+        put_line_prefix(&t->out, line);
         kgn_buf_json(&t->out, learner);
         if (t->out.oom) { rc = STATUS_NOMEM; goto done; }
         size_t body = t->out.len;

@@ -16,7 +16,10 @@ void kgn_buf_free(kgn_buf *b)
 void kgn_buf_put(kgn_buf *b, const char *s, size_t n)
 {
     if (b->oom) return;
-    if (kg_grow(&b->data, &b->cap, b->len + n + 1, 1) != 0) { b->oom = 1; return; }
+    if (b->len + n >= b->cap && kg_grow(&b->data, &b->cap, b->len + n + 1, 1) != 0) {
+        b->oom = 1;
+        return;
+    }
     memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = 0;

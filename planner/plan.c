@@ -44,6 +44,19 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Ascending; a concept has a handful of requirements, where insertion sort
+ * beats qsort's call overhead (this runs once per planned concept). */
+static void sort_u64(uint64_t *v, size_t n)
+{
+    if (n > 16) { qsort(v, n, sizeof *v, cmp_u64); return; }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        size_t j = i;
+        while (j > 0 && v[j - 1] > x) { v[j] = v[j - 1]; j--; }
+        v[j] = x;
+    }
+}
+
 static uint32_t lvl_of(const kgn_workspace *ws, uint32_t c)
 {
     uint32_t r = ws->ix->rank[c];
@@ -72,7 +85,7 @@ static int push_frame(kgn_workspace *ws, order_ctx *o, uint32_t c)
             if (kg_grow(&o->ch, &o->cch, o->nch + 1, sizeof *o->ch)) return -2;
             o->ch[o->nch++] = ((uint64_t)lvl_of(ws, m) << 32) | m;
         }
-    if (o->nch - rb > 1) qsort(o->ch + rb, o->nch - rb, sizeof *o->ch, cmp_u64);
+    sort_u64(o->ch + rb, o->nch - rb);
     if (kg_grow(&o->fr, &o->cfr, o->nfr + 1, sizeof *o->fr)) return -2;
     o->fr[o->nfr++] = (frame){c, beg, o->nch, beg};
     ws->gray[c] = ws->gen_g;

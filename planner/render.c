@@ -7,183 +7,498 @@
 #include "planner/plan_internal.h"
 #include "planner/render_internal.h"
 
+/* ---- appenders --------------------------------------------------------------
+ * The JSON path writes ~20 KB per plan for the batch engine, so it avoids
+ * printf and the per-call checks of kgn_buf_put: room() reserves, put()
+ * copies. They leave the buffer unterminated (room() always keeps one byte
+ * spare); term() writes the NUL before a public function returns. */
+
+/* Makes room for n more bytes plus a NUL. 0, or -1 with b->oom set. */
+static inline int room(kgn_buf *b, size_t n)
+{
+    if (b->oom) return -1;
+    if (b->len + n < b->cap) return 0;
+    if (kg_grow(&b->data, &b->cap, b->len + n + 1, 1) != 0) { b->oom = 1; return -1; }
+    return 0;
+}
+
+static inline void put(kgn_buf *b, const char *s, size_t n)
+{
+    if (room(b, n)) return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+#define PUT_LIT(b, lit) put((b), (lit), sizeof(lit) - 1)
+
+static inline void term(kgn_buf *b)
+{
+    if (!b->oom && b->data) b->data[b->len] = 0;
+}
+
+static void put_u64(kgn_buf *b, uint64_t v)
+{
+    char t[24];
+    size_t k = sizeof t;
+    do { t[--k] = (char)('0' + v % 10); v /= 10; } while (v);
+    put(b, t + k, sizeof t - k);
+}
+
+static void put_i64(kgn_buf *b, int64_t v)
+{
+    if (v < 0) { PUT_LIT(b, "-"); put_u64(b, (uint64_t)0 - (uint64_t)v); }
+    else put_u64(b, (uint64_t)v);
+}
+
+/* Bytes a JSON string must escape: controls, '"' and '\\'. */
+static const unsigned char json_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
+};
+
+/* Appends the JSON escaping of s[0..n), without quotes: the prefix with
+ * nothing to escape is copied whole, the rest escaped in one pass after
+ * reserving its worst case (6 bytes per input byte). */
+static void put_esc(kgn_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    while (p < e && !json_esc[*p]) p++;
+    if (p == e) { put(b, s, n); return; }       /* the usual case: nothing to escape */
+    put(b, s, (size_t)(p - (const unsigned char *)s));
+    n = (size_t)(e - p);
+    if (n > (SIZE_MAX - 8) / 6 || room(b, 6 * n)) { b->oom = 1; return; }
+    char *d = b->data + b->len;
+    for (; p < e; p++) {
+        unsigned char c = *p;
+        if (!json_esc[c]) { *d++ = (char)c; continue; }
+        *d++ = '\\';
+        switch (c) {
+        case '"':  *d++ = '"'; break;
+        case '\\': *d++ = '\\'; break;
+        case '\n': *d++ = 'n'; break;
+        case '\t': *d++ = 't'; break;
+        case '\r': *d++ = 'r'; break;
+        default:
+            *d++ = 'u'; *d++ = '0'; *d++ = '0';
+            *d++ = hex[c >> 4]; *d++ = hex[c & 15];
+        }
+    }
+    b->len = (size_t)(d - b->data);
+}
+
+/* A JSON string literal (quotes included), null for NULL. */
+static void put_json(kgn_buf *b, const char *s)
+{
+    if (!s) { PUT_LIT(b, "null"); return; }
+    PUT_LIT(b, "\"");
+    put_esc(b, s, strlen(s));
+    PUT_LIT(b, "\"");
+}
+
 void kgn_buf_json(kgn_buf *b, const char *s)
 {
-    if (!s) { kgn_buf_puts(b, "null"); return; }
-    kgn_buf_put(b, "\"", 1);
-    const unsigned char *p = (const unsigned char *)s, *run = p;
-    for (; *p; p++) {
-        if (*p >= 0x20 && *p != '"' && *p != '\\') continue;
-        kgn_buf_put(b, (const char *)run, (size_t)(p - run));
-        if (*p == '"') kgn_buf_puts(b, "\\\"");
-        else if (*p == '\\') kgn_buf_puts(b, "\\\\");
-        else if (*p == '\n') kgn_buf_puts(b, "\\n");
-        else if (*p == '\t') kgn_buf_puts(b, "\\t");
-        else if (*p == '\r') kgn_buf_puts(b, "\\r");
-        else kgn_buf_printf(b, "\\u%04x", *p);
-        run = p + 1;
-    }
-    kgn_buf_put(b, (const char *)run, (size_t)(p - run));
-    kgn_buf_put(b, "\"", 1);
+    put_json(b, s);
+    term(b);
 }
 
-static void json_day(kgn_buf *b, int32_t day)
+/* The last day written, as consecutive steps and sessions share days. */
+typedef struct day_memo { int32_t day; size_t n; char s[24]; } day_memo;
+
+static void json_day(kgn_buf *b, int32_t day, day_memo *m)
 {
-    if (day == KGN_NO_DAY) { kgn_buf_puts(b, "null"); return; }
-    char d[16];
-    kgn_date_format(day, d);
-    kgn_buf_printf(b, "\"%s\"", d);
+    if (day == KGN_NO_DAY) { PUT_LIT(b, "null"); return; }
+    if (m->day != day || m->n == 0) {
+        m->s[0] = '"';
+        kgn_date_format(day, m->s + 1);
+        m->n = strlen(m->s);
+        m->s[m->n++] = '"';
+        m->day = day;
+    }
+    put(b, m->s, m->n);
 }
 
-/* The "why" lines of step i: goals served, then the chain to a goal. */
-void kgn__why_lines(const kgn_plan *p, uint32_t i, void (*emit)(void *, const char *), void *ud)
+/* ---- "why" lines -------------------------------------------------------------
+ * One generator (why_gen) writes the explanation of a step for every format,
+ * as lines made of pieces, through a writer: either each line is collected
+ * and handed to a callback (text, HTML: kgn__why_lines), or the lines go
+ * straight into a JSON array (kgn_plan_json_members). In JSON a chain line
+ * ("'a' is a prerequisite of 'b': reason") depends only on the step it
+ * starts from, and every step repeats the chain of the step it leads to
+ * (a 45-step plan has ~400 chain lines), so each is escaped once per plan
+ * and copied from its first occurrence in the output afterwards. */
+typedef struct why_memo { uint32_t off, len; } why_memo;   /* len 0: not yet */
+/* A whole chain from a step to its goal, as written (lines "…","…"). */
+typedef struct why_run { uint32_t off, len, nlines; } why_run;
+
+typedef struct why_w {
+    kgn_buf *b;                 /* JSON: the output; callback: the line */
+    int json;
+    uint32_t nlines;            /* lines written for this step */
+    void (*emit)(void *, const char *);
+    void *ud;
+    why_memo *memo;             /* JSON: [nsteps] chain line of step j in b,
+                                   relative to base; NULL: no memo */
+    why_memo *kmemo;            /* JSON: [nsteps] escaped key of step j's
+                                   concept (no quotes) in b; NULL: no memo */
+    uint32_t *gstep;            /* [ngoals] step of goal q, KGG_NONE; or NULL */
+    why_run *run;               /* JSON: [nsteps] chain from step j; or NULL */
+    size_t base;
+} why_w;
+
+static void w_begin(why_w *w)
+{
+    if (w->json) {
+        if (w->nlines) PUT_LIT(w->b, ",");
+    } else {
+        w->b->len = 0;
+    }
+    w->nlines++;
+}
+
+/* Opens the line's text (after w_begin). */
+static void w_open(why_w *w)
+{
+    if (w->json) PUT_LIT(w->b, "\"");
+}
+
+static void w_end(why_w *w)
+{
+    if (w->json) { PUT_LIT(w->b, "\""); return; }
+    if (room(w->b, 0)) return;          /* out of memory: the line is lost */
+    w->b->data[w->b->len] = 0;
+    w->emit(w->ud, w->b->data);
+}
+
+/* A literal piece: plain ASCII with nothing to escape. */
+#define W_LIT(w, lit) put((w)->b, (lit), sizeof(lit) - 1)
+
+/* A text piece (escaped in JSON); NULL reads "(null)" as printf wrote it. */
+static void w_str(why_w *w, const char *s)
+{
+    if (!s) s = "(null)";
+    size_t n = strlen(s);
+    if (w->json) put_esc(w->b, s, n);
+    else put(w->b, s, n);
+}
+
+/* Key of concept c, the concept of step j (KGG_NONE: unknown): in JSON
+ * escaped once per plan, then copied from its first occurrence. */
+static void w_key(why_w *w, const kgn_plan *p, uint32_t c, uint32_t j)
+{
+    kgn_buf *b = w->b;
+    if (!w->json) { w_str(w, p->snap->key[c]); return; }
+    why_memo *m = w->kmemo && j != KGG_NONE && p->steps[j].concept == c ? &w->kmemo[j] : NULL;
+    if (m && m->len) {
+        if (room(b, m->len)) return;
+        memcpy(b->data + b->len, b->data + w->base + m->off, m->len);
+        b->len += m->len;
+        return;
+    }
+    size_t start = b->len;
+    w_str(w, p->snap->key[c]);
+    if (m && !b->oom && b->len - w->base <= UINT32_MAX) {
+        m->off = (uint32_t)(start - w->base);
+        m->len = (uint32_t)(b->len - start);
+    }
+}
+
+/* The step of goal c (KGG_NONE when not known). */
+static uint32_t w_goal_step(const why_w *w, const kgn_plan *p, uint32_t c)
+{
+    if (!w->gstep) return KGG_NONE;
+    for (uint32_t q = 0; q < p->ngoals; q++)
+        if (p->goals[q] == c) return w->gstep[q];
+    return KGG_NONE;
+}
+
+/* The chain line of step cur: "'a' is a prerequisite of 'b' (goal): reason". */
+static void w_chain_line(why_w *w, const kgn_plan *p, uint32_t cur)
+{
+    kgn_buf *b = w->b;
+    why_memo *m = w->memo ? &w->memo[cur] : NULL;
+    if (m && m->len) {
+        if (w->nlines) PUT_LIT(b, ",");
+        w->nlines++;
+        if (room(b, m->len)) return;
+        memcpy(b->data + b->len, b->data + w->base + m->off, m->len);
+        b->len += m->len;
+        return;
+    }
+    const kgn_step *a = &p->steps[cur];
+    const kgn_step *nx = &p->steps[a->via_step];
+    w_begin(w);
+    size_t start = b->len;
+    w_open(w);
+    W_LIT(w, "'");
+    w_key(w, p, a->concept, cur);
+    if (a->recommended) W_LIT(w, "' is recommended before '");
+    else W_LIT(w, "' is a prerequisite of '");
+    w_key(w, p, nx->concept, a->via_step);
+    if (nx->is_goal) W_LIT(w, "' (goal)");
+    else W_LIT(w, "'");
+    if (a->via_reason) { W_LIT(w, ": "); w_str(w, a->via_reason); }
+    w_end(w);
+    if (m && !b->oom && b->len - w->base <= UINT32_MAX) {
+        m->off = (uint32_t)(start - w->base);
+        m->len = (uint32_t)(b->len - start);
+    }
+}
+
+/* The "why" lines of step i: review note, goals served, recommendation,
+ * the chain to a goal (at most 32 hops), default minutes. */
+static void why_gen(const kgn_plan *p, uint32_t i, why_w *w)
 {
     const kgg_snap *s = p->snap;
     const kgn_step *st = &p->steps[i];
-    kgn_buf b = {0};
     if (st->kind == KGN_REVIEW) {
-        kgn_buf_printf(&b, "review: %s", st->note ? st->note : "known");
-        if (st->via != KGG_NONE) kgn_buf_printf(&b, ", needed for '%s'", s->key[st->via]);
-        else kgn_buf_puts(&b, "; goal already mastered");
-        emit(ud, b.data);
-        b.len = 0;
+        w_begin(w); w_open(w);
+        W_LIT(w, "review: ");
+        w_str(w, st->note ? st->note : "known");
+        if (st->via != KGG_NONE) {
+            W_LIT(w, ", needed for '");
+            w_str(w, s->key[st->via]);
+            W_LIT(w, "'");
+        } else {
+            W_LIT(w, "; goal already mastered");
+        }
+        w_end(w);
     } else if (st->kind == KGN_SPACED) {
-        kgn_buf_printf(&b, "spaced review: %s", st->note ? st->note : "due");
-        emit(ud, b.data);
-        b.len = 0;
+        w_begin(w); w_open(w);
+        W_LIT(w, "spaced review: ");
+        w_str(w, st->note ? st->note : "due");
+        w_end(w);
     }
     if (st->is_goal) {
-        emit(ud, "goal");
+        w_begin(w); w_open(w);
+        W_LIT(w, "goal");
+        w_end(w);
     } else if (st->ngoals) {
-        kgn_buf_puts(&b, st->ngoals > 1 ? "serves goals " : "serves goal ");
-        for (uint32_t g = 0; g < st->ngoals; g++)
-            kgn_buf_printf(&b, "%s'%s'", g ? ", " : "", s->key[st->goals[g]]);
-        emit(ud, b.data ? b.data : "");
-        b.len = 0;
+        w_begin(w); w_open(w);
+        if (st->ngoals > 1) W_LIT(w, "serves goals ");
+        else W_LIT(w, "serves goal ");
+        for (uint32_t g = 0; g < st->ngoals; g++) {
+            if (g) W_LIT(w, ", '");
+            else W_LIT(w, "'");
+            w_key(w, p, st->goals[g], w_goal_step(w, p, st->goals[g]));
+            W_LIT(w, "'");
+        }
+        w_end(w);
     }
     if (st->kind == KGN_LEARN && st->recommended) {
-        kgn_buf_printf(&b, "recommended before '%s'", st->via != KGG_NONE ? s->key[st->via] : "?");
-        if (st->via_reason) kgn_buf_printf(&b, ": %s", st->via_reason);
-        emit(ud, b.data);
-        b.len = 0;
+        w_begin(w); w_open(w);
+        W_LIT(w, "recommended before '");
+        w_str(w, st->via != KGG_NONE ? s->key[st->via] : "?");
+        W_LIT(w, "'");
+        if (st->via_reason) { W_LIT(w, ": "); w_str(w, st->via_reason); }
+        w_end(w);
     }
-    /* Chain: this -> via -> via's via ... -> a goal. */
-    uint32_t cur = i, hops = 0;
-    while (st->kind == KGN_LEARN && p->steps[cur].via_step != KGG_NONE && hops < 32) {
-        const kgn_step *a = &p->steps[cur];
-        const kgn_step *nx = &p->steps[a->via_step];
-        if (a->recommended && cur == i) { cur = a->via_step; hops++; continue; }
-        kgn_buf_printf(&b, "'%s' is %s '%s'%s", s->key[a->concept],
-                       a->recommended ? "recommended before" : "a prerequisite of",
-                       s->key[nx->concept], nx->is_goal ? " (goal)" : "");
-        if (a->via_reason) kgn_buf_printf(&b, ": %s", a->via_reason);
-        emit(ud, b.data);
-        b.len = 0;
-        cur = a->via_step;
-        hops++;
+    /* Chain: this -> via -> via's via ... -> a goal, at most 32 hops. In
+     * JSON the rest of a chain from a step already written whole (as its
+     * own chain or the tail of an earlier one) is copied in one piece, and
+     * each chain written whole records where its tails are. */
+    if (st->kind == KGN_LEARN) {
+        kgn_buf *b = w->b;
+        struct why_tail { uint32_t step, lines; size_t pos; } tail[32];
+        uint32_t cur = i, hops = 0, ntail = 0, lines = 0;
+        int whole = 1;
+        while (p->steps[cur].via_step != KGG_NONE) {
+            if (hops >= 32) { whole = 0; break; }
+            const kgn_step *a = &p->steps[cur];
+            if (a->recommended && cur == i) { cur = a->via_step; hops++; continue; }
+            const why_run *r = w->run ? &w->run[cur] : NULL;
+            if (r && r->len && r->nlines <= 32 - hops) {
+                if (w->nlines) PUT_LIT(b, ",");
+                w->nlines += r->nlines;
+                lines += r->nlines;
+                if (room(b, r->len) == 0) {
+                    memcpy(b->data + b->len, b->data + w->base + r->off, r->len);
+                    b->len += r->len;
+                }
+                break;
+            }
+            if (w->run) tail[ntail++] = (struct why_tail){cur, lines, b->len + (w->nlines ? 1 : 0)};
+            w_chain_line(w, p, cur);
+            lines++;
+            cur = a->via_step;
+            hops++;
+        }
+        if (whole && !b->oom && b->len - w->base <= UINT32_MAX)
+            for (uint32_t k = 0; k < ntail; k++)
+                w->run[tail[k].step] = (why_run){(uint32_t)(tail[k].pos - w->base),
+                                                 (uint32_t)(b->len - tail[k].pos),
+                                                 lines - tail[k].lines};
     }
-    if (st->kind == KGN_LEARN && st->minutes_default)
-        emit(ud, "minutes unknown: default used");
-    kgn_buf_free(&b);
+    if (st->kind == KGN_LEARN && st->minutes_default) {
+        w_begin(w); w_open(w);
+        W_LIT(w, "minutes unknown: default used");
+        w_end(w);
+    }
 }
 
-static void emit_json(void *ud, const char *line)
+int kgn__why_lines(const kgn_plan *p, uint32_t i, void (*emit)(void *, const char *), void *ud)
 {
-    kgn_buf *b = ud;
-    if (b->len && b->data[b->len - 1] != '[') kgn_buf_put(b, ",", 1);
-    kgn_buf_json(b, line);
+    kgn_buf line = {0};
+    why_w w = {0};
+    w.b = &line;
+    w.emit = emit;
+    w.ud = ud;
+    why_gen(p, i, &w);
+    int rc = line.oom ? -1 : 0;
+    kgn_buf_free(&line);
+    return rc;
 }
 
 void kgn_plan_json_members(const kgn_plan *p, kgn_buf *b)
 {
     const kgg_snap *s = p->snap;
-    kgn_buf_puts(b, "\"kgpath_plan\":1,\"goals\":[");
+    day_memo dm = {0};
+    why_w w = {0};
+    w.b = b;
+    w.json = 1;
+    w.base = b->len;
+    /* Memos (chain lines, keys, goals' steps); without them (out of memory)
+     * the strings are just escaped again. Goals' steps only for few goals:
+     * looking one up is a scan of the goals. */
+    void *blk = p->nsteps ? kg_calloc(1, (size_t)p->nsteps * (2 * sizeof(why_memo) + sizeof(why_run))
+                                         + ((size_t)p->ngoals + 1) * sizeof(uint32_t)) : NULL;
+    if (blk) {
+        w.run = blk;
+        w.memo = (why_memo *)(void *)(w.run + p->nsteps);
+        w.kmemo = w.memo + p->nsteps;
+        if (p->ngoals <= 32) {
+            w.gstep = (uint32_t *)(void *)(w.kmemo + p->nsteps);
+            for (uint32_t q = 0; q < p->ngoals; q++) w.gstep[q] = KGG_NONE;
+            for (uint32_t i = 0; i < p->nsteps; i++)
+                if (p->steps[i].kind == KGN_LEARN && p->steps[i].is_goal)
+                    for (uint32_t q = 0; q < p->ngoals; q++)
+                        if (p->goals[q] == p->steps[i].concept && w.gstep[q] == KGG_NONE)
+                            w.gstep[q] = i;
+        }
+    }
+    PUT_LIT(b, "\"kgpath_plan\":1,\"goals\":[");
     for (uint32_t i = 0; i < p->ngoals; i++) {
-        if (i) kgn_buf_put(b, ",", 1);
-        kgn_buf_json(b, s->key[p->goals[i]]);
+        if (i) PUT_LIT(b, ",");
+        put_json(b, s->key[p->goals[i]]);
     }
-    kgn_buf_puts(b, "],\"known\":[");
+    PUT_LIT(b, "],\"known\":[");
     for (uint32_t i = 0; i < p->nknown; i++) {
-        if (i) kgn_buf_put(b, ",", 1);
-        kgn_buf_json(b, s->key[p->known[i]]);
+        if (i) PUT_LIT(b, ",");
+        put_json(b, s->key[p->known[i]]);
     }
-    kgn_buf_puts(b, "],\"steps\":[");
+    PUT_LIT(b, "],\"steps\":[");
     for (uint32_t i = 0; i < p->nsteps; i++) {
         const kgn_step *st = &p->steps[i];
-        if (i) kgn_buf_put(b, ",", 1);
-        kgn_buf_puts(b, "{\"concept\":");
-        kgn_buf_json(b, s->key[st->concept]);
-        kgn_buf_puts(b, ",\"title\":");
-        kgn_buf_json(b, s->title[st->concept]);
-        kgn_buf_printf(b, ",\"kind\":\"%s\",\"minutes\":%u,\"day\":",
-                       st->kind == KGN_LEARN ? "learn" : "review", st->minutes);
-        json_day(b, st->day);
-        kgn_buf_puts(b, ",\"why\":[");
-        kgn__why_lines(p, i, emit_json, b);
-        kgn_buf_printf(b, "],\"goal\":%s,\"recommended\":%s,\"minutes_default\":%s,\"via\":",
-                       st->is_goal ? "true" : "false", st->recommended ? "true" : "false",
-                       st->minutes_default ? "true" : "false");
-        kgn_buf_json(b, st->via != KGG_NONE ? s->key[st->via] : NULL);
-        kgn_buf_puts(b, ",\"reason\":");
-        kgn_buf_json(b, st->via_reason);
-        kgn_buf_puts(b, ",\"serves\":[");
+        if (i) PUT_LIT(b, ",");
+        PUT_LIT(b, "{\"concept\":\"");
+        w_key(&w, p, st->concept, i);
+        PUT_LIT(b, "\",\"title\":");
+        put_json(b, s->title[st->concept]);
+        if (st->kind == KGN_LEARN) PUT_LIT(b, ",\"kind\":\"learn\",\"minutes\":");
+        else PUT_LIT(b, ",\"kind\":\"review\",\"minutes\":");
+        put_u64(b, st->minutes);
+        PUT_LIT(b, ",\"day\":");
+        json_day(b, st->day, &dm);
+        PUT_LIT(b, ",\"why\":[");
+        w.nlines = 0;
+        why_gen(p, i, &w);
+        if (st->is_goal) PUT_LIT(b, "],\"goal\":true");
+        else PUT_LIT(b, "],\"goal\":false");
+        if (st->recommended) PUT_LIT(b, ",\"recommended\":true");
+        else PUT_LIT(b, ",\"recommended\":false");
+        if (st->minutes_default) PUT_LIT(b, ",\"minutes_default\":true,\"via\":");
+        else PUT_LIT(b, ",\"minutes_default\":false,\"via\":");
+        if (st->via != KGG_NONE) {
+            PUT_LIT(b, "\"");
+            w_key(&w, p, st->via, st->via_step);
+            PUT_LIT(b, "\"");
+        } else {
+            PUT_LIT(b, "null");
+        }
+        PUT_LIT(b, ",\"reason\":");
+        put_json(b, st->via_reason);
+        PUT_LIT(b, ",\"serves\":[");
         for (uint32_t g = 0; g < st->ngoals; g++) {
-            if (g) kgn_buf_put(b, ",", 1);
-            kgn_buf_json(b, s->key[st->goals[g]]);
+            if (g) PUT_LIT(b, ",\"");
+            else PUT_LIT(b, "\"");
+            w_key(&w, p, st->goals[g], w_goal_step(&w, p, st->goals[g]));
+            PUT_LIT(b, "\"");
         }
-        kgn_buf_put(b, "]", 1);
-        if (st->kind != KGN_LEARN)
-            kgn_buf_puts(b, st->kind == KGN_SPACED ? ",\"spaced\":true" : ",\"spaced\":false");
-        if (st->note) { kgn_buf_puts(b, ",\"note\":"); kgn_buf_json(b, st->note); }
+        PUT_LIT(b, "]");
+        if (st->kind != KGN_LEARN) {
+            if (st->kind == KGN_SPACED) PUT_LIT(b, ",\"spaced\":true");
+            else PUT_LIT(b, ",\"spaced\":false");
+        }
+        if (st->note) { PUT_LIT(b, ",\"note\":"); put_json(b, st->note); }
         if (st->nsessions) {
-            kgn_buf_puts(b, ",\"sessions\":[");
+            PUT_LIT(b, ",\"sessions\":[");
             for (uint32_t q = 0; q < st->nsessions; q++) {
-                kgn_buf_puts(b, q ? ",{\"day\":" : "{\"day\":");
-                json_day(b, st->sessions[q].day);
-                kgn_buf_printf(b, ",\"minutes\":%u}", st->sessions[q].minutes);
+                if (q) PUT_LIT(b, ",{\"day\":");
+                else PUT_LIT(b, "{\"day\":");
+                json_day(b, st->sessions[q].day, &dm);
+                PUT_LIT(b, ",\"minutes\":");
+                put_u64(b, st->sessions[q].minutes);
+                PUT_LIT(b, "}");
             }
-            kgn_buf_put(b, "]", 1);
+            PUT_LIT(b, "]");
         }
-        kgn_buf_put(b, "}", 1);
+        PUT_LIT(b, "}");
     }
-    kgn_buf_printf(b, "],\"total_minutes\":%llu,", (unsigned long long)p->total_minutes);
+    kg_free(blk);
+    PUT_LIT(b, "],\"total_minutes\":");
+    put_u64(b, p->total_minutes);
+    PUT_LIT(b, ",");
     if (p->nmastered) {
-        kgn_buf_puts(b, "\"mastered_goals\":[");
+        PUT_LIT(b, "\"mastered_goals\":[");
         for (uint32_t i = 0; i < p->nmastered; i++) {
-            if (i) kgn_buf_put(b, ",", 1);
-            kgn_buf_json(b, s->key[p->mastered[i]]);
+            if (i) PUT_LIT(b, ",");
+            put_json(b, s->key[p->mastered[i]]);
         }
-        kgn_buf_puts(b, "],");
+        PUT_LIT(b, "],");
     }
-    kgn_buf_puts(b, "\"skipped_known\":[");
+    PUT_LIT(b, "\"skipped_known\":[");
     for (uint32_t i = 0; i < p->nskipped; i++) {
-        if (i) kgn_buf_put(b, ",", 1);
-        kgn_buf_json(b, s->key[p->skipped[i]]);
+        if (i) PUT_LIT(b, ",");
+        put_json(b, s->key[p->skipped[i]]);
     }
-    kgn_buf_printf(b, "],\"exact\":%s,\"choices\":%u,\"budget_minutes\":",
-                   p->exact ? "true" : "false", p->nchoices);
+    if (p->exact) PUT_LIT(b, "],\"exact\":true,\"choices\":");
+    else PUT_LIT(b, "],\"exact\":false,\"choices\":");
+    put_u64(b, p->nchoices);
+    PUT_LIT(b, ",\"budget_minutes\":");
     if (p->budget_minutes > 0) kgn_buf_printf(b, "%.0f", p->budget_minutes);
-    else kgn_buf_puts(b, "null");
-    kgn_buf_puts(b, ",\"dropped_goals\":[");
+    else PUT_LIT(b, "null");
+    PUT_LIT(b, ",\"dropped_goals\":[");
     for (uint32_t i = 0; i < p->ndropped; i++) {
-        kgn_buf_puts(b, i ? ",{\"concept\":" : "{\"concept\":");
-        kgn_buf_json(b, s->key[p->dropped[i]]);
-        kgn_buf_printf(b, ",\"minutes\":%llu}", (unsigned long long)p->dropped_minutes[i]);
+        if (i) PUT_LIT(b, ",{\"concept\":");
+        else PUT_LIT(b, "{\"concept\":");
+        put_json(b, s->key[p->dropped[i]]);
+        PUT_LIT(b, ",\"minutes\":");
+        put_u64(b, p->dropped_minutes[i]);
+        PUT_LIT(b, "}");
     }
-    kgn_buf_puts(b, "],\"calendar\":");
-    if (!p->calendar) { kgn_buf_puts(b, "null"); return; }
-    kgn_buf_puts(b, "{\"start\":");
-    json_day(b, p->start_day);
-    kgn_buf_puts(b, ",\"end\":");
-    json_day(b, p->end_day);
-    kgn_buf_printf(b, ",\"minutes_per_day\":%u,\"days_per_week\":%u,\"study_days\":%u,\"deadline\":",
-                   p->minutes_per_day, p->days_per_week, p->study_days);
-    json_day(b, p->deadline_day);
-    if (p->deadline_day != KGN_NO_DAY)
-        kgn_buf_printf(b, ",\"fits\":%s,\"overrun_days\":%d,\"overrun_minutes\":%llu",
-                       p->fits ? "true" : "false", p->overrun_days,
-                       (unsigned long long)p->overrun_minutes);
-    kgn_buf_puts(b, ",\"days\":[");
+    PUT_LIT(b, "],\"calendar\":");
+    if (!p->calendar) { PUT_LIT(b, "null"); term(b); return; }
+    PUT_LIT(b, "{\"start\":");
+    json_day(b, p->start_day, &dm);
+    PUT_LIT(b, ",\"end\":");
+    json_day(b, p->end_day, &dm);
+    PUT_LIT(b, ",\"minutes_per_day\":");
+    put_u64(b, p->minutes_per_day);
+    PUT_LIT(b, ",\"days_per_week\":");
+    put_u64(b, p->days_per_week);
+    PUT_LIT(b, ",\"study_days\":");
+    put_u64(b, p->study_days);
+    PUT_LIT(b, ",\"deadline\":");
+    json_day(b, p->deadline_day, &dm);
+    if (p->deadline_day != KGN_NO_DAY) {
+        if (p->fits) PUT_LIT(b, ",\"fits\":true,\"overrun_days\":");
+        else PUT_LIT(b, ",\"fits\":false,\"overrun_days\":");
+        put_i64(b, p->overrun_days);
+        PUT_LIT(b, ",\"overrun_minutes\":");
+        put_u64(b, p->overrun_minutes);
+    }
+    PUT_LIT(b, ",\"days\":[");
     /* Sessions are in day order (the calendar fills days in step order). */
     int32_t cur = KGN_NO_DAY;
     int first_day = 1, first_item = 1;
@@ -191,24 +506,32 @@ void kgn_plan_json_members(const kgn_plan *p, kgn_buf *b)
         const kgn_step *st = &p->steps[i];
         for (uint32_t q = 0; q < st->nsessions; q++) {
             if (st->sessions[q].day != cur) {
-                if (!first_day) kgn_buf_puts(b, "]}");
-                kgn_buf_puts(b, first_day ? "{\"day\":" : ",{\"day\":");
-                json_day(b, st->sessions[q].day);
-                kgn_buf_puts(b, ",\"items\":[");
+                if (!first_day) PUT_LIT(b, "]}");
+                if (first_day) PUT_LIT(b, "{\"day\":");
+                else PUT_LIT(b, ",{\"day\":");
+                json_day(b, st->sessions[q].day, &dm);
+                PUT_LIT(b, ",\"items\":[");
                 cur = st->sessions[q].day;
                 first_day = 0;
                 first_item = 1;
             }
-            kgn_buf_puts(b, first_item ? "{\"concept\":" : ",{\"concept\":");
-            kgn_buf_json(b, s->key[st->concept]);
-            kgn_buf_printf(b, ",\"kind\":\"%s\",\"minutes\":%u,\"part\":%u,\"parts\":%u}",
-                           st->kind == KGN_LEARN ? "learn" : "review",
-                           st->sessions[q].minutes, q + 1, st->nsessions);
+            if (first_item) PUT_LIT(b, "{\"concept\":");
+            else PUT_LIT(b, ",{\"concept\":");
+            put_json(b, s->key[st->concept]);
+            if (st->kind == KGN_LEARN) PUT_LIT(b, ",\"kind\":\"learn\",\"minutes\":");
+            else PUT_LIT(b, ",\"kind\":\"review\",\"minutes\":");
+            put_u64(b, st->sessions[q].minutes);
+            PUT_LIT(b, ",\"part\":");
+            put_u64(b, q + 1);
+            PUT_LIT(b, ",\"parts\":");
+            put_u64(b, st->nsessions);
+            PUT_LIT(b, "}");
             first_item = 0;
         }
     }
-    if (!first_day) kgn_buf_puts(b, "]}");
-    kgn_buf_puts(b, "]}");
+    if (!first_day) PUT_LIT(b, "]}");
+    PUT_LIT(b, "]}");
+    term(b);
 }
 
 static void emit_text(void *ud, const char *line)
@@ -271,7 +594,7 @@ static void render_text(const kgn_plan *p, kgn_buf *b)
             }
             kgn_buf_puts(b, "\n");
         }
-        kgn__why_lines(p, i, emit_text, b);
+        if (kgn__why_lines(p, i, emit_text, b)) b->oom = 1;
     }
     kgn_buf_puts(b, "\nTotal: ");
     text_minutes(b, p->total_minutes);

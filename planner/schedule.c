@@ -107,10 +107,13 @@ static int push_step(kgn_step **v, size_t *n, size_t *cap, const kgn_step *st)
 static int finish(kgn_step_ctx *x, kgn_step *v, size_t nv)
 {
     kgn_plan *p = x->p;
-    uint32_t *fin = kg_malloc((x->nlearn + 1) * sizeof *fin);
-    p->steps = kg_arena_calloc(p->arena, (nv + 1) * sizeof *p->steps);
-    if (!fin || !p->steps) { kg_free(fin); return -1; }
-    if (nv) memcpy(p->steps, v, nv * sizeof *v);
+    uint32_t *fin = kg_arena_alloc(p->arena, (x->nlearn + 1) * sizeof *fin);
+    if (!fin) return -1;
+    if (v != p->steps) {
+        p->steps = kg_arena_calloc(p->arena, (nv + 1) * sizeof *p->steps);
+        if (!p->steps) return -1;
+        if (nv) memcpy(p->steps, v, nv * sizeof *v);
+    }
     p->nsteps = (uint32_t)nv;
     for (size_t i = 0; i < nv; i++)
         if (v[i].kind == KGN_LEARN) fin[x->ws->pos[v[i].concept]] = (uint32_t)i;
@@ -119,7 +122,6 @@ static int finish(kgn_step_ctx *x, kgn_step *v, size_t nv)
         if (st->kind != KGN_SPACED && st->via != KGG_NONE && kgn__in_sel(x->ws, st->via))
             st->via_step = fin[x->ws->pos[st->via]];
     }
-    kg_free(fin);
     return 0;
 }
 
@@ -129,10 +131,15 @@ static int sequence(kgn_step_ctx *x)
 {
     kgn_workspace *ws = x->ws;
     const kgg_snap *s = ws->s;
-    kgn_step *v = NULL, st;
-    size_t nv = 0, cv = 0;
+    kgn_plan *p = x->p;
+    kgn_step st;
+    /* at most one review per known concept the plan relies on, and per
+     * mastered goal: the steps go straight into the plan's arena */
+    size_t cv = (size_t)x->nlearn + p->nskipped + p->nmastered + 1, nv = 0;
+    kgn_step *v = kg_arena_alloc(p->arena, cv * sizeof *v);
     int32_t day0 = x->opt->start_day;
-    int rc = -1;
+    if (!v) return -1;
+    p->steps = v;
     kgn__next_gen(ws->gray, &ws->gen_g, ws->n ? ws->n : 1);
     for (uint32_t i = 0; i < x->p->nmastered; i++) {
         uint32_t g = x->p->mastered[i], mins;
@@ -140,7 +147,8 @@ static int sequence(kgn_step_ctx *x)
         ws->gray[g] = ws->gen_g;
         if (!ask(x, g, day0, &mins, &why)) continue;
         kgn__proto ps = {g, mins, KGG_NONE, KGG_NONE, g, KGN_REVIEW, NULL, why};
-        if (fill(x, &st, &ps) || push_step(&v, &nv, &cv, &st)) goto out;
+        if (fill(x, &st, &ps)) return -1;
+        v[nv++] = st;
     }
     for (uint32_t i = 0; i < x->nlearn; i++) {
         uint32_t c = x->learn[i].concept;
@@ -153,15 +161,14 @@ static int sequence(kgn_step_ctx *x)
                 if (!ask(x, m, day0, &mins, &why)) continue;
                 kgn__proto ps = {m, mins, c, i, 0, KGN_REVIEW,
                                  s->mem_reason ? s->mem_reason[j] : NULL, why};
-                if (fill(x, &st, &ps) || push_step(&v, &nv, &cv, &st)) goto out;
+                if (nv + 1 >= cv || fill(x, &st, &ps)) return -1;   /* cv bounds it */
+                v[nv++] = st;
             }
-        if (fill(x, &st, &x->learn[i]) || push_step(&v, &nv, &cv, &st)) goto out;
+        if (nv >= cv || fill(x, &st, &x->learn[i])) return -1;
+        v[nv++] = st;
     }
-    rc = finish(x, v, nv);
-    if (rc == 0 && x->opt->minutes_per_day) rc = kgn__calendar(x->p);
-out:
-    kg_free(v);
-    return rc;
+    if (finish(x, v, nv)) return -1;
+    return x->opt->minutes_per_day ? kgn__calendar(p) : 0;
 }
 
 /* ---- schedule mode ---------------------------------------------------------- */
@@ -224,7 +231,7 @@ static void place_due(sched *sc)
     size_t w = 0;
     for (size_t i = 0; i < k; i++) {
         pending e = sc->q[i];
-        if (e.minutes > sc->left || sc->oom) { sc->q[w++] = e; continue; }
+        if (e.due > sc->day || e.minutes > sc->left || sc->oom) { sc->q[w++] = e; continue; }
         char d[16], pd[16];
         kgn_date_format(sc->day, d);
         kgn_date_format(e.prev, pd);
@@ -292,6 +299,7 @@ static int32_t place(sched *sc, const kgn__proto *ps)
             advance(sc);
         }
         uint32_t take = rem < sc->left ? rem : sc->left;
+        if (take == 0 && rem > 0) continue;  /* due reviews filled the day */
         if (st.nsessions == parts) break;   /* cannot happen: parts is an upper bound */
         st.sessions[st.nsessions].day = sc->day;
         st.sessions[st.nsessions].minutes = take;

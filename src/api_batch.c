@@ -287,6 +287,14 @@ static int plan_one(void *ctx, void *sp, const kgn_batch_req *r, kgn_buf *out,
         kgp_learner_known_free(lk);
         o.review = kgp_learner_review;
         o.review_ud = l;
+        /* As `kgpath plan --learner`: reviews judged on the day a concept is
+         * needed, spaced reviews when there is a calendar, and goals the
+         * learner already masters reported instead of failing. */
+        o.review_at = kgp_learner_review_at;
+        o.review_at_ud = l;
+        o.spaced = kgp_learner_spaced;
+        o.spaced_ud = l;
+        o.known_goals_ok = 1;
     }
 
     kgn_plan *p = NULL;

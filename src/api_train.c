@@ -14,6 +14,7 @@
 #include "encoder/train_link.h"
 #include "encoder/train_mlm.h"
 #include "encoder/train_rng.h"
+#include "encoder/train_vocab.h"
 #include "graph/alloc.h"
 #include "graph/snapshot.h"
 
@@ -138,6 +139,52 @@ out:
     return st;
 }
 
+/* A small random BERT with a WordPiece vocabulary trained on the text of
+ * the selected concepts (training from scratch). */
+static kgp_status scratch_model(kgp_db *db, const char *course, int vocab_size, uint64_t seed, kge_bert **out)
+{
+    *out = NULL;
+    kgp_snap *s = NULL;
+    kgp_status st = kgp_snap_open(db, &s);
+    if (st) return st;
+    const kgg_snap *g = kgp__snap_graph(s);
+    char **texts = calloc(g->n + 1, sizeof *texts);
+    kg_arena *arena = kg_arena_new();
+    size_t n = 0;
+    char *vb = NULL;
+    size_t vl = 0;
+    kge_vocab *v = NULL;
+    kge_err e = {0};
+    if (!texts || !arena) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+    uint32_t want = KGP_NONE;
+    for (uint32_t c = 0; course && c < g->ncourses; c++)
+        if (!strcmp(g->course_id[c], course)) want = c;
+    if (course && want == KGP_NONE) { st = kgp__db_error(db, KGP_ENOTFOUND, "no course \"%s\" in the database", course); goto out; }
+    for (uint32_t i = 0; i < g->n; i++) {
+        if (want != KGP_NONE && g->course[i] != want) continue;
+        if (!(texts[n++] = concept_text(g, i, arena))) { st = kgp__db_error(db, KGP_EDB, "cannot read the text of %s", g->key[i]); goto out; }
+    }
+    if (kge_vocab_train((const char *const *)texts, n, (size_t)vocab_size, 1, &vb, &vl, &e) ||
+        kge_vocab_from_buffer(vb, vl, &v, &e)) {
+        st = kgp__db_error(db, (kgp_status)e.code, "vocabulary: %s", e.msg);
+        goto out;
+    }
+    kge_bert_config cfg = {(int)kge_vocab_size(v), 128, 2, 4, 512, 128, 2, 1e-12f};
+    if (kge_bert_create(&cfg, out, &e)) { st = kgp__db_error(db, (kgp_status)e.code, "%s", e.msg); goto out; }
+    kge_bert_init_random(*out, seed, 0.02f);
+    (*out)->vocab = v;
+    (*out)->tok = kge_tokenizer_default(v, 1);
+    v = NULL;
+out:
+    for (size_t i = 0; texts && i < n; i++) free(texts[i]);
+    free(texts);
+    free(vb);
+    kge_vocab_free(v);
+    kg_arena_free(arena);
+    kgp_snap_close(s);
+    return st;
+}
+
 /* ---- training ---------------------------------------------------------------- */
 
 typedef struct run_ctx {
@@ -249,6 +296,9 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     if (opt->resume) {
         if (kge_link_load(opt->resume, &lm, &e)) return from_kge(db, &e);
         bert = kge_link_bert(lm);
+    } else if (opt->vocab_size > 0 && !(opt->model && *opt->model)) {
+        kgp_status st2 = scratch_model(db, opt->course, opt->vocab_size, opt->seed ? opt->seed : 1, &bert);
+        if (st2) return st2;
     } else {
         const char *dir = opt->model && *opt->model ? opt->model : getenv("KGPATH_MODEL");
         if (!dir || !*dir)
@@ -259,7 +309,8 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     kgp_snap *snap = NULL;
     tdata t = {0};
     if ((st = kgp_snap_open(db, &snap))) { if (!lm) kge_bert_free(bert); kge_link_free(lm); return st; }
-    int max_tokens = opt->max_tokens > 2 ? opt->max_tokens : 32;
+    int max_tokens = opt->max_tokens > 2 ? opt->max_tokens : lm && kge_link_options(lm)->max_tokens > 2
+                                                                ? kge_link_options(lm)->max_tokens : 32;
     if (max_tokens > bert->max_seq) max_tokens = bert->max_seq;
     if ((st = tdata_build(snap, opt->course, bert, max_tokens, &t))) {
         st = kgp__db_error(db, st, "%s", kgp_snap_errmsg(snap));
@@ -310,6 +361,7 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         o.threads = opt->threads;
         o.gat_heads = bert->cfg.hidden % 4 == 0 ? 4 : 1;
         o.mlp_hidden = 64;
+        o.max_tokens = max_tokens;
         if (kge_link_new(bert, &o, &lm, &e)) { st = from_kge(db, &e); goto out; }
     }
     run_ctx c = {.fn = progress, .ud = ud, .steps = (long)kge_link_options(lm)->steps, .first = NAN, .last = NAN,
@@ -342,7 +394,8 @@ static kgp_status load_for_snap(kgp_snap *s, const char *ckpt, const char *cours
     if (!ckpt || !*ckpt) return kgp__snap_error(s, KGP_EUSAGE, "no checkpoint folder (kgpath train --out DIR)");
     if (kge_link_load(ckpt, lm, &e)) return kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     kge_bert *b = kge_link_bert(*lm);
-    kgp_status st = tdata_build(s, course, b, b->max_seq < 32 ? b->max_seq : 32, t);
+    int mt = kge_link_options(*lm)->max_tokens > 2 ? kge_link_options(*lm)->max_tokens : 32;
+    kgp_status st = tdata_build(s, course, b, b->max_seq < mt ? b->max_seq : mt, t);
     if (st) { kge_link_free(*lm); *lm = NULL; }
     return st;
 }

@@ -101,7 +101,16 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  -g, --goal CONCEPT       a goal (course:id, unique id or title); repeatable\n"
      "  -k, --known CONCEPT      a concept already known; repeatable\n"
      "  --known-file FILE        known concepts, one per line ('#' comments)\n"
-     "  --learner ID             the known set of a learner (learner store)\n"
+     "  --learner ID             plan with a learner's state (observe): known\n"
+     "                           concepts skipped, faded ones reviewed on the day\n"
+     "                           they are needed, spaced reviews with a calendar,\n"
+     "                           known goals reported as mastered\n"
+     "  --date YYYY-MM-DD        plan date: the learner's state then; first study\n"
+     "                           day unless --start (default today, UTC)\n"
+     "  --retention R            learner's retention target (default 0.9)\n"
+     "  --mastery P              learner's mastery threshold P(L) (default 0.95)\n"
+     "  --review-days N          spaced reviews until N days after the last lesson\n"
+     "                           (default 0: until the last lesson)\n"
      "  --budget-minutes N       plan only the goals that fit in N minutes\n"
      "  --minutes-per-day N      pack steps into study days (default 60 when\n"
      "                           --start or --deadline is given)\n"
@@ -115,13 +124,16 @@ const kgp_cli_command kgp_cli_commands[] = {
      "Exit: 0 ok, 1 usage, 3 unknown concept, 4 ambiguous, 5 goal known or\n"
      "unreachable (cycle, unsatisfiable group) or no goal fits the budget.\n"},
     {"next", cmd_next, "List what can be studied now (the outer fringe), ranked",
-     "usage: kgpath next [--goal CONCEPT ...] [--known CONCEPT ...] [--known-file FILE] [--limit N] [--json]\n"
+     "usage: kgpath next [--goal CONCEPT ...] [--known CONCEPT ...] [--known-file FILE]\n"
+     "                   [--learner ID [--date D] [--retention R] [--mastery P]] [--limit N] [--json]\n"
      "Concepts not known whose requirements are all met by known ones, ranked\n"
      "by goals served (with --goal: only what the goals need), then by how\n"
      "many concepts they unlock.\n"
      "  -g, --goal CONCEPT   restrict to what serves this goal; repeatable\n"
      "  -k, --known CONCEPT  a known concept; repeatable\n"
      "  --known-file FILE    known concepts, one per line\n"
+     "  --learner ID         a learner's known set, and the reviews due (fading)\n"
+     "  --date YYYY-MM-DD    the learner's state on that day (default now)\n"
      "  -n, --limit N        show the best N (default 10, 0 = all)\n"
      "  -f, --format FMT     text (default) or json\n"},
     {"check", cmd_check, "Curriculum report: cycles, redundant edges, orphans, metrics",
@@ -159,7 +171,7 @@ const kgp_cli_command kgp_cli_commands[] = {
      "usage: kgpath train --out DIR [--model DIR | --resume DIR] [--course C] [--mode full|lora|head]\n"
      "                    [--steps N] [--lr X] [--head-lr X] [--val F] [--patience N] [--max-tokens N]\n"
      "                    [--batch N] [--enc-batch N] [--dropout P] [--seed S] [--threads N] [--log FILE]\n"
-     "                    [--mlm] [--json]\n"
+     "                    [--mlm] [--vocab-size N] [--json]\n"
      "Trains prerequisite link prediction on the concepts' text and the existing\n"
      "requirement edges (negatives: random pairs, reversed edges, pairs two hops\n"
      "apart), in C, and writes a checkpoint folder (a Hugging Face BERT folder plus\n"
@@ -175,7 +187,9 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --patience N        stop after N validations without improvement (0: never)\n"
      "  --log FILE          per-step metrics as JSON lines (plot: tools/plot_loss.py)\n"
      "  --mlm               masked-LM pre-training on the concepts' text instead; writes\n"
-     "                      a BERT folder to pass as --model to a link-prediction run\n"},
+     "                      a BERT folder to pass as --model to a link-prediction run\n"
+     "  --vocab-size N      no --model: start from scratch with a WordPiece vocabulary of\n"
+     "                      N pieces trained on the concepts' text and a small BERT\n"},
     {"suggest", cmd_suggest, "Propose missing prerequisite edges with scores, for review",
      "usage: kgpath suggest --checkpoint DIR [--course C] [--min-score S] [--top K] [--json]\n"
      "       kgpath suggest --checkpoint DIR --pairs FILE|-\n"

@@ -87,7 +87,8 @@ void kgp_plan_options_init(kgp_plan_options *o);
 
 /** Plans a study path from the known concepts to the goals.
  * Errors: KGP_EUSAGE (no goal, index out of range, bad option or date),
- * KGP_ECONFLICT (a goal already known, or unreachable: on/behind a
+ * KGP_ECONFLICT (a goal already known, unless known_goals_ok, or
+ * unreachable: on/behind a
  * prerequisite cycle, or a requirement group with too few learnable
  * members — the message names the blocking concept), KGP_ENOMEM.
  * Thread-safe on one planner. O(P log P) for a plan of P concepts. */

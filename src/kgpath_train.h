@@ -27,6 +27,9 @@ typedef struct kgp_train_options {
     const char *out;        /**< checkpoint folder to write (required) */
     const char *course;     /**< train on one course only (NULL: all) */
     const char *mode;       /**< "full" (default), "lora" (adapters on query/value) or "head" */
+    int         vocab_size; /**< with no model: start from scratch, with a WordPiece vocabulary of this
+                                 many pieces trained on the concepts' text and a small random BERT
+                                 (hidden 128, 2 layers, 4 heads; pre-train it with "mlm") */
     const char *objective;  /**< "link" (default): prerequisite link prediction; "mlm": masked-LM
                                  pre-training on the concepts' text (15%, 80/10/10), writing a plain
                                  BERT folder (with its MLM head) to start a link run from */

@@ -11,6 +11,8 @@
 #include "encoder/train_bert.h"
 #include "encoder/train_link.h"
 #include "encoder/train_mlm.h"
+#include "encoder/train_vocab.h"
+#include "encoder/tokenizer.h"
 #include "tests/testutil.h"
 
 /* 4 topics × 6 levels; concept (topic t, level k) reads
@@ -474,6 +476,53 @@ START_TEST(augmentation)
 }
 END_TEST
 
+START_TEST(vocab_training)
+{
+    const char *texts[] = {
+        "The eigenvalues of a matrix; the eigenvectors of the matrix.",
+        "Matrices and vectors: the matrix-vector product, matrix multiplication.",
+        "Éigen décomposition of symmetric matrices (the spectral theorem).",
+        "线性代数 矩阵 向量",
+    };
+    char *vb = NULL, *vb2 = NULL;
+    size_t vl = 0, vl2 = 0;
+    kge_err e = {0};
+    ck_assert_msg(kge_vocab_train(texts, 4, 90, 1, &vb, &vl, &e) == KGE_OK, "%s", e.msg);
+    ck_assert(strncmp(vb, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n", 31) == 0);
+    ck_assert(strstr(vb, "\nmatrix\n") != NULL);      /* a frequent word became one piece */
+    ck_assert(strstr(vb, "\n##s\n") != NULL);         /* continuation pieces */
+    ck_assert(strstr(vb, "\n矩\n") != NULL);          /* CJK ideographs stand alone */
+    ck_assert(strstr(vb, "\neigen") != NULL);          /* accents stripped, lowercased */
+    ck_assert(strstr(vb, "É") == NULL);
+    kge_vocab *v = NULL;
+    ck_assert_msg(kge_vocab_from_buffer(vb, vl, &v, &e) == KGE_OK, "%s", e.msg);
+    ck_assert_uint_eq(kge_vocab_size(v), 90);
+    ck_assert_int_eq(kge_vocab_special(v)->mask, 4);
+    /* the texts tokenise without [UNK] */
+    kge_tokenizer tk = kge_tokenizer_default(v, 1);
+    for (int i = 0; i < 4; i++) {
+        kge_ids ids = {0};
+        ck_assert_int_eq(kge_tokenize(&tk, texts[i], strlen(texts[i]), &ids, &e), KGE_OK);
+        for (size_t k = 0; k < ids.n; k++) ck_assert_int_ne(ids.v[k], 1);
+        kge_ids_free(&ids);
+    }
+    kge_vocab_free(v);
+    /* deterministic; a bigger budget stops when every word is one piece */
+    ck_assert_int_eq(kge_vocab_train(texts, 4, 90, 1, &vb2, &vl2, &e), KGE_OK);
+    ck_assert(vl == vl2 && memcmp(vb, vb2, vl) == 0);
+    free(vb2);
+    ck_assert_int_eq(kge_vocab_train(texts, 4, 100000, 1, &vb2, &vl2, &e), KGE_OK);
+    ck_assert(vl2 > vl);
+    free(vb2);
+    free(vb);
+    /* bad input */
+    const char *bad[] = {"ok", "bad \xff byte"};
+    ck_assert_int_eq(kge_vocab_train(bad, 2, 100, 1, &vb, &vl, &e), KGE_EINPUT);
+    ck_assert(strstr(e.msg, "text 1") != NULL);
+    ck_assert_int_eq(kge_vocab_train(texts, 4, 3, 1, &vb, &vl, &e), KGE_EUSAGE);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -494,6 +543,7 @@ static Suite *suite(void)
     tcase_add_test(tc, mlm_masking);
     tcase_add_test(tc, mlm_loss_falls);
     tcase_add_test(tc, augmentation);
+    tcase_add_test(tc, vocab_training);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -146,6 +146,15 @@ START_TEST(train_and_suggest)
     ck_assert(strstr(out, "\"embedding\"") != NULL);
     free(out);
     ck_assert_int_eq(kg(NULL, "train --mlm --resume '%s/ck' --out '%s/x'", g_dir, g_dir), 1);
+    /* from scratch: a WordPiece vocabulary trained on the concepts' text */
+    ck_assert_int_eq(kg(NULL, "train --mlm --vocab-size 400 --out '%s/scratch' --steps 2 --course linalg", g_dir), 0);
+    char *sv = tu_path(g_dir, "scratch/vocab.txt"), *vt = tu_read(sv, NULL);
+    ck_assert(vt != NULL && strncmp(vt, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n", 31) == 0);
+    ck_assert_uint_le(count_lines(vt), 400);
+    ck_assert(strstr(vt, "\nmatrix\n") != NULL);
+    free(vt);
+    free(sv);
+    ck_assert_int_eq(kg(NULL, "train --model '%s/scratch' --out '%s/ck3' --steps 2 --course linalg", g_dir, g_dir), 0);
     free(model);
     tu_rmrf(g_dir);
     free(g_dir);

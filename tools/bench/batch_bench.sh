@@ -10,15 +10,27 @@
 # same run with 5x the learners must peak at the same RSS.
 # Rates are plans per second of wall time and per CPU-second (user + sys),
 # which stays meaningful when other jobs share the machine.
+#
+# KG_BENCH_BASE=OTHER_BUILD_DIR also runs that build's kgpath (e.g. one of
+# the code before a change) on the same learners with 1 thread, checks that
+# it writes byte-identical output and prints the speed-up per CPU-second.
+#
+# kgpath runs get OPENBLAS_NUM_THREADS=1, as the networkx peer does: libkgpath
+# links OpenBLAS (the encoder), whose pthread build starts a helper thread at
+# load time that busy-waits (sched_yield) for ~0.1 s of CPU; batch never calls
+# BLAS, and that fixed cost is not per plan.
 set -euo pipefail
+export OPENBLAS_NUM_THREADS=1
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:-$root/build}"
 KG="$build/src/kgpath"; GEN="$build/tools/batch_gen"
 PY=/usr/bin/python3
 L="${KG_BENCH_LEARNERS:-20000}"; NXL="${KG_BENCH_NX:-1000}"
+BASE="${KG_BENCH_BASE:-}"; KGB="${BASE:+$BASE/src/kgpath}"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/kgpath-batch-bench.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 [ -x "$KG" ] && [ -x "$GEN" ] || { echo "build $build first" >&2; exit 1; }
+[ -z "$KGB" ] || [ -x "$KGB" ] || { echo "KG_BENCH_BASE: no $KGB" >&2; exit 1; }
 
 # run NAME CMD… → "wall user sys maxrss_kb" into $tmp/NAME.time
 run() {
@@ -43,6 +55,15 @@ bench_graph() {   # label, gen args…
     echo "| $label | $L | kgpath batch, $t thread(s) | $(rate "$L" "$tmp/kg$t.time") |"
   done
   cmp -s "$tmp/kg1.jsonl" "$tmp/kg2.jsonl" || echo "WARNING: 1 and 2 threads differ" >&2
+  if [ -n "$KGB" ]; then
+    run kgb "$KGB" --db "$db" batch --read-only --threads 1 --progress none --quiet \
+      --learners "$tmp/l.jsonl" --out "$tmp/kgb.jsonl"
+    echo "| $label | $L | kgpath batch (KG_BENCH_BASE), 1 thread | $(rate "$L" "$tmp/kgb.time") |"
+    cmp -s "$tmp/kg1.jsonl" "$tmp/kgb.jsonl" && echo "  check ($label): output byte-identical to KG_BENCH_BASE" >&2 \
+      || echo "WARNING: output differs from KG_BENCH_BASE" >&2
+    awk 'FNR==NR { b=$2+$3; next } { printf "  speed-up (%s): %.2fx per CPU-second over KG_BENCH_BASE (1 thread)\n", "'"$label"'", b/($2+$3) }' \
+      "$tmp/kgb.time" "$tmp/kg1.time" >&2
+  fi
   # Memory independent of the number of learners: 5x the learners.
   for _ in 1 2 3 4 5; do cat "$tmp/l.jsonl"; done >"$tmp/l5.jsonl"
   run "kg5" "$KG" --db "$db" batch --read-only --threads 2 --progress none --quiet \

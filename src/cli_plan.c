@@ -80,6 +80,8 @@ typedef struct req {
     const char **goal_names; size_t ngoal_names;
     const char **known_names; size_t nknown_names;
     const char **known_files; size_t nknown_files;
+    const char **goal_texts; size_t ngoal_texts;   /* --goal-text: nearest concept */
+    const char *model;                             /* --model for --goal-text */
     const char *learner;
     double retention, mastery;  /* learner options (0: defaults 0.9, 0.95) */
 } req;
@@ -98,6 +100,36 @@ static void req_free(req *r)
     free(r->goal_names);
     free(r->known_names);
     free(r->known_files);
+    free(r->goal_texts);
+}
+
+/* --goal-text: the concept nearest in meaning to each text becomes a goal,
+ * and the choice is said on stderr so the user can check it. */
+static int resolve_goal_texts(kgp_snap *snap, const req *r, idlist *goals)
+{
+    if (!r->ngoal_texts) return 0;
+    kgp_model *m = NULL;
+    kgp_status st = kgp_model_load(r->model, &m);
+    if (st) {
+        cli_error("--goal-text needs a text model: %s", m ? kgp_model_errmsg(m) : kgp_strerror(st));
+        kgp_model_free(m);
+        return st;
+    }
+    int rc = 0;
+    for (size_t i = 0; !rc && i < r->ngoal_texts; i++) {
+        kgp_match best;
+        size_t n = 0;
+        st = kgp_search(snap, m, r->goal_texts[i], 1, &best, &n, NULL);
+        if (st) { cli_error("--goal-text: %s", kgp_snap_errmsg(snap)); rc = st; break; }
+        if (n == 0) { cli_error("--goal-text '%s': no concept matches", r->goal_texts[i]); rc = KGP_ENOTFOUND; break; }
+        fprintf(stderr, "kgpath: goal '%s' -> %s (%s), similarity %.2f\n",
+                r->goal_texts[i], best.key, best.title, (double)best.score);
+        uint32_t id;
+        if ((rc = cli_lookup(snap, best.key, &id))) break;
+        if (ids_add(goals, id)) rc = cli_fail(KGP_ENOMEM, NULL);
+    }
+    kgp_model_free(m);
+    return rc;
 }
 
 /* Resolves goals and the known set; prints errors. With --learner, adds
@@ -108,6 +140,7 @@ static int resolve_req(kgp_db *db, kgp_snap *snap, const req *r, idlist *goals, 
                        int64_t at, kgp_learner **learner, size_t *nexplicit)
 {
     int rc;
+    if ((rc = resolve_goal_texts(snap, r, goals))) return rc;
     for (size_t i = 0; i < r->ngoal_names; i++) {
         uint32_t id;
         if ((rc = cli_lookup(snap, r->goal_names[i], &id))) return rc;
@@ -181,6 +214,7 @@ static const cli_opt plan_opts[] = {
     {"start", 0, 1}, {"deadline", 0, 1}, {"include-recommended", 0, 0},
     {"format", 'f', 1}, {"output", 'o', 1}, {"default-minutes", 0, 1}, {"json", 0, 0},
     {"retention", 0, 1}, {"date", 0, 1}, {"mastery", 0, 1}, {"review-days", 0, 1},
+    {"goal-text", 0, 1}, {"model", 0, 1},
     {0, 0, 0}
 };
 
@@ -216,6 +250,8 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
         case 15: if (!(rc = check_date("date", arg))) date = arg; break;
         case 16: rc = parse_prob("mastery", arg, &r.mastery); break;
         case 17: rc = parse_uint("review-days", arg, 0, 3650, &o.spaced_days); break;
+        case 18: rc = req_push(&r.goal_texts, &r.ngoal_texts, arg) ? KGP_ENOMEM : 0; break;
+        case 19: r.model = arg; break;
         }
     }
     if (!rc && p.first < p.argc) { cli_error("plan: unexpected argument '%s' (use --goal)", p.argv[p.first]); rc = KGP_EUSAGE; }
@@ -223,7 +259,10 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
         cli_error("plan: --retention, --mastery and --review-days need --learner");
         rc = KGP_EUSAGE;
     }
-    if (!rc && r.ngoal_names == 0) { cli_error("plan: give at least one --goal CONCEPT"); rc = KGP_EUSAGE; }
+    if (!rc && r.ngoal_names == 0 && r.ngoal_texts == 0) {
+        cli_error("plan: give at least one --goal CONCEPT (or --goal-text TEXT)");
+        rc = KGP_EUSAGE;
+    }
     if (!rc && strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "dot") && strcmp(format, "html")) {
         cli_error("--format: expected text, json, dot or html, got '%s'", format);
         rc = KGP_EUSAGE;

@@ -266,6 +266,23 @@ START_TEST(cli_embed_search_similar)
     ck_assert(json_real_value(json_object_get(json_array_get(res, 0), "score")) >=
               json_real_value(json_object_get(json_array_get(res, 1), "score")));
     json_decref(r);
+    /* plan --goal-text: the best match becomes the goal, and the choice is said */
+    snprintf(cmd, sizeof cmd,
+             "'%s' --db '%s' plan --json --model '%s' --goal-text 'Eigenvalues How a matrix stretches.' 2>&1 >/dev/null",
+             bin, db, dir);
+    ck_assert_int_eq(tu_run(cmd, &out), 0);
+    ck_assert_msg(strstr(out, "-> emb:eig") != NULL, "goal-text choice not reported: %s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "'%s' --db '%s' plan --json --model '%s' --goal-text 'Eigenvalues How a matrix stretches.' 2>/dev/null",
+             bin, db, dir);
+    r = run_json(cmd, 0);
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r, "goals"), 0)), "emb:eig");
+    json_decref(r);
+    snprintf(cmd, sizeof cmd, "env -u KGPATH_MODEL '%s' --db '%s' plan --goal-text x 2>&1", bin, db);
+    ck_assert_int_eq(tu_run(cmd, &out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "huggingface.co"));
+    free(out);
     snprintf(cmd, sizeof cmd, "'%s' --db '%s' similar --json --top 5 emb:grad 2>/dev/null", bin, db);
     r = run_json(cmd, 0);
     res = json_object_get(r, "results");

@@ -123,11 +123,16 @@ static void json_day(kgn_buf *b, int32_t day, day_memo *m)
  * One generator (why_gen) writes the explanation of a step for every format,
  * as lines made of pieces, through a writer: either each line is collected
  * and handed to a callback (text, HTML: kgn__why_lines), or the lines go
- * straight into a JSON array (kgn_plan_json_members). In JSON a chain line
- * ("'a' is a prerequisite of 'b': reason") depends only on the step it
- * starts from, and every step repeats the chain of the step it leads to
- * (a 45-step plan has ~400 chain lines), so each is escaped once per plan
- * and copied from its first occurrence in the output afterwards. */
+ * straight into a JSON array (kgn_plan_json_members).
+ *
+ * The JSON path writes each string once per plan and copies it afterwards
+ * from its first occurrence in the output (offsets from `base`, so a
+ * realloc does not matter): a chain line ("'a' is a prerequisite of 'b':
+ * reason") depends only on the step it starts from; the chain of a step is
+ * its own line followed by the chain of the step it leads to, so a chain
+ * already written whole is copied in one piece (a 45-step plan repeats
+ * ~400 chain lines); and a concept's escaped key is reused in "concept",
+ * "via", "serves" and the lines. Same bytes as writing every piece. */
 typedef struct why_memo { uint32_t off, len; } why_memo;   /* len 0: not yet */
 /* A whole chain from a step to its goal, as written (lines "…","…"). */
 typedef struct why_run { uint32_t off, len, nlines; } why_run;
@@ -145,7 +150,37 @@ typedef struct why_w {
     uint32_t *gstep;            /* [ngoals] step of goal q, KGG_NONE; or NULL */
     why_run *run;               /* JSON: [nsteps] chain from step j; or NULL */
     size_t base;
+    /* JSON: the last "serves goal…" line and "serves" array members, and
+     * the goals they were written for (consecutive steps mostly share). */
+    const uint32_t *sv_goals; uint32_t sv_n;
+    why_memo sv_line;
+    const uint32_t *sa_goals; uint32_t sa_n;
+    why_memo sa_arr;
 } why_w;
+
+/* Copies a memo's bytes from earlier in the output. */
+static void w_copy(why_w *w, why_memo m)
+{
+    kgn_buf *b = w->b;
+    if (room(b, m.len)) return;
+    memcpy(b->data + b->len, b->data + w->base + m.off, m.len);
+    b->len += m.len;
+}
+
+/* Records b[start..len) as a memo; 0 when it cannot (out of memory, huge). */
+static int w_mark(const why_w *w, size_t start, why_memo *m)
+{
+    const kgn_buf *b = w->b;
+    if (b->oom || b->len - w->base > UINT32_MAX || b->len == start) return 0;
+    m->off = (uint32_t)(start - w->base);
+    m->len = (uint32_t)(b->len - start);
+    return 1;
+}
+
+static int same_goals(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb)
+{
+    return a && na == nb && memcmp(a, b, (size_t)na * sizeof *a) == 0;
+}
 
 static void w_begin(why_w *w)
 {
@@ -166,7 +201,7 @@ static void w_open(why_w *w)
 static void w_end(why_w *w)
 {
     if (w->json) { PUT_LIT(w->b, "\""); return; }
-    if (room(w->b, 0)) return;          /* out of memory: the line is lost */
+    if (room(w->b, 0)) return;          /* out of memory: kgn__why_lines says so */
     w->b->data[w->b->len] = 0;
     w->emit(w->ud, w->b->data);
 }
@@ -274,8 +309,14 @@ static void why_gen(const kgn_plan *p, uint32_t i, why_w *w)
         w_begin(w); w_open(w);
         W_LIT(w, "goal");
         w_end(w);
+    } else if (st->ngoals && w->json && same_goals(w->sv_goals, w->sv_n, st->goals, st->ngoals)) {
+        if (w->nlines) PUT_LIT(w->b, ",");
+        w->nlines++;
+        w_copy(w, w->sv_line);
     } else if (st->ngoals) {
-        w_begin(w); w_open(w);
+        w_begin(w);
+        size_t start = w->b->len;
+        w_open(w);
         if (st->ngoals > 1) W_LIT(w, "serves goals ");
         else W_LIT(w, "serves goal ");
         for (uint32_t g = 0; g < st->ngoals; g++) {
@@ -285,6 +326,10 @@ static void why_gen(const kgn_plan *p, uint32_t i, why_w *w)
             W_LIT(w, "'");
         }
         w_end(w);
+        if (w->json) {
+            w->sv_goals = w_mark(w, start, &w->sv_line) ? st->goals : NULL;
+            w->sv_n = st->ngoals;
+        }
     }
     if (st->kind == KGN_LEARN && st->recommended) {
         w_begin(w); w_open(w);
@@ -419,11 +464,18 @@ void kgn_plan_json_members(const kgn_plan *p, kgn_buf *b)
         PUT_LIT(b, ",\"reason\":");
         put_json(b, st->via_reason);
         PUT_LIT(b, ",\"serves\":[");
-        for (uint32_t g = 0; g < st->ngoals; g++) {
-            if (g) PUT_LIT(b, ",\"");
-            else PUT_LIT(b, "\"");
-            w_key(&w, p, st->goals[g], w_goal_step(&w, p, st->goals[g]));
-            PUT_LIT(b, "\"");
+        if (same_goals(w.sa_goals, w.sa_n, st->goals, st->ngoals)) {
+            w_copy(&w, w.sa_arr);
+        } else {
+            size_t start = b->len;
+            for (uint32_t g = 0; g < st->ngoals; g++) {
+                if (g) PUT_LIT(b, ",\"");
+                else PUT_LIT(b, "\"");
+                w_key(&w, p, st->goals[g], w_goal_step(&w, p, st->goals[g]));
+                PUT_LIT(b, "\"");
+            }
+            w.sa_goals = w_mark(&w, start, &w.sa_arr) ? st->goals : NULL;
+            w.sa_n = st->ngoals;
         }
         PUT_LIT(b, "]");
         if (st->kind != KGN_LEARN) {

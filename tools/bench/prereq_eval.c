@@ -15,6 +15,8 @@
  *                    [--definitions ../shared/datasets/lecturebank/derived/lb2_….jsonl] [--tokens 64]
  *        (LectureBank 2.0, its five published folds; topic names, plus the
  *        LLM-written definitions as text when given)
+ *        prereq_eval --model DIR --metacademy ../shared/datasets/metacademy [--tokens 64]
+ *        (20% of the edges held out, five seeds; titles and summaries as text)
  */
 #include <math.h>
 #include <stdio.h>
@@ -251,15 +253,89 @@ static void load_lb2(const char *dir, const char *defs, int folds, pair **tr, si
         }
 }
 
+/* Metacademy: concepts.jsonl (id, title, summary) and edges.tsv
+ * (prereq_id, concept_id, ...). Per seed f: 20% of the edges held out as
+ * test positives with as many random non-edges (either direction) as test
+ * negatives; the rest are training positives, with five times as many
+ * random non-edges as training negatives. */
+static void load_metacademy(const char *dir, int folds, uint64_t seed, pair **tr, size_t *ntr, pair **te, size_t *nte)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/concepts.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) { perror(path); exit(2); }
+    static char big[1 << 17];
+    size_t cap = 0;
+    while (fgets(big, sizeof big, f)) {
+        json_error_t je;
+        json_t *j = json_loads(big, 0, &je);
+        const char *id = json_string_value(json_object_get(j, "id")), *title = json_string_value(json_object_get(j, "title")),
+                   *sum = json_string_value(json_object_get(j, "summary"));
+        if (id && title) {
+            size_t k = intern(id);
+            if (k >= cap) { cap = 2 * k + 16; texts = realloc(texts, cap * sizeof *texts); }
+            size_t l = strlen(title) + (sum ? strlen(sum) : 0) + 3;
+            texts[k] = malloc(l);
+            snprintf(texts[k], l, "%s. %s", title, sum ? sum : "");
+        }
+        json_decref(j);
+    }
+    fclose(f);
+    size_t n = nnames;
+    snprintf(path, sizeof path, "%s/edges.tsv", dir);
+    f = fopen(path, "r");
+    if (!f) { perror(path); exit(2); }
+    pair *ed = NULL;
+    size_t ne = 0;
+    uint8_t *adj = calloc(n * n, 1);
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        char *a = strtok(line, "\t\r\n"), *b = strtok(NULL, "\t\r\n");
+        if (!a || !b || !strcmp(a, "prereq_id")) continue;
+        size_t before = nnames;
+        uint32_t x = intern(a), y = intern(b);
+        if (nnames != before || x == y || adj[(size_t)x * n + y]) { nnames = before; continue; }   /* unknown ids, loops, repeats */
+        adj[(size_t)x * n + y] = 1;
+        ed = realloc(ed, (ne + 1) * sizeof *ed);
+        ed[ne++] = (pair){x, y, 1, 0};
+    }
+    fclose(f);
+    for (int fo = 0; fo < folds; fo++) {
+        kge_rng r;
+        kge_rng_seed(&r, seed * 1000 + (uint64_t)fo);
+        for (size_t i = ne; i > 1; i--) { size_t j = kge_rng_below(&r, i); pair t = ed[i - 1]; ed[i - 1] = ed[j]; ed[j] = t; }
+        size_t nt = ne / 5, nneg_tr = 5 * (ne - nt);
+        tr[fo] = malloc((ne - nt + nneg_tr) * sizeof **tr);
+        te[fo] = malloc(2 * nt * sizeof **te);
+        uint8_t *used = calloc(n * n, 1);
+        for (size_t i = 0; i < ne; i++) {
+            if (i < nt) te[fo][nte[fo]++] = ed[i];
+            else tr[fo][ntr[fo]++] = ed[i];
+        }
+        for (size_t k = 0; k < nt + nneg_tr;) {
+            uint32_t x = (uint32_t)kge_rng_below(&r, n), y = (uint32_t)kge_rng_below(&r, n);
+            if (x == y || adj[(size_t)x * n + y] || adj[(size_t)y * n + x] || used[(size_t)x * n + y]) continue;
+            used[(size_t)x * n + y] = 1;
+            if (k < nt) te[fo][nte[fo]++] = (pair){x, y, 0, fo};
+            else tr[fo][ntr[fo]++] = (pair){x, y, 0, fo};
+            k++;
+        }
+        free(used);
+    }
+    free(ed);
+    free(adj);
+}
+
 int main(int argc, char **argv)
 {
-    const char *model = NULL, *data = NULL, *lb2 = NULL, *defs = NULL, *mode = "head";
+    const char *model = NULL, *data = NULL, *lb2 = NULL, *meta = NULL, *defs = NULL, *mode = "head";
     int folds = 5, steps = 150, T = 16;
     uint64_t seed = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--model")) model = argv[i + 1];
         else if (!strcmp(argv[i], "--data")) data = argv[i + 1];
         else if (!strcmp(argv[i], "--lb2")) lb2 = argv[i + 1];
+        else if (!strcmp(argv[i], "--metacademy")) meta = argv[i + 1];
         else if (!strcmp(argv[i], "--definitions")) defs = argv[i + 1];
         else if (!strcmp(argv[i], "--folds")) folds = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
@@ -267,8 +343,9 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--mode")) mode = argv[i + 1];
         else if (!strcmp(argv[i], "--seed")) seed = strtoull(argv[i + 1], NULL, 10);
     }
-    if (!model || (!data == !lb2) || folds < 2 || folds > 16 || T < 3) {
-        fprintf(stderr, "usage: prereq_eval --model DIR (--data REFD_PREFIX | --lb2 LB2_DATA_DIR [--definitions JSONL])\n"
+    if (!model || (!!data + !!lb2 + !!meta) != 1 || folds < 2 || folds > 16 || T < 3) {
+        fprintf(stderr, "usage: prereq_eval --model DIR (--data REFD_PREFIX | --lb2 LB2_DATA_DIR [--definitions JSONL]\n"
+                        "                   | --metacademy DIR)\n"
                         "                   [--folds 5] [--steps 150] [--tokens 16] [--mode head|lora|full] [--seed 1]\n");
         return 1;
     }
@@ -303,6 +380,11 @@ int main(int argc, char **argv)
         }
         for (size_t i = 0; i < np; i++) npos += ps[i].label;
         free(ps);
+    } else if (meta) {
+        load_metacademy(meta, folds, seed, tr, ntr, te, nte);
+        np = ntr[0] + nte[0];
+        for (size_t i = 0; i < ntr[0]; i++) npos += tr[0][i].label;
+        for (size_t i = 0; i < nte[0]; i++) npos += te[0][i].label;
     } else {
         load_lb2(lb2, defs, folds, tr, ntr, te, nte);
         np = ntr[0] + nte[0];
@@ -332,7 +414,7 @@ int main(int argc, char **argv)
     kge_l2_normalize(emb, n, C);
     kge_bert_acts_free(&acts);
     printf("dataset %s: %zu concepts, %zu pairs in fold 0 (%zu positive); model %s, mode %s, %d steps, %d folds, "
-           "%d tokens\n\n", data ? data : lb2, n, np, npos, model, mode, steps, folds, T);
+           "%d tokens\n\n", data ? data : lb2 ? lb2 : meta, n, np, npos, model, mode, steps, folds, T);
     metrics all[16][NM];
     double train_secs = 0;
     for (int f = 0; f < folds; f++) {

@@ -33,4 +33,5 @@ build fuzz_csv     fuzz_text.c -DTARGET_CSV
 build fuzz_aicc    fuzz_text.c -DTARGET_AICC
 build fuzz_archive fuzz_text.c -DTARGET_ARCHIVE
 build fuzz_html    fuzz_text.c -DTARGET_HTML
+build fuzz_kgxml   fuzz_text.c -DTARGET_KGXML
 echo "fuzz targets in $OUT"

@@ -4,6 +4,7 @@
  *   -DTARGET_ARCHIVE  an archive (zip, tar.gz, …) written to a file and
  *                     imported: libarchive reading, zip-slip checks, limits
  *   -DTARGET_HTML     HTML / SubRip to text, durations, safe ids
+ *   -DTARGET_KGXML    kgi_kgxml_parse with schema validation (native format)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,7 +28,12 @@ static void cleanup(void) { unlink(path); }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-#if defined(TARGET_CSV)
+#if defined(TARGET_KGXML)
+    kgi_options o = {0};
+    o.validate_schema = 1;
+    kgg_course *k = kgi_kgxml_parse((const char *)data, size, "fuzz.xml", &o);
+    kgg_course_free(k);
+#elif defined(TARGET_CSV)
     kgg_course *c = kgi_csv_parse((const char *)data, size, "fuzz.csv", NULL);
     kgg_course_free(c);
 #elif defined(TARGET_AICC)

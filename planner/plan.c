@@ -73,7 +73,7 @@ static int push_frame(kgn_workspace *ws, order_ctx *o, uint32_t c)
         for (uint32_t j = s->rec_off[c]; j < s->rec_off[c + 1]; j++) {
             uint32_t r = s->rec[j];
             if (!kgn__in_sel(ws, r) || ws->vis[r] == ws->gen_v) continue;
-            if (kg_grow(&o->ch, &o->cch, o->nch + 1, sizeof *o->ch)) return -2;
+            if (o->nch >= o->cch && kg_grow(&o->ch, &o->cch, o->nch + 1, sizeof *o->ch)) return -2;
             o->ch[o->nch++] = r;                  /* level 0 key: first, in written order */
         }
     size_t rb = o->nch;
@@ -82,11 +82,11 @@ static int push_frame(kgn_workspace *ws, order_ctx *o, uint32_t c)
             uint32_t m = s->mem[j];
             if (!kgn__in_sel(ws, m) || ws->vis[m] == ws->gen_v) continue;
             if (lvl_of(ws, m) >= lvl_of(ws, c)) continue;
-            if (kg_grow(&o->ch, &o->cch, o->nch + 1, sizeof *o->ch)) return -2;
+            if (o->nch >= o->cch && kg_grow(&o->ch, &o->cch, o->nch + 1, sizeof *o->ch)) return -2;
             o->ch[o->nch++] = ((uint64_t)lvl_of(ws, m) << 32) | m;
         }
     sort_u64(o->ch + rb, o->nch - rb);
-    if (kg_grow(&o->fr, &o->cfr, o->nfr + 1, sizeof *o->fr)) return -2;
+    if (o->nfr >= o->cfr && kg_grow(&o->fr, &o->cfr, o->nfr + 1, sizeof *o->fr)) return -2;
     o->fr[o->nfr++] = (frame){c, beg, o->nch, beg};
     ws->gray[c] = ws->gen_g;
     return 0;

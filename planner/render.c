@@ -222,21 +222,12 @@ static void w_str(why_w *w, const char *s)
  * escaped once per plan, then copied from its first occurrence. */
 static void w_key(why_w *w, const kgn_plan *p, uint32_t c, uint32_t j)
 {
-    kgn_buf *b = w->b;
     if (!w->json) { w_str(w, p->snap->key[c]); return; }
     why_memo *m = w->kmemo && j != KGG_NONE && p->steps[j].concept == c ? &w->kmemo[j] : NULL;
-    if (m && m->len) {
-        if (room(b, m->len)) return;
-        memcpy(b->data + b->len, b->data + w->base + m->off, m->len);
-        b->len += m->len;
-        return;
-    }
-    size_t start = b->len;
+    if (m && m->len) { w_copy(w, *m); return; }
+    size_t start = w->b->len;
     w_str(w, p->snap->key[c]);
-    if (m && !b->oom && b->len - w->base <= UINT32_MAX) {
-        m->off = (uint32_t)(start - w->base);
-        m->len = (uint32_t)(b->len - start);
-    }
+    if (m) w_mark(w, start, m);
 }
 
 /* The step of goal c (KGG_NONE when not known). */
@@ -256,9 +247,7 @@ static void w_chain_line(why_w *w, const kgn_plan *p, uint32_t cur)
     if (m && m->len) {
         if (w->nlines) PUT_LIT(b, ",");
         w->nlines++;
-        if (room(b, m->len)) return;
-        memcpy(b->data + b->len, b->data + w->base + m->off, m->len);
-        b->len += m->len;
+        w_copy(w, *m);
         return;
     }
     const kgn_step *a = &p->steps[cur];
@@ -275,10 +264,7 @@ static void w_chain_line(why_w *w, const kgn_plan *p, uint32_t cur)
     else W_LIT(w, "'");
     if (a->via_reason) { W_LIT(w, ": "); w_str(w, a->via_reason); }
     w_end(w);
-    if (m && !b->oom && b->len - w->base <= UINT32_MAX) {
-        m->off = (uint32_t)(start - w->base);
-        m->len = (uint32_t)(b->len - start);
-    }
+    if (m) w_mark(w, start, m);
 }
 
 /* The "why" lines of step i: review note, goals served, recommendation,
@@ -357,10 +343,7 @@ static void why_gen(const kgn_plan *p, uint32_t i, why_w *w)
                 if (w->nlines) PUT_LIT(b, ",");
                 w->nlines += r->nlines;
                 lines += r->nlines;
-                if (room(b, r->len) == 0) {
-                    memcpy(b->data + b->len, b->data + w->base + r->off, r->len);
-                    b->len += r->len;
-                }
+                w_copy(w, (why_memo){r->off, r->len});
                 break;
             }
             if (w->run) tail[ntail++] = (struct why_tail){cur, lines, b->len + (w->nlines ? 1 : 0)};

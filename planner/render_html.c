@@ -134,7 +134,7 @@ static void schedule_item(const kgn_plan *p, kgn_buf *b, uint32_t i, uint32_t mi
     if (st->is_goal) kgn_buf_puts(b, " <span class=\"tag\">goal</span>");
     if (part == 1) {
         kgn_buf_puts(b, "<details><summary>why</summary><ul class=\"why\">");
-        kgn__why_lines(p, i, emit_li, b);
+        if (kgn__why_lines(p, i, emit_li, b)) b->oom = 1;
         kgn_buf_puts(b, "</ul></details>");
     }
     kgn_buf_puts(b, "</li>\n");

@@ -17,6 +17,8 @@
 #include "encoder/train_vocab.h"
 #include "graph/alloc.h"
 #include "graph/snapshot.h"
+#include "graph/store.h"
+#include "graph/store_edges.h"
 
 /* Concepts of one course (or all) as a kge_link_data, with the maps
  * between snapshot indices and rows. */
@@ -435,6 +437,13 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
     if (!z || !adj || !pairs || !p) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
     if (kge_link_embed(lm, &t.d, z, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
     for (size_t k = 0; k < t.d.E; k++) adj[(size_t)t.src[k] * n + t.dst[k]] = 1;
+    /* recommended edges (authored or accepted suggestions) are not proposed again */
+    const kgg_snap *g = kgp__snap_graph(s);
+    for (size_t r = 0; g->rec_off && r < n; r++) {
+        uint32_t i = t.snap_of[r];
+        for (uint32_t j = g->rec_off[i]; j < g->rec_off[i + 1]; j++)
+            if (g->rec[j] < g->n && t.row_of[g->rec[j]] != KGP_NONE) adj[(size_t)t.row_of[g->rec[j]] * n + r] = 1;
+    }
     /* every ordered pair not an edge either way, scored in chunks */
     size_t np = 0;
     for (size_t a = 0; a < n && !st; a++)
@@ -650,5 +659,43 @@ out:
     free(z); free(A); free(B); free(bestb); free(besta); free(sim); free(res);
     tdata_free(&t);
     kge_link_free(lm);
+    return st;
+}
+
+/* ---- accepting suggestions ---------------------------------------------------- */
+
+_Static_assert((int)KGP_ACCEPT_ADDED == (int)KGG_EDGE_ADDED && (int)KGP_ACCEPT_UNKNOWN == (int)KGG_EDGE_UNKNOWN &&
+               (int)KGP_ACCEPT_SELF == (int)KGG_EDGE_SELF && (int)KGP_ACCEPT_EXISTS == (int)KGG_EDGE_EXISTS &&
+               (int)KGP_ACCEPT_DUPLICATE == (int)KGG_EDGE_DUPLICATE && (int)KGP_ACCEPT_CYCLE == (int)KGG_EDGE_CYCLE,
+               "outcome codes of kgpath_train.h and graph/store_edges.h agree");
+
+kgp_status kgp_accept_suggestions(kgp_db *db, const char *model, kgp_accepted *edges, size_t n, unsigned flags,
+                                  size_t *nadded)
+{
+    if (nadded) *nadded = 0;
+    if (n && !edges) return kgp__db_error(db, KGP_EUSAGE, "no edges");
+    if (!model || !*model) return kgp__db_error(db, KGP_EUSAGE, "no model name for the reason");
+    if (kgp__db_rdonly(db)) return kgp__db_error(db, KGP_EUSAGE, "the database is open read-only");
+    kgg_edge_add *ea = calloc(n + 1, sizeof *ea);
+    char **why = calloc(n + 1, sizeof *why);
+    kgp_status st = KGP_OK;
+    if (!ea || !why) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+    for (size_t i = 0; i < n; i++) {
+        int len = snprintf(NULL, 0, "suggested by model %s, score %.2f", model, (double)edges[i].score);
+        if (len < 0 || !(why[i] = malloc((size_t)len + 1))) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+        snprintf(why[i], (size_t)len + 1, "suggested by model %s, score %.2f", model, (double)edges[i].score);
+        ea[i] = (kgg_edge_add){edges[i].prereq, edges[i].concept, why[i], 0};
+    }
+    kgg_err e = {{0}};
+    size_t added = 0;
+    unsigned f = (flags & KGP_ACCEPT_SKIP_BAD ? KGG_EDGES_SKIP_BAD : 0) | (flags & KGP_ACCEPT_DRY_RUN ? KGG_EDGES_DRY_RUN : 0);
+    st = kgg_store_add_recommends(kgp__db_store(db), ea, n, f, &added, &e);
+    for (size_t i = 0; i < n; i++) edges[i].outcome = ea[i].outcome;   /* KGG_EDGE_* and KGP_ACCEPT_* agree */
+    if (st) st = kgp__db_error(db, st, "%s", e.msg);
+    else if (nadded) *nadded = added;
+out:
+    for (size_t i = 0; why && i < n; i++) free(why[i]);
+    free(why);
+    free(ea);
     return st;
 }

@@ -57,6 +57,13 @@ int cmd_similar(kgp_cli *cli, int argc, char **argv);
 int cmd_train(kgp_cli *cli, int argc, char **argv);
 int cmd_suggest(kgp_cli *cli, int argc, char **argv);
 int cmd_align(kgp_cli *cli, int argc, char **argv);
+int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv);
+/* The suspicious-edge report (`suggest --suspicious`, `check --suspicious`):
+ * printed as text, or returned as a JSON array in *json when json is not
+ * NULL. Returns 0 or the printed error's status. */
+struct json_t;
+int cli_suspicious_report(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const char *course, size_t top,
+                          struct json_t **json);
 
 /* src/cli_learner.c */
 int cmd_observe(kgp_cli *cli, int argc, char **argv);

@@ -140,13 +140,19 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  -n, --limit N        show the best N (default 10, 0 = all)\n"
      "  -f, --format FMT     text (default) or json\n"},
     {"check", cmd_check, "Curriculum report: cycles, redundant edges, orphans, metrics",
-     "usage: kgpath check [--json] [--strict]\n"
+     "usage: kgpath check [--json] [--strict] [--suspicious --checkpoint DIR [--course C] [--top K]]\n"
      "Cycles (by title), redundant transitive prerequisites, dangling\n"
      "cross-course references, orphans, concepts unreachable from the entry\n"
      "points, blocking/delay/structural complexity per concept, bottlenecks.\n"
      "  -f, --format FMT  text (default) or json\n"
      "  --strict          exit 2 when there are cycles, dangling references or\n"
-     "                    unreachable concepts\n"},
+     "                    unreachable concepts\n"
+     "  --suspicious      also list the existing edges a trained model (`kgpath train`)\n"
+     "                    scores lowest, flagging those that may point the wrong way\n"
+     "                    (as `suggest --suspicious`; JSON: under \"suspicious\")\n"
+     "  -m, --checkpoint DIR  the model (default $KGPATH_CHECKPOINT)\n"
+     "  -c, --course C    suspicious edges of one course only\n"
+     "  -k, --top K       at most K suspicious edges (20; 0: all)\n"},
     {"observe", cmd_observe, "Record learner events (JSON lines or xAPI)",
      "usage: kgpath observe [--strict] [--dry-run] [--json] FILE|-...\n"
      "Reads learner events, one JSON object per line\n"
@@ -197,6 +203,8 @@ const kgp_cli_command kgp_cli_commands[] = {
      "usage: kgpath suggest --checkpoint DIR [--course C] [--min-score S] [--top K] [--json]\n"
      "       kgpath suggest --checkpoint DIR --pairs FILE|-\n"
      "       kgpath suggest --checkpoint DIR --suspicious [--course C] [--top K]\n"
+     "       kgpath suggest --checkpoint DIR [--course C] [--min-score S] [--top K] --accept [-n]\n"
+     "       kgpath suggest --checkpoint DIR --accept-pairs FILE|- [-n]\n"
      "Scores every ordered pair of concepts that is not yet an edge with the model\n"
      "`kgpath train` wrote, and prints prerequisite, concept, probability and the\n"
      "nearest existing evidence (the concept's current prerequisite most like the\n"
@@ -207,7 +215,14 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --pairs FILE|-        score given 'prerequisite<TAB>concept' lines (ids or titles)\n"
      "                        and print them with a third column, the probability\n"
      "  --suspicious          existing edges the model scores lowest (each scored without\n"
-     "                        itself as context), flagging those it scores higher reversed\n"},
+     "                        itself as context), flagging those it scores higher reversed\n"
+     "  --accept              write the shown suggestions into the database as recommended\n"
+     "                        edges, reason \"suggested by model DIR, score S\"; those that\n"
+     "                        exist or contradict the graph's order are skipped with a warning\n"
+     "  --accept-pairs FILE|- write a reviewed list ('prerequisite<TAB>concept' lines, extra\n"
+     "                        columns ignored, so edited `suggest` output works) the same way;\n"
+     "                        any bad line (unknown, existing, cycle, repeated) refuses them all\n"
+     "  -n, --dry-run         with --accept/--accept-pairs: check only, write nothing\n"},
     {"align", cmd_align, "Likely-identical concepts across two courses (candidates to merge)",
      "usage: kgpath align --checkpoint DIR [--min-sim S] [--json] COURSE_A COURSE_B\n"
      "Pairs each concept of COURSE_A with its nearest concept of COURSE_B in the\n"
@@ -216,6 +231,28 @@ const kgp_cli_command kgp_cli_commands[] = {
      "similar first.\n"
      "  -m, --checkpoint DIR  checkpoint folder (default $KGPATH_CHECKPOINT)\n"
      "  --min-sim S           lowest similarity shown (0.8)\n"},
+    {"eval-prereq", cmd_eval_prereq, "Benchmark prerequisite prediction on public datasets vs baselines",
+     "usage: kgpath eval-prereq [--model DIR] [--mode head|lora|full] [--steps N] [--folds N]\n"
+     "                          [--tokens N] [--seed S] [--datasets DIR] [--definitions FILE] DATASET\n"
+     "Cross-validates kgpath's link model (trained per fold from the BERT folder, as\n"
+     "`kgpath train` does) against baselines computed on the same folds: text cosine\n"
+     "of the starting encoder, Adamic-Adar, common neighbours, the prerequisite's\n"
+     "in-degree, and a logistic regression over those four. Prints precision, recall,\n"
+     "F1 (threshold: best F1 on the fold's training pairs) and ROC-AUC per fold, then\n"
+     "mean and sd.\n"
+     "DATASET: refd-cs, refd-math, lecturebank (its 5 published folds) or metacademy\n"
+     "(20% of edges held out, one seed per fold), found under --datasets DIR\n"
+     "(default $KGPATH_DATASETS, else ../shared/datasets); or a path: a RefD-style\n"
+     "PREFIX with PREFIX.edges and PREFIX.edges_neg ('concept<TAB>prerequisite'\n"
+     "lines), a LectureBank 2.0 data folder or a Metacademy folder.\n"
+     "  -m, --model DIR     BERT folder to start from (default $KGPATH_MODEL)\n"
+     "  --mode M            head (default; encoder frozen, fast), lora or full\n"
+     "  --steps N           training steps per fold (150)\n"
+     "  --folds N           folds (5)\n"
+     "  --tokens N          tokens per concept text (16)\n"
+     "  --seed S            folds and training (1)\n"
+     "  --definitions FILE  LectureBank: JSON lines {topic_id, generated_definition}\n"
+     "                      added to the topic names as text\n"},
     /* Other command families add their lines here. */
     {NULL, NULL, NULL, NULL}
 };

@@ -416,13 +416,46 @@ out:
 }
 
 static const cli_opt check_opts[] = {
-    {"format", 'f', 1}, {"json", 0, 0}, {"strict", 0, 0}, {0, 0, 0}
+    {"format", 'f', 1}, {"json", 0, 0}, {"strict", 0, 0},
+    {"suspicious", 0, 0}, {"checkpoint", 'm', 1}, {"course", 'c', 1}, {"top", 'k', 1}, {0, 0, 0}
 };
+
+/* check --suspicious: the report, then the model's suspicious edges
+ * (cli_suspicious_report, src/cli_train.c); in JSON, under "suspicious". */
+static int check_with_suspects(kgp_cli *cli, const kgp_check *c, const char *format, kgp_snap *snap,
+                               const char *ckpt, const char *course, size_t top)
+{
+    if (!strcmp(format, "text")) {
+        kgp_status st = kgp_check_write(c, format, stdout);
+        if (st) return cli_fail(st, NULL);
+        printf("\nSuspicious edges (the model's lowest scores, each without itself as context; %s):\n", ckpt);
+        fflush(stdout);
+        return cli_suspicious_report(cli, snap, ckpt, course, top, NULL);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) return cli_fail(KGP_ENOMEM, NULL);
+    kgp_status st = kgp_check_write(c, format, m);
+    fclose(m);
+    if (st) { free(buf); return cli_fail(st, NULL); }
+    json_error_t je;
+    json_t *o = json_loadb(buf, len, 0, &je);
+    free(buf);
+    if (!json_is_object(o)) { json_decref(o); return cli_fail(KGP_EINTERNAL, "check: report is not a JSON object"); }
+    json_t *a = NULL;
+    int rc = cli_suspicious_report(cli, snap, ckpt, course, top, &a);
+    if (rc) { json_decref(o); return rc; }
+    json_object_set_new(o, "suspicious", a);
+    return cli_json_print(o);
+}
 
 int cmd_check(kgp_cli *cli, int argc, char **argv)
 {
     const char *format = cli->json ? "json" : "text";
-    int rc = 0, strict = 0;
+    int rc = 0, strict = 0, suspicious = 0;
+    const char *ckpt = getenv("KGPATH_CHECKPOINT"), *course = NULL;
+    long top = 20;
     cli_parser p;
     cli_parse_init(&p, argc, argv, check_opts);
     const char *arg;
@@ -431,6 +464,19 @@ int cmd_check(kgp_cli *cli, int argc, char **argv)
         else if (k == 0) format = arg;
         else if (k == 1) format = "json";
         else if (k == 2) strict = 1;
+        else if (k == 3) suspicious = 1;
+        else if (k == 4) ckpt = arg;
+        else if (k == 5) course = arg;
+        else if (k == 6) {
+            char *end;
+            top = strtol(arg, &end, 10);
+            if (*end || !*arg || top < 0) { cli_error("--top: expected a count, got '%s'", arg); rc = KGP_EUSAGE; }
+        }
+    }
+    if (!rc && suspicious && (!ckpt || !*ckpt)) {
+        cli_error("check --suspicious needs a checkpoint: pass --checkpoint DIR (written by `kgpath train --out DIR`) "
+                  "or set KGPATH_CHECKPOINT");
+        rc = KGP_EUSAGE;
     }
     if (!rc && p.first < p.argc) { cli_error("check: unexpected argument '%s'", p.argv[p.first]); rc = KGP_EUSAGE; }
     if (!rc && strcmp(format, "text") && strcmp(format, "json")) {
@@ -448,7 +494,9 @@ int cmd_check(kgp_cli *cli, int argc, char **argv)
     if (st) { rc = cli_fail(st, kgp_snap_errmsg(snap)); goto out; }
     st = kgp_check_make(pl, &c);
     if (st) { rc = cli_fail(st, kgp_check_errmsg(c)); goto out; }
-    if ((st = kgp_check_write(c, format, stdout))) { rc = cli_fail(st, NULL); goto out; }
+    if (suspicious) {
+        if ((rc = check_with_suspects(cli, c, format, snap, ckpt, course, (size_t)top))) goto out;
+    } else if ((st = kgp_check_write(c, format, stdout))) { rc = cli_fail(st, NULL); goto out; }
     if (strict) {
         kgp_check_summary s;
         kgp_check_summary_get(c, &s);

@@ -143,16 +143,33 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
     return rc;
 }
 
-/* --pairs: "prerequisite<TAB>concept" lines (ids or titles). */
-static int suggest_pairs(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const char *path)
+/* "prerequisite<TAB>concept[<TAB>anything]" lines (ids or titles; '#'
+ * comments), as --pairs reads them and as suggest prints them. On success
+ * *pairs holds 2n snapshot indices, *lines the lines (first two columns
+ * only when cut) and *lineno their line numbers. */
+typedef struct pair_list {
+    uint32_t *pairs;
+    char **lines;
+    size_t *lineno;
+    size_t n;
+} pair_list;
+
+static void pair_list_free(pair_list *pl)
 {
+    for (size_t k = 0; k < pl->n; k++) free(pl->lines[k]);
+    free(pl->lines);
+    free(pl->pairs);
+    free(pl->lineno);
+    memset(pl, 0, sizeof *pl);
+}
+
+static int read_pair_list(kgp_snap *snap, const char *path, int cut, pair_list *pl)
+{
+    memset(pl, 0, sizeof *pl);
     FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
     if (!f) { cli_error("%s: %s", path, strerror(errno)); return KGP_ENOTFOUND; }
-    uint32_t *pairs = NULL;
-    char **lines = NULL;
-    size_t n = 0, cap = 0, lineno = 0;
+    size_t cap = 0, lineno = 0, lcap = 0;
     char *line = NULL;
-    size_t lcap = 0;
     int rc = 0;
     ssize_t len;
     while (!rc && (len = getline(&line, &lcap, f)) >= 0) {
@@ -162,78 +179,192 @@ static int suggest_pairs(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const c
         char *tab = strchr(line, '\t');
         if (!tab) { cli_error("%s:%zu: expected 'prerequisite<TAB>concept'", path, lineno); rc = KGP_EINPUT; break; }
         *tab = 0;
-        if (n == cap) {
+        char *tab2 = strchr(tab + 1, '\t');
+        if (tab2) *tab2 = 0;
+        if (pl->n == cap) {
             cap = cap ? 2 * cap : 64;
-            uint32_t *np = realloc(pairs, 2 * cap * sizeof *np);
-            char **nl = realloc(lines, cap * sizeof *nl);
-            if (np) pairs = np;
-            if (nl) lines = nl;
-            if (!np || !nl) { rc = cli_fail(KGP_ENOMEM, NULL); break; }
+            uint32_t *np = realloc(pl->pairs, 2 * cap * sizeof *np);
+            if (np) pl->pairs = np;
+            char **nl = realloc(pl->lines, cap * sizeof *nl);
+            if (nl) pl->lines = nl;
+            size_t *nn = realloc(pl->lineno, cap * sizeof *nn);
+            if (nn) pl->lineno = nn;
+            if (!np || !nl || !nn) { rc = cli_fail(KGP_ENOMEM, NULL); break; }
         }
-        if ((rc = cli_lookup(snap, line, &pairs[2 * n])) || (rc = cli_lookup(snap, tab + 1, &pairs[2 * n + 1]))) {
+        if ((rc = cli_lookup(snap, line, &pl->pairs[2 * pl->n])) ||
+            (rc = cli_lookup(snap, tab + 1, &pl->pairs[2 * pl->n + 1]))) {
             cli_error("%s:%zu: in this line", path, lineno);
             break;
         }
         *tab = '\t';
-        lines[n++] = strdup(line);
+        if (tab2 && !cut) *tab2 = '\t';
+        pl->lineno[pl->n] = lineno;
+        if (!(pl->lines[pl->n++] = strdup(line))) rc = cli_fail(KGP_ENOMEM, NULL);
     }
     free(line);
     if (f != stdin) fclose(f);
-    float *score = rc ? NULL : malloc((n + 1) * sizeof *score);
-    if (!rc && !score) rc = cli_fail(KGP_ENOMEM, NULL);
+    if (rc) pair_list_free(pl);
+    return rc;
+}
+
+/* --pairs: scores the listed pairs, printed as a third column. */
+static int suggest_pairs(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const char *path)
+{
+    pair_list pl;
+    int rc = read_pair_list(snap, path, 1, &pl);
+    if (rc) return rc;
+    size_t n = pl.n;
+    float *score = malloc((n + 1) * sizeof *score);
+    if (!score) rc = cli_fail(KGP_ENOMEM, NULL);
     if (!rc) {
-        kgp_status st = kgp_score_pairs(snap, ckpt, pairs, n, score);
+        kgp_status st = kgp_score_pairs(snap, ckpt, pl.pairs, n, score);
         if (st) rc = cli_fail(st, kgp_snap_errmsg(snap));
     }
     if (!rc) {
         if (cli->json) {
             json_t *a = json_array();
             for (size_t k = 0; k < n; k++)
-                json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "prerequisite", kgp_snap_key(snap, pairs[2 * k]),
-                                                   "concept", kgp_snap_key(snap, pairs[2 * k + 1]), "score",
+                json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "prerequisite", kgp_snap_key(snap, pl.pairs[2 * k]),
+                                                   "concept", kgp_snap_key(snap, pl.pairs[2 * k + 1]), "score",
                                                    (double)score[k]));
             rc = cli_json_print(a);
         } else
-            for (size_t k = 0; k < n; k++) printf("%s\t%.6f\n", lines[k], (double)score[k]);
+            for (size_t k = 0; k < n; k++) printf("%s\t%.6f\n", pl.lines[k], (double)score[k]);
     }
-    for (size_t k = 0; k < n; k++) free(lines[k]);
-    free(lines);
-    free(pairs);
+    pair_list_free(&pl);
     free(score);
     return rc;
 }
 
-/* --suspicious: existing edges the model scores lowest, and reversed ones. */
-static int suspects(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const char *course, size_t top)
+static const char *outcome_text(int outcome)
+{
+    switch (outcome) {
+    case KGP_ACCEPT_ADDED: return "added";
+    case KGP_ACCEPT_UNKNOWN: return "no such concept";
+    case KGP_ACCEPT_SELF: return "a concept cannot come before itself";
+    case KGP_ACCEPT_EXISTS: return "already an edge";
+    case KGP_ACCEPT_DUPLICATE: return "given twice";
+    default: return "the concept already comes before the prerequisite (would close a cycle)";
+    }
+}
+
+/* --accept / --accept-pairs: the chosen edges (keys, copied: the snapshot
+ * and the read-only handle are closed first, so the write may grow the
+ * map) become recommended edges. skip_bad: skip and warn (--accept, the
+ * model's own list); otherwise one bad edge refuses all, reported at its
+ * line of path. */
+static int accept_edges(kgp_cli *cli, kgp_accepted *acc, size_t n, const char *ckpt, int skip_bad, int dry_run,
+                        const char *path, const size_t *lineno)
+{
+    kgp_db *db = NULL;
+    int rc = cli_open_db(cli, 0, &db);
+    if (rc) return rc;
+    size_t added = 0;
+    unsigned flags = (skip_bad ? KGP_ACCEPT_SKIP_BAD : 0) | (dry_run ? KGP_ACCEPT_DRY_RUN : 0);
+    kgp_status st = kgp_accept_suggestions(db, ckpt, acc, n, flags, &added);
+    if (st) {
+        size_t bad = 0;
+        while (bad < n && acc[bad].outcome == KGP_ACCEPT_ADDED) bad++;
+        if (path && bad < n) cli_error("%s:%zu: %s", path, lineno[bad], kgp_db_errmsg(db));
+        else cli_error("%s", kgp_db_errmsg(db));
+        kgp_db_close(db);
+        return st;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (acc[k].outcome != KGP_ACCEPT_ADDED)
+            cli_warn(cli, "not accepted: %s -> %s: %s", acc[k].prereq, acc[k].concept, outcome_text(acc[k].outcome));
+    if (!cli->quiet)
+        fprintf(stderr, "kgpath: %s %zu of %zu suggestion%s as recommended edges\n", dry_run ? "would accept" : "accepted",
+                added, n, n == 1 ? "" : "s");
+    kgp_db_close(db);
+    return 0;
+}
+
+/* --accept-pairs FILE: a reviewed list, scored by the model for the reason. */
+static int accept_pairs(kgp_cli *cli, kgp_db **db, kgp_snap **snap, const char *ckpt, const char *path, int dry_run)
+{
+    pair_list pl;
+    int rc = read_pair_list(*snap, path, 1, &pl);
+    if (rc) return rc;
+    size_t n = pl.n;
+    float *score = malloc((n + 1) * sizeof *score);
+    kgp_accepted *acc = calloc(n + 1, sizeof *acc);
+    char **keys = calloc(2 * n + 1, sizeof *keys);
+    if (!score || !acc || !keys) rc = cli_fail(KGP_ENOMEM, NULL);
+    if (!rc && n) {
+        kgp_status st = kgp_score_pairs(*snap, ckpt, pl.pairs, n, score);
+        if (st) rc = cli_fail(st, kgp_snap_errmsg(*snap));
+    }
+    for (size_t k = 0; !rc && k < 2 * n; k++)
+        if (!(keys[k] = strdup(kgp_snap_key(*snap, pl.pairs[k])))) rc = cli_fail(KGP_ENOMEM, NULL);
+    for (size_t k = 0; !rc && k < n; k++) acc[k] = (kgp_accepted){keys[2 * k], keys[2 * k + 1], score[k], 0};
+    kgp_snap_close(*snap);
+    kgp_db_close(*db);
+    *snap = NULL;
+    *db = NULL;
+    if (!rc) rc = accept_edges(cli, acc, n, ckpt, 0, dry_run, path, pl.lineno);
+    /* what was written, with the scores the reasons carry */
+    if (!rc && cli->json) {
+        json_t *a = json_array();
+        for (size_t k = 0; k < n; k++)
+            json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "prerequisite", keys[2 * k], "concept",
+                                               keys[2 * k + 1], "score", (double)score[k]));
+        rc = cli_json_print(a);
+    } else if (!rc)
+        for (size_t k = 0; k < n; k++) printf("%s\t%s\t%.4f\n", keys[2 * k], keys[2 * k + 1], (double)score[k]);
+    for (size_t k = 0; keys && k < 2 * n; k++) free(keys[k]);
+    free(keys);
+    free(acc);
+    free(score);
+    pair_list_free(&pl);
+    return rc;
+}
+
+/* --suspicious: existing edges the model scores lowest, and reversed ones
+ * (also `kgpath check --suspicious`, declared in cli.h). With json, the
+ * array is returned there instead of printed. */
+int cli_suspicious_report(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const char *course, size_t top,
+                          json_t **json)
 {
     kgp_suspect *sp = NULL;
     size_t n = 0;
     kgp_status st = kgp_suspicious(snap, ckpt, course, top, &sp, &n);
     if (st) return cli_fail(st, kgp_snap_errmsg(snap));
     int rc = 0;
-    if (cli->json) {
+    if (json) {
         json_t *a = json_array();
-        for (size_t k = 0; k < n; k++)
+        for (size_t k = 0; a && k < n; k++)
             json_array_append_new(a, json_pack("{s:s, s:s, s:f, s:f, s:b}", "prerequisite",
                                                kgp_snap_key(snap, sp[k].prereq), "concept",
                                                kgp_snap_key(snap, sp[k].concept), "score", (double)sp[k].score,
                                                "reverse_score", (double)sp[k].reverse, "wrong_way",
                                                sp[k].reverse > sp[k].score));
-        rc = cli_json_print(a);
+        *json = a;
+        if (!a) rc = cli_fail(KGP_ENOMEM, NULL);
     } else
         for (size_t k = 0; k < n; k++)
             printf("%s\t%s\t%.4f%s\n", kgp_snap_key(snap, sp[k].prereq), kgp_snap_key(snap, sp[k].concept),
                    (double)sp[k].score, sp[k].reverse > sp[k].score ? "\tpoints the wrong way?" : "");
+    (void)cli;
     free(sp);
+    return rc;
+}
+
+static int suspects(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const char *course, size_t top)
+{
+    json_t *a = NULL;
+    int rc = cli_suspicious_report(cli, snap, ckpt, course, top, cli->json ? &a : NULL);
+    if (!rc && cli->json) rc = cli_json_print(a);
     return rc;
 }
 
 int cmd_suggest(kgp_cli *cli, int argc, char **argv)
 {
     static const cli_opt specs[] = {{"checkpoint", 'm', 1}, {"course", 'c', 1}, {"min-score", 0, 1},
-                                    {"top", 'k', 1}, {"pairs", 0, 1}, {"suspicious", 0, 0}, {0}};
-    int suspicious = 0;
-    const char *ckpt = getenv("KGPATH_CHECKPOINT"), *course = NULL, *pairs = NULL;
+                                    {"top", 'k', 1}, {"pairs", 0, 1}, {"suspicious", 0, 0},
+                                    {"accept", 0, 0}, {"accept-pairs", 0, 1}, {"dry-run", 'n', 0}, {0}};
+    int suspicious = 0, accept = 0, dry_run = 0;
+    const char *ckpt = getenv("KGPATH_CHECKPOINT"), *course = NULL, *pairs = NULL, *accept_path = NULL;
     double min_score = 0.5, top = 20;
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
@@ -248,12 +379,23 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
         case 3: bad = parse_num("top", arg, 0, 1e7, &top); break;
         case 4: pairs = arg; break;
         case 5: suspicious = 1; break;
+        case 6: accept = 1; break;
+        case 7: accept_path = arg; break;
+        case 8: dry_run = 1; break;
         }
     }
     int first = p.first;
     cli_parse_free(&p);
     if (bad) return KGP_EUSAGE;
     if (first != argc) return cli_usage("suggest");
+    if (!!pairs + suspicious + accept + !!accept_path > 1) {
+        cli_error("--pairs, --suspicious, --accept and --accept-pairs do not go together");
+        return KGP_EUSAGE;
+    }
+    if (dry_run && !accept && !accept_path) {
+        cli_error("--dry-run goes with --accept or --accept-pairs");
+        return KGP_EUSAGE;
+    }
     if (!ckpt || !*ckpt) {
         cli_error("no checkpoint: pass --checkpoint DIR (written by `kgpath train --out DIR`) or set KGPATH_CHECKPOINT");
         return KGP_EUSAGE;
@@ -262,6 +404,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
     kgp_snap *snap = NULL;
     int rc = cli_open_snap(cli, &db, &snap);
     if (!rc && pairs) rc = suggest_pairs(cli, snap, ckpt, pairs);
+    else if (!rc && accept_path) rc = accept_pairs(cli, &db, &snap, ckpt, accept_path, dry_run);
     else if (!rc && suspicious) rc = suspects(cli, snap, ckpt, course, (size_t)top);
     else if (!rc) {
         kgp_suggestion *sg = NULL;
@@ -290,6 +433,26 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
                     printf("\tlike %s (%.2f)", kgp_snap_key(snap, sg[k].evidence), (double)sg[k].evidence_sim);
                 putchar('\n');
             }
+        }
+        if (!rc && accept && n) {
+            /* keys outlive the snapshot, which is closed before the write */
+            kgp_accepted *acc = calloc(n, sizeof *acc);
+            char **keys = calloc(2 * n, sizeof *keys);
+            if (!acc || !keys) rc = cli_fail(KGP_ENOMEM, NULL);
+            for (size_t k = 0; !rc && k < n; k++) {
+                keys[2 * k] = strdup(kgp_snap_key(snap, sg[k].prereq));
+                keys[2 * k + 1] = strdup(kgp_snap_key(snap, sg[k].concept));
+                if (!keys[2 * k] || !keys[2 * k + 1]) rc = cli_fail(KGP_ENOMEM, NULL);
+                else acc[k] = (kgp_accepted){keys[2 * k], keys[2 * k + 1], sg[k].score, 0};
+            }
+            kgp_snap_close(snap);
+            kgp_db_close(db);
+            snap = NULL;
+            db = NULL;
+            if (!rc) rc = accept_edges(cli, acc, n, ckpt, 1, dry_run, NULL, NULL);
+            for (size_t k = 0; keys && k < 2 * n; k++) free(keys[k]);
+            free(keys);
+            free(acc);
         }
         free(sg);
     }
@@ -343,5 +506,119 @@ int cmd_align(kgp_cli *cli, int argc, char **argv)
     }
     kgp_snap_close(snap);
     kgp_db_close(db);
+    return rc;
+}
+
+/* ---- eval-prereq --------------------------------------------------------------- */
+
+typedef struct eval_ctx { const kgp_cli *cli; } eval_ctx;
+
+static int on_fold(void *ud, const kgp_eval_report *r)
+{
+    const eval_ctx *c = ud;
+    int f = r->folds_done - 1;
+    if (c->cli->json) {
+        if (!c->cli->quiet) fprintf(stderr, "kgpath: fold %d of %d done\n", f + 1, r->folds);
+        return 0;
+    }
+    printf("fold %d (%zu train / %zu test pairs)\n", f, r->fold_train[f], r->fold_test[f]);
+    for (int k = 0; k < KGP_EVAL_METHODS; k++) {
+        const kgp_eval_metrics *m = &r->fold[f][k];
+        printf("  %-22s P %.3f  R %.3f  F1 %.3f  AUC %.3f\n", r->method[k], m->precision, m->recall, m->f1, m->auc);
+    }
+    fflush(stdout);
+    return 0;
+}
+
+static json_t *metrics_json(const kgp_eval_metrics *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "precision", json_real(m->precision));
+    json_object_set_new(o, "recall", json_real(m->recall));
+    json_object_set_new(o, "f1", json_real(m->f1));
+    json_object_set_new(o, "auc", isnan(m->auc) ? json_null() : json_real(m->auc));
+    return o;
+}
+
+int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv)
+{
+    static const cli_opt specs[] = {{"model", 'm', 1}, {"datasets", 0, 1}, {"definitions", 0, 1}, {"folds", 0, 1},
+                                    {"steps", 0, 1}, {"tokens", 0, 1}, {"mode", 0, 1}, {"seed", 0, 1},
+                                    {"threads", 0, 1}, {0}};
+    kgp_eval_options o = {0};
+    cli_parser p;
+    cli_parse_init(&p, argc, argv, specs);
+    const char *arg;
+    int bad = 0;
+    double v;
+    for (int k; !bad && (k = cli_parse(&p, &arg)) != -1;) {
+        switch (k) {
+        case -2: bad = 1; break;
+        case 0: o.model = arg; break;
+        case 1: o.datasets_dir = arg; break;
+        case 2: o.definitions = arg; break;
+        case 3: bad = parse_num("folds", arg, 2, KGP_EVAL_MAX_FOLDS, &v); o.folds = (int)v; break;
+        case 4: bad = parse_num("steps", arg, 1, 1e7, &v); o.steps = (long)v; break;
+        case 5: bad = parse_num("tokens", arg, 3, 512, &v); o.max_tokens = (int)v; break;
+        case 6: o.mode = arg; break;
+        case 7: bad = parse_num("seed", arg, 1, 1e15, &v); o.seed = (unsigned long long)v; break;
+        case 8: bad = parse_num("threads", arg, 1, 1024, &v); o.threads = (int)v; break;
+        }
+    }
+    int first = p.first;
+    cli_parse_free(&p);
+    if (bad) return KGP_EUSAGE;
+    if (first != argc - 1) return cli_usage("eval-prereq");
+    o.dataset = argv[first];
+    kgp_eval_report *r = malloc(sizeof *r);
+    if (!r) return cli_fail(KGP_ENOMEM, NULL);
+    eval_ctx c = {cli};
+    const char *model = o.model ? o.model : getenv("KGPATH_MODEL");
+    const char *mode = o.mode ? o.mode : "head";
+    long steps = o.steps ? o.steps : 150;
+    int tokens = o.max_tokens ? o.max_tokens : 16;
+    if (!cli->json)
+        printf("dataset %s; model %s, mode %s, %ld steps, %d folds, %d tokens\n\n", o.dataset,
+               model ? model : "(none)", mode, steps, o.folds ? o.folds : 5, tokens);
+    fflush(stdout);
+    kgp_status st = kgp_eval_prereq(&o, on_fold, &c, r);
+    int rc = 0;
+    if (st) rc = cli_fail(st, r->errmsg);
+    else if (cli->json) {
+        json_t *j = json_object(), *ms = json_array();
+        json_object_set_new(j, "dataset", json_string(r->dataset));
+        json_object_set_new(j, "kind", json_string(r->kind));
+        json_object_set_new(j, "concepts", json_integer((json_int_t)r->concepts));
+        json_object_set_new(j, "pairs", json_integer((json_int_t)r->pairs));
+        json_object_set_new(j, "positives", json_integer((json_int_t)r->positives));
+        json_object_set_new(j, "model", cli_json_str(model));
+        json_object_set_new(j, "mode", json_string(mode));
+        json_object_set_new(j, "steps", json_integer(steps));
+        json_object_set_new(j, "folds", json_integer(r->folds_done));
+        json_object_set_new(j, "train_seconds", json_real(r->train_seconds));
+        for (int k = 0; k < KGP_EVAL_METHODS; k++) {
+            json_t *m = json_object(), *fa = json_array();
+            json_object_set_new(m, "method", json_string(r->method[k]));
+            for (int f = 0; f < r->folds_done; f++) json_array_append_new(fa, metrics_json(&r->fold[f][k]));
+            json_object_set_new(m, "folds", fa);
+            json_object_set_new(m, "mean", metrics_json(&r->mean[k]));
+            json_object_set_new(m, "sd", metrics_json(&r->sd[k]));
+            json_array_append_new(ms, m);
+        }
+        json_object_set_new(j, "methods", ms);
+        rc = cli_json_print(j);
+    } else {
+        printf("\n%s (%s): %zu concepts, %zu pairs in fold 0 (%zu positive)\n\n", r->dataset, r->kind, r->concepts,
+               r->pairs, r->positives);
+        printf("| method | precision | recall | F1 | ROC-AUC |\n|---|---|---|---|---|\n");
+        for (int k = 0; k < KGP_EVAL_METHODS; k++) {
+            const kgp_eval_metrics *m = &r->mean[k], *s = &r->sd[k];
+            printf("| %s | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f |\n", r->method[k], m->precision,
+                   s->precision, m->recall, s->recall, m->f1, s->f1, m->auc, s->auc);
+        }
+        printf("\nkgpath training: %.1f s in all (%.1f s per fold)\n", r->train_seconds,
+               r->folds_done ? r->train_seconds / r->folds_done : 0.0);
+    }
+    free(r);
     return rc;
 }

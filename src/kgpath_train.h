@@ -90,7 +90,8 @@ typedef struct kgp_suggestion {
 } kgp_suggestion;
 
 /** Scores every ordered pair (a, b) of distinct concepts of course (NULL:
- * all) that is not already a requirement edge either way and returns those
+ * all) that is not already a requirement or recommended edge either way
+ * (so accepted suggestions are not proposed again) and returns those
  * scoring at least min_score, best first, at most top (0: no limit), in a
  * malloc'ed array (free()). Uses the checkpoint folder ckpt.
  * Errors: KGP_ENOTFOUND (checkpoint or course), KGP_EINPUT (bad
@@ -103,6 +104,54 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
  * (snapshot indices), with the database's edges as context except the pair
  * itself. Errors: KGP_EUSAGE (index out of range), as kgp_suggest. */
 kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, float *out);
+
+/** Outcome of one edge given to kgp_accept_suggestions. */
+enum {
+    KGP_ACCEPT_ADDED = 0,   /**< written (or would be, in a dry run) */
+    KGP_ACCEPT_UNKNOWN,     /**< an endpoint is not a concept of the database */
+    KGP_ACCEPT_SELF,        /**< prerequisite and concept are the same */
+    KGP_ACCEPT_EXISTS,      /**< already a requirement or recommended edge prereq → concept */
+    KGP_ACCEPT_DUPLICATE,   /**< the same edge earlier in the list */
+    KGP_ACCEPT_CYCLE        /**< concept already comes before prereq (see below) */
+};
+
+/** A suggestion chosen for the graph, by concept keys ("course:concept"). */
+typedef struct kgp_accepted {
+    const char *prereq;     /**< recommended first */
+    const char *concept;    /**< the concept it is recommended before */
+    float score;            /**< the model's probability, written into the reason */
+    int outcome;            /**< out: KGP_ACCEPT_* */
+} kgp_accepted;
+
+#define KGP_ACCEPT_SKIP_BAD 0x1   /**< write the good edges; mark and skip the bad ones */
+#define KGP_ACCEPT_DRY_RUN  0x2   /**< check only, write nothing */
+
+/** Writes chosen suggestions into the database as recommended (soft)
+ * edges, each with the reason "suggested by model MODEL, score S" (S with
+ * two decimals), in one write transaction: snapshots, `show`, `export` and
+ * the planner then see them as authored <recommends> edges. model names
+ * the checkpoint (the CLI passes the folder as given).
+ * Each edge is checked in order against the database and the edges
+ * accepted before it: both concepts exist and differ, the edge is not
+ * already there (as a requirement or a recommendation), and concept does
+ * not already come before prereq through requirement and recommended edges,
+ * transitively. Recommended edges are soft, but one that contradicts the
+ * order the graph already gives would only confuse a plan, so it is refused
+ * (KGP_ACCEPT_CYCLE). Without KGP_ACCEPT_SKIP_BAD the first bad edge
+ * refuses the whole list (KGP_EINPUT, nothing written, the message names
+ * the edge and, for a cycle, the path); with it, bad edges are marked in
+ * outcome and the others written. *nadded (may be NULL) counts the edges
+ * written (or that would be, with KGP_ACCEPT_DRY_RUN).
+ * The edges live in the concepts' records: an identical re-import of the
+ * course keeps them, a changed one replaces them with what its source says
+ * (`kgpath export` first to keep them).
+ * Errors: KGP_EUSAGE (database opened read-only, bad arguments),
+ * KGP_EINPUT, KGP_EDB (including a full map while a snapshot of this
+ * database is open in the process: close snapshots first), KGP_ENOMEM.
+ * Cost: O(n) record updates plus one reachability search per edge over the
+ * concepts that come after its concept (O(V + E) at worst). */
+kgp_status kgp_accept_suggestions(kgp_db *db, const char *model, kgp_accepted *edges, size_t n, unsigned flags,
+                                  size_t *nadded);
 
 /** An existing requirement edge as the model sees it. */
 typedef struct kgp_suspect {
@@ -133,6 +182,68 @@ typedef struct kgp_alignment {
  * Cost: one encoder pass, O(|A|·|B|·dim). */
 kgp_status kgp_align(kgp_snap *s, const char *ckpt, const char *course_a, const char *course_b, float min_sim,
                      kgp_alignment **out, size_t *nout);
+
+/* ---- evaluation on public prerequisite datasets (`kgpath eval-prereq`) ---- */
+
+/** Options of kgp_eval_prereq; zero/NULL fields take the defaults shown. */
+typedef struct kgp_eval_options {
+    const char *dataset;      /**< a path: a RefD prefix (PREFIX.edges, PREFIX.edges_neg: "A<TAB>B" = B is a
+                                   prerequisite of A), a LectureBank 2.0 data folder (322topics_final.tsv,
+                                   split/), a Metacademy folder (concepts.jsonl, edges.tsv); or a name:
+                                   refd-cs, refd-math, lecturebank, metacademy (found under datasets_dir) */
+    const char *datasets_dir; /**< for names: NULL → $KGPATH_DATASETS, else ../shared/datasets */
+    const char *model;        /**< BERT folder to start from (NULL: $KGPATH_MODEL) */
+    const char *definitions;  /**< LectureBank: JSON lines {topic_id, generated_definition} added to the names */
+    const char *mode;         /**< "head" (default), "lora" or "full" */
+    int    folds;             /**< 5 (LectureBank: its published folds, at most 5) */
+    long   steps;             /**< training steps per fold, 150 */
+    int    max_tokens;        /**< tokens per concept text, 16 */
+    unsigned long long seed;  /**< folds and training, 1 */
+    int    threads;           /**< 0: default */
+} kgp_eval_options;
+
+/** Methods compared, in report order: kgpath (the link model trained on the
+ * fold), text cosine (the starting encoder), Adamic–Adar, common
+ * neighbours, in-degree of the candidate prerequisite (graph heuristics on
+ * the fold's training edges), logistic regression over the four baselines. */
+#define KGP_EVAL_METHODS 6
+#define KGP_EVAL_MAX_FOLDS 16
+
+typedef struct kgp_eval_metrics { double precision, recall, f1, auc; } kgp_eval_metrics;
+
+/** What kgp_eval_prereq measured. Every method's threshold is the one with
+ * the best F1 on its fold's training pairs. */
+typedef struct kgp_eval_report {
+    char   dataset[512];      /**< the path read */
+    char   kind[16];          /**< "refd", "lecturebank" or "metacademy" */
+    const char *method[KGP_EVAL_METHODS];
+    size_t concepts, pairs, positives;          /**< pairs and positives: fold 0, train + test */
+    int    folds, folds_done;
+    size_t fold_train[KGP_EVAL_MAX_FOLDS], fold_test[KGP_EVAL_MAX_FOLDS];
+    kgp_eval_metrics fold[KGP_EVAL_MAX_FOLDS][KGP_EVAL_METHODS];
+    kgp_eval_metrics mean[KGP_EVAL_METHODS], sd[KGP_EVAL_METHODS];   /**< over the folds (sample sd) */
+    double train_seconds;     /**< kgpath training, all folds */
+    char   errmsg[1024];      /**< the error, when the call fails */
+} kgp_eval_report;
+
+/** Called after each fold (r->folds_done folds filled); non-zero stops
+ * (the report then covers the folds done). */
+typedef int (*kgp_eval_fn)(void *ud, const kgp_eval_report *r);
+
+/** Runs the prerequisite benchmark: per fold, trains kgpath's link model
+ * (a fresh copy of the encoder, graph attention seeing only the fold's
+ * training positives) and scores the fold's test pairs, beside the
+ * baselines computed on the same folds. RefD: folds stratified by label
+ * (seeded); LectureBank 2.0: its published folds; Metacademy: per seed,
+ * 20% of the edges held out with as many random non-edges, five random
+ * non-edges per training edge. Training positives are scored without
+ * their own edges in the graph (groups of 16), as test positives are.
+ * Errors (message in out->errmsg): KGP_EUSAGE (bad option, no model),
+ * KGP_ENOTFOUND (dataset or model missing), KGP_EINPUT (malformed dataset,
+ * with file:line; a fold without both classes), KGP_ENOMEM.
+ * Cost: per fold, the training run plus O(pairs · concepts) for the graph
+ * heuristics. */
+kgp_status kgp_eval_prereq(const kgp_eval_options *opt, kgp_eval_fn fn, void *ud, kgp_eval_report *out);
 
 #ifdef __cplusplus
 }

@@ -108,6 +108,20 @@ START_TEST(train_and_suggest)
     ck_assert(json_is_boolean(json_object_get(json_array_get(r, 0), "wrong_way")));
     json_decref(r);
     free(out);
+    /* check --suspicious appends the same report; JSON under "suspicious" */
+    ck_assert_int_eq(kg(&out, "check --suspicious -m '%s/ck' --course linalg --top 3", g_dir), 0);
+    char *sus = strstr(out, "Suspicious edges");
+    ck_assert_msg(sus && strstr(out, "Cycles: ") && strstr(out, "Cycles: ") < sus && count_lines(sus) == 4, "%s", out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "check --suspicious -m '%s/ck' --course linalg --top 3 --json", g_dir), 0);
+    r = json_loads(out, 0, &je);
+    ck_assert_msg(json_is_object(r) && json_object_get(r, "cycles") &&
+                  json_array_size(json_object_get(r, "suspicious")) == 3, "%s", out);
+    ck_assert(json_is_boolean(json_object_get(json_array_get(json_object_get(r, "suspicious"), 0), "wrong_way")));
+    json_decref(r);
+    free(out);
+    ck_assert_int_eq(kg(NULL, "check --suspicious"), 1);
+    ck_assert_int_eq(kg(NULL, "check --suspicious -m '%s/nope'", g_dir), 3);
     /* align: mutual nearest neighbours across two courses, most similar first */
     ck_assert_int_eq(kg(&out, "align -m '%s/ck' --min-sim -1 --json linalg python-zh", g_dir), 0);
     r = json_loads(out, 0, &je);
@@ -155,6 +169,85 @@ START_TEST(train_and_suggest)
     free(vt);
     free(sv);
     ck_assert_int_eq(kg(NULL, "train --model '%s/scratch' --out '%s/ck3' --steps 2 --course linalg", g_dir, g_dir), 0);
+    /* --accept: suggestions become recommended edges with the model and score as reason */
+    char *path = tu_path(g_dir, "acc.tsv");
+    FILE *f = fopen(path, "w");
+    ck_assert(f != NULL);
+    /* a cycle with the line before it: the whole list is refused, at its line */
+    fputs("# reviewed\nlinalg:vectors\tlinalg:positive-definite\t0.3\nlinalg:positive-definite\tlinalg:vectors\n", f);
+    fclose(f);
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --accept-pairs '%s'", g_dir, path), 2);
+    ck_assert_str_eq(out, "");
+    free(out);
+    e = err_text();
+    ck_assert_msg(strstr(e, "acc.tsv:3:") && strstr(e, "cycle"), "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(&out, "show linalg:positive-definite"), 0);
+    ck_assert_msg(strstr(out, "suggested by model") == NULL, "%s", out);
+    free(out);
+    /* an existing edge; an unknown concept; the same edge twice; usage */
+    f = fopen(path, "w");
+    fputs("linalg:vectors\tlinalg:matrices\n", f);
+    fclose(f);
+    ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --accept-pairs '%s'", g_dir, path), 2);
+    e = err_text();
+    ck_assert_msg(strstr(e, "acc.tsv:1:") && strstr(e, "already exists"), "%s", e);
+    free(e);
+    f = fopen(path, "w");
+    fputs("linalg:vectors\tno-such-concept\n", f);
+    fclose(f);
+    ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --accept-pairs '%s'", g_dir, path), 3);
+    f = fopen(path, "w");
+    fputs("linalg:vectors\tlinalg:positive-definite\nlinalg:vectors\tlinalg:positive-definite\n", f);
+    fclose(f);
+    ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --accept-pairs '%s'", g_dir, path), 2);
+    e = err_text();
+    ck_assert_msg(strstr(e, "acc.tsv:2:") && strstr(e, "twice"), "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --accept --pairs '%s'", g_dir, path), 1);
+    ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --dry-run", g_dir), 1);
+    /* a dry run writes nothing */
+    f = fopen(path, "w");
+    fputs("linalg:vectors\tlinalg:positive-definite\n", f);
+    fclose(f);
+    ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --accept-pairs '%s' --dry-run", g_dir, path), 0);
+    e = err_text();
+    ck_assert_msg(strstr(e, "would accept 1 of 1") != NULL, "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(&out, "show linalg:positive-definite"), 0);
+    ck_assert_msg(strstr(out, "suggested by model") == NULL, "%s", out);
+    free(out);
+    /* the reviewed edge is written: show, export and suggest see it */
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --accept-pairs '%s'", g_dir, path), 0);
+    ck_assert_msg(strncmp(out, "linalg:vectors\tlinalg:positive-definite\t0.", 42) == 0, "%s", out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "show linalg:positive-definite"), 0);
+    char *rs = strstr(out, "Recommended first:");
+    ck_assert_msg(rs && strstr(rs, "linalg:vectors") && strstr(rs, "suggested by model") && strstr(rs, "/ck, score 0."),
+                  "%s", out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "export"), 0);
+    ck_assert(strstr(out, "\"linalg:vectors\"") != NULL);
+    free(out);
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 0 --min-score 0", g_dir), 0);
+    ck_assert(strstr(out, "linalg:vectors\tlinalg:positive-definite\t") == NULL);
+    ck_assert(strstr(out, "linalg:positive-definite\tlinalg:vectors\t") == NULL);
+    size_t nsugg = count_lines(out);
+    free(out);
+    ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --accept-pairs '%s'", g_dir, path), 2);
+    /* --accept takes the shown suggestions; those that contradict the graph are skipped */
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 0 --min-score 0 --accept --json", g_dir), 0);
+    r = json_loads(out, 0, &je);
+    ck_assert(json_is_array(r) && json_array_size(r) == nsugg);
+    json_decref(r);
+    free(out);
+    e = err_text();
+    ck_assert_msg(strstr(e, "kgpath: accepted ") && strstr(e, "not accepted:"), "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 0 --min-score 0", g_dir), 0);
+    ck_assert_uint_eq(count_lines(out), 0);   /* every unordered pair is now ordered one way */
+    free(out);
+    free(path);
     free(model);
     tu_rmrf(g_dir);
     free(g_dir);

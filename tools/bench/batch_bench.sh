@@ -32,9 +32,12 @@ trap 'rm -rf "$tmp"' EXIT
 [ -x "$KG" ] && [ -x "$GEN" ] || { echo "build $build first" >&2; exit 1; }
 [ -z "$KGB" ] || [ -x "$KGB" ] || { echo "KG_BENCH_BASE: no $KGB" >&2; exit 1; }
 
-# run NAME CMD… → "wall user sys maxrss_kb" into $tmp/NAME.time
+# run NAME CMD… → "wall user sys maxrss_kb" into $tmp/NAME.time. Each run
+# starts with no dirty page cache (sync): otherwise the kernel makes a run
+# write back the GBs of output of the runs before it, charged as its sys time.
 run() {
   local name="$1"; shift
+  sync
   /usr/bin/time -f "%e %U %S %M" -o "$tmp/$name.time" "$@" >/dev/null 2>"$tmp/$name.err" \
     || { cat "$tmp/$name.err" >&2; exit 1; }
 }
@@ -55,12 +58,14 @@ bench_graph() {   # label, gen args…
     echo "| $label | $L | kgpath batch, $t thread(s) | $(rate "$L" "$tmp/kg$t.time") |"
   done
   cmp -s "$tmp/kg1.jsonl" "$tmp/kg2.jsonl" || echo "WARNING: 1 and 2 threads differ" >&2
+  rm -f "$tmp/kg2.jsonl"*
   if [ -n "$KGB" ]; then
     run kgb "$KGB" --db "$db" batch --read-only --threads 1 --progress none --quiet \
       --learners "$tmp/l.jsonl" --out "$tmp/kgb.jsonl"
     echo "| $label | $L | kgpath batch (KG_BENCH_BASE), 1 thread | $(rate "$L" "$tmp/kgb.time") |"
     cmp -s "$tmp/kg1.jsonl" "$tmp/kgb.jsonl" && echo "  check ($label): output byte-identical to KG_BENCH_BASE" >&2 \
       || echo "WARNING: output differs from KG_BENCH_BASE" >&2
+    rm -f "$tmp/kgb.jsonl"*
     awk 'FNR==NR { b=$2+$3; next } { printf "  speed-up (%s): %.2fx per CPU-second over KG_BENCH_BASE (1 thread)\n", "'"$label"'", b/($2+$3) }' \
       "$tmp/kgb.time" "$tmp/kg1.time" >&2
   fi
@@ -69,6 +74,7 @@ bench_graph() {   # label, gen args…
   run "kg5" "$KG" --db "$db" batch --read-only --threads 2 --progress none --quiet \
     --learners "$tmp/l5.jsonl" --out "$tmp/kg5.jsonl"
   echo "| $label | $((5 * L)) | kgpath batch, 2 threads | $(rate $((5 * L)) "$tmp/kg5.time") |"
+  rm -f "$tmp/kg5.jsonl"*
   run nx env OPENBLAS_NUM_THREADS=1 "$PY" "$root/tools/bench/batch_networkx.py" "$prefix" \
     "$tmp/lnx.jsonl" "$tmp/nx.jsonl"
   echo "| $label | $NXL | networkx per learner (Python) | $(rate "$NXL" "$tmp/nx.time") |"

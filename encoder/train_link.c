@@ -76,6 +76,8 @@ static int check_opts(const kge_link_opts *o, const kge_bert *b, kge_err *err)
     if (!(o->edge_dropout >= 0.0f && o->edge_dropout < 1.0f) || !(o->hidden_dropout >= 0.0f && o->hidden_dropout < 1.0f) ||
         !(o->attn_dropout >= 0.0f && o->attn_dropout < 1.0f))
         return kge_fail(err, KGE_EUSAGE, "dropout probabilities must lie in [0, 1)");
+    if (!(o->view_prob >= 0.0f && o->view_prob <= 1.0f))
+        return kge_fail(err, KGE_EUSAGE, "view probability must lie in [0, 1]");
     if (!(o->val_frac >= 0.0f && o->val_frac < 0.9f))
         return kge_fail(err, KGE_EUSAGE, "validation fraction must lie in [0, 0.9)");
     if (o->batch_pos < 0 || o->neg_per_pos < 0 || o->type_dim < 0 || o->mlp_hidden < 0 || o->lora_rank < 0 ||
@@ -247,9 +249,18 @@ static int encode_rows(kge_link_model *lm, const kge_link_data *d, const uint32_
     kge_dropout drop = {lm->o.hidden_dropout, lm->o.attn_dropout};
     int train_drop = keep && (drop.p_hidden > 0.0f || drop.p_attn > 0.0f);
     size_t T = (size_t)d->T, C = (size_t)lm->C;
+    int views = keep && lm->o.view_prob > 0.0f && d->nviews && d->view_ids && d->view_mask;
     for (size_t i = 0; i < m; i++) {
-        memcpy(ids + i * T, d->ids + (size_t)sel[i] * T, T * sizeof *ids);
-        memcpy(mask + i * T, d->mask + (size_t)sel[i] * T, T);
+        const int32_t *src_ids = d->ids;
+        const uint8_t *src_mask = d->mask;
+        if (views && kge_rng_uniform(&lm->rng) < lm->o.view_prob) {
+            /* title/summary views: another text of the same concept */
+            size_t v = d->nviews > 1 ? (size_t)kge_rng_below(&lm->rng, d->nviews) : 0;
+            src_ids = d->view_ids + v * d->n * T;
+            src_mask = d->view_mask + v * d->n * T;
+        }
+        memcpy(ids + i * T, src_ids + (size_t)sel[i] * T, T * sizeof *ids);
+        memcpy(mask + i * T, src_mask + (size_t)sel[i] * T, T);
     }
     int rc = train_drop ? kge_bert_forward_train(enc_model(lm), &lm->acts, &lm->dm, &drop, &lm->rng, ids, NULL, mask,
                                                  (int)m, (int)T, err)

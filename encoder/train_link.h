@@ -61,6 +61,12 @@ typedef struct kge_link_data {
     const uint8_t  *mask;    /* (n, T) 1 token, 0 padding */
     size_t          E;
     const uint32_t *src, *dst;   /* (E) */
+    /* Optional views for augmentation (opts.view_prob): nviews other texts
+     * of each concept (for example its title alone and its summary alone),
+     * tokenised and padded like ids. NULL/0: none. */
+    size_t          nviews;
+    const int32_t  *view_ids;    /* (nviews, n, T) */
+    const uint8_t  *view_mask;   /* (nviews, n, T) */
 } kge_link_data;
 
 typedef struct kge_link_opts {
@@ -93,6 +99,11 @@ typedef struct kge_link_opts {
     int      threads;        /* encoder threads (0: default) */
     int      max_tokens;     /* tokens per concept text the caller used (recorded in
                                 checkpoints so scoring tokenises alike; 0: unknown) */
+    float    view_prob;      /* augmentation: probability that a concept encoded for a
+                                training step reads one of its views (uniformly) instead
+                                of its text; full and LoRA modes (head mode encodes once),
+                                needs d->nviews; scoring and validation read the text.
+                                0: never */
 } kge_link_opts;
 
 /* Fills the defaults above (lr 5e-4, head_lr 2e-3, wd 0.01, clip 1,

@@ -220,6 +220,7 @@ static json_t *opts_json(const kge_link_opts *o)
         json_object_set_new(j, "hidden_dropout", json_real(o->hidden_dropout));
         json_object_set_new(j, "attn_dropout", json_real(o->attn_dropout));
         json_object_set_new(j, "max_tokens", json_integer(o->max_tokens));
+        json_object_set_new(j, "view_prob", json_real(o->view_prob));
     }
     return j;
 }
@@ -287,18 +288,18 @@ static int parse_opts(json_t *j, const char *path, kge_link_opts *o, kge_err *er
     kge_link_opts_default(o);
     const char *mode = NULL, *decay = NULL, *seed = NULL;
     json_int_t steps = 0, warmup = 0;
-    double lr, hlr, wd, clip, edrop, alpha, vf, hdrop, adrop;
+    double lr, hlr, wd, clip, edrop, alpha, vf, hdrop, adrop, vprob = 0.0;   /* view_prob: absent before views */
     json_error_t je;
     if (json_unpack_ex(j, &je, JSON_STRICT,
                        "{s:s, s:I, s:I, s:s, s:F, s:F, s:F, s:F, s:i, s:i, s:F, s:i, s:i, s:i, s:i, s:F, s:i, s:F, "
-                       "s:i, s:i, s:s, s:i, s:F, s:F, s:i}",
+                       "s:i, s:i, s:s, s:i, s:F, s:F, s:i, s?F}",
                        "mode", &mode, "steps", &steps, "warmup", &warmup, "decay", &decay, "lr", &lr, "head_lr",
                        &hlr, "weight_decay", &wd, "clip", &clip, "batch_pos", &o->batch_pos, "neg_per_pos",
                        &o->neg_per_pos, "edge_dropout", &edrop, "gat_heads", &o->gat_heads, "type_dim",
                        &o->type_dim, "mlp_hidden", &o->mlp_hidden, "lora_rank", &o->lora_rank, "lora_alpha",
                        &alpha, "enc_batch", &o->enc_batch, "val_frac", &vf, "eval_every", &o->eval_every,
                        "patience", &o->patience, "seed", &seed, "threads", &o->threads, "hidden_dropout", &hdrop,
-                       "attn_dropout", &adrop, "max_tokens", &o->max_tokens) != 0)
+                       "attn_dropout", &adrop, "max_tokens", &o->max_tokens, "view_prob", &vprob) != 0)
         return kge_fail(err, KGE_EINPUT, "%s: \"options\": %s", path, je.text);
     o->mode = !strcmp(mode, "lora") ? KGE_TRAIN_LORA : !strcmp(mode, "head") ? KGE_TRAIN_HEAD : KGE_TRAIN_FULL;
     if (strcmp(mode, "lora") && strcmp(mode, "head") && strcmp(mode, "full"))
@@ -315,6 +316,7 @@ static int parse_opts(json_t *j, const char *path, kge_link_opts *o, kge_err *er
     o->val_frac = (float)vf;
     o->hidden_dropout = (float)hdrop;
     o->attn_dropout = (float)adrop;
+    o->view_prob = (float)vprob;
     char *end;
     errno = 0;
     o->seed = strtoull(seed, &end, 10);

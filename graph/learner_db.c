@@ -135,6 +135,46 @@ static kgp_status open_dbis(kgg_store *st, MDB_dbi *dev, MDB_dbi *dln, kgg_err *
     return KGP_OK;
 }
 
+/* Begins a read transaction with a cursor on dbi; on failure nothing is
+ * left open. End the scan with scan_end. */
+static kgp_status scan_begin(kgg_store *st, MDB_dbi dbi, MDB_txn **txn,
+                             MDB_cursor **cur, kgg_err *e)
+{
+    kgp_status s = kgg_store_read_begin(st, txn, e);
+    if (s)
+        return s;
+    int rc = mdb_cursor_open(*txn, dbi, cur);
+    if (rc) {
+        mdb_txn_abort(*txn);
+        return mdb_fail(e, NULL, rc, "cannot open cursor");
+    }
+    return KGP_OK;
+}
+
+/* scan_begin on the events database, or on the learners one when learners
+ * is nonzero. */
+static kgp_status scan_learner_db(kgg_store *st, int learners, MDB_txn **txn,
+                                  MDB_cursor **cur, kgg_err *e)
+{
+    MDB_dbi dev, dln;
+    kgp_status s = open_dbis(st, &dev, &dln, e);
+    if (s)
+        return s;
+    return scan_begin(st, learners ? dln : dev, txn, cur, e);
+}
+
+/* Closes cur and txn; returns s, or when s is KGP_OK and rc (the last
+ * cursor result) is an LMDB error other than the normal end of data
+ * (MDB_NOTFOUND), the "what" error for rc. */
+static kgp_status scan_end(MDB_txn *txn, MDB_cursor *cur, int rc, kgp_status s,
+                           const char *what, kgg_err *e)
+{
+    if (rc && rc != MDB_NOTFOUND && s == KGP_OK)
+        s = mdb_fail(e, NULL, rc, what);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return s;
+}
 kgp_status kgg_learner_append(kgg_store *st, const kgg_event *ev, size_t n,
                               size_t *added, size_t *dups, kgg_err *e)
 {
@@ -197,14 +237,10 @@ kgp_status kgg_learner_events(kgg_store *st, const char *learner,
     if (ln == 0 || ln > KGG_LEARNER_MAX)
         return kgg_errf(e, KGP_ENOTFOUND, "no learner \"%.80s\"", learner);
     MDB_txn *txn;
-    if ((s = kgg_store_read_begin(st, &txn, e)))
-        return s;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, dev, &cur);
-    if (rc) {
-        mdb_txn_abort(txn);
-        return mdb_fail(e, NULL, rc, "cannot open cursor");
-    }
+    if ((s = scan_begin(st, dev, &txn, &cur, e)))
+        return s;
+    int rc;
     unsigned char prefix[KGG_LEARNER_MAX + 1];
     memcpy(prefix, learner, ln);
     prefix[ln] = '\0';
@@ -218,10 +254,7 @@ kgp_status kgg_learner_events(kgg_store *st, const char *learner,
             break;
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
-    if (rc && rc != MDB_NOTFOUND && s == KGP_OK)
-        s = mdb_fail(e, NULL, rc, "cannot read events");
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    s = scan_end(txn, cur, rc, s, "cannot read events", e);
     if (s == KGP_OK && seen == 0)
         s = kgg_errf(e, KGP_ENOTFOUND, "no events for learner \"%.80s\"", learner);
     return s;
@@ -229,19 +262,12 @@ kgp_status kgg_learner_events(kgg_store *st, const char *learner,
 
 kgp_status kgg_events_all(kgg_store *st, kgg_event_fn fn, void *ud, kgg_err *e)
 {
-    MDB_dbi dev, dln;
-    kgp_status s = open_dbis(st, &dev, &dln, e);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    kgp_status s = scan_learner_db(st, 0, &txn, &cur, e);
     if (s)
         return s;
-    MDB_txn *txn;
-    if ((s = kgg_store_read_begin(st, &txn, e)))
-        return s;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, dev, &cur);
-    if (rc) {
-        mdb_txn_abort(txn);
-        return mdb_fail(e, NULL, rc, "cannot open cursor");
-    }
+    int rc;
     MDB_val k, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0) {
@@ -249,10 +275,7 @@ kgp_status kgg_events_all(kgg_store *st, kgg_event_fn fn, void *ud, kgg_err *e)
             break;
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
-    if (rc && rc != MDB_NOTFOUND && s == KGP_OK)
-        s = mdb_fail(e, NULL, rc, "cannot read events");
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    s = scan_end(txn, cur, rc, s, "cannot read events", e);
     return s;
 }
 
@@ -291,19 +314,12 @@ kgp_status kgg_learner_info_get(kgg_store *st, const char *learner,
 kgp_status kgg_learners_all(kgg_store *st, kgg_learner_fn fn, void *ud,
                             kgg_err *e)
 {
-    MDB_dbi dev, dln;
-    kgp_status s = open_dbis(st, &dev, &dln, e);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    kgp_status s = scan_learner_db(st, 1, &txn, &cur, e);
     if (s)
         return s;
-    MDB_txn *txn;
-    if ((s = kgg_store_read_begin(st, &txn, e)))
-        return s;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, dln, &cur);
-    if (rc) {
-        mdb_txn_abort(txn);
-        return mdb_fail(e, NULL, rc, "cannot open cursor");
-    }
+    int rc;
     MDB_val k, v;
     char id[KGG_LEARNER_MAX + 1];
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -319,10 +335,7 @@ kgp_status kgg_learners_all(kgg_store *st, kgg_learner_fn fn, void *ud,
         if (fn(ud, id, &info))
             break;
     }
-    if (rc && rc != MDB_NOTFOUND && s == KGP_OK)
-        s = mdb_fail(e, NULL, rc, "cannot read learners");
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    s = scan_end(txn, cur, rc, s, "cannot read learners", e);
     return s;
 }
 
@@ -410,14 +423,10 @@ kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e)
     }
     if ((s = kgg_store_open_dbi(st, FIT_DB, 0, &dbi, e)))
         return s;
-    if ((s = kgg_store_read_begin(st, &txn, e)))
-        return s;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc) {
-        mdb_txn_abort(txn);
-        return mdb_fail(e, NULL, rc, "cannot open cursor");
-    }
+    if ((s = scan_begin(st, dbi, &txn, &cur, e)))
+        return s;
+    int rc;
     MDB_val k, v;
     char key[KGG_CONCEPT_MAX + 1];
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -439,10 +448,7 @@ kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e)
         if (fn(ud, &r))
             break;
     }
-    if (rc && rc != MDB_NOTFOUND && s == KGP_OK)
-        s = mdb_fail(e, NULL, rc, "cannot read fitted parameters");
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    s = scan_end(txn, cur, rc, s, "cannot read fitted parameters", e);
     return s;
 }
 

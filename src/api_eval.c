@@ -130,7 +130,8 @@ static kgp_status refd_line(kgp_eval_report *r, const char *path, size_t lineno,
     *tab = 0;
     char *end = strchr(tab + 1, '\t');
     if (end) *end = 0;
-    uint32_t b = intern(c->d, line, NULL), a = intern(c->d, tab + 1, NULL);
+    uint32_t a = intern(c->d, tab + 1, NULL);   /* the prerequisite first: indices as prereq_eval numbered them */
+    uint32_t b = intern(c->d, line, NULL);
     if (a == UINT32_MAX || b == UINT32_MAX) return OOM(r);
     if (a == b) return fail(r, KGP_EINPUT, "%s:%zu: a concept paired with itself", path, lineno);
     if (push(&c->ps, &c->n, &c->cap, (pair){a, b, c->label})) return OOM(r);
@@ -235,8 +236,9 @@ static kgp_status lb2_edge(kgp_eval_report *r, const char *path, size_t lineno, 
     lb2_ctx *c = ud;
     eset *d = c->d;
     long x, y;
-    if (sscanf(line, "%ld,%ld", &x, &y) != 2 || x < 0 || y < 0 || (size_t)x >= d->n || (size_t)y >= d->n || x == y)
-        return fail(r, KGP_EINPUT, "%s:%zu: expected 'a,b' with two distinct topic indices below %zu", path, lineno, d->n);
+    if (sscanf(line, "%ld,%ld", &x, &y) != 2 || x < 0 || y < 0 || (size_t)x >= d->n || (size_t)y >= d->n)
+        return fail(r, KGP_EINPUT, "%s:%zu: expected 'a,b' with two topic indices below %zu", path, lineno, d->n);
+    if (x == y) return KGP_OK;   /* the published negatives hold a few self-pairs: left out */
     pair p = {(uint32_t)x, (uint32_t)y, c->pos};
     int f = c->fold;
     if (c->test ? push(&d->te[f], &d->nte[f], &d->cte[f], p) : push(&d->tr[f], &d->ntr[f], &d->ctr[f], p)) return OOM(r);
@@ -388,7 +390,7 @@ static kgp_status kgpath_scores(kgp_eval_report *r, kge_link_model *lm, const sh
     float *pr = malloc((m + 1) * sizeof *pr);
     kgp_status st = KGP_OK;
     kge_err e = {0};
-    kge_link_data d = {sh->n, sh->T, sh->ids, sh->mask, E, src, dst};
+    kge_link_data d = {sh->n, sh->T, sh->ids, sh->mask, E, src, dst, 0, NULL, NULL};
     if (!pp || !pr || !s2 || !d2) { st = OOM(r); goto out; }
     for (size_t q = 0; q < m; q++) { pp[2 * q] = P[q].pre; pp[2 * q + 1] = P[q].con; }
     if (kge_link_score(lm, &d, pp, m, pr, &e)) { st = fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
@@ -409,7 +411,7 @@ static kgp_status kgpath_scores(kgp_eval_report *r, kge_link_model *lm, const sh
                     for (size_t g = 0; g < ng; g++) drop |= src[k] == grp[2 * g] && dst[k] == grp[2 * g + 1];
                     if (!drop) { s2[E2] = src[k]; d2[E2++] = dst[k]; }
                 }
-                kge_link_data d1 = {sh->n, sh->T, sh->ids, sh->mask, E2, s2, d2};
+                kge_link_data d1 = {sh->n, sh->T, sh->ids, sh->mask, E2, s2, d2, 0, NULL, NULL};
                 float gp[16];
                 if (kge_link_score(lm, &d1, grp, ng, gp, &e)) { st = fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
                 for (size_t g = 0; g < ng; g++) pr[gidx[g]] = gp[g];
@@ -492,7 +494,7 @@ static kgp_status run_fold(kgp_eval_report *r, const shared *sh, const eset *ds,
     lo.max_tokens = sh->T;
     lo.seed = (o->seed ? o->seed : 1) + (uint64_t)f;
     if (kge_link_new(bert, &lo, &lm, &e)) { st = fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
-    kge_link_data d = {n, sh->T, sh->ids, sh->mask, E, src, dst};
+    kge_link_data d = {n, sh->T, sh->ids, sh->mask, E, src, dst, 0, NULL, NULL};
     double t0 = now_s();
     if (kge_link_train(lm, &d, lo.steps, NULL, NULL, &e)) { st = fail(r, (kgp_status)e.code, "fold %d: %s", f, e.msg); goto out; }
     *train_secs += now_s() - t0;

@@ -465,6 +465,17 @@ static json_t *json_time(int64_t t)
     return json_string(buf);
 }
 
+/* Writes o as indented JSON and a newline to out, then releases o.
+ * Returns KGP_EIO when writing fails. */
+static kgp_status dump_json(json_t *o, FILE *out)
+{
+    int rc = json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    json_decref(o);
+    if (rc || fputc('\n', out) == EOF)
+        return KGP_EIO;
+    return KGP_OK;
+}
+
 kgp_status kgp_learner_write(const kgp_learner *l, const char *format, FILE *out)
 {
     static const int order[] = { KGP_FADING, KGP_LEARNING, KGP_MASTERED, KGP_NOT_STARTED };
@@ -510,11 +521,7 @@ kgp_status kgp_learner_write(const kgp_learner *l, const char *format, FILE *out
             json_array_append_new(arr, x);
         }
         json_object_set_new(o, "concepts", arr);
-        int rc = json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-        json_decref(o);
-        if (rc || fputc('\n', out) == EOF)
-            return KGP_EIO;
-        return KGP_OK;
+        return dump_json(o, out);
     }
     if (strcmp(format, "text"))
         return KGP_EUSAGE;
@@ -920,11 +927,7 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
             json_array_append_new(arr, x);
         }
         json_object_set_new(o, "concepts", arr);
-        int rc = json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-        json_decref(o);
-        if (rc || fputc('\n', out) == EOF)
-            return KGP_EIO;
-        return KGP_OK;
+        return dump_json(o, out);
     }
     if (strcmp(format, "text"))
         return KGP_EUSAGE;

@@ -29,11 +29,14 @@ typedef struct tdata {
     int32_t  *ids;
     uint8_t  *mask;
     uint32_t *src, *dst;
+    int32_t  *vids;        /* views (title alone, summary alone): (2, n, T), or NULL */
+    uint8_t  *vmask;
 } tdata;
 
 static void tdata_free(tdata *t)
 {
     free(t->row_of); free(t->snap_of); free(t->ids); free(t->mask); free(t->src); free(t->dst);
+    free(t->vids); free(t->vmask);
     memset(t, 0, sizeof *t);
 }
 
@@ -59,8 +62,20 @@ static int cmp_edge(const void *a, const void *b)
     return *x < *y ? -1 : *x > *y;
 }
 
-/* Builds the arrays. Errors are set on the snapshot handle. */
-static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *bert, int max_tokens, tdata *t)
+/* The two views of concept i for augmentation: its title alone (view 0)
+ * and its summary alone (view 1; the full text when it has none). */
+static char *concept_view(const kgg_snap *g, uint32_t i, int view, kg_arena *a)
+{
+    if (view == 0) return strdup(g->title[i] && *g->title[i] ? g->title[i] : g->key[i]);
+    kgg_text t;
+    if (kgg_snap_concept_text(g, i, a, &t) != 0) return NULL;
+    return t.summary && *t.summary ? strdup(t.summary) : concept_text(g, i, a);
+}
+
+/* Builds the arrays (with views: also the two views of every concept).
+ * Errors are set on the snapshot handle. */
+static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *bert, int max_tokens, int views,
+                              tdata *t)
 {
     memset(t, 0, sizeof *t);
     const kgg_snap *g = kgp__snap_graph(s);
@@ -74,7 +89,7 @@ static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *b
     size_t n = 0, T = 1, nmax = g->n ? g->n : 1;
     t->row_of = malloc(nmax * sizeof *t->row_of);
     t->snap_of = malloc(nmax * sizeof *t->snap_of);
-    kge_ids *tok = calloc(nmax, sizeof *tok);
+    kge_ids *tok = calloc(nmax * 3, sizeof *tok);   /* text, then the two views */
     kg_arena *arena = kg_arena_new();
     kgp_status st = KGP_OK;
     if (!t->row_of || !t->snap_of || !tok || !arena) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
@@ -88,6 +103,15 @@ static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *b
         free(text);
         if (rc) { st = kgp__snap_error(s, (kgp_status)rc, "%s: %s", g->key[i], e.msg); goto out; }
         if (tok[n].n > T) T = tok[n].n;
+        for (int v = 0; views && v < 2; v++) {
+            kge_ids *tv = &tok[(size_t)(v + 1) * nmax + n];
+            char *vt = concept_view(g, i, v, arena);
+            if (!vt) { st = kgp__snap_error(s, KGP_EDB, "cannot read the text of %s", g->key[i]); goto out; }
+            rc = kge_encode(&bert->tok, vt, NULL, (size_t)max_tokens, tv, NULL, &e);
+            free(vt);
+            if (rc) { st = kgp__snap_error(s, (kgp_status)rc, "%s: %s", g->key[i], e.msg); goto out; }
+            if (tv->n > T) T = tv->n;
+        }
         t->row_of[i] = (uint32_t)n;
         t->snap_of[n++] = i;
     }
@@ -131,10 +155,27 @@ static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *b
         t->dst[E++] = (uint32_t)e64[q];
     }
     free(e64);
-    t->d = (kge_link_data){n, (int)T, t->ids, t->mask, E, t->src, t->dst};
+    t->d = (kge_link_data){n, (int)T, t->ids, t->mask, E, t->src, t->dst, 0, NULL, NULL};
+    if (views) {
+        t->vids = calloc(2 * n * T, sizeof *t->vids);
+        t->vmask = calloc(2 * n * T, 1);
+        if (!t->vids || !t->vmask) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+        for (size_t v = 0; v < 2; v++)
+            for (size_t r = 0; r < n; r++) {
+                const kge_ids *tv = &tok[(v + 1) * nmax + r];
+                for (size_t k = 0; k < T; k++) {
+                    int real = k < tv->n;
+                    t->vids[(v * n + r) * T + k] = real ? tv->v[k] : (pad >= 0 ? pad : 0);
+                    t->vmask[(v * n + r) * T + k] = (uint8_t)real;
+                }
+            }
+        t->d.nviews = 2;
+        t->d.view_ids = t->vids;
+        t->d.view_mask = t->vmask;
+    }
 out:
     if (tok)
-        for (size_t r = 0; r < nmax; r++) kge_ids_free(&tok[r]);
+        for (size_t r = 0; r < 3 * nmax; r++) kge_ids_free(&tok[r]);
     free(tok);
     kg_arena_free(arena);
     if (st) tdata_free(t);
@@ -314,7 +355,8 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     int max_tokens = opt->max_tokens > 2 ? opt->max_tokens : lm && kge_link_options(lm)->max_tokens > 2
                                                                 ? kge_link_options(lm)->max_tokens : 32;
     if (max_tokens > bert->max_seq) max_tokens = bert->max_seq;
-    if ((st = tdata_build(snap, opt->course, bert, max_tokens, &t))) {
+    int views = opt->view_prob > 0 || (lm && kge_link_options(lm)->view_prob > 0);   /* a resumed run keeps its views */
+    if ((st = tdata_build(snap, opt->course, bert, max_tokens, views, &t))) {
         st = kgp__db_error(db, st, "%s", kgp_snap_errmsg(snap));
         if (!lm) kge_bert_free(bert);
         goto out;
@@ -349,6 +391,11 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
             st = kgp__db_error(db, KGP_EUSAGE, "unknown mode \"%s\" (full, lora or head)", mode);
             goto out;
         }
+        if (o.mode == KGE_TRAIN_HEAD && opt->view_prob > 0) {
+            kge_bert_free(bert);
+            st = kgp__db_error(db, KGP_EUSAGE, "title/summary views need the encoder to train (mode full or lora)");
+            goto out;
+        }
         o.steps = opt->steps > 0 ? opt->steps : 200;
         o.warmup = o.steps / 10;
         o.lr = (float)(opt->lr > 0 ? opt->lr : o.mode == KGE_TRAIN_LORA ? 1e-3 : 5e-5);
@@ -364,6 +411,7 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         o.gat_heads = bert->cfg.hidden % 4 == 0 ? 4 : 1;
         o.mlp_hidden = 64;
         o.max_tokens = max_tokens;
+        o.view_prob = (float)opt->view_prob;
         if (kge_link_new(bert, &o, &lm, &e)) { st = from_kge(db, &e); goto out; }
     }
     run_ctx c = {.fn = progress, .ud = ud, .steps = (long)kge_link_options(lm)->steps, .first = NAN, .last = NAN,
@@ -397,7 +445,7 @@ static kgp_status load_for_snap(kgp_snap *s, const char *ckpt, const char *cours
     if (kge_link_load(ckpt, lm, &e)) return kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     kge_bert *b = kge_link_bert(*lm);
     int mt = kge_link_options(*lm)->max_tokens > 2 ? kge_link_options(*lm)->max_tokens : 32;
-    kgp_status st = tdata_build(s, course, b, b->max_seq < mt ? b->max_seq : mt, t);
+    kgp_status st = tdata_build(s, course, b, b->max_seq < mt ? b->max_seq : mt, 0, t);
     if (st) { kge_link_free(*lm); *lm = NULL; }
     return st;
 }
@@ -428,8 +476,8 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
     if (st) return st;
     size_t n = t.d.n, C = (size_t)kge_link_dim(lm);
     float *z = malloc(n * C * sizeof *z);
-    uint8_t *adj = calloc(n * n, 1);
-    uint32_t *pairs = malloc(2 * 4096 * sizeof *pairs);
+    uint8_t *adj = calloc(n * n, 1), *reach = NULL;
+    uint32_t *pairs = malloc(2 * 4096 * sizeof *pairs), *queue = NULL;
     float *p = malloc(4096 * sizeof *p);
     kgp_suggestion *res = NULL;
     size_t nres = 0, cap = 0;
@@ -444,12 +492,37 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
         for (uint32_t j = g->rec_off[i]; j < g->rec_off[i + 1]; j++)
             if (g->rec[j] < g->n && t.row_of[g->rec[j]] != KGP_NONE) adj[(size_t)t.row_of[g->rec[j]] * n + r] = 1;
     }
-    /* every ordered pair not an edge either way, scored in chunks */
+    /* pairs the graph already orders (one comes before the other through
+     * requirement and recommended edges, transitively) are not proposed:
+     * such an edge would be redundant or contradict the graph */
+    size_t nadj = 0;
+    for (size_t q = 0; q < n * n; q++) nadj += adj[q];
+    reach = calloc(n * n, 1);
+    queue = malloc((n + 1 + nadj + n + 1) * sizeof *queue);   /* queue, then CSR offsets and targets */
+    if (!reach || !queue) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    uint32_t *off = queue + n, *to = off + n + 1;
+    off[0] = 0;
+    for (size_t x = 0, k = 0; x < n; x++) {
+        for (size_t y = 0; y < n; y++)
+            if (adj[x * n + y]) to[k++] = (uint32_t)y;
+        off[x + 1] = (uint32_t)k;
+    }
+    for (size_t a = 0; a < n; a++) {
+        uint8_t *ra = reach + a * n;
+        size_t qh = 0, qt = 0;
+        queue[qt++] = (uint32_t)a;
+        while (qh < qt) {
+            uint32_t x = queue[qh++];
+            for (uint32_t k = off[x]; k < off[x + 1]; k++)
+                if (!ra[to[k]] && to[k] != a) { ra[to[k]] = 1; queue[qt++] = to[k]; }
+        }
+    }
+    /* every ordered pair not ordered either way, scored in chunks */
     size_t np = 0;
     for (size_t a = 0; a < n && !st; a++)
         for (size_t b = 0; b < n && !st; b++) {
             int last = a == n - 1 && b == n - 1;
-            if (a != b && !adj[a * n + b] && !adj[b * n + a]) {
+            if (a != b && !reach[a * n + b] && !reach[b * n + a]) {
                 pairs[2 * np] = (uint32_t)a;
                 pairs[2 * np + 1] = (uint32_t)b;
                 np++;
@@ -490,7 +563,7 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
     *nout = nres;
     res = NULL;
 out:
-    free(res); free(z); free(adj); free(pairs); free(p);
+    free(res); free(z); free(adj); free(pairs); free(p); free(reach); free(queue);
     tdata_free(&t);
     kge_link_free(lm);
     return st;

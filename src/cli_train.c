@@ -65,7 +65,7 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
         {"model", 'm', 1}, {"resume", 0, 1}, {"out", 'o', 1}, {"course", 'c', 1}, {"mode", 0, 1},
         {"steps", 0, 1}, {"lr", 0, 1}, {"head-lr", 0, 1}, {"val", 0, 1}, {"patience", 0, 1},
         {"max-tokens", 0, 1}, {"batch", 0, 1}, {"enc-batch", 0, 1}, {"dropout", 0, 1}, {"seed", 0, 1},
-        {"threads", 0, 1}, {"log", 0, 1}, {"mlm", 0, 0}, {"vocab-size", 0, 1}, {0}};
+        {"threads", 0, 1}, {"log", 0, 1}, {"mlm", 0, 0}, {"vocab-size", 0, 1}, {"views", 0, 1}, {0}};
     kgp_train_options o = {0};
     const char *log_path = NULL;
     cli_parser p;
@@ -95,6 +95,7 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
         case 16: log_path = arg; break;
         case 17: o.objective = "mlm"; break;
         case 18: bad = parse_num("vocab-size", arg, 100, 1e6, &v); o.vocab_size = (int)v; break;
+        case 19: bad = parse_num("views", arg, 0, 1, &o.view_prob); break;
         }
     }
     int first = p.first;

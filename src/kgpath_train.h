@@ -45,6 +45,9 @@ typedef struct kgp_train_options {
     double      edge_dropout; /**< message-passing edge dropout, 0.1 */
     unsigned long long seed;  /**< 1 */
     int         threads;    /**< 0: default */
+    double      view_prob;  /**< title/summary views: probability that a concept encoded for a step
+                                 reads its title alone or its summary alone (each half the time)
+                                 instead of its whole text; full and lora modes; 0 (default): never */
 } kgp_train_options;
 
 /** Progress of one step (for a progress bar and a JSON-lines log). */
@@ -90,13 +93,16 @@ typedef struct kgp_suggestion {
 } kgp_suggestion;
 
 /** Scores every ordered pair (a, b) of distinct concepts of course (NULL:
- * all) that is not already a requirement or recommended edge either way
- * (so accepted suggestions are not proposed again) and returns those
+ * all) that the graph does not order yet: neither comes before the other
+ * through requirement and recommended edges, transitively (an edge there
+ * would be redundant or contradict the graph; accepted suggestions are not
+ * proposed again), and returns those
  * scoring at least min_score, best first, at most top (0: no limit), in a
  * malloc'ed array (free()). Uses the checkpoint folder ckpt.
  * Errors: KGP_ENOTFOUND (checkpoint or course), KGP_EINPUT (bad
- * checkpoint), KGP_ENOMEM. Cost: one encoder pass over the concepts, then
- * O(pairs · width) for the decoder. */
+ * checkpoint), KGP_ENOMEM. Cost: one encoder pass over the concepts,
+ * O(n · (n + E)) time and O(n²) memory for the order (a search from every
+ * concept), then O(pairs · width) for the decoder. */
 kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float min_score, size_t top,
                        kgp_suggestion **out, size_t *nout);
 

@@ -442,7 +442,8 @@ START_TEST(test_snapshot_many_threads)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void);
+Suite *suite(void)
 {
     Suite *s = suite_create("api");
     TCase *t = tcase_create("api");
@@ -461,13 +462,4 @@ static Suite *suite(void)
     tcase_add_test(t, test_snapshot_many_threads);
     suite_add_tcase(s, t);
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
 }

@@ -18,39 +18,10 @@
 #include "encoder/train_graph_attention.h"
 #include "encoder/train_kernels.h"
 #include "encoder/train_rng.h"
+#include "tests/encoder_fixtures.h"
 #include "tests/testutil.h"
 
 /* ---- helpers --------------------------------------------------------------- */
-
-static float *get_f32(const kge_st *st, const char *name, size_t *n)
-{
-    const kge_st_tensor *t = kge_st_find(st, name);
-    ck_assert_msg(t != NULL, "missing %s", name);
-    float *v = malloc(t->nelem * sizeof *v);
-    ck_assert_int_eq(kge_st_to_f32(t, v, NULL), KGE_OK);
-    if (n) *n = t->nelem;
-    return v;
-}
-
-static int64_t *get_i64(const kge_st *st, const char *name, size_t *n)
-{
-    const kge_st_tensor *t = kge_st_find(st, name);
-    ck_assert_msg(t != NULL, "missing %s", name);
-    int64_t *v = malloc(t->nelem * sizeof *v);
-    ck_assert_int_eq(kge_st_to_i64(t, v, NULL), KGE_OK);
-    if (n) *n = t->nelem;
-    return v;
-}
-
-static kge_st *open_fixture(const char *rel)
-{
-    char *p = tu_path(tu_shared_dir(), rel);
-    kge_st *st = NULL;
-    kge_err e = {0};
-    ck_assert_msg(kge_st_open(p, &st, &e) == KGE_OK, "%s", e.msg);
-    free(p);
-    return st;
-}
 
 static float max_abs(const float *v, size_t n)
 {
@@ -89,7 +60,7 @@ static float key_bias_floor(const kge_st *st, const char *name)
     char w[200];
     snprintf(w, sizeof w, "%.*sweight", (int)(len - 4), name);
     size_t n;
-    float *v = get_f32(st, w, &n), mx = max_abs(v, n);
+    float *v = ef_load_f32(st, w, &n), mx = max_abs(v, n);
     free(v);
     return mx;
 }
@@ -110,39 +81,6 @@ static float max_diff(const float *a, const float *b, size_t n)
     return w;
 }
 
-typedef struct batch {
-    int B, T;
-    int32_t *ids, *types;
-    uint8_t *mask;
-} batch;
-
-static batch batch_from(const kge_st *st)
-{
-    batch b;
-    const kge_st_tensor *t = kge_st_find(st, "input_ids");
-    ck_assert(t && t->ndim == 2);
-    b.B = (int)t->shape[0];
-    b.T = (int)t->shape[1];
-    size_t n;
-    int64_t *ids = get_i64(st, "input_ids", &n), *ty = get_i64(st, "token_type_ids", NULL),
-            *mk = get_i64(st, "attention_mask", NULL);
-    b.ids = malloc(n * sizeof *b.ids);
-    b.types = malloc(n * sizeof *b.types);
-    b.mask = malloc(n);
-    for (size_t i = 0; i < n; i++) {
-        b.ids[i] = (int32_t)ids[i];
-        b.types[i] = (int32_t)ty[i];
-        b.mask[i] = (uint8_t)mk[i];
-    }
-    free(ids); free(ty); free(mk);
-    return b;
-}
-
-static void batch_free(batch *b)
-{
-    free(b->ids); free(b->types); free(b->mask);
-}
-
 /* Compares every gradient tensor of grads whose "grad.<prefix><name>" the
  * fixture holds; returns how many were compared. */
 static size_t compare_bert_grads(const kge_st *ex, const kge_bert *grads, const char *enc_prefix)
@@ -156,7 +94,7 @@ static size_t compare_bert_grads(const kge_st *ex, const kge_bert *grads, const 
         if (!t) continue;
         size_t n = (size_t)ts[i].shape[0] * (size_t)(ts[i].ndim == 2 ? ts[i].shape[1] : 1);
         ck_assert_uint_eq(t->nelem, n);
-        float *want = get_f32(ex, full, NULL);
+        float *want = ef_load_f32(ex, full, NULL);
         assert_grad_floor(full, ts[i].data, want, n, key_bias_floor(ex, full));
         free(want);
         cmp++;
@@ -174,7 +112,7 @@ static size_t count_grads(const kge_st *ex)
 
 /* Pair loss on mean-pooled hidden states: forward (keep), loss, backward
  * into grads. Returns the loss. */
-static float pair_step(kge_bert *m, kge_bert *grads, kge_bert_acts *a, const batch *b, const int64_t *pairs,
+static float pair_step(kge_bert *m, kge_bert *grads, kge_bert_acts *a, const ef_batch *b, const int64_t *pairs,
                        const float *labels, size_t P, int what)
 {
     kge_err e = {0};
@@ -205,12 +143,12 @@ START_TEST(pair_bce_parity)
     kge_err e = {0};
     ck_assert_msg(kge_bert_load(dir, &m, &e) == KGE_OK, "%s", e.msg);
     ck_assert_int_eq(kge_train_grads_new(m, &g, &e), KGE_OK);
-    kge_st *ex = open_fixture("fixtures/encoder/tiny-bert/expected.safetensors");
-    batch b = batch_from(ex);
+    kge_st *ex = ef_open_fixture("fixtures/encoder/tiny-bert/expected.safetensors");
+    ef_batch b = ef_batch_from(ex);
     size_t P;
-    int64_t *pairs = get_i64(ex, "pairs", &P);
+    int64_t *pairs = ef_load_i64(ex, "pairs", &P);
     P /= 2;
-    float *labels = get_f32(ex, "pair_labels", NULL), *wl = get_f32(ex, "loss", NULL);
+    float *labels = ef_load_f32(ex, "pair_labels", NULL), *wl = ef_load_f32(ex, "loss", NULL);
     kge_bert_acts a = {0};
     kge_bert_acts_set_threads(&a, 2);
     float loss = pair_step(m, g, &a, &b, pairs, labels, P, KGE_BWD_ALL);
@@ -230,7 +168,7 @@ START_TEST(pair_bce_parity)
     free(g1);
     kge_bert_acts_free(&a);
     free(pairs); free(labels); free(wl);
-    batch_free(&b);
+    ef_batch_free(&b);
     kge_st_close(ex);
     kge_bert_free(g);
     kge_bert_free(m);
@@ -251,10 +189,10 @@ START_TEST(mlm_parity)
     ck_assert_msg(kge_bert_load_weights(m, wp, &e) == KGE_OK, "%s", e.msg);
     ck_assert(m->has_mlm);
     ck_assert_int_eq(kge_train_grads_new(m, &g, &e), KGE_OK);
-    kge_st *ex = open_fixture("fixtures/encoder/tiny-bert/mlm_expected.safetensors");
-    batch b = batch_from(ex);
+    kge_st *ex = ef_open_fixture("fixtures/encoder/tiny-bert/mlm_expected.safetensors");
+    ef_batch b = ef_batch_from(ex);
     size_t C = (size_t)m->cfg.hidden, V = (size_t)m->cfg.vocab_size, BT = (size_t)b.B * (size_t)b.T;
-    int64_t *labels = get_i64(ex, "labels", NULL);
+    int64_t *labels = ef_load_i64(ex, "labels", NULL);
     kge_bert_acts a = {0};
     ck_assert_msg(kge_bert_forward(m, &a, b.ids, b.types, b.mask, b.B, b.T, 1, &e) == KGE_OK, "%s", e.msg);
     /* the head runs on the masked rows only; the others have no loss */
@@ -272,7 +210,7 @@ START_TEST(mlm_parity)
         }
     float loss;
     ck_assert_msg(kge_mlm_loss(m, g, rows, lab, nm, drows, logits, &loss, &e) == KGE_OK, "%s", e.msg);
-    float *wl = get_f32(ex, "loss", NULL), *wlog = get_f32(ex, "masked_logits", NULL);
+    float *wl = ef_load_f32(ex, "loss", NULL), *wlog = ef_load_f32(ex, "masked_logits", NULL);
     ck_assert_msg(fabsf(loss - wl[0]) < 1e-4f, "loss %g vs %g", loss, wl[0]);
     ck_assert(max_diff(logits, wlog, nm * V) < 1e-4f);
     for (size_t k = 0; k < nm; k++) memcpy(dh + at[k] * C, drows + k * C, C * sizeof *dh);
@@ -288,7 +226,7 @@ START_TEST(mlm_parity)
     kge_bert_bwd_free(&w);
     kge_bert_acts_free(&a);
     free(rows); free(drows); free(logits); free(dh); free(lab); free(at); free(labels); free(wl); free(wlog);
-    batch_free(&b);
+    ef_batch_free(&b);
     kge_st_close(ex);
     kge_bert_free(g); kge_bert_free(m); kge_bert_free(base);
     free(wp); free(dir);
@@ -327,15 +265,15 @@ START_TEST(transformer_conv_parity)
 {
     const char *sh = tu_shared_dir();
     if (!sh) { fprintf(stderr, "test_backward: ../shared absent, skipping TransformerConv parity\n"); return; }
-    kge_st *st = open_fixture("fixtures/encoder/graph-attention/transformer_conv.safetensors");
+    kge_st *st = ef_open_fixture("fixtures/encoder/graph-attention/transformer_conv.safetensors");
     kge_err e = {0};
     kge_tconv l, gl;
     ck_assert_int_eq(kge_tconv_init(&l, 64, 16, 4, 8, &e), KGE_OK);
     ck_assert_int_eq(kge_tconv_init(&gl, 64, 16, 4, 8, &e), KGE_OK);
     ck_assert_msg(kge_tconv_load(&l, st, "", &e) == KGE_OK, "%s", e.msg);
     size_t nx, E2;
-    float *x = get_f32(st, "x", &nx), *eattr_in = get_f32(st, "edge_attr", NULL), *proj = get_f32(st, "proj", NULL);
-    int64_t *idx = get_i64(st, "edge_index", &E2);
+    float *x = ef_load_f32(st, "x", &nx), *eattr_in = ef_load_f32(st, "edge_attr", NULL), *proj = ef_load_f32(st, "proj", NULL);
+    int64_t *idx = ef_load_i64(st, "edge_index", &E2);
     size_t E = E2 / 2, N = nx / 64;
     uint32_t *src = malloc(E * 4), *dst = malloc(E * 4), *rp = malloc((N + 1) * 4), *cs = malloc(E * 4),
              *perm = malloc(E * 4);
@@ -372,7 +310,7 @@ START_TEST(transformer_conv_parity)
     };
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         size_t n;
-        float *want = get_f32(st, t[i].name, &n);
+        float *want = ef_load_f32(st, t[i].name, &n);
         ck_assert_uint_eq(n, t[i].n);
         assert_grad_floor(t[i].name, t[i].got, want, n, key_bias_floor(st, t[i].name));
         free(want);
@@ -409,14 +347,14 @@ START_TEST(lora_parity)
     ck_assert_int_eq(kge_bert_create(&m->cfg, &merged, &e), KGE_OK);
     kge_lora_merge(&lo, m, merged);
     ck_assert_int_eq(kge_train_grads_new(merged, &g, &e), KGE_OK);
-    kge_st *ex = open_fixture("fixtures/encoder/tiny-bert/expected.safetensors");
-    kge_st *lx = open_fixture("fixtures/encoder/tiny-bert/lora_expected.safetensors");
-    batch b = batch_from(ex);
+    kge_st *ex = ef_open_fixture("fixtures/encoder/tiny-bert/expected.safetensors");
+    kge_st *lx = ef_open_fixture("fixtures/encoder/tiny-bert/lora_expected.safetensors");
+    ef_batch b = ef_batch_from(ex);
     size_t P, C = 64;
-    int64_t *pairs = get_i64(ex, "pairs", &P);
+    int64_t *pairs = ef_load_i64(ex, "pairs", &P);
     P /= 2;
-    float *labels = get_f32(ex, "pair_labels", NULL), *wl = get_f32(lx, "loss", NULL),
-          *wpool = get_f32(lx, "mean_pooled", NULL);
+    float *labels = ef_load_f32(ex, "pair_labels", NULL), *wl = ef_load_f32(lx, "loss", NULL),
+          *wpool = ef_load_f32(lx, "mean_pooled", NULL);
     kge_bert_acts a = {0};
     float loss = pair_step(merged, g, &a, &b, pairs, labels, P, KGE_BWD_QKV_ONLY);
     ck_assert_msg(fabsf(loss - wl[0]) < 1e-5f, "loss %g vs %g", loss, wl[0]);
@@ -432,7 +370,7 @@ START_TEST(lora_parity)
         for (int k = 0; k < 4; k++) {
             char full[160];
             snprintf(full, sizeof full, "grad.encoder.layer.%d.attention.self.%s.weight", l, names[k]);
-            float *want = get_f32(lx, full, NULL);
+            float *want = ef_load_f32(lx, full, NULL);
             const float *got = kge_lora_tensor(&glo, l, k);
             assert_grad(full, got, want, 4 * 64);
             free(want);
@@ -442,7 +380,7 @@ START_TEST(lora_parity)
     free(pooled);
     kge_bert_acts_free(&a);
     free(pairs); free(labels); free(wl); free(wpool);
-    batch_free(&b);
+    ef_batch_free(&b);
     kge_st_close(ex);
     kge_st_close(lx);
     kge_lora_free(&lo);
@@ -457,7 +395,7 @@ END_TEST
 typedef struct fd_bert {
     kge_bert *m;
     float p_drop;      /* dropout probability (hidden and attention); masks re-drawn from one seed */
-    batch b;
+    ef_batch b;
     int64_t pairs[8];
     float labels[4];
     int32_t mlm_labels[12];
@@ -560,7 +498,7 @@ static void bert_fd(float p_drop)
     ck_assert(checked > 50);
     kge_bert_free(g);
     kge_bert_free(f.m);
-    batch_free(&f.b);
+    ef_batch_free(&f.b);
 }
 
 START_TEST(bert_finite_differences) { bert_fd(0.0f); }
@@ -737,7 +675,8 @@ START_TEST(kernel_finite_differences)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void);
+Suite *suite(void)
 {
     Suite *s = suite_create("backward");
     TCase *tc = tcase_create("parity");
@@ -757,13 +696,4 @@ static Suite *suite(void)
     tcase_add_test(fd, tconv_finite_differences);
     suite_add_tcase(s, fd);
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -759,7 +759,8 @@ START_TEST(cli_resume_after_sigkill)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void);
+Suite *suite(void)
 {
     Suite *s = suite_create("batch");
     TCase *tc = tcase_create("engine");
@@ -782,13 +783,4 @@ static Suite *suite(void)
     tcase_add_test(cli, cli_resume_after_sigkill);
     suite_add_tcase(s, cli);
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

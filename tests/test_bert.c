@@ -11,88 +11,10 @@
 #include "encoder/bert.h"
 #include "encoder/kernels.h"
 #include "encoder/safetensors.h"
+#include "tests/encoder_fixtures.h"
 #include "tests/testutil.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-static float *load_f32(const kge_st *st, const char *name, size_t *n)
-{
-    const kge_st_tensor *t = kge_st_find(st, name);
-    ck_assert_msg(t != NULL, "missing %s", name);
-    float *v = malloc(t->nelem * sizeof *v);
-    ck_assert_int_eq(kge_st_to_f32(t, v, NULL), KGE_OK);
-    if (n) *n = t->nelem;
-    return v;
-}
-
-static int64_t *load_i64(const kge_st *st, const char *name, size_t *n)
-{
-    const kge_st_tensor *t = kge_st_find(st, name);
-    ck_assert_msg(t != NULL, "missing %s", name);
-    int64_t *v = malloc(t->nelem * sizeof *v);
-    ck_assert_int_eq(kge_st_to_i64(t, v, NULL), KGE_OK);
-    if (n) *n = t->nelem;
-    return v;
-}
-
-static void assert_close(const float *got, const float *want, size_t n, float tol, const char *what)
-{
-    float worst = 0.0f;
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-        float d = fabsf(got[i] - want[i]);
-        if (!(d <= worst)) { worst = d; at = i; }
-    }
-    ck_assert_msg(worst <= tol, "%s: |diff| %g at %zu (got %g, want %g)", what, worst, at, got[at], want[at]);
-}
-
-typedef struct {
-    int32_t *ids, *types;
-    uint8_t *mask;
-    int B, T;
-} batch;
-
-static batch batch_from(const kge_st *st)
-{
-    batch b = {0};
-    const kge_st_tensor *t = kge_st_find(st, "input_ids");
-    ck_assert(t && t->ndim == 2);
-    b.B = (int)t->shape[0];
-    b.T = (int)t->shape[1];
-    size_t n;
-    int64_t *ids = load_i64(st, "input_ids", &n), *ty = load_i64(st, "token_type_ids", NULL),
-            *mk = load_i64(st, "attention_mask", NULL);
-    b.ids = malloc(n * sizeof *b.ids);
-    b.types = malloc(n * sizeof *b.types);
-    b.mask = malloc(n);
-    for (size_t i = 0; i < n; i++) {
-        b.ids[i] = (int32_t)ids[i];
-        b.types[i] = (int32_t)ty[i];
-        b.mask[i] = (uint8_t)mk[i];
-    }
-    free(ids);
-    free(ty);
-    free(mk);
-    return b;
-}
-
-static void batch_free(batch *b)
-{
-    free(b->ids);
-    free(b->types);
-    free(b->mask);
-}
-
-static kge_st *open_fixture(const char *rel)
-{
-    const char *sh = tu_shared_dir();
-    char *p = tu_path(sh, rel);
-    kge_st *st = NULL;
-    kge_err e = {0};
-    ck_assert_msg(kge_st_open(p, &st, &e) == KGE_OK, "%s", e.msg);
-    free(p);
-    return st;
-}
 
 /* ---- reference outputs ---------------------------------------------------- */
 
@@ -109,32 +31,32 @@ START_TEST(tiny_bert_reference)
     ck_assert_int_eq(m->cfg.layers, 2);
     ck_assert_int_eq(m->cfg.heads, 4);
     ck_assert(m->tok.lowercase);
-    kge_st *ex = open_fixture("fixtures/encoder/tiny-bert/expected.safetensors");
-    batch b = batch_from(ex);
+    kge_st *ex = ef_open_fixture("fixtures/encoder/tiny-bert/expected.safetensors");
+    ef_batch b = ef_batch_from(ex);
     size_t C = (size_t)m->cfg.hidden, BT = (size_t)b.B * (size_t)b.T;
     for (int keep = 0; keep <= 1; keep++) {
         kge_bert_acts a = {0};
         ck_assert_msg(kge_bert_forward(m, &a, b.ids, b.types, b.mask, b.B, b.T, keep, &e) == KGE_OK, "%s", e.msg);
-        float *want = load_f32(ex, "last_hidden_state", NULL);
-        assert_close(a.hidden, want, BT * C, 1e-4f, "last_hidden_state");
+        float *want = ef_load_f32(ex, "last_hidden_state", NULL);
+        ef_assert_close(a.hidden, want, BT * C, 1e-4f, "last_hidden_state");
         free(want);
         float *pool = malloc((size_t)b.B * C * sizeof *pool);
         kge_bert_pooler_forward(m, pool, a.hidden, b.B, b.T);
-        want = load_f32(ex, "pooler_output", NULL);
-        assert_close(pool, want, (size_t)b.B * C, 1e-4f, "pooler_output");
+        want = ef_load_f32(ex, "pooler_output", NULL);
+        ef_assert_close(pool, want, (size_t)b.B * C, 1e-4f, "pooler_output");
         free(want);
         kge_mean_pool_forward(pool, a.hidden, b.mask, (size_t)b.B, (size_t)b.T, C);
-        want = load_f32(ex, "mean_pooled", NULL);
-        assert_close(pool, want, (size_t)b.B * C, 1e-4f, "mean_pooled");
+        want = ef_load_f32(ex, "mean_pooled", NULL);
+        ef_assert_close(pool, want, (size_t)b.B * C, 1e-4f, "mean_pooled");
         free(want);
         kge_l2_normalize(pool, (size_t)b.B, C);
-        want = load_f32(ex, "mean_pooled_normalized", NULL);
-        assert_close(pool, want, (size_t)b.B * C, 1e-5f, "mean_pooled_normalized");
+        want = ef_load_f32(ex, "mean_pooled_normalized", NULL);
+        ef_assert_close(pool, want, (size_t)b.B * C, 1e-5f, "mean_pooled_normalized");
         free(want);
         free(pool);
         kge_bert_acts_free(&a);
     }
-    batch_free(&b);
+    ef_batch_free(&b);
     kge_st_close(ex);
     kge_bert_free(m);
     free(dir);
@@ -156,9 +78,9 @@ START_TEST(tiny_bert_mlm_reference)
     ck_assert_msg(kge_bert_load_weights(m, wp, &e) == KGE_OK, "%s", e.msg);
     ck_assert(m->has_mlm);
     ck_assert(!m->has_pooler);
-    kge_st *ex = open_fixture("fixtures/encoder/tiny-bert/mlm_expected.safetensors");
-    batch b = batch_from(ex);
-    int64_t *labels = load_i64(ex, "labels", NULL);
+    kge_st *ex = ef_open_fixture("fixtures/encoder/tiny-bert/mlm_expected.safetensors");
+    ef_batch b = ef_batch_from(ex);
+    int64_t *labels = ef_load_i64(ex, "labels", NULL);
     size_t C = (size_t)m->cfg.hidden, V = (size_t)m->cfg.vocab_size, BT = (size_t)b.B * (size_t)b.T;
     kge_bert_acts a = {0};
     ck_assert_msg(kge_bert_forward(m, &a, b.ids, b.types, b.mask, b.B, b.T, 0, &e) == KGE_OK, "%s", e.msg);
@@ -174,8 +96,8 @@ START_TEST(tiny_bert_mlm_reference)
             lab[k++] = labels[i];
         }
     kge_bert_mlm_forward(m, logits, rows, nm, scratch);
-    float *want = load_f32(ex, "masked_logits", NULL);
-    assert_close(logits, want, nm * V, 1e-4f, "masked_logits");
+    float *want = ef_load_f32(ex, "masked_logits", NULL);
+    ef_assert_close(logits, want, nm * V, 1e-4f, "masked_logits");
     /* mean cross-entropy over the masked positions */
     double loss = 0.0;
     for (size_t k = 0; k < nm; k++) {
@@ -185,7 +107,7 @@ START_TEST(tiny_bert_mlm_reference)
         for (size_t j = 0; j < V; j++) s += exp(z[j] - mx);
         loss += log(s) + mx - z[lab[k]];
     }
-    float *wl = load_f32(ex, "loss", NULL);
+    float *wl = ef_load_f32(ex, "loss", NULL);
     ck_assert_msg(fabs(loss / (double)nm - wl[0]) < 1e-4, "loss %g vs %g", loss / (double)nm, wl[0]);
     free(wl);
     free(want);
@@ -195,7 +117,7 @@ START_TEST(tiny_bert_mlm_reference)
     free(lab);
     free(labels);
     kge_bert_acts_free(&a);
-    batch_free(&b);
+    ef_batch_free(&b);
     kge_st_close(ex);
     kge_bert_free(m);
     kge_bert_free(base);
@@ -342,7 +264,7 @@ START_TEST(roundtrip_prefix_and_dtypes)
         if (cases[c].dt == KGE_DT_F32)
             ck_assert(memcmp(l->block, m->block, m->nparams * sizeof(float)) == 0);
         float *got = forward_mean(l, ids, NULL, 1, 6);
-        assert_close(got, ref, (size_t)m->cfg.hidden, cases[c].tol + 1e-6f, "reloaded model");
+        ef_assert_close(got, ref, (size_t)m->cfg.hidden, cases[c].tol + 1e-6f, "reloaded model");
         free(got);
         kge_bert_free(l);
     }
@@ -429,7 +351,7 @@ START_TEST(batching_invariance)
     float *batched = forward_mean(m, ids, mask, 3, T);
     for (int b = 0; b < 3; b++) {
         float *alone = forward_mean(m, seq[b], NULL, 1, len[b]);
-        assert_close(batched + b * m->cfg.hidden, alone, (size_t)m->cfg.hidden, 1e-5f, "batched vs alone");
+        ef_assert_close(batched + b * m->cfg.hidden, alone, (size_t)m->cfg.hidden, 1e-5f, "batched vs alone");
         free(alone);
     }
     free(batched);
@@ -466,7 +388,8 @@ START_TEST(threads_do_not_change_results)
 }
 END_TEST
 
-int main(void)
+Suite *suite(void);
+Suite *suite(void)
 {
     Suite *s = suite_create("bert");
     TCase *tc = tcase_create("core");
@@ -477,9 +400,5 @@ int main(void)
     tcase_add_test(tc, batching_invariance);
     tcase_add_test(tc, threads_do_not_change_results);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return s;
 }

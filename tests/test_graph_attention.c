@@ -8,17 +8,8 @@
 
 #include "encoder/graph_attention.h"
 #include "encoder/safetensors.h"
+#include "tests/encoder_fixtures.h"
 #include "tests/testutil.h"
-
-static float *get_f32(const kge_st *st, const char *name, size_t *n)
-{
-    const kge_st_tensor *t = kge_st_find(st, name);
-    ck_assert_msg(t != NULL, "missing %s", name);
-    float *v = malloc(t->nelem * sizeof *v);
-    ck_assert_int_eq(kge_st_to_f32(t, v, NULL), KGE_OK);
-    if (n) *n = t->nelem;
-    return v;
-}
 
 START_TEST(transformer_conv_reference)
 {
@@ -32,8 +23,8 @@ START_TEST(transformer_conv_reference)
     ck_assert_int_eq(kge_tconv_init(&l, 64, 16, 4, 8, &e), KGE_OK);
     ck_assert_msg(kge_tconv_load(&l, st, "", &e) == KGE_OK, "%s", e.msg);
     size_t nx, E2;
-    float *x = get_f32(st, "x", &nx), *temb = get_f32(st, "type_embedding", NULL),
-          *eattr_ref = get_f32(st, "edge_attr", NULL), *want = get_f32(st, "y", NULL);
+    float *x = ef_load_f32(st, "x", &nx), *temb = ef_load_f32(st, "type_embedding", NULL),
+          *eattr_ref = ef_load_f32(st, "edge_attr", NULL), *want = ef_load_f32(st, "y", NULL);
     const kge_st_tensor *ei = kge_st_find(st, "edge_index"), *et = kge_st_find(st, "edge_type");
     ck_assert(ei && et);
     E2 = ei->nelem;
@@ -66,7 +57,7 @@ START_TEST(transformer_conv_reference)
             ck_assert(fabsf(s - 1.0f) < 1e-5f);
         }
     /* the training check: loss = mean((y @ proj)^2) */
-    float *proj = get_f32(st, "proj", NULL), *wl = get_f32(st, "loss", NULL);
+    float *proj = ef_load_f32(st, "proj", NULL), *wl = ef_load_f32(st, "loss", NULL);
     double loss = 0.0;
     for (size_t i = 0; i < N; i++)
         for (int c = 0; c < 3; c++) {
@@ -168,7 +159,8 @@ START_TEST(load_errors)
 }
 END_TEST
 
-int main(void)
+Suite *suite(void);
+Suite *suite(void)
 {
     Suite *s = suite_create("graph_attention");
     TCase *tc = tcase_create("core");
@@ -176,9 +168,5 @@ int main(void)
     tcase_add_test(tc, small_graph_properties);
     tcase_add_test(tc, load_errors);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return s;
 }

@@ -13,27 +13,8 @@
 #include "encoder/safetensors.h"
 #include "encoder/train_bert.h"
 #include "encoder/train_kernels.h"
+#include "tests/encoder_fixtures.h"
 #include "tests/testutil.h"
-
-static float *get_f32(const kge_st *st, const char *name, size_t *n)
-{
-    const kge_st_tensor *t = kge_st_find(st, name);
-    ck_assert_msg(t != NULL, "missing %s", name);
-    float *v = malloc(t->nelem * sizeof *v);
-    ck_assert_int_eq(kge_st_to_f32(t, v, NULL), KGE_OK);
-    if (n) *n = t->nelem;
-    return v;
-}
-
-static int64_t *get_i64(const kge_st *st, const char *name, size_t *n)
-{
-    const kge_st_tensor *t = kge_st_find(st, name);
-    ck_assert_msg(t != NULL, "missing %s", name);
-    int64_t *v = malloc(t->nelem * sizeof *v);
-    ck_assert_int_eq(kge_st_to_i64(t, v, NULL), KGE_OK);
-    if (n) *n = t->nelem;
-    return v;
-}
 
 START_TEST(adamw_matches_torch)
 {
@@ -49,15 +30,16 @@ START_TEST(adamw_matches_torch)
     kge_st *ex = NULL, *ad = NULL;
     ck_assert_msg(kge_st_open(xp, &ex, &e) == KGE_OK, "%s", e.msg);
     ck_assert_msg(kge_st_open(ap, &ad, &e) == KGE_OK, "%s", e.msg);
-    size_t n, P;
-    int64_t *ids64 = get_i64(ex, "input_ids", &n), *ty64 = get_i64(ex, "token_type_ids", NULL),
-            *mk64 = get_i64(ex, "attention_mask", NULL), *pairs = get_i64(ex, "pairs", &P);
+    size_t P;
+    ef_batch b = ef_batch_from(ex);
+    int64_t *pairs = ef_load_i64(ex, "pairs", &P);
     P /= 2;
-    int B = 9, T = (int)(n / 9);
-    int32_t *ids = malloc(n * sizeof *ids), *ty = malloc(n * sizeof *ty);
-    uint8_t *mk = malloc(n);
-    for (size_t i = 0; i < n; i++) { ids[i] = (int32_t)ids64[i]; ty[i] = (int32_t)ty64[i]; mk[i] = (uint8_t)mk64[i]; }
-    float *labels = get_f32(ex, "pair_labels", NULL), *losses = get_f32(ad, "losses", NULL);
+    ck_assert_int_eq(b.B, 9);
+    int B = b.B, T = b.T;
+    const int32_t *ids = b.ids, *ty = b.types;
+    const uint8_t *mk = b.mask;
+    size_t n = (size_t)B * (size_t)T;
+    float *labels = ef_load_f32(ex, "pair_labels", NULL), *losses = ef_load_f32(ad, "losses", NULL);
     size_t C = 64, BT = n;
     /* every parameter but the pooler (it has no gradient, and torch skips
      * parameters without one, weight decay included): the encoder span */
@@ -93,7 +75,7 @@ START_TEST(adamw_matches_torch)
         snprintf(full, sizeof full, "param.%.120s", ts[i].name);
         if (!kge_st_find(ad, full)) continue;
         size_t k;
-        float *want = get_f32(ad, full, &k), worst = 0.0f;
+        float *want = ef_load_f32(ad, full, &k), worst = 0.0f;
         for (size_t j = 0; j < k; j++) worst = fmaxf(worst, fabsf(ts[i].data[j] - want[j]));
         /* a key bias has a zero gradient in exact arithmetic (the softmax
          * ignores a shift shared by all keys): torch moves it by rounding
@@ -111,7 +93,7 @@ START_TEST(adamw_matches_torch)
     kge_bert_bwd_free(&w);
     kge_bert_acts_free(&a);
     free(pool_before); free(pooled); free(dpooled); free(dh);
-    free(ids64); free(ty64); free(mk64); free(pairs); free(ids); free(ty); free(mk); free(labels); free(losses);
+    ef_batch_free(&b); free(pairs); free(labels); free(losses);
     kge_st_close(ex); kge_st_close(ad);
     kge_bert_free(g); kge_bert_free(m);
     free(dir); free(xp); free(ap);
@@ -196,7 +178,8 @@ START_TEST(clipping)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void);
+Suite *suite(void)
 {
     Suite *s = suite_create("optim");
     TCase *tc = tcase_create("optim");
@@ -207,13 +190,4 @@ static Suite *suite(void)
     tcase_add_test(tc, clipping);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1304,7 +1304,8 @@ START_TEST(test_index_without_ranks)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void);
+Suite *suite(void)
 {
     Suite *s = suite_create("planner");
     TCase *t = tcase_create("core");
@@ -1333,13 +1334,4 @@ static Suite *suite(void)
     tcase_add_test(pr, test_index_without_ranks);
     suite_add_tcase(s, pr);
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -71,6 +71,20 @@ static kgp_status write1(kgg_store *st, kgg_course **cs, size_t n, kgg_write_res
     return kgg_store_write(st, cs, n, 0, r, e);
 }
 
+/* Writes chain(id, n) alone into a fresh store handle, which it closes;
+ * returns the course (the caller frees it). */
+static kgg_course *stored_chain(const char *id, int n)
+{
+    kgg_store *st = open_store(0);
+    kgg_course *c = chain(id, n);
+    kgg_write_result r;
+    kgg_err e;
+    ck_assert_msg(write1(st, &c, 1, &r, &e) == KGP_OK, "write %s: %s", id, e.msg);
+    kgg_write_result_free(&r);
+    kgg_store_close(st);
+    return c;
+}
+
 static kgg_snap *snap_of(kgg_store *st)
 {
     kgg_snap *s;
@@ -173,16 +187,12 @@ END_TEST
 
 START_TEST(test_failing_course_changes_nothing)
 {
-    kgg_store *st = open_store(0);
-    kgg_course *a = chain("a", 3);
-    kgg_write_result r;
-    kgg_err e;
-    ck_assert(write1(st, &a, 1, &r, &e) == KGP_OK);
-    kgg_write_result_free(&r);
-    kgg_store_close(st);
+    kgg_course *a = stored_chain("a", 3);
     char *before = copy_file(g_db);
 
-    st = open_store(0);
+    kgg_store *st = open_store(0);
+    kgg_write_result r;
+    kgg_err e;
     kgg_course *b = chain("b", 3), *bad = chain("bad", 3), *a2 = chain("a", 1);
     kgg_course_diag(bad, KGG_ERROR, "bad.xml", 7, 3, "broken element");
     kgg_course *batch[] = {a2, b, bad};
@@ -530,15 +540,11 @@ END_TEST
 
 START_TEST(test_bad_input_rejected)
 {
+    kgg_course *ok = stored_chain("ok", 2);
+    char *before = copy_file(g_db);
     kgg_store *st = open_store(0);
-    kgg_course *ok = chain("ok", 2);
     kgg_write_result r;
     kgg_err e;
-    ck_assert(write1(st, &ok, 1, &r, &e) == KGP_OK);
-    kgg_write_result_free(&r);
-    kgg_store_close(st);
-    char *before = copy_file(g_db);
-    st = open_store(0);
     struct { const char *what; const char *needle; } cases[] = {
         {"dup", "duplicate concept id 'c1'"},
         {"unknown", "not a concept of course"},
@@ -724,7 +730,8 @@ START_TEST(test_export_json_shape)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void);
+Suite *suite(void)
 {
     Suite *s = suite_create("store");
     TCase *t = tcase_create("store");
@@ -749,13 +756,4 @@ static Suite *suite(void)
     tcase_add_test(t, test_export_json_shape);
     suite_add_tcase(s, t);
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
 }

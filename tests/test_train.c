@@ -49,7 +49,7 @@ static void synth_make(synth *s)
             for (int j = 0; j < len; j++) m[j] = 1;
             if (k + 1 < NL) { s->src[E] = (uint32_t)i; s->dst[E++] = (uint32_t)(i + 1); }
         }
-    s->d = (kge_link_data){N, T, s->ids, s->mask, E, s->src, s->dst};
+    s->d = (kge_link_data){N, T, s->ids, s->mask, E, s->src, s->dst, 0, NULL, NULL};
 }
 
 static kge_bert *tiny_bert(uint64_t seed)
@@ -274,6 +274,55 @@ static void resume_same(kge_train_mode mode)
     tu_rmrf(dir);
     free(dir);
 }
+
+/* Title/summary views as augmentation: each concept gets two other texts
+ * (its topic token alone, its level token alone). Deterministic, different
+ * from a run without views, recorded in the checkpoint, resumed exactly,
+ * and a probability outside [0, 1] is refused. */
+START_TEST(views_augment)
+{
+    static synth s;
+    static int32_t vids[2 * N * T];
+    static uint8_t vmask[2 * N * T];
+    synth_make(&s);
+    memset(vids, 0, sizeof vids);
+    memset(vmask, 0, sizeof vmask);
+    for (int v = 0; v < 2; v++)
+        for (int i = 0; i < N; i++) {
+            int32_t *row = vids + ((size_t)v * N + (size_t)i) * T;
+            row[0] = 2;
+            row[1] = v == 0 ? 5 + i / NL : 9 + i % NL;
+            row[2] = 3;
+            memset(vmask + ((size_t)v * N + (size_t)i) * T, 1, 3);
+        }
+    s.d.nviews = 2;
+    s.d.view_ids = vids;
+    s.d.view_mask = vmask;
+    kge_link_opts o = tiny_opts(KGE_TRAIN_FULL);
+    o.steps = 12;
+    o.view_prob = 0.5f;
+    kge_link_model *a = trained(&s, &o, 12), *b = trained(&s, &o, 12), *half = trained(&s, &o, 5), *rest = NULL;
+    size_t np = kge_link_bert(a)->nparams * sizeof(float);
+    ck_assert(memcmp(kge_link_bert(a)->block, kge_link_bert(b)->block, np) == 0);
+    o.view_prob = 0.0f;
+    kge_link_model *c = trained(&s, &o, 12);
+    ck_assert(memcmp(kge_link_bert(a)->block, kge_link_bert(c)->block, np) != 0);
+    char *dir = tu_mkdtemp();
+    kge_err err = {0};
+    ck_assert_msg(kge_link_save(half, dir, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_msg(kge_link_load(dir, &rest, &err) == KGE_OK, "%s", err.msg);
+    ck_assert(kge_link_options(rest)->view_prob == 0.5f);
+    ck_assert_msg(kge_link_train(rest, &s.d, 12, NULL, NULL, &err) == KGE_OK, "%s", err.msg);
+    ck_assert(memcmp(kge_link_bert(a)->block, kge_link_bert(rest)->block, np) == 0);
+    o.view_prob = 1.5f;
+    kge_link_model *bad = NULL;
+    ck_assert_int_eq(kge_link_new(tiny_bert(3), &o, &bad, &err), KGE_EUSAGE);
+    ck_assert(strstr(err.msg, "view") != NULL);
+    kge_link_free(a); kge_link_free(b); kge_link_free(c); kge_link_free(half); kge_link_free(rest);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
 
 START_TEST(resume_full) { resume_same(KGE_TRAIN_FULL); }
 END_TEST
@@ -537,6 +586,7 @@ static Suite *suite(void)
     tcase_add_test(tc, save_load_head);
     tcase_add_test(tc, resume_full);
     tcase_add_test(tc, resume_lora);
+    tcase_add_test(tc, views_augment);
     tcase_add_test(tc, early_stopping);
     tcase_add_test(tc, bad_inputs);
     tcase_add_test(tc, bad_checkpoints);

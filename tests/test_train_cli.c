@@ -4,6 +4,7 @@
  * resume, and usage errors. */
 #include <check.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,15 @@ START_TEST(train_and_suggest)
     free(vt);
     free(sv);
     ck_assert_int_eq(kg(NULL, "train --model '%s/scratch' --out '%s/ck3' --steps 2 --course linalg", g_dir, g_dir), 0);
+    /* title/summary views: recorded in the manifest; head mode and bad values refused */
+    ck_assert_int_eq(kg(NULL, "train --model '%s' --out '%s/ckv' --steps 3 --batch 4 --course linalg --views 0.5",
+                        model, g_dir), 0);
+    char *mp = tu_path(g_dir, "ckv/kgpath_train.json"), *mt = tu_read(mp, NULL);
+    ck_assert_msg(mt && strstr(mt, "\"view_prob\": 0.5"), "%s", mt ? mt : "(none)");
+    free(mt);
+    free(mp);
+    ck_assert_int_eq(kg(NULL, "train --model '%s' --out '%s/ckv2' --steps 3 --mode head --views 0.5", model, g_dir), 1);
+    ck_assert_int_eq(kg(NULL, "train --model '%s' --out '%s/ckv2' --steps 3 --views 2", model, g_dir), 1);
     /* --accept: suggestions become recommended edges with the model and score as reason */
     char *path = tu_path(g_dir, "acc.tsv");
     FILE *f = fopen(path, "w");
@@ -254,12 +264,91 @@ START_TEST(train_and_suggest)
 }
 END_TEST
 
+/* eval-prereq on a tiny RefD-style dataset of our own: every method gets a
+ * row per fold and a mean, and bad datasets are refused with file:line. */
+START_TEST(eval_prereq)
+{
+    const char *sh = tu_shared_dir();
+    if (!sh) { fprintf(stderr, "test_train_cli: ../shared absent, skipping eval_prereq\n"); return; }
+    g_bin = getenv("KGPATH_BIN");
+    ck_assert(g_bin && *g_bin);
+    g_dir = tu_mkdtemp();
+    char *model = tu_path(sh, "fixtures/encoder/tiny-bert"), *out = NULL;
+    static const char *names[] = {"numbers", "addition", "multiplication", "fractions", "algebra",
+                                  "equations", "functions", "derivatives", "integrals", "series"};
+    /* "A<TAB>B": B is a prerequisite of A; a chain plus a few skips, negatives reversed or unrelated */
+    char *pos = tu_path(g_dir, "toy.edges"), *neg = tu_path(g_dir, "toy.edges_neg");
+    FILE *fp = fopen(pos, "w"), *fn = fopen(neg, "w");
+    ck_assert(fp && fn);
+    for (int i = 1; i < 10; i++) fprintf(fp, "%s\t%s\n", names[i], names[i - 1]);
+    for (int i = 2; i < 10; i += 2) fprintf(fp, "%s\t%s\n", names[i], names[i - 2]);
+    for (int i = 1; i < 10; i++) fprintf(fn, "%s\t%s\n", names[i - 1], names[i]);
+    for (int i = 0; i + 5 < 10; i++) fprintf(fn, "%s\t%s\n", names[i], names[i + 5]);
+    fclose(fp);
+    fclose(fn);
+    ck_assert_int_eq(kg(&out, "eval-prereq -m '%s' --steps 6 --folds 2 --tokens 8 --json '%s/toy'", model, g_dir), 0);
+    json_error_t je;
+    json_t *r = json_loads(out, 0, &je);
+    ck_assert_msg(r != NULL, "%s", out);
+    ck_assert_str_eq(json_string_value(json_object_get(r, "kind")), "refd");
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "concepts")), 10);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "pairs")), 13 + 14);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "positives")), 13);
+    json_t *ms = json_object_get(r, "methods");
+    ck_assert_uint_eq(json_array_size(ms), 6);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ms, 0), "method")), "kgpath");
+    for (size_t k = 0; k < 6; k++) {
+        json_t *m = json_array_get(ms, k), *folds = json_object_get(m, "folds");
+        ck_assert_uint_eq(json_array_size(folds), 2);
+        double f1 = json_real_value(json_object_get(json_object_get(m, "mean"), "f1"));
+        double auc = json_real_value(json_object_get(json_object_get(m, "mean"), "auc"));
+        ck_assert(f1 >= 0 && f1 <= 1 && auc >= 0 && auc <= 1);
+        /* the mean is the mean of the folds */
+        double a = json_real_value(json_object_get(json_array_get(folds, 0), "f1")),
+               b = json_real_value(json_object_get(json_array_get(folds, 1), "f1"));
+        ck_assert(fabs((a + b) / 2 - f1) < 1e-9);
+    }
+    json_decref(r);
+    free(out);
+    /* text output: per-fold lines and the table */
+    ck_assert_int_eq(kg(&out, "eval-prereq -m '%s' --steps 2 --folds 2 --tokens 8 '%s/toy'", model, g_dir), 0);
+    ck_assert_msg(strstr(out, "fold 1 (") && strstr(out, "| logistic regression | ") && strstr(out, "| kgpath | "), "%s", out);
+    free(out);
+    /* bad input: a line without a tab, a missing dataset, too few pairs for the folds, options */
+    fp = fopen(pos, "a");
+    fputs("no tab here\n", fp);
+    fclose(fp);
+    ck_assert_int_eq(kg(NULL, "eval-prereq -m '%s' --steps 2 --folds 2 '%s/toy'", model, g_dir), 2);
+    char *e = err_text();
+    ck_assert_msg(strstr(e, "toy.edges:14:") != NULL, "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(NULL, "eval-prereq -m '%s' '%s/none'", model, g_dir), 3);
+    ck_assert_int_eq(kg(NULL, "eval-prereq -m '%s' --datasets '%s' refd-cs", model, g_dir), 3);
+    fp = fopen(pos, "w");
+    fputs("b\ta\n", fp);
+    fclose(fp);
+    ck_assert_int_eq(kg(NULL, "eval-prereq -m '%s' --steps 2 '%s/toy'", model, g_dir), 2);
+    e = err_text();
+    ck_assert_msg(strstr(e, "fewer than the 5 folds") != NULL, "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(NULL, "eval-prereq -m '%s' --mode sideways '%s/toy'", model, g_dir), 1);
+    ck_assert_int_eq(kg(NULL, "eval-prereq '%s/toy'", g_dir), 1);
+    ck_assert_int_eq(kg(NULL, "eval-prereq -m '%s'", model), 1);
+    free(pos);
+    free(neg);
+    free(model);
+    tu_rmrf(g_dir);
+    free(g_dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train_cli");
     TCase *tc = tcase_create("cli");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, train_and_suggest);
+    tcase_add_test(tc, eval_prereq);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

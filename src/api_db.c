@@ -237,6 +237,40 @@ static kgp_status ambiguous(kgp_snap *s, const char *name, const char *what,
                            name, hi - lo, what, list, hi - lo > shown ? ", ..." : "");
 }
 
+/* Folded text with '-' and '_' read as spaces, so "neural networks" finds the
+ * id "neural-networks". */
+static void despace(char *f)
+{
+    for (; *f; f++) if (*f == '-' || *f == '_') *f = ' ';
+}
+
+/* On a failed lookup: up to five concepts whose title or id contains the
+ * name (case-folded), as "; did you mean: key (title), …", or "" when none.
+ * O(n): only on the error path. */
+static void near_misses(const kgp_snap *s, const char *name, char *out, size_t outlen)
+{
+    out[0] = 0;
+    char *f = fold(name);
+    if (!f) return;
+    despace(f);
+    size_t len = 0;
+    unsigned shown = 0;
+    for (uint32_t i = 0; i < s->g->n && shown < 5 && *f; i++) {
+        char *t = fold(s->g->title[i]), *k = fold(s->g->key[i]);
+        int hit = 0;
+        if (t) { despace(t); hit = strstr(t, f) != NULL; }
+        if (!hit && k) { despace(k); hit = strstr(k, f) != NULL; }
+        free(t); free(k);
+        if (!hit) continue;
+        int w = snprintf(out + len, outlen - len, "%s%s (%s)", shown ? ", " : "; did you mean: ",
+                         s->g->key[i], s->g->title[i]);
+        if (w < 0 || (size_t)w >= outlen - len) break;
+        len += (size_t)w;
+        shown++;
+    }
+    free(f);
+}
+
 kgp_status kgp_snap_lookup(kgp_snap *s, const char *name, uint32_t *index)
 {
     if (!s) return KGP_EUSAGE;
@@ -257,8 +291,10 @@ kgp_status kgp_snap_lookup(kgp_snap *s, const char *name, uint32_t *index)
     free(f);
     if (hi - lo == 1) { *index = s->titles[lo].index; return KGP_OK; }
     if (hi - lo > 1) return ambiguous(s, name, "title", s->titles, lo, hi);
+    char near[640];
+    near_misses(s, name, near, sizeof near);
     return kgp__snap_error(s, KGP_ENOTFOUND,
-                           "no concept '%s' (give course:id, an id, or a title)", name);
+                           "no concept '%s' (give course:id, an id, or a title)%s", name, near);
 }
 
 /* ---- concept details ---- */

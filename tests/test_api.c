@@ -119,6 +119,11 @@ START_TEST(test_lookup)
     ck_assert_int_eq(kgp_snap_lookup(s, "calc:nothing", &i), KGP_ENOTFOUND);
     ck_assert_int_eq(kgp_snap_lookup(s, "nothing", &i), KGP_ENOTFOUND);
     ck_assert_msg(strstr(kgp_snap_errmsg(s), "nothing") != NULL, "%s", kgp_snap_errmsg(s));
+    ck_assert_ptr_null(strstr(kgp_snap_errmsg(s), "did you mean"));
+    /* a part of a title (any case) is not a name, but is offered */
+    ck_assert_int_eq(kgp_snap_lookup(s, "LINEAR", &i), KGP_ENOTFOUND);
+    ck_assert_msg(strstr(kgp_snap_errmsg(s), "did you mean: alg:equations (Linear equations)") != NULL,
+                  "%s", kgp_snap_errmsg(s));
     ck_assert_int_eq(kgp_snap_lookup(s, "", &i), KGP_EUSAGE);
     ck_assert_int_eq(kgp_snap_lookup(s, "\xff\xfe", &i), KGP_EUSAGE);
     ck_assert_ptr_null(kgp_snap_key(s, 99));

@@ -711,21 +711,38 @@ int kge_link_train(kge_link_model *lm, const kge_link_data *d, int64_t until, kg
 
 /* ---- inference --------------------------------------------------------------- */
 
-int kge_link_embed(kge_link_model *lm, const kge_link_data *d, float *z, kge_err *err)
+int kge_link_encode(kge_link_model *lm, const kge_link_data *d, float *z0, kge_err *err)
 {
     int rc = check_data(lm, d, err);
     if (rc) return rc;
-    size_t nC = d->n * (size_t)lm->C;
-    float *z0 = malloc(nC * sizeof *z0);
-    if (!z0) return kge_fail(err, KGE_ENOMEM, "out of memory");
     int blas = kge_blas_set_threads(1);
     rc = encode_all(lm, d, z0, err);
+    kge_blas_set_threads(blas);
+    return rc;
+}
+
+int kge_link_embed_from(kge_link_model *lm, const kge_link_data *d, const float *z0, float *z, kge_err *err)
+{
+    int rc = check_data(lm, d, err);
+    if (rc) return rc;
+    int blas = kge_blas_set_threads(1);
     mp_graph g;
-    if (!rc && !(rc = mp_build(lm, d->n, d->E, d->src, d->dst, NULL, &g, err))) {
+    if (!(rc = mp_build(lm, d->n, d->E, d->src, d->dst, NULL, &g, err))) {
         rc = kge_tconv_forward(&lm->conv, &lm->cacts, z, z0, &g.g, g.eattr, err);
         mp_free(&g);
     }
     kge_blas_set_threads(blas);
+    return rc;
+}
+
+int kge_link_embed(kge_link_model *lm, const kge_link_data *d, float *z, kge_err *err)
+{
+    int rc = check_data(lm, d, err);
+    if (rc) return rc;
+    float *z0 = malloc(d->n * (size_t)lm->C * sizeof *z0);
+    if (!z0) return kge_fail(err, KGE_ENOMEM, "out of memory");
+    rc = kge_link_encode(lm, d, z0, err);
+    if (!rc) rc = kge_link_embed_from(lm, d, z0, z, err);
     free(z0);
     return rc;
 }

@@ -153,8 +153,25 @@ kge_bert *kge_link_bert(kge_link_model *lm);
 int kge_link_score(kge_link_model *lm, const kge_link_data *d, const uint32_t *pairs, size_t np, float *out,
                    kge_err *err);
 
-/* Graph-contextual embeddings z (n, C) of d's concepts. */
+/* Graph-contextual embeddings z (n, C) of d's concepts: kge_link_encode
+ * then kge_link_embed_from. Errors: as kge_link_encode, KGE_ENOMEM. */
 int kge_link_embed(kge_link_model *lm, const kge_link_data *d, float *z, kge_err *err);
+
+/* The encoder's part alone: z0 (n, C), each concept's text through BERT and
+ * mean pooling (full text, no dropout). It depends on d's texts and the
+ * encoder's weights, never on d's edges, so a caller that scores the same
+ * concepts under several edge sets (edges left out in groups, folds) encodes
+ * once and calls kge_link_embed_from per edge set, with results identical to
+ * kge_link_embed bit for bit. Errors: KGE_EUSAGE (fewer than two concepts,
+ * T over the model's positions, an endpoint out of range), KGE_ENOMEM.
+ * Cost: one encoder pass over n·T tokens. */
+int kge_link_encode(kge_link_model *lm, const kge_link_data *d, float *z0, kge_err *err);
+
+/* Graph attention over d's edges (both directions) from z0 of
+ * kge_link_encode (same d->n) into z (n, C). d's texts are not read.
+ * Errors: KGE_EUSAGE (as kge_link_encode), KGE_ENOMEM.
+ * Cost: O(E · C · heads + n · C²), no encoder pass. */
+int kge_link_embed_from(kge_link_model *lm, const kge_link_data *d, const float *z0, float *z, kge_err *err);
 
 /* Probabilities out[p] for pairs (np, 2) of rows of z (n, C) from
  * kge_link_embed: the decoder alone, O(np · width · C). The caller checks

@@ -382,18 +382,26 @@ typedef struct shared {
 } shared;
 
 /* kgpath's scores for the pairs P (training pairs: positives without their
- * own edges in the graph, in groups of 16). */
+ * own edges in the graph, in groups of 16). The texts are encoded once
+ * (the encoder does not see edges), and only the graph attention and the
+ * decoder run per group: O(n) encoder rows, not O(n · groups). */
 static kgp_status kgpath_scores(kgp_eval_report *r, kge_link_model *lm, const shared *sh, const uint32_t *src,
                                 const uint32_t *dst, size_t E, const pair *P, size_t m, int training, double *out)
 {
+    size_t C = (size_t)kge_link_dim(lm);
     uint32_t *pp = malloc((2 * m + 1) * sizeof *pp), *s2 = malloc((E + 1) * sizeof *s2), *d2 = malloc((E + 1) * sizeof *d2);
     float *pr = malloc((m + 1) * sizeof *pr);
+    float *z0 = malloc((sh->n * C + 1) * sizeof *z0), *z = malloc((sh->n * C + 1) * sizeof *z);
     kgp_status st = KGP_OK;
     kge_err e = {0};
     kge_link_data d = {sh->n, sh->T, sh->ids, sh->mask, E, src, dst, 0, NULL, NULL};
-    if (!pp || !pr || !s2 || !d2) { st = OOM(r); goto out; }
+    if (!pp || !pr || !s2 || !d2 || !z0 || !z) { st = OOM(r); goto out; }
     for (size_t q = 0; q < m; q++) { pp[2 * q] = P[q].pre; pp[2 * q + 1] = P[q].con; }
-    if (kge_link_score(lm, &d, pp, m, pr, &e)) { st = fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
+    if (kge_link_encode(lm, &d, z0, &e) || kge_link_embed_from(lm, &d, z0, z, &e) ||
+        kge_link_decode(lm, z, pp, m, pr, &e)) {
+        st = fail(r, (kgp_status)e.code, "%s", e.msg);
+        goto out;
+    }
     if (training) {
         uint32_t grp[2 * 16];
         size_t gidx[16], ng = 0;
@@ -413,7 +421,10 @@ static kgp_status kgpath_scores(kgp_eval_report *r, kge_link_model *lm, const sh
                 }
                 kge_link_data d1 = {sh->n, sh->T, sh->ids, sh->mask, E2, s2, d2, 0, NULL, NULL};
                 float gp[16];
-                if (kge_link_score(lm, &d1, grp, ng, gp, &e)) { st = fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
+                if (kge_link_embed_from(lm, &d1, z0, z, &e) || kge_link_decode(lm, z, grp, ng, gp, &e)) {
+                    st = fail(r, (kgp_status)e.code, "%s", e.msg);
+                    goto out;
+                }
                 for (size_t g = 0; g < ng; g++) pr[gidx[g]] = gp[g];
                 ng = 0;
             }
@@ -421,7 +432,7 @@ static kgp_status kgpath_scores(kgp_eval_report *r, kge_link_model *lm, const sh
     }
     for (size_t q = 0; q < m; q++) out[q] = pr[q];
 out:
-    free(pp); free(pr); free(s2); free(d2);
+    free(pp); free(pr); free(s2); free(d2); free(z0); free(z);
     return st;
 }
 

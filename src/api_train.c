@@ -622,9 +622,12 @@ kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, siz
     size_t E = t.d.E, G = 16, C = (size_t)kge_link_dim(lm);
     kgp_suspect *res = calloc(E + 1, sizeof *res);
     uint32_t *src = malloc((E + 1) * sizeof *src), *dst = malloc((E + 1) * sizeof *dst), pairs[4 * 16];
-    float *z = malloc(t.d.n * C * sizeof *z), p[2 * 16];
+    float *z = malloc((t.d.n * C + 1) * sizeof *z), *z0 = malloc((t.d.n * C + 1) * sizeof *z0), p[2 * 16];
     kge_err e = {0};
-    if (!res || !src || !dst || !z) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    if (!res || !src || !dst || !z || !z0) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    /* the texts are encoded once (the encoder does not see edges); only the
+     * graph attention runs per group */
+    if (E && kge_link_encode(lm, &t.d, z0, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
     /* groups of G edges leave the graph together, then are scored both ways */
     for (size_t g0 = 0; g0 < E; g0 += G) {
         size_t g1 = g0 + G < E ? g0 + G : E, k = 0, m = g1 - g0;
@@ -640,7 +643,7 @@ kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, siz
             pairs[2 * (m + q)] = t.dst[g0 + q];
             pairs[2 * (m + q) + 1] = t.src[g0 + q];
         }
-        if (kge_link_embed(lm, &d, z, &e) || kge_link_decode(lm, z, pairs, 2 * m, p, &e)) {
+        if (kge_link_embed_from(lm, &d, z0, z, &e) || kge_link_decode(lm, z, pairs, 2 * m, p, &e)) {
             st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
             goto out;
         }
@@ -652,7 +655,7 @@ kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, siz
     *nout = top && E > top ? top : E;
     res = NULL;
 out:
-    free(res); free(src); free(dst); free(z);
+    free(res); free(src); free(dst); free(z); free(z0);
     tdata_free(&t);
     kge_link_free(lm);
     return st;

@@ -95,6 +95,18 @@ static int req_push(const char ***v, size_t *n, const char *s)
     return 0;
 }
 
+/* Options 0..3 of plan and next (their option tables start alike):
+ * --goal, --known, --known-file, --learner. */
+static int req_option(req *r, int k, const char *arg)
+{
+    switch (k) {
+    case 0: return req_push(&r->goal_names, &r->ngoal_names, arg) ? KGP_ENOMEM : 0;
+    case 1: return req_push(&r->known_names, &r->nknown_names, arg) ? KGP_ENOMEM : 0;
+    case 2: return req_push(&r->known_files, &r->nknown_files, arg) ? KGP_ENOMEM : 0;
+    default: r->learner = arg; return 0;
+    }
+}
+
 static void req_free(req *r)
 {
     free(r->goal_names);
@@ -232,10 +244,7 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
     for (int k; !rc && (k = cli_parse(&p, &arg)) != -1;) {
         switch (k) {
         case -2: rc = KGP_EUSAGE; break;
-        case 0: rc = req_push(&r.goal_names, &r.ngoal_names, arg) ? KGP_ENOMEM : 0; break;
-        case 1: rc = req_push(&r.known_names, &r.nknown_names, arg) ? KGP_ENOMEM : 0; break;
-        case 2: rc = req_push(&r.known_files, &r.nknown_files, arg) ? KGP_ENOMEM : 0; break;
-        case 3: r.learner = arg; break;
+        case 0: case 1: case 2: case 3: rc = req_option(&r, k, arg); break;
         case 4: if (!(rc = parse_uint("budget-minutes", arg, 1, 100000000u, &u))) o.budget_minutes = u; break;
         case 5: rc = parse_uint("minutes-per-day", arg, 1, 1440, &o.minutes_per_day); break;
         case 6: rc = parse_uint("days-per-week", arg, 1, 7, &o.days_per_week); break;
@@ -355,10 +364,7 @@ int cmd_next(kgp_cli *cli, int argc, char **argv)
     for (int k; !rc && (k = cli_parse(&p, &arg)) != -1;) {
         switch (k) {
         case -2: rc = KGP_EUSAGE; break;
-        case 0: rc = req_push(&r.goal_names, &r.ngoal_names, arg) ? KGP_ENOMEM : 0; break;
-        case 1: rc = req_push(&r.known_names, &r.nknown_names, arg) ? KGP_ENOMEM : 0; break;
-        case 2: rc = req_push(&r.known_files, &r.nknown_files, arg) ? KGP_ENOMEM : 0; break;
-        case 3: r.learner = arg; break;
+        case 0: case 1: case 2: case 3: rc = req_option(&r, k, arg); break;
         case 4: rc = parse_uint("limit", arg, 0, 1000000000u, &limit); break;
         case 5: format = arg; break;
         case 6: format = "json"; break;

@@ -62,21 +62,21 @@ fi
 echo "slurm: cluster up (pids ${KG_CLUSTER_PIDS[*]})"
 
 "$root/tools/slurm/kgpath-nightly.sh" --kgpath "$KG" --db "$tmp/kg.db" \
-  --learners "$tmp/learners.jsonl" --work "$tmp/work" --shards 4 --wait
+  --learners "$tmp/learners.jsonl" --work "$tmp/nightly" --shards 4 --wait
 rc=$?
 check "array + merge jobs succeed" [ "$rc" -eq 0 ]
-check "merged output == single-process output" cmp -s "$tmp/work/plans.jsonl" "$tmp/single.jsonl"
-shard_lines=$(cat "$tmp/work/shards/"shard-*.jsonl 2>/dev/null | wc -l)
+check "merged output == single-process output" cmp -s "$tmp/nightly/plans.jsonl" "$tmp/single.jsonl"
+shard_lines=$(cat "$tmp/nightly/shards/"shard-*.jsonl 2>/dev/null | wc -l)
 check "shards cover every learner once" [ "$shard_lines" -eq "$(wc -l <"$tmp/single.jsonl")" ]
 check "every shard planned something" \
-  bash -c 'for f in "$0"/shard-*.jsonl; do [ -s "$f" ] || exit 1; done' "$tmp/work/shards"
+  bash -c 'for f in "$0"/shard-*.jsonl; do [ -s "$f" ] || exit 1; done' "$tmp/nightly/shards"
 check "report counts the plans" \
-  grep -q "\"plans\": $(grep -vc '"error":' "$tmp/single.jsonl")" "$tmp/work/report.json"
+  grep -q "\"plans\": $(grep -vc '"error":' "$tmp/single.jsonl")" "$tmp/nightly/report.json"
 check "each task took its shard from SLURM_ARRAY_TASK_*" \
-  bash -c 'for i in 0 1 2 3; do grep -q "\"shard\": \"$i/4\"" "$0/shard-$i.report.json" || exit 1; done' "$tmp/work/shards"
+  bash -c 'for i in 0 1 2 3; do grep -q "\"shard\": \"$i/4\"" "$0/shard-$i.report.json" || exit 1; done' "$tmp/nightly/shards"
 
 if [ "$fail" -ne 0 ]; then
-  for f in "$tmp/work/logs/"*.log; do echo "--- $f"; tail -5 "$f"; done
+  for f in "$tmp/nightly/logs/"*.log; do echo "--- $f"; tail -5 "$f"; done
   tail -5 "$tmp/cluster/log/slurmctld.log"
 fi
 echo "slurm: $pass passed, $fail failed"

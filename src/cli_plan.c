@@ -107,6 +107,45 @@ static int req_option(req *r, int k, const char *arg)
     }
 }
 
+static void req_free(req *r);
+
+/* What plan and next open: the snapshot, the resolved goals and known set,
+ * the learner (with --learner) and a planner on the snapshot. */
+typedef struct session {
+    kgp_db *db;
+    kgp_snap *snap;
+    kgp_planner *pl;
+    kgp_learner *learner;
+    idlist goals, known;
+    size_t nexplicit;           /* known concepts named by the user (not the learner's) */
+} session;
+
+static int resolve_req(kgp_db *db, kgp_snap *snap, const req *r, idlist *goals, idlist *known,
+                       int64_t at, kgp_learner **learner, size_t *nexplicit);
+
+/* Opens a session for r with the learner's state at `at`; prints errors. */
+static int session_open(kgp_cli *cli, const req *r, int64_t at, session *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    int rc = cli_open_snap(cli, &ss->db, &ss->snap);
+    if (!rc) rc = resolve_req(ss->db, ss->snap, r, &ss->goals, &ss->known, at, &ss->learner,
+                              &ss->nexplicit);
+    if (rc) return rc;
+    kgp_status st = kgp_planner_open(ss->snap, &ss->pl);
+    return st ? cli_fail(st, kgp_snap_errmsg(ss->snap)) : 0;
+}
+
+static void session_close(session *ss, req *r)
+{
+    kgp_learner_free(ss->learner);
+    kgp_planner_close(ss->pl);
+    kgp_snap_close(ss->snap);
+    kgp_db_close(ss->db);
+    free(ss->goals.v);
+    free(ss->known.v);
+    req_free(r);
+}
+
 static void req_free(req *r)
 {
     free(r->goal_names);
@@ -288,23 +327,18 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
         o.start = start;
     }
 
-    kgp_db *db = NULL;
-    kgp_snap *snap = NULL;
-    kgp_planner *pl = NULL;
     kgp_plan *plan = NULL;
-    kgp_learner *learner = NULL;
-    idlist goals = {0}, known = {0};
+    session ss;
     int64_t at = date ? day_start(date) : o.start ? day_start(o.start) : 0;
-    if ((rc = cli_open_snap(cli, &db, &snap))) goto out;
-    size_t nexplicit = 0;
-    if ((rc = resolve_req(db, snap, &r, &goals, &known, at, &learner, &nexplicit))) goto out;
+    if ((rc = session_open(cli, &r, at, &ss))) goto out;
+    kgp_learner *learner = ss.learner;
     if (learner) {
         /* A goal the learner already knows is reported as mastered (and
          * reviewed when fading); one named with --known is still an error. */
-        for (size_t i = 0; i < goals.n; i++)
-            for (size_t j = 0; j < nexplicit; j++)
-                if (known.v[j] == goals.v[i]) {
-                    cli_error("goal '%s' is already known", kgp_snap_key(snap, goals.v[i]));
+        for (size_t i = 0; i < ss.goals.n; i++)
+            for (size_t j = 0; j < ss.nexplicit; j++)
+                if (ss.known.v[j] == ss.goals.v[i]) {
+                    cli_error("goal '%s' is already known", kgp_snap_key(ss.snap, ss.goals.v[i]));
                     rc = KGP_ECONFLICT;
                     goto out;
                 }
@@ -319,9 +353,7 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
             o.start = start;
         }
     }
-    kgp_status st = kgp_planner_open(snap, &pl);
-    if (st) { rc = cli_fail(st, kgp_snap_errmsg(snap)); goto out; }
-    st = kgp_plan_make(pl, goals.v, goals.n, known.v, known.n, &o, &plan);
+    kgp_status st = kgp_plan_make(ss.pl, ss.goals.v, ss.goals.n, ss.known.v, ss.known.n, &o, &plan);
     if (st) { rc = cli_fail(st, kgp_plan_errmsg(plan)); goto out; }
     FILE *f = output ? fopen(output, "w") : stdout;
     if (!f) { cli_error("cannot write %s", output); rc = KGP_EIO; goto out; }
@@ -336,13 +368,7 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
     }
 out:
     kgp_plan_free(plan);
-    kgp_learner_free(learner);
-    kgp_planner_close(pl);
-    kgp_snap_close(snap);
-    kgp_db_close(db);
-    free(goals.v);
-    free(known.v);
-    req_free(&r);
+    session_close(&ss, &r);
     return rc;
 }
 
@@ -384,18 +410,11 @@ int cmd_next(kgp_cli *cli, int argc, char **argv)
     }
     cli_parse_free(&p);
     if (rc) { req_free(&r); return rc; }
-    kgp_db *db = NULL;
-    kgp_snap *snap = NULL;
-    kgp_planner *pl = NULL;
     kgp_next *x = NULL;
-    kgp_learner *learner = NULL;
-    idlist goals = {0}, known = {0};
-    if ((rc = cli_open_snap(cli, &db, &snap))) goto out;
-    int64_t at = date ? day_start(date) : 0;
-    if ((rc = resolve_req(db, snap, &r, &goals, &known, at, &learner, NULL))) goto out;
-    kgp_status st = kgp_planner_open(snap, &pl);
-    if (st) { rc = cli_fail(st, kgp_snap_errmsg(snap)); goto out; }
-    st = kgp_next_make(pl, goals.v, goals.n, known.v, known.n, limit, &x);
+    session ss;
+    if ((rc = session_open(cli, &r, date ? day_start(date) : 0, &ss))) goto out;
+    kgp_learner *learner = ss.learner;
+    kgp_status st = kgp_next_make(ss.pl, ss.goals.v, ss.goals.n, ss.known.v, ss.known.n, limit, &x);
     if (st) { rc = cli_fail(st, kgp_next_errmsg(x)); goto out; }
     if (learner) {
         /* due reviews: the learner's known concepts fading (or uncertain)
@@ -411,13 +430,7 @@ int cmd_next(kgp_cli *cli, int argc, char **argv)
     if ((st = kgp_next_write(x, format, stdout))) rc = cli_fail(st, NULL);
 out:
     kgp_next_free(x);
-    kgp_learner_free(learner);
-    kgp_planner_close(pl);
-    kgp_snap_close(snap);
-    kgp_db_close(db);
-    free(goals.v);
-    free(known.v);
-    req_free(&r);
+    session_close(&ss, &r);
     return rc;
 }
 

@@ -411,16 +411,14 @@ kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e)
     MDB_txn *txn;
     MDB_dbi dbi;
     kgp_status s;
-    if (kgg_store_rdonly(st)) {
-        /* A read-only store cannot create the database: absent means "no
-         * fit yet", not an error. */
-        if ((s = kgg_store_read_begin(st, &txn, e)))
-            return s;
-        int rc = mdb_dbi_open(txn, FIT_DB, 0, &dbi);
-        mdb_txn_abort(txn);
-        if (rc == MDB_NOTFOUND)
-            return KGP_OK;
-    }
+    /* Reading never creates the database: absent means "no fit yet", not
+     * an error, and a plan on a writable store stays a pure read. */
+    if ((s = kgg_store_read_begin(st, &txn, e)))
+        return s;
+    int present = mdb_dbi_open(txn, FIT_DB, 0, &dbi);
+    mdb_txn_abort(txn);
+    if (present == MDB_NOTFOUND)
+        return KGP_OK;
     if ((s = kgg_store_open_dbi(st, FIT_DB, 0, &dbi, e)))
         return s;
     MDB_cursor *cur;

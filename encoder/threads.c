@@ -12,6 +12,10 @@
 extern int   openblas_get_num_threads(void) __attribute__((weak));
 extern void  openblas_set_num_threads(int) __attribute__((weak));
 extern char *openblas_get_corename(void) __attribute__((weak));
+/* Internal to a DYNAMIC_ARCH OpenBLAS, but exported: they pick the kernels
+ * (reading OPENBLAS_CORETYPE) as OpenBLAS's constructor does. */
+extern void  gotoblas_dynamic_init(void) __attribute__((weak));
+extern void  gotoblas_dynamic_quit(void) __attribute__((weak));
 
 struct kge_pool {
     int              n;
@@ -136,19 +140,55 @@ int kge_blas_set_threads(int n)
     return old;
 }
 
-const char *kge_blas_hint(void)
+/* The OpenBLAS core whose kernels this CPU runs best, by CPU features
+ * (not by model, which OpenBLAS 0.3.21 does not know for CPUs newer than
+ * it and virtual machines often hide); NULL when none beats Prescott. */
+static const char *fit_core(void)
 {
-    if (!openblas_get_corename || getenv("OPENBLAS_CORETYPE")) return NULL;
-    const char *core = openblas_get_corename();
-    if (!core || (strcmp(core, "Prescott") != 0 && strcmp(core, "prescott") != 0)) return NULL;
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f"))
-        return "OpenBLAS did not recognise this CPU and uses its generic Prescott kernels; "
-               "set OPENBLAS_CORETYPE=SkylakeX for several times faster encoding";
-    if (__builtin_cpu_supports("avx2"))
-        return "OpenBLAS did not recognise this CPU and uses its generic Prescott kernels; "
-               "set OPENBLAS_CORETYPE=Haswell for several times faster encoding";
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+        return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
 #endif
     return NULL;
+}
+
+/* OpenBLAS's choice when it does not recognise an x86-64 CPU. */
+static int generic_core(const char *core)
+{
+    return core && (strcmp(core, "Prescott") == 0 || strcmp(core, "prescott") == 0);
+}
+
+const char *kge_blas_core(void)
+{
+    return openblas_get_corename ? openblas_get_corename() : NULL;
+}
+
+int kge_blas_select_core(void)
+{
+    const char *want = fit_core();
+    if (!want || getenv("OPENBLAS_CORETYPE") || !generic_core(kge_blas_core()) ||
+        !gotoblas_dynamic_init || !gotoblas_dynamic_quit)
+        return 0;
+    /* OpenBLAS forces a core only through the variable, read by its init;
+     * set it for that call alone so that child processes are unaffected. */
+    if (setenv("OPENBLAS_CORETYPE", want, 1) != 0) return 0;
+    gotoblas_dynamic_quit();
+    gotoblas_dynamic_init();
+    unsetenv("OPENBLAS_CORETYPE");
+    return !generic_core(kge_blas_core());
+}
+
+const char *kge_blas_hint(void)
+{
+    if (getenv("OPENBLAS_CORETYPE") || !generic_core(kge_blas_core())) return NULL;
+    const char *want = fit_core();
+    if (!want) return NULL;
+    return strcmp(want, "SkylakeX") == 0
+               ? "OpenBLAS did not recognise this CPU and uses its generic Prescott kernels; "
+                 "set OPENBLAS_CORETYPE=SkylakeX for several times faster encoding"
+               : "OpenBLAS did not recognise this CPU and uses its generic Prescott kernels; "
+                 "set OPENBLAS_CORETYPE=Haswell for several times faster encoding";
 }

@@ -32,6 +32,21 @@ void kge_pool_run(kge_pool *p, size_t ntasks, void (*fn)(void *ctx, size_t task)
 int kge_blas_threads(void);
 int kge_blas_set_threads(int n);
 
+/* The name of the OpenBLAS core whose kernels run ("Haswell", "SkylakeX",
+ * ...); NULL when the BLAS is not OpenBLAS. */
+const char *kge_blas_core(void);
+
+/* When OpenBLAS did not recognise this CPU and fell back to its generic
+ * Prescott kernels (OpenBLAS 0.3.21 on CPUs newer than it, such as
+ * Sapphire and Emerald Rapids: sgemm 5-7x slower), switches it to the
+ * kernels the CPU's features allow (SkylakeX for AVX-512, Haswell for
+ * AVX2 + FMA). Does nothing when OPENBLAS_CORETYPE is set (the user's
+ * choice), when OpenBLAS runs a specific core, or when the BLAS is not a
+ * DYNAMIC_ARCH OpenBLAS. Returns 1 when it switched, else 0.
+ * Process-wide and not thread-safe: call it at start-up, before any other
+ * thread uses BLAS (OpenBLAS's kernel table is replaced). O(1). */
+int kge_blas_select_core(void);
+
 /* NULL when OpenBLAS runs kernels fit for this CPU; else a hint such as
  * "OpenBLAS did not recognise this CPU and uses its generic Prescott
  * kernels; set OPENBLAS_CORETYPE=SkylakeX for much faster encoding". */

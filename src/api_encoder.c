@@ -101,6 +101,20 @@ void kgp_model_set_threads(kgp_model *m, int n)
     if (m) kge_bert_acts_set_threads(&m->acts, n);
 }
 
+/* Weak: another BLAS links too. */
+extern char *openblas_get_config(void) __attribute__((weak));
+
+int kgp_blas_select(void)
+{
+    return kge_blas_select_core();
+}
+
+const char *kgp_blas_describe(void)
+{
+    if (openblas_get_config) return openblas_get_config();
+    return "unknown BLAS (not OpenBLAS)";
+}
+
 const char *kgp_encoder_hint(void)
 {
     return kge_blas_hint();

@@ -316,8 +316,10 @@ int main(int argc, char **argv)
         return KGP_EUSAGE;
     }
     int rc;
+    /* Before any BLAS call and before threads start (see kgp_blas_select). */
+    kgp_blas_select();
     if (version) {
-        printf("kgpath %s\n", kgp_version(NULL, NULL, NULL));
+        printf("kgpath %s\n%s\n", kgp_version(NULL, NULL, NULL), kgp_blas_describe());
         rc = 0;
     } else if (n == 0 || args[0][0] == '-') {
         if (n > 0 && !help) {

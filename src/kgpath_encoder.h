@@ -60,6 +60,23 @@ int kgp_model_has_pooler(const kgp_model *m);
  * not depend on it. */
 void kgp_model_set_threads(kgp_model *m, int n);
 
+/** Makes OpenBLAS run kernels fit for this CPU when it did not recognise
+ * the CPU: OpenBLAS 0.3.21 (Debian 12) falls back to its generic Prescott
+ * kernels on CPUs newer than it (Sapphire and Emerald Rapids, ...), where
+ * sgemm is 5-7x slower than with the AVX-512 (SkylakeX) or AVX2 (Haswell)
+ * kernels the CPU's features allow. Does nothing when OPENBLAS_CORETYPE is
+ * set (the user's choice wins), when OpenBLAS already runs a specific core,
+ * or with another BLAS. Process-wide and not thread-safe: call it once at
+ * start-up, before other threads use BLAS (the kgpath command does; an
+ * embedding program may, or set OPENBLAS_CORETYPE itself). Returns 1 when
+ * it switched the kernels, else 0. Never fails. O(1). */
+int kgp_blas_select(void);
+
+/** One line on the BLAS in use, for --version and bug reports, such as
+ * "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64"
+ * or "unknown BLAS (not OpenBLAS)". Static storage. */
+const char *kgp_blas_describe(void);
+
 /** NULL, or a hint on making the encoder faster on this machine (today:
  * OpenBLAS not recognising the CPU and falling back to generic kernels,
  * fixed by setting OPENBLAS_CORETYPE). */

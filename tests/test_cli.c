@@ -194,11 +194,45 @@ START_TEST(test_exit_codes)
 }
 END_TEST
 
+/* stdout of "kgpath --version" with OPENBLAS_CORETYPE=core, or unset. */
+static char *version_with_core(const char *core)
+{
+    char cmd[4096], *out = NULL;
+    if (core) snprintf(cmd, sizeof cmd, "env OPENBLAS_CORETYPE=%s '%s' --version 2>/dev/null", core, g_bin);
+    else snprintf(cmd, sizeof cmd, "env -u OPENBLAS_CORETYPE '%s' --version 2>/dev/null", g_bin);
+    ck_assert_int_eq(tu_run(cmd, &out), 0);
+    return out;
+}
+
+/* OpenBLAS 0.3.21 takes CPUs newer than it for a Prescott and runs its
+ * generic kernels; kgpath switches to the kernels the CPU's features allow
+ * (5-7x faster sgemm), unless the user chose a core. */
+START_TEST(test_blas_kernels)
+{
+    char *forced = version_with_core("Prescott");
+    if (!strstr(forced, "DYNAMIC_ARCH")) {   /* not a DYNAMIC_ARCH OpenBLAS: nothing to choose */
+        free(forced);
+        return;
+    }
+    ck_assert_msg(strstr(forced, " Prescott "), "the user's OPENBLAS_CORETYPE must win: %s", forced);
+    free(forced);
+    char *got = version_with_core(NULL);
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        ck_assert_msg(!strstr(got, " Prescott "), "generic kernels on an AVX2 CPU: %s", got);
+#endif
+    free(got);
+}
+END_TEST
+
 START_TEST(test_help_and_version)
 {
     char *out;
     ck_assert_int_eq(kg(&out, "--version"), 0);
-    ck_assert_str_eq(out, "kgpath " KGPATH_VERSION_STRING "\n");
+    const char *first = "kgpath " KGPATH_VERSION_STRING "\n";
+    ck_assert_msg(strncmp(out, first, strlen(first)) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "\nOpenBLAS ") || strstr(out, "\nunknown BLAS"), "%s", out);   /* the BLAS line */
     free(out);
     ck_assert_int_eq(kg(&out, "--help"), 0);
     ck_assert_msg(strstr(out, "import") && strstr(out, "show") && strstr(out, "stats") &&
@@ -321,6 +355,7 @@ Suite *suite(void)
     tcase_add_test(t, test_db_before_or_after);
     tcase_add_test(t, test_exit_codes);
     tcase_add_test(t, test_help_and_version);
+    tcase_add_test(t, test_blas_kernels);
     tcase_add_test(t, test_json_outputs_parse);
     tcase_add_test(t, test_dry_run_and_export_file);
     tcase_add_test(t, test_readers_during_import);

@@ -8,6 +8,10 @@
  *                                          forward, repeated for SECONDS;
  *                                          prints "sent/s GFLOP/s"
  *   encoder_bench peak SECONDS             sgemm GFLOP/s on large squares
+ *   encoder_bench core                     the OpenBLAS kernels in use
+ *
+ * Like the kgpath command, it first makes OpenBLAS use kernels fit for
+ * this CPU when OpenBLAS did not recognise it (kge_blas_select_core).
  *
  * Threads: OPENBLAS_NUM_THREADS. See tools/bench/encoder_bench.sh. */
 #include <math.h>
@@ -20,6 +24,7 @@
 #include "encoder/bert.h"
 #include "encoder/kernels.h"
 #include "encoder/safetensors.h"
+#include "encoder/threads.h"
 
 static double now(void)
 {
@@ -145,6 +150,13 @@ static int peak(double secs)
 
 int main(int argc, char **argv)
 {
+    /* as the kgpath command does: OpenBLAS kernels fit for this CPU */
+    kge_blas_select_core();
+    if (argc == 2 && strcmp(argv[1], "core") == 0) {
+        const char *c = kge_blas_core();
+        printf("%s\n", c ? c : "(not OpenBLAS)");
+        return 0;
+    }
     if (argc >= 3 && strcmp(argv[1], "make") == 0) {
         kge_bert_config c = {30522, 384, 6, 12, 1536, 512, 2, 1e-12f};
         if (argc >= 9) {
@@ -156,6 +168,6 @@ int main(int argc, char **argv)
     if (argc == 6 && strcmp(argv[1], "run") == 0)
         return run(argv[2], atoi(argv[3]), atoi(argv[4]), atof(argv[5]));
     if (argc == 3 && strcmp(argv[1], "peak") == 0) return peak(atof(argv[2]));
-    fprintf(stderr, "usage: encoder_bench make DIR [V C L NH I P] | run DIR T B SECONDS | peak SECONDS\n");
+    fprintf(stderr, "usage: encoder_bench make DIR [V C L NH I P] | run DIR T B SECONDS | peak SECONDS | core\n");
     return 1;
 }

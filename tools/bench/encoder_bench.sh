@@ -21,10 +21,15 @@ shared="${KGPATH_SHARED:-$root/../shared}"
 if [ -d "$shared/fixtures/encoder" ]; then
   echo "PyTorch reference check on tiny-bert: $(OMP_NUM_THREADS=1 /usr/bin/python3 "$py" check "$shared/fixtures/encoder")"
 fi
-echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(auto)}, batch $B, best of $R runs of ${secs}s"
+# Which OpenBLAS kernels each side runs: kgpath switches a generic
+# (Prescott) choice to the CPU's best unless OPENBLAS_CORETYPE is set;
+# PyTorch keeps OpenBLAS's choice.
+torch_core="$(OPENBLAS_VERBOSE=2 /usr/bin/python3 -c 'import torch' 2>&1 | sed -n 's/^Core: //p' | head -1)"
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}: kgpath runs $("$bench" core) kernels, PyTorch ${torch_core:-?}; batch $B, best of $R runs of ${secs}s"
+echo "sgemm peak: large squares with kgpath's kernels. PyTorch GFLOP/s counts the same FLOPs per sentence as kgpath."
 echo
-echo "| tokens | threads | kgpath sent/s | PyTorch sent/s | kgpath/PyTorch | kgpath GFLOP/s | sgemm peak GFLOP/s | % of peak | kgpath/PyTorch per CPU-s |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| tokens | threads | kgpath sent/s | PyTorch sent/s | kgpath/PyTorch | kgpath GFLOP/s | PyTorch GFLOP/s | sgemm peak GFLOP/s | kgpath % of peak | PyTorch % of peak | kgpath/PyTorch per CPU-s |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
 for th in 1 2; do
   export OPENBLAS_NUM_THREADS=$th OMP_NUM_THREADS=$th MKL_NUM_THREADS=$th
@@ -40,6 +45,7 @@ for th in 1 2; do
       p_sps=$(max "$p_sps" "$s"); p_cpu=$(max "$p_cpu" "$u")
     done
     awk -v T="$T" -v th="$th" -v c="$c_sps" -v p="$p_sps" -v g="$c_gf" -v pk="$peak" -v cc="$c_cpu" -v pc="$p_cpu" \
-      'BEGIN { printf "| %d | %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.0f%% | %.2f |\n", T, th, c, p, c/p, g, pk, 100*g/pk, cc/pc }'
+      'BEGIN { pg = g / c * p;
+               printf "| %d | %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.1f | %.0f%% | %.0f%% | %.2f |\n", T, th, c, p, c/p, g, pg, pk, 100*g/pk, 100*pg/pk, cc/pc }'
   done
 done

@@ -7,12 +7,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 kgpath_configure "$KGPATH_BUILD"
 ninja -C "$KGPATH_BUILD" >&2
 KG="$KGPATH_BUILD/src/kgpath"
-# Debian's OpenBLAS 0.3.21 does not recognise some recent CPUs and falls back
-# to slow generic kernels (the encoder commands warn about it). Where the user
-# has not chosen, use the AVX2 kernels when the CPU has AVX2.
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
-  export OPENBLAS_CORETYPE=Haswell
-fi
+# OpenBLAS kernels: kgpath itself switches Debian's OpenBLAS 0.3.21 from its
+# generic fallback to the kernels this CPU allows (see kgp_blas_select);
+# an OPENBLAS_CORETYPE set by the user is kept.
 if [ $# -eq 0 ]; then
   echo "kgpath demo: importing the bundled samples into the default database" >&2
   "$KG" import "$KGPATH_ROOT"/data/samples/*.xml

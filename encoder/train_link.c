@@ -27,18 +27,22 @@ void kge_link_opts_default(kge_link_opts *o)
     o->type_dim = 8;
     o->eval_every = 10;
     o->seed = 1;
+    o->structural = 1;
+    o->struct_lr = 5e-2f;
+    o->neg_explicit = 0.8f;
 }
 
 /* ---- model ------------------------------------------------------------------- */
 
 void kge_link_head_ptrs(const kge_link_model *lm, float *block, kge_link_head *h)
 {
-    size_t C = (size_t)lm->C, H = (size_t)lm->H, D = (size_t)lm->D;
+    size_t C = (size_t)lm->C, H = (size_t)lm->H, D = (size_t)lm->D, S = (size_t)lm->S;
     h->temb = block;                       // (NT, D) edge-type embedding
-    h->w1 = h->temb + KGE_LINK_NTYPES * D; // (H, 3C)
-    h->b1 = h->w1 + H * 3 * C;             // (H)
+    h->w1 = h->temb + KGE_LINK_NTYPES * D; // (H, 3C + S)
+    h->b1 = h->w1 + H * (3 * C + S);       // (H)
     h->w2 = h->b1 + H;                     // (H)
     h->b2 = h->w2 + H;                     // (1)
+    h->ws = h->b2 + 1;                     // (S)
 }
 
 size_t kge_link_enc_span(const kge_link_model *lm)
@@ -57,7 +61,11 @@ size_t kge_link_blocks(kge_link_model *lm, float **p, float **g, size_t *len, in
         p[k] = lm->lora.block; g[k] = lm->glora.block; len[k] = lm->lora.nparams; enc[k++] = 1;
     }
     p[k] = lm->conv.block; g[k] = lm->gconv.block; len[k] = lm->conv.nparams; enc[k++] = 0;
-    p[k] = lm->head; g[k] = lm->ghead; len[k] = lm->nhead; enc[k++] = 0;
+    /* the structural weights ws close the head block: a block of their own
+     * for their learning rate, same optimiser offsets */
+    size_t S = (size_t)lm->S;
+    p[k] = lm->head; g[k] = lm->ghead; len[k] = lm->nhead - S; enc[k++] = 0;
+    if (S) { p[k] = lm->head + lm->nhead - S; g[k] = lm->ghead + lm->nhead - S; len[k] = S; enc[k++] = 2; }
     return k;
 }
 
@@ -72,12 +80,16 @@ static int check_opts(const kge_link_opts *o, const kge_bert *b, kge_err *err)
         return kge_fail(err, KGE_EUSAGE, "unknown training mode %d", (int)o->mode);
     if (o->steps < 1) return kge_fail(err, KGE_EUSAGE, "steps must be at least 1");
     if (o->warmup < 0 || o->warmup > o->steps) return kge_fail(err, KGE_EUSAGE, "warm-up must lie in 0..steps");
-    if (!(o->lr >= 0.0f) || !(o->head_lr >= 0.0f)) return kge_fail(err, KGE_EUSAGE, "learning rates must be >= 0");
+    if (!(o->lr >= 0.0f) || !(o->head_lr >= 0.0f) || !(o->struct_lr >= 0.0f))
+        return kge_fail(err, KGE_EUSAGE, "learning rates must be >= 0");
     if (!(o->edge_dropout >= 0.0f && o->edge_dropout < 1.0f) || !(o->hidden_dropout >= 0.0f && o->hidden_dropout < 1.0f) ||
         !(o->attn_dropout >= 0.0f && o->attn_dropout < 1.0f))
         return kge_fail(err, KGE_EUSAGE, "dropout probabilities must lie in [0, 1)");
     if (!(o->view_prob >= 0.0f && o->view_prob <= 1.0f))
         return kge_fail(err, KGE_EUSAGE, "view probability must lie in [0, 1]");
+    if (!(o->neg_explicit >= 0.0f && o->neg_explicit <= 1.0f))
+        return kge_fail(err, KGE_EUSAGE, "the share of explicit negatives must lie in [0, 1]");
+    if (o->structural != 0 && o->structural != 1) return kge_fail(err, KGE_EUSAGE, "structural must be 0 or 1");
     if (!(o->val_frac >= 0.0f && o->val_frac < 0.9f))
         return kge_fail(err, KGE_EUSAGE, "validation fraction must lie in [0, 0.9)");
     if (o->batch_pos < 0 || o->neg_per_pos < 0 || o->type_dim < 0 || o->mlp_hidden < 0 || o->lora_rank < 0 ||
@@ -102,6 +114,7 @@ int kge_link_new(kge_bert *bert, const kge_link_opts *opts, kge_link_model **out
     if (!(o.lora_alpha > 0.0f)) o.lora_alpha = 2.0f * (float)o.lora_rank;
     if (!o.eval_every) o.eval_every = 10;
     if (!(o.head_lr > 0.0f)) o.head_lr = o.lr;
+    if (!(o.struct_lr > 0.0f)) o.struct_lr = o.head_lr;
     int rc = check_opts(&o, bert, err);
     if (rc) { kge_bert_free(bert); return rc; }
     kge_link_model *lm = calloc(1, sizeof *lm);
@@ -111,10 +124,11 @@ int kge_link_new(kge_bert *bert, const kge_link_opts *opts, kge_link_model **out
     lm->C = bert->cfg.hidden;
     lm->H = o.mlp_hidden;
     lm->D = o.type_dim;
+    lm->S = o.structural ? KGE_LINK_NSTRUCT : 0;
     lm->best_val = INFINITY;
     kge_rng_seed(&lm->rng, o.seed);
-    size_t C = (size_t)lm->C, H = (size_t)lm->H, D = (size_t)lm->D;
-    lm->nhead = KGE_LINK_NTYPES * D + H * 3 * C + H + H + 1;
+    size_t C = (size_t)lm->C, H = (size_t)lm->H, D = (size_t)lm->D, S = (size_t)lm->S;
+    lm->nhead = KGE_LINK_NTYPES * D + H * (3 * C + S) + H + H + 1 + S;
     lm->head = calloc(2 * lm->nhead, sizeof(float));
     if (!lm->head) { rc = kge_fail(err, KGE_ENOMEM, "out of memory"); goto fail; }
     lm->ghead = lm->head + lm->nhead;
@@ -130,8 +144,8 @@ int kge_link_new(kge_bert *bert, const kge_link_opts *opts, kge_link_model **out
     kge_link_head h;
     kge_link_head_ptrs(lm, lm->head, &h);
     for (size_t i = 0; i < KGE_LINK_NTYPES * D; i++) h.temb[i] = kge_rng_normal(&init);
-    uniform_fill(&init, h.w1, H * 3 * C + H, 1.0f / sqrtf((float)(3 * C)));
-    uniform_fill(&init, h.w2, H + 1, 1.0f / sqrtf((float)H));
+    uniform_fill(&init, h.w1, H * (3 * C + S) + H, 1.0f / sqrtf((float)(3 * C + S)));
+    uniform_fill(&init, h.w2, H + 1, 1.0f / sqrtf((float)H));   /* ws starts at 0 */
     if (o.mode != KGE_TRAIN_HEAD && (rc = kge_train_grads_new(bert, &lm->gbert, err))) goto fail;
     if (o.mode == KGE_TRAIN_LORA) {
         if ((rc = kge_lora_init(&lm->lora, &bert->cfg, o.lora_rank, o.lora_alpha, err)) ||
@@ -173,6 +187,7 @@ void kge_link_free(kge_link_model *lm)
     kge_tconv_acts_free(&lm->cacts);
     kge_tconv_bwd_free(&lm->cbwd);
     free(lm->z0cache);
+    kge_link_sx_free(&lm->sx);
     free(lm);
 }
 
@@ -295,32 +310,42 @@ static int encode_all(kge_link_model *lm, const kge_link_data *d, float *z0, kge
 
 /* ---- decoder ----------------------------------------------------------------- */
 
-/* Scores s (P) of pairs (P,2) from z (n,C); with dz != NULL also the
- * BCE loss against y and gradients (ghead, dz +=). Returns the loss (0
- * without labels). Scratch: X (P,3C), Hh and G (P,H). */
-static float decode(kge_link_model *lm, const float *z, const uint32_t *pairs, const float *y, size_t P,
-                    float *s, float *dz, int *oom)
+/* Scores s (P) of pairs (P,2) from z (n,C) and the structure sx (unused
+ * when lm->S is 0); with dz != NULL also the BCE loss against y and
+ * gradients (ghead, dz +=). Returns the loss (0 without labels). Scratch:
+ * X (P,3C+S), Hh and G (P,H). */
+static float decode(kge_link_model *lm, const float *z, const kge_link_sx *sx, const uint32_t *pairs, const float *y,
+                    size_t P, float *s, float *dz, int *oom)
 {
-    size_t C = (size_t)lm->C, H = (size_t)lm->H, C3 = 3 * C;
+    size_t C = (size_t)lm->C, H = (size_t)lm->H, S = (size_t)lm->S, C3 = 3 * C + S;
     kge_link_head h, gh;
     kge_link_head_ptrs(lm, lm->head, &h);
     kge_link_head_ptrs(lm, lm->ghead, &gh);
     float *X = malloc((2 * P * C3 + 2 * P * H + P + 1) * sizeof *X);
     if (!X) { *oom = 1; return NAN; }
     float *Hh = X + P * C3, *G = Hh + P * H, *ds = G + P * H, *dX = ds + P;
-    // X (P,3C) = [z_a, z_b, z_a ⊙ z_b]
+    // X (P,3C+S) = [z_a, z_b, z_a ⊙ z_b, φ(a, b)]
     for (size_t p = 0; p < P; p++) {
         const float *za = z + (size_t)pairs[2 * p] * C, *zb = z + (size_t)pairs[2 * p + 1] * C;
         float *x = X + p * C3;
         for (size_t i = 0; i < C; i++) { x[i] = za[i]; x[C + i] = zb[i]; x[2 * C + i] = za[i] * zb[i]; }
+        if (S) kge_link_sx_pair(sx, pairs[2 * p], pairs[2 * p + 1], x + 3 * C);
     }
-    // Hh (P,H) = X · W1 (H,3C)ᵀ + b1 ; G = gelu(Hh) ; s = G · w2 + b2
+    // Hh (P,H) = X · W1 (H,3C+S)ᵀ + b1 ; G = gelu(Hh) ; s = G · w2 + b2 + φ · ws
     kge_matmul_forward(Hh, X, h.w1, h.b1, P, C3, H);
     kge_gelu_forward(G, Hh, P * H);
     kge_matmul_forward(s, G, h.w2, h.b2, P, H, 1);
+    for (size_t p = 0; S && p < P; p++) {
+        const float *phi = X + p * C3 + 3 * C;
+        float a = 0.0f;
+        for (size_t k = 0; k < S; k++) a += h.ws[k] * phi[k];
+        s[p] += a;
+    }
     float loss = 0.0f;
     if (y) loss = kge_bce_logits(dz ? ds : NULL, s, y, P, 1.0f);
     if (dz) {
+        for (size_t p = 0; S && p < P; p++)
+            for (size_t k = 0; k < S; k++) gh.ws[k] += ds[p] * X[p * C3 + 3 * C + k];
         // dG (P,H) = ds · w2 ; then gelu backward in place ; X's gradient into dz
         float *dG = G;   /* G is consumed here: dw2 first */
         kge_matmul_backward(NULL, gh.w2, gh.b2, ds, G, h.w2, P, H, 1);
@@ -431,6 +456,11 @@ static int check_data(const kge_link_model *lm, const kge_link_data *d, kge_err 
         if (d->src[e] >= d->n || d->dst[e] >= d->n)
             return kge_fail(err, KGE_EUSAGE, "edge %zu (%u -> %u) has an endpoint outside 0..%zu", e, d->src[e],
                             d->dst[e], d->n - 1);
+    if (d->nneg && (!d->neg_src || !d->neg_dst)) return kge_fail(err, KGE_EUSAGE, "explicit negatives without pairs");
+    for (size_t e = 0; e < d->nneg; e++)
+        if (d->neg_src[e] >= d->n || d->neg_dst[e] >= d->n)
+            return kge_fail(err, KGE_EUSAGE, "negative %zu (%u -> %u) has an endpoint outside 0..%zu", e,
+                            d->neg_src[e], d->neg_dst[e], d->n - 1);
     return KGE_OK;
 }
 
@@ -451,6 +481,7 @@ typedef struct train_ctx {
     int32_t  *ids;
     uint8_t  *mask, *keep, *seen;
     float    *dpool, *dh;
+    kge_link_sx sx;        /* structure of the step's message-passing graph */
 } train_ctx;
 
 static void ctx_free(train_ctx *c)
@@ -458,6 +489,7 @@ static void ctx_free(train_ctx *c)
     free(c->is_val); free(c->tr); free(c->known.slot); free(c->out_ptr); free(c->out_dst); free(c->val_pairs);
     free(c->val_y); free(c->z0); free(c->z); free(c->dz); free(c->dz0); free(c->pairs); free(c->y); free(c->s);
     free(c->sel); free(c->ids); free(c->mask); free(c->keep); free(c->seen); free(c->dpool); free(c->dh);
+    kge_link_sx_free(&c->sx);
 }
 
 static int ctx_init(kge_link_model *lm, const kge_link_data *d, train_ctx *c, kge_err *err)
@@ -542,11 +574,12 @@ static int val_loss(kge_link_model *lm, train_ctx *c, float *out, kge_err *err)
     if (rc) return rc;
     rc = kge_tconv_forward(&lm->conv, &lm->cacts, c->z, c->z0, &g.g, g.eattr, err);
     mp_free(&g);
+    if (!rc && lm->S) rc = kge_link_sx_build(&c->sx, d->n, d->E, d->src, d->dst, c->keep, err);
     if (rc) return rc;
     float *s = malloc((c->nvp + 1) * sizeof *s);
     int oom = 0;
     if (!s) return kge_fail(err, KGE_ENOMEM, "out of memory");
-    *out = decode(lm, c->z, c->val_pairs, c->val_y, c->nvp, s, NULL, &oom);
+    *out = decode(lm, c->z, &c->sx, c->val_pairs, c->val_y, c->nvp, s, NULL, &oom);
     free(s);
     return oom ? kge_fail(err, KGE_ENOMEM, "out of memory") : KGE_OK;
 }
@@ -574,6 +607,19 @@ static int train_step(kge_link_model *lm, train_ctx *c, kge_link_metrics *mt, kg
         c->y[np++] = 1.0f;
         for (int k = 0; k < lm->o.neg_per_pos; k++) {
             uint32_t a, b;
+            /* a labelled negative (the random draw only when there are some,
+             * so runs without them sample exactly as before) */
+            if (d->nneg && lm->o.neg_explicit > 0.0f && kge_rng_uniform(r) < lm->o.neg_explicit) {
+                size_t q = (size_t)kge_rng_below(r, d->nneg);
+                a = d->neg_src[q];
+                b = d->neg_dst[q];
+                if (a != b && !pset_has(&c->known, a, b)) {
+                    c->pairs[2 * np] = a;
+                    c->pairs[2 * np + 1] = b;
+                    c->y[np++] = 0.0f;
+                    continue;
+                }
+            }
             if (!sample_negative(r, &c->known, n, c->out_ptr, c->out_dst, d->src[e], d->dst[e], k, &a, &b))
                 continue;
             c->pairs[2 * np] = a;
@@ -607,6 +653,7 @@ static int train_step(kge_link_model *lm, train_ctx *c, kge_link_metrics *mt, kg
     }
     /* graph attention and decoder */
     mp_graph g;
+    if (lm->S && (rc = kge_link_sx_build(&c->sx, n, d->E, d->src, d->dst, c->keep, err))) return rc;
     if ((rc = mp_build(lm, n, d->E, d->src, d->dst, c->keep, &g, err))) return rc;
     if ((rc = kge_tconv_forward(&lm->conv, &lm->cacts, c->z, c->z0, &g.g, g.eattr, err))) { mp_free(&g); return rc; }
     memset(lm->ghead, 0, lm->nhead * sizeof(float));
@@ -614,7 +661,7 @@ static int train_step(kge_link_model *lm, train_ctx *c, kge_link_metrics *mt, kg
     memset(c->dz, 0, n * C * sizeof(float));
     memset(c->dz0, 0, n * C * sizeof(float));
     int oom = 0;
-    float loss = decode(lm, c->z, c->pairs, c->y, np, c->s, c->dz, &oom);
+    float loss = decode(lm, c->z, &c->sx, c->pairs, c->y, np, c->s, c->dz, &oom);
     if (oom) { mp_free(&g); return kge_fail(err, KGE_ENOMEM, "out of memory"); }
     float *deattr = calloc(g.E * (size_t)lm->D + 1, sizeof *deattr);
     if (!deattr) { mp_free(&g); return kge_fail(err, KGE_ENOMEM, "out of memory"); }
@@ -652,13 +699,15 @@ static int train_step(kge_link_model *lm, train_ctx *c, kge_link_metrics *mt, kg
     int enc[4];
     size_t nb = kge_link_blocks(lm, pb, gb, len, enc);
     double norm = kge_clip_grad_norm(gb, len, nb, lm->o.clip);
-    kge_lr_sched se = {lm->o.lr, 0.0f, lm->o.warmup, lm->o.steps, lm->o.decay}, sh = se;
+    kge_lr_sched se = {lm->o.lr, 0.0f, lm->o.warmup, lm->o.steps, lm->o.decay}, sh = se, ss = se;
     sh.peak = lm->o.head_lr;
-    float lr = kge_lr_at(&se, lm->step), hlr = kge_lr_at(&sh, lm->step);
+    ss.peak = lm->o.struct_lr;
+    float lr = kge_lr_at(&se, lm->step), hlr = kge_lr_at(&sh, lm->step), slr = kge_lr_at(&ss, lm->step);
     kge_adamw_begin(&lm->opt);
     size_t off = 0;
     for (size_t b = 0; b < nb; b++) {
-        kge_adamw_update(&lm->opt, pb[b], gb[b], off, len[b], enc[b] ? lr : hlr, lm->o.weight_decay);
+        kge_adamw_update(&lm->opt, pb[b], gb[b], off, len[b], enc[b] == 1 ? lr : enc[b] == 2 ? slr : hlr,
+                         lm->o.weight_decay);
         off += len[b];
     }
     if (lm->o.mode == KGE_TRAIN_LORA) kge_lora_merge(&lm->lora, lm->bert, lm->work);
@@ -731,6 +780,11 @@ int kge_link_embed_from(kge_link_model *lm, const kge_link_data *d, const float 
         rc = kge_tconv_forward(&lm->conv, &lm->cacts, z, z0, &g.g, g.eattr, err);
         mp_free(&g);
     }
+    /* the decoder's structural features read the same edges */
+    if (lm->S) {
+        if (!rc) rc = kge_link_sx_build(&lm->sx, d->n, d->E, d->src, d->dst, NULL, err);
+        else kge_link_sx_free(&lm->sx);
+    }
     kge_blas_set_threads(blas);
     return rc;
 }
@@ -764,11 +818,18 @@ int kge_link_score(kge_link_model *lm, const kge_link_data *d, const uint32_t *p
 
 int kge_link_decode(kge_link_model *lm, const float *z, const uint32_t *pairs, size_t np, float *out, kge_err *err)
 {
+    if (lm->S) {
+        if (!lm->sx.out_ptr) return kge_fail(err, KGE_EUSAGE, "decoding before the graph is embedded");
+        for (size_t p = 0; p < 2 * np; p++)
+            if (pairs[p] >= lm->sx.n)
+                return kge_fail(err, KGE_EUSAGE, "pair %zu names concept %u outside the embedded 0..%zu", p / 2,
+                                pairs[p], lm->sx.n - 1);
+    }
     int blas = kge_blas_set_threads(1), oom = 0;
-    /* chunks bound the scratch (pairs · (3C + H) floats) */
+    /* chunks bound the scratch (pairs · (3C + S + H) floats) */
     for (size_t p0 = 0; p0 < np && !oom; p0 += 4096) {
         size_t m = np - p0 < 4096 ? np - p0 : 4096;
-        decode(lm, z, pairs + 2 * p0, NULL, m, out + p0, NULL, &oom);
+        decode(lm, z, &lm->sx, pairs + 2 * p0, NULL, m, out + p0, NULL, &oom);
     }
     kge_blas_set_threads(blas);
     if (oom) return kge_fail(err, KGE_ENOMEM, "out of memory");

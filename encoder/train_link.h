@@ -7,13 +7,19 @@
  * (a → b typed "prerequisite of", b → a typed "required by"), gives the
  * graph-contextual z (n, C); a decoder scores an ordered pair:
  *
- *   s(a, b) = w2 · gelu(W1 [z_a, z_b, z_a ⊙ z_b] + b1) + b2
+ *   s(a, b) = w2 · gelu(W1 [z_a, z_b, z_a ⊙ z_b, φ(a, b)] + b1) + b2 + ws · φ(a, b)
  *
  * (direction matters), p = σ(s) the probability that a is a prerequisite
- * of b. Training minimises binary cross-entropy on a batch of training
- * edges against sampled negatives (random pairs, reversed edges, pairs two
- * hops apart), with AdamW, warm-up then linear/cosine decay and global-norm
- * clipping. The positives of a step are removed from the message-passing
+ * of b. φ (opts.structural, on by default) are structural features of the
+ * pair in the same edges the graph attention sees: how many concepts a is
+ * a prerequisite of and how many prerequisites it has, the same for b, the
+ * reverse edge b → a, two-hop paths a → x → b, common neighbours and
+ * Adamic-Adar (see kge_link_sx_pair). They are recomputed from the edges
+ * whenever the model embeds, so a loaded model scores alike and held-out
+ * edges never show. Training minimises binary cross-entropy on a batch of
+ * training edges against sampled negatives (random pairs, reversed edges,
+ * pairs two hops apart, and the caller's explicit negatives when given),
+ * with AdamW, warm-up then linear/cosine decay and global-norm clipping. The positives of a step are removed from the message-passing
  * graph for that step (so the model cannot read the answer off the graph),
  * and other edges are dropped with probability edge_dropout.
  *
@@ -67,6 +73,13 @@ typedef struct kge_link_data {
     size_t          nviews;
     const int32_t  *view_ids;    /* (nviews, n, T) */
     const uint8_t  *view_mask;   /* (nviews, n, T) */
+    /* Optional labelled negatives: pairs neg_src[k] → neg_dst[k] known NOT
+     * to be prerequisites (for example related concepts judged not
+     * prerequisite by annotators). Training draws a share opts.neg_explicit
+     * of its negatives from them; they never enter the graph. NULL/0: none
+     * (training then samples every negative as before). */
+    size_t          nneg;
+    const uint32_t *neg_src, *neg_dst;   /* (nneg) */
 } kge_link_data;
 
 typedef struct kge_link_opts {
@@ -76,6 +89,9 @@ typedef struct kge_link_opts {
     kge_lr_decay decay;
     float    lr;             /* peak lr of the encoder (or adapters) */
     float    head_lr;        /* peak lr of graph attention + decoder (0: lr) */
+    float    struct_lr;      /* peak lr of the decoder's linear weights ws on the structural
+                                features (0: head_lr; default 5e-2: a linear model over a
+                                few features converges in the short runs used here) */
     float    weight_decay;
     float    clip;           /* global-norm clip (0: none) */
     int      batch_pos;      /* positive edges per step (0: 32) */
@@ -104,10 +120,16 @@ typedef struct kge_link_opts {
                                 of its text; full and LoRA modes (head mode encodes once),
                                 needs d->nviews; scoring and validation read the text.
                                 0: never */
+    int      structural;     /* 1: structural pair features φ in the decoder (default);
+                                0: text and graph attention alone (checkpoints written
+                                before φ load this way) */
+    float    neg_explicit;   /* share of each step's negatives drawn from d's explicit
+                                negatives when it has some, in [0, 1] (default 0.8) */
 } kge_link_opts;
 
-/* Fills the defaults above (lr 5e-4, head_lr 2e-3, wd 0.01, clip 1,
- * 200 steps, warm-up 10%, linear decay). */
+/* Fills the defaults above (lr 5e-4, head_lr 2e-3, struct_lr 5e-2,
+ * wd 0.01, clip 1, 200 steps, warm-up 10%, linear decay, structural
+ * features on, 80% of the negatives explicit when given). */
 void kge_link_opts_default(kge_link_opts *o);
 
 /* Metrics of one step, for progress bars and logs. */
@@ -133,9 +155,9 @@ void kge_link_free(kge_link_model *lm);
 
 /* Runs steps until lm's step counter reaches until (clamped to
  * opts.steps), or the callback or early stopping ends it. Uses d's edges
- * minus the validation split. Errors: KGE_EUSAGE (no edges, too few
- * concepts, T over the model's positions, an endpoint out of range),
- * KGE_ENOMEM. Cost per step: a forward and backward pass of the encoder
+ * minus the validation split, and d's explicit negatives. Errors:
+ * KGE_EUSAGE (no edges, too few concepts, T over the model's positions,
+ * an endpoint of an edge or negative out of range), KGE_ENOMEM. Cost per step: a forward and backward pass of the encoder
  * over all n·T tokens (none in head mode), O(E + batch) for the graph. */
 int kge_link_train(kge_link_model *lm, const kge_link_data *d, int64_t until, kge_link_cb cb, void *ctx,
                    kge_err *err);
@@ -168,14 +190,18 @@ int kge_link_embed(kge_link_model *lm, const kge_link_data *d, float *z, kge_err
 int kge_link_encode(kge_link_model *lm, const kge_link_data *d, float *z0, kge_err *err);
 
 /* Graph attention over d's edges (both directions) from z0 of
- * kge_link_encode (same d->n) into z (n, C). d's texts are not read.
+ * kge_link_encode (same d->n) into z (n, C); also keeps d's edge structure
+ * in the model for the next kge_link_decode. d's texts are not read.
  * Errors: KGE_EUSAGE (as kge_link_encode), KGE_ENOMEM.
  * Cost: O(E · C · heads + n · C²), no encoder pass. */
 int kge_link_embed_from(kge_link_model *lm, const kge_link_data *d, const float *z0, float *z, kge_err *err);
 
 /* Probabilities out[p] for pairs (np, 2) of rows of z (n, C) from
- * kge_link_embed: the decoder alone, O(np · width · C). The caller checks
- * the indices. Errors: KGE_ENOMEM. */
+ * kge_link_embed: the decoder alone, O(np · width · C). The structural
+ * features come from the edges of the model's latest kge_link_embed or
+ * kge_link_embed_from (so z and φ see the same graph); the caller checks
+ * the indices. Errors: KGE_EUSAGE (a structural model that has not
+ * embedded yet, or a pair outside that edge set's concepts), KGE_ENOMEM. */
 int kge_link_decode(kge_link_model *lm, const float *z, const uint32_t *pairs, size_t np, float *out, kge_err *err);
 
 /* Hidden size C of the embeddings. */

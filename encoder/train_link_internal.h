@@ -11,9 +11,35 @@
 /* Rows of the edge-type embedding (every kge_edge_type). */
 #define KGE_LINK_NTYPES ((size_t)KGE_EDGE_NUM_TYPES)
 
+/* Structural pair features per scored pair (opts.structural). */
+#define KGE_LINK_NSTRUCT 8
+
+/* The structure of one directed edge set (a → b: a is a prerequisite of b),
+ * for the decoder's pair features: sorted, duplicate-free successor,
+ * predecessor and undirected-neighbour lists (CSR), self-loops left out. */
+typedef struct kge_link_sx {
+    size_t    n;
+    uint32_t *out_ptr, *out;
+    uint32_t *in_ptr, *in;
+    uint32_t *nb_ptr, *nb;
+} kge_link_sx;
+
+/* Builds sx (freed first) from the edges k with keep[k] (NULL: all).
+ * Errors: KGE_ENOMEM (sx left empty). O(E log E + n). */
+int  kge_link_sx_build(kge_link_sx *sx, size_t n, size_t E, const uint32_t *src, const uint32_t *dst,
+                       const uint8_t *keep, kge_err *err);
+void kge_link_sx_free(kge_link_sx *sx);
+/* phi[KGE_LINK_NSTRUCT] of the ordered pair (a, b), a and b < sx->n:
+ * log(1+x) of a's successors, a's predecessors, b's successors, b's
+ * predecessors; the reverse edge b → a (0/1); log(1+x) of the two-hop
+ * paths a → x → b, of the common undirected neighbours, and of their
+ * Adamic-Adar sum. O(deg a + deg b + log deg b). */
+void kge_link_sx_pair(const kge_link_sx *sx, uint32_t a, uint32_t b, float *phi);
+
 struct kge_link_model {
     kge_link_opts o;         /* with defaults filled */
     int       C, H, D;       /* hidden, decoder width, edge-type dim */
+    int       S;             /* structural pair features (0 or KGE_LINK_NSTRUCT) */
     kge_bert *bert;          /* the encoder (base weights in LoRA mode) */
     kge_bert *work;          /* LoRA: base with the adapters merged; else NULL */
     kge_bert *gbert;         /* encoder gradients (NULL in head mode) */
@@ -33,22 +59,27 @@ struct kge_link_model {
     kge_tconv_acts cacts;
     kge_tconv_bwd  cbwd;
     float         *z0cache;  /* (n, C) head mode / batched encoding */
+    kge_link_sx    sx;       /* structure of the edges of the latest embedding (scoring) */
 };
 
 /* Views of a head block (parameters or gradients). */
 typedef struct kge_link_head {
     float *temb;   // (NT, D) edge-type embedding
-    float *w1;     // (H, 3C) decoder hidden layer
+    float *w1;     // (H, 3C + S) decoder hidden layer
     float *b1;     // (H)
     float *w2;     // (H)  decoder output (1, H)
     float *b2;     // (1)
+    float *ws;     // (S)  structural features straight to the score
 } kge_link_head;
 
 void   kge_link_head_ptrs(const kge_link_model *lm, float *block, kge_link_head *h);
 /* Floats of the encoder proper (everything before the pooler). */
 size_t kge_link_enc_span(const kge_link_model *lm);
-/* Trainable blocks in optimiser order (at most 3): parameters, gradients,
- * lengths, and 1 for encoder-side blocks. */
+/* Trainable blocks in optimiser order (at most 4): parameters, gradients,
+ * lengths, and the learning rate each takes: 1 encoder (lr), 0 graph
+ * attention and decoder (head_lr), 2 the structural weights ws (struct_lr;
+ * the last S floats of the head block, so the optimiser layout is the
+ * head block's either way). */
 size_t kge_link_blocks(kge_link_model *lm, float **p, float **g, size_t *len, int *enc);
 
 #endif

@@ -93,6 +93,20 @@ static const char *decay_name(kge_lr_decay d)
     return d == KGE_LR_COSINE ? "cosine" : d == KGE_LR_CONSTANT ? "constant" : "linear";
 }
 
+/* A float as the double of its shortest decimal form (1e-12f -> 1e-12, not
+ * 9.999999960041972e-13), so config.json keeps the value the user's had. */
+static double float_decimal(float f)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.9g", (double)f);
+    for (int p = 1; p < 9; p++) {   /* the fewest digits that read back as f */
+        char t[32];
+        snprintf(t, sizeof t, "%.*g", p, (double)f);
+        if (strtof(t, NULL) == f) return strtod(t, NULL);
+    }
+    return strtod(buf, NULL);
+}
+
 static json_t *hf_config(const kge_bert *b)
 {
     const kge_bert_config *c = &b->cfg;
@@ -100,7 +114,7 @@ static json_t *hf_config(const kge_bert *b)
                      "architectures", "BertModel", "model_type", "bert", "vocab_size", c->vocab_size,
                      "hidden_size", c->hidden, "num_hidden_layers", c->layers, "num_attention_heads", c->heads,
                      "intermediate_size", c->intermediate, "max_position_embeddings", c->max_positions,
-                     "type_vocab_size", c->type_vocab, "hidden_act", "gelu", "layer_norm_eps", (double)c->ln_eps,
+                     "type_vocab_size", c->type_vocab, "hidden_act", "gelu", "layer_norm_eps", float_decimal(c->ln_eps),
                      "hidden_dropout_prob", 0.0, "attention_probs_dropout_prob", 0.0, "pad_token_id", 0,
                      "initializer_range", 0.02, "position_embedding_type", "absolute");
 }
@@ -181,7 +195,7 @@ typedef struct head_tensor {
 static size_t head_tensors(const kge_link_model *lm, head_tensor *t)
 {
     const kge_tconv *c = &lm->conv;
-    int64_t HC = (int64_t)c->heads * c->out, I = c->in, H = lm->H, C3 = 3 * (int64_t)lm->C;
+    int64_t HC = (int64_t)c->heads * c->out, I = c->in, H = lm->H, C3 = 3 * (int64_t)lm->C + lm->S;
     kge_link_head h;
     kge_link_head_ptrs(lm, lm->head, &h);
     size_t k = 0;
@@ -199,6 +213,8 @@ static size_t head_tensors(const kge_link_model *lm, head_tensor *t)
     t[k++] = (head_tensor){"decoder.fc1.bias", h.b1, 1, {H, 0}};
     t[k++] = (head_tensor){"decoder.fc2.weight", h.w2, 2, {1, H}};
     t[k++] = (head_tensor){"decoder.fc2.bias", h.b2, 1, {1, 0}};
+    /* structural pair features (the last S inputs of fc1 are φ too) */
+    if (lm->S) t[k++] = (head_tensor){"decoder.struct.weight", h.ws, 2, {1, lm->S}};
     return k;
 }
 
@@ -221,6 +237,9 @@ static json_t *opts_json(const kge_link_opts *o)
         json_object_set_new(j, "attn_dropout", json_real(o->attn_dropout));
         json_object_set_new(j, "max_tokens", json_integer(o->max_tokens));
         json_object_set_new(j, "view_prob", json_real(o->view_prob));
+        json_object_set_new(j, "structural", json_integer(o->structural));
+        json_object_set_new(j, "neg_explicit", json_real(o->neg_explicit));
+        json_object_set_new(j, "struct_lr", json_real(o->struct_lr));
     }
     return j;
 }
@@ -289,17 +308,20 @@ static int parse_opts(json_t *j, const char *path, kge_link_opts *o, kge_err *er
     const char *mode = NULL, *decay = NULL, *seed = NULL;
     json_int_t steps = 0, warmup = 0;
     double lr, hlr, wd, clip, edrop, alpha, vf, hdrop, adrop, vprob = 0.0;   /* view_prob: absent before views */
+    double nexp = o->neg_explicit, slr = 0.0;   /* struct_lr 0: head_lr (kge_link_new) */
+    o->structural = 0;   /* absent: a checkpoint from before the structural features */
     json_error_t je;
     if (json_unpack_ex(j, &je, JSON_STRICT,
                        "{s:s, s:I, s:I, s:s, s:F, s:F, s:F, s:F, s:i, s:i, s:F, s:i, s:i, s:i, s:i, s:F, s:i, s:F, "
-                       "s:i, s:i, s:s, s:i, s:F, s:F, s:i, s?F}",
+                       "s:i, s:i, s:s, s:i, s:F, s:F, s:i, s?F, s?i, s?F, s?F}",
                        "mode", &mode, "steps", &steps, "warmup", &warmup, "decay", &decay, "lr", &lr, "head_lr",
                        &hlr, "weight_decay", &wd, "clip", &clip, "batch_pos", &o->batch_pos, "neg_per_pos",
                        &o->neg_per_pos, "edge_dropout", &edrop, "gat_heads", &o->gat_heads, "type_dim",
                        &o->type_dim, "mlp_hidden", &o->mlp_hidden, "lora_rank", &o->lora_rank, "lora_alpha",
                        &alpha, "enc_batch", &o->enc_batch, "val_frac", &vf, "eval_every", &o->eval_every,
                        "patience", &o->patience, "seed", &seed, "threads", &o->threads, "hidden_dropout", &hdrop,
-                       "attn_dropout", &adrop, "max_tokens", &o->max_tokens, "view_prob", &vprob) != 0)
+                       "attn_dropout", &adrop, "max_tokens", &o->max_tokens, "view_prob", &vprob, "structural",
+                       &o->structural, "neg_explicit", &nexp, "struct_lr", &slr) != 0)
         return kge_fail(err, KGE_EINPUT, "%s: \"options\": %s", path, je.text);
     o->mode = !strcmp(mode, "lora") ? KGE_TRAIN_LORA : !strcmp(mode, "head") ? KGE_TRAIN_HEAD : KGE_TRAIN_FULL;
     if (strcmp(mode, "lora") && strcmp(mode, "head") && strcmp(mode, "full"))
@@ -317,6 +339,8 @@ static int parse_opts(json_t *j, const char *path, kge_link_opts *o, kge_err *er
     o->hidden_dropout = (float)hdrop;
     o->attn_dropout = (float)adrop;
     o->view_prob = (float)vprob;
+    o->neg_explicit = (float)nexp;
+    o->struct_lr = (float)slr;
     char *end;
     errno = 0;
     o->seed = strtoull(seed, &end, 10);

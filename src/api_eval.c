@@ -392,10 +392,12 @@ static kgp_status kgpath_scores(kgp_eval_report *r, kge_link_model *lm, const sh
     uint32_t *pp = malloc((2 * m + 1) * sizeof *pp), *s2 = malloc((E + 1) * sizeof *s2), *d2 = malloc((E + 1) * sizeof *d2);
     float *pr = malloc((m + 1) * sizeof *pr);
     float *z0 = malloc((sh->n * C + 1) * sizeof *z0), *z = malloc((sh->n * C + 1) * sizeof *z);
+    uint8_t *done = malloc(m + 1);
+    uint32_t *used = malloc((sh->n + 1) * sizeof *used);
     kgp_status st = KGP_OK;
     kge_err e = {0};
-    kge_link_data d = {sh->n, sh->T, sh->ids, sh->mask, E, src, dst, 0, NULL, NULL};
-    if (!pp || !pr || !s2 || !d2 || !z0 || !z) { st = OOM(r); goto out; }
+    kge_link_data d = {.n = sh->n, .T = sh->T, .ids = sh->ids, .mask = sh->mask, .E = E, .src = src, .dst = dst};
+    if (!pp || !pr || !s2 || !d2 || !z0 || !z || !done || !used) { st = OOM(r); goto out; }
     for (size_t q = 0; q < m; q++) { pp[2 * q] = P[q].pre; pp[2 * q + 1] = P[q].con; }
     if (kge_link_encode(lm, &d, z0, &e) || kge_link_embed_from(lm, &d, z0, z, &e) ||
         kge_link_decode(lm, z, pp, m, pr, &e)) {
@@ -403,36 +405,45 @@ static kgp_status kgpath_scores(kgp_eval_report *r, kge_link_model *lm, const sh
         goto out;
     }
     if (training) {
-        uint32_t grp[2 * 16];
-        size_t gidx[16], ng = 0;
-        for (size_t q = 0; q <= m; q++) {
-            if (q < m && P[q].label) {
+        /* groups of up to 16 positives with no concept in common: a pair's
+         * degrees, two-hop paths and common neighbours then lose only its
+         * own edge, as a held-out edge is missing from the graph */
+        uint32_t grp[2 * 16], stamp = 0;
+        size_t gidx[16], left = 0;
+        for (size_t q = 0; q < m; q++) left += P[q].label != 0;
+        for (size_t q = 0; q < m; q++) done[q] = !P[q].label;
+        for (size_t i = 0; i < sh->n; i++) used[i] = 0;
+        while (left) {
+            size_t ng = 0;
+            stamp++;
+            for (size_t q = 0; q < m && ng < 16; q++) {
+                if (done[q] || used[pp[2 * q]] == stamp || used[pp[2 * q + 1]] == stamp) continue;
+                used[pp[2 * q]] = used[pp[2 * q + 1]] = stamp;
+                done[q] = 1;
                 gidx[ng] = q;
                 grp[2 * ng] = pp[2 * q];
                 grp[2 * ng + 1] = pp[2 * q + 1];
                 ng++;
             }
-            if (ng == 16 || (q == m && ng)) {
-                size_t E2 = 0;
-                for (size_t k = 0; k < E; k++) {
-                    int drop = 0;
-                    for (size_t g = 0; g < ng; g++) drop |= src[k] == grp[2 * g] && dst[k] == grp[2 * g + 1];
-                    if (!drop) { s2[E2] = src[k]; d2[E2++] = dst[k]; }
-                }
-                kge_link_data d1 = {sh->n, sh->T, sh->ids, sh->mask, E2, s2, d2, 0, NULL, NULL};
-                float gp[16];
-                if (kge_link_embed_from(lm, &d1, z0, z, &e) || kge_link_decode(lm, z, grp, ng, gp, &e)) {
-                    st = fail(r, (kgp_status)e.code, "%s", e.msg);
-                    goto out;
-                }
-                for (size_t g = 0; g < ng; g++) pr[gidx[g]] = gp[g];
-                ng = 0;
+            left -= ng;
+            size_t E2 = 0;
+            for (size_t k = 0; k < E; k++) {
+                int drop = 0;
+                for (size_t g = 0; g < ng; g++) drop |= src[k] == grp[2 * g] && dst[k] == grp[2 * g + 1];
+                if (!drop) { s2[E2] = src[k]; d2[E2++] = dst[k]; }
             }
+            kge_link_data d1 = {.n = sh->n, .T = sh->T, .ids = sh->ids, .mask = sh->mask, .E = E2, .src = s2, .dst = d2};
+            float gp[16];
+            if (kge_link_embed_from(lm, &d1, z0, z, &e) || kge_link_decode(lm, z, grp, ng, gp, &e)) {
+                st = fail(r, (kgp_status)e.code, "%s", e.msg);
+                goto out;
+            }
+            for (size_t g = 0; g < ng; g++) pr[gidx[g]] = gp[g];
         }
     }
     for (size_t q = 0; q < m; q++) out[q] = pr[q];
 out:
-    free(pp); free(pr); free(s2); free(d2); free(z0); free(z);
+    free(pp); free(pr); free(s2); free(d2); free(z0); free(z); free(done); free(used);
     return st;
 }
 
@@ -442,14 +453,19 @@ static kgp_status run_fold(kgp_eval_report *r, const shared *sh, const eset *ds,
     const kgp_eval_options *o = sh->o;
     kgp_status st = KGP_OK;
     uint32_t *src = malloc((nA + 1) * sizeof *src), *dst = malloc((nA + 1) * sizeof *dst);
+    uint32_t *nsrc = malloc((nA + 1) * sizeof *nsrc), *ndst = malloc((nA + 1) * sizeof *ndst);
+    size_t nneg = 0;
     uint8_t *adj = calloc(n * n + 1, 1);
     double *deg = calloc(n + 1, sizeof *deg), *indeg = calloc(n + 1, sizeof *indeg);
     double *s[2][KGP_EVAL_METHODS] = {{0}}, *X[2] = {0};
     int *y[2] = {0};
     kge_link_model *lm = NULL;
-    if (!src || !dst || !adj || !deg || !indeg) { st = OOM(r); goto out; }
+    if (!src || !dst || !nsrc || !ndst || !adj || !deg || !indeg) { st = OOM(r); goto out; }
+    /* the training positives are the graph; the training negatives are
+     * labelled negatives for kgpath's training (never graph edges) */
     for (size_t i = 0; i < nA; i++)
         if (ds->tr[f][i].label) { src[E] = ds->tr[f][i].pre; dst[E++] = ds->tr[f][i].con; }
+        else { nsrc[nneg] = ds->tr[f][i].pre; ndst[nneg++] = ds->tr[f][i].con; }
     size_t npos[2] = {0, 0};
     for (int t = 0; t < 2; t++)
         for (size_t q = 0; q < (t ? nB : nA); q++) npos[t] += (t ? ds->te[f] : ds->tr[f])[q].label != 0;
@@ -505,7 +521,8 @@ static kgp_status run_fold(kgp_eval_report *r, const shared *sh, const eset *ds,
     lo.max_tokens = sh->T;
     lo.seed = (o->seed ? o->seed : 1) + (uint64_t)f;
     if (kge_link_new(bert, &lo, &lm, &e)) { st = fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
-    kge_link_data d = {n, sh->T, sh->ids, sh->mask, E, src, dst, 0, NULL, NULL};
+    kge_link_data d = {.n = n, .T = sh->T, .ids = sh->ids, .mask = sh->mask, .E = E, .src = src, .dst = dst,
+                       .nneg = nneg, .neg_src = nsrc, .neg_dst = ndst};
     double t0 = now_s();
     if (kge_link_train(lm, &d, lo.steps, NULL, NULL, &e)) { st = fail(r, (kgp_status)e.code, "fold %d: %s", f, e.msg); goto out; }
     *train_secs += now_s() - t0;
@@ -526,7 +543,7 @@ out:
         free(X[t]);
         free(y[t]);
     }
-    free(src); free(dst); free(adj); free(deg); free(indeg);
+    free(src); free(dst); free(nsrc); free(ndst); free(adj); free(deg); free(indeg);
     return st;
 }
 

@@ -155,7 +155,7 @@ static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *b
         t->dst[E++] = (uint32_t)e64[q];
     }
     free(e64);
-    t->d = (kge_link_data){n, (int)T, t->ids, t->mask, E, t->src, t->dst, 0, NULL, NULL};
+    t->d = (kge_link_data){.n = n, .T = (int)T, .ids = t->ids, .mask = t->mask, .E = E, .src = t->src, .dst = t->dst};
     if (views) {
         t->vids = calloc(2 * n * T, sizeof *t->vids);
         t->vmask = calloc(2 * n * T, 1);
@@ -623,39 +623,54 @@ kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, siz
     kgp_suspect *res = calloc(E + 1, sizeof *res);
     uint32_t *src = malloc((E + 1) * sizeof *src), *dst = malloc((E + 1) * sizeof *dst), pairs[4 * 16];
     float *z = malloc((t.d.n * C + 1) * sizeof *z), *z0 = malloc((t.d.n * C + 1) * sizeof *z0), p[2 * 16];
+    uint8_t *done = malloc(E + 1);
+    uint32_t *used = malloc((t.d.n + 1) * sizeof *used);
     kge_err e = {0};
-    if (!res || !src || !dst || !z || !z0) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    if (!res || !src || !dst || !z || !z0 || !done || !used) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
     /* the texts are encoded once (the encoder does not see edges); only the
      * graph attention runs per group */
     if (E && kge_link_encode(lm, &t.d, z0, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
-    /* groups of G edges leave the graph together, then are scored both ways */
-    for (size_t g0 = 0; g0 < E; g0 += G) {
-        size_t g1 = g0 + G < E ? g0 + G : E, k = 0, m = g1 - g0;
+    /* groups of up to G edges with no concept in common leave the graph
+     * together, then are scored both ways: an edge's degrees, two-hop
+     * paths and common neighbours then lose only the edge itself */
+    for (size_t q = 0; q < E; q++) done[q] = 0;
+    for (size_t i = 0; i < t.d.n; i++) used[i] = 0;
+    for (size_t left = E, stamp = 1; left; stamp++) {
+        size_t gidx[16], m = 0, k = 0;
+        for (size_t q = 0; q < E && m < G; q++) {
+            if (done[q] || used[t.src[q]] == stamp || used[t.dst[q]] == stamp) continue;
+            used[t.src[q]] = used[t.dst[q]] = (uint32_t)stamp;
+            done[q] = 2;   /* in this group */
+            gidx[m++] = q;
+        }
+        left -= m;
         for (size_t q = 0; q < E; q++)
-            if (q < g0 || q >= g1) { src[k] = t.src[q]; dst[k++] = t.dst[q]; }
+            if (done[q] != 2) { src[k] = t.src[q]; dst[k++] = t.dst[q]; }
         kge_link_data d = t.d;
         d.E = k;
         d.src = src;
         d.dst = dst;
         for (size_t q = 0; q < m; q++) {
-            pairs[2 * q] = t.src[g0 + q];
-            pairs[2 * q + 1] = t.dst[g0 + q];
-            pairs[2 * (m + q)] = t.dst[g0 + q];
-            pairs[2 * (m + q) + 1] = t.src[g0 + q];
+            size_t x = gidx[q];
+            pairs[2 * q] = t.src[x];
+            pairs[2 * q + 1] = t.dst[x];
+            pairs[2 * (m + q)] = t.dst[x];
+            pairs[2 * (m + q) + 1] = t.src[x];
+            done[x] = 1;
         }
         if (kge_link_embed_from(lm, &d, z0, z, &e) || kge_link_decode(lm, z, pairs, 2 * m, p, &e)) {
             st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
             goto out;
         }
         for (size_t q = 0; q < m; q++)
-            res[g0 + q] = (kgp_suspect){t.snap_of[t.src[g0 + q]], t.snap_of[t.dst[g0 + q]], p[q], p[m + q]};
+            res[gidx[q]] = (kgp_suspect){t.snap_of[t.src[gidx[q]]], t.snap_of[t.dst[gidx[q]]], p[q], p[m + q]};
     }
     qsort(res, E, sizeof *res, by_low_score);
     *out = res;
     *nout = top && E > top ? top : E;
     res = NULL;
 out:
-    free(res); free(src); free(dst); free(z); free(z0);
+    free(res); free(src); free(dst); free(z); free(z0); free(done); free(used);
     tdata_free(&t);
     kge_link_free(lm);
     return st;

@@ -11,6 +11,7 @@
 
 #include "encoder/train_bert.h"
 #include "encoder/train_link.h"
+#include "encoder/train_link_internal.h"
 #include "encoder/train_mlm.h"
 #include "encoder/train_vocab.h"
 #include "encoder/tokenizer.h"
@@ -50,7 +51,7 @@ static void synth_make(synth *s)
             for (int j = 0; j < len; j++) m[j] = 1;
             if (k + 1 < NL) { s->src[E] = (uint32_t)i; s->dst[E++] = (uint32_t)(i + 1); }
         }
-    s->d = (kge_link_data){N, T, s->ids, s->mask, E, s->src, s->dst, 0, NULL, NULL};
+    s->d = (kge_link_data){.n = N, .T = T, .ids = s->ids, .mask = s->mask, .E = E, .src = s->src, .dst = s->dst};
 }
 
 static kge_bert *tiny_bert(uint64_t seed)
@@ -504,6 +505,200 @@ START_TEST(bad_checkpoints)
 }
 END_TEST
 
+/* ---- structural features and explicit negatives ------------------------------ */
+
+/* The decoder's pair features on a small graph with a duplicate edge and a
+ * self-loop (both left out), and with an edge masked out. */
+START_TEST(structural_features)
+{
+    /* 0→1 1→2 0→3 3→2 4→0 0→1 (again) 5→5 (loop) */
+    uint32_t src[] = {0, 1, 0, 3, 4, 0, 5}, dst[] = {1, 2, 3, 2, 0, 1, 5};
+    kge_link_sx sx = {0};
+    kge_err err = {0};
+    float phi[KGE_LINK_NSTRUCT];
+    ck_assert_int_eq(kge_link_sx_build(&sx, 6, 7, src, dst, NULL, &err), KGE_OK);
+    kge_link_sx_pair(&sx, 0, 2, phi);
+    ck_assert_float_eq_tol(phi[0], log1pf(2), 1e-6f);   /* 0 is a prerequisite of 1 and 3 */
+    ck_assert_float_eq_tol(phi[1], log1pf(1), 1e-6f);   /* 4 is one of 0 */
+    ck_assert_float_eq_tol(phi[2], 0.0f, 1e-6f);
+    ck_assert_float_eq_tol(phi[3], log1pf(2), 1e-6f);   /* 1 and 3 come before 2 */
+    ck_assert_float_eq_tol(phi[4], 0.0f, 1e-6f);        /* no 2 → 0 */
+    ck_assert_float_eq_tol(phi[5], log1pf(2), 1e-6f);   /* 0→1→2 and 0→3→2 */
+    ck_assert_float_eq_tol(phi[6], log1pf(2), 1e-6f);   /* neighbours 1 and 3 in common */
+    ck_assert_float_eq_tol(phi[7], log1pf((float)(2.0 / log(2.0))), 1e-5f);   /* each of degree 2 */
+    kge_link_sx_pair(&sx, 1, 0, phi);
+    ck_assert_float_eq_tol(phi[4], 1.0f, 1e-6f);        /* the reverse edge 0 → 1 */
+    ck_assert_float_eq_tol(phi[5], 0.0f, 1e-6f);
+    kge_link_sx_pair(&sx, 5, 4, phi);                    /* the loop is no edge */
+    for (int k = 0; k < KGE_LINK_NSTRUCT; k++) ck_assert_float_eq_tol(phi[k], (k == 2 ? log1pf(1) : 0.0f), 1e-6f);
+    /* without 0 → 3: one successor and one two-hop path left */
+    uint8_t keep[] = {1, 1, 0, 1, 1, 1, 1};
+    ck_assert_int_eq(kge_link_sx_build(&sx, 6, 7, src, dst, keep, &err), KGE_OK);
+    kge_link_sx_pair(&sx, 0, 2, phi);
+    ck_assert_float_eq_tol(phi[0], log1pf(1), 1e-6f);
+    ck_assert_float_eq_tol(phi[5], log1pf(1), 1e-6f);
+    ck_assert_float_eq_tol(phi[6], log1pf(1), 1e-6f);   /* 3 no longer neighbours 0 */
+    kge_link_sx_free(&sx);
+}
+END_TEST
+
+/* Mean probability of the pairs (src, dst), each scored with the graph of
+ * d minus that pair (as training sees a positive). */
+static float mean_score(kge_link_model *lm, const kge_link_data *d, const uint32_t *src, const uint32_t *dst,
+                        size_t m)
+{
+    uint32_t es[NT * NL], ed[NT * NL];
+    float sum = 0.0f;
+    kge_err err = {0};
+    for (size_t q = 0; q < m; q++) {
+        size_t k = 0;
+        for (size_t e = 0; e < d->E; e++)
+            if (d->src[e] != src[q] || d->dst[e] != dst[q]) { es[k] = d->src[e]; ed[k++] = d->dst[e]; }
+        kge_link_data dq = *d;
+        dq.E = k;
+        dq.src = es;
+        dq.dst = ed;
+        uint32_t pair[2] = {src[q], dst[q]};
+        float p = 0.0f;
+        ck_assert_msg(kge_link_score(lm, &dq, pair, 1, &p, &err) == KGE_OK, "%s", err.msg);
+        sum += p;
+    }
+    return sum / (float)m;
+}
+
+/* Labelled negatives are trained on. The last topic's chain is left out
+ * of the edges: a model trained without negatives scores its pairs like
+ * the other topics' chains (levels k → k+1 read alike), one trained with
+ * them as explicit negatives scores them far lower, and still scores the
+ * edges high. Without negatives their share changes nothing (the
+ * sampler's random stream is untouched). */
+START_TEST(explicit_negatives)
+{
+    synth s;
+    synth_make(&s);
+    size_t E = (NT - 1) * (NL - 1), nn = NL - 1;   /* edges: topics 0..NT-2; the chain of topic NT-1 */
+    const uint32_t *ns = s.src + E, *nd = s.dst + E;
+    kge_link_data d = s.d;
+    d.E = E;
+    kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
+    kge_link_model *plain = NULL, *plain0 = NULL, *neg = NULL;
+    kge_err err = {0};
+    ck_assert_int_eq(kge_link_new(tiny_bert(3), &o, &plain, &err), KGE_OK);
+    ck_assert_msg(kge_link_train(plain, &d, 60, NULL, NULL, &err) == KGE_OK, "%s", err.msg);
+    /* absent negatives: neg_explicit is not read */
+    kge_link_opts o0 = o;
+    o0.neg_explicit = 0.0f;
+    ck_assert_int_eq(kge_link_new(tiny_bert(3), &o0, &plain0, &err), KGE_OK);
+    ck_assert_msg(kge_link_train(plain0, &d, 60, NULL, NULL, &err) == KGE_OK, "%s", err.msg);
+    ck_assert(mean_score(plain, &d, s.src, s.dst, E) == mean_score(plain0, &d, s.src, s.dst, E));
+    ck_assert(mean_score(plain, &d, ns, nd, nn) == mean_score(plain0, &d, ns, nd, nn));
+    kge_link_free(plain0);
+    kge_link_data dn = d;
+    dn.nneg = nn;
+    dn.neg_src = ns;
+    dn.neg_dst = nd;
+    ck_assert_int_eq(kge_link_new(tiny_bert(3), &o, &neg, &err), KGE_OK);
+    ck_assert_msg(kge_link_train(neg, &dn, 60, NULL, NULL, &err) == KGE_OK, "%s", err.msg);
+    float chain_plain = mean_score(plain, &d, ns, nd, nn), chain_neg = mean_score(neg, &d, ns, nd, nn);
+    float edge_plain = mean_score(plain, &d, s.src, s.dst, E), edge_neg = mean_score(neg, &d, s.src, s.dst, E);
+    if (getenv("TRAIN_VERBOSE"))
+        fprintf(stderr, "left-out chain %.3f -> %.3f as explicit negatives; edges %.3f -> %.3f\n", chain_plain,
+                chain_neg, edge_plain, edge_neg);
+    ck_assert_msg(chain_neg < 0.5f * chain_plain, "negatives %g vs %g", chain_neg, chain_plain);
+    ck_assert_msg(edge_neg > chain_neg + 0.3f, "edges %g vs negatives %g", edge_neg, chain_neg);
+    /* bad negatives are refused before any step */
+    uint32_t bad = N;
+    dn.neg_dst = &bad;
+    dn.nneg = 1;
+    ck_assert_int_eq(kge_link_train(plain, &dn, 61, NULL, NULL, &err), KGE_EUSAGE);
+    ck_assert_msg(strstr(err.msg, "negative 0") != NULL, "%s", err.msg);
+    dn.neg_dst = NULL;
+    ck_assert_int_eq(kge_link_train(plain, &dn, 61, NULL, NULL, &err), KGE_EUSAGE);
+    kge_link_free(plain);
+    kge_link_free(neg);
+    o.neg_explicit = 1.5f;
+    ck_assert_int_eq(kge_link_new(tiny_bert(3), &o, &plain, &err), KGE_EUSAGE);
+}
+END_TEST
+
+static int contains(const char *buf, size_t len, const char *needle)
+{
+    size_t l = strlen(needle);
+    for (size_t i = 0; i + l <= len; i++)
+        if (!memcmp(buf + i, needle, l)) return 1;
+    return 0;
+}
+
+/* The structural weights are part of the checkpoint (scores identical after
+ * a reload, shown by save_load_*); a model without them saves, reloads and
+ * scores alike, and a manifest without "structural" (written before the
+ * features existed) reads as a model without them: a checkpoint that has
+ * them and lost the key is refused by shape, not misread. A structural
+ * model decodes only after embedding a graph, and only its concepts. */
+START_TEST(structural_checkpoints)
+{
+    synth s;
+    synth_make(&s);
+    char *dir = tu_mkdtemp();
+    kge_err err = {0};
+    for (int st = 0; st < 2; st++) {
+        kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
+        o.structural = st;
+        kge_link_model *a = trained(&s, &o, 8), *b = NULL;
+        char name[16];
+        snprintf(name, sizeof name, "ck%d", st);
+        char *ck = tu_path(dir, name), *man = tu_path(ck, "kgpath_train.json"),
+             *heads = tu_path(ck, "kgpath_heads.safetensors");
+        ck_assert_msg(kge_link_save(a, ck, &err) == KGE_OK, "%s", err.msg);
+        size_t hl;
+        char *hb = tu_read(heads, &hl);
+        ck_assert_int_eq(contains(hb, hl, "decoder.struct.weight"), st);
+        free(hb);
+        ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
+        ck_assert_int_eq(kge_link_options(b)->structural, st);
+        float *pa = all_scores(a, &s), *pb = all_scores(b, &s);
+        ck_assert(memcmp(pa, pb, N * N * sizeof *pa) == 0);
+        free(pa); free(pb);
+        kge_link_free(b);
+        b = NULL;
+        /* the manifest of an older checkpoint: no "structural" */
+        char *m = tu_read(man, NULL), *at = strstr(m, "\"structural\": ");
+        ck_assert(at != NULL);
+        char *comma = strchr(at, ',');
+        ck_assert(comma != NULL);
+        memmove(at, comma + 1, strlen(comma + 1) + 1);
+        tu_write(man, m, (size_t)-1);
+        free(m);
+        if (st) {
+            ck_assert_int_eq(kge_link_load(ck, &b, &err), KGE_EINPUT);
+            ck_assert_msg(strstr(err.msg, "decoder.fc1.weight") != NULL, "%s", err.msg);
+        } else {
+            ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
+            ck_assert_int_eq(kge_link_options(b)->structural, 0);
+            kge_link_free(b);
+        }
+        kge_link_free(a);
+        free(ck); free(man); free(heads);
+    }
+    /* decoding needs the structure of an embedded graph */
+    kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
+    kge_link_model *lm = NULL;
+    ck_assert_int_eq(kge_link_new(tiny_bert(3), &o, &lm, &err), KGE_OK);
+    size_t C = (size_t)kge_link_dim(lm);
+    float *z = calloc(N * C, sizeof *z), p;
+    uint32_t pair[2] = {0, 1};
+    ck_assert_int_eq(kge_link_decode(lm, z, pair, 1, &p, &err), KGE_EUSAGE);
+    ck_assert_msg(kge_link_embed(lm, &s.d, z, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_msg(kge_link_decode(lm, z, pair, 1, &p, &err) == KGE_OK, "%s", err.msg);
+    pair[1] = N;
+    ck_assert_int_eq(kge_link_decode(lm, z, pair, 1, &p, &err), KGE_EUSAGE);
+    free(z);
+    kge_link_free(lm);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static const int32_t specials[5] = {0, 1, 2, 3, 4};   /* [PAD] [UNK] [CLS] [SEP] [MASK] */
 
 START_TEST(mlm_masking)
@@ -652,6 +847,9 @@ static Suite *suite(void)
     tcase_add_test(tc, early_stopping);
     tcase_add_test(tc, bad_inputs);
     tcase_add_test(tc, bad_checkpoints);
+    tcase_add_test(tc, structural_features);
+    tcase_add_test(tc, explicit_negatives);
+    tcase_add_test(tc, structural_checkpoints);
     tcase_add_test(tc, mlm_masking);
     tcase_add_test(tc, mlm_loss_falls);
     tcase_add_test(tc, augmentation);

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,55 @@ static size_t count_lines(const char *s)
     size_t n = 0;
     for (; s && *s; s++) n += *s == '\n';
     return n;
+}
+
+/* The JSON header of a safetensors file, read independently of
+ * encoder/safetensors.c: 8-byte little-endian length, then JSON. */
+static json_t *st_header(const char *path)
+{
+    size_t len = 0;
+    char *b = tu_read(path, &len);
+    ck_assert_msg(b && len >= 8, "%s unreadable", path);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--) n = n << 8 | (unsigned char)b[i];
+    ck_assert(n <= len - 8);
+    json_error_t je;
+    json_t *h = json_loadb(b + 8, (size_t)n, 0, &je);
+    ck_assert_msg(h != NULL, "%s: %s", path, je.text);
+    free(b);
+    return h;
+}
+
+/* A checkpoint folder is what Hugging Face transformers loads: the same
+ * tensor names, dtypes and shapes as the fixture's model.safetensors (saved
+ * by transformers), metadata format "pt", and config.json with the
+ * fixture's architecture keys and values. */
+static void assert_hf_layout(const char *hf, const char *ck)
+{
+    char *pa = tu_path(hf, "model.safetensors"), *pb = tu_path(ck, "model.safetensors");
+    json_t *a = st_header(pa), *b = st_header(pb);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(b, "__metadata__"), "format")), "pt");
+    const char *k;
+    json_t *v;
+    json_object_foreach(a, k, v) {
+        if (!strcmp(k, "__metadata__")) continue;
+        json_t *w = json_object_get(b, k);
+        ck_assert_msg(w != NULL, "checkpoint lacks %s", k);
+        ck_assert_str_eq(json_string_value(json_object_get(w, "dtype")), json_string_value(json_object_get(v, "dtype")));
+        ck_assert_msg(json_equal(json_object_get(w, "shape"), json_object_get(v, "shape")), "%s: shape differs", k);
+    }
+    ck_assert_uint_eq(json_object_size(a), json_object_size(b));   /* and nothing else */
+    json_decref(a); json_decref(b); free(pa); free(pb);
+    pa = tu_path(hf, "config.json"); pb = tu_path(ck, "config.json");
+    json_error_t je;
+    a = json_load_file(pa, 0, &je); b = json_load_file(pb, 0, &je);
+    ck_assert(a && b);
+    static const char *keys[] = {"model_type", "vocab_size", "hidden_size", "num_hidden_layers",
+                                 "num_attention_heads", "intermediate_size", "max_position_embeddings",
+                                 "type_vocab_size", "hidden_act", "layer_norm_eps", "pad_token_id"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        ck_assert_msg(json_equal(json_object_get(a, keys[i]), json_object_get(b, keys[i])), "config.json: %s differs", keys[i]);
+    json_decref(a); json_decref(b); free(pa); free(pb);
 }
 
 START_TEST(train_and_suggest)
@@ -86,6 +136,9 @@ START_TEST(train_and_suggest)
         ck_assert_msg(t != NULL, "%s missing", files[i]);
         free(t); free(f); free(ck);
     }
+    char *ckdir = tu_path(g_dir, "ck");
+    assert_hf_layout(model, ckdir);
+    free(ckdir);
     /* suggestions: JSON, best first, none already an edge */
     ck_assert_int_eq(kg(&out, "suggest --checkpoint '%s/ck' --course linalg --top 5 --min-score 0 --json", g_dir), 0);
     r = json_loads(out, 0, &je);

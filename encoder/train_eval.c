@@ -77,6 +77,53 @@ int kge_best_f1_threshold(const double *s, const int *y, size_t n, double *thres
     return 0;
 }
 
+/* The regularised, class-weighted mean log-loss of w (see below); fills
+ * z[i] = w.x_i + b when z is not NULL. log(1 + e^-|z|) form: no overflow. */
+static double logreg_loss(const double *X, const int *y, size_t n, size_t F, const double *mu, const double *sd,
+                          double wpos, double lambda, const double *w, double *z)
+{
+    double L = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = w[F];
+        for (size_t f = 0; f < F; f++) v += w[f] * (X[i * F + f] - mu[f]) / sd[f];
+        if (z) z[i] = v;
+        double m = y[i] ? -v : v;   /* loss = log(1 + e^m) */
+        L += (y[i] ? wpos : 1) * (m > 0 ? m + log1p(exp(-m)) : log1p(exp(m)));
+    }
+    L = n ? L / (double)n : 0;
+    for (size_t f = 0; f < F; f++) L += 0.5 * lambda * w[f] * w[f];
+    return L;
+}
+
+/* Solves H x = g for a symmetric positive definite D x D (D <= 9) by
+ * Cholesky; -1 when H is not positive definite. */
+static int solve_spd(double H[9][9], const double *g, double *x, size_t D)
+{
+    double Lc[9][9] = {{0}}, y[9];
+    for (size_t i = 0; i < D; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double s = H[i][j];
+            for (size_t k = 0; k < j; k++) s -= Lc[i][k] * Lc[j][k];
+            if (i == j) {
+                if (!(s > 0)) return -1;
+                Lc[i][i] = sqrt(s);
+            } else {
+                Lc[i][j] = s / Lc[j][j];
+            }
+        }
+    for (size_t i = 0; i < D; i++) {
+        double s = g[i];
+        for (size_t k = 0; k < i; k++) s -= Lc[i][k] * y[k];
+        y[i] = s / Lc[i][i];
+    }
+    for (size_t i = D; i-- > 0;) {
+        double s = y[i];
+        for (size_t k = i + 1; k < D; k++) s -= Lc[k][i] * x[k];
+        x[i] = s / Lc[i][i];
+    }
+    return 0;
+}
+
 int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const double *Xte, size_t nte, size_t F,
                            double *str, double *ste)
 {
@@ -90,17 +137,52 @@ int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const 
     double npos = 0;
     for (size_t i = 0; i < ntr; i++) npos += ytr[i] != 0;
     double wpos = npos > 0 ? ((double)ntr - npos) / npos : 1;   /* balanced classes */
-    for (int it = 0; ntr && it < 2000; it++) {
-        double g[9] = {0};
+    /* Newton's method on the convex objective
+     *   L(w) = (1/n) sum_i c_i logloss(y_i, sigma(w.x_i + b)) + (lambda/2) |w|^2
+     * (c_i = wpos for positives, 1 for negatives; the bias is not penalised):
+     * a (F+1)^2 system per iteration, converged to round-off in tens of
+     * iterations where plain gradient descent needed thousands of passes.
+     * Steps are halved while L does not decrease, so it never diverges. */
+    const double lambda = 1e-3;
+    size_t D = F + 1;
+    double *z = ntr ? malloc(ntr * sizeof *z) : NULL;
+    if (ntr && !z) return -2;
+    double loss = logreg_loss(Xtr, ytr, ntr, F, mu, sd, wpos, lambda, w, z);
+    for (int it = 0; ntr && it < 100; it++) {
+        double g[9] = {0}, H[9][9] = {{0}};
         for (size_t i = 0; i < ntr; i++) {
-            double z = w[F];
-            for (size_t f = 0; f < F; f++) z += w[f] * (Xtr[i * F + f] - mu[f]) / sd[f];
-            double p = 1 / (1 + exp(-z)), c = (p - (ytr[i] != 0)) * (ytr[i] ? wpos : 1);
-            for (size_t f = 0; f < F; f++) g[f] += c * (Xtr[i * F + f] - mu[f]) / sd[f];
-            g[F] += c;
+            double x[9];
+            for (size_t f = 0; f < F; f++) x[f] = (Xtr[i * F + f] - mu[f]) / sd[f];
+            x[F] = 1;
+            double p = 1 / (1 + exp(-z[i])), c = ytr[i] ? wpos : 1, r = c * (p - (ytr[i] != 0)), h = c * p * (1 - p);
+            for (size_t a = 0; a < D; a++) {
+                g[a] += r * x[a];
+                for (size_t b = 0; b <= a; b++) H[a][b] += h * x[a] * x[b];
+            }
         }
-        for (size_t f = 0; f <= F; f++) w[f] -= 0.5 * (g[f] / (double)ntr + (f < F ? 1e-3 * w[f] : 0));
+        for (size_t a = 0; a < D; a++) {
+            g[a] = g[a] / (double)ntr + (a < F ? lambda * w[a] : 0);
+            for (size_t b = 0; b <= a; b++) H[b][a] = H[a][b] = H[a][b] / (double)ntr + (a == b && a < F ? lambda : 0);
+        }
+        H[F][F] += 1e-12;   /* a constant feature set leaves only the bias: keep H definite */
+        double step[9];
+        if (solve_spd(H, g, step, D)) break;
+        double t = 1, wn[9], ln = loss;
+        for (int half = 0; half < 30; half++, t /= 2) {
+            for (size_t a = 0; a < D; a++) wn[a] = w[a] - t * step[a];
+            ln = logreg_loss(Xtr, ytr, ntr, F, mu, sd, wpos, lambda, wn, NULL);
+            if (ln <= loss) break;
+        }
+        if (!(ln <= loss)) break;
+        double dmax = 0;
+        for (size_t a = 0; a < D; a++) {
+            dmax = fmax(dmax, fabs(wn[a] - w[a]));
+            w[a] = wn[a];
+        }
+        loss = logreg_loss(Xtr, ytr, ntr, F, mu, sd, wpos, lambda, w, z);
+        if (dmax < 1e-10) break;
     }
+    free(z);
     for (int pass = 0; pass < 2; pass++) {
         const double *X = pass ? Xte : Xtr;
         double *out = pass ? ste : str;

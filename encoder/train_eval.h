@@ -26,10 +26,11 @@ int kge_roc_auc(const double *s, const int *y, size_t n, double *auc);
 int kge_best_f1_threshold(const double *s, const int *y, size_t n, double *threshold);
 
 /* Class-balanced logistic regression on F <= 8 standardised features
- * (L2 1e-3, 2,000 full-batch gradient steps of 0.5): fits on
- * (Xtr [ntr x F], ytr) and writes the probabilities of the training rows
- * to str and of Xte [nte x F] to ste. Deterministic. Returns 0, or -1 when
- * F is 0 or above 8. O(2000 · ntr · F). */
+ * (L2 1e-3 on the weights, not the bias), fitted to convergence by Newton's
+ * method with step halving, on (Xtr [ntr x F], ytr); writes the
+ * probabilities of the training rows to str and of Xte [nte x F] to ste.
+ * Deterministic. Returns 0; -1 when F is 0 or above 8; -2 out of memory.
+ * O(iterations · ntr · F²), iterations typically under 20 (at most 100). */
 int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const double *Xte, size_t nte, size_t F,
                            double *str, double *ste);
 

@@ -501,7 +501,7 @@ static kgp_status run_fold(kgp_eval_report *r, const shared *sh, const eset *ds,
             y[t][q] = P[q].label;
         }
     }
-    kge_logreg_fit_predict(X[0], y[0], nA, X[1], nB, 4, s[0][M_LR], s[1][M_LR]);
+    if (kge_logreg_fit_predict(X[0], y[0], nA, X[1], nB, 4, s[0][M_LR], s[1][M_LR])) { st = OOM(r); goto out; }
     /* kgpath: a fresh copy of the encoder, trained on this fold's edges */
     kge_err e = {0};
     kge_bert *bert = NULL;

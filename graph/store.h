@@ -18,6 +18,8 @@
  *               entries dropped, when a concept with that key arrives)
  *   embeddings, learners, events: reserved for the encoder/planner layers
  *               (created empty; use kgg_store_dbi / kgg_store_update).
+ *   rejected    "prereq\0concept" keys -> rejected-suggestion record; created
+ *               by the first rejection, absent means none (graph/store_reject.h)
  *
  * Records are a compact binary encoding: unsigned LEB128 varints; strings as
  * varint (len + 1) (0 = NULL), the bytes, then a NUL (so a string in a record

@@ -19,6 +19,7 @@
 #include "graph/snapshot.h"
 #include "graph/store.h"
 #include "graph/store_edges.h"
+#include "graph/store_reject.h"
 
 /* Concepts of one course (or all) as a kge_link_data, with the maps
  * between snapshot indices and rows. */
@@ -31,12 +32,13 @@ typedef struct tdata {
     uint32_t *src, *dst;
     int32_t  *vids;        /* views (title alone, summary alone): (2, n, T), or NULL */
     uint8_t  *vmask;
+    uint32_t *neg_src, *neg_dst;   /* rejected suggestions as rows (tdata_rejected), or NULL */
 } tdata;
 
 static void tdata_free(tdata *t)
 {
     free(t->row_of); free(t->snap_of); free(t->ids); free(t->mask); free(t->src); free(t->dst);
-    free(t->vids); free(t->vmask);
+    free(t->vids); free(t->vmask); free(t->neg_src); free(t->neg_dst);
     memset(t, 0, sizeof *t);
 }
 
@@ -180,6 +182,60 @@ out:
     kg_arena_free(arena);
     if (st) tdata_free(t);
     return st;
+}
+
+/* Is p → c an edge of the snapshot (p a resolved member of a requirement
+ * group of c, or recommended before c)? O(c's groups and edges). */
+static int is_edge(const kgg_snap *g, uint32_t p, uint32_t c)
+{
+    for (uint32_t gi = g->grp_off[c]; gi < g->grp_off[c + 1]; gi++)
+        for (uint32_t m = g->mem_off[gi]; m < g->mem_off[gi + 1]; m++)
+            if (g->mem[m] == p) return 1;
+    for (uint32_t r = g->rec_off ? g->rec_off[c] : 0; g->rec_off && r < g->rec_off[c + 1]; r++)
+        if (g->rec[r] == p) return 1;
+    return 0;
+}
+
+typedef struct rej_rows {
+    const kgg_snap *g;
+    tdata *t;
+    size_t cap;
+} rej_rows;
+
+static int add_rej_row(void *ud, const kgg_reject *r)
+{
+    rej_rows *a = ud;
+    tdata *t = a->t;
+    uint32_t p = kgg_snap_find_key(a->g, r->prereq), c = kgg_snap_find_key(a->g, r->concept);
+    if (p == KGG_NONE || c == KGG_NONE || t->row_of[p] == KGP_NONE || t->row_of[c] == KGP_NONE || is_edge(a->g, p, c))
+        return 0;   /* not in this selection, or since become an edge: ignored */
+    if (t->d.nneg == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 64;
+        uint32_t *ns = realloc(t->neg_src, a->cap * sizeof *ns);
+        if (ns) t->neg_src = ns;
+        uint32_t *nd = realloc(t->neg_dst, a->cap * sizeof *nd);
+        if (nd) t->neg_dst = nd;
+        if (!ns || !nd) return KGP_ENOMEM;
+    }
+    t->neg_src[t->d.nneg] = t->row_of[p];
+    t->neg_dst[t->d.nneg++] = t->row_of[c];
+    return 0;
+}
+
+/* The designers' rejected suggestions among t's concepts that are not
+ * edges, as labelled negatives of t->d (rows; in key order). None: t->d
+ * keeps nneg 0 and NULL arrays. Errors are set on the snapshot handle. */
+static kgp_status tdata_rejected(kgp_snap *s, tdata *t)
+{
+    rej_rows a = {kgp__snap_graph(s), t, 0};
+    kgg_err e = {{0}};
+    t->d.nneg = 0;
+    kgp_status st = kgg_reject_each(kgp__db_store(kgp__snap_db(s)), add_rej_row, &a, &e);
+    if (st == KGP_ENOMEM && !e.msg[0]) snprintf(e.msg, sizeof e.msg, "out of memory");
+    if (st) return kgp__snap_error(s, st, "%s", e.msg);
+    t->d.neg_src = t->d.nneg ? t->neg_src : NULL;
+    t->d.neg_dst = t->d.nneg ? t->neg_dst : NULL;
+    return KGP_OK;
 }
 
 /* A small random BERT with a WordPiece vocabulary trained on the text of
@@ -379,6 +435,12 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         if (!lm) kge_bert_free(bert);
         goto out;
     }
+    /* the designers' "no"s are labelled negatives */
+    if ((st = tdata_rejected(snap, &t))) {
+        st = kgp__db_error(db, st, "%s", kgp_snap_errmsg(snap));
+        if (!lm) kge_bert_free(bert);
+        goto out;
+    }
     if (!lm) {
         kge_link_opts o;
         kge_link_opts_default(&o);
@@ -421,6 +483,7 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     if (kge_link_save(lm, opt->out, &e)) { st = from_kge(db, &e); goto out; }
     rep.concepts = t.d.n;
     rep.edges = t.d.E;
+    rep.rejected_negatives = t.d.nneg;
     rep.val_edges = (size_t)floor((double)kge_link_options(lm)->val_frac * (double)t.d.E);
     rep.train_edges = t.d.E - rep.val_edges;
     rep.steps_done = c.done;
@@ -517,12 +580,16 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
                 if (!ra[to[k]] && to[k] != a) { ra[to[k]] = 1; queue[qt++] = to[k]; }
         }
     }
+    /* nor are the pairs designers rejected (adj, no longer needed, marks them) */
+    if ((st = tdata_rejected(s, &t))) goto out;
+    memset(adj, 0, n * n);
+    for (size_t q = 0; q < t.d.nneg; q++) adj[(size_t)t.neg_src[q] * n + t.neg_dst[q]] = 1;
     /* every ordered pair not ordered either way, scored in chunks */
     size_t np = 0;
     for (size_t a = 0; a < n && !st; a++)
         for (size_t b = 0; b < n && !st; b++) {
             int last = a == n - 1 && b == n - 1;
-            if (a != b && !reach[a * n + b] && !reach[b * n + a]) {
+            if (a != b && !reach[a * n + b] && !reach[b * n + a] && !adj[a * n + b]) {
                 pairs[2 * np] = (uint32_t)a;
                 pairs[2 * np + 1] = (uint32_t)b;
                 np++;
@@ -789,4 +856,125 @@ out:
     free(why);
     free(ea);
     return st;
+}
+
+/* ---- rejected suggestions ----------------------------------------------------- */
+
+_Static_assert((int)KGP_REJECT_DONE == (int)KGG_REJECT_DONE && (int)KGP_REJECT_UNKNOWN == (int)KGG_REJECT_UNKNOWN &&
+               (int)KGP_REJECT_SELF == (int)KGG_REJECT_SELF && (int)KGP_REJECT_EDGE == (int)KGG_REJECT_EDGE &&
+               (int)KGP_REJECT_DUPLICATE == (int)KGG_REJECT_DUPLICATE &&
+               (int)KGP_REJECT_ALREADY == (int)KGG_REJECT_ALREADY &&
+               (int)KGP_REJECT_TOO_LONG == (int)KGG_REJECT_TOO_LONG && (int)KGP_REJECT_ABSENT == (int)KGG_REJECT_ABSENT,
+               "outcome codes of kgpath_train.h and graph/store_reject.h agree");
+
+/* kgp_reject_suggestions and kgp_unreject_suggestions: the pairs go to the
+ * graph layer as they are, the outcomes come back. */
+static kgp_status reject_change(kgp_db *db, kgp_rejection *pairs, size_t n, unsigned flags, int remove, size_t *ndone)
+{
+    if (ndone) *ndone = 0;
+    if (n && !pairs) return kgp__db_error(db, KGP_EUSAGE, "no pairs");
+    if (kgp__db_rdonly(db)) return kgp__db_error(db, KGP_EUSAGE, "the database is open read-only");
+    kgg_reject *r = calloc(n + 1, sizeof *r);
+    if (!r) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        r[i] = (kgg_reject){pairs[i].prereq, pairs[i].concept, pairs[i].model, (double)pairs[i].score, pairs[i].reason,
+                            pairs[i].time, 0};
+    kgg_err e = {{0}};
+    unsigned f = flags & KGP_REJECT_DRY_RUN ? KGG_REJECT_DRY_RUN : 0;
+    kgp_status st = remove ? kgg_reject_remove(kgp__db_store(db), r, n, f, ndone, &e)
+                           : kgg_reject_add(kgp__db_store(db), r, n, f, ndone, &e);
+    for (size_t i = 0; i < n; i++) pairs[i].outcome = r[i].outcome;   /* KGG_REJECT_* and KGP_REJECT_* agree */
+    free(r);
+    return st ? kgp__db_error(db, st, "%s", e.msg) : KGP_OK;
+}
+
+kgp_status kgp_reject_suggestions(kgp_db *db, kgp_rejection *pairs, size_t n, unsigned flags, size_t *nadded)
+{
+    return reject_change(db, pairs, n, flags, 0, nadded);
+}
+
+kgp_status kgp_unreject_suggestions(kgp_db *db, kgp_rejection *pairs, size_t n, unsigned flags, size_t *nremoved)
+{
+    return reject_change(db, pairs, n, flags, 1, nremoved);
+}
+
+/* The listing is gathered with its strings in a separate buffer (offsets
+ * + 1, 0 for NULL), then packed into one block. */
+typedef struct rej_list {
+    const kgg_snap *g;
+    const char *course;
+    kgp_rejection *v;
+    size_t (*off)[4];
+    size_t n, cap;
+    char *str;
+    size_t len, scap;
+} rej_list;
+
+static int in_course(const char *key, const char *course)
+{
+    size_t l = strlen(course);
+    return !strncmp(key, course, l) && key[l] == ':';
+}
+
+static int list_one(void *ud, const kgg_reject *r)
+{
+    rej_list *l = ud;
+    if (l->course && !in_course(r->prereq, l->course) && !in_course(r->concept, l->course)) return 0;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 32;
+        kgp_rejection *nv = realloc(l->v, l->cap * sizeof *nv);
+        if (nv) l->v = nv;
+        size_t (*no)[4] = realloc(l->off, l->cap * sizeof *no);
+        if (no) l->off = no;
+        if (!nv || !no) return KGP_ENOMEM;
+    }
+    const char *str[4] = {r->prereq, r->concept, r->model, r->reason};
+    for (int k = 0; k < 4; k++) {
+        l->off[l->n][k] = 0;
+        if (!str[k]) continue;
+        size_t sl = strlen(str[k]) + 1;
+        if (l->len + sl > l->scap) {
+            size_t nc = l->scap ? 2 * l->scap : 4096;
+            while (nc < l->len + sl) nc *= 2;
+            char *ns = realloc(l->str, nc);
+            if (!ns) return KGP_ENOMEM;
+            l->str = ns;
+            l->scap = nc;
+        }
+        memcpy(l->str + l->len, str[k], sl);
+        l->off[l->n][k] = l->len + 1;
+        l->len += sl;
+    }
+    uint32_t p = kgg_snap_find_key(l->g, r->prereq), c = kgg_snap_find_key(l->g, r->concept);
+    int outcome = p == KGG_NONE || c == KGG_NONE ? KGP_REJECT_UNKNOWN : is_edge(l->g, p, c) ? KGP_REJECT_EDGE
+                                                                                           : KGP_REJECT_DONE;
+    l->v[l->n++] = (kgp_rejection){NULL, NULL, NULL, (float)r->score, NULL, r->time, outcome};
+    return 0;
+}
+
+kgp_status kgp_rejections(kgp_snap *s, const char *course, kgp_rejection **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    rej_list l = {.g = kgp__snap_graph(s), .course = course};
+    kgg_err e = {{0}};
+    kgp_status st = kgg_reject_each(kgp__db_store(kgp__snap_db(s)), list_one, &l, &e);
+    if (st == KGP_ENOMEM && !e.msg[0]) snprintf(e.msg, sizeof e.msg, "out of memory");
+    kgp_rejection *block = st ? NULL : malloc(l.n * sizeof *block + l.len + 1);
+    if (!st && !block) st = KGP_ENOMEM, snprintf(e.msg, sizeof e.msg, "out of memory");
+    if (!st) {
+        char *strs = (char *)(block + l.n);
+        if (l.len) memcpy(strs, l.str, l.len);
+        for (size_t i = 0; i < l.n; i++) {
+            const char **f[4] = {&l.v[i].prereq, &l.v[i].concept, &l.v[i].model, &l.v[i].reason};
+            for (int k = 0; k < 4; k++) *f[k] = l.off[i][k] ? strs + l.off[i][k] - 1 : NULL;
+            block[i] = l.v[i];
+        }
+        *out = block;
+        *nout = l.n;
+    }
+    free(l.v);
+    free(l.off);
+    free(l.str);
+    return st ? kgp__snap_error(s, st, "%s", e.msg) : KGP_OK;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kgpath.h"
@@ -118,9 +119,10 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
     if (pc.log) fclose(pc.log);
     if (!rc) {
         if (cli->json) {
-            json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:f}", "checkpoint", o.out, "concepts",
+            json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "checkpoint", o.out, "concepts",
                                   (json_int_t)r.concepts, "edges", (json_int_t)r.edges, "train_edges",
-                                  (json_int_t)r.train_edges, "val_edges", (json_int_t)r.val_edges, "steps",
+                                  (json_int_t)r.train_edges, "val_edges", (json_int_t)r.val_edges,
+                                  "rejected_negatives", (json_int_t)r.rejected_negatives, "steps",
                                   (json_int_t)r.steps_done, "seconds", r.seconds);
             if (j) {
                 json_object_set_new(j, "first_loss", isnan(r.first_loss) ? json_null() : json_real(r.first_loss));
@@ -133,8 +135,9 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
                 printf("masked-LM pre-training on %zu concepts' text for %ld steps in %.1fs\n", r.concepts, r.steps_done,
                        r.seconds);
             else
-                printf("trained on %zu concepts, %zu edges (%zu held out) for %ld steps in %.1fs\n", r.concepts,
-                       r.edges, r.val_edges, r.steps_done, r.seconds);
+                printf("trained on %zu concepts, %zu edges (%zu held out) and %zu rejected suggestion%s as labelled "
+                       "negatives for %ld steps in %.1fs\n", r.concepts, r.edges, r.val_edges, r.rejected_negatives,
+                       r.rejected_negatives == 1 ? "" : "s", r.steps_done, r.seconds);
             if (!isnan(r.first_loss)) printf("loss %.4f -> %.4f", r.first_loss, r.last_loss);
             if (!isnan(r.best_val_loss)) printf(", best validation loss %.4f", r.best_val_loss);
             printf("\n%s: %s\n", o.objective ? "BERT folder (use as --model)" : "checkpoint", o.out);
@@ -281,44 +284,162 @@ static int accept_edges(kgp_cli *cli, kgp_accepted *acc, size_t n, const char *c
     return 0;
 }
 
-/* --accept-pairs FILE: a reviewed list, scored by the model for the reason. */
-static int accept_pairs(kgp_cli *cli, kgp_db **db, kgp_snap **snap, const char *ckpt, const char *path, int dry_run)
-{
+/* A reviewed list read for a write (--accept-pairs, --reject-pairs,
+ * --unreject-pairs): the pairs' keys, copied, and scored by the model
+ * ckpt when one is given (NaN otherwise). The snapshot and the read-only
+ * handle are closed on return, so that the write may grow the map. */
+typedef struct reviewed {
     pair_list pl;
-    int rc = read_pair_list(*snap, path, 1, &pl);
-    if (rc) return rc;
-    size_t n = pl.n;
-    float *score = malloc((n + 1) * sizeof *score);
-    kgp_accepted *acc = calloc(n + 1, sizeof *acc);
-    char **keys = calloc(2 * n + 1, sizeof *keys);
-    if (!score || !acc || !keys) rc = cli_fail(KGP_ENOMEM, NULL);
-    if (!rc && n) {
-        kgp_status st = kgp_score_pairs(*snap, ckpt, pl.pairs, n, score);
+    char **keys;            /* 2n: prerequisite, concept */
+    float *score;           /* n */
+} reviewed;
+
+static void reviewed_free(reviewed *rv)
+{
+    for (size_t k = 0; rv->keys && k < 2 * rv->pl.n; k++) free(rv->keys[k]);
+    free(rv->keys);
+    free(rv->score);
+    pair_list_free(&rv->pl);
+}
+
+static int read_reviewed(kgp_db **db, kgp_snap **snap, const char *ckpt, const char *path, reviewed *rv)
+{
+    memset(rv, 0, sizeof *rv);
+    int rc = read_pair_list(*snap, path, 1, &rv->pl);
+    size_t n = rv->pl.n;
+    if (!rc) {
+        rv->score = malloc((n + 1) * sizeof *rv->score);
+        rv->keys = calloc(2 * n + 1, sizeof *rv->keys);
+        if (!rv->score || !rv->keys) rc = cli_fail(KGP_ENOMEM, NULL);
+    }
+    for (size_t k = 0; !rc && k < n; k++) rv->score[k] = NAN;
+    if (!rc && n && ckpt) {
+        kgp_status st = kgp_score_pairs(*snap, ckpt, rv->pl.pairs, n, rv->score);
         if (st) rc = cli_fail(st, kgp_snap_errmsg(*snap));
     }
     for (size_t k = 0; !rc && k < 2 * n; k++)
-        if (!(keys[k] = strdup(kgp_snap_key(*snap, pl.pairs[k])))) rc = cli_fail(KGP_ENOMEM, NULL);
-    for (size_t k = 0; !rc && k < n; k++) acc[k] = (kgp_accepted){keys[2 * k], keys[2 * k + 1], score[k], 0};
+        if (!(rv->keys[k] = strdup(kgp_snap_key(*snap, rv->pl.pairs[k])))) rc = cli_fail(KGP_ENOMEM, NULL);
     kgp_snap_close(*snap);
     kgp_db_close(*db);
     *snap = NULL;
     *db = NULL;
-    if (!rc) rc = accept_edges(cli, acc, n, ckpt, 0, dry_run, path, pl.lineno);
-    /* what was written, with the scores the reasons carry */
-    if (!rc && cli->json) {
-        json_t *a = json_array();
-        for (size_t k = 0; k < n; k++)
-            json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "prerequisite", keys[2 * k], "concept",
-                                               keys[2 * k + 1], "score", (double)score[k]));
-        rc = cli_json_print(a);
-    } else if (!rc)
-        for (size_t k = 0; k < n; k++) printf("%s\t%s\t%.4f\n", keys[2 * k], keys[2 * k + 1], (double)score[k]);
-    for (size_t k = 0; keys && k < 2 * n; k++) free(keys[k]);
-    free(keys);
-    free(acc);
-    free(score);
-    pair_list_free(&pl);
+    if (rc) reviewed_free(rv);
     return rc;
+}
+
+/* What was written: "prerequisite<TAB>concept[<TAB>score]" lines, or JSON. */
+static int print_reviewed(const kgp_cli *cli, const reviewed *rv)
+{
+    size_t n = rv->pl.n;
+    if (cli->json) {
+        json_t *a = json_array();
+        for (size_t k = 0; k < n; k++) {
+            json_t *o = json_pack("{s:s, s:s}", "prerequisite", rv->keys[2 * k], "concept", rv->keys[2 * k + 1]);
+            if (!isnan(rv->score[k])) json_object_set_new(o, "score", json_real((double)rv->score[k]));
+            json_array_append_new(a, o);
+        }
+        return cli_json_print(a);
+    }
+    for (size_t k = 0; k < n; k++) {
+        printf("%s\t%s", rv->keys[2 * k], rv->keys[2 * k + 1]);
+        if (!isnan(rv->score[k])) printf("\t%.4f", (double)rv->score[k]);
+        putchar('\n');
+    }
+    return 0;
+}
+
+/* --accept-pairs FILE: a reviewed list, scored by the model for the reason. */
+static int accept_pairs(kgp_cli *cli, kgp_db **db, kgp_snap **snap, const char *ckpt, const char *path, int dry_run)
+{
+    reviewed rv;
+    int rc = read_reviewed(db, snap, ckpt, path, &rv);
+    if (rc) return rc;
+    size_t n = rv.pl.n;
+    kgp_accepted *acc = calloc(n + 1, sizeof *acc);
+    if (!acc) rc = cli_fail(KGP_ENOMEM, NULL);
+    for (size_t k = 0; !rc && k < n; k++) acc[k] = (kgp_accepted){rv.keys[2 * k], rv.keys[2 * k + 1], rv.score[k], 0};
+    if (!rc) rc = accept_edges(cli, acc, n, ckpt, 0, dry_run, path, rv.pl.lineno);
+    if (!rc) rc = print_reviewed(cli, &rv);
+    free(acc);
+    reviewed_free(&rv);
+    return rc;
+}
+
+/* --reject-pairs FILE (remove 0) / --unreject-pairs FILE (remove 1): a
+ * designer's "no" recorded (scored by the model when a checkpoint is
+ * given, kept with the reason), or taken back. Strict: one bad line
+ * refuses all, reported at its line. */
+static int reject_pairs(kgp_cli *cli, kgp_db **db, kgp_snap **snap, const char *ckpt, const char *path,
+                        const char *reason, int dry_run, int remove)
+{
+    reviewed rv;
+    int rc = read_reviewed(db, snap, remove ? NULL : ckpt, path, &rv);
+    if (rc) return rc;
+    size_t n = rv.pl.n, done = 0;
+    kgp_rejection *rj = calloc(n + 1, sizeof *rj);
+    if (!rj) rc = cli_fail(KGP_ENOMEM, NULL);
+    for (size_t k = 0; !rc && k < n; k++)
+        rj[k] = (kgp_rejection){rv.keys[2 * k], rv.keys[2 * k + 1], ckpt, rv.score[k], reason, 0, 0};
+    if (!rc) rc = cli_open_db(cli, 0, db);
+    if (!rc) {
+        unsigned flags = dry_run ? KGP_REJECT_DRY_RUN : 0;
+        kgp_status st = remove ? kgp_unreject_suggestions(*db, rj, n, flags, &done)
+                               : kgp_reject_suggestions(*db, rj, n, flags, &done);
+        if (st) {
+            size_t bad = 0;
+            while (bad < n && (rj[bad].outcome == KGP_REJECT_DONE || rj[bad].outcome == KGP_REJECT_ALREADY)) bad++;
+            if (bad < n) cli_error("%s:%zu: %s", path, rv.pl.lineno[bad], kgp_db_errmsg(*db));
+            else cli_error("%s", kgp_db_errmsg(*db));
+            rc = st;
+        }
+    }
+    if (!rc && !cli->quiet) {
+        fprintf(stderr, "kgpath: %s %zu of %zu pair%s",
+                dry_run ? (remove ? "would unreject" : "would reject") : remove ? "unrejected" : "rejected", done, n,
+                n == 1 ? "" : "s");
+        if (n - done) fprintf(stderr, " (%zu already rejected)", n - done);
+        fputc('\n', stderr);
+    }
+    if (!rc) rc = print_reviewed(cli, &rv);
+    free(rj);
+    reviewed_free(&rv);
+    return rc;
+}
+
+/* --rejected: the stored rejections, in force or ignored. */
+static int list_rejected(const kgp_cli *cli, kgp_snap *snap, const char *course)
+{
+    kgp_rejection *rj = NULL;
+    size_t n = 0;
+    kgp_status st = kgp_rejections(snap, course, &rj, &n);
+    if (st) return cli_fail(st, kgp_snap_errmsg(snap));
+    static const char *const state[] = {"in force", "ignored: a concept is no longer in the database", "",
+                                        "ignored: now an edge"};
+    json_t *a = cli->json ? json_array() : NULL;
+    for (size_t k = 0; k < n; k++) {
+        char when[32] = "?";
+        time_t t = (time_t)rj[k].time;
+        struct tm tm;
+        if (gmtime_r(&t, &tm)) strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        const char *st_text = state[rj[k].outcome <= KGP_REJECT_EDGE ? rj[k].outcome : 0];
+        if (a) {
+            json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "prerequisite", rj[k].prereq, "concept",
+                                  rj[k].concept, "time", when, "model", cli_json_str(rj[k].model), "score",
+                                  isnan(rj[k].score) ? json_null() : json_real((double)rj[k].score), "reason",
+                                  cli_json_str(rj[k].reason), "in_force", rj[k].outcome == KGP_REJECT_DONE);
+            json_array_append_new(a, o);
+            continue;
+        }
+        printf("%s\t%s\t%s", rj[k].prereq, rj[k].concept, when);
+        if (!isnan(rj[k].score)) printf("\tscore %.2f by %s", (double)rj[k].score, rj[k].model ? rj[k].model : "?");
+        if (rj[k].reason) printf("\t%s", rj[k].reason);
+        if (rj[k].outcome != KGP_REJECT_DONE) printf("\t(%s)", st_text);
+        putchar('\n');
+    }
+    free(rj);
+    if (a) return cli_json_print(a);
+    if (!n && !cli->quiet) fprintf(stderr, "kgpath: no rejected suggestions\n");
+    return 0;
 }
 
 /* --suspicious: existing edges the model scores lowest, and reversed ones
@@ -363,9 +484,12 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
 {
     static const cli_opt specs[] = {{"checkpoint", 'm', 1}, {"course", 'c', 1}, {"min-score", 0, 1},
                                     {"top", 'k', 1}, {"pairs", 0, 1}, {"suspicious", 0, 0},
-                                    {"accept", 0, 0}, {"accept-pairs", 0, 1}, {"dry-run", 'n', 0}, {0}};
-    int suspicious = 0, accept = 0, dry_run = 0;
+                                    {"accept", 0, 0}, {"accept-pairs", 0, 1}, {"dry-run", 'n', 0},
+                                    {"reject-pairs", 0, 1}, {"unreject-pairs", 0, 1}, {"rejected", 0, 0},
+                                    {"reason", 0, 1}, {0}};
+    int suspicious = 0, accept = 0, dry_run = 0, rejected = 0;
     const char *ckpt = getenv("KGPATH_CHECKPOINT"), *course = NULL, *pairs = NULL, *accept_path = NULL;
+    const char *reject_path = NULL, *unreject_path = NULL, *reason = NULL;
     double min_score = 0.5, top = 20;
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
@@ -383,21 +507,32 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
         case 6: accept = 1; break;
         case 7: accept_path = arg; break;
         case 8: dry_run = 1; break;
+        case 9: reject_path = arg; break;
+        case 10: unreject_path = arg; break;
+        case 11: rejected = 1; break;
+        case 12: reason = arg; break;
         }
     }
     int first = p.first;
     cli_parse_free(&p);
     if (bad) return KGP_EUSAGE;
     if (first != argc) return cli_usage("suggest");
-    if (!!pairs + suspicious + accept + !!accept_path > 1) {
-        cli_error("--pairs, --suspicious, --accept and --accept-pairs do not go together");
+    if (!!pairs + suspicious + accept + !!accept_path + !!reject_path + !!unreject_path + rejected > 1) {
+        cli_error("--pairs, --suspicious, --accept, --accept-pairs, --reject-pairs, --unreject-pairs and --rejected "
+                  "do not go together");
         return KGP_EUSAGE;
     }
-    if (dry_run && !accept && !accept_path) {
-        cli_error("--dry-run goes with --accept or --accept-pairs");
+    if (dry_run && !accept && !accept_path && !reject_path && !unreject_path) {
+        cli_error("--dry-run goes with --accept, --accept-pairs, --reject-pairs or --unreject-pairs");
         return KGP_EUSAGE;
     }
-    if (!ckpt || !*ckpt) {
+    if (reason && !reject_path) {
+        cli_error("--reason goes with --reject-pairs");
+        return KGP_EUSAGE;
+    }
+    if (ckpt && !*ckpt) ckpt = NULL;
+    /* rejections need no model: one given scores the rejected pairs for the record */
+    if (!ckpt && !reject_path && !unreject_path && !rejected) {
         cli_error("no checkpoint: pass --checkpoint DIR (written by `kgpath train --out DIR`) or set KGPATH_CHECKPOINT");
         return KGP_EUSAGE;
     }
@@ -406,6 +541,10 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
     int rc = cli_open_snap(cli, &db, &snap);
     if (!rc && pairs) rc = suggest_pairs(cli, snap, ckpt, pairs);
     else if (!rc && accept_path) rc = accept_pairs(cli, &db, &snap, ckpt, accept_path, dry_run);
+    else if (!rc && (reject_path || unreject_path))
+        rc = reject_pairs(cli, &db, &snap, ckpt, reject_path ? reject_path : unreject_path, reason, dry_run,
+                          !reject_path);
+    else if (!rc && rejected) rc = list_rejected(cli, snap, course);
     else if (!rc && suspicious) rc = suspects(cli, snap, ckpt, course, (size_t)top);
     else if (!rc) {
         kgp_suggestion *sg = NULL;

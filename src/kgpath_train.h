@@ -64,6 +64,7 @@ typedef int (*kgp_train_fn)(void *ud, const kgp_train_progress *p);
 /** What a run did. */
 typedef struct kgp_train_report {
     size_t concepts, edges, train_edges, val_edges;
+    size_t rejected_negatives; /**< designers' rejected suggestions trained on as labelled negatives */
     long   steps_done;
     double first_loss, last_loss, best_val_loss; /**< NaN when none */
     double seconds;
@@ -72,6 +73,10 @@ typedef struct kgp_train_report {
 /** Trains prerequisite link prediction on the concepts (title, summary and
  * goals as text) and resolved requirement edges (each group member is a
  * prerequisite of its concept) of the database, then writes opt->out.
+ * The database's rejected suggestions (kgp_reject_suggestions) whose two
+ * concepts are trained on, and that are not edges, are labelled negatives
+ * (report->rejected_negatives counts them); with none, a run is exactly
+ * what it was before rejections existed.
  * Errors (message in kgp_db_errmsg): KGP_EUSAGE (bad option, no model, no
  * edges to learn from), KGP_ENOTFOUND (model, checkpoint or course),
  * KGP_EINPUT (bad checkpoint), KGP_EIO, KGP_ENOMEM.
@@ -96,11 +101,12 @@ typedef struct kgp_suggestion {
  * all) that the graph does not order yet: neither comes before the other
  * through requirement and recommended edges, transitively (an edge there
  * would be redundant or contradict the graph; accepted suggestions are not
- * proposed again), and returns those
- * scoring at least min_score, best first, at most top (0: no limit), in a
- * malloc'ed array (free()). Uses the checkpoint folder ckpt.
+ * proposed again), and that no designer has rejected
+ * (kgp_reject_suggestions), and returns those scoring at least min_score,
+ * best first, at most top (0: no limit), in a malloc'ed array (free()).
+ * Uses the checkpoint folder ckpt.
  * Errors: KGP_ENOTFOUND (checkpoint or course), KGP_EINPUT (bad
- * checkpoint), KGP_ENOMEM. Cost: one encoder pass over the concepts,
+ * checkpoint), KGP_EDB (reading the rejections), KGP_ENOMEM. Cost: one encoder pass over the concepts,
  * O(n · (n + E)) time and O(n²) memory for the order (a search from every
  * concept), then O(pairs · width) for the decoder. */
 kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float min_score, size_t top,
@@ -158,6 +164,68 @@ typedef struct kgp_accepted {
  * concepts that come after its concept (O(V + E) at worst). */
 kgp_status kgp_accept_suggestions(kgp_db *db, const char *model, kgp_accepted *edges, size_t n, unsigned flags,
                                   size_t *nadded);
+
+/* ---- rejected suggestions: a designer's "no", remembered ---- */
+
+/** Outcome of one pair given to kgp_reject_suggestions or
+ * kgp_unreject_suggestions, and state of a listed rejection. */
+enum {
+    KGP_REJECT_DONE = 0,    /**< recorded / removed (or would be, in a dry run); listed: in force */
+    KGP_REJECT_UNKNOWN,     /**< an endpoint is not a concept of the database (listed: ignored) */
+    KGP_REJECT_SELF,        /**< prerequisite and concept are the same */
+    KGP_REJECT_EDGE,        /**< already a requirement or recommended edge (listed: ignored) */
+    KGP_REJECT_DUPLICATE,   /**< the same pair earlier in the list */
+    KGP_REJECT_ALREADY,     /**< already rejected: the stored record is kept (not an error) */
+    KGP_REJECT_TOO_LONG,    /**< the two keys together exceed LMDB's key size (511 bytes) */
+    KGP_REJECT_ABSENT       /**< unreject: the pair is not rejected */
+};
+
+/** A rejected suggestion, by concept keys ("course:concept"). */
+typedef struct kgp_rejection {
+    const char *prereq;     /**< refused as a prerequisite */
+    const char *concept;    /**< of this concept */
+    const char *model;      /**< checkpoint that proposed or scored it; may be NULL */
+    float score;            /**< that model's probability; NaN: none */
+    const char *reason;     /**< the designer's words; may be NULL */
+    int64_t time;           /**< unix seconds it was recorded (input: 0 means now) */
+    int outcome;            /**< out: KGP_REJECT_* */
+} kgp_rejection;
+
+#define KGP_REJECT_DRY_RUN 0x2    /**< check only, write nothing (same value as KGP_ACCEPT_DRY_RUN) */
+
+/** Records the designer's rejections of suggested pairs, in one write
+ * transaction: kgp_suggest never proposes a rejected pair again, and
+ * kgp_train uses them as labelled negatives. Strict: every pair must name
+ * two distinct concepts of the database that are not already an edge
+ * prereq → concept, once; the first bad pair refuses the whole list
+ * (nothing written, its outcome set, the message names it by 1-based
+ * index). A pair already rejected is kept as it was (KGP_REJECT_ALREADY,
+ * not an error). Nothing new: nothing is written. Rejections are kept by
+ * concept keys, in their own table: re-importing a course keeps them; one
+ * whose pair later becomes an edge is ignored. *nadded (may be NULL)
+ * counts the pairs recorded (or that would be, with KGP_REJECT_DRY_RUN).
+ * Errors: KGP_ENOTFOUND (unknown concept), KGP_EINPUT (same concept, an
+ * existing edge, a repeated pair, keys too long), KGP_EUSAGE (database
+ * opened read-only, bad arguments), KGP_EDB, KGP_ENOMEM.
+ * Cost: O(n² + n log N). */
+kgp_status kgp_reject_suggestions(kgp_db *db, kgp_rejection *pairs, size_t n, unsigned flags, size_t *nadded);
+
+/** Removes rejections (prereq and concept are read; the concepts need not
+ * exist any more), in one write transaction. Strict: a pair that is not
+ * rejected (KGP_REJECT_ABSENT) or is repeated refuses the whole list
+ * (KGP_EINPUT, nothing removed). *nremoved (may be NULL) counts them.
+ * Errors: KGP_EINPUT, KGP_EUSAGE, KGP_EDB, KGP_ENOMEM. Cost: O(n² + n log N). */
+kgp_status kgp_unreject_suggestions(kgp_db *db, kgp_rejection *pairs, size_t n, unsigned flags, size_t *nremoved);
+
+/** Lists the stored rejections whose concept (or prerequisite) belongs to
+ * course (NULL: all), ordered by prerequisite key then concept key, in one
+ * malloc'ed block (array and strings: free(*out) once). outcome says
+ * whether each is in force in the snapshot: KGP_REJECT_DONE, or ignored
+ * because a concept is gone (KGP_REJECT_UNKNOWN) or the pair is now an
+ * edge (KGP_REJECT_EDGE). A database without rejections gives none (and
+ * is not written to). Errors: KGP_EDB, KGP_ENOMEM. Cost: O(R · key length)
+ * plus the snapshot's key lookups. */
+kgp_status kgp_rejections(kgp_snap *s, const char *course, kgp_rejection **out, size_t *nout);
 
 /** An existing requirement edge as the model sees it. */
 typedef struct kgp_suspect {

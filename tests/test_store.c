@@ -17,20 +17,7 @@
 #include "graph/store.h"
 #include "tests/testutil.h"
 
-static char *g_dir, *g_db;
-
-static void setup(void)
-{
-    g_dir = tu_mkdtemp();
-    g_db = tu_path(g_dir, "kg.db");
-}
-
-static void teardown(void)
-{
-    tu_rmrf(g_dir);
-    free(g_db);
-    free(g_dir);
-}
+/* Each test gets a fresh tu_db_dir / tu_db_path (tu_db_setup). */
 
 /* A course "id" with concepts c0..c{n-1}, each requiring the previous. */
 static kgg_course *chain(const char *id, int n)
@@ -60,7 +47,7 @@ static kgg_store *open_store(size_t map)
 {
     kgg_store *st;
     kgg_err e;
-    kgp_status s = kgg_store_open(g_db, 0, map, &st, &e);
+    kgp_status s = kgg_store_open(tu_db_path, 0, map, &st, &e);
     ck_assert_msg(s == KGP_OK, "open: %s", e.msg);
     return st;
 }
@@ -102,7 +89,7 @@ static int has_msg(const kgg_write_result *r, const char *needle)
 
 static char *copy_file(const char *src)
 {
-    char *dst = tu_path(g_dir, "before.db");
+    char *dst = tu_path(tu_db_dir, "before.db");
     size_t n;
     char *b = tu_read(src, &n);
     ck_assert(b != NULL);
@@ -188,7 +175,7 @@ END_TEST
 START_TEST(test_failing_course_changes_nothing)
 {
     kgg_course *a = stored_chain("a", 3);
-    char *before = copy_file(g_db);
+    char *before = copy_file(tu_db_path);
 
     kgg_store *st = open_store(0);
     kgg_write_result r;
@@ -201,7 +188,7 @@ START_TEST(test_failing_course_changes_nothing)
     ck_assert_msg(strstr(e.msg, "bad.xml:7:3: broken element") != NULL, "%s", e.msg);
     kgg_write_result_free(&r);
     kgg_store_close(st);
-    ck_assert_msg(tu_file_cmp(before, g_db) == 0, "database changed by a failed import");
+    ck_assert_msg(tu_file_cmp(before, tu_db_path) == 0, "database changed by a failed import");
     free(before);
     kgg_course_free(a); kgg_course_free(b); kgg_course_free(bad); kgg_course_free(a2);
 }
@@ -229,13 +216,13 @@ START_TEST(test_reimport_idempotent_and_replacing)
     kgg_store_close(st);
 
     /* the same courses again: nothing changes, byte for byte */
-    char *before = copy_file(g_db);
+    char *before = copy_file(tu_db_path);
     st = open_store(0);
     ck_assert(write1(st, batch, 2, &r, &e) == KGP_OK);
     ck_assert(r.courses[0].unchanged && r.courses[1].unchanged);
     kgg_write_result_free(&r);
     kgg_store_close(st);
-    ck_assert_msg(tu_file_cmp(before, g_db) == 0, "identical re-import changed the file");
+    ck_assert_msg(tu_file_cmp(before, tu_db_path) == 0, "identical re-import changed the file");
     free(before);
 
     /* a shrinks to 2 concepts: c2, c3 vanish; b's references become unresolved */
@@ -410,9 +397,9 @@ START_TEST(test_schema_version_mismatch)
     ck_assert_int_eq(mdb_txn_commit(txn), 0);
     kgg_store_close(st);
     kgg_err e;
-    ck_assert_int_eq(kgg_store_open(g_db, 0, 0, &st, &e), KGP_EDB);
+    ck_assert_int_eq(kgg_store_open(tu_db_path, 0, 0, &st, &e), KGP_EDB);
     ck_assert_msg(strstr(e.msg, "schema version 999") != NULL, "%s", e.msg);
-    ck_assert_int_eq(kgg_store_open(g_db, KGG_STORE_RDONLY, 0, &st, &e), KGP_EDB);
+    ck_assert_int_eq(kgg_store_open(tu_db_path, KGG_STORE_RDONLY, 0, &st, &e), KGP_EDB);
 }
 END_TEST
 
@@ -420,10 +407,10 @@ START_TEST(test_open_errors)
 {
     kgg_store *st;
     kgg_err e;
-    ck_assert_int_eq(kgg_store_open(g_db, KGG_STORE_RDONLY, 0, &st, &e), KGP_ENOTFOUND);
+    ck_assert_int_eq(kgg_store_open(tu_db_path, KGG_STORE_RDONLY, 0, &st, &e), KGP_ENOTFOUND);
     ck_assert_ptr_null(st);
-    ck_assert_int_eq(kgg_store_open(g_dir, 0, 0, &st, &e), KGP_EDB);
-    char *junk = tu_path(g_dir, "junk.db");
+    ck_assert_int_eq(kgg_store_open(tu_db_dir, 0, 0, &st, &e), KGP_EDB);
+    char *junk = tu_path(tu_db_dir, "junk.db");
     tu_write(junk, "this is not an LMDB file at all, just text. ............................", (size_t)-1);
     ck_assert_int_eq(kgg_store_open(junk, 0, 0, &st, &e), KGP_EDB);
     free(junk);
@@ -431,7 +418,7 @@ START_TEST(test_open_errors)
     /* read-only store refuses writes */
     st = open_store(0);
     kgg_store_close(st);
-    ck_assert_int_eq(kgg_store_open(g_db, KGG_STORE_RDONLY, 0, &st, &e), KGP_OK);
+    ck_assert_int_eq(kgg_store_open(tu_db_path, KGG_STORE_RDONLY, 0, &st, &e), KGP_OK);
     kgg_course *a = chain("a", 1);
     kgg_write_result r;
     ck_assert_int_eq(write1(st, &a, 1, &r, &e), KGP_EUSAGE);
@@ -446,7 +433,7 @@ START_TEST(test_same_file_twice_shares)
     kgg_store *a = open_store(0), *b = open_store(0), *r, *w;
     ck_assert_ptr_eq(a, b);                     /* one environment per file */
     kgg_err e;
-    ck_assert_int_eq(kgg_store_open(g_db, KGG_STORE_RDONLY, 0, &r, &e), KGP_OK);
+    ck_assert_int_eq(kgg_store_open(tu_db_path, KGG_STORE_RDONLY, 0, &r, &e), KGP_OK);
     ck_assert_ptr_eq(r, a);                     /* read-only may share a writable one */
     kgg_store_close(r);
     kgg_store_close(b);
@@ -456,8 +443,8 @@ START_TEST(test_same_file_twice_shares)
     kgg_write_result_free(&res);
     kgg_course_free(c);
     kgg_store_close(a);
-    ck_assert_int_eq(kgg_store_open(g_db, KGG_STORE_RDONLY, 0, &r, &e), KGP_OK);
-    ck_assert_int_eq(kgg_store_open(g_db, 0, 0, &w, &e), KGP_EDB);
+    ck_assert_int_eq(kgg_store_open(tu_db_path, KGG_STORE_RDONLY, 0, &r, &e), KGP_OK);
+    ck_assert_int_eq(kgg_store_open(tu_db_path, 0, 0, &w, &e), KGP_EDB);
     ck_assert_msg(strstr(e.msg, "read-only") != NULL, "%s", e.msg);
     kgg_store_close(r);
     w = open_store(0);                          /* closed: opens anew */
@@ -473,7 +460,7 @@ START_TEST(test_default_path)
     ck_assert_str_eq(p, "/x/y.db");
     kg_free(p);
     unsetenv("KGPATH_DB");
-    char *xdg = tu_path(g_dir, "xdg");
+    char *xdg = tu_path(tu_db_dir, "xdg");
     setenv("XDG_DATA_HOME", xdg, 1);
     p = kgg_default_path(1, &e);
     char *want = tu_path(xdg, "kgpath/kgpath.db");
@@ -483,9 +470,9 @@ START_TEST(test_default_path)
     ck_assert_int_eq(stat(dir, &sb), 0);
     kg_free(p); free(want); free(dir);
     unsetenv("XDG_DATA_HOME");
-    setenv("HOME", g_dir, 1);
+    setenv("HOME", tu_db_dir, 1);
     p = kgg_default_path(0, &e);
-    want = tu_path(g_dir, ".local/share/kgpath/kgpath.db");
+    want = tu_path(tu_db_dir, ".local/share/kgpath/kgpath.db");
     ck_assert_str_eq(p, want);
     kg_free(p); free(want); free(xdg);
 }
@@ -525,14 +512,14 @@ START_TEST(test_cycle_across_courses)
     kgg_err e;
     ck_assert(write1(st, &a, 1, &r, &e) == KGP_OK);   /* b absent: unresolved */
     kgg_write_result_free(&r);
-    char *before = copy_file(g_db);
+    char *before = copy_file(tu_db_path);
     kgg_concept_add_require(b, &b->concepts[0], "a:c1", NULL);  /* closes a0<-b1<-b0<-a1<-a0 */
     ck_assert_int_eq(write1(st, &b, 1, &r, &e), KGP_EINPUT);
     ck_assert_msg(strstr(e.msg, "cycle across courses") != NULL, "%s", e.msg);
     ck_assert_msg(strstr(e.msg, "a concept 0 (a:c0)") != NULL, "%s", e.msg);
     kgg_write_result_free(&r);
     kgg_store_close(st);
-    ck_assert(tu_file_cmp(before, g_db) == 0);
+    ck_assert(tu_file_cmp(before, tu_db_path) == 0);
     free(before);
     kgg_course_free(a); kgg_course_free(b);
 }
@@ -541,7 +528,7 @@ END_TEST
 START_TEST(test_bad_input_rejected)
 {
     kgg_course *ok = stored_chain("ok", 2);
-    char *before = copy_file(g_db);
+    char *before = copy_file(tu_db_path);
     kgg_store *st = open_store(0);
     kgg_write_result r;
     kgg_err e;
@@ -592,7 +579,7 @@ START_TEST(test_bad_input_rejected)
         kgg_course_free(c2);
     }
     kgg_store_close(st);
-    ck_assert_msg(tu_file_cmp(before, g_db) == 0, "a rejected import changed the file");
+    ck_assert_msg(tu_file_cmp(before, tu_db_path) == 0, "a rejected import changed the file");
     free(before);
     kgg_course_free(ok);
 }
@@ -695,7 +682,7 @@ START_TEST(test_export_json_shape)
     ck_assert_msg(write1(st, &a, 1, &r, &e) == KGP_OK, "%s", e.msg);
     kgg_write_result_free(&r);
     kgg_snap *s = snap_of(st);
-    char *path = tu_path(g_dir, "out.json");
+    char *path = tu_path(tu_db_dir, "out.json");
     FILE *f = fopen(path, "w");
     ck_assert(kgg_export(s, "json", f, &e) == KGP_OK);
     fclose(f);
@@ -735,7 +722,7 @@ Suite *suite(void)
 {
     Suite *s = suite_create("store");
     TCase *t = tcase_create("store");
-    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_add_checked_fixture(t, tu_db_setup, tu_db_teardown);
     tcase_set_timeout(t, 120);
     tcase_add_test(t, test_write_and_snapshot);
     tcase_add_test(t, test_failing_course_changes_nothing);

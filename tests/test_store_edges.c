@@ -13,20 +13,7 @@
 #include "graph/store_edges.h"
 #include "tests/testutil.h"
 
-static char *g_dir, *g_db;
-
-static void setup(void)
-{
-    g_dir = tu_mkdtemp();
-    g_db = tu_path(g_dir, "k.db");
-}
-
-static void teardown(void)
-{
-    tu_rmrf(g_dir);
-    free(g_db);
-    free(g_dir);
-}
+/* Each test gets a fresh tu_db_dir / tu_db_path (tu_db_setup). */
 
 /* Course "id": c0 <- c1 <- ... (each requires the previous), plus c{n}
  * standing alone. */
@@ -54,7 +41,7 @@ static kgg_store *fresh(int n, size_t map)
 {
     kgg_store *st;
     kgg_err e;
-    ck_assert_int_eq(kgg_store_open(g_db, 0, map, &st, &e), KGP_OK);
+    ck_assert_int_eq(kgg_store_open(tu_db_path, 0, map, &st, &e), KGP_OK);
     kgg_course *c = chain("a", n);
     kgg_write_result r;
     kgg_write_result_init(&r);
@@ -144,7 +131,7 @@ START_TEST(adds_and_refuses)
     ck_assert_str_eq(buf, "a:c0|;a:c1|r;");
     kgg_store_close(st);
     /* read-only: refused */
-    ck_assert_int_eq(kgg_store_open(g_db, KGG_STORE_RDONLY, 0, &st, &e), KGP_OK);
+    ck_assert_int_eq(kgg_store_open(tu_db_path, KGG_STORE_RDONLY, 0, &st, &e), KGP_OK);
     ck_assert_int_eq(kgg_store_add_recommends(st, ok, 1, 0, NULL, &e), KGP_EUSAGE);
     kgg_store_close(st);
 }
@@ -180,7 +167,7 @@ Suite *suite(void)
 {
     Suite *s = suite_create("store_edges");
     TCase *tc = tcase_create("edges");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, tu_db_setup, tu_db_teardown);
     tcase_add_test(tc, adds_and_refuses);
     tcase_add_test(tc, grows_the_map);
     suite_add_tcase(s, tc);

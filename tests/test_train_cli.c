@@ -1,7 +1,7 @@
 /* kgpath train / suggest through the CLI ($KGPATH_BIN) on the sample
  * courses, starting from the tiny BERT of ../shared (skipped when absent):
  * progress and JSON-lines log, checkpoint folder, suggestions, --pairs,
- * resume, and usage errors. */
+ * resume, rejected suggestions, and usage errors. */
 #include <check.h>
 #include <jansson.h>
 #include <math.h>
@@ -93,14 +93,30 @@ static void assert_hf_layout(const char *hf, const char *ck)
     json_decref(a); json_decref(b); free(pa); free(pb);
 }
 
-START_TEST(train_and_suggest)
+/* A test's start: the tiny BERT of ../shared (NULL, after a message, when
+ * it is absent), $KGPATH_BIN, a fresh work folder g_dir. */
+static char *start(const char *test)
 {
     const char *sh = tu_shared_dir();
-    if (!sh) { fprintf(stderr, "test_train_cli: ../shared absent, skipping\n"); return; }
+    if (!sh) { fprintf(stderr, "test_train_cli: ../shared absent, skipping %s\n", test); return NULL; }
     g_bin = getenv("KGPATH_BIN");
     ck_assert(g_bin && *g_bin);
     g_dir = tu_mkdtemp();
-    char *model = tu_path(sh, "fixtures/encoder/tiny-bert"), *out = NULL;
+    return tu_path(sh, "fixtures/encoder/tiny-bert");
+}
+
+static void finish(char *model)
+{
+    free(model);
+    tu_rmrf(g_dir);
+    free(g_dir);
+    g_dir = NULL;
+}
+
+START_TEST(train_and_suggest)
+{
+    char *model = start("train_and_suggest"), *out = NULL;
+    if (!model) return;
     ck_assert_int_eq(kg(NULL, "import data/samples/linalg.xml data/samples/python-zh.xml"), 0);
     /* usage errors: no --out; no model; unknown mode */
     ck_assert_int_eq(kg(NULL, "train --model '%s'", model), 1);
@@ -311,9 +327,213 @@ START_TEST(train_and_suggest)
     ck_assert_uint_eq(count_lines(out), 0);   /* every unordered pair is now ordered one way */
     free(out);
     free(path);
-    free(model);
-    tu_rmrf(g_dir);
-    free(g_dir);
+    finish(model);
+}
+END_TEST
+
+/* The database file, saved to compare against after a refused command. */
+static char *db_save(void)
+{
+    char *db = tu_path(g_dir, "k.db"), *before = tu_path(g_dir, "k.db.before");
+    size_t len;
+    char *copy = tu_read(db, &len);
+    ck_assert(copy != NULL);
+    tu_write(before, copy, len);
+    free(copy);
+    free(db);
+    return before;
+}
+
+static void db_unchanged(const char *before, const char *what)
+{
+    char *db = tu_path(g_dir, "k.db");
+    ck_assert_msg(tu_file_cmp(before, db) == 0, "%s changed the database file", what);
+    free(db);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* --reject-pairs of text refused with exit status rc and an error that
+ * has both where and what; the database file as it was. */
+static void refused(const char *bad, const char *text, int rc, const char *where, const char *what, const char *before)
+{
+    write_file(bad, text);
+    ck_assert_int_eq(kg(NULL, "suggest --reject-pairs '%s'", bad), rc);
+    char *e = err_text();
+    ck_assert_msg(strstr(e, where) && strstr(e, what), "%s", e);
+    free(e);
+    db_unchanged(before, text);
+}
+
+/* The count of "rejected_negatives" a short training run reports. */
+static json_int_t train_negatives(const char *model, const char *course)
+{
+    char *out = NULL;
+    ck_assert_int_eq(kg(&out, "train --model '%s' --out '%s/ckr' --steps 2 --batch 4 --course %s --json", model, g_dir,
+                        course), 0);
+    json_error_t je;
+    json_t *r = json_loads(out, 0, &je);
+    ck_assert_msg(r && json_is_integer(json_object_get(r, "rejected_negatives")), "%s", out);
+    json_int_t n = json_integer_value(json_object_get(r, "rejected_negatives"));
+    json_decref(r);
+    free(out);
+    return n;
+}
+
+/* A designer's "no": --reject-pairs records pairs that suggest never
+ * proposes again, --rejected lists them, they survive re-import, train
+ * uses them as labelled negatives, --unreject-pairs takes them back; bad
+ * lists are refused whole and leave the database file as it was. */
+START_TEST(reject_suggestions)
+{
+    char *model = start("reject_suggestions"), *out = NULL, *e;
+    if (!model) return;
+    ck_assert_int_eq(kg(NULL, "import data/samples/linalg.xml data/samples/python-zh.xml"), 0);
+    ck_assert_int_eq(kg(NULL, "train --model '%s' --out '%s/ck' --steps 6 --batch 8 --course linalg --seed 3", model,
+                        g_dir), 0);
+    ck_assert_int_eq(train_negatives(model, "linalg"), 0);
+    char *model_path = tu_path(g_dir, "ckr/model.safetensors");
+    size_t model_len = 0;
+    char *model0 = tu_read(model_path, &model_len);
+    ck_assert(model0 != NULL && model_len > 0);
+    /* every unordered pair, then the two best, as suggest prints them (extra columns) */
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 0 --min-score 0", g_dir), 0);
+    size_t nall = count_lines(out);
+    ck_assert_uint_ge(nall, 4);
+    char *two = strdup(out), *cut = two;
+    for (int k = 0; k < 2; k++) cut = strchr(cut, '\n') + 1;
+    *cut = 0;
+    free(out);
+    char want[2][256];
+    for (int k = 0; k < 2; k++) {   /* "prerequisite\tconcept\t" of line k */
+        const char *l = two;
+        for (int j = 0; j < k; j++) l = strchr(l, '\n') + 1;
+        const char *t2 = strchr(strchr(l, '\t') + 1, '\t');
+        snprintf(want[k], sizeof want[k], "%.*s", (int)(t2 - l + 1), l);
+    }
+    char *path = tu_path(g_dir, "rej.tsv"), *bad = tu_path(g_dir, "bad.tsv");
+    write_file(path, two);
+    /* bad lists: refused whole, nothing written; so are a dry run and reading the (absent) table */
+    char *before = db_save();
+    ck_assert_int_eq(kg(&out, "suggest --rejected"), 0);
+    ck_assert_str_eq(out, "");
+    free(out);
+    db_unchanged(before, "--rejected");
+    char text[1024];
+    snprintf(text, sizeof text, "%slinalg:vectors\tno-such-concept\n", two);
+    refused(bad, text, 3, "bad.tsv:3:", "no concept", before);
+    snprintf(text, sizeof text, "# reviewed\n%sno tab here\n", two);
+    refused(bad, text, 2, "bad.tsv:4:", "prerequisite<TAB>concept", before);
+    snprintf(text, sizeof text, "%s%s", two, two);
+    refused(bad, text, 2, "bad.tsv:3:", "twice", before);
+    snprintf(text, sizeof text, "%slinalg:vectors\tlinalg:matrices\n", two);   /* an existing edge */
+    refused(bad, text, 2, "bad.tsv:3:", "already an edge", before);
+    ck_assert_int_eq(kg(NULL, "suggest --reject-pairs '%s/none.tsv'", g_dir), 3);
+    ck_assert_int_eq(kg(NULL, "suggest --unreject-pairs '%s'", path), 2);   /* not rejected */
+    e = err_text();
+    ck_assert_msg(strstr(e, "rej.tsv:1:") && strstr(e, "not rejected"), "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(NULL, "suggest --reject-pairs '%s' --dry-run", path), 0);
+    e = err_text();
+    ck_assert_msg(strstr(e, "would reject 2 of 2") != NULL, "%s", e);
+    free(e);
+    db_unchanged(before, "a refused or dry-run rejection");
+    ck_assert_int_eq(kg(NULL, "suggest --rejected --pairs '%s'", path), 1);
+    ck_assert_int_eq(kg(NULL, "suggest --reason why -m '%s/ck'", g_dir), 1);
+    /* rejected (scored by the model, with a reason): never suggested again */
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --reject-pairs - --reason 'not needed' < '%s'", g_dir, path), 0);
+    ck_assert_uint_eq(count_lines(out), 2);
+    ck_assert_msg(strncmp(out, want[0], strlen(want[0])) == 0, "%s", out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 0 --min-score 0", g_dir), 0);
+    ck_assert_uint_eq(count_lines(out), nall - 2);
+    ck_assert_msg(!strstr(out, want[0]) && !strstr(out, want[1]), "%s", out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 1 --min-score 0 --json", g_dir), 0);
+    ck_assert_msg(strstr(out, "\"prerequisite\"") && !strstr(out, "not needed"), "%s", out);
+    free(out);
+    /* listed, with time, model, score and reason */
+    ck_assert_int_eq(kg(&out, "suggest --rejected --json --course linalg"), 0);
+    json_error_t je;
+    json_t *r = json_loads(out, 0, &je);
+    ck_assert_msg(json_is_array(r) && json_array_size(r) == 2, "%s", out);
+    for (size_t k = 0; k < 2; k++) {
+        json_t *o = json_array_get(r, k);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "reason")), "not needed");
+        ck_assert(strstr(json_string_value(json_object_get(o, "model")), "/ck") != NULL);
+        double sc = json_real_value(json_object_get(o, "score"));
+        ck_assert(json_is_real(json_object_get(o, "score")) && sc >= 0 && sc <= 1);
+        ck_assert(json_is_true(json_object_get(o, "in_force")));
+        ck_assert_uint_eq(strlen(json_string_value(json_object_get(o, "time"))), 20);
+        char pc[256];
+        snprintf(pc, sizeof pc, "%s\t%s\t", json_string_value(json_object_get(o, "prerequisite")),
+                 json_string_value(json_object_get(o, "concept")));
+        ck_assert_msg(!strcmp(pc, want[0]) || !strcmp(pc, want[1]), "%s", pc);
+    }
+    json_decref(r);
+    free(out);
+    ck_assert_int_eq(kg(&out, "suggest --rejected --course python-zh --json"), 0);
+    ck_assert_str_eq(out, "[]\n");
+    free(out);
+    /* rejecting them again changes nothing */
+    free(before);
+    before = db_save();
+    ck_assert_int_eq(kg(NULL, "suggest --reject-pairs '%s'", path), 0);
+    e = err_text();
+    ck_assert_msg(strstr(e, "rejected 0 of 2 pairs (2 already rejected)") != NULL, "%s", e);
+    free(e);
+    db_unchanged(before, "rejecting rejected pairs");
+    /* an identical re-import keeps them */
+    ck_assert_int_eq(kg(NULL, "import data/samples/linalg.xml"), 0);
+    ck_assert_int_eq(kg(&out, "suggest --rejected"), 0);
+    ck_assert_uint_eq(count_lines(out), 2);
+    ck_assert_msg(strstr(out, "\tnot needed") && !strstr(out, "ignored"), "%s", out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 0 --min-score 0", g_dir), 0);
+    ck_assert_uint_eq(count_lines(out), nall - 2);
+    free(out);
+    /* training: labelled negatives among the concepts trained on */
+    ck_assert_int_eq(train_negatives(model, "linalg"), 2);
+    ck_assert_int_eq(train_negatives(model, "python-zh"), 0);
+    ck_assert_int_eq(kg(&out, "train --model '%s' --out '%s/ckr' --steps 1 --course linalg", model, g_dir), 0);
+    ck_assert_msg(strstr(out, "and 2 rejected suggestions as labelled negatives") != NULL, "%s", out);
+    free(out);
+    /* taken back: suggested again */
+    snprintf(text, sizeof text, "%.*s\n", (int)strlen(want[1]) - 1, want[1]);
+    write_file(bad, text);
+    ck_assert_int_eq(kg(NULL, "suggest --unreject-pairs '%s' -n", bad), 0);
+    ck_assert_int_eq(kg(NULL, "suggest --unreject-pairs '%s'", bad), 0);
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 0 --min-score 0", g_dir), 0);
+    ck_assert_uint_eq(count_lines(out), nall - 1);
+    ck_assert_msg(strstr(out, want[1]) && !strstr(out, want[0]), "%s", out);
+    free(out);
+    /* a rejected pair that becomes an edge is ignored (listed as such, not trained on) */
+    snprintf(text, sizeof text, "%.*s\n", (int)strlen(want[0]) - 1, want[0]);
+    write_file(bad, text);
+    ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --accept-pairs '%s'", g_dir, bad), 0);
+    ck_assert_int_eq(kg(&out, "suggest --rejected"), 0);
+    ck_assert_msg(count_lines(out) == 1 && strstr(out, "(ignored: now an edge)"), "%s", out);
+    free(out);
+    ck_assert_int_eq(train_negatives(model, "linalg"), 0);
+    /* no rejection in force: the run is bit for bit the one before any */
+    size_t len1 = 0;
+    char *model1 = tu_read(model_path, &len1);
+    ck_assert_msg(model1 && len1 == model_len && memcmp(model0, model1, len1) == 0,
+                  "training without rejections in force differs from training before any");
+    free(model0);
+    free(model1);
+    free(model_path);
+    free(before);
+    free(path);
+    free(bad);
+    free(two);
+    finish(model);
 }
 END_TEST
 
@@ -321,12 +541,8 @@ END_TEST
  * row per fold and a mean, and bad datasets are refused with file:line. */
 START_TEST(eval_prereq)
 {
-    const char *sh = tu_shared_dir();
-    if (!sh) { fprintf(stderr, "test_train_cli: ../shared absent, skipping eval_prereq\n"); return; }
-    g_bin = getenv("KGPATH_BIN");
-    ck_assert(g_bin && *g_bin);
-    g_dir = tu_mkdtemp();
-    char *model = tu_path(sh, "fixtures/encoder/tiny-bert"), *out = NULL;
+    char *model = start("eval_prereq"), *out = NULL;
+    if (!model) return;
     static const char *names[] = {"numbers", "addition", "multiplication", "fractions", "algebra",
                                   "equations", "functions", "derivatives", "integrals", "series"};
     /* "A<TAB>B": B is a prerequisite of A; a chain plus a few skips, negatives reversed or unrelated */
@@ -389,9 +605,7 @@ START_TEST(eval_prereq)
     ck_assert_int_eq(kg(NULL, "eval-prereq -m '%s'", model), 1);
     free(pos);
     free(neg);
-    free(model);
-    tu_rmrf(g_dir);
-    free(g_dir);
+    finish(model);
 }
 END_TEST
 
@@ -401,6 +615,7 @@ int main(void)
     TCase *tc = tcase_create("cli");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, train_and_suggest);
+    tcase_add_test(tc, reject_suggestions);
     tcase_add_test(tc, eval_prereq);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

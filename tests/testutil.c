@@ -105,3 +105,19 @@ int tu_file_cmp(const char *a, const char *b)
     free(x); free(y);
     return r;
 }
+
+char *tu_db_dir, *tu_db_path;
+
+void tu_db_setup(void)
+{
+    tu_db_dir = tu_mkdtemp();
+    tu_db_path = tu_path(tu_db_dir, "k.db");
+}
+
+void tu_db_teardown(void)
+{
+    tu_rmrf(tu_db_dir);
+    free(tu_db_path);
+    free(tu_db_dir);
+    tu_db_dir = tu_db_path = NULL;
+}

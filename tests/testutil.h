@@ -28,4 +28,12 @@ int tu_run(const char *cmd, char **out);
 /* Byte-for-byte equality of two files (0 = equal). */
 int tu_file_cmp(const char *a, const char *b);
 
+/* A check fixture for suites on one database file: tu_db_setup() makes a
+ * fresh temporary folder tu_db_dir and the path tu_db_path ("k.db" in it,
+ * not created); tu_db_teardown() removes the folder and frees both. Use as
+ * tcase_add_checked_fixture(tc, tu_db_setup, tu_db_teardown). */
+extern char *tu_db_dir, *tu_db_path;
+void tu_db_setup(void);
+void tu_db_teardown(void);
+
 #endif

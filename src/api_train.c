@@ -76,18 +76,22 @@ static char *concept_view(const kgg_snap *g, uint32_t i, int view, kg_arena *a)
 
 /* Builds the arrays (with views: also the two views of every concept).
  * Errors are set on the snapshot handle. */
+/* The index of course id in the snapshot, or KGP_NONE. O(courses). */
+static uint32_t course_index(const kgg_snap *g, const char *course)
+{
+    for (uint32_t c = 0; course && c < g->ncourses; c++)
+        if (!strcmp(g->course_id[c], course)) return c;
+    return KGP_NONE;
+}
+
 static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *bert, int max_tokens, int views,
                               tdata *t)
 {
     memset(t, 0, sizeof *t);
     const kgg_snap *g = kgp__snap_graph(s);
     if (!bert->vocab) return kgp__snap_error(s, KGP_EUSAGE, "the model has no vocabulary (vocab.txt)");
-    uint32_t want = KGP_NONE;
-    if (course) {
-        for (uint32_t c = 0; c < g->ncourses; c++)
-            if (!strcmp(g->course_id[c], course)) want = c;
-        if (want == KGP_NONE) return kgp__snap_error(s, KGP_ENOTFOUND, "no course \"%s\" in the database", course);
-    }
+    uint32_t want = course ? course_index(g, course) : KGP_NONE;
+    if (course && want == KGP_NONE) return kgp__snap_error(s, KGP_ENOTFOUND, "no course \"%s\" in the database", course);
     size_t n = 0, T = 1, nmax = g->n ? g->n : 1;
     t->row_of = malloc(nmax * sizeof *t->row_of);
     t->snap_of = malloc(nmax * sizeof *t->snap_of);
@@ -255,9 +259,7 @@ static kgp_status scratch_model(kgp_db *db, const char *course, int vocab_size, 
     kge_vocab *v = NULL;
     kge_err e = {0};
     if (!texts || !arena) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
-    uint32_t want = KGP_NONE;
-    for (uint32_t c = 0; course && c < g->ncourses; c++)
-        if (!strcmp(g->course_id[c], course)) want = c;
+    uint32_t want = course ? course_index(g, course) : KGP_NONE;
     if (course && want == KGP_NONE) { st = kgp__db_error(db, KGP_ENOTFOUND, "no course \"%s\" in the database", course); goto out; }
     for (uint32_t i = 0; i < g->n; i++) {
         if (want != KGP_NONE && g->course[i] != want) continue;
@@ -533,65 +535,89 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
 {
     *out = NULL;
     *nout = 0;
+    const kgg_snap *g = kgp__snap_graph(s);
+    uint32_t want = course ? course_index(g, course) : KGP_NONE;
+    if (course && want == KGP_NONE) return kgp__snap_error(s, KGP_ENOTFOUND, "no course \"%s\" in the database", course);
+    /* The model sees the whole graph whatever the filter, so a pair scores
+     * the same with or without --course and in kgp_score_pairs; the course
+     * only selects the candidates (both concepts in it). */
     kge_link_model *lm = NULL;
     tdata t;
-    kgp_status st = load_for_snap(s, ckpt, course, &lm, &t);
+    kgp_status st = load_for_snap(s, ckpt, NULL, &lm, &t);
     if (st) return st;
-    size_t n = t.d.n, C = (size_t)kge_link_dim(lm);
+    size_t n = t.d.n, C = (size_t)kge_link_dim(lm), nc = 0, ne = t.d.E;
+    for (size_t r = 0; g->rec_off && r < n; r++) {
+        uint32_t i = t.snap_of[r];
+        ne += g->rec_off[i + 1] - g->rec_off[i];
+    }
     float *z = malloc(n * C * sizeof *z);
-    uint8_t *adj = calloc(n * n, 1), *reach = NULL;
-    uint32_t *pairs = malloc(2 * 4096 * sizeof *pairs), *queue = NULL;
+    uint32_t *cand = malloc(n * sizeof *cand), *cidx = malloc(n * sizeof *cidx);
+    uint32_t *off = malloc((n + 1) * sizeof *off), *to = malloc((ne + 1) * sizeof *to), *fill = calloc(n, sizeof *fill);
+    uint32_t *pairs = malloc(2 * 4096 * sizeof *pairs), *queue = malloc(n * sizeof *queue);
+    uint8_t *reach = NULL, *rej = NULL;
     float *p = malloc(4096 * sizeof *p);
     kgp_suggestion *res = NULL;
     size_t nres = 0, cap = 0;
     kge_err e = {0};
-    if (!z || !adj || !pairs || !p) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    if (!z || !cand || !cidx || !off || !to || !fill || !pairs || !queue || !p) {
+        st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t r = 0; r < n; r++) {
+        cidx[r] = KGP_NONE;
+        if (want == KGP_NONE || g->course[t.snap_of[r]] == want) { cidx[r] = (uint32_t)nc; cand[nc++] = (uint32_t)r; }
+    }
     if (kge_link_embed(lm, &t.d, z, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
-    for (size_t k = 0; k < t.d.E; k++) adj[(size_t)t.src[k] * n + t.dst[k]] = 1;
-    /* recommended edges (authored or accepted suggestions) are not proposed again */
-    const kgg_snap *g = kgp__snap_graph(s);
+    /* the order the graph already gives, as CSR over rows: requirement
+     * edges, and recommended ones (authored or accepted suggestions) */
+    memset(off, 0, (n + 1) * sizeof *off);
+    for (size_t k = 0; k < t.d.E; k++) off[t.src[k] + 1]++;
     for (size_t r = 0; g->rec_off && r < n; r++) {
         uint32_t i = t.snap_of[r];
         for (uint32_t j = g->rec_off[i]; j < g->rec_off[i + 1]; j++)
-            if (g->rec[j] < g->n && t.row_of[g->rec[j]] != KGP_NONE) adj[(size_t)t.row_of[g->rec[j]] * n + r] = 1;
+            if (g->rec[j] < g->n && t.row_of[g->rec[j]] != KGP_NONE) off[t.row_of[g->rec[j]] + 1]++;
+    }
+    for (size_t r = 0; r < n; r++) off[r + 1] += off[r];
+    for (size_t k = 0; k < t.d.E; k++) to[off[t.src[k]] + fill[t.src[k]]++] = t.dst[k];
+    for (size_t r = 0; g->rec_off && r < n; r++) {
+        uint32_t i = t.snap_of[r];
+        for (uint32_t j = g->rec_off[i]; j < g->rec_off[i + 1]; j++)
+            if (g->rec[j] < g->n && t.row_of[g->rec[j]] != KGP_NONE) {
+                uint32_t x = t.row_of[g->rec[j]];
+                to[off[x] + fill[x]++] = (uint32_t)r;
+            }
     }
     /* pairs the graph already orders (one comes before the other through
-     * requirement and recommended edges, transitively) are not proposed:
-     * such an edge would be redundant or contradict the graph */
-    size_t nadj = 0;
-    for (size_t q = 0; q < n * n; q++) nadj += adj[q];
-    reach = calloc(n * n, 1);
-    queue = malloc((n + 1 + nadj + n + 1) * sizeof *queue);   /* queue, then CSR offsets and targets */
-    if (!reach || !queue) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
-    uint32_t *off = queue + n, *to = off + n + 1;
-    off[0] = 0;
-    for (size_t x = 0, k = 0; x < n; x++) {
-        for (size_t y = 0; y < n; y++)
-            if (adj[x * n + y]) to[k++] = (uint32_t)y;
-        off[x + 1] = (uint32_t)k;
-    }
-    for (size_t a = 0; a < n; a++) {
-        uint8_t *ra = reach + a * n;
+     * requirement and recommended edges, transitively, across courses too)
+     * are not proposed: such an edge would be redundant or contradict the
+     * graph. reach[c * n + y]: candidate c comes before row y. */
+    reach = calloc(nc * n + 1, 1);
+    rej = calloc(nc * n + 1, 1);
+    if (!reach || !rej) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    for (size_t c = 0; c < nc; c++) {
+        uint8_t *rc = reach + c * n;
+        uint32_t a = cand[c];
         size_t qh = 0, qt = 0;
-        queue[qt++] = (uint32_t)a;
+        queue[qt++] = a;
         while (qh < qt) {
             uint32_t x = queue[qh++];
             for (uint32_t k = off[x]; k < off[x + 1]; k++)
-                if (!ra[to[k]] && to[k] != a) { ra[to[k]] = 1; queue[qt++] = to[k]; }
+                if (!rc[to[k]] && to[k] != a) { rc[to[k]] = 1; queue[qt++] = to[k]; }
         }
     }
-    /* nor are the pairs designers rejected (adj, no longer needed, marks them) */
+    /* nor are the pairs designers rejected */
     if ((st = tdata_rejected(s, &t))) goto out;
-    memset(adj, 0, n * n);
-    for (size_t q = 0; q < t.d.nneg; q++) adj[(size_t)t.neg_src[q] * n + t.neg_dst[q]] = 1;
+    for (size_t q = 0; q < t.d.nneg; q++)
+        if (cidx[t.neg_src[q]] != KGP_NONE) rej[(size_t)cidx[t.neg_src[q]] * n + t.neg_dst[q]] = 1;
     /* every ordered pair not ordered either way, scored in chunks */
     size_t np = 0;
-    for (size_t a = 0; a < n && !st; a++)
-        for (size_t b = 0; b < n && !st; b++) {
-            int last = a == n - 1 && b == n - 1;
-            if (a != b && !reach[a * n + b] && !reach[b * n + a] && !adj[a * n + b]) {
-                pairs[2 * np] = (uint32_t)a;
-                pairs[2 * np + 1] = (uint32_t)b;
+    for (size_t ca = 0; ca < nc && !st; ca++)
+        for (size_t cb = 0; cb < nc && !st; cb++) {
+            int last = ca == nc - 1 && cb == nc - 1;
+            uint32_t a = cand[ca], b = cand[cb];
+            if (a != b && !reach[ca * n + b] && !reach[cb * n + a] && !rej[ca * n + b]) {
+                pairs[2 * np] = a;
+                pairs[2 * np + 1] = b;
                 np++;
             }
             if (np < 4096 && !last) continue;
@@ -630,7 +656,8 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
     *nout = nres;
     res = NULL;
 out:
-    free(res); free(z); free(adj); free(pairs); free(p); free(reach); free(queue);
+    free(res); free(z); free(cand); free(cidx); free(off); free(to); free(fill); free(pairs); free(p);
+    free(reach); free(rej); free(queue);
     tdata_free(&t);
     kge_link_free(lm);
     return st;
@@ -682,11 +709,16 @@ kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, siz
 {
     *out = NULL;
     *nout = 0;
+    const kgg_snap *g = kgp__snap_graph(s);
+    uint32_t want = course ? course_index(g, course) : KGP_NONE;
+    if (course && want == KGP_NONE) return kgp__snap_error(s, KGP_ENOTFOUND, "no course \"%s\" in the database", course);
+    /* the whole graph is the context (as in kgp_suggest); the course only
+     * selects the edges reported: both concepts in it */
     kge_link_model *lm = NULL;
     tdata t;
-    kgp_status st = load_for_snap(s, ckpt, course, &lm, &t);
+    kgp_status st = load_for_snap(s, ckpt, NULL, &lm, &t);
     if (st) return st;
-    size_t E = t.d.E, G = 16, C = (size_t)kge_link_dim(lm);
+    size_t E = t.d.E, G = 16, C = (size_t)kge_link_dim(lm), nres = 0;
     kgp_suspect *res = calloc(E + 1, sizeof *res);
     uint32_t *src = malloc((E + 1) * sizeof *src), *dst = malloc((E + 1) * sizeof *dst), pairs[4 * 16];
     float *z = malloc((t.d.n * C + 1) * sizeof *z), *z0 = malloc((t.d.n * C + 1) * sizeof *z0), p[2 * 16];
@@ -700,9 +732,14 @@ kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, siz
     /* groups of up to G edges with no concept in common leave the graph
      * together, then are scored both ways: an edge's degrees, two-hop
      * paths and common neighbours then lose only the edge itself */
-    for (size_t q = 0; q < E; q++) done[q] = 0;
+    size_t nsel = 0;
+    for (size_t q = 0; q < E; q++) {
+        int sel = want == KGP_NONE || (g->course[t.snap_of[t.src[q]]] == want && g->course[t.snap_of[t.dst[q]]] == want);
+        done[q] = !sel;   /* edges outside the course stay in the graph, unscored */
+        nsel += sel;
+    }
     for (size_t i = 0; i < t.d.n; i++) used[i] = 0;
-    for (size_t left = E, stamp = 1; left; stamp++) {
+    for (size_t left = nsel, stamp = 1; left; stamp++) {
         size_t gidx[16], m = 0, k = 0;
         for (size_t q = 0; q < E && m < G; q++) {
             if (done[q] || used[t.src[q]] == stamp || used[t.dst[q]] == stamp) continue;
@@ -730,11 +767,11 @@ kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, siz
             goto out;
         }
         for (size_t q = 0; q < m; q++)
-            res[gidx[q]] = (kgp_suspect){t.snap_of[t.src[gidx[q]]], t.snap_of[t.dst[gidx[q]]], p[q], p[m + q]};
+            res[nres++] = (kgp_suspect){t.snap_of[t.src[gidx[q]]], t.snap_of[t.dst[gidx[q]]], p[q], p[m + q]};
     }
-    qsort(res, E, sizeof *res, by_low_score);
+    qsort(res, nres, sizeof *res, by_low_score);
     *out = res;
-    *nout = top && E > top ? top : E;
+    *nout = top && nres > top ? top : nres;
     res = NULL;
 out:
     free(res); free(src); free(dst); free(z); free(z0); free(done); free(used);

@@ -104,11 +104,15 @@ typedef struct kgp_suggestion {
  * proposed again), and that no designer has rejected
  * (kgp_reject_suggestions), and returns those scoring at least min_score,
  * best first, at most top (0: no limit), in a malloc'ed array (free()).
- * Uses the checkpoint folder ckpt.
+ * Uses the checkpoint folder ckpt. The model always sees the whole graph
+ * (every course), so a pair's score does not depend on the course filter
+ * and equals kgp_score_pairs'; course only selects the candidates (both
+ * concepts in it) and the order is taken across courses too.
  * Errors: KGP_ENOTFOUND (checkpoint or course), KGP_EINPUT (bad
- * checkpoint), KGP_EDB (reading the rejections), KGP_ENOMEM. Cost: one encoder pass over the concepts,
- * O(n · (n + E)) time and O(n²) memory for the order (a search from every
- * concept), then O(pairs · width) for the decoder. */
+ * checkpoint), KGP_EDB (reading the rejections), KGP_ENOMEM. Cost: one
+ * encoder pass over all n concepts, O(m · (n + E)) time and O(m · n)
+ * memory for the order (a search from each of the m candidates), then
+ * O(m² · width) for the decoder. */
 kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float min_score, size_t top,
                        kgp_suggestion **out, size_t *nout);
 
@@ -234,7 +238,8 @@ typedef struct kgp_suspect {
     float    reverse;           /**< probability of concept → prereq; above score: it may point the wrong way */
 } kgp_suspect;
 
-/** Scores every resolved requirement edge of course (NULL: all) both ways,
+/** Scores every resolved requirement edge of course (NULL: all; both
+ * concepts in the course) both ways, in the whole graph as kgp_suggest,
  * each without itself (and the few edges scored with it) as context, and
  * returns the top (0: all) lowest-scoring, lowest first, in a malloc'ed
  * array (free()). Errors: as kgp_suggest. Cost: one encoder pass per 16

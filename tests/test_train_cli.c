@@ -539,6 +539,68 @@ END_TEST
 
 /* eval-prereq on a tiny RefD-style dataset of our own: every method gets a
  * row per fold and a mean, and bad datasets are refused with file:line. */
+/* --course selects the candidates only: the model sees the whole graph,
+ * so a pair scores the same in `suggest --course`, in `suggest` over all
+ * courses and in `suggest --pairs`. ml-intro's prerequisites in linalg
+ * change linalg concepts' degrees, so a course-only context would differ. */
+START_TEST(course_filter_keeps_scores)
+{
+    char *model = start("course_filter_keeps_scores"), *out = NULL, *all = NULL;
+    if (!model) return;
+    ck_assert_int_eq(kg(NULL, "import data/samples/linalg.xml data/samples/ml-intro.xml"), 0);
+    ck_assert_int_eq(kg(NULL, "train --model '%s' --out '%s/ck' --mode head --steps 30 --seed 2", model, g_dir), 0);
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 4 --min-score 0 --json", g_dir), 0);
+    ck_assert_int_eq(kg(&all, "suggest -m '%s/ck' --top 100000 --min-score 0", g_dir), 0);
+    json_error_t je;
+    json_t *r = json_loads(out, 0, &je);
+    ck_assert_msg(json_is_array(r) && json_array_size(r) == 4, "%s", out);
+    for (size_t i = 0; i < 4; i++) {
+        json_t *o = json_array_get(r, i);
+        const char *a = json_string_value(json_object_get(o, "prerequisite")),
+                   *b = json_string_value(json_object_get(o, "concept"));
+        double sc = json_real_value(json_object_get(o, "score"));
+        ck_assert(strncmp(a, "linalg:", 7) == 0 && strncmp(b, "linalg:", 7) == 0);
+        char *one = NULL, line[512], *pf = tu_path(g_dir, "pair.tsv");
+        snprintf(line, sizeof line, "%s\t%s\n", a, b);
+        tu_write(pf, line, (size_t)-1);
+        ck_assert_int_eq(kg(&one, "suggest -m '%s/ck' --pairs '%s'", g_dir, pf), 0);
+        free(pf);
+        double ps = strtod(strrchr(one, '\t') + 1, NULL);
+        ck_assert_msg(fabs(ps - sc) < 1e-5, "%s -> %s: --course %.6f, --pairs %.6f", a, b, sc, ps);
+        snprintf(line, sizeof line, "\n%s\t%s\t%.4f", a, b, sc);   /* the same line in the unfiltered list */
+        ck_assert_msg(strstr(all, line + 1) != NULL, "%s not in the unfiltered suggestions", line + 1);
+        free(one);
+    }
+    json_decref(r);
+    free(out); free(all);
+    /* --suspicious: an edge of linalg scores the same filtered or not */
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --suspicious --course linalg --top 3 --json", g_dir), 0);
+    ck_assert_int_eq(kg(&all, "suggest -m '%s/ck' --suspicious --json", g_dir), 0);
+    json_t *rc = json_loads(out, 0, &je), *ra = json_loads(all, 0, &je);
+    ck_assert(json_is_array(rc) && json_array_size(rc) == 3 && json_is_array(ra));
+    for (size_t i = 0; i < 3; i++) {
+        json_t *o = json_array_get(rc, i);
+        const char *a = json_string_value(json_object_get(o, "prerequisite")),
+                   *b = json_string_value(json_object_get(o, "concept"));
+        ck_assert(a && b && strncmp(a, "linalg:", 7) == 0 && strncmp(b, "linalg:", 7) == 0);
+        int found = 0;
+        for (size_t k = 0; k < json_array_size(ra); k++) {
+            json_t *x = json_array_get(ra, k);
+            if (strcmp(json_string_value(json_object_get(x, "prerequisite")), a) ||
+                strcmp(json_string_value(json_object_get(x, "concept")), b))
+                continue;
+            found = 1;
+            ck_assert_msg(fabs(json_real_value(json_object_get(x, "score")) -
+                               json_real_value(json_object_get(o, "score"))) < 1e-5, "%s -> %s", a, b);
+        }
+        ck_assert_msg(found, "%s -> %s missing from the unfiltered list", a, b);
+    }
+    json_decref(rc); json_decref(ra);
+    free(out); free(all);
+    finish(model);
+}
+END_TEST
+
 START_TEST(eval_prereq)
 {
     char *model = start("eval_prereq"), *out = NULL;
@@ -616,6 +678,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, train_and_suggest);
     tcase_add_test(tc, reject_suggestions);
+    tcase_add_test(tc, course_filter_keeps_scores);
     tcase_add_test(tc, eval_prereq);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -134,8 +134,16 @@ int cli_parse(cli_parser *p, const char **arg)
 int cli_open_db(const kgp_cli *cli, unsigned flags, kgp_db **db)
 {
     kgp_status st = kgp_db_open(cli->db_path, flags, db);
-    if (st != KGP_OK) {
+    if (st == KGP_ENOTFOUND && (flags & KGP_RDONLY)) {
+        /* A command that only reads creates nothing: a mistyped --db must
+         * not leave an empty database behind, nor let a batch job plan
+         * against an empty graph without a word. */
+        const char *path = *db && kgp_db_path(*db) ? kgp_db_path(*db) : cli->db_path;
+        cli_error("no database at %s: import a course first (kgpath import FILE...)", path ? path : "the default path");
+    } else if (st != KGP_OK) {
         cli_fail(st, *db ? kgp_db_errmsg(*db) : NULL);
+    }
+    if (st != KGP_OK) {
         kgp_db_close(*db);
         *db = NULL;
     }
@@ -145,19 +153,9 @@ int cli_open_db(const kgp_cli *cli, unsigned flags, kgp_db **db)
 int cli_open_snap(const kgp_cli *cli, kgp_db **db, kgp_snap **snap)
 {
     *snap = NULL;
-    kgp_status st = kgp_db_open(cli->db_path, KGP_RDONLY, db);
-    if (st == KGP_ENOTFOUND) {
-        /* No database yet: an empty one is the honest answer. */
-        kgp_db_close(*db);
-        st = kgp_db_open(cli->db_path, 0, db);
-    }
-    if (st != KGP_OK) {
-        cli_fail(st, *db ? kgp_db_errmsg(*db) : NULL);
-        kgp_db_close(*db);
-        *db = NULL;
-        return (int)st;
-    }
-    st = kgp_snap_open(*db, snap);
+    int rc = cli_open_db(cli, KGP_RDONLY, db);
+    if (rc) return rc;
+    kgp_status st = kgp_snap_open(*db, snap);
     if (st != KGP_OK) {
         cli_fail(st, kgp_db_errmsg(*db));
         kgp_db_close(*db);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kgpath.h"
 #include "tests/testutil.h"
@@ -226,6 +227,26 @@ START_TEST(test_blas_kernels)
 }
 END_TEST
 
+/* Commands that only read never create a database: on a missing one
+ * they exit 3 naming the path, and leave no file behind. */
+START_TEST(test_missing_db_not_created)
+{
+    char *dir = tu_mkdtemp(), *db = tu_path(dir, "typo.db"), *lock = tu_path(dir, "typo.db-lock");
+    const char *cmds[] = {"stats", "show linalg:vectors", "export", "check", "plan --goal linalg:vectors", "next"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char *out = NULL;
+        ck_assert_int_eq(kg(&out, "--db '%s' %s", db, cmds[i]), KGP_ENOTFOUND);
+        free(out);
+        char *e = err_text();
+        ck_assert_msg(strstr(e, "no database at") && strstr(e, db) && strstr(e, "kgpath import"), "%s: %s", cmds[i], e);
+        free(e);
+        ck_assert_msg(access(db, F_OK) != 0 && access(lock, F_OK) != 0, "%s created %s", cmds[i], db);
+    }
+    tu_rmrf(dir);
+    free(dir); free(db); free(lock);
+}
+END_TEST
+
 START_TEST(test_help_and_version)
 {
     char *out;
@@ -355,6 +376,7 @@ Suite *suite(void)
     tcase_add_test(t, test_db_before_or_after);
     tcase_add_test(t, test_exit_codes);
     tcase_add_test(t, test_help_and_version);
+    tcase_add_test(t, test_missing_db_not_created);
     tcase_add_test(t, test_blas_kernels);
     tcase_add_test(t, test_json_outputs_parse);
     tcase_add_test(t, test_dry_run_and_export_file);

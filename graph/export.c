@@ -6,7 +6,7 @@
 #include <libxml/xmlwriter.h>
 #include <string.h>
 
-#include "kgpath.h"
+#include "kgpath_base.h"
 
 static json_t *num_or_null(double v)
 {

@@ -53,7 +53,7 @@
 #include <stdint.h>
 #include <lmdb.h>
 
-#include "kgpath.h"          /* kgp_status */
+#include "kgpath_base.h"   /* kgp_status */
 #include "graph/alloc.h"
 #include "graph/course_model.h"
 

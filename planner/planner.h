@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kgpath.h"          /* kgp_status */
+#include "kgpath_base.h"   /* kgp_status */
 #include "graph/alloc.h"
 #include "graph/snapshot.h"
 

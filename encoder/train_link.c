@@ -28,6 +28,7 @@ void kge_link_opts_default(kge_link_opts *o)
     o->eval_every = 10;
     o->seed = 1;
     o->structural = 1;
+    o->mention = 1;
     o->struct_lr = 5e-2f;
     o->neg_explicit = 0.8f;
 }
@@ -90,6 +91,7 @@ static int check_opts(const kge_link_opts *o, const kge_bert *b, kge_err *err)
     if (!(o->neg_explicit >= 0.0f && o->neg_explicit <= 1.0f))
         return kge_fail(err, KGE_EUSAGE, "the share of explicit negatives must lie in [0, 1]");
     if (o->structural != 0 && o->structural != 1) return kge_fail(err, KGE_EUSAGE, "structural must be 0 or 1");
+    if (o->mention != 0 && o->mention != 1) return kge_fail(err, KGE_EUSAGE, "mention must be 0 or 1");
     if (!(o->val_frac >= 0.0f && o->val_frac < 0.9f))
         return kge_fail(err, KGE_EUSAGE, "validation fraction must lie in [0, 0.9)");
     if (o->batch_pos < 0 || o->neg_per_pos < 0 || o->type_dim < 0 || o->mlp_hidden < 0 || o->lora_rank < 0 ||
@@ -124,7 +126,8 @@ int kge_link_new(kge_bert *bert, const kge_link_opts *opts, kge_link_model **out
     lm->C = bert->cfg.hidden;
     lm->H = o.mlp_hidden;
     lm->D = o.type_dim;
-    lm->S = o.structural ? KGE_LINK_NSTRUCT : 0;
+    lm->SX = o.structural ? KGE_LINK_NSTRUCT : 0;
+    lm->S = lm->SX + (o.mention ? KGE_LINK_NMENTION : 0);
     lm->best_val = INFINITY;
     kge_rng_seed(&lm->rng, o.seed);
     size_t C = (size_t)lm->C, H = (size_t)lm->H, D = (size_t)lm->D, S = (size_t)lm->S;
@@ -138,13 +141,28 @@ int kge_link_new(kge_bert *bert, const kge_link_opts *opts, kge_link_model **out
     /* PyTorch's default Linear init, U(±1/√fan_in), for weights and biases */
     kge_rng init;
     kge_rng_seed(&init, o.seed ^ 0x6b67706174680001ull);
+    kge_rng mrng;
+    kge_rng_seed(&mrng, o.seed ^ 0x6b67706174680005ull);
     size_t HC = C;
     uniform_fill(&init, lm->conv.block, 4 * (HC * C + HC), 1.0f / sqrtf((float)C));
     uniform_fill(&init, lm->conv.we, HC * D, 1.0f / sqrtf((float)D));
     kge_link_head h;
     kge_link_head_ptrs(lm, lm->head, &h);
     for (size_t i = 0; i < KGE_LINK_NTYPES * D; i++) h.temb[i] = kge_rng_normal(&init);
-    uniform_fill(&init, h.w1, H * (3 * C + S) + H, 1.0f / sqrtf((float)(3 * C + S)));
+    /* fc1 over [z_a, z_b, z_a ⊙ z_b, structural φ] is drawn as it was before
+     * the mention features, and their columns from a stream of their own:
+     * a model whose mention features are all 0 (no titles, titles never
+     * mentioned) then trains and scores exactly as one without them */
+    size_t SX = (size_t)lm->SX, C3x = 3 * C + SX, M = S - SX;
+    float bound = 1.0f / sqrtf((float)C3x);
+    uniform_fill(&init, h.w1, H * C3x + H, bound);
+    if (M) {
+        memmove(h.b1, h.w1 + H * C3x, H * sizeof *h.b1);
+        for (size_t j = H; j-- > 0;) {   /* widen rows (H, C3x) → (H, C3x + M), last row first */
+            memmove(h.w1 + j * (C3x + M), h.w1 + j * C3x, C3x * sizeof *h.w1);
+            uniform_fill(&mrng, h.w1 + j * (C3x + M) + C3x, M, bound);
+        }
+    }
     uniform_fill(&init, h.w2, H + 1, 1.0f / sqrtf((float)H));   /* ws starts at 0 */
     if (o.mode != KGE_TRAIN_HEAD && (rc = kge_train_grads_new(bert, &lm->gbert, err))) goto fail;
     if (o.mode == KGE_TRAIN_LORA) {
@@ -188,6 +206,7 @@ void kge_link_free(kge_link_model *lm)
     kge_tconv_bwd_free(&lm->cbwd);
     free(lm->z0cache);
     kge_link_sx_free(&lm->sx);
+    kge_link_text_free(&lm->mt);
     free(lm);
 }
 
@@ -310,8 +329,19 @@ static int encode_all(kge_link_model *lm, const kge_link_data *d, float *z0, kge
 
 /* ---- decoder ----------------------------------------------------------------- */
 
+/* φ of the pair (a, b): the structural features from sx (when lm->SX),
+ * then the mention features from lm->mt (0 without titles). */
+static void pair_features(const kge_link_model *lm, const kge_link_sx *sx, uint32_t a, uint32_t b, float *phi)
+{
+    if (lm->SX) kge_link_sx_pair(sx, a, b, phi);
+    if (lm->S > lm->SX) {
+        if (lm->mt.n) kge_link_text_pair(&lm->mt, a, b, phi + lm->SX);
+        else memset(phi + lm->SX, 0, (size_t)(lm->S - lm->SX) * sizeof *phi);
+    }
+}
+
 /* Scores s (P) of pairs (P,2) from z (n,C) and the structure sx (unused
- * when lm->S is 0); with dz != NULL also the BCE loss against y and
+ * when lm->SX is 0); with dz != NULL also the BCE loss against y and
  * gradients (ghead, dz +=). Returns the loss (0 without labels). Scratch:
  * X (P,3C+S), Hh and G (P,H). */
 static float decode(kge_link_model *lm, const float *z, const kge_link_sx *sx, const uint32_t *pairs, const float *y,
@@ -329,7 +359,7 @@ static float decode(kge_link_model *lm, const float *z, const kge_link_sx *sx, c
         const float *za = z + (size_t)pairs[2 * p] * C, *zb = z + (size_t)pairs[2 * p + 1] * C;
         float *x = X + p * C3;
         for (size_t i = 0; i < C; i++) { x[i] = za[i]; x[C + i] = zb[i]; x[2 * C + i] = za[i] * zb[i]; }
-        if (S) kge_link_sx_pair(sx, pairs[2 * p], pairs[2 * p + 1], x + 3 * C);
+        if (S) pair_features(lm, sx, pairs[2 * p], pairs[2 * p + 1], x + 3 * C);
     }
     // Hh (P,H) = X · W1 (H,3C+S)ᵀ + b1 ; G = gelu(Hh) ; s = G · w2 + b2 + φ · ws
     kge_matmul_forward(Hh, X, h.w1, h.b1, P, C3, H);
@@ -457,6 +487,8 @@ static int check_data(const kge_link_model *lm, const kge_link_data *d, kge_err 
             return kge_fail(err, KGE_EUSAGE, "edge %zu (%u -> %u) has an endpoint outside 0..%zu", e, d->src[e],
                             d->dst[e], d->n - 1);
     if (d->nneg && (!d->neg_src || !d->neg_dst)) return kge_fail(err, KGE_EUSAGE, "explicit negatives without pairs");
+    if (d->mention && d->mention->n != d->n)
+        return kge_fail(err, KGE_EUSAGE, "titles of %zu concepts for %zu concepts", d->mention->n, d->n);
     for (size_t e = 0; e < d->nneg; e++)
         if (d->neg_src[e] >= d->n || d->neg_dst[e] >= d->n)
             return kge_fail(err, KGE_EUSAGE, "negative %zu (%u -> %u) has an endpoint outside 0..%zu", e,
@@ -574,7 +606,7 @@ static int val_loss(kge_link_model *lm, train_ctx *c, float *out, kge_err *err)
     if (rc) return rc;
     rc = kge_tconv_forward(&lm->conv, &lm->cacts, c->z, c->z0, &g.g, g.eattr, err);
     mp_free(&g);
-    if (!rc && lm->S) rc = kge_link_sx_build(&c->sx, d->n, d->E, d->src, d->dst, c->keep, err);
+    if (!rc && lm->SX) rc = kge_link_sx_build(&c->sx, d->n, d->E, d->src, d->dst, c->keep, err);
     if (rc) return rc;
     float *s = malloc((c->nvp + 1) * sizeof *s);
     int oom = 0;
@@ -653,7 +685,7 @@ static int train_step(kge_link_model *lm, train_ctx *c, kge_link_metrics *mt, kg
     }
     /* graph attention and decoder */
     mp_graph g;
-    if (lm->S && (rc = kge_link_sx_build(&c->sx, n, d->E, d->src, d->dst, c->keep, err))) return rc;
+    if (lm->SX && (rc = kge_link_sx_build(&c->sx, n, d->E, d->src, d->dst, c->keep, err))) return rc;
     if ((rc = mp_build(lm, n, d->E, d->src, d->dst, c->keep, &g, err))) return rc;
     if ((rc = kge_tconv_forward(&lm->conv, &lm->cacts, c->z, c->z0, &g.g, g.eattr, err))) { mp_free(&g); return rc; }
     memset(lm->ghead, 0, lm->nhead * sizeof(float));
@@ -730,6 +762,7 @@ int kge_link_train(kge_link_model *lm, const kge_link_data *d, int64_t until, kg
     if (lm->step >= until) return KGE_OK;
     train_ctx c;
     if ((rc = ctx_init(lm, d, &c, err))) { ctx_free(&c); return rc; }
+    if (lm->o.mention && (rc = kge_link_text_copy(&lm->mt, d->mention, err))) { ctx_free(&c); return rc; }
     int blas = kge_blas_set_threads(1);
     size_t nC = d->n * (size_t)lm->C;
     /* head mode: the frozen encoder's embeddings once; batched encoding:
@@ -780,8 +813,10 @@ int kge_link_embed_from(kge_link_model *lm, const kge_link_data *d, const float 
         rc = kge_tconv_forward(&lm->conv, &lm->cacts, z, z0, &g.g, g.eattr, err);
         mp_free(&g);
     }
-    /* the decoder's structural features read the same edges */
-    if (lm->S) {
+    /* the decoder's structural features read the same edges, its mention
+     * features the same concepts */
+    if (!rc && lm->o.mention) rc = kge_link_text_copy(&lm->mt, d->mention, err);
+    if (lm->SX) {
         if (!rc) rc = kge_link_sx_build(&lm->sx, d->n, d->E, d->src, d->dst, NULL, err);
         else kge_link_sx_free(&lm->sx);
     }
@@ -818,13 +853,18 @@ int kge_link_score(kge_link_model *lm, const kge_link_data *d, const uint32_t *p
 
 int kge_link_decode(kge_link_model *lm, const float *z, const uint32_t *pairs, size_t np, float *out, kge_err *err)
 {
-    if (lm->S) {
+    if (lm->SX) {
         if (!lm->sx.out_ptr) return kge_fail(err, KGE_EUSAGE, "decoding before the graph is embedded");
         for (size_t p = 0; p < 2 * np; p++)
             if (pairs[p] >= lm->sx.n)
                 return kge_fail(err, KGE_EUSAGE, "pair %zu names concept %u outside the embedded 0..%zu", p / 2,
                                 pairs[p], lm->sx.n - 1);
     }
+    if (lm->S > lm->SX && lm->mt.n)
+        for (size_t p = 0; p < 2 * np; p++)
+            if (pairs[p] >= lm->mt.n)
+                return kge_fail(err, KGE_EUSAGE, "pair %zu names concept %u outside the embedded 0..%zu", p / 2,
+                                pairs[p], lm->mt.n - 1);
     int blas = kge_blas_set_threads(1), oom = 0;
     /* chunks bound the scratch (pairs · (3C + S + H) floats) */
     for (size_t p0 = 0; p0 < np && !oom; p0 += 4096) {

@@ -16,7 +16,9 @@
  * reverse edge b → a, two-hop paths a → x → b, common neighbours and
  * Adamic-Adar (see kge_link_sx_pair). They are recomputed from the edges
  * whenever the model embeds, so a loaded model scores alike and held-out
- * edges never show. Training minimises binary cross-entropy on a batch of
+ * edges never show. φ ends with the mention features (opts.mention, on by
+ * default; kge_link_text_pair): whether a's title occurs in b's text and
+ * the reverse, from d->mention, which depends on the texts alone. Training minimises binary cross-entropy on a batch of
  * training edges against sampled negatives (random pairs, reversed edges,
  * pairs two hops apart, and the caller's explicit negatives when given),
  * with AdamW, warm-up then linear/cosine decay and global-norm clipping. The positives of a step are removed from the message-passing
@@ -54,9 +56,26 @@
 #include "encoder/kge_err.h"
 #include "encoder/lora.h"
 #include "encoder/optim.h"
+#include "encoder/tokenizer.h"
 #include "encoder/train_rng.h"
 
 typedef enum kge_train_mode { KGE_TRAIN_FULL = 0, KGE_TRAIN_LORA = 1, KGE_TRAIN_HEAD = 2 } kge_train_mode;
+
+/* Each concept's title and body (the rest of its text) as WordPiece ids
+ * without special tokens (kge_link_text_build cuts bodies at max_body
+ * tokens, not at the encoder's length), in CSR form: concept i's title is
+ * title_ids[title_off[i] .. title_off[i+1]), its body body_ids[body_off[i]
+ * .. body_off[i+1]). The mention features (opts.mention) read them: whether
+ * a's title occurs in b's body. Build with kge_link_text_build. */
+typedef struct kge_link_text {
+    size_t    n;
+    uint32_t *title_off, *body_off;   /* (n + 1) */
+    int32_t  *title_ids, *body_ids;
+    uint32_t *body_index;  /* (body_off[n]) or NULL: each body's positions sorted by (id,
+                              position), so a title token is looked up in O(log body)
+                              (filled by kge_link_text_build and the model's copy; NULL:
+                              bodies are scanned) */
+} kge_link_text;
 
 /* The concepts (tokenised, padded to T) and the known prerequisite edges
  * src[e] → dst[e] ("src is a prerequisite of dst"). Borrowed. */
@@ -80,6 +99,10 @@ typedef struct kge_link_data {
      * (training then samples every negative as before). */
     size_t          nneg;
     const uint32_t *neg_src, *neg_dst;   /* (nneg) */
+    /* Optional titles and bodies for the mention features (opts.mention),
+     * mention->n == n. NULL: every mention feature is 0 (a model with them
+     * then scores from the rest alone). */
+    const kge_link_text *mention;
 } kge_link_data;
 
 typedef struct kge_link_opts {
@@ -123,14 +146,38 @@ typedef struct kge_link_opts {
     int      structural;     /* 1: structural pair features φ in the decoder (default);
                                 0: text and graph attention alone (checkpoints written
                                 before φ load this way) */
+    int      mention;        /* 1: mention features in φ (default): a's title in b's body
+                                (exact, and the longest run of its tokens / its length)
+                                and the same for b's title in a's body (kge_link_text,
+                                d->mention); 0: none (checkpoints written before them
+                                load this way) */
     float    neg_explicit;   /* share of each step's negatives drawn from d's explicit
                                 negatives when it has some, in [0, 1] (default 0.8) */
 } kge_link_opts;
 
 /* Fills the defaults above (lr 5e-4, head_lr 2e-3, struct_lr 5e-2,
  * wd 0.01, clip 1, 200 steps, warm-up 10%, linear decay, structural
- * features on, 80% of the negatives explicit when given). */
+ * and mention features on, 80% of the negatives explicit when given). */
 void kge_link_opts_default(kge_link_opts *o);
+
+/* Tokenises titles[i] and bodies[i] (i < n; a NULL or empty body: none)
+ * with tk, no special tokens, each body cut at max_body tokens (0: 256),
+ * into out (freed first with kge_link_text_free). Errors: KGE_EINPUT
+ * (invalid UTF-8, naming the concept and the byte), KGE_ENOMEM; out is left
+ * empty. O(total text length). */
+int  kge_link_text_build(const kge_tokenizer *tk, const char *const *titles, const char *const *bodies,
+                         size_t n, size_t max_body, kge_link_text *out, kge_err *err);
+void kge_link_text_free(kge_link_text *t);
+
+/* The mention features of the ordered pair (a, b) (a, b < t->n) into
+ * m[KGE_LINK_NMENTION]: 1 when a's whole title occurs contiguously in b's
+ * body (b's text mentions a: a is likely a prerequisite of b, as in RefD),
+ * the longest contiguous run of a's title tokens found in b's body over the
+ * title's length, and the same two for b's title in a's body (evidence for
+ * the reverse). Titles over 64 tokens count their first 64; empty titles
+ * and bodies give 0. O(|title a| · |body b| + |title b| · |body a|). */
+#define KGE_LINK_NMENTION 4
+void kge_link_text_pair(const kge_link_text *t, uint32_t a, uint32_t b, float *m);
 
 /* Metrics of one step, for progress bars and logs. */
 typedef struct kge_link_metrics {

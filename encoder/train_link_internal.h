@@ -36,10 +36,18 @@ void kge_link_sx_free(kge_link_sx *sx);
  * Adamic-Adar sum. O(deg a + deg b + log deg b). */
 void kge_link_sx_pair(const kge_link_sx *sx, uint32_t a, uint32_t b, float *phi);
 
+/* dst = a copy of src (NULL: dst emptied), so that scoring after an embed
+ * does not depend on the caller's arrays. Errors: KGE_ENOMEM (dst left
+ * empty). O(total tokens). */
+int kge_link_text_copy(kge_link_text *dst, const kge_link_text *src, kge_err *err);
+
 struct kge_link_model {
     kge_link_opts o;         /* with defaults filled */
     int       C, H, D;       /* hidden, decoder width, edge-type dim */
-    int       S;             /* structural pair features (0 or KGE_LINK_NSTRUCT) */
+    int       S;             /* pair features φ: the structural ones (KGE_LINK_NSTRUCT when
+                                opts.structural), then the mention ones (KGE_LINK_NMENTION
+                                when opts.mention) */
+    int       SX;            /* of which structural (0 or KGE_LINK_NSTRUCT) */
     kge_bert *bert;          /* the encoder (base weights in LoRA mode) */
     kge_bert *work;          /* LoRA: base with the adapters merged; else NULL */
     kge_bert *gbert;         /* encoder gradients (NULL in head mode) */
@@ -60,6 +68,8 @@ struct kge_link_model {
     kge_tconv_bwd  cbwd;
     float         *z0cache;  /* (n, C) head mode / batched encoding */
     kge_link_sx    sx;       /* structure of the edges of the latest embedding (scoring) */
+    kge_link_text  mt;       /* titles and bodies of the latest training or embedding (a copy;
+                                n == 0: none, mention features 0) */
 };
 
 /* Views of a head block (parameters or gradients). */

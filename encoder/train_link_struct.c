@@ -1,6 +1,7 @@
-/* Structural pair features of the link model's decoder (see
- * train_link_internal.h): degrees, the reverse edge, two-hop paths, common
- * neighbours and Adamic-Adar, read from the edges the graph attention sees. */
+/* Pair features of the link model's decoder (see train_link_internal.h):
+ * structural ones (degrees, the reverse edge, two-hop paths, common
+ * neighbours and Adamic-Adar, read from the edges the graph attention sees)
+ * and mention ones (a concept's title in another's text, train_link.h). */
 #include "encoder/train_link_internal.h"
 
 #include <math.h>
@@ -129,4 +130,183 @@ void kge_link_sx_pair(const kge_link_sx *sx, uint32_t a, uint32_t b, float *phi)
     }
     phi[6] = log1pf((float)cn);
     phi[7] = log1pf((float)aa);
+}
+
+/* ---- mention features ---------------------------------------------------------- */
+
+void kge_link_text_free(kge_link_text *t)
+{
+    free(t->title_off); free(t->body_off); free(t->title_ids); free(t->body_ids); free(t->body_index);
+    memset(t, 0, sizeof *t);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* t->body_index from t's bodies (allocated here). -1: out of memory.
+ * O(total · log body). */
+static int body_index(kge_link_text *t)
+{
+    size_t total = t->body_off[t->n], longest = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->body_off[i + 1] - t->body_off[i] > longest) longest = t->body_off[i + 1] - t->body_off[i];
+    t->body_index = malloc((total + 1) * sizeof *t->body_index);
+    uint64_t *key = malloc((longest + 1) * sizeof *key);
+    if (!t->body_index || !key) { free(key); return -1; }
+    for (size_t i = 0; i < t->n; i++) {
+        uint32_t o = t->body_off[i], m = t->body_off[i + 1] - o;
+        for (uint32_t k = 0; k < m; k++) key[k] = (uint64_t)(uint32_t)t->body_ids[o + k] << 32 | k;
+        qsort(key, m, sizeof *key, cmp_u64);
+        for (uint32_t k = 0; k < m; k++) t->body_index[o + k] = (uint32_t)key[k];
+    }
+    free(key);
+    return 0;
+}
+
+/* Appends text's ids (at most max, 0: all) to v[*len..], growing v. */
+static int push_ids(const kge_tokenizer *tk, const char *text, size_t max, kge_ids *tmp, int32_t **v, size_t *len,
+                    size_t *cap, kge_err *err)
+{
+    tmp->n = 0;
+    if (text && *text) {
+        int rc = kge_tokenize(tk, text, strlen(text), tmp, err);
+        if (rc) return rc;
+    }
+    size_t m = max && tmp->n > max ? max : tmp->n;
+    if (*len + m + 1 > *cap) {
+        size_t c = 2 * (*len + m + 1);
+        int32_t *nv = realloc(*v, c * sizeof *nv);
+        if (!nv) return kge_fail(err, KGE_ENOMEM, "out of memory for the concept titles");
+        *v = nv;
+        *cap = c;
+    }
+    memcpy(*v + *len, tmp->v, m * sizeof **v);
+    *len += m;
+    return KGE_OK;
+}
+
+int kge_link_text_build(const kge_tokenizer *tk, const char *const *titles, const char *const *bodies, size_t n,
+                        size_t max_body, kge_link_text *out, kge_err *err)
+{
+    kge_link_text_free(out);
+    kge_link_text t = {.n = n};
+    kge_ids tmp = {0};
+    size_t tl = 0, tc = 0, bl = 0, bc = 0;
+    int rc = KGE_OK;
+    t.title_off = malloc((n + 1) * sizeof *t.title_off);
+    t.body_off = malloc((n + 1) * sizeof *t.body_off);
+    if (!t.title_off || !t.body_off) rc = kge_fail(err, KGE_ENOMEM, "out of memory for the concept titles");
+    for (size_t i = 0; !rc && i < n; i++) {
+        t.title_off[i] = (uint32_t)tl;
+        t.body_off[i] = (uint32_t)bl;
+        if ((rc = push_ids(tk, titles[i], 0, &tmp, &t.title_ids, &tl, &tc, err)) ||
+            (rc = push_ids(tk, bodies ? bodies[i] : NULL, max_body ? max_body : 256, &tmp, &t.body_ids, &bl, &bc,
+                           err)))
+            kge_fail_ctx(err, "concept %zu", i);
+    }
+    if (!rc) {
+        t.title_off[n] = (uint32_t)tl;
+        t.body_off[n] = (uint32_t)bl;
+        /* never NULL, so an empty set reads alike */
+        if (!t.title_ids && !(t.title_ids = malloc(sizeof *t.title_ids))) rc = kge_fail(err, KGE_ENOMEM, "out of memory");
+        if (!rc && !t.body_ids && !(t.body_ids = malloc(sizeof *t.body_ids))) rc = kge_fail(err, KGE_ENOMEM, "out of memory");
+        if (!rc && body_index(&t)) rc = kge_fail(err, KGE_ENOMEM, "out of memory");
+    }
+    kge_ids_free(&tmp);
+    if (rc) { kge_link_text_free(&t); return rc; }
+    *out = t;
+    return KGE_OK;
+}
+
+/* The longest run of x[0..nx) found contiguously in y[0..ny) (longest
+ * common substring; titles longer than 64 tokens: their first 64). Runs are
+ * extended from their first token only, found through idx (y's positions
+ * sorted by (id, position)) when given, else by scanning y. O(nx · log ny
+ * + matches · nx) with idx, O(nx · ny) without. */
+static uint32_t longest_run(const int32_t *x, uint32_t nx, const int32_t *y, uint32_t ny, const uint32_t *idx)
+{
+    uint32_t best = 0;
+    if (nx > 64) nx = 64;
+    for (uint32_t i = 0; i < nx && nx - i > best; i++) {
+        uint32_t lo = 0, hi = ny;
+        if (idx) {   /* the first indexed position holding x[i] */
+            while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if ((uint32_t)y[idx[mid]] < (uint32_t)x[i]) lo = mid + 1;
+                else hi = mid;
+            }
+        }
+        for (uint32_t q = lo; q < ny; q++) {
+            uint32_t j = idx ? idx[q] : q;
+            if (y[j] != x[i]) {
+                if (idx) break;   /* past x[i]'s positions */
+                continue;
+            }
+            if (i && j && x[i - 1] == y[j - 1]) continue;   /* not the start of a run */
+            uint32_t k = 1;
+            while (i + k < nx && j + k < ny && x[i + k] == y[j + k]) k++;
+            if (k > best) best = k;
+        }
+    }
+    return best;
+}
+
+void kge_link_text_pair(const kge_link_text *t, uint32_t a, uint32_t b, float *m)
+{
+    const int32_t *ta = t->title_ids + t->title_off[a], *tb = t->title_ids + t->title_off[b];
+    const int32_t *ba = t->body_ids + t->body_off[a], *bb = t->body_ids + t->body_off[b];
+    const uint32_t *ia = t->body_index ? t->body_index + t->body_off[a] : NULL;
+    const uint32_t *ib = t->body_index ? t->body_index + t->body_off[b] : NULL;
+    uint32_t nta = t->title_off[a + 1] - t->title_off[a], ntb = t->title_off[b + 1] - t->title_off[b];
+    uint32_t nba = t->body_off[a + 1] - t->body_off[a], nbb = t->body_off[b + 1] - t->body_off[b];
+    uint32_t la = nta > 64 ? 64 : nta, lb = ntb > 64 ? 64 : ntb;
+    memset(m, 0, KGE_LINK_NMENTION * sizeof *m);
+    if (la) {
+        uint32_t r = longest_run(ta, la, bb, nbb, ib);
+        m[0] = r == la;
+        m[1] = (float)r / (float)la;
+    }
+    if (lb) {
+        uint32_t r = longest_run(tb, lb, ba, nba, ia);
+        m[2] = r == lb;
+        m[3] = (float)r / (float)lb;
+    }
+}
+
+int kge_link_text_copy(kge_link_text *dst, const kge_link_text *src, kge_err *err)
+{
+    if (src && src->n && dst->n == src->n) {
+        /* the same texts as last time (each group of a leave-out pass):
+         * kept with their index */
+        size_t n = src->n;
+        if (!memcmp(dst->title_off, src->title_off, (n + 1) * sizeof *dst->title_off) &&
+            !memcmp(dst->body_off, src->body_off, (n + 1) * sizeof *dst->body_off) &&
+            !memcmp(dst->title_ids, src->title_ids, src->title_off[n] * sizeof *dst->title_ids) &&
+            !memcmp(dst->body_ids, src->body_ids, src->body_off[n] * sizeof *dst->body_ids))
+            return KGE_OK;
+    }
+    kge_link_text_free(dst);
+    if (!src || !src->n) return KGE_OK;
+    size_t n = src->n, nt = src->title_off[n], nb = src->body_off[n];
+    dst->title_off = malloc((n + 1) * sizeof *dst->title_off);
+    dst->body_off = malloc((n + 1) * sizeof *dst->body_off);
+    dst->title_ids = malloc((nt + 1) * sizeof *dst->title_ids);
+    dst->body_ids = malloc((nb + 1) * sizeof *dst->body_ids);
+    if (!dst->title_off || !dst->body_off || !dst->title_ids || !dst->body_ids) {
+        kge_link_text_free(dst);
+        return kge_fail(err, KGE_ENOMEM, "out of memory for the concept titles");
+    }
+    memcpy(dst->title_off, src->title_off, (n + 1) * sizeof *dst->title_off);
+    memcpy(dst->body_off, src->body_off, (n + 1) * sizeof *dst->body_off);
+    memcpy(dst->title_ids, src->title_ids, nt * sizeof *dst->title_ids);
+    memcpy(dst->body_ids, src->body_ids, nb * sizeof *dst->body_ids);
+    dst->n = n;
+    if (body_index(dst)) {
+        kge_link_text_free(dst);
+        return kge_fail(err, KGE_ENOMEM, "out of memory for the concept titles");
+    }
+    return KGE_OK;
 }

@@ -27,6 +27,7 @@ typedef struct pair { uint32_t pre, con; int label; } pair;
 
 typedef struct eset {
     char **names, **texts;       /* [n]: a concept's name (unique) and the text to encode */
+    size_t *tlen;                /* [n]: the text's first tlen bytes are the title, the rest its body */
     size_t n, cap;
     pair *tr[KGP_EVAL_MAX_FOLDS], *te[KGP_EVAL_MAX_FOLDS];
     size_t ntr[KGP_EVAL_MAX_FOLDS], nte[KGP_EVAL_MAX_FOLDS];
@@ -42,6 +43,7 @@ static void eset_free(eset *d)
     }
     free(d->names);
     free(d->texts);
+    free(d->tlen);
     for (int f = 0; f < KGP_EVAL_MAX_FOLDS; f++) { free(d->tr[f]); free(d->te[f]); }
     memset(d, 0, sizeof *d);
 }
@@ -70,11 +72,14 @@ static uint32_t intern(eset *d, const char *s, int *added)
         if (nn) d->names = nn;
         char **nt = realloc(d->texts, cap * sizeof *nt);
         if (nt) d->texts = nt;
-        if (!nn || !nt) return UINT32_MAX;
+        size_t *tl = realloc(d->tlen, cap * sizeof *tl);
+        if (tl) d->tlen = tl;
+        if (!nn || !nt || !tl) return UINT32_MAX;
         d->cap = cap;
     }
     if (!(d->names[d->n] = strdup(s))) return UINT32_MAX;
     d->texts[d->n] = d->names[d->n];
+    d->tlen[d->n] = strlen(s);
     if (added) *added = 1;
     return (uint32_t)d->n++;
 }
@@ -201,6 +206,7 @@ static kgp_status lb2_topic(kgp_eval_report *r, const char *path, size_t lineno,
     char *t = strdup(bar + 1);
     if (!t) return OOM(r);
     d->texts[k] = t;
+    d->tlen[k] = strlen(t);
     return KGP_OK;
 }
 
@@ -286,6 +292,7 @@ static kgp_status meta_concept(kgp_eval_report *r, const char *path, size_t line
         else {
             snprintf(t, l, "%s. %s", title, sum ? sum : "");
             d->texts[k] = t;
+            d->tlen[k] = strlen(title);
         }
     }
     json_decref(j);
@@ -379,6 +386,7 @@ typedef struct shared {
     uint8_t *mask;
     float *emb;      /* [n, C] normalised text embeddings of the starting encoder */
     size_t C;
+    kge_link_text mention;   /* titles and bodies for the mention features */
 } shared;
 
 /* kgpath's scores for the pairs P (training pairs: positives without their
@@ -396,7 +404,8 @@ static kgp_status kgpath_scores(kgp_eval_report *r, kge_link_model *lm, const sh
     uint32_t *used = malloc((sh->n + 1) * sizeof *used);
     kgp_status st = KGP_OK;
     kge_err e = {0};
-    kge_link_data d = {.n = sh->n, .T = sh->T, .ids = sh->ids, .mask = sh->mask, .E = E, .src = src, .dst = dst};
+    kge_link_data d = {.n = sh->n, .T = sh->T, .ids = sh->ids, .mask = sh->mask, .E = E, .src = src, .dst = dst,
+                       .mention = &sh->mention};
     if (!pp || !pr || !s2 || !d2 || !z0 || !z || !done || !used) { st = OOM(r); goto out; }
     for (size_t q = 0; q < m; q++) { pp[2 * q] = P[q].pre; pp[2 * q + 1] = P[q].con; }
     if (kge_link_encode(lm, &d, z0, &e) || kge_link_embed_from(lm, &d, z0, z, &e) ||
@@ -432,7 +441,8 @@ static kgp_status kgpath_scores(kgp_eval_report *r, kge_link_model *lm, const sh
                 for (size_t g = 0; g < ng; g++) drop |= src[k] == grp[2 * g] && dst[k] == grp[2 * g + 1];
                 if (!drop) { s2[E2] = src[k]; d2[E2++] = dst[k]; }
             }
-            kge_link_data d1 = {.n = sh->n, .T = sh->T, .ids = sh->ids, .mask = sh->mask, .E = E2, .src = s2, .dst = d2};
+            kge_link_data d1 = {.n = sh->n, .T = sh->T, .ids = sh->ids, .mask = sh->mask, .E = E2, .src = s2, .dst = d2,
+                                .mention = &sh->mention};
             float gp[16];
             if (kge_link_embed_from(lm, &d1, z0, z, &e) || kge_link_decode(lm, z, grp, ng, gp, &e)) {
                 st = fail(r, (kgp_status)e.code, "%s", e.msg);
@@ -522,7 +532,7 @@ static kgp_status run_fold(kgp_eval_report *r, const shared *sh, const eset *ds,
     lo.seed = (o->seed ? o->seed : 1) + (uint64_t)f;
     if (kge_link_new(bert, &lo, &lm, &e)) { st = fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
     kge_link_data d = {.n = n, .T = sh->T, .ids = sh->ids, .mask = sh->mask, .E = E, .src = src, .dst = dst,
-                       .nneg = nneg, .neg_src = nsrc, .neg_dst = ndst};
+                       .nneg = nneg, .neg_src = nsrc, .neg_dst = ndst, .mention = &sh->mention};
     double t0 = now_s();
     if (kge_link_train(lm, &d, lo.steps, NULL, NULL, &e)) { st = fail(r, (kgp_status)e.code, "fold %d: %s", f, e.msg); goto out; }
     *train_secs += now_s() - t0;
@@ -658,6 +668,24 @@ kgp_status kgp_eval_prereq(const kgp_eval_options *o, kgp_eval_fn fn, void *ud, 
             sh.mask[i * T + k] = k < tk.n;
         }
     }
+    /* titles and bodies (the text after its title and the ". " joining them) */
+    {
+        char **ti = calloc(sh.n + 1, sizeof *ti);
+        const char **bo = calloc(sh.n + 1, sizeof *bo);
+        int bad = !ti || !bo;
+        for (size_t i = 0; !bad && i < sh.n; i++) {
+            const char *b = ds.texts[i] + ds.tlen[i];
+            while (*b == '.' || *b == ' ') b++;
+            bo[i] = b;
+            bad = !(ti[i] = strndup(ds.texts[i], ds.tlen[i]));
+        }
+        int rc = bad ? KGE_ENOMEM
+                     : kge_link_text_build(&base->tok, (const char *const *)ti, bo, sh.n, 0, &sh.mention, &e);
+        for (size_t i = 0; ti && i < sh.n; i++) free(ti[i]);
+        free(ti);
+        free(bo);
+        if (rc) { st = rc == KGE_ENOMEM ? OOM(r) : fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
+    }
     /* text baseline: mean-pooled, normalised embeddings of the starting encoder */
     if (kge_bert_forward(base, &acts, sh.ids, NULL, sh.mask, (int)sh.n, T, 0, &e)) {
         st = fail(r, (kgp_status)e.code, "%s", e.msg);
@@ -678,6 +706,7 @@ out:
     free(sh.ids);
     free(sh.mask);
     free(sh.emb);
+    kge_link_text_free(&sh.mention);
     eset_free(&ds);
     return st;
 }

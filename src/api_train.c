@@ -33,12 +33,14 @@ typedef struct tdata {
     int32_t  *vids;        /* views (title alone, summary alone): (2, n, T), or NULL */
     uint8_t  *vmask;
     uint32_t *neg_src, *neg_dst;   /* rejected suggestions as rows (tdata_rejected), or NULL */
+    kge_link_text mt;      /* titles and bodies for the mention features (d.mention) */
 } tdata;
 
 static void tdata_free(tdata *t)
 {
     free(t->row_of); free(t->snap_of); free(t->ids); free(t->mask); free(t->src); free(t->dst);
     free(t->vids); free(t->vmask); free(t->neg_src); free(t->neg_dst);
+    kge_link_text_free(&t->mt);
     memset(t, 0, sizeof *t);
 }
 
@@ -62,6 +64,18 @@ static int cmp_edge(const void *a, const void *b)
 {
     const uint64_t *x = a, *y = b;
     return *x < *y ? -1 : *x > *y;
+}
+
+/* Concept i's body for the mention features: its text after the title
+ * (summary and goals, one per line; "" when it has neither), malloc'ed.
+ * NULL when the text cannot be read or memory runs out. */
+static char *concept_body(const kgg_snap *g, uint32_t i, kg_arena *a)
+{
+    char *s = concept_text(g, i, a);
+    if (!s) return NULL;
+    const char *nl = strchr(s, '\n');
+    memmove(s, nl ? nl + 1 : s + strlen(s), strlen(nl ? nl + 1 : "") + 1);
+    return s;
 }
 
 /* The two views of concept i for augmentation: its title alone (view 0)
@@ -162,6 +176,28 @@ static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *b
     }
     free(e64);
     t->d = (kge_link_data){.n = n, .T = (int)T, .ids = t->ids, .mask = t->mask, .E = E, .src = t->src, .dst = t->dst};
+    /* titles and bodies for the mention features */
+    {
+        const char **ti = calloc(n, sizeof *ti);
+        char **bo = calloc(n, sizeof *bo);
+        int bad = !ti || !bo;
+        for (size_t r = 0; !bad && r < n; r++) {
+            uint32_t i = t->snap_of[r];
+            ti[r] = g->title[i] && *g->title[i] ? g->title[i] : g->key[i];
+            bad = !(bo[r] = concept_body(g, i, arena));
+        }
+        kge_err e = {0};
+        int rc = bad ? KGE_ENOMEM : kge_link_text_build(&bert->tok, ti, (const char *const *)bo, n, 0, &t->mt, &e);
+        for (size_t r = 0; bo && r < n; r++) free(bo[r]);
+        free(ti);
+        free(bo);
+        if (rc) {
+            st = rc == KGE_ENOMEM ? kgp__snap_error(s, KGP_ENOMEM, "out of memory")
+                                  : kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+            goto out;
+        }
+        t->d.mention = &t->mt;
+    }
     if (views) {
         t->vids = calloc(2 * n * T, sizeof *t->vids);
         t->vmask = calloc(2 * n * T, 1);

@@ -645,6 +645,7 @@ START_TEST(structural_checkpoints)
     for (int st = 0; st < 2; st++) {
         kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
         o.structural = st;
+        o.mention = 0;   /* the features this test is about alone */
         kge_link_model *a = trained(&s, &o, 8), *b = NULL;
         char name[16];
         snprintf(name, sizeof name, "ck%d", st);
@@ -858,6 +859,197 @@ START_TEST(eval_logreg_and_metrics)
 }
 END_TEST
 
+/* Titles and bodies of the synthetic concepts as token ids: concept
+ * (topic t, level k) is titled [topic-t level-k], and its body mentions
+ * its prerequisite's title (level k-1) between two noise tokens; level 0's
+ * body is the noise alone. */
+typedef struct synth_text {
+    uint32_t title_off[N + 1], body_off[N + 1];
+    int32_t  title_ids[2 * N], body_ids[4 * N];
+    kge_link_text t;
+} synth_text;
+
+static void synth_text_make(synth_text *x)
+{
+    uint32_t nt = 0, nb = 0;
+    for (int t = 0; t < NT; t++)
+        for (int k = 0; k < NL; k++) {
+            int i = t * NL + k;
+            x->title_off[i] = nt;
+            x->body_off[i] = nb;
+            x->title_ids[nt++] = 5 + t;
+            x->title_ids[nt++] = 9 + k;
+            x->body_ids[nb++] = 15;
+            if (k) { x->body_ids[nb++] = 5 + t; x->body_ids[nb++] = 9 + k - 1; }
+            x->body_ids[nb++] = 16;
+        }
+    x->title_off[N] = nt;
+    x->body_off[N] = nb;
+    x->t = (kge_link_text){.n = N, .title_off = x->title_off, .body_off = x->body_off, .title_ids = x->title_ids,
+                           .body_ids = x->body_ids};
+}
+
+/* Mention features on a tiny vocabulary: exact values, word pieces
+ * ("regressions" mentions "regression"), partial runs, empty titles and
+ * bodies; invalid UTF-8 is refused naming the concept. */
+START_TEST(mention_features)
+{
+    const char vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nlinear\nregression\nmodel\nthe\nuses\nof\na\n.\n##s\n";
+    kge_vocab *v = NULL;
+    kge_err e = {0};
+    ck_assert_msg(kge_vocab_from_buffer(vocab, sizeof vocab - 1, &v, &e) == KGE_OK, "%s", e.msg);
+    kge_tokenizer tk = kge_tokenizer_default(v, 1);
+    const char *titles[] = {"Linear Regression", "Regression", "Model", ""};
+    const char *bodies[] = {"Uses the regression model.", NULL, "A linear model of regressions", "the model"};
+    kge_link_text t = {0};
+    ck_assert_msg(kge_link_text_build(&tk, titles, bodies, 4, 0, &t, &e) == KGE_OK, "%s", e.msg);
+    ck_assert_uint_eq(t.n, 4);
+    ck_assert_uint_eq(t.title_off[1] - t.title_off[0], 2);
+    ck_assert_uint_eq(t.body_off[1] - t.body_off[0], 5);   /* uses the regression model . */
+    ck_assert_uint_eq(t.body_off[2] - t.body_off[1], 0);
+    ck_assert_uint_eq(t.body_off[3] - t.body_off[2], 6);   /* a linear model of regression ##s */
+    float m[KGE_LINK_NMENTION];
+    /* 0's body mentions "regression" (1) and "model" (2) */
+    kge_link_text_pair(&t, 1, 0, m);
+    ck_assert(m[0] == 1.0f && m[1] == 1.0f && m[2] == 0.0f && m[3] == 0.0f);
+    kge_link_text_pair(&t, 0, 1, m);
+    ck_assert(m[0] == 0.0f && m[1] == 0.0f && m[2] == 1.0f && m[3] == 1.0f);
+    /* 2's body has "linear" and "regression" apart: half of 0's title */
+    kge_link_text_pair(&t, 0, 2, m);
+    ck_assert(m[0] == 0.0f && m[1] == 0.5f && m[2] == 1.0f && m[3] == 1.0f);
+    kge_link_text_pair(&t, 2, 0, m);
+    ck_assert(m[0] == 1.0f && m[1] == 1.0f && m[2] == 0.0f && m[3] == 0.5f);
+    kge_link_text_pair(&t, 1, 2, m);   /* regression ##s */
+    ck_assert(m[0] == 1.0f && m[1] == 1.0f && m[2] == 0.0f && m[3] == 0.0f);
+    /* an empty title is never mentioned; 3's body mentions "model" */
+    kge_link_text_pair(&t, 3, 0, m);
+    ck_assert(m[0] == 0.0f && m[1] == 0.0f && m[2] == 0.0f && m[3] == 0.0f);
+    kge_link_text_pair(&t, 2, 3, m);
+    ck_assert(m[0] == 1.0f && m[1] == 1.0f && m[2] == 0.0f && m[3] == 0.0f);
+    /* scanning the bodies (no index) finds the same runs */
+    uint32_t *index = t.body_index;
+    t.body_index = NULL;
+    for (uint32_t a = 0; a < 4; a++)
+        for (uint32_t b = 0; b < 4; b++) {
+            float m2[KGE_LINK_NMENTION];
+            kge_link_text_pair(&t, a, b, m2);
+            t.body_index = index;
+            kge_link_text_pair(&t, a, b, m);
+            t.body_index = NULL;
+            ck_assert(memcmp(m, m2, sizeof m) == 0);
+        }
+    t.body_index = index;
+    /* bodies cut at max_body tokens: "uses the" lose the mentions */
+    ck_assert_msg(kge_link_text_build(&tk, titles, bodies, 4, 2, &t, &e) == KGE_OK, "%s", e.msg);
+    kge_link_text_pair(&t, 1, 0, m);
+    ck_assert(m[0] == 0.0f && m[1] == 0.0f);
+    /* bad input: nothing kept */
+    const char *bad[] = {"ok", "bad", "x", "y"}, *badb[] = {NULL, "bad \xff byte", NULL, NULL};
+    ck_assert_int_eq(kge_link_text_build(&tk, bad, badb, 4, 0, &t, &e), KGE_EINPUT);
+    ck_assert_msg(strstr(e.msg, "concept 1") != NULL, "%s", e.msg);
+    ck_assert_uint_eq(t.n, 0);
+    ck_assert(t.title_ids == NULL && t.body_ids == NULL);
+    kge_link_text_free(&t);
+    kge_vocab_free(v);
+}
+END_TEST
+
+/* The mention features in the model and its checkpoints: a model with
+ * them learns from them (the synthetic bodies mention their prerequisite:
+ * the linear weights take the signs that say so), saves "mention": 1 and reloads
+ * scoring identically; a model whose features never fire scores as one
+ * without them; a manifest written before the features (no "mention" key,
+ * 8 structural features) loads as a model without them and scores
+ * identically; a mention checkpoint that lost the key is refused by shape. */
+START_TEST(mention_checkpoints)
+{
+    synth s;
+    synth_make(&s);
+    synth_text x;
+    synth_text_make(&x);
+    char *dir = tu_mkdtemp();
+    kge_err err = {0};
+    float *pa, *pb;
+    for (int me = 0; me < 2; me++) {
+        kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
+        o.mention = me;
+        s.d.mention = &x.t;
+        kge_link_model *a = trained(&s, &o, 30), *b = NULL;
+        ck_assert_int_eq(kge_link_options(a)->mention, me);
+        char name[16];
+        snprintf(name, sizeof name, "ck%d", me);
+        char *ck = tu_path(dir, name), *man = tu_path(ck, "kgpath_train.json");
+        ck_assert_msg(kge_link_save(a, ck, &err) == KGE_OK, "%s", err.msg);
+        char *m = tu_read(man, NULL), *at = strstr(m, "\"mention\": ");
+        ck_assert(at != NULL);
+        ck_assert_int_eq(at[11], me ? '1' : '0');
+        ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
+        ck_assert_int_eq(kge_link_options(b)->mention, me);
+        pa = all_scores(a, &s);
+        pb = all_scores(b, &s);
+        ck_assert(memcmp(pa, pb, N * N * sizeof *pa) == 0);
+        if (me) {
+            /* learnt from: "b's body mentions a" raises the score of a → b,
+             * "a's body mentions b" lowers it */
+            kge_link_head h;
+            kge_link_head_ptrs(a, a->head, &h);
+            ck_assert_msg(h.ws[KGE_LINK_NSTRUCT] > 0.0f && h.ws[KGE_LINK_NSTRUCT + 2] < 0.0f, "weights %g %g",
+                          h.ws[KGE_LINK_NSTRUCT], h.ws[KGE_LINK_NSTRUCT + 2]);
+        }
+        free(pa); free(pb);
+        kge_link_free(b);
+        b = NULL;
+        /* the manifest as written before the mention features: no key */
+        char *comma = strchr(at, ',');
+        if (comma) memmove(at, comma + 1, strlen(comma + 1) + 1);
+        else {   /* the last key: drop it and the comma before it */
+            char *prev = at;
+            while (prev > m && *prev != ',') prev--;
+            char *close = strchr(at, '}');
+            memmove(prev, close, strlen(close) + 1);
+        }
+        tu_write(man, m, (size_t)-1);
+        free(m);
+        if (me) {
+            ck_assert_int_eq(kge_link_load(ck, &b, &err), KGE_EINPUT);
+            ck_assert_msg(strstr(err.msg, "decoder.fc1.weight") != NULL, "%s", err.msg);
+        } else {
+            ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
+            ck_assert_int_eq(kge_link_options(b)->mention, 0);
+            ck_assert_int_eq(kge_link_options(b)->structural, 1);
+            pa = all_scores(a, &s);
+            pb = all_scores(b, &s);
+            ck_assert(memcmp(pa, pb, N * N * sizeof *pa) == 0);
+            free(pa); free(pb);
+            kge_link_free(b);
+        }
+        kge_link_free(a);
+        free(ck); free(man);
+    }
+    /* no titles: the mention model trains and scores as the model without */
+    s.d.mention = NULL;
+    kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
+    kge_link_model *with = trained(&s, &o, 20), *without;
+    o.mention = 0;
+    without = trained(&s, &o, 20);
+    pa = all_scores(with, &s);
+    pb = all_scores(without, &s);
+    for (size_t i = 0; i < N * N; i++) ck_assert_msg(fabsf(pa[i] - pb[i]) < 1e-5f, "pair %zu: %g vs %g", i, pa[i], pb[i]);
+    free(pa); free(pb);
+    /* titles of another concept count are refused */
+    x.t.n = N - 1;
+    s.d.mention = &x.t;
+    float p;
+    uint32_t pair[2] = {0, 1};
+    ck_assert_int_eq(kge_link_score(with, &s.d, pair, 1, &p, &err), KGE_EUSAGE);
+    ck_assert_msg(strstr(err.msg, "titles") != NULL, "%s", err.msg);
+    kge_link_free(with);
+    kge_link_free(without);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -882,6 +1074,8 @@ static Suite *suite(void)
     tcase_add_test(tc, structural_features);
     tcase_add_test(tc, explicit_negatives);
     tcase_add_test(tc, structural_checkpoints);
+    tcase_add_test(tc, mention_features);
+    tcase_add_test(tc, mention_checkpoints);
     tcase_add_test(tc, mlm_masking);
     tcase_add_test(tc, mlm_loss_falls);
     tcase_add_test(tc, augmentation);

@@ -167,8 +167,13 @@ static int body_index(kge_link_text *t)
 }
 
 /* Appends text's ids (at most max, 0: all) to v[*len..], growing v. */
-static int push_ids(const kge_tokenizer *tk, const char *text, size_t max, kge_ids *tmp, int32_t **v, size_t *len,
-                    size_t *cap, kge_err *err)
+/* Appends text's ids (at most max; 0: all) to *v. [UNK] becomes unk_as, a
+ * negative id of its own for titles and for bodies: an unknown piece says
+ * nothing about which word it was, so it must never match (with the tiny
+ * vocabulary every Chinese title would otherwise "occur" in every Chinese
+ * body as a run of [UNK]s). */
+static int push_ids(const kge_tokenizer *tk, const char *text, size_t max, int32_t unk_as, kge_ids *tmp, int32_t **v,
+                    size_t *len, size_t *cap, kge_err *err)
 {
     tmp->n = 0;
     if (text && *text) {
@@ -183,7 +188,8 @@ static int push_ids(const kge_tokenizer *tk, const char *text, size_t max, kge_i
         *v = nv;
         *cap = c;
     }
-    memcpy(*v + *len, tmp->v, m * sizeof **v);
+    int32_t unk = tk->vocab ? kge_vocab_special(tk->vocab)->unk : -1;
+    for (size_t k = 0; k < m; k++) (*v)[*len + k] = unk >= 0 && tmp->v[k] == unk ? unk_as : tmp->v[k];
     *len += m;
     return KGE_OK;
 }
@@ -202,8 +208,8 @@ int kge_link_text_build(const kge_tokenizer *tk, const char *const *titles, cons
     for (size_t i = 0; !rc && i < n; i++) {
         t.title_off[i] = (uint32_t)tl;
         t.body_off[i] = (uint32_t)bl;
-        if ((rc = push_ids(tk, titles[i], 0, &tmp, &t.title_ids, &tl, &tc, err)) ||
-            (rc = push_ids(tk, bodies ? bodies[i] : NULL, max_body ? max_body : 256, &tmp, &t.body_ids, &bl, &bc,
+        if ((rc = push_ids(tk, titles[i], 0, -2, &tmp, &t.title_ids, &tl, &tc, err)) ||
+            (rc = push_ids(tk, bodies ? bodies[i] : NULL, max_body ? max_body : 256, -1, &tmp, &t.body_ids, &bl, &bc,
                            err)))
             kge_fail_ctx(err, "concept %zu", i);
     }

@@ -669,7 +669,7 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
                     if (!nr) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); break; }
                     res = nr;
                 }
-                res[nres++] = (kgp_suggestion){pairs[2 * q], pairs[2 * q + 1], p[q], KGP_NONE, 0.0f};
+                res[nres++] = (kgp_suggestion){pairs[2 * q], pairs[2 * q + 1], p[q], KGP_NONE, 0.0f, 0.0f};
             }
             np = 0;
         }
@@ -685,6 +685,9 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
                 float c = cosine(z + (size_t)a * C, z + (size_t)t.src[q] * C, C);
                 if (c > best) { best = c; res[k].evidence = t.snap_of[t.src[q]]; res[k].evidence_sim = c; }
             }
+        float m[KGE_LINK_NMENTION];
+        kge_link_text_pair(&t.mt, a, b, m);
+        res[k].mention = m[1];
         res[k].prereq = t.snap_of[a];
         res[k].concept = t.snap_of[b];
     }

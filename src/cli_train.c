@@ -556,6 +556,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
             for (size_t k = 0; k < n; k++) {
                 json_t *o = json_pack("{s:s, s:s, s:f}", "prerequisite", kgp_snap_key(snap, sg[k].prereq), "concept",
                                       kgp_snap_key(snap, sg[k].concept), "score", (double)sg[k].score);
+                json_object_set_new(o, "mention", json_real((double)sg[k].mention));
                 json_object_set_new(o, "evidence", sg[k].evidence == KGP_NONE
                                                        ? json_null()
                                                        : json_pack("{s:s, s:f}", "prerequisite",
@@ -571,6 +572,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
                        (double)sg[k].score);
                 if (sg[k].evidence != KGP_NONE)
                     printf("\tlike %s (%.2f)", kgp_snap_key(snap, sg[k].evidence), (double)sg[k].evidence_sim);
+                if (sg[k].mention >= 1.0f) printf("\tnamed in its text");
                 putchar('\n');
             }
         }

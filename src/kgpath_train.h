@@ -95,6 +95,9 @@ typedef struct kgp_suggestion {
     float    score;
     uint32_t evidence;      /**< a current prerequisite of concept, or KGP_NONE */
     float    evidence_sim;  /**< cosine of prereq and evidence in the model's space */
+    float    mention;       /**< share of prereq's title that concept's text (after its
+                                 title) contains as one run: 1 when it names prereq word
+                                 for word, 0 when none of it (the model's mention feature) */
 } kgp_suggestion;
 
 /** Scores every ordered pair (a, b) of distinct concepts of course (NULL:

@@ -943,6 +943,15 @@ START_TEST(mention_features)
     ck_assert_msg(kge_link_text_build(&tk, titles, bodies, 4, 2, &t, &e) == KGE_OK, "%s", e.msg);
     kge_link_text_pair(&t, 1, 0, m);
     ck_assert(m[0] == 0.0f && m[1] == 0.0f);
+    /* [UNK] never matches: words outside the vocabulary (here Chinese, as
+     * with a small English vocabulary) are not "mentioned" by other
+     * unknown words, while known words around them still are */
+    const char *ut[] = {"\xe7\xbb\xa7\xe6\x89\xbf", "model \xe5\x9f\x9f"}, *ub[] = {"\xe5\xb1\x80\xe9\x83\xa8", "\xe5\x8f\x98 model"};
+    ck_assert_msg(kge_link_text_build(&tk, ut, ub, 2, 0, &t, &e) == KGE_OK, "%s", e.msg);
+    kge_link_text_pair(&t, 0, 1, m);
+    ck_assert_msg(m[0] == 0.0f && m[1] == 0.0f && m[2] == 0.0f && m[3] == 0.0f, "%g %g %g %g", m[0], m[1], m[2], m[3]);
+    kge_link_text_pair(&t, 1, 1, m);   /* "model" of the title found, its [UNK] not: half */
+    ck_assert_msg(m[0] == 0.0f && m[1] == 0.5f, "%g %g", m[0], m[1]);
     /* bad input: nothing kept */
     const char *bad[] = {"ok", "bad", "x", "y"}, *badb[] = {NULL, "bad \xff byte", NULL, NULL};
     ck_assert_int_eq(kge_link_text_build(&tk, bad, badb, 4, 0, &t, &e), KGE_EINPUT);

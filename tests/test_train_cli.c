@@ -165,6 +165,8 @@ START_TEST(train_and_suggest)
         double sc = json_real_value(json_object_get(o, "score"));
         ck_assert(sc <= prev && sc >= 0.0 && sc <= 1.0);
         prev = sc;
+        double mn = json_real_value(json_object_get(o, "mention"));
+        ck_assert(json_is_real(json_object_get(o, "mention")) && mn >= 0.0 && mn <= 1.0);
         ck_assert(strncmp(json_string_value(json_object_get(o, "concept")), "linalg:", 7) == 0);
     }
     json_decref(r);

@@ -343,7 +343,7 @@ void kge_bert_acts_set_threads(kge_bert_acts *a, int n)
     a->threads = n;
 }
 
-static int acts_reserve(const kge_bert *m, kge_bert_acts *a, size_t B, size_t T, int keep)
+int kge_bert_acts_reserve(const kge_bert *m, kge_bert_acts *a, size_t B, size_t T, int keep, const uint8_t *mask)
 {
     size_t C = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, NH = (size_t)m->cfg.heads;
     size_t LK = keep ? (size_t)m->cfg.layers : 1, BT = B * T;
@@ -377,6 +377,26 @@ static int acts_reserve(const kge_bert *m, kge_bert_acts *a, size_t B, size_t T,
     a->B = (int)B;
     a->T = (int)T;
     a->keep_all = keep;
+    for (size_t i = 0; i < BT; i++) a->keep[i] = !mask || mask[i] ? 1.0f : 0.0f;
+    return 0;
+}
+
+int kge_bert_check_batch(const kge_bert *m, const int32_t *ids, const int32_t *types, int Bi, int Ti, kge_err *err)
+{
+    const kge_bert_config *c = &m->cfg;
+    if (Bi <= 0 || Ti <= 0) return kge_fail(err, KGE_EUSAGE, "empty batch (%d x %d)", Bi, Ti);
+    if (Ti > c->max_positions)
+        return kge_fail(err, KGE_EUSAGE, "sequence length %d exceeds max_position_embeddings %d",
+                        Ti, c->max_positions);
+    size_t T = (size_t)Ti, BT = (size_t)Bi * T;
+    for (size_t i = 0; i < BT; i++) {
+        if (ids[i] < 0 || ids[i] >= c->vocab_size)
+            return kge_fail(err, KGE_EUSAGE, "token id %d at [%zu,%zu] outside the vocabulary (%d)",
+                            ids[i], i / T, i % T, c->vocab_size);
+        if (types && (types[i] < 0 || types[i] >= c->type_vocab))
+            return kge_fail(err, KGE_EUSAGE, "token type %d at [%zu,%zu] outside 0..%d",
+                            types[i], i / T, i % T, c->type_vocab - 1);
+    }
     return 0;
 }
 
@@ -464,22 +484,11 @@ int kge_bert_forward(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, co
                      const uint8_t *mask, int Bi, int Ti, int keep, kge_err *err)
 {
     const kge_bert_config *c = &m->cfg;
-    if (Bi <= 0 || Ti <= 0) return kge_fail(err, KGE_EUSAGE, "empty batch (%d x %d)", Bi, Ti);
-    if (Ti > c->max_positions)
-        return kge_fail(err, KGE_EUSAGE, "sequence length %d exceeds max_position_embeddings %d",
-                        Ti, c->max_positions);
+    int rc = kge_bert_check_batch(m, ids, types, Bi, Ti, err);
+    if (rc) return rc;
     size_t B = (size_t)Bi, T = (size_t)Ti, BT = B * T;
-    for (size_t i = 0; i < BT; i++) {
-        if (ids[i] < 0 || ids[i] >= c->vocab_size)
-            return kge_fail(err, KGE_EUSAGE, "token id %d at [%zu,%zu] outside the vocabulary (%d)",
-                            ids[i], i / T, i % T, c->vocab_size);
-        if (types && (types[i] < 0 || types[i] >= c->type_vocab))
-            return kge_fail(err, KGE_EUSAGE, "token type %d at [%zu,%zu] outside 0..%d",
-                            types[i], i / T, i % T, c->type_vocab - 1);
-    }
-    if (acts_reserve(m, a, B, T, keep)) return kge_fail(err, KGE_ENOMEM, "out of memory for activations");
+    if (kge_bert_acts_reserve(m, a, B, T, keep, mask)) return kge_fail(err, KGE_ENOMEM, "out of memory for activations");
     if (!a->pool) a->pool = kge_pool_new(a->threads ? a->threads : kge_default_threads());
-    for (size_t i = 0; i < BT; i++) a->keep[i] = !mask || mask[i] ? 1.0f : 0.0f;
 
     fwd f = {.m = m, .a = a, .ids = ids, .types = types, .B = B, .T = T, .BT = BT,
              .C = (size_t)c->hidden, .I = (size_t)c->intermediate, .NH = (size_t)c->heads,

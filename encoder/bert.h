@@ -133,6 +133,17 @@ void kge_bert_acts_free(kge_bert_acts *a);
  * default: $OPENBLAS_NUM_THREADS, else $OMP_NUM_THREADS, else the CPUs). */
 void kge_bert_acts_set_threads(kge_bert_acts *a, int n);
 
+/* Checks a batch of ids (B,T) and types (B,T) (NULL: all 0) against m:
+ * B, T >= 1, T <= max_position_embeddings, ids in the vocabulary, types
+ * below type_vocab_size. KGE_EUSAGE naming the first bad entry, else 0.
+ * O(B·T). */
+int kge_bert_check_batch(const kge_bert *m, const int32_t *ids, const int32_t *types, int B, int T, kge_err *err);
+
+/* Lays out a's block for a batch (B,T), growing it when needed: every
+ * layer's activations when keep, else one layer's (reused per layer), and
+ * sets a->keep from mask (B,T) (NULL: all 1). -1 when out of memory. */
+int kge_bert_acts_reserve(const kge_bert *m, kge_bert_acts *a, size_t B, size_t T, int keep, const uint8_t *mask);
+
 /* Runs the encoder on ids (B,T) with token types (B,T) (NULL: all 0) and
  * mask (B,T) (1 token, 0 padding; NULL: all 1). Grows a as needed; keep
  * selects whether every layer's activations are kept. On return

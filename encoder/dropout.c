@@ -31,45 +31,6 @@ void kge_dropout_forward(float *x, float *mask, size_t n, float p, kge_rng *r)
     }
 }
 
-/* The kge_bert_acts layout of kge_bert_forward(keep = 1), allocated here
- * (same fields, sizes and alignment, so either function may reuse it). */
-static int reserve_acts(const kge_bert *m, kge_bert_acts *a, size_t B, size_t T)
-{
-    size_t C = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, NH = (size_t)m->cfg.heads;
-    size_t L = (size_t)m->cfg.layers, BT = B * T;
-    size_t sz[] = {
-        BT * C, BT, BT, BT * C,
-        L * BT * 3 * C, L * B * NH * T * T, L * BT * C,
-        L * BT * C, L * BT, L * BT, L * BT * C,
-        L * BT * I, L * BT * I,
-        L * BT * C, L * BT, L * BT, L * BT * C,
-        BT,
-    };
-    float **dst[] = {
-        &a->emb, &a->emb_mean, &a->emb_rstd, &a->x0, &a->qkv, &a->att, &a->atty,
-        &a->res1, &a->ln1_mean, &a->ln1_rstd, &a->ln1, &a->fch, &a->fch_gelu,
-        &a->res2, &a->ln2_mean, &a->ln2_rstd, &a->ln2, &a->keep,
-    };
-    size_t n = sizeof sz / sizeof sz[0], total = 0;
-    for (size_t i = 0; i < n; i++) total += (sz[i] + 15) & ~(size_t)15;
-    if (total > a->cap) {
-        float *nb = aligned_alloc(64, total * sizeof(float));
-        if (!nb) return -1;
-        free(a->block);
-        a->block = nb;
-        a->cap = total;
-    }
-    float *p = a->block;
-    for (size_t i = 0; i < n; i++) {
-        *dst[i] = p;
-        p += (sz[i] + 15) & ~(size_t)15;
-    }
-    a->B = (int)B;
-    a->T = (int)T;
-    a->keep_all = 1;
-    return 0;
-}
-
 static int reserve_masks(kge_dropout_masks *dm, const kge_bert *m, size_t B, size_t T, const kge_dropout *d)
 {
     size_t C = (size_t)m->cfg.hidden, NH = (size_t)m->cfg.heads, L = (size_t)m->cfg.layers, BT = B * T;
@@ -96,26 +57,15 @@ int kge_bert_forward_train(const kge_bert *m, kge_bert_acts *a, kge_dropout_mask
     const kge_bert_params *p = &m->p;
     if (!(d->p_hidden >= 0.0f && d->p_hidden < 1.0f) || !(d->p_attn >= 0.0f && d->p_attn < 1.0f))
         return kge_fail(err, KGE_EUSAGE, "dropout probabilities must lie in [0, 1)");
-    if (Bi <= 0 || Ti <= 0) return kge_fail(err, KGE_EUSAGE, "empty batch (%d x %d)", Bi, Ti);
-    if (Ti > c->max_positions)
-        return kge_fail(err, KGE_EUSAGE, "sequence length %d exceeds max_position_embeddings %d", Ti,
-                        c->max_positions);
+    int rc = kge_bert_check_batch(m, ids, types, Bi, Ti, err);
+    if (rc) return rc;
     size_t B = (size_t)Bi, T = (size_t)Ti, BT = B * T, C = (size_t)c->hidden, I = (size_t)c->intermediate,
            NH = (size_t)c->heads, L = (size_t)c->layers, HS = C / NH, C3 = 3 * C;
-    for (size_t i = 0; i < BT; i++) {
-        if (ids[i] < 0 || ids[i] >= c->vocab_size)
-            return kge_fail(err, KGE_EUSAGE, "token id %d at [%zu,%zu] outside the vocabulary (%d)", ids[i],
-                            i / T, i % T, c->vocab_size);
-        if (types && (types[i] < 0 || types[i] >= c->type_vocab))
-            return kge_fail(err, KGE_EUSAGE, "token type %d at [%zu,%zu] outside 0..%d", types[i], i / T, i % T,
-                            c->type_vocab - 1);
-    }
     float *pd = malloc(T * T * sizeof *pd);
-    if (!pd || reserve_acts(m, a, B, T) || reserve_masks(dm, m, B, T, d)) {
+    if (!pd || kge_bert_acts_reserve(m, a, B, T, 1, mask) || reserve_masks(dm, m, B, T, d)) {
         free(pd);
         return kge_fail(err, KGE_ENOMEM, "out of memory for activations");
     }
-    for (size_t i = 0; i < BT; i++) a->keep[i] = !mask || mask[i] ? 1.0f : 0.0f;
     float eps = c->ln_eps, scale = 1.0f / sqrtf((float)HS);
     // x0 (BT,C) = drop(LN(wte[ids] + wpe[t] + wtt[types]))
     kge_embedding_forward(a->emb, ids, types, p->wte, p->wpe, p->wtt, B, T, C);

@@ -88,8 +88,6 @@ static char *concept_view(const kgg_snap *g, uint32_t i, int view, kg_arena *a)
     return t.summary && *t.summary ? strdup(t.summary) : concept_text(g, i, a);
 }
 
-/* Builds the arrays (with views: also the two views of every concept).
- * Errors are set on the snapshot handle. */
 /* The index of course id in the snapshot, or KGP_NONE. O(courses). */
 static uint32_t course_index(const kgg_snap *g, const char *course)
 {
@@ -98,20 +96,31 @@ static uint32_t course_index(const kgg_snap *g, const char *course)
     return KGP_NONE;
 }
 
+/* *want = course's index, or KGP_NONE when course is NULL (all courses);
+ * KGP_ENOTFOUND, set on the snapshot, when there is no such course. */
+static kgp_status find_course(kgp_snap *s, const char *course, uint32_t *want)
+{
+    *want = course ? course_index(kgp__snap_graph(s), course) : KGP_NONE;
+    if (course && *want == KGP_NONE) return kgp__snap_error(s, KGP_ENOTFOUND, "no course \"%s\" in the database", course);
+    return KGP_OK;
+}
+
+/* Builds the arrays (with views: also the two views of every concept).
+ * Errors are set on the snapshot handle. */
 static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *bert, int max_tokens, int views,
                               tdata *t)
 {
     memset(t, 0, sizeof *t);
     const kgg_snap *g = kgp__snap_graph(s);
     if (!bert->vocab) return kgp__snap_error(s, KGP_EUSAGE, "the model has no vocabulary (vocab.txt)");
-    uint32_t want = course ? course_index(g, course) : KGP_NONE;
-    if (course && want == KGP_NONE) return kgp__snap_error(s, KGP_ENOTFOUND, "no course \"%s\" in the database", course);
+    uint32_t want;
+    kgp_status st = find_course(s, course, &want);
+    if (st) return st;
     size_t n = 0, T = 1, nmax = g->n ? g->n : 1;
     t->row_of = malloc(nmax * sizeof *t->row_of);
     t->snap_of = malloc(nmax * sizeof *t->snap_of);
     kge_ids *tok = calloc(nmax * 3, sizeof *tok);   /* text, then the two views */
     kg_arena *arena = kg_arena_new();
-    kgp_status st = KGP_OK;
     if (!t->row_of || !t->snap_of || !tok || !arena) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
     for (uint32_t i = 0; i < g->n; i++) {
         t->row_of[i] = KGP_NONE;
@@ -539,14 +548,17 @@ out:
 
 /* ---- scoring ------------------------------------------------------------------ */
 
-static kgp_status load_for_snap(kgp_snap *s, const char *ckpt, const char *course, kge_link_model **lm, tdata *t)
+/* Loads the checkpoint and the data of the whole graph: scoring always
+ * sees every course, so a pair scores alike whatever filter the caller
+ * applies to its candidates. */
+static kgp_status load_for_snap(kgp_snap *s, const char *ckpt, kge_link_model **lm, tdata *t)
 {
     kge_err e = {0};
     if (!ckpt || !*ckpt) return kgp__snap_error(s, KGP_EUSAGE, "no checkpoint folder (kgpath train --out DIR)");
     if (kge_link_load(ckpt, lm, &e)) return kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     kge_bert *b = kge_link_bert(*lm);
     int mt = kge_link_options(*lm)->max_tokens > 2 ? kge_link_options(*lm)->max_tokens : 32;
-    kgp_status st = tdata_build(s, course, b, b->max_seq < mt ? b->max_seq : mt, 0, t);
+    kgp_status st = tdata_build(s, NULL, b, b->max_seq < mt ? b->max_seq : mt, 0, t);
     if (st) { kge_link_free(*lm); *lm = NULL; }
     return st;
 }
@@ -572,15 +584,12 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
     *out = NULL;
     *nout = 0;
     const kgg_snap *g = kgp__snap_graph(s);
-    uint32_t want = course ? course_index(g, course) : KGP_NONE;
-    if (course && want == KGP_NONE) return kgp__snap_error(s, KGP_ENOTFOUND, "no course \"%s\" in the database", course);
-    /* The model sees the whole graph whatever the filter, so a pair scores
-     * the same with or without --course and in kgp_score_pairs; the course
-     * only selects the candidates (both concepts in it). */
+    uint32_t want;
     kge_link_model *lm = NULL;
     tdata t;
-    kgp_status st = load_for_snap(s, ckpt, NULL, &lm, &t);
-    if (st) return st;
+    /* the course selects the candidates only (both concepts in it) */
+    kgp_status st = find_course(s, course, &want);
+    if (st || (st = load_for_snap(s, ckpt, &lm, &t))) return st;
     size_t n = t.d.n, C = (size_t)kge_link_dim(lm), nc = 0, ne = t.d.E;
     for (size_t r = 0; g->rec_off && r < n; r++) {
         uint32_t i = t.snap_of[r];
@@ -709,7 +718,7 @@ kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs,
         if (pairs[k] >= g->n) return kgp__snap_error(s, KGP_EUSAGE, "pair %zu: concept index %u out of range", k / 2, pairs[k]);
     kge_link_model *lm = NULL;
     tdata t;
-    kgp_status st = load_for_snap(s, ckpt, NULL, &lm, &t);
+    kgp_status st = load_for_snap(s, ckpt, &lm, &t);
     if (st) return st;
     uint32_t *rp = malloc((2 * n + 1) * sizeof *rp);
     uint8_t *drop = calloc(t.d.E + 1, 1);
@@ -749,14 +758,12 @@ kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, siz
     *out = NULL;
     *nout = 0;
     const kgg_snap *g = kgp__snap_graph(s);
-    uint32_t want = course ? course_index(g, course) : KGP_NONE;
-    if (course && want == KGP_NONE) return kgp__snap_error(s, KGP_ENOTFOUND, "no course \"%s\" in the database", course);
-    /* the whole graph is the context (as in kgp_suggest); the course only
-     * selects the edges reported: both concepts in it */
+    uint32_t want;
     kge_link_model *lm = NULL;
     tdata t;
-    kgp_status st = load_for_snap(s, ckpt, NULL, &lm, &t);
-    if (st) return st;
+    /* the course selects the edges reported only (both concepts in it) */
+    kgp_status st = find_course(s, course, &want);
+    if (st || (st = load_for_snap(s, ckpt, &lm, &t))) return st;
     size_t E = t.d.E, G = 16, C = (size_t)kge_link_dim(lm), nres = 0;
     kgp_suspect *res = calloc(E + 1, sizeof *res);
     uint32_t *src = malloc((E + 1) * sizeof *src), *dst = malloc((E + 1) * sizeof *dst), pairs[4 * 16];
@@ -832,18 +839,12 @@ kgp_status kgp_align(kgp_snap *s, const char *ckpt, const char *course_a, const 
     *out = NULL;
     *nout = 0;
     const kgg_snap *g = kgp__snap_graph(s);
-    uint32_t ca = KGP_NONE, cb = KGP_NONE;
-    for (uint32_t c = 0; c < g->ncourses; c++) {
-        if (course_a && !strcmp(g->course_id[c], course_a)) ca = c;
-        if (course_b && !strcmp(g->course_id[c], course_b)) cb = c;
-    }
-    if (ca == KGP_NONE || cb == KGP_NONE)
-        return kgp__snap_error(s, KGP_ENOTFOUND, "no course \"%s\" in the database",
-                               ca == KGP_NONE ? (course_a ? course_a : "") : course_b);
+    uint32_t ca, cb;
     kge_link_model *lm = NULL;
     tdata t;
-    kgp_status st = load_for_snap(s, ckpt, NULL, &lm, &t);
-    if (st) return st;
+    kgp_status st = find_course(s, course_a ? course_a : "", &ca);
+    if (st || (st = find_course(s, course_b ? course_b : "", &cb)) || (st = load_for_snap(s, ckpt, &lm, &t)))
+        return st;
     size_t n = t.d.n, C = (size_t)kge_link_dim(lm), na = 0, nb = 0;
     float *z = malloc(n * C * sizeof *z);
     uint32_t *A = malloc(n * sizeof *A), *B = malloc(n * sizeof *B), *bestb = malloc(n * sizeof *bestb),

@@ -1,5 +1,6 @@
 /* BERT encoder: parameter block, checkpoint loading, forward pass. */
 #include "encoder/bert.h"
+#include "encoder/files.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -142,18 +143,6 @@ size_t kge_bert_tensors(const kge_bert *m, kge_bert_tensor *o)
 
 /* ---- loading ------------------------------------------------------------- */
 
-static char *join(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (p) {
-        memcpy(p, dir, a);
-        p[a] = '/';
-        memcpy(p + a + 1, name, b + 1);
-    }
-    return p;
-}
-
 static int file_exists(const char *path)
 {
     struct stat sb;
@@ -176,7 +165,7 @@ static int cfg_int(json_t *root, const char *path, const char *key, int dflt, in
 
 static int read_config(const char *dir, kge_bert_config *c, kge_err *err)
 {
-    char *path = join(dir, "config.json");
+    char *path = kge_path_join(dir, "config.json");
     if (!path) return kge_fail(err, KGE_ENOMEM, "out of memory");
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
@@ -235,7 +224,7 @@ static void read_side_configs(const char *dir, int *lower, int *max_seq)
 {
     static const char *files[2] = {"tokenizer_config.json", "sentence_bert_config.json"};
     for (int i = 0; i < 2; i++) {
-        char *p = join(dir, files[i]);
+        char *p = kge_path_join(dir, files[i]);
         json_t *r = p ? json_load_file(p, 0, NULL) : NULL;
         free(p);
         if (!r) continue;
@@ -294,7 +283,7 @@ int kge_bert_load(const char *dir, kge_bert **out, kge_err *err)
     if (rc) return rc;
     kge_bert *m = NULL;
     if ((rc = kge_bert_create(&cfg, &m, err))) return rc;
-    char *vp = join(dir, "vocab.txt"), *wp = join(dir, "model.safetensors");
+    char *vp = kge_path_join(dir, "vocab.txt"), *wp = kge_path_join(dir, "model.safetensors");
     if (!vp || !wp) { rc = kge_fail(err, KGE_ENOMEM, "out of memory"); goto out; }
     if ((rc = kge_vocab_load(vp, &m->vocab, err))) goto out;
     if (kge_vocab_size(m->vocab) != (size_t)cfg.vocab_size) {
@@ -303,7 +292,7 @@ int kge_bert_load(const char *dir, kge_bert **out, kge_err *err)
         goto out;
     }
     if (!file_exists(wp)) {
-        char *bin = join(dir, "pytorch_model.bin");
+        char *bin = kge_path_join(dir, "pytorch_model.bin");
         int hasbin = bin && file_exists(bin);
         free(bin);
         rc = kge_fail(err, KGE_ENOTFOUND, "%s: no such file%s", wp,

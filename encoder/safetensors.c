@@ -1,5 +1,6 @@
 /* safetensors reading (mmap + validated header) and atomic writing. */
 #include "encoder/safetensors.h"
+#include "encoder/files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -368,27 +369,13 @@ int kge_st_expect(const kge_st *st, const char *name, int ndim, const int64_t *s
 
 /* ---- writing ------------------------------------------------------------ */
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int kge_st_write(const char *path, const kge_st_wtensor *ts, size_t n,
                  const char *const *meta, size_t nmeta, kge_err *err)
 {
     json_t *root = json_object();
-    char *hdr = NULL, *tmp = NULL;
-    int fd = -1, rc = KGE_OK;
+    char *hdr = NULL;
+    kge_chunk *chunks = NULL;
+    int rc = KGE_OK;
     if (!root) return kge_fail(err, KGE_ENOMEM, "out of memory");
     if (nmeta) {
         json_t *m = json_object();
@@ -430,46 +417,22 @@ int kge_st_write(const char *path, const kge_st_wtensor *ts, size_t n,
     if (!hdr) { rc = kge_fail(err, KGE_ENOMEM, "out of memory"); goto out; }
     size_t hl = strlen(hdr), padded = (hl + 7) & ~(size_t)7;
 
-    size_t pl = strlen(path);
-    tmp = malloc(pl + 16);
-    if (!tmp) { rc = kge_fail(err, KGE_ENOMEM, "out of memory"); goto out; }
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".tmp-XXXXXX", 12);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = kge_fail(err, KGE_EIO, "%s: cannot create temporary file: %s", path, strerror(errno));
-        free(tmp);
-        tmp = NULL;
-        goto out;
-    }
     uint8_t len8[8];
     for (int i = 0; i < 8; i++) len8[i] = (uint8_t)((uint64_t)padded >> (8 * i));
     static const char spaces[8] = "        ";
-    int bad = write_all(fd, len8, 8) || write_all(fd, hdr, hl) || write_all(fd, spaces, padded - hl);
-    for (size_t i = 0; !bad && i < n; i++) {
+    chunks = malloc((n + 3) * sizeof *chunks);
+    if (!chunks) { rc = kge_fail(err, KGE_ENOMEM, "out of memory"); goto out; }
+    chunks[0] = (kge_chunk){len8, 8};
+    chunks[1] = (kge_chunk){hdr, hl};
+    chunks[2] = (kge_chunk){spaces, padded - hl};
+    for (size_t i = 0; i < n; i++) {
         uint64_t nel = 1;
         for (int d = 0; d < ts[i].ndim; d++) nel *= (uint64_t)ts[i].shape[d];
-        bad = write_all(fd, ts[i].data, (size_t)(nel * kge_dtype_size(ts[i].dtype)));
+        chunks[3 + i] = (kge_chunk){ts[i].data, (size_t)(nel * kge_dtype_size(ts[i].dtype))};
     }
-    if (bad || fsync(fd) != 0) {
-        rc = kge_fail(err, KGE_EIO, "%s: write: %s", path, strerror(errno));
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = kge_fail(err, KGE_EIO, "%s: close: %s", path, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (chmod(tmp, 0644) != 0 || rename(tmp, path) != 0) {
-        rc = kge_fail(err, KGE_EIO, "%s: rename: %s", path, strerror(errno));
-        goto out;
-    }
-    free(tmp);
-    tmp = NULL;
+    rc = kge_write_atomic(path, chunks, n + 3, err);
 out:
-    if (fd >= 0) close(fd);
-    if (tmp) { unlink(tmp); free(tmp); }
+    free(chunks);
     free(hdr);
     json_decref(root);
     return rc;

@@ -1,6 +1,7 @@
 /* Link-prediction checkpoints: a Hugging Face BERT folder plus kgpath's
  * own parts (see train_link.h). */
 #include "encoder/train_link_internal.h"
+#include "encoder/files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,54 +21,9 @@
 #define MANIFEST "kgpath_train.json"
 #define FORMAT "kgpath-link-1"
 
-static char *join(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (p) {
-        memcpy(p, dir, a);
-        p[a] = '/';
-        memcpy(p + a + 1, name, b + 1);
-    }
-    return p;
-}
-
-/* Writes len bytes to path through a temporary file beside it, flushed and
- * renamed over path. */
-static int write_atomic(const char *path, const char *data, size_t len, kge_err *err)
-{
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 16);
-    if (!tmp) return kge_fail(err, KGE_ENOMEM, "out of memory");
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return kge_fail(err, KGE_EIO, "%s: cannot create a temporary file: %s", path, strerror(e));
-    }
-    size_t off = 0;
-    int ok = 1;
-    (void)fchmod(fd, 0644);   /* mkstemp's 0600 would hide the model from other users */
-    while (ok && off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) ok = 0;
-        else off += (size_t)w;
-    }
-    int e = errno;
-    if (ok && fsync(fd) != 0) { ok = 0; e = errno; }
-    if (close(fd) != 0 && ok) { ok = 0; e = errno; }
-    if (ok && rename(tmp, path) != 0) { ok = 0; e = errno; }
-    if (!ok) unlink(tmp);
-    free(tmp);
-    return ok ? KGE_OK : kge_fail(err, KGE_EIO, "%s: write failed: %s", path, strerror(e));
-}
-
 static int write_json(const char *dir, const char *name, json_t *j, kge_err *err)
 {
-    char *path = join(dir, name);
+    char *path = kge_path_join(dir, name);
     char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     int rc;
     if (!path || !text) rc = kge_fail(err, KGE_ENOMEM, "out of memory");
@@ -75,7 +31,7 @@ static int write_json(const char *dir, const char *name, json_t *j, kge_err *err
         size_t n = strlen(text);
         char *t2 = realloc(text, n + 2);
         if (t2) { text = t2; text[n++] = '\n'; text[n] = 0; }
-        rc = write_atomic(path, text, n, err);
+        rc = kge_write_atomic(path, &(kge_chunk){text, n}, 1, err);
     }
     free(path);
     free(text);
@@ -145,8 +101,8 @@ static int write_vocab(const kge_bert *b, const char *dir, kge_err *err)
         n += l;
         buf[n++] = '\n';
     }
-    char *path = join(dir, "vocab.txt");
-    int rc = path ? write_atomic(path, buf, n, err) : kge_fail(err, KGE_ENOMEM, "out of memory");
+    char *path = kge_path_join(dir, "vocab.txt");
+    int rc = path ? kge_write_atomic(path, &(kge_chunk){buf, n}, 1, err) : kge_fail(err, KGE_ENOMEM, "out of memory");
     free(path);
     free(buf);
     return rc;
@@ -157,7 +113,7 @@ static int write_model(const kge_bert *b, const char *dir, const char *const *me
     size_t nt = KGE_BERT_MAX_TENSORS(b->cfg.layers), k = 0;
     kge_bert_tensor *ts = malloc(nt * sizeof *ts);
     kge_st_wtensor *w = malloc(nt * sizeof *w);
-    char *path = join(dir, "model.safetensors");
+    char *path = kge_path_join(dir, "model.safetensors");
     int rc;
     if (!ts || !w || !path) { rc = kge_fail(err, KGE_ENOMEM, "out of memory"); goto out; }
     nt = kge_bert_tensors(b, ts);
@@ -258,7 +214,7 @@ int kge_link_save(const kge_link_model *lm, const char *dir, kge_err *err)
     if ((rc = write_json(dir, "config.json", hf_config(lm->bert), err))) return rc;
     if ((rc = write_vocab(lm->bert, dir, err))) return rc;
     if (lm->o.mode == KGE_TRAIN_LORA) {
-        char *ap = join(dir, "adapter_model.safetensors");
+        char *ap = kge_path_join(dir, "adapter_model.safetensors");
         if (!ap) return kge_fail(err, KGE_ENOMEM, "out of memory");
         const char *am[2] = {"kgpath_step", step};
         rc = kge_lora_save(&lm->lora, ap, am, 1, err);
@@ -275,7 +231,7 @@ int kge_link_save(const kge_link_model *lm, const char *dir, kge_err *err)
     size_t nh = head_tensors(lm, ht);
     kge_st_wtensor w[16];
     for (size_t i = 0; i < nh; i++) w[i] = (kge_st_wtensor){ht[i].name, KGE_DT_F32, ht[i].ndim, ht[i].shape, ht[i].data};
-    char *hp = join(dir, "kgpath_heads.safetensors"), *op = join(dir, "kgpath_optimizer.safetensors");
+    char *hp = kge_path_join(dir, "kgpath_heads.safetensors"), *op = kge_path_join(dir, "kgpath_optimizer.safetensors");
     if (!hp || !op) { free(hp); free(op); return kge_fail(err, KGE_ENOMEM, "out of memory"); }
     rc = kge_st_write(hp, w, nh, meta + 2, 1, err);
     if (!rc) {
@@ -353,7 +309,7 @@ static int parse_opts(json_t *j, const char *path, kge_link_opts *o, kge_err *er
 /* Opens dir/name and checks its kgpath_step metadata against step. */
 static int open_at_step(const char *dir, const char *name, int64_t step, kge_st **st, kge_err *err)
 {
-    char *p = join(dir, name);
+    char *p = kge_path_join(dir, name);
     if (!p) return kge_fail(err, KGE_ENOMEM, "out of memory");
     int rc = kge_st_open(p, st, err);
     if (!rc) {
@@ -374,7 +330,7 @@ static int open_at_step(const char *dir, const char *name, int64_t step, kge_st 
 int kge_link_load(const char *dir, kge_link_model **out, kge_err *err)
 {
     *out = NULL;
-    char *mp = join(dir, MANIFEST);
+    char *mp = kge_path_join(dir, MANIFEST);
     if (!mp) return kge_fail(err, KGE_ENOMEM, "out of memory");
     json_error_t je;
     json_t *root = json_load_file(mp, 0, &je);
@@ -438,7 +394,7 @@ int kge_link_load(const char *dir, kge_link_model **out, kge_err *err)
         if ((rc = open_at_step(dir, "adapter_model.safetensors", step, &st, err))) goto out;
         kge_st_close(st);
         st = NULL;
-        char *ap = join(dir, "adapter_model.safetensors");
+        char *ap = kge_path_join(dir, "adapter_model.safetensors");
         rc = ap ? kge_lora_load(&lm->lora, ap, err) : kge_fail(err, KGE_ENOMEM, "out of memory");
         free(ap);
         if (rc) goto out;

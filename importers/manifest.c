@@ -238,6 +238,24 @@ static int add_items(kgi_manifest *m, kgg_course *c, xmlNode *parent, long pidx,
     }
     for (xmlNode *it = kgi_xml_child(parent, m->cp_ns, "item"); it; it = kgi_xml_next(it, m->cp_ns, "item")) {
         uint32_t line = (uint32_t)xmlGetLineNo(it);
+        int has_children = kgi_xml_child(it, m->cp_ns, "item") != NULL;
+        if (m->headings && !has_children && !xmlHasProp(it, (const xmlChar *)"identifierref")) {
+            /* A text heading: structure and text, nothing to study. */
+            if (kg_grow(&m->items, &m->cap, m->nitems + 1, sizeof *m->items)) return -1;
+            kgi_mitem *hi = &m->items[m->nitems++];
+            memset(hi, 0, sizeof *hi);
+            xmlChar *hid = xmlGetNoNsProp(it, (const xmlChar *)"identifier");
+            xmlNode *htn = kgi_xml_child(it, m->cp_ns, "title");
+            char *ht = htn ? kgi_xml_text(htn) : NULL;
+            hi->node = it;
+            hi->ident = hid ? kgg_course_str(c, (const char *)hid) : NULL;
+            hi->concept = KGI_NO_CONCEPT;
+            hi->parent = pidx;
+            hi->heading = kgg_course_str(c, ht ? ht : "");
+            kg_free(ht);
+            xmlFree(hid);
+            continue;
+        }
         xmlChar *ident = xmlGetNoNsProp(it, (const xmlChar *)"identifier");
         char idbuf[256], num[32];
         snprintf(num, sizeof num, "item%zu", m->nitems + 1);
@@ -267,10 +285,10 @@ static int add_items(kgi_manifest *m, kgg_course *c, xmlNode *parent, long pidx,
         mi->parent = pidx;
         xmlFree(ident);
         long self = (long)m->nitems++;
-        int has_children = kgi_xml_child(it, m->cp_ns, "item") != NULL;
         int32_t u = unit;
+        int own_unit = 0;
         if (pidx < 0 && has_children) {
-            if (kgg_course_add_unit(c, idbuf, c->concepts[ki].title)) u = (int32_t)(c->nunits - 1);
+            if (kgg_course_add_unit(c, idbuf, c->concepts[ki].title)) { u = (int32_t)(c->nunits - 1); own_unit = 1; }
         }
         c->concepts[ki].unit = u;
         double minutes = -1;
@@ -310,14 +328,58 @@ static int add_items(kgi_manifest *m, kgg_course *c, xmlNode *parent, long pidx,
         if (has_children) {
             size_t first = m->nitems;
             if (add_items(m, c, it, self, depth + 1, u)) return -1;
-            kgg_concept *agg = &c->concepts[m->items[self].concept];
+            int nkids = 0;
             for (size_t j = first; j < m->nitems; j++)
-                if (m->items[j].parent == self)
-                    kgg_concept_add_require(c, agg, c->concepts[m->items[j].concept].id,
+                if (m->items[j].parent == self && m->items[j].concept != KGI_NO_CONCEPT) {
+                    kgg_concept_add_require(c, &c->concepts[m->items[self].concept],
+                                            c->concepts[m->items[j].concept].id,
                                             "an aggregation is complete when all its items are");
+                    nkids++;
+                }
+            if (m->headings && nkids == 0 && !m->items[self].resource && ki == c->nconcepts - 1) {
+                /* An empty container (only headings inside): not a concept. */
+                m->items[self].heading = c->concepts[ki].title;
+                m->items[self].concept = KGI_NO_CONCEPT;
+                c->nconcepts--;
+                if (own_unit) c->nunits--;
+            }
         }
     }
     return 0;
+}
+
+static void prefix_text(kgg_course *c, size_t ki, const char *t, int append)
+{
+    if (!t || !*t) return;
+    kgg_concept *k = &c->concepts[ki];
+    kgi_buf b = {0};
+    if (append) { kgi_buf_adds(&b, k->description); kgi_buf_join(&b, "\n", t); }
+    else { kgi_buf_adds(&b, t); kgi_buf_join(&b, "\n", k->description); }
+    char *s = kgi_buf_take(&b);
+    if (s) k->description = kgi_clip(c, s, MAX_TEXT);
+    kg_free(s);
+}
+
+/* Headings' text goes to the next item that is a concept among their
+ * siblings (prepended, read before it), else to the nearest enclosing
+ * concept (appended). Later headings first, so that several headings in a
+ * row keep their order. */
+static void place_headings(kgi_manifest *m, kgg_course *c)
+{
+    for (size_t i = m->nitems; i-- > 0;) {
+        if (!m->items[i].heading || !*m->items[i].heading) continue;
+        size_t at = i, target = KGI_NO_CONCEPT;
+        int append = 0;
+        while (target == KGI_NO_CONCEPT) {
+            long par = m->items[at].parent;
+            for (size_t j = at + 1; j < m->nitems && target == KGI_NO_CONCEPT; j++)
+                if (m->items[j].parent == par && m->items[j].concept != KGI_NO_CONCEPT) target = m->items[j].concept;
+            if (target != KGI_NO_CONCEPT || par < 0) break;
+            if (m->items[par].concept != KGI_NO_CONCEPT) { target = m->items[par].concept; append = 1; }
+            at = (size_t)par;
+        }
+        if (target != KGI_NO_CONCEPT) prefix_text(c, target, m->items[i].heading, append);
+    }
 }
 
 /* An organization without items (a Canvas single-page export): every
@@ -367,6 +429,9 @@ int kgi_manifest_load(kgi_manifest *m, kgi_pkg *p, const char *root, kgg_course 
     snprintf(rel, sizeof rel, "%s%simsmanifest.xml", root, *root ? "/" : "");
     kgi_pkg_display(p, rel, m->file, sizeof m->file);
     c->format = kgg_course_str(c, format);
+    /* SCORM requires a resource on every leaf item (CAM 1.2 §2.3.5); only
+     * Common Cartridge uses resource-less items as text headings. */
+    m->headings = strcmp(format, "imscc") == 0;
     c->source = kgg_course_str(c, m->file);
     char *buf; size_t len; char err[1200];
     int rc = kgi_pkg_read(p, rel, &buf, &len, err, sizeof err);
@@ -436,6 +501,7 @@ int kgi_manifest_load(kgi_manifest *m, kgi_pkg *p, const char *root, kgg_course 
         !xmlHasProp(first, (const xmlChar *)"identifierref"))
         top = first;
     if (add_items(m, c, top, -1, 0, -1)) return -1;
+    place_headings(m, c);
     if (c->nconcepts == 0) resources_as_items(m, c);
     if (c->nconcepts == 0) {
         kgg_course_diag(c, KGG_ERROR, m->file, (uint32_t)xmlGetLineNo(org), 0,
@@ -445,7 +511,7 @@ int kgi_manifest_load(kgi_manifest *m, kgi_pkg *p, const char *root, kgg_course 
     /* Course order: a soft edge from each leaf item to the next one. */
     long prev = -1;
     for (size_t i = 0; i < m->nitems; i++) {
-        if (kgi_xml_child(m->items[i].node, m->cp_ns, "item")) continue;
+        if (kgi_xml_child(m->items[i].node, m->cp_ns, "item") || m->items[i].concept == KGI_NO_CONCEPT) continue;
         if (prev >= 0)
             kgg_concept_add_recommend(c, &c->concepts[m->items[i].concept],
                                       c->concepts[m->items[prev].concept].id, "course order");

@@ -8,6 +8,11 @@
  *   (AND): SCORM counts an aggregation done when its items are;
  *   top-level aggregations are also units;
  *   consecutive items in course order get a recommended (soft) edge;
+ *   in IMS CC, a leaf item without a resource (a text heading such as Canvas's
+ *   "WATCH" / "READ: chapter 2" sub-headers) and a container whose items
+ *   are all such headings are not concepts (nothing to study): their title
+ *   is prepended to the next item's text (else appended to the enclosing
+ *   item's), and kgi_mitem.heading holds it;
  *   text = the resource's launch HTML and its listed .html files as plain
  *   text, LOM general/description as the summary; minutes = LOM
  *   typicalLearningTime, else adlcp:maxtimeallowed (1.2), else
@@ -28,7 +33,14 @@ typedef struct kgi_mitem {
     size_t concept;         /* index in course->concepts */
     long parent;            /* index in items, -1 for top level */
     xmlNode *resource;      /* the resource it refers to, or NULL */
+    const char *heading;    /* not a concept (concept == KGI_NO_CONCEPT): the
+                               title of a text heading (a leaf without a
+                               resource, such as Canvas's "READ: chapter 2"
+                               sub-header) or of an empty container */
 } kgi_mitem;
+
+/* kgi_mitem.concept of an item that is not study material. */
+#define KGI_NO_CONCEPT ((size_t)-1)
 
 typedef struct kgi_manifest {
     kgi_pkg *pkg;
@@ -40,6 +52,7 @@ typedef struct kgi_manifest {
     kgi_mitem *items; size_t nitems, cap;
     char base[1024];        /* package-relative base of resources (xml:base) */
     char **warned; size_t nwarned, capwarned;   /* missing files already reported */
+    int headings;           /* 1: resource-less leaves are headings (IMS CC) */
 } kgi_manifest;
 
 /* Reads and parses root/imsmanifest.xml into course c and builds concepts

@@ -50,6 +50,7 @@ static void scorm12_prereqs(kgi_manifest *m, kgg_course *c)
 {
     for (size_t i = 0; i < m->nitems; i++) {
         kgi_mitem *it = &m->items[i];
+        if (it->concept == KGI_NO_CONCEPT) continue;
         const char *cid = c->concepts[it->concept].id;
         for (xmlNode *x = kgi_xml_child(it->node, ADLCP12, "prerequisites"); x;
              x = kgi_xml_next(x, ADLCP12, "prerequisites")) {
@@ -91,6 +92,12 @@ static void scorm12_prereqs(kgi_manifest *m, kgg_course *c)
                     if (ti < 0) {
                         kgg_course_diag(c, KGG_WARNING, m->file, line, 0,
                                         "item %s: prerequisite names unknown item \"%s\"; ignored", cid, cl->ids[j]);
+                        continue;
+                    }
+                    if (m->items[ti].concept == KGI_NO_CONCEPT) {
+                        kgg_course_diag(c, KGG_WARNING, m->file, line, 0,
+                                        "item %s: prerequisite names \"%s\", a heading without content; ignored",
+                                        cid, cl->ids[j]);
                         continue;
                     }
                     if ((size_t)ti == i) {
@@ -219,7 +226,7 @@ static size_t objective_writers(kgi_manifest *m, size_t self, const char *obj, s
     size_t n = 0;
     for (size_t t = 0; t < rt.ntargets; t++) {
         for (size_t j = 0; j < m->nitems && n < max; j++) {
-            if (j == self) continue;
+            if (j == self || m->items[j].concept == KGI_NO_CONCEPT) continue;
             writers_ctx w = {0};
             w.target = rt.targets[t];
             for_each_map(m, m->items[j].node, find_writer, &w);
@@ -250,6 +257,7 @@ static int status_condition(const char *cond)
 static void scorm2004_rules(kgi_manifest *m, kgg_course *c)
 {
     for (size_t i = 0; i < m->nitems; i++) {
+        if (m->items[i].concept == KGI_NO_CONCEPT) continue;
         xmlNode *seq = kgi_xml_child(m->items[i].node, IMSSS, "sequencing");
         xmlNode *rules = seq_part(m, seq, IMSSS, "sequencingRules");
         if (!rules) continue;

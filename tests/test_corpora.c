@@ -235,7 +235,18 @@ START_TEST(imscc_canvas)
     kgg_course *c = load("imscc/test_01", 0, &r, 1);
     ck_assert_str_eq(c->format, "imscc");
     ck_assert_str_eq(c->title, "Loaded Course");
-    ck_assert(requires(c, "ibbc4f845ea3211abdd01b7d296a1e835", "i224aa0e52b019dbf9aeece014df883c7"));
+    /* Canvas: "Example, Locked Module" and its item wait for the completion
+     * requirements of "Example Course Module" (must_submit, min_score, …). */
+    ck_assert(requires(c, "ibbc4f845ea3211abdd01b7d296a1e835", "i9bc94d48f761a24694784d951a7a81e1"));
+    ck_assert(requires(c, "i4f02cfa50a522e5ad5a691d1e902b2f6", "i9bc94d48f761a24694784d951a7a81e1"));
+    ck_assert(requires(c, "i4f02cfa50a522e5ad5a691d1e902b2f6", "ic8a6338897d38f64caf28ec7d6e2a856"));
+    ck_assert(!requires(c, "i4f02cfa50a522e5ad5a691d1e902b2f6", "i1c648c9044a098ef05a1f7cb52cee0c9"));
+    /* sequential progress: the quiz opens after the assignment is submitted */
+    ck_assert(requires(c, "ic8a6338897d38f64caf28ec7d6e2a856", "i9bc94d48f761a24694784d951a7a81e1"));
+    /* the text header is not a concept; its text goes to the next item */
+    ck_assert_int_lt(kgg_course_find(c, "id36adec76bc5c20bcd418292e956c889"), 0);
+    ck_assert(concept(c, "i1d9b23e412c6e790ef3846b012560642")->description &&
+              strstr(concept(c, "i1d9b23e412c6e790ef3846b012560642")->description, "Text Header Example"));
     ck_assert_uint_eq(concept(c, "i224aa0e52b019dbf9aeece014df883c7")->ngoals, 1);
     ck_assert_ptr_nonnull(strstr(concept(c, "i224aa0e52b019dbf9aeece014df883c7")->goals[0], "Example Outcome"));
     kgi_result_free(&r);

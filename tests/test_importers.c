@@ -677,7 +677,8 @@ START_TEST(imscc_fixture)
     ck_assert_str_eq(c->id, "cc-kg-1");
     ck_assert_str_eq(c->title, "Statistics 101");    /* from LOM: the organization has no title */
     ck_assert_uint_eq(c->nconcepts, 5);                /* the untitled root item is skipped */
-    ck_assert(requires(c, "mod_b", "mod_a"));          /* Canvas module prerequisite */
+    ck_assert(requires(c, "mod_b", "it_mean"));        /* Canvas: mod_a is complete once it_mean is viewed */
+    ck_assert(!requires(c, "mod_b", "mod_a"));
     ck_assert(requires(c, "it_test", "it_mean"));      /* LOM relation requires (resource id) */
     ck_assert_double_eq(concept(c, "it_mean")->minutes, 20);
     ck_assert(text_has(concept(c, "it_mean"), "arithmetic mean & its uses"));

@@ -3,10 +3,17 @@
  * No scripts, no external resources.
  *
  * Layout: a step's layer is 1 + the deepest layer among its prerequisites
- * in the plan (steps come in topological order, so one pass); within a
- * layer, steps start in plan order and are reordered by two barycentre
- * sweeps (down by prerequisites, up by dependents) to reduce crossings.
- * O(P log P + E) for P steps and E plan edges. */
+ * in the plan (steps come in topological order, so one pass). An edge that
+ * spans more than one layer gets a dummy node in every layer it passes
+ * (the classic Sugiyama device): the dummy takes a thin slot of its own in
+ * that layer's column, so the edge runs through free space there and is
+ * never drawn across a box it does not connect. Within a layer, nodes and
+ * dummies start in plan order and are reordered by barycentre sweeps (down
+ * by prerequisites, up by dependents) to reduce crossings. Between two
+ * columns an edge is a cubic curve that stays inside the gap between them
+ * (no boxes there); inside a column it is a straight run through its dummy
+ * slot. O((P + D) log (P + D) + E) for P steps, E plan edges and D dummies
+ * (D <= E x layers). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,8 +24,9 @@
 #define BOX_W 200
 #define BOX_H 48
 #define MARGIN 30
+#define DUMMY_H 14              /* slot of an edge passing through a column */
 
-typedef struct hnode { uint32_t concept, step, layer; double key; uint32_t pos; } hnode;
+typedef struct hnode { uint32_t concept, step, layer; double key; uint32_t pos; int dummy; int y; } hnode;
 typedef struct hedge { uint32_t from, to; int rec; const char *reason; } hedge;
 typedef struct cpair { uint32_t concept, node; } cpair;
 
@@ -46,7 +54,8 @@ static int cmp_layer_key(const void *a, const void *b)
     const srec *x = a, *y = b;
     if (x->layer != y->layer) return x->layer < y->layer ? -1 : 1;
     if (x->key != y->key) return x->key < y->key ? -1 : 1;
-    return x->step < y->step ? -1 : x->step > y->step;
+    if (x->step != y->step) return x->step < y->step ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* Text cut to at most max bytes on a UTF-8 boundary, with an ellipsis. */
@@ -68,7 +77,9 @@ static const char *wday_name(int32_t day)
     return names[kgn_date_weekday(day) - 1];
 }
 
-/* Orders nodes within layers (sets pos); returns 0 or -1 (out of memory). */
+/* Orders nodes within layers (sets pos and y) along the layer-to-layer
+ * segments ed; *maxrow receives the height used by the tallest column.
+ * Returns 0 or -1 (out of memory). */
 static int layout(hnode *nd, uint32_t nn, const hedge *ed, uint32_t ne, uint32_t *maxrow)
 {
     srec *ord = kg_malloc(((size_t)nn + 1) * sizeof *ord);
@@ -95,8 +106,16 @@ static int layout(hnode *nd, uint32_t nn, const hedge *ed, uint32_t ne, uint32_t
         for (uint32_t i = 0; i < nn; i++)
             nd[i].key = cnt[i] ? sum[i] / cnt[i] : nd[i].pos;
     }
+    /* ord is sorted by layer, then position: stack the slots. */
     *maxrow = 0;
-    for (uint32_t i = 0; i < nn; i++) if (nd[i].pos + 1 > *maxrow) *maxrow = nd[i].pos + 1;
+    for (uint32_t i = 0, y = 0; i < nn; i++) {
+        if (i > 0 && ord[i].layer != ord[i - 1].layer) y = 0;
+        hnode *v = &nd[ord[i].idx];
+        v->y = MARGIN + (int)y;
+        y += v->dummy ? DUMMY_H : ROW_H;
+        uint32_t bottom = v->dummy ? y : y - (ROW_H - BOX_H);
+        if (bottom > *maxrow) *maxrow = bottom;
+    }
     kg_free(ord);
     kg_free(sum);
     kg_free(cnt);
@@ -145,11 +164,12 @@ void kgn__render_html(const kgn_plan *p, kgn_buf *b)
     const kgg_snap *s = p->snap;
     char d[16], e[16];
     /* Graph nodes: learn steps. */
-    uint32_t nn = 0, ne = 0;
-    size_t cap_e = 0;
-    hnode *nd = kg_calloc((size_t)p->nsteps + 1, sizeof *nd);
+    uint32_t nn = 0, ne = 0, nall = 0, nseg = 0;
+    size_t cap_e = 0, cap_n = (size_t)p->nsteps + 1, cap_s = 0;
+    hnode *nd = kg_calloc(cap_n, sizeof *nd);
     cpair *map = kg_malloc(((size_t)p->nsteps + 1) * sizeof *map);
-    hedge *ed = NULL;
+    hedge *ed = NULL, *seg = NULL;
+    uint32_t *chain_off = NULL;     /* edge q's dummies: chain_off[q] .. chain_off[q+1] in nd[] */
     if (!nd || !map) { kg_free(nd); kg_free(map); b->oom = 1; return; }
     for (uint32_t i = 0; i < p->nsteps; i++)
         if (p->steps[i].kind == KGN_LEARN) {
@@ -188,12 +208,39 @@ void kgn__render_html(const kgn_plan *p, kgn_buf *b)
         if (lay > nd[ed[q].to].layer) nd[ed[q].to].layer = lay;
     }
     for (uint32_t v = 0; v < nn; v++) if (nd[v].layer + 1 > nlayers) nlayers = nd[v].layer + 1;
+    /* Dummies for edges spanning layers; seg holds layer-to-layer pieces.
+     * Dummies of edge q are nd[chain_off[q] .. chain_off[q+1]), in order. */
+    chain_off = kg_malloc(((size_t)ne + 1) * sizeof *chain_off);
+    if (!chain_off) { b->oom = 1; goto done; }
+    nall = nn;
+    for (uint32_t q = 0; q < ne; q++) {
+        chain_off[q] = nall;
+        uint32_t prev = ed[q].from;
+        for (uint32_t l = nd[ed[q].from].layer + 1; l <= nd[ed[q].to].layer; l++) {
+            uint32_t next = ed[q].to;
+            if (l < nd[ed[q].to].layer) {
+                if (kg_grow(&nd, &cap_n, nall + 1, sizeof *nd)) { b->oom = 1; goto done; }
+                nd[nall] = (hnode){.concept = nd[ed[q].to].concept, .step = nd[ed[q].to].step,
+                                   .layer = l, .dummy = 1};
+                next = nall++;
+            }
+            if (kg_grow(&seg, &cap_s, nseg + 1, sizeof *seg)) { b->oom = 1; goto done; }
+            seg[nseg++] = (hedge){prev, next, 0, NULL};
+            prev = next;
+        }
+    }
+    chain_off[ne] = nall;
     uint32_t maxrow = 0;
-    if (layout(nd, nn, ed, ne, &maxrow) != 0) { b->oom = 1; goto done; }
+    if (layout(nd, nall, seg, nseg, &maxrow) != 0) { b->oom = 1; goto done; }
 
-    kgn_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    /* lang: the language of the (first) goal's course, so a browser picks
+     * fonts for the script (Chinese text in a Chinese font, not Japanese). */
+    const char *lang = p->ngoals && s->course_language ? s->course_language[s->course[p->goals[0]]] : NULL;
+    kgn_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"");
+    kgn_buf_xml(b, lang && *lang ? lang : "en");
+    kgn_buf_puts(b, "\">\n<head>\n<meta charset=\"utf-8\">\n"
                     "<title>kgpath study plan</title>\n<style>\n"
-                    "body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:24px;color:#222}\n"
+                    "body{font-family:system-ui,sans-serif;margin:24px;color:#222}\n"
                     "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\n"
                     ".summary td{padding:2px 12px 2px 0}\n"
                     ".graph{overflow:auto;border:1px solid #ddd;background:#fafafa}\n"
@@ -244,23 +291,33 @@ void kgn__render_html(const kgn_plan *p, kgn_buf *b)
     }
     kgn_buf_puts(b, "</table>\n<h2>Graph</h2>\n<div class=\"graph\">\n");
     unsigned W = MARGIN * 2 + (nlayers ? nlayers - 1 : 0) * COL_W + BOX_W;
-    unsigned H = MARGIN * 2 + (maxrow ? maxrow - 1 : 0) * ROW_H + BOX_H;
+    unsigned H = maxrow + MARGIN;
     kgn_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" role=\"img\" aria-label=\"plan graph\">\n"
                       "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#8a9bb5\"/></marker></defs>\n",
                    W, H, W, H);
     for (uint32_t q = 0; q < ne; q++) {
         const hnode *a = &nd[ed[q].from], *c = &nd[ed[q].to];
-        int x1 = MARGIN + (int)a->layer * COL_W + BOX_W, y1 = MARGIN + (int)a->pos * ROW_H + BOX_H / 2;
-        int x2 = MARGIN + (int)c->layer * COL_W, y2 = MARGIN + (int)c->pos * ROW_H + BOX_H / 2;
-        int mx = (x1 + x2) / 2;
-        kgn_buf_printf(b, "<path class=\"edge%s\" d=\"M%d,%d C%d,%d %d,%d %d,%d\" marker-end=\"url(#arrow)\">",
-                       ed[q].rec ? " rec" : "", x1, y1, mx, y1, mx, y2, x2, y2);
+        kgn_buf_printf(b, "<path class=\"edge%s\" data-from=\"", ed[q].rec ? " rec" : "");
+        kgn_buf_xml(b, s->key[a->concept]);
+        kgn_buf_puts(b, "\" data-to=\"");
+        kgn_buf_xml(b, s->key[c->concept]);
+        /* Out of a's right side, through each dummy slot, into c's left. */
+        int x1 = MARGIN + (int)a->layer * COL_W + BOX_W, y1 = a->y + BOX_H / 2;
+        kgn_buf_printf(b, "\" d=\"M%d,%d", x1, y1);
+        for (uint32_t k = chain_off[q]; k <= chain_off[q + 1]; k++) {
+            const hnode *t = k < chain_off[q + 1] ? &nd[k] : c;
+            int x2 = MARGIN + (int)t->layer * COL_W, y2 = t->dummy ? t->y + DUMMY_H / 2 : t->y + BOX_H / 2;
+            int mx = (x1 + x2) / 2;
+            kgn_buf_printf(b, " C%d,%d %d,%d %d,%d", mx, y1, mx, y2, x2, y2);
+            if (t->dummy) { x1 = x2 + BOX_W; y1 = y2; kgn_buf_printf(b, " L%d,%d", x1, y1); }
+        }
+        kgn_buf_puts(b, "\" marker-end=\"url(#arrow)\">");
         if (ed[q].reason) { kgn_buf_puts(b, "<title>"); kgn_buf_xml(b, ed[q].reason); kgn_buf_puts(b, "</title>"); }
         kgn_buf_puts(b, "</path>\n");
     }
     for (uint32_t v = 0; v < nn; v++) {
         const kgn_step *st = &p->steps[nd[v].step];
-        int x = MARGIN + (int)nd[v].layer * COL_W, y = MARGIN + (int)nd[v].pos * ROW_H;
+        int x = MARGIN + (int)nd[v].layer * COL_W, y = nd[v].y;
         kgn_buf_printf(b, "<g class=\"node%s\" data-concept=\"", st->is_goal ? " goal" : "");
         kgn_buf_xml(b, s->key[st->concept]);
         kgn_buf_printf(b, "\"><title>");
@@ -303,4 +360,6 @@ done:
     kg_free(nd);
     kg_free(map);
     kg_free(ed);
+    kg_free(seg);
+    kg_free(chain_off);
 }

@@ -278,6 +278,118 @@ START_TEST(test_html_in_chromium)
 END_TEST
 
 
+/* ---- plan graph geometry: no edge is drawn across a box it does not
+ * connect (long edges used to run straight through the boxes between). */
+
+typedef struct gbox { double x, y, w, h; char key[256]; } gbox;
+
+/* Value of attribute name="..." inside the tag starting at tag (copied, at most n-1 bytes). */
+static int attr(const char *tag, const char *end, const char *name, char *out, size_t n)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, " %s=\"", name);
+    const char *p = strstr(tag, pat);
+    if (!p || p > end) return 0;
+    p += strlen(pat);
+    const char *q = strchr(p, '"');
+    size_t l = (size_t)(q - p) < n - 1 ? (size_t)(q - p) : n - 1;
+    memcpy(out, p, l);
+    out[l] = 0;
+    return 1;
+}
+
+/* 1 when (x, y) lies inside box b shrunk by 1 px on each side. */
+static int inside(const gbox *b, double x, double y)
+{
+    return x > b->x + 1 && x < b->x + b->w - 1 && y > b->y + 1 && y < b->y + b->h - 1;
+}
+
+/* Checks every edge of the plan page html; returns the number of edges seen. */
+static int check_edges_avoid_boxes(const char *html)
+{
+    gbox *box = NULL;
+    size_t nb = 0;
+    for (const char *g = html; (g = strstr(g, "<g class=\"node")); g++) {
+        const char *r = strstr(g, "<rect ");
+        const char *e = strchr(r, '>');
+        char v[256];
+        box = realloc(box, (nb + 1) * sizeof *box);
+        gbox *b = &box[nb++];
+        ck_assert(attr(g, r, "data-concept", b->key, sizeof b->key));
+        ck_assert(attr(r, e, "x", v, sizeof v)); b->x = atof(v);
+        ck_assert(attr(r, e, "y", v, sizeof v)); b->y = atof(v);
+        ck_assert(attr(r, e, "width", v, sizeof v)); b->w = atof(v);
+        ck_assert(attr(r, e, "height", v, sizeof v)); b->h = atof(v);
+    }
+    ck_assert_uint_gt(nb, 3);
+    int nedges = 0;
+    for (const char *e = html; (e = strstr(e, "<path class=\"edge")); e++) {
+        const char *end = strchr(e, '>');
+        char from[256], to[256], d[8192];
+        ck_assert(attr(e, end, "data-from", from, sizeof from));
+        ck_assert(attr(e, end, "data-to", to, sizeof to));
+        ck_assert(attr(e, end, "d", d, sizeof d));
+        nedges++;
+        /* Sample the path: M x,y then C (3 points) and L (1 point) pieces. */
+        double cx = 0, cy = 0;
+        const char *p = d;
+        while (*p) {
+            char op = *p++;
+            double pt[6];
+            int np = op == 'C' ? 3 : 1;
+            for (int k = 0; k < np; k++) {
+                char *q;
+                pt[2 * k] = strtod(p, &q);
+                ck_assert_msg(*q == ',', "bad path '%s'", d);
+                pt[2 * k + 1] = strtod(q + 1, &q);
+                p = q;
+                while (*p == ' ') p++;
+            }
+            for (int t = 0; t <= 64 && op != 'M'; t++) {
+                double u = t / 64.0, x, y;
+                if (op == 'C') {
+                    double a = (1 - u) * (1 - u) * (1 - u), bb = 3 * u * (1 - u) * (1 - u),
+                           c = 3 * u * u * (1 - u), dd = u * u * u;
+                    x = a * cx + bb * pt[0] + c * pt[2] + dd * pt[4];
+                    y = a * cy + bb * pt[1] + c * pt[3] + dd * pt[5];
+                } else {
+                    x = cx + u * (pt[0] - cx);
+                    y = cy + u * (pt[1] - cy);
+                }
+                for (size_t k = 0; k < nb; k++) {
+                    if (!strcmp(box[k].key, from) || !strcmp(box[k].key, to)) continue;
+                    ck_assert_msg(!inside(&box[k], x, y), "edge %s -> %s crosses box %s at (%.0f, %.0f)",
+                                  from, to, box[k].key, x, y);
+                }
+            }
+            cx = pt[2 * (np - 1)];
+            cy = pt[2 * (np - 1) + 1];
+        }
+    }
+    free(box);
+    return nedges;
+}
+
+START_TEST(test_html_edges_avoid_boxes)
+{
+    NEED_SAMPLES();
+    static const char *goals[] = {
+        "--goal ml-intro:neural-networks",
+        "--goal ml-intro:fairness --goal ml-intro:embeddings",
+        "--goal ml-intro:convolutional-networks --goal ml-intro:ml-workflow --include-recommended",
+    };
+    int total = 0;
+    for (size_t i = 0; i < sizeof goals / sizeof *goals; i++) {
+        char args[1024], *html = NULL;
+        snprintf(args, sizeof args, "plan %s --format html", goals[i]);
+        ck_assert_int_eq(kg(&html, args), 0);
+        total += check_edges_avoid_boxes(html);
+        free(html);
+    }
+    ck_assert_int_gt(total, 20);
+}
+END_TEST
+
 /* The public API from many threads on one planner (workspace pool). */
 typedef struct api_arg { kgp_planner *pl; uint32_t n; int seed; uint64_t sum; int fails; } api_arg;
 
@@ -576,6 +688,7 @@ int main(void)
     tcase_add_test(t, test_budget_and_known_file);
     tcase_add_test(t, test_errors);
     tcase_add_test(t, test_html_in_chromium);
+    tcase_add_test(t, test_html_edges_avoid_boxes);
     tcase_add_test(t, test_api_threads);
     tcase_add_test(t, test_plan_with_learner);
     tcase_add_test(t, test_calibrated_minutes);

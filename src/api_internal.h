@@ -25,4 +25,8 @@ kgp_status kgp__db_error(kgp_db *db, kgp_status st, const char *fmt, ...)
 kgp_status kgp__snap_error(kgp_snap *s, kgp_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The planner's check result behind a public check (findings for maps). */
+struct kgn_check;
+const struct kgn_check *kgp__check_result(const kgp_check *c);
+
 #endif

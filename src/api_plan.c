@@ -372,6 +372,8 @@ void kgp_check_free(kgp_check *c)
 
 const char *kgp_check_errmsg(const kgp_check *c) { return c ? c->err : "out of memory"; }
 
+const kgn_check *kgp__check_result(const kgp_check *c) { return c ? c->c : NULL; }
+
 void kgp_check_summary_get(const kgp_check *r, kgp_check_summary *s)
 {
     memset(s, 0, sizeof *s);

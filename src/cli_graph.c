@@ -413,28 +413,67 @@ int cmd_stats(kgp_cli *cli, int argc, char **argv)
 
 /* ---- export ---- */
 
+/* The map with check's findings (the check is computed first: a designer
+ * exporting a map wants to see what is wrong with it). */
+static int export_map(kgp_snap *snap, kgp_map_options *mo, char **map, size_t *len)
+{
+    kgp_planner *pl = NULL;
+    kgp_check *ck = NULL;
+    kgp_status st = kgp_planner_open(snap, &pl);
+    if (st) return cli_fail(st, "cannot open the planner");
+    st = kgp_check_make(pl, &ck);
+    if (st) { int rc = cli_fail(st, kgp_check_errmsg(ck)); kgp_check_free(ck); kgp_planner_close(pl); return rc; }
+    mo->check = ck;
+    st = kgp_map_svg(snap, mo, map, len);
+    int rc = st ? cli_fail(st, kgp_snap_errmsg(snap)) : 0;
+    kgp_check_free(ck);
+    kgp_planner_close(pl);
+    return rc;
+}
+
 int cmd_export(kgp_cli *cli, int argc, char **argv)
 {
-    static const cli_opt specs[] = {{"format", 'f', 1}, {"output", 'o', 1}, {0}};
+    static const cli_opt specs[] = {{"format", 'f', 1}, {"output", 'o', 1}, {"course", 0, 1},
+                                    {"unit", 0, 1}, {"tag", 0, 1}, {"rankdir", 0, 1}, {0}};
     const char *format = "json", *output = NULL;
+    kgp_map_options mo = {0};
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
     const char *arg;
     for (int o; (o = cli_parse(&p, &arg)) != -1; ) {
         if (o == -2) { cli_parse_free(&p); return KGP_EUSAGE; }
-        if (o == 0) format = arg; else output = arg;
+        switch (o) {
+        case 0: format = arg; break;
+        case 1: output = arg; break;
+        case 2: mo.course = arg; break;
+        case 3: mo.unit = arg; break;
+        case 4: mo.tag = arg; break;
+        default: mo.rankdir = arg; break;
+        }
     }
     int nops = argc - p.first;
     cli_parse_free(&p);
     if (nops) { cli_error("export: unexpected argument '%s'", argv[p.first]); return cli_usage("export"); }
-    if (strcmp(format, "json") && strcmp(format, "dot") && strcmp(format, "graphml")) {
-        cli_error("export: unknown format '%s' (json, dot or graphml)", format);
+    int svg = !strcmp(format, "svg");
+    if (strcmp(format, "json") && strcmp(format, "dot") && strcmp(format, "graphml") && !svg) {
+        cli_error("export: unknown format '%s' (json, dot, graphml or svg)", format);
+        return KGP_EUSAGE;
+    }
+    if (!svg && (mo.course || mo.unit || mo.tag || mo.rankdir)) {
+        cli_error("export: --course, --unit, --tag and --rankdir apply to --format svg only");
         return KGP_EUSAGE;
     }
     kgp_db *db;
     kgp_snap *snap;
     int rc = cli_open_snap(cli, &db, &snap);
     if (rc) return rc;
+    char *map = NULL;
+    size_t maplen = 0;
+    if (svg && (rc = export_map(snap, &mo, &map, &maplen)) != 0) {
+        kgp_snap_close(snap);
+        kgp_db_close(db);
+        return rc;
+    }
     FILE *out = stdout;
     char *tmp = NULL;
     if (output && strcmp(output, "-")) {
@@ -446,13 +485,19 @@ int cmd_export(kgp_cli *cli, int argc, char **argv)
         if (!out) {
             cli_error("cannot write %s: %s", output, strerror(errno));
             free(tmp);
+            kgp_map_free(map);
             kgp_snap_close(snap);
             kgp_db_close(db);
             return KGP_EIO;
         }
     }
-    kgp_status st = kgp_export(snap, format, out);
-    if (st) rc = cli_fail(st, kgp_snap_errmsg(snap));
+    if (svg) {
+        if (fwrite(map, 1, maplen, out) != maplen) rc = cli_fail(KGP_EIO, "cannot write the map");
+        kgp_map_free(map);
+    } else {
+        kgp_status st = kgp_export(snap, format, out);
+        if (st) rc = cli_fail(st, kgp_snap_errmsg(snap));
+    }
     if (out != stdout) {
         if (fclose(out) != 0 && !rc) rc = cli_fail(KGP_EIO, "cannot write the export");
         if (!rc && rename(tmp, output) != 0) { cli_error("cannot write %s: %s", output, strerror(errno)); rc = KGP_EIO; }

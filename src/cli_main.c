@@ -28,11 +28,16 @@ const kgp_cli_command kgp_cli_commands[] = {
      "usage: kgpath stats [--json]\n"
      "Counts of courses, concepts, requirement groups, edges and unresolved\n"
      "references, per course and in all.\n"},
-    {"export", cmd_export, "Export the graph as JSON, Graphviz dot or GraphML",
-     "usage: kgpath export [--format json|dot|graphml] [-o FILE]\n"
+    {"export", cmd_export, "Export the graph as JSON, Graphviz dot, GraphML or an SVG map",
+     "usage: kgpath export [--format json|dot|graphml|svg] [-o FILE]\n"
+     "                     [--course ID] [--unit ID] [--tag TAG] [--rankdir LR|TB]\n"
      "  -f, --format  json (default; the versioned interface, see README),\n"
-     "                dot or graphml\n"
-     "  -o, --output  write to FILE instead of standard output\n"},
+     "                dot, graphml, or svg: the curriculum map laid out by\n"
+     "                Graphviz, check findings highlighted (cycles, redundant\n"
+     "                edges, bottlenecks)\n"
+     "  -o, --output  write to FILE instead of standard output\n"
+     "  --course, --unit, --tag  (svg) map only these concepts\n"
+     "  --rankdir     (svg) LR (default: left to right) or TB\n"},
     {"encode", cmd_encode, "Embed texts with a BERT model (one JSON line per text)",
      "usage: kgpath encode [--model DIR] [--pooling mean|cls|pooler] [--normalize] [TEXT...]\n"
      "Embeds each TEXT (or each line of standard input when none is given) and\n"

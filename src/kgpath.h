@@ -255,4 +255,5 @@ void       kgp_report_free(kgp_report *r);
 #include "kgpath_plan.h"
 #include "kgpath_learner.h"
 #include "kgpath_train.h"
+#include "kgpath_map.h"
 #endif /* KGPATH_H */

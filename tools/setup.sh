@@ -9,7 +9,7 @@ KGPATH_BUILD="${KGPATH_BUILD:-$KGPATH_ROOT/build}"
 kgpath_packages=(
   build-essential meson ninja-build pkg-config
   libigraph-dev liblmdb-dev libopenblas-dev libxml2-dev check
-  libutf8proc-dev libjansson-dev libarchive-dev
+  libutf8proc-dev libjansson-dev libarchive-dev libgraphviz-dev
   lmdb-utils libxml2-utils
 )
 

@@ -1,0 +1,282 @@
+/* Curriculum map (kgp_map_svg, `kgpath export --format svg`): the SVG is
+ * well-formed XML (libxml2), has one element per concept/edge/group with
+ * the documented stable ids and classes, selections by course/unit/tag,
+ * externals, check findings (redundant edges, bottlenecks), and every bad
+ * input gives a clear error and writes nothing. */
+#include <check.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kgpath.h"
+
+#include "tests/testutil.h"
+
+static char *dir, *db;
+static const char *bin;
+static int have_samples;
+
+/* A small course with a redundant edge (a -> c besides a -> b -> c), a
+ * 1-of-2 group, a unit and tags, plus Chinese titles. */
+static const char *SMALL =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<course xmlns=\"https://kgpath.org/ns/course/1\" id=\"s\" xml:lang=\"zh\" version=\"1\">\n"
+    "<title>小课程</title>\n"
+    "<unit id=\"u1\"><title>第一单元</title>\n"
+    "<concept id=\"a\" minutes=\"10\"><title>变量与赋值</title><tag>base</tag></concept>\n"
+    "<concept id=\"b\" minutes=\"10\"><title>B \\N b\\s &amp; &lt;t&gt;</title>"
+    "<prerequisites><require ref=\"a\">b uses a</require></prerequisites></concept>\n"
+    "</unit>\n"
+    "<concept id=\"c\" minutes=\"10\"><title>C</title><tag>base</tag><prerequisites>"
+    "<require ref=\"b\"/><require ref=\"a\">said twice</require></prerequisites></concept>\n"
+    "<concept id=\"d\" minutes=\"10\"><title>D</title><prerequisites>"
+    "<any-of><option ref=\"b\"/><option ref=\"c\"/></any-of></prerequisites></concept>\n"
+    "</course>\n";
+
+static void setup(void)
+{
+    bin = getenv("KGPATH_BIN");
+    ck_assert_msg(bin != NULL, "KGPATH_BIN not set");
+    dir = tu_mkdtemp();
+    db = tu_path(dir, "db");
+    char *small = tu_path(dir, "small.xml");
+    tu_write(small, SMALL, (size_t)-1);
+    char *samples = tu_path(tu_source_root(), "data/samples/ml-intro.xml");
+    struct stat st;
+    have_samples = stat(samples, &st) == 0;
+    free(samples);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' import '%s' %s%s >/dev/null 2>&1", bin, db, small,
+             have_samples ? tu_source_root() : "", have_samples ? "/data/samples/*.xml" : "");
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    free(small);
+}
+
+static void teardown(void)
+{
+    tu_rmrf(dir);
+    free(dir);
+    free(db);
+}
+
+/* Parsed SVG and an XPath context with the svg prefix. */
+typedef struct svgdoc { xmlDocPtr doc; xmlXPathContextPtr x; } svgdoc;
+
+static svgdoc parse(const char *svg, size_t len)
+{
+    svgdoc d;
+    d.doc = xmlReadMemory(svg, (int)len, "map.svg", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    ck_assert_msg(d.doc != NULL, "the map is not well-formed XML");
+    d.x = xmlXPathNewContext(d.doc);
+    xmlXPathRegisterNs(d.x, BAD_CAST "s", BAD_CAST "http://www.w3.org/2000/svg");
+    xmlXPathRegisterNs(d.x, BAD_CAST "xlink", BAD_CAST "http://www.w3.org/1999/xlink");
+    return d;
+}
+
+static void parse_free(svgdoc d)
+{
+    xmlXPathFreeContext(d.x);
+    xmlFreeDoc(d.doc);
+}
+
+static int count(svgdoc d, const char *xpath)
+{
+    xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST xpath, d.x);
+    ck_assert_ptr_nonnull(o);
+    int n = o->nodesetval ? o->nodesetval->nodeNr : 0;
+    xmlXPathFreeObject(o);
+    return n;
+}
+
+/* Concept element with id "c:KEY" and a class containing cls. */
+static int has(svgdoc d, const char *id, const char *cls)
+{
+    char q[1024];
+    snprintf(q, sizeof q, "//s:g[@id='%s' and contains(concat(' ', @class, ' '), ' %s ')]", id, cls);
+    return count(d, q);
+}
+
+static void open_all(kgp_db **d, kgp_snap **s)
+{
+    ck_assert_int_eq(kgp_db_open(db, KGP_RDONLY, d), KGP_OK);
+    ck_assert_int_eq(kgp_snap_open(*d, s), KGP_OK);
+}
+
+START_TEST(test_map_small_course)
+{
+    kgp_db *d; kgp_snap *s;
+    open_all(&d, &s);
+    kgp_planner *pl; kgp_check *ck;
+    ck_assert_int_eq(kgp_planner_open(s, &pl), KGP_OK);
+    ck_assert_int_eq(kgp_check_make(pl, &ck), KGP_OK);
+    kgp_map_options o = {.course = "s", .check = ck};
+    char *svg; size_t len;
+    ck_assert_int_eq(kgp_map_svg(s, &o, &svg, &len), KGP_OK);
+    ck_assert_uint_eq(strlen(svg), len);
+    svgdoc x = parse(svg, len);
+    ck_assert_int_eq(count(x, "//s:g[contains(concat(' ', @class, ' '), ' concept ')]"), 4);
+    ck_assert_int_eq(has(x, "c:s:a", "concept"), 1);
+    ck_assert_int_eq(has(x, "c:s:d", "concept"), 1);
+    /* the any-of group is a junction labelled "1 of 2" with two members in, one edge out */
+    ck_assert_int_eq(has(x, "g:s:d#0", "group"), 1);
+    ck_assert_int_eq(count(x, "//s:g[@id='g:s:d#0']//s:text[.='1 of 2']"), 1);
+    ck_assert_int_eq(has(x, "e:s:b>g:s:d#0", "edge"), 1);
+    ck_assert_int_eq(has(x, "e:s:c>g:s:d#0", "edge"), 1);
+    ck_assert_int_eq(has(x, "e:g:s:d#0>s:d", "edge"), 1);
+    /* check's finding: a -> c is implied by a -> b -> c */
+    ck_assert_int_eq(has(x, "e:s:a>s:c", "redundant"), 1);
+    ck_assert_int_eq(has(x, "e:s:b>s:c", "redundant"), 0);
+    ck_assert_int_eq(has(x, "e:s:a>s:b", "req"), 1);
+    /* the reason is the edge's tooltip */
+    ck_assert_int_eq(count(x, "//s:g[@id='e:s:a>s:b']//s:a[@xlink:title='b uses a']"), 1);
+    /* one unit frame, the Chinese title intact, markup and backslashes as text */
+    ck_assert_int_eq(has(x, "unit:s/u1", "unit"), 1);
+    ck_assert_ptr_nonnull(strstr(svg, "变量与赋值"));
+    ck_assert_int_eq(count(x, "//s:g[@id='c:s:b']//s:text[.='B \\N b\\s & <t>']"), 1);
+    ck_assert_ptr_nonnull(strstr(svg, "sans-serif"));
+    parse_free(x);
+    kgp_map_free(svg);
+
+    /* unit and tag selections; prerequisites outside are "external" */
+    kgp_map_options ou = {.course = "s", .unit = "u1"};
+    ck_assert_int_eq(kgp_map_svg(s, &ou, &svg, &len), KGP_OK);
+    x = parse(svg, len);
+    ck_assert_int_eq(count(x, "//s:g[contains(concat(' ', @class, ' '), ' concept ')]"), 2);
+    parse_free(x);
+    kgp_map_free(svg);
+    kgp_map_options ot = {.tag = "base"};
+    ck_assert_int_eq(kgp_map_svg(s, &ot, &svg, &len), KGP_OK);
+    x = parse(svg, len);
+    ck_assert_int_eq(has(x, "c:s:a", "concept"), 1);
+    ck_assert_int_eq(has(x, "c:s:c", "concept"), 1);
+    ck_assert_int_eq(has(x, "c:s:b", "external"), 1);    /* c requires b */
+    ck_assert_int_eq(has(x, "c:s:a", "external"), 0);
+    ck_assert_int_eq(count(x, "//s:g[contains(concat(' ', @class, ' '), ' concept ')]"), 3);
+    parse_free(x);
+    kgp_map_free(svg);
+    kgp_check_free(ck);
+    kgp_planner_close(pl);
+    kgp_snap_close(s);
+    kgp_db_close(d);
+}
+END_TEST
+
+START_TEST(test_map_samples)
+{
+    if (!have_samples) { fprintf(stderr, "skipped: data/samples not present\n"); return; }
+    kgp_db *d; kgp_snap *s;
+    open_all(&d, &s);
+    kgp_planner *pl; kgp_check *ck;
+    ck_assert_int_eq(kgp_planner_open(s, &pl), KGP_OK);
+    ck_assert_int_eq(kgp_check_make(pl, &ck), KGP_OK);
+    kgp_map_options o = {.check = ck};
+    char *svg; size_t len;
+    ck_assert_int_eq(kgp_map_svg(s, &o, &svg, &len), KGP_OK);
+    svgdoc x = parse(svg, len);
+    /* every concept once, with its stable id */
+    uint32_t n = kgp_snap_count(s);
+    ck_assert_int_eq(count(x, "//s:g[contains(concat(' ', @class, ' '), ' concept ')]"), (int)n);
+    for (uint32_t i = 0; i < n; i++) {
+        char id[512];
+        snprintf(id, sizeof id, "c:%s", kgp_snap_key(s, i));
+        ck_assert_msg(has(x, id, "concept") == 1, "no element %s", id);
+    }
+    /* one frame per course, k-of-n junctions, bottlenecks marked */
+    ck_assert_int_eq(count(x, "//s:g[contains(@class, 'course')]"), (int)kgp_snap_course_count(s));
+    ck_assert_int_ge(count(x, "//s:g[contains(@class, 'group')]"), 3);
+    ck_assert_int_ge(count(x, "//s:g[contains(concat(' ', @class, ' '), ' bottleneck ')]"), 1);
+    /* edges are splines (curves), not straight lines */
+    ck_assert_int_ge(count(x, "//s:g[contains(@class, 'edge')]//s:path[contains(@d, 'C')]"), 50);
+    parse_free(x);
+    kgp_map_free(svg);
+    kgp_check_free(ck);
+    kgp_planner_close(pl);
+    kgp_snap_close(s);
+    kgp_db_close(d);
+}
+END_TEST
+
+START_TEST(test_map_errors)
+{
+    kgp_db *d; kgp_snap *s;
+    open_all(&d, &s);
+    char *svg = (char *)1; size_t len = 7;
+    kgp_map_options o = {.course = "nope"};
+    ck_assert_int_eq(kgp_map_svg(s, &o, &svg, &len), KGP_ENOTFOUND);
+    ck_assert_ptr_null(svg);
+    ck_assert_ptr_nonnull(strstr(kgp_snap_errmsg(s), "nope"));
+    kgp_map_options r = {.rankdir = "XX"};
+    ck_assert_int_eq(kgp_map_svg(s, &r, &svg, &len), KGP_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(kgp_snap_errmsg(s), "XX"));
+    kgp_map_options m = {.max_nodes = 2};
+    ck_assert_int_eq(kgp_map_svg(s, &m, &svg, &len), KGP_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(kgp_snap_errmsg(s), "too many"));
+    ck_assert_ptr_null(svg);
+    kgp_snap_close(s);
+    kgp_db_close(d);
+}
+END_TEST
+
+/* `kgpath export --format svg`: the map on stdout or in a file; errors
+ * leave no file and the database byte-identical. */
+START_TEST(test_export_svg_cli)
+{
+    char cmd[4096], *out = NULL;
+    char *file = tu_path(dir, "map.svg"), *copy = tu_path(dir, "db.copy");
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", db, copy);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' export --format svg --course s", bin, db);
+    ck_assert_int_eq(tu_run(cmd, &out), 0);
+    svgdoc x = parse(out, strlen(out));
+    ck_assert_int_eq(has(x, "c:s:c", "concept"), 1);
+    ck_assert_int_eq(has(x, "e:s:a>s:c", "redundant"), 1);
+    parse_free(x);
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' export -f svg --rankdir TB -o '%s'", bin, db, file);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    size_t len;
+    char *svg = tu_read(file, &len);
+    ck_assert_ptr_nonnull(svg);
+    x = parse(svg, len);
+    ck_assert_int_ge(count(x, "//s:g[contains(@class, 'concept')]"), 4);
+    parse_free(x);
+    free(svg);
+    remove(file);
+    static const struct { const char *args; int rc; const char *msg; } bad[] = {
+        {"export -f svg --course nope", 4, "nope"},
+        {"export -f svg --rankdir XY", 2, "XY"},
+        {"export -f json --course s", 2, "svg only"},
+        {"export -f png", 2, "unknown format"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(cmd, sizeof cmd, "'%s' --db '%s' %s -o '%s' 2>&1 >/dev/null", bin, db, bad[i].args, file);
+        int rc = tu_run(cmd, &out);
+        ck_assert_msg(rc != 0, "%s: exit 0", bad[i].args);
+        ck_assert_msg(strstr(out, bad[i].msg), "%s: '%s' lacks '%s'", bad[i].args, out, bad[i].msg);
+        struct stat st;
+        ck_assert_msg(stat(file, &st) != 0, "%s left a file", bad[i].args);
+        free(out);
+    }
+    ck_assert_int_eq(tu_file_cmp(db, copy), 0);
+    free(file);
+    free(copy);
+}
+END_TEST
+
+Suite *suite(void)
+{
+    Suite *s = suite_create("map");
+    TCase *t = tcase_create("map");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 600);
+    tcase_add_test(t, test_map_small_course);
+    tcase_add_test(t, test_map_samples);
+    tcase_add_test(t, test_map_errors);
+    tcase_add_test(t, test_export_svg_cli);
+    suite_add_tcase(s, t);
+    return s;
+}

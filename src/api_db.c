@@ -159,6 +159,25 @@ const char *kgp_snap_course_title(const kgp_snap *s, uint32_t c)
     return s && c < s->g->ncourses ? s->g->course_title[c] : NULL;
 }
 
+const char *kgp_snap_course_language(const kgp_snap *s, uint32_t c)
+{
+    return s && c < s->g->ncourses && s->g->course_language ? s->g->course_language[c] : NULL;
+}
+
+uint32_t kgp_snap_unit_count(const kgp_snap *s, uint32_t c)
+{
+    return s && c < s->g->ncourses ? s->g->unit_off[c + 1] - s->g->unit_off[c] : 0;
+}
+
+kgp_status kgp_snap_unit(const kgp_snap *s, uint32_t c, uint32_t u, const char **id, const char **title)
+{
+    if (u >= kgp_snap_unit_count(s, c)) return KGP_ENOTFOUND;
+    uint32_t k = s->g->unit_off[c] + u;
+    if (id) *id = s->g->unit_id[k];
+    if (title) *title = s->g->unit_title[k];
+    return KGP_OK;
+}
+
 /* ---- lookup ---- */
 
 /* Case-folded, NFC-normalised copy of a UTF-8 string (kg_malloc'ed via

@@ -87,6 +87,14 @@ const char *kgp_snap_title(const kgp_snap *s, uint32_t index);
 uint32_t    kgp_snap_course_count(const kgp_snap *s);
 const char *kgp_snap_course_id(const kgp_snap *s, uint32_t course);
 const char *kgp_snap_course_title(const kgp_snap *s, uint32_t course);
+/** Language of the course as authored (BCP 47, e.g. "zh"; NULL when not
+ * given or out of range): pages set `lang` from it. O(1). */
+const char *kgp_snap_course_language(const kgp_snap *s, uint32_t course);
+/** Units of a course in authored order: count (0 when out of range), and
+ * the id and title (title may be NULL) of unit u. Errors: KGP_ENOTFOUND
+ * (course or unit out of range). O(1). */
+uint32_t    kgp_snap_unit_count(const kgp_snap *s, uint32_t course);
+kgp_status  kgp_snap_unit(const kgp_snap *s, uint32_t course, uint32_t u, const char **id, const char **title);
 
 /** One end of an edge as seen from a concept. */
 typedef struct kgp_ref {

@@ -158,6 +158,20 @@ START_TEST(test_map_small_course)
     ck_assert_int_eq(count(x, "//s:g[contains(concat(' ', @class, ' '), ' concept ')]"), 3);
     parse_free(x);
     kgp_map_free(svg);
+    /* the course's language and units, as pages read them */
+    uint32_t sc = KGP_NONE;
+    for (uint32_t c = 0; c < kgp_snap_course_count(s); c++)
+        if (!strcmp(kgp_snap_course_id(s, c), "s")) sc = c;
+    ck_assert_uint_ne(sc, KGP_NONE);
+    ck_assert_str_eq(kgp_snap_course_language(s, sc), "zh");
+    ck_assert_ptr_null(kgp_snap_course_language(s, 9999));
+    ck_assert_uint_eq(kgp_snap_unit_count(s, sc), 1);
+    const char *uid = NULL, *utitle = NULL;
+    ck_assert_int_eq(kgp_snap_unit(s, sc, 0, &uid, &utitle), KGP_OK);
+    ck_assert_str_eq(uid, "u1");
+    ck_assert_str_eq(utitle, "第一单元");
+    ck_assert_int_eq(kgp_snap_unit(s, sc, 1, &uid, &utitle), KGP_ENOTFOUND);
+    ck_assert_int_eq(kgp_snap_unit(s, 9999, 0, &uid, &utitle), KGP_ENOTFOUND);
     kgp_check_free(ck);
     kgp_planner_close(pl);
     kgp_snap_close(s);

@@ -4,7 +4,8 @@
  * The graph is built with cgraph calls (not dot text) so no name or title
  * needs dot quoting; only escString attributes (label, id) need their
  * backslashes doubled. Graphviz keeps global state and is not thread-safe
- * (man 3 cgraph), so every cgraph/gvc call runs under one mutex; Graphviz's
+ * (man 3 cgraph), so every cgraph/gvc call runs under one mutex (one
+ * context, the dot and core plugins only: see gv_context); Graphviz's
  * own error messages are captured there instead of going to stderr (the
  * library never prints).
  *
@@ -17,6 +18,7 @@
 #include "graph/snapshot.h"
 #include "planner/planner.h"
 
+#include <dlfcn.h>
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 #include <pthread.h>
@@ -27,8 +29,42 @@
 #define MAP_MAX_NODES 2000u
 #define LABEL_COLS 22          /* wrap titles at about this many characters */
 
+#ifndef KGP_GV_PLUGINDIR
+#define KGP_GV_PLUGINDIR "/usr/lib/x86_64-linux-gnu/graphviz"
+#endif
+
 static pthread_mutex_t gv_lock = PTHREAD_MUTEX_INITIALIZER;
 static char gv_msg[512];       /* Graphviz's last error, under gv_lock */
+static GVC_t *gv_ctx;          /* the one context, made on first use (under gv_lock) */
+
+/* A Graphviz context with only the dot layout and the core (SVG) renderer.
+ * gvContext() would load every plugin of config6a, the Pango text layout
+ * among them: text widths would then depend on the fonts installed (maps
+ * differ between machines), and Graphviz 2.42's Pango font cache reads
+ * freed memory once a second context is made (AddressSanitizer). Without
+ * a text-layout plugin Graphviz estimates widths from its own metrics
+ * tables: the same layout everywhere. (It counts bytes, so CJK labels get
+ * roomier boxes than they need, never narrower.) One context serves the
+ * process: it is reused, never freed. Falls back to gvContext() when the
+ * two plugins cannot be loaded from KGP_GV_PLUGINDIR. */
+static GVC_t *gv_context(void)
+{
+    static lt_symlist_t builtins[3];
+    if (gv_ctx) return gv_ctx;
+    void *dot = dlopen(KGP_GV_PLUGINDIR "/libgvplugin_dot_layout.so.6", RTLD_NOW | RTLD_LOCAL);
+    void *core = dlopen(KGP_GV_PLUGINDIR "/libgvplugin_core.so.6", RTLD_NOW | RTLD_LOCAL);
+    void *ds = dot ? dlsym(dot, "gvplugin_dot_layout_LTX_library") : NULL;
+    void *cs = core ? dlsym(core, "gvplugin_core_LTX_library") : NULL;
+    if (ds && cs) {
+        builtins[0] = (lt_symlist_t){"gvplugin_dot_layout_LTX_library", ds};
+        builtins[1] = (lt_symlist_t){"gvplugin_core_LTX_library", cs};
+        builtins[2] = (lt_symlist_t){NULL, NULL};
+        gv_ctx = gvContextPlugins(builtins, 0);
+    } else {
+        gv_ctx = gvContext();
+    }
+    return gv_ctx;
+}
 
 static int gv_error(char *msg)
 {
@@ -383,7 +419,7 @@ kgp_status kgp_map_svg(kgp_snap *s, const kgp_map_options *opt, char **svg, size
     gv_msg[0] = 0;
     agusererrf old = agseterrf(gv_error);
     agerrlevel_t oldlevel = agseterr(AGERR);
-    GVC_t *gvc = gvContext();
+    GVC_t *gvc = gv_context();
     m.root = gvc ? agopen("map", Agdirected, NULL) : NULL;
     char *buf = NULL;
     unsigned int blen = 0;
@@ -405,7 +441,6 @@ kgp_status kgp_map_svg(kgp_snap *s, const kgp_map_options *opt, char **svg, size
     }
     if (buf) gvFreeRenderData(buf);
     if (m.root) agclose(m.root);
-    if (gvc) gvFreeContext(gvc);
     agseterrf(old);
     agseterr(oldlevel);
     char msg[sizeof gv_msg];

@@ -332,17 +332,20 @@ void kge_bert_acts_set_threads(kge_bert_acts *a, int n)
     a->threads = n;
 }
 
-int kge_bert_acts_reserve(const kge_bert *m, kge_bert_acts *a, size_t B, size_t T, int keep, const uint8_t *mask)
+/* Lays out a's block for N rows (tokens) and S attention floats per layer
+ * (Σ over sequences of NH·len²). Inference (keep 0) applies GELU in place,
+ * so fch_gelu aliases fch. -1 when out of memory. */
+static int acts_layout(const kge_bert *m, kge_bert_acts *a, size_t N, size_t S, int keep)
 {
-    size_t C = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, NH = (size_t)m->cfg.heads;
-    size_t LK = keep ? (size_t)m->cfg.layers : 1, BT = B * T;
+    size_t C = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate;
+    size_t LK = keep ? (size_t)m->cfg.layers : 1;
     size_t sz[] = {
-        BT * C, BT, BT, BT * C,                             /* emb, mean, rstd, x0 */
-        LK * BT * 3 * C, LK * B * NH * T * T, LK * BT * C,  /* qkv, att, atty */
-        LK * BT * C, LK * BT, LK * BT, LK * BT * C,         /* res1, ln1 mean/rstd, ln1 */
-        LK * BT * I, LK * BT * I,                           /* fch, fch_gelu */
-        LK * BT * C, LK * BT, LK * BT, LK * BT * C,         /* res2, ln2 mean/rstd, ln2 */
-        BT,                                                 /* keep */
+        N * C, N, N, N * C,                                 /* emb, mean, rstd, x0 */
+        LK * N * 3 * C, LK * S, LK * N * C,                 /* qkv, att, atty */
+        LK * N * C, LK * N, LK * N, LK * N * C,             /* res1, ln1 mean/rstd, ln1 */
+        LK * N * I, keep ? LK * N * I : 0,                  /* fch, fch_gelu */
+        LK * N * C, LK * N, LK * N, LK * N * C,             /* res2, ln2 mean/rstd, ln2 */
+        N,                                                  /* keep */
     };
     float **dst[] = {
         &a->emb, &a->emb_mean, &a->emb_rstd, &a->x0, &a->qkv, &a->att, &a->atty,
@@ -363,10 +366,38 @@ int kge_bert_acts_reserve(const kge_bert *m, kge_bert_acts *a, size_t B, size_t 
         *dst[i] = p;
         p += (sz[i] + 15) & ~(size_t)15;
     }
+    if (!keep) a->fch_gelu = a->fch;
+    a->keep_all = keep;
+    return 0;
+}
+
+int kge_bert_acts_reserve(const kge_bert *m, kge_bert_acts *a, size_t B, size_t T, int keep, const uint8_t *mask)
+{
+    size_t BT = B * T;
+    if (acts_layout(m, a, BT, B * (size_t)m->cfg.heads * T * T, keep)) return -1;
     a->B = (int)B;
     a->T = (int)T;
-    a->keep_all = keep;
     for (size_t i = 0; i < BT; i++) a->keep[i] = !mask || mask[i] ? 1.0f : 0.0f;
+    return 0;
+}
+
+/* Token ids and types of N rows against the model; T > 0 names a bad
+ * entry [row / T, row % T], T == 0 (packed sequences) by its row. */
+static int check_tokens(const kge_bert *m, const int32_t *ids, const int32_t *types, size_t N, size_t T,
+                        kge_err *err)
+{
+    const kge_bert_config *c = &m->cfg;
+    for (size_t i = 0; i < N; i++) {
+        int bad_id = ids[i] < 0 || ids[i] >= c->vocab_size;
+        if (!bad_id && !(types && (types[i] < 0 || types[i] >= c->type_vocab))) continue;
+        char at[64];
+        if (T) snprintf(at, sizeof at, "[%zu,%zu]", i / T, i % T);
+        else snprintf(at, sizeof at, "row %zu", i);
+        if (bad_id)
+            return kge_fail(err, KGE_EUSAGE, "token id %d at %s outside the vocabulary (%d)", ids[i], at,
+                            c->vocab_size);
+        return kge_fail(err, KGE_EUSAGE, "token type %d at %s outside 0..%d", types[i], at, c->type_vocab - 1);
+    }
     return 0;
 }
 
@@ -377,37 +408,47 @@ int kge_bert_check_batch(const kge_bert *m, const int32_t *ids, const int32_t *t
     if (Ti > c->max_positions)
         return kge_fail(err, KGE_EUSAGE, "sequence length %d exceeds max_position_embeddings %d",
                         Ti, c->max_positions);
-    size_t T = (size_t)Ti, BT = (size_t)Bi * T;
-    for (size_t i = 0; i < BT; i++) {
-        if (ids[i] < 0 || ids[i] >= c->vocab_size)
-            return kge_fail(err, KGE_EUSAGE, "token id %d at [%zu,%zu] outside the vocabulary (%d)",
-                            ids[i], i / T, i % T, c->vocab_size);
-        if (types && (types[i] < 0 || types[i] >= c->type_vocab))
-            return kge_fail(err, KGE_EUSAGE, "token type %d at [%zu,%zu] outside 0..%d",
-                            types[i], i / T, i % T, c->type_vocab - 1);
-    }
-    return 0;
+    return check_tokens(m, ids, types, (size_t)Bi * (size_t)Ti, (size_t)Ti, err);
 }
 
-/* One forward pass split into tasks: row blocks of the (B·T, ·) matrices
- * and (sequence, head) pairs of attention. */
+/* One forward pass split into tasks: row blocks of the (N, ·) matrices
+ * (N tokens of all sequences, whatever the sentence boundaries) and
+ * (sequence, head) pairs of attention. Sequence s holds rows
+ * off[s]..off[s+1]-1 and its attention probabilities start at aoff[s]. */
 typedef struct fwd {
     const kge_bert *m;
     kge_bert_acts  *a;
     const int32_t  *ids, *types;
-    size_t B, T, BT, C, I, NH, rows;   /* rows per block task */
+    const size_t   *off, *aoff;        /* (nseq + 1) row and attention offsets */
+    size_t nseq, N, C, I, NH, rows;    /* rows per block task */
     size_t l, k;                       /* layer, and its activation slot */
-    const float *x;                    /* input of layer l (B·T, C) */
+    int    keep;
+    const float *x;                    /* input of layer l (N, C) */
 } fwd;
+
+/* The sequence holding row r: the last s with off[s] <= r. O(log nseq). */
+static size_t seq_of(const fwd *f, size_t r)
+{
+    size_t lo = 0, hi = f->nseq;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (f->off[mid] <= r) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
 
 static void task_embed(void *vc, size_t t)
 {
     fwd *f = vc;
     const kge_bert_params *p = &f->m->p;
-    size_t r0 = t * f->rows, r1 = r0 + f->rows < f->BT ? r0 + f->rows : f->BT, C = f->C;
-    for (size_t r = r0; r < r1; r++)   /* one row at a time: position r % T */
+    size_t r0 = t * f->rows, r1 = r0 + f->rows < f->N ? r0 + f->rows : f->N, C = f->C;
+    size_t s = seq_of(f, r0);
+    for (size_t r = r0; r < r1; r++) {   /* one row at a time: its position in its sequence */
+        while (r >= f->off[s + 1]) s++;
         kge_embedding_forward(f->a->emb + r * C, f->ids + r, f->types ? f->types + r : NULL, p->wte,
-                              p->wpe + (r % f->T) * C, p->wtt, 1, 1, C);
+                              p->wpe + (r - f->off[s]) * C, p->wtt, 1, 1, C);
+    }
     kge_layernorm_forward(f->a->x0 + r0 * C, f->a->emb_mean + r0, f->a->emb_rstd + r0, f->a->emb + r0 * C,
                           p->embln_w, p->embln_b, r1 - r0, C, f->m->cfg.ln_eps);
 }
@@ -416,19 +457,19 @@ static void task_qkv(void *vc, size_t t)
 {
     fwd *f = vc;
     const kge_bert_params *p = &f->m->p;
-    size_t r0 = t * f->rows, r1 = r0 + f->rows < f->BT ? r0 + f->rows : f->BT, C = f->C;
+    size_t r0 = t * f->rows, r1 = r0 + f->rows < f->N ? r0 + f->rows : f->N, C = f->C;
     // qkv (rows,3C) = x (rows,C) · [Wq;Wk;Wv] (3C,C)ᵀ + b
-    kge_matmul_forward(f->a->qkv + (f->k * f->BT + r0) * 3 * C, f->x + r0 * C,
+    kge_matmul_forward(f->a->qkv + (f->k * f->N + r0) * 3 * C, f->x + r0 * C,
                        p->qkvw + f->l * 3 * C * C, p->qkvb + f->l * 3 * C, r1 - r0, C, 3 * C);
 }
 
 static void task_attention(void *vc, size_t t)
 {
     fwd *f = vc;
-    size_t b = t / f->NH, h = t % f->NH, k = f->k;
-    kge_attention_head_forward(f->a->atty + k * f->BT * f->C, f->a->att + k * f->B * f->NH * f->T * f->T,
-                               f->a->qkv + k * f->BT * 3 * f->C, f->a->keep + b * f->T, b, h, f->T, f->C,
-                               f->NH);
+    size_t s = t / f->NH, h = t % f->NH, k = f->k, r = f->off[s], T = f->off[s + 1] - r, C = f->C;
+    // sequence s alone: its T rows of qkv, its (NH,T,T) probabilities
+    kge_attention_head_forward(f->a->atty + (k * f->N + r) * C, f->a->att + k * f->aoff[f->nseq] + f->aoff[s],
+                               f->a->qkv + (k * f->N + r) * 3 * C, f->a->keep + r, 0, h, T, C, f->NH);
 }
 
 /* Everything after attention is row-local: output projection, residual,
@@ -438,51 +479,49 @@ static void task_post(void *vc, size_t t)
     fwd *f = vc;
     const kge_bert_params *p = &f->m->p;
     kge_bert_acts *a = f->a;
-    size_t r0 = t * f->rows, r1 = r0 + f->rows < f->BT ? r0 + f->rows : f->BT, n = r1 - r0;
-    size_t C = f->C, I = f->I, l = f->l, o = f->k * f->BT + r0;
+    size_t r0 = t * f->rows, r1 = r0 + f->rows < f->N ? r0 + f->rows : f->N, n = r1 - r0;
+    size_t C = f->C, I = f->I, l = f->l, o = f->k * f->N + r0;
     float eps = f->m->cfg.ln_eps;
     float *atty = a->atty + o * C, *res1 = a->res1 + o * C, *ln1 = a->ln1 + o * C, *fch = a->fch + o * I,
           *fchg = a->fch_gelu + o * I, *res2 = a->res2 + o * C, *ln2 = a->ln2 + o * C;
-    // res1 = x + atty · Woᵀ + bo ; ln1 = LN(res1)
-    memcpy(res1, f->x + r0 * C, n * C * sizeof(float));
-    kge_matmul_forward_acc(res1, atty, p->attprojw + l * C * C, p->attprojb + l * C, n, C, C);
+    // res1 = (x + bo) + atty · Woᵀ ; ln1 = LN(res1)
+    kge_add_rows(res1, f->x + r0 * C, p->attprojb + l * C, n, C);
+    kge_matmul_forward_acc(res1, atty, p->attprojw + l * C * C, NULL, n, C, C);
     kge_layernorm_forward(ln1, a->ln1_mean + o, a->ln1_rstd + o, res1, p->ln1w + l * C, p->ln1b + l * C,
                           n, C, eps);
-    // res2 = ln1 + gelu(ln1 · W1ᵀ + b1) · W2ᵀ + b2 ; ln2 = LN(res2)
+    // res2 = (ln1 + b2) + gelu(ln1 · W1ᵀ + b1) · W2ᵀ ; ln2 = LN(res2)  (GELU in place without keep)
     kge_matmul_forward(fch, ln1, p->fcw + l * I * C, p->fcb + l * I, n, C, I);
     kge_gelu_forward(fchg, fch, n * I);
-    memcpy(res2, ln1, n * C * sizeof(float));
-    kge_matmul_forward_acc(res2, fchg, p->fcprojw + l * C * I, p->fcprojb + l * C, n, I, C);
+    kge_add_rows(res2, ln1, p->fcprojb + l * C, n, C);
+    kge_matmul_forward_acc(res2, fchg, p->fcprojw + l * C * I, NULL, n, I, C);
     kge_layernorm_forward(ln2, a->ln2_mean + o, a->ln2_rstd + o, res2, p->ln2w + l * C, p->ln2b + l * C,
                           n, C, eps);
 }
 
 /* Rows per block task: a quarter of the batch (so two to four threads
- * share the work), between 128 and 512 rows. Larger blocks pay less for
- * OpenBLAS packing the weight matrix once per call (measured: 512 rows
- * beat 128 by 20% on the MiniLM shape; at 16 sentences of 16 tokens,
- * blocks of 128 rows beat 64 by 23% on one thread). It depends on the batch only,
- * never on the thread count, so results are the same whatever the threads. */
-static size_t block_rows(size_t BT)
+ * share the work), between 256 and 512 rows. OpenBLAS packs the weight
+ * matrix once per call, so small blocks pay that copy again and again
+ * (sgemm on the MiniLM shapes, one thread, AVX-512 kernels: 256 rows
+ * 167-175 GFLOP/s, 128 rows 124-149). It depends on the rows only, never
+ * on the thread count, so results are the same whatever the threads. */
+static size_t block_rows(size_t N)
 {
-    size_t r = (BT / 4 + 31) & ~(size_t)31;
-    return r < 128 ? 128 : r > 512 ? 512 : r;
+    size_t r = (N / 4 + 31) & ~(size_t)31;
+    return r < 256 ? 256 : r > 512 ? 512 : r;
 }
 
-int kge_bert_forward(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, const int32_t *types,
-                     const uint8_t *mask, int Bi, int Ti, int keep, kge_err *err)
+/* The forward pass over nseq sequences at rows off[] (keep mask already
+ * in a->keep, layout reserved). */
+static void forward_rows(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, const int32_t *types,
+                         const size_t *off, const size_t *aoff, size_t nseq, int keep)
 {
     const kge_bert_config *c = &m->cfg;
-    int rc = kge_bert_check_batch(m, ids, types, Bi, Ti, err);
-    if (rc) return rc;
-    size_t B = (size_t)Bi, T = (size_t)Ti, BT = B * T;
-    if (kge_bert_acts_reserve(m, a, B, T, keep, mask)) return kge_fail(err, KGE_ENOMEM, "out of memory for activations");
+    size_t N = off[nseq];
     if (!a->pool) a->pool = kge_pool_new(a->threads ? a->threads : kge_default_threads());
-
-    fwd f = {.m = m, .a = a, .ids = ids, .types = types, .B = B, .T = T, .BT = BT,
+    fwd f = {.m = m, .a = a, .ids = ids, .types = types, .off = off, .aoff = aoff, .nseq = nseq, .N = N,
              .C = (size_t)c->hidden, .I = (size_t)c->intermediate, .NH = (size_t)c->heads,
-             .rows = block_rows(BT)};
-    size_t nblocks = (BT + f.rows - 1) / f.rows;
+             .rows = block_rows(N), .keep = keep};
+    size_t nblocks = (N + f.rows - 1) / f.rows;
     int blas = kge_blas_set_threads(1);
     kge_pool_run(a->pool, nblocks, task_embed, &f);
     f.x = a->x0;
@@ -490,12 +529,64 @@ int kge_bert_forward(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, co
         f.l = l;
         f.k = keep ? l : 0;
         kge_pool_run(a->pool, nblocks, task_qkv, &f);
-        kge_pool_run(a->pool, B * f.NH, task_attention, &f);
+        kge_pool_run(a->pool, nseq * f.NH, task_attention, &f);
         kge_pool_run(a->pool, nblocks, task_post, &f);
-        f.x = a->ln2 + f.k * BT * f.C;
+        f.x = a->ln2 + f.k * N * f.C;
     }
     kge_blas_set_threads(blas);
     a->hidden = (float *)f.x;
+}
+
+int kge_bert_forward(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, const int32_t *types,
+                     const uint8_t *mask, int Bi, int Ti, int keep, kge_err *err)
+{
+    int rc = kge_bert_check_batch(m, ids, types, Bi, Ti, err);
+    if (rc) return rc;
+    size_t B = (size_t)Bi, T = (size_t)Ti, NH = (size_t)m->cfg.heads;
+    size_t *off = malloc(2 * (B + 1) * sizeof *off), *aoff = off + B + 1;
+    if (!off || kge_bert_acts_reserve(m, a, B, T, keep, mask)) {
+        free(off);
+        return kge_fail(err, KGE_ENOMEM, "out of memory for activations");
+    }
+    for (size_t b = 0; b <= B; b++) {   /* padded: every sequence T rows, masked keys get 0 */
+        off[b] = b * T;
+        aoff[b] = b * NH * T * T;
+    }
+    forward_rows(m, a, ids, types, off, aoff, B, keep);
+    free(off);
+    return KGE_OK;
+}
+
+int kge_bert_forward_packed(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, const int32_t *types,
+                            const size_t *off, size_t nseq, kge_err *err)
+{
+    const kge_bert_config *c = &m->cfg;
+    if (nseq == 0 || off[0] != 0) return kge_fail(err, KGE_EUSAGE, "empty batch or first offset not 0");
+    size_t NH = (size_t)c->heads, S = 0;
+    for (size_t s = 0; s < nseq; s++) {
+        if (off[s + 1] <= off[s])
+            return kge_fail(err, KGE_EUSAGE, "sequence %zu is empty (offsets must increase)", s);
+        size_t T = off[s + 1] - off[s];
+        if (T > (size_t)c->max_positions)
+            return kge_fail(err, KGE_EUSAGE, "sequence %zu: length %zu exceeds max_position_embeddings %d", s, T,
+                            c->max_positions);
+        S += NH * T * T;
+    }
+    size_t N = off[nseq];
+    int rc = check_tokens(m, ids, types, N, 0, err);
+    if (rc) return rc;
+    size_t *aoff = malloc((nseq + 1) * sizeof *aoff);
+    if (!aoff || acts_layout(m, a, N, S, 0)) {
+        free(aoff);
+        return kge_fail(err, KGE_ENOMEM, "out of memory for activations");
+    }
+    aoff[0] = 0;
+    for (size_t s = 0; s < nseq; s++) aoff[s + 1] = aoff[s] + NH * (off[s + 1] - off[s]) * (off[s + 1] - off[s]);
+    a->B = (int)nseq;
+    a->T = 0;
+    for (size_t i = 0; i < N; i++) a->keep[i] = 1.0f;
+    forward_rows(m, a, ids, types, off, aoff, nseq, 0);
+    free(aoff);
     return KGE_OK;
 }
 

@@ -117,7 +117,7 @@ typedef struct kge_bert_acts {
     float  *ln1_mean, *ln1_rstd; // (LK,B,T)
     float  *ln1;             // (LK,B,T,C)
     float  *fch;             // (LK,B,T,I) pre-GELU
-    float  *fch_gelu;        // (LK,B,T,I)
+    float  *fch_gelu;        // (LK,B,T,I) (= fch without keep: GELU in place)
     float  *res2;            // (LK,B,T,C) ln1 + FFN output (LN2 input)
     float  *ln2_mean, *ln2_rstd; // (LK,B,T)
     float  *ln2;             // (LK,B,T,C) layer output
@@ -156,6 +156,20 @@ int kge_bert_acts_reserve(const kge_bert *m, kge_bert_acts *a, size_t B, size_t 
  * the position), KGE_ENOMEM. Cost: O(L·B·T·C·(C + I + T)). */
 int kge_bert_forward(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, const int32_t *types,
                      const uint8_t *mask, int B, int T, int keep, kge_err *err);
+
+/* Runs the encoder for inference on nseq sequences packed end to end, no
+ * padding: sequence s is ids[off[s] .. off[s+1]) (types likewise; NULL:
+ * all 0), positions counted from 0 in each. The dense layers see all
+ * off[nseq] tokens as one matrix, whatever the sentence boundaries;
+ * attention runs per sequence. On return a->hidden is (off[nseq], C),
+ * sequence s at rows off[s]..; nothing is kept for a backward pass.
+ * A sequence's values equal kge_bert_forward's on it alone (padding adds
+ * nothing: masked keys get probability 0) up to rounding.
+ * Errors: KGE_EUSAGE (nseq 0, off[0] != 0, an empty sequence, one over
+ * max_positions, id or type out of range, with the row), KGE_ENOMEM.
+ * Cost: O(L·(N·C·(C + I) + Σ len²·C)), N = off[nseq]. */
+int kge_bert_forward_packed(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, const int32_t *types,
+                            const size_t *off, size_t nseq, kge_err *err);
 
 /* out (B,C) = tanh(pooler(hidden[:,0])). Requires has_pooler. O(B·C²). */
 void kge_bert_pooler_forward(const kge_bert *m, float *out, const float *hidden, int B, int T);

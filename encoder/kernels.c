@@ -87,6 +87,17 @@ void kge_matmul_forward_acc(float *out, const float *inp, const float *weight, c
 }
 
 KGE_SIMD
+void kge_add_rows(float *out, const float *inp, const float *bias, size_t N, size_t C)
+{
+    // out (N,C), inp (N,C), bias (C)
+    for (size_t n = 0; n < N; n++) {
+        float *o = out + n * C;
+        const float *x = inp + n * C;
+        for (size_t i = 0; i < C; i++) o[i] = x[i] + bias[i];
+    }
+}
+
+KGE_SIMD
 void kge_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                            const float *weight, const float *bias, size_t N, size_t C, float eps)
 {

@@ -29,6 +29,10 @@ void kge_matmul_forward(float *out, const float *inp, const float *weight, const
 void kge_matmul_forward_acc(float *out, const float *inp, const float *weight, const float *bias,
                             size_t N, size_t C, size_t OC);
 
+/* out (N,C) = inp (N,C) + bias (C) per row: a residual with a linear
+ * layer's bias, before kge_matmul_forward_acc adds the product. O(N·C). */
+void kge_add_rows(float *out, const float *inp, const float *bias, size_t N, size_t C);
+
 /* out (N,C) = (inp − mean) · rstd · weight + bias per row; mean, rstd (N)
  * are kept for the backward pass. rstd = 1/sqrt(var + eps), var biased.
  * O(N·C). */

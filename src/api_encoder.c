@@ -150,9 +150,11 @@ void kgp_tokens_free(kgp_tokens *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Sequences sorted by length are cut into batches of at most this many
- * padded tokens (and attention scores), which bounds the activation memory
- * and wastes little work on padding. */
+/* Texts are packed end to end (no padding: the dense layers see every
+ * token of a batch as one matrix, attention runs per text) into batches of
+ * at most this many tokens and attention scores, which bounds the
+ * activation memory. Sorting by length first keeps a batch's attention
+ * work even. */
 #define BATCH_TOKENS 4096
 #define BATCH_SCORES (8u << 20)
 
@@ -179,8 +181,8 @@ kgp_status kgp_model_encode(kgp_model *m, const char *const *texts, size_t n, kg
     kgp_status st = KGP_OK;
     seq *s = calloc(n, sizeof *s);
     int32_t *ids = NULL;
-    uint8_t *mask = NULL;
-    float *pool = NULL;
+    size_t *off = NULL;
+    float *pool = NULL, *cls = NULL;
     if (!s) return model_error(m, KGP_ENOMEM, "out of memory");
     kge_err e = {0};
     for (size_t i = 0; i < n; i++) {
@@ -189,37 +191,43 @@ kgp_status kgp_model_encode(kgp_model *m, const char *const *texts, size_t n, kg
         if (rc) { st = model_error(m, (kgp_status)rc, "text %zu: %s", i + 1, e.msg); goto out; }
     }
     qsort(s, n, sizeof *s, by_len);
-    /* A batch holds at most max(BATCH_TOKENS, longest) padded tokens, and
-     * at most min(n, BATCH_TOKENS) sequences. */
-    size_t Tmax = s[n - 1].ids.n, cap = Tmax > BATCH_TOKENS ? Tmax : BATCH_TOKENS,
-           maxB = n < BATCH_TOKENS ? n : BATCH_TOKENS;
+    /* A batch holds at most max(BATCH_TOKENS, longest) tokens, so at most
+     * that many sequences (each has at least [CLS] and [SEP]). */
+    size_t Tmax = s[n - 1].ids.n, cap = Tmax > BATCH_TOKENS ? Tmax : BATCH_TOKENS, maxB = n < cap ? n : cap;
     ids = malloc(cap * sizeof *ids);
-    mask = malloc(cap);
+    off = malloc((maxB + 1) * sizeof *off);
     pool = malloc(maxB * C * sizeof *pool);
-    if (!ids || !mask || !pool) { st = model_error(m, KGP_ENOMEM, "out of memory"); goto out; }
+    cls = pooling == KGP_POOL_POOLER ? malloc(maxB * C * sizeof *cls) : NULL;
+    if (!ids || !off || !pool || (pooling == KGP_POOL_POOLER && !cls)) {
+        st = model_error(m, KGP_ENOMEM, "out of memory");
+        goto out;
+    }
     for (size_t i0 = 0; i0 < n;) {
-        /* the batch [i0, i1): padded to the longest, which is the last */
-        size_t i1 = i0 + 1;
+        /* the batch [i0, i1): texts end to end, text k at rows off[k].. */
+        size_t i1 = i0, tok = 0, scores = 0;
+        off[0] = 0;
         while (i1 < n) {
-            size_t T = s[i1].ids.n, B = i1 - i0 + 1;
-            if (B * T > BATCH_TOKENS || B * NH * T * T > BATCH_SCORES) break;
-            i1++;
-        }
-        size_t B = i1 - i0, T = s[i1 - 1].ids.n;
-        for (size_t k = 0; k < B; k++) {
-            const kge_ids *q = &s[i0 + k].ids;
+            size_t T = s[i1].ids.n ? s[i1].ids.n : 1;
+            if (i1 > i0 && (tok + T > BATCH_TOKENS || scores + NH * T * T > BATCH_SCORES)) break;
             for (size_t t = 0; t < T; t++) {
-                ids[k * T + t] = t < q->n ? q->v[t] : (b->tok.vocab ? kge_vocab_special(b->vocab)->pad : 0);
-                if (ids[k * T + t] < 0) ids[k * T + t] = 0;
-                mask[k * T + t] = t < q->n;
+                int32_t id = t < s[i1].ids.n ? s[i1].ids.v[t] : b->tok.vocab ? kge_vocab_special(b->vocab)->pad : 0;
+                ids[tok + t] = id < 0 ? 0 : id;
             }
+            tok += T;
+            scores += NH * T * T;
+            off[++i1 - i0] = tok;
         }
-        int rc = kge_bert_forward(b, &m->acts, ids, NULL, mask, (int)B, (int)T, 0, &e);
+        size_t B = i1 - i0;
+        int rc = kge_bert_forward_packed(b, &m->acts, ids, NULL, off, B, &e);
         if (rc) { st = model_error(m, (kgp_status)rc, "%s", e.msg); goto out; }
-        if (pooling == KGP_POOL_MEAN) kge_mean_pool_forward(pool, m->acts.hidden, mask, B, T, C);
-        else if (pooling == KGP_POOL_POOLER) kge_bert_pooler_forward(b, pool, m->acts.hidden, (int)B, (int)T);
-        else
-            for (size_t k = 0; k < B; k++) memcpy(pool + k * C, m->acts.hidden + k * T * C, C * sizeof *pool);
+        const float *h = m->acts.hidden;
+        for (size_t k = 0; k < B; k++) {
+            const float *first = h + off[k] * C;
+            if (pooling == KGP_POOL_MEAN) kge_mean_pool_forward(pool + k * C, first, NULL, 1, off[k + 1] - off[k], C);
+            else if (pooling == KGP_POOL_POOLER) memcpy(cls + k * C, first, C * sizeof *cls);
+            else memcpy(pool + k * C, first, C * sizeof *pool);
+        }
+        if (pooling == KGP_POOL_POOLER) kge_bert_pooler_forward(b, pool, cls, (int)B, 1);
         if (normalize) kge_l2_normalize(pool, B, C);
         for (size_t k = 0; k < B; k++) memcpy(out + s[i0 + k].idx * C, pool + k * C, C * sizeof *out);
         i0 = i1;
@@ -228,8 +236,9 @@ out:
     for (size_t i = 0; i < n; i++) kge_ids_free(&s[i].ids);
     free(s);
     free(ids);
-    free(mask);
+    free(off);
     free(pool);
+    free(cls);
     return st;
 }
 
@@ -248,7 +257,7 @@ out:
 #include "graph/store.h"
 
 #define EMB_VERSION 1
-#define EMBED_CHUNK 64
+#define EMBED_CHUNK 256
 
 typedef struct emb_view {
     const char *model;  size_t model_len;

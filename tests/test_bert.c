@@ -388,6 +388,89 @@ START_TEST(threads_do_not_change_results)
 }
 END_TEST
 
+START_TEST(packed_matches_reference)
+{
+    const char *sh = tu_shared_dir();
+    if (!sh) { fprintf(stderr, "test_bert: ../shared absent, skipping packed tiny-bert reference\n"); return; }
+    char *dir = tu_path(sh, "fixtures/encoder/tiny-bert");
+    kge_bert *m = NULL;
+    kge_err e = {0};
+    ck_assert_msg(kge_bert_load(dir, &m, &e) == KGE_OK, "%s", e.msg);
+    kge_st *ex = ef_open_fixture("fixtures/encoder/tiny-bert/expected.safetensors");
+    ef_batch b = ef_batch_from(ex);
+    size_t C = (size_t)m->cfg.hidden, T = (size_t)b.T, B = (size_t)b.B;
+    /* the padded batch's real tokens end to end (masks are 1s then 0s) */
+    int32_t *ids = malloc(B * T * sizeof *ids), *types = malloc(B * T * sizeof *types);
+    size_t off[16] = {0}, n = 0;
+    ck_assert(B < 16);
+    for (size_t i = 0; i < B; i++) {
+        for (size_t t = 0; t < T && b.mask[i * T + t]; t++, n++) {
+            ids[n] = b.ids[i * T + t];
+            types[n] = b.types[i * T + t];
+        }
+        off[i + 1] = n;
+    }
+    ck_assert_uint_lt(n, B * T);   /* the fixture has padding to leave out */
+    kge_bert_acts a = {0};
+    ck_assert_msg(kge_bert_forward_packed(m, &a, ids, types, off, B, &e) == KGE_OK, "%s", e.msg);
+    float *want = ef_load_f32(ex, "last_hidden_state", NULL), *wpool = ef_load_f32(ex, "mean_pooled", NULL);
+    float *pool = malloc(C * sizeof *pool);
+    for (size_t i = 0; i < B; i++) {
+        size_t len = off[i + 1] - off[i];
+        ef_assert_close(a.hidden + off[i] * C, want + i * T * C, len * C, 1e-4f, "packed last_hidden_state");
+        kge_mean_pool_forward(pool, a.hidden + off[i] * C, NULL, 1, len, C);
+        ef_assert_close(pool, wpool + i * C, C, 1e-4f, "packed mean_pooled");
+    }
+    free(pool);
+    free(want);
+    free(wpool);
+    free(ids);
+    free(types);
+    kge_bert_acts_free(&a);
+    ef_batch_free(&b);
+    kge_st_close(ex);
+    kge_bert_free(m);
+    free(dir);
+}
+END_TEST
+
+START_TEST(packed_sequences)
+{
+    kge_bert *m = random_model();
+    size_t C = (size_t)m->cfg.hidden;
+    int32_t ids[] = {2, 5, 6, 3, 2, 7, 8, 9, 10, 11, 12, 3, 2, 3};
+    size_t off[] = {0, 4, 12, 14};
+    kge_bert_acts a1 = {0}, a3 = {0}, one = {0};
+    kge_bert_acts_set_threads(&a1, 1);
+    kge_bert_acts_set_threads(&a3, 3);
+    kge_err e = {0};
+    ck_assert_msg(kge_bert_forward_packed(m, &a1, ids, NULL, off, 3, &e) == KGE_OK, "%s", e.msg);
+    ck_assert_msg(kge_bert_forward_packed(m, &a3, ids, NULL, off, 3, &e) == KGE_OK, "%s", e.msg);
+    ck_assert(memcmp(a1.hidden, a3.hidden, 14 * C * sizeof(float)) == 0);
+    for (size_t s = 0; s < 3; s++) {   /* each sequence as kge_bert_forward gives it alone */
+        int len = (int)(off[s + 1] - off[s]);
+        ck_assert_int_eq(kge_bert_forward(m, &one, ids + off[s], NULL, NULL, 1, len, 0, &e), KGE_OK);
+        ef_assert_close(a1.hidden + off[s] * C, one.hidden, (size_t)len * C, 1e-5f, "packed vs alone");
+    }
+    /* bad input: a clear error */
+    size_t empty[] = {0, 4, 4}, shifted[] = {1, 4}, toolong[] = {0, 25};
+    ck_assert_int_eq(kge_bert_forward_packed(m, &a1, ids, NULL, off, 0, &e), KGE_EUSAGE);
+    ck_assert_int_eq(kge_bert_forward_packed(m, &a1, ids, NULL, shifted, 1, &e), KGE_EUSAGE);
+    ck_assert_int_eq(kge_bert_forward_packed(m, &a1, ids, NULL, empty, 2, &e), KGE_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(e.msg, "sequence 1 is empty"));
+    int32_t many[25] = {0};
+    ck_assert_int_eq(kge_bert_forward_packed(m, &a1, many, NULL, toolong, 1, &e), KGE_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(e.msg, "max_position_embeddings"));
+    ids[9] = 9999;
+    ck_assert_int_eq(kge_bert_forward_packed(m, &a1, ids, NULL, off, 3, &e), KGE_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(e.msg, "row 9"));
+    kge_bert_acts_free(&a1);
+    kge_bert_acts_free(&a3);
+    kge_bert_acts_free(&one);
+    kge_bert_free(m);
+}
+END_TEST
+
 Suite *suite(void);
 Suite *suite(void)
 {
@@ -399,6 +482,8 @@ Suite *suite(void)
     tcase_add_test(tc, load_errors);
     tcase_add_test(tc, batching_invariance);
     tcase_add_test(tc, threads_do_not_change_results);
+    tcase_add_test(tc, packed_matches_reference);
+    tcase_add_test(tc, packed_sequences);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -74,10 +74,16 @@ typedef struct kgg_course {
     char *id, *title, *language, *version;
     char *source;           /* path (or package!entry) it came from */
     char *format;           /* "kgxml", "olx", "scorm12", "scorm2004", "imscc", "moodle", "csv" */
+    char *identity;         /* source identity (kgg_course_set_identity), NULL until set */
+    unsigned flags;         /* KGG_COURSE_* */
     kgg_unit *units;        size_t nunits, cap_units;
     kgg_concept *concepts;  size_t nconcepts, cap_concepts;
     kgg_diag *diags;        size_t ndiags, cap_diags;
 } kgg_course;
+
+/* kgg_course.flags: replace a stored course of the same id even when it
+ * looks like another course (other identity and other title). */
+#define KGG_COURSE_REPLACE 0x1u
 
 /* Creates an empty course. NULL when out of memory. */
 kgg_course *kgg_course_new(void);
@@ -113,5 +119,44 @@ long kgg_course_find(const kgg_course *c, const char *id);
 /* Total minutes of a concept: its own estimate plus its resources' minutes
  * (unknown parts count 0); < 0 when every part is unknown. */
 double kgg_concept_total_minutes(const kgg_concept *k);
+
+/* ---- identity and text checks ---- */
+
+/* Length of the longest prefix of s[0..n) that is valid UTF-8 (no overlong
+ * forms, surrogates or code points above U+10FFFF); n when all of it is.
+ * O(n). */
+size_t kgg_utf8_prefix(const char *s, size_t n);
+
+/* What kgg_course_digest covers besides units and concepts. */
+#define KGG_DIGEST_ID   0x1u    /* the course id */
+#define KGG_DIGEST_META 0x2u    /* title, language, version, format */
+
+/* 64-bit FNV-1a digest of the course's canonical content: units, then
+ * concepts (ids, text, minutes, difficulty, unit, line, goals, tags,
+ * resources, requirement groups, recommendations), plus what `what` adds.
+ * References to the course's own concepts count the same written as "x"
+ * or "<course id>:x". The source path never counts, so the same content
+ * read from "x", "./x/", an absolute path or a zip of x digests the same.
+ * *bytes (when not NULL) receives the number of bytes digested, a measure of
+ * the course's size. O(size of the course). */
+uint64_t kgg_course_digest(const kgg_course *c, unsigned what, size_t *bytes);
+
+/* Sets c->identity, unless already set, to "<format>:<id>@<16 hex digits>"
+ * where the digest covers units and concepts only (not the title, not the
+ * path): the same course keeps its identity through renames of its title or
+ * its path, and two courses that share a template id (IMS CC "cctd0015")
+ * but not their content get different identities. Call it before the id
+ * is changed (--as, de-duplication) so that it names the course as its
+ * format does. Returns 0, -1 when out of memory. O(size of the course). */
+int kgg_course_set_identity(kgg_course *c);
+
+/* Adds a KGG_ERROR diagnostic for every string of the course (id, title,
+ * metadata, units, concept text, goals, tags, resources, references and
+ * reasons) that is not valid UTF-8, naming the field and the concept
+ * (the bad bytes are never copied into the message). Every importer's
+ * course passes through the writer, which calls this, so no invalid UTF-8
+ * reaches the database. Returns the number of such strings, or -1 when
+ * out of memory. O(size of the course). */
+long kgg_course_check_utf8(kgg_course *c);
 
 #endif

@@ -27,7 +27,11 @@
  * doubles as 8 little-endian bytes.
  *   course:  title, language, version, source, format, hash (16 hex chars),
  *            import time (varint unix seconds), nunits, {unit id, title}*,
- *            nconcepts, {concept id}* in authored order.
+ *            nconcepts, {concept id}* in authored order, source identity
+ *            ("format:id@digest", kgg_course_set_identity; absent in records
+ *            written before it existed).
+ *            The hash covers the content and metadata but not the source
+ *            path, so the same course read from another path is unchanged.
  *   concept: key, title, summary, description, own minutes, minutes
  *            (own + resources), difficulty, unit (varint ordinal + 1, 0 none),
  *            seq, line, ngoals {str}*, ntags {str}*,
@@ -174,6 +178,10 @@ void kgg_write_result_free(kgg_write_result *r);
  * whose content is identical to the stored one is left as it is. References
  * among the given courses resolve in any order; references to absent
  * concepts of other courses stay unresolved and resolve when they arrive.
+ * Refused with KGP_ECONFLICT, writing nothing, when a stored course of the
+ * same id is clearly another course: its source identity and its title both
+ * differ from the incoming course's (records without an identity never
+ * conflict), unless the course has KGG_COURSE_REPLACE.
  * Rejected with KGP_EINPUT, writing nothing, when any course has KGG_ERROR
  * diagnostics, no id or an id with ':', appears twice, has duplicate concept
  * ids, a reference to an unknown concept of its own course, a bad k
@@ -182,7 +190,9 @@ void kgg_write_result_free(kgg_write_result *r);
  * Every problem is listed in res->msgs (errors and the courses' warnings);
  * e holds the first error. With dry_run the transaction is aborted after
  * all checks (res->committed stays 0).
- * Errors: KGP_EINPUT, KGP_EUSAGE (read-only store), KGP_EDB (including a
+ * Every course's strings are checked to be valid UTF-8 first
+ * (kgg_course_check_utf8): invalid text is an input error, never stored.
+ * Errors: KGP_EINPUT, KGP_ECONFLICT, KGP_EUSAGE (read-only store), KGP_EDB (including a
  * full map while a snapshot is open), KGP_ENOMEM.
  * Cost: O(size of the courses + edges touched in other courses), plus an
  * O(V + E) cycle check of the whole graph when a cross-course requirement

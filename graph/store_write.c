@@ -48,13 +48,6 @@ static void b_f64(buf *b, double d)
 }
 static void b_free(buf *b) { kg_free(b->p); memset(b, 0, sizeof *b); }
 
-static uint64_t fnv1a(const uint8_t *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 1099511628211ull; }
-    return h;
-}
-
 /* ---- per-write state ---- */
 
 /* Longest "course:concept" key: LMDB keys are at most 511 bytes. */
@@ -184,46 +177,6 @@ static const char *concept_label(const kgg_concept *k)
     return k->title && *k->title ? k->title : k->id;
 }
 
-/* The canonical content of a course, independent of store ids; its hash
- * decides whether a re-import changes anything. */
-static void encode_course_content(wcourse *wc, buf *b)
-{
-    kgg_course *c = wc->c;
-    b_str(b, c->id); b_str(b, c->title); b_str(b, c->language); b_str(b, c->version);
-    b_str(b, c->source); b_str(b, c->format);
-    b_varint(b, c->nunits);
-    for (size_t u = 0; u < c->nunits; u++) { b_str(b, c->units[u].id); b_str(b, c->units[u].title); }
-    b_varint(b, c->nconcepts);
-    for (size_t i = 0; i < c->nconcepts; i++) {
-        kgg_concept *k = &c->concepts[i];
-        b_str(b, k->id); b_str(b, k->title); b_str(b, k->summary); b_str(b, k->description);
-        b_f64(b, k->minutes); b_f64(b, k->difficulty); b_varint(b, (uint64_t)(k->unit + 1));
-        b_varint(b, k->line);
-        b_varint(b, k->ngoals);
-        for (size_t j = 0; j < k->ngoals; j++) b_str(b, k->goals[j]);
-        b_varint(b, k->ntags);
-        for (size_t j = 0; j < k->ntags; j++) b_str(b, k->tags[j]);
-        b_varint(b, k->nresources);
-        for (size_t j = 0; j < k->nresources; j++) {
-            kgg_resource *r = &k->resources[j];
-            b_str(b, r->title); b_str(b, r->url); b_str(b, r->kind); b_f64(b, r->minutes);
-        }
-        b_varint(b, k->ngroups);
-        size_t mi = 0;
-        for (size_t g = 0; g < k->ngroups; g++) {
-            kgg_group *gr = &k->groups[g];
-            b_varint(b, gr->k); b_str(b, gr->reason); b_varint(b, gr->nmembers);
-            for (size_t m = 0; m < gr->nmembers; m++, mi++) {
-                b_str(b, wc->grp_refs[i][mi].key); b_str(b, gr->members[m].reason);
-            }
-        }
-        b_varint(b, k->nrecommends);
-        for (size_t j = 0; j < k->nrecommends; j++) {
-            b_str(b, wc->rec_refs[i][j].key); b_str(b, k->recommends[j].reason);
-        }
-    }
-}
-
 /* Concept ids of a course sorted for O(log n) lookup (kgg_course_find is
  * linear, which would make validation quadratic). */
 typedef struct id_index { const kgg_course *c; uint32_t *ord; size_t n; } id_index;
@@ -266,6 +219,7 @@ static int validate_course(wctx *w, wcourse *wc)
     kgg_write_result *r = w->res;
     const char *file = c->source;
     size_t nerr0 = r->nerrors;
+    if (kgg_course_check_utf8(c) < 0) return -1;
     for (size_t i = 0; i < c->ndiags; i++) {
         kgg_diag *d = &c->diags[i];
         if (add_msg(r, d->severity, d->file ? d->file : file, d->line, d->column, "%s",
@@ -410,12 +364,11 @@ static int validate_course(wctx *w, wcourse *wc)
     kg_free(eto);
     if (oom) return -1;
     if (r->nerrors == nerr0) {
-        buf b = {0};
-        encode_course_content(wc, &b);
-        if (b.oom) { b_free(&b); return -1; }
-        snprintf(wc->hash, sizeof wc->hash, "%016llx", (unsigned long long)fnv1a(b.p, b.n));
-        wc->content_bytes = b.n;
-        b_free(&b);
+        /* The whole content but not the path: the same course read from
+         * another spelling of its path is unchanged. */
+        uint64_t h = kgg_course_digest(c, KGG_DIGEST_ID | KGG_DIGEST_META, &wc->content_bytes);
+        snprintf(wc->hash, sizeof wc->hash, "%016llx", (unsigned long long)h);
+        if (kgg_course_set_identity(c)) return -1;
     }
     return 0;
 }
@@ -853,6 +806,29 @@ static int old_cmp(const void *a, const void *b)
 }
 
 /* One run of the write transaction (repeated from scratch after growth). */
+/* The fields of a stored course record that decide whether it may be
+ * replaced; strings point into the record. */
+typedef struct stored_course { const char *title, *source, *format, *identity; } stored_course;
+
+static int read_stored_course(const MDB_val *v, stored_course *sc)
+{
+    kgg_rd r = {v->mv_data, (const uint8_t *)v->mv_data + v->mv_size, 0};
+    memset(sc, 0, sizeof *sc);
+    sc->title = kgg_rd_str(&r);
+    kgg_rd_str(&r); kgg_rd_str(&r);                 /* language, version */
+    sc->source = kgg_rd_str(&r);
+    sc->format = kgg_rd_str(&r);
+    kgg_rd_str(&r); kgg_rd_varint(&r);              /* hash, import time */
+    uint64_t nu = kgg_rd_varint(&r);
+    for (uint64_t u = 0; u < nu && !r.bad; u++) { kgg_rd_str(&r); kgg_rd_str(&r); }
+    uint64_t nc = kgg_rd_varint(&r);
+    if (r.bad || nc > v->mv_size) return -1;
+    for (uint64_t j = 0; j < nc && !r.bad; j++) kgg_rd_varint(&r);
+    /* identity: appended later; records written before it end here */
+    if (!r.bad && r.p < r.end) sc->identity = kgg_rd_str(&r);
+    return r.bad ? -1 : 0;
+}
+
 static kgp_status write_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
 {
     wctx *w = ud;
@@ -878,6 +854,31 @@ static kgp_status write_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
     int rc = mdb_get(txn, w->meta, &mk, &mv);
     if (rc == 0 && mv.mv_size == 4) next_id = kgg_be32(mv.mv_data);
     else if (rc != MDB_NOTFOUND && rc) TRY(rc);
+
+    /* Phase 0: a stored course of the same id that is clearly another
+     * course (other source identity and other title) is not replaced
+     * unless the course says so (KGG_COURSE_REPLACE). */
+    for (size_t i = 0; i < w->n; i++) {
+        kgg_course *c = w->wc[i].c;
+        MDB_val ck = str_val(c->id), cv;
+        rc = mdb_get(txn, w->courses, &ck, &cv);
+        if (rc == MDB_NOTFOUND) continue;
+        TRY(rc);
+        if (c->flags & KGG_COURSE_REPLACE) continue;
+        stored_course sc;
+        if (read_stored_course(&cv, &sc))
+            return kgg_errf(e, KGP_EDB, "damaged record of course '%s'", c->id);
+        if (!sc.identity || !c->identity || !strcmp(sc.identity, c->identity)) continue;
+        if (sc.title && c->title && !strcmp(sc.title, c->title)) continue;
+        if (add_msg(res, KGG_ERROR, c->source, 0, 0,
+                    "course '%s' is already in the database as \"%s\" (%s, from %s), and \"%s\" "
+                    "(%s) looks like another course (other content, other title): not replaced; "
+                    "import it under another id (--as ID) or replace the stored one (--replace)",
+                    c->id, sc.title ? sc.title : "", sc.format ? sc.format : "?",
+                    sc.source ? sc.source : "?", c->title ? c->title : "", c->format ? c->format : "?"))
+            OOM();
+    }
+    if (res->nerrors > nerr0) return first_error(res, e, KGP_ECONFLICT);
 
     /* Phase 1: drop the old edges and records of every replaced course;
      * keep their key -> id map to reuse ids. */
@@ -1044,6 +1045,7 @@ static kgp_status write_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
         for (size_t u = 0; u < c->nunits; u++) { b_str(&b, c->units[u].id); b_str(&b, c->units[u].title); }
         b_varint(&b, c->nconcepts);
         for (size_t j = 0; j < c->nconcepts; j++) b_varint(&b, wc->ids[j]);
+        b_str(&b, c->identity);
         if (b.oom) { b_free(&b); OOM(); }
         MDB_val ck = str_val(c->id), cv = {b.n, b.p};
         rc = mdb_put(txn, w->courses, &ck, &cv, 0);

@@ -16,17 +16,25 @@
  * Unknown columns are reported as a warning and ignored. Fields may be quoted
  * with '"' ("" inside is one quote) and then hold ',' and line breaks. UTF-8
  * with or without BOM; CRLF, LF or bare CR line ends. Blank lines are skipped.
- * The course id is the file's base name (sanitised), its title the same.
+ * Another encoding is converted with iconv when named (kgi_options.encoding)
+ * or when a UTF-16 byte order mark says so; text that is still not valid
+ * UTF-8 is an error at its line:column, and nothing of the file is used.
+ * The course id is the file's base name (kgi_safe_course_id: non-ASCII
+ * letters kept, so "数学.csv" is course "数学"), its title the same.
  */
 #include "importers/importers.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "graph/alloc.h"
 #include "importers/html_text.h"
+#include "importers/xml_safe.h"
 
 enum { COL_ID, COL_TITLE, COL_SUMMARY, COL_DESC, COL_MINUTES, COL_PREREQ, COL_REASON,
        COL_RECOMMEND, COL_UNIT, COL_GOALS, COL_TAGS, NCOLS };
@@ -226,23 +234,96 @@ static double parse_minutes(const char *s)
     return kgi_parse_duration(s);
 }
 
+static kgg_course *csv_body(kgg_course *c, const char *buf, size_t len, const char *name);
+
+/* Brings buf to UTF-8 (the input boundary: nothing else of the file is
+ * read before this). With an encoding (or a UTF-16 byte order mark) the
+ * bytes are converted with iconv into *conv (kg_malloc'ed, the caller
+ * frees); then the text must be valid UTF-8. Returns 0, or -1 with an
+ * error diagnostic at the offending line:column. */
+static int to_utf8(kgg_course *c, const char *name, const char *enc, const char **buf,
+                   size_t *len, char **conv)
+{
+    const unsigned char *u = (const unsigned char *)*buf;
+    if ((!enc || !*enc) && *len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
+        enc = "UTF-16";                  /* the byte order mark says it */
+    if (enc && *enc && strcasecmp(enc, "UTF-8") != 0 && strcasecmp(enc, "UTF8") != 0) {
+        iconv_t cd = iconv_open("UTF-8", enc);
+        if (cd == (iconv_t)-1) {
+            kgg_course_diag(c, KGG_ERROR, name, 0, 0, "unknown encoding \"%s\" (iconv names such as "
+                            "GBK, ISO-8859-1, WINDOWS-1252, UTF-16; `iconv -l` lists them)", enc);
+            return -1;
+        }
+        size_t cap = *len * 2 + 16, used = 0;
+        char *out = kg_malloc(cap);
+        char *in = (char *)*buf;
+        size_t inleft = *len;
+        int bad = 0;
+        while (out) {
+            char *op = out + used;
+            size_t outleft = cap - used - 1;
+            size_t r = iconv(cd, &in, &inleft, &op, &outleft);
+            used = (size_t)(op - out);
+            if (r != (size_t)-1) break;
+            if (errno == E2BIG) {
+                char *nb = kg_realloc(out, cap * 2);
+                if (!nb) { kg_free(out); out = NULL; break; }
+                out = nb; cap *= 2;
+                continue;
+            }
+            bad = 1;                     /* EILSEQ or EINVAL (cut short) */
+            break;
+        }
+        iconv_close(cd);
+        if (!out) { kgg_course_diag(c, KGG_ERROR, name, 0, 0, "out of memory"); return -1; }
+        out[used] = 0;
+        if (bad) {
+            uint32_t line, col;
+            kgi_text_position(out, used, used, &line, &col);
+            kgg_course_diag(c, KGG_ERROR, name, line, col,
+                            "not valid %s (byte 0x%02X at byte %zu of the file); nothing was read",
+                            enc, (unsigned char)*in, (size_t)(in - *buf) + 1);
+            kg_free(out);
+            return -1;
+        }
+        *conv = out; *buf = out; *len = used;
+    }
+    size_t off;
+    uint32_t line, col;
+    if (kgi_utf8_check(*buf, *len, &off, &line, &col)) {
+        kgg_course_diag(c, KGG_ERROR, name, line, col,
+                        "not valid UTF-8 (byte 0x%02X); nothing was read. If the file is in another "
+                        "encoding, name it: --encoding GBK, ISO-8859-1, WINDOWS-1252, UTF-16, …",
+                        (unsigned char)(*buf)[off]);
+        return -1;
+    }
+    return 0;
+}
+
 kgg_course *kgi_csv_parse(const char *buf, size_t len, const char *name, const kgi_options *opt)
 {
-    (void)opt;
     kgg_course *c = kgg_course_new();
     if (!c) return NULL;
     c->format = kgg_course_str(c, "csv");
     c->source = kgg_course_str(c, name);
     {
-        const char *base = name ? strrchr(name, '/') : NULL;
-        base = base ? base + 1 : name ? name : "course";
-        char tmp[256], id[256];
-        snprintf(tmp, sizeof tmp, "%s", base);
+        char tmp[256], id[256], title[256];
+        kgi_source_base(name ? name : "course", tmp, sizeof tmp);
         char *dot = strrchr(tmp, '.');
         if (dot && dot != tmp) *dot = 0;
-        c->id = kgg_course_str(c, kgi_safe_id(tmp, "course", id, sizeof id));
-        c->title = kgg_course_str(c, tmp);
+        c->id = kgg_course_str(c, kgi_safe_course_id(tmp, "course", id, sizeof id));
+        c->title = kgg_course_str(c, kgi_utf8_repair(tmp, title, sizeof title));
     }
+    char *conv = NULL;
+    if (to_utf8(c, name, opt ? opt->encoding : NULL, &buf, &len, &conv)) return c;
+    c = csv_body(c, buf, len, name);
+    kg_free(conv);
+    return c;
+}
+
+/* The records of a CSV already in UTF-8. */
+static kgg_course *csv_body(kgg_course *c, const char *buf, size_t len, const char *name)
+{
     if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
         (unsigned char)buf[2] == 0xBF) { buf += 3; len -= 3; }
     csv_reader r = { buf, buf + len, 1, 1, c, name };

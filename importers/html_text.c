@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <libxml/HTMLparser.h>
+#include <utf8proc.h>
 
 #include "graph/alloc.h"
 #include "importers/xml_safe.h"
@@ -172,21 +173,90 @@ char *kgi_sjson_to_text(const char *buf, size_t len)
 
 /* ---- ids ---------------------------------------------------------------------- */
 
-char *kgi_safe_id(const char *s, const char *fallback, char *out, size_t outlen)
+/* kgi_safe_id and kgi_safe_course_id: with unicode, letters, marks and
+ * digits beyond ASCII are kept (after NFC); everything else becomes '_'. */
+static char *safe_id(const char *s, const char *fallback, char *out, size_t outlen, int unicode)
 {
+    /* an empty result becomes fallback ("x" for ""), or stays empty for NULL */
     size_t o = 0;
     if (outlen == 0) return out;
-    for (size_t i = 0; s && s[i] && o + 1 < outlen; i++) {
-        unsigned char ch = (unsigned char)s[i];
+    utf8proc_uint8_t *nfc = NULL;
+    if (unicode && s && utf8proc_map((const utf8proc_uint8_t *)s, 0, &nfc,
+                                     UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE) < 0)
+        nfc = NULL;                      /* invalid UTF-8: its bytes become '_' below */
+    const char *p = nfc ? (const char *)nfc : s;
+    for (size_t i = 0; p && p[i] && o + 1 < outlen; ) {
+        unsigned char ch = (unsigned char)p[i];
+        if (ch >= 0x80 && unicode) {
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)p + i, -1, &cp);
+            if (k > 0) {
+                utf8proc_category_t cat = utf8proc_category(cp);
+                int word = (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO);
+                if (word && o + (size_t)k < outlen) {
+                    memcpy(out + o, p + i, (size_t)k);
+                    o += (size_t)k;
+                    i += (size_t)k;
+                    continue;
+                }
+                i += (size_t)k - 1;          /* the whole character becomes one '_' */
+            }
+            ch = '_';
+        }
+        i++;
         int ok = isalnum(ch) || ch == '_' || ch == '.' || ch == '-';
         if (!ok) ch = '_';
         if (ch == '_' && o > 0 && out[o - 1] == '_') continue;
         if ((ch == '_' || ch == '.') && o == 0) continue;
         out[o++] = (char)ch;
     }
+    free(nfc);
     while (o > 0 && (out[o - 1] == '_' || out[o - 1] == '.')) o--;
     out[o] = 0;
-    if (o == 0) snprintf(out, outlen, "%s", fallback && *fallback ? fallback : "x");
+    if (o == 0 && fallback) snprintf(out, outlen, "%s", *fallback ? fallback : "x");
+    return out;
+}
+
+char *kgi_safe_id(const char *s, const char *fallback, char *out, size_t outlen)
+{
+    return safe_id(s, fallback ? fallback : "", out, outlen, 0);
+}
+
+char *kgi_safe_course_id(const char *s, const char *fallback, char *out, size_t outlen)
+{
+    safe_id(s, fallback, out, outlen, 1);
+    return *out ? out : NULL;
+}
+
+char *kgi_utf8_repair(const char *s, char *out, size_t outlen)
+{
+    size_t o = 0, n = s ? strlen(s) : 0;
+    if (outlen == 0) return out;
+    while (n > 0) {
+        size_t ok = kgg_utf8_prefix(s, n);
+        size_t take = ok < outlen - 1 - o ? ok : outlen - 1 - o;
+        while (take > 0 && take < ok && ((unsigned char)s[take] & 0xC0) == 0x80) take--;
+        memcpy(out + o, s, take);
+        o += take;
+        if (take < ok || ok == n || o + 3 >= outlen) break;
+        memcpy(out + o, "\xEF\xBF\xBD", 3);     /* U+FFFD for the bad byte */
+        o += 3;
+        s += ok + 1;
+        n -= ok + 1;
+    }
+    out[o] = 0;
+    return out;
+}
+
+const char *kgi_source_base(const char *path, char *out, size_t outlen)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path ? path : "");
+    size_t n = strlen(tmp);
+    while (n > 1 && tmp[n - 1] == '/') tmp[--n] = 0;
+    char *b = tmp;
+    for (char *q = tmp; *q; q++) if ((*q == '/' || *q == '!') && q[1]) b = q + 1;
+    snprintf(out, outlen, "%s", b);
     return out;
 }
 

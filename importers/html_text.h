@@ -26,6 +26,24 @@ char *kgi_sjson_to_text(const char *buf, size_t len);
  * result becomes fallback (or "x"). Returns out. O(n). */
 char *kgi_safe_id(const char *s, const char *fallback, char *out, size_t outlen);
 
+/* As kgi_safe_id for a course id, but letters, marks and digits beyond
+ * ASCII are kept (after Unicode NFC), so that a course named in Chinese,
+ * Arabic or Finnish keeps its own readable id ("数学", "Matemáticas") instead
+ * of a shared placeholder; invalid UTF-8 bytes become '_'. With fallback
+ * NULL an empty result returns NULL (the caller names the course from its
+ * folder or file instead). O(n). */
+char *kgi_safe_course_id(const char *s, const char *fallback, char *out, size_t outlen);
+
+/* Copies s into out with every byte that is not part of valid UTF-8
+ * replaced by U+FFFD (for names taken from the file system, which may be in
+ * any encoding). Truncates at a character boundary. Returns out. O(n). */
+char *kgi_utf8_repair(const char *s, char *out, size_t outlen);
+
+/* The last component of a source path, where both '/' (folders) and '!'
+ * (archive members, "x.zip!a/b.csv") separate components; trailing '/'
+ * ignored. Returns out. O(n). */
+const char *kgi_source_base(const char *path, char *out, size_t outlen);
+
 /* Parses a duration and returns minutes, or -1 when it is not one:
  * ISO 8601 ("PT10M", "P5Y6M4DT12H30M58.55S", "P1W"; years 365 days,
  * months 30), or clock forms "HH:MM:SS(.ss)", "HHHH:MM:SS.SS", "HH:MM",

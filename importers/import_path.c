@@ -34,61 +34,91 @@
 
 #include "graph/alloc.h"
 
+/* Archive endings dropped from a name that becomes an id. */
+static void drop_archive_ext(char *s)
+{
+    static const char *const ext[] = { ".tar.gz", ".tar.bz2", ".tar.xz", ".zip", ".imscc", ".mbz",
+                                       ".tgz", ".tar", NULL };
+    size_t n = strlen(s);
+    for (int i = 0; ext[i]; i++) {
+        size_t l = strlen(ext[i]);
+        if (n > l && strcasecmp(s + n - l, ext[i]) == 0) { s[n - l] = 0; return; }
+    }
+}
+
+/* The name of the folder a course came from: the folder holding its top
+ * file, or the archive's name (without its ending) for a top file at the
+ * archive's root. "x/a.imscc!imsmanifest.xml" -> "a", "p/b/course.xml" -> "b". */
+static void source_folder(const char *source, char *out, size_t outlen)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", source ? source : "");
+    char *cut = strrchr(tmp, '/'), *bang = strrchr(tmp, '!');
+    if (bang && (!cut || bang > cut)) *bang = 0;    /* top file at the archive root */
+    else if (cut) *cut = 0;
+    kgi_source_base(tmp, out, outlen);
+    drop_archive_ext(out);
+}
+
 /* A course that failed before naming itself still gets an id and title
  * (from its source path) so that messages and --dry-run can name it. */
 static void name_fallback(kgg_course *c)
 {
     if (c->id && c->title) return;
     const char *src = c->source ? c->source : "course";
-    char tmp[512], id[256];
+    char tmp[512], id[256], title[512];
     snprintf(tmp, sizeof tmp, "%s", src);
-    char *bang = strrchr(tmp, '!');
-    if (bang) *bang = 0;
     size_t n = strlen(tmp);
-    while (n && tmp[n - 1] == '/') tmp[--n] = 0;
-    static const char *const tops[] = { "/imsmanifest.xml", "/course.xml", "/moodle_backup.xml", NULL };
+    static const char *const tops[] = { "imsmanifest.xml", "course.xml", "moodle_backup.xml", NULL };
     for (int i = 0; tops[i]; i++) {
         size_t l = strlen(tops[i]);
-        if (n > l && strcmp(tmp + n - l, tops[i]) == 0) { tmp[n - l] = 0; break; }
+        if (n > l && strcmp(tmp + n - l, tops[i]) == 0 && (tmp[n - l - 1] == '/' || tmp[n - l - 1] == '!')) {
+            source_folder(src, tmp, sizeof tmp);
+            break;
+        }
     }
-    const char *b = strrchr(tmp, '/');
-    b = b ? b + 1 : tmp;
-    if (!c->id) c->id = kgg_course_str(c, kgi_safe_id(b, "course", id, sizeof id));
-    if (!c->title) c->title = kgg_course_str(c, b);
+    char b[512];
+    kgi_source_base(tmp, b, sizeof b);
+    drop_archive_ext(b);
+    if (!c->id) c->id = kgg_course_str(c, kgi_safe_course_id(b, "course", id, sizeof id));
+    if (!c->title) c->title = kgg_course_str(c, kgi_utf8_repair(b, title, sizeof title));
 }
 
-/* Two packages of one path may carry the same identifier (template ids
- * such as "cctd0015" are common): the later one gets "-<its folder>"
- * appended, with a warning, so that both can be stored. */
-static void unique_course_id(kgi_result *r, kgg_course *c)
+void kgi_unique_course_id(kgg_course *const *others, size_t n, kgg_course *c)
 {
     int clash = 0;
-    for (size_t i = 0; i < r->ncourses; i++) clash |= strcmp(r->courses[i]->id, c->id) == 0;
+    for (size_t i = 0; i < n; i++)
+        clash |= others[i] != c && others[i]->id && c->id && strcmp(others[i]->id, c->id) == 0 &&
+                 !(others[i]->identity && c->identity && !strcmp(others[i]->identity, c->identity));
     if (!clash || !c->source) return;
-    char tmp[512], sfx[256], id[600];
-    snprintf(tmp, sizeof tmp, "%s", c->source);
-    char *cut = strrchr(tmp, '/');
-    if (cut) *cut = 0;
-    char *bang = strrchr(tmp, '!');
-    const char *b = strrchr(tmp, '/');
-    b = bang && (!b || bang > b) ? bang + 1 : b ? b + 1 : tmp;
-    kgi_safe_id(b, "2", sfx, sizeof sfx);
+    char sfx[256], folder[256], id[600];
+    source_folder(c->source, folder, sizeof folder);
+    kgi_safe_course_id(folder, "2", sfx, sizeof sfx);
     snprintf(id, sizeof id, "%s-%s", c->id, sfx);
-    for (int n = 2; n < 1000; n++) {
+    for (int k = 2; k < 1000; k++) {
         int again = 0;
-        for (size_t i = 0; i < r->ncourses; i++) again |= strcmp(r->courses[i]->id, id) == 0;
+        for (size_t i = 0; i < n; i++) again |= others[i]->id && strcmp(others[i]->id, id) == 0;
         if (!again) break;
-        snprintf(id, sizeof id, "%s-%s-%d", c->id, sfx, n);
+        snprintf(id, sizeof id, "%s-%s-%d", c->id, sfx, k);
     }
     kgg_course_diag(c, KGG_WARNING, c->source, 0, 0,
-                    "course id \"%s\" is already used by another package of this import; this one is \"%s\"",
+                    "course id \"%s\" is already used by another course of this import; this one is \"%s\"",
                     c->id, id);
     c->id = kgg_course_str(c, id);
 }
 
 static int push_course(kgi_result *r, kgg_course *c)
 {
-    if (c) { name_fallback(c); unique_course_id(r, c); }
+    if (c) {
+        if (c->source && kgg_utf8_prefix(c->source, strlen(c->source)) != strlen(c->source)) {
+            char fixed[1024];                /* a file name in another encoding */
+            c->source = kgg_course_str(c, kgi_utf8_repair(c->source, fixed, sizeof fixed));
+        }
+        name_fallback(c);
+        /* the identity names the course as its format does, before any renaming */
+        if (kgg_course_set_identity(c)) return -1;
+        kgi_unique_course_id(r->courses, r->ncourses, c);
+    }
     if (kg_grow(&r->courses, &r->cap, r->ncourses + 1, sizeof *r->courses)) return -1;
     r->courses[r->ncourses++] = c;
     return 0;
@@ -340,7 +370,7 @@ static int looks_like_archive(const char *path)
 
 int kgi_import_path(const char *path, const kgi_options *opt, kgi_result *r)
 {
-    static const kgi_options defaults = { 0, 1, NULL };
+    static const kgi_options defaults = { .validate_schema = 1 };
     if (!opt) opt = &defaults;
     memset(r, 0, sizeof *r);
     if (!path || !*path) { snprintf(r->error, sizeof r->error, "no path given"); return -1; }

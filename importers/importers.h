@@ -15,6 +15,8 @@ typedef struct kgi_options {
     int include_drafts;     /* OLX: import drafts/ too */
     int validate_schema;    /* kgxml: validate against the RELAX NG schema (default 1) */
     const char *schema_path;/* kgxml: schema file; NULL = built-in copy */
+    const char *encoding;   /* CSV: the files' encoding (an iconv name); NULL = UTF-8,
+                               or UTF-16 when a byte order mark says so */
 } kgi_options;
 
 /* Result of importing one path: one or more courses (an archive or folder may
@@ -40,6 +42,14 @@ typedef struct kgi_result {
  * hook, which is per thread, is set to a silent handler). */
 int  kgi_import_path(const char *path, const kgi_options *opt, kgi_result *result);
 void kgi_result_free(kgi_result *result);
+
+/* Gives course c another id when one of the n other courses of the same
+ * import already has its id but not its identity (kgg_course.identity):
+ * "<id>-<folder>" (the folder or archive it came from), then "-2", "-3", …,
+ * with a warning on c. Two courses with one identity keep their id (the
+ * writer reports the course given twice). kgi_import_path does this among
+ * the courses of one path, kgp_import among those of all paths. O(n). */
+void kgi_unique_course_id(kgg_course *const *others, size_t n, kgg_course *c);
 
 /* Per-format importers (importers/<format>.c). Each parses one file (or
  * package root) into a new course. Returns the course (possibly carrying

@@ -455,7 +455,7 @@ int kgi_manifest_load(kgi_manifest *m, kgi_pkg *p, const char *root, kgg_course 
     /* Course id and title. */
     char *ident = kgi_xml_attr(m->manifest, "identifier");
     char idbuf[256];
-    c->id = kgg_course_str(c, kgi_safe_id(ident, "course", idbuf, sizeof idbuf));
+    c->id = kgg_course_str(c, kgi_safe_course_id(ident, NULL, idbuf, sizeof idbuf));
     kg_free(ident);
     xmlNode *orgs = kgi_xml_child(m->manifest, m->cp_ns, "organizations");
     if (!orgs) {

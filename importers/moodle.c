@@ -433,7 +433,7 @@ kgg_course *kgi_moodle_import(kgi_pkg *p, const char *root, const kgi_options *o
         xmlFreeDoc(cd);
     }
     char idb[256];
-    c->id = kgg_course_str(c, kgi_safe_id(shortname, "course", idb, sizeof idb));
+    c->id = kgg_course_str(c, kgi_safe_course_id(shortname, NULL, idb, sizeof idb));
     c->title = kgg_course_str(c, fullname && *fullname ? kgi_collapse_ws(fullname) : c->id);
     kg_free(shortname); kg_free(fullname);
     /* Concepts: sections in order, each followed by its activities. */

@@ -469,7 +469,7 @@ static void apply_effort(olx *o)
 
 kgg_course *kgi_olx_import(kgi_pkg *p, const char *root, const kgi_options *opt)
 {
-    static const kgi_options defaults = { 0, 1, NULL };
+    static const kgi_options defaults = { .validate_schema = 1 };
     kgg_course *c = kgg_course_new();
     if (!c) return NULL;
     olx o;
@@ -498,7 +498,7 @@ kgg_course *kgi_olx_import(kgi_pkg *p, const char *root, const kgi_options *opt)
     char *org = kgi_xml_attr(cn, "org"), *num = kgi_xml_attr(cn, "course");
     char cid[300], idb[256];
     snprintf(cid, sizeof cid, "%s%s%s", org ? org : "", org && num ? "." : "", num ? num : "");
-    c->id = kgg_course_str(c, kgi_safe_id(cid, "course", idb, sizeof idb));
+    c->id = kgg_course_str(c, kgi_safe_course_id(cid, NULL, idb, sizeof idb));
     kg_free(org); kg_free(num);
     scan_drafts(&o);
     /* course.xml points to course/<url_name>.xml, or holds the course inline. */

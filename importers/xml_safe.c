@@ -6,7 +6,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
-#include <utf8proc.h>
+#include "graph/course_model.h"
 
 /* Never XML_PARSE_NOENT (entity substitution), XML_PARSE_DTDLOAD (external
  * DTD) or XML_PARSE_HUGE; always XML_PARSE_NONET. */
@@ -181,19 +181,9 @@ void kgi_text_position(const char *buf, size_t len, size_t off,
 int kgi_utf8_check(const char *buf, size_t len, size_t *bad_offset,
                    uint32_t *line, uint32_t *column)
 {
-    size_t i = 0;
-    while (i < len) {
-        if ((unsigned char)buf[i] < 0x80) { i++; continue; }
-        utf8proc_int32_t cp;
-        size_t rest = len - i;
-        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)buf + i,
-                                              rest > 4 ? 4 : (utf8proc_ssize_t)rest, &cp);
-        if (n <= 0) {
-            if (bad_offset) *bad_offset = i;
-            kgi_text_position(buf, len, i, line, column);
-            return -1;
-        }
-        i += (size_t)n;
-    }
-    return 0;
+    size_t i = kgg_utf8_prefix(buf, len);
+    if (i == len) return 0;
+    if (bad_offset) *bad_offset = i;
+    kgi_text_position(buf, len, i, line, column);
+    return -1;
 }

@@ -7,6 +7,8 @@
 #include "importers/importers.h"
 
 #include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -104,8 +106,17 @@ kgp_status kgp_import(kgp_db *db, const char *const *paths, size_t npaths,
     kgp_status st_path = KGP_OK;
     char first_path_err[1024] = "";
     kgi_options io = {.include_drafts = opt->include_drafts, .validate_schema = !opt->no_schema,
-                      .schema_path = opt->schema_path};
+                      .schema_path = opt->schema_path, .encoding = opt->encoding};
     kgp_status s = KGP_OK;
+    if (opt->encoding && *opt->encoding) {
+        iconv_t cd = iconv_open("UTF-8", opt->encoding);
+        if (cd == (iconv_t)-1) {
+            s = kgp__db_error(db, KGP_EUSAGE, "unknown encoding '%s' (iconv names such as GBK, "
+                              "ISO-8859-1, WINDOWS-1252, UTF-16; `iconv -l` lists them)", opt->encoding);
+            goto out;
+        }
+        iconv_close(cd);
+    }
 
     for (size_t i = 0; i < npaths; i++) {
         kgi_result res;
@@ -140,6 +151,20 @@ kgp_status kgp_import(kgp_db *db, const char *const *paths, size_t npaths,
         add_diag(b, &capd, KGG_ERROR, NULL, 0, 0, "no course found in the given files");
         goto out;
     }
+    /* Courses of different paths may share an id (template ids such as
+     * IMS CC "cctd0015"): the later gets "-<its folder>", as within a path. */
+    for (size_t i = 1; i < ncourses; i++) kgi_unique_course_id(courses, i, courses[i]);
+    if (opt->as_id && st_path == KGP_OK) {
+        if (ncourses != 1) {
+            s = kgp__db_error(db, KGP_EUSAGE, "--as names one course, but the paths hold %zu courses",
+                              ncourses);
+            goto out;
+        }
+        courses[0]->id = kgg_course_str(courses[0], opt->as_id);
+        if (!courses[0]->id) { s = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+    }
+    if (opt->replace)
+        for (size_t i = 0; i < ncourses; i++) courses[i]->flags |= KGG_COURSE_REPLACE;
     /* The writer checks every course and collects every message; after a
      * path error it only checks (dry run), so nothing is written. */
     kgg_write_result w;

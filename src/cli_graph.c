@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_util.h"
@@ -63,10 +65,34 @@ static json_t *report_json(const kgp_report *r, kgp_status st)
     return o;
 }
 
+/* mkdir -p of the folder holding path. */
+static void make_parent(const char *path)
+{
+    char *d = strdup(path);
+    char *slash = d ? strrchr(d, '/') : NULL;
+    if (slash && slash != d) {
+        *slash = 0;
+        for (char *q = d + 1; *q; q++)
+            if (*q == '/') { *q = 0; (void)mkdir(d, 0755); *q = '/'; }
+        (void)mkdir(d, 0755);
+    }
+    free(d);
+}
+
+/* Removes a database file made by this process and its LMDB lock file. */
+static void remove_db_files(const char *path)
+{
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s-lock", path);
+    (void)unlink(path);
+    (void)unlink(lock);
+}
+
 int cmd_import(kgp_cli *cli, int argc, char **argv)
 {
     static const cli_opt specs[] = {{"dry-run", 'n', 0}, {"no-schema", 0, 0}, {"drafts", 0, 0},
-                                    {"include-drafts", 0, 0}, {0}};
+                                    {"include-drafts", 0, 0}, {"encoding", 0, 1}, {"replace", 0, 0},
+                                    {"as", 0, 1}, {0}};
     kgp_import_options opt = {0};
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
@@ -76,14 +102,44 @@ int cmd_import(kgp_cli *cli, int argc, char **argv)
         if (o == 0) opt.dry_run = 1;
         else if (o == 1) opt.no_schema = 1;
         else if (o == 2 || o == 3) opt.include_drafts = 1;
+        else if (o == 4) opt.encoding = arg;
+        else if (o == 5) opt.replace = 1;
+        else if (o == 6) opt.as_id = arg;
     }
     int nfiles = argc - p.first;
     char **files = argv + p.first;
     cli_parse_free(&p);
     if (nfiles <= 0) { cli_error("import: no FILE given"); return cli_usage("import"); }
-    kgp_db *db;
-    int rc = cli_open_db(cli, 0, &db);
-    if (rc) return rc;
+    if (opt.replace && opt.as_id) {
+        cli_error("import: --replace and --as exclude each other");
+        return cli_usage("import");
+    }
+    /* A database that does not exist yet is built beside its path and
+     * linked into place only when the import commits: a failed or dry-run
+     * import leaves no file (nor lock file) behind, and readers never see
+     * a half-made database. */
+    kgp_db *db = NULL;
+    char final_path[4096] = "", tmp_path[4200] = "";
+    if (kgp_db_open(cli->db_path, KGP_RDONLY, &db) == KGP_ENOTFOUND && db && *kgp_db_path(db)) {
+        snprintf(final_path, sizeof final_path, "%s", kgp_db_path(db));
+        snprintf(tmp_path, sizeof tmp_path, "%s.new-%ld", final_path, (long)getpid());
+        if (!cli->db_path) make_parent(final_path);
+    }
+    kgp_db_close(db);
+    db = NULL;
+    int rc;
+    if (*tmp_path) {
+        kgp_status ost = kgp_db_open(tmp_path, 0, &db);
+        if (ost != KGP_OK) {
+            rc = cli_fail(ost, db ? kgp_db_errmsg(db) : NULL);
+            kgp_db_close(db);
+            remove_db_files(tmp_path);
+            return rc;
+        }
+    } else {
+        rc = cli_open_db(cli, 0, &db);
+        if (rc) return rc;
+    }
     if (!cli->quiet) { opt.progress = cli_progress; }
     kgp_report *r = NULL;
     kgp_status st = kgp_import(db, (const char *const *)files, (size_t)nfiles, &opt, &r);
@@ -91,6 +147,7 @@ int cmd_import(kgp_cli *cli, int argc, char **argv)
     if (!r) {
         rc = cli_fail(st, kgp_db_errmsg(db));
         kgp_db_close(db);
+        if (*tmp_path) remove_db_files(tmp_path);
         return rc;
     }
     if (cli->json) {
@@ -135,8 +192,18 @@ int cmd_import(kgp_cli *cli, int argc, char **argv)
         }
         rc = 0;
     }
+    int committed = r->committed;
     kgp_report_free(r);
     kgp_db_close(db);
+    if (*tmp_path) {
+        /* link() never replaces a database another process made meanwhile */
+        if (st == KGP_OK && committed && link(tmp_path, final_path) != 0) {
+            cli_error("cannot create %s: %s%s", final_path, strerror(errno),
+                      errno == EEXIST ? " (made by another process during this import: run it again)" : "");
+            st = KGP_EDB;
+        }
+        remove_db_files(tmp_path);
+    }
     return st ? (int)st : rc;
 }
 

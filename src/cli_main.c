@@ -11,14 +11,21 @@
 /* The command table: one line per command, in the order `--help` lists them. */
 const kgp_cli_command kgp_cli_commands[] = {
     {"import", cmd_import, "Import course files into the database",
-     "usage: kgpath import [--dry-run] [--no-schema] [--include-drafts] [--json] PATH...\n"
+     "usage: kgpath import [--dry-run] [--no-schema] [--include-drafts] [--encoding NAME]\n"
+     "                     [--replace | --as ID] [--json] PATH...\n"
      "Imports every course in the PATHs (kgxml or CSV files; OLX, SCORM, IMS CC\n"
      "or Moodle folders and archives) in one transaction: all land or nothing\n"
-     "changes. A course already in the database is replaced. References to\n"
+     "changes. The same course imported again replaces the stored one; a\n"
+     "different course with the same id is refused (exit 5). References to\n"
      "courses not yet imported are kept and resolved when that course arrives.\n"
      "  -n, --dry-run       check and resolve everything, write nothing\n"
      "  --no-schema         skip RELAX NG validation of kgxml files\n"
      "  --include-drafts    OLX: import drafts/ too\n"
+     "  --encoding NAME     CSV files are in NAME (GBK, ISO-8859-1, UTF-16, ...;\n"
+     "                      default UTF-8, UTF-16 when it starts with a BOM)\n"
+     "  --replace           replace stored courses of the same id even when\n"
+     "                      they are other courses\n"
+     "  --as ID             store the one imported course under ID\n"
      "  --json              print the report as JSON\n"},
     {"show", cmd_show, "Show a concept: text, goals, time, prerequisites, dependents",
      "usage: kgpath show [--json] CONCEPT\n"

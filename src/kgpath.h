@@ -197,6 +197,15 @@ typedef struct kgp_import_options {
     int no_schema;              /**< kgxml: skip RELAX NG validation */
     int include_drafts;         /**< OLX: import drafts/ too */
     const char *schema_path;    /**< kgxml: schema file; NULL = built in */
+    /** CSV: the files' encoding, an iconv name ("GBK", "ISO-8859-1",
+     * "UTF-16"); NULL = UTF-8 (or UTF-16 when a byte order mark says so).
+     * Text that is not valid UTF-8 after this is an input error. */
+    const char *encoding;
+    /** Replace a stored course of the same id even when it is clearly
+     * another course (see KGP_ECONFLICT below). */
+    int replace;
+    /** Store the (one) imported course under this id instead of its own. */
+    const char *as_id;
     /** Called after each path is parsed (done of total), and once with
      * done == total before the write. May be NULL. */
     void (*progress)(void *ud, size_t done, size_t total, const char *path);
@@ -246,8 +255,16 @@ typedef struct kgp_report {
  * the given courses resolve in any order; references to absent courses stay
  * unresolved (listed in the report) until that course is imported.
  * *report (may be NULL) receives the outcome even on failure.
+ * Every import has a source identity ("format:id@digest" of its content,
+ * stored with the course): re-importing the same course (same identity or
+ * same title) replaces it, or changes nothing at all when the content is
+ * identical, whatever path it is read from.
  * Errors: KGP_EINPUT (any course has errors, duplicates, dangling references
- * inside a course, bad k, a prerequisite cycle — the report lists them all),
+ * inside a course, bad k, a prerequisite cycle, text that is not valid UTF-8
+ * — the report lists them all), KGP_ECONFLICT (a stored course of the same
+ * id is clearly another course: other identity and other title; nothing is
+ * written unless opt->replace or opt->as_id), KGP_EUSAGE also for as_id when
+ * the paths hold more or less than one course or for an unknown encoding,
  * KGP_ENOTFOUND / KGP_EIO (a path cannot be read), KGP_EUSAGE (no paths,
  * read-only database), KGP_EDB, KGP_ENOMEM.
  * Cost: O(size of the input + edges touched). */

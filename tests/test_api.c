@@ -353,11 +353,12 @@ START_TEST(test_import_errors_write_nothing)
         free(p);
         ck_assert_msg(tu_file_cmp(before, g_db) == 0, "%s changed the database", cases[i].name);
     }
-    /* a new version of calc whose intro needs alg:equations closes
+    /* a new version of calc (same title: the same course, not a conflict)
+     * whose intro needs alg:equations closes
      * alg:equations <- calc:limits <- calc:functions <- calc:intro <- alg:equations */
     char *cyc = write_tmp("calc2.xml", "<?xml version=\"1.0\"?>\n"
         "<course xmlns=\"https://kgpath.org/ns/course/1\" id=\"calc\" xml:lang=\"en\" version=\"2\">"
-        "<title>C</title>"
+        "<title>Calculus Basics</title>"
         "<concept id=\"intro\"><title>Intro</title><prerequisites><require ref=\"alg:equations\"/></prerequisites></concept>"
         "<concept id=\"functions\"><title>Functions</title><prerequisites><require ref=\"intro\"/></prerequisites></concept>"
         "<concept id=\"limits\"><title>Limits</title><prerequisites><require ref=\"functions\"/></prerequisites></concept>"

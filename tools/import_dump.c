@@ -9,7 +9,7 @@
 int main(int argc, char **argv)
 {
     if (argc < 2) { fprintf(stderr, "usage: import_dump PATH [--drafts] [--brief]\n"); return 1; }
-    kgi_options opt = { 0, 1, NULL };
+    kgi_options opt = { .validate_schema = 1 };
     int brief = 0;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--drafts") == 0) opt.include_drafts = 1;

@@ -307,12 +307,14 @@ kgg_course *kgi_csv_parse(const char *buf, size_t len, const char *name, const k
     c->format = kgg_course_str(c, "csv");
     c->source = kgg_course_str(c, name);
     {
-        char tmp[256], id[256], title[256];
+        char tmp[256], id[256];
         kgi_source_base(name ? name : "course", tmp, sizeof tmp);
         char *dot = strrchr(tmp, '.');
         if (dot && dot != tmp) *dot = 0;
         c->id = kgg_course_str(c, kgi_safe_course_id(tmp, "course", id, sizeof id));
-        c->title = kgg_course_str(c, kgi_utf8_repair(tmp, title, sizeof title));
+        char *title = kgi_utf8_repair(tmp, strlen(tmp));
+        c->title = kgg_course_str(c, title ? title : "course");
+        kg_free(title);
     }
     char *conv = NULL;
     if (to_utf8(c, name, opt ? opt->encoding : NULL, &buf, &len, &conv)) return c;

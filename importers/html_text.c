@@ -228,24 +228,19 @@ char *kgi_safe_course_id(const char *s, const char *fallback, char *out, size_t 
     return *out ? out : NULL;
 }
 
-char *kgi_utf8_repair(const char *s, char *out, size_t outlen)
+char *kgi_utf8_repair(const char *s, size_t n)
 {
-    size_t o = 0, n = s ? strlen(s) : 0;
-    if (outlen == 0) return out;
+    kgi_buf b = {0};
+    kgi_buf_add(&b, "", 0);
     while (n > 0) {
         size_t ok = kgg_utf8_prefix(s, n);
-        size_t take = ok < outlen - 1 - o ? ok : outlen - 1 - o;
-        while (take > 0 && take < ok && ((unsigned char)s[take] & 0xC0) == 0x80) take--;
-        memcpy(out + o, s, take);
-        o += take;
-        if (take < ok || ok == n || o + 3 >= outlen) break;
-        memcpy(out + o, "\xEF\xBF\xBD", 3);     /* U+FFFD for the bad byte */
-        o += 3;
+        kgi_buf_add(&b, s, ok);
+        if (ok == n) break;
+        kgi_buf_add(&b, "\xEF\xBF\xBD", 3);          /* U+FFFD for the bad byte */
         s += ok + 1;
         n -= ok + 1;
     }
-    out[o] = 0;
-    return out;
+    return kgi_buf_take(&b);
 }
 
 const char *kgi_source_base(const char *path, char *out, size_t outlen)

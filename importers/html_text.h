@@ -34,10 +34,10 @@ char *kgi_safe_id(const char *s, const char *fallback, char *out, size_t outlen)
  * folder or file instead). O(n). */
 char *kgi_safe_course_id(const char *s, const char *fallback, char *out, size_t outlen);
 
-/* Copies s into out with every byte that is not part of valid UTF-8
- * replaced by U+FFFD (for names taken from the file system, which may be in
- * any encoding). Truncates at a character boundary. Returns out. O(n). */
-char *kgi_utf8_repair(const char *s, char *out, size_t outlen);
+/* A copy of s[0..n) with every byte that is not part of valid UTF-8
+ * replaced by U+FFFD (names from the file system and subtitle files may be
+ * in any encoding). kg_malloc'ed; NULL when out of memory. O(n). */
+char *kgi_utf8_repair(const char *s, size_t n);
 
 /* The last component of a source path, where both '/' (folders) and '!'
  * (archive members, "x.zip!a/b.csv") separate components; trailing '/'

@@ -66,7 +66,7 @@ static void name_fallback(kgg_course *c)
 {
     if (c->id && c->title) return;
     const char *src = c->source ? c->source : "course";
-    char tmp[512], id[256], title[512];
+    char tmp[512], id[256];
     snprintf(tmp, sizeof tmp, "%s", src);
     size_t n = strlen(tmp);
     static const char *const tops[] = { "imsmanifest.xml", "course.xml", "moodle_backup.xml", NULL };
@@ -81,7 +81,11 @@ static void name_fallback(kgg_course *c)
     kgi_source_base(tmp, b, sizeof b);
     drop_archive_ext(b);
     if (!c->id) c->id = kgg_course_str(c, kgi_safe_course_id(b, "course", id, sizeof id));
-    if (!c->title) c->title = kgg_course_str(c, kgi_utf8_repair(b, title, sizeof title));
+    if (!c->title) {
+        char *t = kgi_utf8_repair(b, strlen(b));
+        c->title = kgg_course_str(c, t ? t : "course");
+        kg_free(t);
+    }
 }
 
 void kgi_unique_course_id(kgg_course *const *others, size_t n, kgg_course *c)
@@ -111,8 +115,10 @@ static int push_course(kgi_result *r, kgg_course *c)
 {
     if (c) {
         if (c->source && kgg_utf8_prefix(c->source, strlen(c->source)) != strlen(c->source)) {
-            char fixed[1024];                /* a file name in another encoding */
-            c->source = kgg_course_str(c, kgi_utf8_repair(c->source, fixed, sizeof fixed));
+            char *fixed = kgi_utf8_repair(c->source, strlen(c->source));
+            if (!fixed) return -1;           /* a file name in another encoding */
+            c->source = kgg_course_str(c, fixed);
+            kg_free(fixed);
         }
         name_fallback(c);
         /* the identity names the course as its format does, before any renaming */

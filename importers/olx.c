@@ -187,6 +187,17 @@ static void video_text(olx *o, xmlNode *n, const char *file)
         snprintf(path, sizeof path, "static/%s", name);
         if (kgi_pkg_resolve("", path, safe, sizeof safe, err, sizeof err) == 0 &&
             read_rel(o, safe, 1, file, line, &buf, &len) == 0) {
+            size_t bad;
+            uint32_t bl, bc;
+            if (!strstr(safe, ".sjson") && kgi_utf8_check(buf, len, &bad, &bl, &bc)) {
+                /* a subtitle file in another encoding: its text still
+                 * counts, but no invalid UTF-8 may reach the database */
+                kgg_course_diag(o->c, KGG_WARNING, file, line, 0, "transcript \"%s\" is not UTF-8 "
+                                "(byte 0x%02X at line %u, column %u): bytes that are not are read as U+FFFD",
+                                name, (unsigned char)buf[bad], bl, bc);
+                char *fixed = kgi_utf8_repair(buf, len);
+                if (fixed) { kg_free(buf); buf = fixed; len = strlen(fixed); }
+            }
             char *t = strstr(safe, ".sjson") ? kgi_sjson_to_text(buf, len) : kgi_srt_to_text(buf, len);
             add_text(o, t);
             kg_free(t);

@@ -25,7 +25,7 @@ typedef enum kgp_status {
     KGP_EINPUT    = 2,  /**< bad input: malformed, schema violation, cycle, … */
     KGP_ENOTFOUND = 3,  /**< a named concept, course, learner or file does not exist */
     KGP_EAMBIGUOUS= 4,  /**< a name matches several concepts */
-    KGP_ECONFLICT = 5,  /**< the request cannot be satisfied (cycle, unreachable goal, deadline) */
+    KGP_ECONFLICT = 5,  /**< the request cannot be satisfied (cycle, unreachable goal, deadline; import: a stored course of that id is another course) */
     KGP_EDB       = 6,  /**< database error (LMDB), incompatible schema version */
     KGP_ENOMEM    = 7,  /**< out of memory */
     KGP_EIO       = 8,  /**< I/O error on a file other than the database */

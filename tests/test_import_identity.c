@@ -392,6 +392,31 @@ START_TEST(test_writer_refuses_invalid_utf8)
 }
 END_TEST
 
+/* A subtitle file in another encoding does not sink an OLX course, and
+ * its invalid bytes never reach the course model's text. */
+START_TEST(test_olx_transcript_not_utf8)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "cp -r '%s/tests/fixtures-import/olx' '%s/olx'", tu_source_root(), g_dir);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    put("olx/static/count-en.srt", "1\n00:00:01,000 --> 00:00:03,000\nCaf\xe9 counting.\n", (size_t)-1);
+    char *root = tu_path(g_dir, "olx");
+    kgi_result r;
+    ck_assert_int_eq(kgi_import_path(root, NULL, &r), 0);
+    ck_assert_uint_eq(r.ncourses, 1);
+    kgg_course *c = r.courses[0];
+    int warned = 0, found = 0;
+    for (size_t i = 0; i < c->ndiags; i++)
+        warned |= has(c->diags[i].message, "transcript \"count-en.srt\" is not UTF-8 (byte 0xE9 at line 3, column 4)");
+    for (size_t i = 0; i < c->nconcepts; i++)
+        found |= has(c->concepts[i].description, "Caf\xef\xbf\xbd counting.");
+    ck_assert_msg(warned && found, "warned %d, text kept %d", warned, found);
+    ck_assert_int_eq(kgg_course_check_utf8(c), 0);
+    kgi_result_free(&r);
+    free(root);
+}
+END_TEST
+
 Suite *suite(void);
 Suite *suite(void)
 {
@@ -406,6 +431,7 @@ Suite *suite(void)
     tcase_add_test(t, test_failed_import_leaves_no_file);
     tcase_add_test(t, test_encodings);
     tcase_add_test(t, test_writer_refuses_invalid_utf8);
+    tcase_add_test(t, test_olx_transcript_not_utf8);
     suite_add_tcase(s, t);
     return s;
 }

@@ -34,7 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kgg_course *k = kgi_kgxml_parse((const char *)data, size, "fuzz.xml", &o);
     kgg_course_free(k);
 #elif defined(TARGET_CSV)
-    kgg_course *c = kgi_csv_parse((const char *)data, size, "fuzz.csv", NULL);
+    /* an odd first byte also runs the iconv path (--encoding GBK) */
+    kgi_options o = { .encoding = size && (data[0] & 1) ? "GBK" : NULL };
+    kgg_course *c = kgi_csv_parse((const char *)data, size, "fuzz.csv", &o);
     kgg_course_free(c);
 #elif defined(TARGET_AICC)
     char *s = malloc(size + 1);

@@ -85,9 +85,14 @@ static void cartridge(const char *dir, const char *ident, const char *title, con
              "</lomm:general></lomm:lom></metadata>\n"
              "  <organizations><organization identifier=\"org_1\" structure=\"rooted-hierarchy\">"
              "<item identifier=\"root\">\n"
-             "    <item identifier=\"i1\"><title>%s</title></item>\n"
-             "  </item></organization></organizations>\n  <resources/>\n</manifest>\n",
+             "    <item identifier=\"i1\" identifierref=\"r1\"><title>%s</title></item>\n"
+             "  </item></organization></organizations>\n"
+             "  <resources><resource identifier=\"r1\" type=\"webcontent\" href=\"page.html\">"
+             "<file href=\"page.html\"/></resource></resources>\n</manifest>\n",
              ident, title, item);
+    put(name, xml, (size_t)-1);
+    snprintf(name, sizeof name, "%s/page.html", dir);
+    snprintf(xml, sizeof xml, "<html><body><p>About %s.</p></body></html>\n", item);
     put(name, xml, (size_t)-1);
 }
 

@@ -99,6 +99,17 @@ void kgp_db_close(kgp_db *db)
 
 const char *kgp_db_path(const kgp_db *db) { return db && db->path ? db->path : ""; }
 struct kgg_store *kgp__db_store(kgp_db *db) { return db ? db->st : NULL; }
+
+kgp_status kgp_db_txn_id(kgp_db *db, uint64_t *id)
+{
+    MDB_envinfo info;
+    *id = 0;
+    if (!db || !db->st) return KGP_EDB;
+    int rc = mdb_env_info(kgg_store_env(db->st), &info);
+    if (rc) return kgp__db_error(db, KGP_EDB, "%s: %s", db->path, mdb_strerror(rc));
+    *id = (uint64_t)info.me_last_txnid;
+    return KGP_OK;
+}
 int kgp__db_rdonly(const kgp_db *db) { return !db || (db->flags & KGP_RDONLY) || !db->st || kgg_store_rdonly(db->st); }
 kgp_db *kgp__snap_db(const kgp_snap *s) { return s ? s->db : NULL; }
 

@@ -75,6 +75,9 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv);
 int cmd_next(kgp_cli *cli, int argc, char **argv);
 int cmd_check(kgp_cli *cli, int argc, char **argv);
 
+/* src/serve.c, src/serve_token.c: the HTTP server and its tokens */
+int cmd_serve(kgp_cli *cli, int argc, char **argv);
+
 /* src/cli_batch.c */
 int cmd_batch(kgp_cli *cli, int argc, char **argv);
 int cmd_batch_merge(kgp_cli *cli, int argc, char **argv);

@@ -38,7 +38,7 @@ static json_t *refs_json(const kgp_unref *u, size_t n)
     return a;
 }
 
-static json_t *report_json(const kgp_report *r, kgp_status st)
+json_t *cli_import_report_json(const kgp_report *r, kgp_status st)
 {
     json_t *o = json_object(), *cs = json_array(), *w = json_array(), *er = json_array();
     if (!o || !cs || !w || !er) { json_decref(o); json_decref(cs); json_decref(w); json_decref(er); return NULL; }
@@ -151,7 +151,7 @@ int cmd_import(kgp_cli *cli, int argc, char **argv)
         return rc;
     }
     if (cli->json) {
-        rc = cli_json_print(report_json(r, st));
+        rc = cli_json_print(cli_import_report_json(r, st));
         if (st && !cli->quiet) cli_error("%s", kgp_db_errmsg(db));
     } else {
         for (size_t i = 0; i < r->ndiags; i++) print_diag(cli, &r->diags[i]);
@@ -234,7 +234,7 @@ static json_t *strs_arr(const char *const *s, size_t n)
     return a;
 }
 
-static json_t *concept_json(const kgp_concept *c)
+json_t *cli_concept_json(const kgp_concept *c)
 {
     json_t *o = json_object();
     if (!o) return NULL;
@@ -391,7 +391,7 @@ int cmd_show(kgp_cli *cli, int argc, char **argv)
     if ((rc = cli_lookup(snap, ops[0], &idx)) == 0) {
         kgp_status st = kgp_concept_get(snap, idx, &c);
         if (st) rc = cli_fail(st, kgp_snap_errmsg(snap));
-        else if (cli->json) rc = cli_json_print(concept_json(c));
+        else if (cli->json) rc = cli_json_print(cli_concept_json(c));
         else print_concept(c);
     }
     kgp_concept_free(c);

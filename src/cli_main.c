@@ -278,6 +278,28 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --seed S            folds and training (1)\n"
      "  --definitions FILE  LectureBank: JSON lines {topic_id, generated_definition}\n"
      "                      added to the topic names as text\n"},
+    {"serve", cmd_serve, "Serve the JSON API, xAPI intake and the studio over HTTP",
+     "usage: kgpath serve [--listen ADDR:PORT] [--threads N] [--tls-cert F --tls-key F]\n"
+     "                    [--token-file F] [OPTIONS]\n"
+     "Serves the database over HTTP (libmicrohttpd): the JSON API under /v1/\n"
+     "(described at /v1/openapi.json), xAPI statements at /xapi/statements, the\n"
+     "studio at /studio/, /healthz and /metrics. Requests need a bearer token\n"
+     "(`kgpath token create --scope ...`). SIGTERM or SIGINT: finish the requests\n"
+     "in flight, then stop.\n"
+     "  -l, --listen ADDR:PORT  address (default 127.0.0.1:8080; port 0: any free)\n"
+     "  -t, --threads N         worker threads (default 2)\n"
+     "  --tls-cert F --tls-key F  serve HTTPS with this PEM certificate and key\n"
+     "  --token-file F          also accept the tokens of F ('TOKEN SCOPES [NAME]'\n"
+     "                          lines; mode 600)\n"
+     "  --no-auth               no tokens needed (loopback addresses only)\n"
+     "  --max-body N            largest request body in bytes (default 64 MiB)\n"
+     "  --max-header N          request line + headers in bytes (default 32 KiB)\n"
+     "  --max-connections N     open connections (default 256)\n"
+     "  --timeout S             close a connection idle or stalled S seconds (30)\n"
+     "  --cors-origin ORIGIN    allow browser calls from ORIGIN ('*': any); default off\n"
+     "  --access-log FILE|-|none  Combined Log Format (default - : stdout)\n"
+     "  --port-file F           write the bound port to F once listening\n"
+     "  --drain S               at SIGTERM, wait at most S seconds for requests (30)\n"},
     /* Other command families add their lines here. */
     {NULL, NULL, NULL, NULL}
 };

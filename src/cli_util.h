@@ -66,6 +66,12 @@ json_t *cli_json_str(const char *s);
 /* A number, or null when v < 0 (unknown). */
 json_t *cli_json_num_or_null(double v);
 
+/* JSON of the CLI's outputs, shared with `kgpath serve` (src/serve*.c) so
+ * that both speak one contract: `kgpath show --json` (cli_graph.c) and the
+ * import report of `kgpath import --json` (cli_graph.c). NULL: no memory. */
+json_t *cli_concept_json(const kgp_concept *c);
+json_t *cli_import_report_json(const kgp_report *r, kgp_status st);
+
 /* Progress bar on stderr, drawn only when stderr is a terminal (no output
  * otherwise). Compatible with kgp_import_options.progress (ud unused). */
 void cli_progress(void *ud, size_t done, size_t total, const char *label);

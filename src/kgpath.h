@@ -61,6 +61,10 @@ void       kgp_db_close(kgp_db *db);
 const char *kgp_db_errmsg(const kgp_db *db);
 /** Path of the database file. */
 const char *kgp_db_path(const kgp_db *db);
+/** Id of the last committed write transaction of the database file (by any
+ * process): it changes with every write, so a long-running reader (a
+ * server) can tell whether its snapshot is out of date. Errors: KGP_EDB. O(1). */
+kgp_status kgp_db_txn_id(kgp_db *db, uint64_t *id);
 
 /** Opens a snapshot of the current committed state. Errors: KGP_EDB, KGP_ENOMEM.
  * Cost: O(V + E) to build the arrays. */

@@ -93,6 +93,12 @@ kgp_status kgg_learner_events(kgg_store *st, const char *learner,
 /* Visits every stored event, by learner (byte order) then time. O(N). */
 kgp_status kgg_events_all(kgg_store *st, kgg_event_fn fn, void *ud, kgg_err *e);
 
+/* Erases a learner: all its events and its summary, in one write
+ * transaction (graph/learner_forget.c); *removed counts the events.
+ * Errors: KGP_ENOTFOUND (nothing stored for the learner; nothing written),
+ * KGP_EUSAGE (read-only store, empty id), KGP_EDB. O(its events + log N). */
+kgp_status kgg_learner_forget(kgg_store *st, const char *learner, uint64_t *removed, kgg_err *e);
+
 /* Summary of a learner. Errors: KGP_ENOTFOUND, KGP_EDB. O(log L). */
 kgp_status kgg_learner_info_get(kgg_store *st, const char *learner,
                                 kgg_learner_info *out, kgg_err *e);

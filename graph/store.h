@@ -18,6 +18,8 @@
  *               entries dropped, when a concept with that key arrives)
  *   embeddings, learners, events: reserved for the encoder/planner layers
  *               (created empty; use kgg_store_dbi / kgg_store_update).
+ *   tokens      SHA-256 of an access token -> scopes, time, name; created by
+ *               the first token (graph/store_token.h)
  *   rejected    "prereq\0concept" keys -> rejected-suggestion record; created
  *               by the first rejection, absent means none (graph/store_reject.h)
  *

@@ -252,8 +252,8 @@ static void scratch_free(void *ctx, void *sp)
     kg_free(s);
 }
 
-static int plan_one(void *ctx, void *sp, const kgn_batch_req *r, kgn_buf *out,
-                    char *err, size_t errlen)
+static int plan_one_as(void *ctx, void *sp, const kgn_batch_req *r, kgn_format fmt, kgn_buf *out,
+                       char *err, size_t errlen)
 {
     batch_ctx *c = ctx;
     batch_scratch *s = sp;
@@ -306,12 +306,88 @@ static int plan_one(void *ctx, void *sp, const kgn_batch_req *r, kgn_buf *out,
         return st;
     }
     /* Rendered straight into the record; the engine splices the object. */
-    st = kgn_plan_render(p, KGN_JSON, out);
+    st = kgn_plan_render(p, fmt, out);
     kgn_plan_free(p);
     kgp_learner_free(l);   /* after the plan: review reasons live in the learner */
     if (!st && out->oom) st = KGP_ENOMEM;
     if (st) snprintf(err, errlen, "cannot render the plan: %s", kgp_strerror(st));
     return st;
+}
+
+static int plan_one(void *ctx, void *sp, const kgn_batch_req *r, kgn_buf *out,
+                    char *err, size_t errlen)
+{
+    return plan_one_as(ctx, sp, r, KGN_JSON, out, err, errlen);
+}
+
+/* ---- one request on a planner (kgp_plan_request) ------------------------ */
+
+kgp_status kgp_plan_request(kgp_planner *pl, const char *json, size_t len, const char *format,
+                            int64_t at, char **out, size_t *outlen, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (outlen) *outlen = 0;
+    err[0] = 0;
+    kgn_format fmt;
+    if (!format || !strcmp(format, "json")) fmt = KGN_JSON;
+    else if (!strcmp(format, "text")) fmt = KGN_TEXT;
+    else if (!strcmp(format, "html")) fmt = KGN_HTML;
+    else if (!strcmp(format, "dot")) fmt = KGN_DOT;
+    else {
+        snprintf(err, errlen, "unknown format \"%s\" (json, text, html or dot)", format);
+        return KGP_EUSAGE;
+    }
+    json_error_t je;
+    json_t *obj = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(obj)) {
+        if (obj) snprintf(err, errlen, "the request must be a JSON object");
+        else snprintf(err, errlen, "%d:%d: %s", je.line, je.column, je.text);
+        json_decref(obj);
+        return KGP_EINPUT;
+    }
+    json_t *lv = json_object_get(obj, "learner");
+    if (lv && !json_is_null(lv) && (!json_is_string(lv) || !*json_string_value(lv))) {
+        snprintf(err, errlen, "\"learner\" must be a non-empty string");
+        json_decref(obj);
+        return KGP_EINPUT;
+    }
+    batch_ctx c;
+    memset(&c, 0, sizeof c);
+    c.snap = kgp__planner_snap(pl);
+    c.db = kgp__snap_db(c.snap);
+    c.g = kgp__snap_graph(c.snap);
+    c.run_time = at ? at : (int64_t)time(NULL);
+    c.store = json_is_string(lv) ? kgp__db_store(c.db) : NULL;
+    pthread_mutex_init(&c.lookup_mu, NULL);
+    kgn_batch_req r = {.line = 1, .learner = json_is_string(lv) ? json_string_value(lv) : NULL,
+                       .obj = obj, .source = "request"};
+    batch_scratch sc = {.ws = kgp__planner_ws_take(pl)};
+    kgp_status st = KGP_ENOMEM;
+    kgn_buf b = {0};
+    if (sc.ws) {
+        /* As a batch line, rendered as JSON; other formats re-render. */
+        st = fmt == KGN_JSON ? plan_one(&c, &sc, &r, &b, err, errlen)
+                             : plan_one_as(&c, &sc, &r, fmt, &b, err, errlen);
+        kgp__planner_ws_give(pl, sc.ws);
+    }
+    kg_free(sc.goals);
+    kg_free(sc.known);
+    pthread_mutex_destroy(&c.lookup_mu);
+    json_decref(obj);
+    if (!st && b.oom) st = KGP_ENOMEM;
+    if (st) {
+        if (!err[0]) snprintf(err, errlen, "%s", kgp_strerror(st));
+        kgn_buf_free(&b);
+        return st;
+    }
+    char *o = malloc(b.len + 1);
+    if (!o) { kgn_buf_free(&b); return KGP_ENOMEM; }
+    memcpy(o, b.data ? b.data : "", b.len);
+    o[b.len] = 0;
+    if (outlen) *outlen = b.len;
+    *out = o;
+    kgn_buf_free(&b);
+    return KGP_OK;
 }
 
 static int changed_one(void *ctx, void *sp, const kgn_batch_req *r, int64_t since,

@@ -29,4 +29,11 @@ kgp_status kgp__snap_error(kgp_snap *s, kgp_status st, const char *fmt, ...)
 struct kgn_check;
 const struct kgn_check *kgp__check_result(const kgp_check *c);
 
+/* The planner's snapshot, and a workspace from (back to) its pool
+ * (src/api_plan.c), for library glue that plans on a planner. */
+struct kgn_workspace;
+kgp_snap *kgp__planner_snap(const kgp_planner *pl);
+struct kgn_workspace *kgp__planner_ws_take(kgp_planner *pl);
+void kgp__planner_ws_give(kgp_planner *pl, struct kgn_workspace *ws);
+
 #endif

@@ -959,3 +959,14 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
     }
     return ferror(out) ? KGP_EIO : KGP_OK;
 }
+
+/* ---- erasure ------------------------------------------------------------- */
+
+kgp_status kgp_learner_forget(kgp_db *db, const char *id, uint64_t *removed)
+{
+    if (removed) *removed = 0;
+    if (kgp__db_rdonly(db)) return kgp__db_error(db, KGP_EUSAGE, "%s: opened read-only", kgp_db_path(db));
+    kgg_err e;
+    kgp_status st = kgg_learner_forget(kgp__db_store(db), id, removed, &e);
+    return st ? kgp__db_error(db, st, "%s", e.msg) : KGP_OK;
+}

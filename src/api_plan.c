@@ -81,6 +81,8 @@ kgp_status kgp_planner_open(kgp_snap *s, kgp_planner **out)
     return KGP_OK;
 }
 
+kgp_snap *kgp__planner_snap(const kgp_planner *pl) { return pl->snap; }
+
 void kgp_planner_close(kgp_planner *pl)
 {
     if (!pl) return;
@@ -92,7 +94,7 @@ void kgp_planner_close(kgp_planner *pl)
     kg_free(pl);
 }
 
-static kgn_workspace *ws_take(kgp_planner *pl)
+kgn_workspace *kgp__planner_ws_take(kgp_planner *pl)
 {
     kgn_workspace *ws = NULL;
     pthread_mutex_lock(&pl->mu);
@@ -101,7 +103,7 @@ static kgn_workspace *ws_take(kgp_planner *pl)
     return ws ? ws : kgn_workspace_new(pl->ix);
 }
 
-static void ws_give(kgp_planner *pl, kgn_workspace *ws)
+void kgp__planner_ws_give(kgp_planner *pl, kgn_workspace *ws)
 {
     pthread_mutex_lock(&pl->mu);
     if (kg_grow(&pl->pool, &pl->cpool, pl->npool + 1, sizeof *pl->pool) == 0) {
@@ -166,11 +168,11 @@ kgp_status kgp_plan_make(kgp_planner *pl, const uint32_t *goals, size_t ngoals,
     kgn_options o;
     kgp_status st = convert_options(opt, &o, r->err);
     if (st != KGP_OK) return st;
-    kgn_workspace *ws = ws_take(pl);
+    kgn_workspace *ws = kgp__planner_ws_take(pl);
     if (!ws) { set_err(r->err, "out of memory"); return KGP_ENOMEM; }
     kgn_error err = {0};
     st = kgn_plan_make(ws, goals, ngoals, known, nknown, &o, &r->p, &err);
-    ws_give(pl, ws);
+    kgp__planner_ws_give(pl, ws);
     if (st != KGP_OK) set_err(r->err, "%s", err.msg);
     return st;
 }
@@ -283,11 +285,11 @@ kgp_status kgp_next_make(kgp_planner *pl, const uint32_t *goals, size_t ngoals,
     kgp_next *r = kg_calloc(1, sizeof *r);
     *out = r;
     if (!r) return KGP_ENOMEM;
-    kgn_workspace *ws = ws_take(pl);
+    kgn_workspace *ws = kgp__planner_ws_take(pl);
     if (!ws) { set_err(r->err, "out of memory"); return KGP_ENOMEM; }
     kgn_error err = {0};
     kgp_status st = kgn_next_make(ws, goals, ngoals, known, nknown, limit, &r->x, &err);
-    ws_give(pl, ws);
+    kgp__planner_ws_give(pl, ws);
     if (st != KGP_OK) set_err(r->err, "%s", err.msg);
     return st;
 }

@@ -77,6 +77,9 @@ int cmd_check(kgp_cli *cli, int argc, char **argv);
 
 /* src/serve.c, src/serve_token.c: the HTTP server and its tokens */
 int cmd_serve(kgp_cli *cli, int argc, char **argv);
+int cmd_token(kgp_cli *cli, int argc, char **argv);
+/* `kgpath learner forget ID`, reached through cmd_learner (argv[0] "forget"). */
+int cmd_learner_forget(kgp_cli *cli, int argc, char **argv);
 
 /* src/cli_batch.c */
 int cmd_batch(kgp_cli *cli, int argc, char **argv);

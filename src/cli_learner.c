@@ -125,6 +125,8 @@ static int list_fn(void *ud, const char *id, uint64_t nevents, int64_t first, in
 
 int cmd_learner(kgp_cli *cli, int argc, char **argv)
 {
+    /* `kgpath learner forget ID` (src/serve_token.c) */
+    if (argc >= 2 && !strcmp(argv[1], "forget")) return cmd_learner_forget(cli, argc - 1, argv + 1);
     static const cli_opt specs[] = { {"at", 0, 1}, {"date", 0, 1},
                                      {"retention", 'r', 1}, {"mastery", 0, 1}, {0} };
     cli_parser p;

@@ -177,11 +177,13 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  -n, --dry-run check only\n"},
     {"learner", cmd_learner, "Show a learner's mastery and memory per concept",
      "usage: kgpath learner [ID] [--at DATE] [--retention R] [--mastery M] [--json]\n"
+     "       kgpath learner forget ID\n"
      "Without ID, lists the learners. With ID: mastered, fading (retrievability\n"
      "below the target), learning, not started, from BKT and FSRS-6.\n"
      "  --at DATE        state on DATE (YYYY-MM-DD or ISO 8601; default now)\n"
      "  -r, --retention  desired retention (default 0.9)\n"
-     "  --mastery M      BKT mastery threshold (default 0.95)\n"},
+     "  --mastery M      BKT mastery threshold (default 0.95)\n"
+     "forget ID erases every event of the learner (and the learner) for good.\n"},
     {"fit", cmd_fit, "Fit BKT parameters and minutes from all learners' events",
      "usage: kgpath fit [--dry-run] [--json]\n"
      "Estimates BKT parameters per concept by EM (one learner in five held out;\n"
@@ -300,6 +302,14 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --access-log FILE|-|none  Combined Log Format (default - : stdout)\n"
      "  --port-file F           write the bound port to F once listening\n"
      "  --drain S               at SIGTERM, wait at most S seconds for requests (30)\n"},
+    {"token", cmd_token, "Create, list and revoke access tokens of kgpath serve",
+     "usage: kgpath token create --scope SCOPE[,SCOPE...] [--name NAME] [--json]\n"
+     "       kgpath token list [--json]\n"
+     "       kgpath token revoke ID\n"
+     "Tokens let clients call `kgpath serve` (Authorization: Bearer TOKEN). Only\n"
+     "a digest is stored: the token is printed once, at creation.\n"
+     "Scopes: read (graph), plan (plan, next), learner (events, learner state,\n"
+     "xAPI), write (import, suggestion review), admin (all, and erasure).\n"},
     /* Other command families add their lines here. */
     {NULL, NULL, NULL, NULL}
 };

@@ -285,4 +285,5 @@ void       kgp_report_free(kgp_report *r);
 #include "kgpath_learner.h"
 #include "kgpath_train.h"
 #include "kgpath_map.h"
+#include "kgpath_token.h"
 #endif /* KGPATH_H */

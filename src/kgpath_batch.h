@@ -60,6 +60,27 @@ typedef struct kgp_batch_options {
     void *progress_ud;
 } kgp_batch_options;
 
+/** Plans one request given as a JSON object with the keys of a batch
+ * learner line (README "kgpath batch": "goals" (required), "known",
+ * "learner", "minutes_per_day" (needs "start"), "days_per_week", "start",
+ * "deadline", "budget_minutes", "include_recommended", "default_minutes",
+ * "date", "retention", "meta"), exactly as kgp_batch_run plans that line,
+ * but on an open planner, whose per-snapshot work and workspaces it reuses
+ * (so a server answers many requests on one planner). The plan is written
+ * in format "json" (schema kgpath_plan 1; NULL means json), "text", "dot"
+ * or "html" into *out (malloc'ed, NUL-terminated: free() it), *outlen bytes
+ * (outlen may be NULL). at: time of the learner state when the request has
+ * no "date" (0: now). The message of a failure goes to err (JSON syntax
+ * errors as "line:column: ...").
+ * Errors: KGP_EINPUT (not a JSON object, unknown key, bad value),
+ * KGP_EUSAGE (no goals, unknown format), KGP_ENOTFOUND / KGP_EAMBIGUOUS (a
+ * concept name), KGP_ECONFLICT (as kgp_plan_make), KGP_EDB, KGP_ENOMEM.
+ * Thread-safe on one planner. Cost: as kgp_plan_make plus the learner's
+ * events. */
+struct kgp_planner;
+kgp_status kgp_plan_request(struct kgp_planner *pl, const char *json, size_t len,
+                            const char *format, int64_t at, char **out, size_t *outlen,
+                            char *err, size_t errlen);
 /** Sets defaults: everything 0/NULL, since -1. */
 void kgp_batch_options_init(kgp_batch_options *o);
 

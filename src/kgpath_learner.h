@@ -65,6 +65,13 @@ kgp_status kgp_observe_file(kgp_db *db, const char *name, FILE *in,
                             unsigned flags, kgp_observe_report **out);
 void kgp_observe_report_free(kgp_observe_report *r);
 
+/** Erases a learner's data: every stored event and the learner's summary,
+ * in one transaction (the right to erasure; fitted per-concept parameters
+ * from `kgpath fit` are aggregates and stay). *removed (may be NULL) counts
+ * the events. Errors: KGP_ENOTFOUND (nothing stored for the learner),
+ * KGP_EUSAGE (read-only database, empty id), KGP_EDB. O(its events). */
+kgp_status kgp_learner_forget(kgp_db *db, const char *id, uint64_t *removed);
+
 /* ---- learner state -------------------------------------------------------- */
 
 /** Status of a concept for a learner. */

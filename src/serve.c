@@ -423,7 +423,7 @@ static int authorize(kgp_srv *s, srv_req *rq)
     const char *tok = h + 7;
     while (*tok == ' ') tok++;
     unsigned scopes = 0;
-    if (srv_token_check(s, tok, &scopes, &rq->token_name) != KGP_OK) {
+    if (srv_token_check(s, rq, tok, &scopes) != KGP_OK) {
         srv_add_header(rq, "WWW-Authenticate", "Bearer realm=\"kgpath\", error=\"invalid_token\"");
         srv_error(rq, 401, "unauthorized", NULL, "the token is not valid");
         return 0;

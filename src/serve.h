@@ -88,6 +88,7 @@ typedef struct srv_req {
     size_t body_len;
     unsigned scopes;            /* scopes of the caller's token (0: none) */
     const char *token_name;     /* name of the caller's token, or NULL */
+    char token_buf[64];         /* storage for token_name */
     /* --- the reply (set by the srv_reply and srv_error calls; private) --- */
     int status;
     char *out;  size_t out_len;  int out_owned;

@@ -34,9 +34,9 @@ char *srv_metrics_text(kgp_srv *s, size_t *len);
 typedef struct srv_tokens srv_tokens;
 int  srv_tokens_load(const char *path, srv_tokens **out, char *err, size_t errlen);
 void srv_tokens_free(srv_tokens *t);
-/* Scopes and name of a presented token (from --token-file or the
- * database). Errors: KGP_ENOTFOUND (unknown or revoked). */
-kgp_status srv_token_check(kgp_srv *s, const char *token, unsigned *scopes, const char **name);
+/* Scopes of a presented token (from --token-file or the database); sets
+ * rq->token_name. Errors: KGP_ENOTFOUND (unknown or revoked). */
+kgp_status srv_token_check(kgp_srv *s, srv_req *rq, const char *token, unsigned *scopes);
 srv_tokens *srv_file_tokens(kgp_srv *s);
 /* "read,plan" -> bits; returns -1 on an unknown name. */
 int  srv_scopes_parse(const char *list, unsigned *bits);

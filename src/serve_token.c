@@ -9,28 +9,15 @@
 
 #include "serve.h"
 #include "serve_internal.h"
+#include "cli.h"
+#include "cli_util.h"
 
 typedef struct file_token { char *token; unsigned scopes; char *name; } file_token;
 struct srv_tokens { file_token *v; size_t n; };
 
-static const char *const scope_names[] = {"read", "plan", "learner", "write", "admin"};
-
 int srv_scopes_parse(const char *list, unsigned *bits)
 {
-    *bits = 0;
-    const char *p = list;
-    while (*p) {
-        size_t n = strcspn(p, ", ");
-        if (n) {
-            unsigned i = 0;
-            while (i < 5 && (strlen(scope_names[i]) != n || strncmp(scope_names[i], p, n))) i++;
-            if (i == 5) return -1;
-            *bits |= 1u << i;
-        }
-        p += n;
-        while (*p == ',' || *p == ' ') p++;
-    }
-    return *bits ? 0 : -1;
+    return kgp_scopes_parse(list, bits) == KGP_OK ? 0 : -1;
 }
 
 void srv_tokens_free(srv_tokens *t)
@@ -92,14 +79,105 @@ static int same_secret(const char *a, const char *b)
     return d == 0;
 }
 
-kgp_status srv_token_check(kgp_srv *s, const char *token, unsigned *scopes, const char **name)
+kgp_status srv_token_check(kgp_srv *s, srv_req *rq, const char *token, unsigned *scopes)
 {
     srv_tokens *t = srv_file_tokens(s);
     for (size_t i = 0; t && i < t->n; i++)
         if (same_secret(t->v[i].token, token)) {
             *scopes = t->v[i].scopes;
-            *name = t->v[i].name;
+            rq->token_name = t->v[i].name;
             return KGP_OK;
         }
-    return KGP_ENOTFOUND;
+    kgp_status st = kgp_token_check(srv_db(rq), token, scopes, rq->token_buf, sizeof rq->token_buf);
+    if (!st) rq->token_name = rq->token_buf;
+    return st;
+}
+
+/* ---- `kgpath token ...` ---- */
+
+static int token_list_fn(void *ud, const char *id, const char *name, unsigned scopes, int64_t created)
+{
+    char sc[64], when[32];
+    kgp_scopes_format(scopes, sc, sizeof sc);
+    kgp_format_time(created, when, sizeof when);
+    if (ud) json_array_append_new(ud, json_pack("{s:s,s:s,s:s,s:s}", "id", id, "name", name, "scopes", sc,
+                                                "created", when));
+    else printf("%-12s  %-20s  %-28s  %s\n", id, name, sc, when);
+    return 0;
+}
+
+int cmd_token(kgp_cli *cli, int argc, char **argv)
+{
+    static const cli_opt specs[] = {{"scope", 's', 1}, {"name", 'n', 1}, {0}};
+    cli_parser p;
+    cli_parse_init(&p, argc, argv, specs);
+    const char *arg, *scope = NULL, *name = NULL;
+    int rc = 0;
+    for (int k; !rc && (k = cli_parse(&p, &arg)) != -1; ) {
+        if (k == -2) rc = KGP_EUSAGE;
+        else if (k == 0) scope = arg;
+        else name = arg;
+    }
+    int nops = p.argc - p.first;
+    char **ops = p.argv + p.first;
+    const char *sub = nops ? ops[0] : NULL;
+    if (!rc && (!sub || (strcmp(sub, "create") && strcmp(sub, "list") && strcmp(sub, "revoke")))) {
+        cli_error("token: expected create, list or revoke");
+        rc = cli_usage("token");
+    }
+    if (!rc && !strcmp(sub, "revoke") && nops != 2) { cli_error("token revoke: give one ID"); rc = KGP_EUSAGE; }
+    if (!rc && strcmp(sub, "revoke") && nops != 1) { cli_error("token %s: unexpected '%s'", sub, ops[1]); rc = KGP_EUSAGE; }
+    unsigned bits = 0;
+    if (!rc && !strcmp(sub, "create") && (!scope || kgp_scopes_parse(scope, &bits))) {
+        cli_error("token create: --scope takes read, plan, learner, write and/or admin (comma-separated)");
+        rc = KGP_EUSAGE;
+    }
+    char *id = !rc && nops == 2 ? strdup(ops[1]) : NULL;
+    cli_parse_free(&p);
+    if (rc) { free(id); return rc; }
+    kgp_db *db = NULL;
+    if ((rc = cli_open_db(cli, 0, &db))) { free(id); return rc; }
+    kgp_status st = KGP_OK;
+    if (!strcmp(sub, "create")) {
+        char tok[KGP_TOKEN_SIZE], tid[KGP_TOKEN_ID_SIZE], sc[64];
+        st = kgp_token_create(db, name ? name : "", bits, tok, tid);
+        kgp_scopes_format(bits, sc, sizeof sc);
+        if (!st && cli->json)
+            rc = cli_json_print(json_pack("{s:s,s:s,s:s,s:s}", "token", tok, "id", tid, "name", name ? name : "",
+                                          "scopes", sc));
+        else if (!st) {
+            printf("%s\n", tok);
+            if (!cli->quiet)
+                fprintf(stderr, "kgpath: token %s (%s) created; it is shown only this once\n", tid, sc);
+        }
+    } else if (!strcmp(sub, "list")) {
+        json_t *arr = cli->json ? json_array() : NULL;
+        st = kgp_token_list(db, token_list_fn, arr);
+        if (!st && arr) rc = cli_json_print(json_pack("{s:o}", "tokens", arr));
+        else json_decref(arr);
+    } else {
+        st = kgp_token_revoke(db, id);
+        if (!st && !cli->quiet) fprintf(stderr, "kgpath: token %s revoked\n", id);
+    }
+    if (st) rc = cli_fail(st, kgp_db_errmsg(db));
+    free(id);
+    kgp_db_close(db);
+    return rc;
+}
+
+/* `kgpath learner forget ID` */
+int cmd_learner_forget(kgp_cli *cli, int argc, char **argv)
+{
+    if (argc != 2) { cli_error("learner forget: give one learner ID"); return KGP_EUSAGE; }
+    kgp_db *db = NULL;
+    int rc = cli_open_db(cli, 0, &db);
+    if (rc) return rc;
+    uint64_t n = 0;
+    kgp_status st = kgp_learner_forget(db, argv[1], &n);
+    if (st) rc = cli_fail(st, kgp_db_errmsg(db));
+    else if (cli->json) rc = cli_json_print(json_pack("{s:s,s:I}", "forgot", argv[1], "events", (json_int_t)n));
+    else if (!cli->quiet) fprintf(stderr, "kgpath: learner %s forgotten (%llu events erased)\n", argv[1],
+                                  (unsigned long long)n);
+    kgp_db_close(db);
+    return rc;
 }

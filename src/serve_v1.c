@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cli_util.h"
 #include "serve.h"
@@ -123,9 +124,385 @@ static void courses_list(srv_req *rq)
     srv_reply_json(rq, 200, arr ? json_pack("{s:o}", "courses", arr) : NULL);
 }
 
+/* ---- request parameters: a JSON body (POST) or the query (GET) ---- */
+
+typedef enum { P_LIST, P_STR, P_INT, P_NUM, P_BOOL } ptype;
+typedef struct pspec { const char *key; const char *query; ptype type; } pspec;
+
+/* Plan parameters: the keys of a batch learner line; the query names are
+ * the CLI's option names with '_' (goal and known repeat). */
+static const pspec plan_params[] = {
+    {"goals", "goal", P_LIST}, {"known", "known", P_LIST}, {"learner", "learner", P_STR},
+    {"minutes_per_day", "minutes_per_day", P_INT}, {"days_per_week", "days_per_week", P_INT},
+    {"start", "start", P_STR}, {"deadline", "deadline", P_STR},
+    {"budget_minutes", "budget_minutes", P_NUM}, {"include_recommended", "include_recommended", P_BOOL},
+    {"default_minutes", "default_minutes", P_INT}, {"date", "date", P_STR},
+    {"retention", "retention", P_NUM}, {NULL, NULL, 0}};
+
+static const pspec next_params[] = {
+    {"goals", "goal", P_LIST}, {"known", "known", P_LIST}, {"learner", "learner", P_STR},
+    {"date", "date", P_STR}, {"retention", "retention", P_NUM}, {"mastery", "mastery", P_NUM},
+    {"limit", "limit", P_INT}, {NULL, NULL, 0}};
+
+/* The request's parameters as a JSON object: the body of a POST (which must
+ * be an object), or the query of a GET converted by spec. NULL after
+ * replying 400/415. */
+static json_t *request_params(srv_req *rq, const pspec *spec)
+{
+    if (!strcmp(rq->method, "POST")) {
+        json_t *v = srv_body_json(rq);
+        if (v && !json_is_object(v)) {
+            json_decref(v);
+            srv_error(rq, 400, "bad_request", NULL, "the body must be a JSON object");
+            return NULL;
+        }
+        return v;
+    }
+    json_t *o = json_object();
+    if (!o) { srv_error(rq, 503, "unavailable", NULL, "out of memory"); return NULL; }
+    for (const pspec *p = spec; p->key; p++) {
+        const char *vals[256];
+        size_t n = srv_query_all(rq, p->query, vals, 256);
+        if (!n) continue;
+        if (n > 256) {
+            json_decref(o);
+            srv_error(rq, 400, "bad_request", p->query, "at most 256 '%s' parameters", p->query);
+            return NULL;
+        }
+        json_t *v = NULL;
+        char *end = NULL;
+        switch (p->type) {
+        case P_LIST:
+            v = json_array();
+            for (size_t i = 0; v && i < n; i++) json_array_append_new(v, json_string(vals[i]));
+            break;
+        case P_STR: v = json_string(vals[0]); break;
+        case P_INT: {
+            long long x = strtoll(vals[0], &end, 10);
+            v = *vals[0] && !*end ? json_integer(x) : NULL;
+            break;
+        }
+        case P_NUM: {
+            double x = strtod(vals[0], &end);
+            v = *vals[0] && !*end ? json_real(x) : NULL;
+            break;
+        }
+        case P_BOOL:
+            if (!strcmp(vals[0], "true") || !strcmp(vals[0], "1") || !*vals[0]) v = json_true();
+            else if (!strcmp(vals[0], "false") || !strcmp(vals[0], "0")) v = json_false();
+            break;
+        }
+        if (!v) {
+            json_decref(o);
+            srv_error(rq, 400, "bad_request", p->query, "query parameter '%s': bad value '%s'", p->query, vals[0]);
+            return NULL;
+        }
+        json_object_set_new(o, p->key, v);
+    }
+    return o;
+}
+
+static void today_utc(char buf[16])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, 16, "%Y-%m-%d", &tm);
+}
+
+static const char *format_type(const char *format)
+{
+    if (!format || !strcmp(format, "json")) return "application/json";
+    if (!strcmp(format, "html")) return "text/html; charset=utf-8";
+    if (!strcmp(format, "dot")) return "text/vnd.graphviz; charset=utf-8";
+    return "text/plain; charset=utf-8";
+}
+
+/* ---- plan, next, check ---- */
+
+/* GET|POST /v1/plan: `kgpath plan` / a `kgpath batch` line; ?format=json
+ * (default), html, text or dot. */
+static void plan(srv_req *rq)
+{
+    json_t *o = request_params(rq, plan_params);
+    if (!o) return;
+    /* A calendar without a first day starts today (as `kgpath plan`). */
+    if (json_object_get(o, "minutes_per_day") && !json_object_get(o, "start")) {
+        char d[16];
+        today_utc(d);
+        json_object_set_new(o, "start", json_string(d));
+    }
+    char *req = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    const srv_view *v = req ? srv_view_get(rq) : NULL;
+    if (!v) { free(req); if (!rq->status) srv_error(rq, 503, "unavailable", NULL, "out of memory"); return; }
+    const char *format = srv_query(rq, "format");
+    char *out = NULL, err[1024];
+    size_t len = 0;
+    kgp_status st = kgp_plan_request(v->planner, req, strlen(req), format, 0, &out, &len, err, sizeof err);
+    free(req);
+    if (st) { srv_error_status(rq, st, err); return; }
+    srv_reply_take(rq, 200, format_type(format), out, len);
+}
+
+/* Resolves a JSON array (or string) of concept names into *ids (malloc'ed);
+ * 0 after replying. */
+static int resolve_names(srv_req *rq, kgp_snap *snap, json_t *v, const char *what, uint32_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    if (!v || json_is_null(v)) return 1;
+    size_t cnt = json_is_array(v) ? json_array_size(v) : 1;
+    if (!json_is_array(v) && !json_is_string(v)) {
+        srv_error(rq, 422, "invalid_input", what, "\"%s\" must be an array of concept names", what);
+        return 0;
+    }
+    *ids = malloc((cnt ? cnt : 1) * sizeof **ids);
+    if (!*ids) { srv_error(rq, 503, "unavailable", NULL, "out of memory"); return 0; }
+    for (size_t i = 0; i < cnt; i++) {
+        json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
+        if (!json_is_string(e)) {
+            srv_error(rq, 422, "invalid_input", what, "\"%s\"[%zu] must be a concept name (a string)", what, i);
+            free(*ids); *ids = NULL;
+            return 0;
+        }
+        if (!lookup(rq, snap, json_string_value(e), &(*ids)[(*n)++])) { free(*ids); *ids = NULL; return 0; }
+    }
+    return 1;
+}
+
+/* Writes through fn into a memory buffer and replies with it. */
+typedef kgp_status (*write_fn)(const void *obj, const char *format, FILE *out);
+static void reply_written(srv_req *rq, write_fn fn, const void *obj, const char *format)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    kgp_status st = f ? fn(obj, format, f) : KGP_ENOMEM;
+    if (f && fclose(f) && !st) st = KGP_ENOMEM;
+    if (st) { free(buf); srv_error_status(rq, st, NULL); return; }
+    srv_reply_take(rq, 200, format_type(format), buf, len);
+}
+
+static kgp_status next_write(const void *x, const char *f, FILE *o) { return kgp_next_write(x, f, o); }
+static kgp_status check_write(const void *c, const char *f, FILE *o) { return kgp_check_write(c, f, o); }
+static kgp_status learner_write(const void *l, const char *f, FILE *o) { return kgp_learner_write(l, f, o); }
+
+/* Reads "date", "retention", "mastery" into learner options; 0 after replying. */
+static int learner_opts(srv_req *rq, json_t *o, kgp_learner_options *lo)
+{
+    memset(lo, 0, sizeof *lo);
+    json_t *v;
+    if ((v = json_object_get(o, "date")) || (v = json_object_get(o, "at"))) {
+        if (!json_is_string(v) || kgp_parse_time(json_string_value(v), &lo->at)) {
+            srv_error(rq, 422, "invalid_input", "date", "\"date\" must be YYYY-MM-DD or an ISO 8601 time");
+            return 0;
+        }
+    }
+    const char *keys[2] = {"retention", "mastery"};
+    double *dst[2] = {&lo->retention, &lo->mastery};
+    for (int i = 0; i < 2; i++) {
+        if (!(v = json_object_get(o, keys[i]))) continue;
+        if (!json_is_number(v) || !(json_number_value(v) > 0 && json_number_value(v) < 1)) {
+            srv_error(rq, 422, "invalid_input", keys[i], "\"%s\" must be a number between 0 and 1", keys[i]);
+            return 0;
+        }
+        *dst[i] = json_number_value(v);
+    }
+    return 1;
+}
+
+/* GET|POST /v1/next: `kgpath next --format json`. */
+static void next(srv_req *rq)
+{
+    json_t *o = request_params(rq, next_params);
+    if (!o) return;
+    const char *key;
+    json_t *val;
+    json_object_foreach(o, key, val) {
+        int ok = 0;
+        for (const pspec *p = next_params; p->key && !ok; p++) ok = !strcmp(p->key, key);
+        if (!ok) {
+            srv_error(rq, 422, "invalid_input", key, "unknown key \"%s\"", key);
+            json_decref(o);
+            return;
+        }
+    }
+    json_t *lim = json_object_get(o, "limit");
+    if (lim && (!json_is_integer(lim) || json_integer_value(lim) < 0 || json_integer_value(lim) > 1000000000)) {
+        srv_error(rq, 422, "invalid_input", "limit", "\"limit\" must be an integer >= 0");
+        json_decref(o);
+        return;
+    }
+    json_t *lv = json_object_get(o, "learner");
+    if (lv && !json_is_string(lv)) {
+        srv_error(rq, 422, "invalid_input", "learner", "\"learner\" must be a string");
+        json_decref(o);
+        return;
+    }
+    kgp_learner_options lopt;
+    if (!learner_opts(rq, o, &lopt)) { json_decref(o); return; }
+    if (lv && !(rq->scopes & (SRV_LEARNER | SRV_ADMIN))) {
+        srv_error(rq, 403, "forbidden", "learner", "a learner's state needs the 'learner' scope");
+        json_decref(o);
+        return;
+    }
+    const srv_view *v = srv_view_get(rq);
+    uint32_t *goals = NULL, *known = NULL;
+    size_t ng = 0, nk = 0;
+    kgp_learner *l = NULL;
+    kgp_next *x = NULL;
+    if (!v || !resolve_names(rq, v->snap, json_object_get(o, "goals"), "goals", &goals, &ng)
+        || !resolve_names(rq, v->snap, json_object_get(o, "known"), "known", &known, &nk))
+        goto out;
+    uint32_t *lk = NULL;
+    size_t nlk = 0;
+    kgp_status st;
+    if (lv) {
+        st = kgp_learner_get(v->db, v->snap, json_string_value(lv), &lopt, &l);
+        if (st == KGP_ENOTFOUND) { srv_error(rq, 404, "not_found", "learner", "no events for learner '%s'", json_string_value(lv)); goto out; }
+        if (st || (st = kgp_learner_known(l, &lk, &nlk))) { srv_error_status(rq, st, NULL); goto out; }
+        uint32_t *all = realloc(known, (nk + nlk + 1) * sizeof *all);
+        if (!all) { kgp_learner_known_free(lk); srv_error(rq, 503, "unavailable", NULL, "out of memory"); goto out; }
+        known = all;
+        memcpy(known + nk, lk, nlk * sizeof *lk);
+        nk += nlk;
+    }
+    st = kgp_next_make(v->planner, goals, ng, known, nk, lim ? (unsigned)json_integer_value(lim) : 10, &x);
+    if (!st && l) st = kgp_next_add_reviews(x, lk, nlk, kgp_learner_review_at, l, KGP_NO_DAY);
+    kgp_learner_known_free(lk);
+    if (st) { srv_error_status(rq, st, kgp_next_errmsg(x)); goto out; }
+    reply_written(rq, next_write, x, "json");
+out:
+    kgp_next_free(x);
+    kgp_learner_free(l);
+    free(goals);
+    free(known);
+    json_decref(o);
+}
+
+/* GET /v1/check: `kgpath check --format json`. */
+static void check(srv_req *rq)
+{
+    const srv_view *v = srv_view_get(rq);
+    if (!v) return;
+    kgp_check *c = NULL;
+    kgp_status st = kgp_check_make(v->planner, &c);
+    if (st) srv_error_status(rq, st, kgp_check_errmsg(c));
+    else reply_written(rq, check_write, c, "json");
+    kgp_check_free(c);
+}
+
+/* ---- learners ---- */
+
+static int list_learner(void *ud, const char *id, uint64_t nevents, int64_t first, int64_t last)
+{
+    char a[32], b[32];
+    kgp_format_time(first, a, sizeof a);
+    kgp_format_time(last, b, sizeof b);
+    return json_array_append_new(ud, json_pack("{s:s,s:I,s:s,s:s}", "id", id, "events", (json_int_t)nevents,
+                                               "first", a, "last", b)) ? 1 : 0;
+}
+
+/* GET /v1/learners */
+static void learners_list(srv_req *rq)
+{
+    json_t *arr = json_array();
+    kgp_status st = arr ? kgp_learners_list(srv_db(rq), list_learner, arr) : KGP_ENOMEM;
+    if (st) { json_decref(arr); srv_error_status(rq, st, NULL); return; }
+    srv_reply_json(rq, 200, json_pack("{s:o}", "learners", arr));
+}
+
+/* GET /v1/learners/{id}?date=&retention=&mastery=: `kgpath learner ID --json`. */
+static void learner_get(srv_req *rq)
+{
+    json_t *o = request_params(rq, next_params);
+    if (!o) return;
+    kgp_learner_options lo;
+    int ok = learner_opts(rq, o, &lo);
+    json_decref(o);
+    if (!ok) return;
+    const srv_view *v = srv_view_get(rq);
+    if (!v) return;
+    kgp_learner *l = NULL;
+    kgp_status st = kgp_learner_get(v->db, v->snap, rq->tail, &lo, &l);
+    if (st == KGP_ENOTFOUND) srv_error(rq, 404, "not_found", NULL, "no events for learner '%s'", rq->tail);
+    else if (st) srv_error_status(rq, st, NULL);
+    else reply_written(rq, learner_write, l, "json");
+    kgp_learner_free(l);
+}
+
+/* POST /v1/observe: `kgpath observe` (JSON lines or xAPI statements);
+ * ?strict=1, ?dry_run=1. 200 with the report; 422 when nothing was stored
+ * because of malformed lines. */
+typedef struct observe_job {
+    const char *name, *body;
+    size_t len;
+    unsigned flags;
+    kgp_observe_report *rep;
+} observe_job;
+
+static kgp_status observe_write(kgp_db *db, void *ud)
+{
+    observe_job *j = ud;
+    kgp_observe_report_free(j->rep);
+    j->rep = NULL;
+    return kgp_observe(db, j->name, j->body, j->len, j->flags, &j->rep);
+}
+
+json_t *srv_observe_report_json(const kgp_observe_report *r)
+{
+    json_t *errs = json_array();
+    for (size_t i = 0; errs && i < r->nerrors_kept; i++) json_array_append_new(errs, json_string(r->errors[i]));
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:o}", "lines", (json_int_t)r->lines,
+                     "events", (json_int_t)r->events, "added", (json_int_t)r->added,
+                     "duplicates", (json_int_t)r->duplicates, "errors_count", (json_int_t)r->nerrors,
+                     "learners", (json_int_t)r->learners, "committed", r->committed, "errors", errs);
+}
+
+static void observe(srv_req *rq)
+{
+    const char *ct = srv_header(rq, "Content-Type");
+    if (ct && strncmp(ct, "application/json", 16) && strncmp(ct, "application/x-ndjson", 20)
+        && strncmp(ct, "application/jsonl", 17) && strncmp(ct, "text/plain", 10)) {
+        srv_error(rq, 415, "unsupported_media_type", NULL,
+                  "send JSON lines (application/x-ndjson) or JSON, not %s", ct);
+        return;
+    }
+    const char *strict = srv_query(rq, "strict"), *dry = srv_query(rq, "dry_run");
+    observe_job j = {.name = "body", .body = rq->body, .len = rq->body_len};
+    if (strict && strcmp(strict, "0") && strcmp(strict, "false")) j.flags |= KGP_OBSERVE_STRICT;
+    if (dry && strcmp(dry, "0") && strcmp(dry, "false")) j.flags |= KGP_OBSERVE_DRY_RUN;
+    kgp_status st = srv_write(rq, 0, observe_write, &j);
+    if (!j.rep) { srv_error_status(rq, st ? st : KGP_ENOMEM, kgp_db_errmsg(srv_db(rq))); return; }
+    if (st == KGP_EINPUT) {
+        json_t *rep = srv_observe_report_json(j.rep);
+        const char *first = j.rep->nerrors_kept ? j.rep->errors[0] : "malformed events";
+        srv_error_status(rq, st, first);
+        /* keep the whole report beside the error */
+        json_t *e = json_loadb(rq->out, rq->out_len, 0, NULL);
+        if (e && rep) { json_object_set_new(json_object_get(e, "error"), "report", rep); rep = NULL;
+                        srv_reply_json(rq, 422, e); } else json_decref(e);
+        json_decref(rep);
+    } else if (st) {
+        srv_error_status(rq, st, kgp_db_errmsg(srv_db(rq)));
+    } else {
+        srv_reply_json(rq, 200, srv_observe_report_json(j.rep));
+    }
+    kgp_observe_report_free(j.rep);
+}
+
 void serve_v1_routes(srv_routes *t)
 {
     srv_route(t, "GET", "/v1/concepts", SRV_READ, concepts_list);
     srv_route(t, "GET", "/v1/concepts/*", SRV_READ, concept_get);
     srv_route(t, "GET", "/v1/courses", SRV_READ, courses_list);
+    srv_route(t, "GET", "/v1/plan", SRV_PLAN, plan);
+    srv_route(t, "POST", "/v1/plan", SRV_PLAN, plan);
+    srv_route(t, "GET", "/v1/next", SRV_PLAN, next);
+    srv_route(t, "POST", "/v1/next", SRV_PLAN, next);
+    srv_route(t, "GET", "/v1/check", SRV_READ, check);
+    srv_route(t, "GET", "/v1/learners", SRV_LEARNER, learners_list);
+    srv_route(t, "GET", "/v1/learners/*", SRV_LEARNER, learner_get);
+    srv_route(t, "POST", "/v1/observe", SRV_LEARNER, observe);
 }

@@ -10,7 +10,7 @@ kgpath_packages=(
   build-essential meson ninja-build pkg-config
   libigraph-dev liblmdb-dev libopenblas-dev libxml2-dev check
   libutf8proc-dev libjansson-dev libarchive-dev libgraphviz-dev
-  libmicrohttpd-dev libcurl4-openssl-dev
+  libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev
   lmdb-utils libxml2-utils
 )
 

@@ -20,6 +20,8 @@
  *               (created empty; use kgg_store_dbi / kgg_store_update).
  *   tokens      SHA-256 of an access token -> scopes, time, name; created by
  *               the first token (graph/store_token.h)
+ *   statements  xAPI statement id (16 bytes) -> hash of its content; created
+ *               by the first statement (graph/store_stmt.h)
  *   rejected    "prereq\0concept" keys -> rejected-suggestion record; created
  *               by the first rejection, absent means none (graph/store_reject.h)
  *

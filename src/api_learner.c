@@ -970,3 +970,26 @@ kgp_status kgp_learner_forget(kgp_db *db, const char *id, uint64_t *removed)
     kgp_status st = kgg_learner_forget(kgp__db_store(db), id, removed, &e);
     return st ? kgp__db_error(db, st, "%s", e.msg) : KGP_OK;
 }
+
+/* ---- xAPI statement ids ---------------------------------------------------- */
+
+#include "graph/store_stmt.h"
+
+kgp_status kgp_statement_ids(kgp_db *db, kgp_statement_id *ids, size_t n, int record)
+{
+    kgg_stmt buf[64];
+    kgg_stmt *s = n <= 64 ? buf : malloc(n * sizeof *s);
+    if (!s) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        memcpy(s[i].id, ids[i].id, 16);
+        s[i].hash = ids[i].hash;
+        s[i].outcome = 0;
+    }
+    kgg_err e;
+    kgp_status st = (record && kgp__db_rdonly(db)) ? KGP_EUSAGE
+                                                   : kgg_stmt_record(kgp__db_store(db), s, n, record, &e);
+    if (st == KGP_EUSAGE) snprintf(e.msg, sizeof e.msg, "%s: opened read-only", kgp_db_path(db));
+    for (size_t i = 0; i < n; i++) ids[i].outcome = s[i].outcome;
+    if (s != buf) free(s);
+    return st ? kgp__db_error(db, st, "%s", e.msg) : KGP_OK;
+}

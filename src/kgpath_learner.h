@@ -65,6 +65,22 @@ kgp_status kgp_observe_file(kgp_db *db, const char *name, FILE *in,
                             unsigned flags, kgp_observe_report **out);
 void kgp_observe_report_free(kgp_observe_report *r);
 
+/** xAPI statement ids (for an LRS-like intake such as `kgpath serve`): one
+ * entry per statement, its id (a UUID as 16 bytes) and a hash of its content
+ * (the caller's, over what the xAPI specification compares). */
+typedef struct kgp_statement_id {
+    uint8_t id[16];
+    uint64_t hash;
+    int outcome;                /**< out: 0 new, 1 already stored with this
+                                     content, 2 stored with other content */
+} kgp_statement_id;
+/** Looks the ids up and, with record and no conflict, remembers the new ones
+ * (one transaction). Call with record 0 before storing the statements'
+ * events, and with record 1 after, under one writer.
+ * Errors: KGP_ECONFLICT (an id is stored with other content; nothing
+ * written), KGP_EUSAGE (read-only database), KGP_EDB. O(n log N). */
+kgp_status kgp_statement_ids(kgp_db *db, kgp_statement_id *ids, size_t n, int record);
+
 /** Erases a learner's data: every stored event and the learner's summary,
  * in one transaction (the right to erasure; fitted per-concept parameters
  * from `kgpath fit` are aggregates and stay). *removed (may be NULL) counts

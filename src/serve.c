@@ -410,18 +410,50 @@ static enum MHD_Result send_reply(kgp_srv *s, struct MHD_Connection *c, srv_req 
     return ret;
 }
 
-/* The token's scopes, or a 401 reply. */
+/* Decodes base64 (standard alphabet, padding optional) into out (cap
+ * bytes, NUL-terminated); -1 when malformed or too long. */
+static int b64_decode(const char *in, char *out, size_t cap)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (const char *p = in; *p && *p != '='; p++) {
+        const char *al = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *q = strchr(al, *p);
+        if (!q || !*p) return -1;
+        acc = acc << 6 | (uint32_t)(q - al);
+        bits += 6;
+        if (bits >= 8) {
+            if (n + 1 >= cap) return -1;
+            out[n++] = (char)((acc >> (bits - 8)) & 0xff);
+            bits -= 8;
+        }
+    }
+    out[n] = 0;
+    return 0;
+}
+
+/* The token's scopes, or a 401 reply. The token comes as a bearer token,
+ * or as the password of HTTP Basic auth (what xAPI clients and LMS plugins
+ * send to an LRS; the user name is ignored). */
 static int authorize(kgp_srv *s, srv_req *rq)
 {
     if (s->opt.noauth) { rq->scopes = SRV_ALL_SCOPES; return 1; }
     const char *h = srv_header(rq, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7)) {
+    char basic[512];
+    const char *tok = NULL;
+    if (h && !strncasecmp(h, "Bearer ", 7)) {
+        tok = h + 7;
+        while (*tok == ' ') tok++;
+    } else if (h && !strncasecmp(h, "Basic ", 6) && !b64_decode(h + 6, basic, sizeof basic)
+               && strchr(basic, ':')) {
+        tok = strchr(basic, ':') + 1;
+    }
+    if (!tok) {
         srv_add_header(rq, "WWW-Authenticate", "Bearer realm=\"kgpath\"");
         srv_error(rq, 401, "unauthorized", NULL, "a bearer token is required (Authorization: Bearer TOKEN)");
         return 0;
     }
-    const char *tok = h + 7;
-    while (*tok == ' ') tok++;
     unsigned scopes = 0;
     if (srv_token_check(s, rq, tok, &scopes) != KGP_OK) {
         srv_add_header(rq, "WWW-Authenticate", "Bearer realm=\"kgpath\", error=\"invalid_token\"");

@@ -1,6 +1,9 @@
 /* kgpath serve: the JSON API under /v1/ — the CLI's commands over HTTP,
  * with the same JSON contracts (README "kgpath serve"). */
+#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -492,6 +495,245 @@ static void observe(srv_req *rq)
     kgp_observe_report_free(j.rep);
 }
 
+/* ---- import ---- */
+
+/* The file extension an upload is saved with: from ?filename= (its last
+ * extension, or ".tar.gz"), else from the Content-Type. NULL: unknown. */
+static const char *upload_ext(srv_req *rq)
+{
+    static const char *const exts[] = {".tar.gz", ".tgz", ".xml", ".kgxml", ".csv", ".zip", ".imscc",
+                                       ".mbz", ".tar", NULL};
+    const char *fn = srv_query(rq, "filename");
+    if (fn) {
+        size_t n = strlen(fn);
+        for (const char *const *e = exts; *e; e++) {
+            size_t m = strlen(*e);
+            if (n >= m && !strcasecmp(fn + n - m, *e)) return *e;
+        }
+        return NULL;
+    }
+    const char *ct = srv_header(rq, "Content-Type");
+    if (!ct) return NULL;
+    if (!strncmp(ct, "application/xml", 15) || !strncmp(ct, "text/xml", 8)) return ".xml";
+    if (!strncmp(ct, "text/csv", 8)) return ".csv";
+    if (!strncmp(ct, "application/zip", 15)) return ".zip";
+    if (!strncmp(ct, "application/gzip", 16) || !strncmp(ct, "application/x-gzip", 18)) return ".tar.gz";
+    if (!strncmp(ct, "application/x-tar", 17)) return ".tar";
+    return NULL;
+}
+
+typedef struct import_job {
+    const char *path;
+    kgp_import_options opt;
+    kgp_report *rep;
+    char err[1024];
+} import_job;
+
+static kgp_status import_write(kgp_db *db, void *ud)
+{
+    import_job *j = ud;
+    kgp_report_free(j->rep);
+    j->rep = NULL;
+    kgp_status st = kgp_import(db, &j->path, 1, &j->opt, &j->rep);
+    snprintf(j->err, sizeof j->err, "%s", kgp_db_errmsg(db));
+    return st;
+}
+
+/* v with every occurrence of prefix removed from its strings (v released;
+ * NULL when out of memory). */
+static json_t *strip_prefix(json_t *v, const char *prefix)
+{
+    char *d = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(v);
+    if (!d) return NULL;
+    size_t pl = strlen(prefix);
+    for (char *hit; (hit = strstr(d, prefix)); ) memmove(hit, hit + pl, strlen(hit + pl) + 1);
+    json_t *o = json_loads(d, 0, NULL);
+    free(d);
+    return o;
+}
+
+/* POST /v1/import?filename=course.imscc&dry_run=1: the body is one course
+ * file or package; `kgpath import` in one transaction, its JSON report. */
+static void import(srv_req *rq)
+{
+    const char *ext = upload_ext(rq);
+    if (!ext) {
+        srv_error(rq, 415, "unsupported_media_type", "filename",
+                  "say what the body is: ?filename=NAME.xml|.csv|.tar.gz|.zip|.imscc|.mbz, or a Content-Type "
+                  "of application/xml, text/csv, application/zip or application/gzip");
+        return;
+    }
+    if (!rq->body_len) { srv_error(rq, 400, "bad_request", NULL, "the body is empty"); return; }
+    char dir[] = "/tmp/kgpath-upload-XXXXXX";
+    if (!mkdtemp(dir)) { srv_error(rq, 503, "unavailable", NULL, "cannot make a temporary folder"); return; }
+    const char *fn = srv_query(rq, "filename");
+    const char *base = fn ? strrchr(fn, '/') : NULL;
+    base = base ? base + 1 : fn;
+    char path[512];
+    /* The upload's own name (reports and course sources name it), made safe. */
+    char safe[128];
+    size_t k = 0;
+    for (const char *p = base && *base ? base : "upload"; *p && k + 1 < sizeof safe - 8; p++)
+        safe[k++] = (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_') ? *p : '_';
+    safe[k] = 0;
+    if (!fn) snprintf(safe + k, sizeof safe - k, "%s", ext);
+    snprintf(path, sizeof path, "%s/%s", dir, safe);
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(rq->body, 1, rq->body_len, f) == rq->body_len;
+    if (f && fclose(f)) ok = 0;
+    if (!ok) {
+        unlink(path);
+        rmdir(dir);
+        srv_error(rq, 503, "unavailable", NULL, "cannot store the upload");
+        return;
+    }
+    import_job j = {.path = path};
+    const char *dry = srv_query(rq, "dry_run");
+    j.opt.dry_run = dry && strcmp(dry, "0") && strcmp(dry, "false");
+    kgp_status st = srv_write(rq, !j.opt.dry_run, import_write, &j);
+    unlink(path);
+    rmdir(dir);
+    if (!j.rep) { srv_error_status(rq, st ? st : KGP_ENOMEM, j.err); return; }
+    json_t *rep = cli_import_report_json(j.rep, st);
+    kgp_report_free(j.rep);
+    /* Name the upload as the client did, not by its temporary folder. */
+    char prefix[sizeof dir + 1];
+    snprintf(prefix, sizeof prefix, "%s/", dir);
+    rep = strip_prefix(rep, prefix);
+    char *m = j.err, *hit;
+    while ((hit = strstr(m, prefix))) memmove(hit, hit + strlen(prefix), strlen(hit + strlen(prefix)) + 1);
+    if (!st) { srv_reply_json(rq, 200, rep); return; }
+    /* The error, with the whole report (every diagnostic) beside it. */
+    srv_error_status(rq, st, j.err);
+    json_t *e = json_loadb(rq->out, rq->out_len, 0, NULL);
+    if (e && rep) {
+        json_object_set_new(json_object_get(e, "error"), "report", rep);
+        srv_reply_json(rq, rq->status, e);
+    } else {
+        json_decref(e);
+        json_decref(rep);
+    }
+}
+
+/* ---- erasure ---- */
+
+typedef struct forget_job { const char *id; uint64_t n; char err[512]; } forget_job;
+
+static kgp_status forget_write(kgp_db *db, void *ud)
+{
+    forget_job *j = ud;
+    kgp_status st = kgp_learner_forget(db, j->id, &j->n);
+    snprintf(j->err, sizeof j->err, "%s", kgp_db_errmsg(db));
+    return st;
+}
+
+/* DELETE /v1/learners/{id} (admin): `kgpath learner forget ID`. */
+static void learner_forget(srv_req *rq)
+{
+    forget_job j = {.id = rq->tail};
+    kgp_status st = srv_write(rq, 0, forget_write, &j);
+    if (st) { srv_error_status(rq, st, j.err); return; }
+    srv_reply_json(rq, 200, json_pack("{s:s,s:I}", "forgot", rq->tail, "events", (json_int_t)j.n));
+}
+
+/* ---- suggestion review ---- */
+
+typedef struct review_job {
+    int reject;
+    kgp_accepted *acc;
+    kgp_rejection *rej;
+    size_t n, done;
+    const char *model;
+    unsigned flags;
+    char err[1024];
+} review_job;
+
+static kgp_status review_write(kgp_db *db, void *ud)
+{
+    review_job *j = ud;
+    kgp_status st = j->reject ? kgp_reject_suggestions(db, j->rej, j->n, j->flags, &j->done)
+                              : kgp_accept_suggestions(db, j->model, j->acc, j->n, j->flags, &j->done);
+    snprintf(j->err, sizeof j->err, "%s", kgp_db_errmsg(db));
+    return st;
+}
+
+/* POST /v1/suggestions/accept and /v1/suggestions/reject:
+ * {"pairs":[{"prerequisite":"c:a","concept":"c:b","score":0.9}], "model":"...",
+ *  "reason":"...", "dry_run":false} — `suggest --accept-pairs` /
+ * `--reject-pairs`: all or nothing. */
+static void review(srv_req *rq)
+{
+    int reject = strstr(rq->path, "/reject") != NULL;
+    json_t *o = srv_body_json(rq);
+    if (!o) return;
+    json_t *pairs = json_object_get(o, "pairs");
+    json_t *model = json_object_get(o, "model"), *reason = json_object_get(o, "reason");
+    size_t n = json_array_size(pairs);
+    if (!json_is_object(o) || !json_is_array(pairs) || !n || (model && !json_is_string(model))
+        || (reason && !json_is_string(reason))) {
+        srv_error(rq, 422, "invalid_input", "pairs", "expected {\"pairs\":[{\"prerequisite\":...,\"concept\":...}, ...]} "
+                  "with optional \"model\", \"reason\" (strings) and \"dry_run\"");
+        json_decref(o);
+        return;
+    }
+    review_job j = {.reject = reject, .n = n, .model = model ? json_string_value(model) : "studio"};
+    j.acc = calloc(n, sizeof *j.acc);
+    j.rej = calloc(n, sizeof *j.rej);
+    if (json_is_true(json_object_get(o, "dry_run"))) j.flags |= KGP_ACCEPT_DRY_RUN;
+    int bad = !j.acc || !j.rej;
+    for (size_t i = 0; !bad && i < n; i++) {
+        json_t *p = json_array_get(pairs, i);
+        const char *pre = json_string_value(json_object_get(p, "prerequisite"));
+        const char *con = json_string_value(json_object_get(p, "concept"));
+        json_t *sc = json_object_get(p, "score");
+        if (!pre || !con || (sc && !json_is_number(sc))) {
+            char where[32];
+            snprintf(where, sizeof where, "pairs[%zu]", i);
+            srv_error(rq, 422, "invalid_input", where, "each pair needs \"prerequisite\" and \"concept\" (keys), "
+                      "and \"score\" a number if given");
+            bad = 1;
+            break;
+        }
+        j.acc[i] = (kgp_accepted){pre, con, sc ? (float)json_number_value(sc) : 0.0f, 0};
+        j.rej[i] = (kgp_rejection){pre, con, model ? json_string_value(model) : NULL,
+                                   sc ? (float)json_number_value(sc) : (float)NAN,
+                                   reason ? json_string_value(reason) : NULL, 0, 0};
+    }
+    if (!bad) {
+        kgp_status st = srv_write(rq, !reject && !(j.flags & KGP_ACCEPT_DRY_RUN), review_write, &j);
+        if (st) srv_error_status(rq, st, j.err);
+        else srv_reply_json(rq, 200, json_pack("{s:s,s:I,s:b}", reject ? "rejected" : "accepted", "pairs",
+                                               "count", (json_int_t)j.done, "dry_run", (j.flags & KGP_ACCEPT_DRY_RUN) != 0));
+    }
+    free(j.acc);
+    free(j.rej);
+    json_decref(o);
+}
+
+/* GET /v1/suggestions/rejected?course=C */
+static void rejected(srv_req *rq)
+{
+    const srv_view *v = srv_view_get(rq);
+    if (!v) return;
+    kgp_rejection *r = NULL;
+    size_t n = 0;
+    const char *course = srv_query(rq, "course");
+    kgp_status st = kgp_rejections(v->snap, course && *course ? course : NULL, &r, &n);
+    if (st) { srv_error_status(rq, st, kgp_snap_errmsg(v->snap)); return; }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        char when[32];
+        kgp_format_time(r[i].time, when, sizeof when);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:b}", "prerequisite", r[i].prereq,
+            "concept", r[i].concept, "model", cli_json_str(r[i].model),
+            "score", r[i].score == r[i].score ? json_real(r[i].score) : json_null(),
+            "reason", cli_json_str(r[i].reason), "time", when, "in_force", r[i].outcome == KGP_REJECT_DONE));
+    }
+    free(r);
+    srv_reply_json(rq, 200, arr ? json_pack("{s:o}", "rejected", arr) : NULL);
+}
+
 void serve_v1_routes(srv_routes *t)
 {
     srv_route(t, "GET", "/v1/concepts", SRV_READ, concepts_list);
@@ -505,4 +747,9 @@ void serve_v1_routes(srv_routes *t)
     srv_route(t, "GET", "/v1/learners", SRV_LEARNER, learners_list);
     srv_route(t, "GET", "/v1/learners/*", SRV_LEARNER, learner_get);
     srv_route(t, "POST", "/v1/observe", SRV_LEARNER, observe);
+    srv_route(t, "DELETE", "/v1/learners/*", SRV_ADMIN, learner_forget);
+    srv_route(t, "POST", "/v1/import", SRV_WRITE, import);
+    srv_route(t, "POST", "/v1/suggestions/accept", SRV_WRITE, review);
+    srv_route(t, "POST", "/v1/suggestions/reject", SRV_WRITE, review);
+    srv_route(t, "GET", "/v1/suggestions/rejected", SRV_READ, rejected);
 }

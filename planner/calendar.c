@@ -72,8 +72,8 @@ static int32_t study_day_from(int32_t d, uint32_t days_per_week)
  * A step that does not fit in what is left of a day moves to the next
  * study day when it fits in a whole day; a step longer than a day is split
  * into parts over consecutive study days, starting in the current day.
- * Sessions live in the plan's arena. Returns 0 or -1 (out of memory).
- * O(steps + days). */
+ * Sessions live in the plan's arena. Returns 0, -1 (out of memory) or -2
+ * (the calendar runs past KGN_LAST_DAY). O(steps + days). */
 int kgn__calendar(kgn_plan *p)
 {
     uint32_t mpd = p->minutes_per_day;
@@ -99,6 +99,7 @@ int kgn__calendar(kgn_plan *p)
                 left = mpd;
             }
             uint32_t take = rem < left ? rem : left;
+            if (day > KGN_LAST_DAY) return -2;
             st->sessions[st->nsessions].day = day;
             st->sessions[st->nsessions].minutes = take;
             st->nsessions++;

@@ -294,7 +294,12 @@ kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngo
         p->deadline_day = opt.deadline_day;
     }
     kgn_step_ctx sx = {ws, p, &opt, learn, nord, ws->bits, W};
-    if (kgn__steps(&sx) != 0) { kg_arena_free(A); return oom(err); }
+    if ((rc = kgn__steps(&sx)) != 0) {
+        kg_arena_free(A);
+        if (rc == -1) return oom(err);
+        return kgn_fail(err, KGP_ECONFLICT, "the plan's calendar would run past 9999-12-31: "
+                        "start earlier or study more minutes a day");
+    }
     *out = p;
     return KGP_OK;
 }

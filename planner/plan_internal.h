@@ -89,9 +89,10 @@ typedef struct kgn_step_ctx {
 } kgn_step_ctx;
 
 /* Makes p->steps: lessons, review and spaced-review steps, study days
- * (schedule.c). 0 or -1 (OOM). */
+ * (schedule.c). 0, -1 (OOM) or -2 (lessons past KGN_LAST_DAY). */
 int  kgn__steps(kgn_step_ctx *x);
-/* Packs steps into study days (calendar.c). 0 or -1 (OOM). */
+/* Packs steps into study days (calendar.c). 0, -1 (OOM) or -2 (past
+ * KGN_LAST_DAY). */
 int  kgn__calendar(kgn_plan *p);
 int  kgn__push(uint32_t **v, size_t *n, size_t *cap, uint32_t x);
 void kgn__next_gen(uint32_t *arr, uint32_t *gen, size_t n);

@@ -229,6 +229,11 @@ void kgn_buf_json(kgn_buf *b, const char *s);
 
 /* ---- dates -------------------------------------------------------------- */
 
+/* The last day a plan's calendar may use, 9999-12-31 (four-digit years):
+ * kgn_plan_make fails with KGP_ECONFLICT when lessons would run past it,
+ * and spaced reviews past it are dropped. */
+#define KGN_LAST_DAY 2932896
+
 /* "YYYY-MM-DD" → days since 1970-01-01. Returns 0, or -1 when malformed or
  * not a real date. */
 int  kgn_date_parse(const char *s, int32_t *day);

@@ -43,6 +43,7 @@ typedef struct sched {
     int in_step;                        /* a lesson continues into the new day */
     int dirty;                          /* q needs sorting */
     int oom;
+    int past;                           /* a lesson would fall after KGN_LAST_DAY */
 } sched;
 
 static int ask(const kgn_step_ctx *x, uint32_t c, int32_t day, uint32_t *min, const char **why)
@@ -201,6 +202,7 @@ static void add_spaced(sched *sc, uint32_t c, int32_t day, uint32_t src)
     int32_t prev = day;
     for (size_t i = 0; i < k; i++) {
         if (days[i] <= prev) continue;
+        if (days[i] > KGN_LAST_DAY) break;      /* no calendar past 9999-12-31 */
         if (kg_grow(&sc->q, &sc->cq, sc->nq + 1, sizeof *sc->q)) { sc->oom = 1; return; }
         sc->q[sc->nq++] = (pending){days[i], c, mins, src, sc->seq++, prev, r[i]};
         sc->dirty = 1;
@@ -300,6 +302,7 @@ static int32_t place(sched *sc, const kgn__proto *ps)
         }
         uint32_t take = rem < sc->left ? rem : sc->left;
         if (take == 0 && rem > 0) continue;  /* due reviews filled the day */
+        if (sc->day > KGN_LAST_DAY) { sc->past = 1; return KGN_NO_DAY; }
         if (st.nsessions == parts) break;   /* cannot happen: parts is an upper bound */
         st.sessions[st.nsessions].day = sc->day;
         st.sessions[st.nsessions].minutes = take;
@@ -348,7 +351,7 @@ static int schedule(kgn_step_ctx *x)
         if (d != KGN_NO_DAY) add_spaced(&sc, g, d, KGG_NONE);
     }
     int32_t last_lesson = sc.day;
-    for (uint32_t i = 0; i < x->nlearn && !sc.oom; i++) {
+    for (uint32_t i = 0; i < x->nlearn && !sc.oom && !sc.past; i++) {
         const kgn__proto *L = &x->learn[i];
         uint32_t c = L->concept, sum = 0;
         size_t nn = 0;
@@ -390,11 +393,12 @@ static int schedule(kgn_step_ctx *x)
     for (size_t q = 0; q < sc.nq; q++)
         if (sc.q[q].due <= horizon) sc.q[w++] = sc.q[q];
     sc.nq = w;
-    for (int guard = 0; sc.nq > 0 && !sc.oom && guard < DAY_GUARD; guard++) {
+    for (int guard = 0; sc.nq > 0 && !sc.oom && !sc.past && guard < DAY_GUARD; guard++) {
         int32_t mind = sc.q[0].due;
         for (size_t q = 1; q < sc.nq; q++)
             if (sc.q[q].due < mind) mind = sc.q[q].due;
         sc.day = study_day_from(mind > sc.day + 1 ? mind : sc.day + 1, sc.dpw);
+        if (sc.day > KGN_LAST_DAY) break;       /* the rest would fall past 9999 */
         sc.left = sc.mpd;
         place_due(&sc);
         /* reviews pushed past the horizon by a full day are dropped */
@@ -403,7 +407,7 @@ static int schedule(kgn_step_ctx *x)
             if (sc.q[q].due <= horizon || sc.q[q].due <= sc.day) sc.q[w++] = sc.q[q];
         sc.nq = w;
     }
-    if (sc.oom) goto out;
+    if (sc.oom || sc.past) goto out;
     p->end_day = sc.last != KGN_NO_DAY ? sc.last : study_day_from(p->start_day, sc.dpw);
     if (p->deadline_day != KGN_NO_DAY) {
         p->fits = p->end_day <= p->deadline_day;
@@ -414,7 +418,7 @@ out:
     kg_free(nd);
     kg_free(sc.v);
     kg_free(sc.q);
-    return sc.oom ? -1 : 0;
+    return sc.oom ? -1 : sc.past ? -2 : 0;
 }
 
 int kgn__steps(kgn_step_ctx *x)

@@ -192,20 +192,17 @@ static kgp_status learner_options(batch_ctx *c, const kgn_batch_req *r, kgn_opti
     return KGP_OK;
 }
 
-/* The learner's state from `kgpath observe` events, when there are any:
- * *out NULL otherwise. The state is taken at the line's "date", else at the
+/* The learner's state from `kgpath observe` events (a new learner's when
+ * there are none); *out NULL without a database. The state is taken at the line's "date", else at the
  * run's start, so every thread (and every shard) uses the same time. */
 static kgp_status learner_state(batch_ctx *c, const kgn_batch_req *r, kgp_learner **out,
                                 char *err, size_t errlen)
 {
     *out = NULL;
     if (!c->store) return KGP_OK;
-    kgg_learner_info info;
-    kgg_err e;
-    kgp_status st = kgg_learner_info_get(c->store, r->learner, &info, &e);
-    if (st == KGP_ENOTFOUND) return KGP_OK;
-    if (st) { snprintf(err, errlen, "learner events: %s", e.msg); return st; }
-    kgp_learner_options lo = {0};
+    kgp_status st;
+    /* a learner without events is planned as a new one (as plan --learner) */
+    kgp_learner_options lo = {.flags = KGP_LEARNER_NEW_OK};
     lo.at = c->run_time;
     json_t *v;
     if ((v = opt_get(c, r, "date")) && parse_time(v, &lo.at)) {
@@ -294,7 +291,7 @@ static int plan_one_as(void *ctx, void *sp, const kgn_batch_req *r, kgn_format f
         o.review_at_ud = l;
         o.spaced = kgp_learner_spaced;
         o.spaced_ud = l;
-        o.known_goals_ok = 1;
+        o.known_goals_ok = !l->is_new;  /* a new learner knows only "known" */
     }
 
     kgn_plan *p = NULL;

@@ -98,6 +98,15 @@ kgp_status kgp_observe(kgp_db *db, const char *name, const char *buf,
     r->nerrors = o->ev.nerr;
     r->errors = (const char *const *)o->ev.err;
     r->nerrors_kept = o->ev.nerr_kept;
+    /* A timestamp far ahead (9999-12-31 from a placeholder, a clock in
+     * milliseconds) is stored as given but reported: plans only count an
+     * event from its date on (kgp_learner_get). */
+    int64_t soon = (int64_t)time(NULL) + 86400;
+    for (size_t i = 0; i < o->ev.n; i++)
+        if (o->ev.ev[i].at > soon) {
+            if (!r->future++ || o->ev.ev[i].at > r->future_max)
+                r->future_max = o->ev.ev[i].at;
+        }
     if (o->ev.n) {
         const char **ids = kg_malloc(sizeof *ids * o->ev.n);
         if (!ids)
@@ -229,12 +238,20 @@ typedef struct ev_load {
     kgg_event *v;
     size_t n, cap;
     kg_arena *a;
+    int64_t until;              /* events after it are counted, not kept */
+    uint64_t later;
+    int64_t later_max;
     int oom;
 } ev_load;
 
 static int ev_load_fn(void *ud, const kgg_event *e)
 {
     ev_load *x = ud;
+    if (e->at > x->until) {
+        if (!x->later++ || e->at > x->later_max)
+            x->later_max = e->at;
+        return 0;
+    }
     if (kg_grow(&x->v, &x->cap, x->n + 1, sizeof *x->v)) {
         x->oom = 1;
         return 1;
@@ -298,10 +315,6 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
     if (!id || !*id)
         return kgp__db_error(db, KGP_EUSAGE, "no learner id");
     kgg_err e;
-    kgg_learner_info info;
-    kgp_status s = kgg_learner_info_get(st, id, &info, &e);
-    if (s != KGP_OK)
-        return kgp__db_error(db, s, "%s", e.msg);
     learner_impl *li = kg_calloc(1, sizeof *li);
     if (!li || !(li->a = kg_arena_new())) {
         kg_free(li);
@@ -314,21 +327,37 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
     l->retention = o.retention;
     l->mastery = o.mastery;
     l->check = o.check;
-    l->nevents = info.nevents;
-    l->first = info.first;
-    l->last = info.last;
     fit_load fl = { .a = li->a };
-    ev_load el = { .a = li->a };
+    ev_load el = { .a = li->a, .until = o.at };
     size_t *idx = NULL;
-    s = kgg_fit_all(st, fit_load_fn, &fl, &e);
+    kgp_status s = kgg_fit_all(st, fit_load_fn, &fl, &e);
     if (s == KGP_OK && !fl.oom)
         s = kgg_learner_events(st, id, ev_load_fn, &el, &e);
+    if (s == KGP_ENOTFOUND)
+        s = KGP_OK;             /* no event at all: el.n == 0 */
+    if (s == KGP_OK && !fl.oom && !el.oom && el.n == 0 && !(o.flags & KGP_LEARNER_NEW_OK)) {
+        char d[16];
+        fmt_day(o.at, d, sizeof d);
+        if (el.later)
+            s = kgp__db_error(db, KGP_ENOTFOUND, "learner '%s' has no event up to %s "
+                              "(%llu later)", id, d, (unsigned long long)el.later);
+        else
+            s = kgp__db_error(db, KGP_ENOTFOUND, "no learner '%s'", id);
+        goto fail;
+    }
     if (s != KGP_OK) {
         kgp__db_error(db, s, "%s", e.msg);
         goto fail;
     }
     if (fl.oom || el.oom || !l->id || !(idx = kg_malloc(sizeof *idx * (el.n + 1))))
         goto oom;
+    /* stored order is time order */
+    l->nevents = el.n;
+    l->first = el.n ? el.v[0].at : 0;
+    l->last = el.n ? el.v[el.n - 1].at : 0;
+    l->is_new = el.n == 0;
+    l->nlater = el.later;
+    l->later_max = el.later_max;
     for (size_t i = 0; i < el.n; i++)
         idx[i] = i;
     qsort_r(idx, el.n, sizeof *idx, cmp_ev_concept, el.v);

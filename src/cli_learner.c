@@ -29,6 +29,12 @@ static int observe_one(kgp_cli *cli, kgp_db *db, const char *path, unsigned flag
         cli_error("%s: … and %zu more malformed lines", path, r->nerrors - r->nerrors_kept);
     if (r->nerrors)
         *had_errors = 1;
+    if (r->future) {
+        char t[32];
+        kgp_format_time(r->future_max, t, sizeof t);
+        cli_warn(cli, "%s: %zu event%s dated after tomorrow (latest %s): plans ignore an "
+                 "event until its date", path, r->future, r->future == 1 ? "" : "s", t);
+    }
     if (cli->json) {
         json_t *o = json_object();
         json_object_set_new(o, "file", json_string(path));
@@ -38,6 +44,7 @@ static int observe_one(kgp_cli *cli, kgp_db *db, const char *path, unsigned flag
         json_object_set_new(o, "duplicates", json_integer((json_int_t)r->duplicates));
         json_object_set_new(o, "learners", json_integer((json_int_t)r->learners));
         json_object_set_new(o, "malformed", json_integer((json_int_t)r->nerrors));
+        json_object_set_new(o, "future", json_integer((json_int_t)r->future));
         json_t *errs = json_array();
         for (size_t i = 0; i < r->nerrors_kept; i++)
             json_array_append_new(errs, json_string(r->errors[i]));
@@ -99,6 +106,21 @@ int cmd_observe(kgp_cli *cli, int argc, char **argv)
      * status an input error so that scripts notice. */
     if (!rc && had_errors) rc = KGP_EINPUT;
     return rc;
+}
+
+void cli_learner_notes(const kgp_cli *cli, const kgp_learner *l, const char *what)
+{
+    char at[32], t[32];
+    kgp_format_time(l->at, at, sizeof at);
+    if (l->is_new)
+        cli_warn(cli, "%s: learner '%s' has no events up to %s: planning as for a new "
+                 "learner (priors, nothing known)", what, l->id, at);
+    if (l->nlater) {
+        kgp_format_time(l->later_max, t, sizeof t);
+        cli_warn(cli, "%s: %llu event%s of learner '%s' dated after %s ignored (latest %s)",
+                 what, (unsigned long long)l->nlater, l->nlater == 1 ? "" : "s", l->id,
+                 at, t);
+    }
 }
 
 typedef struct list_ud { json_t *arr; size_t n; } list_ud;
@@ -186,6 +208,7 @@ int cmd_learner(kgp_cli *cli, int argc, char **argv)
         kgp_status st = kgp_learner_get(db, snap, id, &lo, &l);
         if (st) rc = cli_fail(st, kgp_db_errmsg(db));
         else {
+            cli_learner_notes(cli, l, "learner");
             st = kgp_learner_write(l, cli->json ? "json" : "text", stdout);
             if (st) rc = cli_fail(st, NULL);
         }

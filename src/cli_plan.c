@@ -131,6 +131,7 @@ static int session_open(kgp_cli *cli, const req *r, int64_t at, session *ss)
     if (!rc) rc = resolve_req(ss->db, ss->snap, r, &ss->goals, &ss->known, at, &ss->learner,
                               &ss->nexplicit);
     if (rc) return rc;
+    if (ss->learner) cli_learner_notes(cli, ss->learner, "--learner");
     kgp_status st = kgp_planner_open(ss->snap, &ss->pl);
     return st ? cli_fail(st, kgp_snap_errmsg(ss->snap)) : 0;
 }
@@ -211,6 +212,7 @@ static int resolve_req(kgp_db *db, kgp_snap *snap, const req *r, idlist *goals, 
         lo.at = at;
         lo.retention = r->retention;
         lo.mastery = r->mastery;
+        lo.flags = KGP_LEARNER_NEW_OK;      /* a new learner gets a plan for one */
         kgp_status st = kgp_learner_get(db, snap, r->learner, &lo, learner);
         if (st != KGP_OK) {
             const char *m = kgp_db_errmsg(db);

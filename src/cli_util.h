@@ -12,6 +12,11 @@
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "kgpath: warning: message\n" to stderr (unless cli->quiet). */
 void cli_warn(const kgp_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Warns on stderr about a learner state taken for planning: a learner
+ * without events (planned as a new one) and events dated after the state's
+ * time (ignored). `what` names the command. In cli_learner.c. */
+struct kgp_learner;
+void cli_learner_notes(const kgp_cli *cli, const struct kgp_learner *l, const char *what);
 /* Prints "kgpath: <msg or strerror(st)>" and returns st (the exit code). */
 int  cli_fail(kgp_status st, const char *msg);
 /* Prints "kgpath: usage: USAGE" (the first line of the command's help) plus

@@ -46,6 +46,9 @@ typedef struct kgp_observe_report {
     size_t nerrors_kept;
     size_t learners;        /**< distinct learners in the input */
     int committed;          /**< 1 when the events were written */
+    size_t future;          /**< events dated more than a day after now (stored;
+                                 plans ignore an event until its date) */
+    int64_t future_max;     /**< the latest of them (unix seconds) */
 } kgp_observe_report;
 
 /** Reads learner events (kgpath JSON lines or xAPI statements, README) from
@@ -125,7 +128,13 @@ typedef struct kgp_learner_options {
                                      (and quiz or review evidence) counts as known
                                      for planning, with a short review to check it
                                      before use (0: 0.5; >= mastery: off) */
+    unsigned flags;             /**< KGP_LEARNER_NEW_OK */
 } kgp_learner_options;
+
+/** kgp_learner_options.flags: a learner without events is a new learner
+ * (no history, every concept at its prior; kgp_learner.is_new set) rather
+ * than KGP_ENOTFOUND. */
+#define KGP_LEARNER_NEW_OK 1u
 
 /** A learner's state at one time (caller-owned, kgp_learner_free). */
 typedef struct kgp_learner {
@@ -137,13 +146,20 @@ typedef struct kgp_learner {
     kgp_learner_concept *concepts; /**< by key */
     size_t nconcepts;
     size_t count[4];            /**< concepts per kgp_mastery status */
+    int is_new;                 /**< no event up to `at` (KGP_LEARNER_NEW_OK) */
+    uint64_t nlater;            /**< stored events dated after `at`: ignored (the
+                                     state is the one at `at`: time travel) */
+    int64_t later_max;          /**< the latest of them */
     void *impl;
 } kgp_learner;
 
-/** Replays the learner's events (time order) into per-concept state. With a
+/** Replays the learner's events up to opt->at (time order) into
+ * per-concept state; events dated later are ignored and counted in
+ * nlater (nevents, first and last describe the events used). With a
  * snapshot (may be NULL), concepts are matched to the graph, their minutes
  * weight readings, and fitted parameters (kgp_fit) are used.
- * Errors: KGP_ENOTFOUND (no events for the learner), KGP_EUSAGE (bad
+ * Errors: KGP_ENOTFOUND (no events for the learner up to `at`, unless
+ * KGP_LEARNER_NEW_OK), KGP_EUSAGE (bad
  * option), KGP_EDB, KGP_ENOMEM. O(events of the learner). */
 kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
                            const kgp_learner_options *opt, kgp_learner **out);

@@ -199,7 +199,6 @@ START_TEST(test_errors)
         {"plan --goal linalg:vectors --start 2026-12-10 --deadline 2026-12-01", 1, "deadline"},
         {"plan --goal linalg:vectors --format pdf", 1, "format"},
         {"plan --goal linalg:vectors --known-file /nonexistent/k.txt", 8, "/nonexistent/k.txt"},
-        {"plan --goal linalg:vectors --learner u1", 3, "u1"},
         {"plan --goal linalg:vectors --bogus", 1, "bogus"},
         {"plan linalg:vectors", 1, "--goal"},
         {"next --limit x", 1, "limit"},
@@ -642,6 +641,101 @@ START_TEST(test_plan_with_learner)
 }
 END_TEST
 
+/* A learner without events gets a plan for a new learner (exit 0, a note on
+ * stderr); a state taken on a date uses only the events up to it; an event
+ * dated 9999-12-31 is reported and ignored; calendars end at 9999-12-31. */
+START_TEST(test_plan_new_learner_and_time_travel)
+{
+    NEED_SAMPLES();
+    char *out, *err, args[1024];
+    const char *NEW = "plan --learner nobody --goal linalg:matrices --date 2026-12-01 "
+                      "--minutes-per-day 60 --start 2026-12-01 --format json";
+    ck_assert_int_eq(kg(&out, NEW), 0);
+    err = last_stderr();
+    ck_assert_msg(strstr(err, "'nobody' has no events") && strstr(err, "new learner"), "%s", err);
+    free(err);
+    /* the same plan as with no learner at all: both concepts taught */
+    ck_assert_ptr_nonnull(strstr(out, "\"linalg:vectors\""));
+    ck_assert_int_eq(count_reviews(out, 0), 0);
+    free(out);
+
+    char *ev = tu_path(dir, "ev.jsonl");
+    char *late = malloc(strlen(EVENTS) + 256);
+    sprintf(late, "%s{\"learner\":\"ann\",\"concept\":\"linalg:matrices\",\"kind\":"
+            "\"quiz\",\"at\":\"9999-12-31T00:00:00Z\",\"score\":0}\n", EVENTS);
+    tu_write(ev, late, (size_t)-1);
+    free(late);
+    snprintf(args, sizeof args, "observe '%s'", ev);
+    ck_assert_int_eq(kg(&out, args), 0);
+    free(out);
+    err = last_stderr();
+    ck_assert_msg(strstr(err, "1 event dated after tomorrow (latest 9999-12-31"), "%s", err);
+    free(err);
+    /* On 2026-11-10 ann had only read vectors: matrices is not started. */
+    ck_assert_int_eq(kg(&out, "learner ann --at 2026-11-10 --json"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"events\": 3"));
+    ck_assert_ptr_null(strstr(out, "linalg:matrices"));
+    free(out);
+    err = last_stderr();
+    ck_assert_msg(strstr(err, "4 events of learner 'ann' dated after 2026-11-10"), "%s", err);
+    free(err);
+    /* Today: the 9999 event is ignored, matrices still mastered or fading. */
+    ck_assert_int_eq(kg(&out, "learner ann --json"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"events\": 6"));
+    free(out);
+    err = last_stderr();
+    ck_assert_msg(strstr(err, "1 event of learner 'ann' dated after"), "%s", err);
+    free(err);
+    /* plan --date before matrices was studied teaches it; after, does not. */
+    const char *PL = "plan --learner ann --goal linalg:matrices --minutes-per-day 60 --format json --date ";
+    snprintf(args, sizeof args, "%s2026-11-10", PL);
+    ck_assert_int_eq(kg(&out, args), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"goals\":[\"linalg:matrices\"]"));
+    free(out);
+    snprintf(args, sizeof args, "%s2026-11-26", PL);
+    ck_assert_int_eq(kg(&out, args), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"mastered_goals\":[\"linalg:matrices\"]"));
+    free(out);
+    /* Before any event: a new learner. */
+    snprintf(args, sizeof args, "%s2026-10-01", PL);
+    ck_assert_int_eq(kg(&out, args), 0);
+    free(out);
+    err = last_stderr();
+    ck_assert_msg(strstr(err, "'ann' has no events up to 2026-10-01"), "%s", err);
+    free(err);
+    /* learner (not plan) still reports an unknown learner. */
+    ck_assert_int_eq(kg(&out, "learner ann --at 2026-10-01"), 3);
+    free(out);
+    /* batch: the same for a record of a new learner (a plan, no error) */
+    char *lf = tu_path(dir, "learners.jsonl");
+    tu_write(lf, "{\"learner\":\"nobody\",\"goals\":[\"linalg:matrices\"],\"date\":\"2026-12-01\"}\n"
+                 "{\"learner\":\"ann\",\"goals\":[\"linalg:matrices\"],\"date\":\"2026-10-01\"}\n",
+             (size_t)-1);
+    snprintf(args, sizeof args, "batch --read-only --learners '%s' --out '%s/b.jsonl'", lf, dir);
+    ck_assert_int_eq(kg(&out, args), 0);
+    free(out);
+    err = last_stderr();
+    ck_assert_msg(strstr(err, "2 plans, 0 errors") || strstr(err, "2 plans in"), "%s", err);
+    free(err);
+    free(lf);
+    /* No calendar wraps past 9999-12-31. */
+    ck_assert_int_eq(kg(&out, "plan --goal ml-intro:neural-networks --start 9999-12-20 "
+                              "--minutes-per-day 5"), 5);
+    free(out);
+    err = last_stderr();
+    ck_assert_msg(strstr(err, "past 9999-12-31"), "%s", err);
+    free(err);
+    ck_assert_int_eq(kg(&out, "plan --goal linalg:vectors --start 9999-12-30 --json"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "9999-12-30"));
+    free(out);
+    ck_assert_int_eq(kg(&out, "plan --learner ann --goal linalg:vectors --start 9999-12-30 "
+                              "--review-days 3650 --json"), 0);
+    ck_assert_ptr_null(strstr(out, "\"0000-"));
+    free(out);
+    free(ev);
+}
+END_TEST
+
 START_TEST(test_calibrated_minutes)
 {
     NEED_SAMPLES();
@@ -691,6 +785,7 @@ int main(void)
     tcase_add_test(t, test_html_edges_avoid_boxes);
     tcase_add_test(t, test_api_threads);
     tcase_add_test(t, test_plan_with_learner);
+    tcase_add_test(t, test_plan_new_learner_and_time_travel);
     tcase_add_test(t, test_calibrated_minutes);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);

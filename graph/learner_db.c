@@ -22,6 +22,8 @@ static void put_be64(unsigned char *b, uint64_t v)
 /* ---- storage ------------------------------------------------------------- */
 
 #define FIT_DB "learner_fit"
+#define FSRS_DB "learner_fsrs"
+#define FSRS_POP "\t"        /* the population's key: no learner id has a tab */
 
 static void put_i64be(unsigned char *b, int64_t v)
 {
@@ -476,4 +478,82 @@ kgp_status kgg_fit_apply_minutes(kgg_store *st, struct kgg_snap *s,
     if (replaced)
         *replaced = a.n;
     return rc;
+}
+
+/* ---- fitted FSRS weights ------------------------------------------------------ */
+
+#define FSRS_LEN (KGG_FSRS_NW * 8)
+
+typedef struct fsrs_ctx {
+    const kgg_fsrs_rec *recs;
+    size_t n;
+    MDB_dbi dbi;
+} fsrs_ctx;
+
+static kgp_status fsrs_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
+{
+    fsrs_ctx *c = ud;
+    int rc = mdb_drop(txn, c->dbi, 0);
+    if (rc)
+        return mdb_fail(e, mdb_rc, rc, "cannot clear fitted weights");
+    for (size_t i = 0; i < c->n; i++) {
+        const kgg_fsrs_rec *r = &c->recs[i];
+        const char *key = r->learner ? r->learner : FSRS_POP;
+        size_t kl = strlen(key);
+        if (kl == 0 || kl > KGG_CONCEPT_MAX || (r->learner && strchr(key, '\t')))
+            return kgg_errf(e, KGP_EINPUT, "fitted weights with a bad learner id");
+        unsigned char b[FSRS_LEN];
+        for (int j = 0; j < KGG_FSRS_NW; j++)
+            put_f64(b + 8 * j, r->w[j]);
+        MDB_val k = { kl, (void *)key }, v = { FSRS_LEN, b };
+        if ((rc = mdb_put(txn, c->dbi, &k, &v, 0)))
+            return mdb_fail(e, mdb_rc, rc, "cannot store fitted weights");
+    }
+    return KGP_OK;
+}
+
+kgp_status kgg_fsrs_replace(kgg_store *st, const kgg_fsrs_rec *recs, size_t n,
+                            kgg_err *e)
+{
+    if (kgg_store_rdonly(st))
+        return kgg_errf(e, KGP_EUSAGE, "%s: the database is open read-only",
+                        kgg_store_path(st));
+    fsrs_ctx c = { recs, n, 0 };
+    kgp_status s = kgg_store_open_dbi(st, FSRS_DB, MDB_CREATE, &c.dbi, e);
+    if (s)
+        return s;
+    return kgg_store_update(st, fsrs_txn, &c, e);
+}
+
+kgp_status kgg_fsrs_get(kgg_store *st, const char *learner, double *w, int *found,
+                        kgg_err *e)
+{
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    kgp_status s;
+    *found = 0;
+    if ((s = kgg_store_read_begin(st, &txn, e)))
+        return s;
+    int present = mdb_dbi_open(txn, FSRS_DB, 0, &dbi);
+    mdb_txn_abort(txn);
+    if (present == MDB_NOTFOUND)
+        return KGP_OK;          /* never fitted */
+    if ((s = kgg_store_open_dbi(st, FSRS_DB, 0, &dbi, e)))
+        return s;
+    if ((s = kgg_store_read_begin(st, &txn, e)))
+        return s;
+    const char *key = learner ? learner : FSRS_POP;
+    MDB_val k = { strlen(key), (void *)key }, v;
+    int rc = k.mv_size && k.mv_size <= KGG_CONCEPT_MAX ? mdb_get(txn, dbi, &k, &v) : MDB_NOTFOUND;
+    if (rc == 0 && v.mv_size != FSRS_LEN)
+        s = kgg_errf(e, KGP_EDB, "learner store: corrupt fitted weights");
+    else if (rc == 0) {
+        const unsigned char *b = v.mv_data;
+        for (int j = 0; j < KGG_FSRS_NW; j++)
+            w[j] = get_f64(b + 8 * j);
+        *found = 1;
+    } else if (rc != MDB_NOTFOUND)
+        s = kgg_errf(e, KGP_EDB, "cannot read fitted weights: %s", mdb_strerror(rc));
+    mdb_txn_abort(txn);
+    return s;
 }

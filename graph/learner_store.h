@@ -128,6 +128,24 @@ kgp_status kgg_fit_replace(kgg_store *st, const kgg_fit_rec *recs, size_t n,
 typedef int (*kgg_fit_fn)(void *ud, const kgg_fit_rec *rec);
 kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e);
 
+/* Fitted memory-model weights (named DB "learner_fsrs"): one vector of
+ * KGG_FSRS_NW doubles for the population (learner NULL) and optionally
+ * one per learner. */
+#define KGG_FSRS_NW 21
+typedef struct kgg_fsrs_rec {
+    const char *learner;        /* NULL: the population */
+    double w[KGG_FSRS_NW];
+} kgg_fsrs_rec;
+/* Replaces all stored weight vectors by recs[0..n) in one write
+ * transaction. Errors: KGP_EUSAGE (read-only), KGP_EINPUT (bad learner
+ * id), KGP_EDB. O(n log n). */
+kgp_status kgg_fsrs_replace(kgg_store *st, const kgg_fsrs_rec *recs, size_t n,
+                            kgg_err *e);
+/* The learner's weights into w (learner NULL: the population's); *found 0
+ * when none are stored (w untouched). Errors: KGP_EDB. O(log n). */
+kgp_status kgg_fsrs_get(kgg_store *st, const char *learner, double *w, int *found,
+                        kgg_err *e);
+
 struct kgg_snap;
 /* Replaces the minutes of every snapshot concept that has calibrated
  * minutes (kgg_fit_rec.minutes >= 0) by them, and returns how many in

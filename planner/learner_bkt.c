@@ -98,7 +98,7 @@ const char *kgn_mastery_status_name(int st)
 
 void kgn_concept_state_init(kgn_concept_state *cs, const kgn_bkt_params *p)
 {
-    *cs = (kgn_concept_state){ .p_learned = p->prior };
+    *cs = (kgn_concept_state){ .p_learned = p->prior, .last_outcome = -1 };
 }
 
 void kgn_concept_state_apply(kgn_concept_state *cs, const kgn_bkt_params *p,
@@ -125,6 +125,7 @@ void kgn_concept_state_apply(kgn_concept_state *cs, const kgn_bkt_params *p,
         else
             cs->nreview++;
         if (o >= 0) {
+            cs->last_outcome = o;
             cs->ncorrect += (uint32_t)o;
             cs->p_learned = kgn_bkt_observe(p, cs->p_learned, o);
         }

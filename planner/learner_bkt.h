@@ -74,6 +74,8 @@ typedef struct kgn_concept_state {
     uint32_t nevents, nreads, nquiz, nreview, ncorrect;
     double dwell_s;          /* total known dwell */
     int64_t first, last;     /* times of the first and last event */
+    int last_outcome;        /* the last observed attempt: 1 correct, 0 wrong,
+                                -1 none yet */
 } kgn_concept_state;
 
 /* Status of a concept for a learner at a time, for a retention target. */

@@ -7,12 +7,22 @@
  *             known concept at its first use, on the plan's start day, and
  *             the finished steps are packed by kgn__calendar.
  *   schedule  a calendar and a dated review hook or a spaced hook: days are
- *             packed while the steps are made, so a known concept's review
- *             is judged on the day the lesson that needs it is scheduled,
- *             and spaced reviews land on their due days, before that day's
- *             lessons, within the daily limit (postponed to the next study
- *             day when the day is full; later reviews of the same concept
- *             move with it). The packing rule for lessons is kgn__calendar's.
+ *             packed while the steps are made. Reviews are decided at the
+ *             moment of use: before each lesson, every prerequisite it
+ *             relies on (known before the plan, or learned or reviewed
+ *             earlier in it) is reviewed right before it when its recall on
+ *             the lesson's day would be below the target — for a concept
+ *             known before the plan the dated hook judges it; for one
+ *             studied in the plan, the spaced hook's first due day after
+ *             that study is the day its recall falls below the target. So a
+ *             prerequisite is reviewed as often as its uses need, and never
+ *             while its recall is still high, nor weeks before its use.
+ *             Goals (whose use is the goal date) get spaced reviews on their
+ *             due days up to the horizon, before that day's lessons, within
+ *             the daily limit (postponed to the next study day when the day
+ *             is full; later reviews of the same goal move with it); other
+ *             concepts get none (a review pays only when something needs
+ *             the memory). The packing rule for lessons is kgn__calendar's.
  *
  * Cost: O(S + D + E·H) for S steps, D calendar days, E requirement edges of
  * the plan's lessons and H the cost of one hook call; pending spaced reviews
@@ -32,7 +42,13 @@ typedef struct pending {
     double r;                   /* predicted retrievability on the due day */
 } pending;
 
+/* In-plan memory of the concepts studied in the plan: the day from which a
+ * use needs a review first (recall below the target; INT32_MAX: none in
+ * sight), the day of the last study, and a review's minutes. */
+typedef struct mem { int32_t due, last; uint32_t minutes; } mem;
+
 typedef struct sched {
+    mem *mm;                            /* [n] schedule mode's in-plan memory */
     kgn_step_ctx *x;
     kgn_plan *p;
     kgn_step *v; size_t nv, cv;         /* finished steps */
@@ -210,6 +226,8 @@ static void add_spaced(sched *sc, uint32_t c, int32_t day, uint32_t src)
     }
 }
 
+static void studied(sched *sc, mem *mm, uint32_t c, int32_t day);
+
 static int cmp_pending(const void *a, const void *b)
 {
     const pending *x = a, *y = b;
@@ -252,6 +270,7 @@ static void place_due(sched *sc)
         sc->left -= e.minutes;
         count_day(sc, e.minutes);
         if (push_step(&sc->v, &sc->nv, &sc->cv, &st)) sc->oom = 1;
+        if (sc->mm) studied(sc, sc->mm, e.concept, sc->day);   /* a goal needed later */
         /* a late review moves the concept's later ones by as much */
         int32_t shift = sc->day - e.due;
         if (shift <= 0) continue;
@@ -320,6 +339,50 @@ static int32_t place(sched *sc, const kgn__proto *ps)
 
 typedef struct need { uint32_t m, minutes, j; const char *why; } need;
 
+
+/* Records a study (lesson or review) of c ending on `day`: asks the spaced
+ * hook when its recall will fall below the target. */
+static void studied(sched *sc, mem *mm, uint32_t c, int32_t day)
+{
+    const kgn_options *o = sc->x->opt;
+    if (day == KGN_NO_DAY) return;
+    if (!o->spaced) {
+        /* no memory model: one review before use, as the dated hook says */
+        mm[c] = (mem){INT32_MAX, day, 1};
+        return;
+    }
+    int32_t days[1];
+    double r[1];
+    uint32_t mins = 0;
+    size_t k = o->spaced(o->spaced_ud, c, day, days, r, 1, &mins);
+    mm[c].due = k && days[0] > day ? days[0] : INT32_MAX;
+    mm[c].last = day;
+    if (mins == 0) mins = 1;
+    if (mins > sc->mpd) mins = sc->mpd;
+    mm[c].minutes = mins;
+}
+
+/* 1 when prerequisite m needs a review before a lesson on day d (fills
+ * *mins, *why). Studied in the plan: from its in-plan memory; otherwise
+ * known: the dated hook. */
+static int needs_review(sched *sc, const mem *mm, uint32_t m, int32_t d,
+                        uint32_t *mins, const char **why)
+{
+    if (mm[m].last != KGN_NO_DAY) {
+        if (d < mm[m].due) return 0;
+        char dd[16], ld[16];
+        kgn_date_format(d, dd);
+        kgn_date_format(mm[m].last, ld);
+        *why = kg_arena_printf(sc->p->arena, "recall below target on %s, %d days after "
+                               "studying it on %s", dd, d - mm[m].last, ld);
+        if (!*why) { sc->oom = 1; return 0; }
+        *mins = mm[m].minutes;
+        return 1;
+    }
+    if (!kgn__is_known(sc->x->ws, m)) return 0;
+    return ask(sc->x, m, d, mins, why);
+}
+
 static int schedule(kgn_step_ctx *x)
 {
     kgn_workspace *ws = x->ws;
@@ -328,6 +391,10 @@ static int schedule(kgn_step_ctx *x)
     sched sc = {0};
     need *nd = NULL;
     size_t cnd = 0;
+    mem *mm = kg_malloc((ws->n + 1) * sizeof *mm);
+    if (!mm) return -1;
+    for (uint32_t c = 0; c < ws->n; c++) mm[c] = (mem){INT32_MAX, KGN_NO_DAY, 0};
+    sc.mm = mm;
     sc.x = x;
     sc.p = p;
     sc.mpd = x->opt->minutes_per_day;
@@ -337,14 +404,10 @@ static int schedule(kgn_step_ctx *x)
     sc.last = KGN_NO_DAY;
     p->study_days = 0;
     p->overrun_minutes = 0;
-    /* gray: reviewed in the plan (no more before-use reviews: spaced ones
-     * keep it from then on) */
-    kgn__next_gen(ws->gray, &ws->gen_g, ws->n ? ws->n : 1);
     for (uint32_t i = 0; i < p->nmastered && !sc.oom; i++) {
         uint32_t g = p->mastered[i], mins;
         const char *why;
         if (!ask(x, g, sc.day, &mins, &why)) continue;
-        ws->gray[g] = ws->gen_g;
         kgn__proto ps = {g, mins, KGG_NONE, KGG_NONE, g, KGN_REVIEW, NULL, why};
         int32_t d = place(&sc, &ps);
         /* its spaced reviews serve it (src none: the goal is the concept) */
@@ -356,34 +419,55 @@ static int schedule(kgn_step_ctx *x)
         uint32_t c = L->concept, sum = 0;
         size_t nn = 0;
         int32_t d = tentative(&sc, L->minutes);
+        /* Judged on the day the lesson will start; reviews can push it to
+         * the next study day, where recall is lower: judge again there. */
         for (int iter = 0; iter < 8; iter++) {
-            size_t before = nn;
+            nn = 0;
+            sum = 0;
             for (uint32_t g = s->grp_off[c]; g < s->grp_off[c + 1]; g++)
                 for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++) {
                     uint32_t m = s->mem[j], mins;
                     const char *why;
-                    if (!kgn__is_known(ws, m) || ws->gray[m] == ws->gen_g) continue;
                     int dup = 0;
                     for (size_t k = 0; k < nn && !dup; k++) dup = nd[k].m == m;
-                    if (dup || !ask(x, m, d, &mins, &why)) continue;
+                    if (dup || !needs_review(&sc, mm, m, d, &mins, &why)) continue;
                     if (kg_grow(&nd, &cnd, nn + 1, sizeof *nd)) { sc.oom = 1; goto out; }
                     nd[nn++] = (need){m, mins, j, why};
                     sum += mins;
                 }
-            int32_t d2 = tentative(&sc, sum + L->minutes);
-            if (nn == before || d2 == d) break;
-            d = d2;         /* later day: retrievability only falls, ask again */
+            /* the day the first review starts (the lesson's, unless the
+             * lesson is too long to share a day with them) */
+            int32_t d2 = d;
+            if (nn) {
+                int32_t a = tentative(&sc, sum + L->minutes), b = tentative(&sc, sum);
+                d2 = a > b ? a : b;
+            }
+            if (d2 == d) break;
+            d = d2;
         }
+        /* the reviews go on the lesson's day, right before it */
+        while (nn && sc.day < d && !sc.oom) advance(&sc);
         for (size_t k = 0; k < nn && !sc.oom; k++) {
-            ws->gray[nd[k].m] = ws->gen_g;
+            /* asked again for the day it lands on (several reviews may not
+             * share one day), which also gives its own reason text (the
+             * hook's buffer holds only the last answer) */
+            uint32_t mins;
+            const char *why;
+            int32_t td = tentative(&sc, nd[k].minutes);
+            while (sc.day < td && !sc.oom) advance(&sc);    /* due spaced reviews first */
+            if (!needs_review(&sc, mm, nd[k].m, sc.day, &mins, &why)) continue;
+            nd[k].minutes = mins;
+            nd[k].why = why;
             kgn__proto ps = {nd[k].m, nd[k].minutes, c, i, 0, KGN_REVIEW,
                              s->mem_reason ? s->mem_reason[nd[k].j] : NULL, nd[k].why};
             int32_t rd = place(&sc, &ps);
-            if (rd != KGN_NO_DAY) add_spaced(&sc, nd[k].m, rd, i);
+            studied(&sc, mm, nd[k].m, rd);
         }
         int32_t ld = place(&sc, L);
         if (ld != KGN_NO_DAY) {
-            add_spaced(&sc, c, ld, i);
+            studied(&sc, mm, c, ld);
+            /* a goal's use is the goal date: spaced reviews keep it */
+            if (ws->flags[c] & KGN_F_GOAL) add_spaced(&sc, c, ld, i);
             last_lesson = ld;
         }
     }
@@ -415,6 +499,7 @@ static int schedule(kgn_step_ctx *x)
     }
     if (finish(x, sc.v, sc.nv)) sc.oom = 1;
 out:
+    kg_free(mm);
     kg_free(nd);
     kg_free(sc.v);
     kg_free(sc.q);

@@ -18,8 +18,7 @@
 #include "planner/learner_events.h"
 #include "planner/learner_fit.h"
 #include "planner/learner_fsrs.h"
-
-#define W kgn_fsrs_default_w
+#include "planner/learner_fsrs_fit.h"
 
 const char *kgp_mastery_name(int status)
 {
@@ -232,6 +231,8 @@ typedef struct learner_impl {
     const char **why;           /* [nconcepts] review reason, NULL when none */
     kgn_fsrs_card *cards;       /* [nconcepts] */
     double *minutes;            /* [nconcepts] expected minutes, < 0 unknown */
+    double w[KGN_FSRS_NW];      /* FSRS-6 weights: the learner's fit, else the
+                                   population's, else the defaults */
 } learner_impl;
 
 typedef struct ev_load {
@@ -322,6 +323,17 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
     }
     kgp_learner *l = &li->l;
     li->g = snap ? kgp__snap_graph(snap) : NULL;
+    memcpy(li->w, kgn_fsrs_default_w, sizeof li->w);
+    int found = 0;
+    kgp_status s = kgg_fsrs_get(st, NULL, li->w, &found, &e);
+    if (s == KGP_OK)
+        s = kgg_fsrs_get(st, id, li->w, &found, &e);
+    if (s != KGP_OK) {
+        kgp__db_error(db, s, "%s", e.msg);
+        kg_arena_free(li->a);
+        kg_free(li);
+        return s;
+    }
     l->id = kg_arena_strdup(li->a, id);
     l->at = o.at;
     l->retention = o.retention;
@@ -330,7 +342,7 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
     fit_load fl = { .a = li->a };
     ev_load el = { .a = li->a, .until = o.at };
     size_t *idx = NULL;
-    kgp_status s = kgg_fit_all(st, fit_load_fn, &fl, &e);
+    s = kgg_fit_all(st, fit_load_fn, &fl, &e);
     if (s == KGP_OK && !fl.oom)
         s = kgg_learner_events(st, id, ev_load_fn, &el, &e);
     if (s == KGP_ENOTFOUND)
@@ -402,9 +414,9 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
         kgn_concept_state cs;
         kgn_concept_state_init(&cs, &p);
         for (size_t q = i; q < j; q++)
-            kgn_concept_state_apply(&cs, &p, W, &el.v[idx[q]],
+            kgn_concept_state_apply(&cs, &p, li->w, &el.v[idx[q]],
                                     minutes > 0 ? minutes * 60.0 : -1);
-        c->status = kgn_concept_state_status(&cs, W, o.at, o.retention, o.mastery);
+        c->status = kgn_concept_state_status(&cs, li->w, o.at, o.retention, o.mastery);
         c->p_learned = cs.p_learned;
         c->events = cs.nevents;
         c->reads = cs.nreads;
@@ -414,9 +426,9 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
         c->lapses = cs.card.lapses;
         c->dwell_seconds = cs.dwell_s;
         c->last = cs.last;
-        c->due = kgn_fsrs_card_due(W, &cs.card, o.retention);
+        c->due = kgn_fsrs_card_due(li->w, &cs.card, o.retention);
         if (cs.card.reps) {
-            c->retrievability = kgn_fsrs_card_r(W, &cs.card, o.at);
+            c->retrievability = kgn_fsrs_card_r(li->w, &cs.card, o.at);
             c->stability = cs.card.stability;
             c->difficulty = cs.card.difficulty;
         }
@@ -427,7 +439,10 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
             if (!li->why[l->nconcepts])
                 goto oom;
         } else if (c->status == KGP_LEARNING && c->p_learned >= o.check &&
-                   cs.nquiz + cs.nreview > 0) {
+                   cs.last_outcome == 1) {
+            /* Counted as known only when the last attempt succeeded: a
+             * failed lesson is taught again (a learn step with its full
+             * time), never "reviewed". */
             li->why[l->nconcepts] = kg_arena_printf(li->a,
                 "mastery uncertain: P(learned) %.2f", c->p_learned);
             if (!li->why[l->nconcepts])
@@ -655,17 +670,15 @@ int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *min
     double m = li->minutes[pos];
     if (m <= 0 && li->g && concept < li->g->n)
         m = li->g->minutes[concept];
-    if (c->status == KGP_LEARNING) {
-        if (!li->why[pos])
-            return 0;           /* not counted as known */
-        *minutes = (uint32_t)review_minutes(m);
-        *why = li->why[pos];    /* mastery uncertain: whatever the day */
-        return 1;
-    }
-    if ((c->status != KGP_MASTERED && c->status != KGP_FADING) || !li->cards[pos].reps)
+    if (c->status == KGP_LEARNING && !li->why[pos])
+        return 0;               /* not counted as known: taught, not reviewed */
+    /* Known (mastered, fading, or learning with its last attempt right):
+     * reviewed only when its recall on the day of use is below the target,
+     * never while it is still high. */
+    if (!li->cards[pos].reps)
         return 0;
     int64_t t = (int64_t)day * 86400;
-    double r = kgn_fsrs_card_r(W, &li->cards[pos], t);
+    double r = kgn_fsrs_card_r(li->w, &li->cards[pos], t);
     if (r >= li->l.retention)
         return 0;
     char d[16];
@@ -690,16 +703,16 @@ size_t kgp_learner_spaced(void *ud, uint32_t concept, int32_t day, int32_t *days
         m = li->g->minutes[concept];
     *minutes = (uint32_t)review_minutes(m);
     /* studied at noon UTC that day, "good"; each review on time and "good" */
-    kgn_fsrs_review(W, &card, KGN_GOOD, (int64_t)day * 86400 + 43200);
+    kgn_fsrs_review(li->w, &card, KGN_GOOD, (int64_t)day * 86400 + 43200);
     while (k < max) {
-        int ivl = kgn_fsrs_interval_days(W, card.stability, li->l.retention, 36500);
+        int ivl = kgn_fsrs_interval_days(li->w, card.stability, li->l.retention, 36500);
         int64_t next = card.last + (int64_t)ivl * 86400;
         int32_t nd = (int32_t)(next / 86400);
         if (nd <= (k ? days[k - 1] : day))
             nd = (k ? days[k - 1] : day) + 1;
         days[k] = nd;
-        r[k] = kgn_fsrs_card_r(W, &card, (int64_t)nd * 86400 + 43200);
-        kgn_fsrs_review(W, &card, KGN_GOOD, (int64_t)nd * 86400 + 43200);
+        r[k] = kgn_fsrs_card_r(li->w, &card, (int64_t)nd * 86400 + 43200);
+        kgn_fsrs_review(li->w, &card, KGN_GOOD, (int64_t)nd * 86400 + 43200);
         k++;
         if (ivl >= 36500)
             break;
@@ -734,10 +747,10 @@ kgp_status kgp_learner_reviews(const kgp_learner *l, kgp_snap *snap,
         int64_t t = (int64_t)learn_day[i] * 86400 + 43200;
         if (c && li->cards[pos].reps)
             card = li->cards[pos];
-        kgn_fsrs_review(W, &card, KGN_GOOD, t);
+        kgn_fsrs_review(li->w, &card, KGN_GOOD, t);
         double minutes = g ? g->minutes[concepts[i]] : -1;
         for (int guard = 0; guard < 64; guard++) {
-            int ivl = kgn_fsrs_interval_days(W, card.stability, l->retention, 36500);
+            int ivl = kgn_fsrs_interval_days(li->w, card.stability, l->retention, 36500);
             int64_t next = card.last + (int64_t)ivl * 86400;
             int32_t day = (int32_t)(next / 86400);
             if (day > end)
@@ -753,8 +766,8 @@ kgp_status kgp_learner_reviews(const kgp_learner *l, kgp_snap *snap,
             fmt_day(next, r->day, sizeof r->day);
             r->minutes = (unsigned)review_minutes(minutes);
             r->stability = card.stability;
-            r->retrievability = kgn_fsrs_card_r(W, &card, next);
-            kgn_fsrs_review(W, &card, KGN_GOOD, next);
+            r->retrievability = kgn_fsrs_card_r(li->w, &card, next);
+            kgn_fsrs_review(li->w, &card, KGN_GOOD, next);
         }
     }
     return KGP_OK;
@@ -806,6 +819,117 @@ static int all_fn(void *ud, const kgg_event *e)
     return 0;
 }
 
+static int cmp_card(const void *a, const void *b, void *ctx)
+{
+    const all_load *x = ctx;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(x->v[i].learner, x->v[j].learner);
+    if (!c)
+        c = strcmp(x->v[i].concept, x->v[j].concept);
+    return c ? c : i < j ? -1 : i > j;     /* stored order is time order */
+}
+
+/* FSRS-6 weights of the population (and per learner with KGP_FIT_PER_LEARNER)
+ * from the graded events of al: one card per (learner, concept). 0 or -1
+ * (out of memory); *recs and *nrecs: the weight vectors to store. */
+static int fit_fsrs(const all_load *al, unsigned flags, kgp_fit_report *r, kg_arena *a,
+                    kgg_fsrs_rec **recs, size_t *nrecs)
+{
+    size_t *idx = kg_malloc(sizeof *idx * (al->n + 1));
+    int64_t *t = kg_malloc(sizeof *t * (al->n + 1));
+    uint8_t *g = kg_malloc(al->n + 1), *train = NULL, *test = NULL;
+    uint32_t *off = kg_malloc(sizeof *off * (al->n + 2));
+    const char **who = kg_malloc(sizeof *who * (al->n + 1));
+    int rc = -1;
+    *recs = NULL;
+    *nrecs = 0;
+    memcpy(r->fsrs_w, kgn_fsrs_default_w, sizeof r->fsrs_w);
+    if (!idx || !t || !g || !off || !who)
+        goto out;
+    size_t m = 0;
+    for (size_t i = 0; i < al->n; i++)
+        if (kgn_event_fsrs_grade(&al->v[i]))
+            idx[m++] = i;
+    qsort_r(idx, m, sizeof *idx, cmp_card, (void *)al);
+    uint32_t nc = 0;
+    for (size_t k = 0; k < m; k++) {
+        const kgg_event *e = &al->v[idx[k]];
+        if (k == 0 || strcmp(e->learner, al->v[idx[k - 1]].learner) ||
+            strcmp(e->concept, al->v[idx[k - 1]].concept)) {
+            off[nc] = (uint32_t)k;
+            who[nc++] = e->learner;
+        }
+        t[k] = e->at;
+        g[k] = (uint8_t)kgn_event_fsrs_grade(e);
+    }
+    off[nc] = (uint32_t)m;
+    if (!(train = kg_malloc(nc + 1)) || !(test = kg_malloc(nc + 1)))
+        goto out;
+    for (uint32_t q = 0; q < nc; q++) {
+        test[q] = (uint8_t)kgn_fit_is_holdout(who[q]);
+        train[q] = !test[q];
+    }
+    kgn_fsrs_log lg = { t, g, off, nc };
+    double w[KGN_FSRS_NW];
+    if (kgn_fsrs_fit(&lg, train, NULL, w, &r->fsrs_train))
+        goto out;
+    kgn_fsrs_metrics mf, md;
+    if (kgn_fsrs_evaluate(w, &lg, test, &mf) || kgn_fsrs_evaluate(kgn_fsrs_default_w, &lg, test, &md))
+        goto out;
+    r->fsrs_test = mf.n;
+    r->fsrs_logloss_fit = mf.logloss;
+    r->fsrs_rmse_fit = mf.rmse_bins;
+    r->fsrs_logloss_default = md.logloss;
+    r->fsrs_rmse_default = md.rmse_bins;
+    rc = 0;
+    if (r->fsrs_train < 64)
+        goto out;           /* too little data: the defaults stay */
+    r->fsrs_fitted = 1;
+    memcpy(r->fsrs_w, w, sizeof w);
+    size_t cap = 1 + ((flags & KGP_FIT_PER_LEARNER) ? nc : 0);
+    if (!(*recs = kg_arena_calloc(a, sizeof **recs * cap))) {
+        rc = -1;
+        goto out;
+    }
+    (*recs)[0].learner = NULL;
+    memcpy((*recs)[0].w, w, sizeof w);
+    *nrecs = 1;
+    if (!(flags & KGP_FIT_PER_LEARNER))
+        goto out;
+    /* Per learner: all of the learner's cards (held out or not), the
+     * population's weights as start and prior centre (shrinkage). */
+    uint8_t *mine = train;
+    for (uint32_t q = 0; q < nc;) {
+        uint32_t q2 = q;
+        while (q2 < nc && !strcmp(who[q2], who[q]))
+            q2++;
+        for (uint32_t k = 0; k < nc; k++)
+            mine[k] = k >= q && k < q2;
+        kgn_fsrs_fit_options o = { .iterations = 100, .start = r->fsrs_w,
+                                   .centre = r->fsrs_w };
+        uint64_t ns = 0;
+        if (kgn_fsrs_fit(&lg, mine, &o, (*recs)[*nrecs].w, &ns)) {
+            rc = -1;
+            goto out;
+        }
+        if (ns >= 64) {
+            (*recs)[*nrecs].learner = who[q];
+            ++*nrecs;
+            r->fsrs_learners++;
+        }
+        q = q2;
+    }
+out:
+    kg_free(idx);
+    kg_free(t);
+    kg_free(g);
+    kg_free(off);
+    kg_free(who);
+    kg_free(train);
+    kg_free(test);
+    return rc;
+}
+
 void kgp_fit_report_free(kgp_fit_report *r)
 {
     if (!r)
@@ -816,8 +940,9 @@ void kgp_fit_report_free(kgp_fit_report *r)
     kg_free(f);
 }
 
-kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int dry_run, kgp_fit_report **out)
+kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
 {
+    int dry_run = (flags & KGP_FIT_DRY_RUN) != 0;
     *out = NULL;
     kgg_store *st = kgp__db_store(db);
     if (!dry_run && kgp__db_rdonly(db))
@@ -835,7 +960,10 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int dry_run, kgp_fit_report **out
         kgp_fit_report_free(&f->r);
         return kgp__db_error(db, s, "%s", e.msg);
     }
-    if (al.oom || kgn_fit_events(al.v, al.n, NULL, &f->res)) {
+    kgg_fsrs_rec *frecs = NULL;
+    size_t nfrecs = 0;
+    if (al.oom || kgn_fit_events(al.v, al.n, NULL, &f->res) ||
+        fit_fsrs(&al, (unsigned)flags, &f->r, f->a, &frecs, &nfrecs)) {
         kg_free(al.v);
         kgp_fit_report_free(&f->r);
         return kgp__db_error(db, KGP_ENOMEM, "out of memory");
@@ -896,6 +1024,8 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int dry_run, kgp_fit_report **out
     if (dry_run)
         return KGP_OK;
     s = kgg_fit_replace(st, recs, f->res.n, &e);
+    if (s == KGP_OK)
+        s = kgg_fsrs_replace(st, frecs, nfrecs, &e);
     if (s != KGP_OK)
         return kgp__db_error(db, s, "%s", e.msg);
     r->committed = 1;
@@ -932,6 +1062,19 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
         json_object_set_new(o, "heldout_loglik_fitted", json_real(r->ll_fit));
         json_object_set_new(o, "heldout_loglik_defaults", json_real(r->ll_default));
         json_object_set_new(o, "stored", json_boolean(r->committed));
+        json_t *fs = json_object(), *wa = json_array();
+        for (int k = 0; k < 21; k++)
+            json_array_append_new(wa, json_real(r->fsrs_w[k]));
+        json_object_set_new(fs, "fitted", json_boolean(r->fsrs_fitted));
+        json_object_set_new(fs, "weights", wa);
+        json_object_set_new(fs, "train_samples", json_integer((json_int_t)r->fsrs_train));
+        json_object_set_new(fs, "heldout_samples", json_integer((json_int_t)r->fsrs_test));
+        json_object_set_new(fs, "heldout_logloss_fitted", json_real(r->fsrs_logloss_fit));
+        json_object_set_new(fs, "heldout_logloss_defaults", json_real(r->fsrs_logloss_default));
+        json_object_set_new(fs, "heldout_rmse_bins_fitted", json_real(r->fsrs_rmse_fit));
+        json_object_set_new(fs, "heldout_rmse_bins_defaults", json_real(r->fsrs_rmse_default));
+        json_object_set_new(fs, "learners_fitted", json_integer((json_int_t)r->fsrs_learners));
+        json_object_set_new(o, "fsrs", fs);
         for (size_t i = 0; i < r->nconcepts; i++) {
             const kgp_fit_concept *c = &r->concepts[i];
             json_t *x = json_object();
@@ -971,6 +1114,22 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
                 r->ll_default, r->ll_default / (double)r->ntest);
     else
         fprintf(out, "held-out log-likelihood: no held-out observations\n");
+    fprintf(out, "FSRS-6: %s on %llu reviews", r->fsrs_fitted ? "fitted" : "defaults kept "
+            "(fewer than 64 reviews a day or more apart)", (unsigned long long)r->fsrs_train);
+    if (r->fsrs_test)
+        fprintf(out, "; held out %llu: log loss fitted %.4f, defaults %.4f; RMSE(bins) "
+                "fitted %.4f, defaults %.4f", (unsigned long long)r->fsrs_test,
+                r->fsrs_logloss_fit, r->fsrs_logloss_default, r->fsrs_rmse_fit,
+                r->fsrs_rmse_default);
+    if (r->fsrs_learners)
+        fprintf(out, "; %zu learners with their own weights", r->fsrs_learners);
+    fprintf(out, "\n");
+    if (r->fsrs_fitted) {
+        fprintf(out, "FSRS-6 weights:");
+        for (int k = 0; k < 21; k++)
+            fprintf(out, " %.4g", r->fsrs_w[k]);
+        fprintf(out, "\n");
+    }
     fprintf(out, "\n%-6s %5s %5s %5s %5s %5s %7s %6s %9s %9s %8s %8s  %s\n", "fitted",
             "L0", "T", "Tread", "G", "S", "train", "test", "LL fit", "LL def",
             "minutes", "author", "concept");

@@ -221,14 +221,15 @@ int cmd_learner(kgp_cli *cli, int argc, char **argv)
 
 int cmd_fit(kgp_cli *cli, int argc, char **argv)
 {
-    static const cli_opt specs[] = { {"dry-run", 'n', 0}, {0} };
+    static const cli_opt specs[] = { {"dry-run", 'n', 0}, {"per-learner", 0, 0}, {0} };
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
     const char *arg;
-    int dry = 0;
+    int dry = 0, flags = 0;
     for (int o; (o = cli_parse(&p, &arg)) != -1; ) {
         if (o == -2) { cli_parse_free(&p); return KGP_EUSAGE; }
-        dry = 1;
+        if (o == 0) { dry = 1; flags |= KGP_FIT_DRY_RUN; }
+        if (o == 1) flags |= KGP_FIT_PER_LEARNER;
     }
     int nops = argc - p.first;
     cli_parse_free(&p);
@@ -237,7 +238,7 @@ int cmd_fit(kgp_cli *cli, int argc, char **argv)
     int rc = cli_open_db(cli, dry ? KGP_RDONLY : 0, &db);
     if (rc) return rc;
     kgp_fit_report *r = NULL;
-    kgp_status st = kgp_fit(db, NULL, dry, &r);   /* stored before a snapshot opens */
+    kgp_status st = kgp_fit(db, NULL, flags, &r);   /* stored before a snapshot opens */
     if (st) {
         rc = cli_fail(st, kgp_db_errmsg(db));
     } else {

@@ -184,12 +184,15 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  -r, --retention  desired retention (default 0.9)\n"
      "  --mastery M      BKT mastery threshold (default 0.95)\n"
      "forget ID erases every event of the learner (and the learner) for good.\n"},
-    {"fit", cmd_fit, "Fit BKT parameters and minutes from all learners' events",
-     "usage: kgpath fit [--dry-run] [--json]\n"
+    {"fit", cmd_fit, "Fit BKT, FSRS-6 and minutes from all learners' events",
+     "usage: kgpath fit [--dry-run] [--per-learner] [--json]\n"
      "Estimates BKT parameters per concept by EM (one learner in five held out;\n"
-     "held-out log-likelihood reported against the defaults) and calibrates\n"
-     "minutes from reading dwell (median, at least 5 learners). Stores the fit\n"
-     "for `learner` and plans unless --dry-run.\n"},
+     "held-out log-likelihood reported against the defaults), fits the FSRS-6\n"
+     "memory weights to the graded reviews (held-out log loss and RMSE(bins)\n"
+     "beside the defaults'; --per-learner: also per learner with 64+ reviews,\n"
+     "shrunk towards the population) and calibrates minutes from reading dwell\n"
+     "(median, at least 5 learners). Stores the fit for `learner` and plans\n"
+     "unless --dry-run.\n"},
     {"train", cmd_train, "Learn prerequisites from the curriculum: fine-tune BERT + graph attention",
      "usage: kgpath train --out DIR [--model DIR | --resume DIR] [--course C] [--mode full|lora|head]\n"
      "                    [--steps N] [--lr X] [--head-lr X] [--val F] [--patience N] [--max-tokens N]\n"

@@ -180,10 +180,10 @@ kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud);
 /* ---- planning with a learner ------------------------------------------------ */
 
 /** Concepts (snapshot indexes, ascending) that count as known for planning:
- * mastered, fading, and learning ones with P(L) >= check and quiz or review
- * evidence (fading and checked ones get a review step before they are used,
- * through kgp_learner_review; a failed review drops P(L) below the check
- * and the next plan teaches the concept again). *known is kg-allocated: free with
+ * mastered, fading, and learning ones with P(L) >= check whose last quiz or
+ * review was right (a concept whose last attempt failed is taught again, a
+ * learn step with its full time, never "reviewed"; a failed review drops
+ * P(L) and the next plan teaches it again). *known is kg-allocated: free with
  * kgp_learner_known_free. Errors: KGP_ENOMEM. O(concepts). */
 kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown);
 void       kgp_learner_known_free(uint32_t *known);
@@ -198,11 +198,11 @@ void       kgp_learner_known_free(uint32_t *known);
 int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char **why);
 
 /** A kgp_review_at_fn for kgp_plan_options.review_at with ud = the learner:
- * judged on the day the step that needs the concept is scheduled. A
- * mastered or fading concept is reviewed when its retrievability on that
+ * judged on the day the step that needs the concept is scheduled. A known
+ * concept (kgp_learner_known) is reviewed when its retrievability on that
  * day (midnight UTC) is below the target ("retrievability 0.71 on
- * 2026-12-03"); a concept of uncertain mastery always ("mastery uncertain:
- * P(learned) 0.87"). KGP_NO_DAY: as kgp_learner_review. The reason is in a
+ * 2026-12-03"), never while it is still at or above it, whatever its
+ * mastery. KGP_NO_DAY: as kgp_learner_review. The reason is in a
  * per-thread buffer that the planner copies. Read-only on the learner. */
 int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *minutes,
                           const char **why);
@@ -259,17 +259,37 @@ typedef struct kgp_fit_report {
     uint64_t ntrain, ntest;
     double ll_fit, ll_default;  /**< held-out totals (fitted vs defaults) */
     int committed;              /**< 1: stored for kgp_learner_get */
+    /* FSRS-6 memory model, fitted to the graded reviews (kgpath_learner.h's
+     * event-to-grade rules) of the learners not held out: */
+    int fsrs_fitted;            /**< 1: enough samples (>= 64), weights stored */
+    double fsrs_w[21];          /**< the fitted weights (defaults when not fitted) */
+    uint64_t fsrs_train, fsrs_test;  /**< samples (reviews >= 1 day after the last) */
+    double fsrs_logloss_fit, fsrs_logloss_default;  /**< held-out mean log loss */
+    double fsrs_rmse_fit, fsrs_rmse_default;        /**< held-out RMSE(bins) */
+    size_t fsrs_learners;       /**< learners with their own weights (shrunk
+                                     towards the population; KGP_FIT_PER_LEARNER) */
     void *impl;
 } kgp_fit_report;
+
+/** kgp_fit flags */
+#define KGP_FIT_DRY_RUN 1u          /**< fit and report, store nothing */
+#define KGP_FIT_PER_LEARNER 2u      /**< also fit FSRS weights per learner with
+                                         at least 64 samples, the population's
+                                         weights as the prior's centre */
 
 /** Fits BKT parameters per concept from all learners' events (EM), with
  * one learner in five held out to compare the fitted parameters with the
  * defaults by log-likelihood, and calibrates minutes from reading dwell
- * (median over learners, at least 5 learners). Unless dry_run, stores the
+ * (median over learners, at least 5 learners). Fits the FSRS-6 weights of
+ * the population (planner/learner_fsrs_fit.h: maximum likelihood of recall
+ * outcomes given elapsed times, Adam, fsrs-rs bounds and L2 prior) on the
+ * same split, reporting held-out log loss and RMSE(bins) beside the
+ * defaults'; kgp_learner_get then uses them. dry_run: flags (KGP_FIT_*;
+ * 1 = KGP_FIT_DRY_RUN as before). Unless a dry run, stores the
  * result (replacing the previous fit). Errors: KGP_ENOTFOUND (no events),
  * KGP_EUSAGE (read-only and not dry_run), KGP_EDB, KGP_ENOMEM.
  * O(N log N + EM iterations × N). */
-kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int dry_run, kgp_fit_report **out);
+kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out);
 void       kgp_fit_report_free(kgp_fit_report *r);
 /** Fills index and author_minutes of every concept from a snapshot (for a
  * report made without one, e.g. to store the fit before a snapshot is

@@ -760,6 +760,222 @@ START_TEST(api_plan_with_learner)
 }
 END_TEST
 
+/* Plans goal for learner id on 2026-12-01 the way `plan --learner --date
+ * --minutes-per-day` does (dated review hook, spaced hook, calendar) and
+ * returns the plan's JSON steps (caller frees the returned root *root). */
+static json_t *plan_steps(kgp_snap *snap, const char *id, const char *goal_key,
+                          unsigned mpd, json_t **root)
+{
+    kgp_learner_options lo = {0};
+    lo.flags = KGP_LEARNER_NEW_OK;
+    ck_assert_int_eq(kgp_parse_time("2026-12-01", &lo.at), KGP_OK);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, id, &lo, &l), KGP_OK);
+    uint32_t *known, goal;
+    size_t nknown;
+    ck_assert_int_eq(kgp_learner_known(l, &known, &nknown), KGP_OK);
+    ck_assert_int_eq(kgp_snap_lookup(snap, goal_key, &goal), KGP_OK);
+    kgp_planner *pl;
+    ck_assert_int_eq(kgp_planner_open(snap, &pl), KGP_OK);
+    kgp_plan_options po;
+    kgp_plan_options_init(&po);
+    po.review_at = kgp_learner_review_at;
+    po.review_at_ud = l;
+    po.spaced = kgp_learner_spaced;
+    po.spaced_ud = l;
+    po.known_goals_ok = 1;
+    po.minutes_per_day = mpd;
+    po.start = "2026-12-01";
+    kgp_plan *plan = NULL;
+    ck_assert_int_eq(kgp_plan_make(pl, &goal, 1, known, nknown, &po, &plan), KGP_OK);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_int_eq(kgp_plan_write(plan, "json", f), KGP_OK);
+    fclose(f);
+    json_error_t je;
+    *root = json_loads(buf, 0, &je);
+    ck_assert_msg(*root != NULL, "%s", je.text);
+    free(buf);
+    kgp_plan_free(plan);
+    kgp_planner_close(pl);
+    kgp_learner_known_free(known);
+    kgp_learner_free(l);
+    return json_object_get(*root, "steps");
+}
+
+static const char *sget(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+/* Steps of concept c: learn and review counts. */
+static void count_steps(json_t *steps, const char *c, int *learn, int *review)
+{
+    *learn = *review = 0;
+    for (size_t i = 0; i < json_array_size(steps); i++) {
+        json_t *st = json_array_get(steps, i);
+        if (strcmp(sget(st, "concept"), c)) continue;
+        if (!strcmp(sget(st, "kind"), "learn")) ++*learn;
+        else ++*review;
+    }
+}
+
+/* Every review that precedes a lesson is on that lesson's day, right before
+ * it (only other reviews for the same lesson between), of a concept known
+ * or learned earlier, and judged below the target (0.9) on that day. */
+static void check_reviews_at_use(json_t *steps)
+{
+    for (size_t i = 0; i < json_array_size(steps); i++) {
+        json_t *st = json_array_get(steps, i);
+        if (strcmp(sget(st, "kind"), "review") || json_is_true(json_object_get(st, "spaced")))
+            continue;
+        const char *via = sget(st, "via");
+        if (!via) continue;
+        size_t k = i + 1;
+        while (k < json_array_size(steps) &&
+               !strcmp(sget(json_array_get(steps, k), "kind"), "review"))
+            k++;
+        ck_assert_uint_lt(k, json_array_size(steps));
+        json_t *lesson = json_array_get(steps, k);
+        ck_assert_str_eq(sget(lesson, "kind"), "learn");
+        ck_assert_str_eq(sget(lesson, "concept"), via);
+        /* on the lesson's day, or the day before when the lesson is too
+         * long to share a day with its reviews */
+        int yr, mo, dy, yl, ml, dl;
+        ck_assert_int_eq(sscanf(sget(st, "day"), "%d-%d-%d", &yr, &mo, &dy), 3);
+        ck_assert_int_eq(sscanf(sget(lesson, "day"), "%d-%d-%d", &yl, &ml, &dl), 3);
+        int gap = (yl - yr) * 372 + (ml - mo) * 31 + (dl - dy);
+        ck_assert_msg(gap == 0 || (gap >= 1 && gap <= 3 && strcmp(sget(st, "day"),
+                      sget(lesson, "day")) < 0), "review on %s, lesson on %s",
+                      sget(st, "day"), sget(lesson, "day"));
+        const char *note = sget(st, "note");
+        ck_assert_ptr_nonnull(note);
+        double r;
+        if (sscanf(note, "retrievability %lf", &r) == 1)
+            ck_assert_msg(r < 0.9, "review at recall %.2f: %s", r, note);
+        else
+            ck_assert_msg(strstr(note, "recall below target on ") != NULL, "%s", note);
+        ck_assert_msg(strstr(note, sget(st, "day")) != NULL, "%s on %s", note, sget(st, "day"));
+    }
+}
+
+/* The review decision table on hand-built histories. */
+START_TEST(api_review_decisions)
+{
+    import_samples();
+    kgp_observe_report *r = observe(
+        /* failed: right, right, then wrong: P(L) 0.81 (above the check), but
+         * the last attempt failed */
+        EV("fail", "linalg:vectors", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
+        EV("fail", "linalg:vectors", "quiz", "2026-11-30T11:00:00Z", ",\"score\":1")
+        EV("fail", "linalg:vectors", "quiz", "2026-11-30T11:05:00Z", ",\"score\":1")
+        EV("fail", "linalg:vectors", "quiz", "2026-11-30T11:10:00Z", ",\"score\":0")
+        /* fresh: mastered yesterday */
+        EV("fresh", "linalg:vectors", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
+        EV("fresh", "linalg:vectors", "quiz", "2026-11-30T11:00:00Z", ",\"score\":1")
+        EV("fresh", "linalg:vectors", "quiz", "2026-11-30T11:10:00Z", ",\"score\":1")
+        /* faded: mastered three months ago */
+        EV("faded", "linalg:vectors", "read", "2026-09-01T10:00:00Z", ",\"dwell_seconds\":1800")
+        EV("faded", "linalg:vectors", "quiz", "2026-09-01T11:00:00Z", ",\"score\":1")
+        EV("faded", "linalg:vectors", "quiz", "2026-09-01T11:10:00Z", ",\"score\":1"),
+        0, KGP_OK);
+    kgp_observe_report_free(r);
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    json_t *root;
+    int nl, nr;
+    /* never review a failed lesson: it is taught again, in full */
+    json_t *steps = plan_steps(snap, "fail", "linalg:matrices", 60, &root);
+    count_steps(steps, "linalg:vectors", &nl, &nr);
+    ck_assert_int_eq(nl, 1);
+    ck_assert_int_eq(nr, 0);
+    json_t *first = json_array_get(steps, 0);
+    ck_assert_str_eq(sget(first, "concept"), "linalg:vectors");
+    ck_assert_int_ge(json_integer_value(json_object_get(first, "minutes")), 30);
+    json_decref(root);
+    /* recall still high on the day of use: neither taught nor reviewed */
+    steps = plan_steps(snap, "fresh", "linalg:matrices", 60, &root);
+    count_steps(steps, "linalg:vectors", &nl, &nr);
+    ck_assert_int_eq(nl + nr, 0);
+    json_decref(root);
+    /* faded: reviewed right before the lesson that needs it, that day */
+    steps = plan_steps(snap, "faded", "linalg:matrices", 60, &root);
+    count_steps(steps, "linalg:vectors", &nl, &nr);
+    ck_assert_int_eq(nl, 0);
+    ck_assert_int_eq(nr, 1);
+    check_reviews_at_use(steps);
+    json_decref(root);
+    /* A long plan at 30 minutes a day: each use of a prerequisite is judged
+     * on its own day (vectors is needed on several days), reviews only at
+     * low recall and right before use; never of a concept not yet learned. */
+    const char *ids[] = {"fresh", "faded", "fail", "nobody"};
+    for (size_t q = 0; q < 4; q++) {
+        steps = plan_steps(snap, ids[q], "ml-intro:neural-networks", 30, &root);
+        check_reviews_at_use(steps);
+        json_t *seen = json_object();
+        for (size_t i = 0; i < json_array_size(steps); i++) {
+            json_t *st = json_array_get(steps, i);
+            const char *c = sget(st, "concept");
+            if (!strcmp(sget(st, "kind"), "learn")) json_object_set_new(seen, c, json_true());
+            else if (!json_object_get(seen, c))
+                ck_assert_msg(!strcmp(ids[q], "fresh") || !strcmp(ids[q], "faded"),
+                              "%s: review of %s before learning it", ids[q], c);
+        }
+        json_decref(seen);
+        /* spaced reviews only of the goal */
+        for (size_t i = 0; i < json_array_size(steps); i++) {
+            json_t *st = json_array_get(steps, i);
+            if (json_is_true(json_object_get(st, "spaced")))
+                ck_assert_str_eq(sget(st, "concept"), "ml-intro:neural-networks");
+        }
+        json_decref(root);
+    }
+    kgp_snap_close(snap);
+}
+END_TEST
+
+/* kgp_fit fits FSRS-6 to graded reviews and kgp_learner_get uses the
+ * weights: learners who forget within ten days (first stability far below
+ * the defaults' 2.3 days for "good") get a lower w2, a lower held-out log
+ * loss than the defaults, and the lower stability in their state. */
+START_TEST(api_fit_fsrs)
+{
+    size_t cap = 1 << 20, n = 0;
+    char *text = malloc(cap);
+    for (int u = 0; u < 50; u++)
+        for (int c = 0; c < 3; c++) {
+            n += (size_t)snprintf(text + n, cap - n,
+                "{\"learner\":\"u%d\",\"concept\":\"x:%d\",\"kind\":\"review\",\"at\":"
+                "\"2026-11-01T10:00:00Z\",\"grade\":3}\n", u, c);
+            /* ten days later: 1 in 5 still recalls */
+            n += (size_t)snprintf(text + n, cap - n,
+                "{\"learner\":\"u%d\",\"concept\":\"x:%d\",\"kind\":\"review\",\"at\":"
+                "\"2026-11-11T10:00:00Z\",\"grade\":%d}\n", u, c, (u + c) % 5 == 0 ? 3 : 1);
+        }
+    kgp_observe_report *r = observe(text, 0, KGP_OK);
+    kgp_observe_report_free(r);
+    free(text);
+    kgp_fit_report *fr = NULL;
+    ck_assert_int_eq(kgp_fit(g_db, NULL, 0, &fr), KGP_OK);
+    ck_assert_int_eq(fr->fsrs_fitted, 1);
+    ck_assert_uint_ge(fr->fsrs_train, 64);
+    ck_assert_uint_gt(fr->fsrs_test, 0);
+    ck_assert_msg(fr->fsrs_w[2] < 1.0, "w2 %.3f", fr->fsrs_w[2]);
+    ck_assert_msg(fr->fsrs_logloss_fit < fr->fsrs_logloss_default, "%.4f vs %.4f",
+                  fr->fsrs_logloss_fit, fr->fsrs_logloss_default);
+    double w2 = fr->fsrs_w[2];
+    kgp_fit_report_free(fr);
+    kgp_learner_options lo = {0};
+    ck_assert_int_eq(kgp_parse_time("2026-11-05", &lo.at), KGP_OK);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, NULL, "u1", &lo, &l), KGP_OK);
+    ck_assert_double_eq_tol(l->concepts[0].stability, w2, 1e-9);
+    kgp_learner_free(l);
+    /* per learner: too few reviews each (3): only the population's */
+    ck_assert_int_eq(kgp_fit(g_db, NULL, KGP_FIT_PER_LEARNER | KGP_FIT_DRY_RUN, &fr), KGP_OK);
+    ck_assert_uint_eq(fr->fsrs_learners, 0);
+    kgp_fit_report_free(fr);
+}
+END_TEST
+
 START_TEST(api_fit)
 {
     kgp_fit_report *fr = NULL;
@@ -925,7 +1141,9 @@ Suite *suite(void)
     tcase_add_test(api, api_observe_strict_and_duplicates);
     tcase_add_test(api, api_learner_state_out_of_order);
     tcase_add_test(api, api_plan_with_learner);
+    tcase_add_test(api, api_review_decisions);
     tcase_add_test(api, api_fit);
+    tcase_add_test(api, api_fit_fsrs);
     tcase_add_test(api, api_fit_minutes_replace_author_estimate);
     tcase_add_test(api, cli_observe_learner_fit);
     suite_add_tcase(s, api);

@@ -414,6 +414,33 @@ def main():
                 b.shot('5-accepted.png')
         else:
             print('skipped: suggestion accept (no model without ../shared)')
+
+        # 5. import through the file input: a broken file (nothing lands, the
+        # error names file:line:column), then a good one (its report, its course)
+        b.click('header nav a[data-nav=import]')
+        b.wait("document.querySelector('main').dataset.ready === 'import'", 'import page')
+        broken = os.path.join(work, 'broken.xml')
+        with open(broken, 'w') as f:
+            f.write('<course xmlns="https://kgpath.org/ns/course/1" id="broken"><concept id="a"><title>A</title></course>')
+        good = os.path.join(work, 'extra.xml')
+        with open(good, 'w') as f:
+            f.write('<?xml version="1.0" encoding="UTF-8"?>\n<course xmlns="https://kgpath.org/ns/course/1" id="extra" '
+                    'xml:lang="en" version="1"><title>Extra</title><concept id="a" minutes="10"><title>Extra A</title>'
+                    '</concept><concept id="b" minutes="10"><title>Extra B</title><prerequisites><require ref="a"/>'
+                    '</prerequisites></concept></course>\n')
+        node = b.call('DOM.querySelector', {'nodeId': b.call('DOM.getDocument')['root']['nodeId'],
+                                            'selector': '#import-file'})['nodeId']
+        b.call('DOM.setFileInputFiles', {'nodeId': node, 'files': [broken]})
+        b.wait("document.querySelectorAll('#import-report .card').length >= 1", 'report of the broken file')
+        txt = b.js("document.querySelector('#import-report .card').innerText")
+        check('broken.xml:1:' in txt, "the broken file's error names file:line:column (%r)" % txt)
+        b.call('DOM.setFileInputFiles', {'nodeId': node, 'files': [good]})
+        b.wait("document.querySelectorAll('#import-report .card').length >= 2", 'report of the good file')
+        txt = b.js("document.querySelector('#import-report .card').innerText")
+        check('2 concepts' in txt and '1 prerequisite edges' in txt, 'import report shown (%r)' % txt)
+        ids = [c['id'] for c in get('/v1/studio/courses')['courses']]
+        check('extra' in ids and 'broken' not in ids, 'the good course landed, the broken one did not (%r)' % ids)
+        b.shot('6-import.png')
     except Exception as e:  # a step that could not run is a failure, not a skip
         failures.append('error: %s' % e)
         print('ERROR: %s' % e, flush=True)

@@ -525,7 +525,7 @@ async function pageImport() {
         fail(e);
         /* a refused import still comes with its report */
         report.prepend(e.body && e.body.courses ? importReport(f.name, e.body)
-          : h('div.card', {}, h('b', {}, f.name), ': ', h('span.diag.error', {}, e.message)));
+          : h('div.card', {}, h('b', {}, f.name), ': ', h('span.diag.error', {}, (e.where ? e.where + ': ' : '') + e.message)));
       }
     }
   };

@@ -7,8 +7,21 @@
  *   encoder_bench run DIR T B SECONDS      B sentences of T tokens per
  *                                          forward, repeated for SECONDS;
  *                                          prints "sent/s GFLOP/s"
- *   encoder_bench peak SECONDS             sgemm GFLOP/s on large squares
+ *   encoder_bench peak SECONDS             sgemm GFLOP/s on large squares, per
+ *                                          wall and per CPU second
  *   encoder_bench core                     the OpenBLAS kernels in use
+ *   encoder_bench tokenize DIR TEXTS OUT   token ids of each line of TEXTS
+ *                                          (one line of ids per text, as
+ *                                          kgpath truncates) for the peers
+ *   encoder_bench encode DIR TEXTS SECONDS [OUT]
+ *                                          the realistic workload: every
+ *                                          line of TEXTS through
+ *                                          kgp_model_encode (the path
+ *                                          `kgpath embed` takes: tokenize,
+ *                                          pack, mean-pool), repeated for
+ *                                          SECONDS; prints "texts/s tokens
+ *                                          texts/CPU-s"; OUT gets the
+ *                                          embeddings (float32, text order)
  *
  * Like the kgpath command, it first makes OpenBLAS use kernels fit for
  * this CPU when OpenBLAS did not recognise it (kge_blas_select_core).
@@ -25,6 +38,7 @@
 #include "encoder/kernels.h"
 #include "encoder/safetensors.h"
 #include "encoder/threads.h"
+#include "kgpath.h"
 
 static double now(void)
 {
@@ -130,6 +144,14 @@ static int run(const char *dir, int T, int B, double secs)
     return 0;
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* sgemm GFLOP/s on 1024² squares: per wall second and per CPU second. */
 static int peak(double secs)
 {
     int n = 1024;
@@ -137,14 +159,101 @@ static int peak(double secs)
     for (size_t i = 0; i < (size_t)n * n; i++) { a[i] = frand(); b[i] = frand(); }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
     long k = 0;
-    double t0 = now(), t;
+    double t0 = now(), c0 = cpu_now(), t;
     do {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
         k++;
         t = now() - t0;
     } while (t < secs);
-    printf("%.2f\n", 2.0 * n * n * (double)n * (double)k / t / 1e9);
+    double g = 2.0 * n * n * (double)n * (double)k / 1e9;
+    printf("%.2f %.2f\n", g / t, g / (cpu_now() - c0));
     free(a); free(b); free(c);
+    return 0;
+}
+
+/* The lines of path (newline removed); *n set. Exits on error. */
+static char **read_lines(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) { perror(path); exit(1); }
+    char **v = NULL, *line = NULL;
+    size_t cap = 0, k = 0, lc = 0;
+    ssize_t r;
+    while ((r = getline(&line, &lc, f)) >= 0) {
+        if (r > 0 && line[r - 1] == '\n') line[r - 1] = 0;
+        if (k == cap) v = realloc(v, (cap = cap ? 2 * cap : 256) * sizeof *v);
+        v[k++] = strdup(line);
+    }
+    free(line);
+    fclose(f);
+    *n = k;
+    return v;
+}
+
+static kgp_model *load_public(const char *dir)
+{
+    kgp_model *m = NULL;
+    if (kgp_model_load(dir, &m)) { fprintf(stderr, "%s\n", kgp_model_errmsg(m)); exit(1); }
+    return m;
+}
+
+static int tokenize(const char *dir, const char *texts, const char *out)
+{
+    kgp_model *m = load_public(dir);
+    size_t n;
+    char **t = read_lines(texts, &n);
+    FILE *f = fopen(out, "w");
+    if (!f) { perror(out); return 1; }
+    for (size_t i = 0; i < n; i++) {
+        kgp_tokens tk;
+        if (kgp_model_tokenize(m, t[i], &tk)) { fprintf(stderr, "%s\n", kgp_model_errmsg(m)); return 1; }
+        for (size_t j = 0; j < tk.n; j++) fprintf(f, j ? " %d" : "%d", tk.ids[j]);
+        fputc('\n', f);
+        kgp_tokens_free(&tk);
+        free(t[i]);
+    }
+    free(t);
+    kgp_model_free(m);
+    return fclose(f) != 0;
+}
+
+static int encode(const char *dir, const char *texts, double secs, const char *out)
+{
+    kgp_model *m = load_public(dir);
+    size_t n, tokens = 0, C = kgp_model_dim(m);
+    char **t = read_lines(texts, &n);
+    for (size_t i = 0; i < n; i++) {
+        kgp_tokens tk;
+        if (kgp_model_tokenize(m, t[i], &tk)) { fprintf(stderr, "%s\n", kgp_model_errmsg(m)); return 1; }
+        tokens += tk.n;
+        kgp_tokens_free(&tk);
+    }
+    float *v = malloc(n * C * sizeof *v);
+    /* warm-up on the first 32 texts */
+    if (kgp_model_encode(m, (const char *const *)t, n < 32 ? n : 32, KGP_POOL_MEAN, 0, v)) {
+        fprintf(stderr, "%s\n", kgp_model_errmsg(m));
+        return 1;
+    }
+    long k = 0;
+    double c0 = cpu_now(), t0 = now(), el;
+    do {   /* mean pooling without normalisation: what the ONNX graph outputs */
+        if (kgp_model_encode(m, (const char *const *)t, n, KGP_POOL_MEAN, 0, v)) {
+            fprintf(stderr, "%s\n", kgp_model_errmsg(m));
+            return 1;
+        }
+        k++;
+        el = now() - t0;
+    } while (el < secs);
+    double cpu = cpu_now() - c0;
+    printf("%.2f %zu %.2f\n", (double)k * (double)n / el, tokens, (double)k * (double)n / cpu);
+    if (out) {
+        FILE *f = fopen(out, "wb");
+        if (!f || fwrite(v, sizeof *v, n * C, f) != n * C || fclose(f)) { perror(out); return 1; }
+    }
+    for (size_t i = 0; i < n; i++) free(t[i]);
+    free(t);
+    free(v);
+    kgp_model_free(m);
     return 0;
 }
 
@@ -168,6 +277,10 @@ int main(int argc, char **argv)
     if (argc == 6 && strcmp(argv[1], "run") == 0)
         return run(argv[2], atoi(argv[3]), atoi(argv[4]), atof(argv[5]));
     if (argc == 3 && strcmp(argv[1], "peak") == 0) return peak(atof(argv[2]));
-    fprintf(stderr, "usage: encoder_bench make DIR [V C L NH I P] | run DIR T B SECONDS | peak SECONDS | core\n");
+    if (argc == 5 && strcmp(argv[1], "tokenize") == 0) return tokenize(argv[2], argv[3], argv[4]);
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "encode") == 0)
+        return encode(argv[2], argv[3], atof(argv[4]), argc == 6 ? argv[5] : NULL);
+    fprintf(stderr, "usage: encoder_bench make DIR [V C L NH I P] | run DIR T B SECONDS | peak SECONDS | core"
+                    " | tokenize DIR TEXTS OUT | encode DIR TEXTS SECONDS [OUT]\n");
     return 1;
 }

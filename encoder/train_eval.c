@@ -195,3 +195,79 @@ int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const 
     }
     return 0;
 }
+
+/* The weighted cross-entropy of (A, B) against targets t (libsvm's
+ * fval, log(1 + e^z) on the stable branch by the sign of z). */
+static double platt_loss(const double *s, const double *t, const double *w, size_t n, double A, double B)
+{
+    double f = 0;
+    for (size_t i = 0; i < n; i++) {
+        double z = s[i] * A + B;
+        f += w[i] * (z >= 0 ? t[i] * z + log1p(exp(-z)) : (t[i] - 1) * z + log1p(exp(z)));
+    }
+    return f;
+}
+
+int kge_platt_fit(const double *s, const int *y, size_t n, int balanced, double *A, double *B)
+{
+    if (!n) return -1;
+    double np = 0, nn = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i]) np += 1;
+        else nn += 1;
+    }
+    double *t = malloc(2 * n * sizeof *t);
+    if (!t) return -1;
+    double *w = t + n, hi = (np + 1) / (np + 2), lo = 1 / (nn + 2);
+    for (size_t i = 0; i < n; i++) {
+        t[i] = y[i] ? hi : lo;
+        w[i] = !balanced ? 1.0 : y[i] ? (np ? (double)n / (2 * np) : 0) : (nn ? (double)n / (2 * nn) : 0);
+    }
+    double a = 0, b = balanced ? 0 : log((nn + 1) / (np + 1)), f = platt_loss(s, t, w, n, a, b);
+    for (int it = 0; it < 100; it++) {
+        double h11 = 1e-12, h22 = 1e-12, h21 = 0, g1 = 0, g2 = 0;
+        for (size_t i = 0; i < n; i++) {
+            double z = s[i] * a + b, p, q;
+            if (z >= 0) { p = exp(-z) / (1 + exp(-z)); q = 1 / (1 + exp(-z)); }
+            else { p = 1 / (1 + exp(z)); q = exp(z) / (1 + exp(z)); }
+            double d2 = w[i] * p * q, d1 = w[i] * (t[i] - p);
+            h11 += s[i] * s[i] * d2;
+            h22 += d2;
+            h21 += s[i] * d2;
+            g1 += s[i] * d1;
+            g2 += d1;
+        }
+        if (fabs(g1) < 1e-5 && fabs(g2) < 1e-5) break;
+        double det = h11 * h22 - h21 * h21, dA = -(h22 * g1 - h21 * g2) / det, dB = -(-h21 * g1 + h11 * g2) / det;
+        double gd = g1 * dA + g2 * dB, step = 1;
+        while (step >= 1e-10) {
+            double na = a + step * dA, nb = b + step * dB, nf = platt_loss(s, t, w, n, na, nb);
+            if (nf < f + 1e-4 * step * gd) { a = na; b = nb; f = nf; break; }
+            step /= 2;
+        }
+        if (step < 1e-10) break;   /* line search failed: keep the best so far */
+    }
+    free(t);
+    *A = a;
+    *B = b;
+    return 0;
+}
+
+double kge_ece(const double *p, const int *y, size_t n, int bins)
+{
+    if (!n || bins < 1) return 0;
+    double cnt[64] = {0}, pos[64] = {0}, sum[64] = {0};
+    if (bins > 64) bins = 64;
+    for (size_t i = 0; i < n; i++) {
+        int m = (int)ceil(p[i] * bins) - 1;   /* ((m)/bins, (m+1)/bins] */
+        if (m < 0) m = 0;
+        if (m >= bins) m = bins - 1;
+        cnt[m]++;
+        pos[m] += y[i] != 0;
+        sum[m] += p[i];
+    }
+    double e = 0;
+    for (int m = 0; m < bins; m++)
+        if (cnt[m]) e += cnt[m] / (double)n * fabs(pos[m] / cnt[m] - sum[m] / cnt[m]);
+    return e;
+}

@@ -34,4 +34,19 @@ int kge_best_f1_threshold(const double *s, const int *y, size_t n, double *thres
 int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const double *Xte, size_t nte, size_t F,
                            double *str, double *ste);
 
+/* Platt scaling (libsvm's sigmoid_train): A, B of P(y = 1 | s) =
+ * 1 / (1 + exp(A·s + B)) by Newton's method with backtracking on the
+ * cross-entropy against the smoothed targets (N₊+1)/(N₊+2) and 1/(N₋+2),
+ * from A = 0, B = ln((N₋+1)/(N₊+1)); at most 100 iterations, stop when the
+ * gradient is under 1e-5. balanced: each class weighs half (the
+ * probabilities then hold for a set with as many positives as negatives);
+ * else each pair weighs 1. A < 0 when higher scores mean positive.
+ * Returns 0; -1 when n is 0. O(iterations · n). */
+int kge_platt_fit(const double *s, const int *y, size_t n, int balanced, double *A, double *B);
+
+/* Expected calibration error over `bins` equal-width bins of p in [0, 1]
+ * (bin m holds p in ((m-1)/bins, m/bins], p = 0 in the first): Σ |Bₘ|/n ·
+ * |fraction positive − mean p| over the bins; 0 when n is 0. O(n + bins). */
+double kge_ece(const double *p, const int *y, size_t n, int bins);
+
 #endif

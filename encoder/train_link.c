@@ -477,6 +477,15 @@ static void split_edges(const kge_link_model *lm, size_t E, uint8_t *is_val, uin
     }
 }
 
+int kge_link_val_split(const kge_link_model *lm, size_t E, uint8_t *is_val)
+{
+    uint32_t *tmp = malloc((E + 1) * sizeof *tmp);
+    if (!tmp) return KGE_ENOMEM;
+    split_edges(lm, E, is_val, tmp);
+    free(tmp);
+    return KGE_OK;
+}
+
 static int check_data(const kge_link_model *lm, const kge_link_data *d, kge_err *err)
 {
     if (d->n < 2) return kge_fail(err, KGE_EUSAGE, "need at least two concepts (got %zu)", d->n);
@@ -851,7 +860,7 @@ int kge_link_score(kge_link_model *lm, const kge_link_data *d, const uint32_t *p
     return rc;
 }
 
-int kge_link_decode(kge_link_model *lm, const float *z, const uint32_t *pairs, size_t np, float *out, kge_err *err)
+int kge_link_decode_logits(kge_link_model *lm, const float *z, const uint32_t *pairs, size_t np, float *out, kge_err *err)
 {
     if (lm->SX) {
         if (!lm->sx.out_ptr) return kge_fail(err, KGE_EUSAGE, "decoding before the graph is embedded");
@@ -872,10 +881,33 @@ int kge_link_decode(kge_link_model *lm, const float *z, const uint32_t *pairs, s
         decode(lm, z, &lm->sx, pairs + 2 * p0, NULL, m, out + p0, NULL, &oom);
     }
     kge_blas_set_threads(blas);
-    if (oom) return kge_fail(err, KGE_ENOMEM, "out of memory");
-    for (size_t p = 0; p < np; p++)
-        out[p] = out[p] >= 0.0f ? 1.0f / (1.0f + expf(-out[p])) : expf(out[p]) / (1.0f + expf(out[p]));
+    return oom ? kge_fail(err, KGE_ENOMEM, "out of memory") : KGE_OK;
+}
+
+int kge_link_decode(kge_link_model *lm, const float *z, const uint32_t *pairs, size_t np, float *out, kge_err *err)
+{
+    int rc = kge_link_decode_logits(lm, z, pairs, np, out, err);
+    if (rc) return rc;
+    for (size_t p = 0; p < np; p++) {
+        /* the calibrated log-odds: -(a·s + b); plain: s */
+        float t = lm->calibrated ? -(lm->cal_a * out[p] + lm->cal_b) : out[p];
+        out[p] = t >= 0.0f ? 1.0f / (1.0f + expf(-t)) : expf(t) / (1.0f + expf(t));
+    }
     return KGE_OK;
+}
+
+void kge_link_set_calibration(kge_link_model *lm, int on, float a, float b)
+{
+    lm->calibrated = on != 0;
+    lm->cal_a = on ? a : 0.0f;
+    lm->cal_b = on ? b : 0.0f;
+}
+
+int kge_link_calibration(const kge_link_model *lm, float *a, float *b)
+{
+    if (a) *a = lm->cal_a;
+    if (b) *b = lm->cal_b;
+    return lm->calibrated;
 }
 
 int kge_link_dim(const kge_link_model *lm) { return lm->C; }

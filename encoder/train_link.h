@@ -209,6 +209,11 @@ void kge_link_free(kge_link_model *lm);
 int kge_link_train(kge_link_model *lm, const kge_link_data *d, int64_t until, kge_link_cb cb, void *ctx,
                    kge_err *err);
 
+/* The validation split kge_link_train uses for E edges (from the seed and
+ * opts.val_frac alone): is_val[e] = 1 for a held-out edge. Returns KGE_OK
+ * or KGE_ENOMEM. O(E). */
+int kge_link_val_split(const kge_link_model *lm, size_t E, uint8_t *is_val);
+
 /* Steps done so far. */
 int64_t kge_link_step(const kge_link_model *lm);
 /* The options the model was made (or loaded) with. */
@@ -251,12 +256,36 @@ int kge_link_embed_from(kge_link_model *lm, const kge_link_data *d, const float 
  * embedded yet, or a pair outside that edge set's concepts), KGE_ENOMEM. */
 int kge_link_decode(kge_link_model *lm, const float *z, const uint32_t *pairs, size_t np, float *out, kge_err *err);
 
+/* Logits out[p] of the decoder (log-odds before any calibration) for the
+ * pairs, as kge_link_decode. */
+int kge_link_decode_logits(kge_link_model *lm, const float *z, const uint32_t *pairs, size_t np, float *out,
+                           kge_err *err);
+
+/* Platt scaling of the decoder's logit s (on 1): kge_link_decode and
+ * kge_link_score then return 1 / (1 + exp(a·s + b)) instead of the plain
+ * sigmoid; saved in the checkpoint's manifest ("calibration"). on 0:
+ * none (a fresh model, and checkpoints written before it). */
+void kge_link_set_calibration(kge_link_model *lm, int on, float a, float b);
+/* 1 and a, b when the model is calibrated, else 0. */
+int  kge_link_calibration(const kge_link_model *lm, float *a, float *b);
+
 /* Hidden size C of the embeddings. */
 int kge_link_dim(const kge_link_model *lm);
 
-/* Writes a checkpoint folder (created when missing; see above).
- * Errors: KGE_EIO (naming the file), KGE_ENOMEM. */
+/* Writes a checkpoint folder as a whole (kge_dir_stage / kge_dir_commit
+ * of files.h): the new files beside dir, then switched in one rename, so
+ * dir holds the previous checkpoint or the new one, never a mix, even
+ * when the process is killed. dir must be missing or a kgpath folder.
+ * Errors: KGE_EUSAGE (dir holds other files), KGE_EIO (naming the file),
+ * KGE_ENOMEM; dir is then unchanged. */
 int kge_link_save(const kge_link_model *lm, const char *dir, kge_err *err);
+
+/* The caller's own file in a checkpoint (the API layer's record of the
+ * graph it was trained on), read back with the checkpoint's other files. */
+#define KGE_LINK_EXTRA "kgpath_graph.json"
+/* kge_link_save plus KGE_LINK_EXTRA holding extra (NULL: none), written in
+ * the same switch. Errors: as kge_link_save. */
+int kge_link_save_with(const kge_link_model *lm, const char *dir, const char *extra, kge_err *err);
 
 /* Reads a checkpoint folder written by kge_link_save.
  * Errors: KGE_ENOTFOUND (missing file, named), KGE_EINPUT (malformed or

@@ -58,6 +58,8 @@ struct kge_link_model {
     kge_adamw opt;           /* state over kge_link_blocks() in order */
     kge_rng   rng;           /* sampling stream (saved in checkpoints) */
     int64_t   step;
+    int       calibrated;    /* Platt scaling of the decoder's logit (kge_link_set_calibration) */
+    float     cal_a, cal_b;
     float     best_val;      /* early stopping */
     int       bad_evals;
     /* scratch */

@@ -129,14 +129,36 @@ out:
     return rc;
 }
 
-int kge_bert_save(const kge_bert *m, const char *dir, kge_err *err)
+/* The names a kgpath-written folder may hold (kge_dir_stage): a BERT
+ * folder's, a link checkpoint's, and temporary files of older versions
+ * that wrote file by file. */
+static int ckpt_name(const char *name)
 {
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return kge_fail(err, KGE_EIO, "%s: cannot create the folder: %s", dir, strerror(errno));
+    static const char *const names[] = {"config.json", "vocab.txt", "model.safetensors", "kgpath_heads.safetensors",
+                                        "kgpath_optimizer.safetensors", MANIFEST, "adapter_model.safetensors",
+                                        "adapter_config.json", KGE_LINK_EXTRA};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(name, names[i])) return 1;
+    return strstr(name, ".tmp-") != NULL;
+}
+
+static int bert_files(const kge_bert *m, const char *dir, kge_err *err)
+{
     const char *meta[2] = {"format", "pt"};
     int rc = write_model(m, dir, meta, 1, err);
     if (!rc) rc = write_json(dir, "config.json", hf_config(m), err);
     if (!rc) rc = write_vocab(m, dir, err);
+    return rc;
+}
+
+int kge_bert_save(const kge_bert *m, const char *dir, kge_err *err)
+{
+    char *stage = NULL;
+    int rc = kge_dir_stage(dir, ckpt_name, &stage, err);
+    if (rc) return rc;
+    if ((rc = bert_files(m, stage, err))) kge_dir_abort(stage);
+    else rc = kge_dir_commit(stage, dir, err);
+    free(stage);
     return rc;
 }
 
@@ -201,10 +223,8 @@ static json_t *opts_json(const kge_link_opts *o)
     return j;
 }
 
-int kge_link_save(const kge_link_model *lm, const char *dir, kge_err *err)
+static int link_files(const kge_link_model *lm, const char *dir, const char *extra, kge_err *err)
 {
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return kge_fail(err, KGE_EIO, "%s: cannot create the checkpoint folder: %s", dir, strerror(errno));
     char step[32], t[32];
     snprintf(step, sizeof step, "%" PRId64, lm->step);
     snprintf(t, sizeof t, "%" PRId64, lm->opt.t);
@@ -254,7 +274,32 @@ int kge_link_save(const kge_link_model *lm, const char *dir, kge_err *err)
                           (json_int_t)lm->step, "options", opts_json(&lm->o), "rng", rng, "best_val",
                           isfinite(lm->best_val) ? json_real(lm->best_val) : json_null(), "bad_evals",
                           lm->bad_evals, "sizes", "hidden", lm->C, "mlp_hidden", lm->H, "type_dim", lm->D);
+    if (m && lm->calibrated)
+        json_object_set_new(m, "calibration", json_pack("{s:s, s:f, s:f}", "method", "platt", "a", (double)lm->cal_a,
+                                                        "b", (double)lm->cal_b));
+    if (extra) {
+        char *ep = kge_path_join(dir, KGE_LINK_EXTRA);
+        rc = ep ? kge_write_atomic(ep, &(kge_chunk){extra, strlen(extra)}, 1, err) : kge_fail(err, KGE_ENOMEM, "out of memory");
+        free(ep);
+        if (rc) { json_decref(m); return rc; }
+    }
     return write_json(dir, MANIFEST, m, err);
+}
+
+int kge_link_save_with(const kge_link_model *lm, const char *dir, const char *extra, kge_err *err)
+{
+    char *stage = NULL;
+    int rc = kge_dir_stage(dir, ckpt_name, &stage, err);
+    if (rc) return rc;
+    if ((rc = link_files(lm, stage, extra, err))) kge_dir_abort(stage);
+    else rc = kge_dir_commit(stage, dir, err);
+    free(stage);
+    return rc;
+}
+
+int kge_link_save(const kge_link_model *lm, const char *dir, kge_err *err)
+{
+    return kge_link_save_with(lm, dir, NULL, err);
 }
 
 /* ---- loading ----------------------------------------------------------------- */
@@ -420,6 +465,17 @@ int kge_link_load(const char *dir, kge_link_model **out, kge_err *err)
     lm->rng = rng;
     lm->best_val = json_is_number(jbest) ? (float)json_number_value(jbest) : INFINITY;
     lm->bad_evals = bad;
+    json_t *jcal = json_object_get(root, "calibration");
+    if (jcal) {
+        const char *meth = NULL;
+        double a = 0, b = 0;
+        if (json_unpack_ex(jcal, &je, 0, "{s:s, s:F, s:F}", "method", &meth, "a", &a, "b", &b) != 0 ||
+            strcmp(meth, "platt") != 0 || !isfinite(a) || !isfinite(b)) {
+            rc = kge_fail(err, KGE_EINPUT, "%s: \"calibration\" must be {\"method\": \"platt\", \"a\": A, \"b\": B}", mp);
+            goto out;
+        }
+        kge_link_set_calibration(lm, 1, (float)a, (float)b);
+    }
 out:
     kge_st_close(st);
     json_decref(root);

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "api_internal.h"
+#include "api_train_internal.h"
+#include "encoder/train_eval.h"
 #include "encoder/tokenizer.h"
 #include "encoder/train_link.h"
 #include "encoder/train_mlm.h"
@@ -45,7 +47,7 @@ static void tdata_free(tdata *t)
 }
 
 /* Title, summary and goals, one per line (as `embed` reads a concept). */
-static char *concept_text(const kgg_snap *g, uint32_t i, kg_arena *a)
+char *kgp__concept_text(const kgg_snap *g, uint32_t i, kg_arena *a)
 {
     kgg_text t;
     if (kgg_snap_concept_text(g, i, a, &t) != 0) return NULL;
@@ -71,7 +73,7 @@ static int cmp_edge(const void *a, const void *b)
  * NULL when the text cannot be read or memory runs out. */
 static char *concept_body(const kgg_snap *g, uint32_t i, kg_arena *a)
 {
-    char *s = concept_text(g, i, a);
+    char *s = kgp__concept_text(g, i, a);
     if (!s) return NULL;
     const char *nl = strchr(s, '\n');
     memmove(s, nl ? nl + 1 : s + strlen(s), strlen(nl ? nl + 1 : "") + 1);
@@ -85,7 +87,7 @@ static char *concept_view(const kgg_snap *g, uint32_t i, int view, kg_arena *a)
     if (view == 0) return strdup(g->title[i] && *g->title[i] ? g->title[i] : g->key[i]);
     kgg_text t;
     if (kgg_snap_concept_text(g, i, a, &t) != 0) return NULL;
-    return t.summary && *t.summary ? strdup(t.summary) : concept_text(g, i, a);
+    return t.summary && *t.summary ? strdup(t.summary) : kgp__concept_text(g, i, a);
 }
 
 /* The index of course id in the snapshot, or KGP_NONE. O(courses). */
@@ -125,7 +127,7 @@ static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *b
     for (uint32_t i = 0; i < g->n; i++) {
         t->row_of[i] = KGP_NONE;
         if (want != KGP_NONE && g->course[i] != want) continue;
-        char *text = concept_text(g, i, arena);
+        char *text = kgp__concept_text(g, i, arena);
         if (!text) { st = kgp__snap_error(s, KGP_EDB, "cannot read the text of %s", g->key[i]); goto out; }
         kge_err e = {0};
         int rc = kge_encode(&bert->tok, text, NULL, (size_t)max_tokens, &tok[n], NULL, &e);
@@ -308,7 +310,7 @@ static kgp_status scratch_model(kgp_db *db, const char *course, int vocab_size, 
     if (course && want == KGP_NONE) { st = kgp__db_error(db, KGP_ENOTFOUND, "no course \"%s\" in the database", course); goto out; }
     for (uint32_t i = 0; i < g->n; i++) {
         if (want != KGP_NONE && g->course[i] != want) continue;
-        if (!(texts[n++] = concept_text(g, i, arena))) { st = kgp__db_error(db, KGP_EDB, "cannot read the text of %s", g->key[i]); goto out; }
+        if (!(texts[n++] = kgp__concept_text(g, i, arena))) { st = kgp__db_error(db, KGP_EDB, "cannot read the text of %s", g->key[i]); goto out; }
     }
     if (kge_vocab_train((const char *const *)texts, n, (size_t)vocab_size, 1, &vb, &vl, &e) ||
         kge_vocab_from_buffer(vb, vl, &v, &e)) {
@@ -368,7 +370,7 @@ static kgp_status from_kge(kgp_db *db, const kge_err *e)
 
 /* Masked-LM pre-training on the concepts' text; writes a BERT folder. */
 static kgp_status train_mlm(kgp_db *db, kge_bert *bert, const tdata *t, const kgp_train_options *opt,
-                            kgp_train_fn progress, void *ud, kgp_train_report *rep)
+                            const char *out, kgp_train_fn progress, void *ud, kgp_train_report *rep)
 {
     long steps = opt->steps > 0 ? opt->steps : 200;
     kge_lr_sched sch = {(float)(opt->lr > 0 ? opt->lr : 1e-4), 0.0f, steps / 10, steps, KGE_LR_LINEAR};
@@ -422,9 +424,100 @@ static kgp_status train_mlm(kgp_db *db, kge_bert *bert, const tdata *t, const kg
         if (progress && progress(ud, &pr)) break;
         rep->seconds = secs;
     }
-    if (!st && kge_bert_save(bert, opt->out, &e)) st = kgp__db_error(db, (kgp_status)e.code, "%s", e.msg);
+    if (!st && kge_bert_save(bert, out, &e)) st = kgp__db_error(db, (kgp_status)e.code, "%s", e.msg);
     free(ids); free(mask); free(order);
     kge_mlm_trainer_free(&tr);
+    return st;
+}
+
+/* The options' fingerprint: what a run's result depends on besides the
+ * graph (the model it starts from and every training setting; not the
+ * thread count). */
+static uint64_t options_fingerprint(const kgp_train_options *o, const char *model, int vocab, const char *mode)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf, "model=%s;vocab=%d;mode=%s;steps=%ld;lr=%g;hlr=%g;val=%g;pat=%d;tok=%d;batch=%d;"
+             "enc=%d;drop=%g;edrop=%g;seed=%llu;views=%g;course=%s;cal=platt-balanced-3",
+             model ? model : "(scratch)", vocab, mode, o->steps, o->lr, o->head_lr, o->val_frac,
+             o->patience, o->max_tokens, o->batch, o->enc_batch, o->dropout, o->edge_dropout, o->seed, o->view_prob,
+             o->course ? o->course : "");
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = buf; *p; p++) { h ^= (unsigned char)*p; h *= 0x100000001b3ull; }
+    return h;
+}
+
+/* Platt scaling on the held-out edges: each validation edge (left out of
+ * training and, here, of the graph) against three non-edges drawn as
+ * training draws them (its reverse, and each end joined to a random
+ * concept; a designer's rejection in place of a random one when the
+ * database has some), classes weighted equally. Sets the model's
+ * calibration; none when fewer than 2 edges are held out. */
+static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, kgp_train_report *rep)
+{
+    const kge_link_data *d = &t->d;
+    size_t E = d->E, n = d->n, nv = 0;
+    uint8_t *is_val = malloc(E + 1);
+    if (!is_val || kge_link_val_split(lm, E, is_val)) { free(is_val); return kgp__db_error(db, KGP_ENOMEM, "out of memory"); }
+    for (size_t e = 0; e < E; e++) nv += is_val[e];
+    if (nv < 2) { free(is_val); return KGP_OK; }
+    uint32_t *src = malloc((E + 1) * sizeof *src), *dst = malloc((E + 1) * sizeof *dst);
+    uint32_t *pairs = malloc(8 * (nv + 1) * sizeof *pairs);
+    float *p = malloc(4 * (nv + 1) * sizeof *p);
+    double *s = malloc(4 * (nv + 1) * sizeof *s);
+    int *y = malloc(4 * (nv + 1) * sizeof *y);
+    uint64_t *known = malloc((E + 1) * sizeof *known);
+    kgp_status st = KGP_OK;
+    kge_err e = {0};
+    if (!src || !dst || !pairs || !p || !s || !y || !known) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+    size_t k = 0, m = 0;
+    for (size_t q = 0; q < E; q++) {
+        known[q] = (uint64_t)d->src[q] << 32 | d->dst[q];
+        if (!is_val[q]) { src[k] = d->src[q]; dst[k++] = d->dst[q]; }
+    }
+    qsort(known, E, sizeof *known, cmp_edge);
+    kge_rng r;
+    kge_rng_seed(&r, kge_link_options(lm)->seed ^ 0x6b67706174680007ull);
+    for (size_t q = 0; q < E; q++) {
+        if (!is_val[q]) continue;
+        uint32_t a = d->src[q], b = d->dst[q];
+        pairs[2 * m] = a; pairs[2 * m + 1] = b; y[m++] = 1;
+        for (int kind = 0; kind < 3; kind++) {
+            for (int tries = 0; tries < 16; tries++) {
+                uint32_t x = a, z = b;
+                if (kind == 0 && tries == 0) { x = b; z = a; }
+                else if (d->nneg && tries < 2 && kge_rng_below(&r, 2)) {
+                    size_t w = (size_t)kge_rng_below(&r, d->nneg);
+                    x = d->neg_src[w]; z = d->neg_dst[w];
+                } else if (kind == 1) z = (uint32_t)kge_rng_below(&r, n);
+                else x = (uint32_t)kge_rng_below(&r, n);
+                uint64_t key = (uint64_t)x << 32 | z;
+                if (x == z || bsearch(&key, known, E, sizeof *known, cmp_edge)) continue;
+                pairs[2 * m] = x; pairs[2 * m + 1] = z; y[m++] = 0;
+                break;
+            }
+        }
+    }
+    kge_link_data dv = *d;
+    dv.E = k;
+    dv.src = src;
+    dv.dst = dst;
+    kge_link_set_calibration(lm, 0, 0, 0);
+    float *z = malloc(n * (size_t)kge_link_dim(lm) * sizeof *z + 1);
+    if (!z) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+    if (kge_link_embed(lm, &dv, z, &e) || kge_link_decode_logits(lm, z, pairs, m, p, &e)) st = from_kge(db, &e);
+    free(z);
+    if (st) goto out;
+    for (size_t q = 0; q < m; q++) s[q] = p[q];
+    double A, B;
+    if (kge_platt_fit(s, y, m, 1, &A, &B)) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+    kge_link_set_calibration(lm, 1, (float)A, (float)B);
+    rep->calibrated = 1;
+    rep->platt_a = A;
+    rep->platt_b = B;
+    rep->cal_positives = nv;
+    rep->cal_negatives = m - nv;
+out:
+    free(is_val); free(src); free(dst); free(pairs); free(p); free(s); free(y); free(known);
     return st;
 }
 
@@ -434,77 +527,102 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     kgp_train_report rep = {0};
     rep.first_loss = rep.last_loss = rep.best_val_loss = NAN;
     if (report) *report = rep;
-    if (!opt || !opt->out || !*opt->out) return kgp__db_error(db, KGP_EUSAGE, "no output folder for the checkpoint");
+    if (!opt) return kgp__db_error(db, KGP_EUSAGE, "no options");
+    int mlm = opt->objective && strcmp(opt->objective, "link");
+    if (mlm && (strcmp(opt->objective, "mlm") || opt->resume))
+        return kgp__db_error(db, KGP_EUSAGE, opt->resume ? "--resume continues link training only"
+                                                         : "unknown objective \"%s\" (link or mlm)", opt->objective);
+    const char *model_dir = opt->model && *opt->model ? opt->model : getenv("KGPATH_MODEL");
+    if (model_dir && !*model_dir) model_dir = NULL;
+    /* a pretrained encoder is fine-tuned; the small one from scratch stays
+     * as initialised (its random token embeddings already tell words apart)
+     * and only the graph attention and decoder learn: seconds, not minutes */
+    const char *mode = opt->mode ? opt->mode : model_dir || opt->resume ? "full" : "head";
+    if (strcmp(mode, "full") && strcmp(mode, "lora") && strcmp(mode, "head"))
+        return kgp__db_error(db, KGP_EUSAGE, "unknown mode \"%s\" (full, lora or head)", mode);
+    if (!strcmp(mode, "head") && opt->view_prob > 0)
+        return kgp__db_error(db, KGP_EUSAGE, "title/summary views need the encoder to train (mode full or lora)");
+    char defout[4096];
+    const char *out = opt->out;
+    if (!out || !*out) {
+        if (mlm) return kgp__db_error(db, KGP_EUSAGE, "masked-LM pre-training needs an output folder (--out DIR)");
+        if (kgp_checkpoint_path(kgp_db_path(db), defout, sizeof defout))
+            return kgp__db_error(db, KGP_EUSAGE, "no output folder for the checkpoint (--out DIR)");
+        out = defout;
+    }
+    int vocab = opt->vocab_size > 0 ? opt->vocab_size : 2000;
     kge_err e = {0};
     kge_link_model *lm = NULL;
     kge_bert *bert = NULL;
-    kgp_status st = KGP_OK;
-    if (opt->resume) {
-        if (kge_link_load(opt->resume, &lm, &e)) return from_kge(db, &e);
-        bert = kge_link_bert(lm);
-    } else if (opt->vocab_size > 0 && !(opt->model && *opt->model)) {
-        kgp_status st2 = scratch_model(db, opt->course, opt->vocab_size, opt->seed ? opt->seed : 1, &bert);
-        if (st2) return st2;
-    } else {
-        const char *dir = opt->model && *opt->model ? opt->model : getenv("KGPATH_MODEL");
-        if (!dir || !*dir)
-            return kgp__db_error(db, KGP_EUSAGE, "no model: pass --model DIR (a Hugging Face BERT folder, e.g. "
-                                 "all-MiniLM-L6-v2) or set KGPATH_MODEL");
-        if (kge_bert_load(dir, &bert, &e)) return from_kge(db, &e);
-    }
     kgp_snap *snap = NULL;
     tdata t = {0};
-    if ((st = kgp_snap_open(db, &snap))) { if (!lm) kge_bert_free(bert); kge_link_free(lm); return st; }
+    char *record = NULL;
+    kgp_status st = kgp_snap_open(db, &snap);
+    if (st) return st;
+    /* what training would read: refused before any model work when there
+     * is nothing to learn from, reused when a checkpoint already learnt it */
+    uint32_t want;
+    kgp__graph_rec rec;
+    if ((st = find_course(snap, opt->course, &want)) || (st = kgp__graph_record(snap, want, opt->course, &rec))) {
+        st = kgp__db_error(db, st, "%s", kgp_snap_errmsg(snap));
+        goto out;
+    }
+    snprintf(rep.fingerprint, sizeof rep.fingerprint, "%016llx", (unsigned long long)rec.fingerprint);
+    rep.concepts = rec.concepts;
+    rep.edges = rec.edges;
+    if (rec.concepts < 2) {
+        st = kgp__db_error(db, KGP_EUSAGE, "need at least two concepts to learn from (found %zu%s%s): import a course first",
+                           rec.concepts, opt->course ? " in course " : "", opt->course ? opt->course : "");
+        goto out;
+    }
+    if (!mlm && rec.edges == 0) {
+        st = kgp__db_error(db, KGP_EUSAGE, "no prerequisite edges among the %zu concepts: nothing to learn from",
+                           rec.concepts);
+        goto out;
+    }
+    uint64_t ofp = options_fingerprint(opt, opt->resume ? opt->resume : model_dir, model_dir ? 0 : vocab, mode);
+    if (!mlm && !opt->resume && !opt->force && kgp__checkpoint_reusable(out, &rec, ofp)) {
+        rep.reused = 1;
+        if (report) *report = rep;
+        goto out;
+    }
+    if (!mlm && !(record = kgp__graph_record_json(snap, want, opt->course, &rec, ofp))) {
+        st = kgp__db_error(db, KGP_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (opt->resume) {
+        if (kge_link_load(opt->resume, &lm, &e)) { st = from_kge(db, &e); goto out; }
+        bert = kge_link_bert(lm);
+    } else if (!model_dir) {
+        if ((st = scratch_model(db, opt->course, vocab, opt->seed ? opt->seed : 1, &bert))) goto out;
+    } else if (kge_bert_load(model_dir, &bert, &e)) {
+        st = from_kge(db, &e);
+        goto out;
+    }
     int max_tokens = opt->max_tokens > 2 ? opt->max_tokens : lm && kge_link_options(lm)->max_tokens > 2
                                                                 ? kge_link_options(lm)->max_tokens : 32;
     if (max_tokens > bert->max_seq) max_tokens = bert->max_seq;
     int views = opt->view_prob > 0 || (lm && kge_link_options(lm)->view_prob > 0);   /* a resumed run keeps its views */
     if ((st = tdata_build(snap, opt->course, bert, max_tokens, views, &t))) {
         st = kgp__db_error(db, st, "%s", kgp_snap_errmsg(snap));
-        if (!lm) kge_bert_free(bert);
         goto out;
     }
-    if (opt->objective && strcmp(opt->objective, "link")) {
-        if (strcmp(opt->objective, "mlm") || opt->resume) {
-            st = kgp__db_error(db, KGP_EUSAGE, opt->resume ? "--resume continues link training only"
-                                                        : "unknown objective \"%s\" (link or mlm)", opt->objective);
-        } else {
-            rep.concepts = t.d.n;
-            rep.edges = t.d.E;
-            st = train_mlm(db, bert, &t, opt, progress, ud, &rep);
-            if (!st && report) *report = rep;
-        }
-        if (!lm) kge_bert_free(bert);
-        goto out;
-    }
-    if (t.d.E == 0) {
-        st = kgp__db_error(db, KGP_EUSAGE, "no prerequisite edges among the %zu concepts: nothing to learn from", t.d.n);
-        if (!lm) kge_bert_free(bert);
+    if (mlm) {
+        rep.concepts = t.d.n;
+        rep.edges = t.d.E;
+        st = train_mlm(db, bert, &t, opt, out, progress, ud, &rep);
+        if (!st && report) *report = rep;
         goto out;
     }
     /* the designers' "no"s are labelled negatives */
     if ((st = tdata_rejected(snap, &t))) {
         st = kgp__db_error(db, st, "%s", kgp_snap_errmsg(snap));
-        if (!lm) kge_bert_free(bert);
         goto out;
     }
     if (!lm) {
         kge_link_opts o;
         kge_link_opts_default(&o);
-        const char *mode = opt->mode ? opt->mode : "full";
-        if (!strcmp(mode, "full")) o.mode = KGE_TRAIN_FULL;
-        else if (!strcmp(mode, "lora")) o.mode = KGE_TRAIN_LORA;
-        else if (!strcmp(mode, "head")) o.mode = KGE_TRAIN_HEAD;
-        else {
-            kge_bert_free(bert);
-            st = kgp__db_error(db, KGP_EUSAGE, "unknown mode \"%s\" (full, lora or head)", mode);
-            goto out;
-        }
-        if (o.mode == KGE_TRAIN_HEAD && opt->view_prob > 0) {
-            kge_bert_free(bert);
-            st = kgp__db_error(db, KGP_EUSAGE, "title/summary views need the encoder to train (mode full or lora)");
-            goto out;
-        }
+        o.mode = !strcmp(mode, "lora") ? KGE_TRAIN_LORA : !strcmp(mode, "head") ? KGE_TRAIN_HEAD : KGE_TRAIN_FULL;
         o.steps = opt->steps > 0 ? opt->steps : 200;
         o.warmup = o.steps / 10;
         o.lr = (float)(opt->lr > 0 ? opt->lr : o.mode == KGE_TRAIN_LORA ? 1e-3 : 5e-5);
@@ -521,13 +639,17 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         o.mlp_hidden = 64;
         o.max_tokens = max_tokens;
         o.view_prob = (float)opt->view_prob;
-        if (kge_link_new(bert, &o, &lm, &e)) { st = from_kge(db, &e); goto out; }
+        kge_bert *b = bert;
+        bert = NULL;   /* the model owns it now, also on failure */
+        if (kge_link_new(b, &o, &lm, &e)) { st = from_kge(db, &e); goto out; }
     }
+    bert = NULL;   /* owned by lm */
     run_ctx c = {.fn = progress, .ud = ud, .steps = (long)kge_link_options(lm)->steps, .first = NAN, .last = NAN,
                  .best = NAN, .done = (long)kge_link_step(lm)};
     clock_gettime(CLOCK_MONOTONIC, &c.t0);
     if (kge_link_train(lm, &t.d, kge_link_options(lm)->steps, on_step, &c, &e)) { st = from_kge(db, &e); goto out; }
-    if (kge_link_save(lm, opt->out, &e)) { st = from_kge(db, &e); goto out; }
+    if ((st = calibrate(db, lm, &t, &rep))) goto out;
+    if (kge_link_save_with(lm, out, record, &e)) { st = from_kge(db, &e); goto out; }
     rep.concepts = t.d.n;
     rep.edges = t.d.E;
     rep.rejected_negatives = t.d.nneg;
@@ -540,8 +662,10 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     rep.seconds = since(&c.t0);
     if (report) *report = rep;
 out:
+    free(record);
     tdata_free(&t);
-    kge_link_free(lm);
+    if (lm) kge_link_free(lm);
+    else kge_bert_free(bert);
     kgp_snap_close(snap);
     return st;
 }
@@ -555,6 +679,8 @@ static kgp_status load_for_snap(kgp_snap *s, const char *ckpt, kge_link_model **
 {
     kge_err e = {0};
     if (!ckpt || !*ckpt) return kgp__snap_error(s, KGP_EUSAGE, "no checkpoint folder (kgpath train --out DIR)");
+    kgp_status st0 = kgp__checkpoint_usable(s, ckpt);   /* not one of another graph */
+    if (st0) return st0;
     if (kge_link_load(ckpt, lm, &e)) return kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     kge_bert *b = kge_link_bert(*lm);
     int mt = kge_link_options(*lm)->max_tokens > 2 ? kge_link_options(*lm)->max_tokens : 32;

@@ -62,6 +62,14 @@ int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv);
  * printed as text, or returned as a JSON array in *json when json is not
  * NULL. Returns 0 or the printed error's status. */
 struct json_t;
+/* The checkpoint a command uses: given (--checkpoint), else
+ * $KGPATH_CHECKPOINT, else the database's own (DB.kgmodel) when `kgpath
+ * train` wrote one; into *ckpt (buf holds the default's path). Checks it
+ * against the snapshot: a changed graph is a warning (retrain with `kgpath
+ * train`), a checkpoint of another graph an error. Returns 0 or the
+ * printed error's status (KGP_EUSAGE when there is none at all). */
+int cli_checkpoint(kgp_cli *cli, kgp_db *db, kgp_snap *snap, const char *given, char *buf, size_t size,
+                   const char **ckpt);
 int cli_suspicious_report(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const char *course, size_t top,
                           struct json_t **json);
 

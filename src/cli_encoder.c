@@ -115,8 +115,13 @@ int cmd_encode(kgp_cli *cli, int argc, char **argv)
 
 /* ---- embed / search / similar (vectors in the database) ----------------- */
 
+/* --model DIR, else $KGPATH_MODEL, else the encoder of the database's
+ * own checkpoint (DB.kgmodel, a BERT folder) when `kgpath train` wrote one. */
 static int load_model(const kgp_cli *cli, const char *dir, kgp_model **m)
 {
+    char defck[4096];
+    const char *env = getenv("KGPATH_MODEL");
+    if ((!dir || !*dir) && (!env || !*env) && cli_db_checkpoint(cli, defck, sizeof defck) == 0) dir = defck;
     kgp_status st = kgp_model_load(dir, m);
     if (st) {
         int rc = cli_fail(st, kgp_model_errmsg(*m));

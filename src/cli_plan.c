@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cli.h"
@@ -157,11 +158,18 @@ static void req_free(req *r)
 
 /* --goal-text: the concept nearest in meaning to each text becomes a goal,
  * and the choice is said on stderr so the user can check it. */
-static int resolve_goal_texts(kgp_snap *snap, const req *r, idlist *goals)
+static int resolve_goal_texts(kgp_db *db, kgp_snap *snap, const req *r, idlist *goals)
 {
     if (!r->ngoal_texts) return 0;
+    /* --model, else $KGPATH_MODEL, else the database's own checkpoint */
+    const char *dir = r->model, *env = getenv("KGPATH_MODEL");
+    char defck[4096], probe[4200];
+    if ((!dir || !*dir) && (!env || !*env) && !kgp_checkpoint_path(kgp_db_path(db), defck, sizeof defck)) {
+        snprintf(probe, sizeof probe, "%s/config.json", defck);
+        if (access(probe, F_OK) == 0) dir = defck;
+    }
     kgp_model *m = NULL;
-    kgp_status st = kgp_model_load(r->model, &m);
+    kgp_status st = kgp_model_load(dir, &m);
     if (st) {
         cli_error("--goal-text needs a text model: %s", m ? kgp_model_errmsg(m) : kgp_strerror(st));
         kgp_model_free(m);
@@ -192,7 +200,7 @@ static int resolve_req(kgp_db *db, kgp_snap *snap, const req *r, idlist *goals, 
                        int64_t at, kgp_learner **learner, size_t *nexplicit)
 {
     int rc;
-    if ((rc = resolve_goal_texts(snap, r, goals))) return rc;
+    if ((rc = resolve_goal_texts(db, snap, r, goals))) return rc;
     for (size_t i = 0; i < r->ngoal_names; i++) {
         uint32_t id;
         if ((rc = cli_lookup(snap, r->goal_names[i], &id))) return rc;
@@ -475,7 +483,8 @@ int cmd_check(kgp_cli *cli, int argc, char **argv)
 {
     const char *format = cli->json ? "json" : "text";
     int rc = 0, strict = 0, suspicious = 0;
-    const char *ckpt = getenv("KGPATH_CHECKPOINT"), *course = NULL;
+    const char *ckpt = NULL, *course = NULL;
+    char defck[4096];
     long top = 20;
     cli_parser p;
     cli_parse_init(&p, argc, argv, check_opts);
@@ -494,11 +503,6 @@ int cmd_check(kgp_cli *cli, int argc, char **argv)
             if (*end || !*arg || top < 0) { cli_error("--top: expected a count, got '%s'", arg); rc = KGP_EUSAGE; }
         }
     }
-    if (!rc && suspicious && (!ckpt || !*ckpt)) {
-        cli_error("check --suspicious needs a checkpoint: pass --checkpoint DIR (written by `kgpath train --out DIR`) "
-                  "or set KGPATH_CHECKPOINT");
-        rc = KGP_EUSAGE;
-    }
     if (!rc && p.first < p.argc) { cli_error("check: unexpected argument '%s'", p.argv[p.first]); rc = KGP_EUSAGE; }
     if (!rc && strcmp(format, "text") && strcmp(format, "json")) {
         cli_error("--format: expected text or json, got '%s'", format);
@@ -516,6 +520,7 @@ int cmd_check(kgp_cli *cli, int argc, char **argv)
     st = kgp_check_make(pl, &c);
     if (st) { rc = cli_fail(st, kgp_check_errmsg(c)); goto out; }
     if (suspicious) {
+        if ((rc = cli_checkpoint(cli, db, snap, ckpt, defck, sizeof defck, &ckpt))) goto out;
         if ((rc = check_with_suspects(cli, c, format, snap, ckpt, course, (size_t)top))) goto out;
     } else if ((st = kgp_check_write(c, format, stdout))) { rc = cli_fail(st, NULL); goto out; }
     if (strict) {

@@ -66,7 +66,7 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
         {"model", 'm', 1}, {"resume", 0, 1}, {"out", 'o', 1}, {"course", 'c', 1}, {"mode", 0, 1},
         {"steps", 0, 1}, {"lr", 0, 1}, {"head-lr", 0, 1}, {"val", 0, 1}, {"patience", 0, 1},
         {"max-tokens", 0, 1}, {"batch", 0, 1}, {"enc-batch", 0, 1}, {"dropout", 0, 1}, {"seed", 0, 1},
-        {"threads", 0, 1}, {"log", 0, 1}, {"mlm", 0, 0}, {"vocab-size", 0, 1}, {"views", 0, 1}, {0}};
+        {"threads", 0, 1}, {"log", 0, 1}, {"mlm", 0, 0}, {"vocab-size", 0, 1}, {"views", 0, 1}, {"force", 0, 0}, {0}};
     kgp_train_options o = {0};
     const char *log_path = NULL;
     cli_parser p;
@@ -97,12 +97,13 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
         case 17: o.objective = "mlm"; break;
         case 18: bad = parse_num("vocab-size", arg, 100, 1e6, &v); o.vocab_size = (int)v; break;
         case 19: bad = parse_num("views", arg, 0, 1, &o.view_prob); break;
+        case 20: o.force = 1; break;
         }
     }
     int first = p.first;
     cli_parse_free(&p);
     if (bad) return KGP_EUSAGE;
-    if (first != argc || !o.out) return cli_usage("train");
+    if (first != argc) return cli_usage("train");
     progress_ctx pc = {cli, NULL, isatty(2)};
     if (log_path && !(pc.log = fopen(log_path, "w"))) {
         cli_error("%s: %s", log_path, strerror(errno));
@@ -111,6 +112,8 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
     kgp_db *db = NULL;
     int rc = cli_open_db(cli, KGP_RDONLY, &db);
     kgp_train_report r;
+    char defout[4096];
+    if (!rc && !o.out && !o.objective && !kgp_checkpoint_path(kgp_db_path(db), defout, sizeof defout)) o.out = defout;
     if (!rc) {
         kgp_status st = kgp_train(db, &o, on_progress, &pc, &r);
         if (pc.tty && !cli->quiet) fputc('\n', stderr);
@@ -119,7 +122,7 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
     if (pc.log) fclose(pc.log);
     if (!rc) {
         if (cli->json) {
-            json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "checkpoint", o.out, "concepts",
+            json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "checkpoint", o.out ? o.out : "", "concepts",
                                   (json_int_t)r.concepts, "edges", (json_int_t)r.edges, "train_edges",
                                   (json_int_t)r.train_edges, "val_edges", (json_int_t)r.val_edges,
                                   "rejected_negatives", (json_int_t)r.rejected_negatives, "steps",
@@ -128,8 +131,17 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
                 json_object_set_new(j, "first_loss", isnan(r.first_loss) ? json_null() : json_real(r.first_loss));
                 json_object_set_new(j, "last_loss", isnan(r.last_loss) ? json_null() : json_real(r.last_loss));
                 json_object_set_new(j, "best_val_loss", isnan(r.best_val_loss) ? json_null() : json_real(r.best_val_loss));
+                json_object_set_new(j, "reused", json_boolean(r.reused));
+                json_object_set_new(j, "fingerprint", json_string(r.fingerprint));
+                json_object_set_new(j, "calibration", !r.calibrated ? json_null()
+                                    : json_pack("{s:s, s:f, s:f, s:I, s:I}", "method", "platt", "a", r.platt_a, "b",
+                                                r.platt_b, "positives", (json_int_t)r.cal_positives, "negatives",
+                                                (json_int_t)r.cal_negatives));
             }
             rc = cli_json_print(j);
+        } else if (r.reused) {
+            printf("the graph is unchanged since %s was trained (%zu concepts, %zu edges, fingerprint %s): reusing it "
+                   "(--force trains again)\n", o.out, r.concepts, r.edges, r.fingerprint);
         } else {
             if (o.objective)
                 printf("masked-LM pre-training on %zu concepts' text for %ld steps in %.1fs\n", r.concepts, r.steps_done,
@@ -140,6 +152,9 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
                        r.rejected_negatives == 1 ? "" : "s", r.steps_done, r.seconds);
             if (!isnan(r.first_loss)) printf("loss %.4f -> %.4f", r.first_loss, r.last_loss);
             if (!isnan(r.best_val_loss)) printf(", best validation loss %.4f", r.best_val_loss);
+            if (r.calibrated)
+                printf("\ncalibrated on %zu held-out edges and %zu non-edges (Platt: a %.3f, b %.3f)", r.cal_positives,
+                       r.cal_negatives, r.platt_a, r.platt_b);
             printf("\n%s: %s\n", o.objective ? "BERT folder (use as --model)" : "checkpoint", o.out);
         }
     }
@@ -480,6 +495,35 @@ static int suspects(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const char *
     return rc;
 }
 
+int cli_checkpoint(kgp_cli *cli, kgp_db *db, kgp_snap *snap, const char *given, char *buf, size_t size,
+                   const char **ckpt)
+{
+    *ckpt = NULL;
+    const char *c = given && *given ? given : getenv("KGPATH_CHECKPOINT");
+    if (c && !*c) c = NULL;
+    if (!c) {
+        if (kgp_checkpoint_path(kgp_db_path(db), buf, size)) return cli_fail(KGP_EUSAGE, "the database path is too long");
+        c = buf;
+    }
+    kgp_checkpoint_info info;
+    kgp_status st = kgp_checkpoint_check(snap, c, &info);
+    if (st == KGP_ENOTFOUND && c == buf) {
+        cli_error("no checkpoint: run `kgpath train` first (it keeps the model in %s), or pass --checkpoint DIR", buf);
+        return KGP_EUSAGE;
+    }
+    if (st) return cli_fail(st, kgp_snap_errmsg(snap));
+    if (info.state == KGP_CKPT_OTHER) {
+        cli_error("%s was trained on another graph: only %zu of its %zu concepts are in this database (run `kgpath "
+                  "train` for this one)", c, info.known, info.concepts);
+        return KGP_EINPUT;
+    }
+    if (info.state == KGP_CKPT_CHANGED)
+        cli_warn(cli, "the graph changed since %s was trained (%zu concepts, %zu edges then): `kgpath train` brings "
+                 "it up to date", c, info.concepts, info.edges);
+    *ckpt = c;
+    return 0;
+}
+
 int cmd_suggest(kgp_cli *cli, int argc, char **argv)
 {
     static const cli_opt specs[] = {{"checkpoint", 'm', 1}, {"course", 'c', 1}, {"min-score", 0, 1},
@@ -488,7 +532,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
                                     {"reject-pairs", 0, 1}, {"unreject-pairs", 0, 1}, {"rejected", 0, 0},
                                     {"reason", 0, 1}, {0}};
     int suspicious = 0, accept = 0, dry_run = 0, rejected = 0;
-    const char *ckpt = getenv("KGPATH_CHECKPOINT"), *course = NULL, *pairs = NULL, *accept_path = NULL;
+    const char *ckpt = NULL, *course = NULL, *pairs = NULL, *accept_path = NULL;
     const char *reject_path = NULL, *unreject_path = NULL, *reason = NULL;
     double min_score = 0.5, top = 20;
     cli_parser p;
@@ -531,14 +575,13 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
         return KGP_EUSAGE;
     }
     if (ckpt && !*ckpt) ckpt = NULL;
-    /* rejections need no model: one given scores the rejected pairs for the record */
-    if (!ckpt && !reject_path && !unreject_path && !rejected) {
-        cli_error("no checkpoint: pass --checkpoint DIR (written by `kgpath train --out DIR`) or set KGPATH_CHECKPOINT");
-        return KGP_EUSAGE;
-    }
     kgp_db *db = NULL;
     kgp_snap *snap = NULL;
+    char defck[4096];
     int rc = cli_open_snap(cli, &db, &snap);
+    /* rejections need no model: one given scores the rejected pairs for the record */
+    if (!rc && (ckpt || (!reject_path && !unreject_path && !rejected)))
+        rc = cli_checkpoint(cli, db, snap, ckpt, defck, sizeof defck, &ckpt);
     if (!rc && pairs) rc = suggest_pairs(cli, snap, ckpt, pairs);
     else if (!rc && accept_path) rc = accept_pairs(cli, &db, &snap, ckpt, accept_path, dry_run);
     else if (!rc && (reject_path || unreject_path))
@@ -606,7 +649,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
 int cmd_align(kgp_cli *cli, int argc, char **argv)
 {
     static const cli_opt specs[] = {{"checkpoint", 'm', 1}, {"min-sim", 0, 1}, {0}};
-    const char *ckpt = getenv("KGPATH_CHECKPOINT");
+    const char *ckpt = NULL;
     double min_sim = 0.8;
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
@@ -621,13 +664,11 @@ int cmd_align(kgp_cli *cli, int argc, char **argv)
     cli_parse_free(&p);
     if (bad) return KGP_EUSAGE;
     if (first != argc - 2) return cli_usage("align");
-    if (!ckpt || !*ckpt) {
-        cli_error("no checkpoint: pass --checkpoint DIR (written by `kgpath train --out DIR`) or set KGPATH_CHECKPOINT");
-        return KGP_EUSAGE;
-    }
     kgp_db *db = NULL;
     kgp_snap *snap = NULL;
+    char defck[4096];
     int rc = cli_open_snap(cli, &db, &snap);
+    if (!rc) rc = cli_checkpoint(cli, db, snap, ckpt, defck, sizeof defck, &ckpt);
     if (!rc) {
         kgp_alignment *al = NULL;
         size_t n = 0;

@@ -165,6 +165,22 @@ int cli_open_snap(const kgp_cli *cli, kgp_db **db, kgp_snap **snap)
     return (int)st;
 }
 
+int cli_db_checkpoint(const kgp_cli *cli, char *buf, size_t size)
+{
+    kgp_db *db = NULL;
+    kgp_status st = kgp_db_open(cli->db_path, KGP_RDONLY, &db);
+    if (!st) st = kgp_checkpoint_path(kgp_db_path(db), buf, size);
+    kgp_db_close(db);
+    if (st) return -1;
+    size_t l = strlen(buf) + 16;
+    char *probe = malloc(l);
+    if (!probe) return -1;
+    snprintf(probe, l, "%s/config.json", buf);
+    int there = access(probe, F_OK) == 0;
+    free(probe);
+    return there ? 0 : -1;
+}
+
 int cli_lookup(kgp_snap *snap, const char *name, uint32_t *index)
 {
     kgp_status st = kgp_snap_lookup(snap, name, index);

@@ -59,6 +59,11 @@ int  cli_open_db(const kgp_cli *cli, unsigned flags, kgp_db **db);
  * cleans up and returns the status. A database that does not exist yet
  * counts as empty (opened read-write to create it). */
 int  cli_open_snap(const kgp_cli *cli, kgp_db **db, kgp_snap **snap);
+/* The database's own checkpoint folder (kgp_checkpoint_path: DB.kgmodel
+ * beside the database cli->db_path names) into buf; returns 0 when it
+ * holds a model (a config.json), else -1 (no database, no folder, buf too
+ * small). Opens the database read-only for its path only. */
+int  cli_db_checkpoint(const kgp_cli *cli, char *buf, size_t size);
 /* Resolves a concept name in the snapshot, printing not-found/ambiguity
  * messages (with candidates). Returns 0 or the status. */
 int  cli_lookup(kgp_snap *snap, const char *name, uint32_t *index);

@@ -22,14 +22,16 @@ extern "C" {
 
 /** Options of kgp_train; zero/NULL fields take the defaults shown. */
 typedef struct kgp_train_options {
-    const char *model;      /**< BERT folder to start from (NULL: $KGPATH_MODEL) */
+    const char *model;      /**< BERT folder to start from (NULL: $KGPATH_MODEL; neither: the
+                                 small model from scratch, as vocab_size) */
     const char *resume;     /**< kgpath checkpoint to continue (then model is ignored) */
-    const char *out;        /**< checkpoint folder to write (required) */
+    const char *out;        /**< checkpoint folder to write (NULL: the database's own, DB.kgmodel:
+                                 kgp_checkpoint_path); replaced as a whole, in one rename */
     const char *course;     /**< train on one course only (NULL: all) */
     const char *mode;       /**< "full" (default), "lora" (adapters on query/value) or "head" */
-    int         vocab_size; /**< with no model: start from scratch, with a WordPiece vocabulary of this
-                                 many pieces trained on the concepts' text and a small random BERT
-                                 (hidden 128, 2 layers, 4 heads; pre-train it with "mlm") */
+    int         vocab_size; /**< with no model: start from scratch, with a WordPiece vocabulary of at
+                                 most this many pieces (0: 2000) trained on the concepts' text and a
+                                 small random BERT (hidden 128, 2 layers, 4 heads) */
     const char *objective;  /**< "link" (default): prerequisite link prediction; "mlm": masked-LM
                                  pre-training on the concepts' text (15%, 80/10/10), writing a plain
                                  BERT folder (with its MLM head) to start a link run from */
@@ -48,6 +50,7 @@ typedef struct kgp_train_options {
     double      view_prob;  /**< title/summary views: probability that a concept encoded for a step
                                  reads its title alone or its summary alone (each half the time)
                                  instead of its whole text; full and lora modes; 0 (default): never */
+    int         force;      /**< train even when out holds a checkpoint of the same graph and options */
 } kgp_train_options;
 
 /** Progress of one step (for a progress bar and a JSON-lines log). */
@@ -68,7 +71,42 @@ typedef struct kgp_train_report {
     long   steps_done;
     double first_loss, last_loss, best_val_loss; /**< NaN when none */
     double seconds;
+    int    reused;          /**< 1: out already held a checkpoint of this graph with these options;
+                                 nothing was trained or written */
+    char   fingerprint[17]; /**< of the graph trained on (hex), as kept in the checkpoint */
+    int    calibrated;      /**< Platt scaling fitted on held-out edges (see kgp_train) */
+    double platt_a, platt_b;
+    size_t cal_positives, cal_negatives;   /**< held-out pairs it was fitted on */
 } kgp_train_report;
+
+/** A database's own checkpoint folder: its path with this suffix
+ * ("kgpath.db" → "kgpath.db.kgmodel"), beside it. kgp_train writes there
+ * when no folder is given; the CLI's suggest, check --suspicious, align,
+ * embed, search, similar and plan --goal-text read it by default. */
+#define KGP_CHECKPOINT_SUFFIX ".kgmodel"
+
+/** The default checkpoint folder of the database at db_path into buf
+ * (size bytes). Errors: KGP_EUSAGE (no path, buf too small). O(length). */
+kgp_status kgp_checkpoint_path(const char *db_path, char *buf, size_t size);
+
+/** How a checkpoint relates to the database (kgp_checkpoint_check). */
+enum {
+    KGP_CKPT_CURRENT = 0,   /**< trained on exactly this graph (same fingerprint) */
+    KGP_CKPT_CHANGED,       /**< trained on an earlier state of it: usable, `train` brings it up to date */
+    KGP_CKPT_OTHER,         /**< trained on another graph: fewer than half its concepts are here */
+    KGP_CKPT_UNRECORDED     /**< written before checkpoints recorded their graph */
+};
+
+typedef struct kgp_checkpoint_info {
+    int    state;           /**< KGP_CKPT_* */
+    size_t concepts, edges; /**< of the graph it was trained on (0 when unrecorded) */
+    size_t known;           /**< of those concepts, how many this database has */
+} kgp_checkpoint_info;
+
+/** Compares checkpoint ckpt with the snapshot's graph. Errors:
+ * KGP_ENOTFOUND (no checkpoint there), KGP_EINPUT (malformed record),
+ * KGP_EDB, KGP_ENOMEM. Cost: one pass over the concepts' text and edges. */
+kgp_status kgp_checkpoint_check(kgp_snap *s, const char *ckpt, kgp_checkpoint_info *info);
 
 /** Trains prerequisite link prediction on the concepts (title, summary and
  * goals as text) and resolved requirement edges (each group member is a

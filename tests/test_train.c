@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include <dirent.h>
+
+#include "encoder/files.h"
 #include "encoder/train_bert.h"
 #include "encoder/train_eval.h"
 #include "encoder/train_link.h"
@@ -503,6 +507,146 @@ START_TEST(bad_checkpoints)
     kge_link_free(a);
     tu_rmrf(dir);
     free(dir); free(ck); free(man); free(heads); free(missing);
+}
+END_TEST
+
+/* The names in folder dir, sorted, one per line (a listing to compare). */
+static char *listing(const char *dir)
+{
+    struct dirent **ents = NULL;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    size_t cap = 4096, len = 0;
+    char *out = calloc(1, cap);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(ents[i]->d_name, ".") && strcmp(ents[i]->d_name, ".."))
+            len += (size_t)snprintf(out + len, cap - len, "%s\n", ents[i]->d_name);
+        free(ents[i]);
+    }
+    free(ents);
+    return out;
+}
+
+/* Every file of folder a equals the file of the same name in b, and both
+ * hold the same names. */
+static int same_folder(const char *a, const char *b)
+{
+    char *la = listing(a), *lb = listing(b);
+    int same = !strcmp(la, lb);
+    for (char *name = la, *nl; same && (nl = strchr(name, '\n')); name = nl + 1) {
+        *nl = 0;
+        char *pa = tu_path(a, name), *pb = tu_path(b, name);
+        same = tu_file_cmp(pa, pb) == 0;
+        free(pa); free(pb);
+    }
+    free(la); free(lb);
+    return same;
+}
+
+/* A checkpoint is replaced as a whole: with a failure injected at every
+ * file write and at the switch of a save over an existing checkpoint, the
+ * folder still holds the old checkpoint byte for byte and no temporary
+ * file, nothing is left beside it, and it loads; the save after that puts
+ * the new one in place. A folder of other files is never replaced. */
+START_TEST(checkpoint_switch_atomic)
+{
+    synth s;
+    synth_make(&s);
+    kge_link_opts o = tiny_opts(KGE_TRAIN_LORA);
+    kge_link_model *a = trained(&s, &o, 3), *b = trained(&s, &o, 6), *l = NULL;
+    char *dir = tu_mkdtemp(), *ck = tu_path(dir, "ck"), *old = tu_path(dir, "old"), *fresh = tu_path(dir, "new");
+    kge_err err = {0};
+    ck_assert_msg(kge_link_save(a, ck, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_msg(kge_link_save(a, old, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_msg(kge_link_save_with(b, fresh, "{\"x\": 1}", &err) == KGE_OK, "%s", err.msg);
+    ck_assert(same_folder(ck, old));
+    char *before = listing(dir);
+    int faults = 0;
+    for (long k = 1;; k++) {
+        kge_files_inject_fault(k);
+        int rc = kge_link_save_with(b, ck, "{\"x\": 1}", &err);
+        kge_files_inject_fault(0);
+        if (rc == KGE_OK) break;
+        faults++;
+        ck_assert_int_eq(rc, KGE_EIO);
+        ck_assert_msg(strstr(err.msg, "injected") || strstr(err.msg, "new folder"), "%s", err.msg);
+        ck_assert_msg(same_folder(ck, old), "fault %ld: the old checkpoint changed", k);
+        char *now = listing(dir);
+        ck_assert_msg(!strcmp(now, before), "fault %ld left %s", k, now);
+        free(now);
+        ck_assert_msg(kge_link_load(ck, &l, &err) == KGE_OK, "%s", err.msg);
+        ck_assert_int_eq(kge_link_step(l), 3);
+        kge_link_free(l);
+    }
+    /* one fault per file (config, vocab, model, adapters and their config,
+     * heads, optimiser, the caller's file, manifest) and one at the switch */
+    ck_assert_int_ge(faults, 9);
+    ck_assert(same_folder(ck, fresh));
+    char *after = listing(dir);
+    ck_assert_str_eq(after, before);
+    free(after);
+    /* a staging folder left by a killed run is removed by the next save */
+    char *stale = tu_path(dir, "ck.new-AbC123");
+    ck_assert_int_eq(mkdir(stale, 0755), 0);
+    ck_assert_msg(kge_link_save(a, ck, &err) == KGE_OK, "%s", err.msg);
+    ck_assert(same_folder(ck, old));
+    after = listing(dir);
+    ck_assert_str_eq(after, before);
+    free(after);
+    /* a folder holding anything else is refused, untouched */
+    char *user = tu_path(dir, "user"), *note = tu_path(user, "notes.txt");
+    ck_assert_int_eq(mkdir(user, 0755), 0);
+    tu_write(note, "mine", 4);
+    ck_assert_int_eq(kge_link_save(a, user, &err), KGE_EUSAGE);
+    ck_assert_msg(strstr(err.msg, "notes.txt") != NULL, "%s", err.msg);
+    char *lu = listing(user);
+    ck_assert_str_eq(lu, "notes.txt\n");
+    free(lu);
+    free(stale); free(user); free(note); free(before);
+    kge_link_free(a); kge_link_free(b);
+    tu_rmrf(dir);
+    free(dir); free(ck); free(old); free(fresh);
+}
+END_TEST
+
+/* Platt scaling recovers known probabilities: scores s with P(y = 1 | s) =
+ * 1 / (1 + exp(-2s + 0.5)) give A ≈ -2, B ≈ 0.5, and the fitted
+ * probabilities have a small ECE on a fresh sample, where a miscalibrated
+ * map (the plain sigmoid of s) has a large one; balanced fitting shifts B
+ * by the log of the class ratio. */
+START_TEST(platt_calibration)
+{
+    enum { M = 20000 };
+    double *sc = malloc(2 * M * sizeof *sc), *p = malloc(M * sizeof *p);
+    int *y = malloc(2 * M * sizeof *y);
+    uint64_t x = 99;
+    for (size_t i = 0; i < 2 * M; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        double u = (double)(x >> 11) / 9007199254740992.0;
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        double v = (double)(x >> 11) / 9007199254740992.0;
+        sc[i] = 6 * u - 3;
+        y[i] = v < 1 / (1 + exp(-2 * sc[i] + 0.5));
+    }
+    double A, B;
+    ck_assert_int_eq(kge_platt_fit(sc, y, M, 0, &A, &B), 0);
+    ck_assert_msg(fabs(A + 2) < 0.1 && fabs(B - 0.5) < 0.1, "A %g B %g", A, B);
+    for (size_t i = 0; i < M; i++) p[i] = 1 / (1 + exp(A * sc[M + i] + B));
+    double ece = kge_ece(p, y + M, M, 10);
+    ck_assert_msg(ece < 0.02, "ECE %g", ece);
+    for (size_t i = 0; i < M; i++) p[i] = 1 / (1 + exp(-sc[M + i]));
+    ck_assert_msg(kge_ece(p, y + M, M, 10) > 0.05, "a miscalibrated map scored ECE %g", kge_ece(p, y + M, M, 10));
+    /* balanced: each class weighs half, so B falls by ln(N- / N+) */
+    double np = 0;
+    for (size_t i = 0; i < M; i++) np += y[i];
+    double A2, B2;
+    ck_assert_int_eq(kge_platt_fit(sc, y, M, 1, &A2, &B2), 0);
+    ck_assert_msg(fabs(A2 - A) < 0.05 && fabs((B - B2) - log((M - np) / np)) < 0.05, "A %g B %g / %g %g", A, B, A2, B2);
+    /* ECE by hand: bins (0.1, 0.2] and (0.8, 0.9], p = 0 in the first */
+    double pp[4] = {0.15, 0.15, 0.85, 0.0};
+    int yy[4] = {0, 1, 1, 0};
+    ck_assert(fabs(kge_ece(pp, yy, 4, 10) - (0.5 * 0.35 + 0.25 * 0.15 + 0.25 * 0.0)) < 1e-12);
+    ck_assert_int_eq(kge_platt_fit(sc, y, 0, 0, &A, &B), -1);
+    free(sc); free(p); free(y);
 }
 END_TEST
 
@@ -1077,6 +1221,8 @@ static Suite *suite(void)
     tcase_add_test(tc, resume_full);
     tcase_add_test(tc, resume_lora);
     tcase_add_test(tc, views_augment);
+    tcase_add_test(tc, checkpoint_switch_atomic);
+    tcase_add_test(tc, platt_calibration);
     tcase_add_test(tc, early_stopping);
     tcase_add_test(tc, bad_inputs);
     tcase_add_test(tc, bad_checkpoints);

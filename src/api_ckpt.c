@@ -1,0 +1,235 @@
+/* Checkpoints kept with the database (kgpath_train.h): their default
+ * place, the record of the graph a checkpoint was trained on (a
+ * fingerprint of what training read, and the concepts' keys) and the
+ * checks made with it: an unchanged graph reuses its checkpoint, a changed
+ * one is reported, a checkpoint of another graph is refused. */
+#include "kgpath.h"
+#include "kgpath_train.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "api_internal.h"
+#include "api_train_internal.h"
+#include "encoder/train_link.h"
+#include "graph/alloc.h"
+#include "graph/store_reject.h"
+
+#define GRAPH_FORMAT "kgpath-graph-1"
+
+kgp_status kgp_checkpoint_path(const char *db_path, char *buf, size_t size)
+{
+    if (!db_path || !*db_path || !buf) return KGP_EUSAGE;
+    int n = snprintf(buf, size, "%s%s", db_path, KGP_CHECKPOINT_SUFFIX);
+    return n < 0 || (size_t)n >= size ? KGP_EUSAGE : KGP_OK;
+}
+
+/* FNV-1a, 64 bits, over a byte run; strings include their NUL so that
+ * ("ab", "c") and ("a", "bc") differ. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) { h ^= b[i]; h *= 0x100000001b3ull; }
+    return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    return fnv(h, s ? s : "", (s ? strlen(s) : 0) + 1);
+}
+
+typedef struct rej_fp {
+    const kgg_snap *g;
+    uint32_t want;
+    uint64_t h;
+    size_t n;
+} rej_fp;
+
+static int rej_fp_one(void *ud, const kgg_reject *r)
+{
+    rej_fp *a = ud;
+    uint32_t p = kgg_snap_find_key(a->g, r->prereq), c = kgg_snap_find_key(a->g, r->concept);
+    if (p == KGG_NONE || c == KGG_NONE) return 0;
+    if (a->want != KGP_NONE && (a->g->course[p] != a->want || a->g->course[c] != a->want)) return 0;
+    a->h = fnv_str(fnv_str(a->h, r->prereq), r->concept);
+    a->n++;
+    return 0;
+}
+
+kgp_status kgp__graph_record(kgp_snap *s, uint32_t want, const char *course, kgp__graph_rec *rec)
+{
+    const kgg_snap *g = kgp__snap_graph(s);
+    memset(rec, 0, sizeof *rec);
+    kg_arena *arena = kg_arena_new();
+    if (!arena) return kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = fnv_str(h, GRAPH_FORMAT);
+    h = fnv_str(h, course);
+    kgp_status st = KGP_OK;
+    for (uint32_t i = 0; i < g->n; i++) {
+        if (want != KGP_NONE && g->course[i] != want) continue;
+        char *text = kgp__concept_text(g, i, arena);
+        if (!text) { st = kgp__snap_error(s, KGP_EDB, "cannot read the text of %s", g->key[i]); break; }
+        h = fnv_str(fnv_str(h, g->key[i]), text);
+        free(text);
+        rec->concepts++;
+        /* its requirement edges from the selection, by key */
+        for (uint32_t gi = g->grp_off[i]; gi < g->grp_off[i + 1]; gi++)
+            for (uint32_t m = g->mem_off[gi]; m < g->mem_off[gi + 1]; m++) {
+                uint32_t j = g->mem[m];
+                if (j >= g->n || j == i || (want != KGP_NONE && g->course[j] != want)) continue;
+                h = fnv_str(h, g->key[j]);
+                rec->edges++;   /* as written; training counts each pair once */
+            }
+        h = fnv(h, "", 1);
+    }
+    kg_arena_free(arena);
+    if (st) return st;
+    rej_fp r = {g, want, h, 0};
+    kgg_err e = {{0}};
+    st = kgg_reject_each(kgp__db_store(kgp__snap_db(s)), rej_fp_one, &r, &e);
+    if (st) return kgp__snap_error(s, st, "%s", e.msg[0] ? e.msg : "cannot read the rejected suggestions");
+    rec->rejected = r.n;
+    rec->fingerprint = r.h;
+    return KGP_OK;
+}
+
+char *kgp__graph_record_json(kgp_snap *s, uint32_t want, const char *course, const kgp__graph_rec *rec,
+                             uint64_t options)
+{
+    const kgg_snap *g = kgp__snap_graph(s);
+    char fp[24], op[24];
+    snprintf(fp, sizeof fp, "%016" PRIx64, rec->fingerprint);
+    snprintf(op, sizeof op, "%016" PRIx64, options);
+    json_t *keys = json_array();
+    for (uint32_t i = 0; keys && i < g->n; i++)
+        if (want == KGP_NONE || g->course[i] == want) json_array_append_new(keys, json_string(g->key[i]));
+    json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o}", "format", GRAPH_FORMAT, "fingerprint", fp,
+                          "options", op, "course", course ? json_string(course) : json_null(), "concepts",
+                          (json_int_t)rec->concepts, "edges", (json_int_t)rec->edges, "rejected",
+                          (json_int_t)rec->rejected, "keys", keys);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return text;
+}
+
+/* The record of checkpoint ckpt (NULL when it has none: written before
+ * records existed). Errors, set on s: KGP_EINPUT (malformed, named). */
+typedef struct stored_rec {
+    json_t *root;
+    const char *fp, *opts, *course;
+    json_int_t concepts, edges, rejected;
+    json_t *keys;
+} stored_rec;
+
+static kgp_status read_record(kgp_snap *s, const char *ckpt, stored_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    size_t l = strlen(ckpt) + sizeof KGE_LINK_EXTRA + 2;
+    char *path = malloc(l);
+    if (!path) return kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+    snprintf(path, l, "%s/%s", ckpt, KGE_LINK_EXTRA);
+    kgp_status st = KGP_OK;
+    if (access(path, F_OK) != 0) { free(path); return KGP_OK; }
+    json_error_t je;
+    r->root = json_load_file(path, 0, &je);
+    const char *fmt = NULL;
+    json_t *jc = NULL;
+    if (!r->root) st = kgp__snap_error(s, KGP_EINPUT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    else if (json_unpack_ex(r->root, &je, 0, "{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o}", "format", &fmt, "fingerprint",
+                            &r->fp, "options", &r->opts, "course", &jc, "concepts", &r->concepts, "edges", &r->edges,
+                            "rejected", &r->rejected, "keys", &r->keys) != 0 ||
+             strcmp(fmt, GRAPH_FORMAT) != 0 || !json_is_array(r->keys) || (!json_is_null(jc) && !json_is_string(jc)))
+        st = kgp__snap_error(s, KGP_EINPUT, "%s: not a %s record of the graph a checkpoint was trained on", path,
+                             GRAPH_FORMAT);
+    else r->course = json_string_value(jc);
+    free(path);
+    if (st) { json_decref(r->root); memset(r, 0, sizeof *r); }
+    return st;
+}
+
+kgp_status kgp_checkpoint_check(kgp_snap *s, const char *ckpt, kgp_checkpoint_info *info)
+{
+    memset(info, 0, sizeof *info);
+    if (!ckpt || !*ckpt) return kgp__snap_error(s, KGP_EUSAGE, "no checkpoint folder");
+    size_t l = strlen(ckpt) + 32;
+    char *man = malloc(l);
+    if (!man) return kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+    snprintf(man, l, "%s/kgpath_train.json", ckpt);
+    int there = access(man, F_OK) == 0;
+    free(man);
+    if (!there)
+        return kgp__snap_error(s, KGP_ENOTFOUND, "%s: no checkpoint there (run `kgpath train`%s)", ckpt,
+                               strstr(ckpt, KGP_CHECKPOINT_SUFFIX) ? "" : " --out DIR");
+    stored_rec r;
+    kgp_status st = read_record(s, ckpt, &r);
+    if (st) return st;
+    if (!r.root) { info->state = KGP_CKPT_UNRECORDED; return KGP_OK; }
+    const kgg_snap *g = kgp__snap_graph(s);
+    info->concepts = (size_t)r.concepts;
+    info->edges = (size_t)r.edges;
+    size_t nk = json_array_size(r.keys), known = 0;
+    for (size_t i = 0; i < nk; i++) {
+        const char *k = json_string_value(json_array_get(r.keys, i));
+        known += k && kgg_snap_find_key(g, k) != KGG_NONE;
+    }
+    info->known = known;
+    if (nk && 2 * known < nk) info->state = KGP_CKPT_OTHER;
+    else {
+        uint32_t want = KGP_NONE;
+        for (uint32_t c = 0; r.course && c < g->ncourses; c++)
+            if (!strcmp(g->course_id[c], r.course)) want = c;
+        kgp__graph_rec now;
+        if (r.course && want == KGP_NONE) info->state = KGP_CKPT_CHANGED;   /* its course is gone */
+        else if ((st = kgp__graph_record(s, want, r.course, &now)) == KGP_OK) {
+            char fp[24];
+            snprintf(fp, sizeof fp, "%016" PRIx64, now.fingerprint);
+            info->state = strcmp(fp, r.fp) ? KGP_CKPT_CHANGED : KGP_CKPT_CURRENT;
+        }
+    }
+    json_decref(r.root);
+    return st;
+}
+
+kgp_status kgp__checkpoint_usable(kgp_snap *s, const char *ckpt)
+{
+    kgp_checkpoint_info info;
+    kgp_status st = kgp_checkpoint_check(s, ckpt, &info);
+    if (st) return st;
+    if (info.state == KGP_CKPT_OTHER)
+        return kgp__snap_error(s, KGP_EINPUT,
+                               "%s was trained on another graph: only %zu of its %zu concepts are in this database "
+                               "(run `kgpath train` for this one)", ckpt, info.known, info.concepts);
+    return KGP_OK;
+}
+
+int kgp__checkpoint_reusable(const char *ckpt, const kgp__graph_rec *rec, uint64_t options)
+{
+    size_t l = strlen(ckpt) + sizeof KGE_LINK_EXTRA + 2;
+    char *path = malloc(l);
+    if (!path) return 0;
+    snprintf(path, l, "%s/%s", ckpt, KGE_LINK_EXTRA);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    free(path);
+    const char *fp = NULL, *op = NULL;
+    char want_fp[24], want_op[24];
+    snprintf(want_fp, sizeof want_fp, "%016" PRIx64, rec->fingerprint);
+    snprintf(want_op, sizeof want_op, "%016" PRIx64, options);
+    int same = root && json_unpack(root, "{s:s, s:s}", "fingerprint", &fp, "options", &op) == 0 &&
+               !strcmp(fp, want_fp) && !strcmp(op, want_op);
+    json_decref(root);
+    if (!same) return 0;
+    /* and it loads: a damaged checkpoint is trained again */
+    kge_link_model *lm = NULL;
+    kge_err e = {0};
+    int ok = kge_link_load(ckpt, &lm, &e) == KGE_OK;
+    kge_link_free(lm);
+    return ok;
+}

@@ -1,0 +1,42 @@
+/* Internals shared by the training API's files (api_train.c, api_ckpt.c,
+ * api_eval.c). Not installed. */
+#ifndef KGP_API_TRAIN_INTERNAL_H
+#define KGP_API_TRAIN_INTERNAL_H
+
+#include <stdint.h>
+
+#include "kgpath.h"
+#include "kgpath_train.h"
+#include "graph/snapshot.h"
+
+struct kg_arena;
+
+/* Title, summary and goals of concept i, one per line (as `embed` reads a
+ * concept), malloc'ed; NULL when unreadable or out of memory. */
+char *kgp__concept_text(const kgg_snap *g, uint32_t i, struct kg_arena *a);
+
+/* What training reads from the database for one selection (want: a
+ * course index, or KGP_NONE for all): a fingerprint over the concepts'
+ * keys and texts, their requirement edges and the designers' rejections
+ * among them, with their counts. */
+typedef struct kgp__graph_rec {
+    uint64_t fingerprint;
+    size_t concepts, edges, rejected;
+} kgp__graph_rec;
+
+/* Errors are set on s: KGP_EDB, KGP_ENOMEM. O(text + edges + rejections). */
+kgp_status kgp__graph_record(kgp_snap *s, uint32_t want, const char *course, kgp__graph_rec *rec);
+/* The record as the checkpoint keeps it (KGE_LINK_EXTRA: JSON with the
+ * fingerprint, the options' fingerprint and the selection's keys),
+ * malloc'ed; NULL when out of memory. */
+char *kgp__graph_record_json(kgp_snap *s, uint32_t want, const char *course, const kgp__graph_rec *rec,
+                             uint64_t options);
+/* 1 when ckpt holds a whole checkpoint trained on this record with these
+ * options (so training again would redo the same work). */
+int kgp__checkpoint_reusable(const char *ckpt, const kgp__graph_rec *rec, uint64_t options);
+/* KGP_OK unless ckpt is missing (KGP_ENOTFOUND), has a malformed record
+ * (KGP_EINPUT) or was trained on another graph (KGP_EINPUT, with the
+ * counts); the error is set on s. */
+kgp_status kgp__checkpoint_usable(kgp_snap *s, const char *ckpt);
+
+#endif

@@ -1,0 +1,348 @@
+/* The user's path with defaults ($KGPATH_BIN; no ../shared, no model):
+ * bare `kgpath train` trains the small model from scratch and keeps its
+ * checkpoint beside the database (DB.kgmodel); bare `suggest`, `check
+ * --suspicious`, `align`, `embed`/`search` use it; an unchanged graph
+ * reuses it, a re-import with changes retrains; bad inputs (no concepts,
+ * no edges, a damaged checkpoint, one of another graph, a folder of other
+ * files) give a clear error and write nothing. */
+#include <check.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tests/testutil.h"
+
+static char *g_dir;
+static const char *g_bin;
+
+/* Runs kgpath on database NAME.db in the work folder. */
+static int kgdb(const char *db, char **out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int kgdb(const char *db, char **out, const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && env -u KGPATH_MODEL -u KGPATH_CHECKPOINT '%s' --db '%s/%s.db' %s 2>'%s/err'",
+             tu_source_root(), g_bin, g_dir, db, args, g_dir);
+    int rc = tu_run(cmd, out);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : rc;
+}
+
+#define kg(...) kgdb("k", __VA_ARGS__)
+
+static char *err_text(void)
+{
+    char *p = tu_path(g_dir, "err"), *t = tu_read(p, NULL);
+    free(p);
+    return t ? t : strdup("");
+}
+
+static void err_has(const char *what)
+{
+    char *e = err_text();
+    ck_assert_msg(strstr(e, what) != NULL, "expected '%s' in: %s", what, e);
+    free(e);
+}
+
+static int exists(const char *name)
+{
+    char *p = tu_path(g_dir, name);
+    struct stat st;
+    int r = stat(p, &st) == 0;
+    free(p);
+    return r;
+}
+
+static void write_work(const char *name, const char *text)
+{
+    char *p = tu_path(g_dir, name);
+    tu_write(p, text, strlen(text));
+    free(p);
+}
+
+static json_t *json_of(const char *out)
+{
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    ck_assert_msg(j != NULL, "not JSON: %s", out);
+    return j;
+}
+
+/* A copy of work file name (outside the checkpoint folder, which may hold
+ * only its own files), to compare with later. */
+static char *save(const char *name)
+{
+    static int nsaved;
+    char *p = tu_path(g_dir, name), *copy = malloc(strlen(g_dir) + 32);
+    sprintf(copy, "%s/saved-%d", g_dir, ++nsaved);
+    size_t len;
+    char *b = tu_read(p, &len);
+    ck_assert(b != NULL);
+    tu_write(copy, b, len);
+    free(b);
+    free(p);
+    return copy;
+}
+
+static void unchanged(const char *name, const char *copy)
+{
+    char *p = tu_path(g_dir, name);
+    ck_assert_msg(tu_file_cmp(p, copy) == 0, "%s changed", name);
+    free(p);
+}
+
+static void setup(void)
+{
+    g_bin = getenv("KGPATH_BIN");
+    ck_assert(g_bin && *g_bin);
+    g_dir = tu_mkdtemp();
+}
+
+static void teardown(void)
+{
+    tu_rmrf(g_dir);
+    free(g_dir);
+    g_dir = NULL;
+}
+
+START_TEST(bare_train_then_suggest)
+{
+    char *out = NULL;
+    ck_assert_int_eq(kg(NULL, "import data/samples/linalg.xml data/samples/python-zh.xml"), 0);
+    ck_assert_int_eq(kg(&out, "train"), 0);
+    ck_assert_msg(strstr(out, "checkpoint: ") && strstr(out, "k.db.kgmodel") && strstr(out, "calibrated on "), "%s", out);
+    free(out);
+    static const char *files[] = {"config.json", "vocab.txt", "model.safetensors", "kgpath_heads.safetensors",
+                                  "kgpath_train.json", "kgpath_graph.json"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "k.db.kgmodel/%s", files[i]);
+        ck_assert_msg(exists(name), "%s missing", name);
+    }
+    char *manifest = tu_path(g_dir, "k.db.kgmodel/kgpath_train.json"), *m = tu_read(manifest, NULL);
+    ck_assert_msg(m && strstr(m, "\"calibration\"") && strstr(m, "\"platt\""), "%s", m ? m : "");
+    free(m);
+    free(manifest);
+    /* bare suggest: calibrated probabilities, at least 0.5 by default, best first */
+    ck_assert_int_eq(kg(&out, "suggest --json --top 0"), 0);
+    json_t *a = json_of(out);
+    ck_assert(json_is_array(a));
+    double prev = 1.0;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        double s = json_real_value(json_object_get(json_array_get(a, i), "score"));
+        ck_assert_msg(s >= 0.5 && s <= prev, "score %g after %g", s, prev);
+        prev = s;
+    }
+    json_decref(a);
+    free(out);
+    ck_assert_int_eq(kg(&out, "suggest --pairs tests/train_pairs.tsv"), 0);
+    ck_assert_msg(strncmp(out, "linalg:vectors\tlinalg:matrices\t0.", 33) == 0, "%s", out);
+    free(out);
+    ck_assert_int_eq(kg(&out, "check --suspicious --top 2"), 0);
+    ck_assert_msg(strstr(out, "Suspicious edges") && strstr(out, "k.db.kgmodel"), "%s", out);
+    free(out);
+    ck_assert_int_eq(kg(NULL, "align --min-sim -1 linalg python-zh"), 0);
+    ck_assert_int_eq(kg(NULL, "embed"), 0);
+    ck_assert_int_eq(kg(&out, "search --top 3 matrix"), 0);
+    ck_assert_msg(strstr(out, "linalg:") != NULL, "%s", out);
+    free(out);
+    /* an unchanged graph: said, and the checkpoint reused as it is */
+    char *heads = save("k.db.kgmodel/kgpath_heads.safetensors");
+    ck_assert_int_eq(kg(&out, "train"), 0);
+    ck_assert_msg(strstr(out, "unchanged") != NULL, "%s", out);
+    free(out);
+    unchanged("k.db.kgmodel/kgpath_heads.safetensors", heads);
+    ck_assert_int_eq(kg(&out, "train --json"), 0);
+    json_t *r = json_of(out);
+    ck_assert(json_is_true(json_object_get(r, "reused")));
+    json_decref(r);
+    free(out);
+    /* other options are another run; --force trains again */
+    ck_assert_int_eq(kg(&out, "train --json --steps 20"), 0);
+    r = json_of(out);
+    ck_assert(json_is_false(json_object_get(r, "reused")));
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "steps")), 20);
+    json_decref(r);
+    free(out);
+    ck_assert_int_eq(kg(&out, "train --json --steps 20 --force"), 0);
+    r = json_of(out);
+    ck_assert(json_is_false(json_object_get(r, "reused")));
+    json_decref(r);
+    free(out);
+    free(heads);
+}
+END_TEST
+
+/* A course as CSV; extra goes into the prerequisites of its last row. */
+static void course_csv(const char *name, const char *prefix, const char *extra)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf,
+             "id,title,summary,minutes,prerequisites,reason\n"
+             "%s1,Numbers,Counting and numbers,30,,\n"
+             "%s2,Addition,Adding numbers,30,%s1,\n"
+             "%s3,Multiplication,Repeated addition of numbers,30,%s2,\n"
+             "%s4,Fractions,Parts of a whole; division of numbers,30,%s3,\n"
+             "%s5,Decimals,Fractions written in base ten,30,%s4,\n"
+             "%s6,Percent,Fractions of a hundred,30,%s5%s,\n",
+             prefix, prefix, prefix, prefix, prefix, prefix, prefix, prefix, prefix, prefix, prefix, extra);
+    write_work(name, buf);
+}
+
+START_TEST(reimport_reuses_or_retrains)
+{
+    char *out = NULL;
+    course_csv("arith.csv", "a", "");
+    char *p = tu_path(g_dir, "arith.csv");
+    ck_assert_int_eq(kg(NULL, "import '%s'", p), 0);
+    ck_assert_int_eq(kg(&out, "train --json"), 0);
+    json_t *r = json_of(out);
+    ck_assert(json_is_false(json_object_get(r, "reused")));
+    char *fp = strdup(json_string_value(json_object_get(r, "fingerprint")));
+    json_decref(r);
+    free(out);
+    /* the same file again: the graph is unchanged, the checkpoint reused */
+    ck_assert_int_eq(kg(NULL, "import '%s'", p), 0);
+    ck_assert_int_eq(kg(&out, "train --json"), 0);
+    r = json_of(out);
+    ck_assert(json_is_true(json_object_get(r, "reused")));
+    ck_assert_str_eq(json_string_value(json_object_get(r, "fingerprint")), fp);
+    json_decref(r);
+    free(out);
+    /* a changed course: suggest warns that the checkpoint is behind, train retrains */
+    course_csv("arith.csv", "a", ";a3");
+    ck_assert_int_eq(kg(NULL, "import '%s'", p), 0);
+    ck_assert_int_eq(kg(NULL, "suggest --min-score 0 --top 1"), 0);
+    err_has("the graph changed since");
+    ck_assert_int_eq(kg(&out, "train --json"), 0);
+    r = json_of(out);
+    ck_assert(json_is_false(json_object_get(r, "reused")));
+    ck_assert_str_ne(json_string_value(json_object_get(r, "fingerprint")), fp);
+    json_decref(r);
+    free(out);
+    ck_assert_int_eq(kg(NULL, "suggest --min-score 0 --top 1"), 0);
+    char *e = err_text();
+    ck_assert_msg(strstr(e, "changed") == NULL, "%s", e);
+    free(e);
+    /* a designer's rejection changes what training reads too */
+    write_work("rej.tsv", "arith:a1\tarith:a6\n");
+    char *rj = tu_path(g_dir, "rej.tsv");
+    ck_assert_int_eq(kg(NULL, "suggest --reject-pairs '%s'", rj), 0);
+    ck_assert_int_eq(kg(&out, "train --json"), 0);
+    r = json_of(out);
+    ck_assert(json_is_false(json_object_get(r, "reused")));
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "rejected_negatives")), 1);
+    json_decref(r);
+    free(out);
+    free(rj);
+    free(fp);
+    free(p);
+}
+END_TEST
+
+START_TEST(bad_inputs_write_nothing)
+{
+    char *out = NULL;
+    /* no database at all */
+    ck_assert_int_eq(kg(NULL, "train"), 3);
+    ck_assert(!exists("k.db") && !exists("k.db.kgmodel"));
+    ck_assert_int_eq(kg(NULL, "suggest"), 3);
+    /* one concept; three concepts without edges */
+    write_work("one.csv", "id,title\nx,Only one\n");
+    char *p = tu_path(g_dir, "one.csv");
+    ck_assert_int_eq(kg(NULL, "import '%s'", p), 0);
+    char *db = save("k.db");
+    ck_assert_int_eq(kg(NULL, "train"), 1);
+    err_has("at least two concepts");
+    ck_assert(!exists("k.db.kgmodel"));
+    unchanged("k.db", db);
+    free(p);
+    free(db);
+    write_work("flat.csv", "id,title\nx,One\ny,Two\nz,Three\n");
+    p = tu_path(g_dir, "flat.csv");
+    ck_assert_int_eq(kg(NULL, "import '%s'", p), 0);
+    db = save("k.db");
+    ck_assert_int_eq(kg(NULL, "train"), 1);
+    err_has("no prerequisite edges");
+    ck_assert(!exists("k.db.kgmodel"));
+    unchanged("k.db", db);
+    /* no checkpoint yet: suggest says how to make one */
+    ck_assert_int_eq(kg(NULL, "suggest"), 1);
+    err_has("kgpath train");
+    free(p);
+    free(db);
+    /* a trained database, then its checkpoint damaged */
+    course_csv("arith.csv", "a", "");
+    p = tu_path(g_dir, "arith.csv");
+    ck_assert_int_eq(kg(NULL, "import '%s'", p), 0);
+    ck_assert_int_eq(kg(NULL, "train --steps 10"), 0);
+    db = save("k.db");
+    char *heads = tu_path(g_dir, "k.db.kgmodel/kgpath_heads.safetensors");
+    size_t len;
+    char *good = tu_read(heads, &len);
+    tu_write(heads, good, len / 2);
+    ck_assert_int_eq(kg(&out, "suggest"), 2);
+    ck_assert_str_eq(out, "");
+    free(out);
+    err_has("kgpath_heads.safetensors");
+    unchanged("k.db", db);
+    tu_write(heads, good, len);
+    char *rec = tu_path(g_dir, "k.db.kgmodel/kgpath_graph.json");
+    char *rgood = tu_read(rec, &len);
+    tu_write(rec, "{\"format\": ", 11);
+    ck_assert_int_eq(kg(NULL, "suggest"), 2);
+    err_has("kgpath_graph.json:1:");
+    tu_write(rec, rgood, len);
+    ck_assert_int_eq(kg(NULL, "suggest --min-score 0 --top 1"), 0);
+    /* a checkpoint of another graph */
+    course_csv("other.csv", "b", "");
+    char *po = tu_path(g_dir, "other.csv"), *ck = tu_path(g_dir, "o.db.kgmodel");
+    ck_assert_int_eq(kgdb("o", NULL, "import '%s'", po), 0);
+    ck_assert_int_eq(kgdb("o", NULL, "train --steps 10"), 0);
+    ck_assert_int_eq(kg(NULL, "suggest --checkpoint '%s'", ck), 2);
+    err_has("trained on another graph");
+    ck_assert_int_eq(kg(NULL, "check --suspicious --checkpoint '%s'", ck), 2);
+    ck_assert_int_eq(kg(NULL, "suggest --pairs tests/train_pairs.tsv --checkpoint '%s'", ck), 2);
+    unchanged("k.db", db);
+    /* --out on a folder of other files: refused, untouched */
+    char *user = tu_path(g_dir, "mine"), *note = tu_path(user, "notes.txt");
+    ck_assert_int_eq(mkdir(user, 0755), 0);
+    tu_write(note, "keep", 4);
+    ck_assert_int_eq(kg(NULL, "train --steps 5 --out '%s'", user), 1);
+    err_has("notes.txt");
+    char *nt = tu_read(note, &len);
+    ck_assert(nt && len == 4 && !memcmp(nt, "keep", 4));
+    free(nt);
+    ck_assert(!exists("mine/kgpath_train.json"));
+    unchanged("k.db", db);
+    free(user); free(note);
+    free(po); free(ck);
+    free(rec); free(rgood);
+    free(heads); free(good);
+    free(p);
+    free(db);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("train_default");
+    TCase *tc = tcase_create("defaults");
+    tcase_set_timeout(tc, 600);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, bare_train_then_suggest);
+    tcase_add_test(tc, reimport_reuses_or_retrains);
+    tcase_add_test(tc, bad_inputs_write_nothing);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -3,6 +3,8 @@
 #include "encoder/train_eval.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 #include <stdlib.h>
 
 void kge_prf_at(const double *s, const int *y, size_t n, double th, double *precision, double *recall, double *f1)
@@ -270,4 +272,132 @@ double kge_ece(const double *p, const int *y, size_t n, int bins)
     for (int m = 0; m < bins; m++)
         if (cnt[m]) e += cnt[m] / (double)n * fabs(pos[m] / cnt[m] - sum[m] / cnt[m]);
     return e;
+}
+
+/* ---- structural baselines for prerequisite pairs ---------------------------- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct kge_dag {
+    size_t n;
+    uint32_t *optr, *oadj, *iptr, *iadj;   /* out- and in-adjacency (CSR) */
+    uint32_t *queue;
+    int32_t *mark;                         /* BFS stamps */
+    uint16_t *dist;
+    int32_t stamp;
+} kge_dag;
+
+static void dag_free(kge_dag *g)
+{
+    free(g->optr); free(g->oadj); free(g->iptr); free(g->iadj); free(g->queue); free(g->mark); free(g->dist);
+}
+
+static int dag_build(kge_dag *g, size_t n, size_t E, const uint32_t *src, const uint32_t *dst)
+{
+    memset(g, 0, sizeof *g);
+    g->n = n;
+    g->optr = calloc(n + 1, sizeof *g->optr);
+    g->iptr = calloc(n + 1, sizeof *g->iptr);
+    g->oadj = malloc((E + 1) * sizeof *g->oadj);
+    g->iadj = malloc((E + 1) * sizeof *g->iadj);
+    g->queue = malloc((n + 1) * sizeof *g->queue);
+    g->mark = calloc(n + 1, sizeof *g->mark);
+    g->dist = malloc((n + 1) * sizeof *g->dist);
+    if (!g->optr || !g->iptr || !g->oadj || !g->iadj || !g->queue || !g->mark || !g->dist) return -1;
+    for (size_t k = 0; k < E; k++) { g->optr[src[k] + 1]++; g->iptr[dst[k] + 1]++; }
+    for (size_t i = 0; i < n; i++) { g->optr[i + 1] += g->optr[i]; g->iptr[i + 1] += g->iptr[i]; }
+    uint32_t *fo = calloc(n + 1, sizeof *fo), *fi = calloc(n + 1, sizeof *fi);
+    if (!fo || !fi) { free(fo); free(fi); return -1; }
+    for (size_t k = 0; k < E; k++) {
+        g->oadj[g->optr[src[k]] + fo[src[k]]++] = dst[k];
+        g->iadj[g->iptr[dst[k]] + fi[dst[k]]++] = src[k];
+    }
+    free(fo);
+    free(fi);
+    return 0;
+}
+
+/* Breadth-first search from s over the out- (rev 0) or in-edges (rev 1),
+ * never along the edge skip_a → skip_b (either search direction); returns
+ * how many concepts it reaches (s not counted), and in *d the length of
+ * the shortest path to target (0: none; target UINT32_MAX: none sought). */
+static size_t dag_bfs(kge_dag *g, uint32_t s, int rev, uint32_t skip_a, uint32_t skip_b, uint32_t target,
+                      unsigned *d)
+{
+    const uint32_t *ptr = rev ? g->iptr : g->optr, *adj = rev ? g->iadj : g->oadj;
+    int32_t st = ++g->stamp;
+    size_t qh = 0, qt = 0, reached = 0;
+    g->queue[qt++] = s;
+    g->mark[s] = st;
+    g->dist[s] = 0;
+    *d = 0;
+    while (qh < qt) {
+        uint32_t x = g->queue[qh++];
+        for (uint32_t k = ptr[x]; k < ptr[x + 1]; k++) {
+            uint32_t y = adj[k];
+            if (g->mark[y] == st) continue;
+            if (rev ? (y == skip_a && x == skip_b) : (x == skip_a && y == skip_b)) continue;
+            g->mark[y] = st;
+            g->dist[y] = (uint16_t)(g->dist[x] < 65535 ? g->dist[x] + 1 : 65535);
+            if (y == target && !*d) *d = g->dist[y];
+            g->queue[qt++] = y;
+            reached++;
+        }
+    }
+    return reached;
+}
+
+/* The features of the pair (a, b); with skip, the edge a → b is left out
+ * (a training positive is not evidence for itself). */
+static void pair_feats(kge_dag *g, uint32_t a, uint32_t b, int skip, double *x, double *trans, double *prec)
+{
+    uint32_t sa = skip ? a : UINT32_MAX, sb = skip ? b : UINT32_MAX;
+    unsigned dab, dba, dummy;
+    size_t desc_a = dag_bfs(g, a, 0, sa, sb, b, &dab);
+    size_t desc_b = dag_bfs(g, b, 0, sa, sb, a, &dba);
+    size_t anc_a = dag_bfs(g, a, 1, sa, sb, UINT32_MAX, &dummy);
+    size_t anc_b = dag_bfs(g, b, 1, sa, sb, UINT32_MAX, &dummy);
+    double outa = g->optr[a + 1] - g->optr[a] - (skip ? 1 : 0), inb = g->iptr[b + 1] - g->iptr[b] - (skip ? 1 : 0);
+    x[0] = log1p((double)desc_a);
+    x[1] = log1p((double)anc_a);
+    x[2] = log1p((double)desc_b);
+    x[3] = log1p((double)anc_b);
+    x[4] = log1p(outa > 0 ? outa : 0);
+    x[5] = log1p(inb > 0 ? inb : 0);
+    x[6] = dab ? 1.0 / dab : 0.0;
+    x[7] = dba ? 1.0 / dba : 0.0;
+    if (trans) *trans = x[6];
+    if (prec) *prec = (double)desc_a;
+}
+
+int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
+                         const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, double *trans,
+                         double *prec, double *lr)
+{
+    kge_dag g;
+    double *Xtr = malloc((ntr * 8 + 1) * sizeof *Xtr), *Xte = malloc((nte * 8 + 1) * sizeof *Xte);
+    double *str = malloc((ntr + 1) * sizeof *str);
+    uint64_t *ek = malloc((E + 1) * sizeof *ek);
+    int rc = dag_build(&g, n, E, src, dst) || !Xtr || !Xte || !str || !ek ? -1 : 0;
+    for (size_t k = 0; !rc && k < E; k++) ek[k] = (uint64_t)src[k] << 32 | dst[k];
+    if (!rc) qsort(ek, E, sizeof *ek, cmp_u64);
+    for (size_t p = 0; !rc && p < ntr; p++) {
+        uint32_t a = tr_pairs[2 * p], b = tr_pairs[2 * p + 1];
+        uint64_t key = (uint64_t)a << 32 | b;
+        int is_edge = bsearch(&key, ek, E, sizeof *ek, cmp_u64) != NULL;
+        pair_feats(&g, a, b, is_edge && tr_y[p], Xtr + 8 * p, NULL, NULL);
+    }
+    for (size_t p = 0; !rc && p < nte; p++)
+        pair_feats(&g, te_pairs[2 * p], te_pairs[2 * p + 1], 0, Xte + 8 * p, &trans[p], &prec[p]);
+    if (!rc) {
+        int lrc = kge_logreg_fit_predict(Xtr, tr_y, ntr, Xte, nte, 8, str, lr);
+        rc = lrc ? -1 : 0;
+    }
+    dag_free(&g);
+    free(Xtr); free(Xte); free(str); free(ek);
+    return rc;
 }

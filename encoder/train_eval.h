@@ -49,4 +49,22 @@ int kge_platt_fit(const double *s, const int *y, size_t n, int balanced, double 
  * |fraction positive − mean p| over the bins; 0 when n is 0. O(n + bins). */
 double kge_ece(const double *p, const int *y, size_t n, int bins);
 
+/* Structural baselines for prerequisite pairs on a known graph of n
+ * concepts and E edges src[k] → dst[k] (src before dst), for the test
+ * pairs te_pairs (nte, 2) = (a, b), "a is a prerequisite of b":
+ * trans[p] = 1 / (length of the shortest path a → b) (0: none; the
+ * transitive closure, ranked by distance), prec[p] = how many concepts a
+ * already precedes (its descendants), lr[p] = a logistic regression
+ * (kge_logreg_fit_predict) on eight structural features — log 1 + x of
+ * a's and b's descendants and ancestors, of a's out-degree and b's
+ * in-degree, and 1 / distance a → b and b → a — fitted on the labelled
+ * pairs tr_pairs (ntr, 2) with tr_y; a training positive that is an edge
+ * of the graph is featurised without that edge. Returns 0 or -1 (out of
+ * memory, or a class missing from the training pairs). O((ntr + nte) ·
+ * (n + E)). */
+#include <stdint.h>
+int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
+                         const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, double *trans,
+                         double *prec, double *lr);
+
 #endif

@@ -28,6 +28,7 @@ void kge_link_opts_default(kge_link_opts *o)
     o->eval_every = 10;
     o->seed = 1;
     o->structural = 1;
+    o->transitive = 1;
     o->mention = 1;
     o->struct_lr = 5e-2f;
     o->neg_explicit = 0.8f;
@@ -92,6 +93,9 @@ static int check_opts(const kge_link_opts *o, const kge_bert *b, kge_err *err)
         return kge_fail(err, KGE_EUSAGE, "the share of explicit negatives must lie in [0, 1]");
     if (o->structural != 0 && o->structural != 1) return kge_fail(err, KGE_EUSAGE, "structural must be 0 or 1");
     if (o->mention != 0 && o->mention != 1) return kge_fail(err, KGE_EUSAGE, "mention must be 0 or 1");
+    if (o->transitive != 0 && o->transitive != 1) return kge_fail(err, KGE_EUSAGE, "transitive must be 0 or 1");
+    if (o->transitive && !o->structural)
+        return kge_fail(err, KGE_EUSAGE, "the transitive features come with the structural ones");
     if (!(o->val_frac >= 0.0f && o->val_frac < 0.9f))
         return kge_fail(err, KGE_EUSAGE, "validation fraction must lie in [0, 0.9)");
     if (o->batch_pos < 0 || o->neg_per_pos < 0 || o->type_dim < 0 || o->mlp_hidden < 0 || o->lora_rank < 0 ||
@@ -126,7 +130,7 @@ int kge_link_new(kge_bert *bert, const kge_link_opts *opts, kge_link_model **out
     lm->C = bert->cfg.hidden;
     lm->H = o.mlp_hidden;
     lm->D = o.type_dim;
-    lm->SX = o.structural ? KGE_LINK_NSTRUCT : 0;
+    lm->SX = o.structural ? KGE_LINK_NSTRUCT + (o.transitive ? KGE_LINK_NTRANS : 0) : 0;
     lm->S = lm->SX + (o.mention ? KGE_LINK_NMENTION : 0);
     lm->best_val = INFINITY;
     kge_rng_seed(&lm->rng, o.seed);
@@ -331,9 +335,10 @@ static int encode_all(kge_link_model *lm, const kge_link_data *d, float *z0, kge
 
 /* φ of the pair (a, b): the structural features from sx (when lm->SX),
  * then the mention features from lm->mt (0 without titles). */
-static void pair_features(const kge_link_model *lm, const kge_link_sx *sx, uint32_t a, uint32_t b, float *phi)
+static void pair_features(const kge_link_model *lm, kge_link_sx *sx, uint32_t a, uint32_t b, float *phi)
 {
     if (lm->SX) kge_link_sx_pair(sx, a, b, phi);
+    if (lm->SX > KGE_LINK_NSTRUCT) kge_link_sx_trans(sx, a, b, phi + KGE_LINK_NSTRUCT);
     if (lm->S > lm->SX) {
         if (lm->mt.n) kge_link_text_pair(&lm->mt, a, b, phi + lm->SX);
         else memset(phi + lm->SX, 0, (size_t)(lm->S - lm->SX) * sizeof *phi);
@@ -344,7 +349,7 @@ static void pair_features(const kge_link_model *lm, const kge_link_sx *sx, uint3
  * when lm->SX is 0); with dz != NULL also the BCE loss against y and
  * gradients (ghead, dz +=). Returns the loss (0 without labels). Scratch:
  * X (P,3C+S), Hh and G (P,H). */
-static float decode(kge_link_model *lm, const float *z, const kge_link_sx *sx, const uint32_t *pairs, const float *y,
+static float decode(kge_link_model *lm, const float *z, kge_link_sx *sx, const uint32_t *pairs, const float *y,
                     size_t P, float *s, float *dz, int *oom)
 {
     size_t C = (size_t)lm->C, H = (size_t)lm->H, S = (size_t)lm->S, C3 = 3 * C + S;

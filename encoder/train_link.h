@@ -146,6 +146,10 @@ typedef struct kge_link_opts {
     int      structural;     /* 1: structural pair features φ in the decoder (default);
                                 0: text and graph attention alone (checkpoints written
                                 before φ load this way) */
+    int      transitive;     /* 1: with structural, six transitive features in φ (default):
+                                descendants and ancestors of a and of b, 1 / distance
+                                a → b and b → a in the graph the model sees; 0: none
+                                (checkpoints written before them load this way) */
     int      mention;        /* 1: mention features in φ (default): a's title in b's body
                                 (exact, and the longest run of its tokens / its length)
                                 and the same for b's title in a's body (kge_link_text,

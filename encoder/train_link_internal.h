@@ -11,8 +11,10 @@
 /* Rows of the edge-type embedding (every kge_edge_type). */
 #define KGE_LINK_NTYPES ((size_t)KGE_EDGE_NUM_TYPES)
 
-/* Structural pair features per scored pair (opts.structural). */
+/* Structural pair features per scored pair (opts.structural), and the
+ * transitive ones that follow them (opts.transitive). */
 #define KGE_LINK_NSTRUCT 8
+#define KGE_LINK_NTRANS 6
 
 /* The structure of one directed edge set (a → b: a is a prerequisite of b),
  * for the decoder's pair features: sorted, duplicate-free successor,
@@ -22,6 +24,15 @@ typedef struct kge_link_sx {
     uint32_t *out_ptr, *out;
     uint32_t *in_ptr, *in;
     uint32_t *nb_ptr, *nb;
+    /* transitive features: descendant and ancestor counts (-1: not yet
+     * counted), and the distances from the latest source searched forward
+     * (dist_f, from src_f) and backward (dist_r, to src_r; 0xffff: none),
+     * so that pairs grouped by their first concept cost one search each */
+    int32_t  *desc, *anc;
+    uint16_t *dist_f, *dist_r;
+    uint32_t  src_f, src_r;
+    uint32_t *queue;
+    uint8_t  *seen;
 } kge_link_sx;
 
 /* Builds sx (freed first) from the edges k with keep[k] (NULL: all).
@@ -35,6 +46,13 @@ void kge_link_sx_free(kge_link_sx *sx);
  * paths a → x → b, of the common undirected neighbours, and of their
  * Adamic-Adar sum. O(deg a + deg b + log deg b). */
 void kge_link_sx_pair(const kge_link_sx *sx, uint32_t a, uint32_t b, float *phi);
+/* phi[KGE_LINK_NTRANS] of the ordered pair (a, b): log(1+x) of a's
+ * descendants (how many concepts a already precedes, transitively), a's
+ * ancestors, b's descendants and b's ancestors, then 1 / the length of the
+ * shortest path a → b and of b → a (0: none). Counts are cached in sx and
+ * the searches from a are reused while a stays the same. O(n + E) per new
+ * a, amortised O(1) otherwise. */
+void kge_link_sx_trans(kge_link_sx *sx, uint32_t a, uint32_t b, float *phi);
 
 /* dst = a copy of src (NULL: dst emptied), so that scoring after an embed
  * does not depend on the caller's arrays. Errors: KGE_ENOMEM (dst left
@@ -47,7 +65,8 @@ struct kge_link_model {
     int       S;             /* pair features φ: the structural ones (KGE_LINK_NSTRUCT when
                                 opts.structural), then the mention ones (KGE_LINK_NMENTION
                                 when opts.mention) */
-    int       SX;            /* of which structural (0 or KGE_LINK_NSTRUCT) */
+    int       SX;            /* of which structural (0, KGE_LINK_NSTRUCT, or with opts.transitive
+                                KGE_LINK_NSTRUCT + KGE_LINK_NTRANS) */
     kge_bert *bert;          /* the encoder (base weights in LoRA mode) */
     kge_bert *work;          /* LoRA: base with the adapters merged; else NULL */
     kge_bert *gbert;         /* encoder gradients (NULL in head mode) */

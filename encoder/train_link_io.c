@@ -216,6 +216,7 @@ static json_t *opts_json(const kge_link_opts *o)
         json_object_set_new(j, "max_tokens", json_integer(o->max_tokens));
         json_object_set_new(j, "view_prob", json_real(o->view_prob));
         json_object_set_new(j, "structural", json_integer(o->structural));
+        json_object_set_new(j, "transitive", json_integer(o->transitive));
         json_object_set_new(j, "mention", json_integer(o->mention));
         json_object_set_new(j, "neg_explicit", json_real(o->neg_explicit));
         json_object_set_new(j, "struct_lr", json_real(o->struct_lr));
@@ -312,11 +313,12 @@ static int parse_opts(json_t *j, const char *path, kge_link_opts *o, kge_err *er
     double lr, hlr, wd, clip, edrop, alpha, vf, hdrop, adrop, vprob = 0.0;   /* view_prob: absent before views */
     double nexp = o->neg_explicit, slr = 0.0;   /* struct_lr 0: head_lr (kge_link_new) */
     o->structural = 0;   /* absent: a checkpoint from before the structural features */
+    o->transitive = 0;   /* absent: a checkpoint from before the transitive features */
     o->mention = 0;      /* absent: a checkpoint from before the mention features */
     json_error_t je;
     if (json_unpack_ex(j, &je, JSON_STRICT,
                        "{s:s, s:I, s:I, s:s, s:F, s:F, s:F, s:F, s:i, s:i, s:F, s:i, s:i, s:i, s:i, s:F, s:i, s:F, "
-                       "s:i, s:i, s:s, s:i, s:F, s:F, s:i, s?F, s?i, s?F, s?F, s?i}",
+                       "s:i, s:i, s:s, s:i, s:F, s:F, s:i, s?F, s?i, s?F, s?F, s?i, s?i}",
                        "mode", &mode, "steps", &steps, "warmup", &warmup, "decay", &decay, "lr", &lr, "head_lr",
                        &hlr, "weight_decay", &wd, "clip", &clip, "batch_pos", &o->batch_pos, "neg_per_pos",
                        &o->neg_per_pos, "edge_dropout", &edrop, "gat_heads", &o->gat_heads, "type_dim",
@@ -324,7 +326,7 @@ static int parse_opts(json_t *j, const char *path, kge_link_opts *o, kge_err *er
                        &alpha, "enc_batch", &o->enc_batch, "val_frac", &vf, "eval_every", &o->eval_every,
                        "patience", &o->patience, "seed", &seed, "threads", &o->threads, "hidden_dropout", &hdrop,
                        "attn_dropout", &adrop, "max_tokens", &o->max_tokens, "view_prob", &vprob, "structural",
-                       &o->structural, "neg_explicit", &nexp, "struct_lr", &slr, "mention", &o->mention) != 0)
+                       &o->structural, "neg_explicit", &nexp, "struct_lr", &slr, "mention", &o->mention, "transitive", &o->transitive) != 0)
         return kge_fail(err, KGE_EINPUT, "%s: \"options\": %s", path, je.text);
     o->mode = !strcmp(mode, "lora") ? KGE_TRAIN_LORA : !strcmp(mode, "head") ? KGE_TRAIN_HEAD : KGE_TRAIN_FULL;
     if (strcmp(mode, "lora") && strcmp(mode, "head") && strcmp(mode, "full"))

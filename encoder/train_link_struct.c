@@ -11,6 +11,7 @@
 void kge_link_sx_free(kge_link_sx *sx)
 {
     free(sx->out_ptr); free(sx->out); free(sx->in_ptr); free(sx->in); free(sx->nb_ptr); free(sx->nb);
+    free(sx->desc); free(sx->anc); free(sx->dist_f); free(sx->dist_r); free(sx->queue); free(sx->seen);
     memset(sx, 0, sizeof *sx);
 }
 
@@ -80,6 +81,15 @@ int kge_link_sx_build(kge_link_sx *sx, size_t n, size_t E, const uint32_t *src, 
         }
     }
     sx->nb_ptr[n] = w;
+    sx->desc = malloc((n + 1) * sizeof *sx->desc);
+    sx->anc = malloc((n + 1) * sizeof *sx->anc);
+    sx->dist_f = malloc((n + 1) * sizeof *sx->dist_f);
+    sx->dist_r = malloc((n + 1) * sizeof *sx->dist_r);
+    sx->queue = malloc((n + 1) * sizeof *sx->queue);
+    sx->seen = malloc(n + 1);
+    if (!sx->desc || !sx->anc || !sx->dist_f || !sx->dist_r || !sx->queue || !sx->seen) goto oom;
+    for (size_t i = 0; i < n; i++) sx->desc[i] = sx->anc[i] = -1;
+    sx->src_f = sx->src_r = UINT32_MAX;
     return KGE_OK;
 oom:
     kge_link_sx_free(sx);
@@ -130,6 +140,49 @@ void kge_link_sx_pair(const kge_link_sx *sx, uint32_t a, uint32_t b, float *phi)
     }
     phi[6] = log1pf((float)cn);
     phi[7] = log1pf((float)aa);
+}
+
+/* Breadth-first search from s along the successors (rev 0) or the
+ * predecessors (rev 1); dist (may be NULL) gets every concept's distance
+ * (0xffff: not reached, 0 for s). Returns how many concepts it reached,
+ * s not counted. O(n + E). */
+static int32_t sx_bfs(kge_link_sx *sx, uint32_t s, int rev, uint16_t *dist)
+{
+    const uint32_t *ptr = rev ? sx->in_ptr : sx->out_ptr, *adj = rev ? sx->in : sx->out;
+    memset(sx->seen, 0, sx->n);
+    if (dist) {
+        for (size_t i = 0; i < sx->n; i++) dist[i] = 0xffff;
+        dist[s] = 0;
+    }
+    size_t qh = 0, qt = 0;
+    sx->queue[qt++] = s;
+    sx->seen[s] = 1;
+    while (qh < qt) {
+        uint32_t x = sx->queue[qh++];
+        for (uint32_t k = ptr[x]; k < ptr[x + 1]; k++) {
+            uint32_t y = adj[k];
+            if (sx->seen[y]) continue;
+            sx->seen[y] = 1;
+            if (dist) dist[y] = (uint16_t)(dist[x] < 0xfffe ? dist[x] + 1 : 0xfffe);
+            sx->queue[qt++] = y;
+        }
+    }
+    return (int32_t)(qt - 1);
+}
+
+void kge_link_sx_trans(kge_link_sx *sx, uint32_t a, uint32_t b, float *phi)
+{
+    if (sx->src_f != a) { sx->desc[a] = sx_bfs(sx, a, 0, sx->dist_f); sx->src_f = a; }
+    if (sx->src_r != a) { sx->anc[a] = sx_bfs(sx, a, 1, sx->dist_r); sx->src_r = a; }
+    if (sx->desc[b] < 0) sx->desc[b] = sx_bfs(sx, b, 0, NULL);
+    if (sx->anc[b] < 0) sx->anc[b] = sx_bfs(sx, b, 1, NULL);
+    uint16_t ab = sx->dist_f[b], ba = sx->dist_r[b];
+    phi[0] = log1pf((float)sx->desc[a]);   /* a already precedes so many */
+    phi[1] = log1pf((float)sx->anc[a]);
+    phi[2] = log1pf((float)sx->desc[b]);
+    phi[3] = log1pf((float)sx->anc[b]);
+    phi[4] = ab && ab != 0xffff ? 1.0f / (float)ab : 0.0f;   /* a reaches b (transitivity) */
+    phi[5] = ba && ba != 0xffff ? 1.0f / (float)ba : 0.0f;   /* b reaches a: the wrong way */
 }
 
 /* ---- mention features ---------------------------------------------------------- */

@@ -16,12 +16,12 @@
 
 #include <jansson.h>
 
-#include "encoder/bert.h"
-#include "encoder/kernels.h"
-#include "encoder/tokenizer.h"
+#include <ftw.h>
+
+#include "api_internal.h"
 #include "encoder/train_eval.h"
-#include "encoder/train_link.h"
 #include "encoder/train_rng.h"
+#include "graph/snapshot.h"
 
 typedef struct pair { uint32_t pre, con; int label; } pair;
 
@@ -363,12 +363,11 @@ static kgp_status load_metacademy(kgp_eval_report *r, const char *dir, int folds
     return st;
 }
 
-/* ---- one fold ---------------------------------------------------------------- */
+/* ---- the user's path on a known graph ----------------------------------------- */
 
-enum { M_KGPATH, M_COS, M_AA, M_CN, M_INDEG, M_LR };
-static const char *const method_names[KGP_EVAL_METHODS] = {"kgpath", "text cosine", "Adamic-Adar",
-                                                           "common neighbours", "in-degree of prereq",
-                                                           "logistic regression"};
+enum { M_KGPATH, M_TRANS, M_PREC, M_LR };
+static const char *const method_names[KGP_EVAL_METHODS] = {"kgpath", "transitivity", "precedes count",
+                                                           "logistic regression (structure)"};
 
 static double now_s(void)
 {
@@ -377,183 +376,249 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-typedef struct shared {
-    const kgp_eval_options *o;
-    const char *model;
-    size_t n;
-    int T;
-    int32_t *ids;
-    uint8_t *mask;
-    float *emb;      /* [n, C] normalised text embeddings of the starting encoder */
-    size_t C;
-    kge_link_text mention;   /* titles and bodies for the mention features */
-} shared;
-
-/* kgpath's scores for the pairs P (training pairs: positives without their
- * own edges in the graph, in groups of 16). The texts are encoded once
- * (the encoder does not see edges), and only the graph attention and the
- * decoder run per group: O(n) encoder rows, not O(n · groups). */
-static kgp_status kgpath_scores(kgp_eval_report *r, kge_link_model *lm, const shared *sh, const uint32_t *src,
-                                const uint32_t *dst, size_t E, const pair *P, size_t m, int training, double *out)
+/* Removes the work folder: its files, and the checkpoint folder's. */
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    size_t C = (size_t)kge_link_dim(lm);
-    uint32_t *pp = malloc((2 * m + 1) * sizeof *pp), *s2 = malloc((E + 1) * sizeof *s2), *d2 = malloc((E + 1) * sizeof *d2);
-    float *pr = malloc((m + 1) * sizeof *pr);
-    float *z0 = malloc((sh->n * C + 1) * sizeof *z0), *z = malloc((sh->n * C + 1) * sizeof *z);
-    uint8_t *done = malloc(m + 1);
-    uint32_t *used = malloc((sh->n + 1) * sizeof *used);
-    kgp_status st = KGP_OK;
-    kge_err e = {0};
-    kge_link_data d = {.n = sh->n, .T = sh->T, .ids = sh->ids, .mask = sh->mask, .E = E, .src = src, .dst = dst,
-                       .mention = &sh->mention};
-    if (!pp || !pr || !s2 || !d2 || !z0 || !z || !done || !used) { st = OOM(r); goto out; }
-    for (size_t q = 0; q < m; q++) { pp[2 * q] = P[q].pre; pp[2 * q + 1] = P[q].con; }
-    if (kge_link_encode(lm, &d, z0, &e) || kge_link_embed_from(lm, &d, z0, z, &e) ||
-        kge_link_decode(lm, z, pp, m, pr, &e)) {
-        st = fail(r, (kgp_status)e.code, "%s", e.msg);
+    (void)st; (void)flag; (void)ftw;
+    return remove(path) == 0 || errno == ENOENT ? 0 : 0;
+}
+
+static void rm_tree(const char *dir)
+{
+    if (dir && *dir) nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Metrics of scores s against labels y: ROC-AUC, the F1 at the threshold
+ * with the best F1 on these very pairs (an upper bound for the method),
+ * and with probabilities (kgpath) precision, recall and F1 at 0.5 and the
+ * ECE over 10 bins; NaN where not defined. */
+static int metrics(const double *s, const int *y, size_t n, int probs, kgp_eval_metrics *m)
+{
+    double th;
+    *m = (kgp_eval_metrics){NAN, NAN, NAN, NAN, NAN, NAN};
+    if (kge_roc_auc(s, y, n, &m->auc) || kge_best_f1_threshold(s, y, n, &th)) return -1;
+    double p, rc;
+    kge_prf_at(s, y, n, th, &p, &rc, &m->f1_best);
+    if (probs) {
+        kge_prf_at(s, y, n, 0.5, &m->precision, &m->recall, &m->f1);
+        m->ece = kge_ece(s, y, n, 10);
+    }
+    return 0;
+}
+
+/* What kgpath and the baselines make of the labelled pairs (names as a
+ * user gives them: ids, keys or titles) on the database db, whose graph
+ * is everything known: `kgpath train` (the options of o, the checkpoint in
+ * work/ck), then `suggest --pairs`'s scores; the baselines on the same
+ * graph, fitted (logistic regression) on its edges against its designers'
+ * rejections, or against three random non-edges per edge when it has none.
+ * Fills r->fold[f]. */
+static kgp_status evaluate(kgp_eval_report *r, const kgp_eval_options *o, kgp_db *db, const char *work,
+                           char *const *names, const int *y, size_t n, int f)
+{
+    char ck[1100];
+    snprintf(ck, sizeof ck, "%s/ck", work);
+    kgp_train_options to = {.model = o->model, .out = ck, .mode = o->mode, .steps = o->steps,
+                            .max_tokens = o->max_tokens, .seed = o->seed, .threads = o->threads, .force = 1};
+    kgp_train_report tr;
+    double t0 = now_s();
+    kgp_status st = kgp_train(db, &to, NULL, NULL, &tr);
+    if (st) return fail(r, st, "fold %d: train: %s", f, kgp_db_errmsg(db));
+    r->train_seconds += now_s() - t0;
+    r->fold_edges[f] = tr.edges;
+    r->fold_rejected[f] = tr.rejected_negatives;
+    kgp_snap *snap = NULL;
+    if ((st = kgp_snap_open(db, &snap))) return fail(r, st, "%s", kgp_db_errmsg(db));
+    const kgg_snap *g = kgp__snap_graph(snap);
+    size_t N = g->n, E = 0, ntr = 0;
+    uint32_t *idx = malloc((2 * n + 1) * sizeof *idx);
+    float *p = malloc((n + 1) * sizeof *p);
+    double *s[KGP_EVAL_METHODS] = {0};
+    for (int k = 0; k < KGP_EVAL_METHODS; k++) s[k] = malloc((n + 1) * sizeof(double));
+    size_t ne = 0;
+    for (uint32_t i = 0; i < N; i++)
+        for (uint32_t gi = g->grp_off[i]; gi < g->grp_off[i + 1]; gi++) ne += g->mem_off[gi + 1] - g->mem_off[gi];
+    uint32_t *src = malloc((ne + 1) * sizeof *src), *dst = malloc((ne + 1) * sizeof *dst);
+    kgp_rejection *rj = NULL;
+    size_t nrj = 0;
+    uint32_t *trp = NULL;
+    int *try = NULL;
+    if (!idx || !p || !s[0] || !s[1] || !s[2] || !s[3] || !src || !dst) { st = OOM(r); goto out; }
+    for (size_t q = 0; q < 2 * n; q++)
+        if ((st = kgp_snap_lookup(snap, names[q], &idx[q]))) {
+            st = fail(r, st, "pair %zu: %s", q / 2 + 1, kgp_snap_errmsg(snap));
+            goto out;
+        }
+    if ((st = kgp_score_pairs(snap, ck, idx, n, p))) { st = fail(r, st, "%s", kgp_snap_errmsg(snap)); goto out; }
+    for (size_t q = 0; q < n; q++) s[M_KGPATH][q] = p[q];
+    /* the known graph, as the model saw it: requirement edges */
+    for (uint32_t i = 0; i < N; i++)
+        for (uint32_t gi = g->grp_off[i]; gi < g->grp_off[i + 1]; gi++)
+            for (uint32_t m = g->mem_off[gi]; m < g->mem_off[gi + 1]; m++)
+                if (g->mem[m] < N && g->mem[m] != i) { src[E] = g->mem[m]; dst[E++] = i; }
+    if ((st = kgp_rejections(snap, NULL, &rj, &nrj))) { st = fail(r, st, "%s", kgp_snap_errmsg(snap)); goto out; }
+    size_t nneg = nrj ? nrj : 3 * E;
+    trp = malloc(2 * (E + nneg + 1) * sizeof *trp);
+    try = malloc((E + nneg + 1) * sizeof *try);
+    if (!trp || !try) { st = OOM(r); goto out; }
+    for (size_t k = 0; k < E; k++) { trp[2 * ntr] = src[k]; trp[2 * ntr + 1] = dst[k]; try[ntr++] = 1; }
+    for (size_t k = 0; k < nrj; k++) {
+        uint32_t a = kgg_snap_find_key(g, rj[k].prereq), b = kgg_snap_find_key(g, rj[k].concept);
+        if (rj[k].outcome != KGP_REJECT_DONE || a == KGG_NONE || b == KGG_NONE) continue;
+        trp[2 * ntr] = a; trp[2 * ntr + 1] = b; try[ntr++] = 0;
+    }
+    kge_rng rg;
+    kge_rng_seed(&rg, (o->seed ? o->seed : 1) ^ 0x6b67706174680011ull);
+    for (size_t k = 0; !nrj && N > 1 && k < 3 * E; k++) {
+        uint32_t a = (uint32_t)kge_rng_below(&rg, N), b = (uint32_t)kge_rng_below(&rg, N);
+        if (a == b) continue;
+        trp[2 * ntr] = a; trp[2 * ntr + 1] = b; try[ntr++] = 0;
+    }
+    if (kge_prereq_baselines(N, E, src, dst, trp, try, ntr, idx, n, s[M_TRANS], s[M_PREC], s[M_LR])) {
+        st = OOM(r);
         goto out;
     }
-    if (training) {
-        /* groups of up to 16 positives with no concept in common: a pair's
-         * degrees, two-hop paths and common neighbours then lose only its
-         * own edge, as a held-out edge is missing from the graph */
-        uint32_t grp[2 * 16], stamp = 0;
-        size_t gidx[16], left = 0;
-        for (size_t q = 0; q < m; q++) left += P[q].label != 0;
-        for (size_t q = 0; q < m; q++) done[q] = !P[q].label;
-        for (size_t i = 0; i < sh->n; i++) used[i] = 0;
-        while (left) {
-            size_t ng = 0;
-            stamp++;
-            for (size_t q = 0; q < m && ng < 16; q++) {
-                if (done[q] || used[pp[2 * q]] == stamp || used[pp[2 * q + 1]] == stamp) continue;
-                used[pp[2 * q]] = used[pp[2 * q + 1]] = stamp;
-                done[q] = 1;
-                gidx[ng] = q;
-                grp[2 * ng] = pp[2 * q];
-                grp[2 * ng + 1] = pp[2 * q + 1];
-                ng++;
-            }
-            left -= ng;
-            size_t E2 = 0;
-            for (size_t k = 0; k < E; k++) {
-                int drop = 0;
-                for (size_t g = 0; g < ng; g++) drop |= src[k] == grp[2 * g] && dst[k] == grp[2 * g + 1];
-                if (!drop) { s2[E2] = src[k]; d2[E2++] = dst[k]; }
-            }
-            kge_link_data d1 = {.n = sh->n, .T = sh->T, .ids = sh->ids, .mask = sh->mask, .E = E2, .src = s2, .dst = d2,
-                                .mention = &sh->mention};
-            float gp[16];
-            if (kge_link_embed_from(lm, &d1, z0, z, &e) || kge_link_decode(lm, z, grp, ng, gp, &e)) {
-                st = fail(r, (kgp_status)e.code, "%s", e.msg);
-                goto out;
-            }
-            for (size_t g = 0; g < ng; g++) pr[gidx[g]] = gp[g];
-        }
-    }
-    for (size_t q = 0; q < m; q++) out[q] = pr[q];
+    for (int k = 0; k < KGP_EVAL_METHODS; k++)
+        if (metrics(s[k], y, n, k == M_KGPATH, &r->fold[f][k])) { st = OOM(r); goto out; }
+    r->fold_test[f] = n;
 out:
-    free(pp); free(pr); free(s2); free(d2); free(z0); free(z); free(done); free(used);
+    kgp_snap_close(snap);
+    free(idx); free(p); free(src); free(dst); free(rj); free(trp); free(try);
+    for (int k = 0; k < KGP_EVAL_METHODS; k++) free(s[k]);
     return st;
 }
 
-static kgp_status run_fold(kgp_eval_report *r, const shared *sh, const eset *ds, int f, double *train_secs)
+/* A CSV field, quoted (RFC 4180). */
+static void csv_field(FILE *f, const char *s, size_t len)
 {
-    size_t n = sh->n, nA = ds->ntr[f], nB = ds->nte[f], E = 0;
-    const kgp_eval_options *o = sh->o;
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"') fputc('"', f);
+        fputc(s[i], f);
+    }
+    fputc('"', f);
+}
+
+/* Does b reach a along adj (n concepts)? (a → b would close a cycle.) */
+static int reaches(const uint8_t *adj, size_t n, uint32_t b, uint32_t a, uint32_t *queue, uint8_t *seen)
+{
+    memset(seen, 0, n);
+    size_t qh = 0, qt = 0;
+    queue[qt++] = b;
+    seen[b] = 1;
+    while (qh < qt) {
+        uint32_t x = queue[qh++];
+        if (x == a) return 1;
+        for (size_t y = 0; y < n; y++)
+            if (adj[(size_t)x * n + y] && !seen[y]) { seen[y] = 1; queue[qt++] = (uint32_t)y; }
+    }
+    return 0;
+}
+
+/* Fold f as a user's course: fold.csv (id c<i>, the title and the rest of
+ * the text as summary, the training positives as prerequisites; an edge
+ * that would close a cycle, which an import refuses, left out and
+ * counted), imported into work/fold.db, with the training negatives
+ * recorded as a designer's rejections (`suggest --reject-pairs`). */
+static kgp_status fold_db(kgp_eval_report *r, const eset *ds, int f, const char *work, kgp_db **db)
+{
+    size_t n = ds->n;
+    char path[1100], dbp[1100];
+    snprintf(path, sizeof path, "%s/fold.csv", work);
+    snprintf(dbp, sizeof dbp, "%s/fold.db", work);
+    uint8_t *adj = calloc(n * n + 1, 1), *seen = malloc(n + 1);
+    uint32_t *queue = malloc((n + 1) * sizeof *queue);
+    kgp_rejection *rj = NULL;
+    char *keys = NULL;
     kgp_status st = KGP_OK;
-    uint32_t *src = malloc((nA + 1) * sizeof *src), *dst = malloc((nA + 1) * sizeof *dst);
-    uint32_t *nsrc = malloc((nA + 1) * sizeof *nsrc), *ndst = malloc((nA + 1) * sizeof *ndst);
-    size_t nneg = 0;
-    uint8_t *adj = calloc(n * n + 1, 1);
-    double *deg = calloc(n + 1, sizeof *deg), *indeg = calloc(n + 1, sizeof *indeg);
-    double *s[2][KGP_EVAL_METHODS] = {{0}}, *X[2] = {0};
-    int *y[2] = {0};
-    kge_link_model *lm = NULL;
-    if (!src || !dst || !nsrc || !ndst || !adj || !deg || !indeg) { st = OOM(r); goto out; }
-    /* the training positives are the graph; the training negatives are
-     * labelled negatives for kgpath's training (never graph edges) */
-    for (size_t i = 0; i < nA; i++)
-        if (ds->tr[f][i].label) { src[E] = ds->tr[f][i].pre; dst[E++] = ds->tr[f][i].con; }
-        else { nsrc[nneg] = ds->tr[f][i].pre; ndst[nneg++] = ds->tr[f][i].con; }
-    size_t npos[2] = {0, 0};
-    for (int t = 0; t < 2; t++)
-        for (size_t q = 0; q < (t ? nB : nA); q++) npos[t] += (t ? ds->te[f] : ds->tr[f])[q].label != 0;
-    if (!npos[0] || npos[0] == nA || !npos[1] || npos[1] == nB)
-        { st = fail(r, KGP_EINPUT, "fold %d: its training and test pairs need both classes", f); goto out; }
-    /* graph features on the training edges (undirected neighbourhoods) */
-    for (size_t k = 0; k < E; k++) {
-        if (!adj[src[k] * n + dst[k]] && !adj[dst[k] * n + src[k]]) { deg[src[k]]++; deg[dst[k]]++; }
-        adj[src[k] * n + dst[k]] = adj[dst[k] * n + src[k]] = 1;
-        indeg[src[k]]++;   /* how often a concept is a prerequisite */
+    FILE *fp = NULL;
+    if (!adj || !seen || !queue) { st = OOM(r); goto out; }
+    size_t dropped = 0;
+    for (size_t i = 0; i < ds->ntr[f]; i++) {
+        const pair *q = &ds->tr[f][i];
+        if (!q->label || adj[(size_t)q->pre * n + q->con]) continue;
+        if (reaches(adj, n, q->con, q->pre, queue, seen)) { dropped++; continue; }
+        adj[(size_t)q->pre * n + q->con] = 1;
     }
-    for (int t = 0; t < 2; t++) {
-        size_t m = t ? nB : nA;
-        const pair *P = t ? ds->te[f] : ds->tr[f];
-        for (int k = 0; k < KGP_EVAL_METHODS; k++)
-            if (!(s[t][k] = calloc(m + 1, sizeof(double)))) { st = OOM(r); goto out; }
-        X[t] = calloc(4 * m + 1, sizeof(double));
-        y[t] = calloc(m + 1, sizeof(int));
-        if (!X[t] || !y[t]) { st = OOM(r); goto out; }
-        for (size_t q = 0; q < m; q++) {
-            uint32_t a = P[q].pre, b = P[q].con;
-            double cs = 0, aa = 0, cn = 0;
-            for (size_t c = 0; c < sh->C; c++) cs += (double)sh->emb[a * sh->C + c] * sh->emb[b * sh->C + c];
-            for (size_t z = 0; z < n; z++)
-                if (adj[a * n + z] && adj[b * n + z]) { cn++; aa += deg[z] > 1 ? 1 / log(deg[z]) : 0; }
-            /* a training pair's own edge is not evidence for itself */
-            double id = indeg[a] - (t == 0 && P[q].label ? 1 : 0);
-            s[t][M_COS][q] = cs;
-            s[t][M_AA][q] = aa;
-            s[t][M_CN][q] = cn;
-            s[t][M_INDEG][q] = id;
-            X[t][q * 4 + 0] = cs; X[t][q * 4 + 1] = aa; X[t][q * 4 + 2] = cn; X[t][q * 4 + 3] = id;
-            y[t][q] = P[q].label;
-        }
+    r->fold_dropped[f] = dropped;
+    if (!(fp = fopen(path, "w"))) { st = fail(r, KGP_EIO, "%s: %s", path, strerror(errno)); goto out; }
+    fputs("id,title,summary,prerequisites\n", fp);
+    for (size_t i = 0; i < n; i++) {
+        const char *t = ds->texts[i], *b = t + ds->tlen[i];
+        while (*b == '.' || *b == ' ') b++;
+        fprintf(fp, "c%zu,", i);
+        csv_field(fp, t, ds->tlen[i]);
+        fputc(',', fp);
+        csv_field(fp, b, strlen(b));
+        fputs(",\"", fp);
+        int first = 1;
+        for (size_t a = 0; a < n; a++)
+            if (adj[a * n + i]) { fprintf(fp, "%sc%zu", first ? "" : ";", a); first = 0; }
+        fputs("\"\n", fp);
     }
-    if (kge_logreg_fit_predict(X[0], y[0], nA, X[1], nB, 4, s[0][M_LR], s[1][M_LR])) { st = OOM(r); goto out; }
-    /* kgpath: a fresh copy of the encoder, trained on this fold's edges */
-    kge_err e = {0};
-    kge_bert *bert = NULL;
-    if (kge_bert_load(sh->model, &bert, &e)) { st = fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
-    const char *mode = o->mode ? o->mode : "head";
-    kge_link_opts lo;
-    kge_link_opts_default(&lo);
-    lo.mode = !strcmp(mode, "full") ? KGE_TRAIN_FULL : !strcmp(mode, "lora") ? KGE_TRAIN_LORA : KGE_TRAIN_HEAD;
-    lo.steps = o->steps > 0 ? o->steps : 150;
-    lo.warmup = lo.steps / 10;
-    lo.lr = lo.mode == KGE_TRAIN_LORA ? 1e-3f : 5e-5f;
-    lo.head_lr = 2e-3f;
-    lo.gat_heads = sh->C % 4 == 0 ? 4 : 1;
-    lo.mlp_hidden = 64;
-    lo.enc_batch = 64;
-    lo.threads = o->threads;
-    lo.max_tokens = sh->T;
-    lo.seed = (o->seed ? o->seed : 1) + (uint64_t)f;
-    if (kge_link_new(bert, &lo, &lm, &e)) { st = fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
-    kge_link_data d = {.n = n, .T = sh->T, .ids = sh->ids, .mask = sh->mask, .E = E, .src = src, .dst = dst,
-                       .nneg = nneg, .neg_src = nsrc, .neg_dst = ndst, .mention = &sh->mention};
-    double t0 = now_s();
-    if (kge_link_train(lm, &d, lo.steps, NULL, NULL, &e)) { st = fail(r, (kgp_status)e.code, "fold %d: %s", f, e.msg); goto out; }
-    *train_secs += now_s() - t0;
-    for (int t = 0; t < 2 && !st; t++)
-        st = kgpath_scores(r, lm, sh, src, dst, E, t ? ds->te[f] : ds->tr[f], t ? nB : nA, t == 0, s[t][M_KGPATH]);
-    for (int k = 0; !st && k < KGP_EVAL_METHODS; k++) {
-        double th;
-        kgp_eval_metrics *mm = &r->fold[f][k];
-        if (kge_best_f1_threshold(s[0][k], y[0], nA, &th) || kge_roc_auc(s[1][k], y[1], nB, &mm->auc)) { st = OOM(r); break; }
-        kge_prf_at(s[1][k], y[1], nB, th, &mm->precision, &mm->recall, &mm->f1);
+    if (fclose(fp) != 0) { fp = NULL; st = fail(r, KGP_EIO, "%s: %s", path, strerror(errno)); goto out; }
+    fp = NULL;
+    if ((st = kgp_db_open(dbp, 0, db))) { st = fail(r, st, "%s", *db ? kgp_db_errmsg(*db) : dbp); goto out; }
+    const char *paths[1] = {path};
+    kgp_report *rep = NULL;
+    st = kgp_import(*db, paths, 1, NULL, &rep);
+    if (st) st = fail(r, st, "fold %d: import: %s", f, rep && rep->ndiags ? rep->diags[0].message : kgp_db_errmsg(*db));
+    kgp_report_free(rep);
+    if (st) goto out;
+    /* the training negatives: each pair once, never an edge; in chunks (the
+     * strict check of a list is quadratic in its length) */
+    size_t nn = 0;
+    rj = calloc(ds->ntr[f] + 1, sizeof *rj);
+    keys = malloc(ds->ntr[f] * 32 + 1);
+    if (!rj || !keys) { st = OOM(r); goto out; }
+    memset(seen, 0, n);
+    uint8_t *done = calloc(n * n + 1, 1);
+    if (!done) { st = OOM(r); goto out; }
+    for (size_t i = 0; i < ds->ntr[f]; i++) {
+        const pair *q = &ds->tr[f][i];
+        size_t k = (size_t)q->pre * n + q->con;
+        if (q->label || q->pre == q->con || adj[k] || done[k]) continue;
+        done[k] = 1;
+        char *pk = keys + 32 * nn;
+        snprintf(pk, 16, "fold:c%u", q->pre);
+        snprintf(pk + 16, 16, "fold:c%u", q->con);
+        rj[nn++] = (kgp_rejection){pk, pk + 16, NULL, NAN, "eval-prereq: labelled negative", 0, 0};
     }
-    r->fold_train[f] = nA;
-    r->fold_test[f] = nB;
+    free(done);
+    for (size_t at = 0; !st && at < nn; at += 2000) {
+        size_t m = nn - at < 2000 ? nn - at : 2000;
+        if ((st = kgp_reject_suggestions(*db, rj + at, m, 0, NULL)))
+            st = fail(r, st, "fold %d: rejections: %s", f, kgp_db_errmsg(*db));
+    }
 out:
-    kge_link_free(lm);
-    for (int t = 0; t < 2; t++) {
-        for (int k = 0; k < KGP_EVAL_METHODS; k++) free(s[t][k]);
-        free(X[t]);
-        free(y[t]);
+    if (fp) fclose(fp);
+    free(adj); free(seen); free(queue); free(rj); free(keys);
+    if (st) { kgp_db_close(*db); *db = NULL; }
+    return st;
+}
+
+static kgp_status run_fold(kgp_eval_report *r, const kgp_eval_options *o, const eset *ds, int f, const char *work)
+{
+    kgp_db *db = NULL;
+    kgp_status st = fold_db(r, ds, f, work, &db);
+    size_t nB = ds->nte[f];
+    char **names = calloc(2 * nB + 1, sizeof *names), *buf = malloc(32 * nB + 1);
+    int *y = malloc((nB + 1) * sizeof *y);
+    if (!st && (!names || !buf || !y)) st = OOM(r);
+    for (size_t q = 0; !st && q < nB; q++) {
+        names[2 * q] = buf + 32 * q;
+        names[2 * q + 1] = buf + 32 * q + 16;
+        snprintf(names[2 * q], 16, "fold:c%u", ds->te[f][q].pre);
+        snprintf(names[2 * q + 1], 16, "fold:c%u", ds->te[f][q].con);
+        y[q] = ds->te[f][q].label != 0;
     }
-    free(src); free(dst); free(nsrc); free(ndst); free(adj); free(deg); free(indeg);
+    size_t npos = 0;
+    for (size_t q = 0; q < nB; q++) npos += y && y[q];
+    if (!st && (!npos || npos == nB)) st = fail(r, KGP_EINPUT, "fold %d: its test pairs need both classes", f);
+    if (!st) st = evaluate(r, o, db, work, names, y, nB, f);
+    r->fold_train[f] = ds->ntr[f];
+    kgp_db_close(db);
+    free(names); free(buf); free(y);
     return st;
 }
 
@@ -561,19 +626,19 @@ static void summarise(kgp_eval_report *r)
 {
     int F = r->folds_done;
     for (int k = 0; k < KGP_EVAL_METHODS; k++) {
-        double mean[4] = {0}, var[4] = {0};
+        double mean[6] = {0}, var[6] = {0};
         for (int f = 0; f < F; f++) {
             const kgp_eval_metrics *m = &r->fold[f][k];
-            double v[4] = {m->precision, m->recall, m->f1, m->auc};
-            for (int j = 0; j < 4; j++) mean[j] += v[j] / F;
+            double v[6] = {m->precision, m->recall, m->f1, m->f1_best, m->auc, m->ece};
+            for (int j = 0; j < 6; j++) mean[j] += v[j] / F;
         }
         for (int f = 0; f < F; f++) {
             const kgp_eval_metrics *m = &r->fold[f][k];
-            double v[4] = {m->precision, m->recall, m->f1, m->auc};
-            for (int j = 0; j < 4; j++) var[j] += F > 1 ? pow(v[j] - mean[j], 2) / (F - 1) : 0;
+            double v[6] = {m->precision, m->recall, m->f1, m->f1_best, m->auc, m->ece};
+            for (int j = 0; j < 6; j++) var[j] += F > 1 ? pow(v[j] - mean[j], 2) / (F - 1) : 0;
         }
-        r->mean[k] = (kgp_eval_metrics){mean[0], mean[1], mean[2], mean[3]};
-        r->sd[k] = (kgp_eval_metrics){sqrt(var[0]), sqrt(var[1]), sqrt(var[2]), sqrt(var[3])};
+        r->mean[k] = (kgp_eval_metrics){mean[0], mean[1], mean[2], mean[3], mean[4], mean[5]};
+        r->sd[k] = (kgp_eval_metrics){sqrt(var[0]), sqrt(var[1]), sqrt(var[2]), sqrt(var[3]), sqrt(var[4]), sqrt(var[5])};
     }
 }
 
@@ -613,100 +678,124 @@ static kgp_status resolve(kgp_eval_report *r, const kgp_eval_options *o, char *p
                 "Metacademy folder; or a name: refd-cs, refd-math, lecturebank, metacademy)", ds);
 }
 
+/* --csv FILE --pairs FILE: the user's own course and labelled pairs
+ * ("prerequisite<TAB>concept<TAB>label", label 1 or 0; ids, keys or
+ * titles as `suggest --pairs` reads them; '#' comments). */
+typedef struct lpairs { char **names; int *y; size_t n, cap; } lpairs;
+
+static kgp_status lpair_line(kgp_eval_report *r, const char *path, size_t lineno, char *line, void *ud)
+{
+    lpairs *l = ud;
+    if (line[0] == '#') return KGP_OK;
+    char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+    if (!t1 || !t2 || t1 == line || t2 == t1 + 1)
+        return fail(r, KGP_EINPUT, "%s:%zu: expected 'prerequisite<TAB>concept<TAB>label'", path, lineno);
+    *t1 = *t2 = 0;
+    char *lab = t2 + 1, *end = strchr(lab, '\t');
+    if (end) *end = 0;
+    if (strcmp(lab, "0") && strcmp(lab, "1"))
+        return fail(r, KGP_EINPUT, "%s:%zu: the label must be 1 (a prerequisite) or 0 (not one), not '%s'", path,
+                    lineno, lab);
+    if (l->n == l->cap) {
+        size_t c = l->cap ? 2 * l->cap : 256;
+        char **nn = realloc(l->names, 2 * c * sizeof *nn);
+        if (nn) l->names = nn;
+        int *ny = realloc(l->y, c * sizeof *ny);
+        if (ny) l->y = ny;
+        if (!nn || !ny) return OOM(r);
+        l->cap = c;
+    }
+    l->names[2 * l->n] = strdup(line);
+    l->names[2 * l->n + 1] = strdup(t1 + 1);
+    l->y[l->n++] = lab[0] == '1';
+    return l->names[2 * l->n - 2] && l->names[2 * l->n - 1] ? KGP_OK : OOM(r);
+}
+
+static kgp_status run_csv(kgp_eval_report *r, const kgp_eval_options *o, const char *work)
+{
+    lpairs l = {0};
+    kgp_status st = each_line(r, o->pairs, lpair_line, &l);
+    size_t npos = 0;
+    for (size_t q = 0; q < l.n; q++) npos += l.y[q];
+    if (!st && (!npos || npos == l.n)) st = fail(r, KGP_EINPUT, "%s: the labelled pairs need both classes (%zu of %zu "
+                                                 "are prerequisites)", o->pairs, npos, l.n);
+    char dbp[1100];
+    snprintf(dbp, sizeof dbp, "%s/course.db", work);
+    kgp_db *db = NULL;
+    if (!st && (st = kgp_db_open(dbp, 0, &db))) st = fail(r, st, "%s", db ? kgp_db_errmsg(db) : dbp);
+    if (!st) {
+        const char *paths[1] = {o->csv};
+        kgp_report *rep = NULL;
+        st = kgp_import(db, paths, 1, NULL, &rep);
+        if (st) st = fail(r, st, "%s: %s", o->csv, rep && rep->ndiags ? rep->diags[0].message : kgp_db_errmsg(db));
+        if (!st && rep) for (size_t c = 0; c < rep->ncourses; c++) r->concepts += rep->courses[c].concepts;
+        kgp_report_free(rep);
+    }
+    r->pairs = l.n;
+    r->positives = npos;
+    if (!st) st = evaluate(r, o, db, work, l.names, l.y, l.n, 0);
+    r->fold_train[0] = r->fold_edges[0];
+    kgp_db_close(db);
+    for (size_t q = 0; q < 2 * l.n; q++) free(l.names[q]);
+    free(l.names);
+    free(l.y);
+    return st;
+}
+
 kgp_status kgp_eval_prereq(const kgp_eval_options *o, kgp_eval_fn fn, void *ud, kgp_eval_report *r)
 {
     memset(r, 0, sizeof *r);
     for (int k = 0; k < KGP_EVAL_METHODS; k++) r->method[k] = method_names[k];
     eset ds = {0};
-    shared sh = {.o = o};
-    kge_bert *base = NULL;
-    kge_bert_acts acts = {0};
-    kge_ids tk = {0};
     kgp_status st = KGP_OK;
-    int folds = o->folds ? o->folds : 5, T = o->max_tokens ? o->max_tokens : 16;
-    const char *mode = o->mode ? o->mode : "head";
-    sh.model = o->model && *o->model ? o->model : getenv("KGPATH_MODEL");
-    if (folds < 2 || folds > KGP_EVAL_MAX_FOLDS) return fail(r, KGP_EUSAGE, "folds must be in [2, %d]", KGP_EVAL_MAX_FOLDS);
-    if (T < 3 || T > 512) return fail(r, KGP_EUSAGE, "max_tokens must be in [3, 512]");
+    int csv = o->csv && *o->csv;
+    int folds = csv ? 1 : o->folds ? o->folds : 5;
+    const char *mode = o->mode;
+    if (!csv && (folds < 2 || folds > KGP_EVAL_MAX_FOLDS)) return fail(r, KGP_EUSAGE, "folds must be in [2, %d]", KGP_EVAL_MAX_FOLDS);
+    if (o->max_tokens && (o->max_tokens < 3 || o->max_tokens > 512)) return fail(r, KGP_EUSAGE, "max_tokens must be in [3, 512]");
     if (o->steps < 0) return fail(r, KGP_EUSAGE, "steps must be positive");
-    if (strcmp(mode, "head") && strcmp(mode, "lora") && strcmp(mode, "full"))
+    if (mode && strcmp(mode, "head") && strcmp(mode, "lora") && strcmp(mode, "full"))
         return fail(r, KGP_EUSAGE, "unknown mode \"%s\" (head, lora or full)", mode);
-    if (!sh.model || !*sh.model) return fail(r, KGP_EUSAGE, "no model: pass a BERT folder (--model DIR) or set KGPATH_MODEL");
-    if ((st = resolve(r, o, r->dataset, sizeof r->dataset))) return st;
-    if (!strcmp(r->kind, "lecturebank") && folds > 5) return fail(r, KGP_EUSAGE, "LectureBank 2.0 has 5 published folds");
-    if (o->definitions && strcmp(r->kind, "lecturebank"))
-        return fail(r, KGP_EUSAGE, "definitions go with LectureBank 2.0 only");
-    uint64_t seed = o->seed ? o->seed : 1;
-    if (!strcmp(r->kind, "refd")) st = load_refd(r, r->dataset, folds, seed, &ds);
-    else if (!strcmp(r->kind, "lecturebank")) st = load_lb2(r, r->dataset, o->definitions, folds, &ds);
-    else st = load_metacademy(r, r->dataset, folds, seed, &ds);
-    if (st) goto out;
+    if (csv != (o->pairs && *o->pairs)) return fail(r, KGP_EUSAGE, "a course CSV and its labelled pairs go together");
+    if (csv && o->dataset && *o->dataset) return fail(r, KGP_EUSAGE, "either a dataset or a course CSV with its pairs");
+    if (csv) {
+        snprintf(r->dataset, sizeof r->dataset, "%s", o->csv);
+        snprintf(r->kind, sizeof r->kind, "csv");
+        if (!exists(o->csv)) return fail(r, KGP_ENOTFOUND, "%s: no such file", o->csv);
+        if (!exists(o->pairs)) return fail(r, KGP_ENOTFOUND, "%s: no such file", o->pairs);
+    } else {
+        if ((st = resolve(r, o, r->dataset, sizeof r->dataset))) return st;
+        if (!strcmp(r->kind, "lecturebank") && folds > 5) return fail(r, KGP_EUSAGE, "LectureBank 2.0 has 5 published folds");
+        if (o->definitions && strcmp(r->kind, "lecturebank"))
+            return fail(r, KGP_EUSAGE, "definitions go with LectureBank 2.0 only");
+        uint64_t seed = o->seed ? o->seed : 1;
+        if (!strcmp(r->kind, "refd")) st = load_refd(r, r->dataset, folds, seed, &ds);
+        else if (!strcmp(r->kind, "lecturebank")) st = load_lb2(r, r->dataset, o->definitions, folds, &ds);
+        else st = load_metacademy(r, r->dataset, folds, seed, &ds);
+        if (st) goto out;
+        r->concepts = ds.n;
+        r->pairs = ds.ntr[0] + ds.nte[0];
+        for (size_t i = 0; i < ds.ntr[0]; i++) r->positives += ds.tr[0][i].label != 0;
+        for (size_t i = 0; i < ds.nte[0]; i++) r->positives += ds.te[0][i].label != 0;
+    }
     r->folds = folds;
-    r->concepts = sh.n = ds.n;
-    r->pairs = ds.ntr[0] + ds.nte[0];
-    for (size_t i = 0; i < ds.ntr[0]; i++) r->positives += ds.tr[0][i].label != 0;
-    for (size_t i = 0; i < ds.nte[0]; i++) r->positives += ds.te[0][i].label != 0;
-    kge_err e = {0};
-    if (kge_bert_load(sh.model, &base, &e)) { st = fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
-    if (!base->vocab) { st = fail(r, KGP_EUSAGE, "%s: the model has no vocabulary (vocab.txt)", sh.model); goto out; }
-    if (T > base->max_seq) T = base->max_seq;
-    sh.T = T;
-    sh.C = (size_t)base->cfg.hidden;
-    /* token ids of every concept text, padded */
-    sh.ids = calloc(sh.n * (size_t)T + 1, sizeof *sh.ids);
-    sh.mask = calloc(sh.n * (size_t)T + 1, 1);
-    sh.emb = malloc((sh.n * sh.C + 1) * sizeof *sh.emb);
-    if (!sh.ids || !sh.mask || !sh.emb) { st = OOM(r); goto out; }
-    int32_t pad = kge_vocab_special(base->vocab)->pad;
-    for (size_t i = 0; i < sh.n; i++) {
-        if (kge_encode(&base->tok, ds.texts[i], NULL, (size_t)T, &tk, NULL, &e)) {
-            st = fail(r, (kgp_status)e.code, "%s: %s", ds.names[i], e.msg);
-            goto out;
-        }
-        for (size_t k = 0; k < (size_t)T; k++) {
-            sh.ids[i * T + k] = k < tk.n ? tk.v[k] : (pad >= 0 ? pad : 0);
-            sh.mask[i * T + k] = k < tk.n;
-        }
-    }
-    /* titles and bodies (the text after its title and the ". " joining them) */
-    {
-        char **ti = calloc(sh.n + 1, sizeof *ti);
-        const char **bo = calloc(sh.n + 1, sizeof *bo);
-        int bad = !ti || !bo;
-        for (size_t i = 0; !bad && i < sh.n; i++) {
-            const char *b = ds.texts[i] + ds.tlen[i];
-            while (*b == '.' || *b == ' ') b++;
-            bo[i] = b;
-            bad = !(ti[i] = strndup(ds.texts[i], ds.tlen[i]));
-        }
-        int rc = bad ? KGE_ENOMEM
-                     : kge_link_text_build(&base->tok, (const char *const *)ti, bo, sh.n, 0, &sh.mention, &e);
-        for (size_t i = 0; ti && i < sh.n; i++) free(ti[i]);
-        free(ti);
-        free(bo);
-        if (rc) { st = rc == KGE_ENOMEM ? OOM(r) : fail(r, (kgp_status)e.code, "%s", e.msg); goto out; }
-    }
-    /* text baseline: mean-pooled, normalised embeddings of the starting encoder */
-    if (kge_bert_forward(base, &acts, sh.ids, NULL, sh.mask, (int)sh.n, T, 0, &e)) {
-        st = fail(r, (kgp_status)e.code, "%s", e.msg);
-        goto out;
-    }
-    kge_mean_pool_forward(sh.emb, acts.hidden, sh.mask, sh.n, (size_t)T, sh.C);
-    kge_l2_normalize(sh.emb, sh.n, sh.C);
+    const char *tmp = getenv("TMPDIR");
+    char work[1000];
+    snprintf(work, sizeof work, "%s/kgpath-eval-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(work)) { st = fail(r, KGP_EIO, "%s: cannot create a work folder: %s", work, strerror(errno)); goto out; }
     for (int f = 0; f < folds; f++) {
-        if ((st = run_fold(r, &sh, &ds, f, &r->train_seconds))) goto out;
+        char sub[1024];
+        snprintf(sub, sizeof sub, "%s/%d", work, f);
+        if (mkdir(sub, 0700) != 0) { st = fail(r, KGP_EIO, "%s: %s", sub, strerror(errno)); break; }
+        st = csv ? run_csv(r, o, sub) : run_fold(r, o, &ds, f, sub);
+        rm_tree(sub);
+        if (st) break;
         r->folds_done = f + 1;
         summarise(r);
         if (fn && fn(ud, r)) break;
     }
+    rm_tree(work);
 out:
-    kge_ids_free(&tk);
-    kge_bert_acts_free(&acts);
-    kge_bert_free(base);
-    free(sh.ids);
-    free(sh.mask);
-    free(sh.emb);
-    kge_link_text_free(&sh.mention);
     eset_free(&ds);
     return st;
 }

@@ -696,6 +696,14 @@ int cmd_align(kgp_cli *cli, int argc, char **argv)
 
 typedef struct eval_ctx { const kgp_cli *cli; } eval_ctx;
 
+/* "0.812" or "-" for NaN (a baseline has no probabilities). */
+static const char *num3(char *buf, double v)
+{
+    if (isnan(v)) return "-";
+    snprintf(buf, 16, "%.3f", v);
+    return buf;
+}
+
 static int on_fold(void *ud, const kgp_eval_report *r)
 {
     const eval_ctx *c = ud;
@@ -704,30 +712,47 @@ static int on_fold(void *ud, const kgp_eval_report *r)
         if (!c->cli->quiet) fprintf(stderr, "kgpath: fold %d of %d done\n", f + 1, r->folds);
         return 0;
     }
-    printf("fold %d (%zu train / %zu test pairs)\n", f, r->fold_train[f], r->fold_test[f]);
+    printf("fold %d (%zu labelled training pairs, %zu test pairs; kgpath trained on %zu edges and %zu rejections",
+           f, r->fold_train[f], r->fold_test[f], r->fold_edges[f], r->fold_rejected[f]);
+    if (r->fold_dropped[f]) printf("; %zu edges left out: they close a cycle", r->fold_dropped[f]);
+    printf(")\n");
     for (int k = 0; k < KGP_EVAL_METHODS; k++) {
         const kgp_eval_metrics *m = &r->fold[f][k];
-        printf("  %-22s P %.3f  R %.3f  F1 %.3f  AUC %.3f\n", r->method[k], m->precision, m->recall, m->f1, m->auc);
+        char a[16], b[16];
+        printf("  %-32s F1@0.5 %s  best F1 %.3f  AUC %.3f  ECE %s\n", r->method[k], num3(a, m->f1), m->f1_best, m->auc,
+               num3(b, m->ece));
     }
     fflush(stdout);
     return 0;
 }
 
+static json_t *num_or_null(double v) { return isnan(v) ? json_null() : json_real(v); }
+
 static json_t *metrics_json(const kgp_eval_metrics *m)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "precision", json_real(m->precision));
-    json_object_set_new(o, "recall", json_real(m->recall));
-    json_object_set_new(o, "f1", json_real(m->f1));
-    json_object_set_new(o, "auc", isnan(m->auc) ? json_null() : json_real(m->auc));
+    json_object_set_new(o, "precision", num_or_null(m->precision));
+    json_object_set_new(o, "recall", num_or_null(m->recall));
+    json_object_set_new(o, "f1", num_or_null(m->f1));
+    json_object_set_new(o, "f1_best", num_or_null(m->f1_best));
+    json_object_set_new(o, "auc", num_or_null(m->auc));
+    json_object_set_new(o, "ece", num_or_null(m->ece));
     return o;
+}
+
+/* "0.812 ± 0.020", "0.812" for one fold, "-" when not defined. */
+static void mean_sd(char *buf, size_t len, double m, double s, int folds)
+{
+    if (isnan(m)) snprintf(buf, len, "-");
+    else if (folds > 1) snprintf(buf, len, "%.3f ± %.3f", m, s);
+    else snprintf(buf, len, "%.3f", m);
 }
 
 int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv)
 {
     static const cli_opt specs[] = {{"model", 'm', 1}, {"datasets", 0, 1}, {"definitions", 0, 1}, {"folds", 0, 1},
                                     {"steps", 0, 1}, {"tokens", 0, 1}, {"mode", 0, 1}, {"seed", 0, 1},
-                                    {"threads", 0, 1}, {0}};
+                                    {"threads", 0, 1}, {"csv", 0, 1}, {"pairs", 0, 1}, {0}};
     kgp_eval_options o = {0};
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
@@ -746,23 +771,27 @@ int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv)
         case 6: o.mode = arg; break;
         case 7: bad = parse_num("seed", arg, 1, 1e15, &v); o.seed = (unsigned long long)v; break;
         case 8: bad = parse_num("threads", arg, 1, 1024, &v); o.threads = (int)v; break;
+        case 9: o.csv = arg; break;
+        case 10: o.pairs = arg; break;
         }
     }
     int first = p.first;
     cli_parse_free(&p);
     if (bad) return KGP_EUSAGE;
-    if (first != argc - 1) return cli_usage("eval-prereq");
-    o.dataset = argv[first];
+    if (o.csv || o.pairs) {
+        if (first != argc || !o.csv || !o.pairs) return cli_usage("eval-prereq");
+    } else if (first != argc - 1) return cli_usage("eval-prereq");
+    else o.dataset = argv[first];
     kgp_eval_report *r = malloc(sizeof *r);
     if (!r) return cli_fail(KGP_ENOMEM, NULL);
     eval_ctx c = {cli};
     const char *model = o.model ? o.model : getenv("KGPATH_MODEL");
-    const char *mode = o.mode ? o.mode : "head";
-    long steps = o.steps ? o.steps : 150;
-    int tokens = o.max_tokens ? o.max_tokens : 16;
+    if (model && !*model) model = NULL;
+    const char *mode = o.mode ? o.mode : model ? "full" : "head";
+    long steps = o.steps ? o.steps : 200;
     if (!cli->json)
-        printf("dataset %s; model %s, mode %s, %ld steps, %d folds, %d tokens\n\n", o.dataset,
-               model ? model : "(none)", mode, steps, o.folds ? o.folds : 5, tokens);
+        printf("%s %s; model %s, mode %s, %ld steps (as `kgpath train`)\n\n", o.csv ? "course" : "dataset",
+               o.csv ? o.csv : o.dataset, model ? model : "(small, from scratch)", mode, steps);
     fflush(stdout);
     kgp_status st = kgp_eval_prereq(&o, on_fold, &c, r);
     int rc = 0;
@@ -779,6 +808,9 @@ int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv)
         json_object_set_new(j, "steps", json_integer(steps));
         json_object_set_new(j, "folds", json_integer(r->folds_done));
         json_object_set_new(j, "train_seconds", json_real(r->train_seconds));
+        json_t *dropped = json_array();
+        for (int f = 0; f < r->folds_done; f++) json_array_append_new(dropped, json_integer((json_int_t)r->fold_dropped[f]));
+        json_object_set_new(j, "cycle_edges_left_out", dropped);
         for (int k = 0; k < KGP_EVAL_METHODS; k++) {
             json_t *m = json_object(), *fa = json_array();
             json_object_set_new(m, "method", json_string(r->method[k]));
@@ -791,13 +823,21 @@ int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv)
         json_object_set_new(j, "methods", ms);
         rc = cli_json_print(j);
     } else {
-        printf("\n%s (%s): %zu concepts, %zu pairs in fold 0 (%zu positive)\n\n", r->dataset, r->kind, r->concepts,
-               r->pairs, r->positives);
-        printf("| method | precision | recall | F1 | ROC-AUC |\n|---|---|---|---|---|\n");
+        printf("\n%s (%s): %zu concepts, %zu pairs (%zu positive)%s\n\n", r->dataset, r->kind, r->concepts, r->pairs,
+               r->positives, r->folds > 1 ? " in fold 0" : "");
+        printf("| method | F1 at 0.5 | precision at 0.5 | recall at 0.5 | best-threshold F1 | ROC-AUC | ECE |\n"
+               "|---|---|---|---|---|---|---|\n");
         for (int k = 0; k < KGP_EVAL_METHODS; k++) {
             const kgp_eval_metrics *m = &r->mean[k], *s = &r->sd[k];
-            printf("| %s | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f |\n", r->method[k], m->precision,
-                   s->precision, m->recall, s->recall, m->f1, s->f1, m->auc, s->auc);
+            char c1[32], c2[32], c3[32], c4[32], c5[32], c6[32];
+            int F = r->folds_done;
+            mean_sd(c1, sizeof c1, m->f1, s->f1, F);
+            mean_sd(c2, sizeof c2, m->precision, s->precision, F);
+            mean_sd(c3, sizeof c3, m->recall, s->recall, F);
+            mean_sd(c4, sizeof c4, m->f1_best, s->f1_best, F);
+            mean_sd(c5, sizeof c5, m->auc, s->auc, F);
+            mean_sd(c6, sizeof c6, m->ece, s->ece, F);
+            printf("| %s | %s | %s | %s | %s | %s | %s |\n", r->method[k], c1, c2, c3, c4, c5, c6);
         }
         printf("\nkgpath training: %.1f s in all (%.1f s per fold)\n", r->train_seconds,
                r->folds_done ? r->train_seconds / r->folds_done : 0.0);

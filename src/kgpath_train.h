@@ -312,34 +312,46 @@ typedef struct kgp_eval_options {
                                    split/), a Metacademy folder (concepts.jsonl, edges.tsv); or a name:
                                    refd-cs, refd-math, lecturebank, metacademy (found under datasets_dir) */
     const char *datasets_dir; /**< for names: NULL → $KGPATH_DATASETS, else ../shared/datasets */
-    const char *model;        /**< BERT folder to start from (NULL: $KGPATH_MODEL) */
+    const char *csv;          /**< instead of a dataset: a course file any importer reads (CSV: id, title,
+                                   summary, minutes, prerequisites, reason) as the known graph ... */
+    const char *pairs;        /**< ... and its labelled pairs: "prerequisite<TAB>concept<TAB>1|0" lines */
+    const char *model;        /**< as kgp_train: BERT folder to start from (NULL: $KGPATH_MODEL; neither:
+                                   the small model from scratch) */
     const char *definitions;  /**< LectureBank: JSON lines {topic_id, generated_definition} added to the names */
-    const char *mode;         /**< "head" (default), "lora" or "full" */
+    const char *mode;         /**< as kgp_train (NULL: its default) */
     int    folds;             /**< 5 (LectureBank: its published folds, at most 5) */
-    long   steps;             /**< training steps per fold, 150 */
-    int    max_tokens;        /**< tokens per concept text, 16 */
+    long   steps;             /**< as kgp_train (0: its default, 200) */
+    int    max_tokens;        /**< as kgp_train (0: its default, 32) */
     unsigned long long seed;  /**< folds and training, 1 */
     int    threads;           /**< 0: default */
 } kgp_eval_options;
 
-/** Methods compared, in report order: kgpath (the link model trained on the
- * fold), text cosine (the starting encoder), Adamic–Adar, common
- * neighbours, in-degree of the candidate prerequisite (graph heuristics on
- * the fold's training edges), logistic regression over the four baselines. */
-#define KGP_EVAL_METHODS 6
+/** Methods compared, in report order: kgpath (what `kgpath train` then
+ * `kgpath suggest --pairs` give), transitivity (1 / the shortest path from
+ * the candidate to the concept in the known graph), precedes count (how
+ * many known concepts the candidate already precedes), and a logistic
+ * regression on structural features of the known graph (see
+ * kge_prereq_baselines). */
+#define KGP_EVAL_METHODS 4
 #define KGP_EVAL_MAX_FOLDS 16
 
-typedef struct kgp_eval_metrics { double precision, recall, f1, auc; } kgp_eval_metrics;
+/** A method's figures on one fold's test pairs. precision, recall, f1 at
+ * 0.5 and ece (10 bins) need probabilities: kgpath's only (NaN for the
+ * baselines). f1_best is the F1 at the threshold that is best on the test
+ * pairs themselves: an upper bound no threshold chosen beforehand beats. */
+typedef struct kgp_eval_metrics { double precision, recall, f1, f1_best, auc, ece; } kgp_eval_metrics;
 
-/** What kgp_eval_prereq measured. Every method's threshold is the one with
- * the best F1 on its fold's training pairs. */
+/** What kgp_eval_prereq measured. */
 typedef struct kgp_eval_report {
     char   dataset[512];      /**< the path read */
-    char   kind[16];          /**< "refd", "lecturebank" or "metacademy" */
+    char   kind[16];          /**< "refd", "lecturebank", "metacademy" or "csv" */
     const char *method[KGP_EVAL_METHODS];
     size_t concepts, pairs, positives;          /**< pairs and positives: fold 0, train + test */
     int    folds, folds_done;
     size_t fold_train[KGP_EVAL_MAX_FOLDS], fold_test[KGP_EVAL_MAX_FOLDS];
+    size_t fold_edges[KGP_EVAL_MAX_FOLDS];      /**< edges kgpath trained on */
+    size_t fold_rejected[KGP_EVAL_MAX_FOLDS];   /**< labelled negatives it trained on (as rejections) */
+    size_t fold_dropped[KGP_EVAL_MAX_FOLDS];    /**< training positives left out: they close a cycle */
     kgp_eval_metrics fold[KGP_EVAL_MAX_FOLDS][KGP_EVAL_METHODS];
     kgp_eval_metrics mean[KGP_EVAL_METHODS], sd[KGP_EVAL_METHODS];   /**< over the folds (sample sd) */
     double train_seconds;     /**< kgpath training, all folds */
@@ -350,19 +362,26 @@ typedef struct kgp_eval_report {
  * (the report then covers the folds done). */
 typedef int (*kgp_eval_fn)(void *ud, const kgp_eval_report *r);
 
-/** Runs the prerequisite benchmark: per fold, trains kgpath's link model
- * (a fresh copy of the encoder, graph attention seeing only the fold's
- * training positives) and scores the fold's test pairs, beside the
- * baselines computed on the same folds. RefD: folds stratified by label
- * (seeded); LectureBank 2.0: its published folds; Metacademy: per seed,
- * 20% of the edges held out with as many random non-edges, five random
- * non-edges per training edge. Training positives are scored without
- * their own edges in the graph (groups of 16), as test positives are.
- * Errors (message in out->errmsg): KGP_EUSAGE (bad option, no model),
- * KGP_ENOTFOUND (dataset or model missing), KGP_EINPUT (malformed dataset,
- * with file:line; a fold without both classes), KGP_ENOMEM.
- * Cost: per fold, the training run plus O(pairs · concepts) for the graph
- * heuristics. */
+/** Runs the prerequisite benchmark on the user's path: per fold, the
+ * fold's known graph becomes a course as a user has it (a CSV: every
+ * concept with its title and text, the training positives as its
+ * prerequisites; an edge that would close a cycle, which import refuses,
+ * is left out and counted), imported into a fresh database in a work
+ * folder ($TMPDIR), with the training negatives recorded as a designer's
+ * rejected suggestions; then exactly `kgpath train` (kgp_train, the
+ * options of opt) and `kgpath suggest --pairs` (kgp_score_pairs) on the
+ * test pairs, beside the baselines on the same graph. RefD: folds
+ * stratified by label (seeded); LectureBank 2.0: its published folds;
+ * Metacademy: per seed, 20% of the edges held out with as many random
+ * non-edges, five random non-edges per training edge. With opt->csv and
+ * opt->pairs: one run on that course and those pairs. The work folder is
+ * removed afterwards.
+ * Errors (message in out->errmsg): KGP_EUSAGE (bad option), KGP_ENOTFOUND
+ * (dataset, file or model missing), KGP_EINPUT (malformed dataset, with
+ * file:line; a fold without both classes; a course that does not import),
+ * KGP_EIO, KGP_ENOMEM; and kgp_train's.
+ * Cost: per fold, an import, the training run, and O(pairs · (concepts +
+ * edges)) for the baselines. */
 kgp_status kgp_eval_prereq(const kgp_eval_options *opt, kgp_eval_fn fn, void *ud, kgp_eval_report *out);
 
 #ifdef __cplusplus

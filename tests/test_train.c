@@ -84,6 +84,7 @@ static kge_link_opts tiny_opts(kge_train_mode mode)
     o.type_dim = 4;
     o.mlp_hidden = 16;
     o.lora_rank = 2;
+    o.transitive = 0;   /* the suites below predate them; transitive_features covers them */
     o.seed = 42;
     o.threads = 1;
     return o;
@@ -687,6 +688,58 @@ START_TEST(structural_features)
 }
 END_TEST
 
+/* The transitive features on the same graph: descendants and ancestors
+ * counted through paths, distances both ways; the same values whatever
+ * order the pairs come in (the searches are cached per first concept). */
+START_TEST(transitive_features)
+{
+    /* 4→0 0→1 1→2 0→3 3→2, and 5 alone */
+    uint32_t src[] = {0, 1, 0, 3, 4}, dst[] = {1, 2, 3, 2, 0};
+    kge_link_sx sx = {0};
+    kge_err err = {0};
+    float phi[KGE_LINK_NTRANS], again[KGE_LINK_NTRANS];
+    ck_assert_int_eq(kge_link_sx_build(&sx, 6, 5, src, dst, NULL, &err), KGE_OK);
+    kge_link_sx_trans(&sx, 4, 2, phi);
+    ck_assert_float_eq_tol(phi[0], log1pf(4), 1e-6f);   /* 4 precedes 0, 1, 3 and 2 */
+    ck_assert_float_eq_tol(phi[1], 0.0f, 1e-6f);
+    ck_assert_float_eq_tol(phi[2], 0.0f, 1e-6f);
+    ck_assert_float_eq_tol(phi[3], log1pf(4), 1e-6f);   /* 2 follows 1, 3, 0 and 4 */
+    ck_assert_float_eq_tol(phi[4], 1.0f / 3.0f, 1e-6f); /* 4 → 0 → 1 → 2 */
+    ck_assert_float_eq_tol(phi[5], 0.0f, 1e-6f);
+    kge_link_sx_trans(&sx, 2, 4, phi);
+    ck_assert_float_eq_tol(phi[4], 0.0f, 1e-6f);
+    ck_assert_float_eq_tol(phi[5], 1.0f / 3.0f, 1e-6f); /* the other way round */
+    kge_link_sx_trans(&sx, 1, 5, phi);
+    ck_assert_float_eq_tol(phi[0], log1pf(1), 1e-6f);
+    ck_assert_float_eq_tol(phi[1], log1pf(2), 1e-6f);   /* 0 and 4 */
+    ck_assert_float_eq_tol(phi[2] + phi[3] + phi[4] + phi[5], 0.0f, 1e-6f);
+    kge_link_sx_trans(&sx, 4, 2, again);
+    kge_link_sx_trans(&sx, 2, 4, phi);
+    kge_link_sx_trans(&sx, 4, 2, phi);
+    ck_assert(memcmp(phi, again, sizeof phi) == 0);
+    /* a model with them: 14 structural inputs, "transitive": 1 saved and read back */
+    synth s;
+    synth_make(&s);
+    kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
+    o.transitive = 1;
+    kge_link_model *a = trained(&s, &o, 10), *b = NULL;
+    ck_assert_int_eq(a->SX, KGE_LINK_NSTRUCT + KGE_LINK_NTRANS);
+    char *dir = tu_mkdtemp(), *ck = tu_path(dir, "ck");
+    ck_assert_msg(kge_link_save(a, ck, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_int_eq(kge_link_options(b)->transitive, 1);
+    float *pa = all_scores(a, &s), *pb = all_scores(b, &s);
+    ck_assert(memcmp(pa, pb, N * N * sizeof *pa) == 0);
+    free(pa); free(pb);
+    kge_link_free(a); kge_link_free(b);
+    o.structural = 0;
+    ck_assert_int_eq(kge_link_new(tiny_bert(3), &o, &a, &err), KGE_EUSAGE);
+    tu_rmrf(dir);
+    free(dir); free(ck);
+    kge_link_sx_free(&sx);
+}
+END_TEST
+
 /* Mean probability of the pairs (src, dst), each scored with the graph of
  * d minus that pair (as training sees a positive). */
 static float mean_score(kge_link_model *lm, const kge_link_data *d, const uint32_t *src, const uint32_t *dst,
@@ -1222,6 +1275,7 @@ static Suite *suite(void)
     tcase_add_test(tc, resume_lora);
     tcase_add_test(tc, views_augment);
     tcase_add_test(tc, checkpoint_switch_atomic);
+    tcase_add_test(tc, transitive_features);
     tcase_add_test(tc, platt_calibration);
     tcase_add_test(tc, early_stopping);
     tcase_add_test(tc, bad_inputs);

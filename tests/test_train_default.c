@@ -7,6 +7,7 @@
  * files) give a clear error and write nothing. */
 #include <check.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,6 +331,140 @@ START_TEST(bad_inputs_write_nothing)
 }
 END_TEST
 
+
+/* ---- eval-prereq --csv: the user's path against baselines computed here --- */
+
+/* A known graph of two chains joined twice, and labelled pairs: held-out
+ * edges and transitive pairs (1), reversed and unrelated pairs (0). */
+enum { EN = 10 };
+static const char *const e_ids[EN] = {"a1", "a2", "a3", "a4", "a5", "b1", "b2", "b3", "b4", "b5"};
+static const int e_edges[][2] = {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {5, 6}, {6, 7}, {7, 8}, {8, 9}, {1, 7}, {3, 9}};
+static const int e_pairs[][3] = {{0, 2, 1}, {2, 4, 1}, {5, 7, 1}, {0, 9, 1}, {1, 8, 1}, {6, 9, 1},
+                                 {4, 0, 0}, {9, 5, 0}, {2, 0, 0}, {8, 1, 0}, {4, 5, 0}, {6, 3, 0}, {9, 2, 0}};
+#define NE (sizeof e_edges / sizeof *e_edges)
+#define NP (sizeof e_pairs / sizeof *e_pairs)
+
+/* Shortest path length a → b over e_edges (0: none), by repeated relaxation. */
+static int e_dist(int a, int b)
+{
+    int d[EN];
+    for (int i = 0; i < EN; i++) d[i] = i == a ? 0 : 1000;
+    for (int it = 0; it < EN; it++)
+        for (size_t k = 0; k < NE; k++)
+            if (d[e_edges[k][0]] + 1 < d[e_edges[k][1]]) d[e_edges[k][1]] = d[e_edges[k][0]] + 1;
+    return d[b] >= 1000 ? 0 : d[b];
+}
+
+/* ROC-AUC by counting pairs (ties half). */
+static double e_auc(const double *s)
+{
+    double win = 0, tot = 0;
+    for (size_t i = 0; i < NP; i++)
+        for (size_t j = 0; j < NP; j++)
+            if (e_pairs[i][2] && !e_pairs[j][2]) {
+                win += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+                tot++;
+            }
+    return win / tot;
+}
+
+/* The best F1 over every threshold that is one of the scores. */
+static double e_best_f1(const double *s)
+{
+    double best = 0;
+    for (size_t t = 0; t < NP; t++) {
+        double tp = 0, fp = 0, fn = 0;
+        for (size_t i = 0; i < NP; i++) {
+            int called = s[i] >= s[t];
+            tp += called && e_pairs[i][2];
+            fp += called && !e_pairs[i][2];
+            fn += !called && e_pairs[i][2];
+        }
+        double f1 = tp ? 2 * tp / (2 * tp + fp + fn) : 0;
+        if (f1 > best) best = f1;
+    }
+    return best;
+}
+
+START_TEST(eval_csv_against_baselines)
+{
+    char buf[4096];
+    size_t len = (size_t)snprintf(buf, sizeof buf, "id,title,summary,minutes,prerequisites,reason\n");
+    for (int i = 0; i < EN; i++) {
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s,Topic %s,About %s,20,", e_ids[i], e_ids[i], e_ids[i]);
+        int first = 1;
+        for (size_t k = 0; k < NE; k++)
+            if (e_edges[k][1] == i) {
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", first ? "" : ";", e_ids[e_edges[k][0]]);
+                first = 0;
+            }
+        len += (size_t)snprintf(buf + len, sizeof buf - len, ",\n");
+    }
+    write_work("course.csv", buf);
+    len = 0;
+    for (size_t q = 0; q < NP; q++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s\t%s\t%d\n", e_ids[e_pairs[q][0]], e_ids[e_pairs[q][1]],
+                                e_pairs[q][2]);
+    write_work("pairs.tsv", buf);
+    char *out = NULL, *c = tu_path(g_dir, "course.csv"), *pp = tu_path(g_dir, "pairs.tsv");
+    ck_assert_int_eq(kg(&out, "eval-prereq --csv '%s' --pairs '%s' --steps 40 --json", c, pp), 0);
+    json_t *r = json_of(out), *ms = json_object_get(r, "methods");
+    ck_assert_str_eq(json_string_value(json_object_get(r, "kind")), "csv");
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "concepts")), EN);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "pairs")), (json_int_t)NP);
+    ck_assert_uint_eq(json_array_size(ms), 4);
+    static const char *names[] = {"kgpath", "transitivity", "precedes count", "logistic regression (structure)"};
+    for (size_t k = 0; k < 4; k++)
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ms, k), "method")), names[k]);
+    /* the baselines, computed here from the same graph */
+    double tr[NP], pc[NP];
+    for (size_t q = 0; q < NP; q++) {
+        int a = e_pairs[q][0], d = e_dist(a, e_pairs[q][1]), desc = 0;
+        tr[q] = d ? 1.0 / d : 0.0;
+        for (int i = 0; i < EN; i++) desc += i != a && e_dist(a, i) > 0;
+        pc[q] = desc;
+    }
+    const double *mine[2] = {tr, pc};
+    for (int k = 1; k <= 2; k++) {
+        json_t *m = json_object_get(json_array_get(ms, (size_t)k), "mean");
+        double auc = json_real_value(json_object_get(m, "auc")), f1 = json_real_value(json_object_get(m, "f1_best"));
+        ck_assert_msg(fabs(auc - e_auc(mine[k - 1])) < 1e-9, "%s: AUC %g, here %g", names[k], auc, e_auc(mine[k - 1]));
+        ck_assert_msg(fabs(f1 - e_best_f1(mine[k - 1])) < 1e-9, "%s: F1 %g, here %g", names[k], f1,
+                      e_best_f1(mine[k - 1]));
+        ck_assert(json_is_null(json_object_get(m, "f1")) && json_is_null(json_object_get(m, "ece")));
+    }
+    /* kgpath: calibrated probabilities, so F1 at 0.5 and ECE exist */
+    json_t *km = json_object_get(json_array_get(ms, 0), "mean");
+    double kf1 = json_real_value(json_object_get(km, "f1")), ece = json_real_value(json_object_get(km, "ece"));
+    double kauc = json_real_value(json_object_get(km, "auc"));
+    ck_assert(json_is_real(json_object_get(km, "f1")) && kf1 >= 0 && kf1 <= 1);
+    ck_assert(json_is_real(json_object_get(km, "ece")) && ece >= 0 && ece <= 1);
+    ck_assert(kauc >= 0 && kauc <= 1);
+    json_decref(r);
+    free(out);
+    /* the work folder is gone, the course file untouched */
+    ck_assert_int_eq(kg(&out, "eval-prereq --csv '%s' --pairs '%s' --steps 5", c, pp), 0);
+    ck_assert_msg(strstr(out, "| transitivity | - | - | - | ") && strstr(out, "| kgpath | 0."), "%s", out);
+    free(out);
+    /* bad input: a pair without a label, an unknown concept, one class only, usage */
+    write_work("bad.tsv", "a1\ta3\n");
+    char *bad = tu_path(g_dir, "bad.tsv");
+    ck_assert_int_eq(kg(NULL, "eval-prereq --csv '%s' --pairs '%s'", c, bad), 2);
+    err_has("bad.tsv:1:");
+    write_work("bad.tsv", "a1\ta3\t1\nzz\ta1\t0\n");
+    ck_assert_int_eq(kg(NULL, "eval-prereq --csv '%s' --pairs '%s' --steps 5", c, bad), 3);
+    err_has("zz");
+    write_work("bad.tsv", "a1\ta3\t1\n");
+    ck_assert_int_eq(kg(NULL, "eval-prereq --csv '%s' --pairs '%s'", c, bad), 2);
+    err_has("both classes");
+    ck_assert_int_eq(kg(NULL, "eval-prereq --csv '%s'", c), 1);
+    ck_assert_int_eq(kg(NULL, "eval-prereq --csv '%s' --pairs '%s' refd-cs", c, pp), 1);
+    free(bad);
+    free(c);
+    free(pp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train_default");
@@ -339,6 +474,7 @@ int main(void)
     tcase_add_test(tc, bare_train_then_suggest);
     tcase_add_test(tc, reimport_reuses_or_retrains);
     tcase_add_test(tc, bad_inputs_write_nothing);
+    tcase_add_test(tc, eval_csv_against_baselines);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -847,25 +847,48 @@ kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs,
     kgp_status st = load_for_snap(s, ckpt, &lm, &t);
     if (st) return st;
     uint32_t *rp = malloc((2 * n + 1) * sizeof *rp);
-    uint8_t *drop = calloc(t.d.E + 1, 1);
+    uint64_t *key = malloc((n + 1) * sizeof *key);
+    float *po = malloc((n + 1) * sizeof *po);
     uint32_t *src = malloc((t.d.E + 1) * sizeof *src), *dst = malloc((t.d.E + 1) * sizeof *dst);
     kge_err e = {0};
-    if (!rp || !drop || !src || !dst) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
-    for (size_t k = 0; k < 2 * n; k++) rp[k] = t.row_of[pairs[k]];
-    /* the scored pairs are not context for themselves */
-    for (size_t q = 0; q < t.d.E; q++)
-        for (size_t k = 0; k < n; k++)
-            if (t.src[q] == rp[2 * k] && t.dst[q] == rp[2 * k + 1]) drop[q] = 1;
+    if (!rp || !key || !po || !src || !dst) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    /* the pairs by their first concept (the decoder's searches from it are
+     * reused), each keyed with its place in the caller's order */
+    int packed = (uint64_t)t.d.n <= (1u << 20) && n <= (1u << 20);   /* else the caller's order */
+    for (size_t k = 0; k < n; k++)
+        key[k] = packed ? (uint64_t)t.row_of[pairs[2 * k]] << 40 | (uint64_t)t.row_of[pairs[2 * k + 1]] << 20 | k : k;
+    if (packed) qsort(key, n, sizeof *key, cmp_edge);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = packed ? (size_t)(key[k] & 0xfffff) : (size_t)key[k];
+        rp[2 * k] = t.row_of[pairs[2 * i]];
+        rp[2 * k + 1] = t.row_of[pairs[2 * i + 1]];
+    }
+    /* the scored pairs are not context for themselves: an edge leaves the
+     * graph when it is one of them (binary search over the sorted pairs) */
     size_t E = 0;
-    for (size_t q = 0; q < t.d.E; q++)
-        if (!drop[q]) { src[E] = t.src[q]; dst[E++] = t.dst[q]; }
+    for (size_t q = 0; q < t.d.E; q++) {
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            uint32_t a = rp[2 * mid], b = rp[2 * mid + 1];
+            if (a < t.src[q] || (a == t.src[q] && b < t.dst[q])) lo = mid + 1;
+            else hi = mid;
+        }
+        int scored = lo < n && rp[2 * lo] == t.src[q] && rp[2 * lo + 1] == t.dst[q];
+        if (!scored && !packed)   /* unsorted: look through them all */
+            for (size_t k = 0; k < n && !scored; k++) scored = rp[2 * k] == t.src[q] && rp[2 * k + 1] == t.dst[q];
+        if (!scored) { src[E] = t.src[q]; dst[E++] = t.dst[q]; }
+    }
     kge_link_data d = t.d;
     d.E = E;
     d.src = src;
     d.dst = dst;
-    if (kge_link_score(lm, &d, rp, n, out, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+    if (kge_link_score(lm, &d, rp, n, po, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+    for (size_t k = 0; !st && k < n; k++) {
+        out[packed ? (size_t)(key[k] & 0xfffff) : (size_t)key[k]] = po[k];
+    }
 out:
-    free(rp); free(drop); free(src); free(dst);
+    free(rp); free(key); free(po); free(src); free(dst);
     tdata_free(&t);
     kge_link_free(lm);
     return st;

@@ -147,7 +147,7 @@ static kgp_status scan_begin(kgg_store *st, MDB_dbi dbi, MDB_txn **txn,
         return s;
     int rc = mdb_cursor_open(*txn, dbi, cur);
     if (rc) {
-        mdb_txn_abort(*txn);
+        kgg_store_read_end(*txn);
         return mdb_fail(e, NULL, rc, "cannot open cursor");
     }
     return KGP_OK;
@@ -174,7 +174,7 @@ static kgp_status scan_end(MDB_txn *txn, MDB_cursor *cur, int rc, kgp_status s,
     if (rc && rc != MDB_NOTFOUND && s == KGP_OK)
         s = mdb_fail(e, NULL, rc, what);
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     return s;
 }
 kgp_status kgg_learner_append(kgg_store *st, const kgg_event *ev, size_t n,
@@ -309,7 +309,7 @@ kgp_status kgg_learner_info_get(kgg_store *st, const char *learner,
         s = kgg_errf(e, KGP_ENOTFOUND, "no learner \"%.80s\"", learner);
     else
         s = mdb_fail(e, NULL, rc, "cannot read learner");
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     return s;
 }
 
@@ -418,7 +418,7 @@ kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e)
     if ((s = kgg_store_read_begin(st, &txn, e)))
         return s;
     int present = mdb_dbi_open(txn, FIT_DB, 0, &dbi);
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     if (present == MDB_NOTFOUND)
         return KGP_OK;
     if ((s = kgg_store_open_dbi(st, FIT_DB, 0, &dbi, e)))

@@ -35,10 +35,7 @@ void kgg_snap_close(kgg_snap *s)
     if (!s) return;
     snap_impl *im = s->impl;
     if (im) {
-        if (im->txn) {
-            mdb_txn_abort(im->txn);
-            kgg_store_snap_leave(im->st);
-        }
+        if (im->txn) kgg_store_snap_end(im->st, im->txn);
         kg_arena_free(im->a);
         kg_free(im);
     }
@@ -59,9 +56,8 @@ int kgg_snap_open(kgg_store *st, kgg_snap **out, kgg_err *e)
     im->st = st;
     im->a = kg_arena_new();
     if (!im->a) { kgg_snap_close(s); return kgg_errf(e, KGP_ENOMEM, "out of memory"); }
-    kgp_status rs = kgg_store_read_begin(st, &im->txn, e);
+    kgp_status rs = kgg_store_snap_begin(st, &im->txn, e);
     if (rs) { im->txn = NULL; kgg_snap_close(s); return rs; }
-    kgg_store_snap_enter(st);
     kg_arena *a = im->a;
     MDB_txn *txn = im->txn;
     MDB_dbi meta, courses, concepts, requires, recommends;
@@ -378,6 +374,56 @@ fail:
 #undef FAIL_DB
 #undef FAIL_OOM
 #undef FAIL_BAD
+}
+
+/* One string moved out of the map: re-pointed into the concept record's
+ * copy when it lies in the record, else copied. */
+static int move_str(kg_arena *a, const char **p, const uint8_t *old, size_t len, const uint8_t *neu)
+{
+    if (!*p) return 0;
+    const uint8_t *q = (const uint8_t *)*p;
+    if (old && q >= old && q < old + len) { *p = (const char *)neu + (q - old); return 0; }
+    char *c = kg_arena_strdup(a, *p);
+    if (!c) return -1;
+    *p = c;
+    return 0;
+}
+
+int kgg_snap_detach(kgg_snap *s, kgg_err *e)
+{
+    snap_impl *im = s->impl;
+    if (!im->txn) return KGP_OK;
+    kg_arena *a = im->a;
+    int bad = 0;
+    for (uint32_t i = 0; i < s->n && !bad; i++) {
+        uint8_t *c = kg_arena_alloc(a, im->reclen[i] ? im->reclen[i] : 1);
+        if (!c) { bad = 1; break; }
+        memcpy(c, im->rec[i], im->reclen[i]);
+        int same = s->title[i] == s->key[i];
+        bad |= move_str(a, &s->key[i], im->rec[i], im->reclen[i], c);
+        if (same) s->title[i] = s->key[i];
+        else bad |= move_str(a, &s->title[i], im->rec[i], im->reclen[i], c);
+        im->rec[i] = c;
+    }
+    for (uint32_t c = 0; c < s->ncourses && !bad; c++) {
+        const char **f[] = { &s->course_title[c], &s->course_language[c], &s->course_version[c],
+                             &s->course_source[c], &s->course_format[c] };
+        for (size_t j = 0; j < sizeof f / sizeof *f; j++) bad |= move_str(a, f[j], NULL, 0, NULL);
+    }
+    uint32_t nunits = s->ncourses ? s->unit_off[s->ncourses] : 0;
+    for (uint32_t u = 0; u < nunits && !bad; u++)
+        bad |= move_str(a, &s->unit_id[u], NULL, 0, NULL) | move_str(a, &s->unit_title[u], NULL, 0, NULL);
+    for (uint32_t g = 0; g < s->ngroups && !bad; g++) bad |= move_str(a, &s->grp_reason[g], NULL, 0, NULL);
+    uint32_t nmem = s->ngroups ? s->mem_off[s->ngroups] : 0;
+    for (uint32_t j = 0; j < nmem && !bad; j++) bad |= move_str(a, &s->mem_reason[j], NULL, 0, NULL);
+    uint32_t nrec = s->n ? s->rec_off[s->n] : 0;
+    for (uint32_t j = 0; j < nrec && !bad; j++) bad |= move_str(a, &s->rec_reason[j], NULL, 0, NULL);
+    for (size_t j = 0; j < s->nunresolved && !bad; j++)
+        bad |= move_str(a, &s->unresolved[j].target, NULL, 0, NULL);
+    if (bad) return kgg_errf(e, KGP_ENOMEM, "out of memory");
+    kgg_store_snap_end(im->st, im->txn);
+    im->txn = NULL;
+    return KGP_OK;
 }
 
 uint32_t kgg_snap_find_key(const kgg_snap *s, const char *key)

@@ -101,6 +101,15 @@ struct kgg_err;
 int  kgg_snap_open(struct kgg_store *st, kgg_snap **out, struct kgg_err *e);
 void kgg_snap_close(kgg_snap *s);
 
+/* Copies everything the snapshot points at in LMDB's map (strings, concept
+ * records) into its own memory and ends its read transaction, so the
+ * snapshot no longer pins the map: this process may then adopt a map that
+ * another process grew (or grow it itself) while the snapshot stays open.
+ * For long-running readers (batch). Call before handing the snapshot to
+ * other threads. Errors: KGP_ENOMEM (the snapshot stays attached and
+ * valid). O(size of the concept records). */
+int kgg_snap_detach(kgg_snap *s, struct kgg_err *e);
+
 /* The text of concept i (read from the snapshot's records; strings stay
  * valid while the snapshot is open; arrays are allocated in arena a). */
 typedef struct kgg_resource_text {

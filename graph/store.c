@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static const char *const k_dbi_names[] = {
@@ -33,8 +34,14 @@ struct kgg_store {
     MDB_dbi dbi[NDBI];
     struct { char *name; MDB_dbi dbi; } extra[MAX_EXTRA_DBI];
     size_t nextra;
-    pthread_mutex_t lock;   /* guards nreaders, resizes and extra dbis */
-    long nreaders;          /* open snapshots/read txns of this process */
+    pthread_mutex_t lock;   /* guards nreaders and extra dbis */
+    long nreaders;          /* open snapshots of this process */
+    /* Held shared by every transaction of this process while it is open
+     * (and while mdb_txn_begin runs), exclusively while the map is moved:
+     * mdb_env_set_mapsize unmaps the memory every open transaction points
+     * into. Snapshots release it once begun and count in nreaders instead
+     * (they live long; a resize refuses while any is open). */
+    pthread_rwlock_t maplock;
     /* LMDB allows one environment per file per process (its locks are
      * per process), so opening a file that is already open returns the same
      * store with a reference more. */
@@ -46,6 +53,9 @@ struct kgg_store {
 };
 
 static pthread_mutex_t g_open_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Transactions this thread holds (any store): a thread that holds one must
+ * not wait for the map lock exclusively (it would wait for itself). */
+static __thread int t_held;
 static void store_free(kgg_store *st);
 static kgg_store *g_open;       /* stores open in this process */
 
@@ -191,13 +201,22 @@ kgp_status kgg_store_open(const char *path, unsigned flags, size_t map_size,
     st->flags = flags;
     st->path = kg_strdup(path);
     pthread_mutex_init(&st->lock, NULL);
+    pthread_rwlock_init(&st->maplock, NULL);
     kgp_status s;
     int rc;
     if (!st->path) { s = kgg_errf(e, KGP_ENOMEM, "out of memory"); goto fail; }
     if ((rc = mdb_env_create(&st->env))) { s = lmdb_fail(e, "cannot create environment", path, rc); goto fail; }
+    mdb_env_set_userctx(st->env, st);    /* kgg_store_read_end finds the store */
     mdb_env_set_maxdbs(st->env, NDBI + MAX_EXTRA_DBI);
     mdb_env_set_maxreaders(st->env, 256);
-    if (!map_size) map_size = KGG_DEFAULT_MAP_SIZE;
+    if (!map_size) {
+        /* KGPATH_MAP_SIZE: the first map in bytes (tests use a small one so
+         * that growth, and other processes adopting it, happen often). */
+        const char *ms = getenv("KGPATH_MAP_SIZE");
+        char *end;
+        unsigned long long v = ms && *ms ? strtoull(ms, &end, 10) : 0;
+        map_size = v >= 65536 && !*end ? (size_t)v : KGG_DEFAULT_MAP_SIZE;
+    }
     if (!ro || (size_t)sb.st_size < map_size)
         mdb_env_set_mapsize(st->env, map_size);  /* an existing larger file keeps its size */
     rc = mdb_env_open(st->env, path, MDB_NOSUBDIR | MDB_NOTLS | (ro ? MDB_RDONLY : 0), 0644);
@@ -242,6 +261,7 @@ static void store_free(kgg_store *st)
     if (st->env) mdb_env_close(st->env);
     for (size_t i = 0; i < st->nextra; i++) kg_free(st->extra[i].name);
     pthread_mutex_destroy(&st->lock);
+    pthread_rwlock_destroy(&st->maplock);
     kg_free(st->path);
     kg_free(st);
 }
@@ -270,6 +290,18 @@ int kgg_store_dbi(const kgg_store *st, const char *name, MDB_dbi *dbi)
     return -1;
 }
 
+void kgg_store_map_hold(kgg_store *st)
+{
+    pthread_rwlock_rdlock(&st->maplock);
+    t_held++;
+}
+
+void kgg_store_map_release(kgg_store *st)
+{
+    t_held--;
+    pthread_rwlock_unlock(&st->maplock);
+}
+
 kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
                               MDB_dbi *dbi, kgg_err *e)
 {
@@ -281,12 +313,14 @@ kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
     if (st->nextra == MAX_EXTRA_DBI) { s = kgg_errf(e, KGP_EDB, "too many named databases"); goto out; }
     int ro = kgg_store_rdonly(st);
     MDB_txn *txn;
+    kgg_store_map_hold(st);
     int rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &txn);
     if (!rc) {
         rc = mdb_dbi_open(txn, name, flags | (ro ? 0 : MDB_CREATE), dbi);
         if (rc) mdb_txn_abort(txn);
         else rc = mdb_txn_commit(txn);
     }
+    kgg_store_map_release(st);
     if (rc) { s = lmdb_fail(e, "cannot open named database", name, rc); goto out; }
     st->extra[st->nextra].name = kg_strdup(name);
     if (!st->extra[st->nextra].name) { s = kgg_errf(e, KGP_ENOMEM, "out of memory"); goto out; }
@@ -298,20 +332,29 @@ out:
 
 /* ---- growth and transactions ---- */
 
-/* new_size 0: adopt the size another process set (MDB_MAP_RESIZED). */
+/* new_size 0: adopt the size another process set (MDB_MAP_RESIZED).
+ * Waits for the other threads' transactions to end (they are short: a
+ * snapshot, the long-lived kind, makes it refuse instead), so a thread that
+ * holds a transaction itself is refused too. */
 static kgp_status resize(kgg_store *st, size_t new_size, kgg_err *e)
 {
+    if (t_held > 0)
+        return kgg_errf(e, KGP_EDB, "%s: the database map must grow, but this thread "
+                        "holds a transaction; end it and retry", st->path);
+    pthread_rwlock_wrlock(&st->maplock);
     pthread_mutex_lock(&st->lock);
+    long readers = st->nreaders;
+    pthread_mutex_unlock(&st->lock);
     kgp_status s = KGP_OK;
-    if (st->nreaders > 0) {
+    if (readers > 0) {
         s = kgg_errf(e, KGP_EDB, "%s: the database map must grow, but %ld snapshot%s of "
-                     "this process %s open; close them and retry", st->path, st->nreaders,
-                     st->nreaders == 1 ? "" : "s", st->nreaders == 1 ? "is" : "are");
+                     "this process %s open; close them and retry", st->path, readers,
+                     readers == 1 ? "" : "s", readers == 1 ? "is" : "are");
     } else {
         int rc = mdb_env_set_mapsize(st->env, new_size);
         if (rc) s = lmdb_fail(e, "cannot resize the map", st->path, rc);
     }
-    pthread_mutex_unlock(&st->lock);
+    pthread_rwlock_unlock(&st->maplock);
     return s;
 }
 
@@ -352,9 +395,11 @@ void kgg_store_snap_leave(kgg_store *st)
 kgp_status kgg_store_read_begin(kgg_store *st, MDB_txn **txn, kgg_err *e)
 {
     for (int tries = 0; ; tries++) {
+        kgg_store_map_hold(st);
         int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
         if (rc == 0) return KGP_OK;
-        if (rc == MDB_MAP_RESIZED && tries < 3) {
+        kgg_store_map_release(st);
+        if (rc == MDB_MAP_RESIZED && tries < 8) {
             kgp_status s = resize(st, 0, e);
             if (s) return s;
             continue;
@@ -363,29 +408,74 @@ kgp_status kgg_store_read_begin(kgg_store *st, MDB_txn **txn, kgg_err *e)
     }
 }
 
+void kgg_store_read_end(MDB_txn *txn)
+{
+    if (!txn) return;
+    kgg_store *st = mdb_env_get_userctx(mdb_txn_env(txn));
+    mdb_txn_abort(txn);
+    kgg_store_map_release(st);
+}
+
+kgp_status kgg_store_snap_begin(kgg_store *st, MDB_txn **txn, kgg_err *e)
+{
+    kgp_status s = kgg_store_read_begin(st, txn, e);
+    if (s) return s;
+    /* A snapshot outlives this call: it counts as a reader instead of
+     * holding the map lock (see resize). */
+    kgg_store_snap_enter(st);
+    kgg_store_map_release(st);
+    return KGP_OK;
+}
+
+void kgg_store_snap_end(kgg_store *st, MDB_txn *txn)
+{
+    if (!txn) return;
+    mdb_txn_abort(txn);
+    kgg_store_snap_leave(st);
+}
+
+/* A failed commit. LMDB reports a short write as EIO, which is what a full
+ * disk gives: say so when the file system has no room left. */
+static kgp_status commit_fail(kgg_store *st, int rc, kgg_err *e)
+{
+    if (rc == ENOSPC || rc == EDQUOT || rc == EIO) {
+        struct statvfs vf;
+        if (rc != EIO || (statvfs(st->path, &vf) == 0 &&
+                          (geteuid() == 0 ? vf.f_bfree : vf.f_bavail) * (uint64_t)vf.f_frsize
+                              < ((uint64_t)1 << 20)))
+            return kgg_errf(e, KGP_EIO, "%s: cannot write: %s", st->path,
+                            strerror(rc == EIO ? ENOSPC : rc));
+        return kgg_errf(e, KGP_EIO, "%s: cannot write: %s", st->path, strerror(rc));
+    }
+    return lmdb_fail(e, "cannot commit", st->path, rc);
+}
+
 kgp_status kgg_store_update(kgg_store *st, kgg_txn_fn fn, void *ud, kgg_err *e)
 {
     if (kgg_store_rdonly(st))
         return kgg_errf(e, KGP_EUSAGE, "%s: opened read-only", st->path);
     for (int tries = 0; tries < 40; tries++) {
         MDB_txn *txn;
+        kgg_store_map_hold(st);
         int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
         if (rc == MDB_MAP_RESIZED) {
+            kgg_store_map_release(st);
             kgp_status s = resize(st, 0, e);
             if (s) return s;
             continue;
         }
-        if (rc) return lmdb_fail(e, "cannot begin write transaction", st->path, rc);
+        if (rc) { kgg_store_map_release(st); return lmdb_fail(e, "cannot begin write transaction", st->path, rc); }
         int mrc = 0;
         kgp_status s = fn(txn, ud, &mrc, e);
         if (s == KGP_OK) {
             rc = mdb_txn_commit(txn);
-            if (rc == 0) return KGP_OK;
+            if (rc == 0) { kgg_store_map_release(st); return KGP_OK; }
             mrc = rc;
-            s = lmdb_fail(e, "cannot commit", st->path, rc);
+            s = commit_fail(st, rc, e);
         } else {
             mdb_txn_abort(txn);
         }
+        kgg_store_map_release(st);
         if (mrc != MDB_MAP_FULL) return s;
         size_t cur = kgg_store_map_size(st);
         if ((s = resize(st, cur * 2, e)) != KGP_OK) return s;

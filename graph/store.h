@@ -131,9 +131,25 @@ kgp_status kgg_store_reserve(kgg_store *st, size_t bytes, kgg_err *e);
 /* on = 0 makes kgg_store_reserve a no-op, so that writes grow the map only
  * through MDB_MAP_FULL and redo (for tests of that path). Default 1. */
 void kgg_store_set_autoreserve(kgg_store *st, int on);
-/* Begins a read transaction (handles MDB_MAP_RESIZED when no snapshot of
- * this process is open). Errors: KGP_EDB. */
+/* Begins a short read transaction; end it with kgg_store_read_end (not
+ * mdb_txn_abort). MDB_MAP_RESIZED (another process grew the file past this
+ * process's map) is handled by adopting the new size between transactions:
+ * the call waits for other threads' short transactions to end, and fails
+ * only while a snapshot of this process is open or this thread holds
+ * another transaction. Errors: KGP_EDB. */
 kgp_status kgg_store_read_begin(kgg_store *st, MDB_txn **txn, kgg_err *e);
+/* Ends a transaction begun by kgg_store_read_begin (NULL: no-op). */
+void kgg_store_read_end(MDB_txn *txn);
+/* A long-lived read transaction (a snapshot's): begun as read_begin, ended
+ * with kgg_store_snap_end; while it is open the map cannot move, so other
+ * processes' growth makes this process's new transactions fail. */
+kgp_status kgg_store_snap_begin(kgg_store *st, MDB_txn **txn, kgg_err *e);
+void kgg_store_snap_end(kgg_store *st, MDB_txn *txn);
+
+/* Holds the map in place (shared) around an LMDB call that opens its own
+ * transaction (mdb_env_copyfd2). */
+void kgg_store_map_hold(kgg_store *st);
+void kgg_store_map_release(kgg_store *st);
 
 /* Snapshot bookkeeping (graph/snapshot.c): the map is resized only while
  * no snapshot of this process is open. */

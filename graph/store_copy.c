@@ -28,7 +28,9 @@ kgp_status kgg_store_copy_compact(kgg_store *st, const char *dest, kgg_err *e)
         rc = kgg_errf(e, KGP_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto out;
     }
+    kgg_store_map_hold(st);
     int mrc = mdb_env_copyfd2(kgg_store_env(st), fd, MDB_CP_COMPACT);
+    kgg_store_map_release(st);
     if (mrc) {
         rc = kgg_errf(e, mrc == ENOSPC || mrc == EIO ? KGP_EIO : KGP_EDB,
                       "%s: compact copy failed: %s", dest, mdb_strerror(mrc));

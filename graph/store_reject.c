@@ -41,7 +41,7 @@ static kgp_status rej_handle(kgg_store *st, int create, MDB_dbi *dbi, int *have,
         kgp_status s = kgg_store_read_begin(st, &txn, e);
         if (s) return s;
         int rc = mdb_dbi_open(txn, REJ_DB, 0, dbi);
-        mdb_txn_abort(txn);
+        kgg_store_read_end(txn);
         if (rc == MDB_NOTFOUND) return KGP_OK;
         if (rc) return kgg_errf(e, KGP_EDB, "%s: rejected suggestions: %s", kgg_store_path(st), mdb_strerror(rc));
     }
@@ -209,7 +209,7 @@ static kgp_status change(kgg_store *st, kgg_reject *r, size_t n, unsigned flags,
     if (s) return s;
     int mrc = 0;
     s = run(&c, txn, 0, &mrc, e);
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     if (s || (flags & KGG_REJECT_DRY_RUN) || c.done == 0) {
         if (!s && ndone) *ndone = c.done;
         return s;
@@ -242,7 +242,7 @@ kgp_status kgg_reject_each(kgg_store *st, kgg_reject_fn fn, void *ud, kgg_err *e
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc) {
-        mdb_txn_abort(txn);
+        kgg_store_read_end(txn);
         return kgg_errf(e, KGP_EDB, "rejected suggestions: %s", mdb_strerror(rc));
     }
     MDB_val k, v;
@@ -267,6 +267,6 @@ kgp_status kgg_reject_each(kgg_store *st, kgg_reject_fn fn, void *ud, kgg_err *e
     }
     if (!s && rc && rc != MDB_NOTFOUND) s = kgg_errf(e, KGP_EDB, "rejected suggestions: %s", mdb_strerror(rc));
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     return s;
 }

@@ -173,13 +173,13 @@ kgp_status kgg_stamp_load(kgg_store *st, const kgg_snap *s, int64_t *stamp, kgg_
         int r = mdb_get(txn, dbi, &k, &v);
         if (r == MDB_NOTFOUND) continue;
         if (r) {
-            mdb_txn_abort(txn);
+            kgg_store_read_end(txn);
             return kgg_errf(e, KGP_EDB, "stamps: %s", mdb_strerror(r));
         }
         if (v.mv_size == 16 && get_le64(v.mv_data) == kgg_stamp_hash(s, i))
             stamp[i] = (int64_t)get_le64((const unsigned char *)v.mv_data + 8);
     }
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     return KGP_OK;
 }
 

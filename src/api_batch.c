@@ -523,7 +523,11 @@ kgp_status kgp_batch_run(kgp_db *db, const kgp_batch_options *o, kgp_batch_summa
         st = kgg_stamp_refresh(c.store, (int64_t)time(NULL), &sum->stamps_changed, &ge);
         if (st) { st = kgp__db_error(db, st, "%s", ge.msg); goto out; }
     }
-    if ((st = kgp_snap_open(db, &c.snap))) goto out;
+    /* Detached: the run may last hours beside other processes' imports,
+     * which grow the file; a snapshot pinning the map would make every
+     * later learner read fail (MDB_MAP_RESIZED cannot be adopted while the
+     * map is pinned). The graph stays the one the run started with. */
+    if ((st = kgp_snap_open(db, &c.snap)) || (st = kgp__snap_detach(c.snap))) goto out;
     c.g = kgp__snap_graph(c.snap);
     kgn_error ne = {0};
     if ((st = kgn_index_new(c.g, &c.ix, &ne))) {

@@ -145,6 +145,13 @@ void kgp_snap_close(kgp_snap *s)
     kg_free(s);
 }
 
+kgp_status kgp__snap_detach(kgp_snap *s)
+{
+    kgg_err e = {{0}};
+    kgp_status st = kgg_snap_detach(s->g, &e);
+    return st ? kgp__db_error(s->db, st, "%s", e.msg) : KGP_OK;
+}
+
 const kgg_snap *kgp__snap_graph(const kgp_snap *s) { return s ? s->g : NULL; }
 uint32_t kgp_snap_count(const kgp_snap *s) { return s ? s->g->n : 0; }
 

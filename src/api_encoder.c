@@ -455,7 +455,7 @@ kgp_status kgp_embed(kgp_db *db, kgp_model *m, int force,
         }
         mdb_cursor_close(cur);
     }
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     txn = NULL;
     kgp_snap_close(snap);     /* no snapshot may be open while the map grows */
     snap = NULL;
@@ -478,7 +478,7 @@ kgp_status kgp_embed(kgp_db *db, kgp_model *m, int force,
     r.embedded = j.n;
     if (rep) *rep = r;
 out:
-    if (txn) mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     if (snap) kgp_snap_close(snap);
     for (size_t i = 0; texts && i < j.n; i++) free(texts[i]);
     free(texts);
@@ -516,7 +516,7 @@ static kgp_status scan(kgp_snap *s, const char *model_id, size_t dim, const floa
     if (rc) return kgp__snap_error(s, rc, "%s", ge.msg);
     MDB_dbi dbi;
     if (kgg_store_dbi(st, "embeddings", &dbi) != 0) {
-        mdb_txn_abort(txn);
+        kgg_store_read_end(txn);
         return kgp__snap_error(s, KGP_EDB, "no embeddings table");
     }
     size_t miss = 0, have = 0;
@@ -536,7 +536,7 @@ static kgp_status scan(kgp_snap *s, const char *model_id, size_t dim, const floa
         kgp_match mt = {i, g->key[i], g->title[i], emb_dot(&ev, q)};
         topk_insert(out, nout, k, &mt);
     }
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     if (missing) *missing = miss;
     if (!have)
         return kgp__snap_error(s, KGP_ENOTFOUND, "no concept is embedded with model %s: run `kgpath embed` first",
@@ -575,7 +575,7 @@ kgp_status kgp_similar(kgp_snap *s, uint32_t index, size_t k, kgp_match *out, si
     MDB_val kv = {4, key}, v;
     emb_view ev;
     if (kgg_store_dbi(st, "embeddings", &dbi) != 0 || mdb_get(txn, dbi, &kv, &v) != 0 || emb_parse(&v, &ev) != 0) {
-        mdb_txn_abort(txn);
+        kgg_store_read_end(txn);
         return kgp__snap_error(s, KGP_ENOTFOUND, "%s has no embedding: run `kgpath embed` first", g->key[index]);
     }
     char model[256];
@@ -584,7 +584,7 @@ kgp_status kgp_similar(kgp_snap *s, uint32_t index, size_t k, kgp_match *out, si
     size_t dim = ev.dim;
     float *q = malloc((dim ? dim : 1) * sizeof *q);
     if (q) memcpy(q, ev.vec, dim * 4);
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     if (!q) return kgp__snap_error(s, KGP_ENOMEM, "out of memory");
     rc = scan(s, model, dim, q, index, k, out, nout, NULL);
     free(q);

@@ -8,6 +8,10 @@
 
 /* The graph arrays behind a public snapshot (read-only, thread-safe). */
 const kgg_snap *kgp__snap_graph(const kgp_snap *s);
+/* Detaches the snapshot from LMDB's map (kgg_snap_detach): for long runs
+ * beside other processes' writes. Call before the lookup index is built.
+ * Errors: KGP_ENOMEM (message in the database handle). */
+kgp_status kgp__snap_detach(kgp_snap *s);
 
 /* The store behind a database handle, and the database of a snapshot, for
  * library glue of other layers (learners, embeddings, ...). */

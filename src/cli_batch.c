@@ -112,7 +112,7 @@ int cmd_batch(kgp_cli *cli, int argc, char **argv)
     static const cli_opt specs[] = {
         {"learners", 'l', 1}, {"out", 'o', 1}, {"threads", 't', 1}, {"shard", 0, 1},
         {"since", 0, 1}, {"resume", 0, 0}, {"chunk", 0, 1}, {"progress", 0, 1},
-        {"report", 0, 1}, {"read-only", 0, 0},
+        {"report", 0, 1}, {"read-only", 0, 0}, {"fail-on-errors", 0, 0},
         /* plan options: defaults for learners whose line lacks them */
         {"minutes-per-day", 0, 1}, {"days-per-week", 0, 1}, {"start", 0, 1},
         {"deadline", 0, 1}, {"budget-minutes", 0, 1}, {"include-recommended", 0, 0},
@@ -122,7 +122,7 @@ int cmd_batch(kgp_cli *cli, int argc, char **argv)
     kgp_batch_options o;
     kgp_batch_options_init(&o);
     const char *report = NULL, *progress = "auto", *defaults_text = NULL;
-    int read_only = 0, rc = 0;
+    int read_only = 0, fail_on_errors = 0, rc = 0;
     json_t *defs = json_object();
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
@@ -159,6 +159,7 @@ int cmd_batch(kgp_cli *cli, int argc, char **argv)
         else if (!strcmp(name, "progress")) progress = arg;
         else if (!strcmp(name, "report")) report = arg;
         else if (!strcmp(name, "read-only")) read_only = 1;
+        else if (!strcmp(name, "fail-on-errors")) fail_on_errors = 1;
         else if (!strcmp(name, "defaults")) defaults_text = arg;
         else if (!strcmp(name, "include-recommended"))
             json_object_set_new(defs, "include_recommended", json_true());
@@ -251,6 +252,15 @@ int cmd_batch(kgp_cli *cli, int argc, char **argv)
     print_summary(cli, "batch", &s, ui.mode == 2, j);
     rc = write_report(report, j);
     json_decref(j);
+    if (s.errors) {
+        /* Never silent, even with --quiet: error records are easy to miss
+         * in millions of lines. */
+        fprintf(stderr, "kgpath: batch: %llu of %llu learners got an error record "
+                "(\"status\" in each)%s\n", (unsigned long long)s.errors,
+                (unsigned long long)s.learners,
+                fail_on_errors ? "" : "; --fail-on-errors makes this exit 2");
+        if (fail_on_errors && !rc) rc = KGP_EINPUT;
+    }
 out:
     json_decref(defs);
     cli_parse_free(&p);

@@ -91,6 +91,8 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --progress MODE      auto (bar on a terminal), bar, json or none\n"
      "  --report FILE        write the summary as JSON to FILE\n"
      "  --read-only          open the database read-only (no change stamps)\n"
+     "  --fail-on-errors     exit 2 when any learner got an error record (default:\n"
+     "                       exit 0, with a count of error records on stderr)\n"
      "Plan options, used for learners whose line lacks them:\n"
      "  --minutes-per-day N --days-per-week N --start DATE --deadline DATE\n"
      "  --budget-minutes N --include-recommended --default-minutes N\n"

@@ -1,0 +1,228 @@
+/* Reliability of the kgpath CLI ($KGPATH_BIN) beside other processes and on
+ * damaged or foreign databases (issue 16, issue 14 "concurrent writers"):
+ * a batch beside a writer that grows the file, two observe processes at
+ * once, and the refusals that must leave the database byte-identical.
+ * Scenarios run as small bash scripts; data is generated here. */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/testutil.h"
+
+static char *g_dir;
+static const char *g_bin;
+
+static void setup(void)
+{
+    g_bin = getenv("KGPATH_BIN");
+    ck_assert_msg(g_bin && *g_bin, "KGPATH_BIN is not set");
+    g_dir = tu_mkdtemp();
+}
+
+static void teardown(void)
+{
+    tu_rmrf(g_dir);
+    free(g_dir);
+}
+
+/* DIR/name, malloc'ed. */
+static char *at(const char *name) { return tu_path(g_dir, name); }
+
+/* Writes DIR/name from a printf format. */
+static void put(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(const char *name, const char *fmt, ...)
+{
+    char *p = at(name);
+    FILE *f = fopen(p, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", p);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fclose(f);
+    free(p);
+}
+
+/* A CSV course of n concepts in a chain, each with a long description (so
+ * that importing it grows the file by about n × 1 KiB). */
+static void course_csv(const char *name, int n)
+{
+    char *p = at(name);
+    FILE *f = fopen(p, "w");
+    ck_assert(f != NULL);
+    fprintf(f, "id,title,minutes,prerequisites,description\n");
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "c%d,Concept %d,10,", i, i);
+        if (i) fprintf(f, "c%d", i - 1);
+        fputc(',', f);
+        for (int k = 0; k < 60; k++) fprintf(f, "lorem ipsum %d ", k);
+        fputc('\n', f);
+    }
+    fclose(f);
+    free(p);
+}
+
+/* Runs a bash script (in DIR, with KGPATH_BIN as $K and a 64 KiB first map
+ * so that every write grows the file); returns its status, stdout in *out. */
+static int script(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int script(char **out, const char *fmt, ...)
+{
+    char body[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    char *sp = at("s.sh");
+    FILE *f = fopen(sp, "w");
+    ck_assert(f != NULL);
+    fprintf(f, "set -u\ncd '%s'\nK='%s'\nexport KGPATH_MAP_SIZE=65536\nunset KGPATH_DB\n%s\n",
+            g_dir, g_bin, body);
+    fclose(f);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "bash '%s' 2>'%s/stderr'", sp, g_dir);
+    free(sp);
+    return tu_run(cmd, out);
+}
+
+static char *file_text(const char *name)
+{
+    char *p = at(name);
+    char *t = tu_read(p, NULL);
+    free(p);
+    return t ? t : strdup("");
+}
+
+static size_t count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+/* ---- batch beside a writer that grows the file --------------------------- */
+
+/* The batch reads learners from a pipe, one per chunk: the first 20 are
+ * sent and at least 10 planned (the others may wait in flight), then another process imports a course that grows the file past
+ * the batch's map, then the other 180 are planned. Each learner has events,
+ * so each is a fresh read transaction after the growth: before the fix all
+ * 180 got {"status":6} "the database map must grow, but 1 snapshot of this
+ * process is open", and batch exited 0. */
+START_TEST(batch_beside_growing_writer)
+{
+    put("small.csv", "id,title,minutes,prerequisites\na,A,10,\nb,B,10,a\nc,C,10,b\n");
+    course_csv("big.csv", 600);
+    char *lp = at("learners.jsonl"), *ep = at("events.jsonl");
+    FILE *l = fopen(lp, "w"), *ev = fopen(ep, "w");
+    ck_assert(l && ev);
+    for (int i = 0; i < 200; i++) {
+        fprintf(l, "{\"learner\":\"u%d\",\"goals\":[\"small:c\"]}\n", i);
+        fprintf(ev, "{\"learner\":\"u%d\",\"concept\":\"small:a\",\"kind\":\"quiz\","
+                "\"at\":\"2026-11-28T10:15:00Z\",\"score\":0.9}\n", i);
+    }
+    fclose(l); fclose(ev);
+    free(lp); free(ep);
+    char *out = NULL;
+    int rc = script(&out,
+        "$K --db k.db import small.csv >/dev/null || exit 90\n"
+        "$K --db k.db observe events.jsonl >/dev/null || exit 91\n"
+        "mkfifo in\n"
+        "$K --db k.db batch --learners - --out out.jsonl --chunk 1 --threads 2 "
+        "  --progress none --fail-on-errors <in 2>batch.err & pid=$!\n"
+        "exec 3>in\n"
+        "head -n 20 learners.jsonl >&3\n"
+        "for i in $(seq 3000); do [ -f out.jsonl ] && [ $(wc -l <out.jsonl) -ge 10 ] && break; sleep 0.05; done\n"
+        "before=$(stat -c %%s k.db)\n"
+        "$K --db k.db import big.csv >/dev/null || exit 92\n"
+        "after=$(stat -c %%s k.db)\n"
+        "tail -n +21 learners.jsonl >&3\n"
+        "exec 3>&-\n"
+        "wait $pid; brc=$?\n"
+        "echo \"grew $before $after\"\n"
+        "exit $brc\n");
+    char *res = file_text("out.jsonl"), *err = file_text("batch.err");
+    ck_assert_msg(strstr(out, "grew") != NULL, "scenario did not run: %s", out);
+    long before = 0, after = 0;
+    sscanf(strstr(out, "grew"), "grew %ld %ld", &before, &after);
+    ck_assert_msg(after > before * 2, "the import did not grow the file (%ld -> %ld)", before, after);
+    ck_assert_msg(count(res, "\"status\"") == 0, "error records beside a growing writer:\n%.600s",
+                  strstr(res, "\"status\"") ? strstr(res, "\"status\"") - 200 : res);
+    ck_assert_int_eq(count(res, "\"kgpath_plan\""), 200);
+    ck_assert_msg(rc == 0, "batch exit %d: %s", rc, err);
+    free(res); free(err); free(out);
+}
+END_TEST
+
+/* A batch whose learners got error records says so on stderr even with
+ * --quiet; --fail-on-errors makes it exit 2; the default stays 0. */
+START_TEST(batch_error_records_not_silent)
+{
+    put("small.csv", "id,title,minutes,prerequisites\na,A,10,\nb,B,10,a\n");
+    put("l.jsonl", "{\"learner\":\"u1\",\"goals\":[\"small:b\"]}\n"
+                   "{\"learner\":\"u2\",\"goals\":[\"small:nope\"]}\n");
+    char *out = NULL;
+    int rc = script(&out, "$K --db k.db import small.csv >/dev/null || exit 90\n"
+                          "$K --quiet --db k.db batch --learners l.jsonl --out o.jsonl 2>e1; echo \"rc1 $?\"\n"
+                          "$K --quiet --db k.db batch --learners l.jsonl --out o2.jsonl --fail-on-errors 2>e2; echo \"rc2 $?\"\n");
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(strstr(out, "rc1 0") && strstr(out, "rc2 2"), "%s", out);
+    char *e1 = file_text("e1");
+    ck_assert_msg(strstr(e1, "1 of 2 learners got an error record"), "stderr: %s", e1);
+    free(e1); free(out);
+}
+END_TEST
+
+/* ---- concurrent writers (issue 14) --------------------------------------- */
+
+/* Two observe processes write at once while a third process imports a
+ * course, all with a 64 KiB first map so each grows the file the others
+ * have mapped: both observes succeed and every event is stored. */
+START_TEST(two_observe_writers)
+{
+    put("small.csv", "id,title,minutes,prerequisites\na,A,10,\nb,B,10,a\n");
+    course_csv("big.csv", 300);
+    for (int p = 0; p < 2; p++) {
+        char name[16];
+        snprintf(name, sizeof name, "ev%d.jsonl", p);
+        char *fp = at(name);
+        FILE *f = fopen(fp, "w");
+        ck_assert(f != NULL);
+        for (int i = 0; i < 4000; i++)
+            fprintf(f, "{\"learner\":\"p%d_u%d\",\"concept\":\"small:%c\",\"kind\":\"quiz\","
+                    "\"at\":\"2026-11-%02dT10:%02d:%02dZ\",\"score\":0.5}\n",
+                    p, i % 100, "ab"[i % 2], 1 + i % 28, (i / 28) % 60, (i / 1680) % 60);
+        fclose(f);
+        free(fp);
+    }
+    char *out = NULL;
+    int rc = script(&out,
+        "$K --db k.db import small.csv >/dev/null || exit 90\n"
+        "$K --db k.db observe ev0.jsonl >o0 2>e0 & p0=$!\n"
+        "$K --db k.db observe ev1.jsonl >o1 2>e1 & p1=$!\n"
+        "$K --db k.db import big.csv >/dev/null 2>e2 & p2=$!\n"
+        "wait $p0; r0=$?; wait $p1; r1=$?; wait $p2; r2=$?\n"
+        "echo \"rc $r0 $r1 $r2\"\n"
+        "$K --db k.db learner | awk '{n += $2} END {print \"events\", n}'\n");
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(strstr(out, "rc 0 0 0") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "events 8000") != NULL, "events lost: %s", out);
+    free(out);
+}
+END_TEST
+
+Suite *suite(void);
+Suite *suite(void)
+{
+    Suite *s = suite_create("reliab");
+    TCase *tc = tcase_create("concurrency");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, batch_beside_growing_writer);
+    tcase_add_test(tc, batch_error_records_not_silent);
+    tcase_add_test(tc, two_observe_writers);
+    suite_add_tcase(s, tc);
+    return s;
+}

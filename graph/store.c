@@ -1,8 +1,10 @@
 /* The LMDB store: environment, named databases, schema version, growth,
  * default location and record decoding. The writer is graph/store_write.c. */
 #include "graph/store.h"
+#include "graph/store_check.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -125,9 +127,31 @@ static kgp_status open_dbis(kgg_store *st, kgg_err *e)
 {
     int ro = st->flags & KGG_STORE_RDONLY;
     MDB_txn *txn;
-    int rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &txn);
+    int rc;
+    /* Another process may grow the file between mdb_env_open and here:
+     * adopt its size (nothing of this store is open yet). */
+    for (int tries = 0; (rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &txn)) == MDB_MAP_RESIZED
+                        && tries < 8; tries++)
+        if ((rc = mdb_env_set_mapsize(st->env, 0))) break;
     if (rc) return lmdb_fail(e, "cannot begin transaction", st->path, rc);
     kgp_status s = KGP_OK;
+    if (!ro) {
+        /* Another program's LMDB file: refuse before creating anything in
+         * it, as a reader refuses it (a new, empty file is ours to fill). */
+        MDB_dbi probe, main_dbi;
+        MDB_stat ms;
+        rc = mdb_dbi_open(txn, k_dbi_names[0], 0, &probe);
+        if (rc == MDB_NOTFOUND && mdb_dbi_open(txn, NULL, 0, &main_dbi) == 0 &&
+            mdb_stat(txn, main_dbi, &ms) == 0 && ms.ms_entries > 0) {
+            s = kgg_errf(e, KGP_EDB, "%s: not a kgpath database (an LMDB file with %zu other "
+                         "entries; nothing was written)", st->path, (size_t)ms.ms_entries);
+            goto out;
+        }
+        if (rc == MDB_INCOMPATIBLE) {
+            s = kgg_errf(e, KGP_EDB, "%s: not a kgpath database (nothing was written)", st->path);
+            goto out;
+        }
+    }
     for (size_t i = 0; i < NDBI; i++) {
         rc = mdb_dbi_open(txn, k_dbi_names[i], dbi_flags(k_dbi_names[i]) | (ro ? 0 : MDB_CREATE), &st->dbi[i]);
         if (rc == MDB_NOTFOUND && i > 0) {
@@ -183,7 +207,17 @@ kgp_status kgg_store_open(const char *path, unsigned flags, size_t map_size,
                             "%s: %s", path, strerror(errno));
     } else if (S_ISDIR(sb.st_mode)) {
         return kgg_errf(e, KGP_EDB, "%s: is a directory (the database is a file)", path);
+    } else {
+        /* Before LMDB maps it: a truncated file would raise SIGBUS. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return kgg_errf(e, errno == EACCES ? KGP_EDB : KGP_EIO, "%s: %s", path, strerror(errno));
+        kgp_status cs = kgg_store_check_file(path, fd, ro, e);
+        close(fd);
+        if (cs) return cs;
     }
+    if ((flags & KGG_STORE_NOLOCK) && !ro)
+        return kgg_errf(e, KGP_EUSAGE, "%s: a database opened without its lock file must be read-only", path);
     pthread_mutex_lock(&g_open_lock);
     for (kgg_store *o = exists ? g_open : NULL; o; o = o->next) {
         if (o->dev != sb.st_dev || o->ino != sb.st_ino) continue;
@@ -219,15 +253,22 @@ kgp_status kgg_store_open(const char *path, unsigned flags, size_t map_size,
     }
     if (!ro || (size_t)sb.st_size < map_size)
         mdb_env_set_mapsize(st->env, map_size);  /* an existing larger file keeps its size */
-    rc = mdb_env_open(st->env, path, MDB_NOSUBDIR | MDB_NOTLS | (ro ? MDB_RDONLY : 0), 0644);
+    rc = mdb_env_open(st->env, path, MDB_NOSUBDIR | MDB_NOTLS | (ro ? MDB_RDONLY : 0) |
+                      ((flags & KGG_STORE_NOLOCK) ? MDB_NOLOCK : 0), 0644);
     if (rc) {
-        s = rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH
-            ? kgg_errf(e, KGP_EDB, "%s: not a kgpath (LMDB) database: %s", path, mdb_strerror(rc))
-            : lmdb_fail(e, "cannot open", path, rc);
+        if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+            s = kgg_errf(e, KGP_EDB, "%s: not a kgpath (LMDB) database: %s", path, mdb_strerror(rc));
+        else if ((rc == EACCES || rc == EROFS) && access(path, R_OK) == 0 && !(flags & KGG_STORE_NOLOCK))
+            /* The file is readable; its lock file (beside it) is not. */
+            s = kgg_errf(e, KGP_EDB, "%s-lock: cannot open or create the lock file: %s%s", path,
+                         strerror(rc), ro ? " (read-only folder? --no-lock reads without it, safe "
+                         "only while no process writes the database)" : "");
+        else
+            s = lmdb_fail(e, "cannot open", path, rc);
         goto fail;
     }
     int dead = 0;
-    mdb_reader_check(st->env, &dead);
+    if (!(flags & KGG_STORE_NOLOCK)) mdb_reader_check(st->env, &dead);
     if ((s = open_dbis(st, e)) != KGP_OK) goto fail;
     if (stat(path, &sb) == 0) {
         st->dev = sb.st_dev;
@@ -290,6 +331,8 @@ int kgg_store_dbi(const kgg_store *st, const char *name, MDB_dbi *dbi)
     return -1;
 }
 
+static kgp_status resize(kgg_store *st, size_t new_size, kgg_err *e);
+
 void kgg_store_map_hold(kgg_store *st)
 {
     pthread_rwlock_rdlock(&st->maplock);
@@ -315,6 +358,14 @@ kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
     MDB_txn *txn;
     kgg_store_map_hold(st);
     int rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* Another process grew the file: adopt its size (outside st->lock,
+         * which resize takes), then start over. */
+        kgg_store_map_release(st);
+        pthread_mutex_unlock(&st->lock);
+        if ((s = resize(st, 0, e)) != KGP_OK) return s;
+        return kgg_store_open_dbi(st, name, flags, dbi, e);
+    }
     if (!rc) {
         rc = mdb_dbi_open(txn, name, flags | (ro ? 0 : MDB_CREATE), dbi);
         if (rc) mdb_txn_abort(txn);

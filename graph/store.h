@@ -77,6 +77,9 @@ kgp_status kgg_errf(kgg_err *e, kgp_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #define KGG_STORE_RDONLY 0x1
+/* With KGG_STORE_RDONLY: no lock file (MDB_NOLOCK), for a database in a
+ * folder this process cannot write. Safe only while no process writes it. */
+#define KGG_STORE_NOLOCK 0x2
 
 /* The default database path: $KGPATH_DB, else $XDG_DATA_HOME/kgpath/kgpath.db,
  * else $HOME/.local/share/kgpath/kgpath.db. With create, makes the parent

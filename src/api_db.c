@@ -77,14 +77,17 @@ kgp_status kgp_db_open(const char *path, unsigned flags, kgp_db **out)
     *out = db;
     db->flags = flags;
     kgg_err e = {{0}};
-    if (flags & ~(unsigned)KGP_RDONLY)
+    if (flags & ~(unsigned)(KGP_RDONLY | KGP_NOLOCK))
         return kgp__db_error(db, KGP_EUSAGE, "unknown flags 0x%x", flags);
+    if ((flags & KGP_NOLOCK) && !(flags & KGP_RDONLY))
+        return kgp__db_error(db, KGP_EUSAGE, "--no-lock is only for commands that read");
     db->path = path ? kg_strdup(path) : kgg_default_path(!(flags & KGP_RDONLY), &e);
     if (!db->path) {
         if (path) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
         return kgp__db_error(db, KGP_EUSAGE, "%s", e.msg);
     }
-    kgp_status st = kgg_store_open(db->path, (flags & KGP_RDONLY) ? KGG_STORE_RDONLY : 0, 0, &db->st, &e);
+    kgp_status st = kgg_store_open(db->path, ((flags & KGP_RDONLY) ? KGG_STORE_RDONLY : 0) |
+                                   ((flags & KGP_NOLOCK) ? KGG_STORE_NOLOCK : 0), 0, &db->st, &e);
     if (st) return kgp__db_error(db, st, "%s", e.msg);
     return KGP_OK;
 }

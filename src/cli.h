@@ -24,6 +24,7 @@ typedef struct kgp_cli {
     const char *db_path;    /* --db PATH, or NULL: the default location */
     int json;               /* --json anywhere on the line */
     int quiet;              /* --quiet / -q anywhere on the line */
+    int no_lock;            /* --no-lock: read without the lock file */
 } kgp_cli;
 
 typedef int (*kgp_cli_fn)(kgp_cli *cli, int argc, char **argv);

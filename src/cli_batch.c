@@ -224,6 +224,7 @@ int cmd_batch(kgp_cli *cli, int argc, char **argv)
     /* Read-only unless change stamps can be refreshed (see README). */
     kgp_db *db = NULL;
     if ((rc = cli_open_db(cli, KGP_RDONLY, &db))) { free(dtext); goto out; }
+    if (cli->no_lock) read_only = 1;
     if (!read_only) {
         kgp_db *rw = NULL;
         kgp_db_close(db);

@@ -558,15 +558,24 @@ int cmd_export(kgp_cli *cli, int argc, char **argv)
             return KGP_EIO;
         }
     }
+    kgp_status st = KGP_OK;
+    int werr = 0, saved;
     if (svg) {
-        if (fwrite(map, 1, maplen, out) != maplen) rc = cli_fail(KGP_EIO, "cannot write the map");
+        if (fwrite(map, 1, maplen, out) != maplen) werr = errno ? errno : EIO;
         kgp_map_free(map);
     } else {
-        kgp_status st = kgp_export(snap, format, out);
-        if (st) rc = cli_fail(st, kgp_snap_errmsg(snap));
+        st = kgp_export(snap, format, out);
     }
+    /* A full disk shows at a write, the flush or the close: name the file
+     * and why. */
+    saved = errno;   /* the last failed write's reason */
+    if (!werr && out != stdout && fflush(out) != 0) werr = errno;
+    else if (!werr && out != stdout && ferror(out)) werr = saved ? saved : EIO;
+    if (werr && out == stdout) rc = cli_fail(KGP_EIO, svg ? "cannot write the map" : "cannot write the export");
+    else if (st && !werr) rc = cli_fail(st, kgp_snap_errmsg(snap));
     if (out != stdout) {
-        if (fclose(out) != 0 && !rc) rc = cli_fail(KGP_EIO, "cannot write the export");
+        if (fclose(out) != 0 && !werr) werr = errno ? errno : EIO;
+        if (werr && !rc) { cli_error("cannot write %s: %s", output, strerror(werr)); rc = KGP_EIO; }
         if (!rc && rename(tmp, output) != 0) { cli_error("cannot write %s: %s", output, strerror(errno)); rc = KGP_EIO; }
         if (rc) remove(tmp);
         free(tmp);

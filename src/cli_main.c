@@ -346,6 +346,8 @@ static void print_usage(FILE *f)
         "              ~/.local/share/kgpath/kgpath.db)\n"
         "  --json      machine-readable output\n"
         "  --quiet     no warnings or progress\n"
+        "  --no-lock   read a database whose folder is read-only (no lock file;\n"
+        "              only commands that read; safe while nothing writes it)\n"
         "\nExit status: 0 ok, 1 usage, 2 input error, 3 not found, 4 ambiguous,\n"
         "5 conflict, 6 database error, 7 out of memory, 8 I/O error, 9 internal.\n");
 }
@@ -371,6 +373,8 @@ int main(int argc, char **argv)
             cli.json = 1;
         } else if (strcmp(a, "--quiet") == 0) {
             cli.quiet = 1;
+        } else if (strcmp(a, "--no-lock") == 0) {
+            cli.no_lock = 1;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             help = 1;
         } else if (strcmp(a, "--version") == 0 && n == 0) {

@@ -133,7 +133,12 @@ int cli_parse(cli_parser *p, const char **arg)
 
 int cli_open_db(const kgp_cli *cli, unsigned flags, kgp_db **db)
 {
-    kgp_status st = kgp_db_open(cli->db_path, flags, db);
+    if (cli->no_lock && !(flags & KGP_RDONLY)) {
+        cli_error("--no-lock is only for commands that read (this one writes)");
+        *db = NULL;
+        return KGP_EUSAGE;
+    }
+    kgp_status st = kgp_db_open(cli->db_path, flags | (cli->no_lock ? KGP_NOLOCK : 0), db);
     if (st == KGP_ENOTFOUND && (flags & KGP_RDONLY)) {
         /* A command that only reads creates nothing: a mistyped --db must
          * not leave an empty database behind, nor let a batch job plan

@@ -46,6 +46,9 @@ typedef struct kgp_snap kgp_snap;
 
 /** Flags for kgp_db_open(). */
 #define KGP_RDONLY 0x1   /**< open read-only (no writes; the file must exist) */
+#define KGP_NOLOCK 0x2   /**< with KGP_RDONLY: no lock file (MDB_NOLOCK), for a
+                              database in a folder this process cannot write;
+                              safe only while no process writes the database */
 
 /** Opens (creating when needed, unless KGP_RDONLY) the database at path, a
  * directory-less LMDB file. path NULL means the default location:

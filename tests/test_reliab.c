@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "tests/testutil.h"
 
 static char *g_dir;
@@ -204,11 +206,141 @@ START_TEST(two_observe_writers)
         "$K --db k.db observe ev1.jsonl >o1 2>e1 & p1=$!\n"
         "$K --db k.db import big.csv >/dev/null 2>e2 & p2=$!\n"
         "wait $p0; r0=$?; wait $p1; r1=$?; wait $p2; r2=$?\n"
-        "echo \"rc $r0 $r1 $r2\"\n"
+        "echo \"rc $r0 $r1 $r2\"; cat e0 e1 e2\n"
         "$K --db k.db learner | awk '{n += $2} END {print \"events\", n}'\n");
     ck_assert_int_eq(rc, 0);
     ck_assert_msg(strstr(out, "rc 0 0 0") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "events 8000") != NULL, "events lost: %s", out);
+    free(out);
+}
+END_TEST
+
+
+/* ---- damaged, foreign, unreachable databases ----------------------------- */
+
+/* A database truncated to 0, 8 KiB, 12 KiB, 1 MiB or half its size: every
+ * command refuses it with exit 6 and a message naming the damage, never
+ * SIGBUS (exit 135 before the fix), and leaves the file as it was. A
+ * writer may start a new database in an empty file (mktemp). */
+START_TEST(truncated_database_refused)
+{
+    course_csv("big.csv", 2500);
+    put("small.csv", "id,title\na,A\n");
+    char *out = NULL;
+    int rc = script(&out,
+        "unset KGPATH_MAP_SIZE\n"
+        "$K --db k.db import big.csv >/dev/null || exit 90\n"
+        "full=$(stat -c %%s k.db)\n"
+        "[ $full -gt 2097152 ] || { echo \"too small: $full\"; exit 91; }\n"
+        "for size in 0 8192 12288 1048576 $((full / 2)); do\n"
+        "  for cmd in stats export 'plan --goal big:c10' 'import small.csv'; do\n"
+        "    cp k.db t.db; truncate -s $size t.db; rm -f t.db-lock; cp t.db before.db\n"
+        "    $K --db t.db $cmd >/dev/null 2>err; r=$?\n"
+        "    if [ $size = 0 ] && [ \"$cmd\" = 'import small.csv' ]; then\n"
+        "      [ $r = 0 ] || echo \"BAD empty import exit $r: $(cat err)\"; continue; fi\n"
+        "    cmp -s t.db before.db || echo \"BAD $size $cmd: file changed\"\n"
+        "    [ $r = 6 ] || echo \"BAD $size $cmd: exit $r: $(cat err)\"\n"
+        "    grep -q 'damaged\\|empty' err || echo \"BAD $size $cmd: message: $(cat err)\"\n"
+        "  done\n"
+        "done\n"
+        "echo finished\n");
+    ck_assert_msg(rc == 0 && strstr(out, "finished") && !strstr(out, "BAD"), "rc %d:\n%s", rc, out);
+    free(out);
+}
+END_TEST
+
+/* Another program's LMDB file: import refuses it as stats does (exit 6,
+ * "not a kgpath database") and adds nothing to it. */
+START_TEST(foreign_lmdb_refused)
+{
+    char *db = at("foreign.db");
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    ck_assert_int_eq(mdb_env_set_maxdbs(env, 4), 0);
+    ck_assert_int_eq(mdb_env_open(env, db, MDB_NOSUBDIR, 0644), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "accounts", MDB_CREATE, &dbi), 0);
+    MDB_val k = {5, "alice"}, v = {3, "100"};
+    ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    free(db);
+    put("small.csv", "id,title\na,A\n");
+    char *out = NULL;
+    int rc = script(&out,
+        "cp foreign.db before.db\n"
+        "$K --db foreign.db import small.csv >/dev/null 2>e1; echo \"import $?\"\n"
+        "$K --db foreign.db stats >/dev/null 2>e2; echo \"stats $?\"\n"
+        "cmp -s foreign.db before.db && echo same\n"
+        "grep -c 'not a kgpath database' e1 e2\n");
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(strstr(out, "import 6") && strstr(out, "stats 6") && strstr(out, "same")
+                  && strstr(out, "e1:1") && strstr(out, "e2:1"), "%s", out);
+    free(out);
+}
+END_TEST
+
+/* A database in a folder the user cannot write: the message names the lock
+ * file; --no-lock reads without it; a writer is refused --no-lock. As root
+ * (permissions do not apply) the commands run as nobody. */
+START_TEST(read_only_folder)
+{
+    put("small.csv", "id,title\na,A\n");
+    char *out = NULL;
+    int rc = script(&out,
+        "mkdir ro && $K --db ro/k.db import small.csv >/dev/null || exit 90\n"
+        "rm -f ro/k.db-lock\n"
+        "chmod 755 . ro; chmod 644 ro/k.db; chmod 555 ro\n"
+        "run() { if [ $(id -u) = 0 ]; then setpriv --reuid=65534 --regid=65534 --clear-groups \"$@\"; else \"$@\"; fi; }\n"
+        "if [ $(id -u) = 0 ] && ! command -v setpriv >/dev/null; then echo skip; exit 0; fi\n"
+        "run $K --db ro/k.db stats >/dev/null 2>e1; echo \"stats $?\"\n"
+        "run $K --no-lock --db ro/k.db stats >o2 2>e2; echo \"nolock $?\"\n"
+        "run $K --no-lock --db ro/k.db import small.csv >/dev/null 2>e3; echo \"write $?\"\n"
+        "chmod 755 ro\n"
+        "cat e1 e3\n"
+        "grep -c 'concepts' o2\n");
+    ck_assert_int_eq(rc, 0);
+    if (strstr(out, "skip")) { free(out); return; }
+    ck_assert_msg(strstr(out, "stats 6") && strstr(out, "ro/k.db-lock") && strstr(out, "--no-lock"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "nolock 0"), "%s", out);
+    ck_assert_msg(strstr(out, "write 1") && strstr(out, "only for commands that read"), "%s", out);
+    free(out);
+}
+END_TEST
+
+/* A full disk (a 1 MiB tmpfs; skipped where mounting is not allowed):
+ * import says "No space left on device" with the database path and leaves
+ * the database's content as it was (LMDB may have extended the file with
+ * pages no meta page points to); export -o names its file and the reason. */
+START_TEST(disk_full_messages)
+{
+    course_csv("big.csv", 3000);
+    put("small.csv", "id,title\na,A\n");
+    char *out = NULL;
+    int rc = script(&out,
+        "mkdir m\n"
+        "mount -t tmpfs -o size=1m tmpfs m 2>/dev/null || { echo skip; exit 0; }\n"
+        "$K --db m/k.db import small.csv >/dev/null 2>e0 || echo \"small failed $(cat e0)\"\n"
+        "cp m/k.db before.db\n"
+        "$K --db m/k.db stats --json >s0 2>&1\n"
+        "$K --db m/k.db import big.csv >/dev/null 2>e1; echo \"import $?\"\n"
+        "$K --db m/k.db stats --json >s1 2>&1 && echo readable\n"
+        "grep -v '_bytes\\|map\\|file' s0 >s0.x; grep -v '_bytes\\|map\\|file' s1 >s1.x\n"
+        "cmp -s s0.x s1.x && echo same\n"
+        "head -c 2000000 /dev/zero > m/fill 2>/dev/null\n"
+        "$K --db before.db export -o m/x.json 2>e2; echo \"export $?\"\n"
+        "umount m\n"
+        "cat e1 e2\n");
+    ck_assert_int_eq(rc, 0);
+    if (strstr(out, "skip")) { free(out); return; }
+    ck_assert_msg(strstr(out, "import 8") && strstr(out, "m/k.db: cannot write: No space left on device"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "same") && strstr(out, "readable"), "%s", out);
+    ck_assert_msg(strstr(out, "export 8") && strstr(out, "cannot write m/x.json: No space left on device"),
+                  "%s", out);
     free(out);
 }
 END_TEST
@@ -224,5 +356,13 @@ Suite *suite(void)
     tcase_add_test(tc, batch_error_records_not_silent);
     tcase_add_test(tc, two_observe_writers);
     suite_add_tcase(s, tc);
+    TCase *td = tcase_create("damage");
+    tcase_add_checked_fixture(td, setup, teardown);
+    tcase_set_timeout(td, 600);
+    tcase_add_test(td, truncated_database_refused);
+    tcase_add_test(td, foreign_lmdb_refused);
+    tcase_add_test(td, read_only_folder);
+    tcase_add_test(td, disk_full_messages);
+    suite_add_tcase(s, td);
     return s;
 }

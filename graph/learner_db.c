@@ -535,7 +535,7 @@ kgp_status kgg_fsrs_get(kgg_store *st, const char *learner, double *w, int *foun
     if ((s = kgg_store_read_begin(st, &txn, e)))
         return s;
     int present = mdb_dbi_open(txn, FSRS_DB, 0, &dbi);
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     if (present == MDB_NOTFOUND)
         return KGP_OK;          /* never fitted */
     if ((s = kgg_store_open_dbi(st, FSRS_DB, 0, &dbi, e)))
@@ -554,6 +554,6 @@ kgp_status kgg_fsrs_get(kgg_store *st, const char *learner, double *w, int *foun
         *found = 1;
     } else if (rc != MDB_NOTFOUND)
         s = kgg_errf(e, KGP_EDB, "cannot read fitted weights: %s", mdb_strerror(rc));
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     return s;
 }

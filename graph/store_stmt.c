@@ -32,7 +32,7 @@ kgp_status kgg_stmt_record(kgg_store *st, kgg_stmt *s, size_t n, int write, kgg_
     int rc = mdb_dbi_open(txn, STMT_DB, 0, &dbi), have = rc == 0, conflict = 0;
     size_t fresh = 0;
     if (rc && rc != MDB_NOTFOUND) {
-        mdb_txn_abort(txn);
+        kgg_store_read_end(txn);
         return kgg_errf(e, KGP_EDB, "%s: statements: %s", kgg_store_path(st), mdb_strerror(rc));
     }
     for (size_t i = 0; i < n; i++) {
@@ -45,13 +45,13 @@ kgp_status kgg_stmt_record(kgg_store *st, kgg_stmt *s, size_t n, int write, kgg_
             s[i].outcome = h == s[i].hash ? KGG_STMT_SAME : KGG_STMT_CONFLICT;
             conflict |= s[i].outcome == KGG_STMT_CONFLICT;
         } else if (rc && rc != MDB_NOTFOUND) {
-            mdb_txn_abort(txn);
+            kgg_store_read_end(txn);
             return kgg_errf(e, KGP_EDB, "statements: %s", mdb_strerror(rc));
         } else {
             fresh++;
         }
     }
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     if (conflict) return kgg_errf(e, KGP_ECONFLICT, "a statement id is already stored with other content");
     if (!write || !fresh) return KGP_OK;
     stmt_ctx c = {0, s, n};

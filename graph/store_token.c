@@ -17,7 +17,7 @@ static kgp_status tok_handle(kgg_store *st, int create, MDB_dbi *dbi, int *have,
         kgp_status s = kgg_store_read_begin(st, &txn, e);
         if (s) return s;
         int rc = mdb_dbi_open(txn, TOK_DB, 0, dbi);
-        mdb_txn_abort(txn);
+        kgg_store_read_end(txn);
         if (rc == MDB_NOTFOUND) return KGP_OK;
         if (rc) return kgg_errf(e, KGP_EDB, "%s: tokens: %s", kgg_store_path(st), mdb_strerror(rc));
     }
@@ -85,7 +85,7 @@ kgp_status kgg_token_get(kgg_store *st, const uint8_t digest[KGG_TOKEN_DIGEST], 
         snprintf(buf, cap, "%s", t->name);
         t->name = buf;
     }
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     if (rc == MDB_NOTFOUND) return kgg_errf(e, KGP_ENOTFOUND, "no such token");
     if (rc) return kgg_errf(e, KGP_EDB, "%s: tokens: %s", kgg_store_path(st), rc < 0 ? "damaged record" : mdb_strerror(rc));
     return KGP_OK;
@@ -111,7 +111,7 @@ kgp_status kgg_token_each(kgg_store *st, kgg_token_fn fn, void *ud, kgg_err *e)
         }
         mdb_cursor_close(cur);
     }
-    mdb_txn_abort(txn);
+    kgg_store_read_end(txn);
     if (rc && rc != MDB_NOTFOUND) return kgg_errf(e, KGP_EDB, "tokens: %s", rc < 0 ? "damaged record" : mdb_strerror(rc));
     return (kgp_status)stop;
 }

@@ -21,10 +21,11 @@ static kgp_status forget_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
     if (rc) { *mrc = rc; return kgg_errf(e, KGP_EDB, "events: %s", mdb_strerror(rc)); }
     /* Keys are learner id, NUL, time, hash: the learner's events are the
      * keys starting with the id and its NUL. */
-    MDB_val k = {c->len + 1, (void *)c->learner}, v;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         rc == 0 && k.mv_size > c->len && !memcmp(k.mv_data, c->learner, c->len + 1);
-         rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT)) {
+    MDB_val k, v;
+    for (;;) {
+        k = (MDB_val){c->len + 1, (void *)c->learner};
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        if (rc || k.mv_size <= c->len || memcmp(k.mv_data, c->learner, c->len + 1)) break;
         if ((rc = mdb_cursor_del(cur, 0))) break;
         c->removed++;
     }

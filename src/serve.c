@@ -161,11 +161,17 @@ static kgp_status view_open(kgp_srv *s, view_box **out, char *err, size_t errlen
     return KGP_OK;
 }
 
+static void read_lock(srv_req *rq)
+{
+    if (!rq->locked) pthread_rwlock_rdlock(&rq->srv->rw);
+    rq->locked = 1;
+}
+
 const srv_view *srv_view_get(srv_req *rq)
 {
     kgp_srv *s = rq->srv;
     if (rq->view) return &((view_box *)rq->view)->v;
-    pthread_rwlock_rdlock(&s->rw);
+    read_lock(rq);
     pthread_mutex_lock(&s->view_lock);
     /* Another process (the CLI) may have written: compare the database's
      * last transaction with the one the view saw, at most every 100 ms,
@@ -188,7 +194,6 @@ const srv_view *srv_view_get(srv_req *rq)
         kgp_status st = view_open(s, &s->view, err, sizeof err);
         if (st) {
             pthread_mutex_unlock(&s->view_lock);
-            pthread_rwlock_unlock(&s->rw);
             srv_error(rq, 503, "unavailable", NULL, "cannot read the database: %s",
                       err[0] ? err : kgp_strerror(st));
             return NULL;
@@ -201,13 +206,13 @@ const srv_view *srv_view_get(srv_req *rq)
     return &b->v;
 }
 
-/* Releases the request's hold on the view. */
+/* Releases the request's view and read lock. */
 static void view_release(srv_req *rq)
 {
-    if (!rq->view) return;
-    view_unref(rq->view);
+    if (rq->view) view_unref(rq->view);
     rq->view = NULL;
-    pthread_rwlock_unlock(&rq->srv->rw);
+    if (rq->locked) pthread_rwlock_unlock(&rq->srv->rw);
+    rq->locked = 0;
 }
 
 kgp_status srv_write(srv_req *rq, int graph_changed, srv_write_fn fn, void *ud)
@@ -494,6 +499,7 @@ static void handle(kgp_srv *s, srv_req *rq)
         return;
     }
     rq->tail = tail;
+    read_lock(rq);                   /* tokens are read from the database */
     if (scope != SRV_PUBLIC) {
         if (!authorize(s, rq)) return;
         if (!(rq->scopes & (scope | SRV_ADMIN))) {

@@ -44,8 +44,11 @@
  * writer at a time, readers drained (LMDB may need to grow the map, which it
  * cannot do while a snapshot is open), the view dropped and rebuilt by the
  * next reader, so a reader sees the graph before or after a write, never
- * half of it. A handler calls srv_write before srv_view, or releases its
- * view implicitly by calling srv_write (the view pointer is then invalid).
+ * half of it. Calling srv_write releases the request's view (the pointer is
+ * then invalid; call srv_view_get again). Every request holds the server's
+ * read lock from its start (auth reads the database too) until srv_write
+ * or its end, because LMDB may grow its map only when no read transaction
+ * of this process is open.
  *
  * Static assets.  Files under src/studio/ listed in `studio_assets` in
  * src/meson.build are built into the binary by tools/embed_assets.py (a
@@ -96,6 +99,7 @@ typedef struct srv_req {
     char headers[512];          /* "Name: value\n" lines added to the reply */
     char err_code[32];          /* the error code of an error reply, for logs */
     void *view;                 /* the view held by this request */
+    int locked;                 /* holds the server's read lock */
 } srv_req;
 
 typedef void (*srv_handler)(srv_req *rq);

@@ -16,6 +16,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "tests/testutil.h"
 
@@ -203,7 +206,7 @@ static resp http(const char *method, const char *path, const char *token)
     return http_x(method, path, &o);
 }
 
-static __attribute__((unused)) resp http_json(const char *method, const char *path, const char *token, const char *body)
+static resp http_json(const char *method, const char *path, const char *token, const char *body)
 {
     req_opts o = {.token = token, .ctype = "application/json", .body = body, .blen = (size_t)-1};
     return http_x(method, path, &o);
@@ -447,6 +450,680 @@ START_TEST(concepts_and_courses)
 }
 END_TEST
 
+/* ---- plan and next ---- */
+
+/* The plan JSON of `kgpath batch` for one learner line, without the
+ * record's "line" and "learner" members. */
+static json_t *batch_plan(const char *line)
+{
+    char *in = tu_path(g_dir, "learners.jsonl"), *out = tu_path(g_dir, "plans.jsonl");
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s\n", line);
+    tu_write(in, buf, (size_t)-1);
+    kg_cli("batch --read-only --learners '%s' --out '%s' --threads 1 --progress none", in, out);
+    char *text = tu_read(out, NULL);
+    ck_assert_ptr_nonnull(text);
+    json_t *o = json_loads(text, 0, NULL);
+    ck_assert_ptr_nonnull(o);
+    json_object_del(o, "line");
+    json_object_del(o, "learner");
+    free(text); free(in); free(out);
+    return o;
+}
+
+START_TEST(plan_contracts)
+{
+    /* GET with query parameters, POST with a batch line, and kgpath batch
+     * on the same line: one answer. */
+    resp g = http("GET", "/v1/plan?goal=linalg:linear-combinations&known=linalg:vectors", TOK_PLAN);
+    ck_assert_msg(g.status == 200, "%s", g.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(g.json, "kgpath_plan")), 1);
+    resp p = http_json("POST", "/v1/plan", TOK_PLAN,
+                       "{\"goals\":[\"linalg:linear-combinations\"],\"known\":[\"linalg:vectors\"]}");
+    ck_assert_msg(p.status == 200, "%s", p.body);
+    ck_assert(json_equal(g.json, p.json));
+    json_t *b = batch_plan("{\"learner\":\"x\",\"goals\":[\"linalg:linear-combinations\"],\"known\":[\"linalg:vectors\"]}");
+    ck_assert_msg(json_equal(b, p.json), "server and batch differ:\n%s", p.body);
+    json_decref(b);
+    resp_free(&g);
+    resp_free(&p);
+
+    /* Calendar options and the HTML page of the same renderer. */
+    p = http_json("POST", "/v1/plan", TOK_PLAN,
+                  "{\"goals\":[\"Vectors\"],\"minutes_per_day\":30,\"start\":\"2026-01-05\",\"days_per_week\":5}");
+    ck_assert_msg(p.status == 200, "%s", p.body);
+    ck_assert_ptr_nonnull(strstr(p.body, "\"day\":\"2026-01-05\""));
+    resp_free(&p);
+    p = http("GET", "/v1/plan?goal=linalg:vectors&format=html", TOK_PLAN);
+    ck_assert_int_eq(p.status, 200);
+    ck_assert_ptr_nonnull(strstr(resp_header(&p, "Content-Type"), "text/html"));
+    ck_assert_ptr_nonnull(strstr(p.body, "<html"));
+    resp_free(&p);
+}
+END_TEST
+
+START_TEST(plan_errors)
+{
+    resp r = http("GET", "/v1/plan", TOK_PLAN);                       /* no goal */
+    assert_error(&r, 400, "bad_request");
+    resp_free(&r);
+    r = http("GET", "/v1/plan?goal=no-such-concept", TOK_PLAN);
+    assert_error(&r, 404, "not_found");
+    resp_free(&r);
+    r = http("GET", "/v1/plan?goal=linalg:vectors&known=linalg:vectors", TOK_PLAN);   /* goal known */
+    assert_error(&r, 409, "conflict");
+    resp_free(&r);
+    r = http("GET", "/v1/plan?goal=linalg:vectors&minutes_per_day=lots", TOK_PLAN);
+    assert_error(&r, 400, "bad_request");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "where")), "minutes_per_day");
+    resp_free(&r);
+    r = http("GET", "/v1/plan?goal=linalg:vectors&format=pdf", TOK_PLAN);
+    assert_error(&r, 400, "bad_request");
+    resp_free(&r);
+    r = http_json("POST", "/v1/plan", TOK_PLAN, "{\"goals\":[\"linalg:vectors\"],\"colour\":1}");
+    assert_error(&r, 422, "invalid_input");
+    resp_free(&r);
+    r = http_json("POST", "/v1/plan", TOK_PLAN, "{\"goals\":[\"linalg:vectors\"],\n \"known\": [1,]}");
+    assert_error(&r, 400, "bad_json");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "where")), "body:2:14");
+    resp_free(&r);
+    r = http_json("POST", "/v1/plan", TOK_PLAN, "[1,2]");
+    assert_error(&r, 400, "bad_request");
+    resp_free(&r);
+    req_opts o = {.token = TOK_PLAN, .ctype = "text/xml", .body = "<plan/>", .blen = (size_t)-1};
+    r = http_x("POST", "/v1/plan", &o);
+    assert_error(&r, 415, "unsupported_media_type");
+    resp_free(&r);
+    r = http("GET", "/v1/plan?goal=linalg:vectors", TOK_READ);       /* read lacks plan */
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+}
+END_TEST
+
+START_TEST(next_contract)
+{
+    resp r = http("GET", "/v1/next?limit=3", TOK_PLAN);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "kgpath_next")), 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "next")), 3);
+    resp_free(&r);
+    r = http_json("POST", "/v1/next", TOK_PLAN, "{\"goals\":[\"linalg:linear-combinations\"],\"known\":[\"linalg:vectors\"]}");
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "next"), 0), "concept")),
+                     "linalg:vector-addition");
+    resp_free(&r);
+    r = http("GET", "/v1/next?learner=u1", TOK_PLAN);                /* learner data needs the learner scope */
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    r = http_json("POST", "/v1/next", TOK_PLAN, "{\"limit\":-1}");
+    assert_error(&r, 422, "invalid_input");
+    resp_free(&r);
+    r = http("GET", "/v1/check", TOK_READ);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "kgpath_check")), 1);
+    resp_free(&r);
+}
+END_TEST
+
+/* ---- learners ---- */
+
+START_TEST(learners_observe_forget)
+{
+    const char *ev = "{\"learner\":\"u7\",\"concept\":\"linalg:vectors\",\"kind\":\"quiz\","
+                     "\"at\":\"2026-11-28T10:15:00Z\",\"score\":0.9}\n"
+                     "{\"learner\":\"u7\",\"concept\":\"linalg:vector-addition\",\"kind\":\"read\","
+                     "\"at\":\"2026-11-28T11:00:00Z\",\"dwell_seconds\":600}\n";
+    req_opts o = {.token = TOK_LEARNER, .ctype = "application/x-ndjson", .body = ev, .blen = (size_t)-1};
+    resp r = http_x("POST", "/v1/observe", &o);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "added")), 2);
+    resp_free(&r);
+    r = http_x("POST", "/v1/observe", &o);                               /* the same events again */
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "added")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "duplicates")), 2);
+    resp_free(&r);
+    req_opts bad = {.token = TOK_LEARNER, .ctype = "application/x-ndjson", .body = "{\"learner\":1}\n", .blen = (size_t)-1};
+    r = http_x("POST", "/v1/observe", &bad);
+    assert_error(&r, 422, "invalid_input");
+    resp_free(&r);
+    o.token = TOK_READ;
+    r = http_x("POST", "/v1/observe", &o);
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+
+    r = http("GET", "/v1/learners", TOK_LEARNER);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "learners"), 0), "id")), "u7");
+    resp_free(&r);
+    r = http("GET", "/v1/learners", TOK_READ);
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    r = http("GET", "/v1/learners/u7?date=2026-12-01", TOK_LEARNER);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "kgpath_learner")), 1);
+    resp_free(&r);
+    /* A plan with the learner skips what the learner knows. */
+    r = http_json("POST", "/v1/plan", TOK_PLAN, "{\"learner\":\"u7\",\"goals\":[\"linalg:linear-combinations\"],\"date\":\"2026-11-29\"}");
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    resp_free(&r);
+    r = http("GET", "/v1/next?learner=u7&date=2026-11-29", TOK_LEARNER);
+    ck_assert_msg(r.status == 403, "%s", r.body);   /* learner token lacks plan */
+    resp_free(&r);
+
+    /* Erasure: admin only; afterwards nothing is left. */
+    r = http("DELETE", "/v1/learners/u7", TOK_LEARNER);
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    r = http("DELETE", "/v1/learners/u7", TOK_ADMIN);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "events")), 2);
+    resp_free(&r);
+    r = http("GET", "/v1/learners/u7", TOK_LEARNER);
+    assert_error(&r, 404, "not_found");
+    resp_free(&r);
+    r = http("DELETE", "/v1/learners/u7", TOK_ADMIN);
+    assert_error(&r, 404, "not_found");
+    resp_free(&r);
+}
+END_TEST
+
+/* ---- xAPI ---- */
+
+#define XV "X-Experience-API-Version: 1.0.3"
+#define STMT(actor, verb, obj, extra) "{\"actor\":" actor ",\"verb\":{\"id\":\"http://adlnet.gov/expapi/verbs/" verb \
+    "\",\"display\":{\"en-US\":\"" verb "\"}},\"object\":{\"id\":\"" obj "\",\"objectType\":\"Activity\"}" extra "}"
+#define ANN "{\"objectType\":\"Agent\",\"name\":\"Ann\",\"mbox\":\"mailto:ann@example.com\"}"
+#define BOB "{\"account\":{\"homePage\":\"https://lms.example.com\",\"name\":\"bob\"}}"
+
+static resp xapi(const char *method, const char *path, const char *token, const char *body, const char *version)
+{
+    req_opts o = {.token = token, .ctype = "application/json", .body = body, .blen = (size_t)-1,
+                  .headers = {version}};
+    return http_x(method, path, &o);
+}
+
+START_TEST(xapi_statements)
+{
+    /* One statement (the spec's simplest form): 200 and its generated id. */
+    resp r = xapi("POST", "/xapi/statements", TOK_LEARNER,
+                  STMT(ANN, "passed", "urn:kgpath:linalg:vectors", ",\"result\":{\"score\":{\"scaled\":0.95},\"success\":true},"
+                       "\"timestamp\":\"2026-11-28T10:00:00Z\""), XV);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(resp_header(&r, "X-Experience-API-Version"), "1.0.3");
+    ck_assert_uint_eq(json_array_size(r.json), 1);
+    ck_assert_uint_eq(strlen(json_string_value(json_array_get(r.json, 0))), 36);
+    resp_free(&r);
+    /* An array, ids given, account actor, 2.0 version, no timestamp (set to stored). */
+    const char *arr = "[" STMT(BOB, "experienced", "https://lms.example.com/course/linalg/vector-addition",
+                               ",\"id\":\"fd41c918-b88b-4b20-a0a5-a4c32391aaa0\",\"result\":{\"duration\":\"PT9M30S\"}") ","
+                      STMT(BOB, "failed", "urn:kgpath:linalg:vectors",
+                           ",\"id\":\"7ccd3322-e1a5-411a-a67d-6a735c76f119\",\"timestamp\":\"2026-11-29T10:00:00+02:00\"") "]";
+    r = xapi("POST", "/xapi/statements", TOK_LEARNER, arr, "X-Experience-API-Version: 2.0.0");
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_str_eq(resp_header(&r, "X-Experience-API-Version"), "2.0.0");
+    ck_assert_str_eq(json_string_value(json_array_get(r.json, 0)), "fd41c918-b88b-4b20-a0a5-a4c32391aaa0");
+    ck_assert_str_eq(json_string_value(json_array_get(r.json, 1)), "7ccd3322-e1a5-411a-a67d-6a735c76f119");
+    resp_free(&r);
+    /* Replayed: same ids, nothing new. */
+    r = xapi("POST", "/xapi/statements", TOK_LEARNER, arr, XV);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    r = http("GET", "/v1/learners/bob", TOK_LEARNER);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "events")), 2);
+    resp_free(&r);
+    /* PUT with statementId: 204, replay 204, other content 409. */
+    const char *put = STMT(ANN, "completed", "urn:kgpath:linalg:vector-addition", ",\"timestamp\":\"2026-11-30T08:00:00Z\"");
+    r = xapi("PUT", "/xapi/statements?statementId=2a41c918-b88b-4b20-a0a5-a4c32391aaa0", TOK_LEARNER, put, XV);
+    ck_assert_msg(r.status == 204, "%s", r.body);
+    resp_free(&r);
+    r = xapi("PUT", "/xapi/statements?statementId=2a41c918-b88b-4b20-a0a5-a4c32391aaa0", TOK_LEARNER, put, XV);
+    ck_assert_int_eq(r.status, 204);
+    resp_free(&r);
+    r = xapi("PUT", "/xapi/statements?statementId=2a41c918-b88b-4b20-a0a5-a4c32391aaa0", TOK_LEARNER,
+             STMT(ANN, "completed", "urn:kgpath:linalg:vectors", ",\"timestamp\":\"2026-11-30T08:00:00Z\""), XV);
+    assert_error(&r, 409, "conflict");
+    resp_free(&r);
+    r = xapi("PUT", "/xapi/statements?statementId=not-a-uuid", TOK_LEARNER, put, XV);
+    assert_error(&r, 400, "bad_request");
+    resp_free(&r);
+    r = xapi("PUT", "/xapi/statements?statementId=2a41c918-b88b-4b20-a0a5-a4c32391aaa1", TOK_LEARNER,
+             STMT(ANN, "completed", "urn:kgpath:x", ",\"id\":\"2a41c918-b88b-4b20-a0a5-a4c32391aaa0\""), XV);
+    assert_error(&r, 409, "conflict");
+    resp_free(&r);
+    /* Bad requests. */
+    r = xapi("POST", "/xapi/statements", TOK_LEARNER, STMT(ANN, "passed", "urn:kgpath:linalg:vectors", ""), NULL);
+    assert_error(&r, 400, "bad_request");                               /* no version header */
+    resp_free(&r);
+    r = xapi("POST", "/xapi/statements", TOK_LEARNER, STMT(ANN, "passed", "urn:kgpath:linalg:vectors", ""),
+             "X-Experience-API-Version: 1.1.0");
+    assert_error(&r, 400, "bad_request");
+    resp_free(&r);
+    r = xapi("POST", "/xapi/statements", TOK_LEARNER, "{\"verb\":{\"id\":\"http://adlnet.gov/expapi/verbs/passed\"}}", XV);
+    assert_error(&r, 400, "bad_request");                               /* no actor */
+    resp_free(&r);
+    r = xapi("POST", "/xapi/statements", TOK_LEARNER,
+             "[" STMT(ANN, "passed", "urn:kgpath:a", ",\"id\":\"3a41c918-b88b-4b20-a0a5-a4c32391aaa0\"") ","
+                 STMT(ANN, "failed", "urn:kgpath:a", ",\"id\":\"3a41c918-b88b-4b20-a0a5-a4c32391aaa0\"") "]", XV);
+    assert_error(&r, 400, "bad_request");                               /* one id twice */
+    resp_free(&r);
+    r = xapi("POST", "/xapi/statements", TOK_READ, STMT(ANN, "passed", "urn:kgpath:linalg:vectors", ""), XV);
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    /* LRS clients authenticate with Basic auth: the token is the password. */
+    req_opts basic = {.ctype = "application/json", .body = STMT(ANN, "experienced", "urn:kgpath:linalg:vectors", ""),
+                      .blen = (size_t)-1, .headers = {XV, "Authorization: Basic bHJzOnRvay1sZWFybmVyLTAxMjM0NTY3ODlhYmNkZWY="}};
+    r = http_x("POST", "/xapi/statements", &basic);                     /* lrs:tok-learner-0123456789abcdef */
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    resp_free(&r);
+    r = http("GET", "/xapi/about", NULL);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+}
+END_TEST
+
+/* ---- tokens in the database ---- */
+
+START_TEST(db_tokens)
+{
+    char cmd[4096], *out = NULL;
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' token create --scope read --name ci --json", g_bin, g_db);
+    ck_assert_int_eq(tu_run(cmd, &out), 0);
+    json_t *t = json_loads(out, 0, NULL);
+    free(out);
+    ck_assert_ptr_nonnull(t);
+    char tok[128], id[32];
+    snprintf(tok, sizeof tok, "%s", json_string_value(json_object_get(t, "token")));
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(t, "id")));
+    json_decref(t);
+    ck_assert_int_eq(strncmp(tok, "kgp_", 4), 0);
+    /* Only the digest is stored: the database file never holds the token. */
+    size_t dblen;
+    char *db = tu_read(g_db, &dblen);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_ptr_null(memmem(db, dblen, tok, strlen(tok)));
+    free(db);
+    resp r = http("GET", "/v1/courses", tok);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    resp_free(&r);
+    r = http("GET", "/v1/plan?goal=linalg:vectors", tok);
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' token revoke %s", g_bin, g_db, id);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    r = http("GET", "/v1/courses", tok);
+    assert_error(&r, 401, "unauthorized");
+    resp_free(&r);
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' token create --scope reed 2>/dev/null", g_bin, g_db);
+    ck_assert_int_eq(tu_run(cmd, NULL), 1);
+}
+END_TEST
+
+/* ---- import ---- */
+
+static char *fixture(const char *rel) { return tu_path(tu_source_root(), rel); }
+
+START_TEST(import_upload)
+{
+    size_t len;
+    char *p = fixture("data/samples/linalg.xml");
+    char *xml = tu_read(p, &len);
+    free(p);
+    ck_assert_ptr_nonnull(xml);
+    req_opts o = {.token = TOK_WRITE, .ctype = "application/xml", .body = xml, .blen = len};
+    resp r = http_x("POST", "/v1/import?filename=linalg.xml", &o);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert(json_is_true(json_object_get(r.json, "committed")));
+    json_t *c0 = json_array_get(json_object_get(r.json, "courses"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(c0, "id")), "linalg");
+    ck_assert_str_eq(json_string_value(json_object_get(c0, "source")), "linalg.xml");
+    resp_free(&r);
+    /* Unknown kind of body: 415; wrong scope: 403. */
+    req_opts raw = {.token = TOK_WRITE, .ctype = "application/octet-stream", .body = xml, .blen = len};
+    r = http_x("POST", "/v1/import", &raw);
+    assert_error(&r, 415, "unsupported_media_type");
+    resp_free(&r);
+    o.token = TOK_READ;
+    r = http_x("POST", "/v1/import?filename=linalg.xml", &o);
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    free(xml);
+
+    /* A bad course: 422 with file:line:column, nothing written, the
+     * database file byte-identical. */
+    char *before = tu_path(g_dir, "before.db");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", g_db, before);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    p = fixture("tests/kgxml/dangling.xml");
+    xml = tu_read(p, &len);
+    free(p);
+    req_opts bad = {.token = TOK_WRITE, .ctype = "application/xml", .body = xml, .blen = len};
+    r = http_x("POST", "/v1/import?filename=dangling.xml", &bad);
+    assert_error(&r, 422, "invalid_input");
+    json_t *e = json_object_get(r.json, "error");
+    ck_assert_msg(!strncmp(json_string_value(json_object_get(e, "where")), "dangling.xml:", 13), "%s", r.body);
+    ck_assert(json_is_false(json_object_get(json_object_get(e, "report"), "committed")));
+    resp_free(&r);
+    free(xml);
+    ck_assert_int_eq(tu_file_cmp(g_db, before), 0);
+    /* Malformed XML too. */
+    req_opts junk = {.token = TOK_WRITE, .ctype = "application/xml", .body = "<course", .blen = (size_t)-1};
+    r = http_x("POST", "/v1/import?filename=junk.xml", &junk);
+    ck_assert_msg(r.status == 422, "%s", r.body);
+    resp_free(&r);
+    ck_assert_int_eq(tu_file_cmp(g_db, before), 0);
+    free(before);
+}
+END_TEST
+
+START_TEST(body_limit)
+{
+    ck_assert_int_eq(server_stop(), 0);
+    server_start("--max-body 1000");
+    char big[4000];
+    memset(big, ' ', sizeof big);
+    big[0] = '{';
+    big[sizeof big - 2] = '}';
+    big[sizeof big - 1] = 0;
+    resp r = http_json("POST", "/v1/plan", TOK_PLAN, big);       /* Content-Length over the limit */
+    assert_error(&r, 413, "too_large");
+    resp_free(&r);
+    req_opts o = {.token = TOK_PLAN, .ctype = "application/json", .body = big, .blen = (size_t)-1,
+                  .headers = {"Transfer-Encoding: chunked"}};
+    r = http_x("POST", "/v1/plan", &o);                             /* chunked: counted as it comes */
+    assert_error(&r, 413, "too_large");
+    resp_free(&r);
+    r = http_json("POST", "/v1/plan", TOK_PLAN, "{\"goals\":[\"linalg:vectors\"]}");   /* small still works */
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+}
+END_TEST
+
+/* Connects to the server; returns the socket. */
+static int raw_connect(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+START_TEST(header_and_time_limits)
+{
+    ck_assert_int_eq(server_stop(), 0);
+    server_start("--max-header 4096 --timeout 1");
+    /* Headers over the limit: refused by libmicrohttpd (431). */
+    char hdr[8200];
+    memset(hdr, 'a', sizeof hdr);
+    memcpy(hdr, "X-Big: ", 7);
+    hdr[sizeof hdr - 1] = 0;
+    req_opts o = {.token = TOK_READ, .headers = {hdr}};
+    CURL *c = curl_easy_init();
+    curl_easy_cleanup(c);
+    resp r = http_x("GET", "/v1/courses", &o);
+    ck_assert_msg(r.status == 431 || r.status == 414 || r.status == 413, "status %ld", r.status);
+    resp_free(&r);
+    /* A client that sends half a request and stalls is dropped after the
+     * timeout, so it cannot hold a worker. */
+    int fd = raw_connect();
+    const char *part = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    ck_assert(write(fd, part, strlen(part)) > 0);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    time_t t0 = time(NULL);
+    char buf[256];
+    ssize_t n = read(fd, buf, sizeof buf);
+    ck_assert_msg(n <= 0, "the stalled connection got an answer");
+    ck_assert_msg(time(NULL) - t0 < 9, "the stalled connection was not closed");
+    close(fd);
+    r = http("GET", "/healthz", NULL);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+}
+END_TEST
+
+/* ---- concurrency: import while planning ---- */
+
+typedef struct reader_arg { int stop; int bad; int reads; char msg[256]; } reader_arg;
+
+static void *reader(void *ud)
+{
+    reader_arg *a = ud;
+    while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+        resp r = http("GET", "/v1/concepts?course=linalg&limit=1", TOK_WRITE);
+        long total = json_integer_value(json_object_get(r.json, "total"));
+        if (r.status != 200 || (total != 35 && total != 36)) {
+            a->bad++;
+            snprintf(a->msg, sizeof a->msg, "%ld total=%ld %s", r.status, total, r.body);
+        }
+        resp_free(&r);
+        r = http("GET", "/v1/plan?goal=linalg:vectors", TOK_ADMIN);
+        if (r.status != 200) { a->bad++; snprintf(a->msg, sizeof a->msg, "plan %ld %s", r.status, r.body); }
+        resp_free(&r);
+        a->reads++;
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_import_and_plan)
+{
+    /* Two versions of a course (35 and 36 concepts) imported in turn while
+     * readers list and plan: every reader sees one or the other, never a
+     * course half written. */
+    size_t len;
+    char *p = fixture("data/samples/linalg.xml");
+    char *v1 = tu_read(p, &len);
+    free(p);
+    char *cut = strstr(v1, "</unit>");
+    ck_assert_ptr_nonnull(cut);
+    const char *extra = "<concept id=\"zz-extra\" minutes=\"5\"><title>Extra</title></concept>\n";
+    char *v2 = malloc(len + strlen(extra) + 1);
+    size_t head = (size_t)(cut - v1);
+    memcpy(v2, v1, head);
+    strcpy(v2 + head, extra);
+    strcat(v2, cut);
+    reader_arg a[2] = {{0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, reader, &a[i]);
+    int imports = 0;
+    for (int round = 0; round < 6; round++) {
+        req_opts o = {.token = TOK_WRITE, .ctype = "application/xml", .body = round % 2 ? v1 : v2, .blen = (size_t)-1};
+        resp r = http_x("POST", "/v1/import?filename=linalg.xml", &o);
+        ck_assert_msg(r.status == 200, "%s", r.body);
+        imports++;
+        resp_free(&r);
+    }
+    for (int i = 0; i < 2; i++) { __atomic_store_n(&a[i].stop, 1, __ATOMIC_RELEASE); pthread_join(th[i], NULL); }
+    for (int i = 0; i < 2; i++) {
+        ck_assert_msg(a[i].bad == 0, "reader %d: %s", i, a[i].msg);
+        ck_assert_int_gt(a[i].reads, 0);
+    }
+    ck_assert_int_eq(imports, 6);
+    resp r = http("GET", "/v1/concepts?course=linalg&limit=1", TOK_READ);  /* the last import: v1 */
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")), 35);
+    resp_free(&r);
+    free(v1);
+    free(v2);
+}
+END_TEST
+
+/* ---- graceful shutdown ---- */
+
+typedef struct slow_body { int sent; int parts; } slow_body;
+
+static size_t slow_read(char *buf, size_t sz, size_t n, void *ud)
+{
+    slow_body *b = ud;
+    (void)sz; (void)n;
+    static const char *parts[] = {"{\"goals\":", "[\"linalg:", "vectors\"]}"};
+    if (b->sent >= 3) return 0;
+    if (b->sent > 0) { struct timespec ts = {0, 400 * 1000 * 1000}; nanosleep(&ts, NULL); }
+    size_t l = strlen(parts[b->sent]);
+    memcpy(buf, parts[b->sent], l);
+    b->sent++;
+    return l;
+}
+
+typedef struct slow_arg { long status; char body[512]; } slow_arg;
+
+static void *slow_client(void *ud)
+{
+    slow_arg *a = ud;
+    CURL *c = curl_easy_init();
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/plan", g_port);
+    struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer " TOK_PLAN);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    slow_body b = {0};
+    char *out = NULL;
+    size_t outlen = 0;
+    void *bud[2] = {&out, &outlen};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, slow_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &b);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 28L);    /* the three parts */
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, bud);
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
+    snprintf(a->body, sizeof a->body, "%s", out ? out : "");
+    free(out);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+START_TEST(graceful_shutdown)
+{
+    /* SIGTERM while a request is in flight (its body still arriving): the
+     * request is answered, then the server exits 0 and listens no more. */
+    slow_arg a = {0};
+    pthread_t th;
+    pthread_create(&th, NULL, slow_client, &a);
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);                         /* the first part is in */
+    kill(g_pid, SIGTERM);
+    pthread_join(th, NULL);
+    ck_assert_msg(a.status == 200, "in-flight request: %ld %s", a.status, a.body);
+    ck_assert_ptr_nonnull(strstr(a.body, "\"kgpath_plan\":1"));
+    int st = 0;
+    waitpid(g_pid, &st, 0);
+    g_pid = 0;
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CURL *c = curl_easy_init();
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/healthz", g_port);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    char *out = NULL;
+    size_t outlen = 0;
+    void *bud[2] = {&out, &outlen};
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, bud);
+    ck_assert_int_ne(curl_easy_perform(c), CURLE_OK);
+    free(out);
+    curl_easy_cleanup(c);
+}
+END_TEST
+
+/* ---- TLS ---- */
+
+START_TEST(tls)
+{
+    ck_assert_int_eq(server_stop(), 0);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem "
+             "-days 2 -subj /CN=127.0.0.1 >/dev/null 2>&1", g_dir);
+    if (tu_run(cmd, NULL) != 0) {
+        fprintf(stderr, "test_serve: tls skipped: openssl cannot make a test certificate\n");
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "--tls-cert '%s/cert.pem' --tls-key '%s/key.pem'", g_dir, g_dir);
+    server_start(cmd);
+    CURL *c = curl_easy_init();
+    char url[256];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u/healthz", g_port);
+    char *ca = tu_path(g_dir, "cert.pem");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    char *out = NULL;
+    size_t outlen = 0;
+    void *bud[2] = {&out, &outlen};
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, bud);
+    CURLcode rc = curl_easy_perform(c);
+    ck_assert_msg(rc == CURLE_OK, "%s", curl_easy_strerror(rc));
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    ck_assert_int_eq(code, 200);
+    ck_assert_ptr_nonnull(strstr(out, "ok"));
+    free(out);
+    free(ca);
+    curl_easy_cleanup(c);
+    /* Plain HTTP to the TLS port gets no answer. */
+    resp r = {0};
+    c = curl_easy_init();
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/healthz", g_port);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    out = NULL;
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, bud);
+    rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    ck_assert(rc != CURLE_OK || r.status != 200);
+    free(out);
+    curl_easy_cleanup(c);
+}
+END_TEST
+
+/* ---- OpenAPI ---- */
+
+START_TEST(openapi_document)
+{
+    resp r = http("GET", "/v1/openapi.json", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(r.json);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "openapi")), "3.1.0");
+    /* Every route the server has is in the document. */
+    const char *paths[] = {"/v1/concepts", "/v1/concepts/{name}", "/v1/courses", "/v1/plan", "/v1/next", "/v1/check",
+                           "/v1/import", "/v1/observe", "/v1/learners", "/v1/learners/{id}", "/v1/suggestions/accept",
+                           "/v1/suggestions/reject", "/v1/suggestions/rejected", "/xapi/statements", "/healthz", "/metrics"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        ck_assert_msg(json_object_get(json_object_get(r.json, "paths"), paths[i]), "%s missing", paths[i]);
+    char *f = tu_path(g_dir, "openapi.json");
+    tu_write(f, r.body, r.len);
+    resp_free(&r);
+    /* A real validator when one is installed (Debian python3-openapi-spec-validator,
+     * or pip's openapi-spec-validator). */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "command -v openapi-spec-validator >/dev/null 2>&1 && echo cli || "
+             "(python3 -c 'import openapi_spec_validator' >/dev/null 2>&1 && echo mod)");
+    char *how = NULL;
+    tu_run(cmd, &how);
+    if (how && !strncmp(how, "cli", 3))
+        snprintf(cmd, sizeof cmd, "openapi-spec-validator '%s' >/dev/null 2>&1", f);
+    else if (how && !strncmp(how, "mod", 3))
+        snprintf(cmd, sizeof cmd, "python3 -m openapi_spec_validator '%s' >/dev/null 2>&1", f);
+    else {
+        fprintf(stderr, "test_serve: openapi validation skipped: no openapi-spec-validator "
+                        "(apt install python3-openapi-spec-validator, or pip)\n");
+        free(how); free(f);
+        return;
+    }
+    ck_assert_msg(tu_run(cmd, NULL) == 0, "openapi-spec-validator rejects /v1/openapi.json");
+    /* ... and it would catch a broken document. */
+    tu_write(f, "{\"openapi\":\"3.1.0\",\"paths\":{}}", (size_t)-1);
+    ck_assert_int_ne(tu_run(cmd, NULL), 0);
+    free(how);
+    free(f);
+}
+END_TEST
+
 Suite *suite(void)
 {
     Suite *s = suite_create("serve");
@@ -461,6 +1138,19 @@ Suite *suite(void)
     tcase_add_test(tc, cors_off_by_default);
     tcase_add_test(tc, cors_configured);
     tcase_add_test(tc, concepts_and_courses);
+    tcase_add_test(tc, plan_contracts);
+    tcase_add_test(tc, plan_errors);
+    tcase_add_test(tc, next_contract);
+    tcase_add_test(tc, learners_observe_forget);
+    tcase_add_test(tc, xapi_statements);
+    tcase_add_test(tc, db_tokens);
+    tcase_add_test(tc, import_upload);
+    tcase_add_test(tc, body_limit);
+    tcase_add_test(tc, header_and_time_limits);
+    tcase_add_test(tc, concurrent_import_and_plan);
+    tcase_add_test(tc, graceful_shutdown);
+    tcase_add_test(tc, tls);
+    tcase_add_test(tc, openapi_document);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -46,9 +46,11 @@ typedef struct mact {
     char *modname, *dir, *title;
     long sectionid;
     size_t concept;
+    long completion;        /* module.xml <completion>: 0 none, 1 manual, 2 automatic */
+    long pos;               /* position in course order, -1 not placed */
 } mact;
 
-typedef struct msec { long id; char *dir; size_t concept; int has_concept; } msec;
+typedef struct msec { long id; char *dir; size_t concept; int has_concept; long first_pos; } msec;
 
 typedef struct moodle {
     kgi_pkg *p;
@@ -58,7 +60,12 @@ typedef struct moodle {
     msec *secs; size_t nsecs, capsecs;
     kgi_map cm_concept;     /* "cmid" -> concept index */
     kgi_map grade_cm;       /* "gradeitemid" -> cmid */
+    long *order; size_t norder, caporder;   /* activity indexes in course order */
 } moodle;
+
+/* Labels are text on the course page (FEATURE_NO_VIEW_LINK, mod/label/lib.php):
+ * nothing to open or study, so not concepts. */
+static int is_label(const mact *a) { return a->modname && strcmp(a->modname, "label") == 0; }
 
 static void rel_of(moodle *m, const char *a, char *out, size_t n)
 {
@@ -147,7 +154,23 @@ static void collect_text(xmlNode *n, kgi_buf *b, int depth)
 
 /* ---- conditions -------------------------------------------------------- */
 
-typedef struct cctx { moodle *m; const char *file; uint32_t line; const char *who; } cctx;
+typedef struct cctx {
+    moodle *m; const char *file; uint32_t line; const char *who;
+    long before;            /* course-order position of the restricted item: cm -1 looks before it */
+} cctx;
+
+/* cm -1 ("the previous activity with completion"): the nearest activity
+ * before position `before` in course order whose completion is tracked
+ * (availability/condition/completion: for a section, the last one before
+ * it). Returns its cmid, or -1. */
+static long previous_cm(moodle *m, long before)
+{
+    for (long p = (before < 0 || (size_t)before > m->norder ? (long)m->norder : before) - 1; p >= 0; p--) {
+        mact *a = &m->acts[m->order[p]];
+        if (a->completion > 0) return a->cmid;
+    }
+    return -1;
+}
 
 static void ignored(cctx *x, const char *what)
 {
@@ -214,9 +237,13 @@ static int cond_json(cctx *x, json_t *n, kgi_cnf *out, int depth)
             ignored(x, e == 0 ? "\"activity must not be complete\"" : "\"activity must be failed\"");
             return 0;
         }
+        if (cm == -1) {
+            cm = previous_cm(x->m, x->before);
+            if (cm < 0) return 0;   /* no earlier activity tracks completion: Moodle shows it */
+        }
         const char *id = cm_id(x->m, cm);
         if (!id) {
-            if (cm < 0) return 0;   /* -1: "previous activity", resolved by Moodle at run time */
+            if (cm < 0) return 0;
             kgg_course_diag(x->m->c, KGG_WARNING, x->file, x->line, 0,
                             "%s: completion condition names activity %ld, which is not in the backup; ignored",
                             x->who, cm);
@@ -294,9 +321,10 @@ static int cond_legacy(cctx *x, xmlNode *info, kgi_cnf *out)
 }
 
 /* Reads the restrictions of a module.xml / section.xml root into *out. */
-static int conditions_of(moodle *m, xmlNode *root, const char *file, const char *who, kgi_cnf *out)
+static int conditions_of(moodle *m, xmlNode *root, const char *file, const char *who, long before,
+                         kgi_cnf *out)
 {
-    cctx x = { m, file, 0, who };
+    cctx x = { m, file, 0, who, before };
     memset(out, 0, sizeof *out);
     xmlNode *a = kgi_xml_child(root, NULL, "availability");
     if (a && kgi_xml_child(a, NULL, "sourcecmid"))
@@ -355,6 +383,7 @@ static void read_backup_index(moodle *m, xmlNode *root, char **shortname, char *
         x->modname = child_text(a, "modulename");
         x->title = child_text(a, "title");
         x->dir = child_text(a, "directory");
+        x->pos = -1;
         if (x->cmid < 0 || !x->modname) {
             kg_free(x->modname); kg_free(x->title); kg_free(x->dir);
             continue;
@@ -392,6 +421,73 @@ static void map_grade_items(moodle *m)
             kg_free(id);
         }
         xmlFreeDoc(d);
+    }
+}
+
+/* Completion tracking of each placed activity (module.xml <completion>),
+ * for "cm": -1 conditions. Missing files are reported later, when the
+ * restrictions are read. */
+static void read_completion(moodle *m)
+{
+    for (size_t a = 0; a < m->nacts; a++) {
+        if (!m->acts[a].dir || m->acts[a].pos < 0) continue;
+        char name[1100], shown[1300], rel[1200];
+        snprintf(name, sizeof name, "%.1000s/module.xml", m->acts[a].dir);
+        rel_of(m, name, rel, sizeof rel);
+        if (!kgi_pkg_exists(m->p, rel) && !is_label(&m->acts[a])) continue;
+        xmlDocPtr d = load(m, name, is_label(&m->acts[a]), shown, sizeof shown);
+        if (!d) continue;
+        m->acts[a].completion = child_long(xmlDocGetRootElement(d), "completion", 0);
+        xmlFreeDoc(d);
+    }
+}
+
+static void add_text(kgg_course *c, size_t ki, const char *t, int append)
+{
+    if (!t || !*t) return;
+    kgg_concept *k = &c->concepts[ki];
+    kgi_buf b = {0};
+    if (append) { kgi_buf_adds(&b, k->description); kgi_buf_join(&b, "\n", t); }
+    else { kgi_buf_adds(&b, t); kgi_buf_join(&b, "\n", k->description); }
+    char *s = kgi_buf_take(&b);
+    if (s) k->description = kgi_clip(c, s, MAX_TEXT);
+    kg_free(s);
+}
+
+/* A label's text is read with the activity after it in its section
+ * (prepended), else with its section (appended). Later labels first, so
+ * that several labels in a row keep their order. */
+static void place_labels(moodle *m)
+{
+    for (size_t p = m->norder; p-- > 0;) {
+        mact *l = &m->acts[m->order[p]];
+        if (!is_label(l) || !l->dir) continue;
+        long target = -1;
+        int append = 0;
+        for (size_t q = p + 1; q < m->norder && target < 0; q++) {
+            mact *n = &m->acts[m->order[q]];
+            if (n->sectionid != l->sectionid) break;
+            if (!is_label(n)) {
+                char key[32];
+                snprintf(key, sizeof key, "%ld", n->cmid);
+                target = kgi_map_get(&m->cm_concept, key, -1);
+            }
+        }
+        for (size_t s = 0; target < 0 && s < m->nsecs; s++)
+            if (m->secs[s].id == l->sectionid && m->secs[s].has_concept) { target = (long)m->secs[s].concept; append = 1; }
+        if (target < 0) continue;
+        char name[1100], shown[1300], rel[1200];
+        snprintf(name, sizeof name, "%.1000s/label.xml", l->dir);
+        rel_of(m, name, rel, sizeof rel);
+        if (!kgi_pkg_exists(m->p, rel)) continue;
+        xmlDocPtr d = load(m, name, 0, shown, sizeof shown);
+        if (!d) continue;
+        kgi_buf b = {0};
+        collect_text(xmlDocGetRootElement(d), &b, 0);
+        xmlFreeDoc(d);
+        char *t = kgi_buf_take(&b);
+        add_text(m->c, (size_t)target, t, append);
+        kg_free(t);
     }
 }
 
@@ -467,8 +563,12 @@ kgg_course *kgi_moodle_import(kgi_pkg *p, const char *root, const kgi_options *o
             }
         }
         if (sd) xmlFreeDoc(sd);
+        m.secs[s].first_pos = (long)m.norder;
         for (size_t a = 0; a < m.nacts; a++) {
             if (m.acts[a].sectionid != m.secs[s].id) continue;
+            m.acts[a].pos = (long)m.norder;
+            if (!kg_grow(&m.order, &m.caporder, m.norder + 1, sizeof *m.order)) m.order[m.norder++] = (long)a;
+            if (is_label(&m.acts[a])) continue;
             char aw[128], aid[160];
             snprintf(aw, sizeof aw, "%.60s-%ld", m.acts[a].modname, m.acts[a].cmid);
             kgi_safe_id(aw, "activity", want, sizeof want);
@@ -487,12 +587,13 @@ kgg_course *kgi_moodle_import(kgi_pkg *p, const char *root, const kgi_options *o
     for (size_t a = 0; a < m.nacts; a++) {
         char key[32];
         snprintf(key, sizeof key, "%ld", m.acts[a].cmid);
-        if (kgi_map_get(&m.cm_concept, key, -1) < 0)
+        if (kgi_map_get(&m.cm_concept, key, -1) < 0 && m.acts[a].pos < 0)
             kgg_course_diag(c, KGG_WARNING, c->source, 0, 0,
                             "activity %s %ld is in no listed section; ignored", m.acts[a].modname, m.acts[a].cmid);
     }
     kgi_map_free(&ids);
     map_grade_items(&m);
+    read_completion(&m);
     /* Text and restrictions of activities. */
     for (size_t a = 0; a < m.nacts; a++) {
         char key[32];
@@ -516,12 +617,13 @@ kgg_course *kgi_moodle_import(kgi_pkg *p, const char *root, const kgi_options *o
             kgi_cnf f;
             char who[200];
             snprintf(who, sizeof who, "activity %s", c->concepts[ki].id);
-            if (conditions_of(&m, xmlDocGetRootElement(md), ashown, who, &f))
+            if (conditions_of(&m, xmlDocGetRootElement(md), ashown, who, m.acts[a].pos, &f))
                 apply_cnf(&m, (size_t)ki, &f, "Moodle access restriction");
             kgi_cnf_free(&f);
             xmlFreeDoc(md);
         }
     }
+    place_labels(&m);
     /* Section restrictions and aggregation edges. */
     for (size_t s = 0; s < m.nsecs; s++) {
         if (!m.secs[s].has_concept) continue;
@@ -534,7 +636,7 @@ kgg_course *kgi_moodle_import(kgi_pkg *p, const char *root, const kgi_options *o
         if (sd) {
             char who[200];
             snprintf(who, sizeof who, "section %s", c->concepts[ski].id);
-            has = conditions_of(&m, xmlDocGetRootElement(sd), sshown, who, &f);
+            has = conditions_of(&m, xmlDocGetRootElement(sd), sshown, who, m.secs[s].first_pos, &f);
             xmlFreeDoc(sd);
         }
         int nact = 0;
@@ -564,7 +666,7 @@ kgg_course *kgi_moodle_import(kgi_pkg *p, const char *root, const kgi_options *o
     kgi_dedupe_edges(c);
     for (size_t a = 0; a < m.nacts; a++) { kg_free(m.acts[a].modname); kg_free(m.acts[a].dir); kg_free(m.acts[a].title); }
     for (size_t s = 0; s < m.nsecs; s++) kg_free(m.secs[s].dir);
-    kg_free(m.acts); kg_free(m.secs);
+    kg_free(m.acts); kg_free(m.secs); kg_free(m.order);
     kgi_map_free(&m.cm_concept); kgi_map_free(&m.grade_cm);
     return c;
 }

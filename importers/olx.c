@@ -15,6 +15,19 @@
  *  - <conditional sources="a; b"> makes the sequential holding the
  *    conditional require the sequentials holding each source (AND).
  *    Sources are url_names or i4x:// / block-v1: locations.
+ *  - subsection gating (edx-platform openedx/core/lib/gating): the links
+ *    live in edx-milestones and are not exported today; when an export
+ *    carries them as <prerequisite url_name="…" min_score="…"
+ *    min_completion="…"/> inside a <sequential> (openedx-platform PR
+ *    #37475), the sequential requires the one named, unless the course sets
+ *    enable_subsection_gating="false".
+ *  - entrance exam (course attributes entrance_exam_enabled,
+ *    entrance_exam_id; the exam chapter has is_entrance_exam="true"): the
+ *    LMS locks the rest of the course until the exam is passed, so every
+ *    other chapter and sequential requires the exam chapter.
+ *  - an XBlock written inline with only url_name and display_name /
+ *    xblock-family (<done url_name="…" xblock-family="xblock.v1"/>: every
+ *    field at its default) has no file of its own: not a missing file.
  *  - about/effort.html ("HH:MM" or a duration) is spread evenly over the
  *    sequentials when no finer estimate exists.
  *  - drafts/ (unpublished blocks) are ignored with one warning, or with
@@ -42,6 +55,7 @@
 
 typedef struct draft { char *parent; char *file; } draft;
 typedef struct cond { long seq; char *sources; char *file; uint32_t line; } cond;
+typedef struct gate { long seq; char *target; char *file; uint32_t line; char *min_score, *min_completion; } gate;
 
 typedef struct olx {
     kgi_pkg *p;
@@ -57,6 +71,8 @@ typedef struct olx {
     long *seqs; size_t nseqs, capseqs;
     draft *drafts; size_t ndrafts, capdrafts;
     cond *conds; size_t nconds, capconds;
+    gate *gates; size_t ngates, capgates;
+    long *chapters; int *chapter_exam; size_t nchapters, capchapters, capexam;
     size_t counter;
 } olx;
 
@@ -137,6 +153,29 @@ static int is_pointer(xmlNode *n)
             strcmp((const char *)a->name, "xblock-family") != 0)
             return 0;
     return 1;
+}
+
+/* Tags whose blocks keep their definition in <tag>/<url_name>.xml. */
+static int file_backed(const char *tag)
+{
+    static const char *const t[] = { "course", "chapter", "sequential", "vertical", "html", "problem",
+                                     "video", "discussion", "library_content", "split_test", NULL };
+    for (int i = 0; t[i]; i++) if (strcmp(tag, t[i]) == 0) return 1;
+    return 0;
+}
+
+/* An XBlock serialised inline (all fields at their defaults, so no file):
+ * a pointer-shaped element of another tag that carries display_name or
+ * xblock-family and whose file does not exist. */
+static int inline_xblock(olx *o, xmlNode *n, const char *tag, const char *url)
+{
+    if (file_backed(tag)) return 0;
+    if (!xmlHasProp(n, (const xmlChar *)"display_name") && !xmlHasProp(n, (const xmlChar *)"xblock-family")) return 0;
+    char name[1200], safe[1024], err[512], dsafe[1100];
+    snprintf(name, sizeof name, "%s/%s.xml", tag, url);
+    if (kgi_pkg_resolve("", name, safe, sizeof safe, err, sizeof err) < 0) return 0;
+    snprintf(dsafe, sizeof dsafe, "drafts/%s", safe);
+    return !exists_rel(o, safe) && !(o->opt->include_drafts && exists_rel(o, dsafe));
 }
 
 static long new_concept(olx *o, const char *tag, const char *url_name, const char *title, uint32_t line)
@@ -264,12 +303,13 @@ static void process(olx *o, xmlNode *n, const char *file, int depth)
         return;
     }
     const char *tag = (const char *)n->name;
+    if (strcmp(tag, "prerequisite") == 0) return;   /* a gating link (resolve_gates), not a block */
     char *url = kgi_xml_attr(n, "url_name");
     xmlDocPtr doc = NULL;
     char shown[1300];
     const char *where = file;
     if (url && o->cur_seq >= 0) kgi_map_put(&o->block_seq, url, o->cur_seq);
-    if (url && is_pointer(n)) {
+    if (url && is_pointer(n) && !inline_xblock(o, n, tag, url)) {
         char name[1200], safe[1024], err[512];
         snprintf(name, sizeof name, "%s/%s.xml", tag, url);
         if (kgi_pkg_resolve("", name, safe, sizeof safe, err, sizeof err) < 0) {
@@ -308,6 +348,13 @@ static void process(olx *o, xmlNode *n, const char *file, int depth)
             if (kgg_course_add_unit(o->c, k->id, k->title)) k->unit = (int32_t)o->c->nunits - 1;
             long saved = o->cur_chapter;
             o->cur_chapter = ki;
+            if (!kg_grow(&o->chapters, &o->capchapters, o->nchapters + 1, sizeof *o->chapters) &&
+                !kg_grow(&o->chapter_exam, &o->capexam, o->nchapters + 1, sizeof *o->chapter_exam)) {
+                char *ee = kgi_xml_attr(n, "is_entrance_exam");
+                o->chapter_exam[o->nchapters] = ee && strcmp(ee, "true") == 0;
+                o->chapters[o->nchapters++] = ki;
+                kg_free(ee);
+            }
             size_t first = o->nseqs;
             process_children(o, n, where, depth);
             o->cur_chapter = saved;
@@ -322,6 +369,21 @@ static void process(olx *o, xmlNode *n, const char *file, int depth)
             if (!kg_grow(&o->seqs, &o->capseqs, o->nseqs + 1, sizeof *o->seqs)) o->seqs[o->nseqs++] = ki;
             if (url) kgi_map_put(&o->block_seq, url, ki);
             o->cur_seq = ki;
+            for (xmlNode *pr = kgi_xml_child(n, NULL, "prerequisite"); pr; pr = kgi_xml_next(pr, NULL, "prerequisite")) {
+                char *t = kgi_xml_attr(pr, "url_name");
+                if (!t) t = kgi_xml_attr(pr, "usage_key");
+                if (t && !kg_grow(&o->gates, &o->capgates, o->ngates + 1, sizeof *o->gates)) {
+                    gate *g = &o->gates[o->ngates++];
+                    g->seq = ki;
+                    g->target = t;
+                    g->file = kg_strdup(where);
+                    g->line = (uint32_t)xmlGetLineNo(pr);
+                    g->min_score = kgi_xml_attr(pr, "min_score");
+                    g->min_completion = kgi_xml_attr(pr, "min_completion");
+                    t = NULL;
+                }
+                kg_free(t);
+            }
             process_children(o, n, where, depth);
             if (url) attach_drafts(o, url, depth);
             o->cur_seq = -1;
@@ -455,6 +517,62 @@ static void resolve_conditionals(olx *o)
     }
 }
 
+/* <prerequisite> links of gated subsections (see the top comment). */
+static void resolve_gates(olx *o, xmlNode *body)
+{
+    char *en = kgi_xml_attr(body, "enable_subsection_gating");
+    int off = en && strcmp(en, "false") == 0;
+    kg_free(en);
+    for (size_t i = 0; i < o->ngates; i++) {
+        gate *g = &o->gates[i];
+        char name[512];
+        location_name(g->target, name, sizeof name);
+        long seq = kgi_map_get(&o->block_seq, name, -1);
+        const char *cid = o->c->concepts[g->seq].id;
+        if (off) {
+            kgg_course_diag(o->c, KGG_WARNING, g->file, g->line, 0,
+                            "%s: prerequisite ignored: the course sets enable_subsection_gating=\"false\"", cid);
+            continue;
+        }
+        if (seq < 0 || seq == g->seq) {
+            kgg_course_diag(o->c, KGG_WARNING, g->file, g->line, 0,
+                            "%s: prerequisite \"%s\" is not another subsection of this course; ignored", cid, g->target);
+            continue;
+        }
+        char reason[300];
+        snprintf(reason, sizeof reason, "Open edX subsection prerequisite (min score %s%%, min completion %s%%)",
+                 g->min_score && *g->min_score ? g->min_score : "0",
+                 g->min_completion && *g->min_completion ? g->min_completion : "0");
+        kgg_concept_add_require(o->c, &o->c->concepts[g->seq], o->c->concepts[seq].id, reason);
+    }
+}
+
+/* Entrance exam: the rest of the course waits for the exam chapter. */
+static void entrance_exam(olx *o, xmlNode *body)
+{
+    char *en = kgi_xml_attr(body, "entrance_exam_enabled");
+    char *id = kgi_xml_attr(body, "entrance_exam_id");
+    int on = en && strcmp(en, "true") == 0;
+    long exam = -1;
+    if (on && id && *id) {
+        char name[512], want[256];
+        location_name(id, name, sizeof name);
+        kgi_safe_id(name, "x", want, sizeof want);
+        exam = kgg_course_find(o->c, want);
+    }
+    for (size_t i = 0; on && exam < 0 && i < o->nchapters; i++)
+        if (o->chapter_exam[i]) exam = o->chapters[i];
+    kg_free(en); kg_free(id);
+    if (exam < 0) return;
+    int32_t unit = o->c->concepts[exam].unit;
+    const char *eid = o->c->concepts[exam].id;
+    for (size_t i = 0; i < o->c->nconcepts; i++) {
+        if ((long)i == exam || (unit >= 0 && o->c->concepts[i].unit == unit)) continue;
+        kgg_concept_add_require(o->c, &o->c->concepts[i], eid,
+                                "Open edX entrance exam: the course opens once it is passed");
+    }
+}
+
 static void apply_effort(olx *o)
 {
     char *buf; size_t len;
@@ -542,6 +660,8 @@ kgg_course *kgi_olx_import(kgi_pkg *p, const char *root, const kgi_options *opt)
     kg_free(lang);
     process_children(&o, body, where, 0);
     resolve_conditionals(&o);
+    resolve_gates(&o, body);
+    entrance_exam(&o, body);
     /* Course order: each sequential recommends the one before it. */
     for (size_t s = 1; s < o.nseqs; s++)
         kgg_concept_add_recommend(c, &c->concepts[o.seqs[s]], c->concepts[o.seqs[s - 1]].id, "course order");
@@ -553,6 +673,11 @@ kgg_course *kgi_olx_import(kgi_pkg *p, const char *root, const kgi_options *opt)
     xmlFreeDoc(top);
     for (size_t i = 0; i < o.ndrafts; i++) { kg_free(o.drafts[i].parent); kg_free(o.drafts[i].file); }
     for (size_t i = 0; i < o.nconds; i++) { kg_free(o.conds[i].sources); kg_free(o.conds[i].file); }
+    for (size_t i = 0; i < o.ngates; i++) {
+        kg_free(o.gates[i].target); kg_free(o.gates[i].file);
+        kg_free(o.gates[i].min_score); kg_free(o.gates[i].min_completion);
+    }
+    kg_free(o.gates); kg_free(o.chapters); kg_free(o.chapter_exam);
     kg_free(o.drafts); kg_free(o.conds); kg_free(o.seqs);
     kgi_buf_free(&o.text);
     kgi_map_free(&o.ids); kgi_map_free(&o.block_seq); kgi_map_free(&o.warned);

@@ -7,14 +7,23 @@
  *    requires all its items. What the expression says that kgpath cannot
  *    express is reported as a warning naming the item; a syntax error is an
  *    error (file:line).
- *  - SCORM 2004: imsss:preConditionRule with action disabled, skip or
- *    hiddenFromChoice and conditions "not satisfied" / "not completed" /
- *    "not objectiveStatusKnown" / "not activityProgressKnown" on a local
- *    objective make the item require the activities that write the global
- *    objective(s) that local objective reads (imsss:mapInfo
- *    writeSatisfiedStatus, adlseq:mapInfo writeCompletionStatus).
- *    conditionCombination "any" gives AND (one group per condition), "all"
- *    gives "one of". Several writers of one global are alternatives.
+ *  - SCORM 2004: imsss:preConditionRule conditions "not satisfied" /
+ *    "not completed" / "not objectiveStatusKnown" / "not
+ *    activityProgressKnown" on a local objective name the activities that
+ *    write the global objective(s) that local objective reads (imsss:mapInfo
+ *    writeSatisfiedStatus, adlseq:mapInfo writeCompletionStatus; several
+ *    writers of one global are alternatives). As ADL's sequencer evaluates
+ *    them (ILIAS SeqConditionSet.js): an unknown status is unknown, "not"
+ *    keeps it unknown, "all" is the first non-true value, "any" is true if
+ *    any is true, and a rule fires only on true. So a "disabled" rule gates
+ *    an activity whose prerequisites were never attempted only when it
+ *    fires on unknown status: under "any", when one of its conditions is a
+ *    "not ...Known" test (the prerequisites are then all required: AND, one
+ *    group per condition); under "all", when every condition is one (any
+ *    one of them unlocks it: "one of"). A rule that fires only after a
+ *    failed attempt ("not satisfied" alone), and skip / hiddenFromChoice
+ *    (which only skip in flow or hide from the menu), give recommended
+ *    edges.
  *    Rules and objectives may come from <imsss:sequencingCollection> through
  *    IDRef (the item's own elements win). Other rules are reported.
  * The format is "scorm2004" when the manifest's schemaversion says 2004 /
@@ -246,6 +255,13 @@ static int blocking_action(const char *a)
     return a && (strcmp(a, "disabled") == 0 || strcmp(a, "skip") == 0 || strcmp(a, "hiddenFromChoice") == 0);
 }
 
+/* A negated condition that is true while the status is unknown. */
+static int known_test(const char *cond)
+{
+    return cond && (strcmp(cond, "objectiveStatusKnown") == 0 || strcmp(cond, "activityProgressKnown") == 0 ||
+                    strcmp(cond, "objectiveMeasureKnown") == 0);
+}
+
 static int status_condition(const char *cond)
 {
     static const char *const ok[] = { "satisfied", "objectiveStatusKnown", "completed",
@@ -276,14 +292,16 @@ static void scorm2004_rules(kgi_manifest *m, kgg_course *c)
             size_t groups[16][64], ng[16];
             char objs[16][128];
             size_t nconds = 0;
-            int unusable = 0, self_only = 1;
+            int unusable = 0, self_only = 1, nknown = 0, nall = 0;
             for (xmlNode *rc = kgi_xml_child(conds, IMSSS, "ruleCondition"); rc;
                  rc = kgi_xml_next(rc, IMSSS, "ruleCondition")) {
                 char *ref = kgi_xml_attr(rc, "referencedObjective");
                 char *op = kgi_xml_attr(rc, "operator");
                 char *cond = kgi_xml_attr(rc, "condition");
                 int negated = op && strcmp(op, "not") == 0;
+                nall++;
                 if (ref) self_only = 0;
+                if (ref && negated && known_test(cond)) nknown++;
                 if (!ref) {
                     /* About the activity itself (attempted, …): not a link. */
                 } else if (!negated || !status_condition(cond)) {
@@ -321,7 +339,20 @@ static void scorm2004_rules(kgi_manifest *m, kgg_course *c)
                                 "item %s: some conditions of a precondition rule cannot be expressed; ignored", cid);
             char reason[300];
             kgg_concept *k = &c->concepts[m->items[i].concept];
-            if (any || nconds == 1) {
+            int gate = strcmp(action, "disabled") == 0 && (any ? nknown > 0 : nknown == nall);
+            if (!gate) {
+                /* Not a lock on a learner who has not attempted the
+                 * prerequisites: the designer's order, a soft edge. */
+                snprintf(reason, sizeof reason, "SCORM 2004 precondition: %s%s", action,
+                         strcmp(action, "disabled") == 0 ? " after a failed attempt at its prerequisite"
+                                                         : " until its prerequisite is met");
+                for (size_t q = 0; q < nconds; q++)
+                    for (size_t j = 0; j < ng[q]; j++) {
+                        kgg_ref *ref = kgg_concept_add_recommend(c, &c->concepts[m->items[i].concept],
+                                                                 c->concepts[m->items[groups[q][j]].concept].id, reason);
+                        if (ref) ref->line = line;
+                    }
+            } else if (any || nconds == 1) {
                 for (size_t q = 0; q < nconds; q++) {
                     snprintf(reason, sizeof reason, "SCORM 2004 precondition: %s until objective %.120s is met",
                              action, objs[q]);

@@ -127,6 +127,47 @@ static int order_selection(kgn_workspace *ws, const uint32_t *goals, uint32_t ng
 
 static kgp_status oom(kgn_error *err) { return kgn_fail(err, KGP_ENOMEM, "out of memory"); }
 
+/* On an authored-order index: marks the lessons that no prerequisite or
+ * recommendation of the goals reaches without the added order groups (a
+ * walk over every member of the other groups, and over recommended edges
+ * that brought concepts in, through the selection only). O(plan). */
+static int mark_course_order(kgn_workspace *ws, kgn_plan *p, const uint32_t *goals, uint32_t ng)
+{
+    const kgg_snap *s = ws->s;
+    const uint8_t *og = ws->ix->order_grp;
+    size_t base = ws->nstk;
+    kgn__next_gen(ws->vis, &ws->gen_v, ws->n ? ws->n : 1);
+    for (uint32_t i = 0; i < ng; i++) {
+        if (ws->vis[goals[i]] == ws->gen_v) continue;
+        ws->vis[goals[i]] = ws->gen_v;
+        if (kgn__push(&ws->stk, &ws->nstk, &ws->cstk, goals[i]) != 0) return -1;
+    }
+    for (size_t h = base; h < ws->nstk; h++) {
+        uint32_t u = ws->stk[h];
+        for (uint32_t g = s->grp_off[u]; g < s->grp_off[u + 1]; g++) {
+            if (og[g]) continue;
+            for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++) {
+                uint32_t m = s->mem[j];
+                if (!kgn__in_sel(ws, m) || ws->vis[m] == ws->gen_v) continue;
+                ws->vis[m] = ws->gen_v;
+                if (kgn__push(&ws->stk, &ws->nstk, &ws->cstk, m) != 0) return -1;
+            }
+        }
+        if (s->rec_off)
+            for (uint32_t j = s->rec_off[u]; j < s->rec_off[u + 1]; j++) {
+                uint32_t r = s->rec[j];
+                if (!kgn__in_sel(ws, r) || !(ws->flags[r] & KGN_F_REC) || ws->vis[r] == ws->gen_v) continue;
+                ws->vis[r] = ws->gen_v;
+                if (kgn__push(&ws->stk, &ws->nstk, &ws->cstk, r) != 0) return -1;
+            }
+    }
+    ws->nstk = base;
+    for (uint32_t i = 0; i < p->nsteps; i++)
+        if (p->steps[i].kind == KGN_LEARN && ws->vis[p->steps[i].concept] != ws->gen_v)
+            p->steps[i].course_order = 1;
+    return 0;
+}
+
 kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngoals_in,
                          const uint32_t *known_in, size_t nknown_in,
                          const kgn_options *opt_in, kgn_plan **out, kgn_error *err)
@@ -227,7 +268,10 @@ kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngo
     p->exact = exact;
     p->nchoices = nchoices;
     if (opt.include_recommended || opt.budget_minutes > 0) {
-        if (kgn__add_recommended(ws, opt.budget_minutes) != 0) { kg_arena_free(A); return oom(err); }
+        if (kgn__add_recommended(ws, opt.budget_minutes, opt.include_recommended) != 0) {
+            kg_arena_free(A);
+            return oom(err);
+        }
     }
 
     /* Order. */
@@ -300,6 +344,7 @@ kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngo
         return kgn_fail(err, KGP_ECONFLICT, "the plan's calendar would run past 9999-12-31: "
                         "start earlier or study more minutes a day");
     }
+    if (ws->ix->order_grp && mark_course_order(ws, p, goals, ng) != 0) { kg_arena_free(A); return oom(err); }
     *out = p;
     return KGP_OK;
 }

@@ -66,8 +66,10 @@ int  kgn__eligible(kgn_workspace *ws, uint32_t owner, uint32_t m);
 int  kgn__solve(kgn_workspace *ws, const uint32_t *goals, size_t ngoals,
                 uint64_t work_limit, int *exact, uint32_t *nchoices, uint32_t *bad);
 /* Adds recommended concepts of the selection (and what they need); with
- * budget > 0 only those that keep the total within it. 0 or -2. */
-int  kgn__add_recommended(kgn_workspace *ws, double budget);
+ * budget > 0 only those that keep the total within it. transitive: also the
+ * recommendations of what is added (a concept is added once, so cycles of
+ * recommendations end). 0 or -2. */
+int  kgn__add_recommended(kgn_workspace *ws, double budget, int transitive);
 /* Describes why c cannot be learned into buf (one sentence). */
 void kgn__why_blocked(kgn_workspace *ws, uint32_t c, char *buf, size_t len);
 /* A step before it is placed: src is the learn index whose goals it

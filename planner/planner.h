@@ -70,6 +70,9 @@ typedef struct kgn_index {
     uint8_t *feasible;      /* [n] 1: learnable from nothing known */
     uint32_t *roots;        /* concepts without requirement groups */
     uint32_t nroots;
+    const uint8_t *order_grp;   /* [ngroups] 1: a group added for authored course
+                                   order (kgn_ordered); NULL: none. Set by the
+                                   caller before the index is shared. */
 } kgn_index;
 
 /* Builds the index. Reads s->topo_rank when present, else sorts with igraph.
@@ -81,6 +84,26 @@ void       kgn_index_free(kgn_index *ix);
 /* Installs kgpath's igraph error and warning handlers (silent; errors become
  * statuses) once per process. Called by every planner entry that uses igraph. */
 void kgn_igraph_init(void);
+
+/* ---- authored course order (planner/course_order.c) ---------------------- */
+
+/* A view of a snapshot in which, within each course c with on[c] set (on
+ * NULL: every course), every concept also requires the concept before it in
+ * the course's authored sequence (made consistent with the course's own
+ * requirements: containers after their parts), as its last group, k = 1 of
+ * 1, reason KGN_ORDER_REASON. Plan on it with an index built over
+ * kgn_ordered_snap() whose order_grp is kgn_ordered_groups(). s must outlive
+ * it. Errors: KGP_ENOMEM. O(V log V + E) time, O(V + E) memory. */
+typedef struct kgn_ordered kgn_ordered;
+extern const char *const KGN_ORDER_REASON;
+kgp_status      kgn_ordered_new(const kgg_snap *s, const uint8_t *on, kgn_ordered **out, kgn_error *err);
+const kgg_snap *kgn_ordered_snap(const kgn_ordered *o);
+const uint8_t  *kgn_ordered_groups(const kgn_ordered *o);
+void            kgn_ordered_free(kgn_ordered *o);
+/* kgn_ordered_new then kgn_index_new over it, with order_grp set; free with
+ * kgn_index_free then kgn_ordered_free. Errors as both. */
+kgp_status      kgn_ordered_index(const kgg_snap *s, const uint8_t *on, kgn_ordered **ord,
+                                  kgn_index **ix, kgn_error *err);
 
 /* ---- workspace ---------------------------------------------------------- */
 
@@ -120,7 +143,9 @@ typedef size_t (*kgn_spaced_fn)(void *ud, uint32_t concept, int32_t day,
                                 uint32_t *minutes);
 
 typedef struct kgn_options {
-    int include_recommended;    /* add recommended concepts (and their needs) */
+    int include_recommended;    /* add recommended concepts (and their needs),
+                                   transitively: recommendations of what was
+                                   added are followed too */
     double budget_minutes;      /* > 0: plan only the goals that fit, in order */
     uint32_t minutes_per_day;   /* > 0: pack steps into study days */
     uint32_t days_per_week;     /* 1..7 study days per week, Monday first (default 7) */
@@ -168,6 +193,10 @@ typedef struct kgn_step {
     uint32_t *goals;            /* goals this step serves (dense ids) */
     uint32_t ngoals;
     const char *note;           /* review hook's why, or NULL */
+    int course_order;           /* 1: in the plan only because of authored course
+                                   order (an index with order_grp): no
+                                   prerequisite or recommendation of the goals
+                                   needs it */
     kgn_session *sessions;      /* calendar parts (NULL without calendar) */
     uint32_t nsessions;
     int32_t day;                /* first day, KGN_NO_DAY without calendar */

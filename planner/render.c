@@ -358,6 +358,11 @@ static void why_gen(const kgn_plan *p, uint32_t i, why_w *w)
                                                  (uint32_t)(b->len - tail[k].pos),
                                                  lines - tail[k].lines};
     }
+    if (st->kind == KGN_LEARN && st->course_order) {
+        w_begin(w); w_open(w);
+        W_LIT(w, "only because of authored course order (no prerequisite of the goal needs it)");
+        w_end(w);
+    }
     if (st->kind == KGN_LEARN && st->minutes_default) {
         w_begin(w); w_open(w);
         W_LIT(w, "minutes unknown: default used");
@@ -435,6 +440,8 @@ void kgn_plan_json_members(const kgn_plan *p, kgn_buf *b)
         else PUT_LIT(b, "],\"goal\":false");
         if (st->recommended) PUT_LIT(b, ",\"recommended\":true");
         else PUT_LIT(b, ",\"recommended\":false");
+        if (st->course_order) PUT_LIT(b, ",\"course_order\":true");
+        else PUT_LIT(b, ",\"course_order\":false");
         if (st->minutes_default) PUT_LIT(b, ",\"minutes_default\":true,\"via\":");
         else PUT_LIT(b, ",\"minutes_default\":false,\"via\":");
         if (st->via != KGG_NONE) {

@@ -465,12 +465,12 @@ int kgn__solve(kgn_workspace *ws, const uint32_t *goals, size_t ngoals,
     return 0;
 }
 
-int kgn__add_recommended(kgn_workspace *ws, double budget)
+int kgn__add_recommended(kgn_workspace *ws, double budget, int transitive)
 {
     const kgg_snap *s = ws->s;
     if (!s->rec_off) return 0;
     size_t n0 = ws->nsel;
-    for (size_t i = 0; i < n0; i++) {
+    for (size_t i = 0; i < (transitive ? ws->nsel : n0); i++) {
         uint32_t c = ws->sel[i];
         for (uint32_t j = s->rec_off[c]; j < s->rec_off[c + 1]; j++) {
             uint32_t r = s->rec[j];

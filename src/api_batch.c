@@ -35,6 +35,9 @@ typedef struct batch_ctx {
     kgp_snap *snap;
     const kgg_snap *g;
     kgn_index *ix;
+    kgn_ordered *ord;           /* "follow_course_order": built on first use */
+    kgn_index *oix;
+    pthread_mutex_t ord_mu;
     kgg_store *store;
     json_t *defaults;           /* object or NULL */
     int64_t *reach;             /* --since: newest stamp behind each concept */
@@ -43,7 +46,7 @@ typedef struct batch_ctx {
 } batch_ctx;
 
 typedef struct batch_scratch {
-    kgn_workspace *ws;
+    kgn_workspace *ws, *ows;    /* plain / authored-order index */
     uint32_t *goals, *known;
     size_t cgoals, cknown;
 } batch_scratch;
@@ -53,7 +56,7 @@ typedef struct batch_scratch {
 static const char *const known_keys[] = {
     "learner", "goals", "known", "minutes_per_day", "days_per_week", "start",
     "deadline", "budget_minutes", "include_recommended", "default_minutes",
-    "changed_at", "date", "retention", "meta", NULL
+    "changed_at", "date", "retention", "meta", "follow_course_order", NULL
 };
 
 static json_t *opt_get(const batch_ctx *c, const kgn_batch_req *r, const char *key)
@@ -244,6 +247,7 @@ static void scratch_free(void *ctx, void *sp)
     batch_scratch *s = sp;
     if (!s) return;
     kgn_workspace_free(s->ws);
+    kgn_workspace_free(s->ows);
     kg_free(s->goals);
     kg_free(s->known);
     kg_free(s);
@@ -258,6 +262,21 @@ static int plan_one_as(void *ctx, void *sp, const kgn_batch_req *r, kgn_format f
     size_t ng, nk;
     kgp_status st = learner_options(c, r, &o, err, errlen);
     if (st) return st;
+    kgn_workspace *ws = s->ws;
+    json_t *fo = opt_get(c, r, "follow_course_order");
+    if (fo && !json_is_boolean(fo)) {
+        snprintf(err, errlen, "\"follow_course_order\" must be true or false");
+        return KGP_EINPUT;
+    }
+    if (fo && json_is_true(fo)) {
+        kgn_error oe = {0};
+        pthread_mutex_lock(&c->ord_mu);
+        if (!c->oix) st = kgn_ordered_index(c->g, NULL, &c->ord, &c->oix, &oe);
+        pthread_mutex_unlock(&c->ord_mu);
+        if (st) { snprintf(err, errlen, "%s", oe.msg); return st; }
+        if (!s->ows && !(s->ows = kgn_workspace_new(c->oix))) return KGP_ENOMEM;
+        ws = s->ows;
+    }
     json_t *goals = opt_get(c, r, "goals");
     if (!goals || (json_is_array(goals) && json_array_size(goals) == 0)) {
         snprintf(err, errlen, "no goals: \"goals\" must name at least one concept");
@@ -296,7 +315,7 @@ static int plan_one_as(void *ctx, void *sp, const kgn_batch_req *r, kgn_format f
 
     kgn_plan *p = NULL;
     kgn_error pe = {0};
-    st = kgn_plan_make(s->ws, s->goals, ng, s->known, nk, &o, &p, &pe);
+    st = kgn_plan_make(ws, s->goals, ng, s->known, nk, &o, &p, &pe);
     if (st) {
         kgp_learner_free(l);
         snprintf(err, errlen, "%s", pe.msg[0] ? pe.msg : kgp_strerror(st));
@@ -472,6 +491,7 @@ kgp_status kgp_batch_run(kgp_db *db, const kgp_batch_options *o, kgp_batch_summa
     batch_ctx c;
     memset(&c, 0, sizeof c);
     pthread_mutex_init(&c.lookup_mu, NULL);
+    pthread_mutex_init(&c.ord_mu, NULL);
     kgp_status st = KGP_OK;
     FILE *in = NULL, *out = NULL;
     char *fingerprint = NULL;
@@ -590,6 +610,9 @@ out:
     kg_free(c.stamp);
     kg_free(c.reach);
     if (c.ix) kgn_index_free(c.ix);
+    kgn_index_free(c.oix);
+    kgn_ordered_free(c.ord);
+    pthread_mutex_destroy(&c.ord_mu);
     if (c.snap) kgp_snap_close(c.snap);
     json_decref(c.defaults);
     pthread_mutex_destroy(&c.lookup_mu);

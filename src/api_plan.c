@@ -21,6 +21,11 @@ struct kgp_planner {
     pthread_mutex_t mu;
     kgn_workspace **pool;
     size_t npool, cpool;
+    /* follow_course_order: the authored-order view, built on first use. */
+    kgn_ordered *ord;
+    kgn_index *oix;
+    kgn_workspace **opool;
+    size_t nopool, copool;
 };
 
 struct kgp_plan  { kgn_plan *p;  char err[1024]; };
@@ -88,26 +93,60 @@ void kgp_planner_close(kgp_planner *pl)
     if (!pl) return;
     for (size_t i = 0; i < pl->npool; i++) kgn_workspace_free(pl->pool[i]);
     kg_free(pl->pool);
+    for (size_t i = 0; i < pl->nopool; i++) kgn_workspace_free(pl->opool[i]);
+    kg_free(pl->opool);
     kgn_index_free(pl->ix);
+    kgn_index_free(pl->oix);
+    kgn_ordered_free(pl->ord);
     kg_free(pl->minutes);
     pthread_mutex_destroy(&pl->mu);
     kg_free(pl);
 }
 
-kgn_workspace *kgp__planner_ws_take(kgp_planner *pl)
+/* A workspace on the plain index, or (ordered) on the authored-order one,
+ * which the first such call builds under the lock. NULL: out of memory or
+ * *st set. */
+static kgn_workspace *ws_take(kgp_planner *pl, int ordered, kgp_status *st, char *err)
 {
     kgn_workspace *ws = NULL;
+    const kgn_index *ix = pl->ix;
+    *st = KGP_OK;
     pthread_mutex_lock(&pl->mu);
-    if (pl->npool) ws = pl->pool[--pl->npool];
+    if (ordered) {
+        if (!pl->oix) {
+            kgn_error e = {0};
+            *st = kgn_ordered_index(pl->ix->snap, NULL, &pl->ord, &pl->oix, &e);
+            if (*st != KGP_OK) snprintf(err, 1024, "%s", e.msg);
+        }
+        ix = pl->oix;
+        if (pl->nopool) ws = pl->opool[--pl->nopool];
+    } else if (pl->npool) {
+        ws = pl->pool[--pl->npool];
+    }
     pthread_mutex_unlock(&pl->mu);
-    return ws ? ws : kgn_workspace_new(pl->ix);
+    if (*st != KGP_OK) return NULL;
+    if (!ws && !(ws = kgn_workspace_new(ix))) {
+        *st = KGP_ENOMEM;
+        snprintf(err, 1024, "out of memory");
+    }
+    return ws;
+}
+
+kgn_workspace *kgp__planner_ws_take(kgp_planner *pl)
+{
+    kgp_status st;
+    char err[1024];
+    return ws_take(pl, 0, &st, err);
 }
 
 void kgp__planner_ws_give(kgp_planner *pl, kgn_workspace *ws)
 {
+    int ordered = kgn_workspace_index(ws) != pl->ix;
+    kgn_workspace ***pool = ordered ? &pl->opool : &pl->pool;
+    size_t *n = ordered ? &pl->nopool : &pl->npool, *cap = ordered ? &pl->copool : &pl->cpool;
     pthread_mutex_lock(&pl->mu);
-    if (kg_grow(&pl->pool, &pl->cpool, pl->npool + 1, sizeof *pl->pool) == 0) {
-        pl->pool[pl->npool++] = ws;
+    if (kg_grow(pool, cap, *n + 1, sizeof **pool) == 0) {
+        (*pool)[(*n)++] = ws;
         ws = NULL;
     }
     pthread_mutex_unlock(&pl->mu);
@@ -168,8 +207,8 @@ kgp_status kgp_plan_make(kgp_planner *pl, const uint32_t *goals, size_t ngoals,
     kgn_options o;
     kgp_status st = convert_options(opt, &o, r->err);
     if (st != KGP_OK) return st;
-    kgn_workspace *ws = kgp__planner_ws_take(pl);
-    if (!ws) { set_err(r->err, "out of memory"); return KGP_ENOMEM; }
+    kgn_workspace *ws = ws_take(pl, opt && opt->follow_course_order, &st, r->err);
+    if (!ws) return st;
     kgn_error err = {0};
     st = kgn_plan_make(ws, goals, ngoals, known, nknown, &o, &r->p, &err);
     kgp__planner_ws_give(pl, ws);
@@ -232,6 +271,7 @@ kgp_status kgp_plan_step_get(const kgp_plan *r, size_t i, kgp_plan_step *out)
     out->recommended = st->recommended;
     out->via = st->via;
     out->reason = st->via_reason;
+    out->course_order = st->course_order;
     return KGP_OK;
 }
 
@@ -282,13 +322,21 @@ kgp_status kgp_next_make(kgp_planner *pl, const uint32_t *goals, size_t ngoals,
                          const uint32_t *known, size_t nknown, unsigned limit,
                          kgp_next **out)
 {
+    return kgp_next_make_opts(pl, goals, ngoals, known, nknown, limit, NULL, out);
+}
+
+kgp_status kgp_next_make_opts(kgp_planner *pl, const uint32_t *goals, size_t ngoals,
+                              const uint32_t *known, size_t nknown, unsigned limit,
+                              const kgp_plan_options *opt, kgp_next **out)
+{
     kgp_next *r = kg_calloc(1, sizeof *r);
     *out = r;
     if (!r) return KGP_ENOMEM;
-    kgn_workspace *ws = kgp__planner_ws_take(pl);
-    if (!ws) { set_err(r->err, "out of memory"); return KGP_ENOMEM; }
+    kgp_status st;
+    kgn_workspace *ws = ws_take(pl, opt && opt->follow_course_order, &st, r->err);
+    if (!ws) return st;
     kgn_error err = {0};
-    kgp_status st = kgn_next_make(ws, goals, ngoals, known, nknown, limit, &r->x, &err);
+    st = kgn_next_make(ws, goals, ngoals, known, nknown, limit, &r->x, &err);
     kgp__planner_ws_give(pl, ws);
     if (st != KGP_OK) set_err(r->err, "%s", err.msg);
     return st;

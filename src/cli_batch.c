@@ -117,6 +117,7 @@ int cmd_batch(kgp_cli *cli, int argc, char **argv)
         {"minutes-per-day", 0, 1}, {"days-per-week", 0, 1}, {"start", 0, 1},
         {"deadline", 0, 1}, {"budget-minutes", 0, 1}, {"include-recommended", 0, 0},
         {"default-minutes", 0, 1}, {"defaults", 0, 1}, {"date", 0, 1}, {"retention", 0, 1},
+        {"follow-course-order", 0, 0},
         {0, 0, 0}
     };
     kgp_batch_options o;
@@ -163,6 +164,8 @@ int cmd_batch(kgp_cli *cli, int argc, char **argv)
         else if (!strcmp(name, "defaults")) defaults_text = arg;
         else if (!strcmp(name, "include-recommended"))
             json_object_set_new(defs, "include_recommended", json_true());
+        else if (!strcmp(name, "follow-course-order"))
+            json_object_set_new(defs, "follow_course_order", json_true());
         else if (!strcmp(name, "start") || !strcmp(name, "deadline") || !strcmp(name, "date")) {
             json_object_set_new(defs, name, json_string(arg));
         } else {

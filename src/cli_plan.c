@@ -275,7 +275,7 @@ static const cli_opt plan_opts[] = {
     {"start", 0, 1}, {"deadline", 0, 1}, {"include-recommended", 0, 0},
     {"format", 'f', 1}, {"output", 'o', 1}, {"default-minutes", 0, 1}, {"json", 0, 0},
     {"retention", 0, 1}, {"date", 0, 1}, {"mastery", 0, 1}, {"review-days", 0, 1},
-    {"goal-text", 0, 1}, {"model", 0, 1},
+    {"goal-text", 0, 1}, {"model", 0, 1}, {"follow-course-order", 0, 0},
     {0, 0, 0}
 };
 
@@ -310,6 +310,7 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
         case 17: rc = parse_uint("review-days", arg, 0, 3650, &o.spaced_days); break;
         case 18: rc = req_push(&r.goal_texts, &r.ngoal_texts, arg) ? KGP_ENOMEM : 0; break;
         case 19: r.model = arg; break;
+        case 20: o.follow_course_order = 1; break;
         }
     }
     if (!rc && p.first < p.argc) { cli_error("plan: unexpected argument '%s' (use --goal)", p.argv[p.first]); rc = KGP_EUSAGE; }
@@ -385,12 +386,14 @@ out:
 static const cli_opt next_opts[] = {
     {"goal", 'g', 1}, {"known", 'k', 1}, {"known-file", 0, 1}, {"learner", 0, 1},
     {"limit", 'n', 1}, {"format", 'f', 1}, {"json", 0, 0}, {"date", 0, 1},
-    {"retention", 0, 1}, {"mastery", 0, 1}, {0, 0, 0}
+    {"retention", 0, 1}, {"mastery", 0, 1}, {"follow-course-order", 0, 0}, {0, 0, 0}
 };
 
 int cmd_next(kgp_cli *cli, int argc, char **argv)
 {
     req r = {0};
+    kgp_plan_options no;
+    kgp_plan_options_init(&no);
     unsigned limit = 10;
     const char *format = cli->json ? "json" : "text", *date = NULL;
     int rc = 0;
@@ -407,6 +410,7 @@ int cmd_next(kgp_cli *cli, int argc, char **argv)
         case 7: if (!(rc = check_date("date", arg))) date = arg; break;
         case 8: rc = parse_prob("retention", arg, &r.retention); break;
         case 9: rc = parse_prob("mastery", arg, &r.mastery); break;
+        case 10: no.follow_course_order = 1; break;
         }
     }
     if (!rc && p.first < p.argc) { cli_error("next: unexpected argument '%s'", p.argv[p.first]); rc = KGP_EUSAGE; }
@@ -424,7 +428,7 @@ int cmd_next(kgp_cli *cli, int argc, char **argv)
     session ss;
     if ((rc = session_open(cli, &r, date ? day_start(date) : 0, &ss))) goto out;
     kgp_learner *learner = ss.learner;
-    kgp_status st = kgp_next_make(ss.pl, ss.goals.v, ss.goals.n, ss.known.v, ss.known.n, limit, &x);
+    kgp_status st = kgp_next_make_opts(ss.pl, ss.goals.v, ss.goals.n, ss.known.v, ss.known.n, limit, &no, &x);
     if (st) { rc = cli_fail(st, kgp_next_errmsg(x)); goto out; }
     if (learner) {
         /* due reviews: the learner's known concepts fading (or uncertain)

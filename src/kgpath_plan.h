@@ -80,6 +80,11 @@ typedef struct kgp_plan_options {
     int known_goals_ok;         /**< 1: a goal in the known set is reported as
                                      already mastered (and reviewed when the hook
                                      asks) instead of failing with KGP_ECONFLICT */
+    int follow_course_order;    /**< 1: within each course every concept also
+                                     requires the one authored before it (a late
+                                     goal pulls in everything before it; known
+                                     concepts stop the walk). The first such call
+                                     on a planner builds that view: O(V log V + E) */
 } kgp_plan_options;
 
 /** Zeroes *o and sets the defaults. */
@@ -111,6 +116,8 @@ typedef struct kgp_plan_step {
     const char *reason;         /**< that edge's reason, or NULL */
     int spaced;                 /**< 1: a spaced review (review is 1 too) */
     const char *note;           /**< why a review is there, or NULL */
+    int course_order;           /**< 1: there only because of authored course
+                                     order (follow_course_order) */
 } kgp_plan_step;
 
 typedef struct kgp_plan_summary {
@@ -148,6 +155,11 @@ kgp_status kgp_plan_write(const kgp_plan *p, const char *format, FILE *out);
 kgp_status kgp_next_make(kgp_planner *pl, const uint32_t *goals, size_t ngoals,
                          const uint32_t *known, size_t nknown, unsigned limit,
                          kgp_next **out);
+/** As kgp_next_make, with plan options: only follow_course_order is read
+ * (opt NULL: none). */
+kgp_status kgp_next_make_opts(kgp_planner *pl, const uint32_t *goals, size_t ngoals,
+                              const uint32_t *known, size_t nknown, unsigned limit,
+                              const kgp_plan_options *opt, kgp_next **out);
 void        kgp_next_free(kgp_next *x);
 const char *kgp_next_errmsg(const kgp_next *x);
 /** Number of ranked items (after the limit) and the fringe size before it. */

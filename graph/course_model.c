@@ -217,6 +217,8 @@ uint64_t kgg_course_digest(const kgg_course *c, unsigned what, size_t *bytes)
     if (what & KGG_DIGEST_ID) d_str(&d, c->id);
     if (what & KGG_DIGEST_META) {
         d_str(&d, c->title); d_str(&d, c->language); d_str(&d, c->version); d_str(&d, c->format);
+        /* only when set, so the hashes of courses stored before it stay valid */
+        if (c->course_order) d_str(&d, "course_order=required");
     }
     d_u64(&d, c->nunits);
     for (size_t u = 0; u < c->nunits; u++) { d_str(&d, c->units[u].id); d_str(&d, c->units[u].title); }

@@ -76,6 +76,9 @@ typedef struct kgg_course {
     char *format;           /* "kgxml", "olx", "scorm12", "scorm2004", "imscc", "moodle", "csv" */
     char *identity;         /* source identity (kgg_course_set_identity), NULL until set */
     unsigned flags;         /* KGG_COURSE_* */
+    int course_order;       /* 1: the authored order binds by default (import
+                               --course-order required; planner/course_order.c);
+                               0: it only recommends (the default) */
     kgg_unit *units;        size_t nunits, cap_units;
     kgg_concept *concepts;  size_t nconcepts, cap_concepts;
     kgg_diag *diags;        size_t ndiags, cap_diags;

@@ -41,6 +41,8 @@ typedef struct kgg_snap {
     const char **course_title;  /* [ncourses] */
     const char **course_language, **course_version, **course_source, **course_format;
     uint64_t *course_time;      /* import time, unix seconds */
+    uint8_t *course_order;      /* [ncourses] 1: authored order binds (import
+                                   --course-order required) */
     uint32_t *course_first;     /* [ncourses+1] */
     /* Units of course c: unit_id/unit_title[unit_off[c] .. unit_off[c+1]-1]. */
     uint32_t *unit_off;         /* [ncourses+1] */

@@ -33,7 +33,8 @@
  *            import time (varint unix seconds), nunits, {unit id, title}*,
  *            nconcepts, {concept id}* in authored order, source identity
  *            ("format:id@digest", kgg_course_set_identity; absent in records
- *            written before it existed).
+ *            written before it existed), then a varint of flags (1: authored
+ *            course order binds, import --course-order required; absent: 0).
  *            The hash covers the content and metadata but not the source
  *            path, so the same course read from another path is unchanged.
  *   concept: key, title, summary, description, own minutes, minutes

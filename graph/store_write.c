@@ -1046,6 +1046,7 @@ static kgp_status write_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
         b_varint(&b, c->nconcepts);
         for (size_t j = 0; j < c->nconcepts; j++) b_varint(&b, wc->ids[j]);
         b_str(&b, c->identity);
+        b_varint(&b, c->course_order ? 1 : 0);      /* flags (absent in older records: 0) */
         if (b.oom) { b_free(&b); OOM(); }
         MDB_val ck = str_val(c->id), cv = {b.n, b.p};
         rc = mdb_put(txn, w->courses, &ck, &cv, 0);

@@ -63,6 +63,18 @@ char *kgi_collapse_ws(char *s)
     return s;
 }
 
+void kgi_concept_text(kgg_course *c, size_t ki, const char *t, int append)
+{
+    if (!t || !*t) return;
+    kgg_concept *k = &c->concepts[ki];
+    kgi_buf b = {0};
+    if (append) { kgi_buf_adds(&b, k->description); kgi_buf_join(&b, "\n", t); }
+    else { kgi_buf_adds(&b, t); kgi_buf_join(&b, "\n", k->description); }
+    char *s = kgi_buf_take(&b);
+    if (s) k->description = kgi_clip(c, s, 64 * 1024);
+    kg_free(s);
+}
+
 char *kgi_clip(kgg_course *c, const char *s, size_t max)
 {
     if (!s) return NULL;

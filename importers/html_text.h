@@ -67,6 +67,11 @@ char *kgi_collapse_ws(char *s);
  * cut; into the course arena. */
 char *kgi_clip(kgg_course *c, const char *s, size_t max);
 
+/* Adds text t to concept ki's description: after it (append) or before it,
+ * separated by a newline, clipped to 64 KiB. Text of items that are not
+ * concepts (headings, labels) and of files of an item goes through here. */
+void kgi_concept_text(kgg_course *c, size_t ki, const char *t, int append);
+
 /* Removes requirement groups that repeat an earlier group of the same
  * concept (same k, same members in the same order) and recommended edges
  * that repeat or duplicate a requirement. O(sum of groups^2) per concept. */

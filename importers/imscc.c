@@ -45,18 +45,6 @@ static xmlDocPtr read_xml(kgi_manifest *m, kgg_course *c, const char *rel, uint3
     return d;
 }
 
-static void append_text(kgg_course *c, size_t ki, const char *t)
-{
-    if (!t || !*t) return;
-    kgg_concept *k = &c->concepts[ki];
-    kgi_buf b = {0};
-    kgi_buf_adds(&b, k->description);
-    kgi_buf_join(&b, "\n", t);
-    char *s = kgi_buf_take(&b);
-    if (s) k->description = kgi_clip(c, s, 64 * 1024);
-    kg_free(s);
-}
-
 static const char *res_type(xmlNode *r, char *buf, size_t n)
 {
     char *t = kgi_xml_attr(r, "type");
@@ -100,15 +88,15 @@ static void typed_resources(kgi_manifest *m, kgg_course *c)
                     res->kind = kgg_course_str(c, "link");
                 }
             }
-            append_text(c, m->items[i].concept, title);
+            kgi_concept_text(c, m->items[i].concept, title, 1);
             kg_free(url);
         } else {
-            append_text(c, m->items[i].concept, title);
+            kgi_concept_text(c, m->items[i].concept, title, 1);
             xmlNode *tx = kgi_xml_child(root, ns, "text");
             if (tx) {
                 char *raw = kgi_xml_text(tx);
                 char *plain = raw ? kgi_html_to_text(raw, strlen(raw)) : NULL;
-                append_text(c, m->items[i].concept, plain);
+                kgi_concept_text(c, m->items[i].concept, plain, 1);
                 kg_free(plain);
                 kg_free(raw);
             }

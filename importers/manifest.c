@@ -348,18 +348,6 @@ static int add_items(kgi_manifest *m, kgg_course *c, xmlNode *parent, long pidx,
     return 0;
 }
 
-static void prefix_text(kgg_course *c, size_t ki, const char *t, int append)
-{
-    if (!t || !*t) return;
-    kgg_concept *k = &c->concepts[ki];
-    kgi_buf b = {0};
-    if (append) { kgi_buf_adds(&b, k->description); kgi_buf_join(&b, "\n", t); }
-    else { kgi_buf_adds(&b, t); kgi_buf_join(&b, "\n", k->description); }
-    char *s = kgi_buf_take(&b);
-    if (s) k->description = kgi_clip(c, s, MAX_TEXT);
-    kg_free(s);
-}
-
 /* Headings' text goes to the next item that is a concept among their
  * siblings (prepended, read before it), else to the nearest enclosing
  * concept (appended). Later headings first, so that several headings in a
@@ -378,7 +366,7 @@ static void place_headings(kgi_manifest *m, kgg_course *c)
             if (m->items[par].concept != KGI_NO_CONCEPT) { target = m->items[par].concept; append = 1; }
             at = (size_t)par;
         }
-        if (target != KGI_NO_CONCEPT) prefix_text(c, target, m->items[i].heading, append);
+        if (target != KGI_NO_CONCEPT) kgi_concept_text(c, target, m->items[i].heading, append);
     }
 }
 

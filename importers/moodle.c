@@ -442,18 +442,6 @@ static void read_completion(moodle *m)
     }
 }
 
-static void add_text(kgg_course *c, size_t ki, const char *t, int append)
-{
-    if (!t || !*t) return;
-    kgg_concept *k = &c->concepts[ki];
-    kgi_buf b = {0};
-    if (append) { kgi_buf_adds(&b, k->description); kgi_buf_join(&b, "\n", t); }
-    else { kgi_buf_adds(&b, t); kgi_buf_join(&b, "\n", k->description); }
-    char *s = kgi_buf_take(&b);
-    if (s) k->description = kgi_clip(c, s, MAX_TEXT);
-    kg_free(s);
-}
-
 /* A label's text is read with the activity after it in its section
  * (prepended), else with its section (appended). Later labels first, so
  * that several labels in a row keep their order. */
@@ -486,7 +474,7 @@ static void place_labels(moodle *m)
         collect_text(xmlDocGetRootElement(d), &b, 0);
         xmlFreeDoc(d);
         char *t = kgi_buf_take(&b);
-        add_text(m->c, (size_t)target, t, append);
+        kgi_concept_text(m->c, (size_t)target, t, append);
         kg_free(t);
     }
 }

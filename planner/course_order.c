@@ -203,3 +203,12 @@ kgp_status kgn_ordered_index(const kgg_snap *s, const uint8_t *on, kgn_ordered *
     (*ix)->order_grp = kgn_ordered_groups(*ord);
     return KGP_OK;
 }
+
+kgp_status kgn_default_index(const kgg_snap *s, kgn_ordered **ord, kgn_index **ix, kgn_error *err)
+{
+    *ord = NULL;
+    int any = 0;
+    for (uint32_t c = 0; s->course_order && c < s->ncourses; c++) any |= s->course_order[c];
+    if (!any) return kgn_index_new(s, ix, err);
+    return kgn_ordered_index(s, s->course_order, ord, ix, err);
+}

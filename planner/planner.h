@@ -104,6 +104,10 @@ void            kgn_ordered_free(kgn_ordered *o);
  * kgn_index_free then kgn_ordered_free. Errors as both. */
 kgp_status      kgn_ordered_index(const kgg_snap *s, const uint8_t *on, kgn_ordered **ord,
                                   kgn_index **ix, kgn_error *err);
+/* The index plans use by default: over s itself, or (*ord set) over the
+ * authored-order view of the courses whose order binds (s->course_order,
+ * import --course-order required). Errors as kgn_ordered_index. */
+kgp_status      kgn_default_index(const kgg_snap *s, kgn_ordered **ord, kgn_index **ix, kgn_error *err);
 
 /* ---- workspace ---------------------------------------------------------- */
 

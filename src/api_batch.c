@@ -35,6 +35,7 @@ typedef struct batch_ctx {
     kgp_snap *snap;
     const kgg_snap *g;
     kgn_index *ix;
+    kgn_ordered *bord;          /* courses whose authored order binds */
     kgn_ordered *ord;           /* "follow_course_order": built on first use */
     kgn_index *oix;
     pthread_mutex_t ord_mu;
@@ -550,7 +551,7 @@ kgp_status kgp_batch_run(kgp_db *db, const kgp_batch_options *o, kgp_batch_summa
     if ((st = kgp_snap_open(db, &c.snap)) || (st = kgp__snap_detach(c.snap))) goto out;
     c.g = kgp__snap_graph(c.snap);
     kgn_error ne = {0};
-    if ((st = kgn_index_new(c.g, &c.ix, &ne))) {
+    if ((st = kgn_default_index(c.g, &c.bord, &c.ix, &ne))) {
         st = kgp__db_error(db, st, "%s", ne.msg);
         goto out;
     }
@@ -612,6 +613,7 @@ out:
     if (c.ix) kgn_index_free(c.ix);
     kgn_index_free(c.oix);
     kgn_ordered_free(c.ord);
+    kgn_ordered_free(c.bord);
     pthread_mutex_destroy(&c.ord_mu);
     if (c.snap) kgp_snap_close(c.snap);
     json_decref(c.defaults);

@@ -199,6 +199,11 @@ kgp_status kgp_snap_unit(const kgp_snap *s, uint32_t c, uint32_t u, const char *
     return KGP_OK;
 }
 
+int kgp_snap_course_order(const kgp_snap *s, uint32_t c)
+{
+    return s && c < s->g->ncourses && s->g->course_order ? s->g->course_order[c] : 0;
+}
+
 /* ---- lookup ---- */
 
 /* Case-folded, NFC-normalised copy of a UTF-8 string (kg_malloc'ed via
@@ -372,6 +377,7 @@ kgp_status kgp_concept_get(kgp_snap *s, uint32_t i, kgp_concept **out)
     c->id = colon ? colon + 1 : c->key;
     c->course_id = g->course_id[course];
     c->course_title = g->course_title[course];
+    c->course_order = g->course_order ? g->course_order[course] : 0;
     c->title = g->title[i];
     c->summary = t.summary;
     c->description = t.description;

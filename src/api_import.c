@@ -126,7 +126,10 @@ kgp_status kgp_import(kgp_db *db, const char *const *paths, size_t npaths,
             s = kgp__db_error(db, KGP_ENOMEM, "out of memory");
             goto out;
         }
-        for (size_t j = 0; j < res.ncourses; j++) courses[ncourses++] = res.courses[j];
+        for (size_t j = 0; j < res.ncourses; j++) {
+            res.courses[j]->course_order = opt->course_order != 0;
+            courses[ncourses++] = res.courses[j];
+        }
         res.ncourses = 0;                     /* ownership moved */
         if (rc != 0 && res.error[0]) {
             struct stat sb;

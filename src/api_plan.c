@@ -17,7 +17,9 @@ struct kgp_planner {
     kgp_snap *snap;
     kgg_snap calibrated;        /* the snapshot with fitted minutes (shallow copy) */
     float *minutes;             /* its own minutes array; NULL: none fitted */
-    kgn_index *ix;
+    kgn_index *ix;              /* over base, or over bord when some course's order binds */
+    const kgg_snap *base;       /* the (calibrated) snapshot */
+    kgn_ordered *bord;          /* the courses imported with --course-order required */
     pthread_mutex_t mu;
     kgn_workspace **pool;
     size_t npool, cpool;
@@ -76,7 +78,8 @@ kgp_status kgp_planner_open(kgp_snap *s, kgp_planner **out)
         return st;
     }
     kgn_error err = {0};
-    st = kgn_index_new(g, &pl->ix, &err);
+    pl->base = g;
+    st = kgn_default_index(g, &pl->bord, &pl->ix, &err);
     if (st != KGP_OK) {
         kgp__snap_error(s, st, "%s", err.msg);
         kgp_planner_close(pl);
@@ -98,6 +101,7 @@ void kgp_planner_close(kgp_planner *pl)
     kgn_index_free(pl->ix);
     kgn_index_free(pl->oix);
     kgn_ordered_free(pl->ord);
+    kgn_ordered_free(pl->bord);
     kg_free(pl->minutes);
     pthread_mutex_destroy(&pl->mu);
     kg_free(pl);
@@ -115,7 +119,7 @@ static kgn_workspace *ws_take(kgp_planner *pl, int ordered, kgp_status *st, char
     if (ordered) {
         if (!pl->oix) {
             kgn_error e = {0};
-            *st = kgn_ordered_index(pl->ix->snap, NULL, &pl->ord, &pl->oix, &e);
+            *st = kgn_ordered_index(pl->base, NULL, &pl->ord, &pl->oix, &e);
             if (*st != KGP_OK) snprintf(err, 1024, "%s", e.msg);
         }
         ix = pl->oix;

@@ -92,7 +92,7 @@ int cmd_import(kgp_cli *cli, int argc, char **argv)
 {
     static const cli_opt specs[] = {{"dry-run", 'n', 0}, {"no-schema", 0, 0}, {"drafts", 0, 0},
                                     {"include-drafts", 0, 0}, {"encoding", 0, 1}, {"replace", 0, 0},
-                                    {"as", 0, 1}, {0}};
+                                    {"as", 0, 1}, {"course-order", 0, 1}, {0}};
     kgp_import_options opt = {0};
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
@@ -105,6 +105,15 @@ int cmd_import(kgp_cli *cli, int argc, char **argv)
         else if (o == 4) opt.encoding = arg;
         else if (o == 5) opt.replace = 1;
         else if (o == 6) opt.as_id = arg;
+        else if (o == 7) {
+            if (!strcmp(arg, "required")) opt.course_order = 1;
+            else if (!strcmp(arg, "recommended")) opt.course_order = 0;
+            else {
+                cli_error("import: --course-order must be required or recommended (got '%s')", arg);
+                cli_parse_free(&p);
+                return KGP_EUSAGE;
+            }
+        }
     }
     int nfiles = argc - p.first;
     char **files = argv + p.first;
@@ -242,6 +251,7 @@ json_t *cli_concept_json(const kgp_concept *c)
     json_object_set_new(o, "title", json_string(c->title));
     json_object_set_new(o, "course", json_string(c->course_id));
     json_object_set_new(o, "course_title", cli_json_str(c->course_title));
+    json_object_set_new(o, "course_order", json_string(c->course_order ? "required" : "recommended"));
     json_object_set_new(o, "unit", cli_json_str(c->unit_id));
     json_object_set_new(o, "unit_title", cli_json_str(c->unit_title));
     json_object_set_new(o, "summary", cli_json_str(c->summary));
@@ -311,6 +321,7 @@ static void print_concept(const kgp_concept *c)
     printf("%s (%s)\n", c->title, c->key);
     printf("Course: %s (%s)", c->course_title ? c->course_title : c->course_id, c->course_id);
     if (c->unit_title || c->unit_id) printf(" · unit: %s", c->unit_title ? c->unit_title : c->unit_id);
+    if (c->course_order) printf(" · authored order required");
     putchar('\n');
     printf("Time: %s", cli_fmt_minutes(c->minutes, m1, sizeof m1));
     if (c->own_minutes >= 0 && c->nresources && c->own_minutes != c->minutes)
@@ -447,8 +458,9 @@ int cmd_stats(kgp_cli *cli, int argc, char **argv)
             json_object_set_new(o, "db_bytes", json_integer((json_int_t)s.db_bytes));
             json_object_set_new(o, "map_bytes", json_integer((json_int_t)s.map_bytes));
             for (uint32_t c = 0; c < nc; c++)
-                json_array_append_new(cs, json_pack("{s:s, s:o, s:i}", "id", kgp_snap_course_id(snap, c),
-                    "title", cli_json_str(kgp_snap_course_title(snap, c)), "concepts", (json_int_t)(per ? per[c] : 0)));
+                json_array_append_new(cs, json_pack("{s:s, s:o, s:i, s:s}", "id", kgp_snap_course_id(snap, c),
+                    "title", cli_json_str(kgp_snap_course_title(snap, c)), "concepts", (json_int_t)(per ? per[c] : 0),
+                    "course_order", kgp_snap_course_order(snap, c) ? "required" : "recommended"));
             json_object_set_new(o, "per_course", cs);
             rc = cli_json_print(o);
         } else {
@@ -468,8 +480,9 @@ int cmd_stats(kgp_cli *cli, int argc, char **argv)
             printf("file size:            %.1f KiB (map %.0f MiB)\n", (double)s.db_bytes / 1024.0,
                    (double)s.map_bytes / 1048576.0);
             for (uint32_t c = 0; c < nc; c++)
-                printf("  %-14s %5u concepts  %s\n", kgp_snap_course_id(snap, c), per ? per[c] : 0,
-                       kgp_snap_course_title(snap, c) ? kgp_snap_course_title(snap, c) : "");
+                printf("  %-14s %5u concepts  %s%s\n", kgp_snap_course_id(snap, c), per ? per[c] : 0,
+                       kgp_snap_course_title(snap, c) ? kgp_snap_course_title(snap, c) : "",
+                       kgp_snap_course_order(snap, c) ? "  (authored order required)" : "");
         }
         free(per);
     }

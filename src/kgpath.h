@@ -102,6 +102,9 @@ const char *kgp_snap_course_language(const kgp_snap *s, uint32_t course);
  * (course or unit out of range). O(1). */
 uint32_t    kgp_snap_unit_count(const kgp_snap *s, uint32_t course);
 kgp_status  kgp_snap_unit(const kgp_snap *s, uint32_t course, uint32_t u, const char **id, const char **title);
+/** 1 when the course was imported with --course-order required (its
+ * authored order binds in every plan), 0 otherwise or out of range. */
+int         kgp_snap_course_order(const kgp_snap *s, uint32_t course);
 
 /** One end of an edge as seen from a concept. */
 typedef struct kgp_ref {
@@ -133,6 +136,7 @@ typedef struct kgp_concept {
     const char *key;            /**< "course:concept" */
     const char *id;             /**< the concept id within its course */
     const char *course_id, *course_title;
+    int course_order;           /**< 1: the course's authored order binds */
     const char *title;
     const char *summary, *description;  /**< NULL when none */
     const char *unit_id, *unit_title;   /**< NULL when none */
@@ -213,6 +217,9 @@ typedef struct kgp_import_options {
     int replace;
     /** Store the (one) imported course under this id instead of its own. */
     const char *as_id;
+    int course_order;           /**< 1: store "authored order binds" with each
+                                     course (plans then follow it by default);
+                                     0: it only recommends (the default) */
     /** Called after each path is parsed (done of total), and once with
      * done == total before the write. May be NULL. */
     void (*progress)(void *ud, size_t done, size_t total, const char *path);

@@ -550,6 +550,52 @@ START_TEST(follow_course_order)
 }
 END_TEST
 
+/* import --course-order required: stored per course, shown, and followed by
+ * every plan without the option; a bad value writes nothing. */
+START_TEST(course_order_default)
+{
+    write_csv();
+    ck_assert_int_eq(kg(NULL, "import lin.csv rec.csv"), 0);
+    char *before = tu_path(dir, "before.db");
+    size_t len;
+    char *copy = tu_read(db, &len);
+    tu_write(before, copy, len);
+    free(copy);
+    ck_assert_int_eq(kg(NULL, "import --course-order sometimes lin.csv"), 1);
+    ck_assert_int_eq(tu_file_cmp(before, db), 0);
+    ck_assert_int_eq(kg(NULL, "import --course-order required lin.csv"), 0);
+    char *out = NULL;
+    ck_assert_int_eq(kg(&out, "stats"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "(authored order required)"));
+    free(out);
+    ck_assert_int_eq(kg(&out, "show lin:e"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "authored order required"));
+    free(out);
+    ck_assert_int_eq(kg(&out, "stats --json"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"course_order\": \"required\""));
+    ck_assert_ptr_nonnull(strstr(out, "\"course_order\": \"recommended\""));   /* rec.csv */
+    free(out);
+    char *j = plan_json("--goal lin:e");
+    ck_assert(has_step(j, "lin:a") && has_step(j, "lin:d"));
+    free(j);
+    /* the same import again changes nothing */
+    copy = tu_read(db, &len);
+    tu_write(before, copy, len);
+    free(copy);
+    ck_assert_int_eq(kg(NULL, "import --course-order required lin.csv"), 0);
+    ck_assert_int_eq(tu_file_cmp(before, db), 0);
+    /* back to recommended */
+    ck_assert_int_eq(kg(NULL, "import --course-order recommended lin.csv"), 0);
+    j = plan_json("--goal lin:e");
+    ck_assert(!has_step(j, "lin:a"));
+    free(j);
+    ck_assert_int_eq(kg(&out, "stats"), 0);
+    ck_assert_ptr_null(strstr(out, "authored order required"));
+    free(out);
+    free(before);
+}
+END_TEST
+
 Suite *suite(void)
 {
     Suite *s = suite_create("gating");
@@ -561,6 +607,7 @@ Suite *suite(void)
     tcase_add_test(t, olx_gating);
     tcase_add_test(t, scorm2004_gating);
     tcase_add_test(t, follow_course_order);
+    tcase_add_test(t, course_order_default);
     suite_add_tcase(s, t);
     return s;
 }

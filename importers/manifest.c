@@ -336,6 +336,10 @@ static int add_items(kgi_manifest *m, kgg_course *c, xmlNode *parent, long pidx,
                                             "an aggregation is complete when all its items are");
                     nkids++;
                 }
+            /* A container without content of its own is done when its items
+             * are: no study time of its own (not the planner's default). */
+            if (nkids && !m->items[self].resource && c->concepts[m->items[self].concept].minutes < 0)
+                c->concepts[m->items[self].concept].minutes = 0;
             if (m->headings && nkids == 0 && !m->items[self].resource && ki == c->nconcepts - 1) {
                 /* An empty container (only headings inside): not a concept. */
                 m->items[self].heading = c->concepts[ki].title;

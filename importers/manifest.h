@@ -5,7 +5,8 @@
  *   concept id = item identifier made safe ([A-Za-z0-9_.-]; other bytes '_';
  *                a clash gets "-2", "-3", …), title = <title> (else the id);
  *   an item with child items (an aggregation) requires all its children
- *   (AND): SCORM counts an aggregation done when its items are;
+ *   (AND): SCORM counts an aggregation done when its items are; without a
+ *   resource or a time of its own it takes 0 minutes (nothing to study);
  *   top-level aggregations are also units;
  *   consecutive items in course order get a recommended (soft) edge;
  *   in IMS CC, a leaf item without a resource (a text heading such as Canvas's

@@ -7,7 +7,8 @@
  *  - each section is a unit and a concept "section-<sectionid>" (title: its
  *    name, else "General" for section 0, else "Section N"); each activity is
  *    a concept "<modname>-<cmid>" (title from moodle_backup.xml), in course
- *    order. A section requires its activities (it is done when they are);
+ *    order. A section requires its activities (it is done when they are)
+ *    and takes 0 minutes of its own;
  *    each activity recommends the one before it (course order).
  *  - text: section summaries and the activity's own texts (intro, content,
  *    page/book/label bodies …) as plain text: entity-escaped HTML decoded,
@@ -640,6 +641,9 @@ kgg_course *kgi_moodle_import(kgi_pkg *p, const char *root, const kgi_options *o
                                     "a section is complete when all its activities are");
         }
         if (has && nact == 0) apply_cnf(&m, ski, &f, "Moodle section restriction");
+        /* A section is a heading with a summary, done when its activities
+         * are: no study time of its own. */
+        if (c->concepts[ski].minutes < 0) c->concepts[ski].minutes = 0;
         kgi_cnf_free(&f);
     }
     /* Course order between activities. */

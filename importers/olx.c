@@ -6,7 +6,8 @@
  *  - every chapter is a unit and a concept, every sequential a concept; ids
  *    are their url_name (made safe; inline blocks without one get
  *    "<tag>-<n>"; a clash gets "-2", "-3", …). Titles: display_name.
- *  - a chapter requires all its sequentials (it is done when they are);
+ *  - a chapter requires all its sequentials (it is done when they are) and
+ *    takes no study time of its own (0 minutes);
  *    each sequential recommends (soft edge) the one before it in course order.
  *  - text of a sequential: the display names of its verticals and blocks,
  *    HTML bodies (html/<filename>.html, parsed as HTML), problem text
@@ -666,6 +667,10 @@ kgg_course *kgi_olx_import(kgi_pkg *p, const char *root, const kgi_options *opt)
     for (size_t s = 1; s < o.nseqs; s++)
         kgg_concept_add_recommend(c, &c->concepts[o.seqs[s]], c->concepts[o.seqs[s - 1]].id, "course order");
     apply_effort(&o);
+    /* A chapter is done when its subsections are: no study time of its own
+     * (else the planner would count its default minutes). */
+    for (size_t i = 0; i < o.nchapters; i++)
+        if (c->concepts[o.chapters[i]].minutes < 0) c->concepts[o.chapters[i]].minutes = 0;
     if (c->nconcepts == 0 && kgg_course_nerrors(c) == 0)
         kgg_course_diag(c, KGG_ERROR, where, 1, 0, "the course has no chapters or sequentials");
     kgi_dedupe_edges(c);

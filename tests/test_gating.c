@@ -261,6 +261,8 @@ START_TEST(canvas_gating_graph)
     ck_assert_ptr_nonnull(strstr(concept(c, "intro_quiz")->description, "READ: Assigned chapters"));
     ck_assert(recommends(c, "intro_quiz", "syllabus"));        /* course order skips the heading */
     for (size_t u = 0; u < c->nunits; u++) ck_assert_str_ne(c->units[u].id, "m_empty");
+    /* a module is done when its items are: no study time of its own */
+    ck_assert_double_eq(concept(c, "m_week2")->minutes, 0);
     kgi_result_free(&r);
 }
 END_TEST
@@ -353,6 +355,7 @@ START_TEST(moodle_gating)
     ck_assert(requires(c, "assign-22", "page-21"));              /* cm -1 */
     ck_assert(!requires(c, "page-21", "page-10") && !requires(c, "url-23", "page-21"));
     ck_assert(requires(c, "section-2", "assign-22") && !requires(c, "section-2", "label-20"));
+    ck_assert_double_eq(concept(c, "section-2")->minutes, 0);
     kgi_result_free(&r);
     ck_assert_int_eq(kg(NULL, "import mb"), 0);
     char *j = plan_json("--goal gate-moodle:assign-22");
@@ -409,6 +412,7 @@ START_TEST(olx_gating)
     /* entrance exam: the rest of the course waits for it */
     ck_assert(requires(c, "s1", "exam") && requires(c, "ch1", "exam") && requires(c, "s2", "exam"));
     ck_assert(!requires(c, "exam_s", "exam"));
+    ck_assert_double_eq(concept(c, "ch1")->minutes, 0);
     kgi_result_free(&r);
     ck_assert_int_eq(kg(NULL, "import olx"), 0);
     char *j = plan_json("--goal o.gate:s2");

@@ -270,12 +270,14 @@ static int plan_one_as(void *ctx, void *sp, const kgn_batch_req *r, kgn_format f
         return KGP_EINPUT;
     }
     if (fo && json_is_true(fo)) {
-        kgn_error oe = {0};
-        pthread_mutex_lock(&c->ord_mu);
-        if (!c->oix) st = kgn_ordered_index(c->g, NULL, &c->ord, &c->oix, &oe);
-        pthread_mutex_unlock(&c->ord_mu);
-        if (st) { snprintf(err, errlen, "%s", oe.msg); return st; }
-        if (!s->ows && !(s->ows = kgn_workspace_new(c->oix))) return KGP_ENOMEM;
+        if (!s->ows) {          /* kgp_plan_request brings the planner's */
+            kgn_error oe = {0};
+            pthread_mutex_lock(&c->ord_mu);
+            if (!c->oix) st = kgn_ordered_index(c->g, NULL, &c->ord, &c->oix, &oe);
+            pthread_mutex_unlock(&c->ord_mu);
+            if (st) { snprintf(err, errlen, "%s", oe.msg); return st; }
+            if (!(s->ows = kgn_workspace_new(c->oix))) return KGP_ENOMEM;
+        }
         ws = s->ows;
     }
     json_t *goals = opt_get(c, r, "goals");
@@ -378,15 +380,20 @@ kgp_status kgp_plan_request(kgp_planner *pl, const char *json, size_t len, const
     pthread_mutex_init(&c.lookup_mu, NULL);
     kgn_batch_req r = {.line = 1, .learner = json_is_string(lv) ? json_string_value(lv) : NULL,
                        .obj = obj, .source = "request"};
-    batch_scratch sc = {.ws = kgp__planner_ws_take(pl)};
+    /* "follow_course_order": the planner's authored-order view (built once
+     * per planner), not one per request. */
+    json_t *fo = json_object_get(obj, "follow_course_order");
+    batch_scratch sc = {.ws = kgp__planner_ws_take(pl),
+                        .ows = json_is_true(fo) ? kgp__planner_ws_take_ordered(pl) : NULL};
     kgp_status st = KGP_ENOMEM;
     kgn_buf b = {0};
-    if (sc.ws) {
+    if (sc.ws && (sc.ows || !json_is_true(fo))) {
         /* As a batch line, rendered as JSON; other formats re-render. */
         st = fmt == KGN_JSON ? plan_one(&c, &sc, &r, &b, err, errlen)
                              : plan_one_as(&c, &sc, &r, fmt, &b, err, errlen);
-        kgp__planner_ws_give(pl, sc.ws);
     }
+    if (sc.ws) kgp__planner_ws_give(pl, sc.ws);
+    if (sc.ows) kgp__planner_ws_give(pl, sc.ows);
     kg_free(sc.goals);
     kg_free(sc.known);
     pthread_mutex_destroy(&c.lookup_mu);

@@ -39,5 +39,9 @@ struct kgn_workspace;
 kgp_snap *kgp__planner_snap(const kgp_planner *pl);
 struct kgn_workspace *kgp__planner_ws_take(kgp_planner *pl);
 void kgp__planner_ws_give(kgp_planner *pl, struct kgn_workspace *ws);
+/* A workspace on the planner's authored-order view (follow_course_order),
+ * built on first use; NULL when out of memory. Give back with
+ * kgp__planner_ws_give. */
+struct kgn_workspace *kgp__planner_ws_take_ordered(kgp_planner *pl);
 
 #endif

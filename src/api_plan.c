@@ -143,6 +143,13 @@ kgn_workspace *kgp__planner_ws_take(kgp_planner *pl)
     return ws_take(pl, 0, &st, err);
 }
 
+kgn_workspace *kgp__planner_ws_take_ordered(kgp_planner *pl)
+{
+    kgp_status st;
+    char err[1024];
+    return ws_take(pl, 1, &st, err);
+}
+
 void kgp__planner_ws_give(kgp_planner *pl, kgn_workspace *ws)
 {
     int ordered = kgn_workspace_index(ws) != pl->ix;

@@ -395,33 +395,47 @@ static kgp_status fit_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
     return KGP_OK;
 }
 
-kgp_status kgg_fit_replace(kgg_store *st, const kgg_fit_rec *recs, size_t n,
-                           kgg_err *e)
+/* Opens (creating) the named database into *dbi and runs fn (which clears
+ * and refills it) in one write transaction. */
+static kgp_status replace_named(kgg_store *st, const char *name, MDB_dbi *dbi,
+                                kgg_txn_fn fn, void *ctx, kgg_err *e)
 {
     if (kgg_store_rdonly(st))
         return kgg_errf(e, KGP_EUSAGE, "%s: the database is open read-only",
                         kgg_store_path(st));
-    fit_ctx c = { recs, n, 0 };
-    kgp_status s = kgg_store_open_dbi(st, FIT_DB, MDB_CREATE, &c.dbi, e);
+    kgp_status s = kgg_store_open_dbi(st, name, MDB_CREATE, dbi, e);
+    return s ? s : kgg_store_update(st, fn, ctx, e);
+}
+
+/* Opens the named database for reading without creating it: *present 0
+ * when it does not exist (nothing fitted yet: not an error, and a plan on a
+ * writable store stays a pure read). */
+static kgp_status open_named(kgg_store *st, const char *name, MDB_dbi *dbi, int *present,
+                             kgg_err *e)
+{
+    MDB_txn *txn;
+    kgp_status s = kgg_store_read_begin(st, &txn, e);
     if (s)
         return s;
-    return kgg_store_update(st, fit_txn, &c, e);
+    *present = mdb_dbi_open(txn, name, 0, dbi) != MDB_NOTFOUND;
+    kgg_store_read_end(txn);
+    return *present ? kgg_store_open_dbi(st, name, 0, dbi, e) : KGP_OK;
+}
+
+kgp_status kgg_fit_replace(kgg_store *st, const kgg_fit_rec *recs, size_t n,
+                           kgg_err *e)
+{
+    fit_ctx c = { recs, n, 0 };
+    return replace_named(st, FIT_DB, &c.dbi, fit_txn, &c, e);
 }
 
 kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e)
 {
     MDB_txn *txn;
     MDB_dbi dbi;
-    kgp_status s;
-    /* Reading never creates the database: absent means "no fit yet", not
-     * an error, and a plan on a writable store stays a pure read. */
-    if ((s = kgg_store_read_begin(st, &txn, e)))
-        return s;
-    int present = mdb_dbi_open(txn, FIT_DB, 0, &dbi);
-    kgg_store_read_end(txn);
-    if (present == MDB_NOTFOUND)
-        return KGP_OK;
-    if ((s = kgg_store_open_dbi(st, FIT_DB, 0, &dbi, e)))
+    int present;
+    kgp_status s = open_named(st, FIT_DB, &dbi, &present, e);
+    if (s || !present)
         return s;
     MDB_cursor *cur;
     if ((s = scan_begin(st, dbi, &txn, &cur, e)))
@@ -515,14 +529,8 @@ static kgp_status fsrs_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
 kgp_status kgg_fsrs_replace(kgg_store *st, const kgg_fsrs_rec *recs, size_t n,
                             kgg_err *e)
 {
-    if (kgg_store_rdonly(st))
-        return kgg_errf(e, KGP_EUSAGE, "%s: the database is open read-only",
-                        kgg_store_path(st));
     fsrs_ctx c = { recs, n, 0 };
-    kgp_status s = kgg_store_open_dbi(st, FSRS_DB, MDB_CREATE, &c.dbi, e);
-    if (s)
-        return s;
-    return kgg_store_update(st, fsrs_txn, &c, e);
+    return replace_named(st, FSRS_DB, &c.dbi, fsrs_txn, &c, e);
 }
 
 kgp_status kgg_fsrs_get(kgg_store *st, const char *learner, double *w, int *found,
@@ -530,16 +538,11 @@ kgp_status kgg_fsrs_get(kgg_store *st, const char *learner, double *w, int *foun
 {
     MDB_txn *txn;
     MDB_dbi dbi;
-    kgp_status s;
+    int present;
     *found = 0;
-    if ((s = kgg_store_read_begin(st, &txn, e)))
-        return s;
-    int present = mdb_dbi_open(txn, FSRS_DB, 0, &dbi);
-    kgg_store_read_end(txn);
-    if (present == MDB_NOTFOUND)
-        return KGP_OK;          /* never fitted */
-    if ((s = kgg_store_open_dbi(st, FSRS_DB, 0, &dbi, e)))
-        return s;
+    kgp_status s = open_named(st, FSRS_DB, &dbi, &present, e);
+    if (s || !present)
+        return s;               /* never fitted: *found 0 */
     if ((s = kgg_store_read_begin(st, &txn, e)))
         return s;
     const char *key = learner ? learner : FSRS_POP;

@@ -36,6 +36,12 @@ static kgp_status forget_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
     if (rc && rc != MDB_NOTFOUND) { *mrc = rc; return kgg_errf(e, KGP_EDB, "learners: %s", mdb_strerror(rc)); }
     if (rc == MDB_NOTFOUND && !c->removed)
         return kgg_errf(e, KGP_ENOTFOUND, "no events for learner '%s'", c->learner);
+    /* the learner's own fitted memory weights (kgg_fsrs_replace), if any:
+     * derived from the events, so they go with them */
+    MDB_dbi dfs;
+    rc = mdb_dbi_open(txn, "learner_fsrs", 0, &dfs);
+    if (rc == 0) rc = mdb_del(txn, dfs, &lk, NULL);
+    if (rc && rc != MDB_NOTFOUND) { *mrc = rc; return kgg_errf(e, KGP_EDB, "learner_fsrs: %s", mdb_strerror(rc)); }
     return KGP_OK;
 }
 

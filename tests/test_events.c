@@ -11,7 +11,9 @@
 
 #include "kgpath.h"
 #include "graph/store.h"
+#include "graph/learner_store.h"
 #include "api_internal.h"
+#include "planner/learner_fsrs.h"
 #include "planner/learner_bkt.h"
 #include "planner/learner_events.h"
 #include "tests/testutil.h"
@@ -950,6 +952,14 @@ START_TEST(api_fit_fsrs)
                 "{\"learner\":\"u%d\",\"concept\":\"x:%d\",\"kind\":\"review\",\"at\":"
                 "\"2026-11-11T10:00:00Z\",\"grade\":%d}\n", u, c, (u + c) % 5 == 0 ? 3 : 1);
         }
+    /* one learner (held in training: "big" is not held out) remembers all of
+     * 80 concepts after ten days */
+    for (int c = 0; c < 80; c++)
+        n += (size_t)snprintf(text + n, cap - n,
+            "{\"learner\":\"big\",\"concept\":\"y:%d\",\"kind\":\"review\",\"at\":"
+            "\"2026-11-01T10:00:00Z\",\"grade\":3}\n"
+            "{\"learner\":\"big\",\"concept\":\"y:%d\",\"kind\":\"review\",\"at\":"
+            "\"2026-11-11T10:00:00Z\",\"grade\":3}\n", c, c);
     kgp_observe_report *r = observe(text, 0, KGP_OK);
     kgp_observe_report_free(r);
     free(text);
@@ -958,7 +968,7 @@ START_TEST(api_fit_fsrs)
     ck_assert_int_eq(fr->fsrs_fitted, 1);
     ck_assert_uint_ge(fr->fsrs_train, 64);
     ck_assert_uint_gt(fr->fsrs_test, 0);
-    ck_assert_msg(fr->fsrs_w[2] < 1.0, "w2 %.3f", fr->fsrs_w[2]);
+    ck_assert_msg(fr->fsrs_w[2] < kgn_fsrs_default_w[2], "w2 %.3f", fr->fsrs_w[2]);
     ck_assert_msg(fr->fsrs_logloss_fit < fr->fsrs_logloss_default, "%.4f vs %.4f",
                   fr->fsrs_logloss_fit, fr->fsrs_logloss_default);
     double w2 = fr->fsrs_w[2];
@@ -969,10 +979,29 @@ START_TEST(api_fit_fsrs)
     ck_assert_int_eq(kgp_learner_get(g_db, NULL, "u1", &lo, &l), KGP_OK);
     ck_assert_double_eq_tol(l->concepts[0].stability, w2, 1e-9);
     kgp_learner_free(l);
-    /* per learner: too few reviews each (3): only the population's */
-    ck_assert_int_eq(kgp_fit(g_db, NULL, KGP_FIT_PER_LEARNER | KGP_FIT_DRY_RUN, &fr), KGP_OK);
-    ck_assert_uint_eq(fr->fsrs_learners, 0);
+    /* per learner: only "big" has 64+ samples; his own weights, pulled
+     * towards the population's, give him a longer first stability */
+    ck_assert_int_eq(kgp_fit(g_db, NULL, KGP_FIT_PER_LEARNER, &fr), KGP_OK);
+    ck_assert_uint_eq(fr->fsrs_learners, 1);
     kgp_fit_report_free(fr);
+    ck_assert_int_eq(kgp_learner_get(g_db, NULL, "big", &lo, &l), KGP_OK);
+    ck_assert_msg(l->concepts[0].stability > w2 * 1.2, "big %.3f, population %.3f",
+                  l->concepts[0].stability, w2);
+    kgp_learner_free(l);
+    ck_assert_int_eq(kgp_learner_get(g_db, NULL, "u1", &lo, &l), KGP_OK);
+    ck_assert_double_eq_tol(l->concepts[0].stability, w2, 1e-9);
+    kgp_learner_free(l);
+    /* forgetting "big" removes his own weights with his events */
+    kgg_err ge;
+    double wb[KGG_FSRS_NW];
+    int found = 0;
+    ck_assert_int_eq(kgg_fsrs_get(kgp__db_store(g_db), "big", wb, &found, &ge), KGP_OK);
+    ck_assert_int_eq(found, 1);
+    ck_assert_int_eq(kgg_learner_forget(kgp__db_store(g_db), "big", NULL, &ge), KGP_OK);
+    ck_assert_int_eq(kgg_fsrs_get(kgp__db_store(g_db), "big", wb, &found, &ge), KGP_OK);
+    ck_assert_int_eq(found, 0);
+    ck_assert_int_eq(kgg_fsrs_get(kgp__db_store(g_db), NULL, wb, &found, &ge), KGP_OK);
+    ck_assert_int_eq(found, 1);
 }
 END_TEST
 

@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""Fair learner simulator that drives kgpath through its CLI (issue 14).
+
+    tools/sim/cli_sim.py --kgpath build/src/kgpath --courses data/samples/*.xml \
+        [--learners N] [--seed S] [--minutes-per-day M] [--sensitivity]
+    tools/sim/cli_sim.py --dataset metacademy|khan [--shared ../shared] ...
+
+Every planner gets the same simulated learners (same hidden memory, same
+random draws per learner and action), the same study budget (minutes) and
+the same minutes per day, and is measured when its own plan ends and 30
+days after that. Planners:
+  naive           post-order to the goals over what the learner has not
+                  studied; before each lesson, a review of every prerequisite
+                  last touched more than 7 days before
+  kgpath          `kgpath plan --goal ... --format json` without learner state
+                  (every concept of the plan taught once, in its order)
+  kgpath+learner  each study day D: `kgpath observe` of the day before's
+                  events, then `kgpath plan --learner ID --goal ... --date D
+                  --minutes-per-day M --start D --format json`, and the steps
+                  of day D are done (the CLI path users run)
+Hidden learner (independent of kgpath's models): per concept learned or not,
+stability S (days) and last study; recall R = (1 + t/(9 S))^-1 (power law,
+not FSRS); a lesson succeeds with probability 0.9 exp(-k * missing), missing
+= shortfall of the requirement groups' recall (k: prerequisite strength);
+first stability s0 times a per-learner factor (log-normal, sd 0.4); a
+review recalls with probability R (S *= 1.4 + 3(1-R)) or fails (S halves,
+not below s0, relearned; 1.5x the time); a lesson refreshes the memory of
+the prerequisites it uses (implicit review, recall-gated) unless turned
+off. Before the plan each concept of the goals' closure was studied 5..90
+days earlier with probability 0.4 (prerequisites first), on record.
+Metrics per learner: goals/h = expected goals gained (sum over the goals of
+learned x R at the end, minus the same at the start) per study hour (at
+least one hour); ret30 = mean recall of the goals 30 days after the
+end. Paired differences kgpath+learner - other, mean +- 95% CI.
+"""
+import argparse, json, math, os, random, subprocess, sys, tempfile
+
+START = 20094          # 2025-01-06 (a Monday), days since 1970-01-01
+DAY_S = 86400
+
+
+def iso(day, frac=0.0):
+    t = int(round((day + frac) * DAY_S))
+    import time
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def date(day):
+    return iso(day)[:10]
+
+
+class Kg:
+    def __init__(self, exe, db):
+        self.exe, self.db, self.calls = exe, db, 0
+
+    def run(self, *args, stdin=None):
+        self.calls += 1
+        p = subprocess.run([self.exe, "--db", self.db] + list(args), input=stdin,
+                           capture_output=True, text=True)
+        if p.returncode not in (0,):
+            raise RuntimeError("kgpath %s: exit %d: %s" % (" ".join(args), p.returncode, p.stderr))
+        return p.stdout
+
+
+class Learner:
+    def __init__(self, g, rng, cfg):
+        self.g, self.cfg = g, cfg
+        self.factor = math.exp(rng.gauss(0, 0.4))
+        self.learned, self.S, self.last, self.touched = {}, {}, {}, {}
+        self.events = []
+
+    def s0(self):
+        return self.cfg.first_stability * self.factor
+
+    def R(self, c, t):
+        if not self.learned.get(c):
+            return 0.0
+        return 1.0 / (1.0 + max(0.0, t - self.last[c]) / (9.0 * self.S[c]))
+
+    def missing(self, c, t):
+        miss = 0.0
+        for k, members in self.g[c]["req"]:
+            rs = sorted((self.R(m, t) for m in members), reverse=True)[:k]
+            miss += k - sum(rs)
+        return miss
+
+    def lesson(self, c, t, rng, minutes):
+        p = 0.9 * math.exp(-self.cfg.strength * self.missing(c, t))
+        ok = rng.random() < p
+        if self.cfg.implicit:
+            for k, members in self.g[c]["req"]:
+                for m in members:
+                    if self.learned.get(m) and rng.random() < self.R(m, t):
+                        self.S[m] *= 1.2
+                        self.last[m] = t
+        if ok:
+            self.learned[c] = True
+            self.S[c] = max(self.S.get(c, 0), self.s0()) if self.learned.get(c) else self.s0()
+            self.last[c] = t
+        self.touched[c] = t
+        know = self.learned.get(c, False) and ok
+        self.events.append({"concept": c, "kind": "read", "at": iso(0, t),
+                            "dwell_seconds": int(minutes * 60)})
+        for q in range(2):
+            right = rng.random() < (0.9 if know else 0.2)
+            self.events.append({"concept": c, "kind": "quiz", "at": iso(0, t + (q + 1) / 1440.0),
+                                "score": 1 if right else 0})
+        return ok
+
+    def review(self, c, t, rng):
+        """Returns the time factor (1 recall, 1.5 failed recall)."""
+        r = self.R(c, t)
+        ok = rng.random() < r
+        if ok:
+            self.S[c] *= 1.4 + 3.0 * (1.0 - r)
+        elif self.learned.get(c):
+            self.S[c] = max(self.s0(), self.S[c] / 2.0)
+        else:
+            self.learned[c] = True      # a failed recall of the unknown: studied
+            self.S[c] = self.s0()
+        self.last[c] = t
+        self.touched[c] = t
+        self.events.append({"concept": c, "kind": "review", "at": iso(0, t), "grade": 3 if ok else 1})
+        return 1.0 if ok else 1.5
+
+
+def load_graph(kg):
+    ex = json.loads(kg.run("export", "--format", "json"))
+    g = {}
+    for c in ex["concepts"]:
+        g[c["id"]] = {"minutes": c["minutes"] if c.get("minutes") and c["minutes"] > 0 else 30,
+                      "req": [(r["k"], r["of"]) for r in c.get("requires", [])]}
+    return g
+
+
+def closure(g, goals):
+    order, seen = [], set()
+
+    def visit(c):
+        if c in seen:
+            return
+        seen.add(c)
+        for k, members in g[c]["req"]:
+            for m in members[:k]:
+                visit(m)
+        order.append(c)
+    for x in goals:
+        visit(x)
+    return order        # post-order: prerequisites first
+
+
+def review_minutes(g, c, cfg):
+    return max(5.0, 0.15 * g[c]["minutes"]) * cfg.review_cost
+
+
+class Clock:
+    """Study days of M minutes; an action runs to its end (overflowing the
+    day), and the day ends once its minutes are used."""
+    def __init__(self, cfg, budget):
+        self.day, self.used_today, self.used, self.mpd, self.budget = START, 0.0, 0.0, cfg.mpd, budget
+
+    def t(self):
+        return self.day + 0.35 + 0.5 * min(1.0, self.used_today / self.mpd)
+
+    def spend(self, m):
+        self.used += m
+        self.used_today += m
+        if self.used_today >= self.mpd:
+            self.next_day()
+
+    def next_day(self):
+        self.day += 1
+        self.used_today = 0.0
+
+    def over(self):
+        return self.used >= self.budget
+
+
+def history(L, g, clos, rng, cfg):
+    for c in clos:
+        if rng.random() < cfg.hist_p:
+            t = START - rng.uniform(5, 90)
+            L.lesson(c, t, rng, g[c]["minutes"])
+            if rng.random() < 0.3:
+                L.review(c, t + rng.uniform(1, 4), rng)
+    L.events.sort(key=lambda e: e["at"])
+
+
+def run_naive(L, g, goals, clos, rng, budget, cfg):
+    ck = Clock(cfg, budget)
+    studied = set(L.touched)
+    for c in clos:
+        if c in studied:
+            continue
+        for k, members in g[c]["req"]:
+            for m in members[:k]:
+                if m in L.touched and ck.t() - L.touched[m] > 7 and not ck.over():
+                    ck.spend(review_minutes(g, m, cfg) * L.review(m, ck.t(), rng))
+        if ck.over():
+            break
+        L.lesson(c, ck.t(), rng, g[c]["minutes"])
+        ck.spend(g[c]["minutes"] * 1.0 + 2)
+    return ck
+
+
+def run_kgpath(L, g, goals, rng, budget, cfg, kg):
+    ck = Clock(cfg, budget)
+    args = ["plan", "--format", "json"]
+    for x in goals:
+        args += ["--goal", x]
+    plan = json.loads(kg.run(*args))
+    for st in plan["steps"]:
+        if st["kind"] != "learn" or ck.over():
+            continue
+        L.lesson(st["concept"], ck.t(), rng, st["minutes"])
+        ck.spend(st["minutes"] + 2)
+    return ck
+
+
+def observe(kg, lid, events):
+    if not events:
+        return
+    text = "".join(json.dumps(dict(e, learner=lid)) + "\n" for e in events)
+    kg.run("observe", "-", stdin=text)
+
+
+def run_learner(L, g, goals, rng, budget, cfg, kg, lid):
+    ck = Clock(cfg, budget)
+    observe(kg, lid, L.events)
+    sent = len(L.events)
+    for guard in range(400):
+        if ck.over():
+            break
+        observe(kg, lid, L.events[sent:])
+        sent = len(L.events)
+        args = ["plan", "--learner", lid, "--date", date(ck.day), "--minutes-per-day",
+                str(cfg.mpd), "--start", date(ck.day), "--format", "json"]
+        for x in goals:
+            args += ["--goal", x]
+        plan = json.loads(kg.run(*args))
+        today = [s for s in plan["steps"] if s.get("day") == date(ck.day)]
+        if not plan["steps"]:
+            break                        # every goal known and fresh
+        if not today:
+            ck.next_day()
+            continue
+        day = ck.day
+        for st in today:
+            if ck.over() or ck.day != day:
+                break
+            c = st["concept"]
+            if st["kind"] == "learn":
+                L.lesson(c, ck.t(), rng, st["minutes"])
+                ck.spend(st["minutes"] + 2)
+            else:
+                ck.spend(st["minutes"] * L.review(c, ck.t(), rng))
+        if ck.day == day:
+            ck.next_day()
+    return ck
+
+
+def measure(L, goals, ck, start_known):
+    """At the end of the planner's own plan, and 30 days after it."""
+    end = ck.day + 1 if ck.used_today > 0 else ck.day
+    known = sum(L.R(x, end) for x in goals)
+    hours = ck.used / 60.0
+    ret30 = sum(L.R(x, end + 30) for x in goals) / len(goals)
+    # goals gained per study hour (an hour at least: nothing studied, nothing gained)
+    return {"goals_h": (known - start_known) / max(hours, 1.0), "ret30": ret30,
+            "hours": hours, "goals": known}
+
+
+def ci(v):
+    n = len(v)
+    m = sum(v) / n
+    sd = math.sqrt(sum((x - m) ** 2 for x in v) / (n - 1)) if n > 1 else 0.0
+    return m, 1.96 * sd / math.sqrt(n) if n else 0.0
+
+
+def safe_id(x):
+    s = "".join(ch if ch.isalnum() or ch in "_-" else "-" for ch in x.lower()).strip("-")
+    return s or "x"
+
+
+def dataset_csv(name, shared, out):
+    """Writes a shared dataset (metacademy, khan) as a kgpath CSV course."""
+    import csv
+    d = os.path.join(shared, "datasets", "metacademy" if name == "metacademy" else "khan-academy-kalite")
+    rows, req = {}, {}
+    if name == "metacademy":
+        for line in open(os.path.join(d, "concepts.jsonl")):
+            c = json.loads(line)
+            h = c.get("learn_time_hours") or 1.0
+            rows[c["id"]] = (safe_id(c["tag"]), c["title"], max(1, round(60 * h)))
+        edges = [l.rstrip("\n").split("\t")[:2] for l in open(os.path.join(d, "edges.tsv"))][1:]
+    else:
+        for line in open(os.path.join(d, "nodes.jsonl")):
+            c = json.loads(line)
+            rows[c["id"]] = (safe_id(c["id"]), c["title"], 20)
+        edges = [l.rstrip("\n").split("\t")[:2] for l in open(os.path.join(d, "edges.tsv"))][1:]
+    for p, c in edges:
+        if p in rows and c in rows and p != c:
+            req.setdefault(c, []).append(rows[p][0])
+    with open(out, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "title", "minutes", "prerequisites"])
+        for k, (i, t, m) in rows.items():
+            w.writerow([i, t, m, ";".join(sorted(set(req.get(k, []))))])
+
+
+def simulate(cfg, kg_exe, courses, label):
+    tmp = tempfile.mkdtemp(prefix="kgsim")
+    db = os.path.join(tmp, "db")
+    kg = Kg(kg_exe, db)
+    if cfg.dataset:
+        path = os.path.join(tmp, cfg.dataset + ".csv")
+        dataset_csv(cfg.dataset, cfg.shared, path)
+        courses = [path]
+    kg.run("import", *courses)
+    g = load_graph(kg)
+    keys = sorted(g)
+    master = random.Random(cfg.seed)
+    rows = {p: [] for p in ("naive", "kgpath", "kgpath+learner")}
+    n = 0
+    while n < cfg.learners:
+        goals = master.sample(keys, cfg.goals)
+        clos = closure(g, goals)
+        if not (cfg.min_closure <= len(clos) <= cfg.max_closure):
+            continue
+        seed = master.getrandbits(64)
+        budget = sum(g[c]["minutes"] for c in clos) * cfg.budget
+        for p in rows:
+            rng = random.Random(seed)
+            L = Learner(g, rng, cfg)
+            history(L, g, clos, rng, cfg)
+            start_known = sum(L.R(x, START) for x in goals)
+            if p == "naive":
+                ck = run_naive(L, g, goals, clos, rng, budget, cfg)
+            elif p == "kgpath":
+                ck = run_kgpath(L, g, goals, rng, budget, cfg, kg)
+            else:
+                ck = run_learner(L, g, goals, rng, budget, cfg, kg, "s%d" % n)
+            rows[p].append(measure(L, goals, ck, start_known))
+        n += 1
+    subprocess.run(["rm", "-rf", tmp])
+    out = {"label": label, "learners": n, "calls": kg.calls}
+    for p, v in rows.items():
+        out[p] = {k: ci([x[k] for x in v]) for k in ("goals_h", "ret30", "hours")}
+    for p in ("naive", "kgpath"):
+        out["diff_" + p] = {k: ci([a[k] - b[k] for a, b in zip(rows["kgpath+learner"], rows[p])])
+                            for k in ("goals_h", "ret30")}
+    return out
+
+
+def show(o):
+    print("%s: %d learners, %d kgpath calls" % (o["label"], o["learners"], o["calls"]))
+    for p in ("naive", "kgpath", "kgpath+learner"):
+        r = o[p]
+        print("  %-15s goals/h %.3f ± %.3f  ret30 %.3f ± %.3f  hours %.1f" %
+              (p, r["goals_h"][0], r["goals_h"][1], r["ret30"][0], r["ret30"][1], r["hours"][0]))
+    for p in ("naive", "kgpath"):
+        d = o["diff_" + p]
+        both = d["goals_h"][0] - d["goals_h"][1] > 0 and d["ret30"][0] - d["ret30"][1] > 0
+        print("  kgpath+learner − %-7s goals/h %+.3f ± %.3f  ret30 %+.3f ± %.3f  %s" %
+              (p, d["goals_h"][0], d["goals_h"][1], d["ret30"][0], d["ret30"][1],
+               "both above zero" if both else "NOT both above zero"))
+    sys.stdout.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kgpath", default="build/src/kgpath")
+    ap.add_argument("--courses", nargs="+", default=[])
+    ap.add_argument("--dataset", choices=["metacademy", "khan"],
+                    help="a shared dataset instead of --courses (converted to CSV)")
+    ap.add_argument("--shared", default=os.environ.get("KGPATH_SHARED", "../shared"))
+    ap.add_argument("--learners", type=int, default=30)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--goals", type=int, default=2)
+    ap.add_argument("--min-closure", type=int, default=4)
+    ap.add_argument("--max-closure", type=int, default=20)
+    ap.add_argument("--mpd", "--minutes-per-day", type=int, default=60, dest="mpd")
+    ap.add_argument("--budget", type=float, default=1.3, help="budget = F x closure minutes")
+    ap.add_argument("--strength", type=float, default=3.0, help="prerequisite strength k")
+    ap.add_argument("--first-stability", type=float, default=3.0, help="s0 in days")
+    ap.add_argument("--review-cost", type=float, default=1.0)
+    ap.add_argument("--no-implicit", dest="implicit", action="store_false")
+    ap.add_argument("--hist-p", type=float, default=0.4)
+    ap.add_argument("--sensitivity", action="store_true", help="also the sensitivity rows")
+    ap.add_argument("--json", action="store_true")
+    cfg = ap.parse_args()
+    runs = [("base", {})]
+    if cfg.sensitivity:
+        runs += [("strength 1.5", {"strength": 1.5}), ("strength 6", {"strength": 6.0}),
+                 ("first stability 1 d", {"first_stability": 1.0}),
+                 ("first stability 9 d", {"first_stability": 9.0}),
+                 ("review cost x2", {"review_cost": 2.0}),
+                 ("no implicit review", {"implicit": False})]
+    res = []
+    for label, over in runs:
+        c = argparse.Namespace(**vars(cfg))
+        for k, v in over.items():
+            setattr(c, k, v)
+        o = simulate(c, cfg.kgpath, cfg.courses, label)
+        res.append(o)
+        if not cfg.json:
+            show(o)
+    if cfg.json:
+        print(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()

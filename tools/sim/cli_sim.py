@@ -253,7 +253,9 @@ def run_learner(L, g, goals, rng, budget, cfg, kg, lid):
                 L.lesson(c, ck.t(), rng, st["minutes"])
                 ck.spend(st["minutes"] + 2)
             else:
-                ck.spend(st["minutes"] * L.review(c, ck.t(), rng))
+                # the learner's own review time (the plan's estimate x the
+                # hidden cost factor), 1.5x when the recall fails
+                ck.spend(st["minutes"] * cfg.review_cost * L.review(c, ck.t(), rng))
         if ck.day == day:
             ck.next_day()
     return ck

@@ -43,6 +43,7 @@ static kgp_status export_json(const kgg_snap *s, FILE *out, kgg_err *e)
         json_object_set_new(o, "language", str_or_null(s->course_language[c]));
         json_object_set_new(o, "version", str_or_null(s->course_version[c]));
         json_object_set_new(o, "format", str_or_null(s->course_format[c]));
+        if (s->course_identity[c]) json_object_set_new(o, "identity", json_string(s->course_identity[c]));
         json_object_set_new(o, "concepts", json_integer(s->course_first[c + 1] - s->course_first[c]));
     }
     char *cs = json_dumps(courses, JSON_PRESERVE_ORDER | JSON_COMPACT);

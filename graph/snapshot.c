@@ -93,13 +93,14 @@ int kgg_snap_open(kgg_store *st, kgg_snap **out, kgg_err *e)
     s->course_version = A_ALLOC(a, nc, const char *);
     s->course_source = A_ALLOC(a, nc, const char *);
     s->course_format = A_ALLOC(a, nc, const char *);
+    s->course_identity = A_ALLOC(a, nc, const char *);
     s->course_time = A_ALLOC(a, nc, uint64_t);
     s->course_order = A_ALLOC(a, nc + 1, uint8_t);
     s->course_first = A_ALLOC(a, nc + 1, uint32_t);
     s->unit_off = A_ALLOC(a, nc + 1, uint32_t);
     if (!s->course_id || !s->course_title || !s->course_language || !s->course_version ||
-        !s->course_source || !s->course_format || !s->course_time || !s->course_first || !s->unit_off ||
-        !s->course_order)
+        !s->course_source || !s->course_format || !s->course_identity || !s->course_time || !s->course_first ||
+        !s->unit_off || !s->course_order)
         FAIL_OOM();
     if ((rc = mdb_cursor_open(txn, courses, &cur))) FAIL_DB("courses");
     uint32_t ci = 0, n = 0, nunits = 0;
@@ -126,7 +127,8 @@ int kgg_snap_open(kgg_store *st, kgg_snap **out, kgg_err *e)
             if (r.bad || id >= nids || dense[id] != KGG_NONE) FAIL_BAD("course");
             dense[id] = n++;
         }
-        if (r.p < r.end) kgg_rd_str(&r);                /* source identity */
+        /* the source identity, then flags, follow; older records end earlier */
+        s->course_identity[ci] = r.p < r.end ? kgg_rd_str(&r) : NULL;
         s->course_order[ci] = r.p < r.end ? (uint8_t)(kgg_rd_varint(&r) & 1) : 0;
         nunits += (uint32_t)nu;
     }

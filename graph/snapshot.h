@@ -40,6 +40,7 @@ typedef struct kgg_snap {
     const char **course_id;     /* [ncourses] */
     const char **course_title;  /* [ncourses] */
     const char **course_language, **course_version, **course_source, **course_format;
+    const char **course_identity;   /* source identity, NULL for records of older versions */
     uint64_t *course_time;      /* import time, unix seconds */
     uint8_t *course_order;      /* [ncourses] 1: authored order binds (import
                                    --course-order required) */

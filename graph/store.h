@@ -163,7 +163,7 @@ void kgg_store_snap_leave(kgg_store *st);
 /* ---- writer ---- */
 
 typedef struct kgg_write_course {
-    const char *id, *title, *source, *format;
+    const char *id, *title, *source, *format, *identity;
     uint32_t concepts, groups, edges, recommends, unresolved, removed;
     int replaced, unchanged;
 } kgg_write_course;

@@ -847,6 +847,7 @@ static kgp_status write_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
         if (!wcr) OOM();
         kgg_course *c = w->wc[i].c;
         wcr->id = c->id; wcr->title = c->title; wcr->source = c->source; wcr->format = c->format;
+        wcr->identity = c->identity;
         w->wc[i].unchanged = 0;
     }
     MDB_val mk = {7, "next_id"}, mv;

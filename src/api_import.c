@@ -73,6 +73,7 @@ static int fill_report(report_box *b, size_t *capd, const kgg_write_result *w)
         o->title = kg_arena_strdup(b->a, c->title);
         o->source = kg_arena_strdup(b->a, c->source);
         o->format = kg_arena_strdup(b->a, c->format);
+        o->identity = kg_arena_strdup(b->a, c->identity);
         o->concepts = c->concepts; o->groups = c->groups; o->edges = c->edges;
         o->recommends = c->recommends; o->unresolved = c->unresolved; o->removed = c->removed;
         o->replaced = c->replaced; o->unchanged = c->unchanged;

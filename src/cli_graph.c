@@ -53,6 +53,8 @@ json_t *cli_import_report_json(const kgp_report *r, kgp_status st)
             "groups", (json_int_t)c->groups, "edges", (json_int_t)c->edges,
             "recommends", (json_int_t)c->recommends, "unresolved", (json_int_t)c->unresolved,
             "removed", (json_int_t)c->removed, "replaced", c->replaced, "unchanged", c->unchanged));
+        if (c->identity) json_object_set_new(json_array_get(cs, json_array_size(cs) - 1), "identity",
+                                             json_string(c->identity));
     }
     for (size_t i = 0; i < r->ndiags; i++)
         json_array_append_new(r->diags[i].severity == 2 ? er : w, diag_json(&r->diags[i]));

@@ -233,6 +233,7 @@ typedef struct kgp_report_course {
     uint32_t removed;           /**< concepts of an earlier import no longer present */
     int replaced;               /**< 1 when the course was in the database before */
     int unchanged;              /**< 1 when identical to what was stored (not rewritten) */
+    const char *identity;       /**< source identity "format:id@digest" (NULL when not checked) */
 } kgp_report_course;
 
 /** A diagnostic: severity 1 warning, 2 error; "file:line:column: message"

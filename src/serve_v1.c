@@ -554,7 +554,9 @@ static json_t *strip_prefix(json_t *v, const char *prefix)
 }
 
 /* POST /v1/import?filename=course.imscc&dry_run=1: the body is one course
- * file or package; `kgpath import` in one transaction, its JSON report. */
+ * file or package; `kgpath import` in one transaction, its JSON report.
+ * replace=1, as=ID and encoding=NAME are import's --replace, --as, --encoding
+ * (another course of the same id is 409 conflict without them). */
 static void import(srv_req *rq)
 {
     const char *ext = upload_ext(rq);
@@ -574,8 +576,11 @@ static void import(srv_req *rq)
     /* The upload's own name (reports and course sources name it), made safe. */
     char safe[128];
     size_t k = 0;
+    /* Bytes beyond ASCII stay: "数学.csv" must become course 数学, not the
+     * placeholder every non-ASCII name would share. */
     for (const char *p = base && *base ? base : "upload"; *p && k + 1 < sizeof safe - 8; p++)
-        safe[k++] = (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_') ? *p : '_';
+        safe[k++] = (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80 || *p == '.' || *p == '-' ||
+                     *p == '_') ? *p : '_';
     safe[k] = 0;
     if (!fn) snprintf(safe + k, sizeof safe - k, "%s", ext);
     snprintf(path, sizeof path, "%s/%s", dir, safe);
@@ -591,6 +596,11 @@ static void import(srv_req *rq)
     import_job j = {.path = path};
     const char *dry = srv_query(rq, "dry_run");
     j.opt.dry_run = dry && strcmp(dry, "0") && strcmp(dry, "false");
+    /* as `kgpath import --replace / --as ID / --encoding NAME` */
+    const char *rep_q = srv_query(rq, "replace");
+    j.opt.replace = rep_q && strcmp(rep_q, "0") && strcmp(rep_q, "false");
+    j.opt.as_id = srv_query(rq, "as");
+    j.opt.encoding = srv_query(rq, "encoding");
     kgp_status st = srv_write(rq, !j.opt.dry_run, import_write, &j);
     unlink(path);
     rmdir(dir);

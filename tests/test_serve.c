@@ -1124,6 +1124,35 @@ START_TEST(openapi_document)
 }
 END_TEST
 
+/* Uploads keep non-ASCII names (two Chinese-named CSVs are two courses),
+ * another course of the same id is 409, and ?as= / ?encoding= work. */
+START_TEST(import_identity)
+{
+    req_opts o = {.token = TOK_WRITE, .ctype = "text/csv", .body = "id,title\na,Addition\n", .blen = (size_t)-1};
+    resp r = http_x("POST", "/v1/import?filename=%E6%95%B0%E5%AD%A6.csv", &o);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    resp_free(&r);
+    o.body = "id,title\nm,Mechanics\n";
+    r = http_x("POST", "/v1/import?filename=%E7%89%A9%E7%90%86.csv", &o);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    resp_free(&r);
+    r = http("GET", "/v1/courses", TOK_READ);
+    ck_assert_msg(strstr(r.body, "\"数学\"") && strstr(r.body, "\"物理\""), "%s", r.body);
+    resp_free(&r);
+    o.body = "id,title\nz,Zoology\n";           /* a course "linalg" that is not linalg */
+    r = http_x("POST", "/v1/import?filename=linalg.csv", &o);
+    ck_assert_msg(r.status == 409 && strstr(r.body, "already in the database"), "%ld %s", r.status, r.body);
+    resp_free(&r);
+    o.body = "id,title\nz,Zo\xf6logy\n";
+    r = http_x("POST", "/v1/import?filename=linalg.csv&as=zoo&encoding=ISO-8859-1", &o);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    resp_free(&r);
+    r = http("GET", "/v1/concepts/zoo:z", TOK_READ);
+    ck_assert_msg(r.status == 200 && strstr(r.body, "Zoölogy"), "%ld %s", r.status, r.body);
+    resp_free(&r);
+}
+END_TEST
+
 Suite *suite(void)
 {
     Suite *s = suite_create("serve");
@@ -1151,6 +1180,7 @@ Suite *suite(void)
     tcase_add_test(tc, graceful_shutdown);
     tcase_add_test(tc, tls);
     tcase_add_test(tc, openapi_document);
+    tcase_add_test(tc, import_identity);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -295,6 +295,9 @@ START_TEST(read_only_folder)
         "chmod 755 . ro; chmod 644 ro/k.db; chmod 555 ro\n"
         "run() { if [ $(id -u) = 0 ]; then setpriv --reuid=65534 --regid=65534 --clear-groups \"$@\"; else \"$@\"; fi; }\n"
         "if [ $(id -u) = 0 ] && ! command -v setpriv >/dev/null; then echo skip; exit 0; fi\n"
+        /* the unprivileged user must reach the binary (not so under a
+         * mode-700 checkout such as fresh-check's root) */
+        "if ! run $K --version >/dev/null 2>&1; then echo skip; exit 0; fi\n"
         "run $K --db ro/k.db stats >/dev/null 2>e1; echo \"stats $?\"\n"
         "run $K --no-lock --db ro/k.db stats >o2 2>e2; echo \"nolock $?\"\n"
         "run $K --no-lock --db ro/k.db import small.csv >/dev/null 2>e3; echo \"write $?\"\n"
@@ -302,7 +305,12 @@ START_TEST(read_only_folder)
         "cat e1 e3\n"
         "grep -c 'concepts' o2\n");
     ck_assert_int_eq(rc, 0);
-    if (strstr(out, "skip")) { free(out); return; }
+    if (strstr(out, "skip")) {
+        fprintf(stderr, "read_only_folder: skipped (no setpriv, or the unprivileged user cannot run %s)\n",
+                getenv("KGPATH_BIN") ? getenv("KGPATH_BIN") : "kgpath");
+        free(out);
+        return;
+    }
     ck_assert_msg(strstr(out, "stats 6") && strstr(out, "ro/k.db-lock") && strstr(out, "--no-lock"),
                   "%s", out);
     ck_assert_msg(strstr(out, "nolock 0"), "%s", out);

@@ -590,6 +590,18 @@ int kge_bert_forward_packed(const kge_bert *m, kge_bert_acts *a, const int32_t *
     return KGE_OK;
 }
 
+size_t kge_bert_pack_take(const kge_bert *m, const size_t *len, size_t n)
+{
+    size_t NH = (size_t)m->cfg.heads, tok = 0, scores = 0, k = 0;
+    for (; k < n; k++) {
+        size_t T = len[k] ? len[k] : 1;
+        if (k > 0 && (tok + T > KGE_BERT_PACK_TOKENS || scores + NH * T * T > KGE_BERT_PACK_SCORES)) break;
+        tok += T;
+        scores += NH * T * T;
+    }
+    return k;
+}
+
 void kge_bert_pooler_forward(const kge_bert *m, float *out, const float *hidden, int B, int T)
 {
     size_t C = (size_t)m->cfg.hidden;

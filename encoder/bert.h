@@ -171,6 +171,17 @@ int kge_bert_forward(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, co
 int kge_bert_forward_packed(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, const int32_t *types,
                             const size_t *off, size_t nseq, kge_err *err);
 
+/* Batches for kge_bert_forward_packed bound their activation memory: at
+ * most KGE_BERT_PACK_TOKENS tokens (or one longer sequence alone) and
+ * KGE_BERT_PACK_SCORES attention probabilities per layer. */
+#define KGE_BERT_PACK_TOKENS 4096
+#define KGE_BERT_PACK_SCORES (8u << 20)
+
+/* How many of the sequences of lengths len[0..n) (n >= 1, taken in that
+ * order) one packed batch holds under those bounds: at least 1. A length
+ * 0 counts as 1. O(result). */
+size_t kge_bert_pack_take(const kge_bert *m, const size_t *len, size_t n);
+
 /* out (B,C) = tanh(pooler(hidden[:,0])). Requires has_pooler. O(B·C²). */
 void kge_bert_pooler_forward(const kge_bert *m, float *out, const float *hidden, int B, int T);
 

@@ -313,21 +313,59 @@ static int encode_rows(kge_link_model *lm, const kge_link_data *d, const uint32_
     return KGE_OK;
 }
 
-/* All n rows in chunks (inference; nothing kept). */
-static int encode_all(kge_link_model *lm, const kge_link_data *d, float *z0, kge_err *err)
+/* The padded path for rows whose mask is not a run of 1s from position 0
+ * (holes keep their position ids, which packing would shift). */
+static int encode_padded(kge_link_model *lm, const kge_link_data *d, const uint32_t *sel, size_t m, float *z0,
+                         kge_err *err)
 {
     size_t chunk = 64, T = (size_t)d->T;
-    uint32_t *sel = malloc(chunk * sizeof *sel);
     int32_t *ids = malloc(chunk * T * sizeof *ids);
     uint8_t *mask = malloc(chunk * T);
+    int rc = ids && mask ? KGE_OK : kge_fail(err, KGE_ENOMEM, "out of memory");
+    for (size_t s = 0; !rc && s < m; s += chunk)
+        rc = encode_rows(lm, d, sel + s, m - s < chunk ? m - s : chunk, 0, z0, ids, mask, err);
+    free(ids); free(mask);
+    return rc;
+}
+
+/* All n rows (inference; nothing kept): each concept's tokens packed end to
+ * end with the others' (kge_bert_forward_packed), so no work goes to
+ * padding. A row with no token gets 0, as mean pooling over an empty mask
+ * gives. */
+static int encode_all(kge_link_model *lm, const kge_link_data *d, float *z0, kge_err *err)
+{
+    size_t n = d->n, T = (size_t)d->T, C = (size_t)lm->C, np = 0, nh = 0;
+    size_t cap = T > KGE_BERT_PACK_TOKENS ? T : KGE_BERT_PACK_TOKENS;
+    uint32_t *sel = malloc(2 * n * sizeof *sel), *holes = sel + n;   /* packed rows, padded rows */
+    size_t *len = malloc(n * sizeof *len), *off = malloc((cap + 1) * sizeof *off);
+    int32_t *ids = malloc(cap * sizeof *ids);
     int rc = KGE_OK;
-    if (!sel || !ids || !mask) rc = kge_fail(err, KGE_ENOMEM, "out of memory");
-    for (size_t s = 0; !rc && s < d->n; s += chunk) {
-        size_t m = d->n - s < chunk ? d->n - s : chunk;
-        for (size_t i = 0; i < m; i++) sel[i] = (uint32_t)(s + i);
-        rc = encode_rows(lm, d, sel, m, 0, z0, ids, mask, err);
+    kge_dropout_masks_free(&lm->dm);   /* no dropout here: a training step draws fresh masks */
+    if (!sel || !len || !off || !ids) { rc = kge_fail(err, KGE_ENOMEM, "out of memory"); goto out; }
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *mk = d->mask + i * T;
+        size_t k = 0, rest = 0;
+        while (k < T && mk[k]) k++;
+        for (size_t t = k; t < T; t++) rest |= mk[t];
+        if (rest) holes[nh++] = (uint32_t)i;
+        else if (k == 0) memset(z0 + i * C, 0, C * sizeof *z0);
+        else { sel[np] = (uint32_t)i; len[np++] = k; }
     }
-    free(sel); free(ids); free(mask);
+    for (size_t i0 = 0, i1; !rc && i0 < np; i0 = i1) {
+        const kge_bert *b = enc_model(lm);
+        i1 = i0 + kge_bert_pack_take(b, len + i0, np - i0);
+        off[0] = 0;
+        for (size_t i = i0; i < i1; i++) {
+            memcpy(ids + off[i - i0], d->ids + (size_t)sel[i] * T, len[i] * sizeof *ids);
+            off[i + 1 - i0] = off[i - i0] + len[i];
+        }
+        if ((rc = kge_bert_forward_packed(b, &lm->acts, ids, NULL, off, i1 - i0, err))) break;
+        for (size_t i = i0; i < i1; i++)
+            kge_mean_pool_forward(z0 + (size_t)sel[i] * C, lm->acts.hidden + off[i - i0] * C, NULL, 1, len[i], C);
+    }
+    if (!rc && nh) rc = encode_padded(lm, d, holes, nh, z0, err);
+out:
+    free(sel); free(len); free(off); free(ids);
     return rc;
 }
 

@@ -151,13 +151,9 @@ void kgp_tokens_free(kgp_tokens *t)
 }
 
 /* Texts are packed end to end (no padding: the dense layers see every
- * token of a batch as one matrix, attention runs per text) into batches of
- * at most this many tokens and attention scores, which bounds the
- * activation memory. Sorting by length first keeps a batch's attention
- * work even. */
-#define BATCH_TOKENS 4096
-#define BATCH_SCORES (8u << 20)
-
+ * token of a batch as one matrix, attention runs per text) into batches
+ * bounded as kge_bert_pack_take says. Sorting by length first keeps a
+ * batch's attention work even. */
 typedef struct { size_t idx; kge_ids ids; } seq;
 
 static int by_len(const void *a, const void *b)
@@ -177,11 +173,11 @@ kgp_status kgp_model_encode(kgp_model *m, const char *const *texts, size_t n, kg
     if (pooling != KGP_POOL_MEAN && pooling != KGP_POOL_CLS && pooling != KGP_POOL_POOLER)
         return model_error(m, KGP_EUSAGE, "unknown pooling %d", (int)pooling);
     if (n == 0) return KGP_OK;
-    size_t C = (size_t)b->cfg.hidden, NH = (size_t)b->cfg.heads;
+    size_t C = (size_t)b->cfg.hidden;
     kgp_status st = KGP_OK;
     seq *s = calloc(n, sizeof *s);
     int32_t *ids = NULL;
-    size_t *off = NULL;
+    size_t *off = NULL, *len = NULL;
     float *pool = NULL, *cls = NULL;
     if (!s) return model_error(m, KGP_ENOMEM, "out of memory");
     kge_err e = {0};
@@ -191,31 +187,33 @@ kgp_status kgp_model_encode(kgp_model *m, const char *const *texts, size_t n, kg
         if (rc) { st = model_error(m, (kgp_status)rc, "text %zu: %s", i + 1, e.msg); goto out; }
     }
     qsort(s, n, sizeof *s, by_len);
-    /* A batch holds at most max(BATCH_TOKENS, longest) tokens, so at most
-     * that many sequences (each has at least [CLS] and [SEP]). */
-    size_t Tmax = s[n - 1].ids.n, cap = Tmax > BATCH_TOKENS ? Tmax : BATCH_TOKENS, maxB = n < cap ? n : cap;
+    /* A batch holds at most max(KGE_BERT_PACK_TOKENS, longest) tokens, so
+     * at most that many sequences (each has at least [CLS] and [SEP]). */
+    size_t Tmax = s[n - 1].ids.n, cap = Tmax > KGE_BERT_PACK_TOKENS ? Tmax : KGE_BERT_PACK_TOKENS;
+    size_t maxB = n < cap ? n : cap;
     ids = malloc(cap * sizeof *ids);
     off = malloc((maxB + 1) * sizeof *off);
+    len = malloc(n * sizeof *len);
     pool = malloc(maxB * C * sizeof *pool);
     cls = pooling == KGP_POOL_POOLER ? malloc(maxB * C * sizeof *cls) : NULL;
-    if (!ids || !off || !pool || (pooling == KGP_POOL_POOLER && !cls)) {
+    if (!ids || !off || !len || !pool || (pooling == KGP_POOL_POOLER && !cls)) {
         st = model_error(m, KGP_ENOMEM, "out of memory");
         goto out;
     }
-    for (size_t i0 = 0; i0 < n;) {
+    for (size_t i = 0; i < n; i++) len[i] = s[i].ids.n;
+    for (size_t i0 = 0, i1; i0 < n; i0 = i1) {
         /* the batch [i0, i1): texts end to end, text k at rows off[k].. */
-        size_t i1 = i0, tok = 0, scores = 0;
+        i1 = i0 + kge_bert_pack_take(b, len + i0, n - i0);
+        size_t tok = 0;
         off[0] = 0;
-        while (i1 < n) {
-            size_t T = s[i1].ids.n ? s[i1].ids.n : 1;
-            if (i1 > i0 && (tok + T > BATCH_TOKENS || scores + NH * T * T > BATCH_SCORES)) break;
+        for (size_t i = i0; i < i1; i++) {
+            size_t T = s[i].ids.n ? s[i].ids.n : 1;
             for (size_t t = 0; t < T; t++) {
-                int32_t id = t < s[i1].ids.n ? s[i1].ids.v[t] : b->tok.vocab ? kge_vocab_special(b->vocab)->pad : 0;
+                int32_t id = t < s[i].ids.n ? s[i].ids.v[t] : b->tok.vocab ? kge_vocab_special(b->vocab)->pad : 0;
                 ids[tok + t] = id < 0 ? 0 : id;
             }
             tok += T;
-            scores += NH * T * T;
-            off[++i1 - i0] = tok;
+            off[i + 1 - i0] = tok;
         }
         size_t B = i1 - i0;
         int rc = kge_bert_forward_packed(b, &m->acts, ids, NULL, off, B, &e);
@@ -230,13 +228,13 @@ kgp_status kgp_model_encode(kgp_model *m, const char *const *texts, size_t n, kg
         if (pooling == KGP_POOL_POOLER) kge_bert_pooler_forward(b, pool, cls, (int)B, 1);
         if (normalize) kge_l2_normalize(pool, B, C);
         for (size_t k = 0; k < B; k++) memcpy(out + s[i0 + k].idx * C, pool + k * C, C * sizeof *out);
-        i0 = i1;
     }
 out:
     for (size_t i = 0; i < n; i++) kge_ids_free(&s[i].ids);
     free(s);
     free(ids);
     free(off);
+    free(len);
     free(pool);
     free(cls);
     return st;

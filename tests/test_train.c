@@ -13,6 +13,7 @@
 #include <dirent.h>
 
 #include "encoder/files.h"
+#include "encoder/kernels.h"
 #include "encoder/train_bert.h"
 #include "encoder/train_eval.h"
 #include "encoder/train_link.h"
@@ -264,6 +265,49 @@ static void cached_same(kge_train_mode mode)
     free(z0); free(z0b); free(z);
     kge_link_free(lm);
 }
+
+/* kge_link_encode packs the concepts' tokens end to end: each row equals
+ * the padded forward's mean-pooled row (within rounding); a row whose mask
+ * has a hole keeps the padded path's position ids, and a row without
+ * tokens is 0, as mean pooling over an empty mask gives. */
+START_TEST(encode_packed_as_padded)
+{
+    synth s;
+    synth_make(&s);
+    s.mask[1 * T + 2] = 0;                  /* a hole */
+    memset(s.mask + 2 * T, 0, T);           /* no token */
+    kge_link_opts o = tiny_opts(KGE_TRAIN_FULL);
+    kge_link_model *lm = trained(&s, &o, 4);
+    const kge_bert *b = kge_link_bert(lm);
+    size_t C = (size_t)kge_link_dim(lm);
+    ck_assert_uint_eq(C, (size_t)b->cfg.hidden);
+    float *z0 = malloc(N * C * sizeof *z0), *ref = malloc(N * C * sizeof *ref);
+    kge_err err = {0};
+    ck_assert_msg(kge_link_encode(lm, &s.d, z0, &err) == KGE_OK, "%s", err.msg);
+    kge_bert_acts a = {0};
+    kge_bert_acts_set_threads(&a, 1);
+    ck_assert_msg(kge_bert_forward(b, &a, s.ids, NULL, s.mask, N, T, 0, &err) == KGE_OK, "%s", err.msg);
+    kge_mean_pool_forward(ref, a.hidden, s.mask, N, T, C);
+    float worst = 0.0f;
+    for (size_t i = 0; i < N * C; i++) worst = fmaxf(worst, fabsf(z0[i] - ref[i]));
+    ck_assert_msg(worst < 1e-5f, "packed vs padded: %g", worst);
+    for (size_t c = 0; c < C; c++) ck_assert(z0[2 * C + c] == 0.0f);
+    /* the hole matters: packing that row's tokens would give another vector */
+    int32_t one[T];
+    size_t k = 0, off[2] = {0, 0};
+    for (size_t t = 0; t < T; t++)
+        if (s.mask[1 * T + t]) one[k++] = s.ids[1 * T + t];
+    off[1] = k;
+    ck_assert_msg(kge_bert_forward_packed(b, &a, one, NULL, off, 1, &err) == KGE_OK, "%s", err.msg);
+    kge_mean_pool_forward(ref, a.hidden, NULL, 1, k, C);
+    float moved = 0.0f;
+    for (size_t c = 0; c < C; c++) moved = fmaxf(moved, fabsf(z0[C + c] - ref[c]));
+    ck_assert_msg(moved > 1e-4f, "hole row %g", moved);
+    kge_bert_acts_free(&a);
+    free(z0); free(ref);
+    kge_link_free(lm);
+}
+END_TEST
 
 START_TEST(cached_head) { cached_same(KGE_TRAIN_HEAD); }
 END_TEST
@@ -1265,6 +1309,7 @@ static Suite *suite(void)
     tcase_add_test(tc, lora_loss_falls);
     tcase_add_test(tc, head_loss_falls);
     tcase_add_test(tc, deterministic);
+    tcase_add_test(tc, encode_packed_as_padded);
     tcase_add_test(tc, cached_head);
     tcase_add_test(tc, cached_lora);
     tcase_add_test(tc, cached_full);

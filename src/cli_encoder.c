@@ -175,16 +175,7 @@ int cmd_embed(kgp_cli *cli, int argc, char **argv)
 static int print_matches(const kgp_cli *cli, const char *query_key, const char *query, const kgp_match *mt,
                          size_t n, size_t missing)
 {
-    if (cli->json) {
-        json_t *o = json_object(), *res = json_array();
-        json_object_set_new(o, query_key, json_string(query));
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(res, json_pack("{s:s, s:o, s:f}", "concept", mt[i].key, "title",
-                                                 cli_json_str(mt[i].title), "score", (double)mt[i].score));
-        json_object_set_new(o, "results", res);
-        json_object_set_new(o, "not_embedded", json_integer((json_int_t)missing));
-        return cli_json_print(o);
-    }
+    if (cli->json) return cli_json_print(cli_matches_json(query_key, query, mt, n, missing));
     for (size_t i = 0; i < n; i++) printf("%.4f  %s  %s\n", mt[i].score, mt[i].key, mt[i].title ? mt[i].title : "");
     if (missing && !cli->quiet)
         cli_warn(cli, "%zu concept(s) have no vector for this model: run `kgpath embed`", missing);

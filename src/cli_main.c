@@ -317,7 +317,9 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --cors-origin ORIGIN    allow browser calls from ORIGIN ('*': any); default off\n"
      "  --access-log FILE|-|none  Combined Log Format (default - : stdout)\n"
      "  --port-file F           write the bound port to F once listening\n"
-     "  --drain S               at SIGTERM, wait at most S seconds for requests (30)\n"},
+     "  --drain S               at SIGTERM, wait at most S seconds for requests (30)\n"
+     "  -m, --checkpoint DIR    model of /v1/suggestions, /v1/search (default\n"
+     "                          $KGPATH_CHECKPOINT, else DB.kgmodel of `kgpath train`)\n"},
     {"token", cmd_token, "Create, list and revoke access tokens of kgpath serve",
      "usage: kgpath token create --scope SCOPE[,SCOPE...] [--name NAME] [--json]\n"
      "       kgpath token list [--json]\n"

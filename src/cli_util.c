@@ -217,6 +217,17 @@ json_t *cli_json_num_or_null(double v)
     return json_real(v);
 }
 
+json_t *cli_matches_json(const char *query_key, const char *query, const kgp_match *mt, size_t n,
+                         size_t missing)
+{
+    json_t *res = json_array();
+    for (size_t i = 0; res && i < n; i++)
+        json_array_append_new(res, json_pack("{s:s, s:o, s:f}", "concept", mt[i].key, "title",
+                                             cli_json_str(mt[i].title), "score", (double)mt[i].score));
+    return res ? json_pack("{s:s, s:o, s:I}", query_key, query, "results", res, "not_embedded",
+                           (json_int_t)missing) : NULL;
+}
+
 /* ---- progress ---- */
 
 static int g_bar_drawn;

@@ -81,6 +81,11 @@ json_t *cli_json_num_or_null(double v);
  * import report of `kgpath import --json` (cli_graph.c). NULL: no memory. */
 json_t *cli_concept_json(const kgp_concept *c);
 json_t *cli_import_report_json(const kgp_report *r, kgp_status st);
+/* The JSON of `kgpath search` / `kgpath similar` (and of the server's
+ * /v1/search, /v1/similar): {query_key: query, "results": [{"concept",
+ * "title", "score"}], "not_embedded": missing}. NULL when out of memory. */
+json_t *cli_matches_json(const char *query_key, const char *query, const kgp_match *mt, size_t n,
+                         size_t missing);
 
 /* Progress bar on stderr, drawn only when stderr is a terminal (no output
  * otherwise). Compatible with kgp_import_options.progress (ud unused). */

@@ -53,6 +53,9 @@ struct kgp_srv {
     uint64_t view_txn;          /* database txn id the view (or our last write) saw */
     double last_check;          /* when view_txn was last compared */
     srv_tokens *tokens;         /* --token-file tokens */
+    char ckpt[4096];            /* the checkpoint folder (srv_checkpoint) */
+    srv_cache *cache;           /* replies made once per graph version */
+    srv_models *models;         /* loaded models (serve_model.c) */
     /* metrics */
     atomic_uint_fast64_t by_code[600];
     atomic_uint_fast64_t lat_bucket[NLAT + 1];
@@ -81,6 +84,9 @@ static double now_mono(void)
 int srv_noauth(const kgp_srv *s) { return s->opt.noauth; }
 kgp_db *srv_db(srv_req *rq) { return rq->srv->db; }
 const srv_options *srv_opts(const kgp_srv *s) { return &s->opt; }
+const char *srv_checkpoint(const kgp_srv *s) { return s->ckpt; }
+srv_cache *srv_cache_of(kgp_srv *s) { return s->cache; }
+srv_models *srv_models_of(kgp_srv *s) { return s->models; }
 
 /* ---- request helpers ---- */
 
@@ -108,6 +114,22 @@ size_t srv_query_all(srv_req *rq, const char *name, const char **vals, size_t ma
     query_iter q = {name, vals, max, 0};
     MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
     return q.n;
+}
+
+int srv_query_uint(srv_req *rq, const char *name, unsigned long lo, unsigned long hi,
+                   unsigned long def, unsigned long *out)
+{
+    const char *v = srv_query(rq, name);
+    *out = def;
+    if (!v || !*v) return 1;
+    char *end;
+    unsigned long x = strtoul(v, &end, 10);
+    if (*end || x < lo || x > hi || v[0] == '-' || v[0] == '+' || v[0] == ' ') {
+        srv_error(rq, 400, "bad_request", name, "query parameter '%s' must be an integer in %lu..%lu", name, lo, hi);
+        return 0;
+    }
+    *out = x;
+    return 1;
 }
 
 const char *srv_header(srv_req *rq, const char *name)
@@ -311,6 +333,14 @@ char *srv_metrics_text(kgp_srv *s, size_t *len)
     sb_printf(&b, "# HELP kgpath_snapshot_builds_total Snapshots (and planners) built since start.\n"
                   "# TYPE kgpath_snapshot_builds_total counter\n"
                   "kgpath_snapshot_builds_total %llu\n", (unsigned long long)gen);
+    uint64_t hits = 0, misses = 0;
+    srv_cache_counts(s->cache, &hits, &misses);
+    sb_printf(&b, "# HELP kgpath_cache_hits_total Replies served from the per-graph-version cache (maps, suggestions).\n"
+                  "# TYPE kgpath_cache_hits_total counter\n"
+                  "kgpath_cache_hits_total %llu\n"
+                  "# HELP kgpath_cache_misses_total Replies the cache had to make (once per graph version and query).\n"
+                  "# TYPE kgpath_cache_misses_total counter\n"
+                  "kgpath_cache_misses_total %llu\n", (unsigned long long)hits, (unsigned long long)misses);
     sb_printf(&b, "# HELP kgpath_uptime_seconds Seconds since the server started.\n"
                   "# TYPE kgpath_uptime_seconds gauge\n"
                   "kgpath_uptime_seconds %.3f\n", now_mono() - s->started);
@@ -380,12 +410,14 @@ static enum MHD_Result send_reply(kgp_srv *s, struct MHD_Connection *c, srv_req 
 {
     if (!rq->status) srv_error(rq, 500, "internal", NULL, "the handler gave no reply");
     struct MHD_Response *r;
-    if (rq->out_owned)
+    if (rq->out_owned == 2)
+        r = MHD_create_response_from_buffer_with_free_callback(rq->out_len, rq->out, srv_blob_release);
+    else if (rq->out_owned)
         r = MHD_create_response_from_buffer(rq->out_len, rq->out, MHD_RESPMEM_MUST_FREE);
     else
         r = MHD_create_response_from_buffer(rq->out_len, rq->out, MHD_RESPMEM_PERSISTENT);
     if (!r) {
-        if (rq->out_owned) free(rq->out);
+        srv_reply_clear(rq);
         return MHD_NO;
     }
     rq->out_owned = 0;                   /* MHD frees it now */
@@ -508,9 +540,7 @@ static void handle(kgp_srv *s, srv_req *rq)
         }
     } else if (srv_header(rq, "Authorization")) {
         authorize(s, rq);                /* only to name the caller in the log */
-        rq->status = 0;
-        free(rq->out_owned ? rq->out : NULL);
-        rq->out = NULL; rq->out_owned = 0; rq->out_len = 0; rq->headers[0] = 0; rq->err_code[0] = 0;
+        srv_reply_clear(rq);
     }
     fn(rq);
 }
@@ -710,7 +740,18 @@ int srv_run(kgp_db *db, const srv_options *o)
         cli_error("%s", err);
         goto out;
     }
-    if (!(s->routes = srv_routes_build())) { rc = cli_fail(KGP_ENOMEM, NULL); goto out; }
+    /* The model: as `kgpath suggest` finds it (cli_checkpoint). */
+    const char *ck = o->checkpoint && *o->checkpoint ? o->checkpoint : getenv("KGPATH_CHECKPOINT");
+    if (ck && *ck) snprintf(s->ckpt, sizeof s->ckpt, "%s", ck);
+    else if (kgp_checkpoint_path(kgp_db_path(db), s->ckpt, sizeof s->ckpt)) {
+        cli_error("the database path is too long");
+        rc = KGP_EUSAGE;
+        goto out;
+    }
+    if (!(s->routes = srv_routes_build()) || !(s->cache = srv_cache_new()) || !(s->models = srv_models_new())) {
+        rc = cli_fail(KGP_ENOMEM, NULL);
+        goto out;
+    }
     if (o->access_log) {
         if (!strcmp(o->access_log, "-")) s->log = stdout;
         else if (!(s->log = fopen(o->access_log, "a"))) {
@@ -748,20 +789,25 @@ int srv_run(kgp_db *db, const srv_options *o)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct MHD_OptionItem tls_opts[] = {
-        {cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, key},
-        {MHD_OPTION_END, 0, NULL},
-    };
+    /* Optional options: a thread pool only for 2 threads or more (one
+     * thread is MHD's internal polling thread itself; a pool of 1 makes MHD
+     * warn "is ignored"), TLS only with a certificate. */
+    struct MHD_OptionItem more[4];
+    size_t nmore = 0;
+    if (o->threads > 1) more[nmore++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->threads, NULL};
+    if (cert) {
+        more[nmore++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, cert};
+        more[nmore++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, key};
+    }
+    more[nmore] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->timeout,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o->max_header,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                             MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-                            MHD_OPTION_ARRAY, tls_opts,
+                            MHD_OPTION_ARRAY, more,
                             MHD_OPTION_END);
     if (!s->d) {
         cli_error("cannot listen on %s (address in use, or bad TLS certificate/key)", o->listen);
@@ -781,8 +827,9 @@ int srv_run(kgp_db *db, const srv_options *o)
         }
     }
     if (!o->quiet)
-        fprintf(stderr, "kgpath: serving %s on %s://%s (port %u, %u threads%s)\n", kgp_db_path(db),
-                cert ? "https" : "http", o->listen, port, o->threads, o->noauth ? ", no auth" : "");
+        fprintf(stderr, "kgpath: serving %s on %s://%s (port %u, %u thread%s%s)\n", kgp_db_path(db),
+                cert ? "https" : "http", o->listen, port, o->threads, o->threads == 1 ? "" : "s",
+                o->noauth ? ", no auth" : "");
 
     int sig = 0;
     sigwait(&sigs, &sig);
@@ -802,6 +849,8 @@ stop:;
 out:
     view_unref(s->view);
     srv_routes_free(s->routes);
+    srv_cache_free(s->cache);
+    srv_models_free(s->models);
     srv_tokens_free(s->tokens);
     if (s->log && s->log != stdout) fclose(s->log);
     free(cert);
@@ -821,7 +870,7 @@ int cmd_serve(kgp_cli *cli, int argc, char **argv)
         {"listen", 'l', 1}, {"threads", 't', 1}, {"tls-cert", 0, 1}, {"tls-key", 0, 1},
         {"token-file", 0, 1}, {"no-auth", 0, 0}, {"max-body", 0, 1}, {"max-header", 0, 1},
         {"max-connections", 0, 1}, {"timeout", 0, 1}, {"cors-origin", 0, 1},
-        {"access-log", 0, 1}, {"port-file", 0, 1}, {"drain", 0, 1}, {0}};
+        {"access-log", 0, 1}, {"port-file", 0, 1}, {"drain", 0, 1}, {"checkpoint", 'm', 1}, {0}};
     srv_options o = {.listen = "127.0.0.1:8080", .threads = 2, .max_body = 64u << 20,
                      .max_header = 32u << 10, .max_connections = 256, .timeout = 30,
                      .access_log = "-", .drain = 30, .quiet = cli->quiet};
@@ -850,6 +899,7 @@ int cmd_serve(kgp_cli *cli, int argc, char **argv)
         case 11: o.access_log = !strcmp(arg, "none") ? NULL : arg; break;
         case 12: o.port_file = arg; break;
         case 13: if (!num_ok || v > 86400) bad = 1; else o.drain = (double)v; break;
+        case 14: o.checkpoint = arg; break;
         }
         if (bad) cli_error("--%s: bad value '%s'", specs[k].name, arg);
     }

@@ -20,6 +20,7 @@ typedef struct srv_options {
     const char *access_log;     /* "-" stdout, a file, or NULL */
     const char *port_file;      /* write the bound port here once listening */
     double drain;               /* seconds to let requests finish at SIGTERM */
+    const char *checkpoint;     /* --checkpoint DIR (NULL: $KGPATH_CHECKPOINT, else DB.kgmodel) */
     int quiet;
 } srv_options;
 
@@ -29,6 +30,41 @@ const srv_options *srv_opts(const kgp_srv *s);
 
 /* The metrics in Prometheus text format (malloc'ed), or NULL. */
 char *srv_metrics_text(kgp_srv *s, size_t *len);
+
+/* The checkpoint folder the server's model endpoints use: --checkpoint,
+ * else $KGPATH_CHECKPOINT, else the database's own (kgp_checkpoint_path:
+ * DB.kgmodel, what bare `kgpath train` writes), resolved at start. */
+const char *srv_checkpoint(const kgp_srv *s);
+
+/* Replies made once per graph version (serve_cache.c; srv_cached in serve.h). */
+typedef struct srv_cache srv_cache;
+srv_cache *srv_cache_new(void);
+void srv_cache_free(srv_cache *c);
+srv_cache *srv_cache_of(kgp_srv *s);
+void srv_cache_counts(srv_cache *c, uint64_t *hits, uint64_t *misses);
+/* Reference-counted reply buffers: a copy of len bytes (+ NUL) with one
+ * reference; NULL when out of memory. srv_blob_release frees it with the
+ * last reference (the signature of MHD's free callback). */
+char *srv_blob_new(const void *buf, size_t len);
+void  srv_blob_ref(const char *data);
+void  srv_blob_release(void *data);
+/* Replies with a blob, taking one reference (released with the reply). */
+void  srv_reply_blob(srv_req *rq, int status, const char *content_type, char *blob, size_t len);
+/* Drops the reply set so far (body, status, headers, error code). */
+void  srv_reply_clear(srv_req *rq);
+
+/* The model endpoints' state (serve_model.c): loaded encoder, checkpoint checks. */
+typedef struct srv_models srv_models;
+srv_models *srv_models_new(void);
+void srv_models_free(srv_models *m);
+srv_models *srv_models_of(kgp_srv *s);
+/* For suggestions: 1 when the server's checkpoint holds a trained model
+ * usable with the request's graph, with *stamp (identity of its files, for
+ * cache keys) and *state (KGP_CKPT_*); else replies 503 "no_model" (none
+ * trained: run `kgpath train`; or trained on another graph) and returns 0. */
+int srv_model_ready(srv_req *rq, uint64_t *stamp, int *state);
+/* "current", "changed" (retrain with `kgpath train`), "unrecorded". */
+const char *srv_model_state_name(int state);
 
 /* Tokens (serve_token.c). */
 typedef struct srv_tokens srv_tokens;

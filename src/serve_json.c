@@ -8,12 +8,35 @@
 
 #include "serve.h"
 
+#include "serve_internal.h"
+
+/* out_owned: 0 static, 1 malloc'ed, 2 a blob (serve_cache.c). */
 static void reply_reset(srv_req *rq)
 {
-    if (rq->out_owned) free(rq->out);
+    if (rq->out_owned == 2) srv_blob_release(rq->out);
+    else if (rq->out_owned) free(rq->out);
     rq->out = NULL;
     rq->out_len = 0;
     rq->out_owned = 0;
+}
+
+void srv_reply_clear(srv_req *rq)
+{
+    reply_reset(rq);
+    rq->status = 0;
+    rq->out_type = NULL;
+    rq->headers[0] = 0;
+    rq->err_code[0] = 0;
+}
+
+void srv_reply_blob(srv_req *rq, int status, const char *content_type, char *blob, size_t len)
+{
+    reply_reset(rq);
+    rq->status = status;
+    rq->out_type = content_type;
+    rq->out = blob;
+    rq->out_len = len;
+    rq->out_owned = 2;
 }
 
 void srv_reply(srv_req *rq, int status, const char *content_type, const void *buf, size_t len)

@@ -28,6 +28,7 @@ static void (*const registrars[])(srv_routes *) = {
     serve_v1_routes,
     serve_xapi_routes,
     serve_studio_routes,
+    serve_model_routes,
 };
 
 void srv_route(srv_routes *t, const char *method, const char *pattern,

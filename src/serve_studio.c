@@ -8,21 +8,23 @@
  *   GET /v1/suggestions              ranked suggested prerequisites with evidence
  *   GET /v1/suggestions/suspicious   existing edges the model doubts
  *
- * Suggestions need a model: the checkpoint folder in $KGPATH_CHECKPOINT (as
- * for `kgpath suggest`); without one they answer 503 "no_model".
+ * Suggestions need a model: the server's checkpoint (srv_checkpoint:
+ * --checkpoint, $KGPATH_CHECKPOINT, else DB.kgmodel that bare `kgpath
+ * train` writes, as for `kgpath suggest`); without one they answer 503
+ * "no_model" saying to run `kgpath train`.
  *
- * Map layouts are slow (Graphviz, serialised inside the library), so the
- * last MAP_CACHE renders are kept, keyed by the view's generation and the
- * query: a changed graph never serves an old map. */
+ * Maps (a Graphviz layout: seconds for large graphs) and suggestions (an
+ * encoder pass and a scan of concept pairs) are made once per graph version
+ * and query (srv_cached, single flight) and served from memory after that:
+ * a changed graph, or a retrained model, never serves an old answer.
+ */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "serve.h"
-
-#define MAP_CACHE 8
+#include "serve_internal.h"
 
 /* ---- helpers ---- */
 
@@ -32,21 +34,6 @@ static int query_bool(srv_req *rq, const char *name, int def)
     const char *v = srv_query(rq, name);
     if (!v) return def;
     return !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on");
-}
-
-/* Parses an unsigned parameter in [lo, hi]; 0 after replying 400. */
-static int query_num(srv_req *rq, const char *name, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-    const char *v = srv_query(rq, name);
-    if (!v || !*v) return 1;
-    char *end;
-    unsigned long x = strtoul(v, &end, 10);
-    if (*end || v[0] == '-' || x < lo || x > hi) {
-        srv_error(rq, 400, "bad_request", name, "query parameter '%s' must be an integer in %lu..%lu", name, lo, hi);
-        return 0;
-    }
-    *out = x;
-    return 1;
 }
 
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
@@ -60,65 +47,48 @@ static json_t *ref_json(kgp_snap *s, uint32_t i)
 
 /* ---- GET /v1/map.svg?course=&unit=&tag=&findings=1&rankdir=LR ---- */
 
-typedef struct map_entry { uint64_t gen; char *query; char *svg; size_t len; } map_entry;
-static map_entry map_cache[MAP_CACHE];
-static unsigned map_next;
-static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+typedef struct map_query {
+    const char *course, *unit, *tag, *rankdir;
+    int findings;
+} map_query;
 
-static void map_svg(srv_req *rq)
+static void map_make(srv_req *rq, void *ud)
 {
-    const char *course = nonempty(srv_query(rq, "course")), *unit = nonempty(srv_query(rq, "unit"));
-    const char *tag = nonempty(srv_query(rq, "tag")), *rankdir = nonempty(srv_query(rq, "rankdir"));
-    int findings = query_bool(rq, "findings", 1);
+    const map_query *q = ud;
     const srv_view *v = srv_view_get(rq);
     if (!v) return;
-    char *key = NULL;
-    if (asprintf(&key, "%s\n%s\n%s\n%s\n%d", course ? course : "", unit ? unit : "", tag ? tag : "",
-                 rankdir ? rankdir : "", findings) < 0) { srv_error_status(rq, KGP_ENOMEM, NULL); return; }
-    pthread_mutex_lock(&map_lock);
-    for (unsigned i = 0; i < MAP_CACHE; i++)
-        if (map_cache[i].svg && map_cache[i].gen == v->generation && !strcmp(map_cache[i].query, key)) {
-            srv_reply(rq, 200, "image/svg+xml", map_cache[i].svg, map_cache[i].len);
-            pthread_mutex_unlock(&map_lock);
-            free(key);
-            return;
-        }
-    pthread_mutex_unlock(&map_lock);
-
     kgp_check *ck = NULL;
     kgp_status st = KGP_OK;
-    if (findings && (st = kgp_check_make(v->planner, &ck)) != KGP_OK) {
+    if (q->findings && (st = kgp_check_make(v->planner, &ck)) != KGP_OK) {
         srv_error_status(rq, st, kgp_check_errmsg(ck));
         kgp_check_free(ck);
-        free(key);
         return;
     }
-    kgp_map_options o = {.course = course, .unit = unit, .tag = tag, .check = ck, .rankdir = rankdir};
+    kgp_map_options o = {.course = q->course, .unit = q->unit, .tag = q->tag, .check = ck, .rankdir = q->rankdir};
     char *svg = NULL;
     size_t len = 0;
     st = kgp_map_svg(v->snap, &o, &svg, &len);
     kgp_check_free(ck);
-    if (st) {
+    if (st)
         srv_error(rq, srv_http_status(st), st == KGP_ENOTFOUND ? "not_found" : st == KGP_EUSAGE ? "bad_request" : "internal",
                   st == KGP_ENOTFOUND ? "course" : NULL, "%s", kgp_snap_errmsg(v->snap));
-        free(key);
+    else
+        srv_reply(rq, 200, "image/svg+xml", svg, len);
+    kgp_map_free(svg);
+}
+
+static void map_svg(srv_req *rq)
+{
+    map_query q = {nonempty(srv_query(rq, "course")), nonempty(srv_query(rq, "unit")),
+                   nonempty(srv_query(rq, "tag")), nonempty(srv_query(rq, "rankdir")), query_bool(rq, "findings", 1)};
+    char *key = NULL;
+    if (asprintf(&key, "map\n%s\n%s\n%s\n%s\n%d", q.course ? q.course : "", q.unit ? q.unit : "",
+                 q.tag ? q.tag : "", q.rankdir ? q.rankdir : "", q.findings) < 0) {
+        srv_error_status(rq, KGP_ENOMEM, NULL);
         return;
     }
-    srv_reply(rq, 200, "image/svg+xml", svg, len);
-    /* keep a copy (the library's buffer is freed with kgp_map_free) */
-    char *copy = malloc(len + 1);
-    if (copy) {
-        memcpy(copy, svg, len + 1);
-        pthread_mutex_lock(&map_lock);
-        map_entry *e = &map_cache[map_next++ % MAP_CACHE];
-        free(e->query);
-        free(e->svg);
-        *e = (map_entry){v->generation, key, copy, len};
-        key = NULL;
-        pthread_mutex_unlock(&map_lock);
-    }
+    srv_cached(rq, key, map_make, &q);
     free(key);
-    kgp_map_free(svg);
 }
 
 /* ---- GET /v1/studio/courses ---- */
@@ -155,47 +125,32 @@ static void courses(srv_req *rq)
 
 /* ---- suggestions ---- */
 
-static const char *model_or_503(srv_req *rq)
-{
-    const char *m = nonempty(getenv("KGPATH_CHECKPOINT"));
-    if (!m) srv_error(rq, 503, "no_model", NULL, "no model: start the server with KGPATH_CHECKPOINT set "
-                      "to a checkpoint folder (kgpath train --out DIR)");
-    return m;
-}
+typedef struct sugg_query {
+    const char *course, *concept;
+    unsigned long top;
+    double min_score;
+    int state;                  /* the checkpoint against this graph (KGP_CKPT_*) */
+} sugg_query;
 
-/* GET /v1/suggestions?course=&concept=&top=&min_score= */
-static void suggestions(srv_req *rq)
+static void suggestions_make(srv_req *rq, void *ud)
 {
-    const char *course = nonempty(srv_query(rq, "course")), *cname = nonempty(srv_query(rq, "concept"));
-    unsigned long top = 25;
-    if (!query_num(rq, "top", 1, 1000, &top)) return;
-    const char *ms = srv_query(rq, "min_score");
-    double min_score = 0;
-    if (ms) {
-        char *end;
-        min_score = strtod(ms, &end);
-        if (!*ms || *end || !(min_score >= 0 && min_score <= 1)) {
-            srv_error(rq, 400, "bad_request", "min_score", "query parameter 'min_score' must be a number in 0..1");
-            return;
-        }
-    }
-    const char *model = model_or_503(rq);
-    if (!model) return;
+    const sugg_query *q = ud;
+    const char *model = srv_checkpoint(rq->srv);
     const srv_view *v = srv_view_get(rq);
     if (!v) return;
     uint32_t concept = KGP_NONE;
-    if (cname) {
-        kgp_status st = kgp_snap_lookup(v->snap, cname, &concept);
+    if (q->concept) {
+        kgp_status st = kgp_snap_lookup(v->snap, q->concept, &concept);
         if (st) { srv_error_status(rq, st, kgp_snap_errmsg(v->snap)); return; }
     }
     kgp_suggestion *sg = NULL;
     size_t n = 0;
     /* For one concept: every pair involving it (no top before the filter). */
-    kgp_status st = kgp_suggest(v->snap, model, course, (float)min_score, cname ? 0 : top, &sg, &n);
+    kgp_status st = kgp_suggest(v->snap, model, q->course, (float)q->min_score, q->concept ? 0 : q->top, &sg, &n);
     if (st) { srv_error_status(rq, st, kgp_snap_errmsg(v->snap)); free(sg); return; }
     json_t *arr = json_array();
     size_t shown = 0;
-    for (size_t i = 0; arr && i < n && shown < top; i++) {
+    for (size_t i = 0; arr && i < n && shown < q->top; i++) {
         if (concept != KGP_NONE && sg[i].concept != concept && sg[i].prereq != concept) continue;
         json_array_append_new(arr, json_pack("{s:o,s:o,s:f,s:o,s:o,s:f}", "prerequisite", ref_json(v->snap, sg[i].prereq),
             "concept", ref_json(v->snap, sg[i].concept), "score", (double)sg[i].score,
@@ -205,29 +160,72 @@ static void suggestions(srv_req *rq)
         shown++;
     }
     free(sg);
-    srv_reply_json(rq, 200, json_pack("{s:s,s:o}", "model", model, "suggestions", arr));
+    srv_reply_json(rq, 200, json_pack("{s:s,s:s,s:o}", "model", model, "model_state", srv_model_state_name(q->state),
+                                      "suggestions", arr));
 }
 
-/* GET /v1/suggestions/suspicious?course=&top= */
-static void suspicious(srv_req *rq)
+/* GET /v1/suggestions?course=&concept=&top=&min_score= */
+static void suggestions(srv_req *rq)
 {
-    const char *course = nonempty(srv_query(rq, "course"));
-    unsigned long top = 10;
-    if (!query_num(rq, "top", 1, 1000, &top)) return;
-    const char *model = model_or_503(rq);
-    if (!model) return;
+    sugg_query q = {nonempty(srv_query(rq, "course")), nonempty(srv_query(rq, "concept")), 25, 0, 0};
+    if (!srv_query_uint(rq, "top", 1, 1000, 25, &q.top)) return;
+    const char *ms = srv_query(rq, "min_score");
+    if (ms) {
+        char *end;
+        q.min_score = strtod(ms, &end);
+        if (!*ms || *end || !(q.min_score >= 0 && q.min_score <= 1)) {
+            srv_error(rq, 400, "bad_request", "min_score", "query parameter 'min_score' must be a number in 0..1");
+            return;
+        }
+    }
+    uint64_t stamp;
+    if (!srv_model_ready(rq, &stamp, &q.state)) return;
+    char *key = NULL;
+    if (asprintf(&key, "suggest\n%016llx\n%s\n%s\n%lu\n%.17g", (unsigned long long)stamp,
+                 q.course ? q.course : "", q.concept ? q.concept : "", q.top, q.min_score) < 0) {
+        srv_error_status(rq, KGP_ENOMEM, NULL);
+        return;
+    }
+    srv_cached(rq, key, suggestions_make, &q);
+    free(key);
+}
+
+typedef struct suspect_query { const char *course; unsigned long top; int state; } suspect_query;
+
+static void suspicious_make(srv_req *rq, void *ud)
+{
+    const suspect_query *q = ud;
+    const char *model = srv_checkpoint(rq->srv);
     const srv_view *v = srv_view_get(rq);
     if (!v) return;
     kgp_suspect *sp = NULL;
     size_t n = 0;
-    kgp_status st = kgp_suspicious(v->snap, model, course, top, &sp, &n);
+    kgp_status st = kgp_suspicious(v->snap, model, q->course, q->top, &sp, &n);
     if (st) { srv_error_status(rq, st, kgp_snap_errmsg(v->snap)); free(sp); return; }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
         json_array_append_new(arr, json_pack("{s:o,s:o,s:f,s:f}", "prerequisite", ref_json(v->snap, sp[i].prereq),
             "concept", ref_json(v->snap, sp[i].concept), "score", (double)sp[i].score, "reverse", (double)sp[i].reverse));
     free(sp);
-    srv_reply_json(rq, 200, json_pack("{s:s,s:o}", "model", model, "suspicious", arr));
+    srv_reply_json(rq, 200, json_pack("{s:s,s:s,s:o}", "model", model, "model_state", srv_model_state_name(q->state),
+                                      "suspicious", arr));
+}
+
+/* GET /v1/suggestions/suspicious?course=&top= */
+static void suspicious(srv_req *rq)
+{
+    suspect_query q = {nonempty(srv_query(rq, "course")), 10, 0};
+    if (!srv_query_uint(rq, "top", 1, 1000, 10, &q.top)) return;
+    uint64_t stamp;
+    if (!srv_model_ready(rq, &stamp, &q.state)) return;
+    char *key = NULL;
+    if (asprintf(&key, "suspicious\n%016llx\n%s\n%lu", (unsigned long long)stamp, q.course ? q.course : "",
+                 q.top) < 0) {
+        srv_error_status(rq, KGP_ENOMEM, NULL);
+        return;
+    }
+    srv_cached(rq, key, suspicious_make, &q);
+    free(key);
 }
 
 void serve_studio_routes(srv_routes *t)

@@ -15,24 +15,6 @@
 
 /* ---- small helpers ---- */
 
-/* Parses an unsigned query parameter in [lo, hi] (def when absent); 0 after
- * replying 400. */
-static int query_uint(srv_req *rq, const char *name, unsigned long lo, unsigned long hi,
-                      unsigned long def, unsigned long *out)
-{
-    const char *v = srv_query(rq, name);
-    *out = def;
-    if (!v) return 1;
-    char *end;
-    unsigned long x = strtoul(v, &end, 10);
-    if (!*v || *end || x < lo || x > hi || v[0] == '-') {
-        srv_error(rq, 400, "bad_request", name, "query parameter '%s' must be an integer in %lu..%lu", name, lo, hi);
-        return 0;
-    }
-    *out = x;
-    return 1;
-}
-
 /* Resolves a concept name; 0 after replying 404/409. */
 static int lookup(srv_req *rq, kgp_snap *snap, const char *name, uint32_t *idx)
 {
@@ -53,7 +35,7 @@ static int has_str(const char *const *v, size_t n, const char *s)
 static void concepts_list(srv_req *rq)
 {
     unsigned long offset, limit;
-    if (!query_uint(rq, "offset", 0, 1ul << 31, 0, &offset) || !query_uint(rq, "limit", 1, 1000, 100, &limit))
+    if (!srv_query_uint(rq, "offset", 0, 1ul << 31, 0, &offset) || !srv_query_uint(rq, "limit", 1, 1000, 100, &limit))
         return;
     const char *course = srv_query(rq, "course"), *unit = srv_query(rq, "unit");
     const char *tag = srv_query(rq, "tag"), *q = srv_query(rq, "q");
@@ -711,7 +693,9 @@ static void review(srv_req *rq)
                                    reason ? json_string_value(reason) : NULL, 0, 0};
     }
     if (!bad) {
-        kgp_status st = srv_write(rq, !reject && !(j.flags & KGP_ACCEPT_DRY_RUN), review_write, &j);
+        /* A rejection changes no edge but what is suggested: a new view
+         * too, so that no suggestion made before it is served again. */
+        kgp_status st = srv_write(rq, !(j.flags & KGP_ACCEPT_DRY_RUN), review_write, &j);
         if (st) srv_error_status(rq, st, j.err);
         else srv_reply_json(rq, 200, json_pack("{s:s,s:I,s:b}", reject ? "rejected" : "accepted", "pairs",
                                                "count", (json_int_t)j.done, "dry_run", (j.flags & KGP_ACCEPT_DRY_RUN) != 0));

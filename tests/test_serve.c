@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -46,13 +47,29 @@ static void kg_cli(const char *fmt, ...)
     ck_assert_msg(tu_run(cmd, NULL) == 0, "failed: %s", cmd);
 }
 
+/* Runs kgpath on the test database (no model from the environment: its
+ * own DB.kgmodel) with stdout into *out; returns the exit status. */
+static int kg_out(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int kg_out(char **out, const char *fmt, ...)
+{
+    char args[4096], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "env -u KGPATH_CHECKPOINT -u KGPATH_MODEL '%s' --db '%s' %s 2>/dev/null",
+             g_bin, g_db, args);
+    int rc = tu_run(cmd, out);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : rc;
+}
+
 /* Starts `kgpath serve` with extra arguments; waits for its port file. */
 static void server_start(const char *extra)
 {
     char *port_file = tu_path(g_dir, "port");
     unlink(port_file);
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "exec '%s' --db '%s' serve --listen 127.0.0.1:0 --port-file '%s' "
+    snprintf(cmd, sizeof cmd, "exec env -u KGPATH_CHECKPOINT -u KGPATH_MODEL '%s' --db '%s' serve --listen 127.0.0.1:0 --port-file '%s' "
              "--token-file '%s/tokens' --access-log '%s/access.log' --quiet %s 2>>'%s/server.err'",
              g_bin, g_db, port_file, g_dir, g_dir, extra ? extra : "", g_dir);
     g_pid = fork();
@@ -1092,7 +1109,8 @@ START_TEST(openapi_document)
     /* Every route the server has is in the document. */
     const char *paths[] = {"/v1/concepts", "/v1/concepts/{name}", "/v1/courses", "/v1/plan", "/v1/next", "/v1/check",
                            "/v1/import", "/v1/observe", "/v1/learners", "/v1/learners/{id}", "/v1/suggestions/accept",
-                           "/v1/suggestions/reject", "/v1/suggestions/rejected", "/xapi/statements", "/healthz", "/metrics"};
+                           "/v1/suggestions/reject", "/v1/suggestions/rejected", "/xapi/statements", "/healthz", "/metrics",
+                           "/v1/search", "/v1/similar", "/v1/suggestions", "/v1/map.svg"};
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
         ck_assert_msg(json_object_get(json_object_get(r.json, "paths"), paths[i]), "%s missing", paths[i]);
     char *f = tu_path(g_dir, "openapi.json");
@@ -1153,6 +1171,253 @@ START_TEST(import_identity)
 }
 END_TEST
 
+
+/* ---- the model: search, similar, suggestions (DB.kgmodel) ---- */
+
+/* A counter of /metrics. */
+static long long metric(const char *name)
+{
+    resp r = http("GET", "/metrics", NULL);
+    char pat[256];
+    snprintf(pat, sizeof pat, "\n%s ", name);
+    const char *p = strstr(r.body, pat);
+    ck_assert_msg(p != NULL, "%s missing from /metrics", name);
+    long long v = atoll(p + strlen(pat));
+    resp_free(&r);
+    return v;
+}
+
+/* Asserts the error's message names what to run. */
+static void assert_hint(const resp *r, long status, const char *code, const char *hint)
+{
+    assert_error(r, status, code);
+    const char *m = json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
+    ck_assert_msg(strstr(m, hint) != NULL, "'%s' not in: %s", hint, m);
+}
+
+/* Without a model: 503 no_model telling to run `kgpath train`. */
+START_TEST(no_model)
+{
+    const char *paths[] = {"/v1/search?q=matrix", "/v1/similar?concept=linalg:vectors", "/v1/suggestions",
+                           "/v1/suggestions/suspicious"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        resp r = http("GET", paths[i], TOK_READ);
+        assert_hint(&r, 503, "no_model", "run `kgpath train`");
+        ck_assert_msg(strstr(r.body, "kg.db.kgmodel") != NULL, "%s: %s", paths[i], r.body);
+        resp_free(&r);
+    }
+    /* bad parameters are 400 before anything else; scopes as everywhere */
+    resp r = http("GET", "/v1/search", TOK_READ);
+    assert_error(&r, 400, "bad_request");
+    resp_free(&r);
+    r = http("GET", "/v1/similar?top=5", TOK_READ);
+    assert_error(&r, 400, "bad_request");
+    resp_free(&r);
+    r = http("GET", "/v1/search?q=x&top=0", TOK_READ);
+    assert_error(&r, 400, "bad_request");
+    resp_free(&r);
+    r = http("GET", "/v1/search?q=x", NULL);
+    assert_error(&r, 401, "unauthorized");
+    resp_free(&r);
+    r = http("GET", "/v1/similar?concept=linalg:vectors", TOK_PLAN);
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+}
+END_TEST
+
+/* The set-up of the model tests: the samples, a small model trained the way
+ * a user does (bare `kgpath train`, which writes DB.kgmodel), no vectors
+ * yet; the server started without --checkpoint. */
+static void setup_model(void)
+{
+    setup();
+    kg_cli("train --steps 12");
+    server_start(NULL);
+}
+
+/* The results of a search/similar reply equal the CLI's (same concepts, in
+ * order, scores within float printing). */
+static void same_matches(json_t *a, json_t *b)
+{
+    json_t *ra = json_object_get(a, "results"), *rb = json_object_get(b, "results");
+    ck_assert_uint_eq(json_array_size(ra), json_array_size(rb));
+    ck_assert_uint_gt(json_array_size(ra), 0);
+    for (size_t i = 0; i < json_array_size(ra); i++) {
+        json_t *x = json_array_get(ra, i), *y = json_array_get(rb, i);
+        ck_assert_str_eq(json_string_value(json_object_get(x, "concept")), json_string_value(json_object_get(y, "concept")));
+        ck_assert(fabs(json_number_value(json_object_get(x, "score")) - json_number_value(json_object_get(y, "score"))) < 1e-6);
+    }
+    ck_assert_int_eq(json_integer_value(json_object_get(a, "not_embedded")),
+                     json_integer_value(json_object_get(b, "not_embedded")));
+}
+
+START_TEST(search_similar)
+{
+    /* trained, not embedded: 503 telling to run `kgpath embed` */
+    resp r = http("GET", "/v1/search?q=matrix", TOK_READ);
+    assert_hint(&r, 503, "not_embedded", "kgpath embed");
+    resp_free(&r);
+    r = http("GET", "/v1/similar?concept=linalg:vectors", TOK_READ);
+    assert_hint(&r, 503, "not_embedded", "kgpath embed");
+    resp_free(&r);
+    ck_assert_int_eq(kg_out(NULL, "embed"), 0);
+    /* the CLI's JSON contract, with the same results */
+    char *out = NULL;
+    ck_assert_int_eq(kg_out(&out, "search --json --top 5 matrix inverse"), 0);
+    json_t *cli = json_loads(out, 0, NULL);
+    free(out);
+    ck_assert_ptr_nonnull(cli);
+    r = http("GET", "/v1/search?q=matrix%20inverse&top=5", TOK_READ);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "query")), "matrix inverse");
+    same_matches(r.json, cli);
+    json_decref(cli);
+    resp_free(&r);
+    ck_assert_int_eq(kg_out(&out, "similar --json --top 4 'Linear combinations and span'"), 0);
+    cli = json_loads(out, 0, NULL);
+    free(out);
+    ck_assert_ptr_nonnull(cli);
+    r = http("GET", "/v1/similar?concept=Linear%20combinations%20and%20span&top=4", TOK_READ);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "concept")),
+                     json_string_value(json_object_get(cli, "concept")));
+    same_matches(r.json, cli);
+    json_decref(cli);
+    resp_free(&r);
+    r = http("GET", "/v1/similar?concept=linalg:no-such", TOK_READ);
+    assert_error(&r, 404, "not_found");
+    resp_free(&r);
+    /* Chinese text goes through as UTF-8 */
+    r = http("GET", "/v1/search?q=%E5%88%97%E8%A1%A8&top=1", TOK_READ);
+    ck_assert_msg(r.status == 200 && json_array_size(json_object_get(r.json, "results")) == 1, "%ld %s", r.status, r.body);
+    resp_free(&r);
+}
+END_TEST
+
+/* Suggestions use DB.kgmodel by default, are made once per graph version
+ * (the second request is served from memory, the same bytes), and again
+ * after the graph changes. */
+START_TEST(suggestions_cached)
+{
+    resp a = http("GET", "/v1/suggestions?top=5&min_score=0", TOK_READ);
+    ck_assert_msg(a.status == 200, "%ld %s", a.status, a.body);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(a.json, "model")), "kg.db.kgmodel"));
+    ck_assert_str_eq(json_string_value(json_object_get(a.json, "model_state")), "current");
+    ck_assert_uint_eq(json_array_size(json_object_get(a.json, "suggestions")), 5);
+    /* the CLI's first suggestion is the server's */
+    char *out = NULL;
+    ck_assert_int_eq(kg_out(&out, "suggest --json --top 5 --min-score 0"), 0);
+    json_t *cli = json_loads(out, 0, NULL);
+    free(out);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(a.json, "suggestions"), 0), "concept"), "id")),
+                     json_string_value(json_object_get(json_array_get(cli, 0), "concept")));
+    json_decref(cli);
+    long long m0 = metric("kgpath_cache_misses_total"), h0 = metric("kgpath_cache_hits_total");
+    resp b = http("GET", "/v1/suggestions?top=5&min_score=0", TOK_READ);
+    ck_assert_int_eq(b.status, 200);
+    ck_assert_str_eq(a.body, b.body);
+    ck_assert_int_eq(metric("kgpath_cache_misses_total"), m0);
+    ck_assert_int_eq(metric("kgpath_cache_hits_total"), h0 + 1);
+    resp_free(&b);
+    /* another query is another entry */
+    b = http("GET", "/v1/suggestions?top=2&min_score=0", TOK_READ);
+    ck_assert_int_eq(b.status, 200);
+    ck_assert_int_eq(metric("kgpath_cache_misses_total"), m0 + 1);
+    resp_free(&b);
+    /* the graph changes (an accepted suggestion): made again, without that pair */
+    json_t *first = json_array_get(json_object_get(a.json, "suggestions"), 0);
+    char body[1024];
+    snprintf(body, sizeof body, "{\"pairs\":[{\"prerequisite\":\"%s\",\"concept\":\"%s\"}]}",
+             json_string_value(json_object_get(json_object_get(first, "prerequisite"), "id")),
+             json_string_value(json_object_get(json_object_get(first, "concept"), "id")));
+    b = http_json("POST", "/v1/suggestions/accept", TOK_WRITE, body);
+    ck_assert_msg(b.status == 200, "%s", b.body);
+    resp_free(&b);
+    b = http("GET", "/v1/suggestions?top=5&min_score=0", TOK_READ);
+    ck_assert_int_eq(b.status, 200);
+    ck_assert_int_eq(metric("kgpath_cache_misses_total"), m0 + 2);
+    ck_assert_str_ne(a.body, b.body);
+    ck_assert_ptr_null(strstr(b.body, body + strlen("{\"pairs\":[")));
+    resp_free(&a);
+    /* a rejection changes no edge but what is suggested (and what training
+     * reads: the model is behind the graph now): made again, without it */
+    first = json_array_get(json_object_get(b.json, "suggestions"), 0);
+    char *pre = strdup(json_string_value(json_object_get(json_object_get(first, "prerequisite"), "id")));
+    char *con = strdup(json_string_value(json_object_get(json_object_get(first, "concept"), "id")));
+    snprintf(body, sizeof body, "{\"pairs\":[{\"prerequisite\":\"%s\",\"concept\":\"%s\"}]}", pre, con);
+    resp_free(&b);
+    b = http_json("POST", "/v1/suggestions/reject", TOK_WRITE, body);
+    ck_assert_msg(b.status == 200, "%s", b.body);
+    resp_free(&b);
+    b = http("GET", "/v1/suggestions?top=5&min_score=0", TOK_READ);
+    ck_assert_int_eq(b.status, 200);
+    ck_assert_int_eq(metric("kgpath_cache_misses_total"), m0 + 3);
+    ck_assert_str_eq(json_string_value(json_object_get(b.json, "model_state")), "changed");
+    json_t *list = json_object_get(b.json, "suggestions");
+    ck_assert_uint_eq(json_array_size(list), 5);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *x = json_array_get(list, i);
+        ck_assert_msg(strcmp(json_string_value(json_object_get(json_object_get(x, "prerequisite"), "id")), pre) ||
+                      strcmp(json_string_value(json_object_get(json_object_get(x, "concept"), "id")), con),
+                      "the rejected pair is still suggested: %s", b.body);
+    }
+    free(pre);
+    free(con);
+    resp_free(&b);
+}
+END_TEST
+
+/* Concurrent requests for one map: laid out once (single flight), all get
+ * the same SVG. */
+static void *map_get(void *ud)
+{
+    resp *r = ud;
+    *r = http("GET", "/v1/map.svg?course=ml-intro", TOK_READ);
+    return NULL;
+}
+
+START_TEST(map_single_flight)
+{
+    long long m0 = metric("kgpath_cache_misses_total");
+    pthread_t th[4];
+    resp r[4];
+    for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, map_get, &r[i]);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(r[i].status, 200);
+        ck_assert_ptr_nonnull(strstr(r[i].body, "<svg"));
+        ck_assert_str_eq(r[i].body, r[0].body);
+    }
+    ck_assert_int_eq(metric("kgpath_cache_misses_total"), m0 + 1);
+    ck_assert_int_eq(metric("kgpath_cache_hits_total"), 3);
+    for (int i = 0; i < 4; i++) resp_free(&r[i]);
+    /* an unknown course: 404, every time */
+    for (int i = 0; i < 2; i++) {
+        resp e = http("GET", "/v1/map.svg?course=nope", TOK_READ);
+        assert_error(&e, 404, "not_found");
+        resp_free(&e);
+    }
+}
+END_TEST
+
+/* --threads 1: one thread, and libmicrohttpd says nothing about it. */
+START_TEST(one_thread_quiet)
+{
+    ck_assert_int_eq(server_stop(), 0);
+    char *e = tu_path(g_dir, "server.err");
+    unlink(e);
+    server_start("--threads 1");
+    resp r = http("GET", "/v1/courses", TOK_READ);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    ck_assert_int_eq(server_stop(), 0);
+    char *text = tu_read(e, NULL);
+    ck_assert_msg(!text || !strstr(text, "ignored"), "%s", text);
+    free(text);
+    free(e);
+}
+END_TEST
+
 Suite *suite(void)
 {
     Suite *s = suite_create("serve");
@@ -1181,7 +1446,16 @@ Suite *suite(void)
     tcase_add_test(tc, tls);
     tcase_add_test(tc, openapi_document);
     tcase_add_test(tc, import_identity);
+    tcase_add_test(tc, no_model);
+    tcase_add_test(tc, map_single_flight);
+    tcase_add_test(tc, one_thread_quiet);
     suite_add_tcase(s, tc);
+    TCase *tm = tcase_create("model");
+    tcase_set_timeout(tm, 300);
+    tcase_add_checked_fixture(tm, setup_model, teardown);
+    tcase_add_test(tm, search_similar);
+    tcase_add_test(tm, suggestions_cached);
+    suite_add_tcase(s, tm);
     return s;
 }
 

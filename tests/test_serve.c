@@ -739,6 +739,128 @@ START_TEST(xapi_statements)
 }
 END_TEST
 
+
+/* Statements are checked as an LRS checks them (xAPI Data 2.2-2.4): the
+ * specification's own examples pass; each violation is 400 naming the
+ * statement, the property and what is wrong, and nothing is stored. */
+#define CAROL "{\"account\":{\"homePage\":\"https://lms.example.com\",\"name\":\"carol\"}}"
+#define VERB "{\"id\":\"http://adlnet.gov/expapi/verbs/completed\",\"display\":{\"en-US\":\"completed\"}}"
+#define OBJ "{\"id\":\"urn:kgpath:linalg:vectors\",\"objectType\":\"Activity\"}"
+
+START_TEST(xapi_validation)
+{
+    static const char *const good[] = {
+        /* Data, Appendix A "Simple Statement" */
+        "{\"id\":\"fd41c918-b88b-4b20-a0a5-a4c32391aaa0\",\"timestamp\":\"2015-11-18T12:17:00+00:00\","
+        "\"actor\":{\"objectType\":\"Agent\",\"name\":\"Project Tin Can API\",\"mbox\":\"mailto:user@example.com\"},"
+        "\"verb\":{\"id\":\"http://example.com/xapi/verbs#sent-a-statement\",\"display\":{\"en-US\":\"sent\"}},"
+        "\"object\":{\"id\":\"http://example.com/xapi/activity/simplestatement\",\"definition\":{\"name\":"
+        "{\"en-US\":\"simple statement\"},\"description\":{\"en-US\":\"A simple Experience API statement.\"}}}}",
+        /* Appendix A "Typical simple completion with verb display property" (identified Group with members,
+         * result, context, authority, version, extensions holding a null) */
+        "{\"id\":\"6690e6c9-3ef0-4ed3-8b37-7f3964730bee\",\"actor\":{\"name\":\"Team PB\",\"mbox\":"
+        "\"mailto:teampb@example.com\",\"member\":[{\"name\":\"Andrew Downes\",\"account\":{\"homePage\":"
+        "\"http://www.example.com\",\"name\":\"13936749\"},\"objectType\":\"Agent\"},{\"name\":\"Toby Nichols\","
+        "\"openid\":\"http://toby.openid.example.org/\",\"objectType\":\"Agent\"},{\"name\":\"Ena Hills\","
+        "\"mbox_sha1sum\":\"ebd31e95054c018b10727ccffd2ef2ec3a016ee9\",\"objectType\":\"Agent\"}],\"objectType\":\"Group\"},"
+        "\"verb\":{\"id\":\"http://adlnet.gov/expapi/verbs/attended\",\"display\":{\"en-GB\":\"attended\"}},"
+        "\"result\":{\"extensions\":{\"http://example.com/profiles/meetings/resultextensions/minuteslocation\":null},"
+        "\"success\":true,\"completion\":true,\"response\":\"We agreed on some example actions.\",\"duration\":\"PT1H0M0S\"},"
+        "\"context\":{\"registration\":\"ec531277-b57b-4c15-8d91-d292c5b2b8f7\",\"contextActivities\":{\"parent\":"
+        "[{\"id\":\"http://www.example.com/meetings/series/267\",\"objectType\":\"Activity\"}],\"category\":[{\"id\":"
+        "\"http://www.example.com/meetings/categories/teammeeting\",\"objectType\":\"Activity\",\"definition\":{\"name\":"
+        "{\"en\":\"team meeting\"},\"type\":\"http://example.com/expapi/activities/meetingcategory\"}}],\"other\":"
+        "{\"id\":\"http://www.example.com/meetings/occurances/34257\"}},\"language\":\"en-GB\",\"instructor\":"
+        "{\"name\":\"Andrew Downes\",\"account\":{\"homePage\":\"http://www.example.com\",\"name\":\"13936749\"},"
+        "\"objectType\":\"Agent\"}},\"timestamp\":\"2013-05-18T05:32:34.804+00:00\",\"stored\":"
+        "\"2013-05-18T05:32:34.804+00:00\",\"authority\":{\"account\":{\"homePage\":\"http://cloud.scorm.com/\","
+        "\"name\":\"anonymous\"},\"objectType\":\"Agent\"},\"version\":\"1.0.0\",\"object\":{\"id\":"
+        "\"http://www.example.com/meetings/occurances/34534\",\"definition\":{\"extensions\":{"
+        "\"http://example.com/profiles/meetings/activitydefinitionextensions/room\":{\"name\":\"Kilby\"}},"
+        "\"name\":{\"en-GB\":\"example meeting\"},\"type\":\"http://adlnet.gov/expapi/activities/meeting\","
+        "\"moreInfo\":\"http://virtualmeeting.example.com/345256\"},\"objectType\":\"Activity\"}}",
+        /* voiding (Data 2.3.2) */
+        "{\"actor\":{\"objectType\":\"Agent\",\"name\":\"Example Admin\",\"mbox\":\"mailto:admin@example.adlnet.gov\"},"
+        "\"verb\":{\"id\":\"http://adlnet.gov/expapi/verbs/voided\",\"display\":{\"en-US\":\"voided\"}},"
+        "\"object\":{\"objectType\":\"StatementRef\",\"id\":\"e05aa883-acaf-40ad-bf54-02c8ce485fb0\"}}",
+        /* a SubStatement (Data 2.4.4.3), an anonymous Group as actor, a choice interaction */
+        "{\"actor\":{\"objectType\":\"Group\",\"member\":[" CAROL "]},\"verb\":{\"id\":\"http://example.com/planned\"},"
+        "\"object\":{\"objectType\":\"SubStatement\",\"actor\":{\"objectType\":\"Agent\",\"mbox\":\"mailto:test@example.com\"},"
+        "\"verb\":{\"id\":\"http://example.com/visited\",\"display\":{\"en-US\":\"will visit\"}},\"object\":{\"id\":"
+        "\"http://example.com/website\",\"definition\":{\"interactionType\":\"choice\",\"correctResponsesPattern\":[\"a\"],"
+        "\"choices\":[{\"id\":\"a\",\"description\":{\"en-US\":\"A\"}}]}}}}",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        resp r = xapi("POST", "/xapi/statements", TOK_LEARNER, good[i], XV);
+        ck_assert_msg(r.status == 200, "example %zu: %ld %s", i, r.status, r.body);
+        resp_free(&r);
+    }
+    static const struct { const char *stmt, *says; } badv[] = {
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ ",\"result\":{\"response\":null}}",
+         "result.response: null is not allowed"},
+        {"{\"actor\":" CAROL ",\"verb\":{\"id\":\"completed\"},\"object\":" OBJ "}", "verb.id: must be an IRI"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":{\"id\":\"linalg vectors\"}}", "object.id: must be an IRI"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB "}", "\"object\" is required"},
+        {"{\"Actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ "}", "Actor: the property is spelled \"actor\""},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ ",\"mood\":\"happy\"}", "mood: not a property"},
+        {"{\"actor\":{\"mbox\":\"mailto:a@example.com\",\"openid\":\"http://a.example.com/\"},\"verb\":" VERB
+         ",\"object\":" OBJ "}", "actor: an Agent needs exactly one of"},
+        {"{\"actor\":{\"name\":\"Nobody\"},\"verb\":" VERB ",\"object\":" OBJ "}", "exactly one of"},
+        {"{\"actor\":{\"mbox\":\"carol@example.com\"},\"verb\":" VERB ",\"object\":" OBJ "}", "actor.mbox: must be a mailto IRI"},
+        {"{\"actor\":{\"account\":{\"homePage\":\"https://lms.example.com\"}},\"verb\":" VERB ",\"object\":" OBJ "}",
+         "actor.account: needs both"},
+        {"{\"actor\":{\"account\":{\"homePage\":\"lms.example.com\",\"name\":\"c\"}},\"verb\":" VERB ",\"object\":" OBJ "}",
+         "actor.account.homePage: must be an IRI"},
+        {"{\"actor\":{\"objectType\":\"Group\"},\"verb\":" VERB ",\"object\":" OBJ "}", "anonymous Group"},
+        {"{\"actor\":" CAROL ",\"verb\":{\"id\":\"http://x.example/v\",\"display\":{\"en-US\":5}},\"object\":" OBJ "}",
+         "verb.display.en-US: must be a string"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ ",\"result\":{\"score\":{\"scaled\":1.5}}}",
+         "result.score.scaled: must be between -1 and 1"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ ",\"result\":{\"score\":{\"raw\":12,\"min\":0,\"max\":10}}}",
+         "result.score.raw"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ ",\"result\":{\"duration\":\"1 hour\"}}",
+         "result.duration: must be an ISO 8601 duration"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ ",\"result\":{\"success\":\"yes\"}}",
+         "result.success: must be true or false"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ ",\"result\":{\"extensions\":{\"minutes\":3}}}",
+         "result.extensions.minutes: an extension key must be an IRI"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ ",\"context\":{\"registration\":\"r-1\"}}",
+         "context.registration: must be a UUID"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ ",\"context\":{\"contextActivities\":{\"parent\":"
+         "[{\"id\":\"course-1\"}]}}}", "context.contextActivities.parent[0].id: must be an IRI"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":{\"objectType\":\"Thing\",\"id\":\"http://x.example/\"}}",
+         "object.objectType: \"Thing\" is not one of"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":{\"objectType\":\"StatementRef\"}}", "needs \"id\""},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ ",\"version\":\"3.0.0\"}", "version: must be"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ ",\"timestamp\":\"yesterday\"}", "timestamp: must be an ISO 8601 time"},
+        {"{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":{\"objectType\":\"SubStatement\",\"actor\":" CAROL ",\"verb\":" VERB
+         ",\"object\":{\"objectType\":\"SubStatement\",\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ "}}}",
+         "cannot hold another SubStatement"},
+    };
+    for (size_t i = 0; i < sizeof badv / sizeof *badv; i++) {
+        /* each bad statement second in a batch after a good one: nothing stored */
+        char body[8192];
+        snprintf(body, sizeof body, "[{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ "},%s]", badv[i].stmt);
+        resp r = xapi("POST", "/xapi/statements", TOK_LEARNER, body, XV);
+        assert_error(&r, 400, "bad_request");
+        const char *m = json_string_value(json_object_get(json_object_get(r.json, "error"), "message"));
+        ck_assert_msg(strstr(m, "statement 2: ") && strstr(m, badv[i].says), "case %zu: '%s' not in: %s", i,
+                      badv[i].says, m);
+        resp_free(&r);
+    }
+    resp r = http("GET", "/v1/learners/carol", TOK_LEARNER);
+    assert_error(&r, 404, "not_found");
+    resp_free(&r);
+    /* the good one alone is stored */
+    r = xapi("POST", "/xapi/statements", TOK_LEARNER, "{\"actor\":" CAROL ",\"verb\":" VERB ",\"object\":" OBJ "}", XV);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    resp_free(&r);
+    r = http("GET", "/v1/learners/carol", TOK_LEARNER);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    resp_free(&r);
+}
+END_TEST
+
 /* ---- tokens in the database ---- */
 
 START_TEST(db_tokens)
@@ -1437,6 +1559,7 @@ Suite *suite(void)
     tcase_add_test(tc, next_contract);
     tcase_add_test(tc, learners_observe_forget);
     tcase_add_test(tc, xapi_statements);
+    tcase_add_test(tc, xapi_validation);
     tcase_add_test(tc, db_tokens);
     tcase_add_test(tc, import_upload);
     tcase_add_test(tc, body_limit);

@@ -273,6 +273,14 @@ static void assert_error(const resp *r, long status, const char *code)
                   "error Content-Type");
 }
 
+/* GET path with token: asserts the error reply (status and code). */
+static void get_error(const char *path, const char *token, long status, const char *code)
+{
+    resp r = http("GET", path, token);
+    assert_error(&r, status, code);
+    resp_free(&r);
+}
+
 /* ---- operations, routing, static files ---- */
 
 START_TEST(health_and_routing)
@@ -1329,21 +1337,11 @@ START_TEST(no_model)
         resp_free(&r);
     }
     /* bad parameters are 400 before anything else; scopes as everywhere */
-    resp r = http("GET", "/v1/search", TOK_READ);
-    assert_error(&r, 400, "bad_request");
-    resp_free(&r);
-    r = http("GET", "/v1/similar?top=5", TOK_READ);
-    assert_error(&r, 400, "bad_request");
-    resp_free(&r);
-    r = http("GET", "/v1/search?q=x&top=0", TOK_READ);
-    assert_error(&r, 400, "bad_request");
-    resp_free(&r);
-    r = http("GET", "/v1/search?q=x", NULL);
-    assert_error(&r, 401, "unauthorized");
-    resp_free(&r);
-    r = http("GET", "/v1/similar?concept=linalg:vectors", TOK_PLAN);
-    assert_error(&r, 403, "forbidden");
-    resp_free(&r);
+    get_error("/v1/search", TOK_READ, 400, "bad_request");
+    get_error("/v1/similar?top=5", TOK_READ, 400, "bad_request");
+    get_error("/v1/search?q=x&top=0", TOK_READ, 400, "bad_request");
+    get_error("/v1/search?q=x", NULL, 401, "unauthorized");
+    get_error("/v1/similar?concept=linalg:vectors", TOK_PLAN, 403, "forbidden");
 }
 END_TEST
 
@@ -1406,9 +1404,7 @@ START_TEST(search_similar)
     same_matches(r.json, cli);
     json_decref(cli);
     resp_free(&r);
-    r = http("GET", "/v1/similar?concept=linalg:no-such", TOK_READ);
-    assert_error(&r, 404, "not_found");
-    resp_free(&r);
+    get_error("/v1/similar?concept=linalg:no-such", TOK_READ, 404, "not_found");
     /* Chinese text goes through as UTF-8 */
     r = http("GET", "/v1/search?q=%E5%88%97%E8%A1%A8&top=1", TOK_READ);
     ck_assert_msg(r.status == 200 && json_array_size(json_object_get(r.json, "results")) == 1, "%ld %s", r.status, r.body);

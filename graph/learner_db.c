@@ -346,7 +346,8 @@ kgp_status kgg_learners_all(kgg_store *st, kgg_learner_fn fn, void *ud,
 /* Record: 8 doubles as 8 bytes each (IEEE, big-endian bit pattern):
  * prior learn learn_read guess slip forget minutes, then u64 flags|nobs|ndwell
  * packed as three 8-byte integers. */
-#define FIT_LEN (7 * 8 + 3 * 8)
+#define FIT_LEN (7 * 8 + 3 * 8)     /* records written before review minutes */
+#define FIT_LEN2 (FIT_LEN + 2 * 8)  /* + review minutes recalled, failed */
 
 static void put_f64(unsigned char *b, double d)
 {
@@ -377,7 +378,7 @@ static kgp_status fit_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
         return mdb_fail(e, mdb_rc, rc, "cannot clear fitted parameters");
     for (size_t i = 0; i < c->n; i++) {
         const kgg_fit_rec *r = &c->recs[i];
-        unsigned char b[FIT_LEN];
+        unsigned char b[FIT_LEN2];
         const double d[7] = { r->prior, r->learn, r->learn_read, r->guess,
                               r->slip, r->forget, r->minutes };
         for (int j = 0; j < 7; j++)
@@ -385,10 +386,12 @@ static kgp_status fit_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
         put_be64(b + 56, (uint64_t)(r->bkt_fitted != 0));
         put_be64(b + 64, r->nobs);
         put_be64(b + 72, r->ndwell);
+        put_f64(b + 80, r->review_ok);
+        put_f64(b + 88, r->review_fail);
         size_t kl = strlen(r->concept);
         if (kl == 0 || kl > KGG_CONCEPT_MAX)
             return kgg_errf(e, KGP_EINPUT, "fitted record with a bad concept key");
-        MDB_val k = { kl, (void *)r->concept }, v = { FIT_LEN, b };
+        MDB_val k = { kl, (void *)r->concept }, v = { FIT_LEN2, b };
         if ((rc = mdb_put(txn, c->dbi, &k, &v, 0)))
             return mdb_fail(e, mdb_rc, rc, "cannot store fitted parameters");
     }
@@ -445,7 +448,7 @@ kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e)
     char key[KGG_CONCEPT_MAX + 1];
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (v.mv_size != FIT_LEN || k.mv_size > KGG_CONCEPT_MAX) {
+        if ((v.mv_size != FIT_LEN && v.mv_size != FIT_LEN2) || k.mv_size > KGG_CONCEPT_MAX) {
             s = kgg_errf(e, KGP_EDB, "learner store: corrupt fitted record");
             break;
         }
@@ -458,6 +461,8 @@ kgp_status kgg_fit_all(kgg_store *st, kgg_fit_fn fn, void *ud, kgg_err *e)
             .slip = get_f64(b + 32), .forget = get_f64(b + 40),
             .minutes = get_f64(b + 48), .bkt_fitted = (int)get_be64(b + 56),
             .nobs = (uint32_t)get_be64(b + 64), .ndwell = (uint32_t)get_be64(b + 72),
+            .review_ok = v.mv_size == FIT_LEN2 ? get_f64(b + 80) : -1,
+            .review_fail = v.mv_size == FIT_LEN2 ? get_f64(b + 88) : -1,
         };
         if (fn(ud, &r))
             break;

@@ -117,6 +117,9 @@ typedef struct kgg_fit_rec {
     double minutes;         /* calibrated from dwell; < 0 none */
     uint32_t nobs;          /* observations behind the BKT fit */
     uint32_t ndwell;        /* learners behind the minutes */
+    double review_ok, review_fail;  /* review minutes, recalled / failed
+                                       (fitted from review dwell); < 0 none
+                                       (records stored before them read -1) */
 } kgg_fit_rec;
 
 /* Replaces all fitted records by recs[0..n) in one write transaction.

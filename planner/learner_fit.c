@@ -208,13 +208,23 @@ void kgn_fit_result_free(kgn_fit_result *r)
     *r = (kgn_fit_result){0};
 }
 
+static double median(double *v, uint32_t n)
+{
+    qsort(v, n, sizeof *v, cmp_dbl);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Review dwell samples (seconds) of one concept, recalled and failed. */
+typedef struct rev_acc { double *ok, *fail; uint32_t nok, nfail; } rev_acc;
+
 /* Fits one concept: events idx[lo..hi) sorted by learner then time. */
 static int fit_one(const kgg_event *ev, const size_t *idx, size_t lo, size_t hi,
                    const kgn_fit_options *o, kgn_fit_concept *fc,
                    uint8_t *steps, uint32_t *tr_off, uint32_t *te_off,
-                   uint8_t *te_steps, double *dw)
+                   uint8_t *te_steps, double *dw, rev_acc *ra)
 {
     uint32_t ntr = 0, nte = 0, ltr = 0, lte = 0, ndw = 0;
+    ra->nok = ra->nfail = 0;
     tr_off[0] = te_off[0] = 0;
     fc->learners = 0;
     for (size_t i = lo; i < hi;) {
@@ -227,6 +237,10 @@ static int fit_one(const kgg_event *ev, const size_t *idx, size_t lo, size_t hi,
             uint8_t s = step_of(e);
             if (e->kind == KGG_EV_READ && e->dwell >= KGN_BKT_MIN_DWELL)
                 dwell += e->dwell;
+            if (e->kind == KGG_EV_REVIEW && e->dwell > 0) {
+                if (e->grade == KGN_AGAIN) ra->fail[ra->nfail++] = e->dwell;
+                else ra->ok[ra->nok++] = e->dwell;
+            }
             if (s == 0xff)
                 continue;
             if (hold)
@@ -257,12 +271,21 @@ static int fit_one(const kgg_event *ev, const size_t *idx, size_t lo, size_t hi,
     fc->ntest = ntest;
     fc->ndwell = ndw;
     fc->minutes = -1;
-    if (ndw >= o->min_learners && ndw > 0) {
-        qsort(dw, ndw, sizeof *dw, cmp_dbl);
-        double med = ndw % 2 ? dw[ndw / 2] : 0.5 * (dw[ndw / 2 - 1] + dw[ndw / 2]);
-        fc->minutes = med / 60.0;
-    }
+    if (ndw >= o->min_learners && ndw > 0)
+        fc->minutes = median(dw, ndw) / 60.0;
+    fc->nreview_ok = ra->nok;
+    fc->nreview_fail = ra->nfail;
+    fc->review_ok = ra->nok >= o->min_learners && ra->nok ? median(ra->ok, ra->nok) / 60.0 : -1;
+    fc->review_fail = ra->nfail >= o->min_learners && ra->nfail
+                      ? median(ra->fail, ra->nfail) / 60.0 : -1;
     return 0;
+}
+
+/* Lesson minutes of fc: calibrated, else the caller's; <= 0 unknown. */
+static double lesson_minutes(const kgn_fit_options *o, const kgn_fit_concept *fc)
+{
+    if (fc->minutes > 0) return fc->minutes;
+    return o->lesson_minutes ? o->lesson_minutes(o->lesson_minutes_ud, fc->concept) : -1;
 }
 
 int kgn_fit_events(const kgg_event *ev, size_t n, const kgn_fit_options *opt,
@@ -284,9 +307,14 @@ int kgn_fit_events(const kgg_event *ev, size_t n, const kgn_fit_options *opt,
     uint8_t *steps = kg_malloc(2 * (n ? n : 1));
     uint32_t *offs = kg_malloc(sizeof *offs * 2 * (n + 2));
     double *dw = kg_malloc(sizeof *dw * (n ? n : 1));
+    /* review dwell of the concept at hand, and the population's ratios */
+    double *rv = kg_malloc(sizeof *rv * 4 * (n ? n : 1));
+    rev_acc ra = { rv, rv ? rv + n : NULL, 0, 0 };
+    double *pok = rv ? rv + 2 * n : NULL, *pfail = rv ? rv + 3 * n : NULL;
+    uint32_t npok = 0, npfail = 0;
     size_t nconc = 0;
     int rc = -1;
-    if (!idx || !steps || !offs || !dw)
+    if (!idx || !steps || !offs || !dw || !rv)
         goto done;
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
@@ -304,7 +332,10 @@ int kgn_fit_events(const kgg_event *ev, size_t n, const kgn_fit_options *opt,
         kgn_fit_concept *fc = &out->c[out->n++];
         if (!(fc->concept = kg_arena_strdup(out->arena, ev[idx[i]].concept)))
             goto done;
-        fit_one(ev, idx, i, j, &o, fc, steps, offs, offs + n + 2, steps + n, dw);
+        fit_one(ev, idx, i, j, &o, fc, steps, offs, offs + n + 2, steps + n, dw, &ra);
+        double lm = lesson_minutes(&o, fc);
+        for (uint32_t k = 0; k < ra.nok && lm > 0; k++) pok[npok++] = ra.ok[k] / 60.0 / lm;
+        for (uint32_t k = 0; k < ra.nfail && lm > 0; k++) pfail[npfail++] = ra.fail[k] / 60.0 / lm;
         out->nfitted += fc->fitted;
         out->nminutes += fc->minutes >= 0;
         out->ntrain += fc->ntrain;
@@ -313,8 +344,22 @@ int kgn_fit_events(const kgg_event *ev, size_t n, const kgn_fit_options *opt,
         out->ll_default += fc->ll_default;
         i = j;
     }
+    out->nreview_ok = npok;
+    out->nreview_fail = npfail;
+    out->review_ratio_ok = npok >= o.min_learners && npok ? median(pok, npok) : -1;
+    out->review_ratio_fail = npfail >= o.min_learners && npfail ? median(pfail, npfail) : -1;
+    for (size_t i = 0; i < out->n; i++) {
+        kgn_fit_concept *fc = &out->c[i];
+        double lm = lesson_minutes(&o, fc);
+        if (fc->review_ok < 0 && out->review_ratio_ok > 0 && lm > 0)
+            fc->review_ok = out->review_ratio_ok * lm;
+        if (fc->review_fail < 0 && out->review_ratio_fail > 0 && lm > 0)
+            fc->review_fail = out->review_ratio_fail * lm;
+        out->nreview_minutes += fc->review_ok >= 0 || fc->review_fail >= 0;
+    }
     rc = 0;
 done:
+    kg_free(rv);
     kg_free(idx);
     kg_free(steps);
     kg_free(offs);

@@ -14,6 +14,13 @@
  *    the concept (readings of at least KGN_BKT_MIN_DWELL seconds), then the
  *    median over learners (robust to the idle tab left open overnight);
  *    reported only with at least min_learners learners.
+ *  - Review minutes from review dwell (reviews with a dwell_seconds), apart
+ *    for recalled reviews (grade >= 2) and failed ones (grade 1: the
+ *    relearning share): per concept the median of its reviews when it has
+ *    at least min_learners of them; otherwise the population's median
+ *    ratio of review dwell to the concept's lesson minutes (calibrated, else
+ *    opt->lesson_minutes) times that concept's lesson minutes. A concept with
+ *    neither keeps -1 (the planner's default rule applies).
  */
 #ifndef KGN_LEARNER_FIT_H
 #define KGN_LEARNER_FIT_H
@@ -50,6 +57,10 @@ typedef struct kgn_fit_options {
     uint32_t min_learners;   /* 0: KGN_FIT_MIN_LEARNERS (dwell calibration) */
     int max_iter;            /* 0: 200 */
     kgn_bkt_params start;    /* defaults and EM start (kgn_bkt_defaults) */
+    /* lesson minutes of a concept when not calibrated (authored; <= 0
+     * unknown); NULL: none (review minutes then only per concept) */
+    double (*lesson_minutes)(void *ud, const char *concept);
+    void *lesson_minutes_ud;
 } kgn_fit_options;
 
 void kgn_fit_options_init(kgn_fit_options *o);
@@ -63,6 +74,8 @@ typedef struct kgn_fit_concept {
     double ll_fit, ll_default;   /* held-out log-likelihoods */
     double minutes;          /* calibrated; < 0 none */
     uint32_t ndwell;         /* learners behind the minutes */
+    double review_ok, review_fail;  /* review minutes recalled / failed; < 0 none */
+    uint32_t nreview_ok, nreview_fail;  /* this concept's reviews with a dwell */
 } kgn_fit_concept;
 
 typedef struct kgn_fit_result {
@@ -72,6 +85,11 @@ typedef struct kgn_fit_result {
     uint32_t nfitted, nminutes;
     uint64_t ntrain, ntest;
     double ll_fit, ll_default;   /* held-out totals over all concepts */
+    /* population median of review dwell / lesson minutes (< 0: fewer than
+     * min_learners reviews with a dwell and known lesson minutes) */
+    double review_ratio_ok, review_ratio_fail;
+    uint32_t nreview_ok, nreview_fail;     /* reviews behind the ratios */
+    uint32_t nreview_minutes;              /* concepts with review minutes */
 } kgn_fit_result;
 
 /* Fits every concept that appears in ev[0..n) (any order). Returns 0, or

@@ -136,6 +136,21 @@ typedef int (*kgn_review_fn)(void *ud, uint32_t concept, uint32_t *minutes,
  * review is placed (R only falls with time, so a later use may need one). */
 typedef int (*kgn_review_at_fn)(void *ud, uint32_t concept, int32_t day,
                                 uint32_t *minutes, const char **why);
+/* On entry to a dated hook *minutes holds the minutes at stake: those of
+ * the lesson that needs the concept (0: no lesson, e.g. a goal already
+ * known, or a list of due reviews), so a hook can weigh a review's cost
+ * against the lesson it protects. */
+
+/* Pessimistic length of a review of the concept (its recall fails and it
+ * is relearned): counted into kgn_plan.pessimistic_minutes. */
+typedef uint32_t (*kgn_review_worst_fn)(void *ud, uint32_t concept);
+
+/* In-plan review hook: as kgn_review_at_fn (stake on entry in *minutes),
+ * for a concept last studied in the plan on `studied` (a lesson or review
+ * assumed done, "good"). NULL: such a concept is reviewed from the first
+ * due day the spaced hook gives. */
+typedef int (*kgn_review_after_fn)(void *ud, uint32_t concept, int32_t studied, int32_t day,
+                                   uint32_t *minutes, const char **why);
 
 /* Spaced-review hook: the concept was studied (learned or reviewed) on
  * `day`; fills days[0..k) (ascending, > day) with the days its next
@@ -163,6 +178,10 @@ typedef struct kgn_options {
     void *review_at_ud;
     kgn_spaced_fn spaced;       /* NULL: no spaced reviews (needs a calendar) */
     void *spaced_ud;
+    kgn_review_worst_fn review_worst;   /* NULL: no pessimistic figure */
+    void *review_worst_ud;
+    kgn_review_after_fn review_after;   /* NULL: in-plan reviews when due */
+    void *review_after_ud;
     uint32_t spaced_days;       /* spaced reviews until this many days after
                                    the last lesson (0: until the last lesson) */
     int known_goals_ok;         /* 1: a known goal is reported as mastered
@@ -217,7 +236,11 @@ typedef struct kgn_plan {
     uint32_t *mastered; uint32_t nmastered;   /* goals already known (known_goals_ok) */
     uint32_t nreviews, nspaced;               /* review / spaced steps */
     kgn_step *steps;  uint32_t nsteps;
-    uint64_t total_minutes;
+    uint64_t total_minutes;     /* expected minutes (the steps' minutes) */
+    uint64_t pessimistic_minutes;   /* every review fails (review_worst);
+                                       has_pessimistic 0: not asked, or
+                                       no review step */
+    int has_pessimistic;
     int exact;                  /* k-of-n choices proven optimal */
     uint32_t nchoices;          /* k-of-n groups decided */
     double budget_minutes;      /* as requested (<= 0 none) */

@@ -491,6 +491,11 @@ void kgn_plan_json_members(const kgn_plan *p, kgn_buf *b)
     PUT_LIT(b, "],\"total_minutes\":");
     put_u64(b, p->total_minutes);
     PUT_LIT(b, ",");
+    if (p->has_pessimistic) {
+        PUT_LIT(b, "\"pessimistic_minutes\":");
+        put_u64(b, p->pessimistic_minutes);
+        PUT_LIT(b, ",");
+    }
     if (p->nmastered) {
         PUT_LIT(b, "\"mastered_goals\":[");
         for (uint32_t i = 0; i < p->nmastered; i++) {
@@ -641,6 +646,9 @@ static void render_text(const kgn_plan *p, kgn_buf *b)
     kgn_buf_puts(b, "\nTotal: ");
     text_minutes(b, p->total_minutes);
     kgn_buf_printf(b, " (%llu minutes)\n", (unsigned long long)p->total_minutes);
+    if (p->has_pessimistic && p->pessimistic_minutes > p->total_minutes)
+        kgn_buf_printf(b, "Pessimistic: %llu minutes (if every review's recall fails "
+                       "and it is relearned)\n", (unsigned long long)p->pessimistic_minutes);
     if (p->calendar) {
         char e[16];
         kgn_date_format(p->start_day, d);

@@ -62,9 +62,11 @@ typedef struct sched {
     int past;                           /* a lesson would fall after KGN_LAST_DAY */
 } sched;
 
-static int ask(const kgn_step_ctx *x, uint32_t c, int32_t day, uint32_t *min, const char **why)
+/* stake: minutes of the lesson that needs c (0: none), for the hook. */
+static int ask(const kgn_step_ctx *x, uint32_t c, int32_t day, uint32_t stake, uint32_t *min,
+               const char **why)
 {
-    *min = 0;
+    *min = stake;
     *why = NULL;
     if (x->opt->review_at) return x->opt->review_at(x->opt->review_at_ud, c, day, min, why);
     if (x->opt->review) return x->opt->review(x->opt->review_ud, c, min, why);
@@ -109,6 +111,13 @@ static int fill(kgn_step_ctx *x, kgn_step *st, const kgn__proto *ps)
     if (ps->kind == KGN_REVIEW) p->nreviews++;
     if (ps->kind == KGN_SPACED) p->nspaced++;
     p->total_minutes += st->minutes;
+    uint32_t worst = st->minutes;
+    if (ps->kind != KGN_LEARN && x->opt->review_worst) {
+        uint32_t wm = x->opt->review_worst(x->opt->review_worst_ud, ps->concept);
+        if (wm > worst) worst = wm;
+    }
+    p->pessimistic_minutes += worst;
+    if (ps->kind != KGN_LEARN && x->opt->review_worst) p->has_pessimistic = 1;
     return 0;
 }
 
@@ -162,7 +171,7 @@ static int sequence(kgn_step_ctx *x)
         uint32_t g = x->p->mastered[i], mins;
         const char *why;
         ws->gray[g] = ws->gen_g;
-        if (!ask(x, g, day0, &mins, &why)) continue;
+        if (!ask(x, g, day0, 0, &mins, &why)) continue;
         kgn__proto ps = {g, mins, KGG_NONE, KGG_NONE, g, KGN_REVIEW, NULL, why};
         if (fill(x, &st, &ps)) return -1;
         v[nv++] = st;
@@ -175,7 +184,7 @@ static int sequence(kgn_step_ctx *x)
                 const char *why;
                 if (!kgn__is_known(ws, m) || ws->gray[m] == ws->gen_g) continue;
                 ws->gray[m] = ws->gen_g;
-                if (!ask(x, m, day0, &mins, &why)) continue;
+                if (!ask(x, m, day0, x->learn[i].minutes, &mins, &why)) continue;
                 kgn__proto ps = {m, mins, c, i, 0, KGN_REVIEW,
                                  s->mem_reason ? s->mem_reason[j] : NULL, why};
                 if (nv + 1 >= cv || fill(x, &st, &ps)) return -1;   /* cv bounds it */
@@ -365,10 +374,16 @@ static void studied(sched *sc, mem *mm, uint32_t c, int32_t day)
 /* 1 when prerequisite m needs a review before a lesson on day d (fills
  * *mins, *why). Studied in the plan: from its in-plan memory; otherwise
  * known: the dated hook. */
-static int needs_review(sched *sc, const mem *mm, uint32_t m, int32_t d,
+static int needs_review(sched *sc, const mem *mm, uint32_t m, int32_t d, uint32_t stake,
                         uint32_t *mins, const char **why)
 {
     if (mm[m].last != KGN_NO_DAY) {
+        const kgn_options *o = sc->x->opt;
+        if (o->review_after) {
+            *mins = stake;
+            *why = NULL;
+            return o->review_after(o->review_after_ud, m, mm[m].last, d, mins, why);
+        }
         if (d < mm[m].due) return 0;
         char dd[16], ld[16];
         kgn_date_format(d, dd);
@@ -380,7 +395,7 @@ static int needs_review(sched *sc, const mem *mm, uint32_t m, int32_t d,
         return 1;
     }
     if (!kgn__is_known(sc->x->ws, m)) return 0;
-    return ask(sc->x, m, d, mins, why);
+    return ask(sc->x, m, d, stake, mins, why);
 }
 
 static int schedule(kgn_step_ctx *x)
@@ -407,7 +422,7 @@ static int schedule(kgn_step_ctx *x)
     for (uint32_t i = 0; i < p->nmastered && !sc.oom; i++) {
         uint32_t g = p->mastered[i], mins;
         const char *why;
-        if (!ask(x, g, sc.day, &mins, &why)) continue;
+        if (!ask(x, g, sc.day, 0, &mins, &why)) continue;
         kgn__proto ps = {g, mins, KGG_NONE, KGG_NONE, g, KGN_REVIEW, NULL, why};
         int32_t d = place(&sc, &ps);
         /* its spaced reviews serve it (src none: the goal is the concept) */
@@ -430,7 +445,7 @@ static int schedule(kgn_step_ctx *x)
                     const char *why;
                     int dup = 0;
                     for (size_t k = 0; k < nn && !dup; k++) dup = nd[k].m == m;
-                    if (dup || !needs_review(&sc, mm, m, d, &mins, &why)) continue;
+                    if (dup || !needs_review(&sc, mm, m, d, L->minutes, &mins, &why)) continue;
                     if (kg_grow(&nd, &cnd, nn + 1, sizeof *nd)) { sc.oom = 1; goto out; }
                     nd[nn++] = (need){m, mins, j, why};
                     sum += mins;
@@ -455,7 +470,7 @@ static int schedule(kgn_step_ctx *x)
             const char *why;
             int32_t td = tentative(&sc, nd[k].minutes);
             while (sc.day < td && !sc.oom) advance(&sc);    /* due spaced reviews first */
-            if (!needs_review(&sc, mm, nd[k].m, sc.day, &mins, &why)) continue;
+            if (!needs_review(&sc, mm, nd[k].m, sc.day, L->minutes, &mins, &why)) continue;
             nd[k].minutes = mins;
             nd[k].why = why;
             kgn__proto ps = {nd[k].m, nd[k].minutes, c, i, 0, KGN_REVIEW,

@@ -313,6 +313,10 @@ static int plan_one_as(void *ctx, void *sp, const kgn_batch_req *r, kgn_format f
         o.review_at_ud = l;
         o.spaced = kgp_learner_spaced;
         o.spaced_ud = l;
+        o.review_worst = kgp_learner_review_worst;
+        o.review_worst_ud = l;
+        o.review_after = kgp_learner_review_after;
+        o.review_after_ud = l;
         o.known_goals_ok = !l->is_new;  /* a new learner knows only "known" */
     }
 

@@ -25,10 +25,34 @@ const char *kgp_mastery_name(int status)
     return kgn_mastery_status_name(status);
 }
 
+/* Review minutes before any are fitted: a recalled review max(5, 15 %) of
+ * the lesson, a failed one that plus KGP_RELEARN_SHARE of the lesson (the
+ * concept is relearned). `kgpath fit` replaces both by the observed review
+ * dwell (kgp_fit_concept.review_ok/review_fail). */
+#define KGP_RELEARN_SHARE 0.5
+
 static double review_minutes(double concept_minutes)
 {
     double m = concept_minutes > 0 ? 0.15 * concept_minutes : 0;
     return m < 5 ? 5 : ceil(m);
+}
+
+/* Recalled and failed review minutes of a concept: fitted (ok, fail < 0
+ * when not), else the default rule from its lesson minutes. */
+static void review_costs(double lesson, double fok, double ffail, double *ok, double *fail)
+{
+    *ok = fok > 0 ? fok : review_minutes(lesson);
+    double relearn = KGP_RELEARN_SHARE * (lesson > 0 ? lesson : 30);
+    *fail = ffail > 0 ? ffail : *ok + relearn;
+    if (*fail < *ok)
+        *fail = *ok;
+}
+
+/* Whole minutes of a review with recall probability r (expected). */
+static uint32_t expected_minutes(double r, double ok, double fail)
+{
+    double m = ceil(r * ok + (1.0 - r) * fail - 1e-9);
+    return m < 1 ? 1 : (uint32_t)m;
 }
 
 static void fmt_day(int64_t t, char *buf, size_t cap)
@@ -173,6 +197,7 @@ typedef struct fitted {
     kgn_bkt_params p;
     int bkt;
     double minutes;
+    double review_ok, review_fail;  /* fitted review minutes; < 0 none */
 } fitted;
 
 typedef struct fit_load {
@@ -199,6 +224,8 @@ static int fit_load_fn(void *ud, const kgg_fit_rec *r)
                              r->slip, r->forget };
     x->bkt = r->bkt_fitted;
     x->minutes = r->minutes;
+    x->review_ok = r->review_ok;
+    x->review_fail = r->review_fail;
     f->n++;
     return 0;
 }
@@ -231,8 +258,12 @@ typedef struct learner_impl {
     const char **why;           /* [nconcepts] review reason, NULL when none */
     kgn_fsrs_card *cards;       /* [nconcepts] */
     double *minutes;            /* [nconcepts] expected minutes, < 0 unknown */
+    double *rev_ok, *rev_fail;  /* [nconcepts] review minutes, recalled / failed */
     double w[KGN_FSRS_NW];      /* FSRS-6 weights: the learner's fit, else the
                                    population's, else the defaults */
+    fitted *fit;                /* `kgpath fit` records by key (review minutes
+                                   of concepts the learner has not met yet) */
+    size_t nfit;
 } learner_impl;
 
 typedef struct ev_load {
@@ -292,6 +323,7 @@ void kgp_learner_free(kgp_learner *l)
     if (!l)
         return;
     learner_impl *li = (learner_impl *)l;
+    kg_free(li->fit);
     kg_arena_free(li->a);
     kg_free(li);
 }
@@ -380,8 +412,11 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
     li->why = kg_arena_calloc(li->a, sizeof *li->why * (nc + 1));
     li->cards = kg_arena_calloc(li->a, sizeof *li->cards * (nc + 1));
     li->minutes = kg_arena_calloc(li->a, sizeof *li->minutes * (nc + 1));
+    li->rev_ok = kg_arena_calloc(li->a, sizeof *li->rev_ok * (nc + 1));
+    li->rev_fail = kg_arena_calloc(li->a, sizeof *li->rev_fail * (nc + 1));
     li->by_index = kg_arena_calloc(li->a, sizeof *li->by_index * (nc + 1));
-    if (!l->concepts || !li->why || !li->cards || !li->minutes || !li->by_index)
+    if (!l->concepts || !li->why || !li->cards || !li->minutes || !li->by_index ||
+        !li->rev_ok || !li->rev_fail)
         goto oom;
     char day[16];
     fmt_day(o.at, day, sizeof day);
@@ -411,6 +446,8 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
         if (f && f->minutes > 0)
             minutes = f->minutes;
         li->minutes[l->nconcepts] = minutes;
+        review_costs(minutes, f ? f->review_ok : -1, f ? f->review_fail : -1,
+                     &li->rev_ok[l->nconcepts], &li->rev_fail[l->nconcepts]);
         kgn_concept_state cs;
         kgn_concept_state_init(&cs, &p);
         for (size_t q = i; q < j; q++)
@@ -459,7 +496,8 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
         l->count[KGP_NOT_STARTED] += li->g->n - li->nby_index;
     kg_free(idx);
     kg_free(el.v);
-    kg_free(fl.v);
+    li->fit = fl.v;             /* keys live in li->a */
+    li->nfit = fl.n;
     *out = l;
     return KGP_OK;
 oom:
@@ -639,6 +677,35 @@ void kgp_learner_known_free(uint32_t *known)
     kg_free(known);
 }
 
+/* Recalled and failed review minutes of graph concept `concept` for the
+ * learner: its own record, else the fit's record of the concept, else the
+ * default rule on the graph's minutes. */
+static void concept_costs(const learner_impl *li, uint32_t concept, double *ok, double *fail)
+{
+    size_t pos;
+    if (find_pos(&li->l, concept, &pos)) {
+        *ok = li->rev_ok[pos];
+        *fail = li->rev_fail[pos];
+        return;
+    }
+    double m = li->g && concept < li->g->n ? li->g->minutes[concept] : -1;
+    const fitted *f = NULL;
+    if (li->g && concept < li->g->n) {
+        fit_load fl = { .v = li->fit, .n = li->nfit };
+        f = fit_find(&fl, li->g->key[concept]);
+    }
+    if (f && f->minutes > 0)
+        m = f->minutes;
+    review_costs(m, f ? f->review_ok : -1, f ? f->review_fail : -1, ok, fail);
+}
+
+uint32_t kgp_learner_review_worst(void *ud, uint32_t concept)
+{
+    double ok, fail;
+    concept_costs(ud, concept, &ok, &fail);
+    return expected_minutes(0, ok, fail);
+}
+
 int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char **why)
 {
     const learner_impl *li = ud;
@@ -646,11 +713,53 @@ int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char
     const kgp_learner_concept *c = find_pos(&li->l, concept, &pos);
     if (!c || !li->why[pos])
         return 0;
-    double m = li->minutes[pos];
-    if (m <= 0 && li->g && concept < li->g->n)
-        m = li->g->minutes[concept];
-    *minutes = (uint32_t)review_minutes(m);
+    *minutes = expected_minutes(c->retrievability, li->rev_ok[pos], li->rev_fail[pos]);
     *why = li->why[pos];
+    return 1;
+}
+
+/* The review decision for a card on `day` (see kgpath_learner.h): fills
+ * *minutes (stake on entry) and *why (per-thread buffer) and returns 1 when
+ * the review pays for itself. `studied`: the in-plan study day it is
+ * counted from, KGP_NO_DAY for the learner's record. */
+static int decide(const learner_impl *li, const kgn_fsrs_card *card, double ok, double fail,
+                  int32_t studied, int32_t day, uint32_t *minutes, const char **why)
+{
+    /* The planner copies the reason: a per-thread buffer keeps one learner
+     * usable by many planning threads at once. */
+    static _Thread_local char buf[256];
+    uint32_t stake = *minutes;
+    int64_t t = (int64_t)day * 86400;
+    double r = kgn_fsrs_card_r(li->w, card, t);
+    char d[16], sd[64] = "";
+    fmt_day(t, d, sizeof d);
+    if (studied != KGP_NO_DAY) {
+        char s0[16];
+        fmt_day((int64_t)studied * 86400, s0, sizeof s0);
+        snprintf(sd, sizeof sd, ", %d days after studying it on %s", day - studied, s0);
+    }
+    if (stake == 0) {
+        /* no lesson at stake (a goal already known): the retention target */
+        if (r >= li->l.retention)
+            return 0;
+        snprintf(buf, sizeof buf, "retrievability %.2f on %s%s", r, d, sd);
+    } else {
+        /* Cost against value. Unreviewed, the concept is forgotten with
+         * probability 1 - r; then the lesson that needs it is wasted
+         * (`stake` minutes) and the concept must be relearned anyway (the
+         * failed review's minutes). Reviewed, it costs r·ok + (1-r)·fail.
+         * So the review pays iff (1 - r)·stake > r·ok: the expected loss
+         * it prevents exceeds the minutes it spends on a concept that was
+         * still recalled. No review while recall is high. */
+        double loss = (1.0 - r) * stake, spent = r * ok;
+        if (loss <= spent)
+            return 0;
+        snprintf(buf, sizeof buf, "retrievability %.2f on %s%s: %.0f min expected loss on "
+                 "the %u-min lesson > %.0f min spent on a recalled review", r, d, sd, loss,
+                 stake, spent);
+    }
+    *minutes = expected_minutes(r, ok, fail);
+    *why = buf;
     return 1;
 }
 
@@ -660,33 +769,31 @@ int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *min
     const learner_impl *li = ud;
     if (day == KGP_NO_DAY)
         return kgp_learner_review(ud, concept, minutes, why);
-    /* The planner copies the reason: a per-thread buffer keeps one learner
-     * usable by many planning threads at once. */
-    static _Thread_local char buf[96];
     size_t pos;
     const kgp_learner_concept *c = find_pos(&li->l, concept, &pos);
     if (!c)
         return 0;
-    double m = li->minutes[pos];
-    if (m <= 0 && li->g && concept < li->g->n)
-        m = li->g->minutes[concept];
     if (c->status == KGP_LEARNING && !li->why[pos])
         return 0;               /* not counted as known: taught, not reviewed */
-    /* Known (mastered, fading, or learning with its last attempt right):
-     * reviewed only when its recall on the day of use is below the target,
-     * never while it is still high. */
     if (!li->cards[pos].reps)
         return 0;
-    int64_t t = (int64_t)day * 86400;
-    double r = kgn_fsrs_card_r(li->w, &li->cards[pos], t);
-    if (r >= li->l.retention)
-        return 0;
-    char d[16];
-    fmt_day(t, d, sizeof d);
-    snprintf(buf, sizeof buf, "retrievability %.2f on %s", r, d);
-    *minutes = (uint32_t)review_minutes(m);
-    *why = buf;
-    return 1;
+    return decide(li, &li->cards[pos], li->rev_ok[pos], li->rev_fail[pos], KGP_NO_DAY, day,
+                  minutes, why);
+}
+
+int kgp_learner_review_after(void *ud, uint32_t concept, int32_t studied, int32_t day,
+                             uint32_t *minutes, const char **why)
+{
+    const learner_impl *li = ud;
+    size_t pos;
+    kgn_fsrs_card card = {0};
+    if (find_pos(&li->l, concept, &pos) && li->cards[pos].reps)
+        card = li->cards[pos];
+    /* studied at noon UTC that day, "good" (as kgp_learner_spaced) */
+    kgn_fsrs_review(li->w, &card, KGN_GOOD, (int64_t)studied * 86400 + 43200);
+    double ok, fail;
+    concept_costs(li, concept, &ok, &fail);
+    return decide(li, &card, ok, fail, studied, day, minutes, why);
 }
 
 size_t kgp_learner_spaced(void *ud, uint32_t concept, int32_t day, int32_t *days,
@@ -698,10 +805,10 @@ size_t kgp_learner_spaced(void *ud, uint32_t concept, int32_t day, int32_t *days
     const kgp_learner_concept *c = find_pos(&li->l, concept, &pos);
     if (c && li->cards[pos].reps)
         card = li->cards[pos];
-    double m = c ? li->minutes[pos] : -1;
-    if (m <= 0 && li->g && concept < li->g->n)
-        m = li->g->minutes[concept];
-    *minutes = (uint32_t)review_minutes(m);
+    double ok, fail;
+    concept_costs(li, concept, &ok, &fail);
+    /* due at the retention target: the expected minutes at that recall */
+    *minutes = expected_minutes(li->l.retention, ok, fail);
     /* studied at noon UTC that day, "good"; each review on time and "good" */
     kgn_fsrs_review(li->w, &card, KGN_GOOD, (int64_t)day * 86400 + 43200);
     while (k < max) {
@@ -748,7 +855,6 @@ kgp_status kgp_learner_reviews(const kgp_learner *l, kgp_snap *snap,
         if (c && li->cards[pos].reps)
             card = li->cards[pos];
         kgn_fsrs_review(li->w, &card, KGN_GOOD, t);
-        double minutes = g ? g->minutes[concepts[i]] : -1;
         for (int guard = 0; guard < 64; guard++) {
             int ivl = kgn_fsrs_interval_days(li->w, card.stability, l->retention, 36500);
             int64_t next = card.last + (int64_t)ivl * 86400;
@@ -764,7 +870,9 @@ kgp_status kgp_learner_reviews(const kgp_learner *l, kgp_snap *snap,
             kgp_review_item *r = &(*out)[(*nout)++];
             r->concept = concepts[i];
             fmt_day(next, r->day, sizeof r->day);
-            r->minutes = (unsigned)review_minutes(minutes);
+            double ok, fail;
+            concept_costs(li, concepts[i], &ok, &fail);
+            r->minutes = expected_minutes(l->retention, ok, fail);
             r->stability = card.stability;
             r->retrievability = kgn_fsrs_card_r(li->w, &card, next);
             kgn_fsrs_review(li->w, &card, KGN_GOOD, next);
@@ -940,6 +1048,15 @@ void kgp_fit_report_free(kgp_fit_report *r)
     kg_free(f);
 }
 
+/* Lesson minutes of a concept key in the snapshot (authored, or the last
+ * calibration); -1 when not in it. */
+static double snap_minutes(void *ud, const char *key)
+{
+    const kgg_snap *g = ud;
+    uint32_t x = g ? kgg_snap_find_key(g, key) : KGG_NONE;
+    return x == KGG_NONE ? -1 : g->minutes[x];
+}
+
 kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
 {
     int dry_run = (flags & KGP_FIT_DRY_RUN) != 0;
@@ -962,7 +1079,17 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
     }
     kgg_fsrs_rec *frecs = NULL;
     size_t nfrecs = 0;
-    if (al.oom || kgn_fit_events(al.v, al.n, NULL, &f->res) ||
+    /* the graph's lesson minutes scale the population's review times */
+    kgp_snap *own = NULL;
+    if (!snap && kgp_snap_open(db, &own) != KGP_OK)
+        own = NULL;             /* no graph yet: review minutes per concept only */
+    kgn_fit_options fo;
+    kgn_fit_options_init(&fo);
+    fo.lesson_minutes = snap_minutes;
+    fo.lesson_minutes_ud = (void *)kgp__snap_graph(snap ? snap : own);
+    int frc = al.oom ? -1 : kgn_fit_events(al.v, al.n, &fo, &f->res);
+    kgp_snap_close(own);
+    if (frc ||
         fit_fsrs(&al, (unsigned)flags, &f->r, f->a, &frecs, &nfrecs)) {
         kg_free(al.v);
         kgp_fit_report_free(&f->r);
@@ -1013,10 +1140,19 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
                                  c->p.guess, c->p.slip, c->p.forget, c->fitted,
                                  c->minutes, (uint32_t)(c->ntrain > UINT32_MAX
                                                         ? UINT32_MAX : c->ntrain),
-                                 c->ndwell };
+                                 c->ndwell, c->review_ok, c->review_fail };
+        o->review_ok = c->review_ok;
+        o->review_fail = c->review_fail;
+        o->nreview_ok = c->nreview_ok;
+        o->nreview_fail = c->nreview_fail;
     }
     r->nfitted = f->res.nfitted;
     r->nminutes = f->res.nminutes;
+    r->nreview_minutes = f->res.nreview_minutes;
+    r->review_ratio_ok = f->res.review_ratio_ok;
+    r->review_ratio_fail = f->res.review_ratio_fail;
+    r->nreview_ok = f->res.nreview_ok;
+    r->nreview_fail = f->res.nreview_fail;
     r->ntrain = f->res.ntrain;
     r->ntest = f->res.ntest;
     r->ll_fit = f->res.ll_fit;
@@ -1062,6 +1198,15 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
         json_object_set_new(o, "heldout_loglik_fitted", json_real(r->ll_fit));
         json_object_set_new(o, "heldout_loglik_defaults", json_real(r->ll_default));
         json_object_set_new(o, "stored", json_boolean(r->committed));
+        json_t *rt = json_object();
+        json_object_set_new(rt, "concepts", json_integer(r->nreview_minutes));
+        json_object_set_new(rt, "ratio_recalled", r->review_ratio_ok >= 0
+                            ? json_real(r->review_ratio_ok) : json_null());
+        json_object_set_new(rt, "ratio_failed", r->review_ratio_fail >= 0
+                            ? json_real(r->review_ratio_fail) : json_null());
+        json_object_set_new(rt, "reviews_recalled", json_integer(r->nreview_ok));
+        json_object_set_new(rt, "reviews_failed", json_integer(r->nreview_fail));
+        json_object_set_new(o, "review_minutes", rt);
         json_t *fs = json_object(), *wa = json_array();
         for (int k = 0; k < 21; k++)
             json_array_append_new(wa, json_real(r->fsrs_w[k]));
@@ -1094,6 +1239,12 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
             json_object_set_new(x, "heldout_loglik_defaults", json_real(c->ll_default));
             json_object_set_new(x, "minutes", c->minutes >= 0 ? json_real(c->minutes) : json_null());
             json_object_set_new(x, "minutes_learners", json_integer(c->ndwell));
+            json_object_set_new(x, "review_minutes_recalled",
+                                c->review_ok >= 0 ? json_real(c->review_ok) : json_null());
+            json_object_set_new(x, "review_minutes_failed",
+                                c->review_fail >= 0 ? json_real(c->review_fail) : json_null());
+            json_object_set_new(x, "reviews_with_dwell",
+                                json_integer(c->nreview_ok + c->nreview_fail));
             json_object_set_new(x, "author_minutes",
                                 c->author_minutes >= 0 ? json_real(c->author_minutes) : json_null());
             json_array_append_new(arr, x);
@@ -1107,6 +1258,14 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
             "%u, minutes calibrated for %u%s\n", (unsigned long long)r->events,
             r->learners, r->nconcepts, r->nfitted, r->nminutes,
             r->committed ? " (stored)" : " (not stored)");
+    if (r->review_ratio_ok >= 0 || r->review_ratio_fail >= 0)
+        fprintf(out, "review minutes from %u reviews with a dwell: recalled %.2f, failed "
+                "%.2f of the lesson's minutes (median); %u concepts\n",
+                r->nreview_ok + r->nreview_fail, r->review_ratio_ok, r->review_ratio_fail,
+                r->nreview_minutes);
+    else
+        fprintf(out, "review minutes: too few reviews with a dwell (%u); the default "
+                "rule stays\n", r->nreview_ok + r->nreview_fail);
     if (r->ntest)
         fprintf(out, "held-out log-likelihood over %llu observations: fitted %.1f "
                 "(%.4f each), defaults %.1f (%.4f each)\n",

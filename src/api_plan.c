@@ -195,6 +195,10 @@ static kgp_status convert_options(const kgp_plan_options *o, kgn_options *k, cha
     k->review_at_ud = o->review_at_ud;
     k->spaced = o->spaced;
     k->spaced_ud = o->spaced_ud;
+    k->review_worst = o->review_worst;
+    k->review_worst_ud = o->review_worst_ud;
+    k->review_after = o->review_after;
+    k->review_after_ud = o->review_after_ud;
     k->spaced_days = o->spaced_days;
     k->known_goals_ok = o->known_goals_ok;
     if (o->start && kgn_date_parse(o->start, &k->start_day)) {
@@ -243,6 +247,7 @@ void kgp_plan_summary_get(const kgp_plan *r, kgp_plan_summary *s)
     if (!p) return;
     s->steps = p->nsteps;
     s->total_minutes = p->total_minutes;
+    s->pessimistic_minutes = p->has_pessimistic ? p->pessimistic_minutes : 0;
     s->goals = p->ngoals;
     s->dropped_goals = p->ndropped;
     s->skipped_known = p->nskipped;

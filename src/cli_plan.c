@@ -357,6 +357,10 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
         o.review_at_ud = learner;
         o.spaced = kgp_learner_spaced;
         o.spaced_ud = learner;
+        o.review_worst = kgp_learner_review_worst;
+        o.review_worst_ud = learner;
+        o.review_after = kgp_learner_review_after;
+        o.review_after_ud = learner;
         o.known_goals_ok = 1;
         if (!o.minutes_per_day && at) {
             /* no calendar: reviews judged on the plan date */

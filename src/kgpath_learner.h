@@ -188,21 +188,37 @@ kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud);
 kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown);
 void       kgp_learner_known_free(uint32_t *known);
 
+/** Review minutes (all hooks below): a recalled review takes ok minutes, a
+ * failed one fail minutes (it is relearned), both fitted by `kgpath fit`
+ * from review dwell (kgp_fit_concept.review_ok/review_fail); before any fit
+ * ok = max(5, 15% of the lesson's minutes) and fail = ok + half the
+ * lesson. A review step's minutes are the expected r·ok + (1-r)·fail for
+ * its predicted recall r (rounded up). */
+
+/** A kgp_review_worst_fn for kgp_plan_options.review_worst with ud = the
+ * learner: the failed review's minutes (pessimistic plan total). */
+uint32_t kgp_learner_review_worst(void *ud, uint32_t concept);
+
 /** A kgp_review_fn for kgp_plan_options.review with ud = the learner:
  * asks for a review when the concept's retrievability on the plan date
  * (kgp_learner_options.at) is below the target ("retrievability 0.71 on
  * 2026-12-03") or its mastery is uncertain ("mastery uncertain: P(learned)
- * 0.87"), for max(5, 15% of its minutes) minutes. The reason strings are
+ * 0.87"), for its expected minutes. The reason strings are
  * owned by the learner: keep the learner until the plan is freed.
  * Read-only: any number of plans may use one learner at once. */
 int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char **why);
 
 /** A kgp_review_at_fn for kgp_plan_options.review_at with ud = the learner:
  * judged on the day the step that needs the concept is scheduled. A known
- * concept (kgp_learner_known) is reviewed when its retrievability on that
- * day (midnight UTC) is below the target ("retrievability 0.71 on
- * 2026-12-03"), never while it is still at or above it, whatever its
- * mastery. KGP_NO_DAY: as kgp_learner_review. The reason is in a
+ * concept (kgp_learner_known) with retrievability r on that day (midnight
+ * UTC) needed by a lesson of L minutes (*minutes on entry) is reviewed only
+ * when the review pays for itself: (1 - r)·L > r·ok, the expected loss of
+ * the lesson when the concept is forgotten against the minutes a review
+ * spends on a concept still recalled (a forgotten one is relearned either
+ * way) — so never while recall is high ("retrievability 0.71 on
+ * 2026-12-03: 17 min expected loss on the 60-min lesson > 4 min spent on a
+ * recalled review"). With no lesson at stake (L = 0, a goal already
+ * known) the retention target decides. KGP_NO_DAY: as kgp_learner_review. The reason is in a
  * per-thread buffer that the planner copies. Read-only on the learner. */
 int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *minutes,
                           const char **why);
@@ -211,7 +227,14 @@ int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *min
  * concept's memory (FSRS-6, starting from the learner's card when there is
  * one) studied on `day` as "good", then the days its reviews fall due at the
  * learner's retention target, each done on time and "good"; the review
- * length is max(5, 15% of its minutes). Read-only on the learner. */
+ * length is its expected minutes at the target recall. Read-only on the learner. */
+/** A kgp_review_after_fn for kgp_plan_options.review_after with ud = the
+ * learner: the same decision as kgp_learner_review_at for a concept
+ * studied in the plan on `studied` (its card with that study added as
+ * "good" at noon UTC). Read-only on the learner. */
+int kgp_learner_review_after(void *ud, uint32_t concept, int32_t studied, int32_t day,
+                             uint32_t *minutes, const char **why);
+
 size_t kgp_learner_spaced(void *ud, uint32_t concept, int32_t day, int32_t *days,
                           double *r, size_t max, uint32_t *minutes);
 
@@ -249,6 +272,11 @@ typedef struct kgp_fit_concept {
     double minutes;             /**< calibrated from dwell (median), < 0 none */
     uint32_t ndwell;            /**< learners behind it */
     double author_minutes;      /**< the graph's estimate, < 0 unknown */
+    double review_ok, review_fail;  /**< review minutes when recalled / failed
+                                         (from review dwell: the concept's
+                                         median, else the population's ratio
+                                         × its lesson minutes); < 0 none */
+    uint32_t nreview_ok, nreview_fail;  /**< its reviews with a dwell */
 } kgp_fit_concept;
 
 typedef struct kgp_fit_report {
@@ -256,6 +284,11 @@ typedef struct kgp_fit_report {
     size_t learners;
     kgp_fit_concept *concepts;  size_t nconcepts;
     uint32_t nfitted, nminutes;
+    uint32_t nreview_minutes;   /**< concepts with fitted review minutes */
+    double review_ratio_ok, review_ratio_fail;  /**< median review dwell / lesson
+                                         minutes, recalled / failed; < 0: fewer
+                                         than 5 reviews with a dwell */
+    uint32_t nreview_ok, nreview_fail;  /**< reviews behind the ratios */
     uint64_t ntrain, ntest;
     double ll_fit, ll_default;  /**< held-out totals (fitted vs defaults) */
     int committed;              /**< 1: stored for kgp_learner_get */
@@ -280,7 +313,10 @@ typedef struct kgp_fit_report {
 /** Fits BKT parameters per concept from all learners' events (EM), with
  * one learner in five held out to compare the fitted parameters with the
  * defaults by log-likelihood, and calibrates minutes from reading dwell
- * (median over learners, at least 5 learners). Fits the FSRS-6 weights of
+ * (median over learners, at least 5 learners) and review minutes from
+ * review dwell, recalled and failed apart (per concept the median of at
+ * least 5 reviews, else the population's median ratio to the lesson's
+ * minutes times the concept's). Fits the FSRS-6 weights of
  * the population (planner/learner_fsrs_fit.h: maximum likelihood of recall
  * outcomes given elapsed times, Adam, fsrs-rs bounds and L2 prior) on the
  * same split, reporting held-out log loss and RMSE(bins) beside the

@@ -50,6 +50,19 @@ typedef int (*kgp_review_fn)(void *ud, uint32_t concept, uint32_t *minutes,
  * until one review is placed. Preferred over review when both are set. */
 typedef int (*kgp_review_at_fn)(void *ud, uint32_t concept, int32_t day,
                                 uint32_t *minutes, const char **why);
+/* On entry to a dated hook *minutes holds the minutes at stake: those of
+ * the lesson that needs the concept (0: none, e.g. a goal already known),
+ * so the hook can weigh a review's cost against the lesson it protects. */
+
+/** Pessimistic review length (the recall fails and the concept is
+ * relearned), summed into kgp_plan_summary.pessimistic_minutes. */
+typedef uint32_t (*kgp_review_worst_fn)(void *ud, uint32_t concept);
+
+/** In-plan review hook: as kgp_review_at_fn (stake on entry in *minutes),
+ * for a concept last studied in the plan on `studied` (a lesson or review
+ * there, assumed done and "good"). */
+typedef int (*kgp_review_after_fn)(void *ud, uint32_t concept, int32_t studied, int32_t day,
+                                   uint32_t *minutes, const char **why);
 
 /** Spaced-review hook: the concept was studied on `day` (days since
  * 1970-01-01); fill days[0..k) ascending (> day) with the days its next
@@ -75,6 +88,14 @@ typedef struct kgp_plan_options {
     void *review_at_ud;
     kgp_spaced_fn spaced;       /**< spaced reviews (kgp_learner_spaced); NULL: none */
     void *spaced_ud;
+    kgp_review_worst_fn review_worst;   /**< kgp_learner_review_worst; NULL: no
+                                             pessimistic figure */
+    void *review_worst_ud;
+    kgp_review_after_fn review_after;   /**< kgp_learner_review_after; NULL: a
+                                             concept studied in the plan is
+                                             reviewed from its first due day
+                                             (spaced) */
+    void *review_after_ud;
     unsigned spaced_days;       /**< spaced reviews until this many days after the
                                      last lesson (0: until the last lesson) */
     int known_goals_ok;         /**< 1: a goal in the known set is reported as
@@ -122,7 +143,8 @@ typedef struct kgp_plan_step {
 
 typedef struct kgp_plan_summary {
     size_t steps;
-    uint64_t total_minutes;
+    uint64_t total_minutes;     /**< expected minutes */
+    uint64_t pessimistic_minutes;   /**< every review fails (0: no review_worst) */
     size_t goals, dropped_goals, skipped_known;
     int exact;                  /**< k-of-n choices proven least-time */
     int calendar;               /**< 1 when days were packed */

@@ -444,12 +444,14 @@ START_TEST(store_bad_events_write_nothing)
     ck_assert(kgg_learners_all(st, count_learner, &total, &e) == KGP_OK);
     ck_assert_uint_eq(total, 2);
     /* fitted parameters round trip, replaced as a whole */
-    kgg_fit_rec rec = { "c:a", 0.2, 0.3, 0.25, 0.15, 0.05, 0, 1, 42.5, 120, 9 };
+    kgg_fit_rec rec = { "c:a", 0.2, 0.3, 0.25, 0.15, 0.05, 0, 1, 42.5, 120, 9, 3.5, 12.25 };
     ck_assert(kgg_fit_replace(st, &rec, 1, &e) == KGP_OK);
     kgg_fit_rec got = {0};
     ck_assert(kgg_fit_all(st, fit_collect, &got, &e) == KGP_OK);
     ck_assert_double_eq(got.learn_read, 0.25);
     ck_assert_double_eq(got.minutes, 42.5);
+    ck_assert_double_eq(got.review_ok, 3.5);
+    ck_assert_double_eq(got.review_fail, 12.25);
     ck_assert_uint_eq(got.nobs, 120);
     ck_assert_int_eq(got.bkt_fitted, 1);
     ck_assert(kgg_fit_replace(st, NULL, 0, &e) == KGP_OK);
@@ -702,7 +704,14 @@ START_TEST(api_plan_with_learner)
             ck_assert_ptr_nonnull(note);
             ck_assert_ptr_nonnull(strstr(note, "retrievability 0."));
             ck_assert_ptr_nonnull(strstr(note, "2026-12-01"));
-            ck_assert_int_le(json_integer_value(json_object_get(st, "minutes")), 9);
+            /* expected minutes at its recall r: r x a recalled review
+             * (max(5, 15 %) of the 57-min lesson = 9) + (1 - r) x a failed
+             * one (9 + half the lesson), no fit yet */
+            double r = -1;
+            ck_assert_int_eq(sscanf(strstr(note, "retrievability "), "retrievability %lf", &r), 1);
+            ck_assert_double_eq_tol((double)json_integer_value(json_object_get(st, "minutes")),
+                                    r * 9 + (1 - r) * 37.5, 1.01);
+            ck_assert_int_gt(json_integer_value(json_object_get(st, "minutes")), 9);
             review_at = (int)i;
         }
         if (!strcmp(c, "ml-intro:partial-derivatives"))
@@ -850,8 +859,15 @@ static void check_reviews_at_use(json_t *steps)
                       sget(st, "day"), sget(lesson, "day"));
         const char *note = sget(st, "note");
         ck_assert_ptr_nonnull(note);
-        double r;
-        if (sscanf(note, "retrievability %lf", &r) == 1)
+        double r, loss, spent;
+        unsigned stake;
+        const char *lp = strstr(note, " min expected loss");
+        if (lp) {       /* cost against value (kgp_learner_review_at) */
+            while (lp > note && lp[-1] != ' ') lp--;
+            ck_assert_int_eq(sscanf(lp, "%lf min expected loss on the %u-min lesson > %lf",
+                                    &loss, &stake, &spent), 3);
+            ck_assert_msg(loss > spent, "%s", note);
+        } else if (sscanf(note, "retrievability %lf", &r) == 1)
             ck_assert_msg(r < 0.9, "review at recall %.2f: %s", r, note);
         else
             ck_assert_msg(strstr(note, "recall below target on ") != NULL, "%s", note);
@@ -905,6 +921,49 @@ START_TEST(api_review_decisions)
     ck_assert_int_eq(nr, 1);
     check_reviews_at_use(steps);
     json_decref(root);
+    /* The decision itself (kgp_learner_review_at, the lesson's minutes at
+     * stake on entry): the faded concept's recall r on a day; a review pays
+     * iff (1 - r) x stake > r x a recalled review's minutes (7 for the
+     * 45-min vectors lesson, nothing fitted: max(5, ceil(15 %))). */
+    {
+        kgp_learner_options lo = {0};
+        ck_assert_int_eq(kgp_parse_time("2026-12-01", &lo.at), KGP_OK);
+        uint32_t vec;
+        ck_assert_int_eq(kgp_snap_lookup(snap, "linalg:vectors", &vec), KGP_OK);
+        const char *who[] = {"faded", "fresh", "fail"};
+        for (int q = 0; q < 3; q++) {
+            kgp_learner *l = NULL;
+            ck_assert_int_eq(kgp_learner_get(g_db, snap, who[q], &lo, &l), KGP_OK);
+            double rr = kgp_learner_find(l, vec)->retrievability;
+            int32_t day = (int32_t)(lo.at / 86400);
+            const unsigned stakes[] = {0, 2, 20, 60, 600};
+            for (int k = 0; k < 5; k++) {
+                uint32_t mins = stakes[k];
+                const char *why = NULL;
+                int got = kgp_learner_review_at(l, vec, day, &mins, &why);
+                int want = q == 2 ? 0                                   /* failed: taught */
+                         : stakes[k] == 0 ? rr < 0.9                    /* the target */
+                         : (1 - rr) * stakes[k] > rr * 7;               /* cost vs value */
+                ck_assert_msg(got == want, "%s r %.3f stake %u: %d", who[q], rr, stakes[k], got);
+                if (got) {
+                    /* expected minutes: r x 7 + (1 - r) x (7 + 22.5) */
+                    ck_assert_uint_eq(mins, (uint32_t)ceil(rr * 7 + (1 - rr) * 29.5 - 1e-9));
+                    ck_assert_ptr_nonnull(strstr(why, "retrievability"));
+                }
+            }
+            if (q == 0) {       /* faded: reviewed for an hour's lesson, not a 2-min one */
+                ck_assert_msg(rr < 0.9, "%.3f", rr);
+                uint32_t m = 60;
+                const char *why;
+                ck_assert_int_eq(kgp_learner_review_at(l, vec, day, &m, &why), 1);
+                m = 2;
+                ck_assert_int_eq(kgp_learner_review_at(l, vec, day, &m, &why), 0);
+                ck_assert_uint_eq(kgp_learner_review_worst(l, vec), 30);
+            }
+            if (q == 1) ck_assert_msg(rr > 0.95, "fresh %.3f", rr);     /* none while high */
+            kgp_learner_free(l);
+        }
+    }
     /* A long plan at 30 minutes a day: each use of a prerequisite is judged
      * on its own day (vectors is needed on several days), reviews only at
      * low recall and right before use; never of a concept not yet learned. */
@@ -1043,6 +1102,71 @@ START_TEST(api_fit)
 }
 END_TEST
 
+/* Review minutes fitted from review dwell: per concept (median of its
+ * reviews, recalled and failed apart), else the population's ratio to the
+ * lesson's minutes; stored, read back by the learner's hooks. */
+START_TEST(api_fit_review_minutes)
+{
+    import_samples();
+    size_t cap = 1 << 16, n = 0;
+    char *text = malloc(cap);
+    /* vectors (45-min lesson): 8 recalled reviews of 3 min, 6 failed of 12 */
+    for (int u = 0; u < 14; u++)
+        n += (size_t)snprintf(text + n, cap - n,
+            "{\"learner\":\"r%d\",\"concept\":\"linalg:vectors\",\"kind\":\"review\","
+            "\"at\":\"2026-11-01T10:00:00Z\",\"grade\":%d,\"dwell_seconds\":%d}\n",
+            u, u < 8 ? 3 : 1, u < 8 ? 150 + 10 * u : 700 + u);
+    /* derivatives (57 min): two reviews only, no dwell on one */
+    n += (size_t)snprintf(text + n, cap - n,
+        "{\"learner\":\"r0\",\"concept\":\"ml-intro:derivatives\",\"kind\":\"review\","
+        "\"at\":\"2026-11-01T11:00:00Z\",\"grade\":3,\"dwell_seconds\":60}\n"
+        "{\"learner\":\"r1\",\"concept\":\"ml-intro:derivatives\",\"kind\":\"review\","
+        "\"at\":\"2026-11-01T11:00:00Z\",\"grade\":3}\n");
+    kgp_observe_report *r = observe(text, 0, KGP_OK);
+    kgp_observe_report_free(r);
+    free(text);
+    kgp_fit_report *fr = NULL;
+    ck_assert_int_eq(kgp_fit(g_db, NULL, 0, &fr), KGP_OK);
+    const kgp_fit_concept *vec = NULL, *der = NULL;
+    for (size_t i = 0; i < fr->nconcepts; i++) {
+        if (!strcmp(fr->concepts[i].key, "linalg:vectors")) vec = &fr->concepts[i];
+        if (!strcmp(fr->concepts[i].key, "ml-intro:derivatives")) der = &fr->concepts[i];
+    }
+    ck_assert(vec && der);
+    ck_assert_uint_eq(vec->nreview_ok, 8);
+    ck_assert_uint_eq(vec->nreview_fail, 6);
+    ck_assert_double_eq_tol(vec->review_ok, 185.0 / 60, 1e-9);      /* median of 150..220 */
+    ck_assert_double_eq_tol(vec->review_fail, 710.5 / 60, 1e-9);     /* median of 708..713 */
+    /* the population's ratios: 9 recalled reviews (8 of vectors at x/30, one
+     * of derivatives at 1/57), the failed ones of vectors */
+    ck_assert_uint_eq(fr->nreview_ok, 9);
+    ck_assert_double_eq_tol(fr->review_ratio_ok, 180.0 / 60 / 45, 1e-9);
+    ck_assert_double_eq_tol(fr->review_ratio_fail, 710.5 / 60 / 45, 1e-9);
+    /* derivatives: too few reviews of its own, so ratio x its 57 minutes */
+    ck_assert_double_eq_tol(der->review_ok, fr->review_ratio_ok * 57, 1e-6);
+    ck_assert_double_eq_tol(der->review_fail, fr->review_ratio_fail * 57, 1e-6);
+    kgp_fit_report_free(fr);
+    /* the hooks use them: the pessimistic review is the failed one */
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    uint32_t x;
+    ck_assert_int_eq(kgp_snap_lookup(snap, "linalg:vectors", &x), KGP_OK);
+    kgp_learner_options lo = {0};
+    ck_assert_int_eq(kgp_parse_time("2026-11-20", &lo.at), KGP_OK);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, "r0", &lo, &l), KGP_OK);
+    ck_assert_uint_eq(kgp_learner_review_worst(l, x), 12);     /* ceil(11.84) */
+    /* a concept r0 never met: its fitted record */
+    ck_assert_int_eq(kgp_snap_lookup(snap, "ml-intro:derivatives", &x), KGP_OK);
+    ck_assert_uint_eq(kgp_learner_review_worst(l, x), (uint32_t)ceil(710.5 / 60 / 45 * 57 - 1e-9));
+    kgp_learner_free(l);
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, "r5", &lo, &l), KGP_OK);
+    ck_assert_uint_eq(kgp_learner_review_worst(l, x), (uint32_t)ceil(710.5 / 60 / 45 * 57 - 1e-9));
+    kgp_learner_free(l);
+    kgp_snap_close(snap);
+}
+END_TEST
+
 START_TEST(api_fit_minutes_replace_author_estimate)
 {
     import_samples();
@@ -1171,6 +1295,7 @@ Suite *suite(void)
     tcase_add_test(api, api_learner_state_out_of_order);
     tcase_add_test(api, api_plan_with_learner);
     tcase_add_test(api, api_review_decisions);
+    tcase_add_test(api, api_fit_review_minutes);
     tcase_add_test(api, api_fit);
     tcase_add_test(api, api_fit_fsrs);
     tcase_add_test(api, api_fit_minutes_replace_author_estimate);

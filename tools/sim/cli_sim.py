@@ -51,7 +51,7 @@ def date(day):
 
 class Kg:
     def __init__(self, exe, db):
-        self.exe, self.db, self.calls = exe, db, 0
+        self.exe, self.db, self.calls, self.fits = exe, db, 0, 0
 
     def run(self, *args, stdin=None):
         self.calls += 1
@@ -68,6 +68,8 @@ class Learner:
         self.factor = math.exp(rng.gauss(0, 0.4))
         self.learned, self.S, self.last, self.touched = {}, {}, {}, {}
         self.events = []
+        self.lessons = self.failed = self.reviews = 0
+        self.review_min = 0.0
 
     def s0(self):
         return self.cfg.first_stability * self.factor
@@ -87,6 +89,8 @@ class Learner:
     def lesson(self, c, t, rng, minutes):
         p = 0.9 * math.exp(-self.cfg.strength * self.missing(c, t))
         ok = rng.random() < p
+        self.lessons += 1
+        self.failed += not ok
         if self.cfg.implicit:
             for k, members in self.g[c]["req"]:
                 for m in members:
@@ -107,8 +111,17 @@ class Learner:
                                 "score": 1 if right else 0})
         return ok
 
+    def review_minutes(self, c, ok, rng):
+        """Hidden review time: a recalled review 10 % of the lesson + 1
+        minute, a failed one that plus half the lesson (relearning), times
+        the review-cost factor and a per-review log-normal noise (sd 0.3).
+        kgpath never sees these rules, only the dwell they produce."""
+        m = self.g[c]["minutes"]
+        base = 0.1 * m + 1.0 + (0.0 if ok else 0.5 * m)
+        return base * self.cfg.review_cost * math.exp(rng.gauss(0, 0.3))
+
     def review(self, c, t, rng):
-        """Returns the time factor (1 recall, 1.5 failed recall)."""
+        """Returns the minutes the review took (hidden, see review_minutes)."""
         r = self.R(c, t)
         ok = rng.random() < r
         if ok:
@@ -120,8 +133,12 @@ class Learner:
             self.S[c] = self.s0()
         self.last[c] = t
         self.touched[c] = t
-        self.events.append({"concept": c, "kind": "review", "at": iso(0, t), "grade": 3 if ok else 1})
-        return 1.0 if ok else 1.5
+        mins = self.review_minutes(c, ok, rng)
+        self.reviews += 1
+        self.review_min += mins
+        self.events.append({"concept": c, "kind": "review", "at": iso(0, t), "grade": 3 if ok else 1,
+                            "dwell_seconds": int(round(mins * 60))})
+        return mins
 
 
 def load_graph(kg):
@@ -147,10 +164,6 @@ def closure(g, goals):
     for x in goals:
         visit(x)
     return order        # post-order: prerequisites first
-
-
-def review_minutes(g, c, cfg):
-    return max(5.0, 0.15 * g[c]["minutes"]) * cfg.review_cost
 
 
 class Clock:
@@ -195,7 +208,7 @@ def run_naive(L, g, goals, clos, rng, budget, cfg):
         for k, members in g[c]["req"]:
             for m in members[:k]:
                 if m in L.touched and ck.t() - L.touched[m] > 7 and not ck.over():
-                    ck.spend(review_minutes(g, m, cfg) * L.review(m, ck.t(), rng))
+                    ck.spend(L.review(m, ck.t(), rng))
         if ck.over():
             break
         L.lesson(c, ck.t(), rng, g[c]["minutes"])
@@ -212,8 +225,9 @@ def run_kgpath(L, g, goals, rng, budget, cfg, kg):
     for st in plan["steps"]:
         if st["kind"] != "learn" or ck.over():
             continue
-        L.lesson(st["concept"], ck.t(), rng, st["minutes"])
-        ck.spend(st["minutes"] + 2)
+        c = st["concept"]
+        L.lesson(c, ck.t(), rng, g[c]["minutes"])
+        ck.spend(g[c]["minutes"] + 2)
     return ck
 
 
@@ -228,11 +242,18 @@ def run_learner(L, g, goals, rng, budget, cfg, kg, lid):
     ck = Clock(cfg, budget)
     observe(kg, lid, L.events)
     sent = len(L.events)
+    fitted = None
     for guard in range(400):
         if ck.over():
             break
         observe(kg, lid, L.events[sent:])
         sent = len(L.events)
+        # as a user would: `kgpath fit` on the observed history once a week
+        week = (ck.day - START) // 7
+        if cfg.fit_days and week != fitted and (ck.day - START) % cfg.fit_days == 0:
+            kg.run("fit")
+            kg.fits += 1
+            fitted = week
         args = ["plan", "--learner", lid, "--date", date(ck.day), "--minutes-per-day",
                 str(cfg.mpd), "--start", date(ck.day), "--format", "json"]
         for x in goals:
@@ -250,12 +271,13 @@ def run_learner(L, g, goals, rng, budget, cfg, kg, lid):
                 break
             c = st["concept"]
             if st["kind"] == "learn":
-                L.lesson(c, ck.t(), rng, st["minutes"])
-                ck.spend(st["minutes"] + 2)
+                # the lesson's true minutes, whatever the plan estimated
+                L.lesson(c, ck.t(), rng, g[c]["minutes"])
+                ck.spend(g[c]["minutes"] + 2)
             else:
-                # the learner's own review time (the plan's estimate x the
-                # hidden cost factor), 1.5x when the recall fails
-                ck.spend(st["minutes"] * cfg.review_cost * L.review(c, ck.t(), rng))
+                # the learner's own (hidden) review time, not the plan's estimate
+                ck.spend(L.review(c, ck.t(), rng))
+
         if ck.day == day:
             ck.next_day()
     return ck
@@ -269,7 +291,8 @@ def measure(L, goals, ck, start_known):
     ret30 = sum(L.R(x, end + 30) for x in goals) / len(goals)
     # goals gained per study hour (an hour at least: nothing studied, nothing gained)
     return {"goals_h": (known - start_known) / max(hours, 1.0), "ret30": ret30,
-            "hours": hours, "goals": known}
+            "hours": hours, "goals": known, "review_share": L.review_min / max(ck.used, 1.0),
+            "lessons": L.lessons, "failed": L.failed, "reviews": L.reviews}
 
 
 def ci(v):
@@ -335,6 +358,8 @@ def simulate(cfg, kg_exe, courses, label):
             rng = random.Random(seed)
             L = Learner(g, rng, cfg)
             history(L, g, clos, rng, cfg)
+            L.lessons = L.failed = L.reviews = 0     # count the plan's own
+            L.review_min = 0.0
             start_known = sum(L.R(x, START) for x in goals)
             if p == "naive":
                 ck = run_naive(L, g, goals, clos, rng, budget, cfg)
@@ -345,9 +370,10 @@ def simulate(cfg, kg_exe, courses, label):
             rows[p].append(measure(L, goals, ck, start_known))
         n += 1
     subprocess.run(["rm", "-rf", tmp])
-    out = {"label": label, "learners": n, "calls": kg.calls}
+    out = {"label": label, "learners": n, "calls": kg.calls, "fits": kg.fits}
     for p, v in rows.items():
-        out[p] = {k: ci([x[k] for x in v]) for k in ("goals_h", "ret30", "hours")}
+        out[p] = {k: ci([x[k] for x in v]) for k in ("goals_h", "ret30", "hours", "review_share",
+                                                    "lessons", "failed", "reviews")}
     for p in ("naive", "kgpath"):
         out["diff_" + p] = {k: ci([a[k] - b[k] for a, b in zip(rows["kgpath+learner"], rows[p])])
                             for k in ("goals_h", "ret30")}
@@ -355,11 +381,14 @@ def simulate(cfg, kg_exe, courses, label):
 
 
 def show(o):
-    print("%s: %d learners, %d kgpath calls" % (o["label"], o["learners"], o["calls"]))
+    print("%s: %d learners, %d kgpath calls (%d fits)" % (o["label"], o["learners"], o["calls"],
+                                                        o["fits"]))
     for p in ("naive", "kgpath", "kgpath+learner"):
         r = o[p]
-        print("  %-15s goals/h %.3f ± %.3f  ret30 %.3f ± %.3f  hours %.1f" %
-              (p, r["goals_h"][0], r["goals_h"][1], r["ret30"][0], r["ret30"][1], r["hours"][0]))
+        print("  %-15s goals/h %.3f ± %.3f  ret30 %.3f ± %.3f  hours %.1f  review share %.2f  "
+              "lessons %.1f (failed %.1f)  reviews %.1f" %
+              (p, r["goals_h"][0], r["goals_h"][1], r["ret30"][0], r["ret30"][1], r["hours"][0],
+               r["review_share"][0], r["lessons"][0], r["failed"][0], r["reviews"][0]))
     for p in ("naive", "kgpath"):
         d = o["diff_" + p]
         both = d["goals_h"][0] - d["goals_h"][1] > 0 and d["ret30"][0] - d["ret30"][1] > 0
@@ -388,6 +417,8 @@ def main():
     ap.add_argument("--review-cost", type=float, default=1.0)
     ap.add_argument("--no-implicit", dest="implicit", action="store_false")
     ap.add_argument("--hist-p", type=float, default=0.4)
+    ap.add_argument("--fit-days", type=int, default=7,
+                    help="run `kgpath fit` every N study days of each learner (0: never)")
     ap.add_argument("--sensitivity", action="store_true", help="also the sensitivity rows")
     ap.add_argument("--json", action="store_true")
     cfg = ap.parse_args()

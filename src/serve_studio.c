@@ -18,10 +18,13 @@
  * and query (srv_cached, single flight) and served from memory after that:
  * a changed graph, or a retrained model, never serves an old answer.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "serve.h"
 #include "serve_internal.h"
@@ -52,6 +55,81 @@ typedef struct map_query {
     int findings;
 } map_query;
 
+/* Graphviz 2.42's dot layout never frees some of what it allocates (the
+ * virtual and auxiliary edges of clusters: tools/lsan.supp), about 100 KB
+ * for a course of 35 concepts. The server lays a map out again after every
+ * change of the graph, so in-process layouts would grow it without bound.
+ * Each layout therefore runs in a child process (fork) that sends the SVG
+ * (or the error) back through a pipe and exits, taking Graphviz's leaks
+ * with it; a crash in Graphviz costs one reply, not the server. The child
+ * only reads memory it shares with the parent (the snapshot's arrays, the
+ * check's findings) and calls kgp_map_svg, which no thread of the server
+ * calls in-process, so no lock another thread held at fork time is taken
+ * (glibc's fork keeps malloc usable in the child). It ends with _exit: no
+ * atexit handlers, no stdio flush of the parent's buffers. */
+static int write_all(int fd, const void *buf, size_t n)
+{
+    for (const char *p = buf; n; ) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *buf, size_t n)
+{
+    for (char *p = buf; n; ) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* kgp_map_svg in a child process: the status, and the SVG (*svg, malloc'ed)
+ * or the message (*svg too). KGP_EIO when the child could not run or died. */
+static kgp_status map_layout(kgp_snap *snap, const kgp_map_options *o, char **svg, size_t *len)
+{
+    *svg = NULL;
+    *len = 0;
+    int fd[2];
+    if (pipe(fd)) return KGP_EIO;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        char *s = NULL;
+        size_t n = 0;
+        kgp_status st = kgp_map_svg(snap, o, &s, &n);
+        const char *out = st ? kgp_snap_errmsg(snap) : s;
+        uint64_t hdr[2] = {(uint64_t)st, st ? strlen(out) : n};
+        int bad = write_all(fd[1], hdr, sizeof hdr) || write_all(fd[1], out, (size_t)hdr[1]);
+        _exit(bad ? 1 : 0);
+    }
+    close(fd[1]);
+    kgp_status st = KGP_EIO;
+    uint64_t hdr[2];
+    if (pid > 0 && !read_all(fd[0], hdr, sizeof hdr) && hdr[1] < ((uint64_t)1 << 32) &&
+        (*svg = malloc((size_t)hdr[1] + 1)) && !read_all(fd[0], *svg, (size_t)hdr[1])) {
+        (*svg)[hdr[1]] = 0;
+        *len = (size_t)hdr[1];
+        st = (kgp_status)hdr[0];
+    } else {
+        free(*svg);
+        *svg = NULL;
+    }
+    close(fd[0]);
+    if (pid > 0) {
+        int ws;
+        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {}
+    }
+    return st;
+}
+
 static void map_make(srv_req *rq, void *ud)
 {
     const map_query *q = ud;
@@ -65,16 +143,20 @@ static void map_make(srv_req *rq, void *ud)
         return;
     }
     kgp_map_options o = {.course = q->course, .unit = q->unit, .tag = q->tag, .check = ck, .rankdir = q->rankdir};
-    char *svg = NULL;
+    char *out = NULL;
     size_t len = 0;
-    st = kgp_map_svg(v->snap, &o, &svg, &len);
+    st = map_layout(v->snap, &o, &out, &len);
     kgp_check_free(ck);
-    if (st)
+    if (st == KGP_EIO && !out)
+        srv_error(rq, 500, "internal", NULL, "the map's layout process failed");
+    else if (st)
         srv_error(rq, srv_http_status(st), st == KGP_ENOTFOUND ? "not_found" : st == KGP_EUSAGE ? "bad_request" : "internal",
-                  st == KGP_ENOTFOUND ? "course" : NULL, "%s", kgp_snap_errmsg(v->snap));
-    else
-        srv_reply(rq, 200, "image/svg+xml", svg, len);
-    kgp_map_free(svg);
+                  st == KGP_ENOTFOUND ? "course" : NULL, "%s", out ? out : kgp_strerror(st));
+    else {
+        srv_reply_take(rq, 200, "image/svg+xml", out, len);
+        out = NULL;
+    }
+    free(out);
 }
 
 static void map_svg(srv_req *rq)

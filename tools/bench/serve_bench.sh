@@ -30,23 +30,6 @@ work="$(mktemp -d)"
 pid=
 trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 
-cat > "$work/paths.lua" <<'LUA'
-local paths = {}
-local i = 0
-init = function(args)
-  for line in io.lines(args[1]) do paths[#paths + 1] = line end
-end
-request = function()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i])
-end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.1f %.3f %.3f %d %d\n", summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.requests))
-end
-LUA
 
 # Batch learner lines -> wrk paths for /v1/plan and /v1/next.
 to_paths() {   # learners.jsonl plan.paths next.paths
@@ -78,7 +61,7 @@ bench_graph() {   # label db learners.jsonl repeat
   to_paths "$learners" "$work/plan.paths" "$work/next.paths"
   # Batch: plans per CPU-second, one thread, the same requests rep times.
   for _ in $(seq "$rep"); do cat "$learners"; done > "$work/batch.jsonl"
-  /usr/bin/time -f "%U %S %e" -o "$work/time" "$kg" --db "$db" batch --read-only --threads 1 --progress none \
+  /usr/bin/time -f "%U %S %e" -o "$work/time" "$kg" --db "$db" batch --read-only --threads 1 --progress none --quiet \
     --learners "$work/batch.jsonl" --out "$work/plans.jsonl" >/dev/null
   local u s e nplans batch_rate
   read -r u s e < "$work/time"
@@ -101,9 +84,9 @@ bench_graph() {   # label db learners.jsonl repeat
         local cpu0 cpu1 out rps p50 p99 errs total per_cpu ratio
         cpu0=$(cpu_ticks "$pid")
         out=$(timeout $((secs + 30)) wrk -t1 -c"$conns" -d"${secs}s" --timeout 2s -H "Authorization: Bearer $tok" \
-          -s "$work/paths.lua" "http://127.0.0.1:$port" -- "$work/$ep.paths" | grep '^RESULT')
+          -s "$root/tools/bench/serve_paths.lua" "http://127.0.0.1:$port" -- "$work/$ep.paths" | grep '^RESULT')
         cpu1=$(cpu_ticks "$pid")
-        read -r _ rps p50 p99 errs total <<< "$out"
+        read -r _ rps p50 p99 errs total _ <<< "$out"
         per_cpu=$(python3 -c "print('%.0f' % ($total / max(1e-9, ($cpu1 - $cpu0) / $(getconf CLK_TCK))))")
         ratio=""
         [ "$ep" = plan ] && ratio=$(python3 -c "print('%.2f' % ($per_cpu / $batch_rate))")

@@ -43,23 +43,6 @@ cat > "$work/paths" <<'EOF'
 /v1/plan?goal=python-zh:functions&format=html
 /v1/plan?goal=soak:c
 EOF
-cat > "$work/soak.lua" <<'LUA'
-local paths = {}
-local i = 0
-init = function(args)
-  for line in io.lines(args[1]) do paths[#paths + 1] = line end
-end
-request = function()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i])
-end
-delay = function() return 5 end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %.3f %.3f\n", summary.requests, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
-LUA
 
 "$kg" --db "$db" serve --listen 127.0.0.1:0 --port-file "$work/port" --threads 2 --access-log none --quiet &
 pid=$!
@@ -88,7 +71,7 @@ echo "serve_soak: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; ${minu
 echo "serve_soak: start: RSS ${rss0} kB (heap and stacks ${anon0} kB, mapped files ${file0} kB; database ${dbk0} kB), ${fds0} fds, ${thr0} threads"
 
 secs=$((minutes * 60))
-timeout $((secs + 60)) wrk -t1 -c4 -d"${secs}s" --timeout 5s -H "$auth" -s "$work/soak.lua" "$base" -- "$work/paths" \
+timeout $((secs + 60)) wrk -t1 -c4 -d"${secs}s" --timeout 5s -H "$auth" -s "$root/tools/bench/serve_paths.lua" "$base" -- "$work/paths" 5 \
   > "$work/wrk.out" &
 wpid=$!
 t0=$(date +%s)
@@ -121,7 +104,8 @@ while [ $(( $(date +%s) - t0 )) -lt "$secs" ]; do
 done
 wait "$wpid" || true; wpid=
 read -r rss1 fds1 thr1 anon1 file1 dbk1 <<< "$(sample)"
-read -r _ nreq rstatus rsock p50 p99 < <(grep '^RESULT' "$work/wrk.out")
+read -r _ _ p50 p99 errs nreq rstatus < <(grep '^RESULT' "$work/wrk.out")
+rsock=$((errs - rstatus))
 kill -TERM "$pid"; st=0; wait "$pid" || st=$?; pid=
 echo "serve_soak: end: RSS ${rss1} kB (heap and stacks ${anon1} kB, mapped files ${file1} kB; database ${dbk1} kB), ${fds1} fds, ${thr1} threads (max ${rssmax} kB, ${fdsmax} fds, ${thrmax} threads)"
 echo "serve_soak: reads $nreq (p50 ${p50} ms, p99 ${p99} ms), HTTP errors $rstatus, socket errors/timeouts $rsock;" \

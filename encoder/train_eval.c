@@ -376,7 +376,7 @@ static void pair_feats(kge_dag *g, uint32_t a, uint32_t b, int skip, double *x, 
 
 int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
                          const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, double *trans,
-                         double *prec, double *lr)
+                         double *prec, double *lr, double *tr_scores)
 {
     kge_dag g;
     double *Xtr = malloc((ntr * 8 + 1) * sizeof *Xtr), *Xte = malloc((nte * 8 + 1) * sizeof *Xte);
@@ -389,13 +389,16 @@ int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t
         uint32_t a = tr_pairs[2 * p], b = tr_pairs[2 * p + 1];
         uint64_t key = (uint64_t)a << 32 | b;
         int is_edge = bsearch(&key, ek, E, sizeof *ek, cmp_u64) != NULL;
-        pair_feats(&g, a, b, is_edge && tr_y[p], Xtr + 8 * p, NULL, NULL);
+        double t, c;
+        pair_feats(&g, a, b, is_edge && tr_y[p], Xtr + 8 * p, &t, &c);
+        if (tr_scores) { tr_scores[3 * p] = t; tr_scores[3 * p + 1] = c; }
     }
     for (size_t p = 0; !rc && p < nte; p++)
         pair_feats(&g, te_pairs[2 * p], te_pairs[2 * p + 1], 0, Xte + 8 * p, &trans[p], &prec[p]);
     if (!rc) {
         int lrc = kge_logreg_fit_predict(Xtr, tr_y, ntr, Xte, nte, 8, str, lr);
         rc = lrc ? -1 : 0;
+        for (size_t p = 0; !rc && tr_scores && p < ntr; p++) tr_scores[3 * p + 2] = str[p];
     }
     dag_free(&g);
     free(Xtr); free(Xte); free(str); free(ek);

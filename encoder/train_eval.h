@@ -59,12 +59,15 @@ double kge_ece(const double *p, const int *y, size_t n, int bins);
  * a's and b's descendants and ancestors, of a's out-degree and b's
  * in-degree, and 1 / distance a → b and b → a — fitted on the labelled
  * pairs tr_pairs (ntr, 2) with tr_y; a training positive that is an edge
- * of the graph is featurised without that edge. Returns 0 or -1 (out of
+ * of the graph is featurised without that edge. tr_scores (ntr, 3) or NULL:
+ * the three scores of each training pair, featurised so (a threshold or a
+ * calibration chosen on them never saw the pair's own edge; the regression's
+ * are in-sample). Returns 0 or -1 (out of
  * memory, or a class missing from the training pairs). O((ntr + nte) ·
  * (n + E)). */
 #include <stdint.h>
 int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
                          const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, double *trans,
-                         double *prec, double *lr);
+                         double *prec, double *lr, double *tr_scores);
 
 #endif

@@ -933,7 +933,7 @@ int kge_link_decode(kge_link_model *lm, const float *z, const uint32_t *pairs, s
     if (rc) return rc;
     for (size_t p = 0; p < np; p++) {
         /* the calibrated log-odds: -(a·s + b); plain: s */
-        float t = lm->calibrated ? -(lm->cal_a * out[p] + lm->cal_b) : out[p];
+        float t = lm->calibrated ? -(lm->cal_a * out[p] + lm->cal_b) + logf(lm->cal_prior / (1.0f - lm->cal_prior)) : out[p];
         out[p] = t >= 0.0f ? 1.0f / (1.0f + expf(-t)) : expf(t) / (1.0f + expf(t));
     }
     return KGE_OK;
@@ -944,7 +944,15 @@ void kge_link_set_calibration(kge_link_model *lm, int on, float a, float b)
     lm->calibrated = on != 0;
     lm->cal_a = on ? a : 0.0f;
     lm->cal_b = on ? b : 0.0f;
+    lm->cal_prior = 0.5f;
 }
+
+void kge_link_set_prior(kge_link_model *lm, float prior)
+{
+    lm->cal_prior = prior > 0.0f && prior < 1.0f ? prior : 0.5f;
+}
+
+float kge_link_prior(const kge_link_model *lm) { return lm->calibrated ? lm->cal_prior : 0.5f; }
 
 int kge_link_calibration(const kge_link_model *lm, float *a, float *b)
 {

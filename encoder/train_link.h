@@ -270,6 +270,14 @@ int kge_link_decode_logits(kge_link_model *lm, const float *z, const uint32_t *p
  * sigmoid; saved in the checkpoint's manifest ("calibration"). on 0:
  * none (a fresh model, and checkpoints written before it). */
 void kge_link_set_calibration(kge_link_model *lm, int on, float a, float b);
+/* The share of prerequisites the calibrated probabilities hold for: a, b
+ * are fitted with both classes weighted equally (0.5); the prior π moves
+ * every calibrated log-odds by ln(π / (1 − π)), so kge_link_decode and
+ * kge_link_score return probabilities for a set of pairs of which a share
+ * π are prerequisites. Saved with the calibration ("prior"); outside (0, 1)
+ * means 0.5, and kge_link_set_calibration resets it to 0.5. */
+void  kge_link_set_prior(kge_link_model *lm, float prior);
+float kge_link_prior(const kge_link_model *lm);
 /* 1 and a, b when the model is calibrated, else 0. */
 int  kge_link_calibration(const kge_link_model *lm, float *a, float *b);
 

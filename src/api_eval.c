@@ -390,9 +390,9 @@ static void rm_tree(const char *dir)
 
 /* Metrics of scores s against labels y: ROC-AUC, the F1 at the threshold
  * with the best F1 on these very pairs (an upper bound for the method),
- * and with probabilities (kgpath) precision, recall and F1 at 0.5 and the
- * ECE over 10 bins; NaN where not defined. */
-static int metrics(const double *s, const int *y, size_t n, int probs, kgp_eval_metrics *m)
+ * and of the probabilities probs (NULL: none) precision, recall and F1 at
+ * 0.5 and the ECE over 10 bins; NaN where not defined. */
+static int metrics(const double *s, const double *probs, const int *y, size_t n, kgp_eval_metrics *m)
 {
     double th;
     *m = (kgp_eval_metrics){NAN, NAN, NAN, NAN, NAN, NAN};
@@ -400,10 +400,22 @@ static int metrics(const double *s, const int *y, size_t n, int probs, kgp_eval_
     double p, rc;
     kge_prf_at(s, y, n, th, &p, &rc, &m->f1_best);
     if (probs) {
-        kge_prf_at(s, y, n, 0.5, &m->precision, &m->recall, &m->f1);
-        m->ece = kge_ece(s, y, n, 10);
+        kge_prf_at(probs, y, n, 0.5, &m->precision, &m->recall, &m->f1);
+        m->ece = kge_ece(probs, y, n, 10);
     }
     return 0;
+}
+
+/* A baseline's score as its calibration reads it: precedes count on a log
+ * scale, the regression's probability as log-odds, transitivity as is. */
+static double base_x(int k, double v)
+{
+    if (k == M_PREC) return log1p(v);
+    if (k == M_LR) {
+        v = v < 1e-9 ? 1e-9 : v > 1 - 1e-9 ? 1 - 1e-9 : v;
+        return log(v / (1 - v));
+    }
+    return v;
 }
 
 /* What kgpath and the baselines make of the labelled pairs (names as a
@@ -443,13 +455,23 @@ static kgp_status evaluate(kgp_eval_report *r, const kgp_eval_options *o, kgp_db
     size_t nrj = 0;
     uint32_t *trp = NULL;
     int *try = NULL;
+    double *trs = NULL, *cal = NULL;
     if (!idx || !p || !s[0] || !s[1] || !s[2] || !s[3] || !src || !dst) { st = OOM(r); goto out; }
     for (size_t q = 0; q < 2 * n; q++)
         if ((st = kgp_snap_lookup(snap, names[q], &idx[q]))) {
             st = fail(r, st, "pair %zu: %s", q / 2 + 1, kgp_snap_errmsg(snap));
             goto out;
         }
-    if ((st = kgp_score_pairs(snap, ck, idx, n, p))) { st = fail(r, st, "%s", kgp_snap_errmsg(snap)); goto out; }
+    /* the share of prerequisites among the test pairs, as a user who knows
+     * the balance of the list gives it (`suggest --prior`); the baselines'
+     * probabilities get the same */
+    size_t npos = 0;
+    for (size_t q = 0; q < n; q++) npos += y[q] != 0;
+    double prior = (double)npos / (double)n;
+    if ((st = kgp_score_pairs_prior(snap, ck, idx, n, prior, p, NULL))) {
+        st = fail(r, st, "%s", kgp_snap_errmsg(snap));
+        goto out;
+    }
     for (size_t q = 0; q < n; q++) s[M_KGPATH][q] = p[q];
     /* the known graph, as the model saw it: requirement edges */
     for (uint32_t i = 0; i < N; i++)
@@ -474,16 +496,28 @@ static kgp_status evaluate(kgp_eval_report *r, const kgp_eval_options *o, kgp_db
         if (a == b) continue;
         trp[2 * ntr] = a; trp[2 * ntr + 1] = b; try[ntr++] = 0;
     }
-    if (kge_prereq_baselines(N, E, src, dst, trp, try, ntr, idx, n, s[M_TRANS], s[M_PREC], s[M_LR])) {
+    if (!(trs = malloc((3 * ntr + 1) * sizeof *trs)) || !(cal = malloc((n + ntr + 1) * sizeof *cal)) ||
+        kge_prereq_baselines(N, E, src, dst, trp, try, ntr, idx, n, s[M_TRANS], s[M_PREC], s[M_LR], trs)) {
         st = OOM(r);
         goto out;
     }
-    for (int k = 0; k < KGP_EVAL_METHODS; k++)
-        if (metrics(s[k], y, n, k == M_KGPATH, &r->fold[f][k])) { st = OOM(r); goto out; }
+    if (metrics(s[M_KGPATH], s[M_KGPATH], y, n, &r->fold[f][M_KGPATH])) { st = OOM(r); goto out; }
+    /* each baseline as kgpath's scores are made: Platt scaling fitted on the
+     * training pairs (both classes weighing alike), moved to the same prior */
+    for (int k = M_TRANS; k < KGP_EVAL_METHODS; k++) {
+        double A, B, *xt = cal + n, sh = log(prior / (1 - prior));
+        for (size_t q = 0; q < ntr; q++) xt[q] = base_x(k, trs[3 * q + k - M_TRANS]);
+        if (kge_platt_fit(xt, try, ntr, 1, &A, &B)) { st = OOM(r); goto out; }
+        for (size_t q = 0; q < n; q++) {
+            double z = -(A * base_x(k, s[k][q]) + B) + sh;
+            cal[q] = 1 / (1 + exp(-z));
+        }
+        if (metrics(s[k], cal, y, n, &r->fold[f][k])) { st = OOM(r); goto out; }
+    }
     r->fold_test[f] = n;
 out:
     kgp_snap_close(snap);
-    free(idx); free(p); free(src); free(dst); free(rj); free(trp); free(try);
+    free(idx); free(p); free(src); free(dst); free(rj); free(trp); free(try); free(trs); free(cal);
     for (int k = 0; k < KGP_EVAL_METHODS; k++) free(s[k]);
     return st;
 }

@@ -5,6 +5,7 @@
 #include "kgpath_train.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -437,7 +438,7 @@ static uint64_t options_fingerprint(const kgp_train_options *o, const char *mode
 {
     char buf[2048];
     snprintf(buf, sizeof buf, "model=%s;vocab=%d;mode=%s;steps=%ld;lr=%g;hlr=%g;val=%g;pat=%d;tok=%d;batch=%d;"
-             "enc=%d;drop=%g;edrop=%g;seed=%llu;views=%g;course=%s;cal=platt-balanced-3",
+             "enc=%d;drop=%g;edrop=%g;seed=%llu;views=%g;course=%s;cal=platt-heldout-4",
              model ? model : "(scratch)", vocab, mode, o->steps, o->lr, o->head_lr, o->val_frac,
              o->patience, o->max_tokens, o->batch, o->enc_batch, o->dropout, o->edge_dropout, o->seed, o->view_prob,
              o->course ? o->course : "");
@@ -446,13 +447,17 @@ static uint64_t options_fingerprint(const kgp_train_options *o, const char *mode
     return h;
 }
 
-/* Platt scaling on the held-out edges: each validation edge (left out of
- * training and, here, of the graph) against three non-edges drawn as
- * training draws them (its reverse, and each end joined to a random
- * concept; a designer's rejection in place of a random one when the
- * database has some), classes weighted equally. Sets the model's
- * calibration; none when fewer than 2 edges are held out. */
-static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, kgp_train_report *rep)
+/* Platt scaling on held-out pairs: each validation edge (left out of
+ * training and, here, of the graph) against the designers' rejections held
+ * out of training (t->neg_src[t->d.nneg .. + nheld)), which are the kind of
+ * pair a designer actually asks about; topped up, when they are fewer than
+ * three per edge, with non-edges drawn as training draws them (the edge's
+ * reverse, each end joined to a random concept). A rejection the model
+ * trained on would score too low and make every score too sure. Classes
+ * weighted equally (the scores then hold for as many prerequisites as
+ * not; kgp_score_pairs_prior moves them to the share asked about). Sets
+ * the model's calibration; none when fewer than 2 edges are held out. */
+static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, size_t nheld, kgp_train_report *rep)
 {
     const kge_link_data *d = &t->d;
     size_t E = d->E, n = d->n, nv = 0;
@@ -461,10 +466,11 @@ static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, kgp_
     for (size_t e = 0; e < E; e++) nv += is_val[e];
     if (nv < 2) { free(is_val); return KGP_OK; }
     uint32_t *src = malloc((E + 1) * sizeof *src), *dst = malloc((E + 1) * sizeof *dst);
-    uint32_t *pairs = malloc(8 * (nv + 1) * sizeof *pairs);
-    float *p = malloc(4 * (nv + 1) * sizeof *p);
-    double *s = malloc(4 * (nv + 1) * sizeof *s);
-    int *y = malloc(4 * (nv + 1) * sizeof *y);
+    size_t cap = 4 * nv + nheld + 1;
+    uint32_t *pairs = malloc(2 * cap * sizeof *pairs);
+    float *p = malloc(cap * sizeof *p);
+    double *s = malloc(cap * sizeof *s);
+    int *y = malloc(cap * sizeof *y);
     uint64_t *known = malloc((E + 1) * sizeof *known);
     kgp_status st = KGP_OK;
     kge_err e = {0};
@@ -477,22 +483,25 @@ static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, kgp_
     qsort(known, E, sizeof *known, cmp_edge);
     kge_rng r;
     kge_rng_seed(&r, kge_link_options(lm)->seed ^ 0x6b67706174680007ull);
+    for (size_t q = 0; q < nheld; q++) {
+        pairs[2 * m] = t->neg_src[d->nneg + q]; pairs[2 * m + 1] = t->neg_dst[d->nneg + q]; y[m++] = 0;
+    }
+    /* synthetic negatives for the edges the held-out rejections do not cover */
+    size_t synth = nheld >= 3 * nv ? 0 : 3 * nv - nheld;
     for (size_t q = 0; q < E; q++) {
         if (!is_val[q]) continue;
         uint32_t a = d->src[q], b = d->dst[q];
         pairs[2 * m] = a; pairs[2 * m + 1] = b; y[m++] = 1;
-        for (int kind = 0; kind < 3; kind++) {
+        for (int kind = 0; kind < 3 && synth; kind++) {
             for (int tries = 0; tries < 16; tries++) {
                 uint32_t x = a, z = b;
                 if (kind == 0 && tries == 0) { x = b; z = a; }
-                else if (d->nneg && tries < 2 && kge_rng_below(&r, 2)) {
-                    size_t w = (size_t)kge_rng_below(&r, d->nneg);
-                    x = d->neg_src[w]; z = d->neg_dst[w];
-                } else if (kind == 1) z = (uint32_t)kge_rng_below(&r, n);
+                else if (kind == 1) z = (uint32_t)kge_rng_below(&r, n);
                 else x = (uint32_t)kge_rng_below(&r, n);
                 uint64_t key = (uint64_t)x << 32 | z;
                 if (x == z || bsearch(&key, known, E, sizeof *known, cmp_edge)) continue;
                 pairs[2 * m] = x; pairs[2 * m + 1] = z; y[m++] = 0;
+                synth--;
                 break;
             }
         }
@@ -511,6 +520,14 @@ static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, kgp_
     double A, B;
     if (kge_platt_fit(s, y, m, 1, &A, &B)) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
     kge_link_set_calibration(lm, 1, (float)A, (float)B);
+    /* the share of prerequisites among the pairs a designer reviewed (edges
+     * and rejections), when the rejections are a sample (at least one per
+     * edge): what a list of pairs to score is likely to hold */
+    size_t R = d->nneg + nheld;
+    double prior = R >= E && R ? (double)E / (double)(E + R) : 0.5;
+    if (prior < 0.01) prior = 0.01;
+    kge_link_set_prior(lm, (float)prior);
+    rep->prior = prior;
     rep->calibrated = 1;
     rep->platt_a = A;
     rep->platt_b = B;
@@ -644,15 +661,31 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         if (kge_link_new(b, &o, &lm, &e)) { st = from_kge(db, &e); goto out; }
     }
     bert = NULL;   /* owned by lm */
+    /* a share of the rejections, as of the edges, is held out for the
+     * calibration (drawn from the seed; the training sees the rest) */
+    size_t nheld = 0;
+    if (!opt->resume && kge_link_options(lm)->val_frac > 0 && t.d.nneg >= 10) {
+        kge_rng hr;
+        kge_rng_seed(&hr, kge_link_options(lm)->seed ^ 0x6b67706174680013ull);
+        size_t nn = t.d.nneg;
+        for (size_t i = nn; i > 1; i--) {
+            size_t j = kge_rng_below(&hr, i);
+            uint32_t a = t.neg_src[i - 1], b = t.neg_dst[i - 1];
+            t.neg_src[i - 1] = t.neg_src[j]; t.neg_dst[i - 1] = t.neg_dst[j];
+            t.neg_src[j] = a; t.neg_dst[j] = b;
+        }
+        nheld = (size_t)ceil((double)kge_link_options(lm)->val_frac * (double)nn);
+        t.d.nneg = nn - nheld;
+    }
     run_ctx c = {.fn = progress, .ud = ud, .steps = (long)kge_link_options(lm)->steps, .first = NAN, .last = NAN,
                  .best = NAN, .done = (long)kge_link_step(lm)};
     clock_gettime(CLOCK_MONOTONIC, &c.t0);
     if (kge_link_train(lm, &t.d, kge_link_options(lm)->steps, on_step, &c, &e)) { st = from_kge(db, &e); goto out; }
-    if ((st = calibrate(db, lm, &t, &rep))) goto out;
+    if ((st = calibrate(db, lm, &t, nheld, &rep))) goto out;
     if (kge_link_save_with(lm, out, record, &e)) { st = from_kge(db, &e); goto out; }
     rep.concepts = t.d.n;
     rep.edges = t.d.E;
-    rep.rejected_negatives = t.d.nneg;
+    rep.rejected_negatives = t.d.nneg + nheld;
     rep.val_edges = (size_t)floor((double)kge_link_options(lm)->val_frac * (double)t.d.E);
     rep.train_edges = t.d.E - rep.val_edges;
     rep.steps_done = c.done;
@@ -839,6 +872,15 @@ out:
 
 kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, float *out)
 {
+    return kgp_score_pairs_prior(s, ckpt, pairs, n, -1, out, NULL);
+}
+
+kgp_status kgp_score_pairs_prior(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, double prior,
+                                 float *out, double *prior_used)
+{
+    if (prior_used) *prior_used = 0.5;
+    if (!(prior < 0) && !(prior > 0 && prior < 1))
+        return kgp__snap_error(s, KGP_EUSAGE, "prior %g: expected a share in (0, 1), or negative to estimate it", prior);
     const kgg_snap *g = kgp__snap_graph(s);
     for (size_t k = 0; k < 2 * n; k++)
         if (pairs[k] >= g->n) return kgp__snap_error(s, KGP_EUSAGE, "pair %zu: concept index %u out of range", k / 2, pairs[k]);
@@ -884,6 +926,17 @@ kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs,
     d.src = src;
     d.dst = dst;
     if (kge_link_score(lm, &d, rp, n, po, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+    /* the checkpoint's probabilities hold for its prior; the caller's share
+     * moves each log-odds by the difference */
+    float ca, cb;
+    if (!st && kge_link_calibration(lm, &ca, &cb)) {
+        double from = kge_link_prior(lm), shift = prior > 0 ? log(prior / (1 - prior)) - log(from / (1 - from)) : 0;
+        for (size_t k = 0; k < n && shift != 0; k++) {
+            double q = po[k] < 1e-7f ? 1e-7 : po[k] > 1 - 1e-7f ? 1 - 1e-7 : po[k];
+            po[k] = (float)(1 / (1 + exp(-(log(q / (1 - q)) + shift))));
+        }
+        if (prior_used) *prior_used = prior > 0 ? prior : from;
+    }
     for (size_t k = 0; !st && k < n; k++) {
         out[packed ? (size_t)(key[k] & 0xfffff) : (size_t)key[k]] = po[k];
     }

@@ -230,7 +230,7 @@ const kgp_cli_command kgp_cli_commands[] = {
      "                      its title alone or its summary alone with probability P\n"},
     {"suggest", cmd_suggest, "Propose missing prerequisite edges with scores, for review",
      "usage: kgpath suggest [--checkpoint DIR] [--course C] [--min-score S] [--top K] [--json]\n"
-     "       kgpath suggest [--checkpoint DIR] --pairs FILE|-\n"
+     "       kgpath suggest [--checkpoint DIR] --pairs FILE|- [--prior P]\n"
      "       kgpath suggest [--checkpoint DIR] --suspicious [--course C] [--top K]\n"
      "       kgpath suggest [--checkpoint DIR] [--course C] [--min-score S] [--top K] --accept [-n]\n"
      "       kgpath suggest [--checkpoint DIR] --accept-pairs FILE|- [-n]\n"
@@ -247,6 +247,10 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  -k, --top K           at most K pairs (20; 0: all)\n"
      "  --pairs FILE|-        score given 'prerequisite<TAB>concept' lines (ids or titles)\n"
      "                        and print them with a third column, the probability\n"
+     "  --prior P             with --pairs: the share of prerequisites among the listed\n"
+     "                        pairs, if known (default: as among the reviewed pairs, the\n"
+     "                        edges and rejections, when `train` had one rejection per\n"
+     "                        edge or more; else 0.5); moves the probabilities, not the order\n"
      "  --suspicious          existing edges the model scores lowest (each scored without\n"
      "                        itself as context), flagging those it scores higher reversed\n"
      "  --accept              write the shown suggestions into the database as recommended\n"

@@ -134,9 +134,9 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
                 json_object_set_new(j, "reused", json_boolean(r.reused));
                 json_object_set_new(j, "fingerprint", json_string(r.fingerprint));
                 json_object_set_new(j, "calibration", !r.calibrated ? json_null()
-                                    : json_pack("{s:s, s:f, s:f, s:I, s:I}", "method", "platt", "a", r.platt_a, "b",
-                                                r.platt_b, "positives", (json_int_t)r.cal_positives, "negatives",
-                                                (json_int_t)r.cal_negatives));
+                                    : json_pack("{s:s, s:f, s:f, s:I, s:I, s:f}", "method", "platt", "a", r.platt_a,
+                                                "b", r.platt_b, "positives", (json_int_t)r.cal_positives, "negatives",
+                                                (json_int_t)r.cal_negatives, "prior", r.prior));
             }
             rc = cli_json_print(j);
         } else if (r.reused) {
@@ -153,8 +153,9 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
             if (!isnan(r.first_loss)) printf("loss %.4f -> %.4f", r.first_loss, r.last_loss);
             if (!isnan(r.best_val_loss)) printf(", best validation loss %.4f", r.best_val_loss);
             if (r.calibrated)
-                printf("\ncalibrated on %zu held-out edges and %zu non-edges (Platt: a %.3f, b %.3f)", r.cal_positives,
-                       r.cal_negatives, r.platt_a, r.platt_b);
+                printf("\ncalibrated on %zu held-out edges and %zu non-edges (Platt: a %.3f, b %.3f), for lists "
+                       "of pairs %.0f%% prerequisites", r.cal_positives, r.cal_negatives, r.platt_a, r.platt_b,
+                       100 * r.prior);
             printf("\n%s: %s\n", o.objective ? "BERT folder (use as --model)" : "checkpoint", o.out);
         }
     }
@@ -227,7 +228,7 @@ static int read_pair_list(kgp_snap *snap, const char *path, int cut, pair_list *
 }
 
 /* --pairs: scores the listed pairs, printed as a third column. */
-static int suggest_pairs(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const char *path)
+static int suggest_pairs(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const char *path, double prior)
 {
     pair_list pl;
     int rc = read_pair_list(snap, path, 1, &pl);
@@ -236,7 +237,7 @@ static int suggest_pairs(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const c
     float *score = malloc((n + 1) * sizeof *score);
     if (!score) rc = cli_fail(KGP_ENOMEM, NULL);
     if (!rc) {
-        kgp_status st = kgp_score_pairs(snap, ckpt, pl.pairs, n, score);
+        kgp_status st = kgp_score_pairs_prior(snap, ckpt, pl.pairs, n, prior, score, NULL);
         if (st) rc = cli_fail(st, kgp_snap_errmsg(snap));
     }
     if (!rc) {
@@ -530,8 +531,9 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
                                     {"top", 'k', 1}, {"pairs", 0, 1}, {"suspicious", 0, 0},
                                     {"accept", 0, 0}, {"accept-pairs", 0, 1}, {"dry-run", 'n', 0},
                                     {"reject-pairs", 0, 1}, {"unreject-pairs", 0, 1}, {"rejected", 0, 0},
-                                    {"reason", 0, 1}, {0}};
+                                    {"reason", 0, 1}, {"prior", 0, 1}, {0}};
     int suspicious = 0, accept = 0, dry_run = 0, rejected = 0;
+    double prior = -1;
     const char *ckpt = NULL, *course = NULL, *pairs = NULL, *accept_path = NULL;
     const char *reject_path = NULL, *unreject_path = NULL, *reason = NULL;
     double min_score = 0.5, top = 20;
@@ -555,6 +557,13 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
         case 10: unreject_path = arg; break;
         case 11: rejected = 1; break;
         case 12: reason = arg; break;
+        case 13:
+            bad = parse_num("prior", arg, 0, 1, &prior);
+            if (!bad && !(prior > 0 && prior < 1)) {
+                cli_error("--prior: expected the share of prerequisites among the pairs, above 0 and below 1");
+                bad = 1;
+            }
+            break;
         }
     }
     int first = p.first;
@@ -570,6 +579,10 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
         cli_error("--dry-run goes with --accept, --accept-pairs, --reject-pairs or --unreject-pairs");
         return KGP_EUSAGE;
     }
+    if (prior > 0 && !pairs) {
+        cli_error("--prior goes with --pairs");
+        return KGP_EUSAGE;
+    }
     if (reason && !reject_path) {
         cli_error("--reason goes with --reject-pairs");
         return KGP_EUSAGE;
@@ -582,7 +595,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
     /* rejections need no model: one given scores the rejected pairs for the record */
     if (!rc && (ckpt || (!reject_path && !unreject_path && !rejected)))
         rc = cli_checkpoint(cli, db, snap, ckpt, defck, sizeof defck, &ckpt);
-    if (!rc && pairs) rc = suggest_pairs(cli, snap, ckpt, pairs);
+    if (!rc && pairs) rc = suggest_pairs(cli, snap, ckpt, pairs, prior);
     else if (!rc && accept_path) rc = accept_pairs(cli, &db, &snap, ckpt, accept_path, dry_run);
     else if (!rc && (reject_path || unreject_path))
         rc = reject_pairs(cli, &db, &snap, ckpt, reject_path ? reject_path : unreject_path, reason, dry_run,

@@ -77,6 +77,9 @@ typedef struct kgp_train_report {
     int    calibrated;      /**< Platt scaling fitted on held-out edges (see kgp_train) */
     double platt_a, platt_b;
     size_t cal_positives, cal_negatives;   /**< held-out pairs it was fitted on */
+    double prior;           /**< share of prerequisites the scores hold for: among the reviewed
+                                 pairs (edges and rejected suggestions) when there are at least
+                                 as many rejections as edges, else 0.5 (kgp_score_pairs_prior) */
 } kgp_train_report;
 
 /** A database's own checkpoint folder: its path with this suffix
@@ -161,6 +164,18 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
  * (snapshot indices), with the database's edges as context except the pair
  * itself. Errors: KGP_EUSAGE (index out of range), as kgp_suggest. */
 kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, float *out);
+
+/** kgp_score_pairs for a given share of prerequisites among the pairs.
+ * A checkpoint's probabilities hold for the share kgp_train recorded
+ * (kgp_train_report.prior: among the pairs a designer reviewed, or 0.5);
+ * prior in (0, 1) moves each log-odds by ln(π/(1−π)) − ln(π₀/(1−π₀)) so
+ * they hold for a list of which that share are prerequisites (a ranking is
+ * unchanged); prior negative keeps the checkpoint's. *prior_used (may be
+ * NULL) gets the share the scores hold for (0.5 for an uncalibrated
+ * checkpoint, which is left as it is). Errors: KGP_EUSAGE (prior 0, 1 or
+ * above, NaN), as kgp_score_pairs. */
+kgp_status kgp_score_pairs_prior(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, double prior,
+                                 float *out, double *prior_used);
 
 /** Outcome of one edge given to kgp_accept_suggestions. */
 enum {

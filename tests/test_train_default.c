@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,7 +432,8 @@ START_TEST(eval_csv_against_baselines)
         ck_assert_msg(fabs(auc - e_auc(mine[k - 1])) < 1e-9, "%s: AUC %g, here %g", names[k], auc, e_auc(mine[k - 1]));
         ck_assert_msg(fabs(f1 - e_best_f1(mine[k - 1])) < 1e-9, "%s: F1 %g, here %g", names[k], f1,
                       e_best_f1(mine[k - 1]));
-        ck_assert(json_is_null(json_object_get(m, "f1")) && json_is_null(json_object_get(m, "ece")));
+        /* calibrated on the training pairs like kgpath: F1 at 0.5 and ECE exist */
+        ck_assert(json_is_real(json_object_get(m, "f1")) && json_is_real(json_object_get(m, "ece")));
     }
     /* kgpath: calibrated probabilities, so F1 at 0.5 and ECE exist */
     json_t *km = json_object_get(json_array_get(ms, 0), "mean");
@@ -444,7 +446,7 @@ START_TEST(eval_csv_against_baselines)
     free(out);
     /* the work folder is gone, the course file untouched */
     ck_assert_int_eq(kg(&out, "eval-prereq --csv '%s' --pairs '%s' --steps 5", c, pp), 0);
-    ck_assert_msg(strstr(out, "| transitivity | - | - | - | ") && strstr(out, "| kgpath | 0."), "%s", out);
+    ck_assert_msg(strstr(out, "| transitivity | 0.") && strstr(out, "| kgpath | 0."), "%s", out);
     free(out);
     /* bad input: a pair without a label, an unknown concept, one class only, usage */
     write_work("bad.tsv", "a1\ta3\n");
@@ -465,6 +467,115 @@ START_TEST(eval_csv_against_baselines)
 }
 END_TEST
 
+/* Calibration on a graph whose true probabilities are known: twelve basic
+ * concepts ("hubs") h, each a prerequisite of each of 108 others with its
+ * own probability q_h = 0.05 … 0.93; other–other pairs never are. 30% of
+ * the labelled pairs (hub–other, and 600 other–other) are held out; the
+ * rest are the course's edges and a designer's rejections. Among the
+ * held-out pairs, those `suggest --pairs` scores about p must be
+ * prerequisites about p of the time (ECE over 10 bins), and the scores'
+ * mean must be their share of prerequisites; told a wrong share (--prior
+ * 0.5, the balance the calibration is fitted at) they are not. Training is
+ * deterministic (seed, one thread), so the bounds are not a matter of luck. */
+enum { SH = 12, SN = 120, SOO = 600 };
+
+static uint64_t s_rng = 88172645463325252ull;
+static double s_unif(void)
+{
+    s_rng ^= s_rng << 13; s_rng ^= s_rng >> 7; s_rng ^= s_rng << 17;
+    return (double)(s_rng >> 11) / 9007199254740992.0;
+}
+
+/* ECE over 10 bins and mean score of "pre<TAB>con<TAB>score" lines against labels y. */
+static double s_ece(const char *out, const int *y, size_t n, double *mean)
+{
+    double sp[10] = {0}, sy[10] = {0}, cnt[10] = {0}, m = 0;
+    const char *p = out;
+    for (size_t q = 0; q < n; q++) {
+        const char *t = strchr(p, '\t');
+        t = t ? strchr(t + 1, '\t') : NULL;
+        ck_assert_msg(t != NULL, "line %zu: %s", q + 1, p);
+        double s = strtod(t + 1, NULL);
+        int b = s <= 0 ? 0 : (int)ceil(s * 10) - 1;
+        b = b < 0 ? 0 : b > 9 ? 9 : b;
+        sp[b] += s; sy[b] += y[q]; cnt[b] += 1; m += s;
+        p = strchr(t, '\n');
+        ck_assert(p != NULL);
+        p++;
+    }
+    double e = 0;
+    for (int b = 0; b < 10; b++) e += cnt[b] ? fabs(sy[b] - sp[b]) / (double)n : 0;
+    *mean = m / (double)n;
+    return e;
+}
+
+START_TEST(calibration_synthetic)
+{
+    size_t cap = 1 << 20, ltr = 0, lte = 0, lrj = 0, nte = 0, npos = 0;
+    char *csv = malloc(cap), *te = malloc(cap), *rj = malloc(cap);
+    int *y = malloc(4000 * sizeof *y);
+    uint8_t *edge = calloc(SN * SN, 1);
+    ck_assert(csv && te && rj && y && edge);
+    for (int a = 0; a < SH; a++)
+        for (int b = SH; b < SN; b++) {
+            int pos = s_unif() < 0.05 + 0.08 * a, test = s_unif() < 0.3;
+            if (test) {
+                lte += (size_t)snprintf(te + lte, cap - lte, "syn:c%d\tsyn:c%d\n", a, b);
+                y[nte++] = pos;
+                npos += (size_t)pos;
+            } else if (pos) edge[a * SN + b] = 1;
+            else lrj += (size_t)snprintf(rj + lrj, cap - lrj, "syn:c%d\tsyn:c%d\n", a, b);
+        }
+    for (int k = 0; k < SOO; k++) {
+        int a = SH + (int)(s_unif() * (SN - SH)), b = SH + (int)(s_unif() * (SN - SH));
+        if (a == b || edge[a * SN + b]) continue;
+        edge[a * SN + b] = 2;   /* each pair once */
+        if (s_unif() < 0.3) {
+            lte += (size_t)snprintf(te + lte, cap - lte, "syn:c%d\tsyn:c%d\n", a, b);
+            y[nte++] = 0;
+        } else lrj += (size_t)snprintf(rj + lrj, cap - lrj, "syn:c%d\tsyn:c%d\n", a, b);
+    }
+    ltr = (size_t)snprintf(csv, cap, "id,title,summary,minutes,prerequisites\n");
+    for (int b = 0; b < SN; b++) {
+        ltr += (size_t)snprintf(csv + ltr, cap - ltr, "c%d,Topic %d,About topic %d,10,", b, b, b);
+        int first = 1;
+        for (int a = 0; a < SH; a++)
+            if (edge[a * SN + b] == 1) { ltr += (size_t)snprintf(csv + ltr, cap - ltr, "%sc%d", first ? "" : ";", a); first = 0; }
+        ltr += (size_t)snprintf(csv + ltr, cap - ltr, "\n");
+    }
+    write_work("syn.csv", csv);
+    write_work("syn_rej.tsv", rj);
+    write_work("syn_test.tsv", te);
+    char *out = NULL;
+    ck_assert_int_eq(kg(NULL, "import '%s/syn.csv'", g_dir), 0);
+    ck_assert_int_eq(kg(NULL, "suggest --reject-pairs '%s/syn_rej.tsv'", g_dir), 0);
+    ck_assert_int_eq(kg(&out, "train --threads 1 --json"), 0);
+    json_t *r = json_of(out), *cal = json_object_get(r, "calibration");
+    double prior = json_real_value(json_object_get(cal, "prior"));
+    ck_assert_msg(prior > 0.2 && prior < 0.5, "prior %g: the reviewed pairs' share", prior);
+    json_decref(r);
+    free(out);
+    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    double mean, ece = s_ece(out, y, nte, &mean), share = (double)npos / (double)nte;
+    free(out);
+    ck_assert_msg(ece < 0.06 && fabs(mean - share) < 0.04, "%zu held-out pairs, %.3f prerequisites: ECE %.4f, mean "
+                  "score %.3f", nte, share, ece, mean);
+    /* the same scores for a balanced list are too high for this one */
+    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_test.tsv' --prior 0.5", g_dir), 0);
+    double mean5, ece5 = s_ece(out, y, nte, &mean5);
+    free(out);
+    ck_assert_msg(ece5 > ece + 0.04 && mean5 > share + 0.05, "--prior 0.5: ECE %.4f, mean %.3f", ece5, mean5);
+    /* bad --prior values, and --prior without --pairs */
+    ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv' --prior 1", g_dir), 1);
+    err_has("--prior");
+    ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv' --prior 0", g_dir), 1);
+    ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv' --prior x", g_dir), 1);
+    ck_assert_int_eq(kg(NULL, "suggest --prior 0.3"), 1);
+    err_has("--prior goes with --pairs");
+    free(csv); free(te); free(rj); free(y); free(edge);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train_default");
@@ -475,6 +586,7 @@ int main(void)
     tcase_add_test(tc, reimport_reuses_or_retrains);
     tcase_add_test(tc, bad_inputs_write_nothing);
     tcase_add_test(tc, eval_csv_against_baselines);
+    tcase_add_test(tc, calibration_synthetic);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

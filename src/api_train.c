@@ -438,7 +438,7 @@ static uint64_t options_fingerprint(const kgp_train_options *o, const char *mode
 {
     char buf[2048];
     snprintf(buf, sizeof buf, "model=%s;vocab=%d;mode=%s;steps=%ld;lr=%g;hlr=%g;val=%g;pat=%d;tok=%d;batch=%d;"
-             "enc=%d;drop=%g;edrop=%g;seed=%llu;views=%g;course=%s;cal=platt-heldout-4",
+             "enc=%d;drop=%g;edrop=%g;seed=%llu;views=%g;course=%s;cal=crossfit-5",
              model ? model : "(scratch)", vocab, mode, o->steps, o->lr, o->head_lr, o->val_frac,
              o->patience, o->max_tokens, o->batch, o->enc_batch, o->dropout, o->edge_dropout, o->seed, o->view_prob,
              o->course ? o->course : "");
@@ -447,60 +447,60 @@ static uint64_t options_fingerprint(const kgp_train_options *o, const char *mode
     return h;
 }
 
-/* Platt scaling on held-out pairs: each validation edge (left out of
- * training and, here, of the graph) against the designers' rejections held
- * out of training (t->neg_src[t->d.nneg .. + nheld)), which are the kind of
- * pair a designer actually asks about; topped up, when they are fewer than
- * three per edge, with non-edges drawn as training draws them (the edge's
- * reverse, each end joined to a random concept). A rejection the model
- * trained on would score too low and make every score too sure. Classes
- * weighted equally (the scores then hold for as many prerequisites as
- * not; kgp_score_pairs_prior moves them to the share asked about). Sets
- * the model's calibration; none when fewer than 2 edges are held out. */
-static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, size_t nheld, kgp_train_report *rep)
+/* Held-out pairs for the calibration and model lm's logits of them, added
+ * to c: the edges of d with held[e] (positives; the graph lm sees is the
+ * other edges) against the rejections (hs, hd)[0 .. nh) held out of lm's
+ * training, which are the kind of pair a designer actually asks about;
+ * topped up, when they are fewer than three per edge, with non-edges drawn
+ * as training draws them (the edge's reverse, each end joined to a random
+ * concept). A rejection the model trained on would score too low and make
+ * every score too sure. */
+typedef struct calset { double *s; int *y; size_t m, cap, npos; } calset;
+
+static kgp_status cal_collect(kgp_db *db, kge_link_model *lm, const kge_link_data *d, const uint8_t *held,
+                              const uint32_t *hs, const uint32_t *hd, size_t nh, kge_rng *r, calset *c)
 {
-    const kge_link_data *d = &t->d;
     size_t E = d->E, n = d->n, nv = 0;
-    uint8_t *is_val = malloc(E + 1);
-    if (!is_val || kge_link_val_split(lm, E, is_val)) { free(is_val); return kgp__db_error(db, KGP_ENOMEM, "out of memory"); }
-    for (size_t e = 0; e < E; e++) nv += is_val[e];
-    if (nv < 2) { free(is_val); return KGP_OK; }
+    for (size_t q = 0; q < E; q++) nv += held[q];
+    size_t need = c->m + 4 * nv + nh + 1;
+    if (need > c->cap) {
+        double *ns = realloc(c->s, need * sizeof *ns);
+        if (ns) c->s = ns;
+        int *ny = realloc(c->y, need * sizeof *ny);
+        if (ny) c->y = ny;
+        if (!ns || !ny) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+        c->cap = need;
+    }
     uint32_t *src = malloc((E + 1) * sizeof *src), *dst = malloc((E + 1) * sizeof *dst);
-    size_t cap = 4 * nv + nheld + 1;
-    uint32_t *pairs = malloc(2 * cap * sizeof *pairs);
-    float *p = malloc(cap * sizeof *p);
-    double *s = malloc(cap * sizeof *s);
-    int *y = malloc(cap * sizeof *y);
+    uint32_t *pairs = malloc(2 * (4 * nv + nh + 1) * sizeof *pairs);
+    float *p = malloc((4 * nv + nh + 1) * sizeof *p);
     uint64_t *known = malloc((E + 1) * sizeof *known);
+    float *z = malloc(n * (size_t)kge_link_dim(lm) * sizeof *z + 1);
     kgp_status st = KGP_OK;
     kge_err e = {0};
-    if (!src || !dst || !pairs || !p || !s || !y || !known) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+    if (!src || !dst || !pairs || !p || !known || !z) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
     size_t k = 0, m = 0;
+    int *y = c->y + c->m;
     for (size_t q = 0; q < E; q++) {
         known[q] = (uint64_t)d->src[q] << 32 | d->dst[q];
-        if (!is_val[q]) { src[k] = d->src[q]; dst[k++] = d->dst[q]; }
+        if (!held[q]) { src[k] = d->src[q]; dst[k++] = d->dst[q]; }
     }
     qsort(known, E, sizeof *known, cmp_edge);
-    kge_rng r;
-    kge_rng_seed(&r, kge_link_options(lm)->seed ^ 0x6b67706174680007ull);
-    for (size_t q = 0; q < nheld; q++) {
-        pairs[2 * m] = t->neg_src[d->nneg + q]; pairs[2 * m + 1] = t->neg_dst[d->nneg + q]; y[m++] = 0;
-    }
-    /* synthetic negatives for the edges the held-out rejections do not cover */
-    size_t synth = nheld >= 3 * nv ? 0 : 3 * nv - nheld;
+    for (size_t q = 0; q < nh; q++) { pairs[2 * m] = hs[q]; pairs[2 * m + 1] = hd[q]; y[m++] = 0; }
+    size_t synth = nh >= 3 * nv ? 0 : 3 * nv - nh;
     for (size_t q = 0; q < E; q++) {
-        if (!is_val[q]) continue;
+        if (!held[q]) continue;
         uint32_t a = d->src[q], b = d->dst[q];
         pairs[2 * m] = a; pairs[2 * m + 1] = b; y[m++] = 1;
         for (int kind = 0; kind < 3 && synth; kind++) {
             for (int tries = 0; tries < 16; tries++) {
-                uint32_t x = a, z = b;
-                if (kind == 0 && tries == 0) { x = b; z = a; }
-                else if (kind == 1) z = (uint32_t)kge_rng_below(&r, n);
-                else x = (uint32_t)kge_rng_below(&r, n);
-                uint64_t key = (uint64_t)x << 32 | z;
-                if (x == z || bsearch(&key, known, E, sizeof *known, cmp_edge)) continue;
-                pairs[2 * m] = x; pairs[2 * m + 1] = z; y[m++] = 0;
+                uint32_t x = a, w = b;
+                if (kind == 0 && tries == 0) { x = b; w = a; }
+                else if (kind == 1) w = (uint32_t)kge_rng_below(r, n);
+                else x = (uint32_t)kge_rng_below(r, n);
+                uint64_t key = (uint64_t)x << 32 | w;
+                if (x == w || bsearch(&key, known, E, sizeof *known, cmp_edge)) continue;
+                pairs[2 * m] = x; pairs[2 * m + 1] = w; y[m++] = 0;
                 synth--;
                 break;
             }
@@ -511,19 +511,25 @@ static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, size
     dv.src = src;
     dv.dst = dst;
     kge_link_set_calibration(lm, 0, 0, 0);
-    float *z = malloc(n * (size_t)kge_link_dim(lm) * sizeof *z + 1);
-    if (!z) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
-    if (kge_link_embed(lm, &dv, z, &e) || kge_link_decode_logits(lm, z, pairs, m, p, &e)) st = from_kge(db, &e);
-    free(z);
-    if (st) goto out;
-    for (size_t q = 0; q < m; q++) s[q] = p[q];
+    if (kge_link_embed(lm, &dv, z, &e) || kge_link_decode_logits(lm, z, pairs, m, p, &e)) { st = from_kge(db, &e); goto out; }
+    for (size_t q = 0; q < m; q++) c->s[c->m + q] = p[q];
+    c->m += m;
+    c->npos += nv;
+out:
+    free(src); free(dst); free(pairs); free(p); free(known); free(z);
+    return st;
+}
+
+/* Platt scaling of lm on c (classes weighted equally: the fit holds for as
+ * many prerequisites as not), then the prior: the share of prerequisites
+ * among the pairs a designer reviewed (E edges and R rejections) when the
+ * rejections are a sample (at least one per edge), else 0.5; what a list of
+ * pairs to score is likely to hold (kgp_score_pairs_prior moves it). */
+static kgp_status cal_fit(kgp_db *db, kge_link_model *lm, const calset *c, size_t E, size_t R, kgp_train_report *rep)
+{
     double A, B;
-    if (kge_platt_fit(s, y, m, 1, &A, &B)) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+    if (kge_platt_fit(c->s, c->y, c->m, 1, &A, &B)) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
     kge_link_set_calibration(lm, 1, (float)A, (float)B);
-    /* the share of prerequisites among the pairs a designer reviewed (edges
-     * and rejections), when the rejections are a sample (at least one per
-     * edge): what a list of pairs to score is likely to hold */
-    size_t R = d->nneg + nheld;
     double prior = R >= E && R ? (double)E / (double)(E + R) : 0.5;
     if (prior < 0.01) prior = 0.01;
     kge_link_set_prior(lm, (float)prior);
@@ -531,11 +537,110 @@ static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, size
     rep->calibrated = 1;
     rep->platt_a = A;
     rep->platt_b = B;
-    rep->cal_positives = nv;
-    rep->cal_negatives = m - nv;
-out:
-    free(is_val); free(src); free(dst); free(pairs); free(p); free(s); free(y); free(known);
+    rep->cal_positives = c->npos;
+    rep->cal_negatives = c->m - c->npos;
+    return KGP_OK;
+}
+
+/* Calibration on the validation edges kge_link_train held out and the
+ * rejections held out of training (t->neg_src[t->d.nneg .. + nheld)); none
+ * when fewer than 2 edges are held out. */
+static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, size_t nheld, kgp_train_report *rep)
+{
+    const kge_link_data *d = &t->d;
+    size_t nv = 0;
+    uint8_t *is_val = malloc(d->E + 1);
+    if (!is_val || kge_link_val_split(lm, d->E, is_val)) { free(is_val); return kgp__db_error(db, KGP_ENOMEM, "out of memory"); }
+    for (size_t q = 0; q < d->E; q++) nv += is_val[q];
+    calset c = {0};
+    kge_rng r;
+    kge_rng_seed(&r, kge_link_options(lm)->seed ^ 0x6b67706174680007ull);
+    kgp_status st = nv < 2 ? KGP_OK
+                  : cal_collect(db, lm, d, is_val, t->neg_src + d->nneg, t->neg_dst + d->nneg, nheld, &r, &c);
+    if (!st && nv >= 2) st = cal_fit(db, lm, &c, d->E, d->nneg + nheld, rep);
+    free(is_val); free(c.s); free(c.y);
     return st;
+}
+
+/* Cross-fitted calibration, for graphs whose validation split would hold
+ * too few edges to fit on (head mode, where training is cheap): the edges
+ * and the rejections in CAL_FOLDS folds (seeded); per fold a model made
+ * like lm (a fresh encoder from new_bert, the same options) learns from
+ * the other folds and scores its own; Platt scaling on all those
+ * out-of-fold logits is then lm's (lm trained on everything). */
+enum { CAL_FOLDS = 4, CAL_CROSSFIT_BELOW = 50 };
+
+typedef kgp_status (*bert_fn)(void *ud, kge_bert **out);
+
+static kgp_status crossfit(kgp_db *db, kge_link_model *lm, const tdata *t, bert_fn new_bert, void *bud,
+                           kgp_train_report *rep)
+{
+    const kge_link_data *d = &t->d;
+    size_t E = d->E, R = d->nneg;
+    kge_link_opts o = *kge_link_options(lm);
+    o.val_frac = 0;
+    o.patience = 0;
+    uint8_t *held = malloc(E + 1), *rfold = malloc(R + 1), *efold = malloc(E + 1);
+    uint32_t *ns = malloc((R + 1) * sizeof *ns), *nd = malloc((R + 1) * sizeof *nd);
+    uint32_t *hs = malloc((R + 1) * sizeof *hs), *hd = malloc((R + 1) * sizeof *hd);
+    size_t *perm = malloc((E + R + 1) * sizeof *perm);
+    calset c = {0};
+    kgp_status st = KGP_OK;
+    kge_err e = {0};
+    if (!held || !rfold || !efold || !ns || !nd || !hs || !hd || !perm) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+    kge_rng r;
+    kge_rng_seed(&r, o.seed ^ 0x6b67706174680017ull);
+    for (int pass = 0; pass < 2; pass++) {   /* edges, then rejections: each shuffled, dealt round the folds */
+        size_t cnt = pass ? R : E;
+        uint8_t *fold = pass ? rfold : efold;
+        for (size_t i = 0; i < cnt; i++) perm[i] = i;
+        for (size_t i = cnt; i > 1; i--) {
+            size_t j = kge_rng_below(&r, i), tmp = perm[i - 1];
+            perm[i - 1] = perm[j];
+            perm[j] = tmp;
+        }
+        for (size_t i = 0; i < cnt; i++) fold[perm[i]] = (uint8_t)(i % CAL_FOLDS);
+    }
+    for (int f = 0; !st && f < CAL_FOLDS; f++) {
+        size_t nk = 0, nh = 0;
+        for (size_t q = 0; q < E; q++) held[q] = efold[q] == f;
+        for (size_t q = 0; q < R; q++) {
+            if (rfold[q] == f) { hs[nh] = d->neg_src[q]; hd[nh++] = d->neg_dst[q]; }
+            else { ns[nk] = d->neg_src[q]; nd[nk++] = d->neg_dst[q]; }
+        }
+        kge_link_data dk = *d;
+        uint32_t *ks = malloc((E + 1) * sizeof *ks), *kd = malloc((E + 1) * sizeof *kd);
+        if (!ks || !kd) { free(ks); free(kd); st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); break; }
+        size_t ke = 0;
+        for (size_t q = 0; q < E; q++)
+            if (!held[q]) { ks[ke] = d->src[q]; kd[ke++] = d->dst[q]; }
+        dk.E = ke; dk.src = ks; dk.dst = kd;
+        dk.nneg = nk; dk.neg_src = nk ? ns : NULL; dk.neg_dst = nk ? nd : NULL;
+        kge_bert *b = NULL;
+        kge_link_model *mk = NULL;
+        if ((st = new_bert(bud, &b))) { free(ks); free(kd); break; }
+        if (kge_link_new(b, &o, &mk, &e) || kge_link_train(mk, &dk, o.steps, NULL, NULL, &e)) st = from_kge(db, &e);
+        free(ks); free(kd);
+        if (!st) st = cal_collect(db, mk, d, held, hs, hd, nh, &r, &c);
+        if (mk) kge_link_free(mk);
+    }
+    if (!st) st = cal_fit(db, lm, &c, E, R, rep);
+    rep->cal_folds = CAL_FOLDS;
+out:
+    free(held); free(rfold); free(efold); free(ns); free(nd); free(hs); free(hd); free(perm); free(c.s); free(c.y);
+    return st;
+}
+
+/* The encoder a run starts from: the pretrained one in model_dir, or the
+ * small one from scratch (deterministic for the seed). */
+typedef struct bert_ctx { kgp_db *db; const char *model_dir, *course; int vocab; uint64_t seed; } bert_ctx;
+
+static kgp_status fresh_bert(void *ud, kge_bert **out)
+{
+    bert_ctx *b = ud;
+    kge_err e = {0};
+    if (!b->model_dir) return scratch_model(b->db, b->course, b->vocab, b->seed, out);
+    return kge_bert_load(b->model_dir, out, &e) ? from_kge(b->db, &e) : KGP_OK;
 }
 
 kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn progress, void *ud,
@@ -574,6 +679,7 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     kgp_snap *snap = NULL;
     tdata t = {0};
     char *record = NULL;
+    int cross = 0;
     kgp_status st = kgp_snap_open(db, &snap);
     if (st) return st;
     /* what training would read: refused before any model work when there
@@ -607,15 +713,11 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         st = kgp__db_error(db, KGP_ENOMEM, "out of memory");
         goto out;
     }
+    bert_ctx bc0 = {db, model_dir, opt->course, vocab, opt->seed ? opt->seed : 1};
     if (opt->resume) {
         if (kge_link_load(opt->resume, &lm, &e)) { st = from_kge(db, &e); goto out; }
         bert = kge_link_bert(lm);
-    } else if (!model_dir) {
-        if ((st = scratch_model(db, opt->course, vocab, opt->seed ? opt->seed : 1, &bert))) goto out;
-    } else if (kge_bert_load(model_dir, &bert, &e)) {
-        st = from_kge(db, &e);
-        goto out;
-    }
+    } else if ((st = fresh_bert(&bc0, &bert))) goto out;
     int max_tokens = opt->max_tokens > 2 ? opt->max_tokens : lm && kge_link_options(lm)->max_tokens > 2
                                                                 ? kge_link_options(lm)->max_tokens : 32;
     if (max_tokens > bert->max_seq) max_tokens = bert->max_seq;
@@ -656,6 +758,11 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         o.mlp_hidden = 64;
         o.max_tokens = max_tokens;
         o.view_prob = (float)opt->view_prob;
+        /* too few edges for the validation split to calibrate on: cross-fit
+         * (cheap in head mode), and the model learns from every edge */
+        cross = o.mode == KGE_TRAIN_HEAD && o.val_frac > 0 && t.d.E >= 2 * CAL_FOLDS &&
+                floor(o.val_frac * (double)t.d.E) < CAL_CROSSFIT_BELOW;
+        if (cross) o.val_frac = 0;
         kge_bert *b = bert;
         bert = NULL;   /* the model owns it now, also on failure */
         if (kge_link_new(b, &o, &lm, &e)) { st = from_kge(db, &e); goto out; }
@@ -664,7 +771,7 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     /* a share of the rejections, as of the edges, is held out for the
      * calibration (drawn from the seed; the training sees the rest) */
     size_t nheld = 0;
-    if (!opt->resume && kge_link_options(lm)->val_frac > 0 && t.d.nneg >= 10) {
+    if (!cross && !opt->resume && kge_link_options(lm)->val_frac > 0 && t.d.nneg >= 10) {
         kge_rng hr;
         kge_rng_seed(&hr, kge_link_options(lm)->seed ^ 0x6b67706174680013ull);
         size_t nn = t.d.nneg;
@@ -681,7 +788,8 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
                  .best = NAN, .done = (long)kge_link_step(lm)};
     clock_gettime(CLOCK_MONOTONIC, &c.t0);
     if (kge_link_train(lm, &t.d, kge_link_options(lm)->steps, on_step, &c, &e)) { st = from_kge(db, &e); goto out; }
-    if ((st = calibrate(db, lm, &t, nheld, &rep))) goto out;
+    bert_ctx bc = {db, model_dir, opt->course, vocab, opt->seed ? opt->seed : 1};
+    if ((st = cross ? crossfit(db, lm, &t, fresh_bert, &bc, &rep) : calibrate(db, lm, &t, nheld, &rep))) goto out;
     if (kge_link_save_with(lm, out, record, &e)) { st = from_kge(db, &e); goto out; }
     rep.concepts = t.d.n;
     rep.edges = t.d.E;

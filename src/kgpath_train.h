@@ -77,6 +77,9 @@ typedef struct kgp_train_report {
     int    calibrated;      /**< Platt scaling fitted on held-out edges (see kgp_train) */
     double platt_a, platt_b;
     size_t cal_positives, cal_negatives;   /**< held-out pairs it was fitted on */
+    int    cal_folds;       /**< 0: fitted on the validation split; K: on the out-of-fold scores of K
+                                 models (cross-fitted, when the split would hold under 50 edges
+                                 in head mode; the checkpoint's model then learns from every edge) */
     double prior;           /**< share of prerequisites the scores hold for: among the reviewed
                                  pairs (edges and rejected suggestions) when there are at least
                                  as many rejections as edges, else 0.5 (kgp_score_pairs_prior) */

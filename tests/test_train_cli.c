@@ -636,8 +636,10 @@ START_TEST(eval_prereq)
         double a = json_real_value(json_object_get(json_array_get(folds, 0), "f1_best")),
                b = json_real_value(json_object_get(json_array_get(folds, 1), "f1_best"));
         ck_assert(fabs((a + b) / 2 - f1) < 1e-9);
-        /* F1 at 0.5 and ECE: kgpath's calibrated probabilities only */
-        ck_assert_int_eq(json_is_real(json_object_get(json_object_get(m, "mean"), "ece")), k == 0);
+        /* F1 at 0.5 and ECE for every method: the baselines are calibrated on
+         * their training pairs as kgpath is */
+        ck_assert(json_is_real(json_object_get(json_object_get(m, "mean"), "ece")));
+        ck_assert(json_is_real(json_object_get(json_object_get(m, "mean"), "f1")));
     }
     json_decref(r);
     free(out);

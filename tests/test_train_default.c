@@ -572,6 +572,14 @@ START_TEST(calibration_synthetic)
     ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv' --prior x", g_dir), 1);
     ck_assert_int_eq(kg(NULL, "suggest --prior 0.3"), 1);
     err_has("--prior goes with --pairs");
+    /* a manifest whose prior is not a share is refused, naming the file */
+    char *mp = tu_path(g_dir, "k.db.kgmodel/kgpath_train.json"), *m = tu_read(mp, NULL), *at = m ? strstr(m, "\"prior\": ") : NULL;
+    ck_assert_msg(at != NULL, "no prior in the manifest");
+    at[9] = '2';   /* "prior": 0.3… -> "prior": 2.3… */
+    tu_write(mp, m, strlen(m));
+    ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv'", g_dir), 2);
+    err_has("kgpath_train.json: \"calibration\" must be");
+    free(m); free(mp);
     free(csv); free(te); free(rj); free(y); free(edge);
 }
 END_TEST

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,8 +333,25 @@ void kge_bert_acts_set_threads(kge_bert_acts *a, int n)
     a->threads = n;
 }
 
+/* The pool forward passes run on (created at first use). */
+static kge_pool *pool_of(kge_bert_acts *a)
+{
+    if (!a->pool) a->pool = kge_pool_new(a->threads ? a->threads : kge_default_threads());
+    return a->pool;
+}
+
+/* Attention floats per layer: with keep, every probability (Σ over
+ * sequences of NH·len²); without, one scratch per thread for the longest
+ * sequence (kge_attention_head_infer). */
+static size_t att_floats(const kge_bert *m, kge_bert_acts *a, size_t sum_sq, size_t Tmax, int keep)
+{
+    size_t NH = (size_t)m->cfg.heads;
+    if (keep) return NH * sum_sq;
+    return (size_t)kge_pool_size(pool_of(a)) * kge_attention_scratch(Tmax, (size_t)m->cfg.hidden / NH);
+}
+
 /* Lays out a's block for N rows (tokens) and S attention floats per layer
- * (Σ over sequences of NH·len²). Inference (keep 0) applies GELU in place,
+ * (att_floats). Inference (keep 0) applies GELU in place,
  * so fch_gelu aliases fch. -1 when out of memory. */
 static int acts_layout(const kge_bert *m, kge_bert_acts *a, size_t N, size_t S, int keep)
 {
@@ -374,7 +392,7 @@ static int acts_layout(const kge_bert *m, kge_bert_acts *a, size_t N, size_t S, 
 int kge_bert_acts_reserve(const kge_bert *m, kge_bert_acts *a, size_t B, size_t T, int keep, const uint8_t *mask)
 {
     size_t BT = B * T;
-    if (acts_layout(m, a, BT, B * (size_t)m->cfg.heads * T * T, keep)) return -1;
+    if (acts_layout(m, a, BT, att_floats(m, a, B * T * T, T, keep), keep)) return -1;
     a->B = (int)B;
     a->T = (int)T;
     for (size_t i = 0; i < BT; i++) a->keep[i] = !mask || mask[i] ? 1.0f : 0.0f;
@@ -414,7 +432,8 @@ int kge_bert_check_batch(const kge_bert *m, const int32_t *ids, const int32_t *t
 /* One forward pass split into tasks: row blocks of the (N, ·) matrices
  * (N tokens of all sequences, whatever the sentence boundaries) and
  * (sequence, head) pairs of attention. Sequence s holds rows
- * off[s]..off[s+1]-1 and its attention probabilities start at aoff[s]. */
+ * off[s]..off[s+1]-1 and, with keep, its attention probabilities start at
+ * aoff[s] (without keep aoff is unused: threads use their own scratch). */
 typedef struct fwd {
     const kge_bert *m;
     kge_bert_acts  *a;
@@ -423,6 +442,8 @@ typedef struct fwd {
     size_t nseq, N, C, I, NH, rows;    /* rows per block task */
     size_t l, k;                       /* layer, and its activation slot */
     int    keep;
+    size_t scratch;                    /* attention scratch floats per thread (without keep) */
+    atomic_size_t next;                /* next (sequence, head) pair (without keep) */
     const float *x;                    /* input of layer l (N, C) */
 } fwd;
 
@@ -472,6 +493,19 @@ static void task_attention(void *vc, size_t t)
                                f->a->qkv + (k * f->N + r) * 3 * C, f->a->keep + r, 0, h, T, C, f->NH);
 }
 
+/* Without keep: task t is thread slot t, with its own scratch in a->att;
+ * it takes (sequence, head) pairs until none is left. */
+static void task_attention_infer(void *vc, size_t slot)
+{
+    fwd *f = vc;
+    float *scratch = f->a->att + slot * f->scratch;
+    for (size_t t; (t = atomic_fetch_add(&f->next, 1)) < f->nseq * f->NH;) {
+        size_t s = t / f->NH, h = t % f->NH, r = f->off[s], T = f->off[s + 1] - r, C = f->C;
+        kge_attention_head_infer(f->a->atty + r * C, f->a->qkv + r * 3 * C, f->a->keep + r, h, T, C, f->NH,
+                                 scratch);
+    }
+}
+
 /* Everything after attention is row-local: output projection, residual,
  * LN1, FFN, residual, LN2 on one block of rows while it is in cache. */
 static void task_post(void *vc, size_t t)
@@ -516,11 +550,14 @@ static void forward_rows(const kge_bert *m, kge_bert_acts *a, const int32_t *ids
                          const size_t *off, const size_t *aoff, size_t nseq, int keep)
 {
     const kge_bert_config *c = &m->cfg;
-    size_t N = off[nseq];
-    if (!a->pool) a->pool = kge_pool_new(a->threads ? a->threads : kge_default_threads());
+    size_t N = off[nseq], Tmax = 0;
+    for (size_t s = 0; s < nseq; s++) Tmax = off[s + 1] - off[s] > Tmax ? off[s + 1] - off[s] : Tmax;
+    kge_pool *pool = pool_of(a);
+    size_t slots = (size_t)kge_pool_size(pool);
     fwd f = {.m = m, .a = a, .ids = ids, .types = types, .off = off, .aoff = aoff, .nseq = nseq, .N = N,
              .C = (size_t)c->hidden, .I = (size_t)c->intermediate, .NH = (size_t)c->heads,
-             .rows = block_rows(N), .keep = keep};
+             .rows = block_rows(N), .keep = keep,
+             .scratch = kge_attention_scratch(Tmax, (size_t)(c->hidden / c->heads))};
     size_t nblocks = (N + f.rows - 1) / f.rows;
     int blas = kge_blas_set_threads(1);
     kge_pool_run(a->pool, nblocks, task_embed, &f);
@@ -529,7 +566,11 @@ static void forward_rows(const kge_bert *m, kge_bert_acts *a, const int32_t *ids
         f.l = l;
         f.k = keep ? l : 0;
         kge_pool_run(a->pool, nblocks, task_qkv, &f);
-        kge_pool_run(a->pool, nseq * f.NH, task_attention, &f);
+        if (keep) kge_pool_run(a->pool, nseq * f.NH, task_attention, &f);
+        else {
+            atomic_store(&f.next, 0);
+            kge_pool_run(pool, slots, task_attention_infer, &f);
+        }
         kge_pool_run(a->pool, nblocks, task_post, &f);
         f.x = a->ln2 + f.k * N * f.C;
     }
@@ -562,7 +603,7 @@ int kge_bert_forward_packed(const kge_bert *m, kge_bert_acts *a, const int32_t *
 {
     const kge_bert_config *c = &m->cfg;
     if (nseq == 0 || off[0] != 0) return kge_fail(err, KGE_EUSAGE, "empty batch or first offset not 0");
-    size_t NH = (size_t)c->heads, S = 0;
+    size_t Tmax = 0;
     for (size_t s = 0; s < nseq; s++) {
         if (off[s + 1] <= off[s])
             return kge_fail(err, KGE_EUSAGE, "sequence %zu is empty (offsets must increase)", s);
@@ -570,23 +611,17 @@ int kge_bert_forward_packed(const kge_bert *m, kge_bert_acts *a, const int32_t *
         if (T > (size_t)c->max_positions)
             return kge_fail(err, KGE_EUSAGE, "sequence %zu: length %zu exceeds max_position_embeddings %d", s, T,
                             c->max_positions);
-        S += NH * T * T;
+        Tmax = T > Tmax ? T : Tmax;
     }
     size_t N = off[nseq];
     int rc = check_tokens(m, ids, types, N, 0, err);
     if (rc) return rc;
-    size_t *aoff = malloc((nseq + 1) * sizeof *aoff);
-    if (!aoff || acts_layout(m, a, N, S, 0)) {
-        free(aoff);
+    if (acts_layout(m, a, N, att_floats(m, a, 0, Tmax, 0), 0))
         return kge_fail(err, KGE_ENOMEM, "out of memory for activations");
-    }
-    aoff[0] = 0;
-    for (size_t s = 0; s < nseq; s++) aoff[s + 1] = aoff[s] + NH * (off[s + 1] - off[s]) * (off[s + 1] - off[s]);
     a->B = (int)nseq;
     a->T = 0;
     for (size_t i = 0; i < N; i++) a->keep[i] = 1.0f;
-    forward_rows(m, a, ids, types, off, aoff, nseq, 0);
-    free(aoff);
+    forward_rows(m, a, ids, types, off, NULL, nseq, 0);
     return KGE_OK;
 }
 

@@ -111,7 +111,8 @@ typedef struct kge_bert_acts {
     float  *emb_mean, *emb_rstd; // (B,T)
     float  *x0;              // (B,T,C) layer-0 input
     float  *qkv;             // (LK,B,T,3C)   LK = L when keep, else 1
-    float  *att;             // (LK,B,NH,T,T) attention probabilities
+    float  *att;             // (L,B,NH,T,T) attention probabilities with keep; without,
+                             // per-thread scratch (kge_attention_head_infer)
     float  *atty;            // (LK,B,T,C) heads concatenated
     float  *res1;            // (LK,B,T,C) x + attention output (LN1 input)
     float  *ln1_mean, *ln1_rstd; // (LK,B,T)

@@ -205,6 +205,101 @@ void kge_attention_head_forward(float *out, float *att, const float *qkv, const 
                 a, (int)T, v, (int)C3, 0.0f, out + b * T * C + h * HS, (int)C);
 }
 
+/* Query rows per block of the inference attention kernel, and keys per
+ * vector (one AVX-512 register of floats). */
+#define ATT_QR 8
+#define ATT_KJ 16
+
+size_t kge_attention_scratch(size_t T, size_t HS)
+{
+    size_t Tp = (T + ATT_KJ - 1) / ATT_KJ * ATT_KJ;
+    return HS * Tp + ATT_QR * Tp;
+}
+
+/* The kernel body for a head size HS that is a compile-time constant
+ * after inlining (32 for MiniLM, 64 for BERT-base), so the ATT_QR output
+ * rows and score blocks stay in vector registers. */
+static inline __attribute__((always_inline)) void att_infer(float *out, const float *qkv, const float *keep,
+                                                           size_t h, size_t T, size_t C, const size_t HS,
+                                                           float *scratch)
+{
+    size_t C3 = 3 * C, Tp = (T + ATT_KJ - 1) / ATT_KJ * ATT_KJ;
+    float scale = 1.0f / sqrtf((float)HS);
+    const float *q = qkv + h * HS, *k = q + C, *v = q + 2 * C;
+    float *kt = scratch, *p = scratch + HS * Tp;
+    // kt (HS,Tp) = kᵀ / sqrt(HS), keys past T zero
+    for (size_t j = 0; j < T; j++)
+        for (size_t d = 0; d < HS; d++) kt[d * Tp + j] = k[j * C3 + d] * scale;
+    for (size_t d = 0; d < HS; d++)
+        for (size_t j = T; j < Tp; j++) kt[d * Tp + j] = 0.0f;
+    for (size_t i0 = 0; i0 < T; i0 += ATT_QR) {
+        /* ATT_QR query rows; past the end, row i0 again (computed, not written) */
+        size_t nr = T - i0 < ATT_QR ? T - i0 : ATT_QR;
+        const float *qr[ATT_QR];
+        for (size_t r = 0; r < ATT_QR; r++) qr[r] = q + (i0 + (r < nr ? r : 0)) * C3;
+        // p (QR,Tp) = q rows · kt, ATT_KJ keys at a time in registers
+        for (size_t j0 = 0; j0 < Tp; j0 += ATT_KJ) {
+            float acc[ATT_QR][ATT_KJ] = {{0}};
+            for (size_t d = 0; d < HS; d++) {
+                const float *kr = kt + d * Tp + j0;
+                for (size_t r = 0; r < ATT_QR; r++) {
+                    float qv = qr[r][d];
+#pragma omp simd
+                    for (size_t jj = 0; jj < ATT_KJ; jj++) acc[r][jj] += qv * kr[jj];
+                }
+            }
+            for (size_t r = 0; r < ATT_QR; r++)
+#pragma omp simd
+                for (size_t jj = 0; jj < ATT_KJ; jj++) p[r * Tp + j0 + jj] = acc[r][jj];
+        }
+        // softmax over the T keys (masked keys 0); 1/sum applied to the output
+        float inv[ATT_QR];
+        for (size_t r = 0; r < ATT_QR; r++) {
+            float *row = p + r * Tp, mx = -FLT_MAX, s = 0.0f;
+#pragma omp simd reduction(max : mx)
+            for (size_t j = 0; j < T; j++) {
+                float x = keep[j] != 0.0f ? row[j] : -FLT_MAX;
+                mx = x > mx ? x : mx;
+            }
+#pragma omp simd reduction(+ : s)
+            for (size_t j = 0; j < T; j++) {
+                float dd = row[j] - mx;
+                float e = exp_approx(dd < 0.0f ? dd : 0.0f) * keep[j];
+                row[j] = e;
+                s += e;
+            }
+            inv[r] = s > 0.0f ? 1.0f / s : 0.0f;
+        }
+        // out rows (QR,HS) = p (QR,T) · v (T,HS)
+        float o[ATT_QR][HS];
+        for (size_t r = 0; r < ATT_QR; r++)
+            for (size_t d = 0; d < HS; d++) o[r][d] = 0.0f;
+        for (size_t j = 0; j < T; j++) {
+            const float *vj = v + j * C3;
+            for (size_t r = 0; r < ATT_QR; r++) {
+                float pj = p[r * Tp + j];
+#pragma omp simd
+                for (size_t d = 0; d < HS; d++) o[r][d] += pj * vj[d];
+            }
+        }
+        for (size_t r = 0; r < nr; r++) {
+            float *dst = out + (i0 + r) * C + h * HS;
+            for (size_t d = 0; d < HS; d++) dst[d] = o[r][d] * inv[r];
+        }
+    }
+}
+
+KGE_SIMD __attribute__((optimize("fp-contract=fast")))
+void kge_attention_head_infer(float *out, const float *qkv, const float *keep, size_t h, size_t T, size_t C,
+                              size_t NH, float *scratch)
+{
+    // out (T,C) columns of head h, qkv (T,3C), keep (T), scratch as kge_attention_scratch(T, C/NH)
+    size_t HS = C / NH;
+    if (HS == 32) att_infer(out, qkv, keep, h, T, C, 32, scratch);
+    else if (HS == 64) att_infer(out, qkv, keep, h, T, C, 64, scratch);
+    else att_infer(out, qkv, keep, h, T, C, HS, scratch);
+}
+
 void kge_attention_forward(float *out, float *att, const float *qkv, const uint8_t *mask,
                            size_t B, size_t T, size_t C, size_t NH)
 {

@@ -59,6 +59,19 @@ void kge_embedding_forward(float *out, const int32_t *ids, const int32_t *types,
 void kge_attention_forward(float *out, float *att, const float *qkv, const uint8_t *mask,
                            size_t B, size_t T, size_t C, size_t NH);
 
+/* Attention of head h over one sequence for inference, probabilities not
+ * kept: out's head-h columns (T rows, stride C) = softmax(q·kᵀ/√HS)·v,
+ * qkv (T,3C) the sequence's rows, keep (T) 1.0 / 0.0 per key (masked
+ * keys get probability 0). scratch holds
+ * kge_attention_scratch(T, HS) floats (HS = C/NH): kᵀ and a few rows of
+ * scores, so everything stays in L1/L2. Hand-written instead of two sgemm
+ * calls: at these sizes OpenBLAS's packing, C zeroing and call overhead
+ * cost more than the arithmetic. Equals kge_attention_head_forward up to
+ * rounding. O(T²·HS). */
+size_t kge_attention_scratch(size_t T, size_t HS);
+void kge_attention_head_infer(float *out, const float *qkv, const float *keep, size_t h, size_t T, size_t C,
+                              size_t NH, float *scratch);
+
 /* One (sequence b, head h) of kge_attention_forward: keep (T) holds 1.0
  * for real tokens of sequence b, 0.0 for padding. Tasks of distinct
  * (b, h) write disjoint memory, so they may run in parallel. */

@@ -165,25 +165,34 @@ void kge_softmax_rows(float *x, size_t rows, size_t n)
     }
 }
 
+/* row[j] = exp(row[j] - max) for the T keys with keep[j] != 0, 0 for the
+ * others; returns 1/sum (0 when every key is masked). Inlined into each
+ * caller's SIMD clone. */
+static inline __attribute__((always_inline)) float exp_row_masked(float *row, const float *keep, size_t T)
+{
+    float mx = -FLT_MAX, s = 0.0f;
+#pragma omp simd reduction(max : mx)
+    for (size_t j = 0; j < T; j++) {
+        float v = keep[j] != 0.0f ? row[j] : -FLT_MAX;
+        mx = v > mx ? v : mx;
+    }
+#pragma omp simd reduction(+ : s)
+    for (size_t j = 0; j < T; j++) {
+        float d = row[j] - mx;
+        float e = exp_approx(d < 0.0f ? d : 0.0f) * keep[j];
+        row[j] = e;
+        s += e;
+    }
+    return s > 0.0f ? 1.0f / s : 0.0f;
+}
+
 /* Masked softmax of the rows of a (T,T): keys with keep[j] == 0 get 0. */
 KGE_SIMD
 static void softmax_masked(float *a, const float *keep, size_t T)
 {
     for (size_t i = 0; i < T; i++) {
-        float *row = a + i * T, mx = -FLT_MAX, s = 0.0f;
-#pragma omp simd reduction(max : mx)
-        for (size_t j = 0; j < T; j++) {
-            float v = keep[j] != 0.0f ? row[j] : -FLT_MAX;
-            mx = v > mx ? v : mx;
-        }
-#pragma omp simd reduction(+ : s)
-        for (size_t j = 0; j < T; j++) {
-            float d = row[j] - mx;
-            float e = exp_approx(d < 0.0f ? d : 0.0f) * keep[j];
-            row[j] = e;
-            s += e;
-        }
-        float inv = s > 0.0f ? 1.0f / s : 0.0f;
+        float *row = a + i * T;
+        float inv = exp_row_masked(row, keep, T);
         for (size_t j = 0; j < T; j++) row[j] *= inv;
     }
 }
@@ -254,22 +263,7 @@ static inline __attribute__((always_inline)) void att_infer(float *out, const fl
         }
         // softmax over the T keys (masked keys 0); 1/sum applied to the output
         float inv[ATT_QR];
-        for (size_t r = 0; r < ATT_QR; r++) {
-            float *row = p + r * Tp, mx = -FLT_MAX, s = 0.0f;
-#pragma omp simd reduction(max : mx)
-            for (size_t j = 0; j < T; j++) {
-                float x = keep[j] != 0.0f ? row[j] : -FLT_MAX;
-                mx = x > mx ? x : mx;
-            }
-#pragma omp simd reduction(+ : s)
-            for (size_t j = 0; j < T; j++) {
-                float dd = row[j] - mx;
-                float e = exp_approx(dd < 0.0f ? dd : 0.0f) * keep[j];
-                row[j] = e;
-                s += e;
-            }
-            inv[r] = s > 0.0f ? 1.0f / s : 0.0f;
-        }
+        for (size_t r = 0; r < ATT_QR; r++) inv[r] = exp_row_masked(p + r * Tp, keep, T);
         // out rows (QR,HS) = p (QR,T) · v (T,HS)
         float o[ATT_QR][HS];
         for (size_t r = 0; r < ATT_QR; r++)

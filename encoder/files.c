@@ -1,5 +1,6 @@
 /* File helpers (see files.h). */
 #include "encoder/files.h"
+#include "base/file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,20 +24,6 @@ char *kge_path_join(const char *dir, const char *name)
     return p;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 static long g_fault;   /* kge_files_inject_fault: operations left until the injected failure */
 
@@ -51,27 +38,13 @@ static int fault_now(void)
 int kge_write_atomic(const char *path, const kge_chunk *c, size_t n, kge_err *err)
 {
     if (fault_now()) return kge_fail(err, KGE_EIO, "%s: write failed: %s (injected)", path, strerror(EIO));
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 16);
-    if (!tmp) return kge_fail(err, KGE_ENOMEM, "out of memory");
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".tmp-XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return kge_fail(err, KGE_EIO, "%s: cannot create a temporary file: %s", path, strerror(e));
-    }
-    /* mkstemp's 0600 would hide the file from other users */
-    int ok = fchmod(fd, 0644) == 0;
-    for (size_t i = 0; ok && i < n; i++) ok = write_all(fd, c[i].p, c[i].n) == 0;
-    if (ok) ok = fsync(fd) == 0;
-    int e = errno;
-    if (close(fd) != 0 && ok) { ok = 0; e = errno; }
-    if (ok && rename(tmp, path) != 0) { ok = 0; e = errno; }
-    if (!ok) unlink(tmp);
-    free(tmp);
-    return ok ? KGE_OK : kge_fail(err, KGE_EIO, "%s: write failed: %s", path, strerror(e));
+    kg_atomic_file f;
+    int e = kg_atomic_begin(&f, path, 0644);
+    if (e) return kge_fail(err, KGE_EIO, "%s: cannot create a temporary file: %s", path, strerror(e));
+    for (size_t i = 0; !e && i < n; i++) e = kg_atomic_write(&f, c[i].p, c[i].n);
+    if (e) kg_atomic_abort(&f);
+    else e = kg_atomic_commit(&f);
+    return e ? kge_fail(err, KGE_EIO, "%s: write failed: %s", path, strerror(e)) : KGE_OK;
 }
 
 /* ---- folders written as a whole ------------------------------------------------ */
@@ -166,21 +139,13 @@ int kge_dir_stage(const char *dir, int (*allowed)(const char *name), char **stag
     return rc;
 }
 
-static int sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
 
 int kge_dir_commit(const char *staging, const char *dir, kge_err *err)
 {
     char *parent, *base;
     if (split_path(dir, &parent, &base)) { kge_dir_abort(staging); return kge_fail(err, KGE_ENOMEM, "out of memory"); }
     int rc = KGE_OK, e = 0;
-    if (sync_dir(staging) != 0 || fault_now()) { e = errno ? errno : EIO; rc = -1; }
+    if ((e = kg_sync_dir(staging)) != 0 || (fault_now() && (e = EIO))) rc = -1;
     else if (rename(staging, dir) == 0) {
         /* dir did not exist (or was an empty folder): staging is dir now */
     } else if (errno == EEXIST || errno == ENOTEMPTY) {
@@ -206,7 +171,7 @@ int kge_dir_commit(const char *staging, const char *dir, kge_err *err)
     if (rc) {
         kge_dir_abort(staging);
         rc = kge_fail(err, KGE_EIO, "%s: cannot put the new folder in place: %s", dir, strerror(e));
-    } else sync_dir(parent);
+    } else kg_sync_dir(parent);
     free(parent);
     free(base);
     return rc;

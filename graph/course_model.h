@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 
 /* A concept reference (an edge end) with the edge's reason text. */
 typedef struct kgg_ref {

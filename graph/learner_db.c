@@ -1,7 +1,7 @@
 /* Learner events in LMDB: append, replay, summaries and fitted parameters
  * (see graph/learner_store.h). */
 #include "graph/learner_store.h"
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/snapshot.h"
 
 #include <string.h>

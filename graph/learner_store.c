@@ -1,6 +1,6 @@
 /* Learner events: canonical encoding and keys (see learner_store.h). */
 #include "graph/learner_store.h"
-#include "graph/alloc.h"
+#include "base/alloc.h"
 
 #include <inttypes.h>
 #include <stdio.h>

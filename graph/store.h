@@ -63,7 +63,7 @@
 #include <lmdb.h>
 
 #include "kgpath_base.h"   /* kgp_status */
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/course_model.h"
 
 #define KGG_SCHEMA_VERSION 1u

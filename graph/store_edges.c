@@ -1,36 +1,11 @@
 /* Recommended edges added to stored concepts in one write transaction
  * (contract in graph/store_edges.h). */
 #include "graph/store_edges.h"
+#include "base/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct ebuf { uint8_t *p; size_t n, cap; int oom; } ebuf;
-
-static void eb_bytes(ebuf *b, const void *p, size_t n)
-{
-    if (b->oom) return;
-    if (kg_grow(&b->p, &b->cap, b->n + n, 1)) { b->oom = 1; return; }
-    if (n) memcpy(b->p + b->n, p, n);
-    b->n += n;
-}
-
-static void eb_varint(ebuf *b, uint64_t v)
-{
-    uint8_t t[10];
-    int n = 0;
-    do { t[n] = v & 0x7f; v >>= 7; if (v) t[n] |= 0x80; n++; } while (v);
-    eb_bytes(b, t, (size_t)n);
-}
-
-static void eb_str(ebuf *b, const char *s)
-{
-    if (!s) { eb_varint(b, 0); return; }
-    size_t n = strlen(s);
-    eb_varint(b, n + 1);
-    eb_bytes(b, s, n + 1);
-}
 
 typedef struct actx {
     kgg_edge_add *edges;
@@ -152,26 +127,26 @@ static kgp_status append_rec(actx *a, MDB_txn *txn, uint32_t holder, uint32_t id
 {
     uint8_t kb[4], vb[4];
     MDB_val k = id_val(kb, holder), v;
-    ebuf b = {0};
+    kg_buf b = {0};
     int rc = mdb_get(txn, a->recommends, &k, &v);
     if (rc == MDB_NOTFOUND) {
-        eb_varint(&b, 1);
+        kg_buf_varint(&b, 1);
     } else if (rc) {
         TRY(rc);
     } else {
         kgg_rd r = {v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, 0};
         uint64_t nm = kgg_rd_varint(&r);
         if (r.bad) return kgg_errf(e, KGP_EDB, "damaged recommendations of concept %u", holder);
-        eb_varint(&b, nm + 1);
-        eb_bytes(&b, r.p, (size_t)(r.end - r.p));
+        kg_buf_varint(&b, nm + 1);
+        kg_buf_put(&b, r.p, (size_t)(r.end - r.p));
     }
-    eb_bytes(&b, "", 1);                /* tag 0: resolved */
-    eb_varint(&b, id);
-    eb_str(&b, reason);
-    if (b.oom) { kg_free(b.p); return kgg_errf(e, KGP_ENOMEM, "out of memory"); }
-    MDB_val nv = {b.n, b.p};
+    kg_buf_put(&b, "", 1);                /* tag 0: resolved */
+    kg_buf_varint(&b, id);
+    kg_buf_lpstr(&b, reason);
+    if (b.oom) { kg_buf_free(&b); return kgg_errf(e, KGP_ENOMEM, "out of memory"); }
+    MDB_val nv = {b.len, b.data};
     rc = mdb_put(txn, a->recommends, &k, &nv, 0);
-    kg_free(b.p);
+    kg_buf_free(&b);
     TRY(rc);
     MDB_val rk = id_val(kb, id), rv = id_val(vb, holder);
     rc = mdb_put(txn, a->recommenders, &rk, &rv, MDB_NODUPDATA);

@@ -2,6 +2,7 @@
  * See graph/store.h for the schema, the contract and the rejection rules. */
 #include "graph/store.h"
 #include "graph/igraph_bridge.h"
+#include "base/buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,42 +12,16 @@
 
 /* ---- record encoding ---- */
 
-typedef struct buf { uint8_t *p; size_t n, cap; int oom; } buf;
-
-static void b_reserve(buf *b, size_t more)
-{
-    if (b->oom) return;
-    if (kg_grow(&b->p, &b->cap, b->n + more, 1)) b->oom = 1;
-}
-static void b_bytes(buf *b, const void *p, size_t n)
-{
-    b_reserve(b, n);
-    if (b->oom) return;
-    if (n) memcpy(b->p + b->n, p, n);
-    b->n += n;
-}
-static void b_u8(buf *b, uint8_t v) { b_bytes(b, &v, 1); }
-static void b_varint(buf *b, uint64_t v)
-{
-    uint8_t t[10]; int n = 0;
-    do { t[n] = v & 0x7f; v >>= 7; if (v) t[n] |= 0x80; n++; } while (v);
-    b_bytes(b, t, (size_t)n);
-}
-static void b_str(buf *b, const char *s)
-{
-    if (!s) { b_varint(b, 0); return; }
-    size_t n = strlen(s);
-    b_varint(b, n + 1);
-    b_bytes(b, s, n + 1);
-}
-static void b_f64(buf *b, double d)
+/* Record fields beyond base/buf.h's varint and length-prefixed string: a byte,
+ * and a double as its 8 IEEE-754 bytes, little-endian (portable records). */
+static void b_u8(kg_buf *b, uint8_t v) { kg_buf_put(b, &v, 1); }
+static void b_f64(kg_buf *b, double d)
 {
     uint64_t u; memcpy(&u, &d, 8);
     uint8_t t[8];
     for (int i = 0; i < 8; i++) t[i] = (uint8_t)(u >> (8 * i));
-    b_bytes(b, t, 8);
+    kg_buf_put(b, t, 8);
 }
-static void b_free(buf *b) { kg_free(b->p); memset(b, 0, sizeof *b); }
 
 /* ---- per-write state ---- */
 
@@ -343,19 +318,19 @@ static int validate_course(wctx *w, wcourse *wc)
             if (add_msg(r, KGG_ERROR, file, 0, 0, "%s", e.msg)) oom = 1;
         } else {
             for (size_t ci = 0; ci < cy.n && !oom; ci++) {
-                buf t = {0};
+                kg_buf t = {0};
                 for (size_t j = cy.off[ci]; j < cy.off[ci + 1]; j++) {
                     const char *lbl = concept_label(&c->concepts[cy.v[j]]);
-                    b_bytes(&t, lbl, strlen(lbl));
-                    b_bytes(&t, " -> ", 4);
+                    kg_buf_put(&t, lbl, strlen(lbl));
+                    kg_buf_put(&t, " -> ", 4);
                 }
                 const char *lbl = concept_label(&c->concepts[cy.v[cy.off[ci]]]);
-                b_bytes(&t, lbl, strlen(lbl) + 1);
+                kg_buf_put(&t, lbl, strlen(lbl) + 1);
                 if (t.oom || add_msg(r, KGG_ERROR, file, c->concepts[cy.v[cy.off[ci]]].line, 0,
                                      "prerequisite cycle in course '%s': %s "
-                                     "(each is required by the next)", c->id, (char *)t.p))
+                                     "(each is required by the next)", c->id, (char *)t.data))
                     oom = 1;
-                b_free(&t);
+                kg_buf_free(&t);
             }
             kgg_cycles_free(&cy);
         }
@@ -389,19 +364,19 @@ typedef int (*member_fn)(member *m, void *ud);
 /* Re-encodes a requires (groups) or recommends record with fn applied to
  * every member. *changed tells whether anything changed. */
 static int rewrite_members(const MDB_val *rec, int groups, member_fn fn, void *ud,
-                           buf *out, int *changed)
+                           kg_buf *out, int *changed)
 {
     kgg_rd r = {rec->mv_data, (const uint8_t *)rec->mv_data + rec->mv_size, 0};
     *changed = 0;
     uint64_t ng = groups ? kgg_rd_varint(&r) : 1;
-    if (groups) b_varint(out, ng);
+    if (groups) kg_buf_varint(out, ng);
     for (uint64_t g = 0; g < ng && !r.bad; g++) {
         if (groups) {
-            b_varint(out, kgg_rd_varint(&r));      /* k */
-            b_str(out, kgg_rd_str(&r));            /* reason */
+            kg_buf_varint(out, kgg_rd_varint(&r));      /* k */
+            kg_buf_lpstr(out, kgg_rd_str(&r));            /* reason */
         }
         uint64_t nm = kgg_rd_varint(&r);
-        b_varint(out, nm);
+        kg_buf_varint(out, nm);
         for (uint64_t i = 0; i < nm && !r.bad; i++) {
             member m = {0};
             m.unresolved = kgg_rd_u8(&r);
@@ -410,8 +385,8 @@ static int rewrite_members(const MDB_val *rec, int groups, member_fn fn, void *u
             m.reason = kgg_rd_str(&r);
             if (fn(&m, ud)) *changed = 1;
             b_u8(out, (uint8_t)m.unresolved);
-            if (m.unresolved) b_str(out, m.target); else b_varint(out, m.id);
-            b_str(out, m.reason);
+            if (m.unresolved) kg_buf_lpstr(out, m.target); else kg_buf_varint(out, m.id);
+            kg_buf_lpstr(out, m.reason);
         }
     }
     return r.bad ? -1 : 0;
@@ -420,11 +395,11 @@ static int rewrite_members(const MDB_val *rec, int groups, member_fn fn, void *u
 /* Calls fn for every member of a record, read-only. */
 static int each_member(const MDB_val *rec, int groups, member_fn fn, void *ud)
 {
-    buf tmp = {0};
+    kg_buf tmp = {0};
     int ch;
     int rc = rewrite_members(rec, groups, fn, ud, &tmp, &ch);
     int oom = tmp.oom;
-    b_free(&tmp);
+    kg_buf_free(&tmp);
     return rc ? rc : (oom ? -2 : 0);
 }
 
@@ -459,13 +434,13 @@ static kgp_status remove_concept(wctx *w, MDB_txn *txn, uint32_t id, int *mrc, k
         if (rc == MDB_NOTFOUND) continue;
         TRY(rc);
         /* copy: deleting reverse entries may move pages */
-        buf cp = {0};
-        b_bytes(&cp, v.mv_data, v.mv_size);
+        kg_buf cp = {0};
+        kg_buf_put(&cp, v.mv_data, v.mv_size);
         if (cp.oom) OOM();
-        MDB_val cv = {cp.n, cp.p};
+        MDB_val cv = {cp.len, cp.data};
         edge_del d = {w, txn, id, pass ? w->recommenders : w->dependents, 0};
         int r = each_member(&cv, !pass, del_member_edge, &d);
-        b_free(&cp);
+        kg_buf_free(&cp);
         if (r == -2) OOM();
         if (r) return kgg_errf(e, KGP_EDB, "damaged record of concept %u", id);
         if (d.rc) { *mrc = d.rc; return kgg_errf(e, KGP_EDB, "cannot delete edge: %s", mdb_strerror(d.rc)); }
@@ -529,22 +504,22 @@ static kgp_status rewrite_holder(wctx *w, MDB_txn *txn, uint32_t holder, member_
         int rc = mdb_get(txn, fwd, &k, &v);
         if (rc == MDB_NOTFOUND) continue;
         TRY(rc);
-        buf out = {0};
+        kg_buf out = {0};
         int changed;
         s->hits = 0;
         if (rewrite_members(&v, !pass, fn, s, &out, &changed)) {
-            b_free(&out);
+            kg_buf_free(&out);
             return kgg_errf(e, KGP_EDB, "damaged record of concept %u", holder);
         }
-        if (out.oom) { b_free(&out); OOM(); }
+        if (out.oom) { kg_buf_free(&out); OOM(); }
         if (changed) {
-            MDB_val nv = {out.n, out.p};
+            MDB_val nv = {out.len, out.data};
             rc = mdb_put(txn, fwd, &k, &nv, 0);
-            b_free(&out);
+            kg_buf_free(&out);
             TRY(rc);
             if (pass) *hit_rec = 1; else *hit_req = 1;
         } else {
-            b_free(&out);
+            kg_buf_free(&out);
         }
     }
     return KGP_OK;
@@ -626,21 +601,21 @@ static kgp_status resolve_waiting(wctx *w, MDB_txn *txn, uint32_t id, const char
 }
 
 /* Encodes one concept record. */
-static void encode_concept(const wcourse *wc, size_t i, buf *b)
+static void encode_concept(const wcourse *wc, size_t i, kg_buf *b)
 {
     const kgg_concept *k = &wc->c->concepts[i];
-    b_str(b, wc->keys[i]); b_str(b, k->title); b_str(b, k->summary); b_str(b, k->description);
+    kg_buf_lpstr(b, wc->keys[i]); kg_buf_lpstr(b, k->title); kg_buf_lpstr(b, k->summary); kg_buf_lpstr(b, k->description);
     b_f64(b, k->minutes); b_f64(b, kgg_concept_total_minutes(k)); b_f64(b, k->difficulty);
-    b_varint(b, k->unit >= 0 && (size_t)k->unit < wc->c->nunits ? (uint64_t)k->unit + 1 : 0);
-    b_varint(b, i); b_varint(b, k->line);
-    b_varint(b, k->ngoals);
-    for (size_t j = 0; j < k->ngoals; j++) b_str(b, k->goals[j]);
-    b_varint(b, k->ntags);
-    for (size_t j = 0; j < k->ntags; j++) b_str(b, k->tags[j]);
-    b_varint(b, k->nresources);
+    kg_buf_varint(b, k->unit >= 0 && (size_t)k->unit < wc->c->nunits ? (uint64_t)k->unit + 1 : 0);
+    kg_buf_varint(b, i); kg_buf_varint(b, k->line);
+    kg_buf_varint(b, k->ngoals);
+    for (size_t j = 0; j < k->ngoals; j++) kg_buf_lpstr(b, k->goals[j]);
+    kg_buf_varint(b, k->ntags);
+    for (size_t j = 0; j < k->ntags; j++) kg_buf_lpstr(b, k->tags[j]);
+    kg_buf_varint(b, k->nresources);
     for (size_t j = 0; j < k->nresources; j++) {
         const kgg_resource *r = &k->resources[j];
-        b_str(b, r->title); b_str(b, r->url); b_str(b, r->kind); b_f64(b, r->minutes);
+        kg_buf_lpstr(b, r->title); kg_buf_lpstr(b, r->url); kg_buf_lpstr(b, r->kind); b_f64(b, r->minutes);
     }
 }
 
@@ -657,14 +632,14 @@ static int name_id(wctx *w, MDB_txn *txn, const char *key, uint32_t *id)
  * reverse/unresolved indexes. */
 static kgp_status put_member(wctx *w, MDB_txn *txn, uint32_t self, const char *self_key,
                              const nref *nr, const char *reason, int recommended,
-                             kgg_write_course *wcr, int *cross, buf *out, int *mrc, kgg_err *e)
+                             kgg_write_course *wcr, int *cross, kg_buf *out, int *mrc, kgg_err *e)
 {
     uint32_t id;
     int rc = name_id(w, txn, nr->key, &id);
     uint8_t kb[4], vb[4];
     MDB_val v = id_val(vb, self);
     if (rc == 0) {
-        b_u8(out, 0); b_varint(out, id);
+        b_u8(out, 0); kg_buf_varint(out, id);
         MDB_val k = id_val(kb, id);
         rc = mdb_put(txn, recommended ? w->recommenders : w->dependents, &k, &v, MDB_NODUPDATA);
         if (rc && rc != MDB_KEYEXIST) TRY(rc);
@@ -675,7 +650,7 @@ static kgp_status put_member(wctx *w, MDB_txn *txn, uint32_t self, const char *s
             w->heads[w->nheads++] = self;
         }
     } else if (rc == MDB_NOTFOUND) {
-        b_u8(out, 1); b_str(out, nr->key);
+        b_u8(out, 1); kg_buf_lpstr(out, nr->key);
         MDB_val k = str_val(nr->key);
         rc = mdb_put(txn, w->unresolved, &k, &v, MDB_NODUPDATA);
         if (rc && rc != MDB_KEYEXIST) TRY(rc);
@@ -689,7 +664,7 @@ static kgp_status put_member(wctx *w, MDB_txn *txn, uint32_t self, const char *s
     } else {
         TRY(rc);
     }
-    b_str(out, reason);
+    kg_buf_lpstr(out, reason);
     return KGP_OK;
 }
 
@@ -766,7 +741,7 @@ static kgp_status check_global_cycles(wctx *w, MDB_txn *txn, uint32_t next_id, i
     s = kgg_find_cycles_edges((uint32_t)nr, from, to, ne, 10, &cy, e);
     if (s) goto out;
     for (size_t c = 0; c < cy.n; c++) {
-        buf t = {0};
+        kg_buf t = {0};
         for (size_t j = cy.off[c]; j <= cy.off[c + 1]; j++) {
             uint32_t id = region[cy.v[j == cy.off[c + 1] ? cy.off[c] : j]];
             uint8_t kb[4];
@@ -778,18 +753,18 @@ static kgp_status check_global_cycles(wctx *w, MDB_txn *txn, uint32_t next_id, i
                 if (!key) key = "?";
                 if (!title) title = key;
             }
-            if (j > cy.off[c]) b_bytes(&t, " -> ", 4);
-            b_bytes(&t, title, strlen(title));
-            b_bytes(&t, " (", 2); b_bytes(&t, key, strlen(key)); b_bytes(&t, ")", 1);
+            if (j > cy.off[c]) kg_buf_put(&t, " -> ", 4);
+            kg_buf_put(&t, title, strlen(title));
+            kg_buf_put(&t, " (", 2); kg_buf_put(&t, key, strlen(key)); kg_buf_put(&t, ")", 1);
         }
         b_u8(&t, 0);
         if (t.oom || add_msg(w->res, KGG_ERROR, NULL, 0, 0,
                              "this import would close a prerequisite cycle across courses: %s "
-                             "(each is required by the next)", (char *)t.p)) {
-            b_free(&t); kgg_cycles_free(&cy);
+                             "(each is required by the next)", (char *)t.data)) {
+            kg_buf_free(&t); kgg_cycles_free(&cy);
             s = kgg_errf(e, KGP_ENOMEM, "out of memory"); goto out;
         }
-        b_free(&t);
+        kg_buf_free(&t);
     }
     if (cy.n) s = KGP_EINPUT;
     kgg_cycles_free(&cy);
@@ -979,24 +954,24 @@ static kgp_status write_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
         if (wc->unchanged) continue;
         kgg_course *c = wc->c;
         kgg_write_course *wcr = &res->courses[i];
-        buf b = {0};
+        kg_buf b = {0};
         for (size_t j = 0; j < c->nconcepts; j++) {
             kgg_concept *k = &c->concepts[j];
             uint8_t kb[4];
             MDB_val key = id_val(kb, wc->ids[j]);
-            b.n = 0;
+            b.len = 0;
             encode_concept(wc, j, &b);
-            if (b.oom) { b_free(&b); OOM(); }
-            MDB_val v = {b.n, b.p};
-            if ((rc = mdb_put(txn, w->concepts, &key, &v, 0))) { b_free(&b); TRY(rc); }
+            if (b.oom) { kg_buf_free(&b); OOM(); }
+            MDB_val v = {b.len, b.data};
+            if ((rc = mdb_put(txn, w->concepts, &key, &v, 0))) { kg_buf_free(&b); TRY(rc); }
             wcr->concepts++;
             if (k->ngroups) {
-                b.n = 0;
-                b_varint(&b, k->ngroups);
+                b.len = 0;
+                kg_buf_varint(&b, k->ngroups);
                 size_t mi = 0;
                 for (size_t g = 0; g < k->ngroups; g++) {
                     kgg_group *gr = &k->groups[g];
-                    b_varint(&b, gr->k); b_str(&b, gr->reason); b_varint(&b, gr->nmembers);
+                    kg_buf_varint(&b, gr->k); kg_buf_lpstr(&b, gr->reason); kg_buf_varint(&b, gr->nmembers);
                     for (size_t m = 0; m < gr->nmembers; m++, mi++) {
                         nref *nr = &wc->grp_refs[j][mi];
                         if (!nr->local && course_known(w, txn, nr->key)) {
@@ -1005,21 +980,21 @@ static kgp_status write_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
                             if (r2 == MDB_NOTFOUND) {
                                 if (add_msg(res, KGG_ERROR, c->source, gr->members[m].line, 0,
                                             "concept '%s' requires '%s', but that course has no such concept",
-                                            k->id, nr->key)) { b_free(&b); OOM(); }
-                            } else if (r2) { b_free(&b); TRY(r2); }
+                                            k->id, nr->key)) { kg_buf_free(&b); OOM(); }
+                            } else if (r2) { kg_buf_free(&b); TRY(r2); }
                         }
                         if ((s = put_member(w, txn, wc->ids[j], wc->keys[j], nr, gr->members[m].reason,
-                                            0, wcr, &cross, &b, mrc, e))) { b_free(&b); return s; }
+                                            0, wcr, &cross, &b, mrc, e))) { kg_buf_free(&b); return s; }
                     }
                     wcr->groups++;
                 }
-                if (b.oom) { b_free(&b); OOM(); }
-                MDB_val rv = {b.n, b.p};
-                if ((rc = mdb_put(txn, w->requires, &key, &rv, 0))) { b_free(&b); TRY(rc); }
+                if (b.oom) { kg_buf_free(&b); OOM(); }
+                MDB_val rv = {b.len, b.data};
+                if ((rc = mdb_put(txn, w->requires, &key, &rv, 0))) { kg_buf_free(&b); TRY(rc); }
             }
             if (k->nrecommends) {
-                b.n = 0;
-                b_varint(&b, k->nrecommends);
+                b.len = 0;
+                kg_buf_varint(&b, k->nrecommends);
                 for (size_t m = 0; m < k->nrecommends; m++) {
                     nref *nr = &wc->rec_refs[j][m];
                     if (!nr->local && course_known(w, txn, nr->key)) {
@@ -1027,31 +1002,31 @@ static kgp_status write_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
                         if (name_id(w, txn, nr->key, &tid) == MDB_NOTFOUND &&
                             add_msg(res, KGG_ERROR, c->source, k->recommends[m].line, 0,
                                     "concept '%s' recommends '%s', but that course has no such concept",
-                                    k->id, nr->key)) { b_free(&b); OOM(); }
+                                    k->id, nr->key)) { kg_buf_free(&b); OOM(); }
                     }
                     if ((s = put_member(w, txn, wc->ids[j], wc->keys[j], nr, k->recommends[m].reason,
-                                        1, wcr, &cross, &b, mrc, e))) { b_free(&b); return s; }
+                                        1, wcr, &cross, &b, mrc, e))) { kg_buf_free(&b); return s; }
                 }
-                if (b.oom) { b_free(&b); OOM(); }
-                MDB_val rv = {b.n, b.p};
-                if ((rc = mdb_put(txn, w->recommends, &key, &rv, 0))) { b_free(&b); TRY(rc); }
+                if (b.oom) { kg_buf_free(&b); OOM(); }
+                MDB_val rv = {b.len, b.data};
+                if ((rc = mdb_put(txn, w->recommends, &key, &rv, 0))) { kg_buf_free(&b); TRY(rc); }
             }
         }
         /* course record */
-        b.n = 0;
-        b_str(&b, c->title); b_str(&b, c->language); b_str(&b, c->version);
-        b_str(&b, c->source); b_str(&b, c->format); b_str(&b, wc->hash);
-        b_varint(&b, (uint64_t)(now > 0 ? now : 0));
-        b_varint(&b, c->nunits);
-        for (size_t u = 0; u < c->nunits; u++) { b_str(&b, c->units[u].id); b_str(&b, c->units[u].title); }
-        b_varint(&b, c->nconcepts);
-        for (size_t j = 0; j < c->nconcepts; j++) b_varint(&b, wc->ids[j]);
-        b_str(&b, c->identity);
-        b_varint(&b, c->course_order ? 1 : 0);      /* flags (absent in older records: 0) */
-        if (b.oom) { b_free(&b); OOM(); }
-        MDB_val ck = str_val(c->id), cv = {b.n, b.p};
+        b.len = 0;
+        kg_buf_lpstr(&b, c->title); kg_buf_lpstr(&b, c->language); kg_buf_lpstr(&b, c->version);
+        kg_buf_lpstr(&b, c->source); kg_buf_lpstr(&b, c->format); kg_buf_lpstr(&b, wc->hash);
+        kg_buf_varint(&b, (uint64_t)(now > 0 ? now : 0));
+        kg_buf_varint(&b, c->nunits);
+        for (size_t u = 0; u < c->nunits; u++) { kg_buf_lpstr(&b, c->units[u].id); kg_buf_lpstr(&b, c->units[u].title); }
+        kg_buf_varint(&b, c->nconcepts);
+        for (size_t j = 0; j < c->nconcepts; j++) kg_buf_varint(&b, wc->ids[j]);
+        kg_buf_lpstr(&b, c->identity);
+        kg_buf_varint(&b, c->course_order ? 1 : 0);      /* flags (absent in older records: 0) */
+        if (b.oom) { kg_buf_free(&b); OOM(); }
+        MDB_val ck = str_val(c->id), cv = {b.len, b.data};
         rc = mdb_put(txn, w->courses, &ck, &cv, 0);
-        b_free(&b);
+        kg_buf_free(&b);
         TRY(rc);
     }
     if (res->nerrors > nerr0) return first_error(res, e, KGP_EINPUT);

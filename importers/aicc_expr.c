@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 
 #define MAX_CLAUSES 256
 #define MAX_DEPTH   100

@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "importers/html_text.h"
 #include "importers/xml_safe.h"
 
@@ -70,34 +70,34 @@ static int read_record(csv_reader *r, field **fs, size_t *cap)
     size_t n = 0;
     if (r->p >= r->end) return 0;
     for (;;) {
-        kgi_buf b = {0};
+        kg_buf b = {0};
         uint32_t fl = r->line, fc = r->col;
         if (r->p < r->end && *r->p == '"') {
             adv(r);
             for (;;) {
                 if (r->p >= r->end) {
                     kgg_course_diag(r->c, KGG_ERROR, r->name, fl, fc, "unterminated quoted field");
-                    kgi_buf_free(&b);
+                    kg_buf_free(&b);
                     goto fail;
                 }
                 if (*r->p == '"') {
-                    if (r->p + 1 < r->end && r->p[1] == '"') { kgi_buf_add(&b, "\"", 1); adv(r); adv(r); continue; }
+                    if (r->p + 1 < r->end && r->p[1] == '"') { kg_buf_put(&b, "\"", 1); adv(r); adv(r); continue; }
                     adv(r);
                     break;
                 }
                 if (*r->p == '\r') {            /* line breaks inside quotes become \n */
                     adv(r);
                     if (r->p < r->end && *r->p == '\n') adv(r);
-                    kgi_buf_add(&b, "\n", 1);
+                    kg_buf_put(&b, "\n", 1);
                     continue;
                 }
-                kgi_buf_add(&b, r->p, 1);
+                kg_buf_put(&b, r->p, 1);
                 adv(r);
             }
             if (r->p < r->end && *r->p != ',' && *r->p != '\n' && *r->p != '\r') {
                 kgg_course_diag(r->c, KGG_ERROR, r->name, r->line, r->col,
                                 "unexpected character after a closing quote (expected ',' or end of line)");
-                kgi_buf_free(&b);
+                kg_buf_free(&b);
                 goto fail;
             }
         } else {
@@ -105,20 +105,20 @@ static int read_record(csv_reader *r, field **fs, size_t *cap)
                 if (*r->p == '"') {
                     kgg_course_diag(r->c, KGG_ERROR, r->name, r->line, r->col,
                                     "quote inside an unquoted field (quote the whole field and double the quote)");
-                    kgi_buf_free(&b);
+                    kg_buf_free(&b);
                     goto fail;
                 }
                 if (*r->p == 0) {
                     kgg_course_diag(r->c, KGG_ERROR, r->name, r->line, r->col, "NUL byte in CSV");
-                    kgi_buf_free(&b);
+                    kg_buf_free(&b);
                     goto fail;
                 }
-                kgi_buf_add(&b, r->p, 1);
+                kg_buf_put(&b, r->p, 1);
                 adv(r);
             }
         }
-        if (kg_grow(fs, cap, n + 1, sizeof **fs)) { kgi_buf_free(&b); goto fail; }
-        (*fs)[n].s = kgi_buf_take(&b);
+        if (kg_grow(fs, cap, n + 1, sizeof **fs)) { kg_buf_free(&b); goto fail; }
+        (*fs)[n].s = kg_buf_take(&b);
         (*fs)[n].line = fl;
         (*fs)[n].col = fc;
         if (!(*fs)[n].s) goto fail;

@@ -12,36 +12,9 @@
 #include <libxml/HTMLparser.h>
 #include <utf8proc.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "importers/xml_safe.h"
 
-void kgi_buf_add(kgi_buf *b, const char *s, size_t n)
-{
-    if (b->oom || !s) return;
-    if (kg_grow(&b->s, &b->cap, b->n + n + 1, 1)) { b->oom = 1; return; }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
-void kgi_buf_adds(kgi_buf *b, const char *s) { if (s) kgi_buf_add(b, s, strlen(s)); }
-
-void kgi_buf_join(kgi_buf *b, const char *sep, const char *s)
-{
-    if (!s || !*s) return;
-    if (b->n) kgi_buf_adds(b, sep);
-    kgi_buf_adds(b, s);
-}
-
-char *kgi_buf_take(kgi_buf *b)
-{
-    char *s = b->oom ? NULL : b->s ? b->s : kg_strdup("");
-    if (b->oom) kg_free(b->s);
-    memset(b, 0, sizeof *b);
-    return s;
-}
-
-void kgi_buf_free(kgi_buf *b) { kg_free(b->s); memset(b, 0, sizeof *b); }
 
 char *kgi_collapse_ws(char *s)
 {
@@ -67,10 +40,10 @@ void kgi_concept_text(kgg_course *c, size_t ki, const char *t, int append)
 {
     if (!t || !*t) return;
     kgg_concept *k = &c->concepts[ki];
-    kgi_buf b = {0};
-    if (append) { kgi_buf_adds(&b, k->description); kgi_buf_join(&b, "\n", t); }
-    else { kgi_buf_adds(&b, t); kgi_buf_join(&b, "\n", k->description); }
-    char *s = kgi_buf_take(&b);
+    kg_buf b = {0};
+    if (append) { kg_buf_puts(&b, k->description); kg_buf_join(&b, "\n", t); }
+    else { kg_buf_puts(&b, t); kg_buf_join(&b, "\n", k->description); }
+    char *s = kg_buf_take(&b);
     if (s) k->description = kgi_clip(c, s, 64 * 1024);
     kg_free(s);
 }
@@ -99,19 +72,19 @@ static int is_block(const char *name)
     return 0;
 }
 
-static void html_walk(xmlNode *n, kgi_buf *b, int depth)
+static void html_walk(xmlNode *n, kg_buf *b, int depth)
 {
     for (; n; n = n->next) {
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            kgi_buf_adds(b, (const char *)n->content);
+            kg_buf_puts(b, (const char *)n->content);
         } else if (n->type == XML_ELEMENT_NODE) {
             const char *name = (const char *)n->name;
             if (strcasecmp(name, "script") == 0 || strcasecmp(name, "style") == 0 ||
                 strcasecmp(name, "noscript") == 0) continue;
             int blk = is_block(name);
-            if (blk) kgi_buf_adds(b, "\n");
+            if (blk) kg_buf_puts(b, "\n");
             if (depth < 256) html_walk(n->children, b, depth + 1);
-            if (blk) kgi_buf_adds(b, "\n");
+            if (blk) kg_buf_puts(b, "\n");
         }
     }
 }
@@ -124,14 +97,14 @@ char *kgi_html_to_text(const char *html, size_t len)
     while (i < len && isspace((unsigned char)html[i])) i++;
     if (i == len) return kg_strdup("");
     xmlDocPtr doc = kgi_html_parse(html + i, len - i, "html");
-    kgi_buf b = {0};
+    kg_buf b = {0};
     if (doc) {
         html_walk(doc->children, &b, 0);
         xmlFreeDoc(doc);
     } else {
-        kgi_buf_add(&b, html + i, len - i);
+        kg_buf_put(&b, html + i, len - i);
     }
-    char *s = kgi_buf_take(&b);
+    char *s = kg_buf_take(&b);
     return kgi_collapse_ws(s);
 }
 
@@ -139,7 +112,7 @@ char *kgi_html_to_text(const char *html, size_t len)
 
 char *kgi_srt_to_text(const char *buf, size_t len)
 {
-    kgi_buf b = {0};
+    kg_buf b = {0};
     size_t i = 0;
     if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
         (unsigned char)buf[2] == 0xBF) i = 3;
@@ -158,14 +131,14 @@ char *kgi_srt_to_text(const char *buf, size_t len)
             for (size_t k = 0; k < ll; k++) {
                 if (l[k] == '<') in_tag = 1;
                 else if (l[k] == '>' && in_tag) in_tag = 0;
-                else if (!in_tag) kgi_buf_add(&b, l + k, 1);
+                else if (!in_tag) kg_buf_put(&b, l + k, 1);
             }
-            kgi_buf_adds(&b, " ");
+            kg_buf_puts(&b, " ");
         }
         i = j;
         while (i < len && (buf[i] == '\n' || buf[i] == '\r')) i++;
     }
-    return kgi_collapse_ws(kgi_buf_take(&b));
+    return kgi_collapse_ws(kg_buf_take(&b));
 }
 
 char *kgi_sjson_to_text(const char *buf, size_t len)
@@ -174,13 +147,13 @@ char *kgi_sjson_to_text(const char *buf, size_t len)
     json_t *j = json_loadb(buf, len, 0, &e);
     if (!j) return NULL;
     json_t *t = json_object_get(j, "text");
-    kgi_buf b = {0};
+    kg_buf b = {0};
     if (json_is_array(t)) {
         size_t i; json_t *v;
-        json_array_foreach(t, i, v) if (json_is_string(v)) kgi_buf_join(&b, " ", json_string_value(v));
+        json_array_foreach(t, i, v) if (json_is_string(v)) kg_buf_join(&b, " ", json_string_value(v));
     }
     json_decref(j);
-    return kgi_collapse_ws(kgi_buf_take(&b));
+    return kgi_collapse_ws(kg_buf_take(&b));
 }
 
 /* ---- ids ---------------------------------------------------------------------- */
@@ -242,17 +215,17 @@ char *kgi_safe_course_id(const char *s, const char *fallback, char *out, size_t 
 
 char *kgi_utf8_repair(const char *s, size_t n)
 {
-    kgi_buf b = {0};
-    kgi_buf_add(&b, "", 0);
+    kg_buf b = {0};
+    kg_buf_put(&b, "", 0);
     while (n > 0) {
         size_t ok = kgg_utf8_prefix(s, n);
-        kgi_buf_add(&b, s, ok);
+        kg_buf_put(&b, s, ok);
         if (ok == n) break;
-        kgi_buf_add(&b, "\xEF\xBF\xBD", 3);          /* U+FFFD for the bad byte */
+        kg_buf_put(&b, "\xEF\xBF\xBD", 3);          /* U+FFFD for the bad byte */
         s += ok + 1;
         n -= ok + 1;
     }
-    return kgi_buf_take(&b);
+    return kg_buf_take(&b);
 }
 
 const char *kgi_source_base(const char *path, char *out, size_t outlen)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "graph/course_model.h"
+#include "base/buf.h"
 
 /* HTML (a page or a fragment, any entities: &nbsp; &reg; …) to plain text
  * with libxml2's HTML parser (no network, recover mode): <script>/<style>
@@ -50,15 +51,6 @@ const char *kgi_source_base(const char *path, char *out, size_t outlen);
  * or a bare number of minutes. */
 double kgi_parse_duration(const char *s);
 
-/* A growable NUL-terminated string (kg_malloc). */
-typedef struct kgi_buf { char *s; size_t n, cap; int oom; } kgi_buf;
-void kgi_buf_add(kgi_buf *b, const char *s, size_t n);
-void kgi_buf_adds(kgi_buf *b, const char *s);
-/* Adds s separated from what is there by sep (when both are non-empty). */
-void kgi_buf_join(kgi_buf *b, const char *sep, const char *s);
-/* Takes the string (kg_malloc'ed, never NULL unless OOM) and resets b. */
-char *kgi_buf_take(kgi_buf *b);
-void kgi_buf_free(kgi_buf *b);
 
 /* Collapses whitespace runs to one space and trims, in place; returns s. */
 char *kgi_collapse_ws(char *s);

@@ -32,7 +32,7 @@
 
 #include <libxml/xmlreader.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 
 /* Archive endings dropped from a name that becomes an id. */
 static void drop_archive_ext(char *s)

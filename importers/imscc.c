@@ -24,7 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "importers/html_text.h"
 #include "importers/manifest.h"
 #include "importers/xml_safe.h"

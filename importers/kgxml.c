@@ -37,7 +37,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "kgxml_schema.h"   /* generated from data/schema/kgxml.rng */
 
 #define NS KGI_KGXML_NS

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "importers/html_text.h"
 #include "importers/xml_safe.h"
 
@@ -193,7 +193,7 @@ static void apply_resource_text(kgi_manifest *m, kgg_course *c, size_t ki, xmlNo
 {
     char base[1024];
     join_base(m, c, m->base, r, base, sizeof base);
-    kgi_buf text = {0};
+    kg_buf text = {0};
     char seen[MAX_FILES_PER_ITEM][1024];
     int nseen = 0;
     xmlNode *f = NULL;
@@ -218,14 +218,14 @@ static void apply_resource_text(kgi_manifest *m, kgg_course *c, size_t ki, xmlNo
         snprintf(seen[nseen++], sizeof seen[0], "%s", rel);
         char *buf; size_t len;
         if (kgi_manifest_read(m, c, rel, line, &buf, &len) != 0) continue;
-        if (text.n < MAX_TEXT) {
+        if (text.len < MAX_TEXT) {
             char *t = kgi_html_to_text(buf, len);
-            kgi_buf_join(&text, "\n", t);
+            kg_buf_join(&text, "\n", t);
             kg_free(t);
         }
         kg_free(buf);
     }
-    char *t = kgi_buf_take(&text);
+    char *t = kg_buf_take(&text);
     if (t && *t) c->concepts[ki].description = kgi_clip(c, t, MAX_TEXT);
     kg_free(t);
 }

@@ -35,7 +35,7 @@
 
 #include <jansson.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "importers/aicc_expr.h"
 #include "importers/html_text.h"
 #include "importers/xml_safe.h"
@@ -116,24 +116,24 @@ static long child_long(xmlNode *n, const char *name, long def)
 static char *rich_text(const char *s)
 {
     if (!s) return NULL;
-    kgi_buf b = {0};
+    kg_buf b = {0};
     for (const char *p = s; *p;) {
         if (p[0] == '$' && p[1] == '@') {
             const char *e = strstr(p + 2, "@$");
             if (e) { p = e + 2; continue; }
         }
         if (strncmp(p, "@@PLUGINFILE@@", 14) == 0) { p += 14; continue; }
-        kgi_buf_add(&b, p, 1);
+        kg_buf_put(&b, p, 1);
         p++;
     }
-    char *h = kgi_buf_take(&b);
+    char *h = kg_buf_take(&b);
     char *t = h ? kgi_html_to_text(h, strlen(h)) : NULL;
     kg_free(h);
     return t;
 }
 
 /* Text of the elements of an activity file that hold prose. */
-static void collect_text(xmlNode *n, kgi_buf *b, int depth)
+static void collect_text(xmlNode *n, kg_buf *b, int depth)
 {
     static const char *const names[] = { "intro", "content", "summary", "text", "description",
                                          "message", "activity", "externalurl", NULL };
@@ -141,10 +141,10 @@ static void collect_text(xmlNode *n, kgi_buf *b, int depth)
         if (x->type != XML_ELEMENT_NODE) continue;
         int hit = 0;
         for (int i = 0; names[i]; i++) if (strcmp((const char *)x->name, names[i]) == 0) hit = 1;
-        if (hit && b->n < MAX_TEXT) {
+        if (hit && b->len < MAX_TEXT) {
             xmlChar *raw = xmlNodeGetContent(x);
             char *t = rich_text((const char *)raw);
-            kgi_buf_join(b, "\n", t);
+            kg_buf_join(b, "\n", t);
             kg_free(t);
             xmlFree(raw);
         } else if (!hit && strcmp((const char *)x->name, "question_categories") != 0) {
@@ -471,10 +471,10 @@ static void place_labels(moodle *m)
         if (!kgi_pkg_exists(m->p, rel)) continue;
         xmlDocPtr d = load(m, name, 0, shown, sizeof shown);
         if (!d) continue;
-        kgi_buf b = {0};
+        kg_buf b = {0};
         collect_text(xmlDocGetRootElement(d), &b, 0);
         xmlFreeDoc(d);
-        char *t = kgi_buf_take(&b);
+        char *t = kg_buf_take(&b);
         kgi_concept_text(m->c, (size_t)target, t, append);
         kg_free(t);
     }
@@ -593,9 +593,9 @@ kgg_course *kgi_moodle_import(kgi_pkg *p, const char *root, const kgi_options *o
         snprintf(name, sizeof name, "%.900s/%.60s.xml", m.acts[a].dir, m.acts[a].modname);
         xmlDocPtr ad = load(&m, name, 0, ashown, sizeof ashown);
         if (ad) {
-            kgi_buf b = {0};
+            kg_buf b = {0};
             collect_text(xmlDocGetRootElement(ad), &b, 0);
-            char *t = kgi_buf_take(&b);
+            char *t = kg_buf_take(&b);
             if (t && *t) c->concepts[ki].description = kgi_clip(c, t, MAX_TEXT);
             kg_free(t);
             xmlFreeDoc(ad);

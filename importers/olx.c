@@ -47,7 +47,7 @@
 
 #include <jansson.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "importers/html_text.h"
 #include "importers/xml_safe.h"
 
@@ -68,7 +68,7 @@ typedef struct olx {
     kgi_map warned;         /* missing files already reported */
     long cur_seq;           /* concept index of the sequential being read */
     long cur_chapter;
-    kgi_buf text;           /* text of the current sequential */
+    kg_buf text;           /* text of the current sequential */
     long *seqs; size_t nseqs, capseqs;
     draft *drafts; size_t ndrafts, capdrafts;
     cond *conds; size_t nconds, capconds;
@@ -109,12 +109,12 @@ static int exists_rel(olx *o, const char *name)
 }
 
 /* Text of an XML element without <script>/<style>, whitespace collapsed. */
-static void xml_text_into(xmlNode *n, kgi_buf *b, int depth)
+static void xml_text_into(xmlNode *n, kg_buf *b, int depth)
 {
     for (; n; n = n->next) {
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            kgi_buf_adds(b, (const char *)n->content);
-            kgi_buf_adds(b, " ");
+            kg_buf_puts(b, (const char *)n->content);
+            kg_buf_puts(b, " ");
         } else if (n->type == XML_ELEMENT_NODE && depth < 200) {
             if (strcmp((const char *)n->name, "script") == 0 || strcmp((const char *)n->name, "style") == 0)
                 continue;
@@ -125,8 +125,8 @@ static void xml_text_into(xmlNode *n, kgi_buf *b, int depth)
 
 static void add_text(olx *o, const char *s)
 {
-    if (o->cur_seq < 0 || !s || !*s || o->text.n > MAX_TEXT) return;
-    kgi_buf_join(&o->text, "\n", s);
+    if (o->cur_seq < 0 || !s || !*s || o->text.len > MAX_TEXT) return;
+    kg_buf_join(&o->text, "\n", s);
 }
 
 /* The url_name in a location string: "i4x://org/course/type/name",
@@ -288,9 +288,9 @@ static void html_text(olx *o, xmlNode *n, const char *file)
         return;
     }
     /* Inline HTML body. */
-    kgi_buf b = {0};
+    kg_buf b = {0};
     xml_text_into(n->children, &b, 0);
-    char *t = kgi_collapse_ws(kgi_buf_take(&b));
+    char *t = kgi_collapse_ws(kg_buf_take(&b));
     add_text(o, t);
     kg_free(t);
 }
@@ -388,7 +388,7 @@ static void process(olx *o, xmlNode *n, const char *file, int depth)
             process_children(o, n, where, depth);
             if (url) attach_drafts(o, url, depth);
             o->cur_seq = -1;
-            char *t = kgi_buf_take(&o->text);
+            char *t = kg_buf_take(&o->text);
             if (t && *t) o->c->concepts[ki].description = kgi_clip(o->c, t, MAX_TEXT);
             kg_free(t);
         }
@@ -396,14 +396,14 @@ static void process(olx *o, xmlNode *n, const char *file, int depth)
         if (title && strcmp(tag, "course") != 0) add_text(o, title);
         /* Once the sequential's text is full, leaf blocks are still parsed
          * (errors are reported) but their text is not extracted. */
-        int full = o->cur_seq < 0 || o->text.n > MAX_TEXT;
+        int full = o->cur_seq < 0 || o->text.len > MAX_TEXT;
         if (full && (strcmp(tag, "html") == 0 || strcmp(tag, "problem") == 0 || strcmp(tag, "video") == 0)) {
             /* nothing */
         } else if (strcmp(tag, "html") == 0) html_text(o, n, where);
         else if (strcmp(tag, "problem") == 0) {
-            kgi_buf b = {0};
+            kg_buf b = {0};
             xml_text_into(n->children, &b, 0);
-            char *t = kgi_collapse_ws(kgi_buf_take(&b));
+            char *t = kgi_collapse_ws(kg_buf_take(&b));
             add_text(o, t);
             kg_free(t);
         } else if (strcmp(tag, "video") == 0) video_text(o, n, where);
@@ -684,7 +684,7 @@ kgg_course *kgi_olx_import(kgi_pkg *p, const char *root, const kgi_options *opt)
     }
     kg_free(o.gates); kg_free(o.chapters); kg_free(o.chapter_exam);
     kg_free(o.drafts); kg_free(o.conds); kg_free(o.seqs);
-    kgi_buf_free(&o.text);
+    kg_buf_free(&o.text);
     kgi_map_free(&o.ids); kgi_map_free(&o.block_seq); kgi_map_free(&o.warned);
     return c;
 }

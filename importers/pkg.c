@@ -12,7 +12,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "importers/html_text.h"
 
 typedef struct pkg_entry {

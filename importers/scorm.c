@@ -35,7 +35,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "importers/aicc_expr.h"
 #include "importers/html_text.h"
 #include "importers/manifest.h"

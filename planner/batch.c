@@ -1,5 +1,6 @@
 /* The batch engine: see batch.h for the contract. */
 #include "planner/batch.h"
+#include "base/file.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -15,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 
 /* Input lines per committed chunk. Plans with their explanations are ~20 KB
  * of JSON each, and threads + 2 chunks are in flight: 256 keeps that near
@@ -91,7 +92,7 @@ int kgn_batch_shard_from_env(uint32_t *i, uint32_t *n)
 
 typedef struct task {
     size_t a, b;                /* lines [a, b) of the chunk */
-    kgn_buf out;
+    kg_buf out;
     uint64_t learners, plans, errors, unchanged, other, blank;
 } task;
 
@@ -152,7 +153,7 @@ static int is_blank(const char *s, size_t n)
 }
 
 /* Appends `{"line":N,"learner":` (once per plan: no printf). */
-static void put_line_prefix(kgn_buf *out, uint64_t line)
+static void put_line_prefix(kg_buf *out, uint64_t line)
 {
     char t[48] = "{\"line\":";
     char d[24];
@@ -161,19 +162,19 @@ static void put_line_prefix(kgn_buf *out, uint64_t line)
     memcpy(t + n, d + k, sizeof d - k);
     n += sizeof d - k;
     memcpy(t + n, ",\"learner\":", 11);
-    kgn_buf_put(out, t, n + 11);
+    kg_buf_put(out, t, n + 11);
 }
 
 /* Appends an error record; returns out->oom. */
-static int put_error(kgn_buf *out, uint64_t line, const char *learner,
+static int put_error(kg_buf *out, uint64_t line, const char *learner,
                      int status, const char *msg)
 {
-    kgn_buf_printf(out, "{\"line\":%" PRIu64 ",\"learner\":", line);
-    if (learner) kgn_buf_json(out, learner);
-    else kgn_buf_puts(out, "null");
-    kgn_buf_puts(out, ",\"error\":");
-    kgn_buf_json(out, msg);
-    kgn_buf_printf(out, ",\"status\":%d}\n", status);
+    kg_buf_printf(out, "{\"line\":%" PRIu64 ",\"learner\":", line);
+    if (learner) kg_buf_json(out, learner);
+    else kg_buf_puts(out, "null");
+    kg_buf_puts(out, ",\"error\":");
+    kg_buf_json(out, msg);
+    kg_buf_printf(out, ",\"status\":%d}\n", status);
     return out->oom;
 }
 
@@ -225,7 +226,7 @@ static int do_line(engine *e, void *scratch, const char *text, size_t len,
     if (st == 1) {
         size_t mark = t->out.len;
         put_line_prefix(&t->out, line);
-        kgn_buf_json(&t->out, learner);
+        kg_buf_json(&t->out, learner);
         if (t->out.oom) { rc = STATUS_NOMEM; goto done; }
         size_t body = t->out.len;
         st = e->ops->plan(e->ops->ctx, scratch, &req, &t->out, cerr, sizeof cerr);
@@ -240,7 +241,7 @@ static int do_line(engine *e, void *scratch, const char *text, size_t len,
             if (end - body >= 3 && o[body] == '{' && o[body + 1] != '}' && o[end - 1] == '}') {
                 o[body] = ',';
                 t->out.len = end;
-                kgn_buf_put(&t->out, "\n", 1);
+                kg_buf_put(&t->out, "\n", 1);
                 if (t->out.oom) rc = STATUS_NOMEM;
                 t->plans++;
                 goto done;
@@ -370,19 +371,6 @@ typedef struct sink {
     uint64_t parts;         /* part files written (dir mode) */
 } sink;
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 typedef struct saved_state {
     int valid, complete;
@@ -412,25 +400,18 @@ static int write_state(const sink *s, const kgn_batch_opts *o, uint64_t chunk_li
         "other_shard", (json_int_t)st->other_shard);
     if (!j) { snprintf(err, errlen, "out of memory"); return STATUS_NOMEM; }
     json_object_set_new(j, "blank", json_integer((json_int_t)st->blank));
-    size_t n = strlen(s->state_path) + 8;
-    char *tmp = kg_malloc(n);
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    int rc = 0;
-    if (!tmp || !text) { rc = STATUS_NOMEM; snprintf(err, errlen, "out of memory"); goto out; }
-    snprintf(tmp, n, "%s.tmp", s->state_path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, text, strlen(text)) || write_all(fd, "\n", 1)
-        || close(fd) || rename(tmp, s->state_path)) {
-        snprintf(err, errlen, "%s: cannot write the batch state: %s", s->state_path,
-                 strerror(errno));
-        if (fd >= 0) close(fd);
-        rc = STATUS_IO;
-    }
-out:
+    if (!text) { snprintf(err, errlen, "out of memory"); return STATUS_NOMEM; }
+    size_t len = strlen(text);
+    text[len] = '\n';          /* json_dumps's NUL becomes the line's end */
+    int e = kg_write_file_atomic(s->state_path, text, len + 1, 0644);
     free(text);
-    kg_free(tmp);
-    return rc;
+    if (e) {
+        snprintf(err, errlen, "%s: cannot write the batch state: %s", s->state_path, strerror(e));
+        return STATUS_IO;
+    }
+    return 0;
 }
 
 static void read_state(const char *path, saved_state *ss)
@@ -526,7 +507,7 @@ static int commit_chunk(sink *s, const chunk *c, uint64_t chunk_index,
     }
     if (!s->is_dir) {
         for (size_t i = 0; i < c->ntasks; i++) {
-            if (write_all(s->fd, c->tasks[i].out.data, c->tasks[i].out.len)) goto ioerr;
+            if (kg_write_all(s->fd, c->tasks[i].out.data, c->tasks[i].out.len)) goto ioerr;
             s->bytes += c->tasks[i].out.len;
         }
         if (fdatasync(s->fd)) goto ioerr;
@@ -535,23 +516,22 @@ static int commit_chunk(sink *s, const chunk *c, uint64_t chunk_index,
     size_t total = 0;
     for (size_t i = 0; i < c->ntasks; i++) total += c->tasks[i].out.len;
     if (total == 0) return 0;
-    char *tmp = part_path(s->path, chunk_index, ".tmp");
     char *fin = part_path(s->path, chunk_index, "");
+    if (!fin) { snprintf(err, errlen, "out of memory"); return STATUS_NOMEM; }
+    kg_atomic_file f;
+    int e = kg_atomic_begin(&f, fin, 0644);
+    for (size_t i = 0; !e && i < c->ntasks; i++)
+        e = kg_atomic_write(&f, c->tasks[i].out.data, c->tasks[i].out.len);
+    if (e) kg_atomic_abort(&f);
+    else e = kg_atomic_commit(&f);
     int rc = 0;
-    if (!tmp || !fin) { rc = STATUS_NOMEM; snprintf(err, errlen, "out of memory"); goto out; }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) goto perr;
-    for (size_t i = 0; i < c->ntasks; i++)
-        if (write_all(fd, c->tasks[i].out.data, c->tasks[i].out.len)) { close(fd); goto perr; }
-    if (fdatasync(fd) || close(fd) || rename(tmp, fin)) goto perr;
-    s->parts++;
-    s->bytes += total;
-    goto out;
-perr:
-    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-    rc = STATUS_IO;
-out:
-    kg_free(tmp);
+    if (e) {
+        snprintf(err, errlen, "%s: %s", fin, strerror(e));
+        rc = STATUS_IO;
+    } else {
+        s->parts++;
+        s->bytes += total;
+    }
     kg_free(fin);
     return rc;
 ioerr:
@@ -812,7 +792,7 @@ done:
     for (unsigned i = 0; i < started; i++) pthread_join(tids[i], NULL);
     for (size_t i = 0; e.ring && i < e.nring; i++) {
         chunk *c = &e.ring[i];
-        for (size_t k = 0; k < c->taskcap; k++) kgn_buf_free(&c->tasks[k].out);
+        for (size_t k = 0; k < c->taskcap; k++) kg_buf_free(&c->tasks[k].out);
         kg_free(c->tasks);
         kg_free(c->text);
         kg_free(c->off);

@@ -44,7 +44,7 @@
 
 #include <jansson.h>
 
-#include "planner/planner.h"   /* kgn_buf */
+#include "planner/planner.h"   /* kg_buf */
 
 /* One learner request, as seen by the callbacks. */
 typedef struct kgn_batch_req {
@@ -71,7 +71,7 @@ typedef struct kgn_batch_ops {
      * problems of this learner and give an error record; 7 or 9 stop the
      * run. */
     int (*plan)(void *ctx, void *scratch, const kgn_batch_req *req,
-                kgn_buf *out, char *err, size_t errlen);
+                kg_buf *out, char *err, size_t errlen);
     /* With --since: 1 when the learner must be recomputed (new events, or
      * a concept in its goals' subgraph changed after `since`, Unix seconds),
      * 0 when its previous plan stands, or a status >= 2 with a message (then

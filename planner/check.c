@@ -285,104 +285,104 @@ done:
     return KGP_OK;
 }
 
-static void json_concept(kgn_buf *b, const kgg_snap *s, uint32_t v)
+static void json_concept(kg_buf *b, const kgg_snap *s, uint32_t v)
 {
-    kgn_buf_puts(b, "{\"id\":");
-    kgn_buf_json(b, s->key[v]);
-    kgn_buf_puts(b, ",\"title\":");
-    kgn_buf_json(b, s->title[v]);
-    kgn_buf_put(b, "}", 1);
+    kg_buf_puts(b, "{\"id\":");
+    kg_buf_json(b, s->key[v]);
+    kg_buf_puts(b, ",\"title\":");
+    kg_buf_json(b, s->title[v]);
+    kg_buf_put(b, "}", 1);
 }
 
-kgp_status kgn_check_render(const kgn_check *c, kgn_format fmt, kgn_buf *b)
+kgp_status kgn_check_render(const kgn_check *c, kgn_format fmt, kg_buf *b)
 {
     const kgg_snap *s = c->snap;
     if (fmt == KGN_JSON) {
-        kgn_buf_printf(b, "{\"kgpath_check\":1,\"concepts_total\":%u,\"entry_points\":%u,\"cycles\":[", s->n, c->nentry);
+        kg_buf_printf(b, "{\"kgpath_check\":1,\"concepts_total\":%u,\"entry_points\":%u,\"cycles\":[", s->n, c->nentry);
         for (uint32_t i = 0; i < c->ncycles; i++) {
-            kgn_buf_puts(b, i ? ",[" : "[");
+            kg_buf_puts(b, i ? ",[" : "[");
             for (uint32_t j = c->cycle_off[i]; j < c->cycle_off[i + 1]; j++) {
-                if (j > c->cycle_off[i]) kgn_buf_put(b, ",", 1);
+                if (j > c->cycle_off[i]) kg_buf_put(b, ",", 1);
                 json_concept(b, s, c->cycles[j]);
             }
-            kgn_buf_put(b, "]", 1);
+            kg_buf_put(b, "]", 1);
         }
-        kgn_buf_puts(b, "],\"redundant_edges\":[");
+        kg_buf_puts(b, "],\"redundant_edges\":[");
         for (uint32_t i = 0; i < c->nredundant; i++) {
-            kgn_buf_puts(b, i ? ",{\"from\":" : "{\"from\":");
-            kgn_buf_json(b, s->key[c->redundant[i].from]);
-            kgn_buf_puts(b, ",\"to\":");
-            kgn_buf_json(b, s->key[c->redundant[i].to]);
-            kgn_buf_put(b, "}", 1);
+            kg_buf_puts(b, i ? ",{\"from\":" : "{\"from\":");
+            kg_buf_json(b, s->key[c->redundant[i].from]);
+            kg_buf_puts(b, ",\"to\":");
+            kg_buf_json(b, s->key[c->redundant[i].to]);
+            kg_buf_put(b, "}", 1);
         }
-        kgn_buf_puts(b, "],\"dangling\":[");
+        kg_buf_puts(b, "],\"dangling\":[");
         for (size_t i = 0; i < s->nunresolved; i++) {
-            kgn_buf_puts(b, i ? ",{\"concept\":" : "{\"concept\":");
-            kgn_buf_json(b, s->key[s->unresolved[i].concept]);
-            kgn_buf_puts(b, ",\"target\":");
-            kgn_buf_json(b, s->unresolved[i].target);
-            kgn_buf_printf(b, ",\"recommended\":%s}", s->unresolved[i].recommended ? "true" : "false");
+            kg_buf_puts(b, i ? ",{\"concept\":" : "{\"concept\":");
+            kg_buf_json(b, s->key[s->unresolved[i].concept]);
+            kg_buf_puts(b, ",\"target\":");
+            kg_buf_json(b, s->unresolved[i].target);
+            kg_buf_printf(b, ",\"recommended\":%s}", s->unresolved[i].recommended ? "true" : "false");
         }
-        kgn_buf_puts(b, "],\"orphans\":[");
-        for (uint32_t i = 0; i < c->norphans; i++) { if (i) kgn_buf_put(b, ",", 1); json_concept(b, s, c->orphans[i]); }
-        kgn_buf_puts(b, "],\"unreachable\":[");
-        for (uint32_t i = 0; i < c->nunreachable; i++) { if (i) kgn_buf_put(b, ",", 1); json_concept(b, s, c->unreachable[i]); }
-        kgn_buf_puts(b, "],\"bottlenecks\":[");
-        for (uint32_t i = 0; i < c->nbottlenecks; i++) { if (i) kgn_buf_put(b, ",", 1); json_concept(b, s, c->bottlenecks[i]); }
-        kgn_buf_puts(b, "],\"metrics\":");
-        if (!c->metrics) kgn_buf_puts(b, "null");
+        kg_buf_puts(b, "],\"orphans\":[");
+        for (uint32_t i = 0; i < c->norphans; i++) { if (i) kg_buf_put(b, ",", 1); json_concept(b, s, c->orphans[i]); }
+        kg_buf_puts(b, "],\"unreachable\":[");
+        for (uint32_t i = 0; i < c->nunreachable; i++) { if (i) kg_buf_put(b, ",", 1); json_concept(b, s, c->unreachable[i]); }
+        kg_buf_puts(b, "],\"bottlenecks\":[");
+        for (uint32_t i = 0; i < c->nbottlenecks; i++) { if (i) kg_buf_put(b, ",", 1); json_concept(b, s, c->bottlenecks[i]); }
+        kg_buf_puts(b, "],\"metrics\":");
+        if (!c->metrics) kg_buf_puts(b, "null");
         else {
-            kgn_buf_put(b, "[", 1);
+            kg_buf_put(b, "[", 1);
             for (uint32_t v = 0; v < s->n; v++) {
                 const kgn_metric *m = &c->metrics[v];
-                kgn_buf_puts(b, v ? ",{\"id\":" : "{\"id\":");
-                kgn_buf_json(b, s->key[v]);
-                kgn_buf_printf(b, ",\"blocking\":%u,\"delay\":%u,\"complexity\":%u,\"ancestors\":%u,\"betweenness\":%.6g}",
+                kg_buf_puts(b, v ? ",{\"id\":" : "{\"id\":");
+                kg_buf_json(b, s->key[v]);
+                kg_buf_printf(b, ",\"blocking\":%u,\"delay\":%u,\"complexity\":%u,\"ancestors\":%u,\"betweenness\":%.6g}",
                                m->blocking, m->delay, m->complexity, m->ancestors, m->betweenness);
             }
-            kgn_buf_put(b, "]", 1);
+            kg_buf_put(b, "]", 1);
         }
-        kgn_buf_puts(b, "}\n");
+        kg_buf_puts(b, "}\n");
         return b->oom ? KGP_ENOMEM : KGP_OK;
     }
     if (fmt != KGN_TEXT) return KGP_EUSAGE;
-    kgn_buf_printf(b, "Curriculum check: %u concepts, %u entry points (no prerequisites)\n\n", s->n, c->nentry);
-    kgn_buf_printf(b, "Cycles: %u\n", c->ncycles);
+    kg_buf_printf(b, "Curriculum check: %u concepts, %u entry points (no prerequisites)\n\n", s->n, c->nentry);
+    kg_buf_printf(b, "Cycles: %u\n", c->ncycles);
     for (uint32_t i = 0; i < c->ncycles; i++) {
-        kgn_buf_puts(b, "  ");
+        kg_buf_puts(b, "  ");
         for (uint32_t j = c->cycle_off[i]; j < c->cycle_off[i + 1]; j++)
-            kgn_buf_printf(b, "%s\"%s\" (%s)", j > c->cycle_off[i] ? " -> " : "", s->title[c->cycles[j]], s->key[c->cycles[j]]);
-        kgn_buf_printf(b, " -> \"%s\"\n", s->title[c->cycles[c->cycle_off[i]]]);
+            kg_buf_printf(b, "%s\"%s\" (%s)", j > c->cycle_off[i] ? " -> " : "", s->title[c->cycles[j]], s->key[c->cycles[j]]);
+        kg_buf_printf(b, " -> \"%s\"\n", s->title[c->cycles[c->cycle_off[i]]]);
     }
-    kgn_buf_printf(b, "Redundant (transitive) prerequisites: %u\n", c->nredundant);
+    kg_buf_printf(b, "Redundant (transitive) prerequisites: %u\n", c->nredundant);
     for (uint32_t i = 0; i < c->nredundant; i++)
-        kgn_buf_printf(b, "  %s -> %s (implied by a longer path)\n", s->key[c->redundant[i].from], s->key[c->redundant[i].to]);
-    kgn_buf_printf(b, "Dangling references: %zu\n", s->nunresolved);
+        kg_buf_printf(b, "  %s -> %s (implied by a longer path)\n", s->key[c->redundant[i].from], s->key[c->redundant[i].to]);
+    kg_buf_printf(b, "Dangling references: %zu\n", s->nunresolved);
     for (size_t i = 0; i < s->nunresolved; i++)
-        kgn_buf_printf(b, "  %s -> %s%s (not in the database)\n", s->key[s->unresolved[i].concept],
+        kg_buf_printf(b, "  %s -> %s%s (not in the database)\n", s->key[s->unresolved[i].concept],
                        s->unresolved[i].target, s->unresolved[i].recommended ? " [recommended]" : "");
-    kgn_buf_printf(b, "Orphans (no prerequisites, nothing depends on them): %u\n", c->norphans);
+    kg_buf_printf(b, "Orphans (no prerequisites, nothing depends on them): %u\n", c->norphans);
     for (uint32_t i = 0; i < c->norphans; i++)
-        kgn_buf_printf(b, "  %s  %s\n", s->key[c->orphans[i]], s->title[c->orphans[i]]);
-    kgn_buf_printf(b, "Unreachable (cannot be learned from the entry points): %u\n", c->nunreachable);
+        kg_buf_printf(b, "  %s  %s\n", s->key[c->orphans[i]], s->title[c->orphans[i]]);
+    kg_buf_printf(b, "Unreachable (cannot be learned from the entry points): %u\n", c->nunreachable);
     for (uint32_t i = 0; i < c->nunreachable; i++)
-        kgn_buf_printf(b, "  %s  %s\n", s->key[c->unreachable[i]], s->title[c->unreachable[i]]);
+        kg_buf_printf(b, "  %s  %s\n", s->key[c->unreachable[i]], s->title[c->unreachable[i]]);
     if (!c->metrics) {
-        kgn_buf_printf(b, "Structural metrics: skipped (more than %u concepts)\n", KGN_CHECK_METRICS_MAX);
+        kg_buf_printf(b, "Structural metrics: skipped (more than %u concepts)\n", KGN_CHECK_METRICS_MAX);
         return b->oom ? KGP_ENOMEM : KGP_OK;
     }
-    kgn_buf_printf(b, "Bottlenecks (most dependencies pass through them): %u\n", c->nbottlenecks);
+    kg_buf_printf(b, "Bottlenecks (most dependencies pass through them): %u\n", c->nbottlenecks);
     for (uint32_t i = 0; i < c->nbottlenecks; i++) {
         const kgn_metric *m = &c->metrics[c->bottlenecks[i]];
-        kgn_buf_printf(b, "  %s  %s  (%u prerequisites x %u dependents, betweenness %.1f)\n",
+        kg_buf_printf(b, "  %s  %s  (%u prerequisites x %u dependents, betweenness %.1f)\n",
                        s->key[c->bottlenecks[i]], s->title[c->bottlenecks[i]], m->ancestors,
                        m->blocking, m->betweenness);
     }
-    kgn_buf_puts(b, "Structural complexity per concept (blocking + delay):\n");
-    kgn_buf_printf(b, "  %-32s %8s %6s %10s\n", "concept", "blocking", "delay", "complexity");
+    kg_buf_puts(b, "Structural complexity per concept (blocking + delay):\n");
+    kg_buf_printf(b, "  %-32s %8s %6s %10s\n", "concept", "blocking", "delay", "complexity");
     for (uint32_t v = 0; v < s->n; v++) {
         const kgn_metric *m = &c->metrics[v];
-        kgn_buf_printf(b, "  %-32s %8u %6u %10u\n", s->key[v], m->blocking, m->delay, m->complexity);
+        kg_buf_printf(b, "  %-32s %8u %6u %10u\n", s->key[v], m->blocking, m->delay, m->complexity);
     }
     return b->oom ? KGP_ENOMEM : KGP_OK;
 }

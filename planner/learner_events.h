@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/learner_store.h"
 
 #define KGN_EVENTS_MAX_ERRORS 100   /* messages kept; all are counted */

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/learner_store.h"
 #include "planner/learner_bkt.h"
 

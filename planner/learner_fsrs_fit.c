@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 
 #define NP KGN_FSRS_NW
 #define R_EPS 1e-7

@@ -158,62 +158,62 @@ fail:
     return kgn_fail(err, st, "out of memory");
 }
 
-kgp_status kgn_next_render(const kgn_next *x, kgn_format fmt, kgn_buf *b)
+kgp_status kgn_next_render(const kgn_next *x, kgn_format fmt, kg_buf *b)
 {
     const kgg_snap *s = x->snap;
     if (fmt == KGN_JSON) {
-        kgn_buf_puts(b, "{\"kgpath_next\":1,\"goals\":[");
+        kg_buf_puts(b, "{\"kgpath_next\":1,\"goals\":[");
         for (uint32_t i = 0; i < x->ngoals; i++) {
-            if (i) kgn_buf_put(b, ",", 1);
-            kgn_buf_json(b, s->key[x->goals[i]]);
+            if (i) kg_buf_put(b, ",", 1);
+            kg_buf_json(b, s->key[x->goals[i]]);
         }
-        kgn_buf_printf(b, "],\"total\":%u,\"next\":[", x->total);
+        kg_buf_printf(b, "],\"total\":%u,\"next\":[", x->total);
         for (uint32_t i = 0; i < x->nitems; i++) {
             const kgn_next_item *it = &x->items[i];
-            kgn_buf_puts(b, i ? ",{\"concept\":" : "{\"concept\":");
-            kgn_buf_json(b, s->key[it->concept]);
-            kgn_buf_puts(b, ",\"title\":");
-            kgn_buf_json(b, s->title[it->concept]);
-            kgn_buf_printf(b, ",\"minutes\":%u,\"goals_served\":%u,\"unlocks\":%llu,\"ready_after\":%u}",
+            kg_buf_puts(b, i ? ",{\"concept\":" : "{\"concept\":");
+            kg_buf_json(b, s->key[it->concept]);
+            kg_buf_puts(b, ",\"title\":");
+            kg_buf_json(b, s->title[it->concept]);
+            kg_buf_printf(b, ",\"minutes\":%u,\"goals_served\":%u,\"unlocks\":%llu,\"ready_after\":%u}",
                            it->minutes, it->goals, (unsigned long long)it->unlocks, it->ready_after);
         }
-        kgn_buf_put(b, "]", 1);
+        kg_buf_put(b, "]", 1);
         if (x->reviews_asked) {
-            kgn_buf_puts(b, ",\"reviews\":[");
+            kg_buf_puts(b, ",\"reviews\":[");
             for (uint32_t i = 0; i < x->nreviews; i++) {
                 const kgn_next_review *r = &x->reviews[i];
-                kgn_buf_puts(b, i ? ",{\"concept\":" : "{\"concept\":");
-                kgn_buf_json(b, s->key[r->concept]);
-                kgn_buf_puts(b, ",\"title\":");
-                kgn_buf_json(b, s->title[r->concept]);
-                kgn_buf_printf(b, ",\"minutes\":%u,\"why\":", r->minutes);
-                kgn_buf_json(b, r->why);
-                kgn_buf_put(b, "}", 1);
+                kg_buf_puts(b, i ? ",{\"concept\":" : "{\"concept\":");
+                kg_buf_json(b, s->key[r->concept]);
+                kg_buf_puts(b, ",\"title\":");
+                kg_buf_json(b, s->title[r->concept]);
+                kg_buf_printf(b, ",\"minutes\":%u,\"why\":", r->minutes);
+                kg_buf_json(b, r->why);
+                kg_buf_put(b, "}", 1);
             }
-            kgn_buf_put(b, "]", 1);
+            kg_buf_put(b, "]", 1);
         }
-        kgn_buf_puts(b, "}\n");
+        kg_buf_puts(b, "}\n");
     } else if (fmt == KGN_TEXT) {
         if (x->nreviews) {
-            kgn_buf_printf(b, "Due reviews: %u\n", x->nreviews);
+            kg_buf_printf(b, "Due reviews: %u\n", x->nreviews);
             for (uint32_t i = 0; i < x->nreviews; i++) {
                 const kgn_next_review *r = &x->reviews[i];
-                kgn_buf_printf(b, "  review %s  %s  (%u min; %s)\n", s->key[r->concept],
+                kg_buf_printf(b, "  review %s  %s  (%u min; %s)\n", s->key[r->concept],
                                s->title[r->concept], r->minutes, r->why ? r->why : "due");
             }
         }
         if (x->total == 0) {
-            kgn_buf_puts(b, x->ngoals ? "Nothing to study next for these goals.\n"
+            kg_buf_puts(b, x->ngoals ? "Nothing to study next for these goals.\n"
                                       : "Nothing left to study: every concept is known or blocked.\n");
         } else {
-            kgn_buf_printf(b, "Ready to study now: %u concept%s%s\n", x->total, x->total == 1 ? "" : "s",
+            kg_buf_printf(b, "Ready to study now: %u concept%s%s\n", x->total, x->total == 1 ? "" : "s",
                            x->nitems < x->total ? " (best shown)" : "");
         }
         for (uint32_t i = 0; i < x->nitems; i++) {
             const kgn_next_item *it = &x->items[i];
-            kgn_buf_printf(b, "%3u. %s  %s  (%u min; ", i + 1, s->key[it->concept], s->title[it->concept], it->minutes);
-            if (x->ngoals) kgn_buf_printf(b, "serves %u goal%s, ", it->goals, it->goals == 1 ? "" : "s");
-            kgn_buf_printf(b, "unlocks %llu, %u ready right after)\n", (unsigned long long)it->unlocks, it->ready_after);
+            kg_buf_printf(b, "%3u. %s  %s  (%u min; ", i + 1, s->key[it->concept], s->title[it->concept], it->minutes);
+            if (x->ngoals) kg_buf_printf(b, "serves %u goal%s, ", it->goals, it->goals == 1 ? "" : "s");
+            kg_buf_printf(b, "unlocks %llu, %u ready right after)\n", (unsigned long long)it->unlocks, it->ready_after);
         }
     } else {
         return KGP_EUSAGE;

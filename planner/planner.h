@@ -27,7 +27,8 @@
 #include <stdint.h>
 
 #include "kgpath_base.h"   /* kgp_status */
-#include "graph/alloc.h"
+#include "base/alloc.h"
+#include "base/buf.h"
 #include "graph/snapshot.h"
 
 /* Minutes a concept counts when its snapshot minutes are unknown (< 0). */
@@ -43,22 +44,9 @@ typedef struct kgn_error {
     char msg[1024];
 } kgn_error;
 
-/* Growable byte buffer for renderers (always NUL-terminated once non-empty). */
-typedef struct kgn_buf {
-    char *data;
-    size_t len, cap;
-    int oom;                /* set when an append ran out of memory */
-} kgn_buf;
-
-void kgn_buf_free(kgn_buf *b);
-void kgn_buf_put(kgn_buf *b, const char *s, size_t n);
-void kgn_buf_puts(kgn_buf *b, const char *s);
-void kgn_buf_printf(kgn_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Appends s escaped for XML/HTML text and attribute values. */
-void kgn_buf_xml(kgn_buf *b, const char *s);
-/* Appends s as a DOT double-quoted string body (quotes, backslashes, newlines). */
-void kgn_buf_dot(kgn_buf *b, const char *s);
+/* Renderers write into a kg_buf (base/buf.h). Appends s as a DOT
+ * double-quoted string body (quotes, backslashes, newlines). */
+void kgn_put_dot(kg_buf *b, const char *s);
 
 /* ---- per-snapshot index ------------------------------------------------- */
 
@@ -276,12 +264,12 @@ typedef enum kgn_format {
 
 /* Renders a plan. JSON schema "kgpath_plan": 1 (README). Errors: KGP_ENOMEM.
  * O(P log P + output). */
-kgp_status kgn_plan_render(const kgn_plan *p, kgn_format fmt, kgn_buf *out);
+kgp_status kgn_plan_render(const kgn_plan *p, kgn_format fmt, kg_buf *out);
 /* The JSON object's members without the braces ("kgpath_plan":1,…), for
  * JSON-lines writers such as the batch engine. Appends to out. */
-void kgn_plan_json_members(const kgn_plan *p, kgn_buf *out);
+void kgn_plan_json_members(const kgn_plan *p, kg_buf *out);
 /* Appends s as a JSON string literal (quotes included; NULL gives null). */
-void kgn_buf_json(kgn_buf *b, const char *s);
+void kg_buf_json(kg_buf *b, const char *s);
 
 /* ---- dates -------------------------------------------------------------- */
 
@@ -341,7 +329,7 @@ void kgn_next_free(kgn_next *x);
  * for duplicates; known sets are small) plus one hook call each. */
 kgp_status kgn_next_reviews(kgn_next *x, const uint32_t *known, size_t nknown,
                             kgn_review_at_fn fn, void *ud, int32_t day, kgn_error *err);
-kgp_status kgn_next_render(const kgn_next *x, kgn_format fmt, kgn_buf *out);
+kgp_status kgn_next_render(const kgn_next *x, kgn_format fmt, kg_buf *out);
 
 /* ---- check -------------------------------------------------------------- */
 
@@ -376,7 +364,7 @@ typedef struct kgn_check {
  * per-concept reachability (meant for curricula, not the 1M benchmark). */
 kgp_status kgn_check_make(const kgn_index *ix, kgn_check **out, kgn_error *err);
 void kgn_check_free(kgn_check *c);
-kgp_status kgn_check_render(const kgn_check *c, kgn_format fmt, kgn_buf *out);
+kgp_status kgn_check_render(const kgn_check *c, kgn_format fmt, kg_buf *out);
 
 /* Sets err (status + printf message) and returns status. */
 kgp_status kgn_fail(kgn_error *err, kgp_status st, const char *fmt, ...)

@@ -9,12 +9,12 @@
 
 /* ---- appenders --------------------------------------------------------------
  * The JSON path writes ~20 KB per plan for the batch engine, so it avoids
- * printf and the per-call checks of kgn_buf_put: room() reserves, put()
+ * printf and the per-call checks of kg_buf_put: room() reserves, put()
  * copies. They leave the buffer unterminated (room() always keeps one byte
  * spare); term() writes the NUL before a public function returns. */
 
 /* Makes room for n more bytes plus a NUL. 0, or -1 with b->oom set. */
-static inline int room(kgn_buf *b, size_t n)
+static inline int room(kg_buf *b, size_t n)
 {
     if (b->oom) return -1;
     if (b->len + n < b->cap) return 0;
@@ -22,7 +22,7 @@ static inline int room(kgn_buf *b, size_t n)
     return 0;
 }
 
-static inline void put(kgn_buf *b, const char *s, size_t n)
+static inline void put(kg_buf *b, const char *s, size_t n)
 {
     if (room(b, n)) return;
     memcpy(b->data + b->len, s, n);
@@ -31,12 +31,12 @@ static inline void put(kgn_buf *b, const char *s, size_t n)
 
 #define PUT_LIT(b, lit) put((b), (lit), sizeof(lit) - 1)
 
-static inline void term(kgn_buf *b)
+static inline void term(kg_buf *b)
 {
     if (!b->oom && b->data) b->data[b->len] = 0;
 }
 
-static void put_u64(kgn_buf *b, uint64_t v)
+static void put_u64(kg_buf *b, uint64_t v)
 {
     char t[24];
     size_t k = sizeof t;
@@ -44,7 +44,7 @@ static void put_u64(kgn_buf *b, uint64_t v)
     put(b, t + k, sizeof t - k);
 }
 
-static void put_i64(kgn_buf *b, int64_t v)
+static void put_i64(kg_buf *b, int64_t v)
 {
     if (v < 0) { PUT_LIT(b, "-"); put_u64(b, (uint64_t)0 - (uint64_t)v); }
     else put_u64(b, (uint64_t)v);
@@ -60,7 +60,7 @@ static const unsigned char json_esc[256] = {
 /* Appends the JSON escaping of s[0..n), without quotes: the prefix with
  * nothing to escape is copied whole, the rest escaped in one pass after
  * reserving its worst case (6 bytes per input byte). */
-static void put_esc(kgn_buf *b, const char *s, size_t n)
+static void put_esc(kg_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
@@ -89,7 +89,7 @@ static void put_esc(kgn_buf *b, const char *s, size_t n)
 }
 
 /* A JSON string literal (quotes included), null for NULL. */
-static void put_json(kgn_buf *b, const char *s)
+static void put_json(kg_buf *b, const char *s)
 {
     if (!s) { PUT_LIT(b, "null"); return; }
     PUT_LIT(b, "\"");
@@ -97,7 +97,7 @@ static void put_json(kgn_buf *b, const char *s)
     PUT_LIT(b, "\"");
 }
 
-void kgn_buf_json(kgn_buf *b, const char *s)
+void kg_buf_json(kg_buf *b, const char *s)
 {
     put_json(b, s);
     term(b);
@@ -106,7 +106,7 @@ void kgn_buf_json(kgn_buf *b, const char *s)
 /* The last day written, as consecutive steps and sessions share days. */
 typedef struct day_memo { int32_t day; size_t n; char s[24]; } day_memo;
 
-static void json_day(kgn_buf *b, int32_t day, day_memo *m)
+static void json_day(kg_buf *b, int32_t day, day_memo *m)
 {
     if (day == KGN_NO_DAY) { PUT_LIT(b, "null"); return; }
     if (m->day != day || m->n == 0) {
@@ -138,7 +138,7 @@ typedef struct why_memo { uint32_t off, len; } why_memo;   /* len 0: not yet */
 typedef struct why_run { uint32_t off, len, nlines; } why_run;
 
 typedef struct why_w {
-    kgn_buf *b;                 /* JSON: the output; callback: the line */
+    kg_buf *b;                 /* JSON: the output; callback: the line */
     int json;
     uint32_t nlines;            /* lines written for this step */
     void (*emit)(void *, const char *);
@@ -161,7 +161,7 @@ typedef struct why_w {
 /* Copies a memo's bytes from earlier in the output. */
 static void w_copy(why_w *w, why_memo m)
 {
-    kgn_buf *b = w->b;
+    kg_buf *b = w->b;
     if (room(b, m.len)) return;
     memcpy(b->data + b->len, b->data + w->base + m.off, m.len);
     b->len += m.len;
@@ -170,7 +170,7 @@ static void w_copy(why_w *w, why_memo m)
 /* Records b[start..len) as a memo; 0 when it cannot (out of memory, huge). */
 static int w_mark(const why_w *w, size_t start, why_memo *m)
 {
-    const kgn_buf *b = w->b;
+    const kg_buf *b = w->b;
     if (b->oom || b->len - w->base > UINT32_MAX || b->len == start) return 0;
     m->off = (uint32_t)(start - w->base);
     m->len = (uint32_t)(b->len - start);
@@ -242,7 +242,7 @@ static uint32_t w_goal_step(const why_w *w, const kgn_plan *p, uint32_t c)
 /* The chain line of step cur: "'a' is a prerequisite of 'b' (goal): reason". */
 static void w_chain_line(why_w *w, const kgn_plan *p, uint32_t cur)
 {
-    kgn_buf *b = w->b;
+    kg_buf *b = w->b;
     why_memo *m = w->memo ? &w->memo[cur] : NULL;
     if (m && m->len) {
         if (w->nlines) PUT_LIT(b, ",");
@@ -330,7 +330,7 @@ static void why_gen(const kgn_plan *p, uint32_t i, why_w *w)
      * own chain or the tail of an earlier one) is copied in one piece, and
      * each chain written whole records where its tails are. */
     if (st->kind == KGN_LEARN) {
-        kgn_buf *b = w->b;
+        kg_buf *b = w->b;
         struct why_tail { uint32_t step, lines; size_t pos; } tail[32];
         uint32_t cur = i, hops = 0, ntail = 0, lines = 0;
         int whole = 1;
@@ -372,18 +372,18 @@ static void why_gen(const kgn_plan *p, uint32_t i, why_w *w)
 
 int kgn__why_lines(const kgn_plan *p, uint32_t i, void (*emit)(void *, const char *), void *ud)
 {
-    kgn_buf line = {0};
+    kg_buf line = {0};
     why_w w = {0};
     w.b = &line;
     w.emit = emit;
     w.ud = ud;
     why_gen(p, i, &w);
     int rc = line.oom ? -1 : 0;
-    kgn_buf_free(&line);
+    kg_buf_free(&line);
     return rc;
 }
 
-void kgn_plan_json_members(const kgn_plan *p, kgn_buf *b)
+void kgn_plan_json_members(const kgn_plan *p, kg_buf *b)
 {
     const kgg_snap *s = p->snap;
     day_memo dm = {0};
@@ -513,7 +513,7 @@ void kgn_plan_json_members(const kgn_plan *p, kgn_buf *b)
     else PUT_LIT(b, "],\"exact\":false,\"choices\":");
     put_u64(b, p->nchoices);
     PUT_LIT(b, ",\"budget_minutes\":");
-    if (p->budget_minutes > 0) kgn_buf_printf(b, "%.0f", p->budget_minutes);
+    if (p->budget_minutes > 0) kg_buf_printf(b, "%.0f", p->budget_minutes);
     else PUT_LIT(b, "null");
     PUT_LIT(b, ",\"dropped_goals\":[");
     for (uint32_t i = 0; i < p->ndropped; i++) {
@@ -583,85 +583,85 @@ void kgn_plan_json_members(const kgn_plan *p, kgn_buf *b)
 
 static void emit_text(void *ud, const char *line)
 {
-    kgn_buf *b = ud;
-    kgn_buf_printf(b, "       - %s\n", line);
+    kg_buf *b = ud;
+    kg_buf_printf(b, "       - %s\n", line);
 }
 
-static void text_minutes(kgn_buf *b, uint64_t m)
+static void text_minutes(kg_buf *b, uint64_t m)
 {
-    if (m >= 60) kgn_buf_printf(b, "%llu h %02llu min", (unsigned long long)(m / 60), (unsigned long long)(m % 60));
-    else kgn_buf_printf(b, "%llu min", (unsigned long long)m);
+    if (m >= 60) kg_buf_printf(b, "%llu h %02llu min", (unsigned long long)(m / 60), (unsigned long long)(m % 60));
+    else kg_buf_printf(b, "%llu min", (unsigned long long)m);
 }
 
-static void render_text(const kgn_plan *p, kgn_buf *b)
+static void render_text(const kgn_plan *p, kg_buf *b)
 {
     const kgg_snap *s = p->snap;
     char d[16];
-    kgn_buf_printf(b, "Study plan: %u goal%s, %u step%s, ", p->ngoals, p->ngoals == 1 ? "" : "s",
+    kg_buf_printf(b, "Study plan: %u goal%s, %u step%s, ", p->ngoals, p->ngoals == 1 ? "" : "s",
                    p->nsteps, p->nsteps == 1 ? "" : "s");
     text_minutes(b, p->total_minutes);
-    kgn_buf_puts(b, "\n");
+    kg_buf_puts(b, "\n");
     for (uint32_t i = 0; i < p->ngoals; i++)
-        kgn_buf_printf(b, "  goal: %s  %s\n", s->key[p->goals[i]], s->title[p->goals[i]]);
+        kg_buf_printf(b, "  goal: %s  %s\n", s->key[p->goals[i]], s->title[p->goals[i]]);
     for (uint32_t i = 0; i < p->nmastered; i++)
-        kgn_buf_printf(b, "  goal already mastered: %s  %s\n", s->key[p->mastered[i]], s->title[p->mastered[i]]);
+        kg_buf_printf(b, "  goal already mastered: %s  %s\n", s->key[p->mastered[i]], s->title[p->mastered[i]]);
     if (p->nskipped) {
-        kgn_buf_puts(b, "Skipped (known):");
+        kg_buf_puts(b, "Skipped (known):");
         for (uint32_t i = 0; i < p->nskipped; i++)
-            kgn_buf_printf(b, "%s %s", i ? "," : "", s->key[p->skipped[i]]);
-        kgn_buf_puts(b, "\n");
+            kg_buf_printf(b, "%s %s", i ? "," : "", s->key[p->skipped[i]]);
+        kg_buf_puts(b, "\n");
     }
     if (p->nchoices)
-        kgn_buf_printf(b, "Alternatives: %u k-of-n group%s decided, %s\n", p->nchoices,
+        kg_buf_printf(b, "Alternatives: %u k-of-n group%s decided, %s\n", p->nchoices,
                        p->nchoices == 1 ? "" : "s",
                        p->exact ? "least total time (exact)" : "best found within the search limit (greedy + partial search)");
     if (p->budget_minutes > 0) {
-        kgn_buf_printf(b, "Budget %.0f min: %u goal%s fit", p->budget_minutes, p->ngoals, p->ngoals == 1 ? "" : "s");
+        kg_buf_printf(b, "Budget %.0f min: %u goal%s fit", p->budget_minutes, p->ngoals, p->ngoals == 1 ? "" : "s");
         for (uint32_t i = 0; i < p->ndropped; i++)
-            kgn_buf_printf(b, "%s %s (needs %llu min)", i ? "," : "; left out:", s->key[p->dropped[i]],
+            kg_buf_printf(b, "%s %s (needs %llu min)", i ? "," : "; left out:", s->key[p->dropped[i]],
                            (unsigned long long)p->dropped_minutes[i]);
-        kgn_buf_puts(b, "\n");
+        kg_buf_puts(b, "\n");
     }
-    kgn_buf_puts(b, "\n");
+    kg_buf_puts(b, "\n");
     for (uint32_t i = 0; i < p->nsteps; i++) {
         const kgn_step *st = &p->steps[i];
-        kgn_buf_printf(b, "%3u. ", i + 1);
+        kg_buf_printf(b, "%3u. ", i + 1);
         if (p->calendar) {
             kgn_date_format(st->day, d);
-            kgn_buf_printf(b, "%s  ", d);
+            kg_buf_printf(b, "%s  ", d);
         }
-        kgn_buf_printf(b, "%4u min  %s %s  %s%s\n", st->minutes,
+        kg_buf_printf(b, "%4u min  %s %s  %s%s\n", st->minutes,
                        st->kind == KGN_LEARN ? "learn " : "review", s->key[st->concept],
                        s->title[st->concept], st->is_goal ? "  [goal]" : "");
         if (st->nsessions > 1) {
-            kgn_buf_puts(b, "       - split:");
+            kg_buf_puts(b, "       - split:");
             for (uint32_t q = 0; q < st->nsessions; q++) {
                 kgn_date_format(st->sessions[q].day, d);
-                kgn_buf_printf(b, "%s %s %u min", q ? "," : "", d, st->sessions[q].minutes);
+                kg_buf_printf(b, "%s %s %u min", q ? "," : "", d, st->sessions[q].minutes);
             }
-            kgn_buf_puts(b, "\n");
+            kg_buf_puts(b, "\n");
         }
         if (kgn__why_lines(p, i, emit_text, b)) b->oom = 1;
     }
-    kgn_buf_puts(b, "\nTotal: ");
+    kg_buf_puts(b, "\nTotal: ");
     text_minutes(b, p->total_minutes);
-    kgn_buf_printf(b, " (%llu minutes)\n", (unsigned long long)p->total_minutes);
+    kg_buf_printf(b, " (%llu minutes)\n", (unsigned long long)p->total_minutes);
     if (p->has_pessimistic && p->pessimistic_minutes > p->total_minutes)
-        kgn_buf_printf(b, "Pessimistic: %llu minutes (if every review's recall fails "
+        kg_buf_printf(b, "Pessimistic: %llu minutes (if every review's recall fails "
                        "and it is relearned)\n", (unsigned long long)p->pessimistic_minutes);
     if (p->calendar) {
         char e[16];
         kgn_date_format(p->start_day, d);
         kgn_date_format(p->end_day, e);
-        kgn_buf_printf(b, "Calendar: %u min/day, %u day%s/week, %s to %s, %u study day%s\n",
+        kg_buf_printf(b, "Calendar: %u min/day, %u day%s/week, %s to %s, %u study day%s\n",
                        p->minutes_per_day, p->days_per_week, p->days_per_week == 1 ? "" : "s",
                        d, e, p->study_days, p->study_days == 1 ? "" : "s");
         if (p->deadline_day != KGN_NO_DAY) {
             kgn_date_format(p->deadline_day, d);
-            if (p->fits) kgn_buf_printf(b, "Deadline %s: fits (%d day%s to spare)\n", d,
+            if (p->fits) kg_buf_printf(b, "Deadline %s: fits (%d day%s to spare)\n", d,
                                         p->deadline_day - p->end_day,
                                         p->deadline_day - p->end_day == 1 ? "" : "s");
-            else kgn_buf_printf(b, "Deadline %s: overruns by %d day%s (%llu min after the deadline)\n",
+            else kg_buf_printf(b, "Deadline %s: overruns by %d day%s (%llu min after the deadline)\n",
                                 d, p->overrun_days, p->overrun_days == 1 ? "" : "s",
                                 (unsigned long long)p->overrun_minutes);
         }
@@ -698,7 +698,7 @@ int kgn__has(const uint32_t *v, uint32_t n, uint32_t x)
     return 0;
 }
 
-static void render_dot(const kgn_plan *p, kgn_buf *b)
+static void render_dot(const kgn_plan *p, kg_buf *b)
 {
     const kgg_snap *s = p->snap;
     uint32_t nm = 0, nk = 0;
@@ -712,23 +712,23 @@ static void render_dot(const kgn_plan *p, kgn_buf *b)
         while (j > 0 && kn[j - 1] > x) { kn[j] = kn[j - 1]; j--; }
         kn[j] = x;
     }
-    kgn_buf_puts(b, "digraph kgpath_plan {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
+    kg_buf_puts(b, "digraph kgpath_plan {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
     for (uint32_t i = 0; i < p->nsteps; i++) {
         const kgn_step *st = &p->steps[i];
         if (st->kind != KGN_LEARN) continue;
-        kgn_buf_puts(b, "  \"");
-        kgn_buf_dot(b, s->key[st->concept]);
-        kgn_buf_printf(b, "\" [label=\"%u. ", i + 1);
-        kgn_buf_dot(b, s->title[st->concept]);
-        kgn_buf_printf(b, "\\n%u min\"%s];\n", st->minutes,
+        kg_buf_puts(b, "  \"");
+        kgn_put_dot(b, s->key[st->concept]);
+        kg_buf_printf(b, "\" [label=\"%u. ", i + 1);
+        kgn_put_dot(b, s->title[st->concept]);
+        kg_buf_printf(b, "\\n%u min\"%s];\n", st->minutes,
                        st->is_goal ? ", penwidth=2.5, style=\"rounded,bold\"" : "");
     }
     for (uint32_t i = 0; i < p->nskipped; i++) {
-        kgn_buf_puts(b, "  \"");
-        kgn_buf_dot(b, s->key[p->skipped[i]]);
-        kgn_buf_puts(b, "\" [label=\"");
-        kgn_buf_dot(b, s->title[p->skipped[i]]);
-        kgn_buf_puts(b, "\\nknown\", style=\"rounded,dashed\", color=gray50, fontcolor=gray40];\n");
+        kg_buf_puts(b, "  \"");
+        kgn_put_dot(b, s->key[p->skipped[i]]);
+        kg_buf_puts(b, "\" [label=\"");
+        kgn_put_dot(b, s->title[p->skipped[i]]);
+        kg_buf_puts(b, "\\nknown\", style=\"rounded,dashed\", color=gray50, fontcolor=gray40];\n");
     }
     for (uint32_t i = 0; i < p->nsteps; i++) {
         const kgn_step *st = &p->steps[i];
@@ -739,45 +739,45 @@ static void render_dot(const kgn_plan *p, kgn_buf *b)
                 uint32_t m = s->mem[j];
                 int known = kgn__has(kn, nk, m);
                 if (!known && !kgn__has(mem, nm, m)) continue;
-                kgn_buf_puts(b, "  \"");
-                kgn_buf_dot(b, s->key[m]);
-                kgn_buf_puts(b, "\" -> \"");
-                kgn_buf_dot(b, s->key[c]);
-                kgn_buf_puts(b, "\"");
+                kg_buf_puts(b, "  \"");
+                kgn_put_dot(b, s->key[m]);
+                kg_buf_puts(b, "\" -> \"");
+                kgn_put_dot(b, s->key[c]);
+                kg_buf_puts(b, "\"");
                 const char *r = s->mem_reason && s->mem_reason[j] ? s->mem_reason[j]
                               : s->grp_reason ? s->grp_reason[g] : NULL;
                 int attrs = 0;
-                if (r) { kgn_buf_puts(b, " [tooltip=\""); kgn_buf_dot(b, r); kgn_buf_puts(b, "\""); attrs = 1; }
+                if (r) { kg_buf_puts(b, " [tooltip=\""); kgn_put_dot(b, r); kg_buf_puts(b, "\""); attrs = 1; }
                 if (s->grp_k[g] < s->mem_off[g + 1] - s->mem_off[g] || s->grp_n[g] > s->grp_k[g]) {
-                    kgn_buf_printf(b, "%slabel=\"%u of %u\"", attrs ? ", " : " [", s->grp_k[g], s->grp_n[g]);
+                    kg_buf_printf(b, "%slabel=\"%u of %u\"", attrs ? ", " : " [", s->grp_k[g], s->grp_n[g]);
                     attrs = 1;
                 }
-                if (known) { kgn_buf_puts(b, attrs ? ", style=dashed" : " [style=dashed"); attrs = 1; }
-                kgn_buf_puts(b, attrs ? "];\n" : ";\n");
+                if (known) { kg_buf_puts(b, attrs ? ", style=dashed" : " [style=dashed"); attrs = 1; }
+                kg_buf_puts(b, attrs ? "];\n" : ";\n");
             }
         if (s->rec_off)
             for (uint32_t j = s->rec_off[c]; j < s->rec_off[c + 1]; j++) {
                 if (!kgn__has(mem, nm, s->rec[j])) continue;
-                kgn_buf_puts(b, "  \"");
-                kgn_buf_dot(b, s->key[s->rec[j]]);
-                kgn_buf_puts(b, "\" -> \"");
-                kgn_buf_dot(b, s->key[c]);
-                kgn_buf_puts(b, "\" [style=dotted, label=\"recommended\"];\n");
+                kg_buf_puts(b, "  \"");
+                kgn_put_dot(b, s->key[s->rec[j]]);
+                kg_buf_puts(b, "\" -> \"");
+                kgn_put_dot(b, s->key[c]);
+                kg_buf_puts(b, "\" [style=dotted, label=\"recommended\"];\n");
             }
     }
-    kgn_buf_puts(b, "}\n");
+    kg_buf_puts(b, "}\n");
     kg_free(mem);
     kg_free(kn);
 }
 
-kgp_status kgn_plan_render(const kgn_plan *p, kgn_format fmt, kgn_buf *out)
+kgp_status kgn_plan_render(const kgn_plan *p, kgn_format fmt, kg_buf *out)
 {
     switch (fmt) {
     case KGN_TEXT: render_text(p, out); break;
     case KGN_JSON:
-        kgn_buf_put(out, "{", 1);
+        kg_buf_put(out, "{", 1);
         kgn_plan_json_members(p, out);
-        kgn_buf_puts(out, "}\n");
+        kg_buf_puts(out, "}\n");
         break;
     case KGN_DOT: render_dot(p, out); break;
     case KGN_HTML: kgn__render_html(p, out); break;

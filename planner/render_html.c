@@ -59,15 +59,15 @@ static int cmp_layer_key(const void *a, const void *b)
 }
 
 /* Text cut to at most max bytes on a UTF-8 boundary, with an ellipsis. */
-static void put_cut(kgn_buf *b, const char *s, size_t max)
+static void put_cut(kg_buf *b, const char *s, size_t max)
 {
     size_t n = strlen(s);
-    if (n <= max) { kgn_buf_xml(b, s); return; }
+    if (n <= max) { kg_buf_xml(b, s); return; }
     while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80) max--;
     char *t = kg_strndup(s, max);
     if (!t) { b->oom = 1; return; }
-    kgn_buf_xml(b, t);
-    kgn_buf_puts(b, "\xe2\x80\xa6");
+    kg_buf_xml(b, t);
+    kg_buf_puts(b, "\xe2\x80\xa6");
     kg_free(t);
 }
 
@@ -124,42 +124,42 @@ static int layout(hnode *nd, uint32_t nn, const hedge *ed, uint32_t ne, uint32_t
 
 static void emit_li(void *ud, const char *line)
 {
-    kgn_buf *b = ud;
-    kgn_buf_puts(b, "<li>");
-    kgn_buf_xml(b, line);
-    kgn_buf_puts(b, "</li>");
+    kg_buf *b = ud;
+    kg_buf_puts(b, "<li>");
+    kg_buf_xml(b, line);
+    kg_buf_puts(b, "</li>");
 }
 
-static void schedule_item(const kgn_plan *p, kgn_buf *b, uint32_t i, uint32_t minutes,
+static void schedule_item(const kgn_plan *p, kg_buf *b, uint32_t i, uint32_t minutes,
                           uint32_t part, uint32_t parts)
 {
     const kgg_snap *s = p->snap;
     const kgn_step *st = &p->steps[i];
-    kgn_buf_puts(b, "<li class=\"step ");
-    kgn_buf_puts(b, st->kind == KGN_LEARN ? "learn" : "review");
-    if (st->is_goal) kgn_buf_puts(b, " goal");
-    kgn_buf_puts(b, "\" data-concept=\"");
-    kgn_buf_xml(b, s->key[st->concept]);
-    kgn_buf_printf(b, "\"><span class=\"n\">%u.</span> ", i + 1);
-    if (st->kind == KGN_REVIEW) kgn_buf_puts(b, "<em>Review:</em> ");
-    else if (st->kind == KGN_SPACED) kgn_buf_puts(b, "<em>Spaced review:</em> ");
-    kgn_buf_puts(b, "<b>");
-    kgn_buf_xml(b, s->title[st->concept]);
-    kgn_buf_puts(b, "</b> <code>");
-    kgn_buf_xml(b, s->key[st->concept]);
-    kgn_buf_printf(b, "</code> <span class=\"min\">%u min", minutes);
-    if (parts > 1) kgn_buf_printf(b, " (part %u of %u)", part, parts);
-    kgn_buf_puts(b, "</span>");
-    if (st->is_goal) kgn_buf_puts(b, " <span class=\"tag\">goal</span>");
+    kg_buf_puts(b, "<li class=\"step ");
+    kg_buf_puts(b, st->kind == KGN_LEARN ? "learn" : "review");
+    if (st->is_goal) kg_buf_puts(b, " goal");
+    kg_buf_puts(b, "\" data-concept=\"");
+    kg_buf_xml(b, s->key[st->concept]);
+    kg_buf_printf(b, "\"><span class=\"n\">%u.</span> ", i + 1);
+    if (st->kind == KGN_REVIEW) kg_buf_puts(b, "<em>Review:</em> ");
+    else if (st->kind == KGN_SPACED) kg_buf_puts(b, "<em>Spaced review:</em> ");
+    kg_buf_puts(b, "<b>");
+    kg_buf_xml(b, s->title[st->concept]);
+    kg_buf_puts(b, "</b> <code>");
+    kg_buf_xml(b, s->key[st->concept]);
+    kg_buf_printf(b, "</code> <span class=\"min\">%u min", minutes);
+    if (parts > 1) kg_buf_printf(b, " (part %u of %u)", part, parts);
+    kg_buf_puts(b, "</span>");
+    if (st->is_goal) kg_buf_puts(b, " <span class=\"tag\">goal</span>");
     if (part == 1) {
-        kgn_buf_puts(b, "<details><summary>why</summary><ul class=\"why\">");
+        kg_buf_puts(b, "<details><summary>why</summary><ul class=\"why\">");
         if (kgn__why_lines(p, i, emit_li, b)) b->oom = 1;
-        kgn_buf_puts(b, "</ul></details>");
+        kg_buf_puts(b, "</ul></details>");
     }
-    kgn_buf_puts(b, "</li>\n");
+    kg_buf_puts(b, "</li>\n");
 }
 
-void kgn__render_html(const kgn_plan *p, kgn_buf *b)
+void kgn__render_html(const kgn_plan *p, kg_buf *b)
 {
     const kgg_snap *s = p->snap;
     char d[16], e[16];
@@ -236,9 +236,9 @@ void kgn__render_html(const kgn_plan *p, kgn_buf *b)
     /* lang: the language of the (first) goal's course, so a browser picks
      * fonts for the script (Chinese text in a Chinese font, not Japanese). */
     const char *lang = p->ngoals && s->course_language ? s->course_language[s->course[p->goals[0]]] : NULL;
-    kgn_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"");
-    kgn_buf_xml(b, lang && *lang ? lang : "en");
-    kgn_buf_puts(b, "\">\n<head>\n<meta charset=\"utf-8\">\n"
+    kg_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"");
+    kg_buf_xml(b, lang && *lang ? lang : "en");
+    kg_buf_puts(b, "\">\n<head>\n<meta charset=\"utf-8\">\n"
                     "<title>kgpath study plan</title>\n<style>\n"
                     "body{font-family:system-ui,sans-serif;margin:24px;color:#222}\n"
                     "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\n"
@@ -258,88 +258,88 @@ void kgn__render_html(const kgn_plan *p, kgn_buf *b)
                     "details{display:inline;margin-left:8px;color:#555;font-size:.9em}\n"
                     "ul.why{margin:2px 0 6px 18px;padding:0}\n"
                     "</style>\n</head>\n<body>\n<h1>Study plan</h1>\n<table class=\"summary\">\n");
-    kgn_buf_puts(b, "<tr><td>Goals</td><td>");
+    kg_buf_puts(b, "<tr><td>Goals</td><td>");
     for (uint32_t i = 0; i < p->ngoals; i++) {
-        if (i) kgn_buf_puts(b, ", ");
-        kgn_buf_xml(b, s->title[p->goals[i]]);
-        kgn_buf_puts(b, " <code>");
-        kgn_buf_xml(b, s->key[p->goals[i]]);
-        kgn_buf_puts(b, "</code>");
+        if (i) kg_buf_puts(b, ", ");
+        kg_buf_xml(b, s->title[p->goals[i]]);
+        kg_buf_puts(b, " <code>");
+        kg_buf_xml(b, s->key[p->goals[i]]);
+        kg_buf_puts(b, "</code>");
     }
-    kgn_buf_printf(b, "</td></tr>\n<tr><td>Steps</td><td id=\"nsteps\">%u</td></tr>\n"
+    kg_buf_printf(b, "</td></tr>\n<tr><td>Steps</td><td id=\"nsteps\">%u</td></tr>\n"
                       "<tr><td>Total</td><td id=\"total\">%llu min</td></tr>\n",
                    p->nsteps, (unsigned long long)p->total_minutes);
     if (p->nskipped) {
-        kgn_buf_puts(b, "<tr><td>Skipped (known)</td><td>");
+        kg_buf_puts(b, "<tr><td>Skipped (known)</td><td>");
         for (uint32_t i = 0; i < p->nskipped; i++) {
-            if (i) kgn_buf_puts(b, ", ");
-            kgn_buf_xml(b, s->title[p->skipped[i]]);
+            if (i) kg_buf_puts(b, ", ");
+            kg_buf_xml(b, s->title[p->skipped[i]]);
         }
-        kgn_buf_puts(b, "</td></tr>\n");
+        kg_buf_puts(b, "</td></tr>\n");
     }
     if (p->calendar) {
         kgn_date_format(p->start_day, d);
         kgn_date_format(p->end_day, e);
-        kgn_buf_printf(b, "<tr><td>Calendar</td><td>%u min/day, %u days/week, %s to %s (%u study days)</td></tr>\n",
+        kg_buf_printf(b, "<tr><td>Calendar</td><td>%u min/day, %u days/week, %s to %s (%u study days)</td></tr>\n",
                        p->minutes_per_day, p->days_per_week, d, e, p->study_days);
         if (p->deadline_day != KGN_NO_DAY) {
             kgn_date_format(p->deadline_day, d);
-            if (p->fits) kgn_buf_printf(b, "<tr><td>Deadline</td><td>%s: fits</td></tr>\n", d);
-            else kgn_buf_printf(b, "<tr><td>Deadline</td><td>%s: overruns by %d days (%llu min)</td></tr>\n",
+            if (p->fits) kg_buf_printf(b, "<tr><td>Deadline</td><td>%s: fits</td></tr>\n", d);
+            else kg_buf_printf(b, "<tr><td>Deadline</td><td>%s: overruns by %d days (%llu min)</td></tr>\n",
                                 d, p->overrun_days, (unsigned long long)p->overrun_minutes);
         }
     }
-    kgn_buf_puts(b, "</table>\n<h2>Graph</h2>\n<div class=\"graph\">\n");
+    kg_buf_puts(b, "</table>\n<h2>Graph</h2>\n<div class=\"graph\">\n");
     unsigned W = MARGIN * 2 + (nlayers ? nlayers - 1 : 0) * COL_W + BOX_W;
     unsigned H = maxrow + MARGIN;
-    kgn_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" role=\"img\" aria-label=\"plan graph\">\n"
+    kg_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" role=\"img\" aria-label=\"plan graph\">\n"
                       "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#8a9bb5\"/></marker></defs>\n",
                    W, H, W, H);
     for (uint32_t q = 0; q < ne; q++) {
         const hnode *a = &nd[ed[q].from], *c = &nd[ed[q].to];
-        kgn_buf_printf(b, "<path class=\"edge%s\" data-from=\"", ed[q].rec ? " rec" : "");
-        kgn_buf_xml(b, s->key[a->concept]);
-        kgn_buf_puts(b, "\" data-to=\"");
-        kgn_buf_xml(b, s->key[c->concept]);
+        kg_buf_printf(b, "<path class=\"edge%s\" data-from=\"", ed[q].rec ? " rec" : "");
+        kg_buf_xml(b, s->key[a->concept]);
+        kg_buf_puts(b, "\" data-to=\"");
+        kg_buf_xml(b, s->key[c->concept]);
         /* Out of a's right side, through each dummy slot, into c's left. */
         int x1 = MARGIN + (int)a->layer * COL_W + BOX_W, y1 = a->y + BOX_H / 2;
-        kgn_buf_printf(b, "\" d=\"M%d,%d", x1, y1);
+        kg_buf_printf(b, "\" d=\"M%d,%d", x1, y1);
         for (uint32_t k = chain_off[q]; k <= chain_off[q + 1]; k++) {
             const hnode *t = k < chain_off[q + 1] ? &nd[k] : c;
             int x2 = MARGIN + (int)t->layer * COL_W, y2 = t->dummy ? t->y + DUMMY_H / 2 : t->y + BOX_H / 2;
             int mx = (x1 + x2) / 2;
-            kgn_buf_printf(b, " C%d,%d %d,%d %d,%d", mx, y1, mx, y2, x2, y2);
-            if (t->dummy) { x1 = x2 + BOX_W; y1 = y2; kgn_buf_printf(b, " L%d,%d", x1, y1); }
+            kg_buf_printf(b, " C%d,%d %d,%d %d,%d", mx, y1, mx, y2, x2, y2);
+            if (t->dummy) { x1 = x2 + BOX_W; y1 = y2; kg_buf_printf(b, " L%d,%d", x1, y1); }
         }
-        kgn_buf_puts(b, "\" marker-end=\"url(#arrow)\">");
-        if (ed[q].reason) { kgn_buf_puts(b, "<title>"); kgn_buf_xml(b, ed[q].reason); kgn_buf_puts(b, "</title>"); }
-        kgn_buf_puts(b, "</path>\n");
+        kg_buf_puts(b, "\" marker-end=\"url(#arrow)\">");
+        if (ed[q].reason) { kg_buf_puts(b, "<title>"); kg_buf_xml(b, ed[q].reason); kg_buf_puts(b, "</title>"); }
+        kg_buf_puts(b, "</path>\n");
     }
     for (uint32_t v = 0; v < nn; v++) {
         const kgn_step *st = &p->steps[nd[v].step];
         int x = MARGIN + (int)nd[v].layer * COL_W, y = nd[v].y;
-        kgn_buf_printf(b, "<g class=\"node%s\" data-concept=\"", st->is_goal ? " goal" : "");
-        kgn_buf_xml(b, s->key[st->concept]);
-        kgn_buf_printf(b, "\"><title>");
-        kgn_buf_xml(b, s->key[st->concept]);
-        kgn_buf_printf(b, "</title><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"6\"/>"
+        kg_buf_printf(b, "<g class=\"node%s\" data-concept=\"", st->is_goal ? " goal" : "");
+        kg_buf_xml(b, s->key[st->concept]);
+        kg_buf_printf(b, "\"><title>");
+        kg_buf_xml(b, s->key[st->concept]);
+        kg_buf_printf(b, "</title><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"6\"/>"
                           "<text x=\"%d\" y=\"%d\">", x, y, BOX_W, BOX_H, x + 8, y + 19);
         put_cut(b, s->title[st->concept], 30);
-        kgn_buf_printf(b, "</text><text class=\"sub\" x=\"%d\" y=\"%d\">step %u \xc2\xb7 %u min</text></g>\n",
+        kg_buf_printf(b, "</text><text class=\"sub\" x=\"%d\" y=\"%d\">step %u \xc2\xb7 %u min</text></g>\n",
                        x + 8, y + 37, nd[v].step + 1, st->minutes);
     }
-    kgn_buf_puts(b, "</svg>\n</div>\n<h2>Schedule</h2>\n");
+    kg_buf_puts(b, "</svg>\n</div>\n<h2>Schedule</h2>\n");
     if (!p->calendar) {
-        kgn_buf_puts(b, "<section class=\"day\" data-day=\"none\"><h3>All steps (no calendar)</h3><ol>\n");
+        kg_buf_puts(b, "<section class=\"day\" data-day=\"none\"><h3>All steps (no calendar)</h3><ol>\n");
         for (uint32_t i = 0; i < p->nsteps; i++) schedule_item(p, b, i, p->steps[i].minutes, 1, 1);
-        kgn_buf_puts(b, "</ol></section>\n");
+        kg_buf_puts(b, "</ol></section>\n");
     } else {
         int32_t cur = KGN_NO_DAY;
         for (uint32_t i = 0; i < p->nsteps; i++) {
             const kgn_step *st = &p->steps[i];
             for (uint32_t q = 0; q < st->nsessions; q++) {
                 if (st->sessions[q].day != cur) {
-                    if (cur != KGN_NO_DAY) kgn_buf_puts(b, "</ol></section>\n");
+                    if (cur != KGN_NO_DAY) kg_buf_puts(b, "</ol></section>\n");
                     cur = st->sessions[q].day;
                     /* Minutes of this day. */
                     uint32_t tot = 0;
@@ -347,15 +347,15 @@ void kgn__render_html(const kgn_plan *p, kgn_buf *b)
                         for (uint32_t q2 = 0; q2 < p->steps[i2].nsessions; q2++)
                             if (p->steps[i2].sessions[q2].day == cur) tot += p->steps[i2].sessions[q2].minutes;
                     kgn_date_format(cur, d);
-                    kgn_buf_printf(b, "<section class=\"day\" data-day=\"%s\"><h3>%s %s \xc2\xb7 %u min</h3><ol>\n",
+                    kg_buf_printf(b, "<section class=\"day\" data-day=\"%s\"><h3>%s %s \xc2\xb7 %u min</h3><ol>\n",
                                    d, wday_name(cur), d, tot);
                 }
                 schedule_item(p, b, i, st->sessions[q].minutes, q + 1, st->nsessions);
             }
         }
-        if (cur != KGN_NO_DAY) kgn_buf_puts(b, "</ol></section>\n");
+        if (cur != KGN_NO_DAY) kg_buf_puts(b, "</ol></section>\n");
     }
-    kgn_buf_puts(b, "<p><small>Made by kgpath.</small></p>\n</body>\n</html>\n");
+    kg_buf_puts(b, "<p><small>Made by kgpath.</small></p>\n</body>\n</html>\n");
 done:
     kg_free(nd);
     kg_free(map);

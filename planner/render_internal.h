@@ -11,6 +11,6 @@ int kgn__why_lines(const kgn_plan *p, uint32_t i, void (*emit)(void *, const cha
 /* Sorted concept ids of the learn steps (kg_free it); NULL out of memory. */
 uint32_t *kgn__plan_members(const kgn_plan *p, uint32_t *n);
 int kgn__has(const uint32_t *v, uint32_t n, uint32_t x);
-void kgn__render_html(const kgn_plan *p, kgn_buf *b);
+void kgn__render_html(const kgn_plan *p, kg_buf *b);
 
 #endif

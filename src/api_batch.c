@@ -15,6 +15,7 @@
 #include "kgpath.h"
 #include "kgpath_batch.h"
 #include "api_internal.h"
+#include "base/file.h"
 #include "graph/learner_store.h"
 #include "graph/store_copy.h"
 #include "graph/store_stamp.h"
@@ -254,7 +255,7 @@ static void scratch_free(void *ctx, void *sp)
     kg_free(s);
 }
 
-static int plan_one_as(void *ctx, void *sp, const kgn_batch_req *r, kgn_format fmt, kgn_buf *out,
+static int plan_one_as(void *ctx, void *sp, const kgn_batch_req *r, kgn_format fmt, kg_buf *out,
                        char *err, size_t errlen)
 {
     batch_ctx *c = ctx;
@@ -337,7 +338,7 @@ static int plan_one_as(void *ctx, void *sp, const kgn_batch_req *r, kgn_format f
     return st;
 }
 
-static int plan_one(void *ctx, void *sp, const kgn_batch_req *r, kgn_buf *out,
+static int plan_one(void *ctx, void *sp, const kgn_batch_req *r, kg_buf *out,
                     char *err, size_t errlen)
 {
     return plan_one_as(ctx, sp, r, KGN_JSON, out, err, errlen);
@@ -390,7 +391,7 @@ kgp_status kgp_plan_request(kgp_planner *pl, const char *json, size_t len, const
     batch_scratch sc = {.ws = kgp__planner_ws_take(pl),
                         .ows = json_is_true(fo) ? kgp__planner_ws_take_ordered(pl) : NULL};
     kgp_status st = KGP_ENOMEM;
-    kgn_buf b = {0};
+    kg_buf b = {0};
     if (sc.ws && (sc.ows || !json_is_true(fo))) {
         /* As a batch line, rendered as JSON; other formats re-render. */
         st = fmt == KGN_JSON ? plan_one(&c, &sc, &r, &b, err, errlen)
@@ -405,16 +406,16 @@ kgp_status kgp_plan_request(kgp_planner *pl, const char *json, size_t len, const
     if (!st && b.oom) st = KGP_ENOMEM;
     if (st) {
         if (!err[0]) snprintf(err, errlen, "%s", kgp_strerror(st));
-        kgn_buf_free(&b);
+        kg_buf_free(&b);
         return st;
     }
     char *o = malloc(b.len + 1);
-    if (!o) { kgn_buf_free(&b); return KGP_ENOMEM; }
+    if (!o) { kg_buf_free(&b); return KGP_ENOMEM; }
     memcpy(o, b.data ? b.data : "", b.len);
     o[b.len] = 0;
     if (outlen) *outlen = b.len;
     *out = o;
-    kgn_buf_free(&b);
+    kg_buf_free(&b);
     return KGP_OK;
 }
 
@@ -638,18 +639,14 @@ kgp_status kgp_batch_merge(const char *const *paths, size_t n, const char *out,
     memset(sum, 0, sizeof *sum);
     int to_stdout = !out || strcmp(out, "-") == 0;
     FILE *f = stdout;
-    char *tmp = NULL;
+    kg_atomic_file af;
     if (!to_stdout) {
         /* Written beside the destination and renamed: a reader never sees
          * half a merge. */
-        size_t len = strlen(out) + 5;
-        tmp = kg_malloc(len);
-        if (!tmp) { snprintf(errbuf, errlen, "out of memory"); return KGP_ENOMEM; }
-        snprintf(tmp, len, "%s.tmp", out);
-        f = fopen(tmp, "wb");
-        if (!f) {
-            snprintf(errbuf, errlen, "%s: %s", tmp, strerror(errno));
-            kg_free(tmp);
+        int e = kg_atomic_begin(&af, out, 0644);
+        if (!e && !(f = kg_atomic_stream(&af))) { e = errno ? errno : ENOMEM; kg_atomic_abort(&af); }
+        if (e) {
+            snprintf(errbuf, errlen, "%s: %s", out, strerror(e));
             return KGP_EIO;
         }
     }
@@ -657,16 +654,12 @@ kgp_status kgp_batch_merge(const char *const *paths, size_t n, const char *out,
     sum->learners = sum->plans + sum->errors;
     sum->lines = sum->learners;
     if (!to_stdout) {
-        if (fclose(f) && !rc) {
-            snprintf(errbuf, errlen, "%s: %s", tmp, strerror(errno));
+        int e = 0;
+        if (rc) kg_atomic_abort(&af);
+        else if ((e = kg_atomic_commit(&af)) != 0) {
+            snprintf(errbuf, errlen, "%s: %s", out, strerror(e));
             rc = KGP_EIO;
         }
-        if (!rc && rename(tmp, out)) {
-            snprintf(errbuf, errlen, "%s: %s", out, strerror(errno));
-            rc = KGP_EIO;
-        }
-        if (rc) remove(tmp);
-        kg_free(tmp);
     }
     return (kgp_status)rc;
 }

@@ -18,7 +18,7 @@
 #include "api_internal.h"
 #include "api_train_internal.h"
 #include "encoder/train_link.h"
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/store_reject.h"
 
 #define GRAPH_FORMAT "kgpath-graph-1"

@@ -1,6 +1,6 @@
 /* Library-wide calls: status texts, version, allocator. */
 #include "kgpath.h"
-#include "graph/alloc.h"
+#include "base/alloc.h"
 
 const char *kgp_strerror(kgp_status st)
 {

@@ -2,7 +2,7 @@
  * iterators, statistics and export (see kgpath.h). */
 #include "kgpath.h"
 #include "api_internal.h"
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/export.h"
 #include "graph/snapshot.h"
 #include "graph/store.h"

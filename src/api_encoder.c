@@ -251,7 +251,7 @@ out:
 #include <lmdb.h>
 
 #include "api_internal.h"
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/store.h"
 
 #define EMB_VERSION 1

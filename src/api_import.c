@@ -2,7 +2,7 @@
  * writer (kgg_store_write), with a caller-owned report. */
 #include "kgpath.h"
 #include "api_internal.h"
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/store.h"
 #include "importers/importers.h"
 

@@ -11,7 +11,7 @@
 
 #include "kgpath.h"
 #include "api_internal.h"
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/learner_store.h"
 #include "graph/store.h"
 #include "planner/learner_bkt.h"

@@ -14,7 +14,7 @@
  * concepts, see the service notes), then the SVG. */
 #include "kgpath.h"
 #include "api_internal.h"
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/snapshot.h"
 #include "planner/planner.h"
 

@@ -317,11 +317,11 @@ static int parse_format(const char *f, int allow_graph, kgn_format *out)
     return -1;
 }
 
-static kgp_status write_buf(kgn_buf *b, kgp_status st, FILE *out)
+static kgp_status write_buf(kg_buf *b, kgp_status st, FILE *out)
 {
     if (st == KGP_OK && b->len && fwrite(b->data, 1, b->len, out) != b->len) st = KGP_EIO;
     if (st == KGP_OK && fflush(out) != 0) st = KGP_EIO;
-    kgn_buf_free(b);
+    kg_buf_free(b);
     return st;
 }
 
@@ -330,7 +330,7 @@ kgp_status kgp_plan_write(const kgp_plan *r, const char *format, FILE *out)
     kgn_format f;
     if (!r || !r->p) return KGP_EUSAGE;
     if (parse_format(format, 1, &f)) return KGP_EUSAGE;
-    kgn_buf b = {0};
+    kg_buf b = {0};
     return write_buf(&b, kgn_plan_render(r->p, f, &b), out);
 }
 
@@ -414,7 +414,7 @@ kgp_status kgp_next_write(const kgp_next *x, const char *format, FILE *out)
 {
     kgn_format f;
     if (!x || !x->x || parse_format(format, 0, &f)) return KGP_EUSAGE;
-    kgn_buf b = {0};
+    kg_buf b = {0};
     return write_buf(&b, kgn_next_render(x->x, f, &b), out);
 }
 
@@ -455,6 +455,6 @@ kgp_status kgp_check_write(const kgp_check *c, const char *format, FILE *out)
 {
     kgn_format f;
     if (!c || !c->c || parse_format(format, 0, &f)) return KGP_EUSAGE;
-    kgn_buf b = {0};
+    kg_buf b = {0};
     return write_buf(&b, kgn_check_render(c->c, f, &b), out);
 }

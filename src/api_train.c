@@ -18,7 +18,7 @@
 #include "encoder/train_mlm.h"
 #include "encoder/train_rng.h"
 #include "encoder/train_vocab.h"
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/snapshot.h"
 #include "graph/store.h"
 #include "graph/store_edges.h"

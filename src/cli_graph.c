@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
+#include "base/file.h"
 
 /* ---- import ---- */
 
@@ -557,16 +558,13 @@ int cmd_export(kgp_cli *cli, int argc, char **argv)
         return rc;
     }
     FILE *out = stdout;
-    char *tmp = NULL;
+    kg_atomic_file af;
     if (output && strcmp(output, "-")) {
         /* write beside, then rename: never a half-written FILE */
-        size_t n = strlen(output) + 8;
-        tmp = malloc(n);
-        if (tmp) snprintf(tmp, n, "%s.tmp", output);
-        out = tmp ? fopen(tmp, "w") : NULL;
-        if (!out) {
-            cli_error("cannot write %s: %s", output, strerror(errno));
-            free(tmp);
+        int e = kg_atomic_begin(&af, output, 0644);
+        if (!e && !(out = kg_atomic_stream(&af))) { e = errno ? errno : ENOMEM; kg_atomic_abort(&af); }
+        if (e) {
+            cli_error("cannot write %s: %s", output, strerror(e));
             kgp_map_free(map);
             kgp_snap_close(snap);
             kgp_db_close(db);
@@ -589,11 +587,12 @@ int cmd_export(kgp_cli *cli, int argc, char **argv)
     if (werr && out == stdout) rc = cli_fail(KGP_EIO, svg ? "cannot write the map" : "cannot write the export");
     else if (st && !werr) rc = cli_fail(st, kgp_snap_errmsg(snap));
     if (out != stdout) {
-        if (fclose(out) != 0 && !werr) werr = errno ? errno : EIO;
         if (werr && !rc) { cli_error("cannot write %s: %s", output, strerror(werr)); rc = KGP_EIO; }
-        if (!rc && rename(tmp, output) != 0) { cli_error("cannot write %s: %s", output, strerror(errno)); rc = KGP_EIO; }
-        if (rc) remove(tmp);
-        free(tmp);
+        if (rc) kg_atomic_abort(&af);
+        else if ((werr = kg_atomic_commit(&af)) != 0) {
+            cli_error("cannot write %s: %s", output, strerror(werr));
+            rc = KGP_EIO;
+        }
     }
     kgp_snap_close(snap);
     kgp_db_close(db);

@@ -20,6 +20,7 @@
 #include <microhttpd.h>
 
 #include "cli.h"
+#include "base/file.h"
 #include "cli_util.h"
 #include "serve.h"
 #include "serve_internal.h"
@@ -271,82 +272,64 @@ static void metrics_record(kgp_srv *s, int status, double seconds)
     atomic_fetch_add(&s->lat_sum_us, (uint_fast64_t)(seconds * 1e6 + 0.5));
 }
 
-typedef struct sbuf { char *p; size_t n, cap; int oom; } sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int w = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (w < 0) { b->oom = 1; return; }
-        if (b->p && b->n + (size_t)w < b->cap) { b->n += (size_t)w; return; }
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->n + (size_t)w + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) { b->oom = 1; return; }
-        b->p = p;
-        b->cap = cap;
-    }
-}
-
+/* The metrics page is written with stdio into an open_memstream buffer
+ * (malloc'ed; the caller frees it with free()). */
 char *srv_metrics_text(kgp_srv *s, size_t *len)
 {
-    sbuf b = {0};
-    sb_printf(&b, "# HELP kgpath_http_requests_total HTTP requests answered, by status code.\n"
-                  "# TYPE kgpath_http_requests_total counter\n");
+    char *text = NULL;
+    FILE *b = open_memstream(&text, len);
+    if (!b) return NULL;
+    fprintf(b, "# HELP kgpath_http_requests_total HTTP requests answered, by status code.\n"
+               "# TYPE kgpath_http_requests_total counter\n");
     for (int c = 100; c < 600; c++) {
         uint64_t n = atomic_load(&s->by_code[c]);
-        if (n) sb_printf(&b, "kgpath_http_requests_total{code=\"%d\"} %llu\n", c, (unsigned long long)n);
+        if (n) fprintf(b, "kgpath_http_requests_total{code=\"%d\"} %llu\n", c, (unsigned long long)n);
     }
-    sb_printf(&b, "# HELP kgpath_http_errors_total HTTP requests answered with a status of 400 or more.\n"
-                  "# TYPE kgpath_http_errors_total counter\n"
-                  "kgpath_http_errors_total %llu\n", (unsigned long long)atomic_load(&s->errors));
-    sb_printf(&b, "# HELP kgpath_http_request_duration_seconds Time from request start to reply.\n"
-                  "# TYPE kgpath_http_request_duration_seconds histogram\n");
+    fprintf(b, "# HELP kgpath_http_errors_total HTTP requests answered with a status of 400 or more.\n"
+               "# TYPE kgpath_http_errors_total counter\n"
+               "kgpath_http_errors_total %llu\n", (unsigned long long)atomic_load(&s->errors));
+    fprintf(b, "# HELP kgpath_http_request_duration_seconds Time from request start to reply.\n"
+               "# TYPE kgpath_http_request_duration_seconds histogram\n");
     uint64_t cum = 0;
     for (size_t i = 0; i <= NLAT; i++) {
         cum += atomic_load(&s->lat_bucket[i]);
         if (i < NLAT)
-            sb_printf(&b, "kgpath_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+            fprintf(b, "kgpath_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
                       lat_bounds[i], (unsigned long long)cum);
         else
-            sb_printf(&b, "kgpath_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+            fprintf(b, "kgpath_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
                       (unsigned long long)cum);
     }
-    sb_printf(&b, "kgpath_http_request_duration_seconds_sum %.6f\n"
-                  "kgpath_http_request_duration_seconds_count %llu\n",
-              atomic_load(&s->lat_sum_us) / 1e6, (unsigned long long)cum);
-    sb_printf(&b, "# HELP kgpath_http_requests_in_flight Requests being received or handled.\n"
-                  "# TYPE kgpath_http_requests_in_flight gauge\n"
-                  "kgpath_http_requests_in_flight %d\n", atomic_load(&s->inflight));
+    fprintf(b, "kgpath_http_request_duration_seconds_sum %.6f\n"
+               "kgpath_http_request_duration_seconds_count %llu\n",
+           atomic_load(&s->lat_sum_us) / 1e6, (unsigned long long)cum);
+    fprintf(b, "# HELP kgpath_http_requests_in_flight Requests being received or handled.\n"
+               "# TYPE kgpath_http_requests_in_flight gauge\n"
+               "kgpath_http_requests_in_flight %d\n", atomic_load(&s->inflight));
     pthread_mutex_lock(&s->view_lock);
     double age = s->view ? now_mono() - s->view->opened : 0;
     uint64_t gen = s->generation;
     pthread_mutex_unlock(&s->view_lock);
-    sb_printf(&b, "# HELP kgpath_snapshot_age_seconds Age of the read snapshot requests use (0: none open).\n"
-                  "# TYPE kgpath_snapshot_age_seconds gauge\n"
-                  "kgpath_snapshot_age_seconds %.3f\n", age);
-    sb_printf(&b, "# HELP kgpath_snapshot_builds_total Snapshots (and planners) built since start.\n"
-                  "# TYPE kgpath_snapshot_builds_total counter\n"
-                  "kgpath_snapshot_builds_total %llu\n", (unsigned long long)gen);
+    fprintf(b, "# HELP kgpath_snapshot_age_seconds Age of the read snapshot requests use (0: none open).\n"
+               "# TYPE kgpath_snapshot_age_seconds gauge\n"
+               "kgpath_snapshot_age_seconds %.3f\n", age);
+    fprintf(b, "# HELP kgpath_snapshot_builds_total Snapshots (and planners) built since start.\n"
+               "# TYPE kgpath_snapshot_builds_total counter\n"
+               "kgpath_snapshot_builds_total %llu\n", (unsigned long long)gen);
     uint64_t hits = 0, misses = 0;
     srv_cache_counts(s->cache, &hits, &misses);
-    sb_printf(&b, "# HELP kgpath_cache_hits_total Replies served from the per-graph-version cache (maps, suggestions).\n"
-                  "# TYPE kgpath_cache_hits_total counter\n"
-                  "kgpath_cache_hits_total %llu\n"
-                  "# HELP kgpath_cache_misses_total Replies the cache had to make (once per graph version and query).\n"
-                  "# TYPE kgpath_cache_misses_total counter\n"
-                  "kgpath_cache_misses_total %llu\n", (unsigned long long)hits, (unsigned long long)misses);
-    sb_printf(&b, "# HELP kgpath_uptime_seconds Seconds since the server started.\n"
-                  "# TYPE kgpath_uptime_seconds gauge\n"
-                  "kgpath_uptime_seconds %.3f\n", now_mono() - s->started);
-    if (b.oom) { free(b.p); return NULL; }
-    *len = b.n;
-    return b.p;
+    fprintf(b, "# HELP kgpath_cache_hits_total Replies served from the per-graph-version cache (maps, suggestions).\n"
+               "# TYPE kgpath_cache_hits_total counter\n"
+               "kgpath_cache_hits_total %llu\n"
+               "# HELP kgpath_cache_misses_total Replies the cache had to make (once per graph version and query).\n"
+               "# TYPE kgpath_cache_misses_total counter\n"
+               "kgpath_cache_misses_total %llu\n", (unsigned long long)hits, (unsigned long long)misses);
+    fprintf(b, "# HELP kgpath_uptime_seconds Seconds since the server started.\n"
+               "# TYPE kgpath_uptime_seconds gauge\n"
+               "kgpath_uptime_seconds %.3f\n", now_mono() - s->started);
+    if (ferror(b)) { fclose(b); free(text); return NULL; }
+    if (fclose(b)) { free(text); return NULL; }
+    return text;
 }
 
 static int hexval(char ch)
@@ -817,11 +800,11 @@ int srv_run(kgp_db *db, const srv_options *o)
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = di ? di->port : 0;
     if (o->port_file) {
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", o->port_file);
-        FILE *f = fopen(tmp, "w");
-        if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) || rename(tmp, o->port_file)) {
-            cli_error("--port-file %s: %s", o->port_file, strerror(errno));
+        char text[16];
+        int n = snprintf(text, sizeof text, "%u\n", port);
+        int e = kg_write_file_atomic(o->port_file, text, (size_t)n, 0644);
+        if (e) {
+            cli_error("--port-file %s: %s", o->port_file, strerror(e));
             rc = KGP_EIO;
             goto stop;
         }

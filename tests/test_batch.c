@@ -31,7 +31,7 @@ typedef struct scratch { unsigned long calls; } scratch;
 static void *fake_init(void *ctx) { (void)ctx; return calloc(1, sizeof(scratch)); }
 static void fake_free(void *ctx, void *s) { (void)ctx; free(s); }
 
-static int fake_plan(void *ctx, void *sp, const kgn_batch_req *req, kgn_buf *out,
+static int fake_plan(void *ctx, void *sp, const kgn_batch_req *req, kg_buf *out,
                      char *err, size_t errlen)
 {
     scratch *s = sp;
@@ -47,18 +47,18 @@ static int fake_plan(void *ctx, void *sp, const kgn_batch_req *req, kgn_buf *out
         return KGP_EUSAGE;
     }
     uint64_t h = 1469598103934665603ULL;
-    kgn_buf_puts(out, "{\"kgpath_plan\":1,\"goals\":[");
+    kg_buf_puts(out, "{\"kgpath_plan\":1,\"goals\":[");
     size_t i;
     json_t *g;
     json_array_foreach(goals, i, g) {
         const char *v = json_string_value(g);
         if (!v) { snprintf(err, errlen, "goal %zu is not a string", i); return KGP_EUSAGE; }
         if (strcmp(v, "nope") == 0) { snprintf(err, errlen, "unknown goal \"nope\""); return KGP_ENOTFOUND; }
-        kgn_buf_printf(out, "%s\"%s\"", i ? "," : "", v);
+        kg_buf_printf(out, "%s\"%s\"", i ? "," : "", v);
         for (int r = 0; r < 200; r++)
             for (const char *p = v; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     }
-    kgn_buf_printf(out, "],\"checksum\":\"%016llx\"}\n", (unsigned long long)h);
+    kg_buf_printf(out, "],\"checksum\":\"%016llx\"}\n", (unsigned long long)h);
     return 0;
 }
 

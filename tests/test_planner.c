@@ -531,11 +531,11 @@ START_TEST(test_review_on_day_needed)
     ck_assert_uint_eq(p->nreviews, 1);
     ck_assert_int_gt(calls, 0);
     /* The reason is in the text and JSON explanations. */
-    kgn_buf buf = {0};
+    kg_buf buf = {0};
     ck_assert_int_eq(kgn_plan_render(p, KGN_TEXT, &buf), KGP_OK);
     snprintf(want, sizeof want, "review: retrievability 0.85 on %s, needed for 't:c4'", d);
     ck_assert_msg(strstr(buf.data, want) != NULL, "%s", buf.data);
-    kgn_buf_free(&buf);
+    kg_buf_free(&buf);
     kgn_plan_free(p);
     /* Without a calendar it is judged on the start day: no review. */
     o.minutes_per_day = 0;
@@ -636,7 +636,7 @@ START_TEST(test_spaced_reviews_fsrs)
     ck_assert_int_eq(p->steps[3].kind, KGN_SPACED);
     ck_assert_uint_eq(p->steps[3].concept, 2);
     /* JSON: kind "review", spaced true, with its day in the schedule. */
-    kgn_buf buf = {0};
+    kg_buf buf = {0};
     ck_assert_int_eq(kgn_plan_render(p, KGN_JSON, &buf), KGP_OK);
     json_error_t je;
     json_t *j = json_loads(buf.data, 0, &je);
@@ -645,7 +645,7 @@ START_TEST(test_spaced_reviews_fsrs)
     ck_assert_str_eq(json_string_value(json_object_get(s2, "kind")), "review");
     ck_assert(json_is_true(json_object_get(s2, "spaced")));
     json_decref(j);
-    kgn_buf_free(&buf);
+    kg_buf_free(&buf);
     kgn_plan_free(p);
     /* Horizon 0: only reviews due by the last lesson. */
     o.spaced_days = 0;
@@ -685,10 +685,10 @@ START_TEST(test_known_goal)
     ck_assert_uint_eq(p->mastered[0], 2);
     ck_assert_uint_eq(p->ngoals, 1);
     ck_assert_uint_eq(p->nsteps, 1);
-    kgn_buf buf = {0};
+    kg_buf buf = {0};
     ck_assert_int_eq(kgn_plan_render(p, KGN_TEXT, &buf), KGP_OK);
     ck_assert_ptr_nonnull(strstr(buf.data, "goal already mastered: t:c2"));
-    kgn_buf_free(&buf);
+    kg_buf_free(&buf);
     kgn_plan_free(p);
     /* Fading (the hook asks): a review step, before everything. */
     o.review = review_hook;     /* reviews concept 0 only */
@@ -702,7 +702,7 @@ START_TEST(test_known_goal)
     ck_assert_int_eq(kgn_plan_render(p, KGN_JSON, &buf), KGP_OK);
     ck_assert_ptr_nonnull(strstr(buf.data, "\"mastered_goals\":[\"t:c0\"]"));
     ck_assert_ptr_nonnull(strstr(buf.data, "goal already mastered"));
-    kgn_buf_free(&buf);
+    kg_buf_free(&buf);
     kgn_plan_free(p);
     fx_close(&f);
 }
@@ -723,7 +723,7 @@ START_TEST(test_next_due_reviews)
     ck_assert_uint_eq(x->reviews[0].concept, 0);
     ck_assert_uint_eq(x->reviews[0].minutes, 6);
     ck_assert_ptr_nonnull(strstr(x->reviews[0].why, "retrievability 0.75"));
-    kgn_buf buf = {0};
+    kg_buf buf = {0};
     ck_assert_int_eq(kgn_next_render(x, KGN_JSON, &buf), KGP_OK);
     json_error_t je;
     json_t *j = json_loads(buf.data, 0, &je);
@@ -733,7 +733,7 @@ START_TEST(test_next_due_reviews)
     buf.len = 0;
     ck_assert_int_eq(kgn_next_render(x, KGN_TEXT, &buf), KGP_OK);
     ck_assert_ptr_nonnull(strstr(buf.data, "Due reviews: 1"));
-    kgn_buf_free(&buf);
+    kg_buf_free(&buf);
     uint32_t bad = 99;
     ck_assert_int_eq(kgn_next_reviews(x, &bad, 1, dated_hook, NULL, 20005, &err), KGP_EUSAGE);
     kgn_next_free(x);
@@ -743,7 +743,7 @@ START_TEST(test_next_due_reviews)
     ck_assert_uint_eq(x->nreviews, 0);
     ck_assert_int_eq(kgn_next_render(x, KGN_JSON, &buf), KGP_OK);
     ck_assert_ptr_nonnull(strstr(buf.data, "\"reviews\":[]"));
-    kgn_buf_free(&buf);
+    kg_buf_free(&buf);
     kgn_next_free(x);
     fx_close(&f);
 }
@@ -831,7 +831,7 @@ START_TEST(test_render_json)
     ck_assert_int_eq(kgn_date_parse("2026-12-01", &o.start_day), 0);
     ck_assert_int_eq(kgn_date_parse("2026-12-02", &o.deadline_day), 0);
     kgn_plan *p = plan_ok(&f, &goal, 1, &known, 1, &o);
-    kgn_buf b = {0};
+    kg_buf b = {0};
     ck_assert_int_eq(kgn_plan_render(p, KGN_JSON, &b), KGP_OK);
     json_error_t je;
     json_t *j = json_loads(b.data, 0, &je);
@@ -871,7 +871,7 @@ START_TEST(test_render_json)
     ck_assert_uint_eq(json_array_size(json_object_get(cal, "days")), 3);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(steps, 0), "day")), "2026-12-01");
     json_decref(j);
-    kgn_buf_free(&b);
+    kg_buf_free(&b);
     kgn_plan_free(p);
     /* Without a calendar "day" is null. */
     p = plan_ok(&f, &goal, 1, &known, 1, NULL);
@@ -880,7 +880,7 @@ START_TEST(test_render_json)
     ck_assert(json_is_null(json_object_get(json_array_get(json_object_get(j, "steps"), 0), "day")));
     ck_assert(json_is_null(json_object_get(j, "calendar")));
     json_decref(j);
-    kgn_buf_free(&b);
+    kg_buf_free(&b);
     kgn_plan_free(p);
     fx_close(&f);
 }
@@ -896,16 +896,16 @@ START_TEST(test_render_text_dot_html)
     o.minutes_per_day = 30;
     ck_assert_int_eq(kgn_date_parse("2026-12-01", &o.start_day), 0);
     kgn_plan *p = plan_ok(&f, &goal, 1, &known, 1, &o);
-    kgn_buf b = {0};
+    kg_buf b = {0};
     ck_assert_int_eq(kgn_plan_render(p, KGN_TEXT, &b), KGP_OK);
     ck_assert_msg(strstr(b.data, "alg:g1") && strstr(b.data, "Skipped (known): alg:k") &&
                   strstr(b.data, "maps are functions") && strstr(b.data, "Total: 1 h 55 min"), "%s", b.data);
-    kgn_buf_free(&b);
+    kg_buf_free(&b);
     ck_assert_int_eq(kgn_plan_render(p, KGN_DOT, &b), KGP_OK);
     ck_assert_msg(strstr(b.data, "digraph") && strstr(b.data, "\"alg:a\" -> \"alg:b\"") &&
                   strstr(b.data, "Sets & \\\"logic\\\"") && strstr(b.data, "style=dotted"), "%s", b.data);
     ck_assert_ptr_null(strstr(b.data, "alg:d"));
-    kgn_buf_free(&b);
+    kg_buf_free(&b);
     ck_assert_int_eq(kgn_plan_render(p, KGN_HTML, &b), KGP_OK);
     ck_assert(strstr(b.data, "<svg") && strstr(b.data, "Sets &amp; &quot;logic&quot;"));
     ck_assert_ptr_null(strstr(b.data, "http://") == NULL ? NULL : strstr(strstr(b.data, "http://") + 1, "http://"));
@@ -916,7 +916,7 @@ START_TEST(test_render_text_dot_html)
         snprintf(needle, sizeof needle, "data-concept=\"%s\"", f.s->key[p->steps[i].concept]);
         ck_assert_msg(strstr(b.data, needle), "missing %s", needle);
     }
-    kgn_buf_free(&b);
+    kg_buf_free(&b);
     kgn_plan_free(p);
     fx_close(&f);
 }
@@ -933,13 +933,13 @@ START_TEST(test_next)
     ck_assert_uint_eq(x->total, 3);
     ck_assert_str_eq(f.s->key[x->items[0].concept], "alg:a");
     ck_assert_uint_eq(x->items[0].unlocks, 3);
-    kgn_buf b = {0};
+    kg_buf b = {0};
     ck_assert_int_eq(kgn_next_render(x, KGN_JSON, &b), KGP_OK);
     json_t *j = json_loads(b.data, 0, NULL);
     ck_assert_ptr_nonnull(j);
     ck_assert_uint_eq(json_array_size(json_object_get(j, "next")), 3);
     json_decref(j);
-    kgn_buf_free(&b);
+    kg_buf_free(&b);
     kgn_next_free(x);
     /* With goal g1: only a is ready within the plan (d is not in it). */
     uint32_t goal = 4;
@@ -949,7 +949,7 @@ START_TEST(test_next)
     ck_assert_uint_eq(x->items[0].goals, 1);
     ck_assert_int_eq(kgn_next_render(x, KGN_TEXT, &b), KGP_OK);
     ck_assert_ptr_nonnull(strstr(b.data, "alg:a"));
-    kgn_buf_free(&b);
+    kg_buf_free(&b);
     kgn_next_free(x);
     /* Limit. */
     ck_assert_int_eq(kgn_next_make(f.ws, NULL, 0, &known, 1, 1, &x, &err), KGP_OK);
@@ -1003,11 +1003,11 @@ START_TEST(test_check)
     int has1 = 0;
     for (uint32_t i = 0; i < c->nbottlenecks; i++) has1 |= c->bottlenecks[i] == 1;
     ck_assert(has1);
-    kgn_buf bt = {0};
+    kg_buf bt = {0};
     ck_assert_int_eq(kgn_check_render(c, KGN_TEXT, &bt), KGP_OK);
     ck_assert_msg(strstr(bt.data, "\"Chicken\"") && strstr(bt.data, "\"Egg\"") &&
                   strstr(bt.data, "x:missing0"), "%s", bt.data);
-    kgn_buf_free(&bt);
+    kg_buf_free(&bt);
     ck_assert_int_eq(kgn_check_render(c, KGN_JSON, &bt), KGP_OK);
     json_error_t je;
     json_t *j = json_loads(bt.data, 0, &je);
@@ -1017,7 +1017,7 @@ START_TEST(test_check)
     ck_assert_uint_eq(json_array_size(json_object_get(j, "dangling")), 1);
     ck_assert_uint_eq(json_array_size(json_object_get(j, "metrics")), 9);
     json_decref(j);
-    kgn_buf_free(&bt);
+    kg_buf_free(&bt);
     kgn_check_free(c);
     fx_close(&f);
 }
@@ -1093,7 +1093,7 @@ START_TEST(test_random_dags_validate)
             }
             if (r == 0) {
                 /* Every renderer on random plans; JSON must parse and agree. */
-                kgn_buf b = {0};
+                kg_buf b = {0};
                 ck_assert_int_eq(kgn_plan_render(p, KGN_JSON, &b), KGP_OK);
                 json_error_t je;
                 json_t *j = json_loads(b.data, 0, &je);
@@ -1107,7 +1107,7 @@ START_TEST(test_random_dags_validate)
                     ck_assert_int_eq(kgn_plan_render(p, (kgn_format)fmt, &b), KGP_OK);
                     ck_assert(b.len > 0);
                 }
-                kgn_buf_free(&b);
+                kg_buf_free(&b);
             }
             /* Deterministic: the same request gives the same plan. */
             kgn_plan *q = NULL;
@@ -1126,12 +1126,12 @@ START_TEST(test_random_dags_validate)
             ck_assert_int_eq(kgn_check_make(f.ix, &c, &err), KGP_OK);
             ck_assert_uint_eq(c->ncycles, 0);
             for (uint32_t u = 0; u < c->nunreachable; u++) ck_assert(!f.ix->feasible[c->unreachable[u]]);
-            kgn_buf b = {0};
+            kg_buf b = {0};
             ck_assert_int_eq(kgn_check_render(c, KGN_JSON, &b), KGP_OK);
             json_t *j = json_loads(b.data, 0, NULL);
             ck_assert_ptr_nonnull(j);
             json_decref(j);
-            kgn_buf_free(&b);
+            kg_buf_free(&b);
             kgn_check_free(c);
             size_t ng, nk;
             random_request(&st, ro.n, goals, &ng, known, &nk);

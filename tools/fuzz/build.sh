@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 CFLAGS=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -I"$ROOT" -I"$ROOT/src" -I"$BUILD/importers" $(pkg-config --cflags libxml-2.0 jansson libarchive libutf8proc))
 LIBS=($(pkg-config --libs libxml-2.0 jansson libarchive libutf8proc) -lm)
-SRC=("$ROOT"/importers/*.c "$ROOT/graph/alloc.c" "$ROOT/graph/course_model.c")
+SRC=("$ROOT"/importers/*.c "$ROOT"/base/*.c "$ROOT/graph/course_model.c")
 # Compile the library sources once.
 OBJ="$OUT/obj"; mkdir -p "$OBJ"
 objs=()

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "importers/aicc_expr.h"
 #include "importers/html_text.h"
 #include "importers/importers.h"

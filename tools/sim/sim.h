@@ -60,7 +60,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "graph/alloc.h"
+#include "base/alloc.h"
 #include "graph/snapshot.h"
 
 typedef struct sim_graph {

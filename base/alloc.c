@@ -1,4 +1,4 @@
-#include "graph/alloc.h"
+#include "base/alloc.h"
 
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,0 +1,49 @@
+/* kg_buf: the one growable byte buffer every kgpath layer uses.
+ *
+ * Text renderers (plans, maps, metrics, JSON lines), importers (CSV fields,
+ * HTML text) and the store's record encoder all append to a kg_buf. Memory
+ * comes from kg_malloc (base/alloc.h), so an embedding application's
+ * allocator is honoured.
+ *
+ * Errors are sticky, in the manner of stdio's ferror: an append that runs out
+ * of memory sets `oom` and every later append does nothing, so a caller
+ * appends freely and checks `oom` once at the end. The contents are always
+ * NUL-terminated once non-empty (data[len] == 0), so text can be used as a C
+ * string; binary contents may hold NULs of their own.
+ */
+#ifndef KG_BUF_H
+#define KG_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct kg_buf {
+    char *data;             /* NULL until the first append */
+    size_t len, cap;
+    int oom;                /* set when an append ran out of memory */
+} kg_buf;
+
+/* Frees the contents and resets b to empty (oom cleared). */
+void kg_buf_free(kg_buf *b);
+/* Takes the contents (a kg_malloc'ed NUL-terminated string, "" when empty;
+ * NULL when b->oom or out of memory) and resets b. */
+char *kg_buf_take(kg_buf *b);
+
+/* Appends n bytes. Amortised O(n). */
+void kg_buf_put(kg_buf *b, const void *p, size_t n);
+/* Appends a C string; NULL appends nothing. */
+void kg_buf_puts(kg_buf *b, const char *s);
+void kg_buf_printf(kg_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends s after sep when both b and s are non-empty; s alone otherwise. */
+void kg_buf_join(kg_buf *b, const char *sep, const char *s);
+/* Appends s escaped for XML/HTML text and attribute values (& < > " '). */
+void kg_buf_xml(kg_buf *b, const char *s);
+
+/* Binary encoding (the store's records): an unsigned LEB128 varint, and a
+ * length-prefixed string: varint(strlen + 1) then the bytes with their NUL,
+ * or varint 0 for NULL, so NULL and "" stay distinct. */
+void kg_buf_varint(kg_buf *b, uint64_t v);
+void kg_buf_lpstr(kg_buf *b, const char *s);
+
+#endif

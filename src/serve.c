@@ -4,6 +4,7 @@
  * The contract for route files is in src/serve.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -687,6 +688,19 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t
     return 0;
 }
 
+/* SIGTERM/SIGINT: the signal number goes down a pipe the main thread reads
+ * (write(2) is async-signal-safe). */
+static int g_stop_pipe[2] = {-1, -1};
+
+static void on_stop_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t w = write(g_stop_pipe[1], &b, 1);
+    (void)w;
+    errno = saved;
+}
+
 int srv_run(kgp_db *db, const srv_options *o)
 {
     kgp_srv *s = calloc(1, sizeof *s);
@@ -763,8 +777,25 @@ int srv_run(kgp_db *db, const srv_options *o)
         }
         flags |= MHD_USE_TLS;
     }
-    /* Block the stop signals before MHD starts its threads (they inherit
-     * the mask), so that only sigwait below sees them. */
+    /* The stop signals get a handler that wakes the main thread through a
+     * pipe. Blocking them and calling sigwait is not enough: threads started
+     * before this point (OpenBLAS starts its workers when the library loads)
+     * do not have them blocked, and a SIGTERM the kernel hands to one of
+     * those would kill the process with the default action instead of
+     * stopping it gracefully. MHD's threads still start with the signals
+     * blocked (they inherit the mask), so the handler runs on an idle
+     * thread, never inside a request. */
+    if (pipe2(g_stop_pipe, O_CLOEXEC) != 0) {
+        cli_error("cannot set up the stop signals: %s", strerror(errno));
+        rc = KGP_EIO;
+        goto out;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
@@ -814,8 +845,11 @@ int srv_run(kgp_db *db, const srv_options *o)
                 cert ? "https" : "http", o->listen, port, o->threads, o->threads == 1 ? "" : "s",
                 o->noauth ? ", no auth" : "");
 
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    /* The main thread takes the signals from here on; any other thread
+     * that gets one runs the same handler. */
+    pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+    unsigned char sig = 0;
+    while (read(g_stop_pipe[0], &sig, 1) < 0 && errno == EINTR) {}
     if (!o->quiet) fprintf(stderr, "kgpath: %s: finishing requests in flight\n", strsignal(sig));
 stop:;
     /* Graceful stop: accept nothing new, let requests in flight finish
@@ -842,6 +876,8 @@ out:
     pthread_mutex_destroy(&s->view_lock);
     pthread_mutex_destroy(&s->log_lock);
     free(s);
+    for (int i = 0; i < 2; i++)
+        if (g_stop_pipe[i] >= 0) { close(g_stop_pipe[i]); g_stop_pipe[i] = -1; }
     return rc;
 }
 

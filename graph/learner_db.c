@@ -23,6 +23,7 @@ static void put_be64(unsigned char *b, uint64_t v)
 
 #define FIT_DB "learner_fit"
 #define FSRS_DB "learner_fsrs"
+#define MODEL_DB "learner_model"
 #define FSRS_POP "\t"        /* the population's key: no learner id has a tab */
 
 static void put_i64be(unsigned char *b, int64_t v)
@@ -562,6 +563,66 @@ kgp_status kgg_fsrs_get(kgg_store *st, const char *learner, double *w, int *foun
         *found = 1;
     } else if (rc != MDB_NOTFOUND)
         s = kgg_errf(e, KGP_EDB, "cannot read fitted weights: %s", mdb_strerror(rc));
+    kgg_store_read_end(txn);
+    return s;
+}
+
+/* ---- fitted model values ------------------------------------------------------- */
+
+typedef struct model_ctx {
+    const char *name;
+    const double *v;
+    size_t n;
+    MDB_dbi dbi;
+} model_ctx;
+
+static kgp_status model_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
+{
+    model_ctx *c = ud;
+    unsigned char b[KGG_MODEL_MAX * 8];
+    for (size_t j = 0; j < c->n; j++)
+        put_f64(b + 8 * j, c->v[j]);
+    MDB_val k = { strlen(c->name), (void *)c->name }, v = { 8 * c->n, b };
+    int rc = mdb_put(txn, c->dbi, &k, &v, 0);
+    return rc ? mdb_fail(e, mdb_rc, rc, "cannot store fitted model values") : KGP_OK;
+}
+
+kgp_status kgg_model_put(kgg_store *st, const char *name, const double *v, size_t n,
+                         kgg_err *e)
+{
+    if (!name || !*name || strlen(name) > KGG_CONCEPT_MAX || n == 0 || n > KGG_MODEL_MAX)
+        return kgg_errf(e, KGP_EUSAGE, "fitted model values: bad name or count");
+    if (kgg_store_rdonly(st))
+        return kgg_errf(e, KGP_EUSAGE, "%s: the database is open read-only",
+                        kgg_store_path(st));
+    model_ctx c = { name, v, n, 0 };
+    kgp_status s = kgg_store_open_dbi(st, MODEL_DB, MDB_CREATE, &c.dbi, e);
+    return s ? s : kgg_store_update(st, model_txn, &c, e);
+}
+
+kgp_status kgg_model_get(kgg_store *st, const char *name, double *v, size_t n, int *found,
+                         kgg_err *e)
+{
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    int present;
+    *found = 0;
+    kgp_status s = open_named(st, MODEL_DB, &dbi, &present, e);
+    if (s || !present)
+        return s;
+    if ((s = kgg_store_read_begin(st, &txn, e)))
+        return s;
+    MDB_val k = { strlen(name), (void *)name }, val;
+    int rc = k.mv_size && k.mv_size <= KGG_CONCEPT_MAX ? mdb_get(txn, dbi, &k, &val) : MDB_NOTFOUND;
+    if (rc == 0 && (val.mv_size % 8 || val.mv_size > KGG_MODEL_MAX * 8))
+        s = kgg_errf(e, KGP_EDB, "learner store: corrupt fitted model values");
+    else if (rc == 0 && val.mv_size >= 8 * n) {
+        const unsigned char *b = val.mv_data;
+        for (size_t j = 0; j < n; j++)
+            v[j] = get_f64(b + 8 * j);
+        *found = 1;
+    } else if (rc && rc != MDB_NOTFOUND)
+        s = kgg_errf(e, KGP_EDB, "cannot read fitted model values: %s", mdb_strerror(rc));
     kgg_store_read_end(txn);
     return s;
 }

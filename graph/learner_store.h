@@ -149,6 +149,18 @@ kgp_status kgg_fsrs_replace(kgg_store *st, const kgg_fsrs_rec *recs, size_t n,
 kgp_status kgg_fsrs_get(kgg_store *st, const char *learner, double *w, int *found,
                         kgg_err *e);
 
+/* Fitted population-level model values (named DB "learner_model"): a name
+ * and up to KGG_MODEL_MAX doubles, e.g. "prereq-strength" → kappa, p0,
+ * lessons. Put replaces that name only. Errors: KGP_EUSAGE (read-only, bad
+ * name or count), KGP_EDB. O(log n). */
+#define KGG_MODEL_MAX 8
+kgp_status kgg_model_put(kgg_store *st, const char *name, const double *v, size_t n,
+                         kgg_err *e);
+/* v[0..n) of a stored name; *found 0 when none (v untouched), or when it
+ * holds fewer than n values. Errors: KGP_EDB. */
+kgp_status kgg_model_get(kgg_store *st, const char *name, double *v, size_t n, int *found,
+                         kgg_err *e);
+
 struct kgg_snap;
 /* Replaces the minutes of every snapshot concept that has calibrated
  * minutes (kgg_fit_rec.minutes >= 0) by them, and returns how many in

@@ -165,6 +165,55 @@ void kgn_fit_options_init(kgn_fit_options *o)
                             .max_iter = 200, .start = kgn_bkt_defaults };
 }
 
+/* Log-likelihood of p0·exp(−kappa·x) on the lessons (e[i] = exp(−kappa·x[i])). */
+static double strength_ll(const double *e, const uint8_t *y, size_t n, double p0,
+                          double g, double s)
+{
+    double ll = 0;
+    for (size_t i = 0; i < n; i++) {
+        double p = g + (1 - g - s) * p0 * e[i];
+        if (p < 1e-9) p = 1e-9;
+        if (p > 1 - 1e-9) p = 1 - 1e-9;
+        ll += y[i] ? log(p) : log(1 - p);
+    }
+    return ll;
+}
+
+void kgn_fit_strength(const double *x, const uint8_t *y, size_t n, double g0, double sl,
+                      kgn_strength *out)
+{
+    *out = (kgn_strength){ .kappa = 0, .p0 = 1, .n = n };
+    if (n == 0)
+        return;
+    double *e = kg_malloc(sizeof *e * n);
+    if (!e)
+        return;
+    double best = -INFINITY;
+    for (int k = 0; k <= 200; k++) {
+        double kappa = 0.05 * k;
+        for (size_t i = 0; i < n; i++)
+            e[i] = exp(-kappa * x[i]);
+        /* golden section on p0 in [0.001, 0.999] */
+        double a = 0.001, b = 0.999, g = 0.5 * (sqrt(5.0) - 1);
+        double c = b - g * (b - a), d = a + g * (b - a);
+        double fc = strength_ll(e, y, n, c, g0, sl), fd = strength_ll(e, y, n, d, g0, sl);
+        for (int it = 0; it < 40; it++) {
+            if (fc > fd) { b = d; d = c; fd = fc; c = b - g * (b - a); fc = strength_ll(e, y, n, c, g0, sl); }
+            else         { a = c; c = d; fc = fd; d = a + g * (b - a); fd = strength_ll(e, y, n, d, g0, sl); }
+        }
+        double p0 = 0.5 * (a + b), ll = strength_ll(e, y, n, p0, g0, sl);
+        if (k == 0)
+            out->ll0 = ll;
+        if (ll > best) {
+            best = ll;
+            out->kappa = kappa;
+            out->p0 = p0;
+            out->ll = ll;
+        }
+    }
+    kg_free(e);
+}
+
 int kgn_fit_is_holdout(const char *learner)
 {
     uint64_t h = 0xcbf29ce484222325ULL;

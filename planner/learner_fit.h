@@ -98,6 +98,25 @@ int  kgn_fit_events(const kgg_event *ev, size_t n, const kgn_fit_options *opt,
                     kgn_fit_result *out);
 void kgn_fit_result_free(kgn_fit_result *r);
 
+/* Prerequisite strength: how much a lesson's success depends on the recall
+ * of its prerequisites. Lesson i has x[i] = Σ over its requirement groups
+ * of (k − the k best recalls of the members) at the lesson's time, and
+ * outcome y[i] (1: the quiz after it was right). The quiz is a noisy view
+ * of the lesson's success (guess g, slip s, as in BKT): fits
+ *     P(success) = p0 · exp(−kappa · x),  P(y = 1) = g + (1 − g − s)·P(success)
+ * by maximum likelihood: kappa on a grid of 0.05 over [0, 10], p0 by
+ * golden-section search for each (the likelihood is concave in p0).
+ * ll: log-likelihood of the fit; ll0: with kappa = 0 (prerequisites do not
+ * matter). O(n × 201 × 40). */
+typedef struct kgn_strength {
+    double kappa, p0;
+    double ll, ll0;
+    size_t n;
+} kgn_strength;
+
+void kgn_fit_strength(const double *x, const uint8_t *y, size_t n, double guess, double slip,
+                      kgn_strength *out);
+
 /* 1 when the learner belongs to the held-out set. */
 int kgn_fit_is_holdout(const char *learner);
 

@@ -31,6 +31,9 @@ const char *kgp_mastery_name(int status)
  * dwell (kgp_fit_concept.review_ok/review_fail). */
 #define KGP_RELEARN_SHARE 0.5
 
+/* Fitted prerequisite strength (kgg_model_get): kappa, p0, lessons. */
+#define STRENGTH_NAME "prereq-strength"
+
 static double review_minutes(double concept_minutes)
 {
     double m = concept_minutes > 0 ? 0.15 * concept_minutes : 0;
@@ -261,6 +264,7 @@ typedef struct learner_impl {
     double *rev_ok, *rev_fail;  /* [nconcepts] review minutes, recalled / failed */
     double w[KGN_FSRS_NW];      /* FSRS-6 weights: the learner's fit, else the
                                    population's, else the defaults */
+    double kappa, p0;           /* prerequisite strength (kappa < 0: not fitted) */
     fitted *fit;                /* `kgpath fit` records by key (review minutes
                                    of concepts the learner has not met yet) */
     size_t nfit;
@@ -365,6 +369,13 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
         kg_arena_free(li->a);
         kg_free(li);
         return s;
+    }
+    double sv[2];
+    li->kappa = -1;
+    li->p0 = 1;
+    if (kgg_model_get(st, STRENGTH_NAME, sv, 2, &found, &e) == KGP_OK && found) {
+        li->kappa = sv[0];
+        li->p0 = sv[1];
     }
     l->id = kg_arena_strdup(li->a, id);
     l->at = o.at;
@@ -752,6 +763,11 @@ static int decide(const learner_impl *li, const kgn_fsrs_card *card, double ok, 
          * it prevents exceeds the minutes it spends on a concept that was
          * still recalled. No review while recall is high. */
         double loss = (1.0 - r) * stake, spent = r * ok;
+        /* fitted prerequisite strength: a lesson succeeds with p0·e^(−κ·x),
+         * x the prerequisites' recall shortfall, so bringing this one from
+         * r to 1 saves stake·p0·(1 − e^(−κ(1−r))) in expectation */
+        if (li->kappa >= 0)
+            loss = stake * li->p0 * (1.0 - exp(-li->kappa * (1.0 - r)));
         if (loss <= spent)
             return 0;
         snprintf(buf, sizeof buf, "retrievability %.2f on %s%s: %.0f min expected loss on "
@@ -1038,6 +1054,97 @@ out:
     return rc;
 }
 
+/* Prerequisite strength (planner/learner_fit.h kgn_fit_strength) from the
+ * lessons in al: a reading of a concept with requirements, its outcome the
+ * first quiz or review of it within a day after, x the shortfall of its
+ * prerequisites' recall at that moment (each learner's FSRS cards replayed
+ * in time order with weights w; never studied: recall 0). 0 or -1 (out of
+ * memory). O(N log V + lessons × requirements). */
+#define STRENGTH_MIN_LESSONS 50
+static int fit_strength(const all_load *al, const kgg_snap *g, const double *w,
+                        kgp_fit_report *r)
+{
+    r->prereq_kappa = -1;
+    if (!g || g->n == 0 || al->n == 0)
+        return 0;
+    kgn_fsrs_card *cards = kg_calloc(g->n, sizeof *cards);
+    uint32_t *touched = kg_malloc(sizeof *touched * g->n);
+    uint32_t *ix = kg_malloc(sizeof *ix * al->n);
+    double *xs = kg_malloc(sizeof *xs * al->n), *rs = kg_malloc(sizeof *rs * (g->n + 1));
+    uint8_t *ys = kg_malloc(al->n);
+    int rc = -1;
+    size_t nt = 0, nl = 0;
+    if (!cards || !touched || !ix || !xs || !rs || !ys)
+        goto out;
+    for (size_t i = 0; i < al->n; i++)
+        ix[i] = kgg_snap_find_key(g, al->v[i].concept);
+    for (size_t i = 0; i < al->n; i++) {
+        const kgg_event *e = &al->v[i];
+        if (i == 0 || e->learner != al->v[i - 1].learner) {  /* interned per learner */
+            for (size_t k = 0; k < nt; k++)
+                cards[touched[k]] = (kgn_fsrs_card){0};
+            nt = 0;
+        }
+        uint32_t c = ix[i];
+        if (c == KGG_NONE)
+            continue;
+        if (e->kind == KGG_EV_READ && g->grp_off[c] < g->grp_off[c + 1]) {
+            int y = -1;
+            for (size_t j = i + 1; j < al->n && al->v[j].learner == e->learner &&
+                                   al->v[j].at <= e->at + 86400 && y < 0; j++)
+                if (ix[j] == c)
+                    y = kgn_event_outcome(&al->v[j]);
+            if (y >= 0) {
+                double x = 0;
+                for (uint32_t q = g->grp_off[c]; q < g->grp_off[c + 1]; q++) {
+                    uint32_t nm = 0;
+                    for (uint32_t j = g->mem_off[q]; j < g->mem_off[q + 1]; j++) {
+                        uint32_t m = g->mem[j];
+                        rs[nm++] = cards[m].reps ? kgn_fsrs_card_r(w, &cards[m], e->at) : 0;
+                    }
+                    /* the k best recalls of the group */
+                    uint32_t k = g->grp_k[q] < nm ? g->grp_k[q] : nm;
+                    for (uint32_t a = 0; a < k; a++) {
+                        uint32_t best = a;
+                        for (uint32_t b = a + 1; b < nm; b++)
+                            if (rs[b] > rs[best]) best = b;
+                        double t = rs[a]; rs[a] = rs[best]; rs[best] = t;
+                        x += 1.0 - rs[a];
+                    }
+                    x += g->grp_k[q] - k;
+                }
+                xs[nl] = x;
+                ys[nl++] = (uint8_t)y;
+            }
+        }
+        int gr = kgn_event_fsrs_grade(e);
+        if (gr) {
+            if (!cards[c].reps)
+                touched[nt++] = c;
+            kgn_fsrs_review(w, &cards[c], gr, e->at);
+        }
+    }
+    kgn_strength fs;
+    /* the quiz after the lesson as BKT sees it: the default guess and slip */
+    kgn_fit_strength(xs, ys, nl, kgn_bkt_defaults.guess, kgn_bkt_defaults.slip, &fs);
+    r->prereq_lessons = nl;
+    if (nl >= STRENGTH_MIN_LESSONS) {
+        r->prereq_kappa = fs.kappa;
+        r->prereq_p0 = fs.p0;
+        r->prereq_ll = fs.ll;
+        r->prereq_ll0 = fs.ll0;
+    }
+    rc = 0;
+out:
+    kg_free(cards);
+    kg_free(touched);
+    kg_free(ix);
+    kg_free(xs);
+    kg_free(rs);
+    kg_free(ys);
+    return rc;
+}
+
 void kgp_fit_report_free(kgp_fit_report *r)
 {
     if (!r)
@@ -1088,9 +1195,12 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
     fo.lesson_minutes = snap_minutes;
     fo.lesson_minutes_ud = (void *)kgp__snap_graph(snap ? snap : own);
     int frc = al.oom ? -1 : kgn_fit_events(al.v, al.n, &fo, &f->res);
+    if (!frc)
+        frc = fit_fsrs(&al, (unsigned)flags, &f->r, f->a, &frecs, &nfrecs);
+    if (!frc)
+        frc = fit_strength(&al, kgp__snap_graph(snap ? snap : own), f->r.fsrs_w, &f->r);
     kgp_snap_close(own);
-    if (frc ||
-        fit_fsrs(&al, (unsigned)flags, &f->r, f->a, &frecs, &nfrecs)) {
+    if (frc) {
         kg_free(al.v);
         kgp_fit_report_free(&f->r);
         return kgp__db_error(db, KGP_ENOMEM, "out of memory");
@@ -1162,6 +1272,10 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
     s = kgg_fit_replace(st, recs, f->res.n, &e);
     if (s == KGP_OK)
         s = kgg_fsrs_replace(st, frecs, nfrecs, &e);
+    if (s == KGP_OK && r->prereq_kappa >= 0) {
+        const double v[3] = { r->prereq_kappa, r->prereq_p0, (double)r->prereq_lessons };
+        s = kgg_model_put(st, STRENGTH_NAME, v, 3, &e);
+    }
     if (s != KGP_OK)
         return kgp__db_error(db, s, "%s", e.msg);
     r->committed = 1;
@@ -1207,6 +1321,16 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
         json_object_set_new(rt, "reviews_recalled", json_integer(r->nreview_ok));
         json_object_set_new(rt, "reviews_failed", json_integer(r->nreview_fail));
         json_object_set_new(o, "review_minutes", rt);
+        json_t *ps = json_object();
+        json_object_set_new(ps, "fitted", json_boolean(r->prereq_kappa >= 0));
+        json_object_set_new(ps, "lessons", json_integer((json_int_t)r->prereq_lessons));
+        if (r->prereq_kappa >= 0) {
+            json_object_set_new(ps, "kappa", json_real(r->prereq_kappa));
+            json_object_set_new(ps, "p0", json_real(r->prereq_p0));
+            json_object_set_new(ps, "loglik", json_real(r->prereq_ll));
+            json_object_set_new(ps, "loglik_independent", json_real(r->prereq_ll0));
+        }
+        json_object_set_new(o, "prerequisite_strength", ps);
         json_t *fs = json_object(), *wa = json_array();
         for (int k = 0; k < 21; k++)
             json_array_append_new(wa, json_real(r->fsrs_w[k]));
@@ -1266,6 +1390,15 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
     else
         fprintf(out, "review minutes: too few reviews with a dwell (%u); the default "
                 "rule stays\n", r->nreview_ok + r->nreview_fail);
+    if (r->prereq_kappa >= 0)
+        fprintf(out, "prerequisite strength from %zu lessons: P(success) = %.2f x "
+                "exp(-%.2f x recall shortfall of the prerequisites); log-likelihood %.1f, "
+                "%.1f if they did not matter\n", r->prereq_lessons, r->prereq_p0,
+                r->prereq_kappa, r->prereq_ll, r->prereq_ll0);
+    else
+        fprintf(out, "prerequisite strength: too few lessons with a quiz after them (%zu); "
+                "reviews assume a forgotten prerequisite fails the lesson\n",
+                r->prereq_lessons);
     if (r->ntest)
         fprintf(out, "held-out log-likelihood over %llu observations: fitted %.1f "
                 "(%.4f each), defaults %.1f (%.4f each)\n",

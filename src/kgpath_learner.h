@@ -299,6 +299,13 @@ typedef struct kgp_fit_report {
     uint64_t fsrs_train, fsrs_test;  /**< samples (reviews >= 1 day after the last) */
     double fsrs_logloss_fit, fsrs_logloss_default;  /**< held-out mean log loss */
     double fsrs_rmse_fit, fsrs_rmse_default;        /**< held-out RMSE(bins) */
+    /* Prerequisite strength: P(lesson succeeds) = prereq_p0 ·
+     * exp(−prereq_kappa · the recall shortfall of its prerequisites), fitted
+     * on readings followed by a quiz within a day (>= 50 of them; else
+     * prereq_kappa < 0 and nothing is stored). */
+    double prereq_kappa, prereq_p0;
+    double prereq_ll, prereq_ll0;   /**< log-likelihood; with kappa = 0 */
+    size_t prereq_lessons;
     size_t fsrs_learners;       /**< learners with their own weights (shrunk
                                      towards the population; KGP_FIT_PER_LEARNER) */
     void *impl;

@@ -392,6 +392,47 @@ START_TEST(fit_events_holdout_and_minutes)
 }
 END_TEST
 
+/* Prerequisite strength: lessons drawn with P(success) = 0.9·exp(−3x)
+ * give back kappa ≈ 3 and p0 ≈ 0.9, a better likelihood than "the
+ * prerequisites do not matter"; with outcomes independent of x, kappa ≈ 0. */
+START_TEST(strength_recovers_kappa)
+{
+    enum { N = 4000 };
+    static double x[N];
+    static uint8_t y[N], y0[N];
+    uint64_t s = 12345;
+    for (int i = 0; i < N; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        x[i] = (double)(s >> 11) / 9007199254740992.0 * 1.5;
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double u = (double)(s >> 11) / 9007199254740992.0;
+        y[i] = u < 0.9 * exp(-3 * x[i]);
+        y0[i] = u < 0.6;
+    }
+    kgn_strength f;
+    kgn_fit_strength(x, y, N, 0, 0, &f);
+    ck_assert_msg(fabs(f.kappa - 3) < 0.4, "kappa %.2f", f.kappa);
+    ck_assert_msg(fabs(f.p0 - 0.9) < 0.06, "p0 %.3f", f.p0);
+    ck_assert(f.ll > f.ll0 + 100);
+    ck_assert_uint_eq(f.n, N);
+    kgn_fit_strength(x, y0, N, 0, 0, &f);
+    ck_assert_msg(f.kappa < 0.3, "kappa %.2f", f.kappa);
+    ck_assert_msg(fabs(f.p0 - 0.6) < 0.05, "p0 %.3f", f.p0);
+    /* through a noisy quiz (guess 0.2, slip 0.1): the same kappa when the
+     * fit knows the noise */
+    static uint8_t yq[N];
+    for (int i = 0; i < N; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double u = (double)(s >> 11) / 9007199254740992.0;
+        yq[i] = u < (y[i] ? 0.9 : 0.2);
+    }
+    kgn_fit_strength(x, yq, N, 0.2, 0.1, &f);
+    ck_assert_msg(fabs(f.kappa - 3) < 0.8, "kappa %.2f", f.kappa);
+    kgn_fit_strength(x, y, 0, 0, 0, &f);                  /* nothing: no effect */
+    ck_assert_double_eq(f.kappa, 0);
+}
+END_TEST
+
 Suite *suite(void);
 Suite *suite(void)
 {
@@ -411,6 +452,7 @@ Suite *suite(void)
     tcase_add_test(t, bkt_loglik_by_hand);
     tcase_add_test(t, bkt_em_recovers_parameters);
     tcase_add_test(t, fit_events_holdout_and_minutes);
+    tcase_add_test(t, strength_recovers_kappa);
     suite_add_tcase(s, t);
     return s;
 }

@@ -1167,6 +1167,87 @@ START_TEST(api_fit_review_minutes)
 }
 END_TEST
 
+/* Prerequisite strength through the API: 80 learners read vectors, then
+ * vector-addition (which requires it) 1..80 days later; the quiz after the
+ * lesson is right when the lesson comes within 20 days. fit finds that the
+ * prerequisite's recall matters (kappa > 0, better likelihood), stores it,
+ * and the review decision uses it: loss = stake·p0·(1 − e^(−kappa(1−r))). */
+START_TEST(api_fit_prereq_strength)
+{
+    import_samples();
+    size_t cap = 1 << 16, n = 0;
+    char *text = malloc(cap);
+    for (int u = 0; u < 80; u++) {
+        int d = 1 + u;
+        n += (size_t)snprintf(text + n, cap - n,
+            "{\"learner\":\"p%d\",\"concept\":\"linalg:vectors\",\"kind\":\"read\","
+            "\"at\":\"2026-09-01T10:00:00Z\",\"dwell_seconds\":1500}\n"
+            "{\"learner\":\"p%d\",\"concept\":\"linalg:vectors\",\"kind\":\"quiz\","
+            "\"at\":\"2026-09-01T10:30:00Z\",\"score\":1}\n"
+            "{\"learner\":\"p%d\",\"concept\":\"linalg:vectors\",\"kind\":\"quiz\","
+            "\"at\":\"2026-09-01T10:31:00Z\",\"score\":1}\n"
+            "{\"learner\":\"p%d\",\"concept\":\"linalg:vector-addition\",\"kind\":\"read\","
+            "\"at\":\"2026-%02d-%02dT10:00:00Z\",\"dwell_seconds\":1500}\n"
+            "{\"learner\":\"p%d\",\"concept\":\"linalg:vector-addition\",\"kind\":\"quiz\","
+            "\"at\":\"2026-%02d-%02dT10:30:00Z\",\"score\":%d}\n",
+            u, u, u, u, 9 + (d > 30) + (d > 60), d > 60 ? d - 60 : d > 30 ? d - 30 : d,
+            u, 9 + (d > 30) + (d > 60), d > 60 ? d - 60 : d > 30 ? d - 30 : d, d <= 20);
+    }
+    kgp_observe_report *r = observe(text, 0, KGP_OK);
+    kgp_observe_report_free(r);
+    free(text);
+    kgp_fit_report *fr = NULL;
+    ck_assert_int_eq(kgp_fit(g_db, NULL, 0, &fr), KGP_OK);
+    ck_assert_uint_eq(fr->prereq_lessons, 80);
+    ck_assert_msg(fr->prereq_kappa > 1, "kappa %.2f", fr->prereq_kappa);
+    ck_assert(fr->prereq_ll > fr->prereq_ll0);
+    double kappa = fr->prereq_kappa, p0 = fr->prereq_p0;
+    kgp_fit_report_free(fr);
+    double v[3];
+    int found = 0;
+    kgg_err ge;
+    ck_assert_int_eq(kgg_model_get(kgp__db_store(g_db), "prereq-strength", v, 3, &found, &ge), KGP_OK);
+    ck_assert_int_eq(found, 1);
+    ck_assert_double_eq(v[0], kappa);
+    ck_assert_double_eq(v[2], 80);
+    /* the decision: learner p50 (vector-addition 51 days after vectors) */
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    uint32_t vec;
+    ck_assert_int_eq(kgp_snap_lookup(snap, "linalg:vectors", &vec), KGP_OK);
+    kgp_learner_options lo = {0};
+    ck_assert_int_eq(kgp_parse_time("2026-09-11", &lo.at), KGP_OK);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, "p3", &lo, &l), KGP_OK);
+    double rr = kgp_learner_find(l, vec)->retrievability;
+    uint32_t mins = 60;
+    const char *why = NULL;
+    int got = kgp_learner_review_at(l, vec, (int32_t)(lo.at / 86400), &mins, &why);
+    double loss = 60 * p0 * (1 - exp(-kappa * (1 - rr)));
+    ck_assert_msg(rr < 0.99, "%.3f", rr);
+    ck_assert_int_eq(got, loss > rr * 5);
+    if (got) {
+        double lg;
+        const char *lp = strstr(why, " min expected loss");
+        ck_assert_ptr_nonnull(lp);
+        while (lp > why && lp[-1] != ' ') lp--;
+        ck_assert_int_eq(sscanf(lp, "%lf", &lg), 1);
+        ck_assert_double_eq_tol(lg, loss, 0.51);
+    }
+    kgp_learner_free(l);
+    kgp_snap_close(snap);
+    /* bad model values: nothing stored */
+    ck_assert_int_eq(kgg_model_put(kgp__db_store(g_db), "", v, 3, &ge), KGP_EUSAGE);
+    ck_assert_int_eq(kgg_model_put(kgp__db_store(g_db), "x", v, 0, &ge), KGP_EUSAGE);
+    ck_assert_int_eq(kgg_model_put(kgp__db_store(g_db), "x", v, KGG_MODEL_MAX + 1, &ge), KGP_EUSAGE);
+    ck_assert_int_eq(kgg_model_get(kgp__db_store(g_db), "x", v, 1, &found, &ge), KGP_OK);
+    ck_assert_int_eq(found, 0);
+    /* fewer values stored than asked: not found */
+    ck_assert_int_eq(kgg_model_get(kgp__db_store(g_db), "prereq-strength", v, 4, &found, &ge), KGP_OK);
+    ck_assert_int_eq(found, 0);
+}
+END_TEST
+
 START_TEST(api_fit_minutes_replace_author_estimate)
 {
     import_samples();
@@ -1296,6 +1377,7 @@ Suite *suite(void)
     tcase_add_test(api, api_plan_with_learner);
     tcase_add_test(api, api_review_decisions);
     tcase_add_test(api, api_fit_review_minutes);
+    tcase_add_test(api, api_fit_prereq_strength);
     tcase_add_test(api, api_fit);
     tcase_add_test(api, api_fit_fsrs);
     tcase_add_test(api, api_fit_minutes_replace_author_estimate);

@@ -369,7 +369,10 @@ def simulate(cfg, kg_exe, courses, label):
                 ck = run_learner(L, g, goals, rng, budget, cfg, kg, "s%d" % n)
             rows[p].append(measure(L, goals, ck, start_known))
         n += 1
-    subprocess.run(["rm", "-rf", tmp])
+    if os.environ.get("KGSIM_KEEP"):
+        print("database kept: %s" % db, file=sys.stderr)
+    else:
+        subprocess.run(["rm", "-rf", tmp])
     out = {"label": label, "learners": n, "calls": kg.calls, "fits": kg.fits}
     for p, v in rows.items():
         out[p] = {k: ci([x[k] for x in v]) for k in ("goals_h", "ret30", "hours", "review_share",

@@ -539,31 +539,52 @@ kgp_status kgg_fsrs_replace(kgg_store *st, const kgg_fsrs_rec *recs, size_t n,
     return replace_named(st, FSRS_DB, &c.dbi, fsrs_txn, &c, e);
 }
 
-kgp_status kgg_fsrs_get(kgg_store *st, const char *learner, double *w, int *found,
-                        kgg_err *e)
+/* Reads the doubles stored under `key` in the named database `name` into
+ * v (at most max): *nv how many, *found 0 when the database or the key does
+ * not exist. A value that is not whole doubles, or longer than max, is
+ * corrupt (`what` names it). Shared by the fitted weights and model values. */
+static kgp_status get_doubles(kgg_store *st, const char *name, const char *key, double *v,
+                              size_t max, size_t *nv, int *found, const char *what, kgg_err *e)
 {
     MDB_txn *txn;
     MDB_dbi dbi;
     int present;
     *found = 0;
-    kgp_status s = open_named(st, FSRS_DB, &dbi, &present, e);
+    *nv = 0;
+    kgp_status s = open_named(st, name, &dbi, &present, e);
     if (s || !present)
         return s;               /* never fitted: *found 0 */
     if ((s = kgg_store_read_begin(st, &txn, e)))
         return s;
-    const char *key = learner ? learner : FSRS_POP;
-    MDB_val k = { strlen(key), (void *)key }, v;
-    int rc = k.mv_size && k.mv_size <= KGG_CONCEPT_MAX ? mdb_get(txn, dbi, &k, &v) : MDB_NOTFOUND;
-    if (rc == 0 && v.mv_size != FSRS_LEN)
-        s = kgg_errf(e, KGP_EDB, "learner store: corrupt fitted weights");
+    MDB_val k = { strlen(key), (void *)key }, val;
+    int rc = k.mv_size && k.mv_size <= KGG_CONCEPT_MAX ? mdb_get(txn, dbi, &k, &val) : MDB_NOTFOUND;
+    if (rc == 0 && (val.mv_size % 8 || val.mv_size > 8 * max))
+        s = kgg_errf(e, KGP_EDB, "learner store: corrupt %s", what);
     else if (rc == 0) {
-        const unsigned char *b = v.mv_data;
-        for (int j = 0; j < KGG_FSRS_NW; j++)
-            w[j] = get_f64(b + 8 * j);
+        const unsigned char *b = val.mv_data;
+        *nv = val.mv_size / 8;
+        for (size_t j = 0; j < *nv; j++)
+            v[j] = get_f64(b + 8 * j);
         *found = 1;
     } else if (rc != MDB_NOTFOUND)
-        s = kgg_errf(e, KGP_EDB, "cannot read fitted weights: %s", mdb_strerror(rc));
+        s = kgg_errf(e, KGP_EDB, "cannot read %s: %s", what, mdb_strerror(rc));
     kgg_store_read_end(txn);
+    return s;
+}
+
+kgp_status kgg_fsrs_get(kgg_store *st, const char *learner, double *w, int *found,
+                        kgg_err *e)
+{
+    double v[KGG_FSRS_NW];
+    size_t nv;
+    kgp_status s = get_doubles(st, FSRS_DB, learner ? learner : FSRS_POP, v, KGG_FSRS_NW,
+                               &nv, found, "fitted weights", e);
+    if (s == KGP_OK && *found && nv != KGG_FSRS_NW) {
+        *found = 0;
+        return kgg_errf(e, KGP_EDB, "learner store: corrupt fitted weights");
+    }
+    if (s == KGP_OK && *found)
+        memcpy(w, v, sizeof v);
     return s;
 }
 
@@ -603,26 +624,13 @@ kgp_status kgg_model_put(kgg_store *st, const char *name, const double *v, size_
 kgp_status kgg_model_get(kgg_store *st, const char *name, double *v, size_t n, int *found,
                          kgg_err *e)
 {
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    int present;
-    *found = 0;
-    kgp_status s = open_named(st, MODEL_DB, &dbi, &present, e);
-    if (s || !present)
-        return s;
-    if ((s = kgg_store_read_begin(st, &txn, e)))
-        return s;
-    MDB_val k = { strlen(name), (void *)name }, val;
-    int rc = k.mv_size && k.mv_size <= KGG_CONCEPT_MAX ? mdb_get(txn, dbi, &k, &val) : MDB_NOTFOUND;
-    if (rc == 0 && (val.mv_size % 8 || val.mv_size > KGG_MODEL_MAX * 8))
-        s = kgg_errf(e, KGP_EDB, "learner store: corrupt fitted model values");
-    else if (rc == 0 && val.mv_size >= 8 * n) {
-        const unsigned char *b = val.mv_data;
-        for (size_t j = 0; j < n; j++)
-            v[j] = get_f64(b + 8 * j);
-        *found = 1;
-    } else if (rc && rc != MDB_NOTFOUND)
-        s = kgg_errf(e, KGP_EDB, "cannot read fitted model values: %s", mdb_strerror(rc));
-    kgg_store_read_end(txn);
+    double buf[KGG_MODEL_MAX];
+    size_t nv;
+    kgp_status s = get_doubles(st, MODEL_DB, name, buf, KGG_MODEL_MAX, &nv, found,
+                               "fitted model values", e);
+    if (s == KGP_OK && *found && nv >= n && n <= KGG_MODEL_MAX)
+        memcpy(v, buf, n * sizeof *v);
+    else
+        *found = 0;
     return s;
 }

@@ -22,8 +22,16 @@ static int arena_grow(kg_arena *a, void *pa, size_t *cap, size_t need, size_t el
 }
 
 #define PUSH(c, arr, n, cap) \
-    (arena_grow((c)->arena, &(arr), &(cap), (n) + 1, sizeof *(arr)) ? NULL : \
+    (arena_grow((c)->arena, &(arr), &(cap), (n) + 1, sizeof *(arr)) ? ((c)->oom = 1, NULL) : \
      (memset(&(arr)[(n)], 0, sizeof *(arr)), &(arr)[(n)++]))
+
+/* A copy that must exist when s does (NULL in, NULL out); marks c->oom. */
+static char *need_str(kgg_course *c, const char *s)
+{
+    char *r = kgg_course_str(c, s);
+    if (s && !r) c->oom = 1;
+    return r;
+}
 
 kgg_course *kgg_course_new(void)
 {
@@ -47,8 +55,9 @@ kgg_concept *kgg_course_add_concept(kgg_course *c, const char *id, const char *t
 {
     kgg_concept *k = PUSH(c, c->concepts, c->nconcepts, c->cap_concepts);
     if (!k) return NULL;
-    k->id = kgg_course_str(c, id);
-    k->title = kgg_course_str(c, title);
+    k->id = need_str(c, id);
+    k->title = need_str(c, title);
+    if (c->oom) { c->nconcepts--; return NULL; }   /* never a concept without its id */
     k->minutes = -1;
     k->difficulty = -1;
     k->unit = -1;
@@ -59,8 +68,8 @@ kgg_unit *kgg_course_add_unit(kgg_course *c, const char *id, const char *title)
 {
     kgg_unit *u = PUSH(c, c->units, c->nunits, c->cap_units);
     if (!u) return NULL;
-    u->id = kgg_course_str(c, id);
-    u->title = kgg_course_str(c, title);
+    u->id = need_str(c, id);
+    u->title = need_str(c, title);
     return u;
 }
 
@@ -82,8 +91,8 @@ kgg_ref *kgg_group_add_member(kgg_course *c, kgg_group *g, const char *target, c
 {
     kgg_ref *r = PUSH(c, g->members, g->nmembers, g->cap_members);
     if (!r) return NULL;
-    r->target = kgg_course_str(c, target);
-    r->reason = kgg_course_str(c, reason);
+    r->target = need_str(c, target);
+    r->reason = need_str(c, reason);
     return r;
 }
 
@@ -91,8 +100,8 @@ kgg_ref *kgg_concept_add_recommend(kgg_course *c, kgg_concept *k, const char *ta
 {
     kgg_ref *r = PUSH(c, k->recommends, k->nrecommends, k->cap_recommends);
     if (!r) return NULL;
-    r->target = kgg_course_str(c, target);
-    r->reason = kgg_course_str(c, reason);
+    r->target = need_str(c, target);
+    r->reason = need_str(c, reason);
     return r;
 }
 
@@ -105,22 +114,36 @@ kgg_ref *kgg_concept_add_require(kgg_course *c, kgg_concept *k, const char *targ
 int kgg_concept_add_goal(kgg_course *c, kgg_concept *k, const char *goal)
 {
     char **s = PUSH(c, k->goals, k->ngoals, k->cap_goals);
-    return s && (*s = kgg_course_str(c, goal)) ? 0 : -1;
+    return s && (*s = need_str(c, goal)) ? 0 : -1;
 }
 
 int kgg_concept_add_tag(kgg_course *c, kgg_concept *k, const char *tag)
 {
     char **s = PUSH(c, k->tags, k->ntags, k->cap_tags);
-    return s && (*s = kgg_course_str(c, tag)) ? 0 : -1;
+    return s && (*s = need_str(c, tag)) ? 0 : -1;
 }
 
 int kgg_course_diag(kgg_course *c, kgg_severity sev, const char *file,
                     uint32_t line, uint32_t column, const char *fmt, ...)
 {
+    if (c->too_many) { c->ndropped += sev == KGG_ERROR; return 0; }
+    if (sev != KGG_ERROR && c->ndiags >= 10 * KGG_MAX_ERRORS) return 0;  /* warnings: bounded */
+    if (sev == KGG_ERROR && kgg_course_nerrors(c) + 1 >= KGG_MAX_ERRORS) {
+        /* Bounded output, memory and time: one closing line, then count. */
+        c->too_many = 1;
+        kgg_diag *d = PUSH(c, c->diags, c->ndiags, c->cap_diags);
+        if (!d) return -1;
+        d->severity = KGG_ERROR;
+        d->file = need_str(c, file);
+        d->line = line;
+        d->column = column;
+        d->message = need_str(c, "too many errors: stopped after this one (fix these first)");
+        return d->message ? 0 : -1;
+    }
     kgg_diag *d = PUSH(c, c->diags, c->ndiags, c->cap_diags);
     if (!d) return -1;
     d->severity = sev;
-    d->file = kgg_course_str(c, file);
+    d->file = need_str(c, file);
     d->line = line;
     d->column = column;
     va_list ap;
@@ -128,7 +151,7 @@ int kgg_course_diag(kgg_course *c, kgg_severity sev, const char *file,
     char buf[1024];
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    d->message = kgg_course_str(c, buf);
+    d->message = need_str(c, buf);
     return d->message ? 0 : -1;
 }
 
@@ -136,6 +159,7 @@ size_t kgg_course_nerrors(const kgg_course *c)
 {
     size_t n = 0;
     for (size_t i = 0; i < c->ndiags; i++) n += c->diags[i].severity == KGG_ERROR;
+    n += c->ndropped;
     return n;
 }
 

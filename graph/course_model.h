@@ -82,11 +82,21 @@ typedef struct kgg_course {
     kgg_unit *units;        size_t nunits, cap_units;
     kgg_concept *concepts;  size_t nconcepts, cap_concepts;
     kgg_diag *diags;        size_t ndiags, cap_diags;
+    /* Set when an allocation failed while building (the course is then
+     * incomplete: the importer must fail with KGP_ENOMEM, never store it). */
+    int oom;
+    /* Set once KGG_MAX_ERRORS errors are recorded: later diagnostics are
+     * only counted (ndropped) and parsers stop early. */
+    int too_many;
+    size_t ndropped;
 } kgg_course;
 
 /* kgg_course.flags: replace a stored course of the same id even when it
  * looks like another course (other identity and other title). */
 #define KGG_COURSE_REPLACE 0x1u
+
+/* Error diagnostics kept per course (then one "too many errors" line). */
+#define KGG_MAX_ERRORS 100
 
 /* Creates an empty course. NULL when out of memory. */
 kgg_course *kgg_course_new(void);
@@ -113,7 +123,7 @@ kgg_ref      *kgg_concept_add_require(kgg_course *c, kgg_concept *k, const char 
 int kgg_course_diag(kgg_course *c, kgg_severity sev, const char *file,
                     uint32_t line, uint32_t column, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
-/* Number of diagnostics with severity KGG_ERROR. */
+/* Number of diagnostics with severity KGG_ERROR (dropped ones included). */
 size_t kgg_course_nerrors(const kgg_course *c);
 
 /* Index of the concept with this id, or -1. O(n). */

@@ -167,6 +167,50 @@ static int valid_ref(const char *s)
     return valid_id(tmp) && valid_id(colon + 1);
 }
 
+/* Concept ids of the course being read, by hash (open addressing; slots
+ * hold concept index + 1, 0 = empty). */
+typedef struct idset { uint32_t *slot; size_t cap, n; } idset;
+
+static uint64_t id_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static long idset_find(const idset *h, const kgg_course *c, const char *id)
+{
+    if (!h->cap) return -1;
+    for (size_t i = id_hash(id) & (h->cap - 1); h->slot[i]; i = (i + 1) & (h->cap - 1))
+        if (strcmp(c->concepts[h->slot[i] - 1].id, id) == 0) return (long)h->slot[i] - 1;
+    return -1;
+}
+
+/* Adds concept ki (its id not in the set yet). Returns -1 out of memory. */
+static int idset_add(idset *h, const kgg_course *c, size_t ki)
+{
+    if (ki >= UINT32_MAX - 1) return -1;
+    if (2 * (h->n + 1) > h->cap) {
+        size_t nc = h->cap ? 2 * h->cap : 64;
+        uint32_t *ns = kg_calloc(nc, sizeof *ns);
+        if (!ns) return -1;
+        for (size_t j = 0; j < h->cap; j++) {
+            if (!h->slot[j]) continue;
+            size_t i = id_hash(c->concepts[h->slot[j] - 1].id) & (nc - 1);
+            while (ns[i]) i = (i + 1) & (nc - 1);
+            ns[i] = h->slot[j];
+        }
+        kg_free(h->slot);
+        h->slot = ns;
+        h->cap = nc;
+    }
+    size_t i = id_hash(c->concepts[ki].id) & (h->cap - 1);
+    while (h->slot[i]) i = (i + 1) & (h->cap - 1);
+    h->slot[i] = (uint32_t)(ki + 1);
+    h->n++;
+    return 0;
+}
+
 /* Adds the prerequisites of one cell to concept index ki. */
 static void add_prereqs(kgg_course *c, size_t ki, char *cell, const char *reason,
                         const char *name, const field *f)
@@ -178,9 +222,12 @@ static void add_prereqs(kgg_course *c, size_t ki, char *cell, const char *reason
         uint32_t k = 1;
         char *body = part;
         char *star = strchr(part, '*');
+        unsigned long long kk = 1;
         if (star && strchr(part, '{')) {
             char *end;
-            long kk = strtol(part, &end, 10);
+            errno = 0;
+            kk = strtoull(part, &end, 10);
+            if (errno == ERANGE || part[0] == '-') kk = 0;
             char *brace = strchr(star, '{');
             char *close = strrchr(part, '}');
             if (end == part || trim(end) != star || kk < 1 || !brace || !close || close < brace ||
@@ -192,11 +239,12 @@ static void add_prereqs(kgg_course *c, size_t ki, char *cell, const char *reason
             *close = 0;
             body = brace + 1;
             for (char *q = body; *q; q++) if (*q == ',') *q = '|';
-            k = (uint32_t)kk;
         }
-        /* Collect alternatives first so that k can be checked against n. */
-        char *alts[256];
-        size_t na = 0;
+        /* Collect alternatives first so that k can be checked against n
+         * (all of them: a fixed array here once dropped every member after
+         * the 256th without a word). */
+        char **alts = NULL;
+        size_t na = 0, cap = 0;
         char *s2 = NULL;
         int bad = 0;
         for (char *a = strtok_r(body, "|", &s2); a; a = strtok_r(NULL, "|", &s2)) {
@@ -208,29 +256,37 @@ static void add_prereqs(kgg_course *c, size_t ki, char *cell, const char *reason
                 bad = 1;
                 continue;
             }
-            if (na < 256) alts[na++] = a;
+            if (kg_grow(&alts, &cap, na + 1, sizeof *alts)) { c->oom = 1; kg_free(alts); return; }
+            alts[na++] = a;
         }
-        if (bad || na == 0) continue;
-        if (k > na) {
+        if (bad || na == 0) { kg_free(alts); continue; }
+        if (kk > na) {
+            /* kk as written (not wrapped to 32 bits: 4294967297 is not 1) */
             kgg_course_diag(c, KGG_ERROR, name, f->line, f->col,
-                            "prerequisite \"%u of %zu\": k is larger than the number of members", k, na);
+                            "prerequisite \"%.40s\": k = %llu is larger than the number of members (%zu)",
+                            part, kk, na);
+            kg_free(alts);
             continue;
         }
+        k = (uint32_t)kk;
         kgg_group *g = kgg_concept_add_group(c, &c->concepts[ki], k);
-        if (!g) return;
+        if (!g) { c->oom = 1; kg_free(alts); return; }
         if (reason) g->reason = kgg_course_str(c, reason);
         for (size_t i = 0; i < na; i++) {
             kgg_ref *m = kgg_group_add_member(c, g, alts[i], reason);
             if (m) m->line = f->line;
         }
+        kg_free(alts);
     }
 }
 
-static double parse_minutes(const char *s)
+/* Minutes: a plain decimal number or a duration, 0 to KGI_MINUTES_MAX
+ * (1e308, inf, 0x10 and huge durations are refused, as in kgxml). */
+static double parse_minutes(char *s)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end != s && !*trim(end) && v >= 0) return v;
+    const char *end;
+    double v = kgi_decimal(s, &end);
+    if (end != s && !*trim((char *)end)) return v <= KGI_MINUTES_MAX ? v : -1;
     return kgi_parse_duration(s);
 }
 
@@ -368,9 +424,11 @@ static kgg_course *csv_body(kgg_course *c, const char *buf, size_t len, const ch
         return c;
     }
     free_fields(fs, nh);
+    idset ids = {0};
     int n;
     while ((n = read_record(&r, &fs, &cap)) != 0) {
         if (n < 0) break;
+        if (c->oom || c->too_many) { free_fields(fs, n); break; }   /* stop early */
         if (n == 1 && !*trim(fs[0].s)) { free_fields(fs, n); continue; }
         uint32_t line = fs[0].line;
         if (n > nh)
@@ -387,7 +445,7 @@ static kgg_course *csv_body(kgg_course *c, const char *buf, size_t len, const ch
         } else if (!valid_id(id)) {
             kgg_course_diag(c, KGG_ERROR, name, line, cf[COL_ID]->col,
                             "bad id \"%s\" (expected letters, digits, '_', '.', '-')", id);
-        } else if (kgg_course_find(c, id) >= 0) {
+        } else if (idset_find(&ids, c, id) >= 0) {
             kgg_course_diag(c, KGG_ERROR, name, line, cf[COL_ID]->col, "duplicate id \"%s\"", id);
         } else {
             if (!*title) {
@@ -395,15 +453,16 @@ static kgg_course *csv_body(kgg_course *c, const char *buf, size_t len, const ch
                 title = id;
             }
             kgg_concept *k = kgg_course_add_concept(c, id, title);
-            if (!k) break;
+            if (!k) { free_fields(fs, n); break; }
             size_t ki = c->nconcepts - 1;
+            if (idset_add(&ids, c, ki)) { c->oom = 1; free_fields(fs, n); break; }
             k->line = line;
             if (cell[COL_SUMMARY] && *trim(cell[COL_SUMMARY])) k->summary = kgg_course_str(c, trim(cell[COL_SUMMARY]));
             if (cell[COL_DESC] && *trim(cell[COL_DESC])) k->description = kgg_course_str(c, trim(cell[COL_DESC]));
             if (cell[COL_MINUTES] && *trim(cell[COL_MINUTES])) {
                 double m = parse_minutes(trim(cell[COL_MINUTES]));
                 if (m < 0) kgg_course_diag(c, KGG_ERROR, name, line, cf[COL_MINUTES]->col,
-                                           "bad minutes \"%s\" (expected a number ≥ 0 or a duration)",
+                                           "bad minutes \"%s\" (expected a number from 0 to 100000 or a duration)",
                                            trim(cell[COL_MINUTES]));
                 else k->minutes = m;
             }
@@ -454,10 +513,11 @@ static kgg_course *csv_body(kgg_course *c, const char *buf, size_t len, const ch
         for (size_t g = 0; g < k->ngroups; g++)
             for (size_t m = 0; m < k->groups[g].nmembers; m++) {
                 kgg_ref *ref = &k->groups[g].members[m];
-                if (!strchr(ref->target, ':') && kgg_course_find(c, ref->target) < 0)
+                if (!strchr(ref->target, ':') && idset_find(&ids, c, ref->target) < 0)
                     kgg_course_diag(c, KGG_WARNING, name, ref->line, 0,
                                     "concept \"%s\" requires unknown concept \"%s\"", k->id, ref->target);
             }
     }
+    kg_free(ids.slot);
     return c;
 }

@@ -242,6 +242,20 @@ const char *kgi_source_base(const char *path, char *out, size_t outlen)
 
 /* ---- durations ------------------------------------------------------------------ */
 
+double kgi_decimal(const char *s, const char **end)
+{
+    const char *p = s;
+    double v = 0;
+    if (!isdigit((unsigned char)*p)) { *end = s; return -1; }
+    while (isdigit((unsigned char)*p)) { v = v * 10 + (*p - '0'); p++; }
+    if (*p == '.' && isdigit((unsigned char)p[1])) {
+        double f = 0.1;
+        for (p++; isdigit((unsigned char)*p); p++, f /= 10) v += (*p - '0') * f;
+    }
+    *end = p;
+    return isfinite(v) ? v : -1;
+}
+
 static double iso8601_minutes(const char *s)
 {
     if (*s != 'P' && *s != 'p') return -1;
@@ -250,8 +264,8 @@ static double iso8601_minutes(const char *s)
     int time = 0, any = 0;
     while (*s) {
         if (*s == 'T' || *s == 't') { time = 1; s++; continue; }
-        char *end;
-        double v = strtod(s, &end);
+        const char *end;
+        double v = kgi_decimal(s, &end);
         if (end == s || v < 0 || !isfinite(v)) return -1;
         char u = (char)toupper((unsigned char)*end);
         double mult;
@@ -278,15 +292,17 @@ double kgi_parse_duration(const char *s)
 {
     if (!s) return -1;
     while (isspace((unsigned char)*s)) s++;
-    if (*s == 'P' || *s == 'p') return iso8601_minutes(s);
+    if (*s == 'P' || *s == 'p') {
+        double m = iso8601_minutes(s);
+        return m >= 0 && m <= KGI_MINUTES_MAX ? m : -1;
+    }
     double parts[3];
     int np = 0;
     const char *p = s;
     while (np < 3) {
-        char *end;
-        if (!isdigit((unsigned char)*p)) return -1;
-        double v = strtod(p, &end);
-        if (!isfinite(v) || v < 0) return -1;
+        const char *end;
+        double v = kgi_decimal(p, &end);
+        if (v < 0) return -1;
         parts[np++] = v;
         p = end;
         if (*p == ':') { p++; continue; }
@@ -294,9 +310,9 @@ double kgi_parse_duration(const char *s)
     }
     while (isspace((unsigned char)*p)) p++;
     if (*p) return -1;
-    if (np == 1) return parts[0];
-    if (np == 2) return parts[0] * 60 + parts[1];
-    return parts[0] * 60 + parts[1] + parts[2] / 60;
+    double m = np == 1 ? parts[0] : np == 2 ? parts[0] * 60 + parts[1]
+                                            : parts[0] * 60 + parts[1] + parts[2] / 60;
+    return m <= KGI_MINUTES_MAX ? m : -1;
 }
 
 /* ---- edges ---------------------------------------------------------------------- */

@@ -50,6 +50,12 @@ const char *kgi_source_base(const char *path, char *out, size_t outlen);
  * months 30), or clock forms "HH:MM:SS(.ss)", "HHHH:MM:SS.SS", "HH:MM",
  * or a bare number of minutes. */
 double kgi_parse_duration(const char *s);
+/* The bound every format applies to minutes (as kgxml: 0 to 100000). A
+ * duration or number above it is refused, not clamped. */
+#define KGI_MINUTES_MAX 100000.0
+/* A plain decimal number "123" or "12.5" (no sign, exponent, hex, inf or
+ * nan): its value, with *end after it; -1 when s does not start with one. */
+double kgi_decimal(const char *s, const char **end);
 
 
 /* Collapses whitespace runs to one space and trims, in place; returns s. */

@@ -226,9 +226,10 @@ static int import_buffer(kgi_result *r, const char *buf, size_t len, const char 
             return 0;
         }
     }
-    if (!c || push_course(r, c)) {
+    if (!c || c->oom || push_course(r, c)) {
         kgg_course_free(c);
         set_error(r, "%s: out of memory%s", name, NULL);
+        r->oom = 1;
         return -1;
     }
     return 1;

@@ -26,6 +26,7 @@ typedef struct kgi_result {
     size_t ncourses, cap;
     /* Errors not tied to one course (unreadable path, unknown format) */
     char error[1024];
+    int oom;            /* an allocation failed: the error is "out of memory" */
 } kgi_result;
 
 /* Detects the format of path and imports it. Returns 0 when every course

@@ -188,6 +188,22 @@ static kgp_status learner_options(batch_ctx *c, const kgn_batch_req *r, kgn_opti
         || get_date(opt_get(c, r, "start"), "start", &o->start_day, err, errlen)
         || get_date(opt_get(c, r, "deadline"), "deadline", &o->deadline_day, err, errlen))
         return KGP_EINPUT;
+    /* Checked on every line, not only where they are used (a learner
+     * without events, a run without --since): a bad value is a typo. */
+    int64_t t;
+    if ((v = opt_get(c, r, "retention")) &&
+        (!json_is_number(v) || !(json_number_value(v) > 0 && json_number_value(v) < 1))) {
+        snprintf(err, errlen, "\"retention\" must be a number between 0 and 1 (exclusive)");
+        return KGP_EINPUT;
+    }
+    if ((v = opt_get(c, r, "date")) && parse_time(v, &t)) {
+        snprintf(err, errlen, "\"date\" must be YYYY-MM-DD or an ISO 8601 time");
+        return KGP_EINPUT;
+    }
+    if ((v = json_object_get(r->obj, "changed_at")) && parse_time(v, &t)) {
+        snprintf(err, errlen, "\"changed_at\" must be Unix seconds or YYYY-MM-DD[THH:MM:SSZ]");
+        return KGP_EINPUT;
+    }
     if (o->minutes_per_day && !opt_get(c, r, "start")) {
         /* A calendar needs a first day; without one the batch would depend
          * on the clock, and the output on the night it ran. */

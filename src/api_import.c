@@ -134,7 +134,7 @@ kgp_status kgp_import(kgp_db *db, const char *const *paths, size_t npaths,
         res.ncourses = 0;                     /* ownership moved */
         if (rc != 0 && res.error[0]) {
             struct stat sb;
-            kgp_status ps = stat(paths[i], &sb) != 0
+            kgp_status ps = res.oom ? KGP_ENOMEM : stat(paths[i], &sb) != 0
                 ? (errno == ENOENT ? KGP_ENOTFOUND : KGP_EIO) : KGP_EINPUT;
             if (st_path == KGP_OK) {
                 st_path = ps;

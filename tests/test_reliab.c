@@ -353,6 +353,134 @@ START_TEST(disk_full_messages)
 }
 END_TEST
 
+/* ---- input that must not change silently ------------------------------- */
+
+/* Runs `import FILE` on a fresh copy of a one-course database; returns the
+ * exit status and fills *err; asserts the database stayed byte-identical
+ * when the import failed. */
+static int import_csv(const char *csv, char **err)
+{
+    put("in.csv", "%s", csv);
+    char *out = NULL;
+    int rc = script(&out,
+        "[ -f base.db ] || { printf 'id,title\\na,A\\n' > base.csv; $K --db base.db import base.csv >/dev/null || exit 90; }\n"
+        "cp base.db k.db; rm -f k.db-lock\n"
+        "$K --db k.db import in.csv >/dev/null 2>err; r=$?\n"
+        "[ $r = 0 ] || cmp -s k.db base.db || echo CHANGED\n"
+        "exit $r\n");
+    ck_assert_msg(!strstr(out, "CHANGED"), "a refused import changed the database");
+    free(out);
+    *err = file_text("err");
+    return rc;
+}
+
+/* k and minutes out of range are refused with file:line:column (before:
+ * 4294967297*{a,b} wrapped to k = 1, 1e308 / inf / 0x10 / PT99999999999999H
+ * were stored, and 99999999999 was reported as 1215752191). */
+START_TEST(csv_bounds_refused)
+{
+    static const struct { const char *csv, *want; } cases[] = {
+        {"id,title,prerequisites\na,A,\nc,C,\nb,B,\"4294967297*{a,c}\"\n", "k = 4294967297"},
+        {"id,title,prerequisites\na,A,\nb,B,\"99999999999*{a}\"\n", "k = 99999999999"},
+        {"id,title,minutes\na,A,1e308\n", "bad minutes"},
+        {"id,title,minutes\na,A,inf\n", "bad minutes"},
+        {"id,title,minutes\na,A,0x10\n", "bad minutes"},
+        {"id,title,minutes\na,A,PT99999999999999H\n", "bad minutes"},
+        {"id,title,minutes\na,A,100001\n", "bad minutes"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *err;
+        int rc = import_csv(cases[i].csv, &err);
+        ck_assert_msg(rc == 2, "case %zu: exit %d: %s", i, rc, err);
+        ck_assert_msg(strstr(err, cases[i].want) && strstr(err, "in.csv:"), "case %zu: %s", i, err);
+        free(err);
+    }
+    char *err;
+    ck_assert_int_eq(import_csv("id,title,minutes\na,A,100000\nb,B,1:30\nc,C,PT90M\n", &err), 0);
+    free(err);
+}
+END_TEST
+
+/* An any-of group keeps every member: 300 alternatives stay 300 (before,
+ * members after the 256th were dropped without a word). */
+START_TEST(csv_any_of_keeps_all_members)
+{
+    char *csv = malloc(300 * 16 + 200), *w = csv;
+    w += sprintf(w, "id,title,prerequisites\n");
+    for (int i = 0; i < 300; i++) w += sprintf(w, "m%d,M%d,\n", i, i);
+    w += sprintf(w, "goal,Goal,\"");
+    for (int i = 0; i < 300; i++) w += sprintf(w, "%sm%d", i ? "|" : "", i);
+    w += sprintf(w, "\"\n");
+    char *err;
+    int rc = import_csv(csv, &err);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+    free(err); free(csv);
+    char *out = NULL;
+    rc = script(&out, "$K --db k.db export --format json | grep -o '\"in:m[0-9]*\"' | sort -u | wc -l\n");
+    ck_assert_msg(rc == 0 && atoi(out) == 300, "members exported: %s", out);
+    free(out);
+}
+END_TEST
+
+/* Errors are capped: 5000 duplicate ids give at most ~100 lines and a
+ * closing "too many errors" line, not 5000. */
+START_TEST(csv_errors_capped)
+{
+    char *csv = malloc(5001 * 12 + 32), *w = csv;
+    w += sprintf(w, "id,title\n");
+    for (int i = 0; i < 5001; i++) w += sprintf(w, "a,A%d\n", i);
+    char *err;
+    int rc = import_csv(csv, &err);
+    ck_assert_int_eq(rc, 2);
+    ck_assert_msg(count(err, "\n") <= 110, "%zu lines of errors", count(err, "\n"));
+    ck_assert_msg(strstr(err, "too many errors"), "%.300s", err);
+    free(err); free(csv);
+}
+END_TEST
+
+/* Under an address-space limit an import exits 0 or 7 ("out of memory"),
+ * never crashes and never stores a course with lost ids (before: SIGSEGV in
+ * kgi_csv_parse, or "id '' is missing"). Skipped in sanitizer builds (their
+ * shadow memory needs terabytes of address space). */
+START_TEST(import_under_memory_limit)
+{
+    course_csv("big.csv", 3000);
+    char *out = NULL;
+    int rc = script(&out,
+        "ldd \"$K\" | grep -q 'libasan\\|libubsan' && { echo skip; exit 0; }\n"
+        "command -v prlimit >/dev/null || { echo skip; exit 0; }\n"
+        "for mib in 50 70 90 110 130 150 200; do\n"
+        "  rm -f m.db m.db-lock\n"
+        "  timeout 300 prlimit --as=$((mib << 20)) $K --db m.db import big.csv >/dev/null 2>err; r=$?\n"
+        "  case $r in 0|7) ;; *) echo \"BAD $mib MiB: exit $r $(head -c 100 err)\";; esac\n"
+        "  grep -q 'is missing' err && echo \"BAD $mib MiB: $(head -c 100 err)\"\n"
+        "done; echo finished\n");
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(strstr(out, "finished") || strstr(out, "skip"), "%s", out);
+    ck_assert_msg(!strstr(out, "BAD"), "%s", out);
+    free(out);
+}
+END_TEST
+
+/* Batch lines with retention outside (0,1) or a bad date are error
+ * records even for learners without events (before: planned silently). */
+START_TEST(batch_rejects_bad_options)
+{
+    put("small.csv", "id,title\na,A\n");
+    put("l.jsonl", "{\"learner\":\"u1\",\"goals\":[\"small:a\"],\"retention\":1.5}\n"
+                   "{\"learner\":\"u2\",\"goals\":[\"small:a\"],\"changed_at\":\"not a date\"}\n"
+                   "{\"learner\":\"u3\",\"goals\":[\"small:a\"],\"date\":\"2026-13-45\"}\n"
+                   "{\"learner\":\"u4\",\"goals\":[\"small:a\"],\"retention\":0.9}\n");
+    char *out = NULL;
+    int rc = script(&out, "$K --db k.db import small.csv >/dev/null || exit 90\n"
+                          "$K --db k.db batch --learners l.jsonl --out - --progress none 2>/dev/null\n");
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(count(out, "\"status\":2") == 3 && count(out, "\"kgpath_plan\"") == 1, "%s", out);
+    ck_assert_msg(strstr(out, "retention") && strstr(out, "changed_at") && strstr(out, "\\\"date\\\""), "%s", out);
+    free(out);
+}
+END_TEST
+
 Suite *suite(void);
 Suite *suite(void)
 {
@@ -372,5 +500,14 @@ Suite *suite(void)
     tcase_add_test(td, read_only_folder);
     tcase_add_test(td, disk_full_messages);
     suite_add_tcase(s, td);
+    TCase *ti = tcase_create("input");
+    tcase_add_checked_fixture(ti, setup, teardown);
+    tcase_set_timeout(ti, 1200);
+    tcase_add_test(ti, csv_bounds_refused);
+    tcase_add_test(ti, csv_any_of_keeps_all_members);
+    tcase_add_test(ti, csv_errors_capped);
+    tcase_add_test(ti, import_under_memory_limit);
+    tcase_add_test(ti, batch_rejects_bad_options);
+    suite_add_tcase(s, ti);
     return s;
 }

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# tools/torture/torture.sh: the reliability campaign of issue 16, kept in
+# the repository. Crashes (kill -9 at random points and at the commit
+# syscalls, through strace -e inject), injected ENOSPC/EIO, concurrency,
+# damaged databases, memory limits and hostile input, each checked for the
+# exit status, the message and the database (old or new content, never
+# mixed; byte-identical after a refusal). Prints one table:
+#
+#   scenario                      trials  failures  example
+#
+# Usage: tools/torture/torture.sh [--fast] [--trials N] [BUILD_DIR]
+#   --fast      a few trials per scenario (< 1 min; tests/test_reliab runs it)
+#   --trials N  trials per crash scenario (default 100; --fast: 2)
+# Exit status 0 when no scenario failed. Needs bash, strace and prlimit
+# (util-linux); scenarios whose tool is missing print "skipped". Bounded for
+# a 2-core machine: one process at a time except in the concurrency rows.
+set -u
+FAST=0 TRIALS=100 BUILD=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --fast) FAST=1; TRIALS=2 ;;
+    --trials) TRIALS="$2"; shift ;;
+    *) BUILD="$1" ;;
+  esac
+  shift
+done
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD="${BUILD:-$ROOT/build}"
+K="${KGPATH_BIN:-$BUILD/src/kgpath}"
+[ -x "$K" ] || { echo "torture: no kgpath at $K (build first)"; exit 2; }
+W="$(mktemp -d "${TMPDIR:-/tmp}/kgtorture.XXXXXX")"
+trap 'umount "$W/m" 2>/dev/null; rm -rf "$W"' EXIT
+cd "$W" || exit 2
+unset KGPATH_DB
+export KGPATH_MAP_SIZE=65536     # every write grows the map
+TOTAL_FAIL=0
+ROWS=()
+
+row() {   # name trials failures example
+  ROWS+=("$(printf '%-34s %7s %9s  %s' "$1" "$2" "$3" "${4:0:90}")")
+  [ "$3" != "skipped" ] && [ "$3" -gt 0 ] 2>/dev/null && TOTAL_FAIL=$((TOTAL_FAIL + $3))
+}
+
+# ---- data --------------------------------------------------------------
+gen_course() {   # file id-prefix n
+  { echo "id,title,minutes,prerequisites,description"
+    for ((i = 0; i < $3; i++)); do
+      p=""; [ $i -gt 0 ] && p="$2$((i - 1))"
+      echo "$2$i,Concept $i,10,$p,text $i lorem ipsum dolor sit amet consectetur"
+    done; } > "$1"
+}
+N=400; [ $FAST = 1 ] && N=100
+gen_course a.csv a $N
+gen_course b.csv b $N
+gen_course b2.csv b $((N / 2))     # a different version of course b (same file name below)
+for ((i = 0; i < 300; i++)); do
+  echo "{\"learner\":\"u$((i % 30))\",\"concept\":\"a:a$((i % N))\",\"kind\":\"quiz\",\"at\":\"2026-11-$(printf %02d $((1 + i % 28)))T10:00:$(printf %02d $((i % 60)))Z\",\"score\":0.7}"
+done > ev.jsonl
+for ((i = 0; i < 200; i++)); do echo "{\"learner\":\"u$((i % 30))\",\"goals\":[\"a:a$((N - 1 - i % 7))\"]}"; done > l.jsonl
+
+fresh() { rm -f db db-lock; "$K" --db db import a.csv >/dev/null 2>&1; }
+state() { "$K" --db db export 2>/dev/null | md5sum | cut -c1-32; }
+lstate() { "$K" --db db learner 2>/dev/null | md5sum | cut -c1-32; }
+
+# Reference states: old (a) and new (a + b).
+fresh; OLD=$(state); cp db old.db
+"$K" --db db import b.csv >/dev/null 2>&1; NEW=$(state)
+fresh; LOLD=$(lstate); "$K" --db db observe ev.jsonl >/dev/null 2>&1; LNEW=$(lstate)
+
+rnd_ms() { echo $((RANDOM % $1)); }
+
+# kill -9 after a random delay; then the database must be old or new.
+kill_trials() {   # name statefn old new cmd...
+  local name="$1" sf="$2" old="$3" new="$4"; shift 4
+  local fail=0 ex="" t
+  for ((t = 0; t < TRIALS; t++)); do
+    fresh
+    "$@" >/dev/null 2>&1 & local pid=$!
+    sleep "0.$(printf %03d "$(rnd_ms 400)")"
+    kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+    local s; s=$($sf)
+    if [ "$s" != "$old" ] && [ "$s" != "$new" ]; then fail=$((fail + 1)); ex="trial $t: state neither old nor new"; fi
+    "$K" --db db stats >/dev/null 2>&1 || { fail=$((fail + 1)); ex="trial $t: stats fails after the kill"; }
+  done
+  row "$name" "$TRIALS" "$fail" "$ex"
+}
+kill_trials "kill -9 import (random)" state "$OLD" "$NEW" "$K" --db db import b.csv
+kill_trials "kill -9 observe (random)" lstate "$LOLD" "$LNEW" "$K" --db db observe ev.jsonl
+
+# kill -9 at the Nth write/sync syscall (strace -e inject).
+if command -v strace >/dev/null; then
+  inject_trials() {   # name statefn old new syscalls cmd...
+    local name="$1" sf="$2" old="$3" new="$4" sc="$5"; shift 5
+    local fail=0 ex="" t n=0
+    for ((t = 1; t <= TRIALS; t++)); do
+      fresh
+      ( strace -f -qq -o /dev/null -e trace="$sc" -e inject="$sc":signal=KILL:when=$t "$@" >/dev/null 2>&1 ) 2>/dev/null
+      local s; s=$($sf)
+      if [ "$s" != "$old" ] && [ "$s" != "$new" ]; then fail=$((fail + 1)); ex="at call $t: state neither old nor new"; fi
+      n=$((n + 1))
+      [ "$s" = "$new" ] && [ $t -gt 3 ] && break    # past the last commit call
+    done
+    row "$name" "$n" "$fail" "$ex"
+  }
+  inject_trials "kill -9 at commit syscalls: import" state "$OLD" "$NEW" pwrite64,fdatasync,fsync,msync "$K" --db db import b.csv
+  inject_trials "kill -9 at commit syscalls: observe" lstate "$LOLD" "$LNEW" pwrite64,fdatasync,fsync,msync "$K" --db db observe ev.jsonl
+  # ENOSPC / EIO at the Nth write: exit 8, the reason named, state old.
+  for err in ENOSPC EIO; do
+    fail=0; ex=""; n=0
+    want="No space left on device"; [ $err = EIO ] && want="Input/output error"
+    for ((t = 1; t <= (FAST ? 2 : 20); t++)); do
+      fresh
+      strace -f -qq -o /dev/null -e trace=pwrite64,fdatasync -e inject=pwrite64,fdatasync:error=$err:when=$t \
+        "$K" --db db import b.csv >/dev/null 2>err; rc=$?
+      s=$(state); n=$((n + 1))
+      [ $rc = 0 ] && [ "$s" = "$NEW" ] && break     # no such call left
+      if [ $rc != 8 ] || [ "$s" != "$OLD" ] || ! grep -q "$want" err; then
+        fail=$((fail + 1)); ex="call $t: exit $rc, $(head -c 80 err)"
+      fi
+    done
+    row "$err injected during import" "$n" "$fail" "$ex"
+  done
+else
+  row "kill -9 at commit syscalls" 0 skipped "strace not installed"
+fi
+
+# batch --resume after kill -9: output byte-identical to an uninterrupted run.
+fresh; "$K" --db db observe ev.jsonl >/dev/null 2>&1; cp db bdb
+"$K" --db db batch --read-only --learners l.jsonl --out ref.jsonl --chunk 8 --threads 1 --progress none --date 2026-12-01 2>/dev/null
+fail=0; ex=""
+for ((t = 0; t < TRIALS; t++)); do
+  rm -f o.jsonl o.jsonl.state
+  "$K" --db db batch --read-only --learners l.jsonl --out o.jsonl --chunk 8 --threads 1 --progress none --date 2026-12-01 >/dev/null 2>&1 & pid=$!
+  sleep "0.$(printf %03d "$(rnd_ms 150)")"; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  "$K" --db db batch --read-only --learners l.jsonl --out o.jsonl --chunk 8 --threads 1 --progress none --date 2026-12-01 --resume >/dev/null 2>&1
+  cmp -s o.jsonl ref.jsonl || { fail=$((fail + 1)); ex="trial $t: resumed output differs"; }
+done
+row "kill -9 batch, then --resume" "$TRIALS" "$fail" "$ex"
+
+# ---- concurrency -------------------------------------------------------
+fresh; "$K" --db db observe ev.jsonl >/dev/null 2>&1
+mkfifo fifo
+"$K" --db db batch --learners - --out c.jsonl --chunk 1 --threads 2 --progress none <fifo 2>/dev/null & pid=$!
+exec 3>fifo; head -n 20 l.jsonl >&3
+for i in $(seq 600); do [ -f c.jsonl ] && [ "$(wc -l <c.jsonl)" -ge 10 ] && break; sleep 0.05; done
+"$K" --db db import b.csv >/dev/null 2>&1
+tail -n +21 l.jsonl >&3; exec 3>&-; wait $pid
+errs=$(grep -c '"status"' c.jsonl)
+row "batch beside a growing writer" "$(wc -l <c.jsonl)" "$errs" "$(grep -m1 '"status"' c.jsonl)"
+
+fresh
+fail=0; ex=""
+for ((t = 0; t < (FAST ? 1 : 10); t++)); do
+  rm -f db db-lock; "$K" --db db import a.csv >/dev/null 2>&1
+  sed "s/u/p${t}x/" ev.jsonl > e1.jsonl; sed "s/u/p${t}y/" ev.jsonl > e2.jsonl
+  "$K" --db db observe e1.jsonl >/dev/null 2>err1 & p1=$!
+  "$K" --db db observe e2.jsonl >/dev/null 2>err2 & p2=$!
+  "$K" --db db import b.csv >/dev/null 2>&1
+  wait $p1; r1=$?; wait $p2; r2=$?
+  nev=$("$K" --db db learner | awk '{n += $2} END {print n + 0}')
+  if [ $r1 != 0 ] || [ $r2 != 0 ] || [ "$nev" != 600 ]; then fail=$((fail + 1)); ex="exit $r1/$r2, $nev of 600 events: $(head -c 60 err1 err2)"; fi
+done
+row "two observe writers + importer" "$((FAST ? 1 : 10))" "$fail" "$ex"
+
+# Readers during re-imports: every export is the old or the new course b.
+fresh; "$K" --db db import b.csv >/dev/null 2>&1; S1=$(state)
+mkdir -p v; cp b2.csv v/b.csv
+"$K" --db db import v/b.csv >/dev/null 2>&1; S2=$(state)
+( for ((i = 0; i < (FAST ? 2 : 30); i++)); do
+    "$K" --db db import b.csv >/dev/null 2>&1; "$K" --db db import v/b.csv >/dev/null 2>&1; done ) & wp=$!
+fail=0; ex=""; n=0
+while kill -0 $wp 2>/dev/null; do
+  s=$(state); n=$((n + 1))
+  if [ "$s" != "$S1" ] && [ "$s" != "$S2" ]; then fail=$((fail + 1)); ex="read $n: torn state"; fi
+done
+wait $wp
+row "readers during re-imports" "$n" "$fail" "$ex"
+
+# ---- damaged and foreign databases ----------------------------------------
+fresh; "$K" --db db import b.csv >/dev/null 2>&1; cp db full.db
+fail=0; ex=""; n=0
+full=$(stat -c %s full.db)
+for size in 0 8192 12288 65536 $((full / 2)) $((full - 4096)); do
+  [ "$size" -ge "$full" ] && continue
+  for cmd in stats export "plan --goal b:b3" "import a.csv"; do
+    cp full.db t.db; truncate -s "$size" t.db; rm -f t.db-lock; cp t.db before.db
+    timeout 60 "$K" --db t.db $cmd >/dev/null 2>err; rc=$?; n=$((n + 1))
+    if [ "$size" = 0 ] && [ "$cmd" = "import a.csv" ]; then [ $rc = 0 ] || { fail=$((fail + 1)); ex="empty file import: exit $rc"; }; continue; fi
+    if [ $rc != 6 ] || ! cmp -s t.db before.db; then fail=$((fail + 1)); ex="$size bytes, $cmd: exit $rc $(head -c 60 err)"; fi
+  done
+done
+row "truncated databases" "$n" "$fail" "$ex"
+
+# ---- memory limits -------------------------------------------------------
+if command -v prlimit >/dev/null; then
+  gen_course big.csv k $((FAST ? 3000 : 20000))
+  fail=0; ex=""; n=0
+  for mib in $( [ $FAST = 1 ] && echo "120" || echo "40 60 80 100 110 120 130 140 160 200 300"); do
+    rm -f m.db m.db-lock
+    timeout $((FAST ? 20 : 120)) prlimit --as=$((mib << 20)) "$K" --db m.db import big.csv >/dev/null 2>err; rc=$?; n=$((n + 1))
+    if [ $rc != 0 ] && [ $rc != 7 ]; then fail=$((fail + 1)); ex="$mib MiB: exit $rc $(head -c 60 err)"; fi
+  done
+  row "import under prlimit --as" "$n" "$fail" "$ex"
+else
+  row "import under prlimit --as" 0 skipped "prlimit not installed"
+fi
+
+# ---- hostile input: refused, database byte-identical ---------------------
+fresh; cp db h.db
+hostile=(
+  $'id,title,prerequisites\na,A,\nb,B,"4294967297*{a,c}"\nc,C,'
+  $'id,title,prerequisites\na,A,\nb,B,"99999999999*{a}"'
+  $'id,title,minutes\na,A,1e308'
+  $'id,title,minutes\na,A,inf'
+  $'id,title,minutes\na,A,0x10'
+  $'id,title,minutes\na,A,PT99999999999999H'
+  $'id,title,minutes\na,A,-5'
+  $'id,title\na,A\na,A again'
+  $'id,title,prerequisites\na,A,"2*{b"'
+)
+fail=0; ex=""; n=0
+for h in "${hostile[@]}"; do
+  printf '%s\n' "$h" > hostile.csv
+  cp h.db db; rm -f db-lock
+  timeout 60 "$K" --db db import hostile.csv >/dev/null 2>err; rc=$?; n=$((n + 1))
+  if [ $rc != 2 ] || ! cmp -s db h.db || ! grep -q 'hostile.csv:[0-9]' err; then
+    fail=$((fail + 1)); ex="$(echo "$h" | tail -1 | head -c 30): exit $rc"
+  fi
+done
+row "hostile CSV refused (db unchanged)" "$n" "$fail" "$ex"
+
+printf '%-34s %7s %9s  %s\n' scenario trials failures example
+printf '%s\n' "${ROWS[@]}"
+echo "torture: $TOTAL_FAIL failures (kgpath: $K; $(uptime | sed 's/.*load/load/'))"
+[ $TOTAL_FAIL = 0 ]

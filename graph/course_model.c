@@ -126,20 +126,15 @@ int kgg_concept_add_tag(kgg_course *c, kgg_concept *k, const char *tag)
 int kgg_course_diag(kgg_course *c, kgg_severity sev, const char *file,
                     uint32_t line, uint32_t column, const char *fmt, ...)
 {
-    if (c->too_many) { c->ndropped += sev == KGG_ERROR; return 0; }
-    if (sev != KGG_ERROR && c->ndiags >= 10 * KGG_MAX_ERRORS) return 0;  /* warnings: bounded */
-    if (sev == KGG_ERROR && kgg_course_nerrors(c) + 1 >= KGG_MAX_ERRORS) {
-        /* Bounded output, memory and time: one closing line, then count. */
-        c->too_many = 1;
-        kgg_diag *d = PUSH(c, c->diags, c->ndiags, c->cap_diags);
-        if (!d) return -1;
-        d->severity = KGG_ERROR;
-        d->file = need_str(c, file);
-        d->line = line;
-        d->column = column;
-        d->message = need_str(c, "too many errors: stopped after this one (fix these first)");
-        return d->message ? 0 : -1;
+    /* Bounded output and memory: the first KGG_MAX_ERRORS errors (and ten
+     * times as many warnings) are kept, later ones only counted, so the
+     * report can say how many more there were. */
+    if (sev == KGG_ERROR ? c->nkept_errors >= KGG_MAX_ERRORS : c->ndiags >= 10 * KGG_MAX_ERRORS) {
+        if (sev == KGG_ERROR) { c->too_many = 1; c->ndropped++; }
+        else c->ndropped_warnings++;
+        return 0;
     }
+    c->nkept_errors += sev == KGG_ERROR;
     kgg_diag *d = PUSH(c, c->diags, c->ndiags, c->cap_diags);
     if (!d) return -1;
     d->severity = sev;
@@ -157,10 +152,7 @@ int kgg_course_diag(kgg_course *c, kgg_severity sev, const char *file,
 
 size_t kgg_course_nerrors(const kgg_course *c)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < c->ndiags; i++) n += c->diags[i].severity == KGG_ERROR;
-    n += c->ndropped;
-    return n;
+    return c->nkept_errors + c->ndropped;
 }
 
 long kgg_course_find(const kgg_course *c, const char *id)

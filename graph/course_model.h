@@ -85,17 +85,19 @@ typedef struct kgg_course {
     /* Set when an allocation failed while building (the course is then
      * incomplete: the importer must fail with KGP_ENOMEM, never store it). */
     int oom;
-    /* Set once KGG_MAX_ERRORS errors are recorded: later diagnostics are
-     * only counted (ndropped) and parsers stop early. */
+    /* Set once KGG_MAX_ERRORS errors are recorded: later errors are only
+     * counted (ndropped; warnings past 10 * KGG_MAX_ERRORS diagnostics in
+     * ndropped_warnings) and the report says how many were not shown. */
     int too_many;
-    size_t ndropped;
+    size_t nkept_errors, ndropped, ndropped_warnings;
 } kgg_course;
 
 /* kgg_course.flags: replace a stored course of the same id even when it
  * looks like another course (other identity and other title). */
 #define KGG_COURSE_REPLACE 0x1u
 
-/* Error diagnostics kept per course (then one "too many errors" line). */
+/* Error diagnostics kept per course (later ones are counted; the import
+ * report ends with "N more errors not shown"). */
 #define KGG_MAX_ERRORS 100
 
 /* Creates an empty course. NULL when out of memory. */
@@ -123,7 +125,7 @@ kgg_ref      *kgg_concept_add_require(kgg_course *c, kgg_concept *k, const char 
 int kgg_course_diag(kgg_course *c, kgg_severity sev, const char *file,
                     uint32_t line, uint32_t column, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
-/* Number of diagnostics with severity KGG_ERROR (dropped ones included). */
+/* Number of diagnostics with severity KGG_ERROR (dropped ones included). O(1). */
 size_t kgg_course_nerrors(const kgg_course *c);
 
 /* Index of the concept with this id, or -1. O(n). */

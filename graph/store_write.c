@@ -200,6 +200,12 @@ static int validate_course(wctx *w, wcourse *wc)
         if (add_msg(r, d->severity, d->file ? d->file : file, d->line, d->column, "%s",
                     d->message ? d->message : "")) return -1;
     }
+    if (c->ndropped && add_msg(r, KGG_ERROR, file, 0, 0, "%zu more error%s not shown (the first %d are "
+                               "listed; fix those and import again)", c->ndropped,
+                               c->ndropped == 1 ? "" : "s", KGG_MAX_ERRORS)) return -1;
+    if (c->ndropped_warnings && add_msg(r, KGG_WARNING, file, 0, 0, "%zu more warning%s not shown",
+                                        c->ndropped_warnings, c->ndropped_warnings == 1 ? "" : "s"))
+        return -1;
     if (r->nerrors > nerr0) return 0;   /* the importer already rejected it */
     if (!valid_course_id(c->id)) {
         return add_msg(r, KGG_ERROR, file, 0, 0, "course id '%s' is %s", c->id ? c->id : "",

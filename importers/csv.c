@@ -286,7 +286,7 @@ static double parse_minutes(char *s)
 {
     const char *end;
     double v = kgi_decimal(s, &end);
-    if (end != s && !*trim((char *)end)) return v <= KGI_MINUTES_MAX ? v : -1;
+    if (end != s && !*trim((char *)end)) return v <= KGI_MINUTES_MAX ? v : KGI_DURATION_OVER;
     return kgi_parse_duration(s);
 }
 
@@ -428,7 +428,7 @@ static kgg_course *csv_body(kgg_course *c, const char *buf, size_t len, const ch
     int n;
     while ((n = read_record(&r, &fs, &cap)) != 0) {
         if (n < 0) break;
-        if (c->oom || c->too_many) { free_fields(fs, n); break; }   /* stop early */
+        if (c->oom) { free_fields(fs, n); break; }
         if (n == 1 && !*trim(fs[0].s)) { free_fields(fs, n); continue; }
         uint32_t line = fs[0].line;
         if (n > nh)

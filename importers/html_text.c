@@ -294,7 +294,7 @@ double kgi_parse_duration(const char *s)
     while (isspace((unsigned char)*s)) s++;
     if (*s == 'P' || *s == 'p') {
         double m = iso8601_minutes(s);
-        return m >= 0 && m <= KGI_MINUTES_MAX ? m : -1;
+        return m < 0 ? -1 : m <= KGI_MINUTES_MAX ? m : KGI_DURATION_OVER;
     }
     double parts[3];
     int np = 0;
@@ -312,7 +312,7 @@ double kgi_parse_duration(const char *s)
     if (*p) return -1;
     double m = np == 1 ? parts[0] : np == 2 ? parts[0] * 60 + parts[1]
                                             : parts[0] * 60 + parts[1] + parts[2] / 60;
-    return m <= KGI_MINUTES_MAX ? m : -1;
+    return m <= KGI_MINUTES_MAX ? m : KGI_DURATION_OVER;
 }
 
 /* ---- edges ---------------------------------------------------------------------- */

@@ -45,7 +45,9 @@ char *kgi_utf8_repair(const char *s, size_t n);
  * ignored. Returns out. O(n). */
 const char *kgi_source_base(const char *path, char *out, size_t outlen);
 
-/* Parses a duration and returns minutes, or -1 when it is not one:
+/* Parses a duration and returns minutes, -1 when it is not one, or
+ * KGI_DURATION_OVER (-2) when it is well formed but above KGI_MINUTES_MAX
+ * (callers say so rather than "not a duration"):
  * ISO 8601 ("PT10M", "P5Y6M4DT12H30M58.55S", "P1W"; years 365 days,
  * months 30), or clock forms "HH:MM:SS(.ss)", "HHHH:MM:SS.SS", "HH:MM",
  * or a bare number of minutes. */
@@ -53,6 +55,7 @@ double kgi_parse_duration(const char *s);
 /* The bound every format applies to minutes (as kgxml: 0 to 100000). A
  * duration or number above it is refused, not clamped. */
 #define KGI_MINUTES_MAX 100000.0
+#define KGI_DURATION_OVER (-2.0)
 /* A plain decimal number "123" or "12.5" (no sign, exponent, hex, inf or
  * nan): its value, with *end after it; -1 when s does not start with one. */
 double kgi_decimal(const char *s, const char **end);

@@ -18,6 +18,7 @@
  * lines just above, for start tags that span lines); an attribute's position
  * is found inside that start tag.
  */
+#include "importers/html_text.h"
 #include "importers/importers.h"
 #include "importers/kgxml.h"
 #include "importers/xml_safe.h"
@@ -42,7 +43,6 @@
 
 #define NS KGI_KGXML_NS
 #define MAX_SCHEMA_DIAGS 50
-#define MINUTES_MAX 100000.0
 
 #if LIBXML_VERSION >= 21200
 typedef const xmlError *kgi_xml_error_arg;
@@ -351,8 +351,8 @@ static double read_minutes(px *p, const xmlNode *n, const char *what)
         ERR(p, n, "minutes", "%s: minutes must not be negative (got %s)", what, s);
         return -2;
     }
-    if (v > MINUTES_MAX) {
-        ERR(p, n, "minutes", "%s: minutes %s is out of range (at most %.0f)", what, s, MINUTES_MAX);
+    if (v > KGI_MINUTES_MAX) {
+        ERR(p, n, "minutes", "%s: minutes %s is out of range (at most %.0f)", what, s, KGI_MINUTES_MAX);
         return -2;
     }
     return v;
@@ -438,6 +438,7 @@ static void schema_error(void *ud, kgi_xml_error_arg e)
     /* libxml2 often reports one problem twice on the same node (the datatype,
      * then "failed to validate content"): fold those into one diagnostic. */
     if (n && n == p->last_schema_node && p->c->ndiags) {
+        if (p->c->too_many) return;   /* the first report may have been only counted */
         kgg_diag *d = &p->c->diags[p->c->ndiags - 1];
         if (strlen(d->message) + ml < 1000) {
             char *m = kg_arena_printf(p->c->arena, "%s; %s", d->message, msg);

@@ -124,6 +124,18 @@ static xmlNode *find_resource(kgi_manifest *m, const char *ident)
     return NULL;
 }
 
+/* A duration read from file:line for what: taken into *minutes when
+ * nothing set it yet; one above KGI_MINUTES_MAX is reported and ignored
+ * (never clamped), like an unreadable one where the caller says so. */
+static void take_minutes(kgg_course *c, const char *file, uint32_t line, const char *what,
+                         double t, double *minutes)
+{
+    if (t == KGI_DURATION_OVER)
+        kgg_course_diag(c, KGG_WARNING, file, line, 0,
+                        "%s: duration is over %.0f minutes; ignored", what, KGI_MINUTES_MAX);
+    else if (t >= 0 && *minutes < 0) *minutes = t;
+}
+
 /* Metadata of an item or resource: inline LOM, or a file named by
  * adlcp:location. Applies typical learning time and description. */
 static void apply_metadata(kgi_manifest *m, kgg_course *c, kgg_concept *k, xmlNode *owner,
@@ -135,8 +147,8 @@ static void apply_metadata(kgi_manifest *m, kgg_course *c, kgg_concept *k, xmlNo
     for (xmlNode *x = md->children; x; x = x->next)
         if (x->type == XML_ELEMENT_NODE && strcasecmp((const char *)x->name, "lom") == 0) lom = x;
     if (lom) {
-        double t = kgi_lom_minutes(lom);
-        if (t >= 0 && *minutes < 0) *minutes = t;
+        take_minutes(c, m->file, (uint32_t)xmlGetLineNo(lom), "typicalLearningTime",
+                     kgi_lom_minutes(lom), minutes);
         if (!k->summary) {
             char *d = kgi_lom_description(lom);
             if (d) k->summary = kgi_clip(c, d, 2000);
@@ -166,8 +178,8 @@ static void apply_metadata(kgi_manifest *m, kgg_course *c, kgg_concept *k, xmlNo
                     kgg_course_diag(c, KGG_WARNING, shown, 0, 0, "metadata file is not well-formed XML; ignored");
                 } else {
                     xmlNode *r = xmlDocGetRootElement(d);
-                    double t = kgi_lom_minutes(r);
-                    if (t >= 0 && *minutes < 0) *minutes = t;
+                    take_minutes(c, shown, (uint32_t)xmlGetLineNo(r), "typicalLearningTime",
+                                 kgi_lom_minutes(r), minutes);
                     if (!k->summary) {
                         char *ds = kgi_lom_description(r);
                         if (ds) k->summary = kgi_clip(c, ds, 2000);
@@ -312,16 +324,17 @@ static int add_items(kgi_manifest *m, kgg_course *c, xmlNode *parent, long pidx,
             if (!is_adlcp(x, "maxtimeallowed")) continue;
             char *s = kgi_xml_text(x);
             double t = kgi_parse_duration(s);
-            if (t < 0) kgg_course_diag(c, KGG_WARNING, m->file, (uint32_t)xmlGetLineNo(x), 0,
-                                       "item %s: maxtimeallowed \"%s\" is not a duration; ignored", idbuf, s);
-            else minutes = t;
+            if (t == -1) kgg_course_diag(c, KGG_WARNING, m->file, (uint32_t)xmlGetLineNo(x), 0,
+                                         "item %s: maxtimeallowed \"%s\" is not a duration; ignored", idbuf, s);
+            else take_minutes(c, m->file, (uint32_t)xmlGetLineNo(x), "maxtimeallowed", t, &minutes);
             kg_free(s);
         }
         if (minutes < 0) {
             xmlNode *seq = kgi_xml_child(it, IMSSS, "sequencing");
             xmlNode *lc = kgi_xml_child(seq, IMSSS, "limitConditions");
             char *d = lc ? kgi_xml_attr(lc, "attemptAbsoluteDurationLimit") : NULL;
-            if (d) minutes = kgi_parse_duration(d);
+            if (d) take_minutes(c, m->file, (uint32_t)xmlGetLineNo(lc), "attemptAbsoluteDurationLimit",
+                                kgi_parse_duration(d), &minutes);
             kg_free(d);
         }
         c->concepts[ki].minutes = minutes;

@@ -81,7 +81,8 @@ char *kgi_xml_base(const xmlNode *n);
 xmlNode *kgi_xml_find_local(xmlNode *n, const char *name);
 
 /* LOM helpers: minutes of typicalLearningTime under lom (any LOM version),
- * -1 when none; the general/description text (kg_malloc'ed) or NULL. */
+ * -1 when none or unreadable, KGI_DURATION_OVER when above the bound; the
+ * general/description text (kg_malloc'ed) or NULL. */
 double kgi_lom_minutes(xmlNode *lom);
 char *kgi_lom_description(xmlNode *lom);
 

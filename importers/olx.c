@@ -585,8 +585,11 @@ static void apply_effort(olx *o)
     rel_path(o, "about/effort.html", rel, sizeof rel);
     show(o, rel, shown, sizeof shown);
     if (minutes < 0) {
-        if (t && *t) kgg_course_diag(o->c, KGG_WARNING, shown, 1, 0,
-                                     "effort \"%.100s\" is not a duration (expected HH:MM); ignored", t);
+        if (minutes == KGI_DURATION_OVER)
+            kgg_course_diag(o->c, KGG_WARNING, shown, 1, 0, "effort \"%.100s\" is over %.0f minutes; ignored",
+                            t, KGI_MINUTES_MAX);
+        else if (t && *t) kgg_course_diag(o->c, KGG_WARNING, shown, 1, 0,
+                                          "effort \"%.100s\" is not a duration (expected HH:MM); ignored", t);
         kg_free(t);
         return;
     }

@@ -388,7 +388,7 @@ START_TEST(csv_quirks_and_errors)
     csv_error("id,title\nbad id,A\n", 2, 1, "bad id");
     csv_error("id,title,minutes\na,A,soon\n", 2, 5, "bad minutes");
     csv_error("id,title,prerequisites\na,A,x y\n", 2, 5, "bad prerequisite id");
-    csv_error("id,title,prerequisites\na,A,\"4*{b,c}\"\n", 2, 5, "k is larger");
+    csv_error("id,title,prerequisites\na,A,\"4*{b,c}\"\n", 2, 5, "k = 4 is larger than the number of members (2)");
     csv_error("", 1, 1, "empty CSV");
     csv_error("id,title\n", 2, 1, "no concepts");
     csv_error("id,title\"\n", 1, 9, "quote inside");
@@ -538,8 +538,14 @@ START_TEST(scorm2004_fixture)
     ck_assert_ptr_nonnull(find_diag(c, KGG_WARNING, "item quiz: precondition rule (skip)"));
     ck_assert(text_has(concept(c, "quiz"), "Answer the questions"));
     kgi_result_free(&r);
-    ck_assert_double_eq_tol(kgi_parse_duration("P5Y6M4DT12H30M58.55S"),
-                            5 * 365 * 1440.0 + 6 * 30 * 1440.0 + 4 * 1440.0 + 12 * 60 + 30 + 58.55 / 60, 1e-6);
+    /* every ISO 8601 designator, within the 0-100000 minutes every format
+     * accepts; five years is well formed but over the bound (not clamped) */
+    ck_assert_double_eq_tol(kgi_parse_duration("P0Y2M4DT12H30M58.55S"),
+                            2 * 30 * 1440.0 + 4 * 1440.0 + 12 * 60 + 30 + 58.55 / 60, 1e-6);
+    ck_assert_double_eq(kgi_parse_duration("P5Y6M4DT12H30M58.55S"), KGI_DURATION_OVER);
+    ck_assert_double_eq(kgi_parse_duration("PT99999999999999H"), KGI_DURATION_OVER);
+    ck_assert_double_eq(kgi_parse_duration("1e308"), -1);
+    ck_assert_double_eq(kgi_parse_duration("0x10"), -1);
     ck_assert_double_eq(kgi_parse_duration("0000:30:00.00"), 30);
     ck_assert_double_eq(kgi_parse_duration("PT1H"), 60);
     ck_assert(kgi_parse_duration("P1X") < 0 && kgi_parse_duration("soon") < 0 && kgi_parse_duration("P") < 0);
@@ -600,6 +606,17 @@ START_TEST(scorm_bad_input)
                       "</organization></organizations></manifest>", &dir);
     ck_assert_ptr_nonnull(find_diag(r.courses[0], KGG_WARNING, "unknown item \"ghost\""));
     ck_assert_ptr_nonnull(find_diag(r.courses[0], KGG_WARNING, "itself"));
+    kgi_result_free(&r); tu_rmrf(dir); free(dir);
+    /* a duration over 100000 minutes is named and ignored, never stored */
+    r = manifest_case("<manifest identifier='x' xmlns:adlcp='http://www.adlnet.org/xsd/adlcp_rootv1p2'>"
+                      "<organizations><organization identifier='o'>\n"
+                      "<item identifier='a'><title>A</title>\n"
+                      "<adlcp:maxtimeallowed>P5Y</adlcp:maxtimeallowed></item>"
+                      "</organization></organizations></manifest>", &dir);
+    d = find_diag(r.courses[0], KGG_WARNING, "maxtimeallowed: duration is over 100000 minutes; ignored");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq(d->line, 3);
+    ck_assert_double_eq(concept(r.courses[0], "a")->minutes, -1);
     kgi_result_free(&r); tu_rmrf(dir); free(dir);
 }
 END_TEST

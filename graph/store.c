@@ -115,10 +115,15 @@ char *kgg_default_path(int create, kgg_err *e)
 
 /* ---- open / close ---- */
 
+/* An LMDB failure as a status: ENOMEM (no address space for the map, or
+ * no memory: `ulimit -v`, prlimit --as) is KGP_ENOMEM, like any failed
+ * allocation, not a damaged database. */
 static kgp_status lmdb_fail(kgg_err *e, const char *what, const char *path, int rc)
 {
-    return kgg_errf(e, KGP_EDB, "%s%s%s: %s", path ? path : "", path ? ": " : "",
-                    what, mdb_strerror(rc));
+    return kgg_errf(e, rc == ENOMEM ? KGP_ENOMEM : KGP_EDB, "%s%s%s: %s%s", path ? path : "",
+                    path ? ": " : "", what, mdb_strerror(rc),
+                    rc == ENOMEM ? " (the database is mapped into memory: raise the address-space "
+                                   "limit, ulimit -v)" : "");
 }
 
 /* Opens every named database; creates them and the schema record on a

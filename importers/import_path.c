@@ -130,16 +130,37 @@ static int push_course(kgi_result *r, kgg_course *c)
     return 0;
 }
 
-static int read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+/* Reads a plain input file whole (one allocation of its size: the loop
+ * also covers files that grow or lie about their size). A file over the
+ * package limit for one file (kgi_pkg_limits.max_file, 256 MiB) is refused
+ * before anything is read, as it is inside a package. Returns 0, or -1
+ * with r->error set (r->oom when an allocation failed). */
+static int read_file(kgi_result *r, const char *path, char **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) { snprintf(err, errlen, "%s: %s", path, strerror(errno)); return -1; }
-    size_t cap = 1 << 16, n = 0;
+    if (!f) { snprintf(r->error, sizeof r->error, "%s: %s", path, strerror(errno)); return -1; }
+    kgi_pkg_limits lim;
+    kgi_pkg_default_limits(&lim);
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && (uint64_t)sb.st_size > lim.max_file) {
+        fclose(f);
+        snprintf(r->error, sizeof r->error, "%s: file of %llu bytes is over the limit for one input "
+                 "file (%llu MiB); split the course", path, (unsigned long long)sb.st_size,
+                 (unsigned long long)(lim.max_file >> 20));
+        return -1;
+    }
+    size_t cap = sb.st_size > 0 ? (size_t)sb.st_size + 2 : (size_t)1 << 16, n = 0;
     char *b = kg_malloc(cap);
     while (b) {
         size_t got = fread(b + n, 1, cap - n - 1, f);
         n += got;
         if (got == 0) break;
+        if (n > lim.max_file) {
+            kg_free(b); fclose(f);
+            snprintf(r->error, sizeof r->error, "%s: over the limit for one input file (%llu MiB); "
+                     "split the course", path, (unsigned long long)(lim.max_file >> 20));
+            return -1;
+        }
         if (cap - n - 1 == 0) {
             char *nb = kg_realloc(b, cap * 2);
             if (!nb) { kg_free(b); b = NULL; break; }
@@ -148,8 +169,8 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
     }
     int bad = ferror(f);
     fclose(f);
-    if (!b) { snprintf(err, errlen, "%s: out of memory", path); return -1; }
-    if (bad) { kg_free(b); snprintf(err, errlen, "%s: read error", path); return -1; }
+    if (!b) { r->oom = 1; snprintf(r->error, sizeof r->error, "%s: out of memory", path); return -1; }
+    if (bad) { kg_free(b); snprintf(r->error, sizeof r->error, "%s: read error", path); return -1; }
     b[n] = 0;
     *buf = b; *len = n;
     return 0;
@@ -204,6 +225,14 @@ static void set_error(kgi_result *r, const char *fmt, const char *a, const char 
     if (!r->error[0]) snprintf(r->error, sizeof r->error, fmt, a, b ? b : "");
 }
 
+/* "NAME: out of memory", marked so that the caller reports KGP_ENOMEM. */
+static int set_oom(kgi_result *r, const char *name)
+{
+    set_error(r, "%s: out of memory%s", name, NULL);
+    r->oom = 1;
+    return -1;
+}
+
 /* Imports one single-file course (CSV or kgxml) held in buf. */
 static int import_buffer(kgi_result *r, const char *buf, size_t len, const char *name,
                          const kgi_options *opt, int quiet_unknown)
@@ -228,9 +257,7 @@ static int import_buffer(kgi_result *r, const char *buf, size_t len, const char 
     }
     if (!c || c->oom || push_course(r, c)) {
         kgg_course_free(c);
-        set_error(r, "%s: out of memory%s", name, NULL);
-        r->oom = 1;
-        return -1;
+        return set_oom(r, name);
     }
     return 1;
 }
@@ -297,7 +324,7 @@ static int import_package(kgi_result *r, const char *path, const kgi_options *op
     }
     size_t n = kgi_pkg_count(p), nc = 0;
     cand *cs = kg_calloc(n ? n : 1, sizeof *cs);
-    if (!cs) { kgi_pkg_close(p); set_error(r, "%s: out of memory%s", path, NULL); return -1; }
+    if (!cs) { kgi_pkg_close(p); return set_oom(r, path); }
     for (size_t i = 0; i < n; i++) {
         const char *f = kgi_pkg_entry(p, i);
         const char *b = base_name(f);
@@ -330,13 +357,12 @@ static int import_package(kgi_result *r, const char *path, const kgi_options *op
         }
         if (!c || push_course(r, c)) {
             kgg_course_free(c);
-            set_error(r, "%s: out of memory%s", path, NULL);
-            rc = -1;
+            rc = set_oom(r, path);
             break;
         }
         imported++;
     }
-    if (!roots) { set_error(r, "%s: out of memory%s", path, NULL); rc = -1; }
+    if (!roots) rc = set_oom(r, path);
     /* No package root: single-file courses inside the package. */
     if (rc == 0 && imported == 0) {
         for (size_t i = 0; i < n; i++) {
@@ -398,14 +424,14 @@ int kgi_import_path(const char *path, const kgi_options *opt, kgi_result *r)
             strcmp(b, "course.xml") == 0) {
             /* The package's top file: import its folder. */
             char *dir = kg_strndup(path, (size_t)(b - path));
-            if (!dir) { snprintf(r->error, sizeof r->error, "out of memory"); return -1; }
+            if (!dir) return set_oom(r, path);
             if (!*dir) { kg_free(dir); dir = kg_strdup("."); }
-            if (!dir) { snprintf(r->error, sizeof r->error, "out of memory"); return -1; }
+            if (!dir) return set_oom(r, path);
             rc = import_package(r, dir, opt);
             kg_free(dir);
         } else if (ends_with(path, ".csv") || ends_with(path, ".xml")) {
             char *buf; size_t len;
-            if (read_file(path, &buf, &len, r->error, sizeof r->error)) return -1;
+            if (read_file(r, path, &buf, &len)) return -1;
             rc = import_buffer(r, buf, len, path, opt, 0) > 0 ? 0 : -1;
             kg_free(buf);
         } else if (looks_like_archive(path)) {

@@ -360,6 +360,37 @@ static void print_usage(FILE *f)
         "5 conflict, 6 database error, 7 out of memory, 8 I/O error, 9 internal.\n");
 }
 
+/* No OpenBLAS thread pool in the kgpath process.
+ *
+ * OpenBLAS (loaded by libkgpath and again through igraph's BLAS/LAPACK)
+ * starts its pool in a load-time constructor, one thread per CPU less one,
+ * each reserving a 128 MiB buffer of address space. kgpath never uses that
+ * pool: the encoder runs its own threads and calls BLAS single-threaded
+ * inside them (encoder/threads.h), other commands do no matrix work. Under
+ * a memory limit a worker stuck retrying that buffer made exit() hang in
+ * OpenBLAS's destructor, which joins it (issue 16).
+ *
+ * An executable's DT_PREINIT_ARRAY runs before every shared library's
+ * constructor (setenv there would not do: libc's own initialiser resets
+ * the environment afterwards). OpenBLAS's constructor sizes the pool from
+ * blas_cpu_number when it is already set (0.3.x, pthreads build): set it
+ * and blas_num_threads to 1 and no worker starts. Weak, so another BLAS
+ * links too and is left alone. A program embedding libkgpath sets
+ * OPENBLAS_NUM_THREADS=1 itself. */
+extern int blas_cpu_number __attribute__((weak));
+extern int blas_num_threads __attribute__((weak));
+
+static void blas_single_preinit(int argc, char **argv, char **envp)
+{
+    (void)argc; (void)argv; (void)envp;
+    if (&blas_cpu_number && &blas_num_threads && blas_cpu_number == 0) {
+        blas_cpu_number = 1;
+        blas_num_threads = 1;
+    }
+}
+__attribute__((section(".preinit_array"), used))
+static void (*const blas_single_preinit_entry)(int, char **, char **) = blas_single_preinit;
+
 int main(int argc, char **argv)
 {
     kgp_cli cli = {.prog = "kgpath"};

@@ -115,6 +115,12 @@ char *kgg_default_path(int create, kgg_err *e)
 
 /* ---- open / close ---- */
 
+kgp_status kgg_mdb_fail(kgg_err *e, const char *what, int rc)
+{
+    return rc == ENOMEM ? kgg_errf(e, KGP_ENOMEM, "out of memory")
+                        : kgg_errf(e, KGP_EDB, "%s: %s", what, mdb_strerror(rc));
+}
+
 /* An LMDB failure as a status: ENOMEM (no address space for the map, or
  * no memory: `ulimit -v`, prlimit --as) is KGP_ENOMEM, like any failed
  * allocation, not a damaged database. */

@@ -76,6 +76,10 @@ typedef struct kgg_err { char msg[1024]; } kgg_err;
 /* Formats into e (when not NULL) and returns st. */
 kgp_status kgg_errf(kgg_err *e, kgp_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* An LMDB call's failure rc as an error: KGP_ENOMEM "out of memory" for
+ * ENOMEM (a failed allocation, or no address space to map), else KGP_EDB
+ * "what: LMDB's message". Returns the status. */
+kgp_status kgg_mdb_fail(kgg_err *e, const char *what, int rc);
 
 #define KGG_STORE_RDONLY 0x1
 /* With KGG_STORE_RDONLY: no lock file (MDB_NOLOCK), for a database in a

@@ -17,8 +17,7 @@ typedef struct actx {
     uint32_t *parent, *gen, *queue, cur_gen;
 } actx;
 
-#define TRY(expr) do { int rc_ = (expr); if (rc_) { *mrc = rc_; \
-    return kgg_errf(e, KGP_EDB, "%s: %s", #expr, mdb_strerror(rc_)); } } while (0)
+#define TRY(expr) do { int rc_ = (expr); if (rc_) { *mrc = rc_; return kgg_mdb_fail(e, #expr, rc_); } } while (0)
 
 static MDB_val id_val(uint8_t b[4], uint32_t id) { kgg_put_be32(b, id); return (MDB_val){4, b}; }
 
@@ -115,7 +114,7 @@ static const char *what(int outcome)
     switch (outcome) {
     case KGG_EDGE_UNKNOWN: return "no such concept";
     case KGG_EDGE_SELF: return "a concept cannot come before itself";
-    case KGG_EDGE_EXISTS: return "this edge already exists";
+    case KGG_EDGE_EXISTS: return "this edge already exists as a requirement";
     case KGG_EDGE_DUPLICATE: return "this edge is given twice";
     default: return "it would close a cycle";
     }
@@ -192,8 +191,9 @@ static kgp_status add_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
             int h = has_member(a, txn, c, p, groups, &rp);
             if (rp) TRY(rp);
             if (h < 0) return kgg_errf(e, KGP_EDB, "damaged record of %s", x->concept);
-            if (h) bad = KGG_EDGE_EXISTS;
+            if (h) bad = groups ? KGG_EDGE_EXISTS : KGG_EDGE_ALREADY;
         }
+        if (bad == KGG_EDGE_ALREADY) { x->outcome = bad; continue; }   /* idempotent: not an error */
         if (!bad) {
             int r = reaches(a, txn, c, p);
             if (r < 0 || r > 1) TRY(r);

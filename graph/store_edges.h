@@ -23,10 +23,12 @@ enum {
     KGG_EDGE_ADDED = 0,     /* written (or would be, in a dry run) */
     KGG_EDGE_UNKNOWN,       /* an endpoint is not a concept of the store */
     KGG_EDGE_SELF,          /* prereq == concept */
-    KGG_EDGE_EXISTS,        /* already a requirement or a recommended edge prereq -> concept */
+    KGG_EDGE_EXISTS,        /* already a requirement prereq -> concept */
     KGG_EDGE_DUPLICATE,     /* the same edge earlier in the request */
-    KGG_EDGE_CYCLE          /* concept already comes before prereq (required or recommended,
+    KGG_EDGE_CYCLE,         /* concept already comes before prereq (required or recommended,
                                transitively, including edges added earlier in the request) */
+    KGG_EDGE_ALREADY        /* already a recommended edge prereq -> concept: nothing to do,
+                               never an error (accepting the same list twice changes nothing) */
 };
 
 typedef struct kgg_edge_add {

@@ -356,8 +356,7 @@ static int validate_course(wctx *w, wcourse *wc)
 
 /* ---- transaction helpers ---- */
 
-#define TRY(expr) do { int rc_ = (expr); if (rc_) { *mrc = rc_; \
-    return kgg_errf(e, KGP_EDB, "%s: %s", #expr, mdb_strerror(rc_)); } } while (0)
+#define TRY(expr) do { int rc_ = (expr); if (rc_) { *mrc = rc_; return kgg_mdb_fail(e, #expr, rc_); } } while (0)
 #define OOM() return kgg_errf(e, KGP_ENOMEM, "out of memory")
 
 static MDB_val id_val(uint8_t b[4], uint32_t id) { kgg_put_be32(b, id); return (MDB_val){4, b}; }

@@ -204,11 +204,16 @@ static pkg_entry *find_entry(const kgi_pkg *p, const char *name)
     return NULL;
 }
 
-/* Builds the name index (later entries win). O(n) expected. */
-static int build_index(kgi_pkg *p)
+/* Builds the name index. Returns 0, -1 out of memory, or -2 with *dup
+ * naming an entry that appears twice (an archive: which copy is meant is
+ * ambiguous, so it is refused rather than the last one taken silently).
+ * O(n) expected. */
+static int build_index(kgi_pkg *p, const char **dup)
 {
-    for (size_t i = 0; i < p->n; i++)
+    for (size_t i = 0; i < p->n; i++) {
+        if (kgi_map_get(&p->index, p->e[i].name, -1) >= 0) { *dup = p->e[i].name; return -2; }
         if (kgi_map_put(&p->index, p->e[i].name, (long)i)) return -1;
+    }
     p->indexed = 1;
     return 0;
 }
@@ -230,12 +235,14 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int build_file_list(kgi_pkg *p, int sort)
+/* Indexes the entries and lists the files. Returns 0, -1 out of memory,
+ * -2 with *dup set (see build_index). */
+static int build_file_list(kgi_pkg *p, int sort, const char **dup)
 {
-    if (build_index(p)) return -1;
+    int rc = build_index(p, dup);
+    if (rc) return rc;
     for (size_t i = 0; i < p->n; i++) {
         pkg_entry *e = &p->e[i];
-        if (find_entry(p, e->name) != e) continue;      /* shadowed duplicate */
         if (kg_grow(&p->files, &p->capfiles, p->nfiles + 1, sizeof *p->files)) return -1;
         p->files[p->nfiles++] = e->name;
     }
@@ -260,7 +267,7 @@ static int open_archive(kgi_pkg *p, uint64_t file_size, char *err, size_t errlen
         snprintf(err, errlen, "%s: cannot open archive: %s", p->path, archive_error_string(a));
         goto done;
     }
-    uint64_t total = 0;
+    uint64_t total = 0, nheaders = 0;
     struct archive_entry *ae;
     char name[4096], why[512];
     for (;;) {
@@ -270,7 +277,9 @@ static int open_archive(kgi_pkg *p, uint64_t file_size, char *err, size_t errlen
             snprintf(err, errlen, "%s: damaged archive: %s", p->path, archive_error_string(a));
             goto done;
         }
-        if (p->n + 1 > p->lim.max_entries) {
+        /* Every header counts, folders and skipped entries too: the limit
+         * bounds the work, not only what is kept. */
+        if (++nheaders > p->lim.max_entries) {
             snprintf(err, errlen, "%s: archive has more than %llu entries (limit)",
                      p->path, (unsigned long long)p->lim.max_entries);
             goto done;
@@ -327,7 +336,9 @@ static int open_archive(kgi_pkg *p, uint64_t file_size, char *err, size_t errlen
         if (declared < 0) declared = 0;
         e->size = (size_t)declared;
         if (text_name(name) && (uint64_t)declared <= p->lim.max_file) {
-            size_t cap = declared > 0 ? (size_t)declared + 1 : 4096, n = 0;
+            /* The declared size when there is one (an empty entry costs 2
+             * bytes, not a page: 200,000 of them are no memory bomb). */
+            size_t cap = archive_entry_size_is_set(ae) ? (size_t)declared + 2 : 4096, n = 0;
             char *buf = kg_malloc(cap);
             if (!buf) { snprintf(err, errlen, "out of memory"); goto done; }
             for (;;) {
@@ -385,7 +396,14 @@ static int open_archive(kgi_pkg *p, uint64_t file_size, char *err, size_t errlen
             goto done;
         }
     }
-    if (build_file_list(p, 0)) { snprintf(err, errlen, "out of memory"); goto done; }
+    const char *dup = NULL;
+    int lr = build_file_list(p, 0, &dup);
+    if (lr == -2) {
+        snprintf(err, errlen, "%s: entry \"%s\" appears twice in the archive (refused: which copy "
+                 "is meant is ambiguous)", p->path, dup);
+        goto done;
+    }
+    if (lr) { snprintf(err, errlen, "out of memory"); goto done; }
     rc = 0;
 done:
     archive_read_free(a);
@@ -444,7 +462,8 @@ static int open_folder(kgi_pkg *p, char *err, size_t errlen)
                  (unsigned long long)p->lim.max_entries);
         return -1;
     }
-    if (rc || build_file_list(p, 1)) { snprintf(err, errlen, "out of memory"); return -1; }
+    const char *dup;
+    if (rc || build_file_list(p, 1, &dup)) { snprintf(err, errlen, "out of memory"); return -1; }
     return 0;
 }
 

@@ -1211,7 +1211,8 @@ out:
 
 _Static_assert((int)KGP_ACCEPT_ADDED == (int)KGG_EDGE_ADDED && (int)KGP_ACCEPT_UNKNOWN == (int)KGG_EDGE_UNKNOWN &&
                (int)KGP_ACCEPT_SELF == (int)KGG_EDGE_SELF && (int)KGP_ACCEPT_EXISTS == (int)KGG_EDGE_EXISTS &&
-               (int)KGP_ACCEPT_DUPLICATE == (int)KGG_EDGE_DUPLICATE && (int)KGP_ACCEPT_CYCLE == (int)KGG_EDGE_CYCLE,
+               (int)KGP_ACCEPT_DUPLICATE == (int)KGG_EDGE_DUPLICATE && (int)KGP_ACCEPT_CYCLE == (int)KGG_EDGE_CYCLE &&
+               (int)KGP_ACCEPT_ALREADY == (int)KGG_EDGE_ALREADY,
                "outcome codes of kgpath_train.h and graph/store_edges.h agree");
 
 kgp_status kgp_accept_suggestions(kgp_db *db, const char *model, kgp_accepted *edges, size_t n, unsigned flags,

@@ -264,7 +264,8 @@ static const char *outcome_text(int outcome)
     case KGP_ACCEPT_ADDED: return "added";
     case KGP_ACCEPT_UNKNOWN: return "no such concept";
     case KGP_ACCEPT_SELF: return "a concept cannot come before itself";
-    case KGP_ACCEPT_EXISTS: return "already an edge";
+    case KGP_ACCEPT_EXISTS: return "already a requirement";
+    case KGP_ACCEPT_ALREADY: return "already accepted";
     case KGP_ACCEPT_DUPLICATE: return "given twice";
     default: return "the concept already comes before the prerequisite (would close a cycle)";
     }
@@ -292,12 +293,18 @@ static int accept_edges(kgp_cli *cli, kgp_accepted *acc, size_t n, const char *c
         kgp_db_close(db);
         return st;
     }
-    for (size_t k = 0; k < n; k++)
-        if (acc[k].outcome != KGP_ACCEPT_ADDED)
+    size_t already = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (acc[k].outcome == KGP_ACCEPT_ALREADY) already++;
+        else if (acc[k].outcome != KGP_ACCEPT_ADDED)
             cli_warn(cli, "not accepted: %s -> %s: %s", acc[k].prereq, acc[k].concept, outcome_text(acc[k].outcome));
-    if (!cli->quiet)
-        fprintf(stderr, "kgpath: %s %zu of %zu suggestion%s as recommended edges\n", dry_run ? "would accept" : "accepted",
+    }
+    if (!cli->quiet) {
+        fprintf(stderr, "kgpath: %s %zu of %zu suggestion%s as recommended edges", dry_run ? "would accept" : "accepted",
                 added, n, n == 1 ? "" : "s");
+        if (already) fprintf(stderr, " (%zu already accepted: left as %s)", already, already == 1 ? "it was" : "they were");
+        fputc('\n', stderr);
+    }
     kgp_db_close(db);
     return 0;
 }

@@ -185,9 +185,11 @@ enum {
     KGP_ACCEPT_ADDED = 0,   /**< written (or would be, in a dry run) */
     KGP_ACCEPT_UNKNOWN,     /**< an endpoint is not a concept of the database */
     KGP_ACCEPT_SELF,        /**< prerequisite and concept are the same */
-    KGP_ACCEPT_EXISTS,      /**< already a requirement or recommended edge prereq → concept */
+    KGP_ACCEPT_EXISTS,      /**< already a requirement prereq → concept */
     KGP_ACCEPT_DUPLICATE,   /**< the same edge earlier in the list */
-    KGP_ACCEPT_CYCLE        /**< concept already comes before prereq (see below) */
+    KGP_ACCEPT_CYCLE,       /**< concept already comes before prereq (see below) */
+    KGP_ACCEPT_ALREADY      /**< already a recommended edge prereq → concept: left as it
+                                 is, never an error (accepting a list again changes nothing) */
 };
 
 /** A suggestion chosen for the graph, by concept keys ("course:concept"). */
@@ -208,14 +210,16 @@ typedef struct kgp_accepted {
  * the checkpoint (the CLI passes the folder as given).
  * Each edge is checked in order against the database and the edges
  * accepted before it: both concepts exist and differ, the edge is not
- * already there (as a requirement or a recommendation), and concept does
+ * already a requirement, and concept does
  * not already come before prereq through requirement and recommended edges,
  * transitively. Recommended edges are soft, but one that contradicts the
  * order the graph already gives would only confuse a plan, so it is refused
  * (KGP_ACCEPT_CYCLE). Without KGP_ACCEPT_SKIP_BAD the first bad edge
  * refuses the whole list (KGP_EINPUT, nothing written, the message names
  * the edge and, for a cycle, the path); with it, bad edges are marked in
- * outcome and the others written. *nadded (may be NULL) counts the edges
+ * outcome and the others written. An edge already recommended is marked
+ * KGP_ACCEPT_ALREADY and left as it is, never an error, so accepting the
+ * same reviewed list again writes nothing and succeeds (idempotent). *nadded (may be NULL) counts the edges
  * written (or that would be, with KGP_ACCEPT_DRY_RUN).
  * The edges live in the concepts' records: an identical re-import of the
  * course keeps them, a changed one replaces them with what its source says

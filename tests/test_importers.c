@@ -292,6 +292,14 @@ START_TEST(archive_limits)
     lim.max_entries = 2;
     ent many[] = { { "a.csv", CSV_OK, 0, NULL }, { "b.csv", CSV_OK, 0, NULL }, { "c.csv", CSV_OK, 0, NULL } };
     expect_open_error(many, 3, 1, &lim, "entries");
+    /* every header counts, also names that are no file ("./"): the limit
+     * bounds the work, not only what is kept */
+    ent noname[] = { { "./", "", 0, NULL }, { ".//", "", 0, NULL }, { "./.", "", 0, NULL } };
+    expect_open_error(noname, 3, 1, &lim, "more than 2 entries");
+    /* two entries of one name: refused, not the last one taken silently */
+    ent dup[] = { { "c.csv", CSV_OK, 0, NULL }, { "c.csv", "id,title\nz,Z\n", 0, NULL } };
+    expect_open_error(dup, 2, 1, NULL, "entry \"c.csv\" appears twice in the archive");
+    expect_open_error(dup, 2, 0, NULL, "appears twice");
     kgi_pkg_default_limits(&lim);
     lim.max_total = 1000;
     lim.max_ratio = 1e9;

@@ -112,10 +112,18 @@ START_TEST(adds_and_refuses)
     ck_assert_int_eq(kgg_store_add_recommends(st, mix, 3, KGG_EDGES_SKIP_BAD, &added, &e), KGP_OK);
     ck_assert_uint_eq(added, 1);
     ck_assert_int_eq(mix[0].outcome, KGG_EDGE_CYCLE);
-    ck_assert_int_eq(mix[1].outcome, KGG_EDGE_EXISTS);
+    ck_assert_int_eq(mix[1].outcome, KGG_EDGE_ALREADY);
     ck_assert_int_eq(mix[2].outcome, KGG_EDGE_ADDED);
     recs(st, "a:c4", buf, sizeof buf);
     ck_assert_str_eq(buf, "a:c0|;a:c1|r;");
+    /* the same list again, strict mode: idempotent, OK with nothing written
+     * (before: refused as "already exists") */
+    ck_assert_int_eq(kgg_store_add_recommends(st, ok, 2, 0, &added, &e), KGP_OK);
+    ck_assert_uint_eq(added, 0);
+    ck_assert_int_eq(ok[0].outcome, KGG_EDGE_ALREADY);
+    ck_assert_int_eq(ok[1].outcome, KGG_EDGE_ALREADY);
+    recs(st, "a:c2", buf, sizeof buf);
+    ck_assert_str_eq(buf, "a:c4|suggested by model m, score 0.91;");
     /* nothing good at all in skip mode: OK, none written */
     ck_assert_int_eq(kgg_store_add_recommends(st, mix, 2, KGG_EDGES_SKIP_BAD, &added, &e), KGP_OK);
     ck_assert_uint_eq(added, 0);

@@ -37,7 +37,7 @@ kgpath_configure() {
 
 # Packages only some tests use; each such test skips with a message when its
 # package could not be installed (no network, no such package).
-kgpath_test_packages=(chromium fonts-wqy-microhei)   # a CJK font: Chinese pages in the browser test
+kgpath_test_packages=(chromium fonts-wqy-microhei strace)   # a CJK font: Chinese pages in the browser test; strace: tools/torture
 
 kgpath_install_optional() {
   for p in "$@"; do

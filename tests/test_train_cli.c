@@ -113,6 +113,26 @@ static void finish(char *model)
     g_dir = NULL;
 }
 
+/* The database file, saved to compare against after a refused command. */
+static char *db_save(void)
+{
+    char *db = tu_path(g_dir, "k.db"), *before = tu_path(g_dir, "k.db.before");
+    size_t len;
+    char *copy = tu_read(db, &len);
+    ck_assert(copy != NULL);
+    tu_write(before, copy, len);
+    free(copy);
+    free(db);
+    return before;
+}
+
+static void db_unchanged(const char *before, const char *what)
+{
+    char *db = tu_path(g_dir, "k.db");
+    ck_assert_msg(tu_file_cmp(before, db) == 0, "%s changed the database file", what);
+    free(db);
+}
+
 START_TEST(train_and_suggest)
 {
     char *model = start("train_and_suggest"), *out = NULL;
@@ -314,19 +334,14 @@ START_TEST(train_and_suggest)
     /* accepting the same reviewed list again changes nothing: exit 0, a
      * note, the database file byte-identical (before: exit 2) */
     {
-        char *dbp = tu_path(g_dir, "k.db"), *keep = tu_path(g_dir, "k.db.keep");
-        size_t len;
-        char *copy = tu_read(dbp, &len);
-        ck_assert(copy != NULL);
-        tu_write(keep, copy, len);
-        free(copy);
+        char *keep = db_save();
         ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --accept-pairs '%s'", g_dir, path), 0);
         e = err_text();
         ck_assert_msg(strstr(e, "accepted 0 of 1 suggestion as recommended edges (1 already accepted: left as it was)"),
                       "%s", e);
         free(e);
-        ck_assert_msg(tu_file_cmp(keep, dbp) == 0, "accepting again changed the database file");
-        free(dbp); free(keep);
+        db_unchanged(keep, "accepting the same list again");
+        free(keep);
     }
     /* --accept takes the shown suggestions; those that contradict the graph are skipped */
     ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 0 --min-score 0 --accept --json", g_dir), 0);
@@ -345,25 +360,6 @@ START_TEST(train_and_suggest)
 }
 END_TEST
 
-/* The database file, saved to compare against after a refused command. */
-static char *db_save(void)
-{
-    char *db = tu_path(g_dir, "k.db"), *before = tu_path(g_dir, "k.db.before");
-    size_t len;
-    char *copy = tu_read(db, &len);
-    ck_assert(copy != NULL);
-    tu_write(before, copy, len);
-    free(copy);
-    free(db);
-    return before;
-}
-
-static void db_unchanged(const char *before, const char *what)
-{
-    char *db = tu_path(g_dir, "k.db");
-    ck_assert_msg(tu_file_cmp(before, db) == 0, "%s changed the database file", what);
-    free(db);
-}
 
 static void write_file(const char *path, const char *text)
 {

@@ -126,11 +126,10 @@ static int solve_spd(double H[9][9], const double *g, double *x, size_t D)
     return 0;
 }
 
-int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const double *Xte, size_t nte, size_t F,
-                           double *str, double *ste)
+/* The fit of kge_logreg_fit_predict: weights w[0 .. F) of the standardised
+ * features and the bias w[F], with the means and deviations used. */
+static int logreg_fit_std(const double *Xtr, const int *ytr, size_t ntr, size_t F, double *mu, double *sd, double *w)
 {
-    if (F == 0 || F > 8) return -1;
-    double mu[8] = {0}, sd[8] = {0}, w[9] = {0};
     for (size_t f = 0; f < F; f++) {
         for (size_t i = 0; i < ntr; i++) mu[f] += Xtr[i * F + f] / (double)ntr;
         for (size_t i = 0; i < ntr; i++) sd[f] += pow(Xtr[i * F + f] - mu[f], 2) / (double)ntr;
@@ -185,6 +184,28 @@ int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const 
         if (dmax < 1e-10) break;
     }
     free(z);
+    return 0;
+}
+
+int kge_logreg_fit(const double *X, const int *y, size_t n, size_t F, double *w)
+{
+    if (F == 0 || F > 8) return -1;
+    double mu[8] = {0}, sd[8] = {0}, ws[9] = {0};
+    if (logreg_fit_std(X, y, n, F, mu, sd, ws)) return -2;
+    w[F] = ws[F];
+    for (size_t f = 0; f < F; f++) {
+        w[f] = ws[f] / sd[f];
+        w[F] -= ws[f] * mu[f] / sd[f];
+    }
+    return 0;
+}
+
+int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const double *Xte, size_t nte, size_t F,
+                           double *str, double *ste)
+{
+    if (F == 0 || F > 8) return -1;
+    double mu[8] = {0}, sd[8] = {0}, w[9] = {0};
+    if (logreg_fit_std(Xtr, ytr, ntr, F, mu, sd, w)) return -2;
     for (int pass = 0; pass < 2; pass++) {
         const double *X = pass ? Xte : Xtr;
         double *out = pass ? ste : str;

@@ -34,6 +34,12 @@ int kge_best_f1_threshold(const double *s, const int *y, size_t n, double *thres
 int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const double *Xte, size_t nte, size_t F,
                            double *str, double *ste);
 
+/* The same fit (class-balanced, L2 1e-3 on the standardised weights),
+ * returned on the raw features: P(y = 1 | x) = 1 / (1 + exp(-(w[0..F) · x
+ * + w[F]))). Returns 0; -1 when F is 0 or above 8; -2 out of memory.
+ * O(iterations · n · F²). */
+int kge_logreg_fit(const double *X, const int *y, size_t n, size_t F, double *w);
+
 /* Platt scaling (libsvm's sigmoid_train): A, B of P(y = 1 | s) =
  * 1 / (1 + exp(A·s + B)) by Newton's method with backtracking on the
  * cross-entropy against the smoothed targets (N₊+1)/(N₊+2) and 1/(N₋+2),

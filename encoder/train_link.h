@@ -277,6 +277,15 @@ void kge_link_set_calibration(kge_link_model *lm, int on, float a, float b);
  * π are prerequisites. Saved with the calibration ("prior"); outside (0, 1)
  * means 0.5, and kge_link_set_calibration resets it to 0.5. */
 void  kge_link_set_prior(kge_link_model *lm, float prior);
+/* Stacked head: the calibrated log-odds become -(a·s + c·u + b), u the
+ * log-odds of the structural logistic regression (kge_prereq_baselines)
+ * of the pair on the graph scored against; a, b, c fitted together on
+ * out-of-fold pairs. kge_link_decode and kge_link_score know no graph
+ * features and keep -(a·s + b); the caller that has u (kgp_score_pairs)
+ * combines them. Saved with the calibration ("structural"; absent: 0);
+ * 0 means none, and kge_link_set_calibration resets it. */
+void  kge_link_set_stack(kge_link_model *lm, float c);
+float kge_link_stack(const kge_link_model *lm);
 float kge_link_prior(const kge_link_model *lm);
 /* 1 and a, b when the model is calibrated, else 0. */
 int  kge_link_calibration(const kge_link_model *lm, float *a, float *b);

@@ -79,6 +79,7 @@ struct kge_link_model {
     int64_t   step;
     int       calibrated;    /* Platt scaling of the decoder's logit (kge_link_set_calibration) */
     float     cal_a, cal_b;
+    float     cal_struct;    /* stacked head: weight c of the structural log-odds u (kge_link_set_stack; 0: none) */
     float     cal_prior;     /* share of prerequisites the probabilities hold for (kge_link_set_prior; 0.5: as fitted) */
     float     best_val;      /* early stopping */
     int       bad_evals;

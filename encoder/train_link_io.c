@@ -275,9 +275,12 @@ static int link_files(const kge_link_model *lm, const char *dir, const char *ext
                           (json_int_t)lm->step, "options", opts_json(&lm->o), "rng", rng, "best_val",
                           isfinite(lm->best_val) ? json_real(lm->best_val) : json_null(), "bad_evals",
                           lm->bad_evals, "sizes", "hidden", lm->C, "mlp_hidden", lm->H, "type_dim", lm->D);
-    if (m && lm->calibrated)
-        json_object_set_new(m, "calibration", json_pack("{s:s, s:f, s:f, s:f}", "method", "platt", "a", (double)lm->cal_a,
-                                                        "b", (double)lm->cal_b, "prior", (double)lm->cal_prior));
+    if (m && lm->calibrated) {
+        json_t *jc = json_pack("{s:s, s:f, s:f, s:f}", "method", "platt", "a", (double)lm->cal_a, "b", (double)lm->cal_b,
+                               "prior", (double)lm->cal_prior);
+        if (jc && lm->cal_struct != 0.0f) json_object_set_new(jc, "structural", json_real((double)lm->cal_struct));
+        json_object_set_new(m, "calibration", jc);
+    }
     if (extra) {
         char *ep = kge_path_join(dir, KGE_LINK_EXTRA);
         rc = ep ? kge_write_atomic(ep, &(kge_chunk){extra, strlen(extra)}, 1, err) : kge_fail(err, KGE_ENOMEM, "out of memory");
@@ -470,15 +473,17 @@ int kge_link_load(const char *dir, kge_link_model **out, kge_err *err)
     json_t *jcal = json_object_get(root, "calibration");
     if (jcal) {
         const char *meth = NULL;
-        double a = 0, b = 0, prior = 0.5;
-        if (json_unpack_ex(jcal, &je, 0, "{s:s, s:F, s:F, s?F}", "method", &meth, "a", &a, "b", &b, "prior", &prior) != 0 ||
-            strcmp(meth, "platt") != 0 || !isfinite(a) || !isfinite(b) || !(prior > 0 && prior < 1)) {
+        double a = 0, b = 0, prior = 0.5, cs = 0;
+        if (json_unpack_ex(jcal, &je, 0, "{s:s, s:F, s:F, s?F, s?F}", "method", &meth, "a", &a, "b", &b, "prior", &prior,
+                           "structural", &cs) != 0 ||
+            strcmp(meth, "platt") != 0 || !isfinite(a) || !isfinite(b) || !isfinite(cs) || !(prior > 0 && prior < 1)) {
             rc = kge_fail(err, KGE_EINPUT, "%s: \"calibration\" must be {\"method\": \"platt\", \"a\": A, \"b\": B"
-                          "[, \"prior\": P in (0, 1)]}", mp);
+                          "[, \"prior\": P in (0, 1)][, \"structural\": C]}", mp);
             goto out;
         }
         kge_link_set_calibration(lm, 1, (float)a, (float)b);
         kge_link_set_prior(lm, (float)prior);
+        kge_link_set_stack(lm, (float)cs);
     }
 out:
     kge_st_close(st);

@@ -455,10 +455,40 @@ static uint64_t options_fingerprint(const kgp_train_options *o, const char *mode
  * as training draws them (the edge's reverse, each end joined to a random
  * concept). A rejection the model trained on would score too low and make
  * every score too sure. */
-typedef struct calset { double *s; int *y; size_t m, cap, npos; } calset;
+typedef struct calset { double *s, *u; int *y; size_t m, cap, npos; int stack; } calset;
+
+/* The structural logistic regression's log-odds u[p] for pairs (m, 2) on
+ * the graph of E edges (src, dst) over n concepts, fitted on its edges
+ * (each featurised without itself) against the rejections (ns, nd)[0 ..
+ * nr) (kge_prereq_baselines): the second input of the stacked head, the
+ * same function in train's folds and in kgp_score_pairs. Returns 0, -1
+ * without a rejection or an edge (nothing to fit), -2 out of memory. */
+static int structural_logodds(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *ns,
+                              const uint32_t *nd, size_t nr, const uint32_t *pairs, size_t m, double *u)
+{
+    if (!E || !nr) return -1;
+    size_t ntr = E + nr;
+    uint32_t *tp = malloc(2 * ntr * sizeof *tp);
+    int *ty = malloc(ntr * sizeof *ty);
+    double *tr = malloc((m + 1) * sizeof *tr), *pr = malloc((m + 1) * sizeof *pr);
+    int rc = !tp || !ty || !tr || !pr ? -2 : 0;
+    for (size_t q = 0; !rc && q < ntr; q++) {
+        tp[2 * q] = q < E ? src[q] : ns[q - E];
+        tp[2 * q + 1] = q < E ? dst[q] : nd[q - E];
+        ty[q] = q < E;
+    }
+    if (!rc && kge_prereq_baselines(n, E, src, dst, tp, ty, ntr, pairs, m, tr, pr, u, NULL)) rc = -2;
+    for (size_t p = 0; !rc && p < m; p++) {
+        double q = u[p] < 1e-6 ? 1e-6 : u[p] > 1 - 1e-6 ? 1 - 1e-6 : u[p];
+        u[p] = log(q / (1 - q));
+    }
+    free(tp); free(ty); free(tr); free(pr);
+    return rc;
+}
 
 static kgp_status cal_collect(kgp_db *db, kge_link_model *lm, const kge_link_data *d, const uint8_t *held,
-                              const uint32_t *hs, const uint32_t *hd, size_t nh, kge_rng *r, calset *c)
+                              const uint32_t *hs, const uint32_t *hd, size_t nh, const uint32_t *ks, const uint32_t *kd,
+                              size_t nk, kge_rng *r, calset *c)
 {
     size_t E = d->E, n = d->n, nv = 0;
     for (size_t q = 0; q < E; q++) nv += held[q];
@@ -466,6 +496,9 @@ static kgp_status cal_collect(kgp_db *db, kge_link_model *lm, const kge_link_dat
     if (need > c->cap) {
         double *ns = realloc(c->s, need * sizeof *ns);
         if (ns) c->s = ns;
+        double *nu = realloc(c->u, need * sizeof *nu);
+        if (nu) c->u = nu;
+        if (!nu) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
         int *ny = realloc(c->y, need * sizeof *ny);
         if (ny) c->y = ny;
         if (!ns || !ny) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
@@ -513,6 +546,13 @@ static kgp_status cal_collect(kgp_db *db, kge_link_model *lm, const kge_link_dat
     kge_link_set_calibration(lm, 0, 0, 0);
     if (kge_link_embed(lm, &dv, z, &e) || kge_link_decode_logits(lm, z, pairs, m, p, &e)) { st = from_kge(db, &e); goto out; }
     for (size_t q = 0; q < m; q++) c->s[c->m + q] = p[q];
+    /* the stacked head's second input, on the same fold's graph and the
+     * rejections that fold's model learnt from */
+    if (c->stack) {
+        int rc = structural_logodds(n, k, src, dst, ks, kd, nk, pairs, m, c->u + c->m);
+        if (rc == -2) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
+        if (rc) c->stack = 0;
+    }
     c->m += m;
     c->npos += nv;
 out:
@@ -527,9 +567,20 @@ out:
  * pairs to score is likely to hold (kgp_score_pairs_prior moves it). */
 static kgp_status cal_fit(kgp_db *db, kge_link_model *lm, const calset *c, size_t E, size_t R, kgp_train_report *rep)
 {
-    double A, B;
-    if (kge_platt_fit(c->s, c->y, c->m, 1, &A, &B)) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    double A, B, C = 0;
+    if (c->stack) {   /* stacked head: (s, u) by class-balanced logistic regression, as -(A·s + C·u + B) */
+        double *X = malloc(2 * c->m * sizeof *X + 1), w[3];
+        if (!X) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+        for (size_t q = 0; q < c->m; q++) { X[2 * q] = c->s[q]; X[2 * q + 1] = c->u[q]; }
+        int rc = kge_logreg_fit(X, c->y, c->m, 2, w);
+        free(X);
+        if (rc) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+        A = -w[0]; C = -w[1]; B = -w[2];
+    } else if (kge_platt_fit(c->s, c->y, c->m, 1, &A, &B))
+        return kgp__db_error(db, KGP_ENOMEM, "out of memory");
     kge_link_set_calibration(lm, 1, (float)A, (float)B);
+    kge_link_set_stack(lm, (float)C);
+    rep->stack_structural = C;
     double prior = R >= E && R ? (double)E / (double)(E + R) : 0.5;
     if (prior < 0.01) prior = 0.01;
     kge_link_set_prior(lm, (float)prior);
@@ -556,9 +607,10 @@ static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, size
     kge_rng r;
     kge_rng_seed(&r, kge_link_options(lm)->seed ^ 0x6b67706174680007ull);
     kgp_status st = nv < 2 ? KGP_OK
-                  : cal_collect(db, lm, d, is_val, t->neg_src + d->nneg, t->neg_dst + d->nneg, nheld, &r, &c);
+                  : cal_collect(db, lm, d, is_val, t->neg_src + d->nneg, t->neg_dst + d->nneg, nheld, NULL, NULL, 0, &r,
+                                &c);
     if (!st && nv >= 2) st = cal_fit(db, lm, &c, d->E, d->nneg + nheld, rep);
-    free(is_val); free(c.s); free(c.y);
+    free(is_val); free(c.s); free(c.u); free(c.y);
     return st;
 }
 
@@ -585,6 +637,7 @@ static kgp_status crossfit(kgp_db *db, kge_link_model *lm, const tdata *t, bert_
     uint32_t *hs = malloc((R + 1) * sizeof *hs), *hd = malloc((R + 1) * sizeof *hd);
     size_t *perm = malloc((E + R + 1) * sizeof *perm);
     calset c = {0};
+    c.stack = R > 0;   /* the stacked head where the structural regression has rejections to learn from */
     kgp_status st = KGP_OK;
     kge_err e = {0};
     if (!held || !rfold || !efold || !ns || !nd || !hs || !hd || !perm) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
@@ -621,13 +674,13 @@ static kgp_status crossfit(kgp_db *db, kge_link_model *lm, const tdata *t, bert_
         if ((st = new_bert(bud, &b))) { free(ks); free(kd); break; }
         if (kge_link_new(b, &o, &mk, &e) || kge_link_train(mk, &dk, o.steps, NULL, NULL, &e)) st = from_kge(db, &e);
         free(ks); free(kd);
-        if (!st) st = cal_collect(db, mk, d, held, hs, hd, nh, &r, &c);
+        if (!st) st = cal_collect(db, mk, d, held, hs, hd, nh, ns, nd, nk, &r, &c);
         if (mk) kge_link_free(mk);
     }
     if (!st) st = cal_fit(db, lm, &c, E, R, rep);
     rep->cal_folds = CAL_FOLDS;
 out:
-    free(held); free(rfold); free(efold); free(ns); free(nd); free(hs); free(hd); free(perm); free(c.s); free(c.y);
+    free(held); free(rfold); free(efold); free(ns); free(nd); free(hs); free(hd); free(perm); free(c.s); free(c.u); free(c.y);
     return st;
 }
 
@@ -978,6 +1031,33 @@ out:
     return st;
 }
 
+/* The stacked head's probabilities po[k] of the pairs rp (n, 2) (rows) on
+ * the graph d: the decoder's logit s and the structural regression's
+ * log-odds u (fitted on d's edges against t's rejections, as train's folds
+ * fitted it), 1 / (1 + exp(a·s + c·u + b − ln(π / (1 − π)))).
+ * O(n · (C + n_concepts + E) + model). */
+static kgp_status score_stacked(kgp_snap *s, kge_link_model *lm, tdata *t, const kge_link_data *d, const uint32_t *rp,
+                                size_t n, float *po)
+{
+    kgp_status st = tdata_rejected(s, t);
+    if (st) return st;
+    float *z = malloc(d->n * (size_t)kge_link_dim(lm) * sizeof *z + 1), a, b;
+    double *u = malloc((n + 1) * sizeof *u), c = kge_link_stack(lm), pi = kge_link_prior(lm);
+    kge_err e = {0};
+    kge_link_calibration(lm, &a, &b);
+    if (!z || !u) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+    else if (kge_link_embed(lm, d, z, &e) || kge_link_decode_logits(lm, z, rp, n, po, &e))
+        st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+    else {
+        int rc = structural_logodds(d->n, d->E, d->src, d->dst, t->neg_src, t->neg_dst, t->d.nneg, rp, n, u);
+        if (rc == -2) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+        for (size_t k = 0; !st && k < n; k++)   /* no edge or no rejection left: the regression is flat */
+            po[k] = (float)(1 / (1 + exp(a * po[k] + (rc ? 0 : c * u[k]) + b - log(pi / (1 - pi)))));
+    }
+    free(z); free(u);
+    return st;
+}
+
 kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, float *out)
 {
     return kgp_score_pairs_prior(s, ckpt, pairs, n, -1, out, NULL);
@@ -1033,7 +1113,8 @@ kgp_status kgp_score_pairs_prior(kgp_snap *s, const char *ckpt, const uint32_t *
     d.E = E;
     d.src = src;
     d.dst = dst;
-    if (kge_link_score(lm, &d, rp, n, po, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+    if (kge_link_stack(lm) != 0) st = score_stacked(s, lm, &t, &d, rp, n, po);
+    else if (kge_link_score(lm, &d, rp, n, po, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     /* the checkpoint's probabilities hold for its prior; the caller's share
      * moves each log-odds by the difference */
     float ca, cb;

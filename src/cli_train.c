@@ -134,8 +134,9 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
                 json_object_set_new(j, "reused", json_boolean(r.reused));
                 json_object_set_new(j, "fingerprint", json_string(r.fingerprint));
                 json_object_set_new(j, "calibration", !r.calibrated ? json_null()
-                                    : json_pack("{s:s, s:f, s:f, s:I, s:I, s:f, s:i}", "method", "platt", "a",
-                                                r.platt_a, "b", r.platt_b, "positives", (json_int_t)r.cal_positives,
+                                    : json_pack("{s:s, s:f, s:f, s:f, s:I, s:I, s:f, s:i}", "method", "platt", "a",
+                                                r.platt_a, "b", r.platt_b, "structural", r.stack_structural,
+                                                "positives", (json_int_t)r.cal_positives,
                                                 "negatives", (json_int_t)r.cal_negatives, "prior", r.prior,
                                                 "folds", r.cal_folds));
             }
@@ -154,10 +155,14 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
             if (!isnan(r.first_loss)) printf("loss %.4f -> %.4f", r.first_loss, r.last_loss);
             if (!isnan(r.best_val_loss)) printf(", best validation loss %.4f", r.best_val_loss);
             if (r.calibrated)
-                printf("\ncalibrated on %zu held-out edges and %zu non-edges%s (Platt: a %.3f, b %.3f), for lists "
+            {
+                char cs[64] = "";
+                if (r.stack_structural != 0) snprintf(cs, sizeof cs, ", structural regression %.3f", r.stack_structural);
+                printf("\ncalibrated on %zu held-out edges and %zu non-edges%s (%s: a %.3f, b %.3f%s), for lists "
                        "of pairs %.0f%% prerequisites", r.cal_positives, r.cal_negatives,
-                       r.cal_folds ? ", each scored by a model trained without it" : "", r.platt_a, r.platt_b,
-                       100 * r.prior);
+                       r.cal_folds ? ", each scored by a model trained without it" : "",
+                       cs[0] ? "stacked" : "Platt", r.platt_a, r.platt_b, cs, 100 * r.prior);
+            }
             printf("\n%s: %s\n", o.objective ? "BERT folder (use as --model)" : "checkpoint", o.out);
         }
     }

@@ -76,6 +76,10 @@ typedef struct kgp_train_report {
     char   fingerprint[17]; /**< of the graph trained on (hex), as kept in the checkpoint */
     int    calibrated;      /**< Platt scaling fitted on held-out edges (see kgp_train) */
     double platt_a, platt_b;
+    double stack_structural; /**< stacked head: weight C of the structural regression's log-odds u
+                                 (probability 1 / (1 + exp(A·s + C·u + B))), fitted with A, B on
+                                 the cross-fitted out-of-fold pairs when there are rejections;
+                                 0: Platt on the model's logit alone */
     size_t cal_positives, cal_negatives;   /**< held-out pairs it was fitted on */
     int    cal_folds;       /**< 0: fitted on the validation split; K: on the out-of-fold scores of K
                                  models (cross-fitted, when the split would hold under 50 edges

@@ -553,6 +553,10 @@ START_TEST(calibration_synthetic)
     json_t *r = json_of(out), *cal = json_object_get(r, "calibration");
     double prior = json_real_value(json_object_get(cal, "prior"));
     ck_assert_msg(prior > 0.2 && prior < 0.5, "prior %g: the reviewed pairs' share", prior);
+    /* a small graph with rejections: cross-fitted, the stacked head */
+    double cs = json_real_value(json_object_get(cal, "structural"));
+    ck_assert_msg(json_integer_value(json_object_get(cal, "folds")) > 0 && cs != 0, "folds %lld, structural %g",
+                  (long long)json_integer_value(json_object_get(cal, "folds")), cs);
     json_decref(r);
     free(out);
     ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
@@ -572,6 +576,34 @@ START_TEST(calibration_synthetic)
     ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv' --prior x", g_dir), 1);
     ck_assert_int_eq(kg(NULL, "suggest --prior 0.3"), 1);
     err_has("--prior goes with --pairs");
+    /* the manifest carries the stacked head and suggest uses it: without
+     * its structural weight the same pairs score otherwise; a weight that
+     * is not a number is refused */
+    char *sp = tu_path(g_dir, "k.db.kgmodel/kgpath_train.json"), *sm = tu_read(sp, NULL), *sat = sm ? strstr(sm, "\"structural\": ") : NULL;
+    ck_assert_msg(sat != NULL, "no structural weight in the manifest");
+    char *sorig = strdup(sm), *send = sat + 14 + strcspn(sat + 14, ",}");
+    ck_assert(sorig != NULL);
+    char *with = NULL, *without = NULL;
+    ck_assert_int_eq(kg(&with, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    memmove(sat + 15, send, strlen(send) + 1);
+    sat[14] = '0';
+    tu_write(sp, sm, strlen(sm));
+    ck_assert_int_eq(kg(&without, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    ck_assert_msg(strcmp(with, without) != 0, "the stacked head's weight changed no score");
+    double mean0, ece0 = s_ece(without, y, nte, &mean0);
+    ck_assert_msg(ece0 > ece, "without the structural weight: ECE %.4f, stacked %.4f", ece0, ece);
+    size_t head = (size_t)(sat + 14 - sm);
+    char *bad = malloc(strlen(sm) + 8);
+    ck_assert(bad != NULL);
+    memcpy(bad, sm, head);
+    strcpy(bad + head, "null");
+    strcat(bad, sat + 15);
+    tu_write(sp, bad, strlen(bad));
+    free(bad);
+    ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv'", g_dir), 2);
+    err_has("kgpath_train.json: \"calibration\" must be");
+    tu_write(sp, sorig, strlen(sorig));
+    free(with); free(without); free(sm); free(sorig); free(sp);
     /* a manifest whose prior is not a share is refused, naming the file */
     char *mp = tu_path(g_dir, "k.db.kgmodel/kgpath_train.json"), *m = tu_read(mp, NULL), *at = m ? strstr(m, "\"prior\": ") : NULL;
     ck_assert_msg(at != NULL, "no prior in the manifest");

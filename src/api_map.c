@@ -428,6 +428,7 @@ kgp_status kgp_map_svg(kgp_snap *s, const kgp_map_options *opt, char **svg, size
         style_graph(m.root, rankdir);
         int one_course = course != KGP_NONE || g->ncourses == 1;
         st = build(&m, sel, !opt->no_clusters, one_course);
+        if (st == KGP_OK && opt->built) opt->built(opt->built_ud);   /* no more reads of g */
         if (st == KGP_OK && gvLayout(gvc, m.root, "dot") != 0) st = KGP_EINTERNAL;
         else if (st == KGP_OK) {
             if (gvRenderData(gvc, m.root, "svg", &buf, &blen) != 0) st = KGP_EINTERNAL;

@@ -50,6 +50,13 @@ typedef struct kgp_map_options {
     const char *rankdir;       /**< Graphviz rankdir: "LR" (default), "TB", "RL", "BT" */
     uint32_t max_nodes;        /**< refuse larger maps; 0 = 2000 */
     int no_clusters;           /**< 1: do not frame courses/units */
+    /** Called once, on the calling thread, when the map has read all it
+     * needs of the snapshot's graph (Graphviz's layout, the slow part, comes
+     * next): a caller may let other work change the database from then on
+     * (an error message still goes to the snapshot's message). Not called
+     * when the map fails before. NULL: no call. */
+    void (*built)(void *ud);
+    void *built_ud;
 } kgp_map_options;
 
 /** Lays out the selected part of the snapshot with Graphviz dot (splines)

@@ -239,6 +239,8 @@ static void view_release(srv_req *rq)
     rq->locked = 0;
 }
 
+void srv_view_drop(srv_req *rq) { view_release(rq); }
+
 kgp_status srv_write(srv_req *rq, int graph_changed, srv_write_fn fn, void *ud)
 {
     kgp_srv *s = rq->srv;

@@ -49,8 +49,9 @@
  * half of it. Calling srv_write releases the request's view (the pointer is
  * then invalid; call srv_view_get again). Every request holds the server's
  * read lock from its start (auth reads the database too) until srv_write
- * or its end, because LMDB may grow its map only when no read transaction
- * of this process is open.
+ * or its end (or srv_view_drop), because LMDB may grow its map only when
+ * no read transaction of this process is open. A request never waits on
+ * slow work that does not read the view while holding it (srv_view_drop).
  *
  * Static assets.  Files under src/studio/ listed in `studio_assets` in
  * src/meson.build are built into the binary by tools/embed_assets.py (a
@@ -171,6 +172,13 @@ const srv_view *srv_view_get(srv_req *rq);
  * planner); 0: only learner data, tokens, ... */
 typedef kgp_status (*srv_write_fn)(kgp_db *db, void *ud);
 kgp_status srv_write(srv_req *rq, int graph_changed, srv_write_fn fn, void *ud);
+/* Releases the request's view and the server's read lock before the
+ * request ends (the view pointer is then invalid; srv_view_get takes them
+ * again, perhaps a newer view). For a request that waits on something slow
+ * which no longer reads the view (a map layout in a child process, another
+ * request's reply): holding the read lock meanwhile would stall an import
+ * (srv_write), and behind it (writers first) every new request. */
+void srv_view_drop(srv_req *rq);
 /* The open database, for calls that open their own read transaction
  * (learner state, tokens); safe from any thread. */
 kgp_db *srv_db(srv_req *rq);

@@ -141,13 +141,27 @@ static centry *find(srv_cache *c, const char *key, uint64_t gen)
 void srv_cached(srv_req *rq, const char *key, void (*make)(srv_req *rq, void *ud), void *ud)
 {
     srv_cache *c = srv_cache_of(rq->srv);
-    const srv_view *v = srv_view_get(rq);
-    if (!v) return;
-    uint64_t gen = v->generation;
-    pthread_mutex_lock(&c->lock);
     centry *e;
-    while ((e = find(c, key, gen)) && !e->ready)
-        pthread_cond_wait(&c->made, &c->lock);      /* another request makes it */
+    uint64_t gen;
+    for (;;) {
+        const srv_view *v = srv_view_get(rq);
+        if (!v) return;
+        gen = v->generation;
+        pthread_mutex_lock(&c->lock);
+        int dropped = 0;
+        while ((e = find(c, key, gen)) && !e->ready) {
+            /* Another request makes it: wait without the view and the read
+             * lock, or an import would wait for this reply and every new
+             * request behind the import. (Releasing under c->lock is safe:
+             * the read lock is only ever taken without c->lock held.) */
+            if (!dropped) { srv_view_drop(rq); dropped = 1; }
+            pthread_cond_wait(&c->made, &c->lock);
+        }
+        if (e || !dropped) break;
+        /* Its maker kept nothing (a 5xx, or too large): make it here, on
+         * the view as it is now. */
+        pthread_mutex_unlock(&c->lock);
+    }
     if (e) {
         e->used = ++c->clock;
         srv_blob_ref(e->body);

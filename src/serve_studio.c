@@ -91,29 +91,74 @@ static int read_all(int fd, void *buf, size_t n)
     return 0;
 }
 
+/* The child's end of the pipe and whether it said "built". */
+typedef struct layout_child {
+    int fd;
+    int told;
+} layout_child;
+
+/* In the child, once kgp_map_svg has read the snapshot: one byte 'B' tells
+ * the parent it may let the snapshot go. KGPATH_TEST_MAP_HOLD=DIR (tests
+ * only) then makes the child create DIR/layout.started and wait for
+ * DIR/layout.go before the layout, so a test can act while a layout is in
+ * progress without relying on its duration. */
+static void layout_tell(layout_child *lc)
+{
+    if (lc->told) return;
+    lc->told = 1;
+    if (write_all(lc->fd, "B", 1)) _exit(1);
+}
+
+static void layout_built(void *ud)
+{
+    layout_tell(ud);
+    const char *hold = getenv("KGPATH_TEST_MAP_HOLD");
+    if (hold && *hold) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/layout.started", hold);
+        FILE *f = fopen(path, "w");
+        if (f) fclose(f);
+        snprintf(path, sizeof path, "%s/layout.go", hold);
+        while (access(path, F_OK)) usleep(10000);
+    }
+}
+
 /* kgp_map_svg in a child process: the status, and the SVG (*svg, malloc'ed)
- * or the message (*svg too). KGP_EIO when the child could not run or died. */
-static kgp_status map_layout(kgp_snap *snap, const kgp_map_options *o, char **svg, size_t *len)
+ * or the message (*svg too). KGP_EIO when the child could not run or died.
+ * The request's view (and read lock) is dropped as soon as the child has
+ * read what it needs of the snapshot (its 'B'), before the layout: the
+ * child's strings point into LMDB's map, which a writer may reuse only
+ * after that. ck (the findings the child draws) is freed then too. */
+static kgp_status map_layout(srv_req *rq, kgp_snap *snap, kgp_map_options *o, kgp_check *ck,
+                             char **svg, size_t *len)
 {
     *svg = NULL;
     *len = 0;
     int fd[2];
-    if (pipe(fd)) return KGP_EIO;
+    if (pipe(fd)) { kgp_check_free(ck); return KGP_EIO; }
     pid_t pid = fork();
     if (pid == 0) {
         close(fd[0]);
+        layout_child lc = {fd[1], 0};
+        o->built = layout_built;
+        o->built_ud = &lc;
         char *s = NULL;
         size_t n = 0;
         kgp_status st = kgp_map_svg(snap, o, &s, &n);
+        layout_tell(&lc);                                /* failed before: still say it */
         const char *out = st ? kgp_snap_errmsg(snap) : s;
         uint64_t hdr[2] = {(uint64_t)st, st ? strlen(out) : n};
         int bad = write_all(fd[1], hdr, sizeof hdr) || write_all(fd[1], out, (size_t)hdr[1]);
         _exit(bad ? 1 : 0);
     }
     close(fd[1]);
+    char b = 0;
+    int ok = pid > 0 && !read_all(fd[0], &b, 1) && b == 'B';
+    kgp_check_free(ck);
+    srv_view_drop(rq);                                   /* the layout needs no snapshot */
     kgp_status st = KGP_EIO;
     uint64_t hdr[2];
-    if (pid > 0 && !read_all(fd[0], hdr, sizeof hdr) && hdr[1] < ((uint64_t)1 << 32) &&
+    if (ok && !read_all(fd[0], hdr, sizeof hdr) && hdr[1] < ((uint64_t)1 << 32) &&
         (*svg = malloc((size_t)hdr[1] + 1)) && !read_all(fd[0], *svg, (size_t)hdr[1])) {
         (*svg)[hdr[1]] = 0;
         *len = (size_t)hdr[1];
@@ -145,8 +190,7 @@ static void map_make(srv_req *rq, void *ud)
     kgp_map_options o = {.course = q->course, .unit = q->unit, .tag = q->tag, .check = ck, .rankdir = q->rankdir};
     char *out = NULL;
     size_t len = 0;
-    st = map_layout(v->snap, &o, &out, &len);
-    kgp_check_free(ck);
+    st = map_layout(rq, v->snap, &o, ck, &out, &len);     /* drops the view */
     if (st == KGP_EIO && !out)
         srv_error(rq, 500, "internal", NULL, "the map's layout process failed");
     else if (st)

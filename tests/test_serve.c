@@ -1518,6 +1518,73 @@ START_TEST(map_single_flight)
 }
 END_TEST
 
+/* A map layout in progress holds neither the read lock nor the snapshot:
+ * an import completes, and plans are answered, while the layout child is
+ * held (KGPATH_TEST_MAP_HOLD, a test-only pause after the child has read
+ * the snapshot). Before, the map request kept its read lock until the
+ * layout ended, so the import, and every request behind it, waited: here
+ * the import would never return until layout.go exists. (A request that
+ * waits for another's reply in srv_cached drops its view the same way; not
+ * tested: which libmicrohttpd worker accepts the next connection is not
+ * under the test's control, and a worker blocked in a handler stalls the
+ * connections it accepted.) */
+static void *map_get_course(void *ud)
+{
+    resp *r = ud;
+    *r = http("GET", "/v1/map.svg?course=linalg", TOK_READ);
+    return NULL;
+}
+
+START_TEST(import_during_map_layout)
+{
+    ck_assert_int_eq(server_stop(), 0);
+    char *hold = tu_path(g_dir, "hold");
+    ck_assert_int_eq(mkdir(hold, 0700), 0);
+    setenv("KGPATH_TEST_MAP_HOLD", hold, 1);
+    server_start("--threads 4");
+    unsetenv("KGPATH_TEST_MAP_HOLD");
+    char *started = tu_path(hold, "layout.started"), *go = tu_path(hold, "layout.go");
+    pthread_t th;
+    resp m;
+    pthread_create(&th, NULL, map_get_course, &m);
+    while (access(started, F_OK)) usleep(10000);           /* the child has read the snapshot */
+    char *p = fixture("data/samples/linalg.xml");
+    size_t len;
+    char *v1 = tu_read(p, &len);
+    free(p);
+    char *cut = strstr(v1, "</unit>");
+    ck_assert_ptr_nonnull(cut);
+    const char *extra = "<concept id=\"zz-extra\" minutes=\"5\"><title>Extra</title></concept>\n";
+    char *v2 = malloc(len + strlen(extra) + 1);
+    memcpy(v2, v1, (size_t)(cut - v1));
+    strcpy(v2 + (cut - v1), extra);
+    strcat(v2, cut);
+    req_opts o = {.token = TOK_WRITE, .ctype = "application/xml", .body = v2, .blen = (size_t)-1};
+    resp r = http_x("POST", "/v1/import?filename=linalg.xml", &o);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    resp_free(&r);
+    r = http("GET", "/v1/concepts?course=linalg&limit=1", TOK_READ);   /* after the import */
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")), 36);
+    resp_free(&r);
+    r = http("GET", "/v1/plan?goal=linalg:vectors", TOK_PLAN);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    ck_assert_int_eq(access(go, F_OK), -1);                 /* the layout was still held */
+    tu_write(go, "", 0);
+    pthread_join(th, NULL);
+    ck_assert_msg(m.status == 200, "%ld %s", m.status, m.body);
+    ck_assert_ptr_nonnull(strstr(m.body, "<svg"));
+    ck_assert_ptr_null(strstr(m.body, "c:linalg:zz&#45;extra"));          /* the map of the graph it read */
+    resp_free(&m);
+    r = http("GET", "/v1/map.svg?course=linalg", TOK_READ);  /* the new graph: a new layout */
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "c:linalg:zz&#45;extra"));
+    resp_free(&r);
+    free(v1); free(v2); free(started); free(go); free(hold);
+}
+END_TEST
+
 /* --threads 1: one thread, and libmicrohttpd says nothing about it. */
 START_TEST(one_thread_quiet)
 {
@@ -1567,6 +1634,7 @@ Suite *suite(void)
     tcase_add_test(tc, import_identity);
     tcase_add_test(tc, no_model);
     tcase_add_test(tc, map_single_flight);
+    tcase_add_test(tc, import_during_map_layout);
     tcase_add_test(tc, one_thread_quiet);
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("model");

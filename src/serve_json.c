@@ -29,14 +29,21 @@ void srv_reply_clear(srv_req *rq)
     rq->err_code[0] = 0;
 }
 
-void srv_reply_blob(srv_req *rq, int status, const char *content_type, char *blob, size_t len)
+/* The one place a reply body is set; owned as reply_reset's out_owned says. */
+static void reply_set(srv_req *rq, int status, const char *content_type, char *out, size_t len,
+                      int owned)
 {
     reply_reset(rq);
     rq->status = status;
     rq->out_type = content_type;
-    rq->out = blob;
+    rq->out = out;
     rq->out_len = len;
-    rq->out_owned = 2;
+    rq->out_owned = owned;
+}
+
+void srv_reply_blob(srv_req *rq, int status, const char *content_type, char *blob, size_t len)
+{
+    reply_set(rq, status, content_type, blob, len, 2);
 }
 
 void srv_reply(srv_req *rq, int status, const char *content_type, const void *buf, size_t len)
@@ -50,21 +57,12 @@ void srv_reply(srv_req *rq, int status, const char *content_type, const void *bu
 
 void srv_reply_static(srv_req *rq, int status, const char *content_type, const void *buf, size_t len)
 {
-    reply_reset(rq);
-    rq->status = status;
-    rq->out_type = content_type;
-    rq->out = (char *)buf;
-    rq->out_len = len;
+    reply_set(rq, status, content_type, (char *)buf, len, 0);
 }
 
 void srv_reply_take(srv_req *rq, int status, const char *content_type, char *buf, size_t len)
 {
-    reply_reset(rq);
-    rq->status = status;
-    rq->out_type = content_type;
-    rq->out = buf;
-    rq->out_len = len;
-    rq->out_owned = 1;
+    reply_set(rq, status, content_type, buf, len, 1);
 }
 
 void srv_reply_json(srv_req *rq, int status, json_t *v)

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "serve.h"
 #include "serve_internal.h"
 
@@ -67,18 +68,6 @@ typedef struct map_query {
  * calls in-process, so no lock another thread held at fork time is taken
  * (glibc's fork keeps malloc usable in the child). It ends with _exit: no
  * atexit handlers, no stdio flush of the parent's buffers. */
-static int write_all(int fd, const void *buf, size_t n)
-{
-    for (const char *p = buf; n; ) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int read_all(int fd, void *buf, size_t n)
 {
     for (char *p = buf; n; ) {
@@ -106,7 +95,7 @@ static void layout_tell(layout_child *lc)
 {
     if (lc->told) return;
     lc->told = 1;
-    if (write_all(lc->fd, "B", 1)) _exit(1);
+    if (kg_write_all(lc->fd, "B", 1)) _exit(1);
 }
 
 static void layout_built(void *ud)
@@ -148,7 +137,7 @@ static kgp_status map_layout(srv_req *rq, kgp_snap *snap, kgp_map_options *o, kg
         layout_tell(&lc);                                /* failed before: still say it */
         const char *out = st ? kgp_snap_errmsg(snap) : s;
         uint64_t hdr[2] = {(uint64_t)st, st ? strlen(out) : n};
-        int bad = write_all(fd[1], hdr, sizeof hdr) || write_all(fd[1], out, (size_t)hdr[1]);
+        int bad = kg_write_all(fd[1], hdr, sizeof hdr) || kg_write_all(fd[1], out, (size_t)hdr[1]);
         _exit(bad ? 1 : 0);
     }
     close(fd[1]);

@@ -1487,10 +1487,12 @@ END_TEST
 
 /* Concurrent requests for one map: laid out once (single flight), all get
  * the same SVG. */
+typedef struct map_req { const char *path; resp r; } map_req;
+
 static void *map_get(void *ud)
 {
-    resp *r = ud;
-    *r = http("GET", "/v1/map.svg?course=ml-intro", TOK_READ);
+    map_req *m = ud;
+    m->r = http("GET", m->path, TOK_READ);
     return NULL;
 }
 
@@ -1498,9 +1500,13 @@ START_TEST(map_single_flight)
 {
     long long m0 = metric("kgpath_cache_misses_total");
     pthread_t th[4];
+    map_req mr[4];
     resp r[4];
-    for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, map_get, &r[i]);
-    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        mr[i].path = "/v1/map.svg?course=ml-intro";
+        pthread_create(&th[i], NULL, map_get, &mr[i]);
+    }
+    for (int i = 0; i < 4; i++) { pthread_join(th[i], NULL); r[i] = mr[i].r; }
     for (int i = 0; i < 4; i++) {
         ck_assert_int_eq(r[i].status, 200);
         ck_assert_ptr_nonnull(strstr(r[i].body, "<svg"));
@@ -1528,12 +1534,6 @@ END_TEST
  * tested: which libmicrohttpd worker accepts the next connection is not
  * under the test's control, and a worker blocked in a handler stalls the
  * connections it accepted.) */
-static void *map_get_course(void *ud)
-{
-    resp *r = ud;
-    *r = http("GET", "/v1/map.svg?course=linalg", TOK_READ);
-    return NULL;
-}
 
 START_TEST(import_during_map_layout)
 {
@@ -1545,8 +1545,8 @@ START_TEST(import_during_map_layout)
     unsetenv("KGPATH_TEST_MAP_HOLD");
     char *started = tu_path(hold, "layout.started"), *go = tu_path(hold, "layout.go");
     pthread_t th;
-    resp m;
-    pthread_create(&th, NULL, map_get_course, &m);
+    map_req mq = {.path = "/v1/map.svg?course=linalg"};
+    pthread_create(&th, NULL, map_get, &mq);
     while (access(started, F_OK)) usleep(10000);           /* the child has read the snapshot */
     char *p = fixture("data/samples/linalg.xml");
     size_t len;
@@ -1573,6 +1573,7 @@ START_TEST(import_during_map_layout)
     ck_assert_int_eq(access(go, F_OK), -1);                 /* the layout was still held */
     tu_write(go, "", 0);
     pthread_join(th, NULL);
+    resp m = mq.r;
     ck_assert_msg(m.status == 200, "%ld %s", m.status, m.body);
     ck_assert_ptr_nonnull(strstr(m.body, "<svg"));
     ck_assert_ptr_null(strstr(m.body, "c:linalg:zz&#45;extra"));          /* the map of the graph it read */

@@ -60,6 +60,33 @@ void kg_buf_join(kg_buf *b, const char *sep, const char *s)
     kg_buf_puts(b, s);
 }
 
+/* XML 1.0's Char production excludes the C0 controls but tab, LF and CR. */
+static int xml_forbidden(char c)
+{
+    unsigned char u = (unsigned char)c;
+    return u < 0x20 && u != '\t' && u != '\n' && u != '\r';
+}
+
+int kg_xml_bad_char(const char *s)
+{
+    for (; s && *s; s++)
+        if (xml_forbidden(*s)) return 1;
+    return 0;
+}
+
+void kg_buf_xml_chars(kg_buf *b, const char *s)
+{
+    if (!s) return;
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        if (!xml_forbidden(*p)) continue;
+        kg_buf_put(b, run, (size_t)(p - run));
+        kg_buf_puts(b, "\xEF\xBF\xBD");
+        run = p + 1;
+    }
+    kg_buf_puts(b, run);
+}
+
 void kg_buf_xml(kg_buf *b, const char *s)
 {
     if (!s) return;
@@ -72,7 +99,9 @@ void kg_buf_xml(kg_buf *b, const char *s)
         case '>': esc = "&gt;"; break;
         case '"': esc = "&quot;"; break;
         case '\'': esc = "&#39;"; break;
-        default: continue;
+        default:
+            if (!xml_forbidden(*p)) continue;
+            esc = "\xEF\xBF\xBD";
         }
         kg_buf_put(b, run, (size_t)(p - run));
         kg_buf_puts(b, esc);

@@ -37,8 +37,18 @@ void kg_buf_printf(kg_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Appends s after sep when both b and s are non-empty; s alone otherwise. */
 void kg_buf_join(kg_buf *b, const char *sep, const char *s);
-/* Appends s escaped for XML/HTML text and attribute values (& < > " '). */
+/* Appends s escaped for XML/HTML text and attribute values (& < > " ').
+ * Control characters that XML 1.0 forbids (U+0001-U+001F other than tab,
+ * line feed and carriage return) become U+FFFD, so the output stays
+ * well-formed whatever an old database holds. */
 void kg_buf_xml(kg_buf *b, const char *s);
+/* Appends s unescaped but with the same forbidden control characters
+ * replaced by U+FFFD: for writers that escape by themselves (libxml2's
+ * xmlTextWriter writes them as character references, which XML 1.0 also
+ * forbids). */
+void kg_buf_xml_chars(kg_buf *b, const char *s);
+/* Non-zero when s holds a control character XML 1.0 forbids. O(strlen). */
+int kg_xml_bad_char(const char *s);
 
 /* Binary encoding (the store's records): an unsigned LEB128 varint, and a
  * length-prefixed string: varint(strlen + 1) then the bytes with their NUL,

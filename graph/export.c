@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kgpath_base.h"
+#include "base/buf.h"
 
 static json_t *num_or_null(double v)
 {
@@ -156,11 +157,17 @@ static kgp_status export_dot(const kgg_snap *s, FILE *out, kgg_err *e)
 /* <data key="key">val</data>; returns < 0 on failure. */
 static int gml_data(xmlTextWriterPtr w, const char *key, const char *val)
 {
-    if (xmlTextWriterStartElement(w, BAD_CAST "data") < 0 ||
-        xmlTextWriterWriteAttribute(w, BAD_CAST "key", BAD_CAST key) < 0 ||
-        xmlTextWriterWriteString(w, BAD_CAST(val ? val : "")) < 0)
-        return -1;
-    return xmlTextWriterEndElement(w);
+    kg_buf clean = {0};
+    if (kg_xml_bad_char(val)) {         /* a database imported before CSV refused them */
+        kg_buf_xml_chars(&clean, val);
+        if (clean.oom) return -1;
+        val = clean.data;
+    }
+    int rc = xmlTextWriterStartElement(w, BAD_CAST "data") < 0 ||
+             xmlTextWriterWriteAttribute(w, BAD_CAST "key", BAD_CAST key) < 0 ||
+             xmlTextWriterWriteString(w, BAD_CAST(val ? val : "")) < 0 ? -1 : 0;
+    kg_buf_free(&clean);
+    return rc ? rc : xmlTextWriterEndElement(w);
 }
 
 static kgp_status export_graphml(const kgg_snap *s, FILE *out, kgg_err *e)

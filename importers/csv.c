@@ -353,6 +353,20 @@ static int to_utf8(kgg_course *c, const char *name, const char *enc, const char 
                         (unsigned char)(*buf)[off]);
         return -1;
     }
+    /* Control characters other than tab and line breaks cannot appear in
+     * any XML-based format (the other importers' parsers refuse them) and
+     * would make every XML export (GraphML, the SVG map) invalid; a stray
+     * one is an input error, not something to drop silently. */
+    for (size_t i = 0; i < *len; i++) {
+        unsigned char ch = (unsigned char)(*buf)[i];
+        if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
+            kgi_text_position(*buf, *len, i, &line, &col);
+            kgg_course_diag(c, KGG_ERROR, name, line, col,
+                            "control character U+%04X in the text; nothing was read (only tab "
+                            "and line breaks are allowed)", ch);
+            return -1;
+        }
+    }
     return 0;
 }
 

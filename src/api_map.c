@@ -73,6 +73,10 @@ static int gv_error(char *msg)
     return 0;
 }
 
+/* A label byte: control characters (which would make the SVG invalid XML,
+ * and only an old database can hold) become spaces. */
+static char lab(unsigned char c) { return c < 0x20 ? ' ' : (char)c; }
+
 /* escString: backslash starts an escape (\N, \n, \l ...), so double it. */
 static char *esc(kg_arena *a, const char *s)
 {
@@ -80,7 +84,7 @@ static char *esc(kg_arena *a, const char *s)
     for (const char *p = s; *p; p++) n += *p == '\\' ? 2 : 1;
     char *o = kg_arena_alloc(a, n + 1), *q = o;
     if (!o) return NULL;
-    for (const char *p = s; *p; p++) { if (*p == '\\') *q++ = '\\'; *q++ = *p; }
+    for (const char *p = s; *p; p++) { if (*p == '\\') *q++ = '\\'; *q++ = lab((unsigned char)*p); }
     *q = 0;
     return o;
 }
@@ -108,12 +112,12 @@ static char *label_of(kg_arena *a, const char *title, double minutes)
         if (*end && brk && brk > start && *end != ' ') end = brk;
         if (lines == 3 && *end) {
             /* last line: cut with an ellipsis */
-            for (const unsigned char *t = start; t < end; t++) { if (*t == '\\') *q++ = '\\'; *q++ = (char)*t; }
+            for (const unsigned char *t = start; t < end; t++) { if (*t == '\\') *q++ = '\\'; *q++ = lab(*t); }
             memcpy(q, "\xe2\x80\xa6", 3); q += 3;
             p = (const unsigned char *)"";
             break;
         }
-        for (const unsigned char *t = start; t < end; t++) { if (*t == '\\') *q++ = '\\'; *q++ = (char)*t; }
+        for (const unsigned char *t = start; t < end; t++) { if (*t == '\\') *q++ = '\\'; *q++ = lab(*t); }
         p = end;
         while (*p == ' ') p++;
         if (*p) { *q++ = '\\'; *q++ = 'n'; lines++; }

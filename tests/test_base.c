@@ -37,6 +37,18 @@ START_TEST(buf_text)
     kg_buf_xml(&b, " <a href=\"x\">&'</a>");
     ck_assert_str_eq(b.data, "a42-x, y &lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
     ck_assert_uint_eq(b.len, strlen(b.data));
+    /* XML 1.0 forbids C0 controls but tab/LF/CR: they become U+FFFD, escaped or not */
+    kg_buf x = {0};
+    kg_buf_xml(&x, "a\x01<\t\n\r\x1f");
+    ck_assert_str_eq(x.data, "a\xEF\xBF\xBD&lt;\t\n\r\xEF\xBF\xBD");
+    kg_buf_free(&x);
+    kg_buf_xml_chars(&x, "<\x02>");
+    ck_assert_str_eq(x.data, "<\xEF\xBF\xBD>");
+    kg_buf_free(&x);
+    ck_assert_int_eq(kg_xml_bad_char("a\tb\n"), 0);
+    ck_assert_int_eq(kg_xml_bad_char("a\x7f"), 0);
+    ck_assert_int_eq(kg_xml_bad_char("a\x1b[0m"), 1);
+    ck_assert_int_eq(kg_xml_bad_char(NULL), 0);
     /* printf longer than its on-stack scratch */
     char big[2000];
     memset(big, 'z', sizeof big - 1);

@@ -398,6 +398,12 @@ START_TEST(csv_quirks_and_errors)
     csv_error("id,title,prerequisites\na,A,x y\n", 2, 5, "bad prerequisite id");
     csv_error("id,title,prerequisites\na,A,\"4*{b,c}\"\n", 2, 5, "k = 4 is larger than the number of members (2)");
     csv_error("", 1, 1, "empty CSV");
+    /* a control character would make every XML export invalid: refused where it is */
+    csv_error("id,title\na,Alpha\x01" "beta\n", 2, 8, "control character U+0001");
+    csv_error("id,title,summary\nb,B,\"two\nlines\"\na,A,x\x1fy\n", 4, 6, "control character U+001F");
+    c = csv("id,title,summary\na,A\tB,\"one\r\ntwo\"\n");     /* tab and line breaks stay allowed */
+    ck_assert_uint_eq(kgg_course_nerrors(c), 0);
+    kgg_course_free(c);
     csv_error("id,title\n", 2, 1, "no concepts");
     csv_error("id,title\"\n", 1, 9, "quote inside");
 }

@@ -3,6 +3,7 @@
  * snapshot arrays; export shapes. Courses are built in C. */
 #include <check.h>
 #include <jansson.h>
+#include <libxml/parser.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -717,6 +718,38 @@ START_TEST(test_export_json_shape)
 }
 END_TEST
 
+/* A database written before CSV refused control characters can hold them;
+ * GraphML of it must still be well-formed XML 1.0 (libxml2 refuses a
+ * character reference to U+0001 as strictly as the raw byte). */
+START_TEST(test_export_graphml_control_chars)
+{
+    kgg_store *st = open_store(0);
+    kgg_course *a = chain("a", 2);
+    a->concepts[0].title = kgg_course_str(a, "Alpha\x01" "beta\x1b");
+    kgg_write_result r;
+    kgg_err e;
+    ck_assert_msg(write1(st, &a, 1, &r, &e) == KGP_OK, "%s", e.msg);
+    kgg_write_result_free(&r);
+    kgg_snap *s = snap_of(st);
+    char *path = tu_path(tu_db_dir, "out.graphml");
+    FILE *f = fopen(path, "w");
+    ck_assert(kgg_export(s, "graphml", f, &e) == KGP_OK);
+    fclose(f);
+    size_t n;
+    char *text = tu_read(path, &n);
+    ck_assert_ptr_nonnull(strstr(text, "Alpha\xEF\xBF\xBD" "beta\xEF\xBF\xBD<"));
+    xmlDocPtr doc = xmlReadMemory(text, (int)n, "out.graphml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                  XML_PARSE_NOWARNING);
+    ck_assert_msg(doc != NULL, "the GraphML is not well-formed XML");
+    xmlFreeDoc(doc);
+    free(text);
+    free(path);
+    kgg_snap_close(s);
+    kgg_course_free(a);
+    kgg_store_close(st);
+}
+END_TEST
+
 Suite *suite(void);
 Suite *suite(void)
 {
@@ -741,6 +774,7 @@ Suite *suite(void)
     tcase_add_test(t, test_find_cycles_edges);
     tcase_add_test(t, test_topo_ranks_with_cycle);
     tcase_add_test(t, test_export_json_shape);
+    tcase_add_test(t, test_export_graphml_control_chars);
     suite_add_tcase(s, t);
     return s;
 }

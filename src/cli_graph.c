@@ -483,7 +483,8 @@ int cmd_stats(kgp_cli *cli, int argc, char **argv)
             printf("file size:            %.1f KiB (map %.0f MiB)\n", (double)s.db_bytes / 1024.0,
                    (double)s.map_bytes / 1048576.0);
             for (uint32_t c = 0; c < nc; c++)
-                printf("  %-14s %5u concepts  %s%s\n", kgp_snap_course_id(snap, c), per ? per[c] : 0,
+                printf("  %s%*s %5u concepts  %s%s\n", kgp_snap_course_id(snap, c),
+                       cli_pad(kgp_snap_course_id(snap, c), 14), "", per ? per[c] : 0,
                        kgp_snap_course_title(snap, c) ? kgp_snap_course_title(snap, c) : "",
                        kgp_snap_course_order(snap, c) ? "  (authored order required)" : "");
         }

@@ -139,7 +139,7 @@ static int list_fn(void *ud, const char *id, uint64_t nevents, int64_t first, in
         json_object_set_new(o, "last", json_string(l));
         json_array_append_new(u->arr, o);
     } else {
-        printf("%-24s %8llu events  %s .. %s\n", id, (unsigned long long)nevents, f, l);
+        printf("%s%*s %8llu events  %s .. %s\n", id, cli_pad(id, 24), "", (unsigned long long)nevents, f, l);
     }
     u->n++;
     return 0;

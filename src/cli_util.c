@@ -1,5 +1,6 @@
 /* Helpers shared by the CLI commands. */
 #include "cli_util.h"
+#include <utf8proc.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -265,4 +266,19 @@ const char *cli_fmt_minutes(double m, char *buf, size_t len)
     } else if (m == (double)(long)m) snprintf(buf, len, "%ld min", (long)m);
     else snprintf(buf, len, "%.1f min", m);
     return buf;
+}
+
+int cli_pad(const char *s, int columns)
+{
+    int w = 0;
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)(s ? s : "");
+    while (*p) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
+        if (n <= 0) { w++; p++; continue; }
+        int cw = utf8proc_charwidth(cp);
+        w += cw > 0 ? cw : 0;
+        p += n;
+    }
+    return w < columns ? columns - w : 0;
 }

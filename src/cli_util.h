@@ -96,4 +96,10 @@ void cli_progress_end(void);
 /* Minutes as "1 h 05 min" / "45 min" / "?" into buf. */
 const char *cli_fmt_minutes(double minutes, char *buf, size_t len);
 
+/* Spaces that pad s to `columns` terminal columns (0 when it is as wide or
+ * wider): CJK characters take two columns, combining marks none, so
+ * tables of ids line up whatever the script (printf's %-14s counts bytes).
+ * Invalid UTF-8 counts a column per byte. O(strlen). */
+int cli_pad(const char *s, int columns);
+
 #endif

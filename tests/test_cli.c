@@ -330,6 +330,26 @@ END_TEST
 
 /* Readers in other processes while a writer imports: every reader sees
  * either none or all of the big course, and never fails. */
+/* stats' per-course table pads ids by terminal columns, not bytes: a
+ * Chinese course id (2 columns per character) lines up with a Latin one. */
+START_TEST(test_stats_pads_by_columns)
+{
+    char *csv = tu_path(g_dir, "数学.csv");
+    tu_write(csv, "id,title,minutes\na,A,10\n", (size_t)-1);
+    char *out;
+    ck_assert_int_eq(kg(&out, "--db '%s' import '%s' alg.xml", g_db, csv), 0); free(out);
+    ck_assert_int_eq(kg(&out, "--db '%s' stats", g_db), 0);
+    const char *zh = strstr(out, "  数学"), *la = strstr(out, "  alg");
+    ck_assert_msg(zh && la, "%s", out);
+    /* both rows: 2 spaces, 14 columns of id, a space, then the count in 5 */
+    ck_assert_msg(!strncmp(zh, "  数学          " "     1 concepts", strlen("  数学          " "     1 concepts")),
+                  "%s", out);
+    ck_assert_msg(!strncmp(la, "  alg               ", 20), "%s", out);
+    free(out);
+    free(csv);
+}
+END_TEST
+
 START_TEST(test_readers_during_import)
 {
     import_both();
@@ -381,6 +401,7 @@ Suite *suite(void)
     tcase_add_test(t, test_json_outputs_parse);
     tcase_add_test(t, test_dry_run_and_export_file);
     tcase_add_test(t, test_readers_during_import);
+    tcase_add_test(t, test_stats_pads_by_columns);
     suite_add_tcase(s, t);
     return s;
 }

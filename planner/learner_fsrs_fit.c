@@ -141,8 +141,8 @@ static void dreview(const double *w, dcard *c, int g, int64_t at)
 
 /* Σ BCE over the samples of the used cards, with its gradient (grad may be
  * NULL for value only; the dual arithmetic runs either way). */
-static double bce_sum(const double *w, const kgn_fsrs_log *lg, const uint8_t *use,
-                      double *grad, uint64_t *nsamples)
+double kgn_fsrs_loss(const double *w, const kgn_fsrs_log *lg, const uint8_t *use,
+                     double *grad, uint64_t *nsamples)
 {
     double sum = 0;
     uint64_t n = 0;
@@ -186,7 +186,7 @@ int kgn_fsrs_fit(const kgn_fsrs_log *lg, const uint8_t *use,
     kgn_fsrs_clip(x);
     memcpy(best, x, sizeof best);
     uint64_t n = 0;
-    bce_sum(x, lg, use, NULL, &n);
+    kgn_fsrs_loss(x, lg, use, NULL, &n);
     if (nsamples) *nsamples = n;
     if (n == 0) {
         memcpy(w, best, sizeof best);
@@ -194,7 +194,7 @@ int kgn_fsrs_fit(const kgn_fsrs_log *lg, const uint8_t *use,
     }
     double best_j = INFINITY;
     for (int it = 0; it <= iters; it++) {
-        double j = bce_sum(x, lg, use, g, NULL);
+        double j = kgn_fsrs_loss(x, lg, use, g, NULL);
         for (int k = 0; k < NP; k++) {
             double z = (x[k] - centre[k]) / kgn_fsrs_prior_sigma[k];
             j += gamma * z * z;

@@ -59,6 +59,13 @@ typedef struct kgn_fsrs_metrics {
 int kgn_fsrs_evaluate(const double *w, const kgn_fsrs_log *log, const uint8_t *use,
                       kgn_fsrs_metrics *out);
 
+/* The data term of the objective: Σ BCE(R, y) of w over the samples of the
+ * cards with use[q] != 0 (use NULL: all), R clamped as above, and its exact
+ * gradient d/dw into grad[21] (grad may be NULL). *nsamples (may be NULL)
+ * receives the number of samples. No allocation. O(reviews × 21). */
+double kgn_fsrs_loss(const double *w, const kgn_fsrs_log *log, const uint8_t *use,
+                     double *grad, uint64_t *nsamples);
+
 typedef struct kgn_fsrs_fit_options {
     int iterations;         /* Adam steps (0: 300) */
     double lr;              /* 0: 0.04 */

@@ -619,15 +619,26 @@ typedef struct xapi_job {
 
 /* As the only writer: ids checked, the new statements' events stored, then
  * the ids recorded (a crash in between leaves events whose replay is a
- * duplicate, so a retried request still ends the same). A replayed
- * statement's events are duplicates too, so observing all is harmless. */
+ * duplicate, so a retried request still ends the same). Only statements
+ * whose id is new are observed: a replayed statement without a timestamp
+ * gets this request's time, so its event would not be a duplicate of the
+ * first one's (a retry a second later counted the event twice). */
 static kgp_status xapi_store(kgp_db *db, void *ud)
 {
     xapi_job *j = ud;
     kgp_status st = kgp_statement_ids(db, j->ids, j->n, 0);
     if (st) { j->conflict = st == KGP_ECONFLICT; return st; }
-    if (json_array_size(j->fresh)) {
-        char *buf = json_dumps(j->fresh, JSON_COMPACT);
+    json_t *todo = json_array();             /* built anew: srv_write may call this twice */
+    if (!todo) return KGP_ENOMEM;
+    for (size_t i = 0; i < j->n; i++)       /* j->fresh holds statement i at index i */
+        if (j->ids[i].outcome == 0 && json_array_append(todo, json_array_get(j->fresh, i))) {
+            json_decref(todo);
+            return KGP_ENOMEM;
+        }
+    if (json_array_size(todo)) {
+        char *buf = json_dumps(todo, JSON_COMPACT);
+        json_decref(todo);
+        todo = NULL;
         if (!buf) return KGP_ENOMEM;
         kgp_observe_report_free(j->rep);
         j->rep = NULL;
@@ -637,6 +648,7 @@ static kgp_status xapi_store(kgp_db *db, void *ud)
         free(buf);
         if (st && st != KGP_EINPUT) return st;
     }
+    json_decref(todo);
     return kgp_statement_ids(db, j->ids, j->n, 1);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "encoder/gemm.h"
 #include "encoder/kernels.h"
 #include "encoder/safetensors.h"
 #include "encoder/threads.h"
@@ -80,9 +81,38 @@ int kge_bert_create(const kge_bert_config *cfg, kge_bert **out, kge_err *err)
     return KGE_OK;
 }
 
+void kge_bert_unpack(kge_bert *m)
+{
+    free(m->packed);
+    m->packed = m->pk_qkv = m->pk_attproj = m->pk_fc = m->pk_fcproj = NULL;
+}
+
+int kge_bert_pack(kge_bert *m, kge_err *err)
+{
+    kge_bert_unpack(m);
+    if (kge_gemm_isa() == KGE_GEMM_NONE) return KGE_OK;
+    size_t C = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, L = (size_t)m->cfg.layers;
+    /* (OC, C) of each matrix, its weights and where its packed copy goes */
+    const size_t shape[4][2] = {{3 * C, C}, {C, C}, {I, C}, {C, I}};
+    const float *w[4] = {m->p.qkvw, m->p.attprojw, m->p.fcw, m->p.fcprojw};
+    float **dst[4] = {&m->pk_qkv, &m->pk_attproj, &m->pk_fc, &m->pk_fcproj};
+    size_t total = 0;
+    for (int i = 0; i < 4; i++) total += L * kge_gemm_packed_floats(shape[i][0], shape[i][1]);
+    m->packed = aligned_alloc(64, (total * sizeof(float) + 63) & ~(size_t)63);
+    if (!m->packed) return kge_fail(err, KGE_ENOMEM, "out of memory for %zu packed weights", total);
+    float *p = m->packed;
+    for (int i = 0; i < 4; i++) {
+        size_t OC = shape[i][0], K = shape[i][1], n = kge_gemm_packed_floats(OC, K);
+        *dst[i] = p;
+        for (size_t l = 0; l < L; l++, p += n) kge_gemm_pack(p, w[i] + l * OC * K, OC, K);
+    }
+    return KGE_OK;
+}
+
 void kge_bert_free(kge_bert *m)
 {
     if (!m) return;
+    kge_bert_unpack(m);
     free(m->block);
     kge_vocab_free(m->vocab);
     free(m);
@@ -240,6 +270,7 @@ static void read_side_configs(const char *dir, int *lower, int *max_seq)
 
 int kge_bert_load_weights(kge_bert *m, const char *path, kge_err *err)
 {
+    kge_bert_unpack(m);   /* the weights change: a packed copy would be stale */
     kge_st *st = NULL;
     int rc = kge_st_open(path, &st, err);
     if (rc) return rc;
@@ -442,6 +473,7 @@ typedef struct fwd {
     size_t nseq, N, C, I, NH, rows;    /* rows per block task */
     size_t l, k;                       /* layer, and its activation slot */
     int    keep;
+    int    pk;                         /* dense layers on m's packed weights (kge_gemm_packed) */
     size_t scratch;                    /* attention scratch floats per thread (without keep) */
     atomic_size_t next;                /* next (sequence, head) pair (without keep) */
     const float *x;                    /* input of layer l (N, C) */
@@ -480,7 +512,12 @@ static void task_qkv(void *vc, size_t t)
     const kge_bert_params *p = &f->m->p;
     size_t r0 = t * f->rows, r1 = r0 + f->rows < f->N ? r0 + f->rows : f->N, C = f->C;
     // qkv (rows,3C) = x (rows,C) · [Wq;Wk;Wv] (3C,C)ᵀ + b
-    kge_matmul_forward(f->a->qkv + (f->k * f->N + r0) * 3 * C, f->x + r0 * C,
+    if (f->pk)
+        kge_gemm_packed(f->a->qkv + (f->k * f->N + r0) * 3 * C, f->x + r0 * C,
+                        f->m->pk_qkv + f->l * kge_gemm_packed_floats(3 * C, C), p->qkvb + f->l * 3 * C, NULL, 0,
+                        r1 - r0, C, 3 * C);
+    else
+        kge_matmul_forward(f->a->qkv + (f->k * f->N + r0) * 3 * C, f->x + r0 * C,
                        p->qkvw + f->l * 3 * C * C, p->qkvb + f->l * 3 * C, r1 - r0, C, 3 * C);
 }
 
@@ -516,6 +553,23 @@ static void task_post(void *vc, size_t t)
     size_t r0 = t * f->rows, r1 = r0 + f->rows < f->N ? r0 + f->rows : f->N, n = r1 - r0;
     size_t C = f->C, I = f->I, l = f->l, o = f->k * f->N + r0;
     float eps = f->m->cfg.ln_eps;
+    if (f->pk) {   /* packed weights: bias, residual and GELU fused into each product's store */
+        const kge_bert *m = f->m;
+        float *atty = a->atty + o * C, *res1 = a->res1 + o * C, *ln1 = a->ln1 + o * C, *fch = a->fch + o * I,
+              *res2 = a->res2 + o * C;
+        // res1 = atty · Woᵀ + bo + x ; ln1 = LN(res1)
+        kge_gemm_packed(res1, atty, m->pk_attproj + l * kge_gemm_packed_floats(C, C), p->attprojb + l * C,
+                        f->x + r0 * C, 0, n, C, C);
+        kge_layernorm_forward(ln1, a->ln1_mean + o, a->ln1_rstd + o, res1, p->ln1w + l * C, p->ln1b + l * C,
+                              n, C, eps);
+        // fch = gelu(ln1 · W1ᵀ + b1) ; res2 = fch · W2ᵀ + b2 + ln1 ; ln2 = LN(res2)
+        kge_gemm_packed(fch, ln1, m->pk_fc + l * kge_gemm_packed_floats(I, C), p->fcb + l * I, NULL, 1, n, C, I);
+        kge_gemm_packed(res2, fch, m->pk_fcproj + l * kge_gemm_packed_floats(C, I), p->fcprojb + l * C, ln1, 0,
+                        n, I, C);
+        kge_layernorm_forward(a->ln2 + o * C, a->ln2_mean + o, a->ln2_rstd + o, res2, p->ln2w + l * C,
+                              p->ln2b + l * C, n, C, eps);
+        return;
+    }
     float *atty = a->atty + o * C, *res1 = a->res1 + o * C, *ln1 = a->ln1 + o * C, *fch = a->fch + o * I,
           *fchg = a->fch_gelu + o * I, *res2 = a->res2 + o * C, *ln2 = a->ln2 + o * C;
     // res1 = (x + bo) + atty · Woᵀ ; ln1 = LN(res1)
@@ -556,7 +610,7 @@ static void forward_rows(const kge_bert *m, kge_bert_acts *a, const int32_t *ids
     size_t slots = (size_t)kge_pool_size(pool);
     fwd f = {.m = m, .a = a, .ids = ids, .types = types, .off = off, .aoff = aoff, .nseq = nseq, .N = N,
              .C = (size_t)c->hidden, .I = (size_t)c->intermediate, .NH = (size_t)c->heads,
-             .rows = block_rows(N), .keep = keep,
+             .rows = block_rows(N), .keep = keep, .pk = !keep && m->packed && kge_gemm_isa() != KGE_GEMM_NONE,
              .scratch = kge_attention_scratch(Tmax, (size_t)(c->hidden / c->heads))};
     size_t nblocks = (N + f.rows - 1) / f.rows;
     int blas = kge_blas_set_threads(1);

@@ -65,6 +65,11 @@ typedef struct kge_bert {
     kge_vocab    *vocab;     /* NULL when built without a folder */
     kge_tokenizer tok;
     int     max_seq;         /* longest input the model accepts (≤ P) */
+    /* The layers' dense weights packed for kge_gemm_packed (kge_bert_pack),
+     * or NULL: one block, and per matrix its first layer (layer l at
+     * l·kge_gemm_packed_floats of that matrix). */
+    float  *packed;
+    float  *pk_qkv, *pk_attproj, *pk_fc, *pk_fcproj;
 } kge_bert;
 
 /* One Hugging Face tensor and where it lives in the block. */
@@ -95,6 +100,21 @@ int kge_bert_load(const char *dir, kge_bert **out, kge_err *err);
 int kge_bert_load_weights(kge_bert *m, const char *path, kge_err *err);
 
 void kge_bert_free(kge_bert *m);
+
+/* Packs the encoder layers' dense weights (query/key/value, attention
+ * output, FFN up and down) once into the layout of the inference GEMM
+ * (encoder/gemm.h), so forward passes without keep (inference: the
+ * kgpath embed path) no longer pay OpenBLAS's copy of every weight matrix
+ * on every call. A snapshot: whoever changes the weights afterwards
+ * (training, LoRA merges, kge_bert_load_weights — which unpacks) must call
+ * kge_bert_pack again or kge_bert_unpack, or the forward pass uses the old
+ * weights; training code never packs. Does nothing (returns 0, packed stays
+ * NULL) on CPUs without AVX2 + FMA: the forward pass uses cblas_sgemm.
+ * Memory: about the size of those weights again (42 MB for
+ * all-MiniLM-L6-v2). Errors: KGE_ENOMEM. O(L·C·(C + I)). */
+int kge_bert_pack(kge_bert *m, kge_err *err);
+/* Frees the packed weights; forward passes use cblas_sgemm again. */
+void kge_bert_unpack(kge_bert *m);
 
 /* The Hugging Face tensors of m (without prefix) in a fixed order; out
  * holds KGE_BERT_MAX_TENSORS(L) entries. Returns the count. O(L). */

@@ -70,6 +70,7 @@ kgp_status kgp_model_load(const char *dir, kgp_model **out)
                            "all-MiniLM-L6-v2`, with --model DIR or set KGPATH_MODEL=DIR");
     kge_err e = {0};
     int rc = kge_bert_load(dir, &m->bert, &e);
+    if (!rc) rc = kge_bert_pack(m->bert, &e);   /* inference only: the weights never change here */
     if (rc) return model_error(m, (kgp_status)rc, "%s", e.msg);
     uint64_t h = 1469598103934665603ull;
     if (hash_file(dir, "config.json", &h) || hash_file(dir, "vocab.txt", &h) ||

@@ -90,7 +90,7 @@ void kge_bert_unpack(kge_bert *m)
 int kge_bert_pack(kge_bert *m, kge_err *err)
 {
     kge_bert_unpack(m);
-    if (kge_gemm_isa() == KGE_GEMM_NONE) return KGE_OK;
+    if (!kge_gemm_available()) return KGE_OK;
     size_t C = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, L = (size_t)m->cfg.layers;
     /* (OC, C) of each matrix, its weights and where its packed copy goes */
     const size_t shape[4][2] = {{3 * C, C}, {C, C}, {I, C}, {C, I}};
@@ -610,7 +610,7 @@ static void forward_rows(const kge_bert *m, kge_bert_acts *a, const int32_t *ids
     size_t slots = (size_t)kge_pool_size(pool);
     fwd f = {.m = m, .a = a, .ids = ids, .types = types, .off = off, .aoff = aoff, .nseq = nseq, .N = N,
              .C = (size_t)c->hidden, .I = (size_t)c->intermediate, .NH = (size_t)c->heads,
-             .rows = block_rows(N), .keep = keep, .pk = !keep && m->packed && kge_gemm_isa() != KGE_GEMM_NONE,
+             .rows = block_rows(N), .keep = keep, .pk = !keep && m->packed && kge_gemm_available(),
              .scratch = kge_attention_scratch(Tmax, (size_t)(c->hidden / c->heads))};
     size_t nblocks = (N + f.rows - 1) / f.rows;
     int blas = kge_blas_set_threads(1);

@@ -109,7 +109,8 @@ void kge_bert_free(kge_bert *m);
  * (training, LoRA merges, kge_bert_load_weights — which unpacks) must call
  * kge_bert_pack again or kge_bert_unpack, or the forward pass uses the old
  * weights; training code never packs. Does nothing (returns 0, packed stays
- * NULL) on CPUs without AVX2 + FMA: the forward pass uses cblas_sgemm.
+ * NULL) on CPUs without AVX-512 (kge_gemm_available): the forward pass
+ * uses cblas_sgemm.
  * Memory: about the size of those weights again (42 MB for
  * all-MiniLM-L6-v2). Errors: KGE_ENOMEM. O(L·C·(C + I)). */
 int kge_bert_pack(kge_bert *m, kge_err *err);

@@ -14,7 +14,6 @@
 #define MC 96
 #define NV512 3    /* AVX-512 tile: 8 rows x 48 columns (3 zmm) = 24 zmm accumulators */
 #define MR512 8
-#define MR256 6    /* AVX2 tile: 6 rows x 16 columns = 12 ymm accumulators */
 
 /* The fused store of the last input block: + bias (the tile's columns),
  * + res (the tile's first row, row stride ldr), then GELU. */
@@ -30,24 +29,21 @@ typedef struct epi {
 typedef void (*tile_fn)(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc, int first,
                         const epi *e, size_t ncol);
 
-static int isa_cap = KGE_GEMM_AVX512;
+static int enabled = 1;
 
-int kge_gemm_isa(void)
+int kge_gemm_available(void)
 {
 #ifdef KGE_GEMM_X86
-    int hw = __builtin_cpu_supports("avx512f") ? KGE_GEMM_AVX512
-             : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? KGE_GEMM_AVX2
-                                                                                : KGE_GEMM_NONE;
-    return hw < isa_cap ? hw : isa_cap;
+    return __builtin_cpu_supports("avx512f") && enabled;
 #else
-    return KGE_GEMM_NONE;
+    return 0;
 #endif
 }
 
-int kge_gemm_limit_isa(int isa)
+int kge_gemm_enable(int on)
 {
-    int old = isa_cap;
-    isa_cap = isa;
+    int old = enabled;
+    enabled = on;
     return old;
 }
 
@@ -139,65 +135,6 @@ T512 static inline __attribute__((always_inline)) void tile512(const int mr, siz
 DEF512(1) DEF512(2) DEF512(3) DEF512(4) DEF512(5) DEF512(6) DEF512(7) DEF512(8)
 static const tile_fn tiles512[MR512 + 1] = {NULL, t512_1, t512_2, t512_3, t512_4, t512_5, t512_6, t512_7, t512_8};
 
-/* ---- AVX2 + FMA: 6 x 16 tiles (a third of a packed panel) ------------------------- */
-
-#define T256 __attribute__((target("avx2,fma"), optimize("fp-contract=fast")))
-
-T256 static inline __attribute__((always_inline)) void tile256(const int mr, size_t kc, const float *a, size_t lda,
-                                                              const float *b, float *c, size_t ldc, int first,
-                                                              const epi *e, size_t ncol)
-{
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    int n = (int)(ncol < 16 ? ncol : 16);
-    __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
-    __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), lane);
-    __m256 c0[MR256], c1[MR256];
-#pragma GCC unroll 16
-    for (int r = 0; r < mr; r++) {
-        c0[r] = first ? _mm256_setzero_ps() : _mm256_maskload_ps(c + r * ldc, m0);
-        c1[r] = first ? _mm256_setzero_ps() : _mm256_maskload_ps(c + r * ldc + 8, m1);
-    }
-#pragma GCC unroll 2
-    for (size_t k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_load_ps(b + k * KGE_GEMM_NR), b1 = _mm256_load_ps(b + k * KGE_GEMM_NR + 8);
-    #pragma GCC unroll 16
-    for (int r = 0; r < mr; r++) {
-            __m256 av = _mm256_broadcast_ss(a + r * lda + k);
-            c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
-            c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
-        }
-    }
-    if (e) {
-        __m256 bb0 = e->bias ? _mm256_maskload_ps(e->bias, m0) : _mm256_setzero_ps();
-        __m256 bb1 = e->bias ? _mm256_maskload_ps(e->bias + 8, m1) : _mm256_setzero_ps();
-    #pragma GCC unroll 16
-    for (int r = 0; r < mr; r++) {
-            c0[r] = _mm256_add_ps(c0[r], bb0);
-            c1[r] = _mm256_add_ps(c1[r], bb1);
-            if (e->res) {
-                c0[r] = _mm256_add_ps(c0[r], _mm256_maskload_ps(e->res + r * e->ldr, m0));
-                c1[r] = _mm256_add_ps(c1[r], _mm256_maskload_ps(e->res + r * e->ldr + 8, m1));
-            }
-        }
-    }
-#pragma GCC unroll 16
-    for (int r = 0; r < mr; r++) {
-        _mm256_maskstore_ps(c + r * ldc, m0, c0[r]);
-        _mm256_maskstore_ps(c + r * ldc + 8, m1, c1[r]);
-    }
-    if (e && e->gelu)
-        for (int r = 0; r < mr; r++) gelu_row(c + r * ldc, (size_t)n);
-}
-
-#define DEF256(n)                                                                                             \
-    T256 static void t256_##n(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc,     \
-                              int first, const epi *e, size_t ncol)                                           \
-    {                                                                                                         \
-        tile256(n, kc, a, lda, b, c, ldc, first, e, ncol);                                                    \
-    }
-DEF256(1) DEF256(2) DEF256(3) DEF256(4) DEF256(5) DEF256(6)
-static const tile_fn tiles256[MR256 + 1] = {NULL, t256_1, t256_2, t256_3, t256_4, t256_5, t256_6};
-
 #endif /* KGE_GEMM_X86 */
 
 void kge_gemm_packed(float *out, const float *inp, const float *wp, const float *bias, const float *res,
@@ -205,27 +142,22 @@ void kge_gemm_packed(float *out, const float *inp, const float *wp, const float 
 {
     // out (N,OC), inp (N,C), wp (P,C,48) packed W (OC,C), bias (OC), res (N,OC)
 #ifdef KGE_GEMM_X86
-    int wide = kge_gemm_isa() == KGE_GEMM_AVX512;
-    const tile_fn *tiles = wide ? tiles512 : tiles256;
-    /* an AVX2 tile covers a third of a panel: 16 columns */
-    size_t MR = wide ? MR512 : MR256, NT = wide ? KGE_GEMM_NR : 16;
     size_t P = (OC + KGE_GEMM_NR - 1) / KGE_GEMM_NR;
     for (size_t i0 = 0; i0 < N; i0 += MC) {   /* row chunk: its inputs and outputs stay in L2 */
         size_t i1 = i0 + MC < N ? i0 + MC : N;
         for (size_t k0 = 0; k0 < C; k0 += KGE_GEMM_KC) {
             size_t kc = C - k0 < KGE_GEMM_KC ? C - k0 : KGE_GEMM_KC;
             int first = k0 == 0, last = k0 + kc == C;
-            for (size_t p = 0; p < P; p++)
-                for (size_t j = p * KGE_GEMM_NR; j < OC && j < (p + 1) * KGE_GEMM_NR; j += NT) {
-                    /* columns j .. j+ncol-1 of out, from panel p at input k0 */
-                    const float *b = wp + (p * C + k0) * KGE_GEMM_NR + (j - p * KGE_GEMM_NR);
-                    size_t ncol = OC - j < NT ? OC - j : NT;
-                    for (size_t i = i0; i < i1; i += MR) {
-                        size_t mr = i1 - i < MR ? i1 - i : MR;
-                        epi e = {bias ? bias + j : NULL, res ? res + i * OC + j : NULL, OC, gelu};
-                        tiles[mr](kc, inp + i * C + k0, C, b, out + i * OC + j, OC, first, last ? &e : NULL, ncol);
-                    }
+            for (size_t p = 0; p < P; p++) {
+                /* columns j .. j+ncol-1 of out, from panel p at input k0 */
+                const float *b = wp + (p * C + k0) * KGE_GEMM_NR;
+                size_t j = p * KGE_GEMM_NR, ncol = OC - j < KGE_GEMM_NR ? OC - j : KGE_GEMM_NR;
+                for (size_t i = i0; i < i1; i += MR512) {
+                    size_t mr = i1 - i < MR512 ? i1 - i : MR512;
+                    epi e = {bias ? bias + j : NULL, res ? res + i * OC + j : NULL, OC, gelu};
+                    tiles512[mr](kc, inp + i * C + k0, C, b, out + i * OC + j, OC, first, last ? &e : NULL, ncol);
                 }
+            }
         }
     }
 #else

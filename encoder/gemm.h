@@ -9,8 +9,7 @@
  * each weight is packed once per model (kge_bert_pack) and the
  * micro-kernel reads the activations in place: a tile of rows times output
  * columns accumulates in registers over the input dimension (AVX-512:
- * 8 x 48 in 24 zmm registers; AVX2 + FMA: 6 x 16 in 12 ymm), and the
- * epilogue adds the bias and the residual and applies GELU while the tile
+ * 8 x 48 in 24 zmm registers), and the epilogue adds the bias and the residual and applies GELU while the tile
  * is in registers or L1. (On the MiniLM shapes, one thread, AVX-512, the
  * tiles 8 x 48, 6 x 64 and 12 x 32 measured within noise of each other,
  * 8 x 48 ahead; input blocks of 384 ahead of 256.)
@@ -33,18 +32,16 @@
 #define KGE_GEMM_NR 48
 #define KGE_GEMM_KC 384
 
-/* Instruction sets a kernel exists for. */
-enum { KGE_GEMM_NONE = 0, KGE_GEMM_AVX2 = 2, KGE_GEMM_AVX512 = 3 };
+/* 1 when this CPU runs the kernel (AVX-512F) and it is enabled, else 0:
+ * callers then use cblas_sgemm. (An AVX2 + FMA kernel, 4 x 24 tiles,
+ * measured 0.82-0.88x OpenBLAS's own Haswell kernels in the encoder on
+ * this Zen 5 CPU, so AVX2-only CPUs keep OpenBLAS.) O(1). */
+int kge_gemm_available(void);
 
-/* The best kernel this CPU runs (AVX-512F, else AVX2 + FMA, else NONE:
- * callers then use cblas_sgemm), at most the limit set by
- * kge_gemm_limit_isa. O(1). */
-int kge_gemm_isa(void);
-
-/* Caps the kernel used (tests run the AVX2 kernel on an AVX-512 CPU, and
- * NONE forces the cblas path); returns the previous cap. Process-wide,
- * not thread-safe: call between forward passes. */
-int kge_gemm_limit_isa(int isa);
+/* Enables (1, the default) or disables (0: callers take the cblas path;
+ * for tests and benchmarks) the kernel; returns the previous setting.
+ * Process-wide, not thread-safe: call between forward passes. */
+int kge_gemm_enable(int on);
 
 /* Floats of the packed form of a (OC, C) weight: ceil(OC/48)·C·48. */
 size_t kge_gemm_packed_floats(size_t OC, size_t C);
@@ -56,7 +53,7 @@ void kge_gemm_pack(float *dst, const float *w, size_t OC, size_t C);
 /* out (N,OC) = act(inp (N,C) · Wᵀ + bias (OC) + res (N,OC)), W packed by
  * kge_gemm_pack; act is GELU (erf form, as kge_gelu_forward) when gelu,
  * else identity. bias and res may be NULL; res must not overlap out.
- * Requires kge_gemm_isa() != NONE. O(N·C·OC). */
+ * Requires kge_gemm_available(). O(N·C·OC). */
 void kge_gemm_packed(float *out, const float *inp, const float *wp, const float *bias, const float *res,
                      int gelu, size_t N, size_t C, size_t OC);
 

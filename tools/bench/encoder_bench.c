@@ -108,10 +108,9 @@ static int run(const char *dir, int T, int B, double secs)
 {
     kge_bert *m = NULL;
     kge_err e = {0};
-    /* KGPATH_BENCH_GEMM=cblas: the OpenBLAS path, avx2: the AVX2 kernel (for comparisons) */
+    /* KGPATH_BENCH_GEMM=cblas: the OpenBLAS path instead of the packed-weight GEMM (for comparisons) */
     const char *g = getenv("KGPATH_BENCH_GEMM");
-    if (g && strcmp(g, "cblas") == 0) kge_gemm_limit_isa(KGE_GEMM_NONE);
-    if (g && strcmp(g, "avx2") == 0) kge_gemm_limit_isa(KGE_GEMM_AVX2);
+    if (g && strcmp(g, "cblas") == 0) kge_gemm_enable(0);
     if (kge_bert_load(dir, &m, &e) || kge_bert_pack(m, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
     int32_t *ids = malloc((size_t)B * (size_t)T * sizeof *ids);
     uint8_t *mask = malloc((size_t)B * (size_t)T);

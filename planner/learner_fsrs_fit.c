@@ -204,9 +204,13 @@ int kgn_fsrs_fit(const kgn_fsrs_log *lg, const uint8_t *use,
         if (it == iters) break;
         double a = lr * 0.5 * (1.0 + cos(M_PI * it / iters));
         double b1t = 1.0 - pow(0.9, it + 1), b2t = 1.0 - pow(0.999, it + 1);
+        double g_first = 0;     /* d/d(log factor) of w0..w3 together */
+        for (int k = 0; k < 4; k++)
+            g_first += g[k] * x[k];
         for (int k = 0; k < NP; k++) {
+            if (o.free_w && !o.free_w[k]) continue;
             /* initial stabilities span 0.001..100: steps in log space */
-            double gk = (k < 4 ? g[k] * x[k] : g[k]) / (double)n;
+            double gk = (k < 4 ? (o.tie_first ? g_first : g[k] * x[k]) : g[k]) / (double)n;
             m[k] = 0.9 * m[k] + 0.1 * gk;
             v[k] = 0.999 * v[k] + 0.001 * gk * gk;
             double step = a * (m[k] / b1t) / (sqrt(v[k] / b2t) + 1e-8);
@@ -234,13 +238,9 @@ static uint32_t gbin(double x, double base)
     return x < 1 ? 0 : (uint32_t)floor(log(x) / log(base) + 1e-9) + 1;
 }
 
-int kgn_fsrs_evaluate(const double *w, const kgn_fsrs_log *lg, const uint8_t *use,
-                      kgn_fsrs_metrics *out)
+int kgn_fsrs_eval_add(kgn_fsrs_eval *e, const double *w, const kgn_fsrs_log *lg,
+                      const uint8_t *use)
 {
-    memset(out, 0, sizeof *out);
-    binned *v = NULL;
-    size_t nv = 0, cv = 0;
-    double ll = 0;
     for (uint32_t q = 0; q < lg->ncards; q++) {
         if (use && !use[q]) continue;
         kgn_fsrs_card c = {0};
@@ -253,30 +253,56 @@ int kgn_fsrs_evaluate(const double *w, const kgn_fsrs_log *lg, const uint8_t *us
                 double dt = (double)(lg->t[i] - c.last) / 86400.0;
                 double p = kgn_fsrs_retrievability(w, dt, c.stability), y = g > 1;
                 p = p < R_EPS ? R_EPS : p > 1 - R_EPS ? 1 - R_EPS : p;
-                ll += y ? -log(p) : -log(1.0 - p);
-                if (kg_grow(&v, &cv, nv + 1, sizeof *v)) { kg_free(v); return -1; }
+                e->ll += y ? -log(p) : -log(1.0 - p);
+                if (kg_grow(&e->v, &e->cap, e->n + 1, sizeof(binned)))
+                    return -1;
                 uint32_t kt = gbin(dt, 3.62), kn = gbin(nlong, 1.89), kl = gbin(lapses, 1.73);
-                v[nv++] = (binned){(kt & 1023) << 20 | (kn & 1023) << 10 | (kl & 1023), p, y};
+                ((binned *)e->v)[e->n++] =
+                    (binned){(kt & 1023) << 20 | (kn & 1023) << 10 | (kl & 1023), p, y};
                 if (g == KGN_AGAIN) lapses++;
             }
             kgn_fsrs_review(w, &c, g, lg->t[i]);
         }
     }
-    out->n = nv;
-    if (nv) {
-        out->logloss = ll / (double)nv;
-        qsort(v, nv, sizeof *v, cmp_binned);
-        double se = 0;
-        for (size_t i = 0; i < nv;) {
-            size_t j = i;
-            double sp = 0, sy = 0;
-            while (j < nv && v[j].key == v[i].key) { sp += v[j].p; sy += v[j].y; j++; }
-            double k = (double)(j - i), d = sp / k - sy / k;
-            se += k * d * d;
-            i = j;
-        }
-        out->rmse_bins = sqrt(se / (double)nv);
-    }
-    kg_free(v);
     return 0;
+}
+
+void kgn_fsrs_eval_metrics(kgn_fsrs_eval *e, kgn_fsrs_metrics *out)
+{
+    memset(out, 0, sizeof *out);
+    binned *v = e->v;
+    size_t nv = e->n;
+    out->n = nv;
+    if (!nv)
+        return;
+    out->logloss = e->ll / (double)nv;
+    qsort(v, nv, sizeof *v, cmp_binned);
+    double se = 0;
+    for (size_t i = 0; i < nv;) {
+        size_t j = i;
+        double sp = 0, sy = 0;
+        while (j < nv && v[j].key == v[i].key) { sp += v[j].p; sy += v[j].y; j++; }
+        double k = (double)(j - i), d = sp / k - sy / k;
+        se += k * d * d;
+        i = j;
+    }
+    out->rmse_bins = sqrt(se / (double)nv);
+}
+
+void kgn_fsrs_eval_free(kgn_fsrs_eval *e)
+{
+    kg_free(e->v);
+    memset(e, 0, sizeof *e);
+}
+
+int kgn_fsrs_evaluate(const double *w, const kgn_fsrs_log *lg, const uint8_t *use,
+                      kgn_fsrs_metrics *out)
+{
+    kgn_fsrs_eval e = {0};
+    memset(out, 0, sizeof *out);
+    int rc = kgn_fsrs_eval_add(&e, w, lg, use);
+    if (!rc)
+        kgn_fsrs_eval_metrics(&e, out);
+    kgn_fsrs_eval_free(&e);
+    return rc;
 }

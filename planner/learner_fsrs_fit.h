@@ -12,6 +12,10 @@
  * [1e-7, 1 − 1e-7], σ the published per-weight scales and c the centre of
  * the prior (the default weights for a population fit; the population's
  * fit for one learner: shrinkage, fading as the learner's reviews grow).
+ * A learner's log is small: fitting all 21 weights to it scored worse on
+ * the learner's held-out cards than the population's weights (README,
+ * Fitting), so kgpath fits one learner with free_w = w0..w3 and
+ * tie_first: one common factor on the first stabilities.
  * Minimised by full-batch Adam (β 0.9/0.999, ε 1e-8, learning rate 0.04
  * cosine-annealed to 0; exact gradients by forward-mode differentiation),
  * each weight clamped to the fsrs-rs bounds after every step; the best
@@ -66,12 +70,30 @@ int kgn_fsrs_evaluate(const double *w, const kgn_fsrs_log *log, const uint8_t *u
 double kgn_fsrs_loss(const double *w, const kgn_fsrs_log *log, const uint8_t *use,
                      double *grad, uint64_t *nsamples);
 
+/* Metrics pooled over several (weights, cards) pairs, e.g. each learner's
+ * own weights on that learner's held-out cards: start from {0}, add, read,
+ * free. eval_add returns 0, or -1 when out of memory (e unchanged but for
+ * the samples added before); eval_metrics sorts e's samples (O(n log n)). */
+typedef struct kgn_fsrs_eval {
+    void *v;                /* the samples (private) */
+    size_t n, cap;
+    double ll;              /* Σ BCE */
+} kgn_fsrs_eval;
+int kgn_fsrs_eval_add(kgn_fsrs_eval *e, const double *w, const kgn_fsrs_log *log,
+                      const uint8_t *use);
+void kgn_fsrs_eval_metrics(kgn_fsrs_eval *e, kgn_fsrs_metrics *out);
+void kgn_fsrs_eval_free(kgn_fsrs_eval *e);
+
 typedef struct kgn_fsrs_fit_options {
     int iterations;         /* Adam steps (0: 300) */
     double lr;              /* 0: 0.04 */
     double gamma;           /* prior strength (0: 1; < 0: no prior) */
     const double *start;    /* start weights (NULL: the defaults) */
     const double *centre;   /* prior centre (NULL: start) */
+    const uint8_t *free_w;  /* weights to fit, free_w[k] != 0 (NULL: all 21);
+                               the others keep their start values */
+    int tie_first;          /* 1: w0..w3 move together, one factor (one
+                               weight's worth of data, for small logs) */
 } kgn_fsrs_fit_options;
 
 /* Fits w (21 weights) on the cards with use[q] != 0 (use NULL: all).

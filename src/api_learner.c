@@ -961,7 +961,8 @@ static int fit_fsrs(const all_load *al, unsigned flags, kgp_fit_report *r, kg_ar
 {
     size_t *idx = kg_malloc(sizeof *idx * (al->n + 1));
     int64_t *t = kg_malloc(sizeof *t * (al->n + 1));
-    uint8_t *g = kg_malloc(al->n + 1), *train = NULL, *test = NULL;
+    uint8_t *g = kg_malloc(al->n + 1), *train = NULL, *test = NULL, *held = NULL;
+    kgn_fsrs_eval ev[3] = {{0}, {0}, {0}};   /* own, population's, defaults */
     uint32_t *off = kg_malloc(sizeof *off * (al->n + 2));
     const char **who = kg_malloc(sizeof *who * (al->n + 1));
     int rc = -1;
@@ -1021,17 +1022,47 @@ static int fit_fsrs(const all_load *al, unsigned flags, kgp_fit_report *r, kg_ar
     if (!(flags & KGP_FIT_PER_LEARNER))
         goto out;
     /* Per learner: all of the learner's cards (held out or not), the
-     * population's weights as start and prior centre (shrinkage). */
+     * population's weights as start and prior centre (shrinkage), one free
+     * factor on the first stabilities (learner_fsrs_fit.h: a learner's log
+     * is too small for 21 weights). A
+     * held-out learner (never seen by the population's fit) is first
+     * judged: fitted the same way on four in five of the cards, scored on
+     * the fifth beside the population's weights and the defaults. */
     uint8_t *mine = train;
+    if (!(held = kg_malloc(nc + 1))) {
+        rc = -1;
+        goto out;
+    }
+    static const uint8_t first_s[KGN_FSRS_NW] = {1, 1, 1, 1};
+    kgn_fsrs_fit_options o = { .iterations = 100, .start = r->fsrs_w, .centre = r->fsrs_w,
+                               .free_w = first_s, .tie_first = 1 };
     for (uint32_t q = 0; q < nc;) {
         uint32_t q2 = q;
         while (q2 < nc && !strcmp(who[q2], who[q]))
             q2++;
+        uint64_t ns = 0;
+        if (test[q]) {
+            for (uint32_t k = 0; k < nc; k++) {
+                held[k] = k >= q && k < q2 && (k - q) % 5 == 4;
+                mine[k] = k >= q && k < q2 && !held[k];
+            }
+            double wl[KGN_FSRS_NW];
+            if (kgn_fsrs_fit(&lg, mine, &o, wl, &ns)) {
+                rc = -1;
+                goto out;
+            }
+            if (ns >= 64) {
+                if (kgn_fsrs_eval_add(&ev[0], wl, &lg, held) ||
+                    kgn_fsrs_eval_add(&ev[1], r->fsrs_w, &lg, held) ||
+                    kgn_fsrs_eval_add(&ev[2], kgn_fsrs_default_w, &lg, held)) {
+                    rc = -1;
+                    goto out;
+                }
+                r->fsrs_pl_learners++;
+            }
+        }
         for (uint32_t k = 0; k < nc; k++)
             mine[k] = k >= q && k < q2;
-        kgn_fsrs_fit_options o = { .iterations = 100, .start = r->fsrs_w,
-                                   .centre = r->fsrs_w };
-        uint64_t ns = 0;
         if (kgn_fsrs_fit(&lg, mine, &o, (*recs)[*nrecs].w, &ns)) {
             rc = -1;
             goto out;
@@ -1043,7 +1074,20 @@ static int fit_fsrs(const all_load *al, unsigned flags, kgp_fit_report *r, kg_ar
         }
         q = q2;
     }
+    kgn_fsrs_metrics pm[3];
+    for (int k = 0; k < 3; k++)
+        kgn_fsrs_eval_metrics(&ev[k], &pm[k]);
+    r->fsrs_pl_test = pm[0].n;
+    r->fsrs_pl_logloss_own = pm[0].logloss;
+    r->fsrs_pl_logloss_population = pm[1].logloss;
+    r->fsrs_pl_logloss_default = pm[2].logloss;
+    r->fsrs_pl_rmse_own = pm[0].rmse_bins;
+    r->fsrs_pl_rmse_population = pm[1].rmse_bins;
+    r->fsrs_pl_rmse_default = pm[2].rmse_bins;
 out:
+    for (int k = 0; k < 3; k++)
+        kgn_fsrs_eval_free(&ev[k]);
+    kg_free(held);
     kg_free(idx);
     kg_free(t);
     kg_free(g);
@@ -1343,6 +1387,20 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
         json_object_set_new(fs, "heldout_rmse_bins_fitted", json_real(r->fsrs_rmse_fit));
         json_object_set_new(fs, "heldout_rmse_bins_defaults", json_real(r->fsrs_rmse_default));
         json_object_set_new(fs, "learners_fitted", json_integer((json_int_t)r->fsrs_learners));
+        if (r->fsrs_pl_learners) {
+            json_t *pl = json_object();
+            json_object_set_new(pl, "heldout_learners", json_integer((json_int_t)r->fsrs_pl_learners));
+            json_object_set_new(pl, "heldout_samples", json_integer((json_int_t)r->fsrs_pl_test));
+            static const char *const nm[6] = {
+                "heldout_logloss_own", "heldout_logloss_population", "heldout_logloss_defaults",
+                "heldout_rmse_bins_own", "heldout_rmse_bins_population", "heldout_rmse_bins_defaults"};
+            const double val[6] = {
+                r->fsrs_pl_logloss_own, r->fsrs_pl_logloss_population, r->fsrs_pl_logloss_default,
+                r->fsrs_pl_rmse_own, r->fsrs_pl_rmse_population, r->fsrs_pl_rmse_default};
+            for (int k = 0; k < 6; k++)
+                json_object_set_new(pl, nm[k], json_real(val[k]));
+            json_object_set_new(fs, "per_learner", pl);
+        }
         json_object_set_new(o, "fsrs", fs);
         for (size_t i = 0; i < r->nconcepts; i++) {
             const kgp_fit_concept *c = &r->concepts[i];
@@ -1416,6 +1474,13 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
     if (r->fsrs_learners)
         fprintf(out, "; %zu learners with their own weights", r->fsrs_learners);
     fprintf(out, "\n");
+    if (r->fsrs_pl_learners)
+        fprintf(out, "FSRS-6 per learner, judged on %zu held-out learners (a fifth of their "
+                "cards, %llu reviews): log loss own %.4f, population %.4f, defaults %.4f; "
+                "RMSE(bins) own %.4f, population %.4f, defaults %.4f\n", r->fsrs_pl_learners,
+                (unsigned long long)r->fsrs_pl_test, r->fsrs_pl_logloss_own,
+                r->fsrs_pl_logloss_population, r->fsrs_pl_logloss_default, r->fsrs_pl_rmse_own,
+                r->fsrs_pl_rmse_population, r->fsrs_pl_rmse_default);
     if (r->fsrs_fitted) {
         fprintf(out, "FSRS-6 weights:");
         for (int k = 0; k < 21; k++)

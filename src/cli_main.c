@@ -193,8 +193,9 @@ const kgp_cli_command kgp_cli_commands[] = {
      "Estimates BKT parameters per concept by EM (one learner in five held out;\n"
      "held-out log-likelihood reported against the defaults), fits the FSRS-6\n"
      "memory weights to the graded reviews (held-out log loss and RMSE(bins)\n"
-     "beside the defaults'; --per-learner: also per learner with 64+ reviews,\n"
-     "shrunk towards the population) and calibrates minutes from reading dwell\n"
+     "beside the defaults'; --per-learner: also a first-stability factor per\n"
+     "learner with 64+ reviews, shrunk towards the population and judged on\n"
+     "held-out learners) and calibrates minutes from reading dwell\n"
      "(median, at least 5 learners). Stores the fit for `learner` and plans\n"
      "unless --dry-run.\n"},
     {"train", cmd_train, "Learn prerequisites from the curriculum: fine-tune BERT + graph attention",

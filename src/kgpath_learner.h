@@ -308,16 +308,28 @@ typedef struct kgp_fit_report {
     double prereq_kappa, prereq_p0;
     double prereq_ll, prereq_ll0;   /**< log-likelihood; with kappa = 0 */
     size_t prereq_lessons;
-    size_t fsrs_learners;       /**< learners with their own weights (shrunk
-                                     towards the population; KGP_FIT_PER_LEARNER) */
+    size_t fsrs_learners;       /**< learners with their own first-stability
+                                     factor (KGP_FIT_PER_LEARNER) */
+    /* Per-learner weights judged (KGP_FIT_PER_LEARNER) on the held-out
+     * learners with 64+ samples: each fitted, shrunk towards the population,
+     * on four in five of their cards and scored on the fifth, beside the
+     * population's weights and the defaults on the same reviews. */
+    size_t fsrs_pl_learners;    /**< held-out learners so judged (0: none) */
+    uint64_t fsrs_pl_test;      /**< their held-out samples */
+    double fsrs_pl_logloss_own, fsrs_pl_logloss_population, fsrs_pl_logloss_default;
+    double fsrs_pl_rmse_own, fsrs_pl_rmse_population, fsrs_pl_rmse_default;
     void *impl;
 } kgp_fit_report;
 
 /** kgp_fit flags */
 #define KGP_FIT_DRY_RUN 1u          /**< fit and report, store nothing */
-#define KGP_FIT_PER_LEARNER 2u      /**< also fit FSRS weights per learner with
-                                         at least 64 samples, the population's
-                                         weights as the prior's centre */
+#define KGP_FIT_PER_LEARNER 2u      /**< also give each learner with at least
+                                         64 samples a factor of their own on the
+                                         first stabilities w0..w3 (the other
+                                         weights the population's), fitted from
+                                         and pulled towards the population's
+                                         weights; judged on the held-out
+                                         learners (fsrs_pl_*) */
 
 /** Fits BKT parameters per concept from all learners' events (EM), with
  * one learner in five held out to compare the fitted parameters with the

@@ -16,6 +16,7 @@
 #include "planner/learner_fsrs.h"
 #include "planner/learner_bkt.h"
 #include "planner/learner_events.h"
+#include "planner/learner_fit.h"
 #include "tests/testutil.h"
 
 static kgn_events parse(const char *text)
@@ -1038,10 +1039,55 @@ START_TEST(api_fit_fsrs)
     ck_assert_int_eq(kgp_learner_get(g_db, NULL, "u1", &lo, &l), KGP_OK);
     ck_assert_double_eq_tol(l->concepts[0].stability, w2, 1e-9);
     kgp_learner_free(l);
-    /* per learner: only "big" has 64+ samples; his own weights, pulled
-     * towards the population's, give him a longer first stability */
+    /* per learner: a held-out learner who, like "big", mostly remembers
+     * after ten days, 100 concepts: judged on a fifth of his cards, his own
+     * weights (fitted on the rest) predict them better than the
+     * population's (who mostly forget) */
+    char hid[16];
+    int h = 0;
+    do snprintf(hid, sizeof hid, "h%d", h++); while (!kgn_fit_is_holdout(hid));
+    text = malloc(cap);
+    n = 0;
+    for (int c = 0; c < 100; c++)
+        n += (size_t)snprintf(text + n, cap - n,
+            "{\"learner\":\"%s\",\"concept\":\"z:%d\",\"kind\":\"review\",\"at\":"
+            "\"2026-11-01T10:00:00Z\",\"grade\":3}\n"
+            "{\"learner\":\"%s\",\"concept\":\"z:%d\",\"kind\":\"review\",\"at\":"
+            "\"2026-11-11T10:00:00Z\",\"grade\":%d}\n", hid, c, hid, c, c % 10 ? 3 : 1);
+    r = observe(text, 0, KGP_OK);
+    kgp_observe_report_free(r);
+    free(text);
+    /* only "big" and the held-out learner have 64+ samples; big's own
+     * weights, pulled towards the population's, give him a longer first
+     * stability */
     ck_assert_int_eq(kgp_fit(g_db, NULL, KGP_FIT_PER_LEARNER, &fr), KGP_OK);
-    ck_assert_uint_eq(fr->fsrs_learners, 1);
+    ck_assert_uint_eq(fr->fsrs_learners, 2);
+    ck_assert_uint_eq(fr->fsrs_pl_learners, 1);
+    ck_assert_uint_eq(fr->fsrs_pl_test, 20);
+    ck_assert_msg(fr->fsrs_pl_logloss_own < fr->fsrs_pl_logloss_population - 0.05,
+                  "own %.4f, population %.4f, defaults %.4f", fr->fsrs_pl_logloss_own,
+                  fr->fsrs_pl_logloss_population, fr->fsrs_pl_logloss_default);
+    ck_assert_msg(fr->fsrs_pl_rmse_own < fr->fsrs_pl_rmse_population, "RMSE own %.4f, population %.4f",
+                  fr->fsrs_pl_rmse_own, fr->fsrs_pl_rmse_population);
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *mf = open_memstream(&buf, &blen);
+    ck_assert_int_eq(kgp_fit_write(fr, "text", mf), KGP_OK);
+    fclose(mf);
+    ck_assert_msg(strstr(buf, "FSRS-6 per learner, judged on 1 held-out learners (a fifth of their cards, 20 reviews)"),
+                  "%s", buf);
+    free(buf);
+    mf = open_memstream(&buf, &blen);
+    ck_assert_int_eq(kgp_fit_write(fr, "json", mf), KGP_OK);
+    fclose(mf);
+    json_t *jr = json_loads(buf, 0, NULL);
+    ck_assert_ptr_nonnull(jr);
+    json_t *jpl = json_object_get(json_object_get(jr, "fsrs"), "per_learner");
+    ck_assert_int_eq(json_integer_value(json_object_get(jpl, "heldout_samples")), 20);
+    ck_assert_double_eq_tol(json_real_value(json_object_get(jpl, "heldout_logloss_own")),
+                            fr->fsrs_pl_logloss_own, 1e-6);
+    json_decref(jr);
+    free(buf);
     kgp_fit_report_free(fr);
     ck_assert_int_eq(kgp_learner_get(g_db, NULL, "big", &lo, &l), KGP_OK);
     ck_assert_msg(l->concepts[0].stability > w2 * 1.2, "big %.3f, population %.3f",

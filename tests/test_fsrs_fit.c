@@ -146,6 +146,31 @@ START_TEST(fit_on_default_data_stays)
 }
 END_TEST
 
+/* The per-learner form (free_w w0..w3, tie_first): data made with the
+ * defaults' first stabilities times 3 give back one common factor near 3;
+ * the ratios among w0..w3 and every other weight stay exactly as started. */
+START_TEST(fit_tied_first_stability)
+{
+    double wt[KGN_FSRS_NW], w[KGN_FSRS_NW];
+    memcpy(wt, kgn_fsrs_default_w, sizeof wt);
+    for (int k = 0; k < 4; k++)
+        wt[k] *= 3;
+    synth s;
+    synth_make(&s, wt, 300, 4242);
+    kgn_fsrs_log lg = as_log(&s);
+    static const uint8_t first[KGN_FSRS_NW] = {1, 1, 1, 1};
+    kgn_fsrs_fit_options o = {.iterations = 100, .free_w = first, .tie_first = 1};
+    ck_assert_int_eq(kgn_fsrs_fit(&lg, NULL, &o, w, NULL), 0);
+    double f = w[2] / kgn_fsrs_default_w[2];
+    ck_assert_msg(f > 2.4 && f < 3.6, "factor %.3f, true 3", f);
+    for (int k = 0; k < 4; k++)
+        ck_assert_double_eq_tol(w[k] / kgn_fsrs_default_w[k], f, 1e-9 * f);
+    for (int k = 4; k < KGN_FSRS_NW; k++)
+        ck_assert_double_eq(w[k], kgn_fsrs_default_w[k]);
+    synth_free(&s);
+}
+END_TEST
+
 /* No samples (single reviews only): the start weights come back. Metrics
  * by hand on a two-review card: one sample, log loss −ln R. */
 START_TEST(fit_degenerate_and_metrics_by_hand)
@@ -199,6 +224,7 @@ Suite *suite(void)
     tcase_set_timeout(t, 300);
     tcase_add_test(t, fit_recovers_known_weights);
     tcase_add_test(t, fit_on_default_data_stays);
+    tcase_add_test(t, fit_tied_first_stability);
     tcase_add_test(t, fit_degenerate_and_metrics_by_hand);
     tcase_add_test(t, gradient_step_descends);
     suite_add_tcase(s, t);

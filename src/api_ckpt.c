@@ -87,6 +87,20 @@ kgp_status kgp__graph_record(kgp_snap *s, uint32_t want, const char *course, kgp
                 h = fnv_str(h, g->key[j]);
                 rec->edges++;   /* as written; training counts each pair once */
             }
+        /* its recommended edges (authored, or suggestions accepted with
+         * `suggest --accept`): an accepted edge orders the pair, so
+         * training no longer reads a rejection of it as a negative, and
+         * the model is stale. Hashed only where a concept has any, so a
+         * graph without them keeps the fingerprint it always had. */
+        if (g->rec_off && g->rec_off[i] < g->rec_off[i + 1]) {
+            h = fnv_str(h, "recommended");
+            for (uint32_t r = g->rec_off[i]; r < g->rec_off[i + 1]; r++) {
+                uint32_t j = g->rec[r];
+                if (j >= g->n || j == i || (want != KGP_NONE && g->course[j] != want)) continue;
+                h = fnv_str(h, g->key[j]);
+                rec->recommended++;
+            }
+        }
         h = fnv(h, "", 1);
     }
     kg_arena_free(arena);

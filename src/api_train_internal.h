@@ -17,11 +17,12 @@ char *kgp__concept_text(const kgg_snap *g, uint32_t i, struct kg_arena *a);
 
 /* What training reads from the database for one selection (want: a
  * course index, or KGP_NONE for all): a fingerprint over the concepts'
- * keys and texts, their requirement edges and the designers' rejections
- * among them, with their counts. */
+ * keys and texts, their requirement edges, their recommended edges
+ * (accepted suggestions among them) and the designers' rejections among
+ * them, with their counts. */
 typedef struct kgp__graph_rec {
     uint64_t fingerprint;
-    size_t concepts, edges, rejected;
+    size_t concepts, edges, rejected, recommended;
 } kgp__graph_rec;
 
 /* Errors are set on s: KGP_EDB, KGP_ENOMEM. O(text + edges + rejections). */

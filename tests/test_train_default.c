@@ -240,6 +240,31 @@ START_TEST(reimport_reuses_or_retrains)
     r = json_of(out);
     ck_assert(json_is_false(json_object_get(r, "reused")));
     ck_assert_int_eq(json_integer_value(json_object_get(r, "rejected_negatives")), 1);
+    free(fp);
+    fp = strdup(json_string_value(json_object_get(r, "fingerprint")));
+    json_decref(r);
+    free(out);
+    ck_assert_int_eq(kg(&out, "train --json"), 0);
+    r = json_of(out);
+    ck_assert(json_is_true(json_object_get(r, "reused")));
+    json_decref(r);
+    free(out);
+    /* an accepted suggestion (a recommended edge) is part of the graph the
+     * model was trained on: suggest says the model is behind, train
+     * retrains, and the accepted pair is no longer a negative */
+    ck_assert_int_eq(kg(NULL, "suggest --accept-pairs '%s'", rj), 0);
+    ck_assert_int_eq(kg(NULL, "suggest --min-score 0 --top 1"), 0);
+    err_has("the graph changed since");
+    ck_assert_int_eq(kg(&out, "train --json"), 0);
+    r = json_of(out);
+    ck_assert(json_is_false(json_object_get(r, "reused")));
+    ck_assert_str_ne(json_string_value(json_object_get(r, "fingerprint")), fp);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "rejected_negatives")), 0);
+    json_decref(r);
+    free(out);
+    ck_assert_int_eq(kg(&out, "train --json"), 0);
+    r = json_of(out);
+    ck_assert(json_is_true(json_object_get(r, "reused")));
     json_decref(r);
     free(out);
     free(rj);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <stdlib.h>
 
+enum { LR_D = KGE_LOGREG_MAX_F + 1 };   /* weights and the bias */
+
 void kge_prf_at(const double *s, const int *y, size_t n, double th, double *precision, double *recall, double *f1)
 {
     double tp = 0, fp = 0, fn = 0;
@@ -97,11 +99,11 @@ static double logreg_loss(const double *X, const int *y, size_t n, size_t F, con
     return L;
 }
 
-/* Solves H x = g for a symmetric positive definite D x D (D <= 9) by
+/* Solves H x = g for a symmetric positive definite D x D (D <= LR_D) by
  * Cholesky; -1 when H is not positive definite. */
-static int solve_spd(double H[9][9], const double *g, double *x, size_t D)
+static int solve_spd(double H[LR_D][LR_D], const double *g, double *x, size_t D)
 {
-    double Lc[9][9] = {{0}}, y[9];
+    double Lc[LR_D][LR_D] = {{0}}, y[LR_D];
     for (size_t i = 0; i < D; i++)
         for (size_t j = 0; j <= i; j++) {
             double s = H[i][j];
@@ -150,9 +152,9 @@ static int logreg_fit_std(const double *Xtr, const int *ytr, size_t ntr, size_t 
     if (ntr && !z) return -2;
     double loss = logreg_loss(Xtr, ytr, ntr, F, mu, sd, wpos, lambda, w, z);
     for (int it = 0; ntr && it < 100; it++) {
-        double g[9] = {0}, H[9][9] = {{0}};
+        double g[LR_D] = {0}, H[LR_D][LR_D] = {{0}};
         for (size_t i = 0; i < ntr; i++) {
-            double x[9];
+            double x[LR_D];
             for (size_t f = 0; f < F; f++) x[f] = (Xtr[i * F + f] - mu[f]) / sd[f];
             x[F] = 1;
             double p = 1 / (1 + exp(-z[i])), c = ytr[i] ? wpos : 1, r = c * (p - (ytr[i] != 0)), h = c * p * (1 - p);
@@ -166,9 +168,9 @@ static int logreg_fit_std(const double *Xtr, const int *ytr, size_t ntr, size_t 
             for (size_t b = 0; b <= a; b++) H[b][a] = H[a][b] = H[a][b] / (double)ntr + (a == b && a < F ? lambda : 0);
         }
         H[F][F] += 1e-12;   /* a constant feature set leaves only the bias: keep H definite */
-        double step[9];
+        double step[LR_D];
         if (solve_spd(H, g, step, D)) break;
-        double t = 1, wn[9], ln = loss;
+        double t = 1, wn[LR_D], ln = loss;
         for (int half = 0; half < 30; half++, t /= 2) {
             for (size_t a = 0; a < D; a++) wn[a] = w[a] - t * step[a];
             ln = logreg_loss(Xtr, ytr, ntr, F, mu, sd, wpos, lambda, wn, NULL);
@@ -189,8 +191,8 @@ static int logreg_fit_std(const double *Xtr, const int *ytr, size_t ntr, size_t 
 
 int kge_logreg_fit(const double *X, const int *y, size_t n, size_t F, double *w)
 {
-    if (F == 0 || F > 8) return -1;
-    double mu[8] = {0}, sd[8] = {0}, ws[9] = {0};
+    if (F == 0 || F > KGE_LOGREG_MAX_F) return -1;
+    double mu[KGE_LOGREG_MAX_F] = {0}, sd[KGE_LOGREG_MAX_F] = {0}, ws[LR_D] = {0};
     if (logreg_fit_std(X, y, n, F, mu, sd, ws)) return -2;
     w[F] = ws[F];
     for (size_t f = 0; f < F; f++) {
@@ -203,8 +205,8 @@ int kge_logreg_fit(const double *X, const int *y, size_t n, size_t F, double *w)
 int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const double *Xte, size_t nte, size_t F,
                            double *str, double *ste)
 {
-    if (F == 0 || F > 8) return -1;
-    double mu[8] = {0}, sd[8] = {0}, w[9] = {0};
+    if (F == 0 || F > KGE_LOGREG_MAX_F) return -1;
+    double mu[KGE_LOGREG_MAX_F] = {0}, sd[KGE_LOGREG_MAX_F] = {0}, w[LR_D] = {0};
     if (logreg_fit_std(Xtr, ytr, ntr, F, mu, sd, w)) return -2;
     for (int pass = 0; pass < 2; pass++) {
         const double *X = pass ? Xte : Xtr;
@@ -395,33 +397,163 @@ static void pair_feats(kge_dag *g, uint32_t a, uint32_t b, int skip, double *x, 
     if (prec) *prec = (double)desc_a;
 }
 
-int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
-                         const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, double *trans,
-                         double *prec, double *lr, double *tr_scores)
+/* The baselines and the regression on the structural features plus k
+ * of the caller's (kge_prereq_baselines with k = 0, kge_prereq_regression). */
+static int prereq_fit(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
+                      const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, const double *xtr,
+                      const double *xte, size_t k, double *trans, double *prec, double *lr, double *tr_scores)
 {
+    size_t F = 8 + k;
+    if (F > KGE_LOGREG_MAX_F) return -1;
     kge_dag g;
-    double *Xtr = malloc((ntr * 8 + 1) * sizeof *Xtr), *Xte = malloc((nte * 8 + 1) * sizeof *Xte);
+    double *Xtr = malloc((ntr * F + 1) * sizeof *Xtr), *Xte = malloc((nte * F + 1) * sizeof *Xte);
     double *str = malloc((ntr + 1) * sizeof *str);
     uint64_t *ek = malloc((E + 1) * sizeof *ek);
     int rc = dag_build(&g, n, E, src, dst) || !Xtr || !Xte || !str || !ek ? -1 : 0;
-    for (size_t k = 0; !rc && k < E; k++) ek[k] = (uint64_t)src[k] << 32 | dst[k];
+    for (size_t q = 0; !rc && q < E; q++) ek[q] = (uint64_t)src[q] << 32 | dst[q];
     if (!rc) qsort(ek, E, sizeof *ek, cmp_u64);
     for (size_t p = 0; !rc && p < ntr; p++) {
         uint32_t a = tr_pairs[2 * p], b = tr_pairs[2 * p + 1];
         uint64_t key = (uint64_t)a << 32 | b;
         int is_edge = bsearch(&key, ek, E, sizeof *ek, cmp_u64) != NULL;
         double t, c;
-        pair_feats(&g, a, b, is_edge && tr_y[p], Xtr + 8 * p, &t, &c);
+        pair_feats(&g, a, b, is_edge && tr_y[p], Xtr + F * p, &t, &c);
+        for (size_t f = 0; f < k; f++) Xtr[F * p + 8 + f] = xtr[k * p + f];
         if (tr_scores) { tr_scores[3 * p] = t; tr_scores[3 * p + 1] = c; }
     }
-    for (size_t p = 0; !rc && p < nte; p++)
-        pair_feats(&g, te_pairs[2 * p], te_pairs[2 * p + 1], 0, Xte + 8 * p, &trans[p], &prec[p]);
+    for (size_t p = 0; !rc && p < nte; p++) {
+        double t, c;
+        pair_feats(&g, te_pairs[2 * p], te_pairs[2 * p + 1], 0, Xte + F * p, trans ? &trans[p] : &t,
+                   prec ? &prec[p] : &c);
+        for (size_t f = 0; f < k; f++) Xte[F * p + 8 + f] = xte[k * p + f];
+    }
     if (!rc) {
-        int lrc = kge_logreg_fit_predict(Xtr, tr_y, ntr, Xte, nte, 8, str, lr);
+        int lrc = kge_logreg_fit_predict(Xtr, tr_y, ntr, Xte, nte, F, str, lr);
         rc = lrc ? -1 : 0;
         for (size_t p = 0; !rc && tr_scores && p < ntr; p++) tr_scores[3 * p + 2] = str[p];
     }
     dag_free(&g);
     free(Xtr); free(Xte); free(str); free(ek);
+    return rc;
+}
+
+int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
+                         const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, double *trans,
+                         double *prec, double *lr, double *tr_scores)
+{
+    return prereq_fit(n, E, src, dst, tr_pairs, tr_y, ntr, te_pairs, nte, NULL, NULL, 0, trans, prec, lr, tr_scores);
+}
+
+int kge_prereq_regression(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
+                          const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, const double *xtr,
+                          const double *xte, size_t k, double *lr)
+{
+    return prereq_fit(n, E, src, dst, tr_pairs, tr_y, ntr, te_pairs, nte, xtr, xte, k, NULL, NULL, lr, NULL);
+}
+
+/* ---- title words ---------------------------------------------------------------- */
+
+static int is_word_byte(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80; }
+
+/* The stem of the lowercased word w[0 .. len): its length after the first
+ * suffix that leaves more than three bytes. */
+static size_t stem_len(const char *w, size_t len)
+{
+    static const char *const suf[] = {"ization", "ation", "ical", "ing", "ic", "al", "s"};
+    for (size_t i = 0; i < sizeof suf / sizeof *suf; i++) {
+        size_t l = strlen(suf[i]);
+        if (len > l + 3 && !memcmp(w + len - l, suf[i], l)) return len - l;
+    }
+    return len;
+}
+
+static int is_stop(const char *w, size_t len)
+{
+    static const char *const stop[] = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"};
+    for (size_t i = 0; i < sizeof stop / sizeof *stop; i++)
+        if (strlen(stop[i]) == len && !memcmp(stop[i], w, len)) return 1;
+    return 0;
+}
+
+/* Title t's words as sorted, distinct FNV-1a hashes into h (at most cap);
+ * returns how many. */
+static size_t title_words(const char *t, uint64_t *h, size_t cap)
+{
+    size_t nw = 0;
+    int depth = 0;
+    char w[64];
+    for (const unsigned char *p = (const unsigned char *)(t ? t : ""); *p;) {
+        if (*p == '(') { depth++; p++; continue; }
+        if (*p == ')') { if (depth) depth--; p++; continue; }
+        if (!is_word_byte(*p)) { p++; continue; }
+        size_t len = 0;
+        for (; is_word_byte(*p); p++)
+            if (len < sizeof w) w[len++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        if (depth || is_stop(w, len) || nw == cap) continue;
+        len = stem_len(w, len);
+        uint64_t x = 0xcbf29ce484222325ull;
+        for (size_t i = 0; i < len; i++) { x ^= (unsigned char)w[i]; x *= 0x100000001b3ull; }
+        size_t at = 0;
+        while (at < nw && h[at] < x) at++;
+        if (at < nw && h[at] == x) continue;
+        memmove(h + at + 1, h + at, (nw - at) * sizeof *h);
+        h[at] = x;
+        nw++;
+    }
+    return nw;
+}
+
+enum { TITLE_WORDS = 32 };
+
+/* Shared words of two sorted, distinct hash lists. */
+static size_t shared_words(const uint64_t *x, size_t nx, const uint64_t *y, size_t ny)
+{
+    size_t i = 0, j = 0, both = 0;
+    while (i < nx && j < ny) {
+        if (x[i] == y[j]) { both++; i++; j++; }
+        else if (x[i] < y[j]) i++;
+        else j++;
+    }
+    return both;
+}
+
+static double jaccard(const uint64_t *h, const uint8_t *nw, uint32_t a, uint32_t b)
+{
+    size_t both = shared_words(h + (size_t)a * TITLE_WORDS, nw[a], h + (size_t)b * TITLE_WORDS, nw[b]);
+    size_t any = (size_t)nw[a] + nw[b] - both;
+    return any ? (double)both / (double)any : 0;
+}
+
+int kge_title_pair_feats(const char *const *titles, size_t n, size_t E, const uint32_t *src, const uint32_t *dst,
+                         const uint32_t *pairs, size_t m, double *x)
+{
+    uint64_t *h = malloc((n * TITLE_WORDS + 1) * sizeof *h);
+    uint8_t *nw = malloc(n + 1);
+    uint32_t *optr = calloc(n + 2, sizeof *optr), *iptr = calloc(n + 2, sizeof *iptr);
+    uint32_t *oadj = malloc((E + 1) * sizeof *oadj), *iadj = malloc((E + 1) * sizeof *iadj);
+    int rc = !h || !nw || !optr || !iptr || !oadj || !iadj ? -1 : 0;
+    for (size_t i = 0; !rc && i < n; i++) nw[i] = (uint8_t)title_words(titles[i], h + i * TITLE_WORDS, TITLE_WORDS);
+    /* out- and in-adjacency (CSR), edges outside [0, n) ignored */
+    for (size_t k = 0; !rc && k < E; k++)
+        if (src[k] < n && dst[k] < n) { optr[src[k] + 2]++; iptr[dst[k] + 2]++; }
+    for (size_t i = 0; !rc && i < n; i++) { optr[i + 2] += optr[i + 1]; iptr[i + 2] += iptr[i + 1]; }
+    for (size_t k = 0; !rc && k < E; k++)
+        if (src[k] < n && dst[k] < n) { oadj[optr[src[k] + 1]++] = dst[k]; iadj[iptr[dst[k] + 1]++] = src[k]; }
+    for (size_t p = 0; !rc && p < m; p++) {
+        uint32_t a = pairs[2 * p], b = pairs[2 * p + 1];
+        double *o = x + KGE_TITLE_FEATS * p;
+        if (a >= n || b >= n) { memset(o, 0, KGE_TITLE_FEATS * sizeof *o); continue; }
+        size_t na = nw[a], nb = nw[b], both = shared_words(h + a * TITLE_WORDS, na, h + b * TITLE_WORDS, nb);
+        o[0] = na ? (double)both / (double)na : 0;
+        o[1] = nb ? (double)both / (double)nb : 0;
+        o[2] = na && both == na && nb > na;
+        o[3] = nb && both == nb && na > nb;
+        o[4] = o[5] = 0;
+        for (uint32_t k = optr[a]; k < optr[a + 1]; k++)
+            if (oadj[k] != b) o[4] += jaccard(h, nw, oadj[k], b);
+        for (uint32_t k = iptr[b]; k < iptr[b + 1]; k++)
+            if (iadj[k] != a) o[5] += jaccard(h, nw, iadj[k], a);
+    }
+    free(h); free(nw); free(optr); free(iptr); free(oadj); free(iadj);
     return rc;
 }

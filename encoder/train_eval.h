@@ -10,6 +10,10 @@
 #define KGE_TRAIN_EVAL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* The most features kge_logreg_fit / kge_logreg_fit_predict take. */
+#define KGE_LOGREG_MAX_F 16
 
 /* Precision, recall and F1 when every s[i] >= threshold is called
  * positive (0 where undefined). O(n). */
@@ -25,18 +29,19 @@ int kge_roc_auc(const double *s, const int *y, size_t n, double *auc);
  * memory). O(n log n). */
 int kge_best_f1_threshold(const double *s, const int *y, size_t n, double *threshold);
 
-/* Class-balanced logistic regression on F <= 8 standardised features
+/* Class-balanced logistic regression on F <= KGE_LOGREG_MAX_F standardised features
  * (L2 1e-3 on the weights, not the bias), fitted to convergence by Newton's
  * method with step halving, on (Xtr [ntr x F], ytr); writes the
  * probabilities of the training rows to str and of Xte [nte x F] to ste.
- * Deterministic. Returns 0; -1 when F is 0 or above 8; -2 out of memory.
- * O(iterations · ntr · F²), iterations typically under 20 (at most 100). */
+ * Deterministic. Returns 0; -1 when F is 0 or above KGE_LOGREG_MAX_F; -2 out
+ * of memory. O(iterations · ntr · F²), iterations typically under 20 (at most 100). */
 int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const double *Xte, size_t nte, size_t F,
                            double *str, double *ste);
 
 /* The same fit (class-balanced, L2 1e-3 on the standardised weights),
  * returned on the raw features: P(y = 1 | x) = 1 / (1 + exp(-(w[0..F) · x
- * + w[F]))). Returns 0; -1 when F is 0 or above 8; -2 out of memory.
+ * + w[F]))). Returns 0; -1 when F is 0 or above KGE_LOGREG_MAX_F; -2 out of
+ * memory.
  * O(iterations · n · F²). */
 int kge_logreg_fit(const double *X, const int *y, size_t n, size_t F, double *w);
 
@@ -71,9 +76,39 @@ double kge_ece(const double *p, const int *y, size_t n, int bins);
  * are in-sample). Returns 0 or -1 (out of
  * memory, or a class missing from the training pairs). O((ntr + nte) ·
  * (n + E)). */
-#include <stdint.h>
 int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
                          const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, double *trans,
                          double *prec, double *lr, double *tr_scores);
+
+/* The same regression on the eight structural features followed by k
+ * features of the caller's (xtr (ntr, k) for the training pairs, xte
+ * (nte, k) for the test pairs; k <= KGE_LOGREG_MAX_F - 8, 0 gives
+ * kge_prereq_baselines' lr): probabilities of the test pairs in lr.
+ * Returns 0 or -1 (out of memory, k too large, or a class missing).
+ * O((ntr + nte) · (n + E + k²) + iterations · ntr · (8 + k)²). */
+int kge_prereq_regression(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
+                          const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, const double *xtr,
+                          const double *xte, size_t k, double *lr);
+
+/* Title-word features of ordered pairs (a, b) = "a is a prerequisite of
+ * b", KGE_TITLE_FEATS per pair in x (m, KGE_TITLE_FEATS): the share of a's
+ * title words found in b's title, the share of b's found in a's, 1 when
+ * a's words are a proper subset of b's ("Calculus" → "Multivariable
+ * calculus"), 1 when b's are a proper subset of a's; then, on the known
+ * graph of E edges src[k] → dst[k], how like b's title are the titles of
+ * the concepts a already precedes directly (Σ Jaccard of the word sets,
+ * b itself left out: "Calculus" → "Vector calculus" known makes
+ * "Calculus" → "Multivariable calculus" likelier), and how like a's title
+ * are b's other direct prerequisites. Words: runs of letters, digits and
+ * non-ASCII bytes, lowercased (ASCII), text in parentheses left out
+ * ("Translator (computing)"), a few function words (of, and, the, …)
+ * dropped, a crude English suffix stem (-s, -al, -ic, -ing, -ical,
+ * -ation, -ization on words long enough: "networks" is "network"), at
+ * most 32 words a title. Needs only the titles and the edges any imported
+ * course has. titles[i] may be NULL (no words). Returns 0, -1 out of
+ * memory. O(total title length + E + m · (1 + degree) · words per title). */
+#define KGE_TITLE_FEATS 6
+int kge_title_pair_feats(const char *const *titles, size_t n, size_t E, const uint32_t *src, const uint32_t *dst,
+                         const uint32_t *pairs, size_t m, double *x);
 
 #endif

@@ -946,11 +946,16 @@ void kge_link_set_calibration(kge_link_model *lm, int on, float a, float b)
     lm->cal_b = on ? b : 0.0f;
     lm->cal_prior = 0.5f;
     lm->cal_struct = 0.0f;
+    lm->cal_titles = 0;
 }
 
 void kge_link_set_stack(kge_link_model *lm, float c) { lm->cal_struct = lm->calibrated && isfinite(c) ? c : 0.0f; }
 
 float kge_link_stack(const kge_link_model *lm) { return lm->calibrated ? lm->cal_struct : 0.0f; }
+
+void kge_link_set_stack_titles(kge_link_model *lm, int on) { lm->cal_titles = lm->calibrated && on != 0; }
+
+int kge_link_stack_titles(const kge_link_model *lm) { return lm->calibrated && lm->cal_struct != 0.0f && lm->cal_titles; }
 
 void kge_link_set_prior(kge_link_model *lm, float prior)
 {

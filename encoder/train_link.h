@@ -286,6 +286,12 @@ void  kge_link_set_prior(kge_link_model *lm, float prior);
  * 0 means none, and kge_link_set_calibration resets it. */
 void  kge_link_set_stack(kge_link_model *lm, float c);
 float kge_link_stack(const kge_link_model *lm);
+/* 1: the stacked head's regression (u) reads the title-word features
+ * (kge_title_pair_feats) after the structural ones; saved with the
+ * calibration ("titles": 1; absent: 0, the structural features alone, as
+ * checkpoints written before). Set after kge_link_set_stack. */
+void  kge_link_set_stack_titles(kge_link_model *lm, int on);
+int   kge_link_stack_titles(const kge_link_model *lm);
 float kge_link_prior(const kge_link_model *lm);
 /* 1 and a, b when the model is calibrated, else 0. */
 int  kge_link_calibration(const kge_link_model *lm, float *a, float *b);

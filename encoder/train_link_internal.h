@@ -80,6 +80,7 @@ struct kge_link_model {
     int       calibrated;    /* Platt scaling of the decoder's logit (kge_link_set_calibration) */
     float     cal_a, cal_b;
     float     cal_struct;    /* stacked head: weight c of the structural log-odds u (kge_link_set_stack; 0: none) */
+    int       cal_titles;    /* 1: u's regression also reads the title-word features (kge_link_set_stack_titles) */
     float     cal_prior;     /* share of prerequisites the probabilities hold for (kge_link_set_prior; 0.5: as fitted) */
     float     best_val;      /* early stopping */
     int       bad_evals;

@@ -37,12 +37,13 @@ typedef struct tdata {
     uint8_t  *vmask;
     uint32_t *neg_src, *neg_dst;   /* rejected suggestions as rows (tdata_rejected), or NULL */
     kge_link_text mt;      /* titles and bodies for the mention features (d.mention) */
+    const char **title;    /* [n] each row's title (its key when it has none), pointing into the snapshot */
 } tdata;
 
 static void tdata_free(tdata *t)
 {
     free(t->row_of); free(t->snap_of); free(t->ids); free(t->mask); free(t->src); free(t->dst);
-    free(t->vids); free(t->vmask); free(t->neg_src); free(t->neg_dst);
+    free(t->vids); free(t->vmask); free(t->neg_src); free(t->neg_dst); free(t->title);
     kge_link_text_free(&t->mt);
     memset(t, 0, sizeof *t);
 }
@@ -201,7 +202,7 @@ static kgp_status tdata_build(kgp_snap *s, const char *course, const kge_bert *b
         kge_err e = {0};
         int rc = bad ? KGE_ENOMEM : kge_link_text_build(&bert->tok, ti, (const char *const *)bo, n, 0, &t->mt, &e);
         for (size_t r = 0; bo && r < n; r++) free(bo[r]);
-        free(ti);
+        t->title = ti;   /* the stacked head's title-word features read them */
         free(bo);
         if (rc) {
             st = rc == KGE_ENOMEM ? kgp__snap_error(s, KGP_ENOMEM, "out of memory")
@@ -438,7 +439,7 @@ static uint64_t options_fingerprint(const kgp_train_options *o, const char *mode
 {
     char buf[2048];
     snprintf(buf, sizeof buf, "model=%s;vocab=%d;mode=%s;steps=%ld;lr=%g;hlr=%g;val=%g;pat=%d;tok=%d;batch=%d;"
-             "enc=%d;drop=%g;edrop=%g;seed=%llu;views=%g;course=%s;cal=crossfit-5",
+             "enc=%d;drop=%g;edrop=%g;seed=%llu;views=%g;course=%s;cal=crossfit-5;stack=titles",
              model ? model : "(scratch)", vocab, mode, o->steps, o->lr, o->head_lr, o->val_frac,
              o->patience, o->max_tokens, o->batch, o->enc_batch, o->dropout, o->edge_dropout, o->seed, o->view_prob,
              o->course ? o->course : "");
@@ -455,34 +456,48 @@ static uint64_t options_fingerprint(const kgp_train_options *o, const char *mode
  * as training draws them (the edge's reverse, each end joined to a random
  * concept). A rejection the model trained on would score too low and make
  * every score too sure. */
-typedef struct calset { double *s, *u; int *y; size_t m, cap, npos; int stack; } calset;
+typedef struct calset {
+    double *s, *u;
+    int *y;
+    size_t m, cap, npos;
+    int stack;                   /* 1: u, the pair regression's log-odds, is collected too */
+    const char *const *titles;   /* u's regression reads the title-word features (or NULL) */
+} calset;
 
-/* The structural logistic regression's log-odds u[p] for pairs (m, 2) on
- * the graph of E edges (src, dst) over n concepts, fitted on its edges
- * (each featurised without itself) against the rejections (ns, nd)[0 ..
- * nr) (kge_prereq_baselines): the second input of the stacked head, the
- * same function in train's folds and in kgp_score_pairs. Returns 0, -1
- * without a rejection or an edge (nothing to fit), -2 out of memory. */
+/* The pair regression's log-odds u[p] for pairs (m, 2) on the graph of E
+ * edges (src, dst) over n concepts, fitted on its edges (each featurised
+ * without itself) against the rejections (ns, nd)[0 .. nr): the eight
+ * structural features of the eval-prereq baseline (kge_prereq_baselines),
+ * followed, when titles (n) is given, by the title-word features
+ * (kge_title_pair_feats: a's words inside b's title and the reverse, which
+ * tell "Algorithm" → "Analysis of algorithms" from a pair of unrelated
+ * titles). The second input of the stacked head, the same function in
+ * train's folds and in kgp_score_pairs. Returns 0, -1 without a rejection
+ * or an edge (nothing to fit), -2 out of memory. */
 static int structural_logodds(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *ns,
-                              const uint32_t *nd, size_t nr, const uint32_t *pairs, size_t m, double *u)
+                              const uint32_t *nd, size_t nr, const uint32_t *pairs, size_t m,
+                              const char *const *titles, double *u)
 {
     if (!E || !nr) return -1;
-    size_t ntr = E + nr;
+    size_t ntr = E + nr, k = titles ? KGE_TITLE_FEATS : 0;
     uint32_t *tp = malloc(2 * ntr * sizeof *tp);
     int *ty = malloc(ntr * sizeof *ty);
-    double *tr = malloc((m + 1) * sizeof *tr), *pr = malloc((m + 1) * sizeof *pr);
-    int rc = !tp || !ty || !tr || !pr ? -2 : 0;
+    double *xtr = malloc((k * ntr + 1) * sizeof *xtr), *xte = malloc((k * m + 1) * sizeof *xte);
+    int rc = !tp || !ty || !xtr || !xte ? -2 : 0;
     for (size_t q = 0; !rc && q < ntr; q++) {
         tp[2 * q] = q < E ? src[q] : ns[q - E];
         tp[2 * q + 1] = q < E ? dst[q] : nd[q - E];
         ty[q] = q < E;
     }
-    if (!rc && kge_prereq_baselines(n, E, src, dst, tp, ty, ntr, pairs, m, tr, pr, u, NULL)) rc = -2;
+    if (!rc && titles && (kge_title_pair_feats(titles, n, E, src, dst, tp, ntr, xtr) ||
+                          kge_title_pair_feats(titles, n, E, src, dst, pairs, m, xte)))
+        rc = -2;
+    if (!rc && kge_prereq_regression(n, E, src, dst, tp, ty, ntr, pairs, m, xtr, xte, k, u)) rc = -2;
     for (size_t p = 0; !rc && p < m; p++) {
         double q = u[p] < 1e-6 ? 1e-6 : u[p] > 1 - 1e-6 ? 1 - 1e-6 : u[p];
         u[p] = log(q / (1 - q));
     }
-    free(tp); free(ty); free(tr); free(pr);
+    free(tp); free(ty); free(xtr); free(xte);
     return rc;
 }
 
@@ -549,7 +564,7 @@ static kgp_status cal_collect(kgp_db *db, kge_link_model *lm, const kge_link_dat
     /* the stacked head's second input, on the same fold's graph and the
      * rejections that fold's model learnt from */
     if (c->stack) {
-        int rc = structural_logodds(n, k, src, dst, ks, kd, nk, pairs, m, c->u + c->m);
+        int rc = structural_logodds(n, k, src, dst, ks, kd, nk, pairs, m, c->titles, c->u + c->m);
         if (rc == -2) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
         if (rc) c->stack = 0;
     }
@@ -580,6 +595,7 @@ static kgp_status cal_fit(kgp_db *db, kge_link_model *lm, const calset *c, size_
         return kgp__db_error(db, KGP_ENOMEM, "out of memory");
     kge_link_set_calibration(lm, 1, (float)A, (float)B);
     kge_link_set_stack(lm, (float)C);
+    kge_link_set_stack_titles(lm, c->stack && c->titles);
     rep->stack_structural = C;
     double prior = R >= E && R ? (double)E / (double)(E + R) : 0.5;
     if (prior < 0.01) prior = 0.01;
@@ -603,12 +619,15 @@ static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, size
     uint8_t *is_val = malloc(d->E + 1);
     if (!is_val || kge_link_val_split(lm, d->E, is_val)) { free(is_val); return kgp__db_error(db, KGP_ENOMEM, "out of memory"); }
     for (size_t q = 0; q < d->E; q++) nv += is_val[q];
-    calset c = {0};
+    /* the stacked head where the pair regression has rejections to learn
+     * from: fitted, as the model was, on the training edges against the
+     * training rejections */
+    calset c = {.stack = d->nneg > 0 && nheld > 0, .titles = (const char *const *)t->title};
     kge_rng r;
     kge_rng_seed(&r, kge_link_options(lm)->seed ^ 0x6b67706174680007ull);
     kgp_status st = nv < 2 ? KGP_OK
-                  : cal_collect(db, lm, d, is_val, t->neg_src + d->nneg, t->neg_dst + d->nneg, nheld, NULL, NULL, 0, &r,
-                                &c);
+                  : cal_collect(db, lm, d, is_val, t->neg_src + d->nneg, t->neg_dst + d->nneg, nheld, t->neg_src,
+                                t->neg_dst, d->nneg, &r, &c);
     if (!st && nv >= 2) st = cal_fit(db, lm, &c, d->E, d->nneg + nheld, rep);
     free(is_val); free(c.s); free(c.u); free(c.y);
     return st;
@@ -637,7 +656,8 @@ static kgp_status crossfit(kgp_db *db, kge_link_model *lm, const tdata *t, bert_
     uint32_t *hs = malloc((R + 1) * sizeof *hs), *hd = malloc((R + 1) * sizeof *hd);
     size_t *perm = malloc((E + R + 1) * sizeof *perm);
     calset c = {0};
-    c.stack = R > 0;   /* the stacked head where the structural regression has rejections to learn from */
+    c.stack = R > 0;   /* the stacked head where the pair regression has rejections to learn from */
+    c.titles = (const char *const *)t->title;
     kgp_status st = KGP_OK;
     kge_err e = {0};
     if (!held || !rfold || !efold || !ns || !nd || !hs || !hd || !perm) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
@@ -1049,7 +1069,8 @@ static kgp_status score_stacked(kgp_snap *s, kge_link_model *lm, tdata *t, const
     else if (kge_link_embed(lm, d, z, &e) || kge_link_decode_logits(lm, z, rp, n, po, &e))
         st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     else {
-        int rc = structural_logodds(d->n, d->E, d->src, d->dst, t->neg_src, t->neg_dst, t->d.nneg, rp, n, u);
+        int rc = structural_logodds(d->n, d->E, d->src, d->dst, t->neg_src, t->neg_dst, t->d.nneg, rp, n,
+                                    kge_link_stack_titles(lm) ? (const char *const *)t->title : NULL, u);
         if (rc == -2) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
         for (size_t k = 0; !st && k < n; k++)   /* no edge or no rejection left: the regression is flat */
             po[k] = (float)(1 / (1 + exp(a * po[k] + (rc ? 0 : c * u[k]) + b - log(pi / (1 - pi)))));

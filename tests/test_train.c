@@ -942,6 +942,94 @@ START_TEST(structural_checkpoints)
 }
 END_TEST
 
+/* The title-word features (kge_title_pair_feats): shares both ways and
+ * proper subsets, case, plurals and function words ignored, parentheses
+ * left out, the titles like b's among a's known dependents and like a's
+ * among b's known prerequisites; and the pair regression they feed (kge_prereq_regression):
+ * where the graph says nothing about the test pairs, the structural
+ * features alone score them alike and the titles tell them apart. */
+START_TEST(title_pair_features)
+{
+    const char *titles[10] = {"Calculus", "Multivariable CALCULUS", "Algorithm", "Analysis of algorithms",
+                              "Translator (computing)", "Computing", "Computer networks", "Network security", NULL,
+                              "Vector calculus"};
+    const uint32_t pairs[] = {0, 1, 1, 0, 2, 3, 4, 5, 6, 7, 8, 0, 0, 10, 0, 9, 2, 9};
+    const double want[9][KGE_TITLE_FEATS] = {
+        {1, 0.5, 1, 0, 0, 0}, {0.5, 1, 0, 1, 0.5, 0}, {1, 0.5, 1, 0, 0, 0}, {0, 0, 0, 0, 0, 0}, {0.5, 0.5, 0, 0, 0, 0},
+        {0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0}, {1, 0.5, 1, 0, 1.0 / 3, 0.5}, {0, 0, 0, 0, 0, 0}};
+    /* the known graph: Calculus -> Multivariable calculus (b itself, or a
+     * itself, never counts), Multivariable calculus -> Vector calculus */
+    const uint32_t gs[2] = {0, 1}, gd[2] = {1, 9};
+    double x[9 * KGE_TITLE_FEATS];
+    ck_assert_int_eq(kge_title_pair_feats(titles, 10, 2, gs, gd, pairs, 9, x), 0);
+    for (int p = 0; p < 9; p++)
+        for (int f = 0; f < KGE_TITLE_FEATS; f++)
+            ck_assert_msg(fabs(x[KGE_TITLE_FEATS * p + f] - want[p][f]) < 1e-12, "pair %d feature %d: %g, want %g", p, f,
+                          x[KGE_TITLE_FEATS * p + f], want[p][f]);
+    /* bases 0-3 ("Alpha" ...), advanced 4-7 ("Advanced alpha" ...): the
+     * graph and the labelled pairs involve topics 0 and 1 only */
+    const char *tt[8] = {"Alpha", "Beta", "Gamma", "Delta", "Advanced alpha", "Advanced beta", "Advanced gamma",
+                         "Advanced delta"};
+    const uint32_t src[2] = {0, 1}, dst[2] = {4, 5};
+    const uint32_t trp[8] = {0, 4, 1, 5, 0, 5, 1, 4};
+    const int try[4] = {1, 1, 0, 0};
+    const uint32_t tep[8] = {2, 6, 2, 7, 3, 7, 3, 6};   /* positive, negative, positive, negative */
+    double xtr[4 * KGE_TITLE_FEATS], xte[4 * KGE_TITLE_FEATS], with[4], without[4];
+    ck_assert_int_eq(kge_title_pair_feats(tt, 8, 2, src, dst, trp, 4, xtr), 0);
+    ck_assert_int_eq(kge_title_pair_feats(tt, 8, 2, src, dst, tep, 4, xte), 0);
+    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, NULL, NULL, 0, without), 0);
+    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, xtr, xte, KGE_TITLE_FEATS, with), 0);
+    for (int p = 1; p < 4; p++) ck_assert_msg(fabs(without[p] - without[0]) < 1e-12, "%g vs %g", without[p], without[0]);
+    ck_assert_msg(with[0] > with[1] + 0.1 && with[2] > with[3] + 0.1, "%g %g %g %g", with[0], with[1], with[2], with[3]);
+    /* more features than the regression takes */
+    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, xtr, xte, KGE_LOGREG_MAX_F - 7, with), -1);
+}
+END_TEST
+
+/* The stacked head's "titles" flag is saved with the calibration, read
+ * back, absent in checkpoints written before it (0), and anything but 0
+ * or 1 is refused. */
+START_TEST(stack_titles_checkpoint)
+{
+    synth s;
+    synth_make(&s);
+    char *dir = tu_mkdtemp(), *ck = tu_path(dir, "ck"), *man = tu_path(ck, "kgpath_train.json");
+    kge_err err = {0};
+    kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
+    kge_link_model *a = trained(&s, &o, 4), *b = NULL;
+    kge_link_set_calibration(a, 1, -1.0f, 0.5f);
+    kge_link_set_stack(a, 0.75f);
+    kge_link_set_stack_titles(a, 1);
+    ck_assert_msg(kge_link_save(a, ck, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_int_eq(kge_link_stack_titles(b), 1);
+    ck_assert(kge_link_stack(b) == 0.75f);
+    kge_link_free(b);
+    b = NULL;
+    char *m = tu_read(man, NULL), *at = strstr(m, "\"titles\": 1");
+    ck_assert_msg(at != NULL, "%s", m);
+    at[10] = '2';
+    tu_write(man, m, (size_t)-1);
+    ck_assert_int_eq(kge_link_load(ck, &b, &err), KGE_EINPUT);
+    ck_assert_msg(strstr(err.msg, "titles") != NULL, "%s", err.msg);
+    /* without the key: the structural features alone, as before */
+    char *comma = at;
+    while (comma > m && *comma != ',') comma--;
+    ck_assert(*comma == ',');
+    *comma = ' ';   /* the comma before it */
+    memset(at, ' ', strlen("\"titles\": 2"));
+    tu_write(man, m, (size_t)-1);
+    ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_int_eq(kge_link_stack_titles(b), 0);
+    ck_assert(kge_link_stack(b) == 0.75f);
+    kge_link_free(b);
+    free(m);
+    kge_link_free(a);
+    tu_rmrf(dir);
+    free(dir); free(ck); free(man);
+}
+END_TEST
+
 static const int32_t specials[5] = {0, 1, 2, 3, 4};   /* [PAD] [UNK] [CLS] [SEP] [MASK] */
 
 START_TEST(mlm_masking)
@@ -1087,7 +1175,7 @@ START_TEST(eval_logreg_and_metrics)
     for (int i = 0; i < 10; i++) ck_assert_msg(fabs(str[i] - want_tr[i]) < 1e-7, "train %d: %.9f", i, str[i]);
     for (int i = 0; i < 3; i++) ck_assert_msg(fabs(ste[i] - want_te[i]) < 1e-7, "test %d: %.9f", i, ste[i]);
     ck_assert_int_eq(kge_logreg_fit_predict(X, y, 10, Xte, 3, 0, str, ste), -1);
-    ck_assert_int_eq(kge_logreg_fit_predict(X, y, 10, Xte, 3, 9, str, ste), -1);
+    ck_assert_int_eq(kge_logreg_fit_predict(X, y, 10, Xte, 3, KGE_LOGREG_MAX_F + 1, str, ste), -1);
     /* AUC: 3 positives, 3 negatives; pairs ranked right 7 of 9, one tie = 7.5/9 */
     const double s[6] = {0.9, 0.8, 0.4, 0.7, 0.4, 0.1};
     const int ys[6] = {1, 1, 1, 0, 0, 0};
@@ -1335,6 +1423,8 @@ static Suite *suite(void)
     tcase_add_test(tc, augmentation);
     tcase_add_test(tc, vocab_training);
     tcase_add_test(tc, eval_logreg_and_metrics);
+    tcase_add_test(tc, title_pair_features);
+    tcase_add_test(tc, stack_titles_checkpoint);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -548,11 +548,19 @@ int kge_title_pair_feats(const char *const *titles, size_t n, size_t E, const ui
         o[1] = nb ? (double)both / (double)nb : 0;
         o[2] = na && both == na && nb > na;
         o[3] = nb && both == nb && na > nb;
-        o[4] = o[5] = 0;
+        o[4] = o[5] = o[6] = o[7] = 0;
         for (uint32_t k = optr[a]; k < optr[a + 1]; k++)
-            if (oadj[k] != b) o[4] += jaccard(h, nw, oadj[k], b);
+            if (oadj[k] != b) {
+                double j = jaccard(h, nw, oadj[k], b);
+                o[4] += j;
+                o[6] = j > o[6] ? j : o[6];
+            }
         for (uint32_t k = iptr[b]; k < iptr[b + 1]; k++)
-            if (iadj[k] != a) o[5] += jaccard(h, nw, iadj[k], a);
+            if (iadj[k] != a) {
+                double j = jaccard(h, nw, iadj[k], a);
+                o[5] += j;
+                o[7] = j > o[7] ? j : o[7];
+            }
     }
     free(h); free(nw); free(optr); free(iptr); free(oadj); free(iadj);
     return rc;

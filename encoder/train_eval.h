@@ -99,7 +99,8 @@ int kge_prereq_regression(size_t n, size_t E, const uint32_t *src, const uint32_
  * the concepts a already precedes directly (Σ Jaccard of the word sets,
  * b itself left out: "Calculus" → "Vector calculus" known makes
  * "Calculus" → "Multivariable calculus" likelier), and how like a's title
- * are b's other direct prerequisites. Words: runs of letters, digits and
+ * are b's other direct prerequisites; then the largest of each of those
+ * two Jaccard similarities (0 without such a concept). Words: runs of letters, digits and
  * non-ASCII bytes, lowercased (ASCII), text in parentheses left out
  * ("Translator (computing)"), a few function words (of, and, the, …)
  * dropped, a crude English suffix stem (-s, -al, -ic, -ing, -ical,
@@ -107,7 +108,7 @@ int kge_prereq_regression(size_t n, size_t E, const uint32_t *src, const uint32_
  * most 32 words a title. Needs only the titles and the edges any imported
  * course has. titles[i] may be NULL (no words). Returns 0, -1 out of
  * memory. O(total title length + E + m · (1 + degree) · words per title). */
-#define KGE_TITLE_FEATS 6
+#define KGE_TITLE_FEATS 8
 int kge_title_pair_feats(const char *const *titles, size_t n, size_t E, const uint32_t *src, const uint32_t *dst,
                          const uint32_t *pairs, size_t m, double *x);
 

@@ -76,6 +76,18 @@ static json_t *json_of(const char *out)
     return j;
 }
 
+/* `train --json` (with options opts) on k.db: exits 0, reports "reused"
+ * as want says; its JSON, for the caller to json_decref. */
+static json_t *train_json(const char *opts, int reused)
+{
+    char *out = NULL;
+    ck_assert_int_eq(kg(&out, "train --json %s", opts), 0);
+    json_t *r = json_of(out);
+    free(out);
+    ck_assert_msg(json_is_true(json_object_get(r, "reused")) == reused, "reused should be %d", reused);
+    return r;
+}
+
 /* A copy of work file name (outside the checkpoint folder, which may hold
  * only its own files), to compare with later. */
 static char *save(const char *name)
@@ -244,29 +256,18 @@ START_TEST(reimport_reuses_or_retrains)
     fp = strdup(json_string_value(json_object_get(r, "fingerprint")));
     json_decref(r);
     free(out);
-    ck_assert_int_eq(kg(&out, "train --json"), 0);
-    r = json_of(out);
-    ck_assert(json_is_true(json_object_get(r, "reused")));
-    json_decref(r);
-    free(out);
+    json_decref(train_json("", 1));
     /* an accepted suggestion (a recommended edge) is part of the graph the
      * model was trained on: suggest says the model is behind, train
      * retrains, and the accepted pair is no longer a negative */
     ck_assert_int_eq(kg(NULL, "suggest --accept-pairs '%s'", rj), 0);
     ck_assert_int_eq(kg(NULL, "suggest --min-score 0 --top 1"), 0);
     err_has("the graph changed since");
-    ck_assert_int_eq(kg(&out, "train --json"), 0);
-    r = json_of(out);
-    ck_assert(json_is_false(json_object_get(r, "reused")));
+    r = train_json("", 0);
     ck_assert_str_ne(json_string_value(json_object_get(r, "fingerprint")), fp);
     ck_assert_int_eq(json_integer_value(json_object_get(r, "rejected_negatives")), 0);
     json_decref(r);
-    free(out);
-    ck_assert_int_eq(kg(&out, "train --json"), 0);
-    r = json_of(out);
-    ck_assert(json_is_true(json_object_get(r, "reused")));
-    json_decref(r);
-    free(out);
+    json_decref(train_json("", 1));
     free(rj);
     free(fp);
     free(p);

@@ -1329,9 +1329,10 @@ kgp_status kgp_accept_suggestions(kgp_db *db, const char *model, kgp_accepted *e
     kgp_status st = KGP_OK;
     if (!ea || !why) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
     for (size_t i = 0; i < n; i++) {
-        int len = snprintf(NULL, 0, "suggested by model %s, score %.2f", model, (double)edges[i].score);
+        const char *mark = flags & KGP_ACCEPT_TOP ? KGP_ACCEPT_TOP_MARK : "";
+        int len = snprintf(NULL, 0, "suggested by model %s, score %.2f%s", model, (double)edges[i].score, mark);
         if (len < 0 || !(why[i] = malloc((size_t)len + 1))) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
-        snprintf(why[i], (size_t)len + 1, "suggested by model %s, score %.2f", model, (double)edges[i].score);
+        snprintf(why[i], (size_t)len + 1, "suggested by model %s, score %.2f%s", model, (double)edges[i].score, mark);
         ea[i] = (kgg_edge_add){edges[i].prereq, edges[i].concept, why[i], 0};
     }
     kgg_err e = {{0}};

@@ -288,7 +288,8 @@ static int accept_edges(kgp_cli *cli, kgp_accepted *acc, size_t n, const char *c
     int rc = cli_open_db(cli, 0, &db);
     if (rc) return rc;
     size_t added = 0;
-    unsigned flags = (skip_bad ? KGP_ACCEPT_SKIP_BAD : 0) | (dry_run ? KGP_ACCEPT_DRY_RUN : 0);
+    /* skip_bad is --accept, the model's own list: its reasons say so (KGP_ACCEPT_TOP) */
+    unsigned flags = (skip_bad ? KGP_ACCEPT_SKIP_BAD | KGP_ACCEPT_TOP : 0) | (dry_run ? KGP_ACCEPT_DRY_RUN : 0);
     kgp_status st = kgp_accept_suggestions(db, ckpt, acc, n, flags, &added);
     if (st) {
         size_t bad = 0;
@@ -539,14 +540,40 @@ int cli_checkpoint(kgp_cli *cli, kgp_db *db, kgp_snap *snap, const char *given, 
     return 0;
 }
 
+/* Counts in *n the recommended edges in the scope (course, or all when
+ * NULL) that an earlier `suggest --accept` wrote (reason ending
+ * KGP_ACCEPT_TOP_MARK). Returns 0, or the exit status with the error
+ * reported. O(V + E) of the scope. */
+static int top_accepted(kgp_snap *snap, const char *course, size_t *n)
+{
+    kgp_iter *it;
+    kgp_status st = kgp_iter_open(snap, course, &it);
+    *n = 0;
+    if (st) return cli_fail(st, kgp_snap_errmsg(snap));
+    size_t ml = strlen(KGP_ACCEPT_TOP_MARK);
+    uint32_t idx;
+    while (!st && kgp_iter_next(it, &idx)) {
+        kgp_concept *c;
+        if ((st = kgp_concept_get(snap, idx, &c))) break;
+        for (size_t k = 0; k < c->nrecommends; k++) {
+            const char *r = c->recommends[k].reason;
+            size_t rl = r ? strlen(r) : 0;
+            if (rl >= ml && !strcmp(r + rl - ml, KGP_ACCEPT_TOP_MARK)) (*n)++;
+        }
+        kgp_concept_free(c);
+    }
+    kgp_iter_close(it);
+    return st ? cli_fail(st, kgp_snap_errmsg(snap)) : 0;
+}
+
 int cmd_suggest(kgp_cli *cli, int argc, char **argv)
 {
     static const cli_opt specs[] = {{"checkpoint", 'm', 1}, {"course", 'c', 1}, {"min-score", 0, 1},
                                     {"top", 'k', 1}, {"pairs", 0, 1}, {"suspicious", 0, 0},
                                     {"accept", 0, 0}, {"accept-pairs", 0, 1}, {"dry-run", 'n', 0},
                                     {"reject-pairs", 0, 1}, {"unreject-pairs", 0, 1}, {"rejected", 0, 0},
-                                    {"reason", 0, 1}, {"prior", 0, 1}, {0}};
-    int suspicious = 0, accept = 0, dry_run = 0, rejected = 0;
+                                    {"reason", 0, 1}, {"prior", 0, 1}, {"more", 0, 0}, {0}};
+    int suspicious = 0, accept = 0, dry_run = 0, rejected = 0, more = 0;
     double prior = -1;
     const char *ckpt = NULL, *course = NULL, *pairs = NULL, *accept_path = NULL;
     const char *reject_path = NULL, *unreject_path = NULL, *reason = NULL;
@@ -578,6 +605,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
                 bad = 1;
             }
             break;
+        case 14: more = 1; break;
         }
     }
     int first = p.first;
@@ -597,6 +625,10 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
         cli_error("--prior goes with --pairs");
         return KGP_EUSAGE;
     }
+    if (more && !accept) {
+        cli_error("--more goes with --accept");
+        return KGP_EUSAGE;
+    }
     if (reason && !reject_path) {
         cli_error("--reason goes with --reject-pairs");
         return KGP_EUSAGE;
@@ -605,6 +637,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
     kgp_db *db = NULL;
     kgp_snap *snap = NULL;
     char defck[4096];
+    size_t ntop = 0;
     int rc = cli_open_snap(cli, &db, &snap);
     /* rejections need no model: one given scores the rejected pairs for the record */
     if (!rc && (ckpt || (!reject_path && !unreject_path && !rejected)))
@@ -616,7 +649,16 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
                           !reject_path);
     else if (!rc && rejected) rc = list_rejected(cli, snap, course);
     else if (!rc && suspicious) rc = suspects(cli, snap, ckpt, course, (size_t)top);
-    else if (!rc) {
+    else if (!rc && accept && !more && !(rc = top_accepted(snap, course, &ntop)) && ntop) {
+        /* --accept is not a reviewed list: run again it would take the next
+         * best suggestions, which nobody has seen. Once it has written here,
+         * it writes nothing more without --more (idempotent, like a list). */
+        if (cli->json) rc = cli_json_print(json_array());
+        if (!cli->quiet)
+            fprintf(stderr, "kgpath: accepted 0 suggestions: suggest --accept already took %zu here (reason \"..."
+                    KGP_ACCEPT_TOP_MARK "\"); add --more to take the model's next best, or review `kgpath suggest` "
+                    "and pass the pairs to --accept-pairs\n", ntop);
+    } else if (!rc) {
         kgp_suggestion *sg = NULL;
         size_t n = 0;
         kgp_status st = kgp_suggest(snap, ckpt, course, (float)min_score, (size_t)top, &sg, &n);

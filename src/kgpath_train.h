@@ -206,10 +206,14 @@ typedef struct kgp_accepted {
 
 #define KGP_ACCEPT_SKIP_BAD 0x1   /**< write the good edges; mark and skip the bad ones */
 #define KGP_ACCEPT_DRY_RUN  0x2   /**< check only, write nothing */
+#define KGP_ACCEPT_TOP      0x4   /**< the model's own top list, not a reviewed one
+                                       (`suggest --accept`): each reason ends with
+                                       KGP_ACCEPT_TOP_MARK, so a later run can tell */
+#define KGP_ACCEPT_TOP_MARK ", taken by --accept"
 
 /** Writes chosen suggestions into the database as recommended (soft)
  * edges, each with the reason "suggested by model MODEL, score S" (S with
- * two decimals), in one write transaction: snapshots, `show`, `export` and
+ * two decimals; KGP_ACCEPT_TOP appends KGP_ACCEPT_TOP_MARK), in one write transaction: snapshots, `show`, `export` and
  * the planner then see them as authored <recommends> edges. model names
  * the checkpoint (the CLI passes the folder as given).
  * Each edge is checked in order against the database and the edges

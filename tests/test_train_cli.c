@@ -343,8 +343,44 @@ START_TEST(train_and_suggest)
         db_unchanged(keep, "accepting the same list again");
         free(keep);
     }
-    /* --accept takes the shown suggestions; those that contradict the graph are skipped */
-    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 0 --min-score 0 --accept --json", g_dir), 0);
+    /* --accept takes the best shown suggestion, its reason saying so; run
+     * again it writes nothing (it would take the next best, unseen) and
+     * says why, database byte-identical; --more takes the next best */
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 1 --min-score 0 --accept", g_dir), 0);
+    ck_assert_uint_eq(count_lines(out), 1);
+    char *tab = strchr(out, '\t'), *to = tab ? strndup(tab + 1, strcspn(tab + 1, "\t")) : NULL;
+    ck_assert(to != NULL);
+    free(out);
+    e = err_text();
+    ck_assert_msg(strstr(e, "accepted 1 of 1 suggestion as recommended edges"), "%s", e);
+    free(e);
+    ck_assert_int_eq(kg(&out, "show '%s'", to), 0);
+    ck_assert_msg(strstr(out, "/ck, score 0.") && strstr(out, ", taken by --accept\n"), "%s", out);
+    free(out);
+    {
+        char *keep = db_save();
+        ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 1 --min-score 0 --accept", g_dir), 0);
+        ck_assert_str_eq(out, "");
+        free(out);
+        e = err_text();
+        ck_assert_msg(strstr(e, "accepted 0 suggestions: suggest --accept already took 1 here") &&
+                      strstr(e, "--more"), "%s", e);
+        free(e);
+        ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 1 --min-score 0 --accept -n --json",
+                            g_dir), 0);
+        ck_assert_str_eq(out, "[]\n");
+        free(out);
+        db_unchanged(keep, "suggest --accept run again");
+        free(keep);
+    }
+    ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --more", g_dir), 1);   /* --more goes with --accept */
+    free(to);
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 0 --min-score 0", g_dir), 0);
+    nsugg = count_lines(out);
+    free(out);
+    /* --accept --more takes the shown suggestions; those that contradict the graph are skipped */
+    ck_assert_int_eq(kg(&out, "suggest -m '%s/ck' --course linalg --top 0 --min-score 0 --accept --more --json",
+                        g_dir), 0);
     r = json_loads(out, 0, &je);
     ck_assert(json_is_array(r) && json_array_size(r) == nsugg);
     json_decref(r);

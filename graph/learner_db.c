@@ -48,7 +48,7 @@ static kgp_status mdb_fail(kgg_err *e, int *mdb_rc, int rc, const char *what)
 {
     if (mdb_rc)
         *mdb_rc = rc;
-    return kgg_errf(e, KGP_EDB, "learner store: %s: %s", what, mdb_strerror(rc));
+    return kgg_errf(e, kgg_mdb_status(rc), "learner store: %s: %s", what, mdb_strerror(rc));
 }
 
 static const char *event_invalid(const kgg_event *ev)
@@ -567,7 +567,7 @@ static kgp_status get_doubles(kgg_store *st, const char *name, const char *key, 
             v[j] = get_f64(b + 8 * j);
         *found = 1;
     } else if (rc != MDB_NOTFOUND)
-        s = kgg_errf(e, KGP_EDB, "cannot read %s: %s", what, mdb_strerror(rc));
+        s = kgg_errf(e, kgg_mdb_status(rc), "cannot read %s: %s", what, mdb_strerror(rc));
     kgg_store_read_end(txn);
     return s;
 }

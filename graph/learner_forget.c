@@ -18,7 +18,7 @@ static kgp_status forget_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
     c->removed = 0;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, c->dev, &cur);
-    if (rc) { *mrc = rc; return kgg_errf(e, KGP_EDB, "events: %s", mdb_strerror(rc)); }
+    if (rc) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "events: %s", mdb_strerror(rc)); }
     /* Keys are learner id, NUL, time, hash: the learner's events are the
      * keys starting with the id and its NUL. */
     MDB_val k, v;
@@ -30,10 +30,10 @@ static kgp_status forget_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
         c->removed++;
     }
     mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND) { *mrc = rc; return kgg_errf(e, KGP_EDB, "events: %s", mdb_strerror(rc)); }
+    if (rc && rc != MDB_NOTFOUND) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "events: %s", mdb_strerror(rc)); }
     MDB_val lk = {c->len, (void *)c->learner};
     rc = mdb_del(txn, c->dln, &lk, NULL);
-    if (rc && rc != MDB_NOTFOUND) { *mrc = rc; return kgg_errf(e, KGP_EDB, "learners: %s", mdb_strerror(rc)); }
+    if (rc && rc != MDB_NOTFOUND) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "learners: %s", mdb_strerror(rc)); }
     if (rc == MDB_NOTFOUND && !c->removed)
         return kgg_errf(e, KGP_ENOTFOUND, "no events for learner '%s'", c->learner);
     /* the learner's own fitted memory weights (kgg_fsrs_replace), if any:
@@ -41,7 +41,7 @@ static kgp_status forget_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
     MDB_dbi dfs;
     rc = mdb_dbi_open(txn, "learner_fsrs", 0, &dfs);
     if (rc == 0) rc = mdb_del(txn, dfs, &lk, NULL);
-    if (rc && rc != MDB_NOTFOUND) { *mrc = rc; return kgg_errf(e, KGP_EDB, "learner_fsrs: %s", mdb_strerror(rc)); }
+    if (rc && rc != MDB_NOTFOUND) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "learner_fsrs: %s", mdb_strerror(rc)); }
     return KGP_OK;
 }
 

@@ -69,7 +69,7 @@ int kgg_snap_open(kgg_store *st, kgg_snap **out, kgg_err *e)
     const uint8_t **reqrec = NULL, **recrec = NULL;
     size_t *reqlen = NULL, *reclen2 = NULL;
     MDB_cursor *cur = NULL;
-#define FAIL_DB(what) do { rs = kgg_errf(e, KGP_EDB, "%s: %s: %s", kgg_store_path(st), what, mdb_strerror(rc)); goto fail; } while (0)
+#define FAIL_DB(what) do { rs = kgg_errf(e, kgg_mdb_status(rc), "%s: %s: %s", kgg_store_path(st), what, mdb_strerror(rc)); goto fail; } while (0)
 #define FAIL_OOM() do { rs = kgg_errf(e, KGP_ENOMEM, "out of memory"); goto fail; } while (0)
 #define FAIL_BAD(what) do { rs = kgg_errf(e, KGP_EDB, "%s: damaged %s record", kgg_store_path(st), what); goto fail; } while (0)
 

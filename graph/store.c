@@ -126,7 +126,7 @@ kgp_status kgg_mdb_fail(kgg_err *e, const char *what, int rc)
  * allocation, not a damaged database. */
 static kgp_status lmdb_fail(kgg_err *e, const char *what, const char *path, int rc)
 {
-    return kgg_errf(e, rc == ENOMEM ? KGP_ENOMEM : KGP_EDB, "%s%s%s: %s%s", path ? path : "",
+    return kgg_errf(e, kgg_mdb_status(rc), "%s%s%s: %s%s", path ? path : "",
                     path ? ": " : "", what, mdb_strerror(rc),
                     rc == ENOMEM ? " (the database is mapped into memory: raise the address-space "
                                    "limit, ulimit -v)" : "");
@@ -356,6 +356,8 @@ void kgg_store_map_release(kgg_store *st)
     pthread_rwlock_unlock(&st->maplock);
 }
 
+static kgp_status commit_fail(kgg_store *st, int rc, kgg_err *e);
+
 kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
                               MDB_dbi *dbi, kgg_err *e)
 {
@@ -383,7 +385,18 @@ kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
         else rc = mdb_txn_commit(txn);
     }
     kgg_store_map_release(st);
-    if (rc) { s = lmdb_fail(e, "cannot open named database", name, rc); goto out; }
+    if (rc == MDB_MAP_FULL && !ro) {
+        /* The file fills its map (a reopened file maps just its size):
+         * grow it, as a write does (kgg_store_update), then start over. */
+        pthread_mutex_unlock(&st->lock);
+        if ((s = resize(st, kgg_store_map_size(st) * 2, e)) != KGP_OK) return s;
+        return kgg_store_open_dbi(st, name, flags, dbi, e);
+    }
+    if (rc) {   /* creating it writes: a full disk is an I/O error, as for any write */
+        s = rc == ENOSPC || rc == EDQUOT || rc == EIO ? commit_fail(st, rc, e)
+                                                      : lmdb_fail(e, "cannot open named database", name, rc);
+        goto out;
+    }
     st->extra[st->nextra].name = kg_strdup(name);
     if (!st->extra[st->nextra].name) { s = kgg_errf(e, KGP_ENOMEM, "out of memory"); goto out; }
     st->extra[st->nextra++].dbi = *dbi;

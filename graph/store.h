@@ -58,6 +58,7 @@
 #ifndef KGG_STORE_H
 #define KGG_STORE_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <lmdb.h>
@@ -80,6 +81,11 @@ kgp_status kgg_errf(kgg_err *e, kgp_status st, const char *fmt, ...)
  * ENOMEM (a failed allocation, or no address space to map), else KGP_EDB
  * "what: LMDB's message". Returns the status. */
 kgp_status kgg_mdb_fail(kgg_err *e, const char *what, int rc);
+/* The status for an LMDB call's failure rc: KGP_ENOMEM for ENOMEM (a
+ * failed malloc inside LMDB: cursor, transaction, dbi name; exit 7 like any
+ * failed allocation), else KGP_EDB. Every error built from mdb_strerror(rc)
+ * takes its status from here. */
+static inline kgp_status kgg_mdb_status(int rc) { return rc == ENOMEM ? KGP_ENOMEM : KGP_EDB; }
 
 #define KGG_STORE_RDONLY 0x1
 /* With KGG_STORE_RDONLY: no lock file (MDB_NOLOCK), for a database in a

@@ -27,7 +27,7 @@ kgp_status kgg_store_copy_compact(kgg_store *st, const char *dest, kgg_err *e)
     kgg_store_map_release(st);
     if (mrc) {
         kg_atomic_abort(&f);
-        return kgg_errf(e, mrc == ENOSPC || mrc == EIO ? KGP_EIO : KGP_EDB,
+        return kgg_errf(e, mrc == ENOSPC || mrc == EIO ? KGP_EIO : kgg_mdb_status(mrc),
                         "%s: compact copy failed: %s", dest, mdb_strerror(mrc));
     }
     if ((err = kg_atomic_commit(&f)) != 0)

@@ -43,7 +43,7 @@ static kgp_status rej_handle(kgg_store *st, int create, MDB_dbi *dbi, int *have,
         int rc = mdb_dbi_open(txn, REJ_DB, 0, dbi);
         kgg_store_read_end(txn);
         if (rc == MDB_NOTFOUND) return KGP_OK;
-        if (rc) return kgg_errf(e, KGP_EDB, "%s: rejected suggestions: %s", kgg_store_path(st), mdb_strerror(rc));
+        if (rc) return kgg_errf(e, kgg_mdb_status(rc), "%s: rejected suggestions: %s", kgg_store_path(st), mdb_strerror(rc));
     }
     kgp_status s = kgg_store_open_dbi(st, REJ_DB, create ? MDB_CREATE : 0, dbi, e);
     if (!s) *have = 1;
@@ -162,7 +162,7 @@ static kgp_status run(rctx *c, MDB_txn *txn, int write, int *mrc, kgg_err *e)
         MDB_val k = {0, kb};
         int key_ok = pair_key(c, x, kb, &k) == 0, rc = 0;
         int out = check_pair(c, txn, i, &k, key_ok, &rc);
-        if (rc) { *mrc = rc; return kgg_errf(e, KGP_EDB, "rejected suggestions: %s", mdb_strerror(rc)); }
+        if (rc) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "rejected suggestions: %s", mdb_strerror(rc)); }
         x->outcome = out;
         if (out == KGG_REJECT_ALREADY) continue;
         if (out != KGG_REJECT_DONE)
@@ -177,7 +177,7 @@ static kgp_status run(rctx *c, MDB_txn *txn, int write, int *mrc, kgg_err *e)
             rc = mdb_put(txn, c->rej, &k, &v, MDB_RESERVE);
             if (!rc) encode_rec(x, x->time ? x->time : c->now, v.mv_data);
         }
-        if (rc) { *mrc = rc; return kgg_errf(e, KGP_EDB, "rejected suggestions: %s", mdb_strerror(rc)); }
+        if (rc) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "rejected suggestions: %s", mdb_strerror(rc)); }
     }
     return KGP_OK;
 }
@@ -243,7 +243,7 @@ kgp_status kgg_reject_each(kgg_store *st, kgg_reject_fn fn, void *ud, kgg_err *e
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc) {
         kgg_store_read_end(txn);
-        return kgg_errf(e, KGP_EDB, "rejected suggestions: %s", mdb_strerror(rc));
+        return kgg_errf(e, kgg_mdb_status(rc), "rejected suggestions: %s", mdb_strerror(rc));
     }
     MDB_val k, v;
     char kb[KEY_CAP + 1];
@@ -265,7 +265,7 @@ kgp_status kgg_reject_each(kgg_store *st, kgg_reject_fn fn, void *ud, kgg_err *e
         x.concept = kb + ((const char *)sep - (const char *)k.mv_data) + 1;
         s = (kgp_status)fn(ud, &x);
     }
-    if (!s && rc && rc != MDB_NOTFOUND) s = kgg_errf(e, KGP_EDB, "rejected suggestions: %s", mdb_strerror(rc));
+    if (!s && rc && rc != MDB_NOTFOUND) s = kgg_errf(e, kgg_mdb_status(rc), "rejected suggestions: %s", mdb_strerror(rc));
     mdb_cursor_close(cur);
     kgg_store_read_end(txn);
     return s;

@@ -116,7 +116,7 @@ static kgp_status refresh_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
     if (r == MDB_NOTFOUND) return KGP_OK;
 fail:
     *mdb_rc = r;
-    return kgg_errf(e, KGP_EDB, "stamps: %s", mdb_strerror(r));
+    return kgg_errf(e, kgg_mdb_status(r), "stamps: %s", mdb_strerror(r));
 }
 
 kgp_status kgg_stamp_refresh(kgg_store *st, int64_t now, uint32_t *nchanged, kgg_err *e)
@@ -174,7 +174,7 @@ kgp_status kgg_stamp_load(kgg_store *st, const kgg_snap *s, int64_t *stamp, kgg_
         if (r == MDB_NOTFOUND) continue;
         if (r) {
             kgg_store_read_end(txn);
-            return kgg_errf(e, KGP_EDB, "stamps: %s", mdb_strerror(r));
+            return kgg_errf(e, kgg_mdb_status(r), "stamps: %s", mdb_strerror(r));
         }
         if (v.mv_size == 16 && get_le64(v.mv_data) == kgg_stamp_hash(s, i))
             stamp[i] = (int64_t)get_le64((const unsigned char *)v.mv_data + 8);

@@ -17,7 +17,7 @@ static kgp_status put_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
         for (int b = 0; b < 8; b++) hb[b] = (uint8_t)(c->s[i].hash >> (56 - 8 * b));
         MDB_val k = {16, c->s[i].id}, v = {8, hb};
         int rc = mdb_put(txn, c->dbi, &k, &v, 0);
-        if (rc) { *mrc = rc; return kgg_errf(e, KGP_EDB, "statements: %s", mdb_strerror(rc)); }
+        if (rc) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "statements: %s", mdb_strerror(rc)); }
     }
     return KGP_OK;
 }
@@ -33,7 +33,7 @@ kgp_status kgg_stmt_record(kgg_store *st, kgg_stmt *s, size_t n, int write, kgg_
     size_t fresh = 0;
     if (rc && rc != MDB_NOTFOUND) {
         kgg_store_read_end(txn);
-        return kgg_errf(e, KGP_EDB, "%s: statements: %s", kgg_store_path(st), mdb_strerror(rc));
+        return kgg_errf(e, kgg_mdb_status(rc), "%s: statements: %s", kgg_store_path(st), mdb_strerror(rc));
     }
     for (size_t i = 0; i < n; i++) {
         s[i].outcome = KGG_STMT_NEW;
@@ -46,7 +46,7 @@ kgp_status kgg_stmt_record(kgg_store *st, kgg_stmt *s, size_t n, int write, kgg_
             conflict |= s[i].outcome == KGG_STMT_CONFLICT;
         } else if (rc && rc != MDB_NOTFOUND) {
             kgg_store_read_end(txn);
-            return kgg_errf(e, KGP_EDB, "statements: %s", mdb_strerror(rc));
+            return kgg_errf(e, kgg_mdb_status(rc), "statements: %s", mdb_strerror(rc));
         } else {
             fresh++;
         }

@@ -19,7 +19,7 @@ static kgp_status tok_handle(kgg_store *st, int create, MDB_dbi *dbi, int *have,
         int rc = mdb_dbi_open(txn, TOK_DB, 0, dbi);
         kgg_store_read_end(txn);
         if (rc == MDB_NOTFOUND) return KGP_OK;
-        if (rc) return kgg_errf(e, KGP_EDB, "%s: tokens: %s", kgg_store_path(st), mdb_strerror(rc));
+        if (rc) return kgg_errf(e, kgg_mdb_status(rc), "%s: tokens: %s", kgg_store_path(st), mdb_strerror(rc));
     }
     kgp_status s = kgg_store_open_dbi(st, TOK_DB, create ? MDB_CREATE : 0, dbi, e);
     if (!s) *have = 1;
@@ -53,7 +53,7 @@ static kgp_status put_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
     memcpy(buf + 12, c->t->name ? c->t->name : "", nl + 1);
     MDB_val k = {KGG_TOKEN_DIGEST, (void *)c->t->digest}, v = {12 + nl + 1, buf};
     int rc = mdb_put(txn, c->dbi, &k, &v, 0);
-    if (rc) { *mrc = rc; return kgg_errf(e, KGP_EDB, "tokens: %s", mdb_strerror(rc)); }
+    if (rc) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "tokens: %s", mdb_strerror(rc)); }
     return KGP_OK;
 }
 
@@ -87,7 +87,7 @@ kgp_status kgg_token_get(kgg_store *st, const uint8_t digest[KGG_TOKEN_DIGEST], 
     }
     kgg_store_read_end(txn);
     if (rc == MDB_NOTFOUND) return kgg_errf(e, KGP_ENOTFOUND, "no such token");
-    if (rc) return kgg_errf(e, KGP_EDB, "%s: tokens: %s", kgg_store_path(st), rc < 0 ? "damaged record" : mdb_strerror(rc));
+    if (rc) return kgg_errf(e, kgg_mdb_status(rc), "%s: tokens: %s", kgg_store_path(st), rc < 0 ? "damaged record" : mdb_strerror(rc));
     return KGP_OK;
 }
 
@@ -112,7 +112,7 @@ kgp_status kgg_token_each(kgg_store *st, kgg_token_fn fn, void *ud, kgg_err *e)
         mdb_cursor_close(cur);
     }
     kgg_store_read_end(txn);
-    if (rc && rc != MDB_NOTFOUND) return kgg_errf(e, KGP_EDB, "tokens: %s", rc < 0 ? "damaged record" : mdb_strerror(rc));
+    if (rc && rc != MDB_NOTFOUND) return kgg_errf(e, kgg_mdb_status(rc), "tokens: %s", rc < 0 ? "damaged record" : mdb_strerror(rc));
     return (kgp_status)stop;
 }
 
@@ -123,7 +123,7 @@ static kgp_status del_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
     del_ctx *c = ud;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, c->dbi, &cur);
-    if (rc) { *mrc = rc; return kgg_errf(e, KGP_EDB, "tokens: %s", mdb_strerror(rc)); }
+    if (rc) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "tokens: %s", mdb_strerror(rc)); }
     uint8_t key[KGG_TOKEN_DIGEST] = {0};
     memcpy(key, c->prefix, c->n);
     MDB_val k = {KGG_TOKEN_DIGEST, key}, v;
@@ -133,7 +133,7 @@ static kgp_status del_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
         found++;
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
-    if (rc && rc != MDB_NOTFOUND) { mdb_cursor_close(cur); *mrc = rc; return kgg_errf(e, KGP_EDB, "tokens: %s", mdb_strerror(rc)); }
+    if (rc && rc != MDB_NOTFOUND) { mdb_cursor_close(cur); *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "tokens: %s", mdb_strerror(rc)); }
     if (found != 1) {
         mdb_cursor_close(cur);
         return found ? kgg_errf(e, KGP_EINPUT, "the id matches %zu tokens: give more of it", found)
@@ -143,7 +143,7 @@ static kgp_status del_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     if (!rc) rc = mdb_cursor_del(cur, 0);
     mdb_cursor_close(cur);
-    if (rc) { *mrc = rc; return kgg_errf(e, KGP_EDB, "tokens: %s", mdb_strerror(rc)); }
+    if (rc) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "tokens: %s", mdb_strerror(rc)); }
     return KGP_OK;
 }
 

@@ -448,7 +448,7 @@ static kgp_status remove_concept(wctx *w, MDB_txn *txn, uint32_t id, int *mrc, k
         kg_buf_free(&cp);
         if (r == -2) OOM();
         if (r) return kgg_errf(e, KGP_EDB, "damaged record of concept %u", id);
-        if (d.rc) { *mrc = d.rc; return kgg_errf(e, KGP_EDB, "cannot delete edge: %s", mdb_strerror(d.rc)); }
+        if (d.rc) { *mrc = d.rc; return kgg_errf(e, kgg_mdb_status(d.rc), "cannot delete edge: %s", mdb_strerror(d.rc)); }
         TRY(mdb_del(txn, fwd, &k, NULL));
     }
     int rc = mdb_del(txn, w->concepts, &k, NULL);
@@ -724,7 +724,7 @@ static kgp_status check_global_cycles(wctx *w, MDB_txn *txn, uint32_t next_id, i
         MDB_val k = id_val(kb, region[qi]), v;
         int rc = mdb_get(txn, w->requires, &k, &v);
         if (rc == MDB_NOTFOUND) continue;
-        if (rc) { *mrc = rc; s = kgg_errf(e, KGP_EDB, "reading requires: %s", mdb_strerror(rc)); goto out; }
+        if (rc) { *mrc = rc; s = kgg_errf(e, kgg_mdb_status(rc), "reading requires: %s", mdb_strerror(rc)); goto out; }
         kgg_rd r = {v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, 0};
         uint64_t ng = kgg_rd_varint(&r);
         for (uint64_t g = 0; g < ng && !r.bad; g++) {

@@ -109,7 +109,7 @@ kgp_status kgp_db_txn_id(kgp_db *db, uint64_t *id)
     *id = 0;
     if (!db || !db->st) return KGP_EDB;
     int rc = mdb_env_info(kgg_store_env(db->st), &info);
-    if (rc) return kgp__db_error(db, KGP_EDB, "%s: %s", db->path, mdb_strerror(rc));
+    if (rc) return kgp__db_error(db, kgg_mdb_status(rc), "%s: %s", db->path, mdb_strerror(rc));
     *id = (uint64_t)info.me_last_txnid;
     return KGP_OK;
 }

@@ -363,7 +363,7 @@ static kgp_status embed_write(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
         if (rc) {
             free(rec);
             *mdb_rc = rc;
-            return kgg_errf(e, KGP_EDB, "storing an embedding: %s", mdb_strerror(rc));
+            return kgg_errf(e, kgg_mdb_status(rc), "storing an embedding: %s", mdb_strerror(rc));
         }
     }
     free(rec);
@@ -374,7 +374,7 @@ static kgp_status embed_write(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
         int rc = mdb_del(txn, dbi, &k, NULL);
         if (rc && rc != MDB_NOTFOUND) {
             *mdb_rc = rc;
-            return kgg_errf(e, KGP_EDB, "removing an embedding: %s", mdb_strerror(rc));
+            return kgg_errf(e, kgg_mdb_status(rc), "removing an embedding: %s", mdb_strerror(rc));
         }
     }
     return KGP_OK;

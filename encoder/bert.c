@@ -417,7 +417,7 @@ static int acts_layout(const kge_bert *m, kge_bert_acts *a, size_t N, size_t S, 
     }
     if (!keep) a->fch_gelu = a->fch;
     a->keep_all = keep;
-    return 0;
+    return kge_blas_headroom(kge_pool_size(pool_of(a)));   /* -1: the BLAS would hang, see threads.h */
 }
 
 int kge_bert_acts_reserve(const kge_bert *m, kge_bert_acts *a, size_t B, size_t T, int keep, const uint8_t *mask)
@@ -641,7 +641,8 @@ int kge_bert_forward(const kge_bert *m, kge_bert_acts *a, const int32_t *ids, co
     size_t *off = malloc(2 * (B + 1) * sizeof *off), *aoff = off + B + 1;
     if (!off || kge_bert_acts_reserve(m, a, B, T, keep, mask)) {
         free(off);
-        return kge_fail(err, KGE_ENOMEM, "out of memory for activations");
+        return kge_fail(err, KGE_ENOMEM, "out of memory for activations or the BLAS work buffers (128 MiB of "
+                        "address space per thread)");
     }
     for (size_t b = 0; b <= B; b++) {   /* padded: every sequence T rows, masked keys get 0 */
         off[b] = b * T;
@@ -671,7 +672,8 @@ int kge_bert_forward_packed(const kge_bert *m, kge_bert_acts *a, const int32_t *
     int rc = check_tokens(m, ids, types, N, 0, err);
     if (rc) return rc;
     if (acts_layout(m, a, N, att_floats(m, a, 0, Tmax, 0), 0))
-        return kge_fail(err, KGE_ENOMEM, "out of memory for activations");
+        return kge_fail(err, KGE_ENOMEM, "out of memory for activations or the BLAS work buffers (128 MiB of "
+                        "address space per thread)");
     a->B = (int)nseq;
     a->T = 0;
     for (size_t i = 0; i < N; i++) a->keep[i] = 1.0f;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* OpenBLAS extensions, weak so that another BLAS links too. */
@@ -191,4 +193,30 @@ const char *kge_blas_hint(void)
                  "set OPENBLAS_CORETYPE=SkylakeX for several times faster encoding"
                : "OpenBLAS did not recognise this CPU and uses its generic Prescott kernels; "
                  "set OPENBLAS_CORETYPE=Haswell for several times faster encoding";
+}
+
+/* OpenBLAS 0.3.21 maps a work buffer of 128 MiB for each thread that calls
+ * it at once, at its first such call, and retries forever when the mapping
+ * fails (blas_memory_alloc): under an address-space limit (ulimit -v,
+ * prlimit --as) a call would hang instead of failing. So, while a limit is
+ * set, room for n buffers (and a margin for what follows) is checked by a
+ * mapping that is released at once. Once a check for n passed, OpenBLAS
+ * holds its buffers and later checks for n or fewer are skipped. */
+#define BLAS_BUFFER ((size_t)129 << 20)
+#define BLAS_MARGIN ((size_t)64 << 20)
+
+int kge_blas_headroom(int n)
+{
+    static atomic_int passed;
+    if (n < 1) n = 1;
+    if (n <= atomic_load(&passed)) return 0;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) || rl.rlim_cur == RLIM_INFINITY) return 0;
+    size_t want = (size_t)n * BLAS_BUFFER + BLAS_MARGIN;
+    void *p = mmap(NULL, want, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return -1;
+    munmap(p, want);
+    int old = atomic_load(&passed);
+    while (old < n && !atomic_compare_exchange_weak(&passed, &old, n)) {}
+    return 0;
 }

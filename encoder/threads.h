@@ -27,6 +27,14 @@ int       kge_pool_size(const kge_pool *p);
  * returns when all have finished. Tasks must not call kge_pool_run. */
 void kge_pool_run(kge_pool *p, size_t ntasks, void (*fn)(void *ctx, size_t task), void *ctx);
 
+/* 0 when n threads may call the BLAS at once; -1 when, under an
+ * address-space limit (RLIMIT_AS), there is no room for the BLAS's work
+ * buffers (OpenBLAS: 128 MiB per calling thread), where OpenBLAS would
+ * retry its mapping forever instead of failing. Every path that calls the
+ * BLAS checks it first (the forward passes do, in laying out activations).
+ * O(1): one mapping made and released, only while a limit is set. */
+int kge_blas_headroom(int n);
+
 /* OpenBLAS thread count (1 when the BLAS is not OpenBLAS): get, and set
  * returning the previous value. Process-wide, as OpenBLAS's is. */
 int kge_blas_threads(void);

@@ -425,7 +425,11 @@ int kge_link_load(const char *dir, kge_link_model **out, kge_err *err)
     /* the encoder folder, then the model around it */
     kge_bert *bert = NULL;
     if ((rc = kge_bert_load(dir, &bert, err))) goto out;
-    if ((rc = kge_link_new(bert, &o, &lm, err))) { kge_fail_ctx(err, "%s", mp); if (err) err->code = rc = KGE_EINPUT; goto out; }
+    if ((rc = kge_link_new(bert, &o, &lm, err))) {   /* the options do not fit: bad input, unless out of memory */
+        kge_fail_ctx(err, "%s", mp);
+        if (rc != KGE_ENOMEM && err) err->code = rc = KGE_EINPUT;
+        goto out;
+    }
     if ((rc = open_at_step(dir, "model.safetensors", step, &st, err))) goto out;
     kge_st_close(st);
     st = NULL;

@@ -728,10 +728,13 @@ int kgn_batch_run(FILE *in, const char *in_name, uint64_t in_size,
     tids = kg_calloc(threads, sizeof *tids);
     if (!e.ring || !tids) { rc = STATUS_NOMEM; snprintf(err, errlen, "out of memory"); goto done; }
     if (complete) goto finish;
-    for (; started < threads; started++)
-        if (pthread_create(&tids[started], NULL, worker, &e)) {
-            rc = STATUS_INTERNAL;
-            snprintf(err, errlen, "cannot start worker threads: %s", strerror(errno));
+    for (int prc; started < threads; started++)
+        if ((prc = pthread_create(&tids[started], NULL, worker, &e))) {
+            /* pthread_create returns its error (errno is not set): EAGAIN
+             * is no memory for the stack (prlimit --as) or the thread limit */
+            rc = prc == EAGAIN || prc == ENOMEM ? STATUS_NOMEM : STATUS_INTERNAL;
+            snprintf(err, errlen, "cannot start worker threads: %s%s", strerror(prc),
+                     rc == STATUS_NOMEM ? " (out of memory or at the thread limit; try fewer --threads)" : "");
             goto done;
         }
 

@@ -816,6 +816,7 @@ int srv_run(kgp_db *db, const srv_options *o)
         more[nmore++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, key};
     }
     more[nmore] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    errno = 0;
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
@@ -826,8 +827,17 @@ int srv_run(kgp_db *db, const srv_options *o)
                             MHD_OPTION_ARRAY, more,
                             MHD_OPTION_END);
     if (!s->d) {
-        cli_error("cannot listen on %s (address in use, or bad TLS certificate/key)", o->listen);
-        rc = KGP_EIO;
+        /* MHD says why on stderr; a thread it could not start leaves errno
+         * EAGAIN/ENOMEM: out of memory (ulimit -v) or at the thread limit */
+        int err = errno;
+        if (err == EAGAIN || err == ENOMEM) {
+            cli_error("cannot start the server's threads: %s (out of memory or at the thread limit; try fewer "
+                      "--threads)", strerror(err));
+            rc = KGP_ENOMEM;
+        } else {
+            cli_error("cannot listen on %s (address in use, or bad TLS certificate/key)", o->listen);
+            rc = KGP_EIO;
+        }
         goto out;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);

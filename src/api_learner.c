@@ -1022,9 +1022,10 @@ static int fit_fsrs(const all_load *al, unsigned flags, kgp_fit_report *r, kg_ar
     if (!(flags & KGP_FIT_PER_LEARNER))
         goto out;
     /* Per learner: all of the learner's cards (held out or not), the
-     * population's weights as start and prior centre (shrinkage), one free
-     * factor on the first stabilities (learner_fsrs_fit.h: a learner's log
-     * is too small for 21 weights). A
+     * population's weights as start and prior centre (shrinkage, γ 10:
+     * no loss where learners differ little, a gain where they differ; see
+     * README Fitting), one free factor on the first stabilities
+     * (learner_fsrs_fit.h: a learner's log is too small for 21 weights). A
      * held-out learner (never seen by the population's fit) is first
      * judged: fitted the same way on four in five of the cards, scored on
      * the fifth beside the population's weights and the defaults. */
@@ -1035,7 +1036,7 @@ static int fit_fsrs(const all_load *al, unsigned flags, kgp_fit_report *r, kg_ar
     }
     static const uint8_t first_s[KGN_FSRS_NW] = {1, 1, 1, 1};
     kgn_fsrs_fit_options o = { .iterations = 100, .start = r->fsrs_w, .centre = r->fsrs_w,
-                               .free_w = first_s, .tie_first = 1 };
+                               .free_w = first_s, .tie_first = 1, .gamma = 10 };
     for (uint32_t q = 0; q < nc;) {
         uint32_t q2 = q;
         while (q2 < nc && !strcmp(who[q2], who[q]))

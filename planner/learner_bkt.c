@@ -126,6 +126,7 @@ void kgn_concept_state_apply(kgn_concept_state *cs, const kgn_bkt_params *p,
             cs->nreview++;
         if (o >= 0) {
             cs->last_outcome = o;
+            cs->last_review = e->kind == KGG_EV_REVIEW;
             cs->ncorrect += (uint32_t)o;
             cs->p_learned = kgn_bkt_observe(p, cs->p_learned, o);
         }

@@ -76,6 +76,7 @@ typedef struct kgn_concept_state {
     int64_t first, last;     /* times of the first and last event */
     int last_outcome;        /* the last observed attempt: 1 correct, 0 wrong,
                                 -1 none yet */
+    int last_review;         /* 1: that attempt was a review (not a quiz) */
 } kgn_concept_state;
 
 /* Status of a concept for a learner at a time, for a retention target. */

@@ -268,7 +268,7 @@ typedef struct rev_acc { double *ok, *fail; uint32_t nok, nfail; } rev_acc;
 
 /* Fits one concept: events idx[lo..hi) sorted by learner then time. */
 static int fit_one(const kgg_event *ev, const size_t *idx, size_t lo, size_t hi,
-                   const kgn_fit_options *o, kgn_fit_concept *fc,
+                   const kgn_fit_options *o, const kgn_bkt_params *pop, kgn_fit_concept *fc,
                    uint8_t *steps, uint32_t *tr_off, uint32_t *te_off,
                    uint8_t *te_steps, double *dw, rev_acc *ra)
 {
@@ -306,7 +306,9 @@ static int fit_one(const kgg_event *ev, const size_t *idx, size_t lo, size_t hi,
             tr_off[++ntr] = ltr;
         i = j;
     }
-    kgn_bkt_params def = o->start, fit = o->start;
+    /* held-out comparison against the defaults; the fit starts from (and
+     * is shrunk towards) the population, which unfitted concepts get */
+    kgn_bkt_params def = o->start, fit = *pop;
     uint64_t ntrain = 0, ntest = 0;
     kgn_bkt_loglik(&def, steps, tr_off, ntr, &ntrain);
     fc->ntrain = ntrain;
@@ -374,6 +376,30 @@ int kgn_fit_events(const kgg_event *ev, size_t n, const kgn_fit_options *opt,
     out->c = kg_arena_calloc(out->arena, sizeof *out->c * (nconc ? nconc : 1));
     if (!out->c)
         goto done;
+    /* the population: every (concept, learner) training sequence pooled */
+    out->pop = o.start;
+    {
+        uint32_t nseq = 0, len = 0;
+        offs[0] = 0;
+        for (size_t i = 0; i < n;) {
+            const kgg_event *e0 = &ev[idx[i]];
+            size_t j = i;
+            int hold = kgn_fit_is_holdout(e0->learner);
+            for (; j < n && !strcmp(ev[idx[j]].concept, e0->concept) &&
+                   !strcmp(ev[idx[j]].learner, e0->learner); j++) {
+                uint8_t st = step_of(&ev[idx[j]]);
+                if (!hold && st != 0xff)
+                    steps[len++] = st;
+            }
+            if (!hold && len > offs[nseq])
+                offs[++nseq] = len;
+            i = j;
+        }
+        kgn_bkt_loglik(&out->pop, steps, offs, nseq, &out->pop_ntrain);
+        out->pop_fitted = out->pop_ntrain >= o.min_obs;
+        if (out->pop_fitted)
+            kgn_bkt_em(&out->pop, steps, offs, nseq, o.max_iter, 1e-6);
+    }
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j < n && strcmp(ev[idx[j]].concept, ev[idx[i]].concept) == 0)
@@ -381,7 +407,7 @@ int kgn_fit_events(const kgg_event *ev, size_t n, const kgn_fit_options *opt,
         kgn_fit_concept *fc = &out->c[out->n++];
         if (!(fc->concept = kg_arena_strdup(out->arena, ev[idx[i]].concept)))
             goto done;
-        fit_one(ev, idx, i, j, &o, fc, steps, offs, offs + n + 2, steps + n, dw, &ra);
+        fit_one(ev, idx, i, j, &o, &out->pop, fc, steps, offs, offs + n + 2, steps + n, dw, &ra);
         double lm = lesson_minutes(&o, fc);
         for (uint32_t k = 0; k < ra.nok && lm > 0; k++) pok[npok++] = ra.ok[k] / 60.0 / lm;
         for (uint32_t k = 0; k < ra.nfail && lm > 0; k++) pfail[npfail++] = ra.fail[k] / 60.0 / lm;

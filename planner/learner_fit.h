@@ -90,6 +90,15 @@ typedef struct kgn_fit_result {
     double review_ratio_ok, review_ratio_fail;
     uint32_t nreview_ok, nreview_fail;     /* reviews behind the ratios */
     uint32_t nreview_minutes;              /* concepts with review minutes */
+    /* Population BKT: one EM over every concept's training sequences
+     * pooled (guess, slip and learning rates of the population). Concepts
+     * with fewer than min_obs observations get it instead of the defaults,
+     * and it is the start and the prior mean of each concept's own EM
+     * (shrinkage towards the population). pop_fitted 0: fewer than min_obs
+     * observations in all, pop = the defaults. */
+    kgn_bkt_params pop;
+    int pop_fitted;
+    uint64_t pop_ntrain;
 } kgn_fit_result;
 
 /* Fits every concept that appears in ev[0..n) (any order). Returns 0, or

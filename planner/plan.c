@@ -127,6 +127,47 @@ static int order_selection(kgn_workspace *ws, const uint32_t *goals, uint32_t ng
 
 static kgp_status oom(kgn_error *err) { return kgn_fail(err, KGP_ENOMEM, "out of memory"); }
 
+/* Sorts goals (stable) by the minutes of the selected concepts each one
+ * needs on its own: its requirements' members in the selection, walked
+ * transitively. A learner with an unknown time budget reaches the first
+ * goals soonest, and a budget that runs out leaves whole goals reached
+ * rather than parts of several. O(goals × plan). 0 or -1 (out of memory). */
+static int order_goals_cheapest(kgn_workspace *ws, uint32_t *goals, uint32_t ng)
+{
+    const kgg_snap *s = ws->s;
+    uint64_t *key = kg_malloc(ng * sizeof *key);
+    if (!key) return -1;
+    size_t base = ws->nstk;
+    for (uint32_t gi = 0; gi < ng; gi++) {
+        uint64_t cost = 0;
+        kgn__next_gen(ws->vis, &ws->gen_v, ws->n ? ws->n : 1);
+        ws->vis[goals[gi]] = ws->gen_v;
+        if (kgn__push(&ws->stk, &ws->nstk, &ws->cstk, goals[gi]) != 0) { kg_free(key); return -1; }
+        for (size_t h = base; h < ws->nstk; h++) {
+            uint32_t u = ws->stk[h];
+            cost += kgn__minutes(ws, u);
+            for (uint32_t g = s->grp_off[u]; g < s->grp_off[u + 1]; g++)
+                for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++) {
+                    uint32_t m = s->mem[j];
+                    if (!kgn__in_sel(ws, m) || ws->vis[m] == ws->gen_v) continue;
+                    ws->vis[m] = ws->gen_v;
+                    if (kgn__push(&ws->stk, &ws->nstk, &ws->cstk, m) != 0) { kg_free(key); return -1; }
+                }
+        }
+        ws->nstk = base;
+        key[gi] = cost;
+    }
+    for (uint32_t i = 1; i < ng; i++) {     /* insertion sort: stable, few goals */
+        uint64_t k = key[i];
+        uint32_t g = goals[i], j = i;
+        while (j > 0 && key[j - 1] > k) { key[j] = key[j - 1]; goals[j] = goals[j - 1]; j--; }
+        key[j] = k;
+        goals[j] = g;
+    }
+    kg_free(key);
+    return 0;
+}
+
 /* On an authored-order index: marks the lessons that no prerequisite or
  * recommendation of the goals reaches without the added order groups (a
  * walk over every member of the other groups, and over recommended edges
@@ -272,6 +313,11 @@ kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngo
             kg_arena_free(A);
             return oom(err);
         }
+    }
+
+    if (opt.cheapest_goals_first && ng > 1 && order_goals_cheapest(ws, goals, ng) != 0) {
+        kg_arena_free(A);
+        return oom(err);
     }
 
     /* Order. */

@@ -174,6 +174,8 @@ typedef struct kgn_options {
                                    the last lesson (0: until the last lesson) */
     int known_goals_ok;         /* 1: a known goal is reported as mastered
                                    (reviewed when the hook asks), not an error */
+    int cheapest_goals_first;   /* 1: order goals by the minutes of their own
+                                   selected requirements, ascending (stable) */
 } kgn_options;
 
 void kgn_options_init(kgn_options *o);

@@ -33,6 +33,9 @@ const char *kgp_mastery_name(int status)
 
 /* Fitted prerequisite strength (kgg_model_get): kappa, p0, lessons. */
 #define STRENGTH_NAME "prereq-strength"
+/* Population BKT (kgn_fit_result.pop): prior, learn, learn_read, guess,
+ * slip, forget. */
+#define BKT_POP_NAME "bkt-population"
 
 static double review_minutes(double concept_minutes)
 {
@@ -265,10 +268,19 @@ typedef struct learner_impl {
     double w[KGN_FSRS_NW];      /* FSRS-6 weights: the learner's fit, else the
                                    population's, else the defaults */
     double kappa, p0;           /* prerequisite strength (kappa < 0: not fitted) */
+    int64_t *failed;            /* [nconcepts] time of a failed lesson (the last
+                                   attempt a wrong quiz, not known), else 0 */
+    double *doubt;              /* [nconcepts] P(learned) given the failed
+                                   lessons of its dependents since its last
+                                   study (1: none; see doubt_prerequisites) */
+    kgn_bkt_params bkt;         /* BKT of concepts without their own fit: the
+                                   population's (kgpath fit), else the defaults */
     fitted *fit;                /* `kgpath fit` records by key (review minutes
                                    of concepts the learner has not met yet) */
     size_t nfit;
 } learner_impl;
+
+static void doubt_prerequisites(learner_impl *li);
 
 typedef struct ev_load {
     kgg_event *v;
@@ -370,13 +382,16 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
         kg_free(li);
         return s;
     }
-    double sv[2];
+    double sv[6];
     li->kappa = -1;
     li->p0 = 1;
     if (kgg_model_get(st, STRENGTH_NAME, sv, 2, &found, &e) == KGP_OK && found) {
         li->kappa = sv[0];
         li->p0 = sv[1];
     }
+    li->bkt = kgn_bkt_defaults;
+    if (kgg_model_get(st, BKT_POP_NAME, sv, 6, &found, &e) == KGP_OK && found)
+        li->bkt = (kgn_bkt_params){ sv[0], sv[1], sv[2], sv[3], sv[4], sv[5] };
     l->id = kg_arena_strdup(li->a, id);
     l->at = o.at;
     l->retention = o.retention;
@@ -426,8 +441,10 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
     li->rev_ok = kg_arena_calloc(li->a, sizeof *li->rev_ok * (nc + 1));
     li->rev_fail = kg_arena_calloc(li->a, sizeof *li->rev_fail * (nc + 1));
     li->by_index = kg_arena_calloc(li->a, sizeof *li->by_index * (nc + 1));
+    li->failed = kg_arena_calloc(li->a, sizeof *li->failed * (nc + 1));
+    li->doubt = kg_arena_calloc(li->a, sizeof *li->doubt * (nc + 1));
     if (!l->concepts || !li->why || !li->cards || !li->minutes || !li->by_index ||
-        !li->rev_ok || !li->rev_fail)
+        !li->rev_ok || !li->rev_fail || !li->failed || !li->doubt)
         goto oom;
     char day[16];
     fmt_day(o.at, day, sizeof day);
@@ -449,7 +466,7 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
             }
         }
         const fitted *f = fit_find(&fl, key);
-        kgn_bkt_params p = kgn_bkt_defaults;
+        kgn_bkt_params p = li->bkt;
         if (f && f->bkt) {
             p = f->p;
             c->fitted = 1;
@@ -490,12 +507,21 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
                    cs.last_outcome == 1) {
             /* Counted as known only when the last attempt succeeded: a
              * failed lesson is taught again (a learn step with its full
-             * time), never "reviewed". */
+             * time), never "reviewed". (Checking a wrong last quiz with a
+             * review instead, when the expected cost said so, lost goals
+             * per hour in tools/sim/cli_sim.py: a failed check costs the
+             * review and the lesson.) */
             li->why[l->nconcepts] = kg_arena_printf(li->a,
                 "mastery uncertain: P(learned) %.2f", c->p_learned);
             if (!li->why[l->nconcepts])
                 goto oom;
         }
+        li->doubt[l->nconcepts] = 1.0;
+        /* a failed lesson: read, then its last quiz wrong (a failed review
+         * is a lapse of memory, not evidence against prerequisites) */
+        if (cs.last_outcome == 0 && !cs.last_review && cs.nreads && !li->why[l->nconcepts] &&
+            c->status == KGP_LEARNING)
+            li->failed[l->nconcepts] = cs.last;
         l->count[c->status]++;
         if (c->index != KGP_NONE)
             li->by_index[li->nby_index++] = (uint32_t)l->nconcepts;
@@ -503,6 +529,7 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
         i = j;
     }
     qsort_r(li->by_index, li->nby_index, sizeof *li->by_index, cmp_by_index, l->concepts);
+    doubt_prerequisites(li);
     if (li->g)      /* graph concepts without events */
         l->count[KGP_NOT_STARTED] += li->g->n - li->nby_index;
     kg_free(idx);
@@ -688,6 +715,41 @@ void kgp_learner_known_free(uint32_t *known)
     kg_free(known);
 }
 
+/* A lesson that failed while its prerequisites looked known is evidence
+ * that one of them is not: for each prerequisite m of a failed lesson,
+ * studied before that failure, P(m learned) is updated by Bayes with the
+ * prerequisite strength (p0, κ; a lesson fails with 1 − p0 when its
+ * prerequisites are there, with 1 − p0·e^(−κ) when one is missing; not
+ * fitted: 0.1 and 0.95). The review decision then multiplies the recall by
+ * it (li->doubt: the posterior, in place of P(learned) when lower), so such a prerequisite is checked before the lesson is tried again;
+ * once reviewed after the failure (recalled, or failed and taught again)
+ * the doubt is gone. O(failed lessons × requirements × log V). */
+static void doubt_prerequisites(learner_impl *li)
+{
+    const kgg_snap *g = li->g;
+    double f1 = 0.1, f0 = 0.95;
+    if (li->kappa >= 0) {
+        f1 = 1.0 - li->p0;
+        f0 = 1.0 - li->p0 * exp(-li->kappa);
+    }
+    if (f1 < 0.05) f1 = 0.05;
+    if (f0 < f1) f0 = f1;
+    for (size_t i = 0; g && i < li->l.nconcepts; i++) {
+        uint32_t d = li->l.concepts[i].index;
+        if (!li->failed[i] || d == KGP_NONE)
+            continue;
+        for (uint32_t q = g->grp_off[d]; q < g->grp_off[d + 1]; q++)
+            for (uint32_t j = g->mem_off[q]; j < g->mem_off[q + 1]; j++) {
+                size_t pos;
+                const kgp_learner_concept *m = find_pos(&li->l, g->mem[j], &pos);
+                if (!m || m->last >= li->failed[i])
+                    continue;
+                double p = m->p_learned < li->doubt[pos] ? m->p_learned : li->doubt[pos];
+                li->doubt[pos] = p * f1 / (p * f1 + (1.0 - p) * f0);
+            }
+    }
+}
+
 /* Recalled and failed review minutes of graph concept `concept` for the
  * learner: its own record, else the fit's record of the concept, else the
  * default rule on the graph's minutes. */
@@ -733,16 +795,19 @@ int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char
  * *minutes (stake on entry) and *why (per-thread buffer) and returns 1 when
  * the review pays for itself. `studied`: the in-plan study day it is
  * counted from, KGP_NO_DAY for the learner's record. */
-static int decide(const learner_impl *li, const kgn_fsrs_card *card, double ok, double fail,
-                  int32_t studied, int32_t day, uint32_t *minutes, const char **why)
+static int decide(const learner_impl *li, const kgn_fsrs_card *card, double pl, double ok,
+                  double fail, int32_t studied, int32_t day, uint32_t *minutes, const char **why)
 {
     /* The planner copies the reason: a per-thread buffer keeps one learner
      * usable by many planning threads at once. */
     static _Thread_local char buf[256];
     uint32_t stake = *minutes;
     int64_t t = (int64_t)day * 86400;
-    double r = kgn_fsrs_card_r(li->w, card, t);
-    char d[16], sd[64] = "";
+    /* recall: retrievability, times P(learned) when mastery is uncertain */
+    double r = pl * kgn_fsrs_card_r(li->w, card, t);
+    char d[16], sd[64] = "", un[48] = "";
+    if (pl < 1)
+        snprintf(un, sizeof un, "mastery uncertain (P(learned) %.2f): ", pl);
     fmt_day(t, d, sizeof d);
     if (studied != KGP_NO_DAY) {
         char s0[16];
@@ -753,7 +818,7 @@ static int decide(const learner_impl *li, const kgn_fsrs_card *card, double ok, 
         /* no lesson at stake (a goal already known): the retention target */
         if (r >= li->l.retention)
             return 0;
-        snprintf(buf, sizeof buf, "retrievability %.2f on %s%s", r, d, sd);
+        snprintf(buf, sizeof buf, "%sretrievability %.2f on %s%s", un, r, d, sd);
     } else {
         /* Cost against value. Unreviewed, the concept is forgotten with
          * probability 1 - r; then the lesson that needs it is wasted
@@ -770,8 +835,8 @@ static int decide(const learner_impl *li, const kgn_fsrs_card *card, double ok, 
             loss = stake * li->p0 * (1.0 - exp(-li->kappa * (1.0 - r)));
         if (loss <= spent)
             return 0;
-        snprintf(buf, sizeof buf, "retrievability %.2f on %s%s: %.0f min expected loss on "
-                 "the %u-min lesson > %.0f min spent on a recalled review", r, d, sd, loss,
+        snprintf(buf, sizeof buf, "%sretrievability %.2f on %s%s: %.0f min expected loss on "
+                 "the %u-min lesson > %.0f min spent on a recalled review", un, r, d, sd, loss,
                  stake, spent);
     }
     *minutes = expected_minutes(r, ok, fail);
@@ -793,8 +858,11 @@ int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *min
         return 0;               /* not counted as known: taught, not reviewed */
     if (!li->cards[pos].reps)
         return 0;
-    return decide(li, &li->cards[pos], li->rev_ok[pos], li->rev_fail[pos], KGP_NO_DAY, day,
-                  minutes, why);
+    double pl = c->status == KGP_LEARNING ? c->p_learned : 1.0;
+    if (li->doubt[pos] < pl)
+        pl = li->doubt[pos];
+    return decide(li, &li->cards[pos], pl, li->rev_ok[pos], li->rev_fail[pos], KGP_NO_DAY,
+                  day, minutes, why);
 }
 
 int kgp_learner_review_after(void *ud, uint32_t concept, int32_t studied, int32_t day,
@@ -809,7 +877,7 @@ int kgp_learner_review_after(void *ud, uint32_t concept, int32_t studied, int32_
     kgn_fsrs_review(li->w, &card, KGN_GOOD, (int64_t)studied * 86400 + 43200);
     double ok, fail;
     concept_costs(li, concept, &ok, &fail);
-    return decide(li, &card, ok, fail, studied, day, minutes, why);
+    return decide(li, &card, 1.0, ok, fail, studied, day, minutes, why);
 }
 
 size_t kgp_learner_spaced(void *ud, uint32_t concept, int32_t day, int32_t *days,
@@ -1107,7 +1175,7 @@ out:
  * memory). O(N log V + lessons × requirements). */
 #define STRENGTH_MIN_LESSONS 50
 static int fit_strength(const all_load *al, const kgg_snap *g, const double *w,
-                        kgp_fit_report *r)
+                        const kgn_bkt_params *bkt, kgp_fit_report *r)
 {
     r->prereq_kappa = -1;
     if (!g || g->n == 0 || al->n == 0)
@@ -1170,8 +1238,10 @@ static int fit_strength(const all_load *al, const kgg_snap *g, const double *w,
         }
     }
     kgn_strength fs;
-    /* the quiz after the lesson as BKT sees it: the default guess and slip */
-    kgn_fit_strength(xs, ys, nl, kgn_bkt_defaults.guess, kgn_bkt_defaults.slip, &fs);
+    /* the quiz after the lesson as BKT sees it: the population's guess and
+     * slip (the defaults' slip of 0.03 reads every slip as a failed lesson
+     * and attenuates kappa) */
+    kgn_fit_strength(xs, ys, nl, bkt->guess, bkt->slip, &fs);
     r->prereq_lessons = nl;
     if (nl >= STRENGTH_MIN_LESSONS) {
         r->prereq_kappa = fs.kappa;
@@ -1243,7 +1313,8 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
     if (!frc)
         frc = fit_fsrs(&al, (unsigned)flags, &f->r, f->a, &frecs, &nfrecs);
     if (!frc)
-        frc = fit_strength(&al, kgp__snap_graph(snap ? snap : own), f->r.fsrs_w, &f->r);
+        frc = fit_strength(&al, kgp__snap_graph(snap ? snap : own), f->r.fsrs_w,
+                           &f->res.pop, &f->r);
     kgp_snap_close(own);
     if (frc) {
         kg_free(al.v);
@@ -1312,6 +1383,13 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
     r->ntest = f->res.ntest;
     r->ll_fit = f->res.ll_fit;
     r->ll_default = f->res.ll_default;
+    r->bkt_pop_fitted = f->res.pop_fitted;
+    r->bkt_pop_ntrain = f->res.pop_ntrain;
+    r->bkt_pop_prior = f->res.pop.prior;
+    r->bkt_pop_learn = f->res.pop.learn;
+    r->bkt_pop_learn_read = f->res.pop.learn_read;
+    r->bkt_pop_guess = f->res.pop.guess;
+    r->bkt_pop_slip = f->res.pop.slip;
     if (dry_run)
         return KGP_OK;
     s = kgg_fit_replace(st, recs, f->res.n, &e);
@@ -1320,6 +1398,11 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
     if (s == KGP_OK && r->prereq_kappa >= 0) {
         const double v[3] = { r->prereq_kappa, r->prereq_p0, (double)r->prereq_lessons };
         s = kgg_model_put(st, STRENGTH_NAME, v, 3, &e);
+    }
+    if (s == KGP_OK && f->res.pop_fitted) {
+        const kgn_bkt_params *q = &f->res.pop;
+        const double v[6] = { q->prior, q->learn, q->learn_read, q->guess, q->slip, q->forget };
+        s = kgg_model_put(st, BKT_POP_NAME, v, 6, &e);
     }
     if (s != KGP_OK)
         return kgp__db_error(db, s, "%s", e.msg);
@@ -1376,6 +1459,15 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
             json_object_set_new(ps, "loglik_independent", json_real(r->prereq_ll0));
         }
         json_object_set_new(o, "prerequisite_strength", ps);
+        json_t *bp = json_object();
+        json_object_set_new(bp, "fitted", json_boolean(r->bkt_pop_fitted));
+        json_object_set_new(bp, "observations", json_integer((json_int_t)r->bkt_pop_ntrain));
+        json_object_set_new(bp, "prior", json_real(r->bkt_pop_prior));
+        json_object_set_new(bp, "learn", json_real(r->bkt_pop_learn));
+        json_object_set_new(bp, "learn_read", json_real(r->bkt_pop_learn_read));
+        json_object_set_new(bp, "guess", json_real(r->bkt_pop_guess));
+        json_object_set_new(bp, "slip", json_real(r->bkt_pop_slip));
+        json_object_set_new(o, "bkt_population", bp);
         json_t *fs = json_object(), *wa = json_array();
         for (int k = 0; k < 21; k++)
             json_array_append_new(wa, json_real(r->fsrs_w[k]));
@@ -1449,6 +1541,11 @@ kgp_status kgp_fit_write(const kgp_fit_report *r, const char *format, FILE *out)
     else
         fprintf(out, "review minutes: too few reviews with a dwell (%u); the default "
                 "rule stays\n", r->nreview_ok + r->nreview_fail);
+    if (r->bkt_pop_fitted)
+        fprintf(out, "population BKT from %llu observations: prior %.2f, learn %.2f, "
+                "learn by reading %.2f, guess %.2f, slip %.2f (concepts without their own "
+                "fit)\n", (unsigned long long)r->bkt_pop_ntrain, r->bkt_pop_prior,
+                r->bkt_pop_learn, r->bkt_pop_learn_read, r->bkt_pop_guess, r->bkt_pop_slip);
     if (r->prereq_kappa >= 0)
         fprintf(out, "prerequisite strength from %zu lessons: P(success) = %.2f x "
                 "exp(-%.2f x recall shortfall of the prerequisites); log-likelihood %.1f, "

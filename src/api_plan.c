@@ -201,6 +201,7 @@ static kgp_status convert_options(const kgp_plan_options *o, kgn_options *k, cha
     k->review_after_ud = o->review_after_ud;
     k->spaced_days = o->spaced_days;
     k->known_goals_ok = o->known_goals_ok;
+    k->cheapest_goals_first = o->cheapest_goals_first;
     if (o->start && kgn_date_parse(o->start, &k->start_day)) {
         set_err(err, "bad start date '%s' (expected YYYY-MM-DD)", o->start);
         return KGP_EUSAGE;

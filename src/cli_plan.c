@@ -362,6 +362,7 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
         o.review_after = kgp_learner_review_after;
         o.review_after_ud = learner;
         o.known_goals_ok = 1;
+        o.cheapest_goals_first = 1;
         if (!o.minutes_per_day && at) {
             /* no calendar: reviews judged on the plan date */
             snprintf(start, sizeof start, "%s", date ? date : o.start);

@@ -318,6 +318,14 @@ typedef struct kgp_fit_report {
     uint64_t fsrs_pl_test;      /**< their held-out samples */
     double fsrs_pl_logloss_own, fsrs_pl_logloss_population, fsrs_pl_logloss_default;
     double fsrs_pl_rmse_own, fsrs_pl_rmse_population, fsrs_pl_rmse_default;
+    /* Population BKT: one EM over every concept's sequences pooled; used
+     * for concepts without their own fit (fewer than 20 observations), as
+     * the start and prior mean of each concept's EM, and (guess, slip) as
+     * the quiz noise of the prerequisite-strength fit. Stored when fitted
+     * (>= 20 observations in all). */
+    int bkt_pop_fitted;
+    uint64_t bkt_pop_ntrain;
+    double bkt_pop_prior, bkt_pop_learn, bkt_pop_learn_read, bkt_pop_guess, bkt_pop_slip;
     void *impl;
 } kgp_fit_report;
 

@@ -101,6 +101,10 @@ typedef struct kgp_plan_options {
     int known_goals_ok;         /**< 1: a goal in the known set is reported as
                                      already mastered (and reviewed when the hook
                                      asks) instead of failing with KGP_ECONFLICT */
+    int cheapest_goals_first;   /**< 1: goals in ascending order of the minutes
+                                     of their own remaining requirements (the
+                                     first goals are reached soonest; set with
+                                     a learner); 0: in the order given */
     int follow_course_order;    /**< 1: within each course every concept also
                                      requires the one authored before it (a late
                                      goal pulls in everything before it; known

@@ -392,6 +392,66 @@ START_TEST(fit_events_holdout_and_minutes)
 }
 END_TEST
 
+/* Population BKT: 500 concepts met by 3 learners each (too few
+ * observations for any concept's own fit) still give back the population's
+ * guess and slip from all of them pooled; each unfitted concept gets the
+ * population's parameters, not the defaults (slip 0.03 reads every slip as
+ * a failed lesson). */
+START_TEST(fit_events_population)
+{
+    kgn_bkt_params truth = { .prior = 0.2, .learn = 0.2, .learn_read = 0.6,
+                             .guess = 0.25, .slip = 0.12, .forget = 0 };
+    enum { NC = 500, NLC = 3, LEN = 4 };
+    kgg_event *ev = calloc(NC * NLC * LEN, sizeof *ev);
+    char (*names)[16] = calloc(NLC, 16), (*cs)[16] = calloc(NC, 16);
+    uint8_t st[LEN];
+    uint32_t off[2];
+    size_t n = 0;
+    rng_state = 11;
+    for (int l = 0; l < NLC; l++)
+        snprintf(names[l], 16, "u%d", l);
+    for (int c = 0; c < NC; c++) {
+        snprintf(cs[c], 16, "c:%03d", c);
+        for (int l = 0; l < NLC; l++) {
+            simulate(&truth, 1, LEN, st, off);
+            for (int t = 0; t < LEN; t++) {
+                kgg_event *e = &ev[n++];
+                *e = (kgg_event){ names[l], cs[c], 0, 1000 + c * 600 + t * 60, -1, -1, 0 };
+                if (st[t] == KGN_STEP_READ) {
+                    e->kind = KGG_EV_READ;
+                    e->dwell = 600;
+                } else {
+                    e->kind = KGG_EV_QUIZ;
+                    e->score = st[t] == KGN_STEP_RIGHT ? 1 : 0;
+                }
+            }
+        }
+    }
+    kgn_fit_result r;
+    ck_assert_int_eq(kgn_fit_events(ev, n, NULL, &r), 0);
+    ck_assert_uint_eq(r.n, NC);
+    ck_assert_uint_eq(r.nfitted, 0);
+    ck_assert_int_eq(r.pop_fitted, 1);
+    ck_assert_uint_gt(r.pop_ntrain, 1000);
+    ck_assert_double_eq_tol(r.pop.guess, truth.guess, 0.06);
+    ck_assert_double_eq_tol(r.pop.slip, truth.slip, 0.05);
+    for (size_t i = 0; i < r.n; i++) {
+        ck_assert_int_eq(r.c[i].fitted, 0);
+        ck_assert_double_eq(r.c[i].p.slip, r.pop.slip);
+        ck_assert_double_eq(r.c[i].p.guess, r.pop.guess);
+    }
+    kgn_fit_result_free(&r);
+    /* too little in all: the defaults */
+    ck_assert_int_eq(kgn_fit_events(ev, 8, NULL, &r), 0);
+    ck_assert_int_eq(r.pop_fitted, 0);
+    ck_assert_double_eq(r.pop.slip, kgn_bkt_defaults.slip);
+    kgn_fit_result_free(&r);
+    free(ev);
+    free(names);
+    free(cs);
+}
+END_TEST
+
 /* Prerequisite strength: lessons drawn with P(success) = 0.9·exp(−3x)
  * give back kappa ≈ 3 and p0 ≈ 0.9, a better likelihood than "the
  * prerequisites do not matter"; with outcomes independent of x, kappa ≈ 0. */
@@ -453,6 +513,7 @@ Suite *suite(void)
     tcase_add_test(t, bkt_em_recovers_parameters);
     tcase_add_test(t, fit_events_holdout_and_minutes);
     tcase_add_test(t, strength_recovers_kappa);
+    tcase_add_test(t, fit_events_population);
     suite_add_tcase(s, t);
     return s;
 }

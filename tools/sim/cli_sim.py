@@ -24,9 +24,12 @@ not FSRS); a lesson succeeds with probability 0.9 exp(-k * missing), missing
 = shortfall of the requirement groups' recall (k: prerequisite strength);
 first stability s0 times a per-learner factor (log-normal, sd 0.4); a
 review recalls with probability R (S *= 1.4 + 3(1-R)) or fails (S halves,
-not below s0, relearned; 1.5x the time); a lesson refreshes the memory of
-the prerequisites it uses (implicit review, recall-gated) unless turned
-off. Before the plan each concept of the goals' closure was studied 5..90
+not below s0, relearned; the extra time of relearning); a "review" of a
+concept never learned (its lesson failed) recalls nothing and teaches
+nothing (only a lesson does); a lesson refreshes the memory of the
+prerequisites it uses (implicit review, recall-gated) unless turned off.
+After each lesson two quiz items, right with 0.2 + 0.7 R (0.9 after a
+lesson that worked, 0.2 on what was never learned). Before the plan each concept of the goals' closure was studied 5..90
 days earlier with probability 0.4 (prerequisites first), on record.
 Metrics per learner: goals/h = expected goals gained (sum over the goals of
 learned x R at the end, minus the same at the start) per study hour (at
@@ -68,8 +71,10 @@ class Learner:
         self.factor = math.exp(rng.gauss(0, 0.4))
         self.learned, self.S, self.last, self.touched = {}, {}, {}, {}
         self.events = []
+        self.trace = False
         self.lessons = self.failed = self.reviews = 0
-        self.review_min = 0.0
+        self.review_min = self.lesson_min = self.failed_min = 0.0
+        self.redundant, self.redundant_r = 0, []
 
     def s0(self):
         return self.cfg.first_stability * self.factor
@@ -87,8 +92,16 @@ class Learner:
         return miss
 
     def lesson(self, c, t, rng, minutes):
+        if self.learned.get(c):
+            self.redundant += 1
+            self.redundant_r.append(self.R(c, t))
         p = 0.9 * math.exp(-self.cfg.strength * self.missing(c, t))
         ok = rng.random() < p
+        if self.trace:
+            print("  t %.2f lesson %s (%d min) p %.2f %s  prereqs %s" % (
+                t - START, c, minutes, p, "ok" if ok else "FAILED", " ".join(
+                    "%s:%.2f" % (m, self.R(m, t)) for k, ms in self.g[c]["req"] for m in ms)),
+                file=sys.stderr)
         self.lessons += 1
         self.failed += not ok
         if self.cfg.implicit:
@@ -102,11 +115,15 @@ class Learner:
             self.S[c] = max(self.S.get(c, 0), self.s0()) if self.learned.get(c) else self.s0()
             self.last[c] = t
         self.touched[c] = t
-        know = self.learned.get(c, False) and ok
+        self.lesson_min += minutes
+        self.failed_min += 0 if ok else minutes
+        # quiz right with 0.2 (guess) + 0.7 x the hidden recall: 0.9 right
+        # after a lesson that worked, 0.2 on what was never learned
+        p_right = 0.2 + 0.7 * self.R(c, t)
         self.events.append({"concept": c, "kind": "read", "at": iso(0, t),
                             "dwell_seconds": int(minutes * 60)})
         for q in range(2):
-            right = rng.random() < (0.9 if know else 0.2)
+            right = rng.random() < p_right
             self.events.append({"concept": c, "kind": "quiz", "at": iso(0, t + (q + 1) / 1440.0),
                                 "score": 1 if right else 0})
         return ok
@@ -124,14 +141,17 @@ class Learner:
         """Returns the minutes the review took (hidden, see review_minutes)."""
         r = self.R(c, t)
         ok = rng.random() < r
+        if self.trace:
+            print("  t %.2f review %s R %.2f learned %s %s" % (t - START, c, r, bool(self.learned.get(c)),
+                  "ok" if ok else "failed"), file=sys.stderr)
         if ok:
             self.S[c] *= 1.4 + 3.0 * (1.0 - r)
         elif self.learned.get(c):
             self.S[c] = max(self.s0(), self.S[c] / 2.0)
-        else:
-            self.learned[c] = True      # a failed recall of the unknown: studied
-            self.S[c] = self.s0()
-        self.last[c] = t
+        # a "review" of what was never learned (its lesson failed) recalls
+        # nothing and teaches nothing: only a lesson makes it learned
+        if self.learned.get(c):
+            self.last[c] = t
         self.touched[c] = t
         mins = self.review_minutes(c, ok, rng)
         self.reviews += 1
@@ -292,7 +312,9 @@ def measure(L, goals, ck, start_known):
     # goals gained per study hour (an hour at least: nothing studied, nothing gained)
     return {"goals_h": (known - start_known) / max(hours, 1.0), "ret30": ret30,
             "hours": hours, "goals": known, "review_share": L.review_min / max(ck.used, 1.0),
-            "lessons": L.lessons, "failed": L.failed, "reviews": L.reviews}
+            "lessons": L.lessons, "failed": L.failed, "reviews": L.reviews,
+            "lesson_h": L.lesson_min / 60.0, "failed_h": L.failed_min / 60.0,
+            "review_h": L.review_min / 60.0}
 
 
 def ci(v):
@@ -359,15 +381,24 @@ def simulate(cfg, kg_exe, courses, label):
             L = Learner(g, rng, cfg)
             history(L, g, clos, rng, cfg)
             L.lessons = L.failed = L.reviews = 0     # count the plan's own
-            L.review_min = 0.0
+            L.review_min = L.lesson_min = L.failed_min = 0.0
+            L.redundant, L.redundant_r = 0, []
             start_known = sum(L.R(x, START) for x in goals)
             if p == "naive":
                 ck = run_naive(L, g, goals, clos, rng, budget, cfg)
             elif p == "kgpath":
                 ck = run_kgpath(L, g, goals, rng, budget, cfg, kg)
             else:
+                L.trace = os.environ.get("KGSIM_TRACE") == str(n)
                 ck = run_learner(L, g, goals, rng, budget, cfg, kg, "s%d" % n)
             rows[p].append(measure(L, goals, ck, start_known))
+            if os.environ.get("KGSIM_DEBUG"):
+                r = rows[p][-1]
+                print("learner %d %-15s budget %.1f h  used %.1f  start %.2f  end %.2f  goals/h %.3f  "
+                      "ret30 %.2f  lessons %d failed %d reviews %d  redundant %s" %
+                      (n, p, budget / 60, r["hours"], start_known, r["goals"], r["goals_h"],
+                       r["ret30"], r["lessons"], r["failed"], r["reviews"],
+                       " ".join("%.2f" % x for x in L.redundant_r)), file=sys.stderr)
         n += 1
     if os.environ.get("KGSIM_KEEP"):
         print("database kept: %s" % db, file=sys.stderr)
@@ -376,7 +407,8 @@ def simulate(cfg, kg_exe, courses, label):
     out = {"label": label, "learners": n, "calls": kg.calls, "fits": kg.fits}
     for p, v in rows.items():
         out[p] = {k: ci([x[k] for x in v]) for k in ("goals_h", "ret30", "hours", "review_share",
-                                                    "lessons", "failed", "reviews")}
+                                                    "lessons", "failed", "reviews", "lesson_h", "failed_h",
+                                                    "review_h")}
     for p in ("naive", "kgpath"):
         out["diff_" + p] = {k: ci([a[k] - b[k] for a, b in zip(rows["kgpath+learner"], rows[p])])
                             for k in ("goals_h", "ret30")}
@@ -389,9 +421,10 @@ def show(o):
     for p in ("naive", "kgpath", "kgpath+learner"):
         r = o[p]
         print("  %-15s goals/h %.3f ± %.3f  ret30 %.3f ± %.3f  hours %.1f  review share %.2f  "
-              "lessons %.1f (failed %.1f)  reviews %.1f" %
+              "lessons %.1f (failed %.1f)  reviews %.1f  h: lessons %.1f (failed %.1f) reviews %.1f" %
               (p, r["goals_h"][0], r["goals_h"][1], r["ret30"][0], r["ret30"][1], r["hours"][0],
-               r["review_share"][0], r["lessons"][0], r["failed"][0], r["reviews"][0]))
+               r["review_share"][0], r["lessons"][0], r["failed"][0], r["reviews"][0],
+               r["lesson_h"][0], r["failed_h"][0], r["review_h"][0]))
     for p in ("naive", "kgpath"):
         d = o["diff_" + p]
         both = d["goals_h"][0] - d["goals_h"][1] > 0 and d["ret30"][0] - d["ret30"][1] > 0
@@ -399,6 +432,14 @@ def show(o):
               (p, d["goals_h"][0], d["goals_h"][1], d["ret30"][0], d["ret30"][1],
                "both above zero" if both else "NOT both above zero"))
     sys.stdout.flush()
+
+
+def sensitivity_rows():
+    return [("base", {}), ("strength 1.5", {"strength": 1.5}), ("strength 6", {"strength": 6.0}),
+            ("first stability 1 d", {"first_stability": 1.0}),
+            ("first stability 9 d", {"first_stability": 9.0}),
+            ("review cost x2", {"review_cost": 2.0}),
+            ("no implicit review", {"implicit": False})]
 
 
 def main():
@@ -423,15 +464,14 @@ def main():
     ap.add_argument("--fit-days", type=int, default=7,
                     help="run `kgpath fit` every N study days of each learner (0: never)")
     ap.add_argument("--sensitivity", action="store_true", help="also the sensitivity rows")
+    ap.add_argument("--rows", help="only these rows, comma-separated labels (e.g. "
+                    "'strength 1.5,no implicit review'); implies --sensitivity")
     ap.add_argument("--json", action="store_true")
     cfg = ap.parse_args()
-    runs = [("base", {})]
-    if cfg.sensitivity:
-        runs += [("strength 1.5", {"strength": 1.5}), ("strength 6", {"strength": 6.0}),
-                 ("first stability 1 d", {"first_stability": 1.0}),
-                 ("first stability 9 d", {"first_stability": 9.0}),
-                 ("review cost x2", {"review_cost": 2.0}),
-                 ("no implicit review", {"implicit": False})]
+    runs = sensitivity_rows() if cfg.sensitivity else sensitivity_rows()[:1]
+    if cfg.rows:
+        want = [x.strip() for x in cfg.rows.split(",")]
+        runs = [(label, over) for label, over in sensitivity_rows() if label in want]
     res = []
     for label, over in runs:
         c = argparse.Namespace(**vars(cfg))

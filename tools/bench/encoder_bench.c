@@ -26,7 +26,9 @@
  * Like the kgpath command, it first makes OpenBLAS use kernels fit for
  * this CPU when OpenBLAS did not recognise it (kge_blas_select_core).
  *
- * Threads: OPENBLAS_NUM_THREADS. See tools/bench/encoder_bench.sh. */
+ * Threads: OPENBLAS_NUM_THREADS. KGPATH_BENCH_GEMM=cblas makes `run` use
+ * the OpenBLAS path instead of the packed-weight GEMM (encoder/gemm.h), to
+ * compare the two. See tools/bench/encoder_bench.sh. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

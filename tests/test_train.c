@@ -14,6 +14,7 @@
 
 #include "encoder/files.h"
 #include "encoder/kernels.h"
+#include "encoder/nearest.h"
 #include "encoder/train_bert.h"
 #include "encoder/train_eval.h"
 #include "encoder/train_link.h"
@@ -1389,6 +1390,70 @@ START_TEST(mention_checkpoints)
 }
 END_TEST
 
+/* kge_nearest_rows against a brute-force ranking by cosine: odd sizes
+ * (more rows than one sgemm block, k past the rows left), a zero row, a
+ * scaled copy (cosine 1) and ties broken by the lower index. */
+START_TEST(nearest_rows_brute_force)
+{
+    enum { N = 300, C = 7, K = 5 };
+    static float x[N * C];
+    uint64_t r = 7;
+    for (size_t i = 0; i < N * C; i++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        x[i] = (float)((r >> 40) % 2001) / 1000.0f - 1.0f;
+    }
+    for (size_t c = 0; c < C; c++) { x[5 * C + c] = 0; x[9 * C + c] = 3 * x[2 * C + c]; x[11 * C + c] = x[2 * C + c]; }
+    uint32_t rows[N - 1], out[(N - 1) * K];
+    size_t nr = 0;
+    for (uint32_t i = 0; i < N; i++) if (i != 17) rows[nr++] = i;      /* row 17 not listed */
+    ck_assert_int_eq(kge_nearest_rows(x, C, rows, nr, K, out, NULL), 0);
+    for (size_t q = 0; q < nr; q++) {
+        const float *a = x + (size_t)rows[q] * C;
+        double best[K];
+        uint32_t bi[K];
+        size_t nb = 0;
+        for (size_t j = 0; j < nr; j++) {
+            if (j == q) continue;
+            const float *b = x + (size_t)rows[j] * C;
+            double ab = 0, aa = 0, bb = 0;
+            for (size_t c = 0; c < C; c++) { ab += a[c] * b[c]; aa += a[c] * a[c]; bb += b[c] * b[c]; }
+            double cs = aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : 0;
+            size_t at = nb;         /* insertion into the sorted best list (ties: earlier index first) */
+            while (at > 0 && cs > best[at - 1] + 1e-6) at--;
+            if (at >= K) continue;
+            for (size_t t = (nb < K ? nb : K - 1); t > at; t--) { best[t] = best[t - 1]; bi[t] = bi[t - 1]; }
+            best[at] = cs; bi[at] = rows[j];
+            if (nb < K) nb++;
+        }
+        for (size_t t = 0; t < K; t++) {
+            uint32_t got = out[q * K + t];
+            ck_assert_uint_ne(got, rows[q]);
+            ck_assert_uint_ne(got, 17);
+            if (got != bi[t]) {     /* only a float tie may reorder */
+                const float *b = x + (size_t)got * C;
+                double ab = 0, aa = 0, bb = 0;
+                for (size_t c = 0; c < C; c++) { ab += a[c] * b[c]; aa += a[c] * a[c]; bb += b[c] * b[c]; }
+                double cs = aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : 0;
+                ck_assert_msg(fabs(cs - best[t]) < 1e-5, "row %u rank %zu: %u (%.6f), want %u (%.6f)", rows[q], t,
+                              got, cs, bi[t], best[t]);
+            }
+        }
+    }
+    /* rows 2, 9, 11 point the same way: each is the other's nearest */
+    size_t q2 = 2;
+    ck_assert(out[q2 * K] == 9 || out[q2 * K] == 11);
+    /* fewer rows than k: the rest is UINT32_MAX */
+    uint32_t few[3] = {0, 1, 2}, o3[3 * K];
+    ck_assert_int_eq(kge_nearest_rows(x, C, few, 3, K, o3, NULL), 0);
+    for (size_t q = 0; q < 3; q++) {
+        ck_assert_uint_lt(o3[q * K + 1], 3);
+        for (size_t t = 2; t < K; t++) ck_assert_uint_eq(o3[q * K + t], UINT32_MAX);
+    }
+    kge_err e = {0};
+    ck_assert_int_eq(kge_nearest_rows(x, C, few, 3, 0, o3, &e), KGE_EUSAGE);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -1417,6 +1482,7 @@ static Suite *suite(void)
     tcase_add_test(tc, structural_features);
     tcase_add_test(tc, explicit_negatives);
     tcase_add_test(tc, structural_checkpoints);
+    tcase_add_test(tc, nearest_rows_brute_force);
     tcase_add_test(tc, mention_features);
     tcase_add_test(tc, mention_checkpoints);
     tcase_add_test(tc, mlm_masking);

@@ -193,6 +193,103 @@ START_TEST(bare_train_then_suggest)
 }
 END_TEST
 
+/* With rejections the checkpoint has a stacked head (model logit plus the
+ * structural regression); the suggestion list must score a pair as
+ * `suggest --pairs` does (the list used the model's logit alone). */
+START_TEST(stacked_list_matches_pairs)
+{
+    char *out = NULL, *top = NULL;
+    ck_assert_int_eq(kg(NULL, "import data/samples/linalg.xml data/samples/ml-intro.xml data/samples/python-zh.xml"), 0);
+    ck_assert_int_eq(kg(NULL, "train"), 0);
+    ck_assert_int_eq(kg(&out, "suggest --top 30 --min-score 0"), 0);
+    /* reject every third suggestion (columns 1-2 of the lines) */
+    char rej[8192] = "", *line = out;
+    for (int k = 0; line && *line; k++) {
+        char *nl = strchr(line, '\n'), *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (k % 3 == 2 && t2) strncat(rej, line, (size_t)(t2 - line)), strcat(rej, "\n");
+        line = nl ? nl + 1 : NULL;
+    }
+    free(out);
+    write_work("rej.tsv", rej);
+    ck_assert_int_eq(kg(NULL, "suggest --reject-pairs '%s/rej.tsv'", g_dir), 0);
+    ck_assert_int_eq(kg(&out, "train"), 0);
+    ck_assert_msg(strstr(out, "stacked") != NULL, "no stacked head: %s", out);
+    free(out);
+    ck_assert_int_eq(kg(&top, "suggest --top 8 --min-score 0"), 0);
+    char pairs[4096] = "";
+    double want[8];
+    int n = 0;
+    for (line = top; line && *line && n < 8; n++) {
+        char *t1 = strchr(line, '\t'), *t2 = strchr(t1 + 1, '\t');
+        strncat(pairs, line, (size_t)(t2 - line));
+        strcat(pairs, "\n");
+        want[n] = strtod(t2 + 1, NULL);
+        line = strchr(line, '\n');
+        if (line) line++;
+    }
+    ck_assert_int_eq(n, 8);
+    write_work("p.tsv", pairs);
+    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/p.tsv'", g_dir), 0);
+    line = out;
+    for (int k = 0; k < n; k++) {
+        double got = strtod(strrchr(strtok(k ? NULL : line, "\n"), '\t') + 1, NULL);
+        ck_assert_msg(fabs(got - want[k]) < 6e-5, "pair %d: list %.4f, --pairs %.6f", k, want[k], got);
+    }
+    free(out);
+    free(top);
+}
+END_TEST
+
+/* Over 2,048 concepts the list scores candidates (nearest concepts, course
+ * mates, the concepts that precede the most) instead of every pair: it
+ * still lists pairs the graph does not order, best first, scored as
+ * --pairs scores them. */
+START_TEST(large_graph_candidates)
+{
+    enum { N = 2100 };
+    size_t cap = (size_t)N * 96 + 64, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv + len, cap - len, "id,title,minutes,prerequisites\n");
+    static const char *const words[] = {"vector", "matrix", "graph", "proof", "series", "limit", "set", "group"};
+    for (int k = 0; k < N; k++) {
+        len += (size_t)snprintf(csv + len, cap - len, "k%d,%s %s %d,10,", k, words[k % 8], words[(k / 8) % 8], k);
+        if (k % 50) len += (size_t)snprintf(csv + len, cap - len, "k%d", k - 1);       /* chains of 50 */
+        if (k % 50 == 0 && k) len += (size_t)snprintf(csv + len, cap - len, "k%d", k % 7); /* hubs k0..k6 */
+        csv[len++] = '\n';
+    }
+    csv[len] = 0;
+    write_work("big.csv", csv);
+    free(csv);
+    char *out = NULL;
+    ck_assert_int_eq(kgdb("big", NULL, "import '%s/big.csv'", g_dir), 0);
+    ck_assert_int_eq(kgdb("big", NULL, "train --steps 10"), 0);
+    ck_assert_int_eq(kgdb("big", &out, "suggest --top 10 --min-score 0"), 0);
+    char pairs[2048] = "", *line = out;
+    double want[10], prev = 2;
+    int n = 0;
+    for (; line && *line && n < 10; n++) {
+        char *t1 = strchr(line, '\t'), *t2 = strchr(t1 + 1, '\t');
+        ck_assert(t2 && strncmp(line, "big:", 4) == 0 && strncmp(t1 + 1, "big:", 4) == 0);
+        strncat(pairs, line, (size_t)(t2 - line));
+        strcat(pairs, "\n");
+        want[n] = strtod(t2 + 1, NULL);
+        ck_assert_msg(want[n] <= prev, "not best first: %s", out);
+        prev = want[n];
+        line = strchr(line, '\n');
+        if (line) line++;
+    }
+    free(out);
+    ck_assert_int_eq(n, 10);
+    write_work("bp.tsv", pairs);
+    ck_assert_int_eq(kgdb("big", &out, "suggest --pairs '%s/bp.tsv'", g_dir), 0);
+    for (int k = 0; k < n; k++) {
+        double got = strtod(strrchr(strtok(k ? NULL : out, "\n"), '\t') + 1, NULL);
+        ck_assert_msg(fabs(got - want[k]) < 6e-5, "pair %d: list %.4f, --pairs %.6f", k, want[k], got);
+    }
+    free(out);
+}
+END_TEST
+
 /* A course as CSV; extra goes into the prerequisites of its last row. */
 static void course_csv(const char *name, const char *prefix, const char *extra)
 {
@@ -653,6 +750,8 @@ int main(void)
     tcase_add_test(tc, bad_inputs_write_nothing);
     tcase_add_test(tc, eval_csv_against_baselines);
     tcase_add_test(tc, calibration_synthetic);
+    tcase_add_test(tc, stacked_list_matches_pairs);
+    tcase_add_test(tc, large_graph_candidates);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -30,7 +30,8 @@ K="${KGPATH_BIN:-$BUILD/src/kgpath}"
 [ -x "$K" ] || { echo "torture: no kgpath at $K (build first)"; exit 2; }
 K="$(cd "$(dirname "$K")" && pwd)/$(basename "$K")"    # the work happens in a temporary folder
 W="$(mktemp -d "${TMPDIR:-/tmp}/kgtorture.XXXXXX")"
-trap 'umount "$W/m" 2>/dev/null; rm -rf "$W"' EXIT
+MAINPID=$BASHPID   # only the main shell cleans up (never a subshell that inherited the trap)
+trap '[ "$BASHPID" = "$MAINPID" ] && { umount "$W/m" 2>/dev/null; rm -rf "$W"; }' EXIT
 cd "$W" || exit 2
 unset KGPATH_DB
 export KGPATH_MAP_SIZE=65536     # every write grows the map

@@ -1,5 +1,6 @@
 /* Nearest rows by cosine (encoder/nearest.h). */
 #include "encoder/nearest.h"
+#include "encoder/threads.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -41,6 +42,8 @@ int kge_nearest_rows(const float *x, size_t C, const uint32_t *rows, size_t nr, 
 {
     if (!k || !C) return kge_fail(err, KGE_EUSAGE, "nearest rows: k and C must be positive");
     if (!nr) return KGE_OK;
+    if (kge_blas_headroom(1)) /* under an address-space limit OpenBLAS would retry its buffer forever */
+        return kge_fail(err, KGE_ENOMEM, "out of memory (no room for the BLAS's work buffers)");
     float *xn = malloc(nr * C * sizeof *xn), *S = malloc((size_t)BLOCK * nr * sizeof *S);
     hit *h = malloc(k * sizeof *h);
     if (!xn || !S || !h) {

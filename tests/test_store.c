@@ -669,6 +669,28 @@ START_TEST(test_topo_ranks_with_cycle)
 }
 END_TEST
 
+/* Writes course a into st and opens a snapshot of the result. */
+static kgg_snap *write_and_snap(kgg_store *st, kgg_course *a)
+{
+    kgg_write_result r;
+    kgg_err e;
+    ck_assert_msg(write1(st, &a, 1, &r, &e) == KGP_OK, "%s", e.msg);
+    kgg_write_result_free(&r);
+    return snap_of(st);
+}
+
+/* Exports s in format fmt into work file name; returns its path (free()). */
+static char *export_to(kgg_snap *s, const char *fmt, const char *name)
+{
+    char *path = tu_path(tu_db_dir, name);
+    FILE *f = fopen(path, "w");
+    kgg_err e;
+    ck_assert(f != NULL);
+    ck_assert_msg(kgg_export(s, fmt, f, &e) == KGP_OK, "%s", e.msg);
+    fclose(f);
+    return path;
+}
+
 START_TEST(test_export_json_shape)
 {
     kgg_store *st = open_store(0);
@@ -678,15 +700,9 @@ START_TEST(test_export_json_shape)
     kgg_group_add_member(a, g, "c1", NULL);
     kgg_group_add_member(a, g, "z:gone", NULL);
     kgg_concept_add_recommend(a, &a->concepts[3], "c1", NULL);
-    kgg_write_result r;
+    kgg_snap *s = write_and_snap(st, a);
+    char *path = export_to(s, "json", "out.json");
     kgg_err e;
-    ck_assert_msg(write1(st, &a, 1, &r, &e) == KGP_OK, "%s", e.msg);
-    kgg_write_result_free(&r);
-    kgg_snap *s = snap_of(st);
-    char *path = tu_path(tu_db_dir, "out.json");
-    FILE *f = fopen(path, "w");
-    ck_assert(kgg_export(s, "json", f, &e) == KGP_OK);
-    fclose(f);
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     ck_assert_msg(root != NULL, "json: %s line %d", je.text, je.line);
@@ -706,7 +722,7 @@ START_TEST(test_export_json_shape)
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(g1, "of"), 2)), "z:gone");
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(c3, "recommends"), 0)), "a:c1");
     json_decref(root);
-    f = fopen(path, "w");
+    FILE *f = fopen(path, "w");
     ck_assert(kgg_export(s, "dot", f, &e) == KGP_OK);
     ck_assert(kgg_export(s, "graphml", f, &e) == KGP_OK);
     ck_assert(kgg_export(s, "svg", f, &e) == KGP_EUSAGE);
@@ -726,15 +742,8 @@ START_TEST(test_export_graphml_control_chars)
     kgg_store *st = open_store(0);
     kgg_course *a = chain("a", 2);
     a->concepts[0].title = kgg_course_str(a, "Alpha\x01" "beta\x1b");
-    kgg_write_result r;
-    kgg_err e;
-    ck_assert_msg(write1(st, &a, 1, &r, &e) == KGP_OK, "%s", e.msg);
-    kgg_write_result_free(&r);
-    kgg_snap *s = snap_of(st);
-    char *path = tu_path(tu_db_dir, "out.graphml");
-    FILE *f = fopen(path, "w");
-    ck_assert(kgg_export(s, "graphml", f, &e) == KGP_OK);
-    fclose(f);
+    kgg_snap *s = write_and_snap(st, a);
+    char *path = export_to(s, "graphml", "out.graphml");
     size_t n;
     char *text = tu_read(path, &n);
     ck_assert_ptr_nonnull(strstr(text, "Alpha\xEF\xBF\xBD" "beta\xEF\xBF\xBD<"));

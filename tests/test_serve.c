@@ -1034,6 +1034,26 @@ START_TEST(header_and_time_limits)
 }
 END_TEST
 
+
+/* The linalg sample as on disk (*v1, 35 concepts) and a second version
+ * with one more concept in its first unit (*v2, 36); both malloc'ed. */
+static void linalg_versions(char **v1, char **v2)
+{
+    char *p = fixture("data/samples/linalg.xml");
+    size_t len;
+    *v1 = tu_read(p, &len);
+    free(p);
+    char *cut = strstr(*v1, "</unit>");
+    ck_assert_ptr_nonnull(cut);
+    const char *extra = "<concept id=\"zz-extra\" minutes=\"5\"><title>Extra</title></concept>\n";
+    size_t head = (size_t)(cut - *v1);
+    *v2 = malloc(len + strlen(extra) + 1);
+    ck_assert_ptr_nonnull(*v2);
+    memcpy(*v2, *v1, head);
+    strcpy(*v2 + head, extra);
+    strcat(*v2, cut);
+}
+
 /* ---- concurrency: import while planning ---- */
 
 typedef struct reader_arg { int stop; int bad; int reads; char msg[256]; } reader_arg;
@@ -1062,18 +1082,8 @@ START_TEST(concurrent_import_and_plan)
     /* Two versions of a course (35 and 36 concepts) imported in turn while
      * readers list and plan: every reader sees one or the other, never a
      * course half written. */
-    size_t len;
-    char *p = fixture("data/samples/linalg.xml");
-    char *v1 = tu_read(p, &len);
-    free(p);
-    char *cut = strstr(v1, "</unit>");
-    ck_assert_ptr_nonnull(cut);
-    const char *extra = "<concept id=\"zz-extra\" minutes=\"5\"><title>Extra</title></concept>\n";
-    char *v2 = malloc(len + strlen(extra) + 1);
-    size_t head = (size_t)(cut - v1);
-    memcpy(v2, v1, head);
-    strcpy(v2 + head, extra);
-    strcat(v2, cut);
+    char *v1, *v2;
+    linalg_versions(&v1, &v2);
     reader_arg a[2] = {{0}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, reader, &a[i]);
@@ -1551,17 +1561,8 @@ START_TEST(import_during_map_layout)
     map_req mq = {.path = "/v1/map.svg?course=linalg"};
     pthread_create(&th, NULL, map_get, &mq);
     while (access(started, F_OK)) usleep(10000);           /* the child has read the snapshot */
-    char *p = fixture("data/samples/linalg.xml");
-    size_t len;
-    char *v1 = tu_read(p, &len);
-    free(p);
-    char *cut = strstr(v1, "</unit>");
-    ck_assert_ptr_nonnull(cut);
-    const char *extra = "<concept id=\"zz-extra\" minutes=\"5\"><title>Extra</title></concept>\n";
-    char *v2 = malloc(len + strlen(extra) + 1);
-    memcpy(v2, v1, (size_t)(cut - v1));
-    strcpy(v2 + (cut - v1), extra);
-    strcat(v2, cut);
+    char *v1, *v2;
+    linalg_versions(&v1, &v2);
     req_opts o = {.token = TOK_WRITE, .ctype = "application/xml", .body = v2, .blen = (size_t)-1};
     resp r = http_x("POST", "/v1/import?filename=linalg.xml", &o);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);

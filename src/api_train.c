@@ -919,8 +919,34 @@ static float cosine(const float *a, const float *b, size_t C)
     return aa > 0 && bb > 0 ? (float)(ab / sqrt(aa * bb)) : 0.0f;
 }
 
+/* The stacked head's probabilities po[k] of the pairs rp (n, 2) (rows) on
+ * the graph d (zd: its embeddings when the caller has them from
+ * kge_link_embed on d, else NULL to embed here): the decoder's logit s and
+ * the structural regression's log-odds u (fitted on d's edges against t's
+ * rejections, which the caller has read with tdata_rejected, as train's
+ * folds fitted it), 1 / (1 + exp(a·s + c·u + b − ln(π / (1 − π)))).
+ * O(n · (C + n_concepts + E) + model). */
 static kgp_status score_stacked(kgp_snap *s, kge_link_model *lm, tdata *t, const kge_link_data *d, const float *zd,
-                                const uint32_t *rp, size_t n, float *po);
+                                const uint32_t *rp, size_t n, float *po)
+{
+    kgp_status st = KGP_OK;
+    float *z = zd ? NULL : malloc(d->n * (size_t)kge_link_dim(lm) * sizeof *z + 1), a, b;
+    double *u = malloc((n + 1) * sizeof *u), c = kge_link_stack(lm), pi = kge_link_prior(lm);
+    kge_err e = {0};
+    kge_link_calibration(lm, &a, &b);
+    if ((!zd && !z) || !u) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+    else if ((!zd && kge_link_embed(lm, d, z, &e)) || kge_link_decode_logits(lm, zd ? zd : z, rp, n, po, &e))
+        st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+    else {
+        int rc = structural_logodds(d->n, d->E, d->src, d->dst, t->neg_src, t->neg_dst, t->d.nneg, rp, n,
+                                    kge_link_stack_titles(lm) ? (const char *const *)t->title : NULL, u);
+        if (rc == -2) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+        for (size_t k = 0; !st && k < n; k++)   /* no edge or no rejection left: the regression is flat */
+            po[k] = (float)(1 / (1 + exp(a * po[k] + (rc ? 0 : c * u[k]) + b - log(pi / (1 - pi)))));
+    }
+    free(z); free(u);
+    return st;
+}
 
 /* kgp_suggest scores every candidate pair up to SUGGEST_ALL_PAIRS of them
  * (a selection of 2,048 concepts); beyond, as b's possible prerequisites,
@@ -1130,35 +1156,6 @@ out:
     return st;
 }
 
-/* The stacked head's probabilities po[k] of the pairs rp (n, 2) (rows) on
- * the graph d (zd: its embeddings when the caller has them from
- * kge_link_embed on d, else NULL to embed here): the decoder's logit s and the structural regression's
- * log-odds u (fitted on d's edges against t's rejections, as train's folds
- * fitted it), 1 / (1 + exp(a·s + c·u + b − ln(π / (1 − π)))).
- * O(n · (C + n_concepts + E) + model). */
-static kgp_status score_stacked(kgp_snap *s, kge_link_model *lm, tdata *t, const kge_link_data *d, const float *zd,
-                                const uint32_t *rp, size_t n, float *po)
-{
-    kgp_status st = tdata_rejected(s, t);
-    if (st) return st;
-    float *z = zd ? NULL : malloc(d->n * (size_t)kge_link_dim(lm) * sizeof *z + 1), a, b;
-    double *u = malloc((n + 1) * sizeof *u), c = kge_link_stack(lm), pi = kge_link_prior(lm);
-    kge_err e = {0};
-    kge_link_calibration(lm, &a, &b);
-    if ((!zd && !z) || !u) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
-    else if ((!zd && kge_link_embed(lm, d, z, &e)) || kge_link_decode_logits(lm, zd ? zd : z, rp, n, po, &e))
-        st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
-    else {
-        int rc = structural_logodds(d->n, d->E, d->src, d->dst, t->neg_src, t->neg_dst, t->d.nneg, rp, n,
-                                    kge_link_stack_titles(lm) ? (const char *const *)t->title : NULL, u);
-        if (rc == -2) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
-        for (size_t k = 0; !st && k < n; k++)   /* no edge or no rejection left: the regression is flat */
-            po[k] = (float)(1 / (1 + exp(a * po[k] + (rc ? 0 : c * u[k]) + b - log(pi / (1 - pi)))));
-    }
-    free(z); free(u);
-    return st;
-}
-
 kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, float *out)
 {
     return kgp_score_pairs_prior(s, ckpt, pairs, n, -1, out, NULL);
@@ -1214,7 +1211,9 @@ kgp_status kgp_score_pairs_prior(kgp_snap *s, const char *ckpt, const uint32_t *
     d.E = E;
     d.src = src;
     d.dst = dst;
-    if (kge_link_stack(lm) != 0) st = score_stacked(s, lm, &t, &d, NULL, rp, n, po);
+    if (kge_link_stack(lm) != 0) {
+        if (!(st = tdata_rejected(s, &t))) st = score_stacked(s, lm, &t, &d, NULL, rp, n, po);
+    }
     else if (kge_link_score(lm, &d, rp, n, po, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     /* the checkpoint's probabilities hold for its prior; the caller's share
      * moves each log-odds by the difference */

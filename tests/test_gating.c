@@ -561,10 +561,7 @@ START_TEST(course_order_default)
     write_csv();
     ck_assert_int_eq(kg(NULL, "import lin.csv rec.csv"), 0);
     char *before = tu_path(dir, "before.db");
-    size_t len;
-    char *copy = tu_read(db, &len);
-    tu_write(before, copy, len);
-    free(copy);
+    tu_copy(db, before);
     ck_assert_int_eq(kg(NULL, "import --course-order sometimes lin.csv"), 1);
     ck_assert_int_eq(tu_file_cmp(before, db), 0);
     ck_assert_int_eq(kg(NULL, "import --course-order required lin.csv"), 0);
@@ -583,9 +580,7 @@ START_TEST(course_order_default)
     ck_assert(has_step(j, "lin:a") && has_step(j, "lin:d"));
     free(j);
     /* the same import again changes nothing */
-    copy = tu_read(db, &len);
-    tu_write(before, copy, len);
-    free(copy);
+    tu_copy(db, before);
     ck_assert_int_eq(kg(NULL, "import --course-order required lin.csv"), 0);
     ck_assert_int_eq(tu_file_cmp(before, db), 0);
     /* back to recommended */

@@ -91,11 +91,7 @@ static int has_msg(const kgg_write_result *r, const char *needle)
 static char *copy_file(const char *src)
 {
     char *dst = tu_path(tu_db_dir, "before.db");
-    size_t n;
-    char *b = tu_read(src, &n);
-    ck_assert(b != NULL);
-    tu_write(dst, b, n);
-    free(b);
+    tu_copy(src, dst);
     return dst;
 }
 

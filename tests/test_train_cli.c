@@ -117,11 +117,7 @@ static void finish(char *model)
 static char *db_save(void)
 {
     char *db = tu_path(g_dir, "k.db"), *before = tu_path(g_dir, "k.db.before");
-    size_t len;
-    char *copy = tu_read(db, &len);
-    ck_assert(copy != NULL);
-    tu_write(before, copy, len);
-    free(copy);
+    tu_copy(db, before);
     free(db);
     return before;
 }

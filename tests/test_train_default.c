@@ -95,11 +95,7 @@ static char *save(const char *name)
     static int nsaved;
     char *p = tu_path(g_dir, name), *copy = malloc(strlen(g_dir) + 32);
     sprintf(copy, "%s/saved-%d", g_dir, ++nsaved);
-    size_t len;
-    char *b = tu_read(p, &len);
-    ck_assert(b != NULL);
-    tu_write(copy, b, len);
-    free(b);
+    tu_copy(p, copy);
     free(p);
     return copy;
 }

@@ -46,6 +46,15 @@ void tu_write(const char *path, const char *data, size_t len)
     fclose(f);
 }
 
+void tu_copy(const char *src, const char *dst)
+{
+    size_t len;
+    char *b = tu_read(src, &len);
+    ck_assert_msg(b != NULL, "cannot read %s", src);
+    tu_write(dst, b, len);
+    free(b);
+}
+
 char *tu_read(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

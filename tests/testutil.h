@@ -25,6 +25,10 @@ const char *tu_source_root(void);
 /* Runs a shell command; returns its exit status and its stdout (malloc'ed)
  * in *out when out is not NULL. */
 int tu_run(const char *cmd, char **out);
+/* Copies file src to dst (a database saved to compare against after a
+ * command that must not change it); fails the test when src cannot be
+ * read or dst written. */
+void tu_copy(const char *src, const char *dst);
 /* Byte-for-byte equality of two files (0 = equal). */
 int tu_file_cmp(const char *a, const char *b);
 

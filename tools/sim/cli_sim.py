@@ -4,6 +4,15 @@
     tools/sim/cli_sim.py --kgpath build/src/kgpath --courses data/samples/*.xml \
         [--learners N] [--seed S] [--minutes-per-day M] [--sensitivity]
     tools/sim/cli_sim.py --dataset metacademy|khan [--shared ../shared] ...
+    ... [--block B --jobs N]     B learners at a time, N processes
+
+Learners are simulated in blocks of --block B (default 1): each learner of a
+block starts from a copy of the database the earlier blocks left (their
+events, and the last one's weekly fits), so `kgpath fit` sees a growing
+population as in a deployment; a block's learners run side by side in
+--jobs N processes, and the result depends on B and the seed, never on N.
+--block 1 is one learner after another on one database (each sees all the
+learners before it); a larger block lets learners run in parallel.
 
 Every planner gets the same simulated learners (same hidden memory, same
 random draws per learner and action), the same study budget (minutes) and
@@ -36,15 +45,15 @@ learned x R at the end, minus the same at the start) per study hour (at
 least one hour); ret30 = mean recall of the goals 30 days after the
 end. Paired differences kgpath+learner - other, mean +- 95% CI.
 """
-import argparse, json, math, os, random, subprocess, sys, tempfile
+import argparse, json, math, multiprocessing, os, random, shutil, subprocess, sys, tempfile, time
 
+PLANNERS = ("naive", "kgpath", "kgpath+learner")
 START = 20094          # 2025-01-06 (a Monday), days since 1970-01-01
 DAY_S = 86400
 
 
 def iso(day, frac=0.0):
     t = int(round((day + frac) * DAY_S))
-    import time
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
@@ -355,7 +364,56 @@ def dataset_csv(name, shared, out):
             w.writerow([i, t, m, ";".join(sorted(set(req.get(k, []))))])
 
 
+# The graph, config and kgpath of the row being simulated, set before the
+# worker processes fork (they inherit them; nothing large is pickled).
+_ROW = {}
+
+
+def one_learner(task):
+    """Simulates learner n with every planner on its own copy of the
+    database `src` (the state the learners before it left); returns the
+    measures, the events kgpath observed (to pass on to later learners) and
+    the learner's final database."""
+    n, goals, clos, seed, budget, src, work = task
+    g, cfg, kg_exe = _ROW["g"], _ROW["cfg"], _ROW["kgpath"]
+    db = os.path.join(work, "db-%d" % n)
+    shutil.copyfile(src, db)
+    kg = Kg(kg_exe, db)
+    out, debug = {}, []
+    for p in PLANNERS:
+        rng = random.Random(seed)
+        L = Learner(g, rng, cfg)
+        history(L, g, clos, rng, cfg)
+        L.lessons = L.failed = L.reviews = 0     # count the plan's own
+        L.review_min = L.lesson_min = L.failed_min = 0.0
+        L.redundant, L.redundant_r = 0, []
+        start_known = sum(L.R(x, START) for x in goals)
+        if p == "naive":
+            ck = run_naive(L, g, goals, clos, rng, budget, cfg)
+        elif p == "kgpath":
+            ck = run_kgpath(L, g, goals, rng, budget, cfg, kg)
+        else:
+            L.trace = os.environ.get("KGSIM_TRACE") == str(n)
+            ck = run_learner(L, g, goals, rng, budget, cfg, kg, "s%d" % n)
+            events = "".join(json.dumps(dict(e, learner="s%d" % n)) + "\n" for e in L.events)
+        r = out[p] = measure(L, goals, ck, start_known)
+        if os.environ.get("KGSIM_DEBUG"):
+            debug.append("learner %d %-15s budget %.1f h  used %.1f  start %.2f  end %.2f  goals/h %.3f  "
+                         "ret30 %.2f  lessons %d failed %d reviews %d  redundant %s" %
+                         (n, p, budget / 60, r["hours"], start_known, r["goals"], r["goals_h"],
+                          r["ret30"], r["lessons"], r["failed"], r["reviews"],
+                          " ".join("%.2f" % x for x in L.redundant_r)))
+    return {"rows": out, "events": events, "db": db, "calls": kg.calls, "fits": kg.fits,
+            "debug": debug}
+
+
 def simulate(cfg, kg_exe, courses, label):
+    """Learners are simulated in blocks of --block: every learner of a block
+    starts from the database the earlier blocks left (their events, and the
+    fits the last of them ran), so `kgpath fit` sees a growing population
+    as a deployment would, and the learners of a block run side by side
+    (--jobs) with the same result for any number of jobs. --block 1 is one
+    learner after another on one database (each sees all before it)."""
     tmp = tempfile.mkdtemp(prefix="kgsim")
     db = os.path.join(tmp, "db")
     kg = Kg(kg_exe, db)
@@ -367,44 +425,57 @@ def simulate(cfg, kg_exe, courses, label):
     g = load_graph(kg)
     keys = sorted(g)
     master = random.Random(cfg.seed)
-    rows = {p: [] for p in ("naive", "kgpath", "kgpath+learner")}
-    n = 0
-    while n < cfg.learners:
+    specs = []                          # the learners: goals and random seed
+    while len(specs) < cfg.learners:
         goals = master.sample(keys, cfg.goals)
         clos = closure(g, goals)
         if not (cfg.min_closure <= len(clos) <= cfg.max_closure):
             continue
         seed = master.getrandbits(64)
         budget = sum(g[c]["minutes"] for c in clos) * cfg.budget
-        for p in rows:
-            rng = random.Random(seed)
-            L = Learner(g, rng, cfg)
-            history(L, g, clos, rng, cfg)
-            L.lessons = L.failed = L.reviews = 0     # count the plan's own
-            L.review_min = L.lesson_min = L.failed_min = 0.0
-            L.redundant, L.redundant_r = 0, []
-            start_known = sum(L.R(x, START) for x in goals)
-            if p == "naive":
-                ck = run_naive(L, g, goals, clos, rng, budget, cfg)
-            elif p == "kgpath":
-                ck = run_kgpath(L, g, goals, rng, budget, cfg, kg)
-            else:
-                L.trace = os.environ.get("KGSIM_TRACE") == str(n)
-                ck = run_learner(L, g, goals, rng, budget, cfg, kg, "s%d" % n)
-            rows[p].append(measure(L, goals, ck, start_known))
-            if os.environ.get("KGSIM_DEBUG"):
-                r = rows[p][-1]
-                print("learner %d %-15s budget %.1f h  used %.1f  start %.2f  end %.2f  goals/h %.3f  "
-                      "ret30 %.2f  lessons %d failed %d reviews %d  redundant %s" %
-                      (n, p, budget / 60, r["hours"], start_known, r["goals"], r["goals_h"],
-                       r["ret30"], r["lessons"], r["failed"], r["reviews"],
-                       " ".join("%.2f" % x for x in L.redundant_r)), file=sys.stderr)
-        n += 1
+        specs.append((len(specs), goals, clos, seed, budget))
+    _ROW.update(g=g, cfg=cfg, kgpath=kg_exe)
+    pool = None
+    if cfg.jobs > 1 and cfg.block > 1:
+        pool = multiprocessing.get_context("fork").Pool(min(cfg.jobs, cfg.block))
+    rows = {p: [] for p in PLANNERS}
+    src, calls, fits = db, kg.calls, 0
+    t0 = shown = time.time()
+    try:
+        for b in range(0, len(specs), cfg.block):
+            tasks = [s + (src, tmp) for s in specs[b:b + cfg.block]]
+            done = pool.map(one_learner, tasks, 1) if pool else [one_learner(t) for t in tasks]
+            for d in done:
+                for p in PLANNERS:
+                    rows[p].append(d["rows"][p])
+                for line in d["debug"]:
+                    print(line, file=sys.stderr)
+                calls, fits = calls + d["calls"], fits + d["fits"]
+            # the next block starts from the last learner's database, with
+            # the events of the block's other learners observed into it
+            nxt = Kg(kg_exe, done[-1]["db"])
+            if len(done) > 1:
+                nxt.run("observe", "-", stdin="".join(d["events"] for d in done[:-1]))
+            calls += nxt.calls
+            for d in done[:-1]:
+                os.remove(d["db"])
+            if src != db and not os.environ.get("KGSIM_KEEP"):
+                os.remove(src)
+            src = done[-1]["db"]
+            if time.time() - shown >= 60:        # progress of long runs, on stderr
+                shown = time.time()
+                print("cli_sim: %s: %d of %d learners, %.0f s" % (label, len(rows["naive"]), len(specs),
+                                                               shown - t0), file=sys.stderr)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    n = len(specs)
     if os.environ.get("KGSIM_KEEP"):
-        print("database kept: %s" % db, file=sys.stderr)
+        print("database kept: %s" % src, file=sys.stderr)
     else:
         subprocess.run(["rm", "-rf", tmp])
-    out = {"label": label, "learners": n, "calls": kg.calls, "fits": kg.fits}
+    out = {"label": label, "learners": n, "calls": calls, "fits": fits}
     for p, v in rows.items():
         out[p] = {k: ci([x[k] for x in v]) for k in ("goals_h", "ret30", "hours", "review_share",
                                                     "lessons", "failed", "reviews", "lesson_h", "failed_h",
@@ -466,8 +537,18 @@ def main():
     ap.add_argument("--sensitivity", action="store_true", help="also the sensitivity rows")
     ap.add_argument("--rows", help="only these rows, comma-separated labels (e.g. "
                     "'strength 1.5,no implicit review'); implies --sensitivity")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="learners of a block simulated side by side in N processes (same result for any N)")
+    ap.add_argument("--block", type=int, default=1,
+                    help="learners per block: each starts from the database of the blocks before it "
+                    "(1: one after another, each seeing all before it)")
     ap.add_argument("--json", action="store_true")
     cfg = ap.parse_args()
+    if cfg.jobs < 1 or cfg.block < 1:
+        ap.error("--jobs and --block must be at least 1")
+    if cfg.jobs > 1 and cfg.block == 1:
+        print("cli_sim: --jobs %d does nothing with --block 1 (each learner needs the one before)" % cfg.jobs,
+              file=sys.stderr)
     runs = sensitivity_rows() if cfg.sensitivity else sensitivity_rows()[:1]
     if cfg.rows:
         want = [x.strip() for x in cfg.rows.split(",")]

@@ -32,6 +32,22 @@ static int add_unresolved(const kgg_snap *s, size_t from, uint32_t i, uint32_t g
     return 0;
 }
 
+/* Sets obj[field] to {key of to[j]: why[j]} for the edges j in [from, end)
+ * that have a reason (an authored <require>/<recommend> text, or the model
+ * and score of an accepted suggestion); no field when none has one. */
+static int add_reasons(const kgg_snap *s, const uint32_t *to, const char *const *why, uint32_t from, uint32_t end,
+                       json_t *obj, const char *field)
+{
+    json_t *m = NULL;
+    for (uint32_t j = from; j < end; j++) {
+        json_t *v = why && why[j] ? json_string(why[j]) : NULL;   /* NULL too for text that is not UTF-8 */
+        if (!v) continue;
+        if (!m && !(m = json_object())) { json_decref(v); return -1; }
+        if (json_object_set_new(m, s->key[to[j]], v)) { json_decref(m); return -1; }
+    }
+    return m && json_object_set_new(obj, field, m) ? -1 : 0;
+}
+
 static kgp_status export_json(const kgg_snap *s, FILE *out, kgg_err *e)
 {
     json_t *courses = json_array();
@@ -73,6 +89,8 @@ static kgp_status export_json(const kgg_snap *s, FILE *out, kgg_err *e)
             json_object_set_new(grp, "k", json_integer(s->grp_k[g]));
             json_object_set_new(grp, "of", of);
             if (s->grp_reason[g]) json_object_set_new(grp, "reason", json_string(s->grp_reason[g]));
+            if (add_reasons(s, s->mem, s->mem_reason, s->mem_off[g], s->mem_off[g + 1], grp, "member_reasons"))
+                bad = 2;
             json_array_append_new(req, grp);
         }
         for (uint32_t j = s->rec_off[i]; j < s->rec_off[i + 1]; j++)
@@ -80,6 +98,8 @@ static kgp_status export_json(const kgg_snap *s, FILE *out, kgg_err *e)
         if (add_unresolved(s, u0, i, KGG_NONE, rec)) bad = 2;
         json_object_set_new(o, "requires", req);
         json_object_set_new(o, "recommends", rec);
+        if (add_reasons(s, s->rec, s->rec_reason, s->rec_off[i], s->rec_off[i + 1], o, "recommend_reasons"))
+            bad = 2;
         if (s->topo_rank[i] != KGG_NONE) json_object_set_new(o, "rank", json_integer(s->topo_rank[i]));
         if (bad == 2) { json_decref(o); return kgg_errf(e, KGP_ENOMEM, "out of memory"); }
         if (fputs(i ? ",\n" : "\n", out) == EOF ||
@@ -187,6 +207,7 @@ static kgp_status export_graphml(const kgg_snap *s, FILE *out, kgg_err *e)
         {"title", "node", "title", "string"}, {"course", "node", "course", "string"},
         {"minutes", "node", "minutes", "double"}, {"kind", "edge", "kind", "string"},
         {"group", "edge", "group", "int"}, {"k", "edge", "k", "int"}, {"n", "edge", "n", "int"},
+        {"reason", "edge", "reason", "string"}, {"group_reason", "edge", "group_reason", "string"},
     };
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         X(xmlTextWriterStartElement(w, S("key")));
@@ -224,6 +245,8 @@ static kgp_status export_graphml(const kgg_snap *s, FILE *out, kgg_err *e)
                 X(gml_data(w, "k", num));
                 snprintf(num, sizeof num, "%u", s->grp_n[g]);
                 X(gml_data(w, "n", num));
+                if (s->mem_reason && s->mem_reason[j]) X(gml_data(w, "reason", s->mem_reason[j]));
+                if (s->grp_reason[g]) X(gml_data(w, "group_reason", s->grp_reason[g]));
                 X(xmlTextWriterEndElement(w));
             }
         for (uint32_t j = s->rec_off[i]; j < s->rec_off[i + 1]; j++) {
@@ -231,6 +254,7 @@ static kgp_status export_graphml(const kgg_snap *s, FILE *out, kgg_err *e)
             X(xmlTextWriterWriteAttribute(w, S("source"), S(s->key[s->rec[j]])));
             X(xmlTextWriterWriteAttribute(w, S("target"), S(s->key[i])));
             X(gml_data(w, "kind", "recommends"));
+            if (s->rec_reason && s->rec_reason[j]) X(gml_data(w, "reason", s->rec_reason[j]));
             X(xmlTextWriterEndElement(w));
         }
     }

@@ -354,6 +354,17 @@ START_TEST(reimport_reuses_or_retrains)
      * model was trained on: suggest says the model is behind, train
      * retrains, and the accepted pair is no longer a negative */
     ck_assert_int_eq(kg(NULL, "suggest --accept-pairs '%s'", rj), 0);
+    /* export carries the accepted edge with its reason (the model and score) */
+    ck_assert_int_eq(kg(&out, "export"), 0);
+    json_t *x = json_of(out), *cs = json_object_get(x, "concepts"), *c6 = NULL;
+    for (size_t i = 0; i < json_array_size(cs); i++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(cs, i), "id")), "arith:a6"))
+            c6 = json_array_get(cs, i);
+    ck_assert(c6 != NULL);
+    const char *why = json_string_value(json_object_get(json_object_get(c6, "recommend_reasons"), "arith:a1"));
+    ck_assert_msg(why && strstr(why, "suggested by model ") && strstr(why, "k.db.kgmodel, score 0."), "%s", out);
+    json_decref(x);
+    free(out);
     ck_assert_int_eq(kg(NULL, "suggest --min-score 0 --top 1"), 0);
     err_has("the graph changed since");
     r = train_json("", 0);

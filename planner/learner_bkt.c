@@ -105,6 +105,7 @@ void kgn_concept_state_apply(kgn_concept_state *cs, const kgn_bkt_params *p,
                              const double *w, const kgg_event *e,
                              double expected_s)
 {
+    int64_t prev = cs->nevents ? cs->last : 0;
     if (cs->nevents == 0 || e->at < cs->first)
         cs->first = e->at;
     if (cs->nevents == 0 || e->at > cs->last)
@@ -125,6 +126,8 @@ void kgn_concept_state_apply(kgn_concept_state *cs, const kgn_bkt_params *p,
         else
             cs->nreview++;
         if (o >= 0) {
+            cs->p_before = cs->p_learned;
+            cs->before = prev;
             cs->last_outcome = o;
             cs->last_review = e->kind == KGG_EV_REVIEW;
             cs->ncorrect += (uint32_t)o;

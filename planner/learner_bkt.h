@@ -77,6 +77,9 @@ typedef struct kgn_concept_state {
     int last_outcome;        /* the last observed attempt: 1 correct, 0 wrong,
                                 -1 none yet */
     int last_review;         /* 1: that attempt was a review (not a quiz) */
+    double p_before;         /* P(L) before the last attempt */
+    int64_t before;          /* time of the event before the last attempt
+                                (0: none) */
 } kgn_concept_state;
 
 /* Status of a concept for a learner at a time, for a retention target. */

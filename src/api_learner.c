@@ -270,6 +270,10 @@ typedef struct learner_impl {
     double kappa, p0;           /* prerequisite strength (kappa < 0: not fitted) */
     int64_t *failed;            /* [nconcepts] time of a failed lesson (the last
                                    attempt a wrong quiz, not known), else 0 */
+    int64_t *lapse;             /* [nconcepts] a failed review of a mastered
+                                   concept: the time of the study before it
+                                   (0: none; see resolve_lapses) */
+    double *lapse_p;            /* [nconcepts] P(learned) before that review */
     double *doubt;              /* [nconcepts] P(learned) given the failed
                                    lessons of its dependents since its last
                                    study (1: none; see doubt_prerequisites) */
@@ -281,6 +285,7 @@ typedef struct learner_impl {
 } learner_impl;
 
 static void doubt_prerequisites(learner_impl *li);
+static int resolve_lapses(learner_impl *li, const char *day);
 
 typedef struct ev_load {
     kgg_event *v;
@@ -443,8 +448,10 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
     li->by_index = kg_arena_calloc(li->a, sizeof *li->by_index * (nc + 1));
     li->failed = kg_arena_calloc(li->a, sizeof *li->failed * (nc + 1));
     li->doubt = kg_arena_calloc(li->a, sizeof *li->doubt * (nc + 1));
+    li->lapse = kg_arena_calloc(li->a, sizeof *li->lapse * (nc + 1));
+    li->lapse_p = kg_arena_calloc(li->a, sizeof *li->lapse_p * (nc + 1));
     if (!l->concepts || !li->why || !li->cards || !li->minutes || !li->by_index ||
-        !li->rev_ok || !li->rev_fail || !li->failed || !li->doubt)
+        !li->rev_ok || !li->rev_fail || !li->failed || !li->doubt || !li->lapse || !li->lapse_p)
         goto oom;
     char day[16];
     fmt_day(o.at, day, sizeof day);
@@ -517,6 +524,13 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
                 goto oom;
         }
         li->doubt[l->nconcepts] = 1.0;
+        /* a failed review of a concept mastered before it: a lapse of
+         * memory, unless it checked a doubt (resolve_lapses) */
+        if (cs.last_outcome == 0 && cs.last_review && cs.p_before >= o.mastery &&
+            c->status == KGP_LEARNING) {
+            li->lapse[l->nconcepts] = cs.before > 0 ? cs.before : 1;
+            li->lapse_p[l->nconcepts] = cs.p_before;
+        }
         /* a failed lesson: read, then its last quiz wrong (a failed review
          * is a lapse of memory, not evidence against prerequisites) */
         if (cs.last_outcome == 0 && !cs.last_review && cs.nreads && !li->why[l->nconcepts] &&
@@ -529,6 +543,8 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
         i = j;
     }
     qsort_r(li->by_index, li->nby_index, sizeof *li->by_index, cmp_by_index, l->concepts);
+    if (resolve_lapses(li, day))
+        goto oom;
     doubt_prerequisites(li);
     if (li->g)      /* graph concepts without events */
         l->count[KGP_NOT_STARTED] += li->g->n - li->nby_index;
@@ -750,6 +766,52 @@ static void doubt_prerequisites(learner_impl *li)
     }
 }
 
+/* A failed review of a concept that was mastered (P(learned) ≥ mastery
+ * before it) is a lapse of memory, not evidence that it was never learned:
+ * the failed review's minutes include relearning it (kgpath fit's failed
+ * review minutes, the default `fail` rule), and FSRS's post-lapse
+ * stability says when it needs the next review. So the concept stays known
+ * with its P(learned) from before the review, instead of being taught
+ * again in full (in tools/sim/cli_sim.py 9 of 26 lessons of concepts the
+ * learner knew came right after a recalled-again-then-failed review). The
+ * exception is a check: a review that followed a failed lesson of a
+ * dependent (since the concept's previous study) tested a doubted
+ * prerequisite, and its failure says the prerequisite is missing: taught.
+ * Returns -1 when out of memory. O(failed lessons × requirements × log V
+ * + concepts). */
+static int resolve_lapses(learner_impl *li, const char *day)
+{
+    const kgg_snap *g = li->g;
+    kgp_learner *l = &li->l;
+    for (size_t i = 0; g && i < l->nconcepts; i++) {
+        uint32_t d = l->concepts[i].index;
+        if (!li->failed[i] || d == KGP_NONE)
+            continue;
+        for (uint32_t q = g->grp_off[d]; q < g->grp_off[d + 1]; q++)
+            for (uint32_t j = g->mem_off[q]; j < g->mem_off[q + 1]; j++) {
+                size_t pos;
+                const kgp_learner_concept *m = find_pos(l, g->mem[j], &pos);
+                if (m && li->lapse[pos] > 0 && li->lapse[pos] < li->failed[i] &&
+                    li->failed[i] <= m->last)
+                    li->lapse[pos] = -1;        /* a check that failed */
+            }
+    }
+    for (size_t pos = 0; pos < l->nconcepts; pos++) {
+        if (li->lapse[pos] <= 0)
+            continue;
+        kgp_learner_concept *c = &l->concepts[pos];
+        l->count[c->status]--;
+        c->p_learned = li->lapse_p[pos];
+        c->status = c->retrievability < l->retention ? KGP_FADING : KGP_MASTERED;
+        l->count[c->status]++;
+        if (c->status == KGP_FADING &&
+            !(li->why[pos] = kg_arena_printf(li->a, "retrievability %.2f on %s after a lapse",
+                                             c->retrievability, day)))
+            return -1;
+    }
+    return 0;
+}
+
 /* Recalled and failed review minutes of graph concept `concept` for the
  * learner: its own record, else the fit's record of the concept, else the
  * default rule on the graph's minutes. */
@@ -804,7 +866,7 @@ static int decide(const learner_impl *li, const kgn_fsrs_card *card, double pl, 
     uint32_t stake = *minutes;
     int64_t t = (int64_t)day * 86400;
     /* recall: retrievability, times P(learned) when mastery is uncertain */
-    double r = pl * kgn_fsrs_card_r(li->w, card, t);
+    double rr = kgn_fsrs_card_r(li->w, card, t), r = pl * rr;
     char d[16], sd[64] = "", un[48] = "";
     if (pl < 1)
         snprintf(un, sizeof un, "mastery uncertain (P(learned) %.2f): ", pl);
@@ -830,9 +892,15 @@ static int decide(const learner_impl *li, const kgn_fsrs_card *card, double pl, 
         double loss = (1.0 - r) * stake, spent = r * ok;
         /* fitted prerequisite strength: a lesson succeeds with p0·e^(−κ·x),
          * x the prerequisites' recall shortfall, so bringing this one from
-         * r to 1 saves stake·p0·(1 − e^(−κ(1−r))) in expectation */
+         * recall rr to 1 saves stake·p0·(1 − e^(−κ(1−rr))). Uncertain
+         * mastery is a mixture, not a lower recall: learned (pl) with
+         * recall rr, or missing (1 − pl, shortfall 1), so the saving is
+         * averaged over the two — evaluating the concave curve at the mean
+         * recall pl·rr overstated it (2.5× at pl 0.84, κ 3) and checked
+         * prerequisites that were there after every failed lesson. */
         if (li->kappa >= 0)
-            loss = stake * li->p0 * (1.0 - exp(-li->kappa * (1.0 - r)));
+            loss = stake * li->p0 * (pl * (1.0 - exp(-li->kappa * (1.0 - rr))) +
+                                     (1.0 - pl) * (1.0 - exp(-li->kappa)));
         if (loss <= spent)
             return 0;
         snprintf(buf, sizeof buf, "%sretrievability %.2f on %s%s: %.0f min expected loss on "

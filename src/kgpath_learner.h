@@ -219,7 +219,11 @@ int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char
  * 2026-12-03: 17 min expected loss on the 60-min lesson > 4 min spent on a
  * recalled review"). Once `kgpath fit` has fitted the prerequisite
  * strength (kgp_fit_report.prereq_kappa, p0) the expected loss is
- * L·p0·(1 − e^(−kappa·(1 − r))) instead of (1 − r)·L. With no lesson at
+ * L·p0·(1 − e^(−kappa·(1 − r))) instead of (1 − r)·L; with uncertain
+ * mastery (P(learned) p < 1) the mixture L·p0·(p(1 − e^(−kappa(1 − r))) +
+ * (1 − p)(1 − e^(−kappa))) against p·r·ok. A failed review of a concept
+ * mastered before it is a lapse (kept known), unless it checked a
+ * prerequisite doubted by a failed lesson. With no lesson at
  * stake (L = 0, a goal already known) the retention target decides. KGP_NO_DAY: as kgp_learner_review. The reason is in a
  * per-thread buffer that the planner copies. Read-only on the learner. */
 int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *minutes,

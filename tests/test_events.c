@@ -1050,6 +1050,117 @@ END_TEST
  * weights: learners who forget within ten days (first stability far below
  * the defaults' 2.3 days for "good") get a lower w2, a lower held-out log
  * loss than the defaults, and the lower stability in their state. */
+/* A failed review of a mastered concept is a lapse: the failed review
+ * relearned it, so it stays known (reviewed when needed, never taught again
+ * in full); a failed review that checked a doubted prerequisite (a
+ * dependent's lesson failed since its previous study) still teaches it. */
+START_TEST(api_review_lapse)
+{
+    import_samples();
+    kgp_observe_report *r = observe(
+        EV("lapse", "linalg:vectors", "read", "2026-11-01T10:00:00Z", ",\"dwell_seconds\":1800")
+        EV("lapse", "linalg:vectors", "quiz", "2026-11-01T11:00:00Z", ",\"score\":1")
+        EV("lapse", "linalg:vectors", "quiz", "2026-11-01T11:10:00Z", ",\"score\":1")
+        EV("lapse", "linalg:vectors", "review", "2026-11-28T10:00:00Z", ",\"grade\":1")
+        EV("check", "linalg:vectors", "read", "2026-11-01T10:00:00Z", ",\"dwell_seconds\":1800")
+        EV("check", "linalg:vectors", "quiz", "2026-11-01T11:00:00Z", ",\"score\":1")
+        EV("check", "linalg:vectors", "quiz", "2026-11-01T11:10:00Z", ",\"score\":1")
+        EV("check", "linalg:vector-addition", "read", "2026-11-27T10:00:00Z", ",\"dwell_seconds\":1500")
+        EV("check", "linalg:vector-addition", "quiz", "2026-11-27T10:30:00Z", ",\"score\":0")
+        EV("check", "linalg:vector-addition", "quiz", "2026-11-27T10:35:00Z", ",\"score\":0")
+        EV("check", "linalg:vectors", "review", "2026-11-28T10:00:00Z", ",\"grade\":1"),
+        0, KGP_OK);
+    kgp_observe_report_free(r);
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    uint32_t vec;
+    ck_assert_int_eq(kgp_snap_lookup(snap, "linalg:vectors", &vec), KGP_OK);
+    kgp_learner_options lo = {0};
+    ck_assert_int_eq(kgp_parse_time("2026-12-01", &lo.at), KGP_OK);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, "lapse", &lo, &l), KGP_OK);
+    const kgp_learner_concept *c = kgp_learner_find(l, vec);
+    ck_assert_int_eq(c->lapses, 1);
+    ck_assert_msg(c->status == KGP_FADING || c->status == KGP_MASTERED, "%d", c->status);
+    ck_assert_double_ge(c->p_learned, 0.95);
+    kgp_learner_free(l);
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, "check", &lo, &l), KGP_OK);
+    ck_assert_int_eq(kgp_learner_find(l, vec)->status, KGP_LEARNING);
+    kgp_learner_free(l);
+    json_t *root;
+    int nl, nr;
+    json_t *steps = plan_steps(snap, "lapse", "linalg:vector-addition", 60, &root);
+    count_steps(steps, "linalg:vectors", &nl, &nr);
+    ck_assert_int_eq(nl, 0);
+    ck_assert_int_eq(nr, 1);       /* its memory after the lapse is weak */
+    check_reviews_at_use(steps);
+    json_decref(root);
+    steps = plan_steps(snap, "check", "linalg:vector-addition", 60, &root);
+    count_steps(steps, "linalg:vectors", &nl, &nr);
+    ck_assert_int_eq(nl, 1);
+    ck_assert_int_eq(nr, 0);
+    json_decref(root);
+    kgp_snap_close(snap);
+}
+END_TEST
+
+/* Uncertain mastery is a mixture: with the fitted prerequisite strength
+ * (κ 3, p0 0.9) a doubted prerequisite (learned with P pl, recall rr) is
+ * worth reviewing for a lesson of L minutes iff
+ * L·p0·(pl(1 − e^(−κ(1−rr))) + (1 − pl)(1 − e^(−κ))) > pl·rr·ok, not the
+ * concave curve at the mean recall pl·rr (which checked it before a
+ * 20-minute lesson too). */
+START_TEST(api_review_uncertain_mixture)
+{
+    import_samples();
+    kgp_observe_report *r = observe(
+        EV("doubt", "linalg:vectors", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
+        EV("doubt", "linalg:vectors", "quiz", "2026-11-30T11:00:00Z", ",\"score\":1")
+        EV("doubt", "linalg:vectors", "quiz", "2026-11-30T11:10:00Z", ",\"score\":1")
+        EV("doubt", "linalg:vector-addition", "read", "2026-11-30T12:00:00Z", ",\"dwell_seconds\":1500")
+        EV("doubt", "linalg:vector-addition", "quiz", "2026-11-30T12:30:00Z", ",\"score\":0")
+        EV("doubt", "linalg:vector-addition", "quiz", "2026-11-30T12:35:00Z", ",\"score\":0"),
+        0, KGP_OK);
+    kgp_observe_report_free(r);
+    const double kappa = 3, p0 = 0.9, v[3] = { kappa, p0, 100 };
+    kgg_err ge;
+    ck_assert_int_eq(kgg_model_put(kgp__db_store(g_db), "prereq-strength", v, 3, &ge), KGP_OK);
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    uint32_t vec;
+    ck_assert_int_eq(kgp_snap_lookup(snap, "linalg:vectors", &vec), KGP_OK);
+    kgp_learner_options lo = {0};
+    ck_assert_int_eq(kgp_parse_time("2026-12-01", &lo.at), KGP_OK);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, "doubt", &lo, &l), KGP_OK);
+    const kgp_learner_concept *c = kgp_learner_find(l, vec);
+    double p = c->p_learned, rr = c->retrievability;
+    /* the doubt: Bayes with a lesson failing 1 − p0 with its prerequisites,
+     * 1 − p0·e^(−κ) without */
+    double f1 = 1 - p0, f0 = 1 - p0 * exp(-kappa);
+    double pl = p * f1 / (p * f1 + (1 - p) * f0), ok = 7;      /* max(5, 15 % of 45) */
+    ck_assert_msg(pl > 0.7 && pl < 0.9 && rr > 0.95, "pl %.3f rr %.3f", pl, rr);
+    const unsigned stakes[] = {20, 60};
+    for (int k = 0; k < 2; k++) {
+        double mix = stakes[k] * p0 * (pl * (1 - exp(-kappa * (1 - rr))) +
+                                       (1 - pl) * (1 - exp(-kappa)));
+        double mean = stakes[k] * p0 * (1 - exp(-kappa * (1 - pl * rr)));
+        uint32_t mins = stakes[k];
+        const char *why = NULL;
+        int got = kgp_learner_review_at(l, vec, (int32_t)(lo.at / 86400), &mins, &why);
+        ck_assert_int_eq(got, mix > pl * rr * ok);
+        ck_assert_int_eq(got, k == 1);
+        /* the 20-min lesson: the mean-recall curve would have reviewed */
+        if (k == 0)
+            ck_assert_msg(mean > pl * rr * ok, "%.2f %.2f", mean, pl * rr * ok);
+        else
+            ck_assert_ptr_nonnull(strstr(why, "mastery uncertain"));
+    }
+    kgp_learner_free(l);
+    kgp_snap_close(snap);
+}
+END_TEST
+
 START_TEST(api_fit_fsrs)
 {
     size_t cap = 1 << 20, n = 0;
@@ -1474,6 +1585,8 @@ Suite *suite(void)
     tcase_add_test(api, api_learner_state_out_of_order);
     tcase_add_test(api, api_plan_with_learner);
     tcase_add_test(api, api_review_decisions);
+    tcase_add_test(api, api_review_lapse);
+    tcase_add_test(api, api_review_uncertain_mixture);
     tcase_add_test(api, api_fit_review_minutes);
     tcase_add_test(api, api_fit_prereq_strength);
     tcase_add_test(api, api_fit);

@@ -130,7 +130,8 @@ static int solve_spd(double H[LR_D][LR_D], const double *g, double *x, size_t D)
 
 /* The fit of kge_logreg_fit_predict: weights w[0 .. F) of the standardised
  * features and the bias w[F], with the means and deviations used. */
-static int logreg_fit_std(const double *Xtr, const int *ytr, size_t ntr, size_t F, double *mu, double *sd, double *w)
+static int logreg_fit_std(const double *Xtr, const int *ytr, size_t ntr, size_t F, double lambda, double *mu, double *sd,
+                          double *w)
 {
     for (size_t f = 0; f < F; f++) {
         for (size_t i = 0; i < ntr; i++) mu[f] += Xtr[i * F + f] / (double)ntr;
@@ -146,7 +147,6 @@ static int logreg_fit_std(const double *Xtr, const int *ytr, size_t ntr, size_t 
      * a (F+1)^2 system per iteration, converged to round-off in tens of
      * iterations where plain gradient descent needed thousands of passes.
      * Steps are halved while L does not decrease, so it never diverges. */
-    const double lambda = 1e-3;
     size_t D = F + 1;
     double *z = ntr ? malloc(ntr * sizeof *z) : NULL;
     if (ntr && !z) return -2;
@@ -193,7 +193,7 @@ int kge_logreg_fit(const double *X, const int *y, size_t n, size_t F, double *w)
 {
     if (F == 0 || F > KGE_LOGREG_MAX_F) return -1;
     double mu[KGE_LOGREG_MAX_F] = {0}, sd[KGE_LOGREG_MAX_F] = {0}, ws[LR_D] = {0};
-    if (logreg_fit_std(X, y, n, F, mu, sd, ws)) return -2;
+    if (logreg_fit_std(X, y, n, F, KGE_LOGREG_LAMBDA, mu, sd, ws)) return -2;
     w[F] = ws[F];
     for (size_t f = 0; f < F; f++) {
         w[f] = ws[f] / sd[f];
@@ -203,11 +203,11 @@ int kge_logreg_fit(const double *X, const int *y, size_t n, size_t F, double *w)
 }
 
 int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const double *Xte, size_t nte, size_t F,
-                           double *str, double *ste)
+                           double lambda, double *str, double *ste)
 {
-    if (F == 0 || F > KGE_LOGREG_MAX_F) return -1;
+    if (F == 0 || F > KGE_LOGREG_MAX_F || !(lambda >= 0)) return -1;
     double mu[KGE_LOGREG_MAX_F] = {0}, sd[KGE_LOGREG_MAX_F] = {0}, w[LR_D] = {0};
-    if (logreg_fit_std(Xtr, ytr, ntr, F, mu, sd, w)) return -2;
+    if (logreg_fit_std(Xtr, ytr, ntr, F, lambda, mu, sd, w)) return -2;
     for (int pass = 0; pass < 2; pass++) {
         const double *X = pass ? Xte : Xtr;
         double *out = pass ? ste : str;
@@ -401,7 +401,8 @@ static void pair_feats(kge_dag *g, uint32_t a, uint32_t b, int skip, double *x, 
  * of the caller's (kge_prereq_baselines with k = 0, kge_prereq_regression). */
 static int prereq_fit(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
                       const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, const double *xtr,
-                      const double *xte, size_t k, double *trans, double *prec, double *lr, double *tr_scores)
+                      const double *xte, size_t k, double lambda, double *trans, double *prec, double *lr,
+                      double *tr_scores)
 {
     size_t F = 8 + k;
     if (F > KGE_LOGREG_MAX_F) return -1;
@@ -428,7 +429,7 @@ static int prereq_fit(size_t n, size_t E, const uint32_t *src, const uint32_t *d
         for (size_t f = 0; f < k; f++) Xte[F * p + 8 + f] = xte[k * p + f];
     }
     if (!rc) {
-        int lrc = kge_logreg_fit_predict(Xtr, tr_y, ntr, Xte, nte, F, str, lr);
+        int lrc = kge_logreg_fit_predict(Xtr, tr_y, ntr, Xte, nte, F, lambda, str, lr);
         rc = lrc ? -1 : 0;
         for (size_t p = 0; !rc && tr_scores && p < ntr; p++) tr_scores[3 * p + 2] = str[p];
     }
@@ -441,14 +442,15 @@ int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t
                          const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, double *trans,
                          double *prec, double *lr, double *tr_scores)
 {
-    return prereq_fit(n, E, src, dst, tr_pairs, tr_y, ntr, te_pairs, nte, NULL, NULL, 0, trans, prec, lr, tr_scores);
+    return prereq_fit(n, E, src, dst, tr_pairs, tr_y, ntr, te_pairs, nte, NULL, NULL, 0, KGE_LOGREG_LAMBDA, trans, prec,
+                      lr, tr_scores);
 }
 
 int kge_prereq_regression(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
                           const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, const double *xtr,
-                          const double *xte, size_t k, double *lr)
+                          const double *xte, size_t k, double lambda, double *lr)
 {
-    return prereq_fit(n, E, src, dst, tr_pairs, tr_y, ntr, te_pairs, nte, xtr, xte, k, NULL, NULL, lr, NULL);
+    return prereq_fit(n, E, src, dst, tr_pairs, tr_y, ntr, te_pairs, nte, xtr, xte, k, lambda, NULL, NULL, lr, NULL);
 }
 
 /* ---- title words ---------------------------------------------------------------- */
@@ -563,5 +565,83 @@ int kge_title_pair_feats(const char *const *titles, size_t n, size_t E, const ui
             }
     }
     free(h); free(nw); free(optr); free(iptr); free(oadj); free(iadj);
+    return rc;
+}
+
+/* ---- neighbourhood (collaborative filtering on the edges) ------------------- */
+
+/* Stamps the neighbours of c in (ptr, adj) but `skip` with `tick` in mark;
+ * returns how many distinct ones. */
+static size_t stamp_set(const uint32_t *ptr, const uint32_t *adj, uint32_t c, uint32_t skip, uint32_t *mark,
+                        uint32_t tick)
+{
+    size_t k = 0;
+    for (uint32_t q = ptr[c]; q < ptr[c + 1]; q++)
+        if (adj[q] != skip && mark[adj[q]] != tick) { mark[adj[q]] = tick; k++; }
+    return k;
+}
+
+/* The largest and the mean, over the distinct neighbours x of `via` in
+ * (vptr, vadj) but `self`, of the cosine similarity of the stamped set
+ * (nset members, mark == tick) with x's neighbours in (ptr, adj) but
+ * `via`; seen and *clock count distinct members. */
+static void like_set(const uint32_t *vptr, const uint32_t *vadj, uint32_t via, uint32_t self, const uint32_t *ptr,
+                     const uint32_t *adj, const uint32_t *mark, uint32_t tick, size_t nset, uint32_t *seen,
+                     uint32_t *xseen, uint32_t *clock, double *mx, double *mean)
+{
+    size_t cnt = 0;
+    double sum = 0;
+    *mx = *mean = 0;
+    uint32_t xt = ++*clock;
+    for (uint32_t q = vptr[via]; q < vptr[via + 1]; q++) {
+        uint32_t x = vadj[q];
+        if (x == self || xseen[x] == xt) continue;
+        xseen[x] = xt;
+        uint32_t st = ++*clock;
+        size_t both = 0, nx = 0;
+        for (uint32_t r = ptr[x]; r < ptr[x + 1]; r++) {
+            uint32_t z = adj[r];
+            if (z == via || seen[z] == st) continue;
+            seen[z] = st;
+            nx++;
+            both += mark[z] == tick;
+        }
+        double c = nset && nx ? (double)both / sqrt((double)nset * (double)nx) : 0;
+        sum += c;
+        *mx = c > *mx ? c : *mx;
+        cnt++;
+    }
+    *mean = cnt ? sum / (double)cnt : 0;
+}
+
+int kge_neighbour_pair_feats(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *pairs,
+                             size_t m, double *x)
+{
+    size_t ne = 0;
+    uint32_t *es = malloc((E + 1) * sizeof *es), *ed = malloc((E + 1) * sizeof *ed);
+    uint32_t *marks = calloc(4 * n + 1, sizeof *marks), clock = 0;
+    kge_dag g = {0};
+    int rc = !es || !ed || !marks ? -1 : 0;
+    for (size_t k = 0; !rc && k < E; k++)   /* edges outside [0, n) count for nothing */
+        if (src[k] < n && dst[k] < n) { es[ne] = src[k]; ed[ne++] = dst[k]; }
+    if (!rc && dag_build(&g, n, ne, es, ed)) rc = -1;
+    uint32_t *ma = marks, *mb = marks + n, *seen = marks + 2 * n, *xseen = marks + 3 * n;
+    for (size_t p = 0; !rc && p < m; p++) {
+        uint32_t a = pairs[2 * p], b = pairs[2 * p + 1];
+        double *o = x + KGE_NEIGHBOUR_FEATS * p;
+        memset(o, 0, KGE_NEIGHBOUR_FEATS * sizeof *o);
+        if (a >= n || b >= n) continue;
+        if (clock > UINT32_MAX - 4 * (uint32_t)(n + 2)) {   /* stamps about to wrap: start afresh */
+            memset(marks, 0, 4 * n * sizeof *marks);
+            clock = 0;
+        }
+        uint32_t ta = ++clock, tb = ++clock;
+        size_t na = stamp_set(g.optr, g.oadj, a, b, ma, ta);   /* A: a's dependents but b */
+        size_t nb = stamp_set(g.iptr, g.iadj, b, a, mb, tb);   /* B: b's prerequisites but a */
+        like_set(g.iptr, g.iadj, b, a, g.optr, g.oadj, ma, ta, na, seen, xseen, &clock, &o[0], &o[1]);
+        like_set(g.optr, g.oadj, a, b, g.iptr, g.iadj, mb, tb, nb, seen, xseen, &clock, &o[2], &o[3]);
+    }
+    dag_free(&g);
+    free(es); free(ed); free(marks);
     return rc;
 }

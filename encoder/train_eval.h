@@ -13,7 +13,11 @@
 #include <stdint.h>
 
 /* The most features kge_logreg_fit / kge_logreg_fit_predict take. */
-#define KGE_LOGREG_MAX_F 16
+#define KGE_LOGREG_MAX_F 24
+
+/* The L2 strength of kge_logreg_fit, kge_logreg_fit_predict and the
+ * eval-prereq baseline regression (on standardised weights, mean loss). */
+#define KGE_LOGREG_LAMBDA 1e-3
 
 /* Precision, recall and F1 when every s[i] >= threshold is called
  * positive (0 where undefined). O(n). */
@@ -30,15 +34,18 @@ int kge_roc_auc(const double *s, const int *y, size_t n, double *auc);
 int kge_best_f1_threshold(const double *s, const int *y, size_t n, double *threshold);
 
 /* Class-balanced logistic regression on F <= KGE_LOGREG_MAX_F standardised features
- * (L2 1e-3 on the weights, not the bias), fitted to convergence by Newton's
- * method with step halving, on (Xtr [ntr x F], ytr); writes the
- * probabilities of the training rows to str and of Xte [nte x F] to ste.
- * Deterministic. Returns 0; -1 when F is 0 or above KGE_LOGREG_MAX_F; -2 out
- * of memory. O(iterations · ntr · F²), iterations typically under 20 (at most 100). */
+ * (L2 lambda on the weights, not the bias: KGE_LOGREG_LAMBDA for a
+ * light touch, about 1 to shrink many weak features towards their class
+ * mean differences), fitted to convergence by Newton's method with step
+ * halving, on (Xtr [ntr x F], ytr); writes the probabilities of the
+ * training rows to str and of Xte [nte x F] to ste. Deterministic.
+ * Returns 0; -1 when F is 0 or above KGE_LOGREG_MAX_F or lambda is
+ * negative; -2 out of memory. O(iterations · ntr · F²), iterations
+ * typically under 20 (at most 100). */
 int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const double *Xte, size_t nte, size_t F,
-                           double *str, double *ste);
+                           double lambda, double *str, double *ste);
 
-/* The same fit (class-balanced, L2 1e-3 on the standardised weights),
+/* The same fit (class-balanced, L2 KGE_LOGREG_LAMBDA on the standardised weights),
  * returned on the raw features: P(y = 1 | x) = 1 / (1 + exp(-(w[0..F) · x
  * + w[F]))). Returns 0; -1 when F is 0 or above KGE_LOGREG_MAX_F; -2 out of
  * memory.
@@ -82,13 +89,14 @@ int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t
 
 /* The same regression on the eight structural features followed by k
  * features of the caller's (xtr (ntr, k) for the training pairs, xte
- * (nte, k) for the test pairs; k <= KGE_LOGREG_MAX_F - 8, 0 gives
- * kge_prereq_baselines' lr): probabilities of the test pairs in lr.
- * Returns 0 or -1 (out of memory, k too large, or a class missing).
- * O((ntr + nte) · (n + E + k²) + iterations · ntr · (8 + k)²). */
+ * (nte, k) for the test pairs; k <= KGE_LOGREG_MAX_F - 8; k = 0 and
+ * lambda = KGE_LOGREG_LAMBDA give kge_prereq_baselines' lr), with L2
+ * strength lambda (kge_logreg_fit_predict): probabilities of the test
+ * pairs in lr. Returns 0 or -1 (out of memory, k too large, or a class
+ * missing). O((ntr + nte) · (n + E + k²) + iterations · ntr · (8 + k)²). */
 int kge_prereq_regression(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
                           const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, const double *xtr,
-                          const double *xte, size_t k, double *lr);
+                          const double *xte, size_t k, double lambda, double *lr);
 
 /* Title-word features of ordered pairs (a, b) = "a is a prerequisite of
  * b", KGE_TITLE_FEATS per pair in x (m, KGE_TITLE_FEATS): the share of a's
@@ -111,5 +119,26 @@ int kge_prereq_regression(size_t n, size_t E, const uint32_t *src, const uint32_
 #define KGE_TITLE_FEATS 8
 int kge_title_pair_feats(const char *const *titles, size_t n, size_t E, const uint32_t *src, const uint32_t *dst,
                          const uint32_t *pairs, size_t m, double *x);
+
+/* Neighbourhood features of ordered pairs (a, b) = "a is a prerequisite
+ * of b" on the known graph of E edges src[k] → dst[k] over n concepts,
+ * KGE_NEIGHBOUR_FEATS per pair in x (m, KGE_NEIGHBOUR_FEATS): item-based
+ * collaborative filtering on the graph's own edges. With A = the concepts
+ * a precedes directly but b, and B = b's direct prerequisites but a:
+ * the largest and the mean, over b's other prerequisites x, of the cosine
+ * similarity |A ∩ D(x)| / √(|A| · |D(x)|), D(x) = x's dependents but b
+ * ("a leads to what b's known prerequisites lead to"); then the largest
+ * and the mean, over a's other dependents y, of |B ∩ P(y)| / √(|B| ·
+ * |P(y)|), P(y) = y's prerequisites but a ("b builds on what a's known
+ * dependents build on"). 0 where a set is empty or there is no x (y).
+ * The pair's own edge, when the graph has it, never counts, so a known
+ * edge featurised on its graph is featurised as if left out. Edges and
+ * pairs outside [0, n) count for nothing (their row is 0); repeated edges
+ * count once. Needs only the edges. Returns 0, -1 out of memory.
+ * O(n + E + Σ over pairs of the degrees of a's dependents and b's
+ * prerequisites). */
+#define KGE_NEIGHBOUR_FEATS 4
+int kge_neighbour_pair_feats(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *pairs,
+                             size_t m, double *x);
 
 #endif

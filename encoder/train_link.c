@@ -947,6 +947,7 @@ void kge_link_set_calibration(kge_link_model *lm, int on, float a, float b)
     lm->cal_prior = 0.5f;
     lm->cal_struct = 0.0f;
     lm->cal_titles = 0;
+    lm->cal_regression = 1;
 }
 
 void kge_link_set_stack(kge_link_model *lm, float c) { lm->cal_struct = lm->calibrated && isfinite(c) ? c : 0.0f; }
@@ -956,6 +957,16 @@ float kge_link_stack(const kge_link_model *lm) { return lm->calibrated ? lm->cal
 void kge_link_set_stack_titles(kge_link_model *lm, int on) { lm->cal_titles = lm->calibrated && on != 0; }
 
 int kge_link_stack_titles(const kge_link_model *lm) { return lm->calibrated && lm->cal_struct != 0.0f && lm->cal_titles; }
+
+void kge_link_set_stack_regression(kge_link_model *lm, int version)
+{
+    lm->cal_regression = lm->calibrated && version == KGE_STACK_REGRESSION ? version : 1;
+}
+
+int kge_link_stack_regression(const kge_link_model *lm)
+{
+    return lm->calibrated && lm->cal_struct != 0.0f && lm->cal_regression > 1 ? lm->cal_regression : 1;
+}
 
 void kge_link_set_prior(kge_link_model *lm, float prior)
 {

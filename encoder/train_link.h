@@ -292,6 +292,17 @@ float kge_link_stack(const kge_link_model *lm);
  * checkpoints written before). Set after kge_link_set_stack. */
 void  kge_link_set_stack_titles(kge_link_model *lm, int on);
 int   kge_link_stack_titles(const kge_link_model *lm);
+/* The version of the stacked head's pair regression (u): 1, the
+ * structural (and, with kge_link_stack_titles, title-word) features at L2
+ * KGE_LOGREG_LAMBDA, as checkpoints written before; 2, the neighbourhood
+ * features (kge_neighbour_pair_feats) after those, at L2
+ * KGE_STACK_LAMBDA. Saved with the calibration ("regression": 2; absent:
+ * 1); anything else set is 1. Set after kge_link_set_stack; 1 for a model
+ * without a stacked head. */
+#define KGE_STACK_REGRESSION 2
+#define KGE_STACK_LAMBDA 1.0
+void  kge_link_set_stack_regression(kge_link_model *lm, int version);
+int   kge_link_stack_regression(const kge_link_model *lm);
 float kge_link_prior(const kge_link_model *lm);
 /* 1 and a, b when the model is calibrated, else 0. */
 int  kge_link_calibration(const kge_link_model *lm, float *a, float *b);

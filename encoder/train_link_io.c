@@ -280,6 +280,8 @@ static int link_files(const kge_link_model *lm, const char *dir, const char *ext
                                "prior", (double)lm->cal_prior);
         if (jc && lm->cal_struct != 0.0f) json_object_set_new(jc, "structural", json_real((double)lm->cal_struct));
         if (jc && lm->cal_struct != 0.0f && lm->cal_titles) json_object_set_new(jc, "titles", json_integer(1));
+        if (jc && lm->cal_struct != 0.0f && lm->cal_regression > 1)
+            json_object_set_new(jc, "regression", json_integer(lm->cal_regression));
         json_object_set_new(m, "calibration", jc);
     }
     if (extra) {
@@ -479,19 +481,21 @@ int kge_link_load(const char *dir, kge_link_model **out, kge_err *err)
     if (jcal) {
         const char *meth = NULL;
         double a = 0, b = 0, prior = 0.5, cs = 0;
-        int ti = 0;
-        if (json_unpack_ex(jcal, &je, 0, "{s:s, s:F, s:F, s?F, s?F, s?i}", "method", &meth, "a", &a, "b", &b, "prior",
-                           &prior, "structural", &cs, "titles", &ti) != 0 ||
+        int ti = 0, rv = 1;
+        if (json_unpack_ex(jcal, &je, 0, "{s:s, s:F, s:F, s?F, s?F, s?i, s?i}", "method", &meth, "a", &a, "b", &b,
+                           "prior", &prior, "structural", &cs, "titles", &ti, "regression", &rv) != 0 ||
             strcmp(meth, "platt") != 0 || !isfinite(a) || !isfinite(b) || !isfinite(cs) || !(prior > 0 && prior < 1) ||
-            (ti != 0 && ti != 1)) {
+            (ti != 0 && ti != 1) || rv < 1 || rv > KGE_STACK_REGRESSION) {
             rc = kge_fail(err, KGE_EINPUT, "%s: \"calibration\" must be {\"method\": \"platt\", \"a\": A, \"b\": B"
-                          "[, \"prior\": P in (0, 1)][, \"structural\": C][, \"titles\": 0|1]}", mp);
+                          "[, \"prior\": P in (0, 1)][, \"structural\": C][, \"titles\": 0|1][, \"regression\": 1|2]}",
+                          mp);
             goto out;
         }
         kge_link_set_calibration(lm, 1, (float)a, (float)b);
         kge_link_set_prior(lm, (float)prior);
         kge_link_set_stack(lm, (float)cs);
         kge_link_set_stack_titles(lm, ti);
+        kge_link_set_stack_regression(lm, rv);
     }
 out:
     kge_st_close(st);

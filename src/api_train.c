@@ -440,7 +440,7 @@ static uint64_t options_fingerprint(const kgp_train_options *o, const char *mode
 {
     char buf[2048];
     snprintf(buf, sizeof buf, "model=%s;vocab=%d;mode=%s;steps=%ld;lr=%g;hlr=%g;val=%g;pat=%d;tok=%d;batch=%d;"
-             "enc=%d;drop=%g;edrop=%g;seed=%llu;views=%g;course=%s;cal=crossfit-5;stack=titles",
+             "enc=%d;drop=%g;edrop=%g;seed=%llu;views=%g;course=%s;cal=crossfit-5;stack=titles,neighbours",
              model ? model : "(scratch)", vocab, mode, o->steps, o->lr, o->head_lr, o->val_frac,
              o->patience, o->max_tokens, o->batch, o->enc_batch, o->dropout, o->edge_dropout, o->seed, o->view_prob,
              o->course ? o->course : "");
@@ -463,7 +463,27 @@ typedef struct calset {
     size_t m, cap, npos;
     int stack;                   /* 1: u, the pair regression's log-odds, is collected too */
     const char *const *titles;   /* u's regression reads the title-word features (or NULL) */
+    int regression;              /* u's version (kge_link_set_stack_regression: 1 or 2) */
 } calset;
+
+/* The features of u's regression beyond the eight structural ones, for
+ * the pairs (m, 2) on the graph (n, E, src, dst), into x (m, k): the
+ * title-word features when titles is given, then, from version 2 on, the
+ * neighbourhood features. Returns 0 or -1 (out of memory). */
+static int pair_extra_feats(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const char *const *titles,
+                            int version, const uint32_t *pairs, size_t m, size_t k, double *x)
+{
+    size_t kt = titles ? KGE_TITLE_FEATS : 0, kn = version >= 2 ? KGE_NEIGHBOUR_FEATS : 0;
+    double *tx = malloc((kt * m + 1) * sizeof *tx), *nx = malloc((kn * m + 1) * sizeof *nx);
+    int rc = !tx || !nx || (kt && kge_title_pair_feats(titles, n, E, src, dst, pairs, m, tx)) ||
+             (kn && kge_neighbour_pair_feats(n, E, src, dst, pairs, m, nx)) ? -1 : 0;
+    for (size_t p = 0; !rc && p < m; p++) {
+        memcpy(x + k * p, tx + kt * p, kt * sizeof *x);
+        memcpy(x + k * p + kt, nx + kn * p, kn * sizeof *x);
+    }
+    free(tx); free(nx);
+    return rc;
+}
 
 /* The pair regression's log-odds u[p] for pairs (m, 2) on the graph of E
  * edges (src, dst) over n concepts, fitted on its edges (each featurised
@@ -472,15 +492,19 @@ typedef struct calset {
  * followed, when titles (n) is given, by the title-word features
  * (kge_title_pair_feats: a's words inside b's title and the reverse, which
  * tell "Algorithm" → "Analysis of algorithms" from a pair of unrelated
- * titles). The second input of the stacked head, the same function in
- * train's folds and in kgp_score_pairs. Returns 0, -1 without a rejection
- * or an edge (nothing to fit), -2 out of memory. */
+ * titles), and in version 2 (KGE_STACK_REGRESSION) by the neighbourhood
+ * features (kge_neighbour_pair_feats: a leads where b's known
+ * prerequisites lead), fitted with the stronger L2 of KGE_STACK_LAMBDA
+ * (version 1: KGE_LOGREG_LAMBDA, as checkpoints written before). The second
+ * input of the stacked head, the same function in train's folds and in
+ * kgp_score_pairs. Returns 0, -1 without a rejection or an edge (nothing
+ * to fit), -2 out of memory. */
 static int structural_logodds(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *ns,
                               const uint32_t *nd, size_t nr, const uint32_t *pairs, size_t m,
-                              const char *const *titles, double *u)
+                              const char *const *titles, int version, double *u)
 {
     if (!E || !nr) return -1;
-    size_t ntr = E + nr, k = titles ? KGE_TITLE_FEATS : 0;
+    size_t ntr = E + nr, k = (titles ? KGE_TITLE_FEATS : 0) + (version >= 2 ? KGE_NEIGHBOUR_FEATS : 0);
     uint32_t *tp = malloc(2 * ntr * sizeof *tp);
     int *ty = malloc(ntr * sizeof *ty);
     double *xtr = malloc((k * ntr + 1) * sizeof *xtr), *xte = malloc((k * m + 1) * sizeof *xte);
@@ -490,10 +514,11 @@ static int structural_logodds(size_t n, size_t E, const uint32_t *src, const uin
         tp[2 * q + 1] = q < E ? dst[q] : nd[q - E];
         ty[q] = q < E;
     }
-    if (!rc && titles && (kge_title_pair_feats(titles, n, E, src, dst, tp, ntr, xtr) ||
-                          kge_title_pair_feats(titles, n, E, src, dst, pairs, m, xte)))
+    if (!rc && k && (pair_extra_feats(n, E, src, dst, titles, version, tp, ntr, k, xtr) ||
+                     pair_extra_feats(n, E, src, dst, titles, version, pairs, m, k, xte)))
         rc = -2;
-    if (!rc && kge_prereq_regression(n, E, src, dst, tp, ty, ntr, pairs, m, xtr, xte, k, u)) rc = -2;
+    double lambda = version >= 2 ? KGE_STACK_LAMBDA : KGE_LOGREG_LAMBDA;
+    if (!rc && kge_prereq_regression(n, E, src, dst, tp, ty, ntr, pairs, m, xtr, xte, k, lambda, u)) rc = -2;
     for (size_t p = 0; !rc && p < m; p++) {
         double q = u[p] < 1e-6 ? 1e-6 : u[p] > 1 - 1e-6 ? 1 - 1e-6 : u[p];
         u[p] = log(q / (1 - q));
@@ -565,7 +590,7 @@ static kgp_status cal_collect(kgp_db *db, kge_link_model *lm, const kge_link_dat
     /* the stacked head's second input, on the same fold's graph and the
      * rejections that fold's model learnt from */
     if (c->stack) {
-        int rc = structural_logodds(n, k, src, dst, ks, kd, nk, pairs, m, c->titles, c->u + c->m);
+        int rc = structural_logodds(n, k, src, dst, ks, kd, nk, pairs, m, c->titles, c->regression, c->u + c->m);
         if (rc == -2) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
         if (rc) c->stack = 0;
     }
@@ -597,6 +622,7 @@ static kgp_status cal_fit(kgp_db *db, kge_link_model *lm, const calset *c, size_
     kge_link_set_calibration(lm, 1, (float)A, (float)B);
     kge_link_set_stack(lm, (float)C);
     kge_link_set_stack_titles(lm, c->stack && c->titles);
+    kge_link_set_stack_regression(lm, c->stack ? c->regression : 1);
     rep->stack_structural = C;
     double prior = R >= E && R ? (double)E / (double)(E + R) : 0.5;
     if (prior < 0.01) prior = 0.01;
@@ -623,7 +649,8 @@ static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, size
     /* the stacked head where the pair regression has rejections to learn
      * from: fitted, as the model was, on the training edges against the
      * training rejections */
-    calset c = {.stack = d->nneg > 0 && nheld > 0, .titles = (const char *const *)t->title};
+    calset c = {.stack = d->nneg > 0 && nheld > 0, .titles = (const char *const *)t->title,
+                .regression = KGE_STACK_REGRESSION};
     kge_rng r;
     kge_rng_seed(&r, kge_link_options(lm)->seed ^ 0x6b67706174680007ull);
     kgp_status st = nv < 2 ? KGP_OK
@@ -659,6 +686,7 @@ static kgp_status crossfit(kgp_db *db, kge_link_model *lm, const tdata *t, bert_
     calset c = {0};
     c.stack = R > 0;   /* the stacked head where the pair regression has rejections to learn from */
     c.titles = (const char *const *)t->title;
+    c.regression = KGE_STACK_REGRESSION;
     kgp_status st = KGP_OK;
     kge_err e = {0};
     if (!held || !rfold || !efold || !ns || !nd || !hs || !hd || !perm) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
@@ -939,7 +967,8 @@ static kgp_status score_stacked(kgp_snap *s, kge_link_model *lm, tdata *t, const
         st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     else {
         int rc = structural_logodds(d->n, d->E, d->src, d->dst, t->neg_src, t->neg_dst, t->d.nneg, rp, n,
-                                    kge_link_stack_titles(lm) ? (const char *const *)t->title : NULL, u);
+                                    kge_link_stack_titles(lm) ? (const char *const *)t->title : NULL,
+                                    kge_link_stack_regression(lm), u);
         if (rc == -2) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
         for (size_t k = 0; !st && k < n; k++)   /* no edge or no rejection left: the regression is flat */
             po[k] = (float)(1 / (1 + exp(a * po[k] + (rc ? 0 : c * u[k]) + b - log(pi / (1 - pi)))));

@@ -979,12 +979,12 @@ START_TEST(title_pair_features)
     double xtr[4 * KGE_TITLE_FEATS], xte[4 * KGE_TITLE_FEATS], with[4], without[4];
     ck_assert_int_eq(kge_title_pair_feats(tt, 8, 2, src, dst, trp, 4, xtr), 0);
     ck_assert_int_eq(kge_title_pair_feats(tt, 8, 2, src, dst, tep, 4, xte), 0);
-    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, NULL, NULL, 0, without), 0);
-    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, xtr, xte, KGE_TITLE_FEATS, with), 0);
+    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, NULL, NULL, 0, KGE_LOGREG_LAMBDA, without), 0);
+    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, xtr, xte, KGE_TITLE_FEATS, KGE_LOGREG_LAMBDA, with), 0);
     for (int p = 1; p < 4; p++) ck_assert_msg(fabs(without[p] - without[0]) < 1e-12, "%g vs %g", without[p], without[0]);
     ck_assert_msg(with[0] > with[1] + 0.05 && with[2] > with[3] + 0.05, "%g %g %g %g", with[0], with[1], with[2], with[3]);
     /* more features than the regression takes */
-    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, xtr, xte, KGE_LOGREG_MAX_F - 7, with), -1);
+    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, xtr, xte, KGE_LOGREG_MAX_F - 7, KGE_LOGREG_LAMBDA, with), -1);
 }
 END_TEST
 
@@ -1023,6 +1023,100 @@ START_TEST(stack_titles_checkpoint)
     tu_write(man, m, (size_t)-1);
     ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
     ck_assert_int_eq(kge_link_stack_titles(b), 0);
+    ck_assert(kge_link_stack(b) == 0.75f);
+    kge_link_free(b);
+    free(m);
+    kge_link_free(a);
+    tu_rmrf(dir);
+    free(dir); free(ck); free(man);
+}
+END_TEST
+
+/* The neighbourhood features (kge_neighbour_pair_feats) on a hand-built
+ * graph, against values worked out by hand: 0 -> 2, 0 -> 3, 1 -> 2,
+ * 1 -> 3, 1 -> 4, 5 -> 3; concept 6 has no edge. For (0, 4): A = {2, 3},
+ * b's other prerequisite 1 leads to {2, 3} too (cosine 1); B = {1}, a's
+ * dependents 2 and 3 build on {1} (1) and {1, 5} (1/√2). The known edge
+ * (1, 3) is featurised without itself. Repeated edges and edges or pairs
+ * outside [0, n) change nothing; and the pair regression, where the
+ * structural features cannot tell its test pairs apart, ranks them by
+ * the neighbourhood. */
+START_TEST(neighbour_pair_features)
+{
+    const double r = 1 / sqrt(2.0);
+    const uint32_t src[8] = {0, 0, 1, 1, 1, 5, 1, 3}, dst[8] = {2, 3, 2, 3, 4, 3, 2, 99};
+    const uint32_t pairs[] = {0, 4, 1, 3, 5, 2, 6, 2, 2, 0, 0, 9};
+    const double want[6][KGE_NEIGHBOUR_FEATS] = {
+        {1, 1, 1, (1 + r) / 2}, {r, r / 2, r, r / 2}, {1, (1 + r) / 2, 1, 1}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+    double x[6 * KGE_NEIGHBOUR_FEATS], x2[6 * KGE_NEIGHBOUR_FEATS];
+    ck_assert_int_eq(kge_neighbour_pair_feats(7, 6, src, dst, pairs, 6, x), 0);
+    ck_assert_int_eq(kge_neighbour_pair_feats(7, 8, src, dst, pairs, 6, x2), 0);   /* 1 -> 2 again, 3 -> 99 */
+    for (int p = 0; p < 6; p++)
+        for (int f = 0; f < KGE_NEIGHBOUR_FEATS; f++) {
+            double got = x[KGE_NEIGHBOUR_FEATS * p + f];
+            ck_assert_msg(fabs(got - want[p][f]) < 1e-12, "pair %d feature %d: %g, want %g", p, f, got, want[p][f]);
+            ck_assert_msg(x2[KGE_NEIGHBOUR_FEATS * p + f] == got, "pair %d feature %d: repeated edge", p, f);
+        }
+    /* 0, 1 and 2 lead to 4 and 5, 3 to 9 and 10; 0 and 1 to 6, 0 to 8.
+     * Training: the edges 0 -> 6 and 1 -> 6 against the rejections 3 -> 6
+     * and 2 -> 9; test pairs 2 -> 8 (8's prerequisite 0 leads where 2
+     * does: cosine 2 / √6) and 3 -> 8 (0), whose structural features are
+     * the same, so only the neighbourhood tells them apart */
+    const uint32_t gs[11] = {0, 0, 1, 1, 2, 2, 3, 3, 0, 1, 0}, gd[11] = {4, 5, 4, 5, 4, 5, 9, 10, 6, 6, 8};
+    const uint32_t trp[8] = {0, 6, 1, 6, 3, 6, 2, 9}, tep[4] = {2, 8, 3, 8};
+    const int try[4] = {1, 1, 0, 0};
+    double ntr[4 * KGE_NEIGHBOUR_FEATS], nte[2 * KGE_NEIGHBOUR_FEATS], lr[2], flat[2];
+    ck_assert_int_eq(kge_neighbour_pair_feats(11, 11, gs, gd, tep, 2, nte), 0);
+    ck_assert_msg(fabs(nte[0] - 2 / sqrt(6.0)) < 1e-12 && nte[KGE_NEIGHBOUR_FEATS] == 0, "%g %g", nte[0],
+                  nte[KGE_NEIGHBOUR_FEATS]);
+    ck_assert_int_eq(kge_neighbour_pair_feats(11, 11, gs, gd, trp, 4, ntr), 0);
+    ck_assert_int_eq(kge_prereq_regression(11, 11, gs, gd, trp, try, 4, tep, 2, NULL, NULL, 0, 1.0, flat), 0);
+    ck_assert_msg(fabs(flat[0] - flat[1]) < 1e-12, "%g %g", flat[0], flat[1]);
+    ck_assert_int_eq(kge_prereq_regression(11, 11, gs, gd, trp, try, 4, tep, 2, ntr, nte, KGE_NEIGHBOUR_FEATS, 1.0, lr), 0);
+    ck_assert_msg(lr[0] > lr[1] + 0.05, "%g %g", lr[0], lr[1]);
+    /* a negative L2 strength is refused */
+    ck_assert_int_eq(kge_prereq_regression(11, 11, gs, gd, trp, try, 4, tep, 2, ntr, nte, KGE_NEIGHBOUR_FEATS, -1, lr), -1);
+}
+END_TEST
+
+/* The stacked head's regression version is saved with the calibration
+ * ("regression": 2), read back, absent in checkpoints written before it
+ * (version 1: they score as before), and anything but 1 or 2 is refused. */
+START_TEST(stack_regression_checkpoint)
+{
+    synth s;
+    synth_make(&s);
+    char *dir = tu_mkdtemp(), *ck = tu_path(dir, "ck"), *man = tu_path(ck, "kgpath_train.json");
+    kge_err err = {0};
+    kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
+    kge_link_model *a = trained(&s, &o, 4), *b = NULL;
+    ck_assert_int_eq(kge_link_stack_regression(a), 1);   /* no stacked head */
+    kge_link_set_calibration(a, 1, -1.0f, 0.5f);
+    kge_link_set_stack(a, 0.75f);
+    kge_link_set_stack_regression(a, 3);
+    ck_assert_int_eq(kge_link_stack_regression(a), 1);
+    kge_link_set_stack_regression(a, KGE_STACK_REGRESSION);
+    ck_assert_int_eq(kge_link_stack_regression(a), 2);
+    ck_assert_msg(kge_link_save(a, ck, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_int_eq(kge_link_stack_regression(b), 2);
+    kge_link_free(b);
+    b = NULL;
+    char *m = tu_read(man, NULL), *at = strstr(m, "\"regression\": 2");
+    ck_assert_msg(at != NULL, "%s", m);
+    at[14] = '3';
+    tu_write(man, m, (size_t)-1);
+    ck_assert_int_eq(kge_link_load(ck, &b, &err), KGE_EINPUT);
+    ck_assert_msg(strstr(err.msg, "regression") != NULL, "%s", err.msg);
+    /* without the key: version 1 */
+    char *comma = at;
+    while (comma > m && *comma != ',') comma--;
+    ck_assert(*comma == ',');
+    *comma = ' ';
+    memset(at, ' ', strlen("\"regression\": 3"));
+    tu_write(man, m, (size_t)-1);
+    ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
+    ck_assert_int_eq(kge_link_stack_regression(b), 1);
     ck_assert(kge_link_stack(b) == 0.75f);
     kge_link_free(b);
     free(m);
@@ -1173,11 +1267,11 @@ START_TEST(eval_logreg_and_metrics)
                                 0.77184777, 0.05667787, 0.92915223, 0.16737218, 0.64173243};
     const double want_te[3] = {0.54757751, 0.02757853, 0.99704515};
     double str[10], ste[3];
-    ck_assert_int_eq(kge_logreg_fit_predict(X, y, 10, Xte, 3, 2, str, ste), 0);
+    ck_assert_int_eq(kge_logreg_fit_predict(X, y, 10, Xte, 3, 2, KGE_LOGREG_LAMBDA, str, ste), 0);
     for (int i = 0; i < 10; i++) ck_assert_msg(fabs(str[i] - want_tr[i]) < 1e-7, "train %d: %.9f", i, str[i]);
     for (int i = 0; i < 3; i++) ck_assert_msg(fabs(ste[i] - want_te[i]) < 1e-7, "test %d: %.9f", i, ste[i]);
-    ck_assert_int_eq(kge_logreg_fit_predict(X, y, 10, Xte, 3, 0, str, ste), -1);
-    ck_assert_int_eq(kge_logreg_fit_predict(X, y, 10, Xte, 3, KGE_LOGREG_MAX_F + 1, str, ste), -1);
+    ck_assert_int_eq(kge_logreg_fit_predict(X, y, 10, Xte, 3, 0, KGE_LOGREG_LAMBDA, str, ste), -1);
+    ck_assert_int_eq(kge_logreg_fit_predict(X, y, 10, Xte, 3, KGE_LOGREG_MAX_F + 1, KGE_LOGREG_LAMBDA, str, ste), -1);
     /* AUC: 3 positives, 3 negatives; pairs ranked right 7 of 9, one tie = 7.5/9 */
     const double s[6] = {0.9, 0.8, 0.4, 0.7, 0.4, 0.1};
     const int ys[6] = {1, 1, 1, 0, 0, 0};
@@ -1492,6 +1586,8 @@ static Suite *suite(void)
     tcase_add_test(tc, eval_logreg_and_metrics);
     tcase_add_test(tc, title_pair_features);
     tcase_add_test(tc, stack_titles_checkpoint);
+    tcase_add_test(tc, neighbour_pair_features);
+    tcase_add_test(tc, stack_regression_checkpoint);
     suite_add_tcase(s, tc);
     return s;
 }

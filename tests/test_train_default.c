@@ -733,6 +733,22 @@ START_TEST(calibration_synthetic)
     ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv'", g_dir), 2);
     err_has("kgpath_train.json: \"calibration\" must be");
     tu_write(sp, sorig, strlen(sorig));
+    free(with); free(without);
+    /* the pair regression's version: 2 (with the neighbourhood features);
+     * a checkpoint without the key (written before them) still loads and
+     * scores by version 1, otherwise than version 2 */
+    memcpy(sm, sorig, strlen(sorig) + 1);
+    char *rv = strstr(sm, "\"regression\": 2,"), *rend = rv ? rv + 16 : NULL;
+    ck_assert_msg(rv != NULL, "no regression version in the manifest: %s", sorig);
+    while (*rend == ' ' || *rend == '\n') rend++;   /* sorted keys: "structural" follows */
+    memmove(rv, rend, strlen(rend) + 1);
+    ck_assert_int_eq(kg(&with, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    tu_write(sp, sm, strlen(sm));
+    ck_assert_int_eq(kg(&without, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    ck_assert_msg(strcmp(with, without) != 0, "version 1 scored as version 2");
+    double mean1, ece1 = s_ece(without, y, nte, &mean1);
+    ck_assert_msg(ece1 < 0.2, "version 1: ECE %.4f", ece1);
+    tu_write(sp, sorig, strlen(sorig));
     free(with); free(without); free(sm); free(sorig); free(sp);
     /* a manifest whose prior is not a share is refused, naming the file */
     char *mp = tu_path(g_dir, "k.db.kgmodel/kgpath_train.json"), *m = tu_read(mp, NULL), *at = m ? strstr(m, "\"prior\": ") : NULL;

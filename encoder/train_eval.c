@@ -130,8 +130,8 @@ static int solve_spd(double H[LR_D][LR_D], const double *g, double *x, size_t D)
 
 /* The fit of kge_logreg_fit_predict: weights w[0 .. F) of the standardised
  * features and the bias w[F], with the means and deviations used. */
-static int logreg_fit_std(const double *Xtr, const int *ytr, size_t ntr, size_t F, double lambda, double *mu, double *sd,
-                          double *w)
+static int logreg_fit_std(const double *Xtr, const int *ytr, size_t ntr, size_t F, double lambda, double *mu,
+                          double *sd, double *w)
 {
     for (size_t f = 0; f < F; f++) {
         for (size_t i = 0; i < ntr; i++) mu[f] += Xtr[i * F + f] / (double)ntr;

@@ -979,12 +979,14 @@ START_TEST(title_pair_features)
     double xtr[4 * KGE_TITLE_FEATS], xte[4 * KGE_TITLE_FEATS], with[4], without[4];
     ck_assert_int_eq(kge_title_pair_feats(tt, 8, 2, src, dst, trp, 4, xtr), 0);
     ck_assert_int_eq(kge_title_pair_feats(tt, 8, 2, src, dst, tep, 4, xte), 0);
-    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, NULL, NULL, 0, KGE_LOGREG_LAMBDA, without), 0);
-    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, xtr, xte, KGE_TITLE_FEATS, KGE_LOGREG_LAMBDA, with), 0);
+    const double l0 = KGE_LOGREG_LAMBDA;
+    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, NULL, NULL, 0, l0, without), 0);
+    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, xtr, xte, KGE_TITLE_FEATS, l0, with), 0);
     for (int p = 1; p < 4; p++) ck_assert_msg(fabs(without[p] - without[0]) < 1e-12, "%g vs %g", without[p], without[0]);
     ck_assert_msg(with[0] > with[1] + 0.05 && with[2] > with[3] + 0.05, "%g %g %g %g", with[0], with[1], with[2], with[3]);
     /* more features than the regression takes */
-    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, xtr, xte, KGE_LOGREG_MAX_F - 7, KGE_LOGREG_LAMBDA, with), -1);
+    ck_assert_int_eq(kge_prereq_regression(8, 2, src, dst, trp, try, 4, tep, 4, xtr, xte, KGE_LOGREG_MAX_F - 7, l0, with),
+                     -1);
 }
 END_TEST
 
@@ -1072,10 +1074,11 @@ START_TEST(neighbour_pair_features)
     ck_assert_int_eq(kge_neighbour_pair_feats(11, 11, gs, gd, trp, 4, ntr), 0);
     ck_assert_int_eq(kge_prereq_regression(11, 11, gs, gd, trp, try, 4, tep, 2, NULL, NULL, 0, 1.0, flat), 0);
     ck_assert_msg(fabs(flat[0] - flat[1]) < 1e-12, "%g %g", flat[0], flat[1]);
-    ck_assert_int_eq(kge_prereq_regression(11, 11, gs, gd, trp, try, 4, tep, 2, ntr, nte, KGE_NEIGHBOUR_FEATS, 1.0, lr), 0);
+    const size_t kn = KGE_NEIGHBOUR_FEATS;
+    ck_assert_int_eq(kge_prereq_regression(11, 11, gs, gd, trp, try, 4, tep, 2, ntr, nte, kn, 1.0, lr), 0);
     ck_assert_msg(lr[0] > lr[1] + 0.05, "%g %g", lr[0], lr[1]);
     /* a negative L2 strength is refused */
-    ck_assert_int_eq(kge_prereq_regression(11, 11, gs, gd, trp, try, 4, tep, 2, ntr, nte, KGE_NEIGHBOUR_FEATS, -1, lr), -1);
+    ck_assert_int_eq(kge_prereq_regression(11, 11, gs, gd, trp, try, 4, tep, 2, ntr, nte, kn, -1, lr), -1);
 }
 END_TEST
 

@@ -990,47 +990,67 @@ START_TEST(title_pair_features)
 }
 END_TEST
 
-/* The stacked head's "titles" flag is saved with the calibration, read
- * back, absent in checkpoints written before it (0), and anything but 0
- * or 1 is refused. */
-START_TEST(stack_titles_checkpoint)
+/* A key of the manifest's calibration that a is saved with ("key": want,
+ * read back by get): read back; bad in its place refused, naming the key;
+ * without the key (a checkpoint written before it), absent, and the
+ * stacked head's weight kept. a has a stacked head of weight 0.75. */
+static void cal_key_roundtrip(kge_link_model *a, const char *key, int want, int bad, int absent,
+                              int (*get)(const kge_link_model *))
 {
-    synth s;
-    synth_make(&s);
-    char *dir = tu_mkdtemp(), *ck = tu_path(dir, "ck"), *man = tu_path(ck, "kgpath_train.json");
+    char *dir = tu_mkdtemp(), *ck = tu_path(dir, "ck"), *man = tu_path(ck, "kgpath_train.json"), pat[64];
     kge_err err = {0};
-    kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
-    kge_link_model *a = trained(&s, &o, 4), *b = NULL;
-    kge_link_set_calibration(a, 1, -1.0f, 0.5f);
-    kge_link_set_stack(a, 0.75f);
-    kge_link_set_stack_titles(a, 1);
+    kge_link_model *b = NULL;
     ck_assert_msg(kge_link_save(a, ck, &err) == KGE_OK, "%s", err.msg);
     ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
-    ck_assert_int_eq(kge_link_stack_titles(b), 1);
+    ck_assert_int_eq(get(b), want);
     ck_assert(kge_link_stack(b) == 0.75f);
     kge_link_free(b);
     b = NULL;
-    char *m = tu_read(man, NULL), *at = strstr(m, "\"titles\": 1");
+    snprintf(pat, sizeof pat, "\"%s\": %d", key, want);
+    char *m = tu_read(man, NULL), *at = strstr(m, pat);
     ck_assert_msg(at != NULL, "%s", m);
-    at[10] = '2';
+    at[strlen(pat) - 1] = (char)('0' + bad);
     tu_write(man, m, (size_t)-1);
     ck_assert_int_eq(kge_link_load(ck, &b, &err), KGE_EINPUT);
-    ck_assert_msg(strstr(err.msg, "titles") != NULL, "%s", err.msg);
-    /* without the key: the structural features alone, as before */
+    ck_assert_msg(strstr(err.msg, key) != NULL, "%s", err.msg);
+    /* without the key */
     char *comma = at;
     while (comma > m && *comma != ',') comma--;
     ck_assert(*comma == ',');
     *comma = ' ';   /* the comma before it */
-    memset(at, ' ', strlen("\"titles\": 2"));
+    memset(at, ' ', strlen(pat));
     tu_write(man, m, (size_t)-1);
     ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
-    ck_assert_int_eq(kge_link_stack_titles(b), 0);
+    ck_assert_int_eq(get(b), absent);
     ck_assert(kge_link_stack(b) == 0.75f);
     kge_link_free(b);
     free(m);
-    kge_link_free(a);
     tu_rmrf(dir);
     free(dir); free(ck); free(man);
+}
+
+/* The stacked head's "titles" flag and the version of its regression are
+ * saved with the calibration ("titles": 1, "regression": 2), read back,
+ * absent in checkpoints written before them (0: the structural features
+ * alone; version 1: without the neighbourhood features, as before), and
+ * anything else is refused. */
+START_TEST(stack_flags_checkpoint)
+{
+    synth s;
+    synth_make(&s);
+    kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
+    kge_link_model *a = trained(&s, &o, 4);
+    ck_assert_int_eq(kge_link_stack_regression(a), 1);   /* no stacked head */
+    kge_link_set_calibration(a, 1, -1.0f, 0.5f);
+    kge_link_set_stack(a, 0.75f);
+    kge_link_set_stack_titles(a, 1);
+    kge_link_set_stack_regression(a, 3);
+    ck_assert_int_eq(kge_link_stack_regression(a), 1);
+    kge_link_set_stack_regression(a, KGE_STACK_REGRESSION);
+    ck_assert_int_eq(kge_link_stack_regression(a), 2);
+    cal_key_roundtrip(a, "titles", 1, 2, 0, kge_link_stack_titles);
+    cal_key_roundtrip(a, "regression", 2, 3, 1, kge_link_stack_regression);
+    kge_link_free(a);
 }
 END_TEST
 
@@ -1082,52 +1102,6 @@ START_TEST(neighbour_pair_features)
 }
 END_TEST
 
-/* The stacked head's regression version is saved with the calibration
- * ("regression": 2), read back, absent in checkpoints written before it
- * (version 1: they score as before), and anything but 1 or 2 is refused. */
-START_TEST(stack_regression_checkpoint)
-{
-    synth s;
-    synth_make(&s);
-    char *dir = tu_mkdtemp(), *ck = tu_path(dir, "ck"), *man = tu_path(ck, "kgpath_train.json");
-    kge_err err = {0};
-    kge_link_opts o = tiny_opts(KGE_TRAIN_HEAD);
-    kge_link_model *a = trained(&s, &o, 4), *b = NULL;
-    ck_assert_int_eq(kge_link_stack_regression(a), 1);   /* no stacked head */
-    kge_link_set_calibration(a, 1, -1.0f, 0.5f);
-    kge_link_set_stack(a, 0.75f);
-    kge_link_set_stack_regression(a, 3);
-    ck_assert_int_eq(kge_link_stack_regression(a), 1);
-    kge_link_set_stack_regression(a, KGE_STACK_REGRESSION);
-    ck_assert_int_eq(kge_link_stack_regression(a), 2);
-    ck_assert_msg(kge_link_save(a, ck, &err) == KGE_OK, "%s", err.msg);
-    ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
-    ck_assert_int_eq(kge_link_stack_regression(b), 2);
-    kge_link_free(b);
-    b = NULL;
-    char *m = tu_read(man, NULL), *at = strstr(m, "\"regression\": 2");
-    ck_assert_msg(at != NULL, "%s", m);
-    at[14] = '3';
-    tu_write(man, m, (size_t)-1);
-    ck_assert_int_eq(kge_link_load(ck, &b, &err), KGE_EINPUT);
-    ck_assert_msg(strstr(err.msg, "regression") != NULL, "%s", err.msg);
-    /* without the key: version 1 */
-    char *comma = at;
-    while (comma > m && *comma != ',') comma--;
-    ck_assert(*comma == ',');
-    *comma = ' ';
-    memset(at, ' ', strlen("\"regression\": 3"));
-    tu_write(man, m, (size_t)-1);
-    ck_assert_msg(kge_link_load(ck, &b, &err) == KGE_OK, "%s", err.msg);
-    ck_assert_int_eq(kge_link_stack_regression(b), 1);
-    ck_assert(kge_link_stack(b) == 0.75f);
-    kge_link_free(b);
-    free(m);
-    kge_link_free(a);
-    tu_rmrf(dir);
-    free(dir); free(ck); free(man);
-}
-END_TEST
 
 static const int32_t specials[5] = {0, 1, 2, 3, 4};   /* [PAD] [UNK] [CLS] [SEP] [MASK] */
 
@@ -1588,9 +1562,8 @@ static Suite *suite(void)
     tcase_add_test(tc, vocab_training);
     tcase_add_test(tc, eval_logreg_and_metrics);
     tcase_add_test(tc, title_pair_features);
-    tcase_add_test(tc, stack_titles_checkpoint);
+    tcase_add_test(tc, stack_flags_checkpoint);
     tcase_add_test(tc, neighbour_pair_features);
-    tcase_add_test(tc, stack_regression_checkpoint);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -14,6 +14,9 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+static kgp_status commit_fail(kgg_store *st, int rc, kgg_err *e);
+static kgp_status disk_full_fail(const char *path, int rc, kgg_err *e);
+
 static const char *const k_dbi_names[] = {
     "meta", "courses", "names", "concepts", "requires", "recommends",
     "dependents", "recommenders", "unresolved", "embeddings", "learners", "events",
@@ -197,11 +200,34 @@ static kgp_status open_dbis(kgg_store *st, kgg_err *e)
         }
     }
     rc = mdb_txn_commit(txn);
-    if (rc) return lmdb_fail(e, "cannot commit", st->path, rc);
+    if (rc) return commit_fail(st, rc, e);   /* a new database on a full disk: exit 8 */
     return KGP_OK;
 out:
     mdb_txn_abort(txn);
     return s;
+}
+
+/* LMDB writes its lock file through a shared map, so on a full disk the
+ * first touch of a page is SIGBUS, not an error. A lock file that does not
+ * exist yet is made here with its blocks reserved (fallocate, the size
+ * unchanged so that LMDB initialises it as new): a full disk is then
+ * ENOSPC, before anything is mapped. Returns 0 (also when the file exists,
+ * or cannot be made here: LMDB reports that) or the errno; *made says
+ * whether this call created the file. */
+#define LOCK_MAX_READERS 256
+static int reserve_lock_file(const char *lock, int *made)
+{
+    *made = 0;
+    int fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return 0;
+    *made = 1;
+    /* LMDB's lock file: a 128-byte header and 64 bytes per reader slot
+     * (lmdb.h MDB_txninfo / MDB_reader); a page more for the rounding. */
+    int r = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)LOCK_MAX_READERS * 64 + 4096) ? errno : 0;
+    if (r == EOPNOTSUPP || r == ENOSYS) r = 0;      /* a file system without it: as before */
+    close(fd);
+    if (r) { unlink(lock); *made = 0; }
+    return r;
 }
 
 kgp_status kgg_store_open(const char *path, unsigned flags, size_t map_size,
@@ -253,7 +279,7 @@ kgp_status kgg_store_open(const char *path, unsigned flags, size_t map_size,
     if ((rc = mdb_env_create(&st->env))) { s = lmdb_fail(e, "cannot create environment", path, rc); goto fail; }
     mdb_env_set_userctx(st->env, st);    /* kgg_store_read_end finds the store */
     mdb_env_set_maxdbs(st->env, NDBI + MAX_EXTRA_DBI);
-    mdb_env_set_maxreaders(st->env, 256);
+    mdb_env_set_maxreaders(st->env, LOCK_MAX_READERS);
     if (!map_size) {
         /* KGPATH_MAP_SIZE: the first map in bytes (tests use a small one so
          * that growth, and other processes adopting it, happen often). */
@@ -264,10 +290,24 @@ kgp_status kgg_store_open(const char *path, unsigned flags, size_t map_size,
     }
     if (!ro || (size_t)sb.st_size < map_size)
         mdb_env_set_mapsize(st->env, map_size);  /* an existing larger file keeps its size */
+    char lock[4200];
+    int made_lock = 0;
+    snprintf(lock, sizeof lock, "%s-lock", path);
+    if (!(flags & KGG_STORE_NOLOCK) && strlen(path) < 4096 && (rc = reserve_lock_file(lock, &made_lock))) {
+        s = disk_full_fail(lock, rc, e);
+        goto fail;
+    }
     rc = mdb_env_open(st->env, path, MDB_NOSUBDIR | MDB_NOTLS | (ro ? MDB_RDONLY : 0) |
                       ((flags & KGG_STORE_NOLOCK) ? MDB_NOLOCK : 0), 0644);
     if (rc) {
-        if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+        /* A full disk leaves nothing behind: not the lock file made here,
+         * nor a new database file LMDB could not write its first pages to. */
+        int full = rc == ENOSPC || rc == EDQUOT || rc == EFBIG || (rc == EIO && (made_lock || !exists));
+        if (full) {
+            s = disk_full_fail(path, rc, e);
+            if (made_lock) unlink(lock);
+            if (!exists) unlink(path);
+        } else if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
             s = kgg_errf(e, KGP_EDB, "%s: not a kgpath (LMDB) database: %s", path, mdb_strerror(rc));
         else if ((rc == EACCES || rc == EROFS) && access(path, R_OK) == 0 && !(flags & KGG_STORE_NOLOCK))
             /* The file is readable; its lock file (beside it) is not. */
@@ -280,7 +320,10 @@ kgp_status kgg_store_open(const char *path, unsigned flags, size_t map_size,
     }
     int dead = 0;
     if (!(flags & KGG_STORE_NOLOCK)) mdb_reader_check(st->env, &dead);
-    if ((s = open_dbis(st, e)) != KGP_OK) goto fail;
+    if ((s = open_dbis(st, e)) != KGP_OK) {
+        if (s == KGP_EIO && !exists) { unlink(path); if (made_lock) unlink(lock); }   /* a full disk */
+        goto fail;
+    }
     if (stat(path, &sb) == 0) {
         st->dev = sb.st_dev;
         st->ino = sb.st_ino;
@@ -356,7 +399,6 @@ void kgg_store_map_release(kgg_store *st)
     pthread_rwlock_unlock(&st->maplock);
 }
 
-static kgp_status commit_fail(kgg_store *st, int rc, kgg_err *e);
 
 kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
                               MDB_dbi *dbi, kgg_err *e)
@@ -513,16 +555,19 @@ void kgg_store_snap_end(kgg_store *st, MDB_txn *txn)
  * disk gives: say so when the file system has no room left. */
 static kgp_status commit_fail(kgg_store *st, int rc, kgg_err *e)
 {
-    if (rc == ENOSPC || rc == EDQUOT || rc == EIO) {
-        struct statvfs vf;
-        if (rc != EIO || (statvfs(st->path, &vf) == 0 &&
-                          (geteuid() == 0 ? vf.f_bfree : vf.f_bavail) * (uint64_t)vf.f_frsize
-                              < ((uint64_t)1 << 20)))
-            return kgg_errf(e, KGP_EIO, "%s: cannot write: %s", st->path,
-                            strerror(rc == EIO ? ENOSPC : rc));
-        return kgg_errf(e, KGP_EIO, "%s: cannot write: %s", st->path, strerror(rc));
-    }
+    if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG || rc == EIO) return disk_full_fail(st->path, rc, e);
     return lmdb_fail(e, "cannot commit", st->path, rc);
+}
+
+/* ENOSPC, EDQUOT, EFBIG or EIO writing path: exit 8 (KGP_EIO) naming it, and an
+ * EIO on a file system with less than 1 MiB left called what it is. */
+static kgp_status disk_full_fail(const char *path, int rc, kgg_err *e)
+{
+    struct statvfs vf;
+    if (rc == EIO && statvfs(path, &vf) == 0 &&
+        (geteuid() == 0 ? vf.f_bfree : vf.f_bavail) * (uint64_t)vf.f_frsize < ((uint64_t)1 << 20))
+        rc = ENOSPC;
+    return kgg_errf(e, KGP_EIO, "%s: cannot write: %s", path, strerror(rc));
 }
 
 kgp_status kgg_store_update(kgg_store *st, kgg_txn_fn fn, void *ud, kgg_err *e)

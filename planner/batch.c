@@ -365,10 +365,15 @@ typedef struct sink {
     const char *path;       /* file or directory; NULL: stream */
     int is_dir;
     FILE *stream;
-    int fd;                 /* output file (file mode) */
+    int fd;                 /* output file (file mode): work, or path itself */
+    char *work;             /* file mode, path a regular file or new: PATH.part,
+                               renamed over path when the run completes */
     char *state_path;
     uint64_t bytes;         /* committed output bytes (file mode) */
     uint64_t parts;         /* part files written (dir mode) */
+    int resumed;            /* continues the committed output of a saved state */
+    int state_written;      /* this run committed a chunk (and wrote the state) */
+    int made_dir;           /* dir mode: this run created the directory */
 } sink;
 
 
@@ -382,7 +387,7 @@ typedef struct saved_state {
     int64_t since;
 } saved_state;
 
-static int write_state(const sink *s, const kgn_batch_opts *o, uint64_t chunk_lines,
+static int write_state(sink *s, const kgn_batch_opts *o, uint64_t chunk_lines,
                        const kgn_batch_stats *st, int complete, char *err, size_t errlen)
 {
     json_t *j = json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:b,"
@@ -411,6 +416,7 @@ static int write_state(const sink *s, const kgn_batch_opts *o, uint64_t chunk_li
         snprintf(err, errlen, "%s: cannot write the batch state: %s", s->state_path, strerror(e));
         return STATUS_IO;
     }
+    s->state_written = 1;
     return 0;
 }
 
@@ -535,7 +541,7 @@ static int commit_chunk(sink *s, const chunk *c, uint64_t chunk_index,
     kg_free(fin);
     return rc;
 ioerr:
-    snprintf(err, errlen, "%s: write error: %s", s->path ? s->path : "output",
+    snprintf(err, errlen, "%s: write error: %s", s->work ? s->work : s->path ? s->path : "output",
              strerror(errno));
     return STATUS_IO;
 }
@@ -564,10 +570,13 @@ static int open_sink(sink *s, const char *out_path, FILE *out, const kgn_batch_o
     s->state_path = kg_malloc(n);
     if (!s->state_path) return STATUS_NOMEM;
     snprintf(s->state_path, n, s->is_dir ? "%s/batch.state" : "%s.state", out_path);
-    if (s->is_dir && mkdir(out_path, 0755) && errno != EEXIST) {
-        snprintf(err, errlen, "%s: cannot create the output directory: %s", out_path,
-                 strerror(errno));
-        return STATUS_IO;
+    if (s->is_dir) {
+        if (mkdir(out_path, 0755) == 0) s->made_dir = 1;
+        else if (errno != EEXIST) {
+            snprintf(err, errlen, "%s: cannot create the output directory: %s", out_path,
+                     strerror(errno));
+            return STATUS_IO;
+        }
     }
 
     saved_state ss = {0};
@@ -587,15 +596,41 @@ static int open_sink(sink *s, const char *out_path, FILE *out, const kgn_batch_o
             s->bytes = ss.bytes;
             s->parts = ss.parts;
             *already_complete = ss.complete;
+            s->resumed = 1;
         }
+    }
+    /* A fresh start: a state of an earlier run must not describe this one's
+     * output if this run stops before its first commit. */
+    if (!s->resumed && unlink(s->state_path) && errno != ENOENT) {
+        snprintf(err, errlen, "%s: %s", s->state_path, strerror(errno));
+        return STATUS_IO;
     }
     if (s->is_dir) {
         /* Parts are numbered by chunk; drop any beyond the committed lines. */
         return remove_parts(out_path, chunk_lines ? *skip / chunk_lines : 0, err, errlen);
     }
-    s->fd = open(out_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    /* A regular (or new) output file is written as PATH.part and renamed
+     * over PATH when the run completes: PATH is the previous output or the
+     * new one, whole. Anything else (a FIFO, /dev/null) is written as it is. */
+    struct stat ob;
+    const char *target = out_path;
+    if (stat(out_path, &ob) != 0 || S_ISREG(ob.st_mode)) {
+        size_t wn = strlen(out_path) + 6;
+        if (!(s->work = kg_malloc(wn))) return STATUS_NOMEM;
+        snprintf(s->work, wn, "%s.part", out_path);
+        target = s->work;
+    }
+    if (*already_complete) {
+        /* killed between the final state and the rename: finish it */
+        if (s->work && rename(s->work, out_path) && errno != ENOENT) {
+            snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
+            return STATUS_IO;
+        }
+        return 0;
+    }
+    s->fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (s->fd < 0) {
-        snprintf(err, errlen, "%s: cannot open for writing: %s", out_path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot open for writing: %s", target, strerror(errno));
         return STATUS_IO;
     }
     struct stat sb;
@@ -603,11 +638,11 @@ static int open_sink(sink *s, const char *out_path, FILE *out, const kgn_batch_o
         if ((uint64_t)sb.st_size < s->bytes) {
             snprintf(err, errlen, "%s: shorter than its batch state says (%" PRIu64
                      " < %" PRIu64 " bytes); run without --resume to start over",
-                     out_path, (uint64_t)sb.st_size, s->bytes);
+                     target, (uint64_t)sb.st_size, s->bytes);
             return STATUS_IO;
         }
         if (ftruncate(s->fd, (off_t)s->bytes)) {
-            snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
+            snprintf(err, errlen, "%s: %s", target, strerror(errno));
             return STATUS_IO;
         }
     } else if (o->resume) {
@@ -621,9 +656,45 @@ static int open_sink(sink *s, const char *out_path, FILE *out, const kgn_batch_o
     return 0;
 }
 
-static void close_sink(sink *s)
+/* Puts the completed output in place: the work file (synced with each
+ * chunk; synced here too for a run that wrote nothing) is renamed over the
+ * output, after the final state, so a kill in between is finished by
+ * --resume. */
+static int finish_sink(sink *s, char *err, size_t errlen)
+{
+    if (!s->work) return 0;
+    if (fdatasync(s->fd) || close(s->fd)) {
+        s->fd = -1;
+        snprintf(err, errlen, "%s: write error: %s", s->work, strerror(errno));
+        return STATUS_IO;
+    }
+    s->fd = -1;
+    if (rename(s->work, s->path)) {
+        snprintf(err, errlen, "%s: %s", s->path, strerror(errno));
+        return STATUS_IO;
+    }
+    char *dir = kg_malloc(strlen(s->path) + 2), *slash;
+    if (dir) {
+        strcpy(dir, s->path);
+        if ((slash = strrchr(dir, '/'))) slash[slash == dir] = 0;
+        else strcpy(dir, ".");
+        (void)kg_sync_dir(dir);     /* best effort: the output is in place */
+        kg_free(dir);
+    }
+    return 0;
+}
+
+/* A run that failed before its first commit leaves nothing behind: no
+ * work file, no state, no directory it created (the output stays as it
+ * was). After a commit, the work file and the state stay for --resume. */
+static void close_sink(sink *s, int failed)
 {
     if (s->fd >= 0) close(s->fd);
+    if (failed && !s->resumed && !s->state_written && s->path) {
+        if (s->work) unlink(s->work);
+        if (s->made_dir) { unlink(s->state_path); rmdir(s->path); }
+    }
+    kg_free(s->work);
     kg_free(s->state_path);
 }
 
@@ -692,7 +763,7 @@ int kgn_batch_run(FILE *in, const char *in_name, uint64_t in_size,
     int complete;
     int rc = open_sink(&s, out_path, out, opts, chunk_lines, &skip, st, &complete,
                        err, errlen);
-    if (rc) { close_sink(&s); return rc; }
+    if (rc) { close_sink(&s, 1); return rc; }
     st->resumed_lines = skip;
     st->resumed_plans = st->plans;
 
@@ -704,7 +775,7 @@ int kgn_batch_run(FILE *in, const char *in_name, uint64_t in_size,
                  "already did (%" PRIu64 "); is it the same input?", in_name,
                  ferror(in) ? strerror(errno) : "end of input", skip);
         free(lb);
-        close_sink(&s);
+        close_sink(&s, 1);
         return STATUS_INPUT;
     }
 
@@ -727,7 +798,7 @@ int kgn_batch_run(FILE *in, const char *in_name, uint64_t in_size,
     e.ring = kg_calloc(e.nring, sizeof *e.ring);
     tids = kg_calloc(threads, sizeof *tids);
     if (!e.ring || !tids) { rc = STATUS_NOMEM; snprintf(err, errlen, "out of memory"); goto done; }
-    if (complete) goto finish;
+    if (complete) goto done;     /* open_sink finished what a kill interrupted */
     for (int prc; started < threads; started++)
         if ((prc = pthread_create(&tids[started], NULL, worker, &e))) {
             /* pthread_create returns its error (errno is not set): EAGAIN
@@ -784,8 +855,8 @@ int kgn_batch_run(FILE *in, const char *in_name, uint64_t in_size,
         snprintf(err, errlen, "%s", e.fatal_msg);   /* written once, before fatal was set */
         goto done;
     }
-finish:
     if (s.path) rc = write_state(&s, opts, chunk_lines, st, 1, err, errlen);
+    if (!rc) rc = finish_sink(&s, err, errlen);
 done:
     pthread_mutex_lock(&e.mu);
     e.stop = 1;
@@ -806,7 +877,7 @@ done:
     pthread_mutex_destroy(&e.mu);
     pthread_cond_destroy(&e.work_cv);
     pthread_cond_destroy(&e.done_cv);
-    close_sink(&s);
+    close_sink(&s, rc != 0);
     st->seconds = now_s() - t0;
     if (!rc && opts->progress) opts->progress(opts->progress_ud, st, bytes_read, in_size, 1);
     return rc;

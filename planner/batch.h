@@ -30,7 +30,12 @@
  * state file is replaced atomically (write + rename): it records how many input
  * lines are done and how many output bytes are valid. A resumed run truncates
  * the output to the committed length and skips the committed input lines, so
- * no line is torn, lost or written twice.
+ * no line is torn, lost or written twice. A regular output file is written
+ * as `<out_path>.part` and renamed over out_path once the run is complete,
+ * so out_path holds the previous output or the complete new one. A run that
+ * fails before its first commit leaves nothing behind (no .part, no state,
+ * no directory it created); a later failure keeps the .part and the state
+ * for a resumed run. A run without resume removes an earlier state first.
  *
  * Status values are those of kgp_status (kgpath.h): 0 ok, 1 usage, 2 input,
  * 3 not found, 5 conflict, 6 db, 7 out of memory, 8 I/O, 9 internal.

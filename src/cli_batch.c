@@ -75,8 +75,15 @@ static void on_progress(void *ud, const kgp_batch_summary *s)
 static int write_report(const char *path, json_t *j)
 {
     if (!path) return 0;
-    if (json_dump_file(j, path, JSON_INDENT(2) | JSON_SORT_KEYS)) {
-        cli_error("%s: cannot write the report", path);
+    /* replaced whole: a failed write leaves the old report (or none) */
+    char *t = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (!t) return cli_fail(KGP_ENOMEM, NULL);
+    size_t n = strlen(t);
+    t[n] = '\n';           /* json_dumps's NUL becomes the last line's end */
+    int e = kg_write_file_atomic(path, t, n + 1, 0644);
+    free(t);
+    if (e) {
+        cli_error("%s: cannot write the report: %s", path, strerror(e));
         return KGP_EIO;
     }
     return 0;

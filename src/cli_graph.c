@@ -143,7 +143,9 @@ int cmd_import(kgp_cli *cli, int argc, char **argv)
     if (*tmp_path) {
         kgp_status ost = kgp_db_open(tmp_path, 0, &db);
         if (ost != KGP_OK) {
-            rc = cli_fail(ost, db ? kgp_db_errmsg(db) : NULL);
+            /* the message names the file built beside final_path: name both */
+            cli_error("cannot create %s: %s", final_path, db ? kgp_db_errmsg(db) : kgp_strerror(ost));
+            rc = (int)ost;
             kgp_db_close(db);
             remove_db_files(tmp_path);
             return rc;
@@ -558,43 +560,20 @@ int cmd_export(kgp_cli *cli, int argc, char **argv)
         kgp_db_close(db);
         return rc;
     }
-    FILE *out = stdout;
-    kg_atomic_file af;
-    if (output && strcmp(output, "-")) {
-        /* write beside, then rename: never a half-written FILE */
-        int e = kg_atomic_begin(&af, output, 0644);
-        if (!e && !(out = kg_atomic_stream(&af))) { e = errno ? errno : ENOMEM; kg_atomic_abort(&af); }
-        if (e) {
-            cli_error("cannot write %s: %s", output, strerror(e));
-            kgp_map_free(map);
-            kgp_snap_close(snap);
-            kgp_db_close(db);
-            return KGP_EIO;
-        }
+    cli_out out;
+    if ((rc = cli_out_open(&out, output)) != 0) {
+        kgp_map_free(map);
+        kgp_snap_close(snap);
+        kgp_db_close(db);
+        return rc;
     }
     kgp_status st = KGP_OK;
-    int werr = 0, saved;
-    if (svg) {
-        if (fwrite(map, 1, maplen, out) != maplen) werr = errno ? errno : EIO;
-        kgp_map_free(map);
-    } else {
-        st = kgp_export(snap, format, out);
-    }
-    /* A full disk shows at a write, the flush or the close: name the file
-     * and why. */
-    saved = errno;   /* the last failed write's reason */
-    if (!werr && out != stdout && fflush(out) != 0) werr = errno;
-    else if (!werr && out != stdout && ferror(out)) werr = saved ? saved : EIO;
-    if (werr && out == stdout) rc = cli_fail(KGP_EIO, svg ? "cannot write the map" : "cannot write the export");
-    else if (st && !werr) rc = cli_fail(st, kgp_snap_errmsg(snap));
-    if (out != stdout) {
-        if (werr && !rc) { cli_error("cannot write %s: %s", output, strerror(werr)); rc = KGP_EIO; }
-        if (rc) kg_atomic_abort(&af);
-        else if ((werr = kg_atomic_commit(&af)) != 0) {
-            cli_error("cannot write %s: %s", output, strerror(werr));
-            rc = KGP_EIO;
-        }
-    }
+    errno = 0;
+    if (svg && fwrite(map, 1, maplen, out.f) != maplen) st = KGP_EIO;
+    else if (!svg) st = kgp_export(snap, format, out.f);
+    int saved = errno;      /* a failed write's reason */
+    kgp_map_free(map);
+    rc = cli_out_close(&out, st, saved, svg ? "the map" : "the export", kgp_snap_errmsg(snap));
     kgp_snap_close(snap);
     kgp_db_close(db);
     return rc;

@@ -1,4 +1,5 @@
 /* CLI: `kgpath plan`, `kgpath next`, `kgpath check` (public API only). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,11 +372,11 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
     }
     kgp_status st = kgp_plan_make(ss.pl, ss.goals.v, ss.goals.n, ss.known.v, ss.known.n, &o, &plan);
     if (st) { rc = cli_fail(st, kgp_plan_errmsg(plan)); goto out; }
-    FILE *f = output ? fopen(output, "w") : stdout;
-    if (!f) { cli_error("cannot write %s", output); rc = KGP_EIO; goto out; }
-    st = kgp_plan_write(plan, format, f);
-    if (f != stdout && fclose(f) != 0 && !st) st = KGP_EIO;
-    if (st) { rc = cli_fail(st, st == KGP_EIO ? "cannot write the plan" : NULL); goto out; }
+    cli_out po;
+    if ((rc = cli_out_open(&po, output)) != 0) goto out;
+    errno = 0;
+    st = kgp_plan_write(plan, format, po.f);
+    if ((rc = cli_out_close(&po, st, errno, "the plan", NULL)) != 0) goto out;
     kgp_plan_summary sum;
     kgp_plan_summary_get(plan, &sum);
     if (sum.goals == 0 && sum.mastered_goals == 0) {

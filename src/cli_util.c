@@ -35,6 +35,40 @@ int cli_fail(kgp_status st, const char *msg)
     return (int)st;
 }
 
+int cli_out_open(cli_out *o, const char *path)
+{
+    o->f = stdout;
+    o->path = NULL;
+    if (!path || !strcmp(path, "-")) return 0;
+    int e = kg_atomic_begin(&o->af, path, 0644);
+    if (!e && !(o->f = kg_atomic_stream(&o->af))) { e = errno ? errno : ENOMEM; kg_atomic_abort(&o->af); }
+    if (e) {
+        o->f = stdout;
+        cli_error("cannot write %s: %s", path, strerror(e));
+        return KGP_EIO;
+    }
+    o->path = path;
+    return 0;
+}
+
+int cli_out_close(cli_out *o, int st, int err, const char *what, const char *msg)
+{
+    /* A full disk shows at a write, the flush or the rename: name the file
+     * and why (a stream error's errno is the one saved after the writes). */
+    int werr = 0;
+    if (st == KGP_EIO || ferror(o->f)) werr = err ? err : EIO;
+    else if (!st && fflush(o->f)) werr = errno;
+    if (o->path) {
+        if (!werr && !st) werr = kg_atomic_commit(&o->af);
+        else kg_atomic_abort(&o->af);
+    }
+    if (werr) {
+        cli_error("cannot write %s: %s", o->path ? o->path : what, strerror(werr));
+        return KGP_EIO;
+    }
+    return st ? cli_fail((kgp_status)st, msg) : 0;
+}
+
 const kgp_cli_command *cli_find_command(const char *name)
 {
     for (const kgp_cli_command *c = kgp_cli_commands; c->name; c++)

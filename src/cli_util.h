@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "base/file.h"
 
 /* Prints "kgpath: message\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -67,6 +68,23 @@ int  cli_db_checkpoint(const kgp_cli *cli, char *buf, size_t size);
 /* Resolves a concept name in the snapshot, printing not-found/ambiguity
  * messages (with candidates). Returns 0 or the status. */
 int  cli_lookup(kgp_snap *snap, const char *name, uint32_t *index);
+
+/* A command's output file (-o FILE): "-" or NULL is stdout; a FILE is
+ * written beside it and renamed over it by cli_out_close (base/file.h), so
+ * a failed command (a full disk, a bad option found late) leaves FILE as it
+ * was, or absent, and nothing beside it. Write to o->f. */
+typedef struct cli_out {
+    FILE *f;
+    const char *path;       /* NULL: stdout */
+    kg_atomic_file af;
+} cli_out;
+/* Returns 0, or KGP_EIO after printing "cannot write FILE: reason". */
+int  cli_out_open(cli_out *o, const char *path);
+/* Ends the output. st: the writer's status (KGP_EIO: a write failed, err
+ * the errno saved right after it; any other non-zero st discards FILE and
+ * is printed as msg). A flush, sync or rename that fails names FILE (or
+ * `what` for stdout) and the reason. Returns the exit status. */
+int  cli_out_close(cli_out *o, int st, int err, const char *what, const char *msg);
 
 /* Prints a JSON value to stdout (indent 2, keys in insertion order) with a
  * final newline and releases it. Returns 0, or KGP_EIO. NULL → KGP_ENOMEM. */

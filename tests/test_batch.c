@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -298,6 +299,90 @@ START_TEST(resume_after_kill_equals_uninterrupted_file)
 }
 END_TEST
 
+/* Runs the batch (chunks of 40) in a child whose files cannot grow past
+ * `limit` bytes (RLIMIT_FSIZE: the write fails as on a full disk, with
+ * EFBIG); returns its exit status. */
+static int run_file_limited(const char *in, const char *out, int is_dir, rlim_t limit)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {limit, limit};
+        if (setrlimit(RLIMIT_FSIZE, &rl)) _exit(99);
+        char err[512];
+        kgn_batch_stats st;
+        _exit(run_batch(in, out, is_dir, 2, 0, 0, -1, 40, 0, &st, err));
+    }
+    int ws;
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    ck_assert_msg(WIFEXITED(ws), "child died");
+    return WEXITSTATUS(ws);
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char *p = tu_path(dir, name);
+    int r = access(p, F_OK) == 0;
+    free(p);
+    return r;
+}
+
+/* A full disk: a run that fails before its first commit leaves the output
+ * as it was and nothing beside it (before: an empty or torn output); one
+ * that fails later keeps OUT.part and the state, the output still as it
+ * was, and --resume ends as an uninterrupted run. */
+START_TEST(disk_full_leaves_output_as_it_was)
+{
+    char *in = write_learners("l.jsonl", 300);
+    char err[512];
+    kgn_batch_stats st;
+    char *full = tu_path(g_dir, "full.jsonl");
+    ck_assert_int_eq(run_batch(in, full, 0, 1, 0, 0, -1, 40, 0, &st, err), 0);
+    ck_assert(!exists(g_dir, "full.jsonl.part"));
+    size_t fullsize = 0;
+    free(tu_read(full, &fullsize));
+    char *out = tu_path(g_dir, "out.jsonl");
+    tu_write(out, "previous\n", (size_t)-1);
+    /* at the first chunk */
+    ck_assert_int_eq(run_file_limited(in, out, 0, 100), KGP_EIO);
+    char *o = tu_read(out, NULL);
+    ck_assert_str_eq(o, "previous\n");
+    free(o);
+    ck_assert(!exists(g_dir, "out.jsonl.part"));
+    ck_assert(!exists(g_dir, "out.jsonl.state"));
+    /* a new output file: none afterwards */
+    char *nf = tu_path(g_dir, "new.jsonl"), *nd = tu_path(g_dir, "newdir");
+    ck_assert_int_eq(run_file_limited(in, nf, 0, 100), KGP_EIO);
+    ck_assert(!exists(g_dir, "new.jsonl"));
+    ck_assert(!exists(g_dir, "new.jsonl.part"));
+    ck_assert(!exists(g_dir, "new.jsonl.state"));
+    /* a new directory output: none afterwards */
+    ck_assert_int_eq(run_file_limited(in, nd, 1, 100), KGP_EIO);
+    ck_assert(!exists(g_dir, "newdir"));
+    /* half way: the committed part is kept for --resume */
+    ck_assert_int_eq(run_file_limited(in, out, 0, (rlim_t)fullsize / 2), KGP_EIO);
+    o = tu_read(out, NULL);
+    ck_assert_str_eq(o, "previous\n");
+    free(o);
+    ck_assert(exists(g_dir, "out.jsonl.part"));
+    ck_assert(exists(g_dir, "out.jsonl.state"));
+    ck_assert_int_eq(run_batch(in, out, 0, 2, 0, 0, -1, 40, 1, &st, err), 0);
+    ck_assert_uint_gt(st.resumed_lines, 0);
+    ck_assert_int_eq(tu_file_cmp(out, full), 0);
+    ck_assert(!exists(g_dir, "out.jsonl.part"));
+    /* a run without --resume starts over: an earlier state is dropped */
+    ck_assert_int_eq(run_file_limited(in, out, 0, 100), KGP_EIO);
+    ck_assert_int_eq(tu_file_cmp(out, full), 0);
+    ck_assert(!exists(g_dir, "out.jsonl.state"));
+    free(nf);
+    free(nd);
+    free(out);
+    free(full);
+    free(in);
+}
+END_TEST
+
 START_TEST(resume_after_kill_equals_uninterrupted_dir)
 {
     char *in = write_learners("l.jsonl", 300);
@@ -402,12 +487,17 @@ START_TEST(fatal_callback_stops_the_run)
     g_fatal_at = 50;
     ck_assert_int_eq(run_batch(in, out, 0, 2, 0, 0, -1, 10, 0, &st, err), KGP_ENOMEM);
     ck_assert_ptr_nonnull(strstr(err, "learners.jsonl:50"));
-    /* What was committed is whole lines of the first chunks only. */
+    /* What was committed (kept in OUT.part for --resume; OUT is not made
+     * before the run completes) is whole lines of the first chunks only. */
+    ck_assert_int_ne(access(out, F_OK), 0);
+    char *part = tu_path(g_dir, "out.jsonl.part");
     size_t n;
-    char *got = tu_read(out, &n);
+    char *got = tu_read(part, &n);
+    ck_assert_ptr_nonnull(got);
     ck_assert(n == 0 || got[n - 1] == '\n');
     ck_assert_uint_le(count_lines(got), 49);
     free(got);
+    free(part);
     free(out);
     free(in);
 }
@@ -768,6 +858,7 @@ Suite *suite(void)
     tcase_add_test(tc, same_output_any_thread_count);
     tcase_add_test(tc, shards_are_disjoint_and_cover_the_input);
     tcase_add_test(tc, resume_after_kill_equals_uninterrupted_file);
+    tcase_add_test(tc, disk_full_leaves_output_as_it_was);
     tcase_add_test(tc, resume_after_kill_equals_uninterrupted_dir);
     tcase_add_test(tc, bad_lines_reported_by_line_number);
     tcase_add_test(tc, since_recomputes_exactly_the_changed);

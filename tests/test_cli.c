@@ -328,6 +328,64 @@ START_TEST(test_dry_run_and_export_file)
 }
 END_TEST
 
+/* Every command writing an output file, on a full disk (faked: files may
+ * not grow, RLIMIT_FSIZE 0, so each write fails with EFBIG): exit 8 naming
+ * the file and the reason; the file keeps its previous content and nothing
+ * is left beside it (before: plan -o and --report left an empty file, and
+ * batch --out an empty or torn one). */
+START_TEST(test_output_files_on_full_disk)
+{
+    import_both();
+    char *lp = tu_path(g_dir, "l.jsonl");
+    tu_write(lp, "{\"learner\":\"u1\",\"goals\":[\"alg:equations\"]}\n", (size_t)-1);
+    char *f = tu_path(g_dir, "out.txt");
+    static const char *runs[] = {
+        "export -o '%s'", "export -f svg -o '%s'", "plan --goal alg:equations -o '%s'",
+        "batch --read-only --learners '%s' --out '%s'",
+        "batch --read-only --learners '%s' --out - --report '%s'",
+        "batch-merge --report '%s' -o - /dev/null",
+    };
+    char cmd[4096], *msg = NULL, *keep = tu_path(g_dir, "keep.db");
+    tu_copy(g_db, keep);
+    /* no lock file yet (the import made the database beside it and linked
+     * it into place): LMDB cannot make it, exit 8, nothing left behind */
+    snprintf(cmd, sizeof cmd, "cd '%s' && (trap '' XFSZ; ulimit -f 0; exec '%s' --db '%s' stats 2>&1 >/dev/null)",
+             g_dir, g_bin, g_db);
+    int rc = tu_run(cmd, &msg);
+    ck_assert_msg(rc == KGP_EIO && strstr(msg, "kg.db") && strstr(msg, "File too large"), "exit %d: %s", rc, msg);
+    free(msg);
+    ck_assert_int_eq(tu_file_cmp(g_db, keep), 0);
+    char *lock = tu_path(g_dir, "kg.db-lock");
+    ck_assert_msg(access(lock, F_OK) != 0, "lock file left behind");
+    free(lock);
+    unlink(keep);
+    free(keep);
+    ck_assert_int_eq(kg(NULL, "--db '%s' stats", g_db), 0);     /* the lock file exists from here on */
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        char args[1024];
+        if (strstr(runs[i], "--learners")) snprintf(args, sizeof args, runs[i], lp, f);
+        else snprintf(args, sizeof args, runs[i], f);
+        tu_write(f, "previous\n", (size_t)-1);
+        /* stderr goes through a pipe: the limit applies to files only */
+        snprintf(cmd, sizeof cmd, "cd '%s' && (trap '' XFSZ; ulimit -f 0; exec env -u KGPATH_DB '%s' --db '%s' %s "
+                 "--quiet 2>&1 >/dev/null)", g_dir, g_bin, g_db, args);
+        rc = tu_run(cmd, &msg);
+        ck_assert_msg(rc == KGP_EIO && strstr(msg, "out.txt") && strstr(msg, "File too large"),
+                      "%s: exit %d: %s", args, rc, msg);
+        free(msg);
+        char *t = tu_read(f, NULL);
+        ck_assert_msg(t && !strcmp(t, "previous\n"), "%s: the file changed", args);
+        free(t);
+        snprintf(cmd, sizeof cmd, "ls '%s' | grep -v '^kg.db' | tr '\\n' ' '", g_dir);
+        ck_assert_int_eq(tu_run(cmd, &msg), 0);
+        ck_assert_msg(!strcmp(msg, "err l.jsonl out.txt "), "%s: left beside it: %s", args, msg);
+        free(msg);
+    }
+    free(f);
+    free(lp);
+}
+END_TEST
+
 /* Readers in other processes while a writer imports: every reader sees
  * either none or all of the big course, and never fails. */
 /* stats' per-course table pads ids by terminal columns, not bytes: a
@@ -400,6 +458,7 @@ Suite *suite(void)
     tcase_add_test(t, test_blas_kernels);
     tcase_add_test(t, test_json_outputs_parse);
     tcase_add_test(t, test_dry_run_and_export_file);
+    tcase_add_test(t, test_output_files_on_full_disk);
     tcase_add_test(t, test_readers_during_import);
     tcase_add_test(t, test_stats_pads_by_columns);
     suite_add_tcase(s, t);

@@ -493,20 +493,28 @@ fi
 # and the old checkpoint live on it, filled up to FREE KiB: each write
 # fails with exit 8 naming the file and "No space left on device" (or
 # succeeds when it fits), and the old data stays: database old (or new
-# after a success), export file and checkpoint as they were.
+# after a success), export file and checkpoint as they were. An output
+# file (export -o, plan -o, batch --out) is the old one or the complete
+# new one, and nothing is left beside it (no empty or torn file, no
+# temporary). Two more variants: the database's lock file missing (LMDB
+# writes it through a map: SIGBUS unless its blocks are reserved first)
+# and a fresh --db path; both exit 8 and leave no file behind.
 mkdir -p m
 if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=8m kgtorture m 2>/dev/null; then
   fill_to() { rm -f m/fill; local a; a=$(df -k --output=avail m | tail -1); [ "$a" -gt "$1" ] && dd if=/dev/zero of=m/fill bs=1k count=$((a - $1)) 2>/dev/null; true; }
   mstate() { "$K" --db m/db export 2>/dev/null | md5sum | cut -c1-32; }
   mlstate() { "$K" --db m/db learner 2>/dev/null | md5sum | cut -c1-32; }
   nospace() { [ "$1" = 8 ] && grep -q "No space left on device" err && grep -q "$2" err; }
+  beside() { ls m | grep -v -x -e db -e db-lock -e fill -e out.json -e ck | tr '\n' ' '; }   # what else is there
   fail=0; ex=""; n=0
   "$K" --db old.db export > oldexp.json 2>/dev/null
   for free in $( [ $FAST = 1 ] && echo "0" || echo "0 16 64 128 256 512"); do
-    for op in import observe export batch train; do
+    for op in import observe export plan batch nolock fresh train; do
       rm -rf m/*; cp old.db m/db; cp oldexp.json m/out.json
+      [ $op = batch ] && cp oldexp.json m/o.jsonl     # an earlier night's output
       case $op in train) [ -d ck.old ] || continue; cp -r ck.old m/ck; sfresh; cp db m/db ;; esac
       "$K" --db m/db stats >/dev/null 2>&1     # the lock file exists, as on a disk that filled up later
+      [ $op = nolock ] && rm -f m/db-lock     # before filling: its 16 KiB stay taken
       fill_to "$free"; n=$((n + 1)); bad=""
       case $op in
         import)  "$K" --db m/db import b.csv >/dev/null 2>err; rc=$?; s=$(mstate)
@@ -514,10 +522,24 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=8m kgtorture m 2>/dev/null; then
         observe) "$K" --db m/db observe ev.jsonl >/dev/null 2>err; rc=$?; s=$(mlstate)
                  { [ $rc = 0 ] && [ "$s" = "$LNEW" ]; } || { nospace $rc m/db && [ "$s" = "$LOLD" ]; } || bad="exit $rc" ;;
         export)  "$K" --db m/db export -o m/out.json >/dev/null 2>err; rc=$?
-                 { [ $rc = 0 ] && cmp -s m/out.json oldexp.json; } || { nospace $rc m/out.json && cmp -s m/out.json oldexp.json; } || bad="exit $rc" ;;
+                 { [ $rc = 0 ] && cmp -s m/out.json oldexp.json; } || { nospace $rc m/out.json && cmp -s m/out.json oldexp.json; } || bad="exit $rc"
+                 [ -z "$(beside)" ] || bad="$bad left: $(beside)" ;;
+        plan)    "$K" --db m/db plan --goal "a:a$((N - 1))" --format json -o m/out.json >/dev/null 2>err; rc=$?
+                 { [ $rc = 0 ] && grep -q '"kgpath_plan"' m/out.json; } || { nospace $rc m/out.json && cmp -s m/out.json oldexp.json; } || bad="exit $rc"
+                 [ -z "$(beside)" ] || bad="$bad left: $(beside)" ;;
         batch)   "$K" --db m/db batch --learners l.jsonl --out m/o.jsonl --progress none >/dev/null 2>err; rc=$?
                  s=$(mstate); [ "$s" = "$OLD" ] || bad="database changed"
-                 { [ $rc = 0 ] && [ "$(wc -l < m/o.jsonl)" = 200 ]; } || nospace $rc "m/" || bad="$bad exit $rc" ;;
+                 { [ $rc = 0 ] && [ "$(wc -l < m/o.jsonl)" = 200 ]; } || { nospace $rc "m/" && cmp -s m/o.jsonl oldexp.json; } || bad="$bad exit $rc"
+                 [ $rc = 0 ] || [ -z "$(ls m/o.jsonl.* 2>/dev/null)" ] || bad="$bad left: $(ls m/o.jsonl.*)" ;;
+        nolock)  "$K" --db m/db export -o m/out.json >/dev/null 2>err; rc=$?
+                 { [ $rc = 0 ] && cmp -s m/out.json oldexp.json; } || { nospace $rc m/db && [ ! -e m/db-lock ] && cmp -s m/db old.db; } ||
+                   { nospace $rc m/out.json && cmp -s m/out.json oldexp.json; } || bad="exit $rc"
+                 [ -z "$(beside)" ] || bad="$bad left: $(beside)"
+                 rm -f m/fill ;;      # so that the check below can make the lock file
+        fresh)   "$K" --db m/new.db import b.csv >/dev/null 2>err; rc=$?
+                 if [ $rc = 0 ]; then rm -f m/new.db m/new.db-lock
+                 else nospace $rc m/new.db || bad="exit $rc"; fi
+                 [ -z "$(beside)" ] || bad="$bad left: $(beside)" ;;
         train)   "$K" --db m/db "${TRAIN[@]}" --model "$TINY" --out m/ck --steps 2 --seed 3 >/dev/null 2>err; rc=$?
                  cs=$(cd m && ckstate)
                  if [ $rc = 0 ]; then "$K" --db m/db suggest -m m/ck --course s --top 1 >/dev/null 2>&1 || bad="new checkpoint does not load"

@@ -1,6 +1,7 @@
 /* Prerequisite link prediction: model, training loop, scoring (see
  * train_link.h; checkpoints are in train_link_io.c). */
 #include "encoder/train_link_internal.h"
+#include "encoder/pair_set.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -441,46 +442,6 @@ static float decode(kge_link_model *lm, const float *z, kge_link_sx *sx, const u
 }
 
 /* ---- sampling ---------------------------------------------------------------- */
-
-/* Open-addressing set of directed pairs. */
-typedef struct pair_set {
-    uint64_t *slot;
-    size_t    cap;
-} pair_set;
-
-static uint64_t pkey(uint32_t a, uint32_t b) { return ((uint64_t)a << 32 | b) + 1; }
-
-static uint64_t phash(uint64_t k)
-{
-    k ^= k >> 33; k *= 0xff51afd7ed558ccdull; k ^= k >> 33;
-    return k;
-}
-
-static int pset_init(pair_set *s, size_t n)
-{
-    s->cap = 16;
-    while (s->cap < 2 * n + 16) s->cap *= 2;
-    s->slot = calloc(s->cap, sizeof *s->slot);
-    return s->slot ? 0 : -1;
-}
-
-static void pset_add(pair_set *s, uint32_t a, uint32_t b)
-{
-    uint64_t k = pkey(a, b);
-    for (size_t i = phash(k) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-        if (s->slot[i] == k) return;
-        if (!s->slot[i]) { s->slot[i] = k; return; }
-    }
-}
-
-static int pset_has(const pair_set *s, uint32_t a, uint32_t b)
-{
-    uint64_t k = pkey(a, b);
-    for (size_t i = phash(k) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-        if (s->slot[i] == k) return 1;
-        if (!s->slot[i]) return 0;
-    }
-}
 
 /* One negative for the positive (a, b) of kind k % 3: a corrupted end,
  * the reversed edge, a pair two hops apart (a → b → y gives (a, y));
@@ -948,6 +909,7 @@ void kge_link_set_calibration(kge_link_model *lm, int on, float a, float b)
     lm->cal_struct = 0.0f;
     lm->cal_titles = 0;
     lm->cal_regression = 1;
+    lm->cal_graphneg = 0;
 }
 
 void kge_link_set_stack(kge_link_model *lm, float c) { lm->cal_struct = lm->calibrated && isfinite(c) ? c : 0.0f; }
@@ -966,6 +928,13 @@ void kge_link_set_stack_regression(kge_link_model *lm, int version)
 int kge_link_stack_regression(const kge_link_model *lm)
 {
     return lm->calibrated && lm->cal_struct != 0.0f && lm->cal_regression > 1 ? lm->cal_regression : 1;
+}
+
+void kge_link_set_stack_graph_negatives(kge_link_model *lm, int on) { lm->cal_graphneg = lm->calibrated && on != 0; }
+
+int kge_link_stack_graph_negatives(const kge_link_model *lm)
+{
+    return lm->calibrated && lm->cal_struct != 0.0f && lm->cal_graphneg;
 }
 
 void kge_link_set_prior(kge_link_model *lm, float prior)

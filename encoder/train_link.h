@@ -303,6 +303,14 @@ int   kge_link_stack_titles(const kge_link_model *lm);
 #define KGE_STACK_LAMBDA 1.0
 void  kge_link_set_stack_regression(kge_link_model *lm, int version);
 int   kge_link_stack_regression(const kge_link_model *lm);
+/* 1: the stacked head's regression (u) learns from negatives drawn from
+ * the graph scored against (kge_graph_negatives, seeded with the
+ * options' seed), not from the designers' rejections: the model was
+ * trained on a graph that had none. Saved with the calibration
+ * ("negatives": "graph"; absent or "rejections": 0). Set after
+ * kge_link_set_stack. */
+void  kge_link_set_stack_graph_negatives(kge_link_model *lm, int on);
+int   kge_link_stack_graph_negatives(const kge_link_model *lm);
 float kge_link_prior(const kge_link_model *lm);
 /* 1 and a, b when the model is calibrated, else 0. */
 int  kge_link_calibration(const kge_link_model *lm, float *a, float *b);

@@ -82,6 +82,7 @@ struct kge_link_model {
     float     cal_struct;    /* stacked head: weight c of the structural log-odds u (kge_link_set_stack; 0: none) */
     int       cal_titles;    /* 1: u's regression also reads the title-word features (kge_link_set_stack_titles) */
     int       cal_regression; /* u's version: 2 adds the neighbourhood features, L2 1 (kge_link_set_stack_regression) */
+    int       cal_graphneg;  /* 1: u's regression learns from negatives drawn from the graph (kge_link_set_stack_graph_negatives) */
     float     cal_prior;     /* share of prerequisites the probabilities hold for (kge_link_set_prior; 0.5: as fitted) */
     float     best_val;      /* early stopping */
     int       bad_evals;

@@ -282,6 +282,7 @@ static int link_files(const kge_link_model *lm, const char *dir, const char *ext
         if (jc && lm->cal_struct != 0.0f && lm->cal_titles) json_object_set_new(jc, "titles", json_integer(1));
         if (jc && lm->cal_struct != 0.0f && lm->cal_regression > 1)
             json_object_set_new(jc, "regression", json_integer(lm->cal_regression));
+        if (jc && lm->cal_struct != 0.0f && lm->cal_graphneg) json_object_set_new(jc, "negatives", json_string("graph"));
         json_object_set_new(m, "calibration", jc);
     }
     if (extra) {
@@ -479,16 +480,17 @@ int kge_link_load(const char *dir, kge_link_model **out, kge_err *err)
     lm->bad_evals = bad;
     json_t *jcal = json_object_get(root, "calibration");
     if (jcal) {
-        const char *meth = NULL;
+        const char *meth = NULL, *neg = "rejections";
         double a = 0, b = 0, prior = 0.5, cs = 0;
         int ti = 0, rv = 1;
-        if (json_unpack_ex(jcal, &je, 0, "{s:s, s:F, s:F, s?F, s?F, s?i, s?i}", "method", &meth, "a", &a, "b", &b,
-                           "prior", &prior, "structural", &cs, "titles", &ti, "regression", &rv) != 0 ||
+        if (json_unpack_ex(jcal, &je, 0, "{s:s, s:F, s:F, s?F, s?F, s?i, s?i, s?s}", "method", &meth, "a", &a, "b", &b,
+                           "prior", &prior, "structural", &cs, "titles", &ti, "regression", &rv, "negatives", &neg) != 0 ||
             strcmp(meth, "platt") != 0 || !isfinite(a) || !isfinite(b) || !isfinite(cs) || !(prior > 0 && prior < 1) ||
-            (ti != 0 && ti != 1) || rv < 1 || rv > KGE_STACK_REGRESSION) {
+            (ti != 0 && ti != 1) || rv < 1 || rv > KGE_STACK_REGRESSION ||
+            (strcmp(neg, "rejections") && strcmp(neg, "graph"))) {
             rc = kge_fail(err, KGE_EINPUT, "%s: \"calibration\" must be {\"method\": \"platt\", \"a\": A, \"b\": B"
-                          "[, \"prior\": P in (0, 1)][, \"structural\": C][, \"titles\": 0|1][, \"regression\": 1|2]}",
-                          mp);
+                          "[, \"prior\": P in (0, 1)][, \"structural\": C][, \"titles\": 0|1][, \"regression\": 1|2]"
+                          "[, \"negatives\": \"rejections\"|\"graph\"]}", mp);
             goto out;
         }
         kge_link_set_calibration(lm, 1, (float)a, (float)b);
@@ -496,6 +498,7 @@ int kge_link_load(const char *dir, kge_link_model **out, kge_err *err)
         kge_link_set_stack(lm, (float)cs);
         kge_link_set_stack_titles(lm, ti);
         kge_link_set_stack_regression(lm, rv);
+        kge_link_set_stack_graph_negatives(lm, !strcmp(neg, "graph"));
     }
 out:
     kge_st_close(st);

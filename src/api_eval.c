@@ -468,7 +468,8 @@ static kgp_status evaluate(kgp_eval_report *r, const kgp_eval_options *o, kgp_db
     size_t npos = 0;
     for (size_t q = 0; q < n; q++) npos += y[q] != 0;
     double prior = (double)npos / (double)n;
-    if ((st = kgp_score_pairs_prior(snap, ck, idx, n, prior, p, NULL))) {
+    if (o->csv && *o->csv) prior = o->prior > 0 ? o->prior : -1;   /* as bare `suggest --pairs` unless given */
+    if ((st = kgp_score_pairs_prior(snap, ck, idx, n, prior, p, &prior))) {
         st = fail(r, st, "%s", kgp_snap_errmsg(snap));
         goto out;
     }
@@ -549,25 +550,19 @@ static int reaches(const uint8_t *adj, size_t n, uint32_t b, uint32_t a, uint32_
     return 0;
 }
 
-/* Fold f as a user's course: fold.csv (id c<i>, the title and the rest of
- * the text as summary, the training positives as prerequisites; an edge
- * that would close a cycle, which an import refuses, left out and
- * counted), imported into work/fold.db, with the training negatives
- * recorded as a designer's rejections (`suggest --reject-pairs`). */
-static kgp_status fold_db(kgp_eval_report *r, const eset *ds, int f, const char *work, kgp_db **db)
+/* Fold f's known graph as a user's course file at path: id c<i>, the
+ * title and the rest of the text as summary, the training positives as
+ * prerequisites (adj, n × n, filled here; an edge that would close a
+ * cycle, which an import refuses, left out and counted in
+ * r->fold_dropped[f]). */
+static kgp_status fold_csv(kgp_eval_report *r, const eset *ds, int f, const char *path, uint8_t *adj)
 {
-    size_t n = ds->n;
-    char path[1100], dbp[1100];
-    snprintf(path, sizeof path, "%s/fold.csv", work);
-    snprintf(dbp, sizeof dbp, "%s/fold.db", work);
-    uint8_t *adj = calloc(n * n + 1, 1), *seen = malloc(n + 1);
+    size_t n = ds->n, dropped = 0;
+    uint8_t *seen = malloc(n + 1);
     uint32_t *queue = malloc((n + 1) * sizeof *queue);
-    kgp_rejection *rj = NULL;
-    char *keys = NULL;
     kgp_status st = KGP_OK;
     FILE *fp = NULL;
-    if (!adj || !seen || !queue) { st = OOM(r); goto out; }
-    size_t dropped = 0;
+    if (!seen || !queue) { st = OOM(r); goto out; }
     for (size_t i = 0; i < ds->ntr[f]; i++) {
         const pair *q = &ds->tr[f][i];
         if (!q->label || adj[(size_t)q->pre * n + q->con]) continue;
@@ -590,8 +585,30 @@ static kgp_status fold_db(kgp_eval_report *r, const eset *ds, int f, const char 
             if (adj[a * n + i]) { fprintf(fp, "%sc%zu", first ? "" : ";", a); first = 0; }
         fputs("\"\n", fp);
     }
-    if (fclose(fp) != 0) { fp = NULL; st = fail(r, KGP_EIO, "%s: %s", path, strerror(errno)); goto out; }
+    int rc = fclose(fp);
     fp = NULL;
+    if (rc != 0) st = fail(r, KGP_EIO, "%s: %s", path, strerror(errno));
+out:
+    if (fp) fclose(fp);
+    free(seen); free(queue);
+    return st;
+}
+
+/* Fold f as a user's course: work/fold.csv (fold_csv) imported into
+ * work/fold.db, with the training negatives recorded as a designer's
+ * rejections (`suggest --reject-pairs`). */
+static kgp_status fold_db(kgp_eval_report *r, const eset *ds, int f, const char *work, kgp_db **db)
+{
+    size_t n = ds->n;
+    char path[1100], dbp[1100];
+    snprintf(path, sizeof path, "%s/fold.csv", work);
+    snprintf(dbp, sizeof dbp, "%s/fold.db", work);
+    uint8_t *adj = calloc(n * n + 1, 1), *seen = malloc(n + 1);
+    kgp_rejection *rj = NULL;
+    char *keys = NULL;
+    kgp_status st = KGP_OK;
+    if (!adj || !seen) { st = OOM(r); goto out; }
+    if ((st = fold_csv(r, ds, f, path, adj))) goto out;
     if ((st = kgp_db_open(dbp, 0, db))) { st = fail(r, st, "%s", *db ? kgp_db_errmsg(*db) : dbp); goto out; }
     const char *paths[1] = {path};
     kgp_report *rep = NULL;
@@ -625,10 +642,34 @@ static kgp_status fold_db(kgp_eval_report *r, const eset *ds, int f, const char 
             st = fail(r, st, "fold %d: rejections: %s", f, kgp_db_errmsg(*db));
     }
 out:
-    if (fp) fclose(fp);
-    free(adj); free(seen); free(queue); free(rj); free(keys);
+    free(adj); free(seen); free(rj); free(keys);
     if (st) { kgp_db_close(*db); *db = NULL; }
     return st;
+}
+
+/* --write-folds DIR: fold f as the files a user of `import`, `train` and
+ * `suggest --pairs` has: DIR/foldF.csv (fold_csv: the known graph, no
+ * rejections) and DIR/foldF.tsv, its test pairs as
+ * "c<pre><TAB>c<concept><TAB>1|0" (the `--csv --pairs` input). */
+static kgp_status write_fold(kgp_eval_report *r, const eset *ds, int f, const char *dir)
+{
+    char path[1100];
+    uint8_t *adj = calloc(ds->n * ds->n + 1, 1);
+    if (!adj) return OOM(r);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) { free(adj); return fail(r, KGP_EIO, "%s: %s", dir, strerror(errno)); }
+    snprintf(path, sizeof path, "%s/fold%d.csv", dir, f);
+    kgp_status st = fold_csv(r, ds, f, path, adj);
+    free(adj);
+    if (st) return st;
+    snprintf(path, sizeof path, "%s/fold%d.tsv", dir, f);
+    FILE *fp = fopen(path, "w");
+    if (!fp) return fail(r, KGP_EIO, "%s: %s", path, strerror(errno));
+    for (size_t q = 0; q < ds->nte[f]; q++)
+        fprintf(fp, "c%u\tc%u\t%d\n", ds->te[f][q].pre, ds->te[f][q].con, ds->te[f][q].label != 0);
+    if (fclose(fp) != 0) return fail(r, KGP_EIO, "%s: %s", path, strerror(errno));
+    r->fold_train[f] = ds->ntr[f];
+    r->fold_test[f] = ds->nte[f];
+    return KGP_OK;
 }
 
 static kgp_status run_fold(kgp_eval_report *r, const kgp_eval_options *o, const eset *ds, int f, const char *work)
@@ -792,6 +833,9 @@ kgp_status kgp_eval_prereq(const kgp_eval_options *o, kgp_eval_fn fn, void *ud, 
         return fail(r, KGP_EUSAGE, "unknown mode \"%s\" (head, lora or full)", mode);
     if (csv != (o->pairs && *o->pairs)) return fail(r, KGP_EUSAGE, "a course CSV and its labelled pairs go together");
     if (csv && o->dataset && *o->dataset) return fail(r, KGP_EUSAGE, "either a dataset or a course CSV with its pairs");
+    if (csv && o->write_folds && *o->write_folds) return fail(r, KGP_EUSAGE, "--write-folds writes a dataset's folds, not a course's");
+    if (o->prior != 0 && !(csv && o->prior > 0 && o->prior < 1))
+        return fail(r, KGP_EUSAGE, "prior: a share in (0, 1), with a course CSV only");
     if (csv) {
         snprintf(r->dataset, sizeof r->dataset, "%s", o->csv);
         snprintf(r->kind, sizeof r->kind, "csv");
@@ -813,6 +857,13 @@ kgp_status kgp_eval_prereq(const kgp_eval_options *o, kgp_eval_fn fn, void *ud, 
         for (size_t i = 0; i < ds.nte[0]; i++) r->positives += ds.te[0][i].label != 0;
     }
     r->folds = folds;
+    if (o->write_folds && *o->write_folds) {
+        for (int f = 0; !st && f < folds; f++) {
+            if ((st = write_fold(r, &ds, f, o->write_folds))) break;
+            r->folds_done = f + 1;
+        }
+        goto out;
+    }
     const char *tmp = getenv("TMPDIR");
     char work[1000];
     snprintf(work, sizeof work, "%s/kgpath-eval-XXXXXX", tmp && *tmp ? tmp : "/tmp");

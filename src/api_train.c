@@ -12,6 +12,7 @@
 
 #include "api_internal.h"
 #include "api_train_internal.h"
+#include "encoder/graph_negatives.h"
 #include "encoder/nearest.h"
 #include "encoder/train_eval.h"
 #include "encoder/tokenizer.h"
@@ -440,7 +441,7 @@ static uint64_t options_fingerprint(const kgp_train_options *o, const char *mode
 {
     char buf[2048];
     snprintf(buf, sizeof buf, "model=%s;vocab=%d;mode=%s;steps=%ld;lr=%g;hlr=%g;val=%g;pat=%d;tok=%d;batch=%d;"
-             "enc=%d;drop=%g;edrop=%g;seed=%llu;views=%g;course=%s;cal=crossfit-5;stack=titles,neighbours",
+             "enc=%d;drop=%g;edrop=%g;seed=%llu;views=%g;course=%s;cal=crossfit-5;stack=titles,neighbours;neg=graph-1031",
              model ? model : "(scratch)", vocab, mode, o->steps, o->lr, o->head_lr, o->val_frac,
              o->patience, o->max_tokens, o->batch, o->enc_batch, o->dropout, o->edge_dropout, o->seed, o->view_prob,
              o->course ? o->course : "");
@@ -464,7 +465,26 @@ typedef struct calset {
     int stack;                   /* 1: u, the pair regression's log-odds, is collected too */
     const char *const *titles;   /* u's regression reads the title-word features (or NULL) */
     int regression;              /* u's version (kge_link_set_stack_regression: 1 or 2) */
+    int graphneg;                /* 1: the "rejections" are graph_negatives' (no designer rejected anything) */
 } calset;
+
+/* The labelled negatives of a graph that has no rejections
+ * (kge_graph_negatives), at most GRAPH_NEG_CAP: per edge its reverse,
+ * three random non-edges and one pair of a concept that precedes some
+ * concept with one that has prerequisites. Drawn alike by `train` (on the
+ * graph it learns from) and by the stacked head when it scores (on the
+ * graph it scores against). The mix was chosen on the benchmarks'
+ * CSV folds (README, "Benchmarks"): near non-edges (sharing a neighbour)
+ * lowered the AUC there, more role pairs lowered RefD MATH's, fewer left
+ * the synthetic graph's calibration (test_train_default) off. */
+enum { GRAPH_NEG_CAP = 8192 };
+
+static int graph_negatives(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, uint64_t seed,
+                           uint32_t **ns, uint32_t **nd, size_t *m)
+{
+    kge_negmix mix = {.reversed = 1.0f, .near = 0.0f, .random = 3.0f, .roles = 1.0f, .cap = GRAPH_NEG_CAP};
+    return kge_graph_negatives(n, E, src, dst, &mix, seed, ns, nd, m);
+}
 
 /* The features of u's regression beyond the eight structural ones, for
  * the pairs (m, 2) on the graph (n, E, src, dst), into x (m, k): the
@@ -623,8 +643,9 @@ static kgp_status cal_fit(kgp_db *db, kge_link_model *lm, const calset *c, size_
     kge_link_set_stack(lm, (float)C);
     kge_link_set_stack_titles(lm, c->stack && c->titles);
     kge_link_set_stack_regression(lm, c->stack ? c->regression : 1);
+    kge_link_set_stack_graph_negatives(lm, c->stack && c->graphneg);
     rep->stack_structural = C;
-    double prior = R >= E && R ? (double)E / (double)(E + R) : 0.5;
+    double prior = R >= E && R && !c->graphneg ? (double)E / (double)(E + R) : 0.5;
     if (prior < 0.01) prior = 0.01;
     kge_link_set_prior(lm, (float)prior);
     rep->prior = prior;
@@ -639,7 +660,8 @@ static kgp_status cal_fit(kgp_db *db, kge_link_model *lm, const calset *c, size_
 /* Calibration on the validation edges kge_link_train held out and the
  * rejections held out of training (t->neg_src[t->d.nneg .. + nheld)); none
  * when fewer than 2 edges are held out. */
-static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, size_t nheld, kgp_train_report *rep)
+static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, size_t nheld, int graphneg,
+                            kgp_train_report *rep)
 {
     const kge_link_data *d = &t->d;
     size_t nv = 0;
@@ -650,7 +672,7 @@ static kgp_status calibrate(kgp_db *db, kge_link_model *lm, const tdata *t, size
      * from: fitted, as the model was, on the training edges against the
      * training rejections */
     calset c = {.stack = d->nneg > 0 && nheld > 0, .titles = (const char *const *)t->title,
-                .regression = KGE_STACK_REGRESSION};
+                .regression = KGE_STACK_REGRESSION, .graphneg = graphneg};
     kge_rng r;
     kge_rng_seed(&r, kge_link_options(lm)->seed ^ 0x6b67706174680007ull);
     kgp_status st = nv < 2 ? KGP_OK
@@ -671,7 +693,7 @@ enum { CAL_FOLDS = 4, CAL_CROSSFIT_BELOW = 50 };
 
 typedef kgp_status (*bert_fn)(void *ud, kge_bert **out);
 
-static kgp_status crossfit(kgp_db *db, kge_link_model *lm, const tdata *t, bert_fn new_bert, void *bud,
+static kgp_status crossfit(kgp_db *db, kge_link_model *lm, const tdata *t, bert_fn new_bert, void *bud, int graphneg,
                            kgp_train_report *rep)
 {
     const kge_link_data *d = &t->d;
@@ -687,6 +709,7 @@ static kgp_status crossfit(kgp_db *db, kge_link_model *lm, const tdata *t, bert_
     c.stack = R > 0;   /* the stacked head where the pair regression has rejections to learn from */
     c.titles = (const char *const *)t->title;
     c.regression = KGE_STACK_REGRESSION;
+    c.graphneg = graphneg;
     kgp_status st = KGP_OK;
     kge_err e = {0};
     if (!held || !rfold || !efold || !ns || !nd || !hs || !hd || !perm) { st = kgp__db_error(db, KGP_ENOMEM, "out of memory"); goto out; }
@@ -835,10 +858,23 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         if (!st && report) *report = rep;
         goto out;
     }
-    /* the designers' "no"s are labelled negatives */
+    /* the designers' "no"s are labelled negatives; a graph without any
+     * (a course imported from CSV) has the ones its edges imply */
     if ((st = tdata_rejected(snap, &t))) {
         st = kgp__db_error(db, st, "%s", kgp_snap_errmsg(snap));
         goto out;
+    }
+    int graphneg = 0;
+    if (!t.d.nneg && !opt->resume) {
+        size_t m = 0;
+        if (graph_negatives(t.d.n, t.d.E, t.d.src, t.d.dst, opt->seed ? opt->seed : 1, &t.neg_src, &t.neg_dst, &m)) {
+            st = kgp__db_error(db, KGP_ENOMEM, "out of memory");
+            goto out;
+        }
+        t.d.nneg = m;
+        t.d.neg_src = m ? t.neg_src : NULL;
+        t.d.neg_dst = m ? t.neg_dst : NULL;
+        graphneg = m > 0;
     }
     if (!lm) {
         kge_link_opts o;
@@ -860,6 +896,9 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         o.mlp_hidden = 64;
         o.max_tokens = max_tokens;
         o.view_prob = (float)opt->view_prob;
+        /* the model samples its own negatives, as before (trained on the
+         * graph's, its AUC fell on every benchmark) */
+        if (graphneg) o.neg_explicit = 0.0f;
         /* too few edges for the validation split to calibrate on: cross-fit
          * (cheap in head mode), and the model learns from every edge */
         cross = o.mode == KGE_TRAIN_HEAD && o.val_frac > 0 && t.d.E >= 2 * CAL_FOLDS &&
@@ -891,11 +930,13 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     clock_gettime(CLOCK_MONOTONIC, &c.t0);
     if (kge_link_train(lm, &t.d, kge_link_options(lm)->steps, on_step, &c, &e)) { st = from_kge(db, &e); goto out; }
     bert_ctx bc = {db, model_dir, opt->course, vocab, opt->seed ? opt->seed : 1};
-    if ((st = cross ? crossfit(db, lm, &t, fresh_bert, &bc, &rep) : calibrate(db, lm, &t, nheld, &rep))) goto out;
+    if ((st = cross ? crossfit(db, lm, &t, fresh_bert, &bc, graphneg, &rep) : calibrate(db, lm, &t, nheld, graphneg, &rep)))
+        goto out;
     if (kge_link_save_with(lm, out, record, &e)) { st = from_kge(db, &e); goto out; }
     rep.concepts = t.d.n;
     rep.edges = t.d.E;
-    rep.rejected_negatives = t.d.nneg + nheld;
+    rep.rejected_negatives = graphneg ? 0 : t.d.nneg + nheld;
+    rep.graph_negatives = graphneg ? t.d.nneg + nheld : 0;
     rep.val_edges = (size_t)floor((double)kge_link_options(lm)->val_frac * (double)t.d.E);
     rep.train_edges = t.d.E - rep.val_edges;
     rep.steps_done = c.done;
@@ -966,9 +1007,18 @@ static kgp_status score_stacked(kgp_snap *s, kge_link_model *lm, tdata *t, const
     else if ((!zd && kge_link_embed(lm, d, z, &e)) || kge_link_decode_logits(lm, zd ? zd : z, rp, n, po, &e))
         st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     else {
-        int rc = structural_logodds(d->n, d->E, d->src, d->dst, t->neg_src, t->neg_dst, t->d.nneg, rp, n,
+        /* u learns from what train's u learnt from: the rejections, or the
+         * negatives this graph implies */
+        uint32_t *gs = NULL, *gd = NULL;
+        size_t gm = 0;
+        int graph = kge_link_stack_graph_negatives(lm), rc = 0;
+        if (graph && graph_negatives(d->n, d->E, d->src, d->dst, kge_link_options(lm)->seed, &gs, &gd, &gm)) rc = -2;
+        if (!rc)
+            rc = structural_logodds(d->n, d->E, d->src, d->dst, graph ? gs : t->neg_src, graph ? gd : t->neg_dst,
+                                    graph ? gm : t->d.nneg, rp, n,
                                     kge_link_stack_titles(lm) ? (const char *const *)t->title : NULL,
                                     kge_link_stack_regression(lm), u);
+        free(gs); free(gd);
         if (rc == -2) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
         for (size_t k = 0; !st && k < n; k++)   /* no edge or no rejection left: the regression is flat */
             po[k] = (float)(1 / (1 + exp(a * po[k] + (rc ? 0 : c * u[k]) + b - log(pi / (1 - pi)))));

@@ -128,6 +128,7 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
                                   "rejected_negatives", (json_int_t)r.rejected_negatives, "steps",
                                   (json_int_t)r.steps_done, "seconds", r.seconds);
             if (j) {
+                json_object_set_new(j, "graph_negatives", json_integer((json_int_t)r.graph_negatives));
                 json_object_set_new(j, "first_loss", isnan(r.first_loss) ? json_null() : json_real(r.first_loss));
                 json_object_set_new(j, "last_loss", isnan(r.last_loss) ? json_null() : json_real(r.last_loss));
                 json_object_set_new(j, "best_val_loss", isnan(r.best_val_loss) ? json_null() : json_real(r.best_val_loss));
@@ -148,6 +149,11 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
             if (o.objective)
                 printf("masked-LM pre-training on %zu concepts' text for %ld steps in %.1fs\n", r.concepts, r.steps_done,
                        r.seconds);
+            else if (r.graph_negatives)
+                printf("trained on %zu concepts and %zu edges (%zu held out) for %ld steps in %.1fs; no rejected "
+                       "suggestions, so the calibration learnt from %zu negatives the graph implies (reversed edges, "
+                       "near and random non-edges)\n", r.concepts, r.edges, r.val_edges, r.steps_done, r.seconds,
+                       r.graph_negatives);
             else
                 printf("trained on %zu concepts, %zu edges (%zu held out) and %zu rejected suggestion%s as labelled "
                        "negatives for %ld steps in %.1fs\n", r.concepts, r.edges, r.val_edges, r.rejected_negatives,
@@ -821,7 +827,8 @@ int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv)
 {
     static const cli_opt specs[] = {{"model", 'm', 1}, {"datasets", 0, 1}, {"definitions", 0, 1}, {"folds", 0, 1},
                                     {"steps", 0, 1}, {"tokens", 0, 1}, {"mode", 0, 1}, {"seed", 0, 1},
-                                    {"threads", 0, 1}, {"csv", 0, 1}, {"pairs", 0, 1}, {0}};
+                                    {"threads", 0, 1}, {"csv", 0, 1}, {"pairs", 0, 1},
+                                    {"prior", 0, 1}, {"write-folds", 0, 1}, {0}};
     kgp_eval_options o = {0};
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
@@ -842,6 +849,14 @@ int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv)
         case 8: bad = parse_num("threads", arg, 1, 1024, &v); o.threads = (int)v; break;
         case 9: o.csv = arg; break;
         case 10: o.pairs = arg; break;
+        case 11:
+            bad = parse_num("prior", arg, 0, 1, &o.prior);
+            if (!bad && !(o.prior > 0 && o.prior < 1)) {
+                cli_error("--prior: expected the share of prerequisites among the pairs, above 0 and below 1");
+                bad = 1;
+            }
+            break;
+        case 12: o.write_folds = arg; break;
         }
     }
     int first = p.first;
@@ -851,8 +866,22 @@ int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv)
         if (first != argc || !o.csv || !o.pairs) return cli_usage("eval-prereq");
     } else if (first != argc - 1) return cli_usage("eval-prereq");
     else o.dataset = argv[first];
+    if (o.prior > 0 && !o.csv) {
+        cli_error("--prior goes with --csv (a dataset's folds are scored at their test pairs' share)");
+        return KGP_EUSAGE;
+    }
     kgp_eval_report *r = malloc(sizeof *r);
     if (!r) return cli_fail(KGP_ENOMEM, NULL);
+    if (o.write_folds) {   /* the folds as a user's files; nothing trained */
+        kgp_status st = kgp_eval_prereq(&o, NULL, NULL, r);
+        int rc = st ? cli_fail(st, r->errmsg) : 0;
+        if (!st && !cli->quiet)
+            for (int f = 0; f < r->folds_done; f++)
+                printf("%s/fold%d.csv (%zu edges left out: they close a cycle), %s/fold%d.tsv (%zu test pairs)\n",
+                       o.write_folds, f, r->fold_dropped[f], o.write_folds, f, r->fold_test[f]);
+        free(r);
+        return rc;
+    }
     eval_ctx c = {cli};
     const char *model = o.model ? o.model : getenv("KGPATH_MODEL");
     if (model && !*model) model = NULL;

@@ -87,6 +87,9 @@ typedef struct kgp_train_report {
     double prior;           /**< share of prerequisites the scores hold for: among the reviewed
                                  pairs (edges and rejected suggestions) when there are at least
                                  as many rejections as edges, else 0.5 (kgp_score_pairs_prior) */
+    size_t graph_negatives; /**< with no rejections: the labelled negatives the graph implies
+                                 (reversed edges, near and random non-edges) that the stacked
+                                 head and the calibration learnt from instead */
 } kgp_train_report;
 
 /** A database's own checkpoint folder: its path with this suffix
@@ -123,8 +126,11 @@ kgp_status kgp_checkpoint_check(kgp_snap *s, const char *ckpt, kgp_checkpoint_in
  * prerequisite of its concept) of the database, then writes opt->out.
  * The database's rejected suggestions (kgp_reject_suggestions) whose two
  * concepts are trained on, and that are not edges, are labelled negatives
- * (report->rejected_negatives counts them); with none, a run is exactly
- * what it was before rejections existed.
+ * (report->rejected_negatives counts them); with none, the link model
+ * learns as it did before rejections existed, and the stacked head and its
+ * calibration learn from the negatives the graph implies instead (reversed
+ * edges and non-edges drawn from the graph, kge_graph_negatives;
+ * report->graph_negatives counts them).
  * Errors (message in kgp_db_errmsg): KGP_EUSAGE (bad option, no model, no
  * edges to learn from), KGP_ENOTFOUND (model, checkpoint or course),
  * KGP_EINPUT (bad checkpoint), KGP_EIO, KGP_ENOMEM.
@@ -362,6 +368,11 @@ typedef struct kgp_eval_options {
     int    max_tokens;        /**< as kgp_train (0: its default, 32) */
     unsigned long long seed;  /**< folds and training, 1 */
     int    threads;           /**< 0: default */
+    double prior;             /**< with csv: the list's share of prerequisites, as `suggest --pairs --prior`
+                                   (0: none, the checkpoint's own, as bare `suggest --pairs`) */
+    const char *write_folds;  /**< a folder: instead of evaluating, write each fold there as the files a
+                                   user has, DIR/foldF.csv (the known graph as a course, no rejections) and
+                                   foldF.tsv (its test pairs, labelled), the input of csv and pairs */
 } kgp_eval_options;
 
 /** Methods compared, in report order: kgpath (what `kgpath train` then

@@ -574,6 +574,38 @@ START_TEST(eval_csv_against_baselines)
     ck_assert(kauc >= 0 && kauc <= 1);
     json_decref(r);
     free(out);
+    /* eval --csv measures exactly bare `import`, `train`, `suggest --pairs`
+     * on that file: the same scores, so the same AUC and F1 at 0.5 */
+    ck_assert_int_eq(kg(&out, "eval-prereq --csv '%s' --pairs '%s' --json", c, pp), 0);
+    r = json_of(out);
+    free(out);
+    km = json_object_get(json_array_get(json_object_get(r, "methods"), 0), "mean");
+    double eauc = json_real_value(json_object_get(km, "auc")), ef1 = json_real_value(json_object_get(km, "f1"));
+    json_decref(r);
+    ck_assert_int_eq(kgdb("u", NULL, "import '%s'", c), 0);
+    ck_assert_int_eq(kgdb("u", &out, "train"), 0);
+    ck_assert_msg(strstr(out, "stacked") != NULL, "a CSV course gets the stacked head: %s", out);
+    free(out);
+    len = 0;
+    for (size_t q = 0; q < NP; q++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s\t%s\n", e_ids[e_pairs[q][0]], e_ids[e_pairs[q][1]]);
+    write_work("unlabelled.tsv", buf);
+    ck_assert_int_eq(kgdb("u", &out, "suggest --pairs '%s/unlabelled.tsv'", g_dir), 0);
+    double us[NP], tp = 0, fp = 0, fn = 0;
+    char *line = out;
+    for (size_t q = 0; q < NP; q++) {
+        char *nl = strchr(line, '\n');
+        ck_assert(nl != NULL);
+        *nl = 0;
+        us[q] = strtod(strrchr(line, '\t') + 1, NULL);
+        line = nl + 1;
+        tp += us[q] >= 0.5 && e_pairs[q][2];
+        fp += us[q] >= 0.5 && !e_pairs[q][2];
+        fn += us[q] < 0.5 && e_pairs[q][2];
+    }
+    free(out);
+    ck_assert_msg(fabs(e_auc(us) - eauc) < 1e-9, "AUC: eval %g, suggest --pairs %g", eauc, e_auc(us));
+    ck_assert_msg(fabs((tp ? 2 * tp / (2 * tp + fp + fn) : 0) - ef1) < 1e-9, "F1 at 0.5: eval %g", ef1);
     /* the work folder is gone, the course file untouched */
     ck_assert_int_eq(kg(&out, "eval-prereq --csv '%s' --pairs '%s' --steps 5", c, pp), 0);
     ck_assert_msg(strstr(out, "| transitivity | 0.") && strstr(out, "| kgpath | 0."), "%s", out);
@@ -608,6 +640,7 @@ END_TEST
  * 0.5, the balance the calibration is fitted at) they are not. Training is
  * deterministic (seed, one thread), so the bounds are not a matter of luck. */
 enum { SH = 12, SN = 120, SOO = 600 };
+#define ECE_CSV_MAX 0.16   /* without rejections (measured 0.135): the graph's negatives are not the list's */
 
 static uint64_t s_rng = 88172645463325252ull;
 static double s_unif(void)
@@ -639,13 +672,18 @@ static double s_ece(const char *out, const int *y, size_t n, double *mean)
     return e;
 }
 
-START_TEST(calibration_synthetic)
+/* The hub graph's files in the work folder: syn.csv (the course: the
+ * training positives), syn_rej.tsv (the training negatives, a designer's
+ * rejections) and syn_test.tsv (the held-out pairs, labels in y, *npos of
+ * *nte positive). Caller frees y. */
+static int *s_files(size_t *nte_out, size_t *npos_out)
 {
     size_t cap = 1 << 20, ltr = 0, lte = 0, lrj = 0, nte = 0, npos = 0;
     char *csv = malloc(cap), *te = malloc(cap), *rj = malloc(cap);
     int *y = malloc(4000 * sizeof *y);
     uint8_t *edge = calloc(SN * SN, 1);
     ck_assert(csv && te && rj && y && edge);
+    s_rng = 88172645463325252ull;
     for (int a = 0; a < SH; a++)
         for (int b = SH; b < SN; b++) {
             int pos = s_unif() < 0.05 + 0.08 * a, test = s_unif() < 0.3;
@@ -676,6 +714,16 @@ START_TEST(calibration_synthetic)
     write_work("syn.csv", csv);
     write_work("syn_rej.tsv", rj);
     write_work("syn_test.tsv", te);
+    free(csv); free(te); free(rj); free(edge);
+    *nte_out = nte;
+    *npos_out = npos;
+    return y;
+}
+
+START_TEST(calibration_synthetic)
+{
+    size_t nte, npos;
+    int *y = s_files(&nte, &npos);
     char *out = NULL;
     ck_assert_int_eq(kg(NULL, "import '%s/syn.csv'", g_dir), 0);
     ck_assert_int_eq(kg(NULL, "suggest --reject-pairs '%s/syn_rej.tsv'", g_dir), 0);
@@ -758,7 +806,63 @@ START_TEST(calibration_synthetic)
     ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv'", g_dir), 2);
     err_has("kgpath_train.json: \"calibration\" must be");
     free(m); free(mp);
-    free(csv); free(te); free(rj); free(y); free(edge);
+    free(y);
+}
+END_TEST
+
+/* The same hub graph imported from CSV alone, as the external benchmark
+ * runs it: no designer rejected anything, yet `train` fits the stacked
+ * head (and its title-word features) on the negatives the graph implies,
+ * and records that in the checkpoint; the held-out pairs' scores, moved to
+ * their share (--prior), are calibrated; the checkpoint's own prior is
+ * 0.5 (a balanced list). */
+START_TEST(calibration_synthetic_csv)
+{
+    size_t nte, npos;
+    int *y = s_files(&nte, &npos);
+    char *out = NULL;
+    ck_assert_int_eq(kg(NULL, "import '%s/syn.csv'", g_dir), 0);
+    ck_assert_int_eq(kg(&out, "train --threads 1 --json"), 0);
+    json_t *r = json_of(out), *cal = json_object_get(r, "calibration");
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "rejected_negatives")), 0);
+    json_int_t gn = json_integer_value(json_object_get(r, "graph_negatives"));
+    json_int_t edges = json_integer_value(json_object_get(r, "edges"));
+    ck_assert_msg(gn >= 2 * edges && gn <= 6 * edges, "%lld graph negatives for %lld edges", (long long)gn, (long long)edges);
+    ck_assert_msg(json_real_value(json_object_get(cal, "structural")) != 0, "no stacked head without rejections");
+    ck_assert(fabs(json_real_value(json_object_get(cal, "prior")) - 0.5) < 1e-9);
+    json_decref(r);
+    free(out);
+    char *mp = tu_path(g_dir, "k.db.kgmodel/kgpath_train.json"), *m = tu_read(mp, NULL);
+    ck_assert_msg(m && strstr(m, "\"negatives\": \"graph\"") && strstr(m, "\"titles\": 1"), "manifest: %s", m ? m : "");
+    ck_assert_int_eq(kg(&out, "train --threads 1 --force"), 0);
+    ck_assert_msg(strstr(out, "negatives the graph implies") && strstr(out, "stacked"), "%s", out);
+    free(out);
+    double share = (double)npos / (double)nte, mean;
+    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_test.tsv' --prior %.6f", g_dir, share), 0);
+    double ece = s_ece(out, y, nte, &mean);
+    free(out);
+    ck_assert_msg(ece < ECE_CSV_MAX, "%zu held-out pairs, %.3f prerequisites: ECE %.4f, mean score %.3f", nte, share,
+                  ece, mean);
+    /* the checkpoint's stacked head reads graph negatives: told to read
+     * the (absent) rejections instead, the regression is flat and the
+     * scores change */
+    char *with = NULL, *without = NULL, *at = strstr(m, "\"negatives\": \"graph\"");
+    ck_assert_int_eq(kg(&with, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    char *fixed = malloc(strlen(m) + 16);
+    ck_assert(fixed != NULL);
+    size_t head = (size_t)(at - m);
+    memcpy(fixed, m, head);
+    strcpy(fixed + head, "\"negatives\": \"rejections\"");
+    strcat(fixed, at + strlen("\"negatives\": \"graph\""));
+    tu_write(mp, fixed, strlen(fixed));
+    ck_assert_int_eq(kg(&without, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    ck_assert_msg(strcmp(with, without) != 0, "the graph negatives changed no score");
+    strcpy(fixed + head, "\"negatives\": \"none\"");
+    strcat(fixed, at + strlen("\"negatives\": \"graph\""));
+    tu_write(mp, fixed, strlen(fixed));
+    ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv'", g_dir), 2);
+    err_has("\"negatives\"");
+    free(with); free(without); free(fixed); free(m); free(mp); free(y);
 }
 END_TEST
 
@@ -773,6 +877,7 @@ int main(void)
     tcase_add_test(tc, bad_inputs_write_nothing);
     tcase_add_test(tc, eval_csv_against_baselines);
     tcase_add_test(tc, calibration_synthetic);
+    tcase_add_test(tc, calibration_synthetic_csv);
     tcase_add_test(tc, stacked_list_matches_pairs);
     tcase_add_test(tc, large_graph_candidates);
     suite_add_tcase(s, tc);

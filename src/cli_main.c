@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/gnutls.h>
+
 #include "kgpath.h"
 #include "cli.h"
 #include "cli_util.h"
@@ -400,6 +402,20 @@ static void blas_single_preinit(int argc, char **argv, char **envp)
 __attribute__((section(".preinit_array"), used))
 static void (*const blas_single_preinit_entry)(int, char **, char **) = blas_single_preinit;
 
+/* GnuTLS (the token digests of `serve` and `token`; libmicrohttpd links it
+ * for `serve`) initialises itself in a load-time constructor, for every
+ * command, and prints "Error in GnuTLS initialization" on stderr when that
+ * fails (a low address-space limit), before kgpath's own message (exit 7).
+ * GNUTLS_SKIP_GLOBAL_INIT (gnutls.h) turns that constructor off; the two
+ * commands that use GnuTLS initialise it before they run. (libmicrohttpd's
+ * own load-time gnutls_global_init still runs, but says nothing.) */
+GNUTLS_SKIP_GLOBAL_INIT
+
+static int uses_gnutls(const char *command)
+{
+    return !strcmp(command, "serve") || !strcmp(command, "token");
+}
+
 int main(int argc, char **argv)
 {
     kgp_cli cli = {.prog = "kgpath"};
@@ -461,6 +477,8 @@ int main(int argc, char **argv)
             if (c->help) fputs(c->help, stdout);
             else printf("usage: kgpath %s\n%s\n", c->name, c->summary);
             rc = 0;
+        } else if (uses_gnutls(c->name) && gnutls_global_init() < 0) {
+            rc = cli_fail(KGP_ENOMEM, "cannot initialise GnuTLS (out of memory?)");
         } else {
             rc = c->fn(&cli, n, args);
         }

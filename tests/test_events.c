@@ -510,6 +510,12 @@ static kgp_observe_report *observe(const char *text, unsigned flags, kgp_status 
 
 #define EV(l, c, k, at, extra) \
     "{\"learner\":\"" l "\",\"concept\":\"" c "\",\"kind\":\"" k "\",\"at\":\"" at "\"" extra "}\n"
+/* A lesson on day D (YYYY-MM-DD) at hour H (HH): a reading, then two quizzes
+ * with scores S1 and S2 (0 or 1) half an hour later. */
+#define LESSON(l, c, d, h, s1, s2) \
+    EV(l, c, "read", d "T" h ":00:00Z", ",\"dwell_seconds\":1800") \
+    EV(l, c, "quiz", d "T" h ":30:00Z", ",\"score\":" #s1) \
+    EV(l, c, "quiz", d "T" h ":35:00Z", ",\"score\":" #s2)
 
 START_TEST(api_observe_strict_and_duplicates)
 {
@@ -907,15 +913,9 @@ START_TEST(api_review_decisions)
         EV("doubt", "linalg:vector-addition", "quiz", "2026-11-30T12:35:00Z", ",\"score\":0")
         /* twice: the same, and the lesson failed again: the prerequisite is
          * probably missing */
-        EV("twice", "linalg:vectors", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
-        EV("twice", "linalg:vectors", "quiz", "2026-11-30T11:00:00Z", ",\"score\":1")
-        EV("twice", "linalg:vectors", "quiz", "2026-11-30T11:10:00Z", ",\"score\":1")
-        EV("twice", "linalg:vector-addition", "read", "2026-11-30T12:00:00Z", ",\"dwell_seconds\":1500")
-        EV("twice", "linalg:vector-addition", "quiz", "2026-11-30T12:30:00Z", ",\"score\":0")
-        EV("twice", "linalg:vector-addition", "quiz", "2026-11-30T12:35:00Z", ",\"score\":0")
-        EV("twice", "linalg:vector-addition", "read", "2026-11-30T14:00:00Z", ",\"dwell_seconds\":1500")
-        EV("twice", "linalg:vector-addition", "quiz", "2026-11-30T14:30:00Z", ",\"score\":0")
-        EV("twice", "linalg:vector-addition", "quiz", "2026-11-30T14:35:00Z", ",\"score\":0")
+        LESSON("twice", "linalg:vectors", "2026-11-30", "10", 1, 1)
+        LESSON("twice", "linalg:vector-addition", "2026-11-30", "12", 0, 0)
+        LESSON("twice", "linalg:vector-addition", "2026-11-30", "14", 0, 0)
         /* fresh: mastered yesterday */
         EV("fresh", "linalg:vectors", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
         EV("fresh", "linalg:vectors", "quiz", "2026-11-30T11:00:00Z", ",\"score\":1")
@@ -1098,16 +1098,10 @@ START_TEST(api_review_lapse)
 {
     import_samples();
     kgp_observe_report *r = observe(
-        EV("lapse", "linalg:vectors", "read", "2026-11-01T10:00:00Z", ",\"dwell_seconds\":1800")
-        EV("lapse", "linalg:vectors", "quiz", "2026-11-01T11:00:00Z", ",\"score\":1")
-        EV("lapse", "linalg:vectors", "quiz", "2026-11-01T11:10:00Z", ",\"score\":1")
+        LESSON("lapse", "linalg:vectors", "2026-11-01", "10", 1, 1)
         EV("lapse", "linalg:vectors", "review", "2026-11-28T10:00:00Z", ",\"grade\":1")
-        EV("check", "linalg:vectors", "read", "2026-11-01T10:00:00Z", ",\"dwell_seconds\":1800")
-        EV("check", "linalg:vectors", "quiz", "2026-11-01T11:00:00Z", ",\"score\":1")
-        EV("check", "linalg:vectors", "quiz", "2026-11-01T11:10:00Z", ",\"score\":1")
-        EV("check", "linalg:vector-addition", "read", "2026-11-27T10:00:00Z", ",\"dwell_seconds\":1500")
-        EV("check", "linalg:vector-addition", "quiz", "2026-11-27T10:30:00Z", ",\"score\":0")
-        EV("check", "linalg:vector-addition", "quiz", "2026-11-27T10:35:00Z", ",\"score\":0")
+        LESSON("check", "linalg:vectors", "2026-11-01", "10", 1, 1)
+        LESSON("check", "linalg:vector-addition", "2026-11-27", "10", 0, 0)
         EV("check", "linalg:vectors", "review", "2026-11-28T10:00:00Z", ",\"grade\":1"),
         0, KGP_OK);
     kgp_observe_report_free(r);
@@ -1155,12 +1149,8 @@ START_TEST(api_review_uncertain_mixture)
 {
     import_samples();
     kgp_observe_report *r = observe(
-        EV("doubt", "linalg:vectors", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
-        EV("doubt", "linalg:vectors", "quiz", "2026-11-30T11:00:00Z", ",\"score\":1")
-        EV("doubt", "linalg:vectors", "quiz", "2026-11-30T11:10:00Z", ",\"score\":1")
-        EV("doubt", "linalg:vector-addition", "read", "2026-11-30T12:00:00Z", ",\"dwell_seconds\":1500")
-        EV("doubt", "linalg:vector-addition", "quiz", "2026-11-30T12:30:00Z", ",\"score\":0")
-        EV("doubt", "linalg:vector-addition", "quiz", "2026-11-30T12:35:00Z", ",\"score\":0"),
+        LESSON("doubt", "linalg:vectors", "2026-11-30", "10", 1, 1)
+        LESSON("doubt", "linalg:vector-addition", "2026-11-30", "12", 0, 0),
         0, KGP_OK);
     kgp_observe_report_free(r);
     const double kappa = 3, p0 = 0.9, v[3] = { kappa, p0, 100 };

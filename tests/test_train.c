@@ -1525,6 +1525,98 @@ START_TEST(nearest_rows_brute_force)
 }
 END_TEST
 
+/* Brute-force structural features of (a, b) for structural_memo_matches:
+ * breadth-first searches over an adjacency matrix, the edge a → b left out
+ * when skip, exactly as documented for kge_prereq_baselines. */
+enum { BF_N = 40 };
+static size_t bf_search(const unsigned char adj[BF_N][BF_N], int s, int rev, int sa, int sb, int t, unsigned *d)
+{
+    int q[BF_N], dist[BF_N], seen[BF_N] = {0}, h = 0, n = 0;
+    size_t r = 0;
+    *d = 0;
+    q[n++] = s;
+    seen[s] = 1;
+    dist[s] = 0;
+    while (h < n) {
+        int x = q[h++];
+        for (int y = 0; y < BF_N; y++) {
+            int e = rev ? adj[y][x] : adj[x][y];
+            int cut = rev ? (y == sa && x == sb) : (x == sa && y == sb);
+            if (!e || cut || seen[y]) continue;
+            seen[y] = 1;
+            dist[y] = dist[x] + 1;
+            if (y == t && !*d) *d = (unsigned)dist[y];
+            q[n++] = y;
+            r++;
+        }
+    }
+    return r;
+}
+
+static void bf_feats(const unsigned char adj[BF_N][BF_N], int a, int b, int skip, double *x)
+{
+    int sa = skip ? a : -1, sb = skip ? b : -1;
+    unsigned dab, dba, u;
+    double outa = 0, inb = 0;
+    x[0] = log1p((double)bf_search(adj, a, 0, sa, sb, b, &dab));
+    x[1] = log1p((double)bf_search(adj, a, 1, sa, sb, -1, &u));
+    x[2] = log1p((double)bf_search(adj, b, 0, sa, sb, a, &dba));
+    x[3] = log1p((double)bf_search(adj, b, 1, sa, sb, -1, &u));
+    for (int k = 0; k < BF_N; k++) { outa += adj[a][k]; inb += adj[k][b]; }
+    x[4] = log1p(skip ? outa - 1 : outa);
+    x[5] = log1p(skip ? inb - 1 : inb);
+    x[6] = dab ? 1.0 / dab : 0;
+    x[7] = dba ? 1.0 / dba : 0;
+}
+
+/* kge_prereq_baselines searches once per concept where a pair allows it
+ * (pairs in the order of their first concept, the searches of pairs that
+ * keep their own edge shared); its transitivity, precedes count, training
+ * scores and regression must equal the four-searches-a-pair definition on
+ * a graph with cycles, pairs in random order, a = b and repeated pairs. */
+START_TEST(structural_memo_matches)
+{
+    enum { E = 110, NTR = 160, NTE = 120 };
+    unsigned char adj[BF_N][BF_N] = {{0}};
+    uint32_t src[E], dst[E], trp[2 * NTR], tep[2 * NTE];
+    int try[NTR];
+    uint64_t r = 12345;
+    size_t e = 0;
+    while (e < E) {   /* mostly forward, some back edges: cycles */
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        int a = (int)((r >> 33) % BF_N), b = (int)((r >> 13) % BF_N);
+        if (a == b || adj[a][b] || ((r >> 7) % 8 && a > b)) continue;
+        adj[a][b] = 1;
+        src[e] = (uint32_t)a; dst[e++] = (uint32_t)b;
+    }
+    for (int p = 0; p < NTR; p++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        if (p % 2) { size_t k = (r >> 20) % E; trp[2 * p] = src[k]; trp[2 * p + 1] = dst[k]; try[p] = 1; }
+        else { trp[2 * p] = (uint32_t)((r >> 33) % BF_N); trp[2 * p + 1] = (uint32_t)((r >> 13) % BF_N); try[p] = 0; }
+    }
+    for (int p = 0; p < NTE; p++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        tep[2 * p] = (uint32_t)((r >> 33) % BF_N);
+        tep[2 * p + 1] = p % 17 ? (uint32_t)((r >> 13) % BF_N) : tep[2 * p];
+    }
+    double trans[NTE], prec[NTE], lr[NTE], trs[3 * NTR], Xtr[8 * NTR], Xte[8 * NTE], str[NTR], lr_ref[NTE];
+    ck_assert_int_eq(kge_prereq_baselines(BF_N, E, src, dst, trp, try, NTR, tep, NTE, trans, prec, lr, trs), 0);
+    for (int p = 0; p < NTR; p++) {
+        bf_feats(adj, (int)trp[2 * p], (int)trp[2 * p + 1], try[p] && adj[trp[2 * p]][trp[2 * p + 1]], Xtr + 8 * p);
+        ck_assert_double_eq(trs[3 * p], Xtr[8 * p + 6]);
+        ck_assert_double_eq_tol(trs[3 * p + 1], expm1(Xtr[8 * p]), 1e-9);
+    }
+    for (int p = 0; p < NTE; p++) {
+        bf_feats(adj, (int)tep[2 * p], (int)tep[2 * p + 1], 0, Xte + 8 * p);
+        ck_assert_double_eq(trans[p], Xte[8 * p + 6]);
+        ck_assert_double_eq_tol(prec[p], expm1(Xte[8 * p]), 1e-9);
+    }
+    ck_assert_int_eq(kge_logreg_fit_predict(Xtr, try, NTR, Xte, NTE, 8, KGE_LOGREG_LAMBDA, str, lr_ref), 0);
+    for (int p = 0; p < NTE; p++) ck_assert_double_eq(lr[p], lr_ref[p]);
+    for (int p = 0; p < NTR; p++) ck_assert_double_eq(trs[3 * p + 2], str[p]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -1564,6 +1656,7 @@ static Suite *suite(void)
     tcase_add_test(tc, title_pair_features);
     tcase_add_test(tc, stack_flags_checkpoint);
     tcase_add_test(tc, neighbour_pair_features);
+    tcase_add_test(tc, structural_memo_matches);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -82,7 +82,9 @@ double kge_ece(const double *p, const int *y, size_t n, int bins);
  * calibration chosen on them never saw the pair's own edge; the regression's
  * are in-sample). Returns 0 or -1 (out of
  * memory, or a class missing from the training pairs). O((ntr + nte) ·
- * (n + E)). */
+ * (n + E)) at worst; pairs that share their first concept share its
+ * searches, so pairs over k distinct concepts without their own edge cost
+ * O(k · (n + E) + (ntr + nte) log(ntr + nte)). */
 int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
                          const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, double *trans,
                          double *prec, double *lr, double *tr_scores);

@@ -750,23 +750,6 @@ kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud)
 
 /* ---- planning with a learner ------------------------------------------------------ */
 
-/* 1 when a prerequisite doubted by its dependents' failed lessons (P(learned)
- * pl = li->doubt) is better taught again than checked: a check costs pl·ok
- * (recalled) + (1 − pl)·(fail + lesson) (a missing one fails the check, then
- * is taught), teaching it costs the lesson, so teach iff
- * pl·(lesson − ok) < (1 − pl)·fail. With long lessons and cheap reviews
- * (the samples' 45–150-minute lessons) a check pays down to a lower pl
- * than with 20-minute lessons (Khan). O(1). */
-static int doubt_teaches(const learner_impl *li, size_t pos)
-{
-    double pl = li->doubt[pos];
-    if (pl >= 1.0)
-        return 0;
-    double m = li->minutes[pos] > 0 ? li->minutes[pos] : 30;
-    double ok = li->rev_ok[pos], fail = li->rev_fail[pos];
-    return pl * (m - ok) < (1.0 - pl) * fail;
-}
-
 kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown)
 {
     const learner_impl *li = (const learner_impl *)l;
@@ -778,8 +761,8 @@ kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nkn
         uint32_t pos = li->by_index[i];
         const kgp_learner_concept *c = &l->concepts[pos];
         /* a prerequisite that its dependents' failed lessons make
-         * probably missing is taught, not checked (doubt_teaches) */
-        if ((c->status == KGP_MASTERED || li->why[pos]) && !doubt_teaches(li, pos))
+         * probably missing (doubt below the check) is taught, not checked */
+        if ((c->status == KGP_MASTERED || li->why[pos]) && li->doubt[pos] >= l->check)
             (*known)[(*nknown)++] = c->index;
     }
     return KGP_OK;
@@ -908,7 +891,7 @@ int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char
     const learner_impl *li = ud;
     size_t pos;
     const kgp_learner_concept *c = find_pos(&li->l, concept, &pos);
-    if (!c || !li->why[pos] || doubt_teaches(li, pos))
+    if (!c || !li->why[pos] || li->doubt[pos] < li->l.check)
         return 0;
     *minutes = expected_minutes(c->retrievability, li->rev_ok[pos], li->rev_fail[pos]);
     *why = li->why[pos];
@@ -987,7 +970,7 @@ int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *min
     const kgp_learner_concept *c = find_pos(&li->l, concept, &pos);
     if (!c)
         return 0;
-    if ((c->status == KGP_LEARNING && !li->why[pos]) || doubt_teaches(li, pos))
+    if ((c->status == KGP_LEARNING && !li->why[pos]) || li->doubt[pos] < li->l.check)
         return 0;               /* not counted as known: taught, not reviewed */
     if (!li->cards[pos].reps)
         return 0;

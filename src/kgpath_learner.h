@@ -185,10 +185,9 @@ kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud);
  * learn step with its full time, never "reviewed"; a failed review of a
  * concept below mastery, or a failed check of a doubted prerequisite, makes
  * the next plan teach it again, while a failed review of a mastered concept
- * is a lapse and keeps it known), less prerequisites whose P(learned) p,
+ * is a lapse and keeps it known), less prerequisites whose P(learned),
  * lowered by each failed lesson of a dependent since their last study, is
- * so low that a check would cost more than the lesson (p·(lesson − ok) <
- * (1 − p)·fail: taught again). *known is kg-allocated: free with
+ * below check (taught again). *known is kg-allocated: free with
  * kgp_learner_known_free. Errors: KGP_ENOMEM. O(concepts). */
 kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown);
 void       kgp_learner_known_free(uint32_t *known);

@@ -916,7 +916,6 @@ START_TEST(api_review_decisions)
         LESSON("twice", "linalg:vectors", "2026-11-30", "10", 1, 1)
         LESSON("twice", "linalg:vector-addition", "2026-11-30", "12", 0, 0)
         LESSON("twice", "linalg:vector-addition", "2026-11-30", "14", 0, 0)
-
         /* fresh: mastered yesterday */
         EV("fresh", "linalg:vectors", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
         EV("fresh", "linalg:vectors", "quiz", "2026-11-30T11:00:00Z", ",\"score\":1")
@@ -965,9 +964,8 @@ START_TEST(api_review_decisions)
     ck_assert_int_eq(nl, 1);
     ck_assert_int_eq(nr, 0);
     json_decref(root);
-    /* failed twice: P(learned) 0.41: a check (0.41 x 7 min + 0.59 x
-     * (29.5 min failed + the 45-min lesson)) would cost more than teaching
-     * it (45): taught again before the retry, not checked */
+    /* failed twice: P(learned) 0.48, below the check: the prerequisite is
+     * taught again before the retry, not checked */
     steps = plan_steps(snap, "twice", "linalg:vector-addition", 60, &root);
     count_steps(steps, "linalg:vectors", &nl, &nr);
     ck_assert_int_eq(nl, 1);

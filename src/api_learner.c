@@ -255,8 +255,6 @@ static const fitted *fit_find(const fit_load *f, const char *key)
 
 /* ---- learner state ------------------------------------------------------------ */
 
-#define MAX_FAILS 4             /* failed lessons in a row that cast doubt */
-
 typedef struct learner_impl {
     kgp_learner l;
     kg_arena *a;
@@ -272,9 +270,6 @@ typedef struct learner_impl {
     double kappa, p0;           /* prerequisite strength (kappa < 0: not fitted) */
     int64_t *failed;            /* [nconcepts] time of a failed lesson (the last
                                    attempt a wrong quiz, not known), else 0 */
-    int64_t (*fails)[MAX_FAILS];/* [nconcepts] the times of the failed lessons
-                                   in a row that end its record, oldest first */
-    uint8_t *nfails;            /* [nconcepts] how many (≤ MAX_FAILS) */
     int64_t *lapse;             /* [nconcepts] a failed review of a mastered
                                    concept: the time of the study before it
                                    (0: none; see resolve_lapses) */
@@ -352,35 +347,6 @@ void kgp_learner_free(kgp_learner *l)
     kg_free(li->fit);
     kg_arena_free(li->a);
     kg_free(li);
-}
-
-/* The failed lessons in a row that end one concept's events (ix: their
- * positions in v, time order): a lesson is a reading and the quizzes after
- * it, failed when its last quiz is wrong. Fills t[] with their last quiz's
- * times, oldest first, at most MAX_FAILS. O(events). */
-static void failed_in_a_row(const kgg_event *v, const size_t *ix, size_t n,
-                            int64_t *t, uint8_t *nt)
-{
-    int64_t rev[MAX_FAILS];
-    size_t k = 0;
-    int outcome = -1;           /* of the lesson being read backwards */
-    int64_t at = 0;
-    for (size_t q = n; q-- > 0 && k < MAX_FAILS;) {
-        const kgg_event *e = &v[ix[q]];
-        if (e->kind == KGG_EV_QUIZ && outcome < 0 && kgn_event_outcome(e) >= 0) {
-            outcome = kgn_event_outcome(e);
-            at = e->at;
-        } else if (e->kind == KGG_EV_READ) {
-            if (outcome != 0)
-                break;
-            rev[k++] = at;
-            outcome = -1;
-        } else if (e->kind == KGG_EV_REVIEW && kgn_event_outcome(e) >= 0)
-            break;
-    }
-    for (size_t q = 0; q < k; q++)
-        t[q] = rev[k - 1 - q];
-    *nt = (uint8_t)k;
 }
 
 kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
@@ -483,12 +449,9 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
     li->failed = kg_arena_calloc(li->a, sizeof *li->failed * (nc + 1));
     li->doubt = kg_arena_calloc(li->a, sizeof *li->doubt * (nc + 1));
     li->lapse = kg_arena_calloc(li->a, sizeof *li->lapse * (nc + 1));
-    li->fails = kg_arena_calloc(li->a, sizeof *li->fails * (nc + 1));
-    li->nfails = kg_arena_calloc(li->a, sizeof *li->nfails * (nc + 1));
     li->lapse_p = kg_arena_calloc(li->a, sizeof *li->lapse_p * (nc + 1));
     if (!l->concepts || !li->why || !li->cards || !li->minutes || !li->by_index ||
-        !li->rev_ok || !li->rev_fail || !li->failed || !li->doubt || !li->lapse || !li->lapse_p ||
-        !li->fails || !li->nfails)
+        !li->rev_ok || !li->rev_fail || !li->failed || !li->doubt || !li->lapse || !li->lapse_p)
         goto oom;
     char day[16];
     fmt_day(o.at, day, sizeof day);
@@ -571,11 +534,8 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
         /* a failed lesson: read, then its last quiz wrong (a failed review
          * is a lapse of memory, not evidence against prerequisites) */
         if (cs.last_outcome == 0 && !cs.last_review && cs.nreads && !li->why[l->nconcepts] &&
-            c->status == KGP_LEARNING) {
+            c->status == KGP_LEARNING)
             li->failed[l->nconcepts] = cs.last;
-            failed_in_a_row(el.v, idx + i, j - i, li->fails[l->nconcepts],
-                            &li->nfails[l->nconcepts]);
-        }
         l->count[c->status]++;
         if (c->index != KGP_NONE)
             li->by_index[li->nby_index++] = (uint32_t)l->nconcepts;
@@ -760,9 +720,7 @@ kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nkn
     for (size_t i = 0; i < li->nby_index; i++) {
         uint32_t pos = li->by_index[i];
         const kgp_learner_concept *c = &l->concepts[pos];
-        /* a prerequisite that its dependents' failed lessons make
-         * probably missing (doubt below the check) is taught, not checked */
-        if ((c->status == KGP_MASTERED || li->why[pos]) && li->doubt[pos] >= l->check)
+        if (c->status == KGP_MASTERED || li->why[pos])
             (*known)[(*nknown)++] = c->index;
     }
     return KGP_OK;
@@ -800,13 +758,10 @@ static void doubt_prerequisites(learner_impl *li)
             for (uint32_t j = g->mem_off[q]; j < g->mem_off[q + 1]; j++) {
                 size_t pos;
                 const kgp_learner_concept *m = find_pos(&li->l, g->mem[j], &pos);
-                /* each failure since the prerequisite's last study */
-                for (uint8_t k = 0; m && k < li->nfails[i]; k++) {
-                    if (m->last >= li->fails[i][k])
-                        continue;
-                    double p = m->p_learned < li->doubt[pos] ? m->p_learned : li->doubt[pos];
-                    li->doubt[pos] = p * f1 / (p * f1 + (1.0 - p) * f0);
-                }
+                if (!m || m->last >= li->failed[i])
+                    continue;
+                double p = m->p_learned < li->doubt[pos] ? m->p_learned : li->doubt[pos];
+                li->doubt[pos] = p * f1 / (p * f1 + (1.0 - p) * f0);
             }
     }
 }
@@ -891,7 +846,7 @@ int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char
     const learner_impl *li = ud;
     size_t pos;
     const kgp_learner_concept *c = find_pos(&li->l, concept, &pos);
-    if (!c || !li->why[pos] || li->doubt[pos] < li->l.check)
+    if (!c || !li->why[pos])
         return 0;
     *minutes = expected_minutes(c->retrievability, li->rev_ok[pos], li->rev_fail[pos]);
     *why = li->why[pos];
@@ -934,10 +889,7 @@ static int decide(const learner_impl *li, const kgn_fsrs_card *card, double pl, 
          * So the review pays iff (1 - r)·stake > r·ok: the expected loss
          * it prevents exceeds the minutes it spends on a concept that was
          * still recalled. No review while recall is high. */
-        /* A concept that is missing (1 − pl) fails its check without
-         * being relearned (it is then taught), so that share of the
-         * review's minutes is spent in full. */
-        double loss = (1.0 - r) * stake, spent = r * ok + (1.0 - pl) * fail;
+        double loss = (1.0 - r) * stake, spent = r * ok;
         /* fitted prerequisite strength: a lesson succeeds with p0·e^(−κ·x),
          * x the prerequisites' recall shortfall, so bringing this one from
          * recall rr to 1 saves stake·p0·(1 − e^(−κ(1−rr))). Uncertain
@@ -952,8 +904,8 @@ static int decide(const learner_impl *li, const kgn_fsrs_card *card, double pl, 
         if (loss <= spent)
             return 0;
         snprintf(buf, sizeof buf, "%sretrievability %.2f on %s%s: %.0f min expected loss on "
-                 "the %u-min lesson > %.0f min spent on a recalled review%s", un, r, d, sd, loss,
-                 stake, spent, pl < 1 ? " or a failed check" : "");
+                 "the %u-min lesson > %.0f min spent on a recalled review", un, r, d, sd, loss,
+                 stake, spent);
     }
     *minutes = expected_minutes(r, ok, fail);
     *why = buf;
@@ -970,7 +922,7 @@ int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *min
     const kgp_learner_concept *c = find_pos(&li->l, concept, &pos);
     if (!c)
         return 0;
-    if ((c->status == KGP_LEARNING && !li->why[pos]) || li->doubt[pos] < li->l.check)
+    if (c->status == KGP_LEARNING && !li->why[pos])
         return 0;               /* not counted as known: taught, not reviewed */
     if (!li->cards[pos].reps)
         return 0;

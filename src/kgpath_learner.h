@@ -182,12 +182,8 @@ kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud);
 /** Concepts (snapshot indexes, ascending) that count as known for planning:
  * mastered, fading, and learning ones with P(L) >= check whose last quiz or
  * review was right (a concept whose last attempt failed is taught again, a
- * learn step with its full time, never "reviewed"; a failed review of a
- * concept below mastery, or a failed check of a doubted prerequisite, makes
- * the next plan teach it again, while a failed review of a mastered concept
- * is a lapse and keeps it known), less prerequisites whose P(learned),
- * lowered by each failed lesson of a dependent since their last study, is
- * below check (taught again). *known is kg-allocated: free with
+ * learn step with its full time, never "reviewed"; a failed review drops
+ * P(L) and the next plan teaches it again). *known is kg-allocated: free with
  * kgp_learner_known_free. Errors: KGP_ENOMEM. O(concepts). */
 kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown);
 void       kgp_learner_known_free(uint32_t *known);

@@ -911,11 +911,6 @@ START_TEST(api_review_decisions)
         EV("doubt", "linalg:vector-addition", "read", "2026-11-30T12:00:00Z", ",\"dwell_seconds\":1500")
         EV("doubt", "linalg:vector-addition", "quiz", "2026-11-30T12:30:00Z", ",\"score\":0")
         EV("doubt", "linalg:vector-addition", "quiz", "2026-11-30T12:35:00Z", ",\"score\":0")
-        /* twice: the same, and the lesson failed again: the prerequisite is
-         * probably missing */
-        LESSON("twice", "linalg:vectors", "2026-11-30", "10", 1, 1)
-        LESSON("twice", "linalg:vector-addition", "2026-11-30", "12", 0, 0)
-        LESSON("twice", "linalg:vector-addition", "2026-11-30", "14", 0, 0)
         /* fresh: mastered yesterday */
         EV("fresh", "linalg:vectors", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
         EV("fresh", "linalg:vectors", "quiz", "2026-11-30T11:00:00Z", ",\"score\":1")
@@ -953,47 +948,18 @@ START_TEST(api_review_decisions)
     ck_assert_str_eq(sget(json_array_get(steps, 0), "kind"), "learn");
     check_reviews_at_use(steps);
     json_decref(root);
-    /* a fresh prerequisite of a lesson that failed once since: doubted
-     * (P(learned) 0.90), but a check before the 45-min retry costs more
-     * (0.88 x 7 min recalled + 0.10 x 29.5 min failed in full when
-     * missing) than it saves (0.12 x 45): the lesson is retried */
+    /* a fresh prerequisite of a lesson that failed since: checked (reviewed)
+     * right before the lesson is taught again; "fresh" below is not */
     steps = plan_steps(snap, "doubt", "linalg:vector-addition", 60, &root);
     count_steps(steps, "linalg:vectors", &nl, &nr);
-    ck_assert_int_eq(nl + nr, 0);
+    ck_assert_int_eq(nl, 0);
+    ck_assert_int_eq(nr, 1);
     count_steps(steps, "linalg:vector-addition", &nl, &nr);
     ck_assert_int_eq(nl, 1);
     ck_assert_int_eq(nr, 0);
+    check_reviews_at_use(steps);
+    ck_assert_ptr_nonnull(strstr(sget(json_array_get(steps, 0), "note"), "mastery uncertain"));
     json_decref(root);
-    /* failed twice: P(learned) 0.48, below the check: the prerequisite is
-     * taught again before the retry, not checked */
-    steps = plan_steps(snap, "twice", "linalg:vector-addition", 60, &root);
-    count_steps(steps, "linalg:vectors", &nl, &nr);
-    ck_assert_int_eq(nl, 1);
-    ck_assert_int_eq(nr, 0);
-    ck_assert_str_eq(sget(json_array_get(steps, 0), "concept"), "linalg:vectors");
-    json_decref(root);
-    /* the check pays before a long lesson: a review with its reason */
-    {
-        kgp_learner_options lo = {0};
-        ck_assert_int_eq(kgp_parse_time("2026-12-01", &lo.at), KGP_OK);
-        uint32_t vec;
-        ck_assert_int_eq(kgp_snap_lookup(snap, "linalg:vectors", &vec), KGP_OK);
-        kgp_learner *l = NULL;
-        ck_assert_int_eq(kgp_learner_get(g_db, snap, "doubt", &lo, &l), KGP_OK);
-        uint32_t mins = 45;
-        const char *why = NULL;
-        ck_assert_int_eq(kgp_learner_review_at(l, vec, (int32_t)(lo.at / 86400), &mins, &why), 0);
-        mins = 300;
-        ck_assert_int_eq(kgp_learner_review_at(l, vec, (int32_t)(lo.at / 86400), &mins, &why), 1);
-        ck_assert_ptr_nonnull(strstr(why, "mastery uncertain"));
-        ck_assert_ptr_nonnull(strstr(why, "or a failed check"));
-        kgp_learner_free(l);
-        /* twice: not known, never reviewed */
-        ck_assert_int_eq(kgp_learner_get(g_db, snap, "twice", &lo, &l), KGP_OK);
-        mins = 300;
-        ck_assert_int_eq(kgp_learner_review_at(l, vec, (int32_t)(lo.at / 86400), &mins, &why), 0);
-        kgp_learner_free(l);
-    }
     steps = plan_steps(snap, "fresh", "linalg:vector-addition", 60, &root);
     count_steps(steps, "linalg:vectors", &nl, &nr);
     ck_assert_int_eq(nl + nr, 0);
@@ -1141,8 +1107,7 @@ END_TEST
 /* Uncertain mastery is a mixture: with the fitted prerequisite strength
  * (κ 3, p0 0.9) a doubted prerequisite (learned with P pl, recall rr) is
  * worth reviewing for a lesson of L minutes iff
- * L·p0·(pl(1 − e^(−κ(1−rr))) + (1 − pl)(1 − e^(−κ))) > pl·rr·ok +
- * (1 − pl)·fail (a missing one fails its check in full), not the
+ * L·p0·(pl(1 − e^(−κ(1−rr))) + (1 − pl)(1 − e^(−κ))) > pl·rr·ok, not the
  * concave curve at the mean recall pl·rr (which checked it before a
  * 20-minute lesson too). */
 START_TEST(api_review_uncertain_mixture)
@@ -1171,8 +1136,7 @@ START_TEST(api_review_uncertain_mixture)
     double f1 = 1 - p0, f0 = 1 - p0 * exp(-kappa);
     double pl = p * f1 / (p * f1 + (1 - p) * f0), ok = 7;      /* max(5, 15 % of 45) */
     ck_assert_msg(pl > 0.7 && pl < 0.9 && rr > 0.95, "pl %.3f rr %.3f", pl, rr);
-    double fail = ok + 22.5;            /* + half the 45-min lesson */
-    const unsigned stakes[] = {20, 150};
+    const unsigned stakes[] = {20, 60};
     for (int k = 0; k < 2; k++) {
         double mix = stakes[k] * p0 * (pl * (1 - exp(-kappa * (1 - rr))) +
                                        (1 - pl) * (1 - exp(-kappa)));
@@ -1180,12 +1144,9 @@ START_TEST(api_review_uncertain_mixture)
         uint32_t mins = stakes[k];
         const char *why = NULL;
         int got = kgp_learner_review_at(l, vec, (int32_t)(lo.at / 86400), &mins, &why);
-        /* spent: a recalled review, or a failed check of a missing one */
-        double spent = pl * rr * ok + (1 - pl) * fail;
-        ck_assert_int_eq(got, mix > spent);
+        ck_assert_int_eq(got, mix > pl * rr * ok);
         ck_assert_int_eq(got, k == 1);
-        /* the 20-min lesson: the mean-recall curve against a recalled
-         * review's minutes (the rule before) would have reviewed */
+        /* the 20-min lesson: the mean-recall curve would have reviewed */
         if (k == 0)
             ck_assert_msg(mean > pl * rr * ok, "%.2f %.2f", mean, pl * rr * ok);
         else

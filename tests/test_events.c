@@ -1052,10 +1052,6 @@ START_TEST(api_review_decisions)
 }
 END_TEST
 
-/* kgp_fit fits FSRS-6 to graded reviews and kgp_learner_get uses the
- * weights: learners who forget within ten days (first stability far below
- * the defaults' 2.3 days for "good") get a lower w2, a lower held-out log
- * loss than the defaults, and the lower stability in their state. */
 /* A failed review of a mastered concept is a lapse: the failed review
  * relearned it, so it stays known (reviewed when needed, never taught again
  * in full); a failed review that checked a doubted prerequisite (a
@@ -1157,6 +1153,10 @@ START_TEST(api_review_uncertain_mixture)
 }
 END_TEST
 
+/* kgp_fit fits FSRS-6 to graded reviews and kgp_learner_get uses the
+ * weights: learners who forget within ten days (first stability far below
+ * the defaults' 2.3 days for "good") get a lower w2, a lower held-out log
+ * loss than the defaults, and the lower stability in their state. */
 START_TEST(api_fit_fsrs)
 {
     size_t cap = 1 << 20, n = 0;

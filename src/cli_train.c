@@ -149,10 +149,16 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
             if (o.objective)
                 printf("masked-LM pre-training on %zu concepts' text for %ld steps in %.1fs\n", r.concepts, r.steps_done,
                        r.seconds);
+            else if (r.graph_negatives && r.rejected_negatives)
+                printf("trained on %zu concepts and %zu edges (%zu held out) for %ld steps in %.1fs; %zu rejected "
+                       "suggestion%s, too few alone, so the calibration also learnt from %zu negatives the graph "
+                       "implies (reversed edges, random non-edges, role pairs)\n", r.concepts, r.edges, r.val_edges,
+                       r.steps_done, r.seconds, r.rejected_negatives, r.rejected_negatives == 1 ? "" : "s",
+                       r.graph_negatives);
             else if (r.graph_negatives)
                 printf("trained on %zu concepts and %zu edges (%zu held out) for %ld steps in %.1fs; no rejected "
                        "suggestions, so the calibration learnt from %zu negatives the graph implies (reversed edges, "
-                       "near and random non-edges)\n", r.concepts, r.edges, r.val_edges, r.steps_done, r.seconds,
+                       "random non-edges, role pairs)\n", r.concepts, r.edges, r.val_edges, r.steps_done, r.seconds,
                        r.graph_negatives);
             else
                 printf("trained on %zu concepts, %zu edges (%zu held out) and %zu rejected suggestion%s as labelled "

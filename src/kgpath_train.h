@@ -87,9 +87,10 @@ typedef struct kgp_train_report {
     double prior;           /**< share of prerequisites the scores hold for: among the reviewed
                                  pairs (edges and rejected suggestions) when there are at least
                                  as many rejections as edges, else 0.5 (kgp_score_pairs_prior) */
-    size_t graph_negatives; /**< with no rejections: the labelled negatives the graph implies
-                                 (reversed edges, near and random non-edges) that the stacked
-                                 head and the calibration learnt from instead */
+    size_t graph_negatives; /**< with no rejections, or fewer than half the edges: the labelled
+                                 negatives the graph implies (reversed edges, random non-edges,
+                                 role pairs) that the stacked head and the calibration learnt
+                                 from instead of (or beside) the rejections */
 } kgp_train_report;
 
 /** A database's own checkpoint folder: its path with this suffix
@@ -126,11 +127,12 @@ kgp_status kgp_checkpoint_check(kgp_snap *s, const char *ckpt, kgp_checkpoint_in
  * prerequisite of its concept) of the database, then writes opt->out.
  * The database's rejected suggestions (kgp_reject_suggestions) whose two
  * concepts are trained on, and that are not edges, are labelled negatives
- * (report->rejected_negatives counts them); with none, the link model
- * learns as it did before rejections existed, and the stacked head and its
- * calibration learn from the negatives the graph implies instead (reversed
- * edges and non-edges drawn from the graph, kge_graph_negatives;
- * report->graph_negatives counts them).
+ * (report->rejected_negatives counts them); with none, or fewer than half
+ * as many as the edges (too few to fit on), the link model learns as it did
+ * before rejections existed, and the stacked head and its calibration learn
+ * from the negatives the graph implies (reversed edges and non-edges drawn
+ * from the graph, kge_graph_negatives; report->graph_negatives counts
+ * them) beside those rejections.
  * Errors (message in kgp_db_errmsg): KGP_EUSAGE (bad option, no model, no
  * edges to learn from), KGP_ENOTFOUND (model, checkpoint or course),
  * KGP_EINPUT (bad checkpoint), KGP_EIO, KGP_ENOMEM.

@@ -544,7 +544,8 @@ START_TEST(reject_suggestions)
     ck_assert_int_eq(train_negatives(model, "linalg"), 2);
     ck_assert_int_eq(train_negatives(model, "python-zh"), 0);
     ck_assert_int_eq(kg(&out, "train --model '%s' --out '%s/ckr' --steps 1 --course linalg", model, g_dir), 0);
-    ck_assert_msg(strstr(out, "and 2 rejected suggestions as labelled negatives") != NULL, "%s", out);
+    /* two rejections for 55 edges: too few alone, the graph's negatives join them */
+    ck_assert_msg(strstr(out, "2 rejected suggestions, too few alone") != NULL, "%s", out);
     free(out);
     /* taken back: suggested again */
     snprintf(text, sizeof text, "%.*s\n", (int)strlen(want[1]) - 1, want[1]);

@@ -126,30 +126,72 @@ static kgp_status export_json(const kgg_snap *s, FILE *out, kgg_err *e)
     return KGP_OK;
 }
 
-/* dot string literal */
-static void dot_str(FILE *out, const char *s)
+/* Writes s inside a dot quoted string (the caller writes the quotes).
+ *
+ * DOT_ID: a node name. Keys are [A-Za-z0-9_.:-], so only the quote and
+ *   backslash rules matter; both are escaped so no name ends the string.
+ * DOT_LABEL: an escString label. Graphviz turns "\\" into one backslash
+ *   and "\n" into a line break, and decodes HTML entities (&amp; &lt; ...),
+ *   so a backslash is doubled and '&' written as "&amp;": a title holding
+ *   "\N", "a\nb" or "&lt;" shows as written (not as the node's name, a
+ *   line break or '<').
+ * DOT_TOOLTIP: an edge tooltip. Graphviz (lib/common/emit.c, 2.42 and
+ *   later) unescapes a tooltip twice: interpretCRNL ("\n" -> line break,
+ *   "\\" -> "\") then strdup_and_subst_obj ("\\" -> "\", "\N" -> the
+ *   name), so a backslash needs four to reach the SVG as one.
+ * Everywhere: '"' becomes \" (the one escape the DOT grammar has); a line
+ * feed "\n"; other control characters (which only an old database can hold
+ * and SVG cannot) a space. Non-ASCII UTF-8 passes through (Graphviz reads
+ * UTF-8 by default). */
+enum { DOT_ID, DOT_LABEL, DOT_TOOLTIP };
+
+static void dot_chars(FILE *out, const char *s, int mode)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"') fputs("\\\"", out);
+        else if (c == '\\') fputs(mode == DOT_TOOLTIP ? "\\\\\\\\" : "\\\\", out);
+        else if (c == '&' && mode != DOT_ID) fputs("&amp;", out);
+        else if (c == '\n') fputs("\\n", out);
+        else fputc(c < ' ' ? ' ' : c, out);
+    }
+}
+
+static void dot_str(FILE *out, const char *s, int mode)
 {
     fputc('"', out);
-    for (; s && *s; s++) {
-        if (*s == '"' || *s == '\\') { fputc('\\', out); fputc(*s, out); }
-        else if (*s == '\n') fputs("\\n", out);
-        else if ((unsigned char)*s >= ' ') fputc(*s, out);
-    }
+    dot_chars(out, s, mode);
     fputc('"', out);
 }
 
+/* " tooltip=\"A\nB\"" for an edge's reason A and its group's reason B
+ * (either may be NULL; B once when equal to A), after sep; nothing when
+ * both are NULL. */
+static void dot_tooltip(FILE *out, const char *sep, const char *a, const char *b)
+{
+    if (a && b && !strcmp(a, b)) b = NULL;     /* CSV gives the row's reason to both */
+    if (!a && !b) return;
+    fprintf(out, "%stooltip=\"", sep);
+    dot_chars(out, a, DOT_TOOLTIP);
+    if (a && b) fputs("\\n", out);
+    dot_chars(out, b, DOT_TOOLTIP);
+    fputc('"', out);
+}
+
+/* Edges carry their reasons as tooltips (what `export --format svg` shows
+ * on hover, and what dot -Tsvg turns into the edge's xlink:title). */
 static kgp_status export_dot(const kgg_snap *s, FILE *out, kgg_err *e)
 {
     fprintf(out, "digraph kgpath {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
     for (uint32_t c = 0; c < s->ncourses; c++) {
         fprintf(out, "  subgraph \"cluster_%u\" {\n    label=", c);
-        dot_str(out, s->course_title[c] ? s->course_title[c] : s->course_id[c]);
+        dot_str(out, s->course_title[c] ? s->course_title[c] : s->course_id[c], DOT_LABEL);
         fputs(";\n", out);
         for (uint32_t i = s->course_first[c]; i < s->course_first[c + 1]; i++) {
             fputs("    ", out);
-            dot_str(out, s->key[i]);
+            dot_str(out, s->key[i], DOT_ID);
             fputs(" [label=", out);
-            dot_str(out, s->title[i]);
+            dot_str(out, s->title[i], DOT_LABEL);
             fputs("];\n", out);
         }
         fputs("  }\n", out);
@@ -157,16 +199,21 @@ static kgp_status export_dot(const kgg_snap *s, FILE *out, kgg_err *e)
     for (uint32_t i = 0; i < s->n; i++) {
         for (uint32_t g = s->grp_off[i]; g < s->grp_off[i + 1]; g++)
             for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++) {
-                fputs("  ", out); dot_str(out, s->key[s->mem[j]]);
-                fputs(" -> ", out); dot_str(out, s->key[i]);
-                if (s->grp_k[g] != 1 || s->grp_n[g] != 1)
-                    fprintf(out, " [label=\"%u of %u\"]", s->grp_k[g], s->grp_n[g]);
+                const char *why = s->mem_reason ? s->mem_reason[j] : NULL;
+                int lab = s->grp_k[g] != 1 || s->grp_n[g] != 1;
+                fputs("  ", out); dot_str(out, s->key[s->mem[j]], DOT_ID);
+                fputs(" -> ", out); dot_str(out, s->key[i], DOT_ID);
+                if (lab) fprintf(out, " [label=\"%u of %u\"", s->grp_k[g], s->grp_n[g]);
+                if (why || s->grp_reason[g]) dot_tooltip(out, lab ? ", " : " [", why, s->grp_reason[g]);
+                if (lab || why || s->grp_reason[g]) fputc(']', out);
                 fputs(";\n", out);
             }
         for (uint32_t j = s->rec_off[i]; j < s->rec_off[i + 1]; j++) {
-            fputs("  ", out); dot_str(out, s->key[s->rec[j]]);
-            fputs(" -> ", out); dot_str(out, s->key[i]);
-            fputs(" [style=dashed];\n", out);
+            fputs("  ", out); dot_str(out, s->key[s->rec[j]], DOT_ID);
+            fputs(" -> ", out); dot_str(out, s->key[i], DOT_ID);
+            fputs(" [style=dashed", out);
+            dot_tooltip(out, ", ", s->rec_reason ? s->rec_reason[j] : NULL, NULL);
+            fputs("];\n", out);
         }
     }
     fputs("}\n", out);

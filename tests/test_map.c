@@ -4,6 +4,9 @@
  * externals, check findings (redundant edges, bottlenecks), and every bad
  * input gives a clear error and writes nothing. */
 #include <check.h>
+#include <dlfcn.h>
+#include <gvc.h>
+#include <libgen.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
@@ -281,6 +284,107 @@ START_TEST(test_export_svg_cli)
 }
 END_TEST
 
+/* Graphviz with the dot layout and core (SVG) plugins, loaded from libgvc's
+ * own folder as kgp_map_svg does (gvContext() would load Pango too). */
+static GVC_t *gv_plugins(void)
+{
+    static lt_symlist_t builtins[3];
+    Dl_info di;
+    ck_assert(dladdr((void *)gvContext, &di) && di.dli_fname);
+    char *lib = strdup(di.dli_fname), *libdir = dirname(lib), path[4096];
+    snprintf(path, sizeof path, "%s/graphviz/libgvplugin_dot_layout.so.6", libdir);
+    void *dot = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(dot != NULL, "%s", dlerror());
+    snprintf(path, sizeof path, "%s/graphviz/libgvplugin_core.so.6", libdir);
+    void *core = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(core != NULL, "%s", dlerror());
+    free(lib);
+    builtins[0] = (lt_symlist_t){"gvplugin_dot_layout_LTX_library", dlsym(dot, "gvplugin_dot_layout_LTX_library")};
+    builtins[1] = (lt_symlist_t){"gvplugin_core_LTX_library", dlsym(core, "gvplugin_core_LTX_library")};
+    return gvContextPlugins(builtins, 0);
+}
+
+/* The xlink:title of edge "FROM->TO" in an SVG from dot (NULL when none). */
+static char *edge_tip(svgdoc d, const char *name)
+{
+    char q[512];
+    snprintf(q, sizeof q, "//s:g[@class='edge'][s:title='%s']//s:a/@xlink:title", name);
+    xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST q, d.x);
+    ck_assert_ptr_nonnull(o);
+    char *v = o->nodesetval && o->nodesetval->nodeNr
+                  ? (char *)xmlNodeGetContent(o->nodesetval->nodeTab[0]) : NULL;
+    xmlXPathFreeObject(o);
+    return v;
+}
+
+static void tip_is(svgdoc d, const char *edge, const char *want)
+{
+    char *got = edge_tip(d, edge);
+    ck_assert_msg(got && !strcmp(got, want), "%s: tooltip [%s], want [%s]", edge, got ? got : "(none)", want);
+    xmlFree(got);
+}
+
+/* `export --format dot` read by Graphviz as `dot -Tsvg` reads it: every
+ * edge's reason reaches the SVG as its tooltip and every title as its
+ * label, exactly, whatever quotes, backslashes (Graphviz unescapes tooltips
+ * twice), escape-like text (\N \n), entities, line breaks (CSV keeps them)
+ * and non-ASCII text they hold. */
+START_TEST(test_export_dot_through_graphviz)
+{
+    static const char *XML =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<course xmlns=\"https://kgpath.org/ns/course/1\" id=\"x\" xml:lang=\"en\" version=\"1\">\n"
+        "<title>Q \"c\" \\N</title>\n"
+        "<concept id=\"a\"><title>T \"q\" \\N a\\nb &amp;amp; &lt;i&gt; 中文 C:\\</title></concept>\n"
+        "<concept id=\"b\"><title>B</title><prerequisites><require ref=\"a\">He said \"go\" \\ back\\slash"
+        " \\\\ two, \\N \\n \\E \\l &amp;amp; &lt;t&gt; &amp; lone 中文 é ✓ 😀 end\\</require></prerequisites></concept>\n"
+        "<concept id=\"c\"><title>C</title><prerequisites><any-of k=\"1\"><reason>group \"why\" \\\\ &amp;lt;</reason>"
+        "<option ref=\"a\">m\\</option><option ref=\"b\"/></any-of></prerequisites></concept>\n"
+        "<concept id=\"d\"><title>D</title><prerequisites><recommend ref=\"a\">rec \\\"x\\\" 'y'</recommend>"
+        "</prerequisites></concept>\n"
+        "</course>\n";
+    static const char *CSV = "id,title,prerequisites,reason\na,A,,\nb,B,a,\"one\nsaid \"\"hi\"\" \\ x\\\\y end\\\"\n";
+    char *xml = tu_path(dir, "x.xml"), *csv = tu_path(dir, "y.csv"), *hdb = tu_path(dir, "h.db"), cmd[4096];
+    tu_write(xml, XML, (size_t)-1);
+    tu_write(csv, CSV, (size_t)-1);
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' import '%s' '%s' >/dev/null", bin, hdb, xml, csv);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    kgp_db *d; kgp_snap *s;
+    ck_assert_int_eq(kgp_db_open(hdb, KGP_RDONLY, &d), KGP_OK);
+    ck_assert_int_eq(kgp_snap_open(d, &s), KGP_OK);
+    char *dot = NULL; size_t dlen = 0;
+    FILE *f = open_memstream(&dot, &dlen);
+    ck_assert_int_eq(kgp_export(s, "dot", f), KGP_OK);
+    fclose(f);
+    kgp_snap_close(s);
+    kgp_db_close(d);
+
+    GVC_t *gvc = gv_plugins();
+    Agraph_t *g = agmemread(dot);
+    ck_assert_msg(g != NULL, "Graphviz cannot read the export:\n%s", dot);
+    ck_assert_int_eq(gvLayout(gvc, g, "dot"), 0);
+    char *svg = NULL; unsigned int len = 0;
+    ck_assert_int_eq(gvRenderData(gvc, g, "svg", &svg, &len), 0);
+    svgdoc x = parse(svg, len);
+    tip_is(x, "x:a->x:b", "He said \"go\" \\ back\\slash \\\\ two, \\N \\n \\E \\l &amp; <t> & lone 中文 é ✓ 😀 end\\");
+    tip_is(x, "x:a->x:c", "m\\\ngroup \"why\" \\\\ &lt;");     /* the edge's reason, then its group's */
+    tip_is(x, "x:b->x:c", "group \"why\" \\\\ &lt;");
+    tip_is(x, "x:a->x:d", "rec \\\"x\\\" 'y'");
+    tip_is(x, "y:a->y:b", "one\nsaid \"hi\" \\ x\\\\y end\\");   /* once, though CSV sets both */
+    ck_assert_int_eq(count(x, "//s:g[@class='node'][s:title='x:a']/s:text[.='T \"q\" \\N a\\nb &amp; <i> 中文 C:\\']"), 1);
+    ck_assert_int_eq(count(x, "//s:g[@class='cluster']/s:text[.='Q \"c\" \\N']"), 1);
+    parse_free(x);
+    gvFreeRenderData(svg);
+    gvFreeLayout(gvc, g);
+    agclose(g);
+    gvFreeContext(gvc);
+    free(dot);
+    free(xml);
+    free(csv);
+    free(hdb);
+}
+END_TEST
+
 Suite *suite(void)
 {
     Suite *s = suite_create("map");
@@ -291,6 +395,7 @@ Suite *suite(void)
     tcase_add_test(t, test_map_samples);
     tcase_add_test(t, test_map_errors);
     tcase_add_test(t, test_export_svg_cli);
+    tcase_add_test(t, test_export_dot_through_graphviz);
     suite_add_tcase(s, t);
     return s;
 }

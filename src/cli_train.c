@@ -28,8 +28,10 @@ static int parse_num(const char *opt, const char *arg, double lo, double hi, dou
 
 typedef struct progress_ctx {
     const kgp_cli *cli;
-    FILE *log;
+    FILE *log;              /* --log's stream, or NULL */
     int tty;
+    long lines;             /* written to the log */
+    int log_err;            /* errno of the log's first failed write; 0: none */
 } progress_ctx;
 
 static int on_progress(void *ud, const kgp_train_progress *p)
@@ -41,10 +43,16 @@ static int on_progress(void *ud, const kgp_train_progress *p)
         if (j) {
             json_object_set_new(j, "val_loss", isnan(p->val_loss) ? json_null() : json_real(p->val_loss));
             char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            if (s) fprintf(c->log, "%s\n", s);
+            /* the log is flushed at every step, for `tail -f`; after a
+             * failed write (a full disk) training goes on, the log is
+             * dropped and train exits 8 naming it */
+            if (s && !c->log_err) {
+                errno = 0;
+                if (fprintf(c->log, "%s\n", s) < 0 || fflush(c->log) != 0) c->log_err = errno ? errno : EIO;
+                else c->lines++;
+            }
             free(s);
             json_decref(j);
-            fflush(c->log);
         }
     }
     if (c->cli->quiet) return 0;
@@ -104,10 +112,16 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
     cli_parse_free(&p);
     if (bad) return KGP_EUSAGE;
     if (first != argc) return cli_usage("train");
-    progress_ctx pc = {cli, NULL, isatty(2)};
-    if (log_path && !(pc.log = fopen(log_path, "w"))) {
-        cli_error("%s: %s", log_path, strerror(errno));
-        return KGP_EIO;
+    progress_ctx pc = {cli, NULL, isatty(2), 0, 0};
+    /* --log FILE is written as FILE.tmp-XXXXXX beside it (cli_out) and
+     * renamed over FILE when train ends, so a run that fails before its
+     * first step leaves an earlier log as it was; a run that fails later
+     * keeps the steps it made (they show why). */
+    cli_out log;
+    if (log_path) {
+        int lrc = cli_out_open(&log, log_path);
+        if (lrc) return lrc;
+        pc.log = log.f;
     }
     kgp_db *db = NULL;
     int rc = cli_open_db(cli, KGP_RDONLY, &db);
@@ -119,7 +133,9 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
         if (pc.tty && !cli->quiet) fputc('\n', stderr);
         rc = st ? cli_fail(st, kgp_db_errmsg(db)) : 0;
     }
-    if (pc.log) fclose(pc.log);
+    int log_rc = 0;
+    if (log_path && rc && !pc.lines && !pc.log_err) cli_out_discard(&log);
+    else if (log_path) log_rc = cli_out_close(&log, pc.log_err ? KGP_EIO : 0, pc.log_err, "the log", NULL);
     if (!rc) {
         if (cli->json) {
             json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "checkpoint", o.out ? o.out : "", "concepts",
@@ -179,7 +195,7 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
         }
     }
     kgp_db_close(db);
-    return rc;
+    return rc ? rc : log_rc;
 }
 
 /* "prerequisite<TAB>concept[<TAB>anything]" lines (ids or titles; '#'

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void cli_error(const char *fmt, ...)
@@ -39,7 +40,19 @@ int cli_out_open(cli_out *o, const char *path)
 {
     o->f = stdout;
     o->path = NULL;
+    o->direct = 0;
     if (!path || !strcmp(path, "-")) return 0;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        if (!(o->f = fopen(path, "w"))) {
+            o->f = stdout;
+            cli_error("cannot write %s: %s", path, strerror(errno));
+            return KGP_EIO;
+        }
+        o->path = path;
+        o->direct = 1;
+        return 0;
+    }
     int e = kg_atomic_begin(&o->af, path, 0644);
     if (!e && !(o->f = kg_atomic_stream(&o->af))) { e = errno ? errno : ENOMEM; kg_atomic_abort(&o->af); }
     if (e) {
@@ -58,7 +71,9 @@ int cli_out_close(cli_out *o, int st, int err, const char *what, const char *msg
     int werr = 0;
     if (st == KGP_EIO || ferror(o->f)) werr = err ? err : EIO;
     else if (!st && fflush(o->f)) werr = errno;
-    if (o->path) {
+    if (o->direct) {
+        if (fclose(o->f) && !werr && !st) werr = errno;
+    } else if (o->path) {
         if (!werr && !st) werr = kg_atomic_commit(&o->af);
         else kg_atomic_abort(&o->af);
     }
@@ -67,6 +82,12 @@ int cli_out_close(cli_out *o, int st, int err, const char *what, const char *msg
         return KGP_EIO;
     }
     return st ? cli_fail((kgp_status)st, msg) : 0;
+}
+
+void cli_out_discard(cli_out *o)
+{
+    if (o->direct) fclose(o->f);
+    else if (o->path) kg_atomic_abort(&o->af);
 }
 
 const kgp_cli_command *cli_find_command(const char *name)

@@ -72,10 +72,13 @@ int  cli_lookup(kgp_snap *snap, const char *name, uint32_t *index);
 /* A command's output file (-o FILE): "-" or NULL is stdout; a FILE is
  * written beside it and renamed over it by cli_out_close (base/file.h), so
  * a failed command (a full disk, a bad option found late) leaves FILE as it
- * was, or absent, and nothing beside it. Write to o->f. */
+ * was, or absent, and nothing beside it. A FILE that exists and is not a
+ * regular file (a FIFO, /dev/null, /dev/fd/N from a shell's >(...)) is
+ * written as it is: it cannot be replaced. Write to o->f. */
 typedef struct cli_out {
     FILE *f;
     const char *path;       /* NULL: stdout */
+    int direct;             /* path opened as it is (not a regular file) */
     kg_atomic_file af;
 } cli_out;
 /* Returns 0, or KGP_EIO after printing "cannot write FILE: reason". */
@@ -85,6 +88,9 @@ int  cli_out_open(cli_out *o, const char *path);
  * is printed as msg). A flush, sync or rename that fails names FILE (or
  * `what` for stdout) and the reason. Returns the exit status. */
 int  cli_out_close(cli_out *o, int st, int err, const char *what, const char *msg);
+/* Ends the output without a word: FILE stays as it was (a command that
+ * failed before writing anything worth keeping, and said why itself). */
+void cli_out_discard(cli_out *o);
 
 /* Prints a JSON value to stdout (indent 2, keys in insertion order) with a
  * final newline and releases it. Returns 0, or KGP_EIO. NULL → KGP_ENOMEM. */

@@ -325,6 +325,10 @@ START_TEST(test_dry_run_and_export_file)
     char *t = tu_read(f, NULL);
     ck_assert_msg(t && strncmp(t, "digraph kgpath {", 16) == 0, "%s", t ? t : "(none)");
     free(t); free(f);
+    /* not a regular file (the pipe to this test): written as it is, not replaced */
+    ck_assert_int_eq(kg(&out, "--db '%s' export --format=dot -o /dev/stdout", g_db), 0);
+    ck_assert_msg(strncmp(out, "digraph kgpath {", 16) == 0, "%s", out);
+    free(out);
 }
 END_TEST
 

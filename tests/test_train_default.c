@@ -905,6 +905,53 @@ START_TEST(calibration_synthetic_csv_one_rejection)
 }
 END_TEST
 
+/* train --log FILE is written beside FILE and renamed over it when train
+ * ends: a run that fails before its first step leaves an earlier FILE as
+ * it was (before: fopen "w" emptied it), one that cannot write the log (a
+ * full disk, faked by RLIMIT_FSIZE 0) exits 8 naming it, and nothing is
+ * left beside it either way. */
+START_TEST(train_log_file)
+{
+    char *lp = tu_path(g_dir, "log.jsonl"), *out = NULL, *t, cmd[4096];
+    write_work("log.jsonl", "previous\n");
+    ck_assert_int_eq(kg(NULL, "train --log '%s'", lp), 3);          /* no database */
+    course_csv("arith.csv", "a", "");
+    ck_assert_int_eq(kg(NULL, "import '%s/arith.csv'", g_dir), 0);
+    ck_assert_int_eq(kg(NULL, "train --course nope --log '%s'", lp), 3);
+    t = tu_read(lp, NULL);
+    ck_assert_msg(t && !strcmp(t, "previous\n"), "a failed train changed the log: %s", t ? t : "(gone)");
+    free(t);
+    /* stderr through a pipe: the limit applies to files only */
+    snprintf(cmd, sizeof cmd, "cd '%s' && (trap '' XFSZ; ulimit -f 0; exec env -u KGPATH_MODEL -u KGPATH_CHECKPOINT "
+             "'%s' --db k.db train --steps 3 --quiet --log log.jsonl 2>&1 >/dev/null)", g_dir, g_bin);
+    int rc = tu_run(cmd, &out);
+    ck_assert_msg(rc == 8 && strstr(out, "cannot write log.jsonl: File too large"),
+                  "exit %d: %s", rc, out);
+    free(out);
+    t = tu_read(lp, NULL);
+    ck_assert_msg(t && !strcmp(t, "previous\n"), "a full disk changed the log: %s", t ? t : "(gone)");
+    free(t);
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -e '\\.tmp-' -e '\\.new-' -e '\\.part'", g_dir);
+    ck_assert_msg(tu_run(cmd, &out) != 0, "left behind: %s", out);
+    free(out);
+    /* a run: one JSON line per step, in place at the end */
+    ck_assert_int_eq(kg(NULL, "train --steps 3 --log '%s'", lp), 0);
+    t = tu_read(lp, NULL);
+    size_t lines = 0;
+    for (const char *c = t; c && *c; c++) lines += *c == '\n';
+    ck_assert_msg(t && !strncmp(t, "{\"step\":1,", 10) && strstr(t, "\n{\"step\":3,") && lines == 3, "%s", t);
+    free(t);
+    ck_assert_msg(tu_run(cmd, &out) != 0, "left behind: %s", out);
+    free(out);
+    /* what is not a regular file (here the pipe to this test) is written as it is */
+    ck_assert_int_eq(kg(&out, "train --steps 2 --quiet --log /dev/stdout"), 0);
+    ck_assert_msg(!strncmp(out, "{\"step\":1,", 10) && strstr(out, "\n{\"step\":2,") && strstr(out, "checkpoint: "),
+                  "%s", out);
+    free(out);
+    free(lp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train_default");
@@ -920,6 +967,7 @@ int main(void)
     tcase_add_test(tc, calibration_synthetic_csv_one_rejection);
     tcase_add_test(tc, stacked_list_matches_pairs);
     tcase_add_test(tc, large_graph_candidates);
+    tcase_add_test(tc, train_log_file);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

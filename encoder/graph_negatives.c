@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encoder/graph_csr.h"
 #include "encoder/pair_set.h"
 #include "encoder/train_rng.h"
 
@@ -111,8 +112,7 @@ int kge_graph_negatives(size_t n, size_t E, const uint32_t *src, const uint32_t 
     double scale = mix->cap && tot > (double)mix->cap ? (double)mix->cap / tot : 1;
     size_t quota[KINDS], M = 0;
     for (int k = 0; k < KINDS; k++) { quota[k] = (size_t)llround(want[k] * scale); M += quota[k]; }
-    uint32_t *op = calloc(n + 2, sizeof *op), *od = malloc((E + 1) * sizeof *od);
-    uint32_t *up = calloc(n + 2, sizeof *up), *ud = malloc((2 * E + 1) * sizeof *ud);   /* undirected */
+    uint32_t *op = NULL, *od = NULL, *up = NULL, *ud = NULL;   /* out-adjacency; undirected */
     uint32_t *perm = malloc((E + 1) * sizeof *perm);
     uint32_t *xs = malloc((M + 1) * sizeof *xs), *ys = malloc((M + 1) * sizeof *ys);
     pair_set edges = {0}, drawn = {0};
@@ -120,22 +120,12 @@ int kge_graph_negatives(size_t n, size_t E, const uint32_t *src, const uint32_t 
     size_t nsrc = 0, ndst = 0;
     reach R = {0};
     int rc = 0;
-    if (!op || !od || !up || !ud || !perm || !xs || !ys || pset_init(&edges, E) || pset_init(&drawn, M)) { rc = -1; goto out; }
-    for (size_t e = 0; e < E; e++) { op[src[e] + 1]++; up[src[e] + 1]++; up[dst[e] + 1]++; }
-    for (size_t v = 0; v < n; v++) { op[v + 1] += op[v]; up[v + 1] += up[v]; }
-    {
-        uint32_t *fo = malloc((n + 1) * sizeof *fo), *fu = malloc((n + 1) * sizeof *fu);
-        if (!fo || !fu) { free(fo); free(fu); rc = -1; goto out; }
-        memcpy(fo, op, n * sizeof *fo);
-        memcpy(fu, up, n * sizeof *fu);
-        for (size_t e = 0; e < E; e++) {
-            od[fo[src[e]]++] = dst[e];
-            ud[fu[src[e]]++] = dst[e];
-            ud[fu[dst[e]]++] = src[e];
-            pset_add(&edges, src[e], dst[e]);
-        }
-        free(fo); free(fu);
+    if (!perm || !xs || !ys || pset_init(&edges, E) || pset_init(&drawn, M) ||
+        kge_csr_build(n, E, src, dst, KGE_CSR_OUT, &op, &od) || kge_csr_build(n, E, src, dst, KGE_CSR_BOTH, &up, &ud)) {
+        rc = -1;
+        goto out;
     }
+    for (size_t e = 0; e < E; e++) pset_add(&edges, src[e], dst[e]);
     if (reach_init(&R, n, op, od)) { rc = -1; goto out; }
     /* the concepts in each role, each once */
     srcs = malloc((n + 1) * sizeof *srcs);

@@ -2,6 +2,8 @@
  * (contract in encoder/train_eval.h). */
 #include "encoder/train_eval.h"
 
+#include "encoder/graph_csr.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -202,22 +204,26 @@ int kge_logreg_fit(const double *X, const int *y, size_t n, size_t F, double *w)
     return 0;
 }
 
+/* out[i] = P(y = 1) of the rows X (n x F) under the standardised fit
+ * (mu, sd, w) of logreg_fit_std. */
+static void logreg_predict_std(const double *X, size_t n, size_t F, const double *mu, const double *sd,
+                               const double *w, double *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        double z = w[F];
+        for (size_t f = 0; f < F; f++) z += w[f] * (X[i * F + f] - mu[f]) / sd[f];
+        out[i] = 1 / (1 + exp(-z));
+    }
+}
+
 int kge_logreg_fit_predict(const double *Xtr, const int *ytr, size_t ntr, const double *Xte, size_t nte, size_t F,
                            double lambda, double *str, double *ste)
 {
     if (F == 0 || F > KGE_LOGREG_MAX_F || !(lambda >= 0)) return -1;
     double mu[KGE_LOGREG_MAX_F] = {0}, sd[KGE_LOGREG_MAX_F] = {0}, w[LR_D] = {0};
     if (logreg_fit_std(Xtr, ytr, ntr, F, lambda, mu, sd, w)) return -2;
-    for (int pass = 0; pass < 2; pass++) {
-        const double *X = pass ? Xte : Xtr;
-        double *out = pass ? ste : str;
-        size_t n = pass ? nte : ntr;
-        for (size_t i = 0; i < n; i++) {
-            double z = w[F];
-            for (size_t f = 0; f < F; f++) z += w[f] * (X[i * F + f] - mu[f]) / sd[f];
-            out[i] = 1 / (1 + exp(-z));
-        }
-    }
+    logreg_predict_std(Xtr, ntr, F, mu, sd, w, str);
+    logreg_predict_std(Xte, nte, F, mu, sd, w, ste);
     return 0;
 }
 
@@ -323,24 +329,12 @@ static int dag_build(kge_dag *g, size_t n, size_t E, const uint32_t *src, const 
 {
     memset(g, 0, sizeof *g);
     g->n = n;
-    g->optr = calloc(n + 1, sizeof *g->optr);
-    g->iptr = calloc(n + 1, sizeof *g->iptr);
-    g->oadj = malloc((E + 1) * sizeof *g->oadj);
-    g->iadj = malloc((E + 1) * sizeof *g->iadj);
     g->queue = malloc((n + 1) * sizeof *g->queue);
     g->mark = calloc(n + 1, sizeof *g->mark);
     g->dist = malloc((n + 1) * sizeof *g->dist);
-    if (!g->optr || !g->iptr || !g->oadj || !g->iadj || !g->queue || !g->mark || !g->dist) return -1;
-    for (size_t k = 0; k < E; k++) { g->optr[src[k] + 1]++; g->iptr[dst[k] + 1]++; }
-    for (size_t i = 0; i < n; i++) { g->optr[i + 1] += g->optr[i]; g->iptr[i + 1] += g->iptr[i]; }
-    uint32_t *fo = calloc(n + 1, sizeof *fo), *fi = calloc(n + 1, sizeof *fi);
-    if (!fo || !fi) { free(fo); free(fi); return -1; }
-    for (size_t k = 0; k < E; k++) {
-        g->oadj[g->optr[src[k]] + fo[src[k]]++] = dst[k];
-        g->iadj[g->iptr[dst[k]] + fi[dst[k]]++] = src[k];
-    }
-    free(fo);
-    free(fi);
+    if (!g->queue || !g->mark || !g->dist || kge_csr_build(n, E, src, dst, KGE_CSR_OUT, &g->optr, &g->oadj) ||
+        kge_csr_build(n, E, src, dst, KGE_CSR_IN, &g->iptr, &g->iadj))
+        return -1;
     return 0;
 }
 
@@ -495,14 +489,18 @@ static void pair_feats(kge_dag *g, pair_memo *mo, uint32_t a, uint32_t b, int sk
 }
 
 /* The baselines and the regression on the structural features plus k
- * of the caller's (kge_prereq_baselines with k = 0, kge_prereq_regression). */
+ * of the caller's (kge_prereq_baselines with k = 0, kge_prereq_regression).
+ * With in_fit the regression is not fitted (no training pairs are read):
+ * the test pairs are scored by in_fit; else the fit is kept in out_fit
+ * when given. */
 static int prereq_fit(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
                       const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, const double *xtr,
                       const double *xte, size_t k, double lambda, double *trans, double *prec, double *lr,
-                      double *tr_scores)
+                      double *tr_scores, const kge_pair_fit *in_fit, kge_pair_fit *out_fit)
 {
     size_t F = 8 + k;
-    if (F > KGE_LOGREG_MAX_F) return -1;
+    if (F > KGE_LOGREG_MAX_F || (in_fit && in_fit->F != F) || !(lambda >= 0)) return -1;
+    if (in_fit) ntr = 0;
     kge_dag g;
     pair_memo mo = {0};
     if (ntr > UINT32_MAX || nte > UINT32_MAX) return -1;   /* the order keeps an index in 32 bits */
@@ -536,10 +534,14 @@ static int prereq_fit(size_t n, size_t E, const uint32_t *src, const uint32_t *d
                    prec ? &prec[p] : &c);
         for (size_t f = 0; f < k; f++) Xte[F * p + 8 + f] = xte[k * p + f];
     }
+    kge_pair_fit fit = {.F = F};
+    if (!rc && in_fit) fit = *in_fit;
+    else if (!rc && logreg_fit_std(Xtr, tr_y, ntr, F, lambda, fit.mu, fit.sd, fit.w)) rc = -1;
     if (!rc) {
-        int lrc = kge_logreg_fit_predict(Xtr, tr_y, ntr, Xte, nte, F, lambda, str, lr);
-        rc = lrc ? -1 : 0;
-        for (size_t p = 0; !rc && tr_scores && p < ntr; p++) tr_scores[3 * p + 2] = str[p];
+        logreg_predict_std(Xtr, ntr, F, fit.mu, fit.sd, fit.w, str);
+        logreg_predict_std(Xte, nte, F, fit.mu, fit.sd, fit.w, lr);
+        for (size_t p = 0; tr_scores && p < ntr; p++) tr_scores[3 * p + 2] = str[p];
+        if (out_fit && !in_fit) *out_fit = fit;
     }
     dag_free(&g);
     memo_free(&mo);
@@ -552,14 +554,31 @@ int kge_prereq_baselines(size_t n, size_t E, const uint32_t *src, const uint32_t
                          double *prec, double *lr, double *tr_scores)
 {
     return prereq_fit(n, E, src, dst, tr_pairs, tr_y, ntr, te_pairs, nte, NULL, NULL, 0, KGE_LOGREG_LAMBDA, trans, prec,
-                      lr, tr_scores);
+                      lr, tr_scores, NULL, NULL);
 }
 
 int kge_prereq_regression(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
                           const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, const double *xtr,
                           const double *xte, size_t k, double lambda, double *lr)
 {
-    return prereq_fit(n, E, src, dst, tr_pairs, tr_y, ntr, te_pairs, nte, xtr, xte, k, lambda, NULL, NULL, lr, NULL);
+    return prereq_fit(n, E, src, dst, tr_pairs, tr_y, ntr, te_pairs, nte, xtr, xte, k, lambda, NULL, NULL, lr, NULL,
+                      NULL, NULL);
+}
+
+int kge_prereq_regression_fit(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
+                              const int *tr_y, size_t ntr, const double *xtr, size_t k, double lambda,
+                              kge_pair_fit *fit)
+{
+    return prereq_fit(n, E, src, dst, tr_pairs, tr_y, ntr, NULL, 0, xtr, NULL, k, lambda, NULL, NULL, NULL, NULL, NULL,
+                      fit);
+}
+
+int kge_prereq_regression_apply(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const kge_pair_fit *fit,
+                                const uint32_t *te_pairs, size_t nte, const double *xte, double *lr)
+{
+    if (!fit || fit->F < 8) return -1;
+    return prereq_fit(n, E, src, dst, NULL, NULL, 0, te_pairs, nte, NULL, xte, fit->F - 8, 0, NULL, NULL, lr, NULL, fit,
+                      NULL);
 }
 
 /* ---- title words ---------------------------------------------------------------- */
@@ -640,16 +659,13 @@ int kge_title_pair_feats(const char *const *titles, size_t n, size_t E, const ui
 {
     uint64_t *h = malloc((n * TITLE_WORDS + 1) * sizeof *h);
     uint8_t *nw = malloc(n + 1);
-    uint32_t *optr = calloc(n + 2, sizeof *optr), *iptr = calloc(n + 2, sizeof *iptr);
-    uint32_t *oadj = malloc((E + 1) * sizeof *oadj), *iadj = malloc((E + 1) * sizeof *iadj);
-    int rc = !h || !nw || !optr || !iptr || !oadj || !iadj ? -1 : 0;
+    uint32_t *optr = NULL, *iptr = NULL, *oadj = NULL, *iadj = NULL;
+    int rc = !h || !nw ? -1 : 0;
     for (size_t i = 0; !rc && i < n; i++) nw[i] = (uint8_t)title_words(titles[i], h + i * TITLE_WORDS, TITLE_WORDS);
-    /* out- and in-adjacency (CSR), edges outside [0, n) ignored */
-    for (size_t k = 0; !rc && k < E; k++)
-        if (src[k] < n && dst[k] < n) { optr[src[k] + 2]++; iptr[dst[k] + 2]++; }
-    for (size_t i = 0; !rc && i < n; i++) { optr[i + 2] += optr[i + 1]; iptr[i + 2] += iptr[i + 1]; }
-    for (size_t k = 0; !rc && k < E; k++)
-        if (src[k] < n && dst[k] < n) { oadj[optr[src[k] + 1]++] = dst[k]; iadj[iptr[dst[k] + 1]++] = src[k]; }
+    /* out- and in-adjacency, edges outside [0, n) ignored */
+    if (!rc && (kge_csr_build(n, E, src, dst, KGE_CSR_OUT, &optr, &oadj) ||
+                kge_csr_build(n, E, src, dst, KGE_CSR_IN, &iptr, &iadj)))
+        rc = -1;
     for (size_t p = 0; !rc && p < m; p++) {
         uint32_t a = pairs[2 * p], b = pairs[2 * p + 1];
         double *o = x + KGE_TITLE_FEATS * p;
@@ -726,14 +742,10 @@ static void like_set(const uint32_t *vptr, const uint32_t *vadj, uint32_t via, u
 int kge_neighbour_pair_feats(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *pairs,
                              size_t m, double *x)
 {
-    size_t ne = 0;
-    uint32_t *es = malloc((E + 1) * sizeof *es), *ed = malloc((E + 1) * sizeof *ed);
     uint32_t *marks = calloc(4 * n + 1, sizeof *marks), clock = 0;
     kge_dag g = {0};
-    int rc = !es || !ed || !marks ? -1 : 0;
-    for (size_t k = 0; !rc && k < E; k++)   /* edges outside [0, n) count for nothing */
-        if (src[k] < n && dst[k] < n) { es[ne] = src[k]; ed[ne++] = dst[k]; }
-    if (!rc && dag_build(&g, n, ne, es, ed)) rc = -1;
+    int rc = !marks ? -1 : 0;
+    if (!rc && dag_build(&g, n, E, src, dst)) rc = -1;   /* edges outside [0, n) count for nothing */
     uint32_t *ma = marks, *mb = marks + n, *seen = marks + 2 * n, *xseen = marks + 3 * n;
     for (size_t p = 0; !rc && p < m; p++) {
         uint32_t a = pairs[2 * p], b = pairs[2 * p + 1];
@@ -751,6 +763,6 @@ int kge_neighbour_pair_feats(size_t n, size_t E, const uint32_t *src, const uint
         like_set(g.optr, g.oadj, a, b, g.iptr, g.iadj, mb, tb, nb, seen, xseen, &clock, &o[2], &o[3]);
     }
     dag_free(&g);
-    free(es); free(ed); free(marks);
+    free(marks);
     return rc;
 }

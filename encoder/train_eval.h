@@ -100,6 +100,25 @@ int kge_prereq_regression(size_t n, size_t E, const uint32_t *src, const uint32_
                           const int *tr_y, size_t ntr, const uint32_t *te_pairs, size_t nte, const double *xtr,
                           const double *xte, size_t k, double lambda, double *lr);
 
+/* kge_prereq_regression in two halves, so a fit can be kept (a
+ * checkpoint stores it) and applied later to other pairs with the same
+ * result to the last bit: kge_prereq_regression_fit fits on the training
+ * pairs (as kge_prereq_regression does) into *fit, F = 8 + k features: their
+ * means mu and deviations sd on the training pairs, and the weights w of
+ * the standardised features with the bias w[F]; kge_prereq_regression_apply
+ * featurises the test pairs on the same graph (xte (nte, F - 8)) and
+ * writes their probabilities to lr. Returns 0 or -1 (out of memory, k too
+ * large, a fit with F < 8). Costs: the halves of kge_prereq_regression's. */
+typedef struct kge_pair_fit {
+    size_t F;
+    double mu[KGE_LOGREG_MAX_F], sd[KGE_LOGREG_MAX_F], w[KGE_LOGREG_MAX_F + 1];
+} kge_pair_fit;
+int kge_prereq_regression_fit(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *tr_pairs,
+                              const int *tr_y, size_t ntr, const double *xtr, size_t k, double lambda,
+                              kge_pair_fit *fit);
+int kge_prereq_regression_apply(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const kge_pair_fit *fit,
+                                const uint32_t *te_pairs, size_t nte, const double *xte, double *lr);
+
 /* Title-word features of ordered pairs (a, b) = "a is a prerequisite of
  * b", KGE_TITLE_FEATS per pair in x (m, KGE_TITLE_FEATS): the share of a's
  * title words found in b's title, the share of b's found in a's, 1 when

@@ -57,6 +57,7 @@
 #include "encoder/lora.h"
 #include "encoder/optim.h"
 #include "encoder/tokenizer.h"
+#include "encoder/train_eval.h"
 #include "encoder/train_rng.h"
 
 typedef enum kge_train_mode { KGE_TRAIN_FULL = 0, KGE_TRAIN_LORA = 1, KGE_TRAIN_HEAD = 2 } kge_train_mode;
@@ -332,6 +333,39 @@ int kge_link_save(const kge_link_model *lm, const char *dir, kge_err *err);
 /* kge_link_save plus KGE_LINK_EXTRA holding extra (NULL: none), written in
  * the same switch. Errors: as kge_link_save. */
 int kge_link_save_with(const kge_link_model *lm, const char *dir, const char *extra, kge_err *err);
+
+/* What training computed for scoring, kept in the checkpoint
+ * (KGE_LINK_FIT) so that scoring on unchanged data need not compute it
+ * again: the concepts' encodings z0 (kge_link_encode: (n, C), or NULL) and
+ * a fitted pair regression (has_reg: the stacked head's, reg). key: the
+ * caller's fingerprint of the data both were computed from (the API
+ * layer's graph fingerprint); the caller uses them only where its data
+ * still has that key. Safetensors: "concepts.z0" F32 (n, C), and
+ * "regression.mu", "regression.sd" F64 (F), "regression.w" F64 (F + 1),
+ * metadata "format" KGE_LINK_FIT_FORMAT, "key", "kgpath_step". */
+#define KGE_LINK_FIT "kgpath_fit.safetensors"
+#define KGE_LINK_FIT_FORMAT "kgpath-fit-1"
+typedef struct kge_link_fit {
+    char key[32];
+    size_t n, C;
+    float *z0;
+    int has_reg;
+    kge_pair_fit reg;
+} kge_link_fit;
+
+/* kge_link_save_with plus KGE_LINK_FIT from fit (NULL: none), in the same
+ * switch. Errors: as kge_link_save; KGE_EUSAGE for a key over 31 bytes. */
+int kge_link_save_fit(const kge_link_model *lm, const char *dir, const char *extra, const kge_link_fit *fit,
+                      kge_err *err);
+
+/* Reads dir's KGE_LINK_FIT (written with lm's checkpoint) into *fit
+ * (kge_link_fit_free it). Errors: KGE_ENOTFOUND (none: a checkpoint
+ * written before it, or without anything to keep), KGE_EINPUT (naming the
+ * file: truncated, malformed, another format, a step that disagrees with
+ * the manifest, shapes that do not fit lm, values not finite), KGE_EIO,
+ * KGE_ENOMEM; *fit is then empty. O(n · C). */
+int kge_link_fit_load(const kge_link_model *lm, const char *dir, kge_link_fit *fit, kge_err *err);
+void kge_link_fit_free(kge_link_fit *fit);
 
 /* Reads a checkpoint folder written by kge_link_save.
  * Errors: KGE_ENOTFOUND (missing file, named), KGE_EINPUT (malformed or

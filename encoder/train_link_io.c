@@ -136,7 +136,7 @@ static int ckpt_name(const char *name)
 {
     static const char *const names[] = {"config.json", "vocab.txt", "model.safetensors", "kgpath_heads.safetensors",
                                         "kgpath_optimizer.safetensors", MANIFEST, "adapter_model.safetensors",
-                                        "adapter_config.json", KGE_LINK_EXTRA};
+                                        "adapter_config.json", KGE_LINK_EXTRA, KGE_LINK_FIT};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (!strcmp(name, names[i])) return 1;
     return strstr(name, ".tmp-") != NULL;
@@ -224,7 +224,29 @@ static json_t *opts_json(const kge_link_opts *o)
     return j;
 }
 
-static int link_files(const kge_link_model *lm, const char *dir, const char *extra, kge_err *err)
+/* KGE_LINK_FIT in dir from fit, at lm's step. */
+static int fit_file(const kge_link_model *lm, const char *dir, const kge_link_fit *fit, const char *step, kge_err *err)
+{
+    if (strlen(fit->key) >= sizeof fit->key) return kge_fail(err, KGE_EUSAGE, "fit key too long");
+    int64_t zs[2] = {(int64_t)fit->n, (int64_t)fit->C}, f = (int64_t)fit->reg.F, f1 = f + 1;
+    kge_st_wtensor w[4];
+    size_t nw = 0;
+    if (fit->z0) w[nw++] = (kge_st_wtensor){"concepts.z0", KGE_DT_F32, 2, zs, fit->z0};
+    if (fit->has_reg) {
+        w[nw++] = (kge_st_wtensor){"regression.mu", KGE_DT_F64, 1, &f, fit->reg.mu};
+        w[nw++] = (kge_st_wtensor){"regression.sd", KGE_DT_F64, 1, &f, fit->reg.sd};
+        w[nw++] = (kge_st_wtensor){"regression.w", KGE_DT_F64, 1, &f1, fit->reg.w};
+    }
+    (void)lm;
+    const char *meta[6] = {"format", KGE_LINK_FIT_FORMAT, "key", fit->key, "kgpath_step", step};
+    char *p = kge_path_join(dir, KGE_LINK_FIT);
+    int rc = p ? kge_st_write(p, w, nw, meta, 3, err) : kge_fail(err, KGE_ENOMEM, "out of memory");
+    free(p);
+    return rc;
+}
+
+static int link_files(const kge_link_model *lm, const char *dir, const char *extra, const kge_link_fit *fit,
+                      kge_err *err)
 {
     char step[32], t[32];
     snprintf(step, sizeof step, "%" PRId64, lm->step);
@@ -285,6 +307,7 @@ static int link_files(const kge_link_model *lm, const char *dir, const char *ext
         if (jc && lm->cal_struct != 0.0f && lm->cal_graphneg) json_object_set_new(jc, "negatives", json_string("graph"));
         json_object_set_new(m, "calibration", jc);
     }
+    if (fit && (rc = fit_file(lm, dir, fit, step, err))) { json_decref(m); return rc; }
     if (extra) {
         char *ep = kge_path_join(dir, KGE_LINK_EXTRA);
         rc = ep ? kge_write_atomic(ep, &(kge_chunk){extra, strlen(extra)}, 1, err) : kge_fail(err, KGE_ENOMEM, "out of memory");
@@ -294,15 +317,21 @@ static int link_files(const kge_link_model *lm, const char *dir, const char *ext
     return write_json(dir, MANIFEST, m, err);
 }
 
-int kge_link_save_with(const kge_link_model *lm, const char *dir, const char *extra, kge_err *err)
+int kge_link_save_fit(const kge_link_model *lm, const char *dir, const char *extra, const kge_link_fit *fit,
+                      kge_err *err)
 {
     char *stage = NULL;
     int rc = kge_dir_stage(dir, ckpt_name, &stage, err);
     if (rc) return rc;
-    if ((rc = link_files(lm, stage, extra, err))) kge_dir_abort(stage);
+    if ((rc = link_files(lm, stage, extra, fit, err))) kge_dir_abort(stage);
     else rc = kge_dir_commit(stage, dir, err);
     free(stage);
     return rc;
+}
+
+int kge_link_save_with(const kge_link_model *lm, const char *dir, const char *extra, kge_err *err)
+{
+    return kge_link_save_fit(lm, dir, extra, NULL, err);
 }
 
 int kge_link_save(const kge_link_model *lm, const char *dir, kge_err *err)
@@ -506,5 +535,68 @@ out:
     free(mp);
     if (rc) kge_link_free(lm);
     else *out = lm;
+    return rc;
+}
+
+/* ---- what training computed for scoring (KGE_LINK_FIT) ---------------------- */
+
+void kge_link_fit_free(kge_link_fit *fit)
+{
+    free(fit->z0);
+    memset(fit, 0, sizeof *fit);
+}
+
+/* The F64 tensor name of `len` finite values into out. */
+static int fit_f64(const kge_st *st, const char *name, int64_t len, double *out, kge_err *err)
+{
+    const kge_st_tensor *t;
+    int rc = kge_st_expect(st, name, 1, &len, &t, err);
+    if (rc) return rc == KGE_ENOTFOUND ? kge_fail(err, KGE_EINPUT, "%s: no tensor %s", kge_st_path(st), name) : rc;
+    if (t->dtype != KGE_DT_F64) return kge_fail(err, KGE_EINPUT, "%s: %s is not F64", kge_st_path(st), name);
+    memcpy(out, t->data, (size_t)len * sizeof *out);
+    for (int64_t i = 0; i < len; i++)
+        if (!isfinite(out[i])) return kge_fail(err, KGE_EINPUT, "%s: %s holds a value that is not finite", kge_st_path(st), name);
+    return KGE_OK;
+}
+
+int kge_link_fit_load(const kge_link_model *lm, const char *dir, kge_link_fit *fit, kge_err *err)
+{
+    memset(fit, 0, sizeof *fit);
+    kge_st *st = NULL;
+    int rc = open_at_step(dir, KGE_LINK_FIT, lm->step, &st, err);
+    if (rc) return rc;
+    const char *path = kge_st_path(st), *fmt = kge_st_metadata(st, "format"), *key = kge_st_metadata(st, "key");
+    const kge_st_tensor *z = kge_st_find(st, "concepts.z0"), *mu = kge_st_find(st, "regression.mu");
+    if (!fmt || strcmp(fmt, KGE_LINK_FIT_FORMAT) != 0)
+        rc = kge_fail(err, KGE_EINPUT, "%s: format \"%s\" is not %s", path, fmt ? fmt : "(none)", KGE_LINK_FIT_FORMAT);
+    else if (!key || !*key || strlen(key) >= sizeof fit->key)
+        rc = kge_fail(err, KGE_EINPUT, "%s: no key of the data it was computed from", path);
+    else if (z && (z->dtype != KGE_DT_F32 || z->ndim != 2 || z->shape[1] != lm->C))
+        rc = kge_fail(err, KGE_EINPUT, "%s: concepts.z0 is not F32 (n, %d)", path, lm->C);
+    else if (mu && (mu->ndim != 1 || mu->shape[0] < 8 || mu->shape[0] > KGE_LOGREG_MAX_F))
+        rc = kge_fail(err, KGE_EINPUT, "%s: regression.mu holds %lld features (8 to %d)", path,
+                      (long long)(mu->ndim == 1 ? mu->shape[0] : -1), KGE_LOGREG_MAX_F);
+    if (!rc) snprintf(fit->key, sizeof fit->key, "%s", key);
+    if (!rc && z) {
+        fit->n = (size_t)z->shape[0];
+        fit->C = (size_t)z->shape[1];
+        fit->z0 = malloc(z->nbytes + 1);
+        if (!fit->z0) rc = kge_fail(err, KGE_ENOMEM, "out of memory");
+        else memcpy(fit->z0, z->data, z->nbytes);
+        for (size_t i = 0; !rc && i < z->nelem; i++)
+            if (!isfinite(fit->z0[i])) rc = kge_fail(err, KGE_EINPUT, "%s: concepts.z0 holds a value that is not finite", path);
+    }
+    if (!rc && mu) {
+        int64_t F = mu->shape[0];
+        fit->reg.F = (size_t)F;
+        if (!(rc = fit_f64(st, "regression.mu", F, fit->reg.mu, err)) &&
+            !(rc = fit_f64(st, "regression.sd", F, fit->reg.sd, err)))
+            rc = fit_f64(st, "regression.w", F + 1, fit->reg.w, err);
+        for (int64_t f = 0; !rc && f < F; f++)
+            if (!(fit->reg.sd[f] > 0)) rc = kge_fail(err, KGE_EINPUT, "%s: regression.sd holds a deviation that is not positive", path);
+        fit->has_reg = !rc;
+    }
+    kge_st_close(st);
+    if (rc) kge_link_fit_free(fit);
     return rc;
 }

@@ -40,6 +40,7 @@ typedef struct tdata {
     uint32_t *neg_src, *neg_dst;   /* rejected suggestions as rows (tdata_rejected), or NULL */
     kge_link_text mt;      /* titles and bodies for the mention features (d.mention) */
     const char **title;    /* [n] each row's title (its key when it has none), pointing into the snapshot */
+    kge_link_fit fit;      /* what `train` stored for scoring this very data (load_for_snap), or empty */
 } tdata;
 
 static void tdata_free(tdata *t)
@@ -47,6 +48,7 @@ static void tdata_free(tdata *t)
     free(t->row_of); free(t->snap_of); free(t->ids); free(t->mask); free(t->src); free(t->dst);
     free(t->vids); free(t->vmask); free(t->neg_src); free(t->neg_dst); free(t->title);
     kge_link_text_free(&t->mt);
+    kge_link_fit_free(&t->fit);
     memset(t, 0, sizeof *t);
 }
 
@@ -546,33 +548,54 @@ static int pair_extra_feats(size_t n, size_t E, const uint32_t *src, const uint3
  * (version 1: KGE_LOGREG_LAMBDA, as checkpoints written before). The second
  * input of the stacked head, the same function in train's folds and in
  * kgp_score_pairs. Returns 0, -1 without a rejection or an edge (nothing
- * to fit), -2 out of memory. */
-static int structural_logodds(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *ns,
-                              const uint32_t *nd, size_t nr, const uint32_t *pairs, size_t m,
-                              const char *const *titles, int version, double *u)
+ * to fit), -2 out of memory. structural_fit is its first half (the fit,
+ * which a checkpoint keeps for its graph), structural_apply the second. */
+static int structural_fit(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *ns,
+                          const uint32_t *nd, size_t nr, const char *const *titles, int version, kge_pair_fit *fit)
 {
     if (!E || !nr) return -1;
     size_t ntr = E + nr, k = (titles ? KGE_TITLE_FEATS : 0) + (version >= 2 ? KGE_NEIGHBOUR_FEATS : 0);
     uint32_t *tp = malloc(2 * ntr * sizeof *tp);
     int *ty = malloc(ntr * sizeof *ty);
-    double *xtr = malloc((k * ntr + 1) * sizeof *xtr), *xte = malloc((k * m + 1) * sizeof *xte);
-    int rc = !tp || !ty || !xtr || !xte ? -2 : 0;
+    double *xtr = malloc((k * ntr + 1) * sizeof *xtr);
+    int rc = !tp || !ty || !xtr ? -2 : 0;
     for (size_t q = 0; !rc && q < ntr; q++) {
         tp[2 * q] = q < E ? src[q] : ns[q - E];
         tp[2 * q + 1] = q < E ? dst[q] : nd[q - E];
         ty[q] = q < E;
     }
-    if (!rc && k && (pair_extra_feats(n, E, src, dst, titles, version, tp, ntr, k, xtr) ||
-                     pair_extra_feats(n, E, src, dst, titles, version, pairs, m, k, xte)))
-        rc = -2;
+    if (!rc && k && pair_extra_feats(n, E, src, dst, titles, version, tp, ntr, k, xtr)) rc = -2;
     double lambda = version >= 2 ? KGE_STACK_LAMBDA : KGE_LOGREG_LAMBDA;
-    if (!rc && kge_prereq_regression(n, E, src, dst, tp, ty, ntr, pairs, m, xtr, xte, k, lambda, u)) rc = -2;
+    if (!rc && kge_prereq_regression_fit(n, E, src, dst, tp, ty, ntr, xtr, k, lambda, fit)) rc = -2;
+    free(tp); free(ty); free(xtr);
+    return rc;
+}
+
+/* The log-odds u[p] of the pairs (m, 2) under fit (structural_fit's, on
+ * this graph, titles and version). Returns 0, -2 out of memory. */
+static int structural_apply(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *pairs,
+                            size_t m, const char *const *titles, int version, const kge_pair_fit *fit, double *u)
+{
+    size_t k = (titles ? KGE_TITLE_FEATS : 0) + (version >= 2 ? KGE_NEIGHBOUR_FEATS : 0);
+    double *xte = malloc((k * m + 1) * sizeof *xte);
+    int rc = !xte || fit->F != 8 + k ? -2 : 0;
+    if (!rc && k && pair_extra_feats(n, E, src, dst, titles, version, pairs, m, k, xte)) rc = -2;
+    if (!rc && kge_prereq_regression_apply(n, E, src, dst, fit, pairs, m, xte, u)) rc = -2;
     for (size_t p = 0; !rc && p < m; p++) {
         double q = u[p] < 1e-6 ? 1e-6 : u[p] > 1 - 1e-6 ? 1 - 1e-6 : u[p];
         u[p] = log(q / (1 - q));
     }
-    free(tp); free(ty); free(xtr); free(xte);
+    free(xte);
     return rc;
+}
+
+static int structural_logodds(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *ns,
+                              const uint32_t *nd, size_t nr, const uint32_t *pairs, size_t m,
+                              const char *const *titles, int version, double *u)
+{
+    kge_pair_fit fit;
+    int rc = structural_fit(n, E, src, dst, ns, nd, nr, titles, version, &fit);
+    return rc ? rc : structural_apply(n, E, src, dst, pairs, m, titles, version, &fit, u);
 }
 
 static kgp_status cal_collect(kgp_db *db, kge_link_model *lm, const kge_link_data *d, const uint8_t *held,
@@ -796,6 +819,8 @@ static kgp_status fresh_bert(void *ud, kge_bert **out)
     return kge_bert_load(b->model_dir, out, &e) ? from_kge(b->db, &e) : KGP_OK;
 }
 
+static kgp_status scoring_fit(kgp_snap *s, kge_link_model *lm, kge_link_fit *fit);
+
 kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn progress, void *ud,
                      kgp_train_report *report)
 {
@@ -964,7 +989,11 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     bert_ctx bc = {db, model_dir, opt->course, vocab, opt->seed ? opt->seed : 1};
     if ((st = cross ? crossfit(db, lm, &t, fresh_bert, &bc, graphneg, &rep) : calibrate(db, lm, &t, nheld, graphneg, &rep)))
         goto out;
-    if (kge_link_save_with(lm, out, record, &e)) { st = from_kge(db, &e); goto out; }
+    kge_link_fit fit = {0};
+    if ((st = scoring_fit(snap, lm, &fit))) { st = kgp__db_error(db, st, "%s", kgp_snap_errmsg(snap)); goto out; }
+    int saved = kge_link_save_fit(lm, out, record, &fit, &e);
+    kge_link_fit_free(&fit);
+    if (saved) { st = from_kge(db, &e); goto out; }
     rep.concepts = t.d.n;
     rep.edges = t.d.E;
     rep.rejected_negatives = graphneg ? rejected_too : t.d.nneg + nheld;
@@ -991,6 +1020,25 @@ out:
 /* Loads the checkpoint and the data of the whole graph: scoring always
  * sees every course, so a pair scores alike whatever filter the caller
  * applies to its candidates. */
+/* The data scoring reads (every course) with the tokens of lm's encoder. */
+static kgp_status scoring_data(kgp_snap *s, kge_link_model *lm, tdata *t)
+{
+    kge_bert *b = kge_link_bert(lm);
+    int mt = kge_link_options(lm)->max_tokens > 2 ? kge_link_options(lm)->max_tokens : 32;
+    return tdata_build(s, NULL, b, b->max_seq < mt ? b->max_seq : mt, 0, t);
+}
+
+/* The key of what scoring reads (scoring_data, the rejections): the
+ * fingerprint of the whole graph, whatever course a checkpoint was
+ * trained on. */
+static kgp_status scoring_key(kgp_snap *s, char *key, size_t size)
+{
+    kgp__graph_rec rec;
+    kgp_status st = kgp__graph_record(s, KGP_NONE, NULL, &rec);
+    if (!st) snprintf(key, size, "%016llx", (unsigned long long)rec.fingerprint);
+    return st;
+}
+
 static kgp_status load_for_snap(kgp_snap *s, const char *ckpt, kge_link_model **lm, tdata *t)
 {
     kge_err e = {0};
@@ -998,11 +1046,36 @@ static kgp_status load_for_snap(kgp_snap *s, const char *ckpt, kge_link_model **
     kgp_status st0 = kgp__checkpoint_usable(s, ckpt);   /* not one of another graph */
     if (st0) return st0;
     if (kge_link_load(ckpt, lm, &e)) return kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
-    kge_bert *b = kge_link_bert(*lm);
-    int mt = kge_link_options(*lm)->max_tokens > 2 ? kge_link_options(*lm)->max_tokens : 32;
-    kgp_status st = tdata_build(s, NULL, b, b->max_seq < mt ? b->max_seq : mt, 0, t);
-    if (st) { kge_link_free(*lm); *lm = NULL; }
+    kgp_status st = scoring_data(s, *lm, t);
+    /* what train stored for scoring (KGE_LINK_FIT), used only on the data
+     * it was computed from: on a changed graph, or from a checkpoint
+     * written before it, scoring computes everything as it always did */
+    int rc = st ? KGE_OK : kge_link_fit_load(*lm, ckpt, &t->fit, &e);
+    if (rc && rc != KGE_ENOTFOUND)
+        st = kgp__snap_error(s, (kgp_status)e.code, "%s (run `kgpath train --force` to write the checkpoint again)",
+                             e.msg);
+    char key[32];
+    if (!st && !rc && (st = scoring_key(s, key, sizeof key)) == KGP_OK &&
+        (strcmp(key, t->fit.key) || (t->fit.z0 && (t->fit.n != t->d.n || t->fit.C != (size_t)kge_link_dim(*lm)))))
+        kge_link_fit_free(&t->fit);
+    if (st) { tdata_free(t); kge_link_free(*lm); *lm = NULL; }
     return st;
+}
+
+/* The concepts' encodings z0 (n, C) of t: stored by train for this data,
+ * or encoded (the same values). */
+static int encode_texts(kge_link_model *lm, const tdata *t, float *z0, kge_err *e)
+{
+    if (!t->fit.z0) return kge_link_encode(lm, &t->d, z0, e);
+    memcpy(z0, t->fit.z0, t->d.n * (size_t)kge_link_dim(lm) * sizeof *z0);
+    return KGE_OK;
+}
+
+/* kge_link_embed of d (t's concepts, its edges or some of them), from the
+ * stored encodings where t has them. */
+static int embed(kge_link_model *lm, const tdata *t, const kge_link_data *d, float *z, kge_err *e)
+{
+    return t->fit.z0 ? kge_link_embed_from(lm, d, t->fit.z0, z, e) : kge_link_embed(lm, d, z, e);
 }
 
 static int by_score(const void *a, const void *b)
@@ -1018,6 +1091,63 @@ static float cosine(const float *a, const float *b, size_t C)
     double ab = 0, aa = 0, bb = 0;
     for (size_t i = 0; i < C; i++) { ab += (double)a[i] * b[i]; aa += (double)a[i] * a[i]; bb += (double)b[i] * b[i]; }
     return aa > 0 && bb > 0 ? (float)(ab / sqrt(aa * bb)) : 0.0f;
+}
+
+/* The stacked head's pair regression on the graph d (t's concepts), fitted
+ * as train's folds fitted it: on d's edges against t's rejections (read
+ * with tdata_rejected), or against them and the negatives d implies when
+ * the checkpoint learnt from graph negatives. Returns structural_fit's
+ * codes. O(E · (n + E)) at worst (the searches of each edge). */
+static int stacked_fit(kge_link_model *lm, const tdata *t, const kge_link_data *d, kge_pair_fit *fit)
+{
+    uint32_t *gs = NULL, *gd = NULL;
+    size_t gm = 0, r = t->d.nneg;
+    int graph = kge_link_stack_graph_negatives(lm), rc = 0;
+    if (graph && r) {   /* the rejections first, as train had them */
+        gs = malloc((r + 1) * sizeof *gs);
+        gd = malloc((r + 1) * sizeof *gd);
+        if (!gs || !gd) rc = -2;
+        else { memcpy(gs, t->neg_src, r * sizeof *gs); memcpy(gd, t->neg_dst, r * sizeof *gd); }
+    }
+    if (!rc && graph && graph_negatives_after(d->n, d->E, d->src, d->dst, kge_link_options(lm)->seed, &gs, &gd, r, &gm))
+        rc = -2;
+    if (!rc)
+        rc = structural_fit(d->n, d->E, d->src, d->dst, graph ? gs : t->neg_src, graph ? gd : t->neg_dst,
+                            graph ? r + gm : t->d.nneg, kge_link_stack_titles(lm) ? (const char *const *)t->title : NULL,
+                            kge_link_stack_regression(lm), fit);
+    free(gs); free(gd);
+    return rc;
+}
+
+/* What scoring this very graph with lm computes first, for the checkpoint
+ * to keep (kge_link_fit; scoring uses it while the graph keeps its key):
+ * the concepts' encodings in head mode (the encoder is frozen, so they are
+ * what scoring would encode: other modes encode at scoring, as before),
+ * and the stacked head's pair regression (stacked_fit on the whole graph).
+ * Errors, set on s: KGP_ENOMEM, the encoder's, the store's. */
+static kgp_status scoring_fit(kgp_snap *s, kge_link_model *lm, kge_link_fit *fit)
+{
+    tdata t;
+    kge_err e = {0};
+    memset(fit, 0, sizeof *fit);
+    kgp_status st = scoring_data(s, lm, &t);
+    if (st) return st;
+    if (!(st = tdata_rejected(s, &t))) st = scoring_key(s, fit->key, sizeof fit->key);
+    if (!st && kge_link_options(lm)->mode == KGE_TRAIN_HEAD) {
+        fit->n = t.d.n;
+        fit->C = (size_t)kge_link_dim(lm);
+        fit->z0 = malloc(fit->n * fit->C * sizeof *fit->z0 + 1);
+        if (!fit->z0) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+        else if (kge_link_encode(lm, &t.d, fit->z0, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+    }
+    if (!st && kge_link_stack(lm) != 0) {
+        int rc = stacked_fit(lm, &t, &t.d, &fit->reg);
+        if (rc == -2) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+        fit->has_reg = rc == 0;
+    }
+    tdata_free(&t);
+    if (st) kge_link_fit_free(fit);
+    return st;
 }
 
 /* The stacked head's probabilities po[k] of the pairs rp (n, 2) (rows) on
@@ -1036,29 +1166,17 @@ static kgp_status score_stacked(kgp_snap *s, kge_link_model *lm, tdata *t, const
     kge_err e = {0};
     kge_link_calibration(lm, &a, &b);
     if ((!zd && !z) || !u) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
-    else if ((!zd && kge_link_embed(lm, d, z, &e)) || kge_link_decode_logits(lm, zd ? zd : z, rp, n, po, &e))
+    else if ((!zd && embed(lm, t, d, z, &e)) || kge_link_decode_logits(lm, zd ? zd : z, rp, n, po, &e))
         st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
     else {
-        /* u learns from what train's u learnt from: the rejections, or the
-         * negatives this graph implies */
-        uint32_t *gs = NULL, *gd = NULL;
-        size_t gm = 0, r = t->d.nneg;
-        int graph = kge_link_stack_graph_negatives(lm), rc = 0;
-        if (graph && r) {   /* the rejections first, as train had them */
-            gs = malloc((r + 1) * sizeof *gs);
-            gd = malloc((r + 1) * sizeof *gd);
-            if (!gs || !gd) rc = -2;
-            else { memcpy(gs, t->neg_src, r * sizeof *gs); memcpy(gd, t->neg_dst, r * sizeof *gd); }
-        }
-        if (!rc && graph &&
-            graph_negatives_after(d->n, d->E, d->src, d->dst, kge_link_options(lm)->seed, &gs, &gd, r, &gm))
-            rc = -2;
+        /* u learns from what train's u learnt from (stacked_fit), unless
+         * train stored that very fit: d is then t's whole graph, unchanged */
+        kge_pair_fit fit;
+        int stored = t->fit.has_reg && d->E == t->d.E, rc = stored ? 0 : stacked_fit(lm, t, d, &fit);
         if (!rc)
-            rc = structural_logodds(d->n, d->E, d->src, d->dst, graph ? gs : t->neg_src, graph ? gd : t->neg_dst,
-                                    graph ? r + gm : t->d.nneg, rp, n,
-                                    kge_link_stack_titles(lm) ? (const char *const *)t->title : NULL,
-                                    kge_link_stack_regression(lm), u);
-        free(gs); free(gd);
+            rc = structural_apply(d->n, d->E, d->src, d->dst, rp, n,
+                                  kge_link_stack_titles(lm) ? (const char *const *)t->title : NULL,
+                                  kge_link_stack_regression(lm), stored ? &t->fit.reg : &fit, u);
         if (rc == -2) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
         for (size_t k = 0; !st && k < n; k++)   /* no edge or no rejection left: the regression is flat */
             po[k] = (float)(1 / (1 + exp(a * po[k] + (rc ? 0 : c * u[k]) + b - log(pi / (1 - pi)))));
@@ -1108,7 +1226,7 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
         cidx[r] = KGP_NONE;
         if (want == KGP_NONE || g->course[t.snap_of[r]] == want) { cidx[r] = (uint32_t)nc; cand[nc++] = (uint32_t)r; }
     }
-    if (kge_link_embed(lm, &t.d, z, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
+    if (embed(lm, &t, &t.d, z, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
     /* the order the graph already gives, as CSR over rows: requirement
      * edges, and recommended ones (authored or accepted suggestions) */
     memset(off, 0, (n + 1) * sizeof *off);
@@ -1333,7 +1451,13 @@ kgp_status kgp_score_pairs_prior(kgp_snap *s, const char *ckpt, const uint32_t *
     if (kge_link_stack(lm) != 0) {
         if (!(st = tdata_rejected(s, &t))) st = score_stacked(s, lm, &t, &d, NULL, rp, n, po);
     }
-    else if (kge_link_score(lm, &d, rp, n, po, &e)) st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+    else {
+        float *z = malloc(d.n * (size_t)kge_link_dim(lm) * sizeof *z + 1);
+        if (!z) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
+        else if (embed(lm, &t, &d, z, &e) || kge_link_decode(lm, z, rp, n, po, &e))
+            st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg);
+        free(z);
+    }
     /* the checkpoint's probabilities hold for its prior; the caller's share
      * moves each log-odds by the difference */
     float ca, cb;
@@ -1384,7 +1508,7 @@ kgp_status kgp_suspicious(kgp_snap *s, const char *ckpt, const char *course, siz
     if (!res || !src || !dst || !z || !z0 || !done || !used) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
     /* the texts are encoded once (the encoder does not see edges); only the
      * graph attention runs per group */
-    if (E && kge_link_encode(lm, &t.d, z0, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
+    if (E && encode_texts(lm, &t, z0, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
     /* groups of up to G edges with no concept in common leave the graph
      * together, then are scored both ways: an edge's degrees, two-hop
      * paths and common neighbours then lose only the edge itself */
@@ -1463,7 +1587,7 @@ kgp_status kgp_align(kgp_snap *s, const char *ckpt, const char *course_a, const 
     kgp_alignment *res = NULL;
     kge_err e = {0};
     if (!z || !A || !B || !bestb || !besta) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
-    if (kge_link_embed(lm, &t.d, z, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
+    if (embed(lm, &t, &t.d, z, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
     for (size_t r = 0; r < n; r++) {
         float nr = 0.0f;
         for (size_t c = 0; c < C; c++) nr += z[r * C + c] * z[r * C + c];

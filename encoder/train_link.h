@@ -346,7 +346,7 @@ int kge_link_save_with(const kge_link_model *lm, const char *dir, const char *ex
 #define KGE_LINK_FIT "kgpath_fit.safetensors"
 #define KGE_LINK_FIT_FORMAT "kgpath-fit-1"
 typedef struct kge_link_fit {
-    char key[32];
+    char key[64];
     size_t n, C;
     float *z0;
     int has_reg;
@@ -354,7 +354,7 @@ typedef struct kge_link_fit {
 } kge_link_fit;
 
 /* kge_link_save_with plus KGE_LINK_FIT from fit (NULL: none), in the same
- * switch. Errors: as kge_link_save; KGE_EUSAGE for a key over 31 bytes. */
+ * switch. Errors: as kge_link_save; KGE_EUSAGE for a key over 63 bytes. */
 int kge_link_save_fit(const kge_link_model *lm, const char *dir, const char *extra, const kge_link_fit *fit,
                       kge_err *err);
 

@@ -550,11 +550,17 @@ static int pair_extra_feats(size_t n, size_t E, const uint32_t *src, const uint3
  * kgp_score_pairs. Returns 0, -1 without a rejection or an edge (nothing
  * to fit), -2 out of memory. structural_fit is its first half (the fit,
  * which a checkpoint keeps for its graph), structural_apply the second. */
+/* How many features u's regression reads beyond the eight structural ones. */
+static size_t extra_feats(const char *const *titles, int version)
+{
+    return (titles ? KGE_TITLE_FEATS : 0) + (version >= 2 ? KGE_NEIGHBOUR_FEATS : 0);
+}
+
 static int structural_fit(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *ns,
                           const uint32_t *nd, size_t nr, const char *const *titles, int version, kge_pair_fit *fit)
 {
     if (!E || !nr) return -1;
-    size_t ntr = E + nr, k = (titles ? KGE_TITLE_FEATS : 0) + (version >= 2 ? KGE_NEIGHBOUR_FEATS : 0);
+    size_t ntr = E + nr, k = extra_feats(titles, version);
     uint32_t *tp = malloc(2 * ntr * sizeof *tp);
     int *ty = malloc(ntr * sizeof *ty);
     double *xtr = malloc((k * ntr + 1) * sizeof *xtr);
@@ -572,13 +578,14 @@ static int structural_fit(size_t n, size_t E, const uint32_t *src, const uint32_
 }
 
 /* The log-odds u[p] of the pairs (m, 2) under fit (structural_fit's, on
- * this graph, titles and version). Returns 0, -2 out of memory. */
+ * this graph, titles and version: fit->F = 8 + extra_feats). Returns 0,
+ * -2 out of memory. */
 static int structural_apply(size_t n, size_t E, const uint32_t *src, const uint32_t *dst, const uint32_t *pairs,
                             size_t m, const char *const *titles, int version, const kge_pair_fit *fit, double *u)
 {
-    size_t k = (titles ? KGE_TITLE_FEATS : 0) + (version >= 2 ? KGE_NEIGHBOUR_FEATS : 0);
+    size_t k = extra_feats(titles, version);
     double *xte = malloc((k * m + 1) * sizeof *xte);
-    int rc = !xte || fit->F != 8 + k ? -2 : 0;
+    int rc = !xte ? -2 : 0;
     if (!rc && k && pair_extra_feats(n, E, src, dst, titles, version, pairs, m, k, xte)) rc = -2;
     if (!rc && kge_prereq_regression_apply(n, E, src, dst, fit, pairs, m, xte, u)) rc = -2;
     for (size_t p = 0; !rc && p < m; p++) {
@@ -1028,14 +1035,19 @@ static kgp_status scoring_data(kgp_snap *s, kge_link_model *lm, tdata *t)
     return tdata_build(s, NULL, b, b->max_seq < mt ? b->max_seq : mt, 0, t);
 }
 
-/* The key of what scoring reads (scoring_data, the rejections): the
- * fingerprint of the whole graph, whatever course a checkpoint was
- * trained on. */
-static kgp_status scoring_key(kgp_snap *s, char *key, size_t size)
+/* The key of what scoring with lm reads and computes first (scoring_fit):
+ * the fingerprint of the whole graph (scoring_data, the rejections),
+ * whatever course a checkpoint was trained on, and the settings of lm's
+ * stacked head that its regression depends on (a manifest edited since
+ * training gets its regression fitted again). */
+static kgp_status scoring_key(kgp_snap *s, kge_link_model *lm, char *key, size_t size)
 {
     kgp__graph_rec rec;
     kgp_status st = kgp__graph_record(s, KGP_NONE, NULL, &rec);
-    if (!st) snprintf(key, size, "%016llx", (unsigned long long)rec.fingerprint);
+    if (!st)
+        snprintf(key, size, "%016llx;r%d,t%d,g%d;s%llx", (unsigned long long)rec.fingerprint,
+                 kge_link_stack_regression(lm), kge_link_stack_titles(lm), kge_link_stack_graph_negatives(lm),
+                 (unsigned long long)kge_link_options(lm)->seed);
     return st;
 }
 
@@ -1054,8 +1066,8 @@ static kgp_status load_for_snap(kgp_snap *s, const char *ckpt, kge_link_model **
     if (rc && rc != KGE_ENOTFOUND)
         st = kgp__snap_error(s, (kgp_status)e.code, "%s (run `kgpath train --force` to write the checkpoint again)",
                              e.msg);
-    char key[32];
-    if (!st && !rc && (st = scoring_key(s, key, sizeof key)) == KGP_OK &&
+    char key[sizeof t->fit.key];
+    if (!st && !rc && (st = scoring_key(s, *lm, key, sizeof key)) == KGP_OK &&
         (strcmp(key, t->fit.key) || (t->fit.z0 && (t->fit.n != t->d.n || t->fit.C != (size_t)kge_link_dim(*lm)))))
         kge_link_fit_free(&t->fit);
     if (st) { tdata_free(t); kge_link_free(*lm); *lm = NULL; }
@@ -1132,7 +1144,7 @@ static kgp_status scoring_fit(kgp_snap *s, kge_link_model *lm, kge_link_fit *fit
     memset(fit, 0, sizeof *fit);
     kgp_status st = scoring_data(s, lm, &t);
     if (st) return st;
-    if (!(st = tdata_rejected(s, &t))) st = scoring_key(s, fit->key, sizeof fit->key);
+    if (!(st = tdata_rejected(s, &t))) st = scoring_key(s, lm, fit->key, sizeof fit->key);
     if (!st && kge_link_options(lm)->mode == KGE_TRAIN_HEAD) {
         fit->n = t.d.n;
         fit->C = (size_t)kge_link_dim(lm);
@@ -1171,12 +1183,12 @@ static kgp_status score_stacked(kgp_snap *s, kge_link_model *lm, tdata *t, const
     else {
         /* u learns from what train's u learnt from (stacked_fit), unless
          * train stored that very fit: d is then t's whole graph, unchanged */
+        const char *const *titles = kge_link_stack_titles(lm) ? (const char *const *)t->title : NULL;
+        int version = kge_link_stack_regression(lm);
         kge_pair_fit fit;
-        int stored = t->fit.has_reg && d->E == t->d.E, rc = stored ? 0 : stacked_fit(lm, t, d, &fit);
-        if (!rc)
-            rc = structural_apply(d->n, d->E, d->src, d->dst, rp, n,
-                                  kge_link_stack_titles(lm) ? (const char *const *)t->title : NULL,
-                                  kge_link_stack_regression(lm), stored ? &t->fit.reg : &fit, u);
+        int stored = t->fit.has_reg && d->E == t->d.E && t->fit.reg.F == 8 + extra_feats(titles, version);
+        int rc = stored ? 0 : stacked_fit(lm, t, d, &fit);
+        if (!rc) rc = structural_apply(d->n, d->E, d->src, d->dst, rp, n, titles, version, stored ? &t->fit.reg : &fit, u);
         if (rc == -2) st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
         for (size_t k = 0; !st && k < n; k++)   /* no edge or no rejection left: the regression is flat */
             po[k] = (float)(1 / (1 + exp(a * po[k] + (rc ? 0 : c * u[k]) + b - log(pi / (1 - pi)))));

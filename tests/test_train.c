@@ -13,6 +13,7 @@
 #include <dirent.h>
 
 #include "encoder/files.h"
+#include "encoder/graph_csr.h"
 #include "encoder/kernels.h"
 #include "encoder/nearest.h"
 #include "encoder/train_bert.h"
@@ -1614,6 +1615,48 @@ START_TEST(structural_memo_matches)
     ck_assert_int_eq(kge_logreg_fit_predict(Xtr, try, NTR, Xte, NTE, 8, KGE_LOGREG_LAMBDA, str, lr_ref), 0);
     for (int p = 0; p < NTE; p++) ck_assert_double_eq(lr[p], lr_ref[p]);
     for (int p = 0; p < NTR; p++) ck_assert_double_eq(trs[3 * p + 2], str[p]);
+    /* the regression in two halves (a checkpoint keeps the first) scores
+     * the test pairs to the last bit as in one call, with features of the
+     * caller's beside the structural ones */
+    double xtr[2 * NTR], xte[2 * NTE], lr_one[NTE], lr_two[NTE];
+    for (int p = 0; p < 2 * NTR; p++) xtr[p] = (double)((p * 37) % 11) / 11.0 + (try[p / 2] && p % 2 ? 0.3 : 0);
+    for (int p = 0; p < 2 * NTE; p++) xte[p] = (double)((p * 53) % 13) / 13.0;
+    kge_pair_fit fit;
+    ck_assert_int_eq(kge_prereq_regression(BF_N, E, src, dst, trp, try, NTR, tep, NTE, xtr, xte, 2, 1.0, lr_one), 0);
+    ck_assert_int_eq(kge_prereq_regression_fit(BF_N, E, src, dst, trp, try, NTR, xtr, 2, 1.0, &fit), 0);
+    ck_assert_uint_eq(fit.F, 10);
+    ck_assert_int_eq(kge_prereq_regression_apply(BF_N, E, src, dst, &fit, tep, NTE, xte, lr_two), 0);
+    ck_assert_int_eq(memcmp(lr_one, lr_two, sizeof lr_one), 0);
+    fit.w[3] += 0.5;   /* the weights are what scores */
+    ck_assert_int_eq(kge_prereq_regression_apply(BF_N, E, src, dst, &fit, tep, NTE, xte, lr_two), 0);
+    ck_assert(memcmp(lr_one, lr_two, sizeof lr_one) != 0);
+    fit.F = 7;         /* fewer than the structural features: refused */
+    ck_assert_int_eq(kge_prereq_regression_apply(BF_N, E, src, dst, &fit, tep, NTE, xte, lr_two), -1);
+}
+END_TEST
+
+/* The one CSR builder: rows in edge order, each direction, and edges with
+ * an end outside [0, n) left out. */
+START_TEST(csr_rows_in_edge_order)
+{
+    enum { N = 5, E = 6 };
+    const uint32_t src[E] = {0, 2, 0, 3, 9, 2}, dst[E] = {1, 1, 3, 0, 1, 4};
+    uint32_t *ptr, *adj;
+    ck_assert_int_eq(kge_csr_build(N, E, src, dst, KGE_CSR_OUT, &ptr, &adj), 0);
+    const uint32_t optr[N + 1] = {0, 2, 2, 4, 5, 5}, oadj[5] = {1, 3, 1, 4, 0};
+    ck_assert_int_eq(memcmp(ptr, optr, sizeof optr), 0);
+    ck_assert_int_eq(memcmp(adj, oadj, sizeof oadj), 0);
+    free(ptr); free(adj);
+    ck_assert_int_eq(kge_csr_build(N, E, src, dst, KGE_CSR_IN, &ptr, &adj), 0);
+    const uint32_t iptr[N + 1] = {0, 1, 3, 3, 4, 5}, iadj[5] = {3, 0, 2, 0, 2};
+    ck_assert_int_eq(memcmp(ptr, iptr, sizeof iptr), 0);
+    ck_assert_int_eq(memcmp(adj, iadj, sizeof iadj), 0);
+    free(ptr); free(adj);
+    ck_assert_int_eq(kge_csr_build(N, E, src, dst, KGE_CSR_BOTH, &ptr, &adj), 0);
+    const uint32_t uptr[N + 1] = {0, 3, 5, 7, 9, 10}, uadj[10] = {1, 3, 3, 0, 2, 1, 4, 0, 0, 2};
+    ck_assert_int_eq(memcmp(ptr, uptr, sizeof uptr), 0);
+    ck_assert_int_eq(memcmp(adj, uadj, sizeof uadj), 0);
+    free(ptr); free(adj);
 }
 END_TEST
 
@@ -1657,6 +1700,7 @@ static Suite *suite(void)
     tcase_add_test(tc, stack_flags_checkpoint);
     tcase_add_test(tc, neighbour_pair_features);
     tcase_add_test(tc, structural_memo_matches);
+    tcase_add_test(tc, csr_rows_in_edge_order);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -952,6 +952,120 @@ START_TEST(train_log_file)
 }
 END_TEST
 
+/* The bytes of tensor `name` of the safetensors file at path, located
+ * within its text *file (read, caller frees): their offset and length. */
+static size_t st_tensor_at(char **file, size_t *len, const char *path, const char *name, size_t *nbytes)
+{
+    *file = tu_read(path, len);
+    ck_assert(*file && *len > 8);
+    uint64_t hl = 0;
+    for (int i = 7; i >= 0; i--) hl = hl << 8 | (unsigned char)(*file)[i];
+    json_error_t je;
+    json_t *h = json_loadb(*file + 8, (size_t)hl, 0, &je), *off = json_object_get(json_object_get(h, name), "data_offsets");
+    ck_assert_msg(json_array_size(off) == 2, "%s: no tensor %s", path, name);
+    size_t b = (size_t)json_integer_value(json_array_get(off, 0)), e = (size_t)json_integer_value(json_array_get(off, 1));
+    json_decref(h);
+    *nbytes = e - b;
+    return 8 + (size_t)hl + b;
+}
+
+/* `train` keeps what scoring computes first (the encodings and the
+ * stacked head's fitted regression) in DB.kgmodel/kgpath_fit.safetensors;
+ * on the graph it was trained on, scores from it equal, byte for byte, a
+ * checkpoint without it (as written before), which refits; the file is
+ * read (changing it changes scores); a changed graph and pairs that are
+ * edges (they leave the graph) refit; a damaged file is refused and
+ * nothing is written. */
+START_TEST(stored_fit_scores_as_refit)
+{
+    size_t nte, npos;
+    int *y = s_files(&nte, &npos);
+    char *fit = NULL, *refit = NULL, *out = NULL;
+    ck_assert_int_eq(kg(NULL, "import '%s/syn.csv'", g_dir), 0);
+    ck_assert_int_eq(kg(NULL, "train --threads 1"), 0);
+    ck_assert(exists("k.db.kgmodel/kgpath_fit.safetensors"));
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && cp -r k.db.kgmodel old.kgmodel && rm old.kgmodel/kgpath_fit.safetensors", g_dir);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    ck_assert_int_eq(kg(&fit, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    ck_assert_int_eq(kg(&refit, "suggest --pairs '%s/syn_test.tsv' --checkpoint '%s/old.kgmodel'", g_dir, g_dir), 0);
+    ck_assert_uint_eq(strlen(fit), strlen(refit));
+    ck_assert_str_eq(fit, refit);
+    free(fit); free(refit);
+    ck_assert_int_eq(kg(&fit, "check --suspicious"), 0);
+    ck_assert_int_eq(kg(&refit, "check --suspicious --checkpoint '%s/old.kgmodel'", g_dir), 0);
+    char *sf = strstr(fit, "Suspicious edges"), *sr = strstr(refit, "Suspicious edges");   /* then the checkpoint's name */
+    ck_assert(sf && sr && strchr(sf, '\n') && strchr(sr, '\n'));
+    ck_assert_msg(strcmp(strchr(sf, '\n'), strchr(sr, '\n')) == 0, "check --suspicious differs");
+    free(fit); free(refit);
+    ck_assert_int_eq(kg(&refit, "suggest --pairs '%s/syn_test.tsv' --checkpoint '%s/old.kgmodel'", g_dir, g_dir), 0);
+    /* the stored regression's bias and one concept's encoding are read */
+    char *fp = tu_path(g_dir, "k.db.kgmodel/kgpath_fit.safetensors"), *file;
+    size_t len, nb, at = st_tensor_at(&file, &len, fp, "regression.w", &nb);
+    char *orig = malloc(len);
+    memcpy(orig, file, len);
+    double bias;
+    memcpy(&bias, file + at + nb - sizeof bias, sizeof bias);
+    bias += 1;
+    memcpy(file + at + nb - sizeof bias, &bias, sizeof bias);
+    tu_write(fp, file, len);
+    ck_assert_int_eq(kg(&fit, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    ck_assert_msg(strcmp(fit, refit) != 0, "the stored regression is not read");
+    free(fit); free(file);
+    at = st_tensor_at(&file, &len, fp, "concepts.z0", &nb);
+    memcpy(file, orig, len);
+    for (size_t q = 0; q < 16; q++) {   /* concept 0, a hub: its first 16 values */
+        float v;
+        memcpy(&v, file + at + q * sizeof v, sizeof v);
+        v += 1;
+        memcpy(file + at + q * sizeof v, &v, sizeof v);
+    }
+    tu_write(fp, file, len);
+    ck_assert_int_eq(kg(&fit, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    ck_assert_msg(strcmp(fit, refit) != 0, "the stored encodings are not read");
+    free(fit); free(file);
+    /* truncated: refused, naming the file; the database and the file unchanged */
+    tu_write(fp, orig, len / 2);
+    char *db = save("k.db"), *half = save("k.db.kgmodel/kgpath_fit.safetensors");
+    ck_assert_int_ne(kg(&out, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    ck_assert_str_eq(out, "");
+    err_has("kgpath_fit.safetensors");
+    err_has("train --force");
+    free(out);
+    unchanged("k.db", db);
+    unchanged("k.db.kgmodel/kgpath_fit.safetensors", half);
+    free(db); free(half);
+    tu_write(fp, orig, len);
+    /* a pair that is an edge leaves the graph it is scored on: refitted */
+    char *csv = tu_path(g_dir, "syn.csv"), *text = tu_read(csv, NULL), *row = strstr(text, "\nc20,");
+    ck_assert(row != NULL);
+    char *pre = strchr(strstr(row, ",10,") + 4, '\n'), first[16] = "";
+    sscanf(strstr(row, ",10,") + 4, "%15[^;\n]", first);
+    ck_assert_msg(first[0] == 'c' && pre, "c20 has no prerequisite");
+    char *tp = tu_path(g_dir, "syn_test.tsv"), *te = tu_read(tp, NULL), *withedge = malloc(strlen(te) + 64);
+    sprintf(withedge, "%ssyn:%s\tsyn:c20\n", te, first);
+    write_work("edge.tsv", withedge);
+    ck_assert_int_eq(kg(&fit, "suggest --pairs '%s/edge.tsv'", g_dir), 0);
+    free(refit);
+    ck_assert_int_eq(kg(&refit, "suggest --pairs '%s/edge.tsv' --checkpoint '%s/old.kgmodel'", g_dir, g_dir), 0);
+    ck_assert_str_eq(fit, refit);
+    free(fit); free(refit);
+    /* a changed graph (one more edge, c118 -> c119): refitted, with the warning */
+    size_t tl = strlen(text);
+    char *more = malloc(tl + 16);
+    memcpy(more, text, tl - 1);
+    sprintf(more + tl - 1, "%sc118\n", text[tl - 2] == ',' ? "" : ";");
+    write_work("syn.csv", more);
+    ck_assert_int_eq(kg(NULL, "import '%s'", csv), 0);
+    ck_assert_int_eq(kg(&fit, "suggest --pairs '%s/syn_test.tsv'", g_dir), 0);
+    err_has("the graph changed since");
+    ck_assert_int_eq(kg(&refit, "suggest --pairs '%s/syn_test.tsv' --checkpoint '%s/old.kgmodel'", g_dir, g_dir), 0);
+    ck_assert_str_eq(fit, refit);
+    free(fit); free(refit); free(more); free(text); free(csv); free(tp); free(te); free(withedge);
+    free(orig); free(fp); free(y);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train_default");
@@ -968,6 +1082,7 @@ int main(void)
     tcase_add_test(tc, stacked_list_matches_pairs);
     tcase_add_test(tc, large_graph_candidates);
     tcase_add_test(tc, train_log_file);
+    tcase_add_test(tc, stored_fit_scores_as_refit);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

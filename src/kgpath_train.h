@@ -175,8 +175,10 @@ typedef struct kgp_suggestion {
  * listed (score it with kgp_score_pairs). On a 10,000-concept graph this
  * kept 196 of the full scan's top 200 at a tenth of the time.
  * Errors: KGP_ENOTFOUND (checkpoint or course), KGP_EINPUT (bad
- * checkpoint), KGP_EDB (reading the rejections), KGP_ENOMEM. Cost: one
- * encoder pass over all n concepts, O(m · (n + E)) time and O(m · n)
+ * checkpoint, a damaged kgpath_fit.safetensors among its files), KGP_EDB
+ * (reading the rejections), KGP_ENOMEM. Cost: one encoder pass over all n
+ * concepts (none while the graph is the one kgp_train stored its encodings
+ * for: kgpath_fit.safetensors, the same values), O(m · (n + E)) time and O(m · n)
  * memory for the order (a search from each of the m candidates), then
  * O(min(m², 4M) · width) for the decoder (and O(m² · C) by sgemm for the
  * nearest concepts on large selections). */
@@ -185,7 +187,11 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
 
 /** Probabilities out[p] that pairs[2p] is a prerequisite of pairs[2p+1]
  * (snapshot indices), with the database's edges as context except the pair
- * itself. Errors: KGP_EUSAGE (index out of range), as kgp_suggest. */
+ * itself. The stacked head's pair regression comes from the checkpoint
+ * while the graph is the one kgp_train fitted it on and no pair is one of
+ * its edges (else it is fitted again here, O(E · (n + E)) at worst: the
+ * same scores either way). Errors: KGP_EUSAGE (index out of range), as
+ * kgp_suggest. */
 kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, float *out);
 
 /** kgp_score_pairs for a given share of prerequisites among the pairs.

@@ -12,6 +12,7 @@
 
 #include "api_internal.h"
 #include "api_train_internal.h"
+#include "encoder/graph_csr.h"
 #include "encoder/graph_negatives.h"
 #include "encoder/nearest.h"
 #include "encoder/train_eval.h"
@@ -1223,14 +1224,14 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
     }
     float *z = malloc(n * C * sizeof *z);
     uint32_t *cand = malloc(n * sizeof *cand), *cidx = malloc(n * sizeof *cidx);
-    uint32_t *off = malloc((n + 1) * sizeof *off), *to = malloc((ne + 1) * sizeof *to), *fill = calloc(n, sizeof *fill);
+    uint32_t *off = NULL, *to = NULL, *es = malloc((ne + 1) * sizeof *es), *ed = malloc((ne + 1) * sizeof *ed);
     uint32_t *pairs = NULL, *near = NULL, *queue = malloc(n * sizeof *queue);
     uint8_t *reach = NULL, *rej = NULL;
     float *p = NULL;
     kgp_suggestion *res = NULL;
     size_t nres = 0, cap = 0;
     kge_err e = {0};
-    if (!z || !cand || !cidx || !off || !to || !fill || !queue) {
+    if (!z || !cand || !cidx || !es || !ed || !queue) {
         st = kgp__snap_error(s, KGP_ENOMEM, "out of memory");
         goto out;
     }
@@ -1241,23 +1242,15 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
     if (embed(lm, &t, &t.d, z, &e)) { st = kgp__snap_error(s, (kgp_status)e.code, "%s", e.msg); goto out; }
     /* the order the graph already gives, as CSR over rows: requirement
      * edges, and recommended ones (authored or accepted suggestions) */
-    memset(off, 0, (n + 1) * sizeof *off);
-    for (size_t k = 0; k < t.d.E; k++) off[t.src[k] + 1]++;
+    size_t nk = t.d.E;
+    memcpy(es, t.src, t.d.E * sizeof *es);
+    memcpy(ed, t.dst, t.d.E * sizeof *ed);
     for (size_t r = 0; g->rec_off && r < n; r++) {
         uint32_t i = t.snap_of[r];
         for (uint32_t j = g->rec_off[i]; j < g->rec_off[i + 1]; j++)
-            if (g->rec[j] < g->n && t.row_of[g->rec[j]] != KGP_NONE) off[t.row_of[g->rec[j]] + 1]++;
+            if (g->rec[j] < g->n && t.row_of[g->rec[j]] != KGP_NONE) { es[nk] = t.row_of[g->rec[j]]; ed[nk++] = (uint32_t)r; }
     }
-    for (size_t r = 0; r < n; r++) off[r + 1] += off[r];
-    for (size_t k = 0; k < t.d.E; k++) to[off[t.src[k]] + fill[t.src[k]]++] = t.dst[k];
-    for (size_t r = 0; g->rec_off && r < n; r++) {
-        uint32_t i = t.snap_of[r];
-        for (uint32_t j = g->rec_off[i]; j < g->rec_off[i + 1]; j++)
-            if (g->rec[j] < g->n && t.row_of[g->rec[j]] != KGP_NONE) {
-                uint32_t x = t.row_of[g->rec[j]];
-                to[off[x] + fill[x]++] = (uint32_t)r;
-            }
-    }
+    if (kge_csr_build(n, nk, es, ed, KGE_CSR_OUT, &off, &to)) { st = kgp__snap_error(s, KGP_ENOMEM, "out of memory"); goto out; }
     /* pairs the graph already orders (one comes before the other through
      * requirement and recommended edges, transitively, across courses too)
      * are not proposed: such an edge would be redundant or contradict the
@@ -1398,7 +1391,7 @@ pruned_out:
     *nout = nres;
     res = NULL;
 out:
-    free(res); free(z); free(cand); free(cidx); free(off); free(to); free(fill); free(pairs); free(p);
+    free(res); free(z); free(cand); free(cidx); free(off); free(to); free(es); free(ed); free(pairs); free(p);
     free(reach); free(rej); free(queue); free(near);
     tdata_free(&t);
     kge_link_free(lm);

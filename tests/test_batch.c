@@ -244,30 +244,52 @@ START_TEST(shards_are_disjoint_and_cover_the_input)
 }
 END_TEST
 
-/* Runs the batch in a child that is killed (SIGKILL) at kill_line. */
-static void run_killed(const char *in, const char *out, int is_dir, uint64_t kill_line)
+/* Runs the batch (2 threads, chunks of 40) in a child, killed (SIGKILL)
+ * at line kill_at when that is not 0, and whose files cannot grow past
+ * `limit` bytes when that is not RLIM_INFINITY (RLIMIT_FSIZE: a write
+ * fails as on a full disk, with EFBIG). Returns its wait status. */
+static int run_child(const char *in, const char *out, int is_dir, uint64_t kill_at, rlim_t limit)
 {
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        g_kill_at = kill_line;
+        g_kill_at = kill_at;
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {limit, limit};
+        if (limit != RLIM_INFINITY && setrlimit(RLIMIT_FSIZE, &rl)) _exit(99);
         char err[512];
         kgn_batch_stats st;
-        run_batch(in, out, is_dir, 2, 0, 0, -1, 40, 0, &st, err);
-        _exit(0);
+        _exit(run_batch(in, out, is_dir, 2, 0, 0, -1, 40, 0, &st, err));
     }
     int ws;
     ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    return ws;
+}
+
+static void run_killed(const char *in, const char *out, int is_dir, uint64_t kill_line)
+{
+    int ws = run_child(in, out, is_dir, kill_line, RLIM_INFINITY);
     ck_assert_msg(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL, "child was not killed");
+}
+
+/* n learners in l.jsonl (*in) and their uninterrupted run (one thread,
+ * chunks of 40) in full.jsonl, whose path is returned: what an interrupted
+ * run must end as. */
+static char *full_run(int n, char **in)
+{
+    *in = write_learners("l.jsonl", n);
+    char err[512];
+    kgn_batch_stats st;
+    char *full = tu_path(g_dir, "full.jsonl");
+    ck_assert_msg(run_batch(*in, full, 0, 1, 0, 0, -1, 40, 0, &st, err) == 0, "%s", err);
+    return full;
 }
 
 START_TEST(resume_after_kill_equals_uninterrupted_file)
 {
-    char *in = write_learners("l.jsonl", 400);
+    char *in, *full = full_run(400, &in);
     char err[512];
     kgn_batch_stats st;
-    char *full = tu_path(g_dir, "full.jsonl");
-    ck_assert_int_eq(run_batch(in, full, 0, 1, 0, 0, -1, 40, 0, &st, err), 0);
 
     char *out = tu_path(g_dir, "out.jsonl");
     run_killed(in, out, 0, 237);
@@ -299,23 +321,10 @@ START_TEST(resume_after_kill_equals_uninterrupted_file)
 }
 END_TEST
 
-/* Runs the batch (chunks of 40) in a child whose files cannot grow past
- * `limit` bytes (RLIMIT_FSIZE: the write fails as on a full disk, with
- * EFBIG); returns its exit status. */
+/* The batch in a child on a full disk at `limit` bytes; its exit status. */
 static int run_file_limited(const char *in, const char *out, int is_dir, rlim_t limit)
 {
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = {limit, limit};
-        if (setrlimit(RLIMIT_FSIZE, &rl)) _exit(99);
-        char err[512];
-        kgn_batch_stats st;
-        _exit(run_batch(in, out, is_dir, 2, 0, 0, -1, 40, 0, &st, err));
-    }
-    int ws;
-    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    int ws = run_child(in, out, is_dir, 0, limit);
     ck_assert_msg(WIFEXITED(ws), "child died");
     return WEXITSTATUS(ws);
 }
@@ -334,11 +343,9 @@ static int exists(const char *dir, const char *name)
  * was, and --resume ends as an uninterrupted run. */
 START_TEST(disk_full_leaves_output_as_it_was)
 {
-    char *in = write_learners("l.jsonl", 300);
+    char *in, *full = full_run(300, &in);
     char err[512];
     kgn_batch_stats st;
-    char *full = tu_path(g_dir, "full.jsonl");
-    ck_assert_int_eq(run_batch(in, full, 0, 1, 0, 0, -1, 40, 0, &st, err), 0);
     ck_assert(!exists(g_dir, "full.jsonl.part"));
     size_t fullsize = 0;
     free(tu_read(full, &fullsize));

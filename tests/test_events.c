@@ -517,6 +517,33 @@ static kgp_observe_report *observe(const char *text, unsigned flags, kgp_status 
     EV(l, c, "quiz", d "T" h ":30:00Z", ",\"score\":" #s1) \
     EV(l, c, "quiz", d "T" h ":35:00Z", ",\"score\":" #s2)
 
+/* The sample courses with events (all of them good) observed. */
+static void samples_with_events(const char *events)
+{
+    import_samples();
+    kgp_observe_report_free(observe(events, 0, KGP_OK));
+}
+
+/* Learner id's state at date (YYYY-MM-DD) on snap (may be NULL); *at, when
+ * at is not NULL, gets that time (unix seconds). The caller frees it. */
+static kgp_learner *learner_on(kgp_snap *snap, const char *id, const char *date, int64_t *at)
+{
+    kgp_learner_options lo = {0};
+    ck_assert_int_eq(kgp_parse_time(date, &lo.at), KGP_OK);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, snap, id, &lo, &l), KGP_OK);
+    if (at) *at = lo.at;
+    return l;
+}
+
+/* The snapshot index of concept key. */
+static uint32_t index_of(kgp_snap *snap, const char *key)
+{
+    uint32_t i = KGP_NONE;
+    ck_assert_int_eq(kgp_snap_lookup(snap, key, &i), KGP_OK);
+    return i;
+}
+
 START_TEST(api_observe_strict_and_duplicates)
 {
     const char *text =
@@ -651,8 +678,7 @@ END_TEST
  * fresh ones are not reviewed, and no day holds more than its minutes. */
 START_TEST(api_plan_with_learner)
 {
-    import_samples();
-    kgp_observe_report *r = observe(
+    samples_with_events(
         /* derivatives: mastered two months before the plan: fading */
         EV("u1", "ml-intro:derivatives", "read", "2026-10-01T10:00:00Z", ",\"dwell_seconds\":3000")
         EV("u1", "ml-intro:derivatives", "quiz", "2026-10-01T11:00:00Z", ",\"score\":1")
@@ -664,15 +690,11 @@ START_TEST(api_plan_with_learner)
         /* loss functions: a wrong then a right answer: mastery uncertain */
         EV("u1", "ml-intro:loss-functions", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
         EV("u1", "ml-intro:loss-functions", "quiz", "2026-11-30T11:00:00Z", ",\"score\":0")
-        EV("u1", "ml-intro:loss-functions", "quiz", "2026-11-30T11:10:00Z", ",\"score\":1"),
-        0, KGP_OK);
-    kgp_observe_report_free(r);
+        EV("u1", "ml-intro:loss-functions", "quiz", "2026-11-30T11:10:00Z", ",\"score\":1"));
     kgp_snap *snap;
     ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
-    kgp_learner_options lo = {0};
-    ck_assert_int_eq(kgp_parse_time("2026-12-01", &lo.at), KGP_OK);
-    kgp_learner *l = NULL;
-    ck_assert_int_eq(kgp_learner_get(g_db, snap, "u1", &lo, &l), KGP_OK);
+    int64_t at;
+    kgp_learner *l = learner_on(snap, "u1", "2026-12-01", &at);
     uint32_t *known;
     size_t nknown;
     ck_assert_int_eq(kgp_learner_known(l, &known, &nknown), KGP_OK);
@@ -759,7 +781,7 @@ START_TEST(api_plan_with_learner)
      * each due when R reaches the target */
     kgp_review_item *items;
     size_t nitems;
-    int32_t learn_day = (int32_t)(lo.at / 86400) + 3;
+    int32_t learn_day = (int32_t)(at / 86400) + 3;
     ck_assert_int_eq(kgp_learner_reviews(l, snap, &goal, &learn_day, 1, 120, &items, &nitems), KGP_OK);
     ck_assert_uint_ge(nitems, 3);
     for (size_t i = 0; i < nitems; i++) {
@@ -882,11 +904,24 @@ static void check_reviews_at_use(json_t *steps)
     }
 }
 
+
+/* Plans goal for learner id at 60 minutes a day (plan_steps): the plan
+ * teaches linalg:vectors `learn` times and reviews it `review` times, each
+ * review right before its use. */
+static void vectors_in_plan(kgp_snap *snap, const char *id, const char *goal, int learn, int review)
+{
+    json_t *root, *steps = plan_steps(snap, id, goal, 60, &root);
+    int nl, nr;
+    count_steps(steps, "linalg:vectors", &nl, &nr);
+    ck_assert_msg(nl == learn && nr == review, "%s, %s: linalg:vectors taught %d and reviewed %d times, not %d and %d",
+                  id, goal, nl, nr, learn, review);
+    check_reviews_at_use(steps);
+    json_decref(root);
+}
 /* The review decision table on hand-built histories. */
 START_TEST(api_review_decisions)
 {
-    import_samples();
-    kgp_observe_report *r = observe(
+    samples_with_events(
         /* failed lesson: both quizzes after it wrong */
         EV("fail", "linalg:vectors", "read", "2026-11-30T10:00:00Z", ",\"dwell_seconds\":1800")
         EV("fail", "linalg:vectors", "quiz", "2026-11-30T11:00:00Z", ",\"score\":0")
@@ -918,9 +953,7 @@ START_TEST(api_review_decisions)
         /* faded: mastered three months ago */
         EV("faded", "linalg:vectors", "read", "2026-09-01T10:00:00Z", ",\"dwell_seconds\":1800")
         EV("faded", "linalg:vectors", "quiz", "2026-09-01T11:00:00Z", ",\"score\":1")
-        EV("faded", "linalg:vectors", "quiz", "2026-09-01T11:10:00Z", ",\"score\":1"),
-        0, KGP_OK);
-    kgp_observe_report_free(r);
+        EV("faded", "linalg:vectors", "quiz", "2026-09-01T11:10:00Z", ",\"score\":1"));
     kgp_snap *snap;
     ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
     json_t *root;
@@ -936,11 +969,7 @@ START_TEST(api_review_decisions)
     ck_assert_int_ge(json_integer_value(json_object_get(first, "minutes")), 30);
     json_decref(root);
     /* a failed check (review) is not checked again: taught */
-    steps = plan_steps(snap, "checked", "linalg:matrices", 60, &root);
-    count_steps(steps, "linalg:vectors", &nl, &nr);
-    ck_assert_int_eq(nl, 1);
-    ck_assert_int_eq(nr, 0);
-    json_decref(root);
+    vectors_in_plan(snap, "checked", "linalg:matrices", 1, 0);
     /* the last attempt wrong, P(L) above the check: taught, not reviewed */
     steps = plan_steps(snap, "slip", "linalg:matrices", 60, &root);
     count_steps(steps, "linalg:vectors", &nl, &nr);
@@ -960,41 +989,27 @@ START_TEST(api_review_decisions)
     check_reviews_at_use(steps);
     ck_assert_ptr_nonnull(strstr(sget(json_array_get(steps, 0), "note"), "mastery uncertain"));
     json_decref(root);
-    steps = plan_steps(snap, "fresh", "linalg:vector-addition", 60, &root);
-    count_steps(steps, "linalg:vectors", &nl, &nr);
-    ck_assert_int_eq(nl + nr, 0);
-    json_decref(root);
+    vectors_in_plan(snap, "fresh", "linalg:vector-addition", 0, 0);
     /* recall still high on the day of use: neither taught nor reviewed */
-    steps = plan_steps(snap, "fresh", "linalg:matrices", 60, &root);
-    count_steps(steps, "linalg:vectors", &nl, &nr);
-    ck_assert_int_eq(nl + nr, 0);
-    json_decref(root);
+    vectors_in_plan(snap, "fresh", "linalg:matrices", 0, 0);
     /* faded: reviewed right before the lesson that needs it, that day */
-    steps = plan_steps(snap, "faded", "linalg:matrices", 60, &root);
-    count_steps(steps, "linalg:vectors", &nl, &nr);
-    ck_assert_int_eq(nl, 0);
-    ck_assert_int_eq(nr, 1);
-    check_reviews_at_use(steps);
-    json_decref(root);
+    vectors_in_plan(snap, "faded", "linalg:matrices", 0, 1);
     /* The decision itself (kgp_learner_review_at, the lesson's minutes at
      * stake on entry): the faded concept's recall r on a day; a review pays
      * iff (1 - r) x stake > r x a recalled review's minutes (7 for the
      * 45-min vectors lesson, nothing fitted: max(5, ceil(15 %))). */
     {
-        kgp_learner_options lo = {0};
-        ck_assert_int_eq(kgp_parse_time("2026-12-01", &lo.at), KGP_OK);
-        uint32_t vec;
-        ck_assert_int_eq(kgp_snap_lookup(snap, "linalg:vectors", &vec), KGP_OK);
+        uint32_t vec = index_of(snap, "linalg:vectors");
         const char *who[] = {"faded", "fresh", "fail", "slip"};
         for (int q = 0; q < 4; q++) {
-            kgp_learner *l = NULL;
-            ck_assert_int_eq(kgp_learner_get(g_db, snap, who[q], &lo, &l), KGP_OK);
+            int64_t at;
+            kgp_learner *l = learner_on(snap, who[q], "2026-12-01", &at);
             double rr = kgp_learner_find(l, vec)->retrievability;
             if (q == 3) {
                 double pl = kgp_learner_find(l, vec)->p_learned;
                 ck_assert_msg(pl > 0.5 && pl < 0.95, "%.3f", pl);
             }
-            int32_t day = (int32_t)(lo.at / 86400);
+            int32_t day = (int32_t)(at / 86400);
             const unsigned stakes[] = {0, 2, 20, 60, 600};
             for (int k = 0; k < 5; k++) {
                 uint32_t mins = stakes[k];
@@ -1058,44 +1073,26 @@ END_TEST
  * dependent's lesson failed since its previous study) still teaches it. */
 START_TEST(api_review_lapse)
 {
-    import_samples();
-    kgp_observe_report *r = observe(
+    samples_with_events(
         LESSON("lapse", "linalg:vectors", "2026-11-01", "10", 1, 1)
         EV("lapse", "linalg:vectors", "review", "2026-11-28T10:00:00Z", ",\"grade\":1")
         LESSON("check", "linalg:vectors", "2026-11-01", "10", 1, 1)
         LESSON("check", "linalg:vector-addition", "2026-11-27", "10", 0, 0)
-        EV("check", "linalg:vectors", "review", "2026-11-28T10:00:00Z", ",\"grade\":1"),
-        0, KGP_OK);
-    kgp_observe_report_free(r);
+        EV("check", "linalg:vectors", "review", "2026-11-28T10:00:00Z", ",\"grade\":1"));
     kgp_snap *snap;
     ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
-    uint32_t vec;
-    ck_assert_int_eq(kgp_snap_lookup(snap, "linalg:vectors", &vec), KGP_OK);
-    kgp_learner_options lo = {0};
-    ck_assert_int_eq(kgp_parse_time("2026-12-01", &lo.at), KGP_OK);
-    kgp_learner *l = NULL;
-    ck_assert_int_eq(kgp_learner_get(g_db, snap, "lapse", &lo, &l), KGP_OK);
+    uint32_t vec = index_of(snap, "linalg:vectors");
+    kgp_learner *l = learner_on(snap, "lapse", "2026-12-01", NULL);
     const kgp_learner_concept *c = kgp_learner_find(l, vec);
     ck_assert_int_eq(c->lapses, 1);
     ck_assert_msg(c->status == KGP_FADING || c->status == KGP_MASTERED, "%d", c->status);
     ck_assert_double_ge(c->p_learned, 0.95);
     kgp_learner_free(l);
-    ck_assert_int_eq(kgp_learner_get(g_db, snap, "check", &lo, &l), KGP_OK);
+    l = learner_on(snap, "check", "2026-12-01", NULL);
     ck_assert_int_eq(kgp_learner_find(l, vec)->status, KGP_LEARNING);
     kgp_learner_free(l);
-    json_t *root;
-    int nl, nr;
-    json_t *steps = plan_steps(snap, "lapse", "linalg:vector-addition", 60, &root);
-    count_steps(steps, "linalg:vectors", &nl, &nr);
-    ck_assert_int_eq(nl, 0);
-    ck_assert_int_eq(nr, 1);       /* its memory after the lapse is weak */
-    check_reviews_at_use(steps);
-    json_decref(root);
-    steps = plan_steps(snap, "check", "linalg:vector-addition", 60, &root);
-    count_steps(steps, "linalg:vectors", &nl, &nr);
-    ck_assert_int_eq(nl, 1);
-    ck_assert_int_eq(nr, 0);
-    json_decref(root);
+    vectors_in_plan(snap, "lapse", "linalg:vector-addition", 0, 1);    /* its memory after the lapse is weak */
+    vectors_in_plan(snap, "check", "linalg:vector-addition", 1, 0);
     kgp_snap_close(snap);
 }
 END_TEST
@@ -1108,23 +1105,17 @@ END_TEST
  * 20-minute lesson too). */
 START_TEST(api_review_uncertain_mixture)
 {
-    import_samples();
-    kgp_observe_report *r = observe(
+    samples_with_events(
         LESSON("doubt", "linalg:vectors", "2026-11-30", "10", 1, 1)
-        LESSON("doubt", "linalg:vector-addition", "2026-11-30", "12", 0, 0),
-        0, KGP_OK);
-    kgp_observe_report_free(r);
+        LESSON("doubt", "linalg:vector-addition", "2026-11-30", "12", 0, 0));
     const double kappa = 3, p0 = 0.9, v[3] = { kappa, p0, 100 };
     kgg_err ge;
     ck_assert_int_eq(kgg_model_put(kgp__db_store(g_db), "prereq-strength", v, 3, &ge), KGP_OK);
     kgp_snap *snap;
     ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
-    uint32_t vec;
-    ck_assert_int_eq(kgp_snap_lookup(snap, "linalg:vectors", &vec), KGP_OK);
-    kgp_learner_options lo = {0};
-    ck_assert_int_eq(kgp_parse_time("2026-12-01", &lo.at), KGP_OK);
-    kgp_learner *l = NULL;
-    ck_assert_int_eq(kgp_learner_get(g_db, snap, "doubt", &lo, &l), KGP_OK);
+    uint32_t vec = index_of(snap, "linalg:vectors");
+    int64_t at;
+    kgp_learner *l = learner_on(snap, "doubt", "2026-12-01", &at);
     const kgp_learner_concept *c = kgp_learner_find(l, vec);
     double p = c->p_learned, rr = c->retrievability;
     /* the doubt: Bayes with a lesson failing 1 − p0 with its prerequisites,
@@ -1139,7 +1130,7 @@ START_TEST(api_review_uncertain_mixture)
         double mean = stakes[k] * p0 * (1 - exp(-kappa * (1 - pl * rr)));
         uint32_t mins = stakes[k];
         const char *why = NULL;
-        int got = kgp_learner_review_at(l, vec, (int32_t)(lo.at / 86400), &mins, &why);
+        int got = kgp_learner_review_at(l, vec, (int32_t)(at / 86400), &mins, &why);
         ck_assert_int_eq(got, mix > pl * rr * ok);
         ck_assert_int_eq(got, k == 1);
         /* the 20-min lesson: the mean-recall curve would have reviewed */
@@ -1192,10 +1183,7 @@ START_TEST(api_fit_fsrs)
                   fr->fsrs_logloss_fit, fr->fsrs_logloss_default);
     double w2 = fr->fsrs_w[2];
     kgp_fit_report_free(fr);
-    kgp_learner_options lo = {0};
-    ck_assert_int_eq(kgp_parse_time("2026-11-05", &lo.at), KGP_OK);
-    kgp_learner *l = NULL;
-    ck_assert_int_eq(kgp_learner_get(g_db, NULL, "u1", &lo, &l), KGP_OK);
+    kgp_learner *l = learner_on(NULL, "u1", "2026-11-05", NULL);
     ck_assert_double_eq_tol(l->concepts[0].stability, w2, 1e-9);
     kgp_learner_free(l);
     /* per learner: a held-out learner who, like "big", mostly remembers
@@ -1248,11 +1236,11 @@ START_TEST(api_fit_fsrs)
     json_decref(jr);
     free(buf);
     kgp_fit_report_free(fr);
-    ck_assert_int_eq(kgp_learner_get(g_db, NULL, "big", &lo, &l), KGP_OK);
+    l = learner_on(NULL, "big", "2026-11-05", NULL);
     ck_assert_msg(l->concepts[0].stability > w2 * 1.2, "big %.3f, population %.3f",
                   l->concepts[0].stability, w2);
     kgp_learner_free(l);
-    ck_assert_int_eq(kgp_learner_get(g_db, NULL, "u1", &lo, &l), KGP_OK);
+    l = learner_on(NULL, "u1", "2026-11-05", NULL);
     ck_assert_double_eq_tol(l->concepts[0].stability, w2, 1e-9);
     kgp_learner_free(l);
     /* forgetting "big" removes his own weights with his events */
@@ -1354,18 +1342,14 @@ START_TEST(api_fit_review_minutes)
     /* the hooks use them: the pessimistic review is the failed one */
     kgp_snap *snap;
     ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
-    uint32_t x;
-    ck_assert_int_eq(kgp_snap_lookup(snap, "linalg:vectors", &x), KGP_OK);
-    kgp_learner_options lo = {0};
-    ck_assert_int_eq(kgp_parse_time("2026-11-20", &lo.at), KGP_OK);
-    kgp_learner *l = NULL;
-    ck_assert_int_eq(kgp_learner_get(g_db, snap, "r0", &lo, &l), KGP_OK);
+    uint32_t x = index_of(snap, "linalg:vectors");
+    kgp_learner *l = learner_on(snap, "r0", "2026-11-20", NULL);
     ck_assert_uint_eq(kgp_learner_review_worst(l, x), 12);     /* ceil(11.84) */
     /* a concept r0 never met: its fitted record */
     ck_assert_int_eq(kgp_snap_lookup(snap, "ml-intro:derivatives", &x), KGP_OK);
     ck_assert_uint_eq(kgp_learner_review_worst(l, x), (uint32_t)ceil(710.5 / 60 / 45 * 57 - 1e-9));
     kgp_learner_free(l);
-    ck_assert_int_eq(kgp_learner_get(g_db, snap, "r5", &lo, &l), KGP_OK);
+    l = learner_on(snap, "r5", "2026-11-20", NULL);
     ck_assert_uint_eq(kgp_learner_review_worst(l, x), (uint32_t)ceil(710.5 / 60 / 45 * 57 - 1e-9));
     kgp_learner_free(l);
     kgp_snap_close(snap);
@@ -1418,16 +1402,13 @@ START_TEST(api_fit_prereq_strength)
     /* the decision: learner p50 (vector-addition 51 days after vectors) */
     kgp_snap *snap;
     ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
-    uint32_t vec;
-    ck_assert_int_eq(kgp_snap_lookup(snap, "linalg:vectors", &vec), KGP_OK);
-    kgp_learner_options lo = {0};
-    ck_assert_int_eq(kgp_parse_time("2026-09-11", &lo.at), KGP_OK);
-    kgp_learner *l = NULL;
-    ck_assert_int_eq(kgp_learner_get(g_db, snap, "p3", &lo, &l), KGP_OK);
+    uint32_t vec = index_of(snap, "linalg:vectors");
+    int64_t at;
+    kgp_learner *l = learner_on(snap, "p3", "2026-09-11", &at);
     double rr = kgp_learner_find(l, vec)->retrievability;
     uint32_t mins = 60;
     const char *why = NULL;
-    int got = kgp_learner_review_at(l, vec, (int32_t)(lo.at / 86400), &mins, &why);
+    int got = kgp_learner_review_at(l, vec, (int32_t)(at / 86400), &mins, &why);
     double loss = 60 * p0 * (1 - exp(-kappa * (1 - rr)));
     ck_assert_msg(rr < 0.99, "%.3f", rr);
     ck_assert_int_eq(got, loss > rr * 5);

@@ -810,6 +810,38 @@ START_TEST(calibration_synthetic)
 }
 END_TEST
 
+/* `train --threads 1 --json` on the imported syn.csv: it reports
+ * `rejected` rejections and fits the stacked head on at least twice as many
+ * negatives the graph implies as edges (*gn and *edges, for the test's own
+ * bounds). Returns the report (the caller json_decrefs it). */
+static json_t *train_on_graph_negatives(json_int_t rejected, json_int_t *gn, json_int_t *edges)
+{
+    char *out = NULL;
+    ck_assert_int_eq(kg(&out, "train --threads 1 --json"), 0);
+    json_t *r = json_of(out);
+    free(out);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "rejected_negatives")), rejected);
+    *gn = json_integer_value(json_object_get(r, "graph_negatives"));
+    *edges = json_integer_value(json_object_get(r, "edges"));
+    ck_assert_msg(*gn >= 2 * *edges, "%lld graph negatives for %lld edges", (long long)*gn, (long long)*edges);
+    ck_assert_msg(json_real_value(json_object_get(json_object_get(r, "calibration"), "structural")) != 0,
+                  "no stacked head with %lld rejections", (long long)rejected);
+    return r;
+}
+
+/* The held-out pairs' scores, moved to their share (--prior), are
+ * calibrated within ECE_CSV_MAX. */
+static void held_out_calibrated(const int *y, size_t nte, size_t npos)
+{
+    char *out = NULL;
+    double share = (double)npos / (double)nte, mean;
+    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_test.tsv' --prior %.6f", g_dir, share), 0);
+    double ece = s_ece(out, y, nte, &mean);
+    free(out);
+    ck_assert_msg(ece < ECE_CSV_MAX, "%zu held-out pairs, %.3f prerequisites: ECE %.4f, mean score %.3f", nte, share,
+                  ece, mean);
+}
+
 /* The same hub graph imported from CSV alone, as the external benchmark
  * runs it: no designer rejected anything, yet `train` fits the stacked
  * head (and its title-word features) on the negatives the graph implies,
@@ -822,27 +854,17 @@ START_TEST(calibration_synthetic_csv)
     int *y = s_files(&nte, &npos);
     char *out = NULL;
     ck_assert_int_eq(kg(NULL, "import '%s/syn.csv'", g_dir), 0);
-    ck_assert_int_eq(kg(&out, "train --threads 1 --json"), 0);
-    json_t *r = json_of(out), *cal = json_object_get(r, "calibration");
-    ck_assert_int_eq(json_integer_value(json_object_get(r, "rejected_negatives")), 0);
-    json_int_t gn = json_integer_value(json_object_get(r, "graph_negatives"));
-    json_int_t edges = json_integer_value(json_object_get(r, "edges"));
-    ck_assert_msg(gn >= 2 * edges && gn <= 6 * edges, "%lld graph negatives for %lld edges", (long long)gn, (long long)edges);
-    ck_assert_msg(json_real_value(json_object_get(cal, "structural")) != 0, "no stacked head without rejections");
-    ck_assert(fabs(json_real_value(json_object_get(cal, "prior")) - 0.5) < 1e-9);
+    json_int_t gn, edges;
+    json_t *r = train_on_graph_negatives(0, &gn, &edges);
+    ck_assert_msg(gn <= 6 * edges, "%lld graph negatives for %lld edges", (long long)gn, (long long)edges);
+    ck_assert(fabs(json_real_value(json_object_get(json_object_get(r, "calibration"), "prior")) - 0.5) < 1e-9);
     json_decref(r);
-    free(out);
     char *mp = tu_path(g_dir, "k.db.kgmodel/kgpath_train.json"), *m = tu_read(mp, NULL);
     ck_assert_msg(m && strstr(m, "\"negatives\": \"graph\"") && strstr(m, "\"titles\": 1"), "manifest: %s", m ? m : "");
     ck_assert_int_eq(kg(&out, "train --threads 1 --force"), 0);
     ck_assert_msg(strstr(out, "negatives the graph implies") && strstr(out, "stacked"), "%s", out);
     free(out);
-    double share = (double)npos / (double)nte, mean;
-    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_test.tsv' --prior %.6f", g_dir, share), 0);
-    double ece = s_ece(out, y, nte, &mean);
-    free(out);
-    ck_assert_msg(ece < ECE_CSV_MAX, "%zu held-out pairs, %.3f prerequisites: ECE %.4f, mean score %.3f", nte, share,
-                  ece, mean);
+    held_out_calibrated(y, nte, npos);
     /* the checkpoint's stacked head reads graph negatives: told to read
      * the (absent) rejections instead, the regression is flat and the
      * scores change */
@@ -882,25 +904,14 @@ START_TEST(calibration_synthetic_csv_one_rejection)
     char *out = NULL;
     ck_assert_int_eq(kg(NULL, "import '%s/syn.csv'", g_dir), 0);
     ck_assert_int_eq(kg(NULL, "suggest --reject-pairs '%s/syn_rej1.tsv'", g_dir), 0);
-    ck_assert_int_eq(kg(&out, "train --threads 1 --json"), 0);
-    json_t *r = json_of(out), *cal = json_object_get(r, "calibration");
-    ck_assert_int_eq(json_integer_value(json_object_get(r, "rejected_negatives")), 1);
-    json_int_t gn = json_integer_value(json_object_get(r, "graph_negatives"));
-    json_int_t edges = json_integer_value(json_object_get(r, "edges"));
-    ck_assert_msg(gn >= 2 * edges, "%lld graph negatives for %lld edges", (long long)gn, (long long)edges);
-    ck_assert_msg(json_real_value(json_object_get(cal, "structural")) != 0, "no stacked head after one rejection");
-    json_decref(r);
-    free(out);
+    json_int_t gn, edges;
+    json_decref(train_on_graph_negatives(1, &gn, &edges));
     char *mp = tu_path(g_dir, "k.db.kgmodel/kgpath_train.json"), *m = tu_read(mp, NULL);
     ck_assert_msg(m && strstr(m, "\"negatives\": \"graph\""), "manifest: %s", m ? m : "");
     ck_assert_int_eq(kg(&out, "train --threads 1 --force"), 0);
     ck_assert_msg(strstr(out, "1 rejected suggestion, too few alone"), "%s", out);
     free(out);
-    double share = (double)npos / (double)nte, mean;
-    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_test.tsv' --prior %.6f", g_dir, share), 0);
-    double ece = s_ece(out, y, nte, &mean);
-    free(out);
-    ck_assert_msg(ece < ECE_CSV_MAX, "ECE %.4f, mean score %.3f", ece, mean);
+    held_out_calibrated(y, nte, npos);
     free(m); free(mp); free(rj); free(rp); free(y);
 }
 END_TEST

@@ -87,6 +87,18 @@ void kg_buf_xml_chars(kg_buf *b, const char *s)
     kg_buf_puts(b, run);
 }
 
+void kg_buf_gv(kg_buf *b, const char *s, int tooltip)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"') kg_buf_puts(b, "\\\"");
+        else if (c == '\\') kg_buf_puts(b, tooltip ? "\\\\\\\\" : "\\\\");
+        else if (c == '&') kg_buf_puts(b, "&amp;");
+        else if (c == '\n') kg_buf_puts(b, "\\n");
+        else kg_buf_put(b, c < ' ' ? " " : s, 1);
+    }
+}
+
 void kg_buf_xml(kg_buf *b, const char *s)
 {
     if (!s) return;

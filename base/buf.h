@@ -50,6 +50,16 @@ void kg_buf_xml_chars(kg_buf *b, const char *s);
 /* Non-zero when s holds a control character XML 1.0 forbids. O(strlen). */
 int kg_xml_bad_char(const char *s);
 
+/* Appends s for a Graphviz string attribute, inside its double quotes
+ * (the caller writes them; DOT text or cgraph's agsafeset alike), so that
+ * Graphviz shows s as written: '"' as \", '&' as "&amp;" (Graphviz decodes
+ * HTML entities in labels and tooltips), a line feed as "\n", other control
+ * characters (which SVG cannot hold) as a space, and a backslash as "\\"
+ * in an escString such as a label, where "\N" or "\l" would be an escape
+ * -- or as four in a tooltip, which Graphviz unescapes twice
+ * (lib/common/emit.c: interpretCRNL, then strdup_and_subst_obj). */
+void kg_buf_gv(kg_buf *b, const char *s, int tooltip);
+
 /* Binary encoding (the store's records): an unsigned LEB128 varint, and a
  * length-prefixed string: varint(strlen + 1) then the bytes with their NUL,
  * or varint 0 for NULL, so NULL and "" stay distinct. */

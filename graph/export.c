@@ -126,98 +126,92 @@ static kgp_status export_json(const kgg_snap *s, FILE *out, kgg_err *e)
     return KGP_OK;
 }
 
-/* Writes s inside a dot quoted string (the caller writes the quotes).
- *
- * DOT_ID: a node name. Keys are [A-Za-z0-9_.:-], so only the quote and
- *   backslash rules matter; both are escaped so no name ends the string.
- * DOT_LABEL: an escString label. Graphviz turns "\\" into one backslash
- *   and "\n" into a line break, and decodes HTML entities (&amp; &lt; ...),
- *   so a backslash is doubled and '&' written as "&amp;": a title holding
- *   "\N", "a\nb" or "&lt;" shows as written (not as the node's name, a
- *   line break or '<').
- * DOT_TOOLTIP: an edge tooltip. Graphviz (lib/common/emit.c, 2.42 and
- *   later) unescapes a tooltip twice: interpretCRNL ("\n" -> line break,
- *   "\\" -> "\") then strdup_and_subst_obj ("\\" -> "\", "\N" -> the
- *   name), so a backslash needs four to reach the SVG as one.
- * Everywhere: '"' becomes \" (the one escape the DOT grammar has); a line
- * feed "\n"; other control characters (which only an old database can hold
- * and SVG cannot) a space. Non-ASCII UTF-8 passes through (Graphviz reads
- * UTF-8 by default). */
+/* What a dot string holds: a node name (keys are [A-Za-z0-9_.:-], so
+ * only '"' and '\\' are escaped, that no name ends the string), or a label
+ * or tooltip that Graphviz shows as written (kg_buf_gv). */
 enum { DOT_ID, DOT_LABEL, DOT_TOOLTIP };
 
-static void dot_chars(FILE *out, const char *s, int mode)
+/* Appends s as a dot quoted string to b. */
+static void dot_str(kg_buf *b, const char *s, int mode)
 {
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"') fputs("\\\"", out);
-        else if (c == '\\') fputs(mode == DOT_TOOLTIP ? "\\\\\\\\" : "\\\\", out);
-        else if (c == '&' && mode != DOT_ID) fputs("&amp;", out);
-        else if (c == '\n') fputs("\\n", out);
-        else fputc(c < ' ' ? ' ' : c, out);
+    kg_buf_put(b, "\"", 1);
+    if (mode != DOT_ID) {
+        kg_buf_gv(b, s, mode == DOT_TOOLTIP);
+    } else {
+        for (; s && *s; s++) {
+            if (*s == '"' || *s == '\\') kg_buf_put(b, "\\", 1);
+            kg_buf_put(b, s, 1);
+        }
     }
+    kg_buf_put(b, "\"", 1);
 }
 
-static void dot_str(FILE *out, const char *s, int mode)
+/* ", tooltip=..." (sep first) for an edge's reason a and its group's
+ * reason g, either NULL, one per line (g once when CSV gave both the same
+ * text); nothing when both are NULL. */
+static void dot_tooltip(kg_buf *b, const char *sep, const char *a, const char *g)
 {
-    fputc('"', out);
-    dot_chars(out, s, mode);
-    fputc('"', out);
-}
-
-/* " tooltip=\"A\nB\"" for an edge's reason A and its group's reason B
- * (either may be NULL; B once when equal to A), after sep; nothing when
- * both are NULL. */
-static void dot_tooltip(FILE *out, const char *sep, const char *a, const char *b)
-{
-    if (a && b && !strcmp(a, b)) b = NULL;     /* CSV gives the row's reason to both */
-    if (!a && !b) return;
-    fprintf(out, "%stooltip=\"", sep);
-    dot_chars(out, a, DOT_TOOLTIP);
-    if (a && b) fputs("\\n", out);
-    dot_chars(out, b, DOT_TOOLTIP);
-    fputc('"', out);
+    if (a && g && !strcmp(a, g)) g = NULL;
+    if (!a && !g) return;
+    kg_buf b2 = {0};
+    kg_buf_puts(&b2, a);
+    kg_buf_join(&b2, "\n", g);
+    kg_buf_printf(b, "%stooltip=", sep);
+    dot_str(b, b2.data, DOT_TOOLTIP);
+    if (b2.oom) b->oom = 1;
+    kg_buf_free(&b2);
 }
 
 /* Edges carry their reasons as tooltips (what `export --format svg` shows
- * on hover, and what dot -Tsvg turns into the edge's xlink:title). */
+ * on hover, and what dot -Tsvg turns into the edge's xlink:title). Each
+ * line is built in a kg_buf, then written. */
 static kgp_status export_dot(const kgg_snap *s, FILE *out, kgg_err *e)
 {
-    fprintf(out, "digraph kgpath {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
-    for (uint32_t c = 0; c < s->ncourses; c++) {
-        fprintf(out, "  subgraph \"cluster_%u\" {\n    label=", c);
-        dot_str(out, s->course_title[c] ? s->course_title[c] : s->course_id[c], DOT_LABEL);
-        fputs(";\n", out);
+    kg_buf b = {0};
+    int bad = fputs("digraph kgpath {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n", out) == EOF;
+#define FLUSH() do {                                                                     \
+        if (b.oom) { kg_buf_free(&b); return kgg_errf(e, KGP_ENOMEM, "out of memory"); } \
+        if (b.len && fwrite(b.data, 1, b.len, out) != b.len) bad = 1;                    \
+        b.len = 0;                                                                       \
+    } while (0)
+    for (uint32_t c = 0; c < s->ncourses && !bad; c++) {
+        kg_buf_printf(&b, "  subgraph \"cluster_%u\" {\n    label=", c);
+        dot_str(&b, s->course_title[c] ? s->course_title[c] : s->course_id[c], DOT_LABEL);
+        kg_buf_puts(&b, ";\n");
         for (uint32_t i = s->course_first[c]; i < s->course_first[c + 1]; i++) {
-            fputs("    ", out);
-            dot_str(out, s->key[i], DOT_ID);
-            fputs(" [label=", out);
-            dot_str(out, s->title[i], DOT_LABEL);
-            fputs("];\n", out);
+            kg_buf_puts(&b, "    ");
+            dot_str(&b, s->key[i], DOT_ID);
+            kg_buf_puts(&b, " [label=");
+            dot_str(&b, s->title[i], DOT_LABEL);
+            kg_buf_puts(&b, "];\n");
         }
-        fputs("  }\n", out);
+        kg_buf_puts(&b, "  }\n");
+        FLUSH();
     }
-    for (uint32_t i = 0; i < s->n; i++) {
+    for (uint32_t i = 0; i < s->n && !bad; i++) {
         for (uint32_t g = s->grp_off[i]; g < s->grp_off[i + 1]; g++)
             for (uint32_t j = s->mem_off[g]; j < s->mem_off[g + 1]; j++) {
                 const char *why = s->mem_reason ? s->mem_reason[j] : NULL;
                 int lab = s->grp_k[g] != 1 || s->grp_n[g] != 1;
-                fputs("  ", out); dot_str(out, s->key[s->mem[j]], DOT_ID);
-                fputs(" -> ", out); dot_str(out, s->key[i], DOT_ID);
-                if (lab) fprintf(out, " [label=\"%u of %u\"", s->grp_k[g], s->grp_n[g]);
-                if (why || s->grp_reason[g]) dot_tooltip(out, lab ? ", " : " [", why, s->grp_reason[g]);
-                if (lab || why || s->grp_reason[g]) fputc(']', out);
-                fputs(";\n", out);
+                kg_buf_puts(&b, "  "); dot_str(&b, s->key[s->mem[j]], DOT_ID);
+                kg_buf_puts(&b, " -> "); dot_str(&b, s->key[i], DOT_ID);
+                if (lab) kg_buf_printf(&b, " [label=\"%u of %u\"", s->grp_k[g], s->grp_n[g]);
+                if (why || s->grp_reason[g]) dot_tooltip(&b, lab ? ", " : " [", why, s->grp_reason[g]);
+                kg_buf_puts(&b, lab || why || s->grp_reason[g] ? "];\n" : ";\n");
             }
         for (uint32_t j = s->rec_off[i]; j < s->rec_off[i + 1]; j++) {
-            fputs("  ", out); dot_str(out, s->key[s->rec[j]], DOT_ID);
-            fputs(" -> ", out); dot_str(out, s->key[i], DOT_ID);
-            fputs(" [style=dashed", out);
-            dot_tooltip(out, ", ", s->rec_reason ? s->rec_reason[j] : NULL, NULL);
-            fputs("];\n", out);
+            kg_buf_puts(&b, "  "); dot_str(&b, s->key[s->rec[j]], DOT_ID);
+            kg_buf_puts(&b, " -> "); dot_str(&b, s->key[i], DOT_ID);
+            kg_buf_puts(&b, " [style=dashed");
+            dot_tooltip(&b, ", ", s->rec_reason ? s->rec_reason[j] : NULL, NULL);
+            kg_buf_puts(&b, "];\n");
         }
+        FLUSH();
     }
-    fputs("}\n", out);
-    if (fflush(out) != 0 || ferror(out)) return kgg_errf(e, KGP_EIO, "cannot write the export");
+#undef FLUSH
+    kg_buf_free(&b);
+    if (bad || fputs("}\n", out) == EOF || fflush(out) != 0 || ferror(out))
+        return kgg_errf(e, KGP_EIO, "cannot write the export");
     return KGP_OK;
 }
 

@@ -15,6 +15,7 @@
 #include "kgpath.h"
 #include "api_internal.h"
 #include "base/alloc.h"
+#include "base/buf.h"
 #include "graph/snapshot.h"
 #include "planner/planner.h"
 
@@ -86,6 +87,18 @@ static char *esc(kg_arena *a, const char *s)
     if (!o) return NULL;
     for (const char *p = s; *p; p++) { if (*p == '\\') *q++ = '\\'; *q++ = lab((unsigned char)*p); }
     *q = 0;
+    return o;
+}
+
+/* A label or tooltip Graphviz shows as written: quotes, backslashes,
+ * entities and line breaks escaped (kg_buf_gv; a tooltip's backslashes
+ * twice, as Graphviz unescapes it twice). NULL when out of memory. */
+static char *gv_text(kg_arena *a, const char *s, int tooltip)
+{
+    kg_buf b = {0};
+    kg_buf_gv(&b, s, tooltip);
+    char *o = b.oom ? NULL : kg_arena_strdup(a, b.data ? b.data : "");
+    kg_buf_free(&b);
     return o;
 }
 
@@ -285,7 +298,7 @@ static kgp_status build(mapctx *m, const uint8_t *sel, int clusters, int by_unit
                         title = g->course_title[f] ? g->course_title[f] : id;
                         fid = kg_arena_printf(a, "course:%s", id);
                     }
-                    set(frame[f], "label", esc(a, title));
+                    set(frame[f], "label", gv_text(a, title, 0));
                     set(frame[f], "id", esc(a, fid));
                     set(frame[f], "class", by_unit ? "unit" : "course");
                 }
@@ -335,7 +348,7 @@ static kgp_status build(mapctx *m, const uint8_t *sel, int clusters, int by_unit
                 set(j, "label", kg_arena_printf(a, "%u of %u", g->grp_k[q], n));
                 Agedge_t *e = add_edge(m, j, m->node[c], kg_arena_printf(a, "e:%s>%s", gid, g->key[c]), "req group");
                 if (!e) return KGP_EINTERNAL;
-                if (g->grp_reason && g->grp_reason[q]) set(e, "tooltip", esc(a, g->grp_reason[q]));
+                if (g->grp_reason && g->grp_reason[q]) set(e, "tooltip", gv_text(a, g->grp_reason[q], 1));
                 into = j;
             }
             for (uint32_t k = g->mem_off[q]; k < g->mem_off[q + 1]; k++) {
@@ -352,7 +365,7 @@ static kgp_status build(mapctx *m, const uint8_t *sel, int clusters, int by_unit
                 if (!e) return KGP_EINTERNAL;
                 const char *why = g->mem_reason && g->mem_reason[k] ? g->mem_reason[k]
                                 : all_of && g->grp_reason ? g->grp_reason[q] : NULL;
-                if (why) set(e, "tooltip", esc(a, why));
+                if (why) set(e, "tooltip", gv_text(a, why, 1));
                 if (red) { set(e, "color", "#dd6b20"); set(e, "style", "dashed"); set(e, "penwidth", "1.8"); }
                 if (cyc) { set(e, "color", "#c53030"); set(e, "penwidth", "2.2"); }
             }
@@ -366,7 +379,7 @@ static kgp_status build(mapctx *m, const uint8_t *sel, int clusters, int by_unit
                 if (!e) return KGP_EINTERNAL;
                 set(e, "style", "dashed");
                 set(e, "color", "#a0aec0");
-                if (g->rec_reason && g->rec_reason[k]) set(e, "tooltip", esc(a, g->rec_reason[k]));
+                if (g->rec_reason && g->rec_reason[k]) set(e, "tooltip", gv_text(a, g->rec_reason[k], 1));
             }
     }
     return KGP_OK;

@@ -49,6 +49,14 @@ START_TEST(buf_text)
     ck_assert_int_eq(kg_xml_bad_char("a\x7f"), 0);
     ck_assert_int_eq(kg_xml_bad_char("a\x1b[0m"), 1);
     ck_assert_int_eq(kg_xml_bad_char(NULL), 0);
+    /* Graphviz strings: a label's backslash doubled, a tooltip's twice over
+     * (Graphviz unescapes it twice); quotes, entities, line breaks escaped */
+    kg_buf_gv(&x, "a\"\\N&amp;\n\t中", 0);
+    ck_assert_str_eq(x.data, "a\\\"\\\\N&amp;amp;\\n 中");
+    kg_buf_free(&x);
+    kg_buf_gv(&x, "\\E", 1);
+    ck_assert_str_eq(x.data, "\\\\\\\\E");
+    kg_buf_free(&x);
     /* printf longer than its on-stack scratch */
     char big[2000];
     memset(big, 'z', sizeof big - 1);

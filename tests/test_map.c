@@ -304,11 +304,12 @@ static GVC_t *gv_plugins(void)
     return gvContextPlugins(builtins, 0);
 }
 
-/* The xlink:title of edge "FROM->TO" in an SVG from dot (NULL when none). */
-static char *edge_tip(svgdoc d, const char *name)
+/* The xlink:title of the edge element that pred selects ("s:title='A->B'"
+ * in an SVG from dot, "@id='e:A>B'" in a map); NULL when none. */
+static char *edge_tip(svgdoc d, const char *pred)
 {
     char q[512];
-    snprintf(q, sizeof q, "//s:g[@class='edge'][s:title='%s']//s:a/@xlink:title", name);
+    snprintf(q, sizeof q, "//s:g[contains(@class, 'edge')][%s]//s:a/@xlink:title", pred);
     xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST q, d.x);
     ck_assert_ptr_nonnull(o);
     char *v = o->nodesetval && o->nodesetval->nodeNr
@@ -319,16 +320,18 @@ static char *edge_tip(svgdoc d, const char *name)
 
 static void tip_is(svgdoc d, const char *edge, const char *want)
 {
-    char *got = edge_tip(d, edge);
+    char pred[256];
+    snprintf(pred, sizeof pred, strchr(edge, '>') && !strstr(edge, "->") ? "@id='%s'" : "s:title='%s'", edge);
+    char *got = edge_tip(d, pred);
     ck_assert_msg(got && !strcmp(got, want), "%s: tooltip [%s], want [%s]", edge, got ? got : "(none)", want);
     xmlFree(got);
 }
 
-/* `export --format dot` read by Graphviz as `dot -Tsvg` reads it: every
- * edge's reason reaches the SVG as its tooltip and every title as its
- * label, exactly, whatever quotes, backslashes (Graphviz unescapes tooltips
- * twice), escape-like text (\N \n), entities, line breaks (CSV keeps them)
- * and non-ASCII text they hold. */
+/* `export --format dot` read by Graphviz as `dot -Tsvg` reads it, and the
+ * map (kgp_map_svg): every edge's reason reaches the SVG as its tooltip
+ * and every title as its label, exactly, whatever quotes, backslashes
+ * (Graphviz unescapes tooltips twice), escape-like text (\N \n \E),
+ * entities, line breaks (CSV keeps them) and non-ASCII text they hold. */
 START_TEST(test_export_dot_through_graphviz)
 {
     static const char *XML =
@@ -356,6 +359,26 @@ START_TEST(test_export_dot_through_graphviz)
     FILE *f = open_memstream(&dot, &dlen);
     ck_assert_int_eq(kgp_export(s, "dot", f), KGP_OK);
     fclose(f);
+    static const char *R1 = "He said \"go\" \\ back\\slash \\\\ two, \\N \\n \\E \\l &amp; <t> & lone 中文 é ✓ 😀 end\\",
+                      *G = "group \"why\" \\\\ &lt;", *R3 = "rec \\\"x\\\" 'y'",
+                      *RY = "one\nsaid \"hi\" \\ x\\\\y end\\";
+    /* the map: members into a "1 of 2" junction, the group's reason out of it */
+    char *map; size_t mlen;
+    kgp_map_options mo = {.course = "x"};
+    ck_assert_int_eq(kgp_map_svg(s, &mo, &map, &mlen), KGP_OK);
+    svgdoc x = parse(map, mlen);
+    tip_is(x, "e:x:a>x:b", R1);
+    tip_is(x, "e:x:a>g:x:c#0", "m\\");
+    tip_is(x, "e:g:x:c#0>x:c", G);
+    tip_is(x, "e:x:a>x:d~", R3);
+    parse_free(x);
+    kgp_map_free(map);
+    kgp_map_options my = {.course = "y"};
+    ck_assert_int_eq(kgp_map_svg(s, &my, &map, &mlen), KGP_OK);
+    x = parse(map, mlen);
+    tip_is(x, "e:y:a>y:b", RY);
+    parse_free(x);
+    kgp_map_free(map);
     kgp_snap_close(s);
     kgp_db_close(d);
 
@@ -365,12 +388,12 @@ START_TEST(test_export_dot_through_graphviz)
     ck_assert_int_eq(gvLayout(gvc, g, "dot"), 0);
     char *svg = NULL; unsigned int len = 0;
     ck_assert_int_eq(gvRenderData(gvc, g, "svg", &svg, &len), 0);
-    svgdoc x = parse(svg, len);
-    tip_is(x, "x:a->x:b", "He said \"go\" \\ back\\slash \\\\ two, \\N \\n \\E \\l &amp; <t> & lone 中文 é ✓ 😀 end\\");
+    x = parse(svg, len);
+    tip_is(x, "x:a->x:b", R1);
     tip_is(x, "x:a->x:c", "m\\\ngroup \"why\" \\\\ &lt;");     /* the edge's reason, then its group's */
-    tip_is(x, "x:b->x:c", "group \"why\" \\\\ &lt;");
-    tip_is(x, "x:a->x:d", "rec \\\"x\\\" 'y'");
-    tip_is(x, "y:a->y:b", "one\nsaid \"hi\" \\ x\\\\y end\\");   /* once, though CSV sets both */
+    tip_is(x, "x:b->x:c", G);
+    tip_is(x, "x:a->x:d", R3);
+    tip_is(x, "y:a->y:b", RY);      /* once, though CSV sets both */
     ck_assert_int_eq(count(x, "//s:g[@class='node'][s:title='x:a']/s:text[.='T \"q\" \\N a\\nb &amp; <i> 中文 C:\\']"), 1);
     ck_assert_int_eq(count(x, "//s:g[@class='cluster']/s:text[.='Q \"c\" \\N']"), 1);
     parse_free(x);

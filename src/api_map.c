@@ -78,6 +78,17 @@ static int gv_error(char *msg)
  * and only an old database can hold) become spaces. */
 static char lab(unsigned char c) { return c < 0x20 ? ' ' : (char)c; }
 
+/* Appends label text byte c at q (at most 5 bytes): a backslash doubled
+ * (escString), '&' as "&amp;" (Graphviz decodes entities in labels, so a
+ * title holding "&amp;" would show '&'); returns the new end. */
+static char *lab_put(char *q, unsigned char c)
+{
+    if (c == '&') { memcpy(q, "&amp;", 5); return q + 5; }
+    if (c == '\\') *q++ = '\\';
+    *q++ = lab(c);
+    return q;
+}
+
 /* escString: backslash starts an escape (\N, \n, \l ...), so double it. */
 static char *esc(kg_arena *a, const char *s)
 {
@@ -108,7 +119,7 @@ static char *gv_text(kg_arena *a, const char *s, int tooltip)
 static char *label_of(kg_arena *a, const char *title, double minutes)
 {
     size_t n = strlen(title);
-    char *o = kg_arena_alloc(a, 2 * n + 64), *q = o;
+    char *o = kg_arena_alloc(a, 5 * n + 64), *q = o;
     if (!o) return NULL;
     const unsigned char *p = (const unsigned char *)title;
     int lines = 1;
@@ -125,12 +136,12 @@ static char *label_of(kg_arena *a, const char *title, double minutes)
         if (*end && brk && brk > start && *end != ' ') end = brk;
         if (lines == 3 && *end) {
             /* last line: cut with an ellipsis */
-            for (const unsigned char *t = start; t < end; t++) { if (*t == '\\') *q++ = '\\'; *q++ = lab(*t); }
+            for (const unsigned char *t = start; t < end; t++) q = lab_put(q, *t);
             memcpy(q, "\xe2\x80\xa6", 3); q += 3;
             p = (const unsigned char *)"";
             break;
         }
-        for (const unsigned char *t = start; t < end; t++) { if (*t == '\\') *q++ = '\\'; *q++ = lab(*t); }
+        for (const unsigned char *t = start; t < end; t++) q = lab_put(q, *t);
         p = end;
         while (*p == ' ') p++;
         if (*p) { *q++ = '\\'; *q++ = 'n'; lines++; }

@@ -371,6 +371,9 @@ START_TEST(test_export_dot_through_graphviz)
     tip_is(x, "e:x:a>g:x:c#0", "m\\");
     tip_is(x, "e:g:x:c#0>x:c", G);
     tip_is(x, "e:x:a>x:d~", R3);
+    /* the title as written, wrapped (a literal "&amp;" was shown as '&') */
+    ck_assert_int_eq(count(x, "//s:g[@id='c:x:a']//s:text[contains(., 'T \"q\" \\N a\\nb &amp;')]"), 1);
+    ck_assert_int_eq(count(x, "//s:g[@id='c:x:a']//s:text[contains(., '<i> 中文 C:\\')]"), 1);
     parse_free(x);
     kgp_map_free(map);
     kgp_map_options my = {.course = "y"};

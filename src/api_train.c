@@ -1025,9 +1025,6 @@ out:
 
 /* ---- scoring ------------------------------------------------------------------ */
 
-/* Loads the checkpoint and the data of the whole graph: scoring always
- * sees every course, so a pair scores alike whatever filter the caller
- * applies to its candidates. */
 /* The data scoring reads (every course) with the tokens of lm's encoder. */
 static kgp_status scoring_data(kgp_snap *s, kge_link_model *lm, tdata *t)
 {
@@ -1052,6 +1049,9 @@ static kgp_status scoring_key(kgp_snap *s, kge_link_model *lm, char *key, size_t
     return st;
 }
 
+/* Loads the checkpoint and the data of the whole graph: scoring always
+ * sees every course, so a pair scores alike whatever filter the caller
+ * applies to its candidates. */
 static kgp_status load_for_snap(kgp_snap *s, const char *ckpt, kge_link_model **lm, tdata *t)
 {
     kge_err e = {0};
@@ -1065,8 +1065,8 @@ static kgp_status load_for_snap(kgp_snap *s, const char *ckpt, kge_link_model **
      * written before it, scoring computes everything as it always did */
     int rc = st ? KGE_OK : kge_link_fit_load(*lm, ckpt, &t->fit, &e);
     if (rc && rc != KGE_ENOTFOUND)
-        st = kgp__snap_error(s, (kgp_status)e.code, "%s (run `kgpath train --force` to write the checkpoint again)",
-                             e.msg);
+        st = kgp__snap_error(s, (kgp_status)e.code, "%s (run `kgpath train --force --out %s` to write the checkpoint again)",
+                             e.msg, ckpt);
     char key[sizeof t->fit.key];
     if (!st && !rc && (st = scoring_key(s, *lm, key, sizeof key)) == KGP_OK &&
         (strcmp(key, t->fit.key) || (t->fit.z0 && (t->fit.n != t->d.n || t->fit.C != (size_t)kge_link_dim(*lm)))))

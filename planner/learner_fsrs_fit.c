@@ -153,7 +153,7 @@ double kgn_fsrs_loss(const double *w, const kgn_fsrs_log *lg, const uint8_t *use
         for (uint32_t i = lg->off[q]; i < lg->off[q + 1]; i++) {
             int g = lg->g[i];
             if (g < 1 || g > 4) continue;
-            if (c.reps && lg->t[i] - c.last >= 86400) {
+            if (c.reps && lg->t[i] - c.last >= 86400 && !(lg->skip && lg->skip[i])) {
                 dn r = dretr(w, (double)(lg->t[i] - c.last) / 86400.0, c.s);
                 double y = g > 1, p = r.v;
                 double dl = 0;
@@ -249,7 +249,7 @@ int kgn_fsrs_eval_add(kgn_fsrs_eval *e, const double *w, const kgn_fsrs_log *lg,
             int g = lg->g[i];
             if (g < 1 || g > 4) continue;
             if (c.reps == 0 || lg->t[i] - c.last >= 86400) nlong++;
-            if (c.reps && lg->t[i] - c.last >= 86400) {
+            if (c.reps && lg->t[i] - c.last >= 86400 && !(lg->skip && lg->skip[i])) {
                 double dt = (double)(lg->t[i] - c.last) / 86400.0;
                 double p = kgn_fsrs_retrievability(w, dt, c.stability), y = g > 1;
                 p = p < R_EPS ? R_EPS : p > 1 - R_EPS ? 1 - R_EPS : p;

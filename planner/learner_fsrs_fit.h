@@ -3,7 +3,8 @@
  *
  * Data: cards (one learner × one concept), each a time-ordered list of
  * graded reviews (unix seconds, grade 1..4). Samples: every review after
- * the first that comes at least one day after the previous one; its
+ * the first that comes at least one day after the previous one and is
+ * not skipped (kgn_fsrs_log.skip); its
  * outcome is y = 0 for "again", else 1, and the model's prediction is
  * R(Δt, S) with S from replaying the card's earlier reviews (same-day ones
  * included) through learner_fsrs.h.
@@ -44,6 +45,9 @@ typedef struct kgn_fsrs_log {
     const uint8_t *g;
     const uint32_t *off;
     uint32_t ncards;
+    /* May be NULL. skip[i] != 0: review i updates the card as its grade
+     * says but is no sample (kgpath: a reading, which tests no recall). */
+    const uint8_t *skip;
 } kgn_fsrs_log;
 
 /* Per-weight scale of the L2 prior (fsrs-rs). */

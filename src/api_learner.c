@@ -1098,6 +1098,7 @@ static int fit_fsrs(const all_load *al, unsigned flags, kgp_fit_report *r, kg_ar
     size_t *idx = kg_malloc(sizeof *idx * (al->n + 1));
     int64_t *t = kg_malloc(sizeof *t * (al->n + 1));
     uint8_t *g = kg_malloc(al->n + 1), *train = NULL, *test = NULL, *held = NULL;
+    uint8_t *skip = kg_malloc(al->n + 1);   /* replayed, no sample (fsrs_fit.h) */
     kgn_fsrs_eval ev[3] = {{0}, {0}, {0}};   /* own, population's, defaults */
     uint32_t *off = kg_malloc(sizeof *off * (al->n + 2));
     const char **who = kg_malloc(sizeof *who * (al->n + 1));
@@ -1105,7 +1106,7 @@ static int fit_fsrs(const all_load *al, unsigned flags, kgp_fit_report *r, kg_ar
     *recs = NULL;
     *nrecs = 0;
     memcpy(r->fsrs_w, kgn_fsrs_default_w, sizeof r->fsrs_w);
-    if (!idx || !t || !g || !off || !who)
+    if (!idx || !t || !g || !skip || !off || !who)
         goto out;
     size_t m = 0;
     for (size_t i = 0; i < al->n; i++)
@@ -1122,6 +1123,9 @@ static int fit_fsrs(const all_load *al, unsigned flags, kgp_fit_report *r, kg_ar
         }
         t[k] = e->at;
         g[k] = (uint8_t)kgn_event_fsrs_grade(e);
+        /* a reading tests no recall: as "recalled" it taught the fit that
+         * a lesson read again days later (after it failed) is remembered */
+        skip[k] = e->kind == KGG_EV_READ;
     }
     off[nc] = (uint32_t)m;
     if (!(train = kg_malloc(nc + 1)) || !(test = kg_malloc(nc + 1)))
@@ -1130,7 +1134,7 @@ static int fit_fsrs(const all_load *al, unsigned flags, kgp_fit_report *r, kg_ar
         test[q] = (uint8_t)kgn_fit_is_holdout(who[q]);
         train[q] = !test[q];
     }
-    kgn_fsrs_log lg = { t, g, off, nc };
+    kgn_fsrs_log lg = { t, g, off, nc, skip };
     double w[KGN_FSRS_NW];
     if (kgn_fsrs_fit(&lg, train, NULL, w, &r->fsrs_train))
         goto out;
@@ -1228,6 +1232,7 @@ out:
     kg_free(idx);
     kg_free(t);
     kg_free(g);
+    kg_free(skip);
     kg_free(off);
     kg_free(who);
     kg_free(train);

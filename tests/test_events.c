@@ -1257,6 +1257,44 @@ START_TEST(api_fit_fsrs)
 }
 END_TEST
 
+/* A reading tests no recall: a lesson read again five days after it
+ * failed is replayed into the card but is no FSRS sample (it was one,
+ * "recalled", which taught the fit that failed lessons are remembered).
+ * 80 learners: read, quiz wrong, read again on day 5 (a same-day quiz
+ * after it), a review on day 15: one sample per training learner. */
+START_TEST(api_fit_fsrs_reads)
+{
+    size_t cap = 1 << 20, n = 0;
+    char *text = malloc(cap);
+    unsigned ntrain = 0;
+    for (int u = 0; u < 80; u++) {
+        char who[16];
+        snprintf(who, sizeof who, "u%d", u);
+        ntrain += !kgn_fit_is_holdout(who);
+        n += (size_t)snprintf(text + n, cap - n,
+            "{\"learner\":\"%s\",\"concept\":\"x:1\",\"kind\":\"read\",\"at\":"
+            "\"2026-11-01T10:00:00Z\",\"dwell_seconds\":600}\n"
+            "{\"learner\":\"%s\",\"concept\":\"x:1\",\"kind\":\"quiz\",\"at\":"
+            "\"2026-11-01T10:11:00Z\",\"score\":0}\n"
+            "{\"learner\":\"%s\",\"concept\":\"x:1\",\"kind\":\"read\",\"at\":"
+            "\"2026-11-06T10:00:00Z\",\"dwell_seconds\":600}\n"
+            "{\"learner\":\"%s\",\"concept\":\"x:1\",\"kind\":\"quiz\",\"at\":"
+            "\"2026-11-06T10:11:00Z\",\"score\":1}\n"
+            "{\"learner\":\"%s\",\"concept\":\"x:1\",\"kind\":\"review\",\"at\":"
+            "\"2026-11-16T10:00:00Z\",\"grade\":%d}\n", who, who, who, who, who, u % 3 ? 3 : 1);
+    }
+    kgp_observe_report *r = observe(text, 0, KGP_OK);
+    kgp_observe_report_free(r);
+    free(text);
+    kgp_fit_report *fr = NULL;
+    ck_assert_int_eq(kgp_fit(g_db, NULL, KGP_FIT_DRY_RUN, &fr), KGP_OK);
+    ck_assert_uint_gt(ntrain, 64);
+    ck_assert_uint_eq(fr->fsrs_train, ntrain);
+    ck_assert_uint_eq(fr->fsrs_test, 80 - ntrain);
+    kgp_fit_report_free(fr);
+}
+END_TEST
+
 START_TEST(api_fit)
 {
     kgp_fit_report *fr = NULL;
@@ -1568,6 +1606,7 @@ Suite *suite(void)
     tcase_add_test(api, api_fit_prereq_strength);
     tcase_add_test(api, api_fit);
     tcase_add_test(api, api_fit_fsrs);
+    tcase_add_test(api, api_fit_fsrs_reads);
     tcase_add_test(api, api_fit_minutes_replace_author_estimate);
     tcase_add_test(api, cli_observe_learner_fit);
     suite_add_tcase(s, api);

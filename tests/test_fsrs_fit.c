@@ -75,7 +75,7 @@ static void synth_free(synth *s)
 
 static kgn_fsrs_log as_log(const synth *s)
 {
-    return (kgn_fsrs_log){s->t, s->g, s->off, s->ncards};
+    return (kgn_fsrs_log){s->t, s->g, s->off, s->ncards, NULL};
 }
 
 /* The weights the synthetic learners were made with: far from the
@@ -178,14 +178,14 @@ START_TEST(fit_degenerate_and_metrics_by_hand)
     int64_t t[3] = {0, 10 * DAY, 20 * DAY};
     uint8_t g[3] = {3, 3, 1};
     uint32_t off[3] = {0, 1, 3};
-    kgn_fsrs_log lg = {t + 1, g + 1, off, 1};   /* one card, one review */
+    kgn_fsrs_log lg = {t + 1, g + 1, off, 1, NULL};   /* one card, one review */
     double w[KGN_FSRS_NW];
     uint64_t ns = 7;
     ck_assert_int_eq(kgn_fsrs_fit(&lg, NULL, NULL, w, &ns), 0);
     ck_assert_uint_eq(ns, 0);
     ck_assert_mem_eq(w, kgn_fsrs_default_w, sizeof w);
     /* card: good at day 0, good at day 10 */
-    kgn_fsrs_log l2 = {t, g, (uint32_t[]){0, 2}, 1};
+    kgn_fsrs_log l2 = {t, g, (uint32_t[]){0, 2}, 1, NULL};
     kgn_fsrs_metrics m;
     ck_assert_int_eq(kgn_fsrs_evaluate(kgn_fsrs_default_w, &l2, NULL, &m), 0);
     ck_assert_uint_eq(m.n, 1);

@@ -240,7 +240,7 @@ static double batch_loss(const double *w, double *grad)
     }
     off_full[4] = n;
     off_pre[4] = np;
-    kgn_fsrs_log full = {t, gr, off_full, 4}, pre = {tp, gp, off_pre, 4};
+    kgn_fsrs_log full = {t, gr, off_full, 4, NULL}, pre = {tp, gp, off_pre, 4, NULL};
     double gf[KGN_FSRS_NW], gpre[KGN_FSRS_NW];
     uint64_t nf = 0, npre = 0;
     double lf = kgn_fsrs_loss(w, &full, NULL, gf, &nf);

@@ -4,12 +4,14 @@
  * static files, metrics, graceful shutdown. */
 #include <check.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1189,6 +1191,81 @@ START_TEST(graceful_shutdown)
 }
 END_TEST
 
+/* Clients that connect, ask /healthz and hang up, in a loop, until told
+ * to stop (the server may be gone meanwhile: they just try again). */
+typedef struct {
+    _Atomic unsigned port;
+    _Atomic int stop;
+} churn_arg;
+
+static void *churn_client(void *p)
+{
+    churn_arg *a = p;
+    while (!atomic_load(&a->stop)) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atomic_load(&a->port))};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+            const char *q = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+            if (write(fd, q, strlen(q)) > 0) {
+                char buf[1024];
+                while (read(fd, buf, sizeof buf) > 0) {}
+            }
+        } else {
+            struct timespec ts = {0, 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (fd >= 0) close(fd);
+    }
+    return NULL;
+}
+
+START_TEST(stop_under_traffic)
+{
+    /* SIGTERM while connections come and go. libmicrohttpd's epoll loop
+     * and MHD_quiesce_daemon both took the listen socket out of the epoll
+     * set; the loser aborted the process (exit 134, "Failed to remove
+     * listen FD from epoll set"), about one stop in 30 under traffic. Every
+     * stop must exit 0, with nothing from libmicrohttpd on stderr. */
+    /* The cause, checked directly (the race itself is rare): the server
+     * runs libmicrohttpd's poll loop, so it holds no epoll descriptor. */
+    char dir[64], link[128], target[256];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)g_pid);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int epolls = 0;
+    for (struct dirent *de; (de = readdir(d)); ) {
+        snprintf(link, sizeof link, "%s/%.20s", dir, de->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0) { target[n] = 0; epolls += strstr(target, "eventpoll") != NULL; }
+    }
+    closedir(d);
+    ck_assert_int_eq(epolls, 0);
+    churn_arg a = {0};
+    atomic_store(&a.port, g_port);
+    pthread_t th[6];
+    for (int i = 0; i < 6; i++) pthread_create(&th[i], NULL, churn_client, &a);
+    for (int round = 0; round < 20; round++) {
+        if (round) {
+            server_start(NULL);
+            atomic_store(&a.port, g_port);
+        }
+        struct timespec ts = {0, (100 + 50 * (round % 3)) * 1000 * 1000};
+        nanosleep(&ts, NULL);                     /* traffic is flowing */
+        int rc = server_stop();
+        if (rc != 0) atomic_store(&a.stop, 1);
+        ck_assert_msg(rc == 0, "round %d: the server exited %d at SIGTERM", round, rc);
+    }
+    atomic_store(&a.stop, 1);
+    for (int i = 0; i < 6; i++) pthread_join(th[i], NULL);
+    char *e = tu_path(g_dir, "server.err");
+    char *msg = tu_read(e, NULL);
+    ck_assert_msg(!msg || !strstr(msg, "libmicrohttpd"), "server stderr: %s", msg);
+    free(msg);
+    free(e);
+}
+END_TEST
+
 /* ---- TLS ---- */
 
 START_TEST(tls)
@@ -1634,6 +1711,7 @@ Suite *suite(void)
     tcase_add_test(tc, header_and_time_limits);
     tcase_add_test(tc, concurrent_import_and_plan);
     tcase_add_test(tc, graceful_shutdown);
+    tcase_add_test(tc, stop_under_traffic);
     tcase_add_test(tc, tls);
     tcase_add_test(tc, openapi_document);
     tcase_add_test(tc, import_identity);

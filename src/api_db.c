@@ -2,6 +2,7 @@
  * iterators, statistics and export (see kgpath.h). */
 #include "kgpath.h"
 #include "api_internal.h"
+#include "api_train_internal.h"
 #include "base/alloc.h"
 #include "graph/export.h"
 #include "graph/snapshot.h"
@@ -34,6 +35,8 @@ struct kgp_snap {
     name_ent *ids;              /* [n] bare ids, sorted */
     name_ent *titles;           /* [n] case-folded titles, sorted */
     kg_arena *a;                /* folded titles */
+    pthread_mutex_t memo_lock;  /* guards memo, held while a record is computed */
+    kgp__rec_memo memo;         /* api_ckpt.c's graph records */
 };
 
 /* ---- errors ---- */
@@ -125,11 +128,13 @@ kgp_status kgp_snap_open(kgp_db *db, kgp_snap **out)
     kgp_snap *s = kg_calloc(1, sizeof *s);
     if (!s) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->memo_lock, NULL);
     s->db = db;
     kgg_err e = {{0}};
     kgp_status st = kgg_snap_open(db->st, &s->g, &e);
     if (st) {
         pthread_mutex_destroy(&s->lock);
+        pthread_mutex_destroy(&s->memo_lock);
         kg_free(s);
         return kgp__db_error(db, st, "%s", e.msg);
     }
@@ -145,8 +150,17 @@ void kgp_snap_close(kgp_snap *s)
     kg_free(s->titles);
     kg_arena_free(s->a);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->memo_lock);
     kg_free(s);
 }
+
+kgp__rec_memo *kgp__snap_memo_lock(kgp_snap *s)
+{
+    pthread_mutex_lock(&s->memo_lock);
+    return &s->memo;
+}
+
+void kgp__snap_memo_unlock(kgp_snap *s) { pthread_mutex_unlock(&s->memo_lock); }
 
 kgp_status kgp__snap_detach(kgp_snap *s)
 {

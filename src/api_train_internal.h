@@ -25,8 +25,33 @@ typedef struct kgp__graph_rec {
     size_t concepts, edges, rejected, recommended;
 } kgp__graph_rec;
 
-/* Errors are set on s: KGP_EDB, KGP_ENOMEM. O(text + edges + rejections). */
+/* Errors are set on s: KGP_EDB, KGP_ENOMEM. O(text + edges + rejections)
+ * the first time; a record of the same selection on the same snapshot is
+ * then memoised (kgp__rec_memo) while the database has no newer
+ * transaction, so the three steps of one scoring call (kgp_checkpoint_check,
+ * kgp__checkpoint_usable, the stored fit's key) hash the graph once.
+ * Thread-safe: concurrent callers on one snapshot compute it once. */
 kgp_status kgp__graph_record(kgp_snap *s, uint32_t want, const char *course, kgp__graph_rec *rec);
+/* How many times kgp__graph_record hashed a graph (not memo hits), since
+ * the library was loaded: for tests. */
+size_t kgp__graph_record_runs(void);
+
+/* The memo a snapshot keeps for kgp__graph_record: one slot for the whole
+ * graph (want KGP_NONE), one for the last course asked for. A record holds
+ * while the database's last transaction is txn (the rejections are read
+ * from the database, not the snapshot, so any write may change it). */
+typedef struct kgp__rec_slot {
+    int have;
+    uint32_t want;
+    uint64_t txn;
+    kgp__graph_rec rec;
+} kgp__rec_slot;
+typedef struct kgp__rec_memo { kgp__rec_slot slot[2]; } kgp__rec_memo;
+/* The snapshot's memo, locked (src/api_db.c); the lock is held while the
+ * caller computes a missing record, so concurrent callers wait for it
+ * rather than compute it again. Release with kgp__snap_memo_unlock. */
+kgp__rec_memo *kgp__snap_memo_lock(kgp_snap *s);
+void kgp__snap_memo_unlock(kgp_snap *s);
 /* The record as the checkpoint keeps it (KGE_LINK_EXTRA: JSON with the
  * fingerprint, the options' fingerprint and the selection's keys),
  * malloc'ed; NULL when out of memory. */

@@ -3,12 +3,15 @@
  * kgxml fixtures in tests/golden/ and small files written on the fly. */
 #include <check.h>
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kgpath.h"
+#include "kgpath_train.h"
+#include "api_train_internal.h"
 #include "tests/testutil.h"
 
 static char *g_dir, *g_db, *g_alg, *g_calc;
@@ -448,6 +451,79 @@ START_TEST(test_snapshot_many_threads)
 }
 END_TEST
 
+/* The graph's fingerprint (what a checkpoint was trained on) is hashed once
+ * per snapshot and database state, however many steps of a scoring call
+ * ask for it (the stale-checkpoint check, the check that the checkpoint is
+ * of this graph, the stored fit's key), and by threads sharing the
+ * snapshot; a write in the same process is still seen on that snapshot
+ * (the rejections, read from the database, are part of it). */
+typedef struct ckpt_arg { kgp_snap *s; const char *ckpt; int current; } ckpt_arg;
+
+static void *check_ckpt(void *p)
+{
+    ckpt_arg *a = p;
+    kgp_checkpoint_info info;
+    a->current = kgp_checkpoint_check(a->s, a->ckpt, &info) == KGP_OK && info.state == KGP_CKPT_CURRENT;
+    return NULL;
+}
+
+static int ckpt_state(kgp_snap *s, const char *ckpt)
+{
+    kgp_checkpoint_info info;
+    ck_assert_msg(kgp_checkpoint_check(s, ckpt, &info) == KGP_OK, "check: %s", kgp_snap_errmsg(s));
+    return info.state;
+}
+
+START_TEST(test_graph_fingerprint_once)
+{
+    kgp_db *db = imported();
+    char *ckpt = tu_path(g_dir, "model");
+    kgp_train_options o = {.out = ckpt, .steps = 4, .threads = 1};
+    ck_assert_msg(kgp_train(db, &o, NULL, NULL, NULL) == KGP_OK, "train: %s", kgp_db_errmsg(db));
+    kgp_snap *s;
+    ck_assert_int_eq(kgp_snap_open(db, &s), KGP_OK);
+    /* `kgpath suggest --pairs`: the stale-checkpoint warning, then scoring */
+    size_t runs = kgp__graph_record_runs();
+    ck_assert_int_eq(ckpt_state(s, ckpt), KGP_CKPT_CURRENT);
+    uint32_t pair[2] = {0, 1};
+    float p = -1;
+    ck_assert_msg(kgp_score_pairs(s, ckpt, pair, 1, &p) == KGP_OK, "score: %s", kgp_snap_errmsg(s));
+    ck_assert(p >= 0 && p <= 1);
+    kgp_suggestion *sug = NULL;
+    size_t nsug = 0;
+    ck_assert_msg(kgp_suggest(s, ckpt, NULL, 0, 0, &sug, &nsug) == KGP_OK, "suggest: %s", kgp_snap_errmsg(s));
+    ck_assert_uint_gt(nsug, 0);
+    ck_assert_uint_eq(kgp__graph_record_runs() - runs, 1);
+
+    /* a rejection written after the snapshot was opened: its checkpoint is
+     * stale on it (hashed again), and current again once it is withdrawn */
+    kgp_rejection rj = {.prereq = kgp_snap_key(s, sug[0].prereq), .concept = kgp_snap_key(s, sug[0].concept),
+                        .score = NAN};
+    ck_assert_msg(kgp_reject_suggestions(db, &rj, 1, 0, NULL) == KGP_OK, "reject: %s", kgp_db_errmsg(db));
+    runs = kgp__graph_record_runs();
+    ck_assert_int_eq(ckpt_state(s, ckpt), KGP_CKPT_CHANGED);
+    ck_assert_int_eq(ckpt_state(s, ckpt), KGP_CKPT_CHANGED);
+    ck_assert_uint_eq(kgp__graph_record_runs() - runs, 1);
+    ck_assert_int_eq(kgp_unreject_suggestions(db, &rj, 1, 0, NULL), KGP_OK);
+    ck_assert_int_eq(ckpt_state(s, ckpt), KGP_CKPT_CURRENT);
+    ck_assert_uint_eq(kgp__graph_record_runs() - runs, 2);
+    free(sug);
+    kgp_snap_close(s);
+
+    /* threads sharing a fresh snapshot (as `kgpath serve` does) hash it once */
+    ck_assert_int_eq(kgp_snap_open(db, &s), KGP_OK);
+    runs = kgp__graph_record_runs();
+    pthread_t th[4];
+    ckpt_arg a[4];
+    for (int t = 0; t < 4; t++) { a[t] = (ckpt_arg){s, ckpt, 0}; pthread_create(&th[t], NULL, check_ckpt, &a[t]); }
+    for (int t = 0; t < 4; t++) { pthread_join(th[t], NULL); ck_assert(a[t].current); }
+    ck_assert_uint_eq(kgp__graph_record_runs() - runs, 1);
+    kgp_snap_close(s);
+    free(ckpt);
+    kgp_db_close(db);
+}
+END_TEST
+
 Suite *suite(void);
 Suite *suite(void)
 {
@@ -466,6 +542,7 @@ Suite *suite(void)
     tcase_add_test(t, test_import_errors_write_nothing);
     tcase_add_test(t, test_progress_callback);
     tcase_add_test(t, test_snapshot_many_threads);
+    tcase_add_test(t, test_graph_fingerprint_once);
     suite_add_tcase(s, t);
     return s;
 }

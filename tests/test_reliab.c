@@ -493,6 +493,10 @@ START_TEST(import_under_memory_limit)
         "printf 'id,title\\na,A\\n' > s.csv; $K --db base.db import s.csv >/dev/null || exit 90\n"
         "n7=0\n"
         "for mib in 100 110 120 130 140 160 180 1024; do for db in new old; do\n"
+        /* a limit the program cannot even load under (libgfortran's
+         * load-time allocation crashes) is below what this tests, and
+         * moves with the library's size */
+        "  prlimit --as=$((mib << 20)) $K --version >/dev/null 2>&1 || continue\n"
         "  rm -f m.db m.db-lock; [ $db = old ] && cp base.db m.db\n"
         "  timeout 120 prlimit --as=$((mib << 20)) $K --db m.db import big.csv >/dev/null 2>err; r=$?\n"
         "  case $r in\n"

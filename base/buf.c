@@ -87,17 +87,28 @@ void kg_buf_xml_chars(kg_buf *b, const char *s)
     kg_buf_puts(b, run);
 }
 
-void kg_buf_gv(kg_buf *b, const char *s, int tooltip)
+void kg_buf_gv_n(kg_buf *b, const char *s, size_t n, int mode)
 {
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"') kg_buf_puts(b, "\\\"");
-        else if (c == '\\') kg_buf_puts(b, tooltip ? "\\\\\\\\" : "\\\\");
-        else if (c == '&') kg_buf_puts(b, "&amp;");
-        else if (c == '\n') kg_buf_puts(b, "\\n");
-        else kg_buf_put(b, c < ' ' ? " " : s, 1);
+    if (!s) return;
+    const char *run = s, *end = s + n;   /* run: the bytes not yet appended */
+    for (const char *p = s; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        const char *esc;
+        if (c == '\\') esc = mode == KG_GV_TOOLTIP ? "\\\\\\\\" : "\\\\";
+        else if (c >= ' ' && mode == KG_GV_ID) continue;
+        else if (c == '"') esc = "\\\"";
+        else if (c == '&') esc = "&amp;";
+        else if (c == '\n' && mode != KG_GV_ID) esc = "\\n";
+        else if (c < ' ') esc = " ";
+        else continue;
+        if (p > run) kg_buf_put(b, run, (size_t)(p - run));
+        kg_buf_puts(b, esc);
+        run = p + 1;
     }
+    if (end > run) kg_buf_put(b, run, (size_t)(end - run));
 }
+
+void kg_buf_gv(kg_buf *b, const char *s, int mode) { kg_buf_gv_n(b, s, s ? strlen(s) : 0, mode); }
 
 void kg_buf_xml(kg_buf *b, const char *s)
 {

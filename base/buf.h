@@ -50,15 +50,27 @@ void kg_buf_xml_chars(kg_buf *b, const char *s);
 /* Non-zero when s holds a control character XML 1.0 forbids. O(strlen). */
 int kg_xml_bad_char(const char *s);
 
-/* Appends s for a Graphviz string attribute, inside its double quotes
- * (the caller writes them; DOT text or cgraph's agsafeset alike), so that
- * Graphviz shows s as written: '"' as \", '&' as "&amp;" (Graphviz decodes
- * HTML entities in labels and tooltips), a line feed as "\n", other control
- * characters (which SVG cannot hold) as a space, and a backslash as "\\"
- * in an escString such as a label, where "\N" or "\l" would be an escape
- * -- or as four in a tooltip, which Graphviz unescapes twice
- * (lib/common/emit.c: interpretCRNL, then strdup_and_subst_obj). */
-void kg_buf_gv(kg_buf *b, const char *s, int tooltip);
+/* What a Graphviz string attribute holds (kg_buf_gv's mode). */
+enum {
+    KG_GV_LABEL,    /* a label: an escString whose lines Graphviz unescapes */
+    KG_GV_TOOLTIP,  /* a tooltip, which Graphviz unescapes twice */
+    KG_GV_ID        /* an id set through cgraph (agsafeset): Graphviz reads
+                       its backslash escapes ("\N", "\\") and nothing else */
+};
+/* Appends s for a Graphviz string attribute, so that Graphviz shows (or
+ * writes, for an id) s as written. A label or tooltip goes inside double
+ * quotes (the caller writes them; DOT text or cgraph's agsafeset alike):
+ * '"' as \", '&' as "&amp;" (Graphviz decodes HTML entities in labels and
+ * tooltips), a line feed as "\n", other control characters (which SVG
+ * cannot hold) as a space, and a backslash as "\\" in a label, where "\N"
+ * or "\l" would be an escape -- or as four in a tooltip, which Graphviz
+ * unescapes twice (lib/common/emit.c: interpretCRNL, then
+ * strdup_and_subst_obj). In an id (KG_GV_ID) only the backslash is doubled
+ * and every control character is a space: Graphviz decodes neither "\""
+ * nor entities there, and writes the id to SVG escaped itself. */
+void kg_buf_gv(kg_buf *b, const char *s, int mode);
+/* kg_buf_gv of the first n bytes of s (a line of a wrapped label). */
+void kg_buf_gv_n(kg_buf *b, const char *s, size_t n, int mode);
 
 /* Binary encoding (the store's records): an unsigned LEB128 varint, and a
  * length-prefixed string: varint(strlen + 1) then the bytes with their NUL,

@@ -136,7 +136,7 @@ static void dot_str(kg_buf *b, const char *s, int mode)
 {
     kg_buf_put(b, "\"", 1);
     if (mode != DOT_ID) {
-        kg_buf_gv(b, s, mode == DOT_TOOLTIP);
+        kg_buf_gv(b, s, mode == DOT_TOOLTIP ? KG_GV_TOOLTIP : KG_GV_LABEL);
     } else {
         for (; s && *s; s++) {
             if (*s == '"' || *s == '\\') kg_buf_put(b, "\\", 1);

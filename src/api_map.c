@@ -74,43 +74,22 @@ static int gv_error(char *msg)
     return 0;
 }
 
-/* A label byte: control characters (which would make the SVG invalid XML,
- * and only an old database can hold) become spaces. */
-static char lab(unsigned char c) { return c < 0x20 ? ' ' : (char)c; }
-
-/* Appends label text byte c at q (at most 5 bytes): a backslash doubled
- * (escString), '&' as "&amp;" (Graphviz decodes entities in labels, so a
- * title holding "&amp;" would show '&'); returns the new end. */
-static char *lab_put(char *q, unsigned char c)
+/* b's text copied into a (b freed); NULL when either ran out of memory. */
+static char *in_arena(kg_arena *a, kg_buf *b)
 {
-    if (c == '&') { memcpy(q, "&amp;", 5); return q + 5; }
-    if (c == '\\') *q++ = '\\';
-    *q++ = lab(c);
-    return q;
-}
-
-/* escString: backslash starts an escape (\N, \n, \l ...), so double it. */
-static char *esc(kg_arena *a, const char *s)
-{
-    size_t n = 0;
-    for (const char *p = s; *p; p++) n += *p == '\\' ? 2 : 1;
-    char *o = kg_arena_alloc(a, n + 1), *q = o;
-    if (!o) return NULL;
-    for (const char *p = s; *p; p++) { if (*p == '\\') *q++ = '\\'; *q++ = lab((unsigned char)*p); }
-    *q = 0;
+    char *o = b->oom ? NULL : kg_arena_strdup(a, b->data ? b->data : "");
+    kg_buf_free(b);
     return o;
 }
 
-/* A label or tooltip Graphviz shows as written: quotes, backslashes,
- * entities and line breaks escaped (kg_buf_gv; a tooltip's backslashes
- * twice, as Graphviz unescapes it twice). NULL when out of memory. */
-static char *gv_text(kg_arena *a, const char *s, int tooltip)
+/* A Graphviz string attribute set through cgraph (kg_buf_gv: mode
+ * KG_GV_LABEL, KG_GV_TOOLTIP or KG_GV_ID) that Graphviz shows or writes as
+ * s is; NULL when out of memory. */
+static char *gv_text(kg_arena *a, const char *s, int mode)
 {
     kg_buf b = {0};
-    kg_buf_gv(&b, s, tooltip);
-    char *o = b.oom ? NULL : kg_arena_strdup(a, b.data ? b.data : "");
-    kg_buf_free(&b);
-    return o;
+    kg_buf_gv(&b, s, mode);
+    return in_arena(a, &b);
 }
 
 /* Title wrapped into lines of about LABEL_COLS characters (code points),
@@ -118,9 +97,7 @@ static char *gv_text(kg_arena *a, const char *s, int tooltip)
  * anywhere), at most 3 lines, then the minutes. */
 static char *label_of(kg_arena *a, const char *title, double minutes)
 {
-    size_t n = strlen(title);
-    char *o = kg_arena_alloc(a, 5 * n + 64), *q = o;
-    if (!o) return NULL;
+    kg_buf b = {0};
     const unsigned char *p = (const unsigned char *)title;
     int lines = 1;
     while (*p) {
@@ -134,21 +111,18 @@ static char *label_of(kg_arena *a, const char *title, double minutes)
             cols++;
         }
         if (*end && brk && brk > start && *end != ' ') end = brk;
+        /* each line escaped by itself: the breaks between are escapes */
+        kg_buf_gv_n(&b, (const char *)start, (size_t)(end - start), KG_GV_LABEL);
         if (lines == 3 && *end) {
-            /* last line: cut with an ellipsis */
-            for (const unsigned char *t = start; t < end; t++) q = lab_put(q, *t);
-            memcpy(q, "\xe2\x80\xa6", 3); q += 3;
-            p = (const unsigned char *)"";
+            kg_buf_puts(&b, "\xe2\x80\xa6");   /* last line: cut with an ellipsis */
             break;
         }
-        for (const unsigned char *t = start; t < end; t++) q = lab_put(q, *t);
         p = end;
         while (*p == ' ') p++;
-        if (*p) { *q++ = '\\'; *q++ = 'n'; lines++; }
+        if (*p) { kg_buf_puts(&b, "\\n"); lines++; }
     }
-    if (minutes >= 0) q += sprintf(q, "\\n%.0f min", minutes);
-    *q = 0;
-    return o;
+    if (minutes >= 0) kg_buf_printf(&b, "\\n%.0f min", minutes);
+    return in_arena(a, &b);
 }
 
 typedef struct pair { uint32_t a, b; } pair;
@@ -188,7 +162,7 @@ static Agedge_t *add_edge(mapctx *m, Agnode_t *t, Agnode_t *h, const char *id, c
 {
     Agedge_t *e = agedge(m->root, t, h, NULL, 1);
     if (!e) return NULL;
-    set(e, "id", esc(m->a, id));
+    set(e, "id", gv_text(m->a, id, KG_GV_ID));
     set(e, "class", cls);
     return e;
 }
@@ -309,8 +283,8 @@ static kgp_status build(mapctx *m, const uint8_t *sel, int clusters, int by_unit
                         title = g->course_title[f] ? g->course_title[f] : id;
                         fid = kg_arena_printf(a, "course:%s", id);
                     }
-                    set(frame[f], "label", gv_text(a, title, 0));
-                    set(frame[f], "id", esc(a, fid));
+                    set(frame[f], "label", gv_text(a, title, KG_GV_LABEL));
+                    set(frame[f], "id", gv_text(a, fid, KG_GV_ID));
                     set(frame[f], "class", by_unit ? "unit" : "course");
                 }
                 parent = frame[f];
@@ -325,7 +299,7 @@ static kgp_status build(mapctx *m, const uint8_t *sel, int clusters, int by_unit
         if (m->flag[i] & F_BOTTLENECK) strcat(cls, " bottleneck");
         if (m->flag[i] & F_UNREACHABLE) strcat(cls, " unreachable");
         if (m->flag[i] & F_ORPHAN) strcat(cls, " orphan");
-        set(n, "id", esc(a, kg_arena_printf(a, "c:%s", g->key[i])));
+        set(n, "id", gv_text(a, kg_arena_printf(a, "c:%s", g->key[i]), KG_GV_ID));
         set(n, "class", cls);
         set(n, "label", label_of(a, g->title[i], sel[i] == 2 ? -1 : g->minutes[i]));
         if (sel[i] == 2) { set(n, "style", "rounded,dashed"); set(n, "color", "#98a2b3"); set(n, "fontcolor", "#667085"); }
@@ -347,7 +321,7 @@ static kgp_status build(mapctx *m, const uint8_t *sel, int clusters, int by_unit
                 gid = kg_arena_printf(a, "g:%s#%u", g->key[c], gi);
                 Agnode_t *j = agnode(m->root, (char *)gid, 1);
                 if (!j) return KGP_EINTERNAL;
-                set(j, "id", esc(a, gid));
+                set(j, "id", gv_text(a, gid, KG_GV_ID));
                 set(j, "class", "group");
                 set(j, "shape", "circle");
                 set(j, "style", "filled");
@@ -359,7 +333,7 @@ static kgp_status build(mapctx *m, const uint8_t *sel, int clusters, int by_unit
                 set(j, "label", kg_arena_printf(a, "%u of %u", g->grp_k[q], n));
                 Agedge_t *e = add_edge(m, j, m->node[c], kg_arena_printf(a, "e:%s>%s", gid, g->key[c]), "req group");
                 if (!e) return KGP_EINTERNAL;
-                if (g->grp_reason && g->grp_reason[q]) set(e, "tooltip", gv_text(a, g->grp_reason[q], 1));
+                if (g->grp_reason && g->grp_reason[q]) set(e, "tooltip", gv_text(a, g->grp_reason[q], KG_GV_TOOLTIP));
                 into = j;
             }
             for (uint32_t k = g->mem_off[q]; k < g->mem_off[q + 1]; k++) {
@@ -376,7 +350,7 @@ static kgp_status build(mapctx *m, const uint8_t *sel, int clusters, int by_unit
                 if (!e) return KGP_EINTERNAL;
                 const char *why = g->mem_reason && g->mem_reason[k] ? g->mem_reason[k]
                                 : all_of && g->grp_reason ? g->grp_reason[q] : NULL;
-                if (why) set(e, "tooltip", gv_text(a, why, 1));
+                if (why) set(e, "tooltip", gv_text(a, why, KG_GV_TOOLTIP));
                 if (red) { set(e, "color", "#dd6b20"); set(e, "style", "dashed"); set(e, "penwidth", "1.8"); }
                 if (cyc) { set(e, "color", "#c53030"); set(e, "penwidth", "2.2"); }
             }
@@ -390,7 +364,7 @@ static kgp_status build(mapctx *m, const uint8_t *sel, int clusters, int by_unit
                 if (!e) return KGP_EINTERNAL;
                 set(e, "style", "dashed");
                 set(e, "color", "#a0aec0");
-                if (g->rec_reason && g->rec_reason[k]) set(e, "tooltip", gv_text(a, g->rec_reason[k], 1));
+                if (g->rec_reason && g->rec_reason[k]) set(e, "tooltip", gv_text(a, g->rec_reason[k], KG_GV_TOOLTIP));
             }
     }
     return KGP_OK;

@@ -51,11 +51,21 @@ START_TEST(buf_text)
     ck_assert_int_eq(kg_xml_bad_char(NULL), 0);
     /* Graphviz strings: a label's backslash doubled, a tooltip's twice over
      * (Graphviz unescapes it twice); quotes, entities, line breaks escaped */
-    kg_buf_gv(&x, "a\"\\N&amp;\n\t中", 0);
+    kg_buf_gv(&x, "a\"\\N&amp;\n\t中", KG_GV_LABEL);
     ck_assert_str_eq(x.data, "a\\\"\\\\N&amp;amp;\\n 中");
     kg_buf_free(&x);
-    kg_buf_gv(&x, "\\E", 1);
+    kg_buf_gv(&x, "\\E", KG_GV_TOOLTIP);
     ck_assert_str_eq(x.data, "\\\\\\\\E");
+    kg_buf_free(&x);
+    /* an id set through cgraph: only backslashes doubled, controls as spaces */
+    kg_buf_gv(&x, "a\"\\N&amp;\n\t中", KG_GV_ID);
+    ck_assert_str_eq(x.data, "a\"\\\\N&amp;  中");
+    kg_buf_free(&x);
+    /* the first n bytes only (a line of a wrapped label); nothing from none */
+    kg_buf_gv_n(&x, "ab\\cd", 3, KG_GV_LABEL);
+    kg_buf_gv_n(&x, NULL, 5, KG_GV_LABEL);
+    kg_buf_gv(&x, "", KG_GV_LABEL);
+    ck_assert_str_eq(x.data, "ab\\\\");
     kg_buf_free(&x);
     /* printf longer than its on-stack scratch */
     char big[2000];

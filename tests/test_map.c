@@ -345,6 +345,8 @@ START_TEST(test_export_dot_through_graphviz)
         "<option ref=\"a\">m\\</option><option ref=\"b\"/></any-of></prerequisites></concept>\n"
         "<concept id=\"d\"><title>D</title><prerequisites><recommend ref=\"a\">rec \\\"x\\\" 'y'</recommend>"
         "</prerequisites></concept>\n"
+        "<concept id=\"e\" minutes=\"10\"><title>Say \"hi\" &amp; &lt;b&gt; C:\\ nope \\N \\\\ \"end\" &amp;amp; "
+        "more words here to cut off with an ellipsis</title></concept>\n"
         "</course>\n";
     static const char *CSV = "id,title,prerequisites,reason\na,A,,\nb,B,a,\"one\nsaid \"\"hi\"\" \\ x\\\\y end\\\"\n";
     char *xml = tu_path(dir, "x.xml"), *csv = tu_path(dir, "y.csv"), *hdb = tu_path(dir, "h.db"), cmd[4096];
@@ -374,6 +376,17 @@ START_TEST(test_export_dot_through_graphviz)
     /* the title as written, wrapped (a literal "&amp;" was shown as '&') */
     ck_assert_int_eq(count(x, "//s:g[@id='c:x:a']//s:text[contains(., 'T \"q\" \\N a\\nb &amp;')]"), 1);
     ck_assert_int_eq(count(x, "//s:g[@id='c:x:a']//s:text[contains(., '<i> 中文 C:\\')]"), 1);
+    /* wrapped line by line, each line escaped by itself: a backslash ending
+     * a line stays one before the break, quotes and entities as written,
+     * the third line cut with an ellipsis */
+    static const char *E[] = {"Say \"hi\" & <b> C:\\", "nope \\N \\\\ \"end\" &amp;", "more words here to cut…",
+                              "10 min"};
+    ck_assert_int_eq(count(x, "//s:g[@id='c:x:e']//s:text"), 4);
+    for (int i = 0; i < 4; i++) {
+        char xp[256];
+        snprintf(xp, sizeof xp, "(//s:g[@id='c:x:e']//s:text)[%d][.='%s']", i + 1, E[i]);
+        ck_assert_msg(count(x, xp) == 1, "line %d of the label is not [%s]", i + 1, E[i]);
+    }
     parse_free(x);
     kgp_map_free(map);
     kgp_map_options my = {.course = "y"};
@@ -399,6 +412,8 @@ START_TEST(test_export_dot_through_graphviz)
     tip_is(x, "y:a->y:b", RY);      /* once, though CSV sets both */
     ck_assert_int_eq(count(x, "//s:g[@class='node'][s:title='x:a']/s:text[.='T \"q\" \\N a\\nb &amp; <i> 中文 C:\\']"), 1);
     ck_assert_int_eq(count(x, "//s:g[@class='cluster']/s:text[.='Q \"c\" \\N']"), 1);
+    ck_assert_int_eq(count(x, "//s:g[@class='node'][s:title='x:e']/s:text[.='Say \"hi\" & <b> C:\\ nope \\N "
+                              "\\\\ \"end\" &amp; more words here to cut off with an ellipsis']"), 1);
     parse_free(x);
     gvFreeRenderData(svg);
     gvFreeLayout(gvc, g);

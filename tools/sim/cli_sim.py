@@ -84,6 +84,8 @@ class Learner:
         self.lessons = self.failed = self.reviews = 0
         self.review_min = self.lesson_min = self.failed_min = 0.0
         self.redundant, self.redundant_r = 0, []
+        self.last_review = None         # (hidden recall, learned, recalled)
+        self.steplog = []               # KGSIM_REVIEWS: (kind, recall, learned, recalled, minutes)
 
     def s0(self):
         return self.cfg.first_stability * self.factor
@@ -150,6 +152,7 @@ class Learner:
         """Returns the minutes the review took (hidden, see review_minutes)."""
         r = self.R(c, t)
         ok = rng.random() < r
+        self.last_review = (r, bool(self.learned.get(c)), ok)
         if self.trace:
             print("  t %.2f review %s R %.2f learned %s %s" % (t - START, c, r, bool(self.learned.get(c)),
                   "ok" if ok else "failed"), file=sys.stderr)
@@ -267,6 +270,15 @@ def observe(kg, lid, events):
     kg.run("observe", "-", stdin=text)
 
 
+def review_kind(st):
+    """What a review step of kgpath's plan is for (KGSIM_REVIEWS counts)."""
+    if st.get("spaced"):
+        return "spaced"
+    note = st.get("note") or ""
+    un = "uncertain " if note.startswith("mastery uncertain") else ""
+    return un + ("goal" if st.get("via") is None else "before use")
+
+
 def run_learner(L, g, goals, rng, budget, cfg, kg, lid):
     ck = Clock(cfg, budget)
     observe(kg, lid, L.events)
@@ -305,7 +317,9 @@ def run_learner(L, g, goals, rng, budget, cfg, kg, lid):
                 ck.spend(g[c]["minutes"] + 2)
             else:
                 # the learner's own (hidden) review time, not the plan's estimate
-                ck.spend(L.review(c, ck.t(), rng))
+                mins = L.review(c, ck.t(), rng)
+                ck.spend(mins)
+                L.steplog.append((review_kind(st),) + L.last_review + (mins, st.get("note"), st["minutes"]))
 
         if ck.day == day:
             ck.next_day()
@@ -396,6 +410,7 @@ def one_learner(task):
             L.trace = os.environ.get("KGSIM_TRACE") == str(n)
             ck = run_learner(L, g, goals, rng, budget, cfg, kg, "s%d" % n)
             events = "".join(json.dumps(dict(e, learner="s%d" % n)) + "\n" for e in L.events)
+            steplog = L.steplog
         r = out[p] = measure(L, goals, ck, start_known)
         if os.environ.get("KGSIM_DEBUG"):
             debug.append("learner %d %-15s budget %.1f h  used %.1f  start %.2f  end %.2f  goals/h %.3f  "
@@ -404,7 +419,7 @@ def one_learner(task):
                           r["ret30"], r["lessons"], r["failed"], r["reviews"],
                           " ".join("%.2f" % x for x in L.redundant_r)))
     return {"rows": out, "events": events, "db": db, "calls": kg.calls, "fits": kg.fits,
-            "debug": debug}
+            "debug": debug, "steplog": steplog}
 
 
 def simulate(cfg, kg_exe, courses, label):
@@ -439,6 +454,7 @@ def simulate(cfg, kg_exe, courses, label):
     if cfg.jobs > 1 and cfg.block > 1:
         pool = multiprocessing.get_context("fork").Pool(min(cfg.jobs, cfg.block))
     rows = {p: [] for p in PLANNERS}
+    steplog = []
     src, calls, fits = db, kg.calls, 0
     t0 = shown = time.time()
     try:
@@ -451,6 +467,7 @@ def simulate(cfg, kg_exe, courses, label):
                 for line in d["debug"]:
                     print(line, file=sys.stderr)
                 calls, fits = calls + d["calls"], fits + d["fits"]
+                steplog += d["steplog"]
             # the next block starts from the last learner's database, with
             # the events of the block's other learners observed into it
             nxt = Kg(kg_exe, done[-1]["db"])
@@ -471,6 +488,21 @@ def simulate(cfg, kg_exe, courses, label):
             pool.close()
             pool.join()
     n = len(specs)
+    if os.environ.get("KGSIM_REVIEWS"):
+        if os.environ["KGSIM_REVIEWS"] != "1":      # a path: every review, one JSON line each
+            with open(os.environ["KGSIM_REVIEWS"], "a") as f:
+                for x in steplog:
+                    f.write(json.dumps(dict(zip(("row", "kind", "recall", "learned", "recalled", "minutes",
+                                                 "note", "planned"), (label,) + tuple(x)))) + "\n")
+        # kgpath+learner's review steps by kind: per learner, the hidden
+        # recall when done, how many recalled, and the minutes they took
+        for k in sorted(set(x[0] for x in steplog)):
+            v = [x for x in steplog if x[0] == k]
+            print("cli_sim: %s: %-18s %5.2f per learner  hidden R %.2f  R >= 0.9 %3.0f %%  never learned "
+                  "%3.0f %%  recalled %3.0f %%  %5.1f min per learner" %
+                  (label, k, len(v) / n, sum(x[1] for x in v) / len(v),
+                   100.0 * sum(x[1] >= 0.9 for x in v) / len(v), 100.0 * sum(not x[2] for x in v) / len(v),
+                   100.0 * sum(x[3] for x in v) / len(v), sum(x[4] for x in v) / n), file=sys.stderr)
     if os.environ.get("KGSIM_KEEP"):
         print("database kept: %s" % src, file=sys.stderr)
     else:

@@ -345,7 +345,8 @@ kgp_status kgn_plan_make(kgn_workspace *ws, const uint32_t *goals_in, size_t ngo
                 if (p->nskipped < ws->nsel + p->nknown) skipped[p->nskipped++] = m;
             }
         ws->pos[c] = i;
-        learn[i] = (kgn__proto){c, kgn__minutes(ws, c), ws->parent[c], i, 0, KGN_LEARN, ws->reason[c], NULL};
+        learn[i] = (kgn__proto){c, kgn__minutes(ws, c), ws->parent[c], i, 0, KGN_LEARN, ws->reason[c],
+                                opt.learn_note ? opt.learn_note(opt.learn_note_ud, c) : NULL};
     }
     p->skipped = skipped;
 

@@ -140,6 +140,11 @@ typedef uint32_t (*kgn_review_worst_fn)(void *ud, uint32_t concept);
 typedef int (*kgn_review_after_fn)(void *ud, uint32_t concept, int32_t studied, int32_t day,
                                    uint32_t *minutes, const char **why);
 
+/* Lesson note hook: why the lesson of `concept` is in the plan when the
+ * learner has met it before (e.g. taught again rather than checked), or
+ * NULL. The planner copies the text. */
+typedef const char *(*kgn_learn_note_fn)(void *ud, uint32_t concept);
+
 /* Spaced-review hook: the concept was studied (learned or reviewed) on
  * `day`; fills days[0..k) (ascending, > day) with the days its next
  * reviews fall due (k <= max; each assumed done on time), r[0..k) with the
@@ -170,6 +175,8 @@ typedef struct kgn_options {
     void *review_worst_ud;
     kgn_review_after_fn review_after;   /* NULL: in-plan reviews when due */
     void *review_after_ud;
+    kgn_learn_note_fn learn_note;       /* NULL: lessons carry no note */
+    void *learn_note_ud;
     uint32_t spaced_days;       /* spaced reviews until this many days after
                                    the last lesson (0: until the last lesson) */
     int known_goals_ok;         /* 1: a known goal is reported as mastered

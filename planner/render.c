@@ -290,6 +290,11 @@ static void why_gen(const kgn_plan *p, uint32_t i, why_w *w)
         W_LIT(w, "spaced review: ");
         w_str(w, st->note ? st->note : "due");
         w_end(w);
+    } else if (st->note) {
+        w_begin(w); w_open(w);
+        W_LIT(w, "taught again: ");
+        w_str(w, st->note);
+        w_end(w);
     }
     if (st->is_goal) {
         w_begin(w); w_open(w);

@@ -334,6 +334,8 @@ static int plan_one_as(void *ctx, void *sp, const kgn_batch_req *r, kgn_format f
         o.review_worst_ud = l;
         o.review_after = kgp_learner_review_after;
         o.review_after_ud = l;
+        o.learn_note = kgp_learner_learn_note;
+        o.learn_note_ud = l;
         o.known_goals_ok = !l->is_new;  /* a new learner knows only "known" */
         o.cheapest_goals_first = 1;
     }

@@ -710,6 +710,40 @@ kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud)
 
 /* ---- planning with a learner ------------------------------------------------------ */
 
+/* P(learned) a plan judges concept `pos` by: 1 when mastered or fading,
+ * the BKT posterior while learning, lowered by the doubt of a failed
+ * dependent lesson (doubt_prerequisites). */
+static double plan_p_learned(const learner_impl *li, size_t pos)
+{
+    const kgp_learner_concept *c = &li->l.concepts[pos];
+    double pl = c->status == KGP_LEARNING ? c->p_learned : 1.0;
+    return li->doubt[pos] < pl ? li->doubt[pos] : pl;
+}
+
+/* Check or teach a known concept whose mastery is uncertain (P(learned) p
+ * below 1)? Against what the concept needs anyway — relearning when
+ * forgotten (a failed review's `fail` minutes), its lesson (M minutes) when
+ * it was never learned — a check spends p·r·ok on a concept still recalled
+ * and (1 − p)·fail on one never learned (a failed check teaches nothing:
+ * the lesson is taught after it), teaching spends p·(M − (1 − r)·fail)
+ * (the lesson, where the concept was there). Returns 1 when teaching is
+ * cheaper (the concept then counts as not known: a learn step with its
+ * full time), with the two costs. O(1). */
+static int teach_cheaper(const learner_impl *li, size_t pos, double *check, double *teach)
+{
+    const kgp_learner_concept *c = &li->l.concepts[pos];
+    double p = plan_p_learned(li, pos);
+    *check = *teach = 0;
+    if (p >= 1.0)
+        return 0;
+    double r = li->cards[pos].reps ? c->retrievability : 1.0;
+    double M = li->minutes[pos] > 0 ? li->minutes[pos] : 30;
+    double ok = li->rev_ok[pos], fail = li->rev_fail[pos];
+    *check = p * r * ok + (1.0 - p) * fail;
+    *teach = p * (M - (1.0 - r) * fail);
+    return *teach < *check;
+}
+
 kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown)
 {
     const learner_impl *li = (const learner_impl *)l;
@@ -720,7 +754,8 @@ kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nkn
     for (size_t i = 0; i < li->nby_index; i++) {
         uint32_t pos = li->by_index[i];
         const kgp_learner_concept *c = &l->concepts[pos];
-        if (c->status == KGP_MASTERED || li->why[pos])
+        double check, teach;
+        if ((c->status == KGP_MASTERED || li->why[pos]) && !teach_cheaper(li, pos, &check, &teach))
             (*known)[(*nknown)++] = c->index;
     }
     return KGP_OK;
@@ -729,6 +764,21 @@ kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nkn
 void kgp_learner_known_free(uint32_t *known)
 {
     kg_free(known);
+}
+
+const char *kgp_learner_learn_note(void *ud, uint32_t concept)
+{
+    /* a per-thread buffer, as decide(): the planner copies it */
+    static _Thread_local char buf[200];
+    const learner_impl *li = ud;
+    size_t pos;
+    double check, teach;
+    if (!find_pos(&li->l, concept, &pos) || !teach_cheaper(li, pos, &check, &teach))
+        return NULL;
+    snprintf(buf, sizeof buf, "mastery uncertain (P(learned) %.2f): a check would cost %.0f min "
+             "expected (a failed one teaches nothing), teaching it %.0f", plan_p_learned(li, pos),
+             check, teach);
+    return buf;
 }
 
 /* A lesson that failed while its prerequisites looked known is evidence
@@ -888,8 +938,16 @@ static int decide(const learner_impl *li, const kgn_fsrs_card *card, double pl, 
          * failed review's minutes). Reviewed, it costs r·ok + (1-r)·fail.
          * So the review pays iff (1 - r)·stake > r·ok: the expected loss
          * it prevents exceeds the minutes it spends on a concept that was
-         * still recalled. No review while recall is high. */
-        double loss = (1.0 - r) * stake, spent = r * ok;
+         * still recalled. No review while recall is high. With uncertain
+         * mastery the review is a check, and a check of a concept never
+         * learned (1 - pl) fails and teaches nothing (the concept is
+         * taught after it): its `fail` minutes are spent too. Without
+         * them, checks of concepts one wrong quiz in two made doubtful,
+         * each a failed review as long as a lesson when reviews are dear,
+         * cost more than they saved (tools/sim/cli_sim.py, "review cost
+         * x2"); where a check costs more than teaching the concept again,
+         * kgp_learner_known has it taught instead. */
+        double loss = (1.0 - r) * stake, spent = r * ok + (1.0 - pl) * fail;
         /* fitted prerequisite strength: a lesson succeeds with p0·e^(−κ·x),
          * x the prerequisites' recall shortfall, so bringing this one from
          * recall rr to 1 saves stake·p0·(1 − e^(−κ(1−rr))). Uncertain
@@ -904,8 +962,8 @@ static int decide(const learner_impl *li, const kgn_fsrs_card *card, double pl, 
         if (loss <= spent)
             return 0;
         snprintf(buf, sizeof buf, "%sretrievability %.2f on %s%s: %.0f min expected loss on "
-                 "the %u-min lesson > %.0f min spent on a recalled review", un, r, d, sd, loss,
-                 stake, spent);
+                 "the %u-min lesson > %.0f min spent on a %s", un, r, d, sd, loss, stake, spent,
+                 pl < 1 ? "check (recalled, or failed where never learned)" : "recalled review");
     }
     *minutes = expected_minutes(r, ok, fail);
     *why = buf;
@@ -926,9 +984,7 @@ int kgp_learner_review_at(void *ud, uint32_t concept, int32_t day, uint32_t *min
         return 0;               /* not counted as known: taught, not reviewed */
     if (!li->cards[pos].reps)
         return 0;
-    double pl = c->status == KGP_LEARNING ? c->p_learned : 1.0;
-    if (li->doubt[pos] < pl)
-        pl = li->doubt[pos];
+    double pl = plan_p_learned(li, pos);
     return decide(li, &li->cards[pos], pl, li->rev_ok[pos], li->rev_fail[pos], KGP_NO_DAY,
                   day, minutes, why);
 }

@@ -199,6 +199,8 @@ static kgp_status convert_options(const kgp_plan_options *o, kgn_options *k, cha
     k->review_worst_ud = o->review_worst_ud;
     k->review_after = o->review_after;
     k->review_after_ud = o->review_after_ud;
+    k->learn_note = o->learn_note;
+    k->learn_note_ud = o->learn_note_ud;
     k->spaced_days = o->spaced_days;
     k->known_goals_ok = o->known_goals_ok;
     k->cheapest_goals_first = o->cheapest_goals_first;

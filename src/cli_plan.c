@@ -362,6 +362,8 @@ int cmd_plan(kgp_cli *cli, int argc, char **argv)
         o.review_worst_ud = learner;
         o.review_after = kgp_learner_review_after;
         o.review_after_ud = learner;
+        o.learn_note = kgp_learner_learn_note;
+        o.learn_note_ud = learner;
         o.known_goals_ok = 1;
         o.cheapest_goals_first = 1;
         if (!o.minutes_per_day && at) {

@@ -188,6 +188,14 @@ kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud);
 kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown);
 void       kgp_learner_known_free(uint32_t *known);
 
+/** A kgp_learn_note_fn for kgp_plan_options.learn_note with ud = the
+ * learner: the reason a concept the learner has met is taught again
+ * rather than checked (see kgp_learner_known), e.g. "mastery uncertain
+ * (P(learned) 0.55): a check would cost 17 min expected (a failed one
+ * teaches nothing), teaching it 12"; NULL for other concepts. Per-thread
+ * buffer (the planner copies it). Read-only on the learner. O(log n). */
+const char *kgp_learner_learn_note(void *ud, uint32_t concept);
+
 /** Review minutes (all hooks below): a recalled review takes ok minutes, a
  * failed one fail minutes (it is relearned), both fitted by `kgpath fit`
  * from review dwell (kgp_fit_concept.review_ok/review_fail); before any fit

@@ -64,6 +64,11 @@ typedef uint32_t (*kgp_review_worst_fn)(void *ud, uint32_t concept);
 typedef int (*kgp_review_after_fn)(void *ud, uint32_t concept, int32_t studied, int32_t day,
                                    uint32_t *minutes, const char **why);
 
+/** Lesson note hook: why the lesson of `concept` is planned although the
+ * learner has met the concept (kgp_learner_learn_note: taught again rather
+ * than checked), or NULL. The text is copied into the plan (step note). */
+typedef const char *(*kgp_learn_note_fn)(void *ud, uint32_t concept);
+
 /** Spaced-review hook: the concept was studied on `day` (days since
  * 1970-01-01); fill days[0..k) ascending (> day) with the days its next
  * reviews fall due, each assumed done on time, r[0..k) with the
@@ -96,6 +101,9 @@ typedef struct kgp_plan_options {
                                              reviewed from its first due day
                                              (spaced) */
     void *review_after_ud;
+    kgp_learn_note_fn learn_note;       /**< kgp_learner_learn_note; NULL: lessons
+                                             carry no note */
+    void *learn_note_ud;
     unsigned spaced_days;       /**< spaced reviews until this many days after the
                                      last lesson (0: until the last lesson) */
     int known_goals_ok;         /**< 1: a goal in the known set is reported as

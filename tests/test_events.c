@@ -823,6 +823,8 @@ static json_t *plan_steps(kgp_snap *snap, const char *id, const char *goal_key,
     po.review_at_ud = l;
     po.spaced = kgp_learner_spaced;
     po.spaced_ud = l;
+    po.learn_note = kgp_learner_learn_note;
+    po.learn_note_ud = l;
     po.known_goals_ok = 1;
     po.minutes_per_day = mpd;
     po.start = "2026-12-01";
@@ -977,17 +979,31 @@ START_TEST(api_review_decisions)
     ck_assert_str_eq(sget(json_array_get(steps, 0), "kind"), "learn");
     check_reviews_at_use(steps);
     json_decref(root);
-    /* a fresh prerequisite of a lesson that failed since: checked (reviewed)
-     * right before the lesson is taught again; "fresh" below is not */
-    steps = plan_steps(snap, "doubt", "linalg:vector-addition", 60, &root);
-    count_steps(steps, "linalg:vectors", &nl, &nr);
-    ck_assert_int_eq(nl, 0);
-    ck_assert_int_eq(nr, 1);
-    count_steps(steps, "linalg:vector-addition", &nl, &nr);
-    ck_assert_int_eq(nl, 1);
-    ck_assert_int_eq(nr, 0);
-    check_reviews_at_use(steps);
-    ck_assert_ptr_nonnull(strstr(sget(json_array_get(steps, 0), "note"), "mastery uncertain"));
+    /* a fresh prerequisite of a lesson that failed since: doubted (P(learned)
+     * by Bayes, a lesson failing 0.1 with its prerequisites and 0.95
+     * without), then checked right before the lesson is taught again iff
+     * the check pays: (1 − pl·r)·45 > pl·r·7 + (1 − pl)·29.5, the failed
+     * check of a concept never learned teaching nothing; "fresh" below is
+     * not doubted */
+    {
+        int64_t at;
+        kgp_learner *l = learner_on(snap, "doubt", "2026-12-01", &at);
+        const kgp_learner_concept *c = kgp_learner_find(l, index_of(snap, "linalg:vectors"));
+        double p = c->p_learned, rr = c->retrievability;
+        double pl = p * 0.1 / (p * 0.1 + (1 - p) * 0.95), r = pl * rr;
+        int want = (1 - r) * 45 > r * 7 + (1 - pl) * 29.5;
+        kgp_learner_free(l);
+        steps = plan_steps(snap, "doubt", "linalg:vector-addition", 60, &root);
+        count_steps(steps, "linalg:vectors", &nl, &nr);
+        ck_assert_int_eq(nl, 0);
+        ck_assert_int_eq(nr, want);
+        count_steps(steps, "linalg:vector-addition", &nl, &nr);
+        ck_assert_int_eq(nl, 1);
+        ck_assert_int_eq(nr, 0);
+        check_reviews_at_use(steps);
+        if (want)
+            ck_assert_ptr_nonnull(strstr(sget(json_array_get(steps, 0), "note"), "mastery uncertain"));
+    }
     json_decref(root);
     vectors_in_plan(snap, "fresh", "linalg:vector-addition", 0, 0);
     /* recall still high on the day of use: neither taught nor reviewed */
@@ -1100,7 +1116,8 @@ END_TEST
 /* Uncertain mastery is a mixture: with the fitted prerequisite strength
  * (κ 3, p0 0.9) a doubted prerequisite (learned with P pl, recall rr) is
  * worth reviewing for a lesson of L minutes iff
- * L·p0·(pl(1 − e^(−κ(1−rr))) + (1 − pl)(1 − e^(−κ))) > pl·rr·ok, not the
+ * L·p0·(pl(1 − e^(−κ(1−rr))) + (1 − pl)(1 − e^(−κ))) > pl·rr·ok + (1 − pl)·fail
+ * (a check of a concept never learned fails and teaches nothing), not the
  * concave curve at the mean recall pl·rr (which checked it before a
  * 20-minute lesson too). */
 START_TEST(api_review_uncertain_mixture)
@@ -1122,8 +1139,9 @@ START_TEST(api_review_uncertain_mixture)
      * 1 − p0·e^(−κ) without */
     double f1 = 1 - p0, f0 = 1 - p0 * exp(-kappa);
     double pl = p * f1 / (p * f1 + (1 - p) * f0), ok = 7;      /* max(5, 15 % of 45) */
+    double fail = ok + 22.5;                                    /* + half the lesson */
     ck_assert_msg(pl > 0.7 && pl < 0.9 && rr > 0.95, "pl %.3f rr %.3f", pl, rr);
-    const unsigned stakes[] = {20, 60};
+    const unsigned stakes[] = {20, 120};
     for (int k = 0; k < 2; k++) {
         double mix = stakes[k] * p0 * (pl * (1 - exp(-kappa * (1 - rr))) +
                                        (1 - pl) * (1 - exp(-kappa)));
@@ -1131,7 +1149,9 @@ START_TEST(api_review_uncertain_mixture)
         uint32_t mins = stakes[k];
         const char *why = NULL;
         int got = kgp_learner_review_at(l, vec, (int32_t)(at / 86400), &mins, &why);
-        ck_assert_int_eq(got, mix > pl * rr * ok);
+        /* the check's minutes: recalled p·r·ok, failed on a concept never
+         * learned (1 − p)·fail (it teaches nothing) */
+        ck_assert_int_eq(got, mix > pl * rr * ok + (1 - pl) * fail);
         ck_assert_int_eq(got, k == 1);
         /* the 20-min lesson: the mean-recall curve would have reviewed */
         if (k == 0)
@@ -1140,6 +1160,109 @@ START_TEST(api_review_uncertain_mixture)
             ck_assert_ptr_nonnull(strstr(why, "mastery uncertain"));
     }
     kgp_learner_free(l);
+    kgp_snap_close(snap);
+}
+END_TEST
+
+/* Stores a fitted record for linalg:vectors: the population-like BKT of
+ * tools/sim/cli_sim.py's learners (guess 0.21, slip 0.17: one quiz in five
+ * right by guessing), lesson minutes calibrated at 30 (the lessons of the
+ * test read 30 minutes) and review minutes ok / fail (< 0: none fitted). */
+static void fit_vectors(double ok, double fail)
+{
+    kgg_fit_rec r = { "linalg:vectors", 0.02, 0.01, 0.58, 0.21, 0.17, 0, 1, 30, 50, 10, ok, fail };
+    kgg_err ge;
+    ck_assert_int_eq(kgg_fit_replace(kgp__db_store(g_db), &r, 1, &ge), KGP_OK);
+}
+
+/* Whether linalg:vectors counts as known for learner id on 2026-12-01. */
+static int vectors_known(kgp_snap *snap, const char *id)
+{
+    kgp_learner *l = learner_on(snap, id, "2026-12-01", NULL);
+    uint32_t *known, vec = index_of(snap, "linalg:vectors");
+    size_t n;
+    int in = 0;
+    ck_assert_int_eq(kgp_learner_known(l, &known, &n), KGP_OK);
+    for (size_t i = 0; i < n; i++)
+        in |= known[i] == vec;
+    kgp_learner_known_free(known);
+    kgp_learner_free(l);
+    return in;
+}
+
+/* Check or teach a concept of uncertain mastery, on hand-built histories
+ * with an honest fitted BKT (guess 0.21, slip 0.17):
+ *   - right, right: P(learned) 0.96, mastered, recall high: no check;
+ *   - wrong, then right: P(learned) about 0.55; with the default review
+ *     minutes (a recalled check 5 min, a failed one 20 for the 30-min
+ *     lesson) a check before a long lesson pays, before a short one not:
+ *     cost against value, where a check of a concept never learned
+ *     ((1 − p)·fail) teaches nothing;
+ *   - the same with failed reviews fitted at 60 min (longer than the lesson,
+ *     as when reviews are dear): a check is expected to cost more than
+ *     teaching the concept again, so it is taught (a learn step with its
+ *     full time), never checked;
+ *   - right, then wrong: a failed lesson, taught again, never reviewed. */
+START_TEST(api_check_or_teach_uncertain)
+{
+    samples_with_events(
+        LESSON("rr", "linalg:vectors", "2026-11-30", "10", 1, 1)
+        LESSON("wr", "linalg:vectors", "2026-11-30", "10", 0, 1)
+        LESSON("rw", "linalg:vectors", "2026-11-30", "10", 1, 0));
+    fit_vectors(-1, -1);
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    uint32_t vec = index_of(snap, "linalg:vectors");
+    int64_t at;
+    kgp_learner *l = learner_on(snap, "rr", "2026-12-01", &at);
+    int32_t day = (int32_t)(at / 86400);
+    const kgp_learner_concept *c = kgp_learner_find(l, vec);
+    ck_assert_msg(c->status == KGP_MASTERED && c->p_learned > 0.95 && c->retrievability > 0.9,
+                  "status %d P %.3f R %.3f", c->status, c->p_learned, c->retrievability);
+    for (unsigned stake = 20; stake <= 60; stake += 40) {
+        uint32_t mins = stake;
+        const char *why;
+        ck_assert_int_eq(kgp_learner_review_at(l, vec, day, &mins, &why), 0);
+    }
+    kgp_learner_free(l);
+    vectors_in_plan(snap, "rr", "linalg:vector-addition", 0, 0);
+    /* wrong, then right: known, checked by value */
+    l = learner_on(snap, "wr", "2026-12-01", NULL);
+    c = kgp_learner_find(l, vec);
+    double p = c->p_learned, r = c->retrievability, ok = 5, fail = 5 + 15;
+    ck_assert_msg(c->status == KGP_LEARNING && p > 0.5 && p < 0.6 && r > 0.9, "P %.3f R %.3f", p, r);
+    /* teaching would spend p·(30 − (1 − r)·fail), a check p·r·ok + (1 − p)·fail */
+    ck_assert_msg(p * (30 - (1 - r) * fail) > p * r * ok + (1 - p) * fail, "P %.3f R %.3f", p, r);
+    const unsigned stakes[] = {10, 20, 60, 120};
+    for (int k = 0; k < 4; k++) {
+        uint32_t mins = stakes[k];
+        const char *why = NULL;
+        int got = kgp_learner_review_at(l, vec, day, &mins, &why);
+        /* no fitted strength: the loss (1 − p·r)·L against p·r·ok + (1 − p)·fail
+         * (r: recall on the plan date, midnight) */
+        int want = (1 - p * r) * stakes[k] > p * r * ok + (1 - p) * fail;
+        ck_assert_msg(got == want && want == (k >= 2), "stake %u: %d", stakes[k], got);
+        if (got)
+            ck_assert_ptr_nonnull(strstr(why, "mastery uncertain"));
+    }
+    kgp_learner_free(l);
+    ck_assert_int_eq(vectors_known(snap, "wr"), 1);
+    ck_assert_int_eq(vectors_known(snap, "rw"), 0);
+    /* failed reviews dear (60 min, more than the 45-min lesson): taught */
+    fit_vectors(9, 60);
+    ck_assert_int_eq(vectors_known(snap, "wr"), 0);
+    ck_assert_int_eq(vectors_known(snap, "rr"), 1);
+    vectors_in_plan(snap, "wr", "linalg:vector-addition", 1, 0);
+    json_t *root, *steps = plan_steps(snap, "wr", "linalg:vector-addition", 60, &root);
+    json_t *first = json_array_get(steps, 0);
+    ck_assert_str_eq(sget(first, "concept"), "linalg:vectors");
+    ck_assert_str_eq(sget(first, "kind"), "learn");
+    ck_assert_int_ge(json_integer_value(json_object_get(first, "minutes")), 30);
+    ck_assert_ptr_nonnull(strstr(sget(first, "note"), "mastery uncertain (P(learned) 0.5"));
+    ck_assert_ptr_nonnull(strstr(sget(first, "note"), "a check would cost"));
+    json_decref(root);
+    /* a failed lesson: taught again, never reviewed (either way) */
+    vectors_in_plan(snap, "rw", "linalg:vector-addition", 1, 0);
     kgp_snap_close(snap);
 }
 END_TEST
@@ -1602,6 +1725,7 @@ Suite *suite(void)
     tcase_add_test(api, api_review_decisions);
     tcase_add_test(api, api_review_lapse);
     tcase_add_test(api, api_review_uncertain_mixture);
+    tcase_add_test(api, api_check_or_teach_uncertain);
     tcase_add_test(api, api_fit_review_minutes);
     tcase_add_test(api, api_fit_prereq_strength);
     tcase_add_test(api, api_fit);

@@ -183,7 +183,14 @@ kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud);
  * mastered, fading, and learning ones with P(L) >= check whose last quiz or
  * review was right (a concept whose last attempt failed is taught again, a
  * learn step with its full time, never "reviewed"; a failed review drops
- * P(L) and the next plan teaches it again). *known is kg-allocated: free with
+ * P(L) and the next plan teaches it again). A known concept of uncertain
+ * mastery (P(learned) p < 1: learning, or doubted by a failed lesson that
+ * needs it) with recall r is left out — taught again — where checking it
+ * is expected to cost more than teaching it: p·r·ok + (1 - p)·fail >
+ * p·(M - (1 - r)·fail), M its lesson's minutes (a failed check of a
+ * concept never learned teaches nothing; the lesson replaces the
+ * relearning a forgotten one needs anyway); kgp_learner_learn_note says
+ * so in the lesson. *known is kg-allocated: free with
  * kgp_learner_known_free. Errors: KGP_ENOMEM. O(concepts). */
 kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown);
 void       kgp_learner_known_free(uint32_t *known);
@@ -191,8 +198,8 @@ void       kgp_learner_known_free(uint32_t *known);
 /** A kgp_learn_note_fn for kgp_plan_options.learn_note with ud = the
  * learner: the reason a concept the learner has met is taught again
  * rather than checked (see kgp_learner_known), e.g. "mastery uncertain
- * (P(learned) 0.55): a check would cost 17 min expected (a failed one
- * teaches nothing), teaching it 12"; NULL for other concepts. Per-thread
+ * (P(learned) 0.56): a check would cost 31 min expected (a failed one
+ * teaches nothing), teaching it 15"; NULL for other concepts. Per-thread
  * buffer (the planner copies it). Read-only on the learner. O(log n). */
 const char *kgp_learner_learn_note(void *ud, uint32_t concept);
 
@@ -228,8 +235,12 @@ int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char
  * recalled review"). Once `kgpath fit` has fitted the prerequisite
  * strength (kgp_fit_report.prereq_kappa, p0) the expected loss is
  * L·p0·(1 − e^(−kappa·(1 − r))) instead of (1 − r)·L; with uncertain
- * mastery (P(learned) p < 1) the mixture L·p0·(p(1 − e^(−kappa(1 − r))) +
- * (1 − p)(1 − e^(−kappa))) against p·r·ok. A failed review of a concept
+ * mastery (P(learned) p < 1; the review is a check) the mixture
+ * L·p0·(p(1 − e^(−kappa(1 − r))) + (1 − p)(1 − e^(−kappa))), and without a
+ * fitted strength (1 − p·r)·L, against p·r·ok + (1 − p)·fail: a failed
+ * check of a concept never learned teaches nothing, so its minutes count
+ * ("... > 12 min spent on a check (recalled, or failed where never
+ * learned)"). A failed review of a concept
  * mastered before it is a lapse (kept known), unless it checked a
  * prerequisite doubted by a failed lesson. With no lesson at
  * stake (L = 0, a goal already known) the retention target decides. KGP_NO_DAY: as kgp_learner_review. The reason is in a

@@ -721,14 +721,13 @@ static double plan_p_learned(const learner_impl *li, size_t pos)
 }
 
 /* Check or teach a known concept whose mastery is uncertain (P(learned) p
- * below 1)? Against what the concept needs anyway — relearning when
- * forgotten (a failed review's `fail` minutes), its lesson (M minutes) when
- * it was never learned — a check spends p·r·ok on a concept still recalled
- * and (1 − p)·fail on one never learned (a failed check teaches nothing:
- * the lesson is taught after it), teaching spends p·(M − (1 − r)·fail)
- * (the lesson, where the concept was there). Returns 1 when teaching is
- * cheaper (the concept then counts as not known: a learn step with its
- * full time), with the two costs. O(1). */
+ * below 1)? A check takes ok minutes where the concept is recalled (p·r),
+ * fail where it is forgotten (p·(1 − r): the failed review relearns it),
+ * and fail plus the lesson (M minutes) where it was never learned (1 − p:
+ * a failed check teaches nothing, the lesson follows); teaching it takes
+ * M. Returns 1 when teaching is cheaper (the concept then counts as not
+ * known: a learn step with its full time), with both expected minutes.
+ * O(1). */
 static int teach_cheaper(const learner_impl *li, size_t pos, double *check, double *teach)
 {
     const kgp_learner_concept *c = &li->l.concepts[pos];
@@ -739,8 +738,8 @@ static int teach_cheaper(const learner_impl *li, size_t pos, double *check, doub
     double r = li->cards[pos].reps ? c->retrievability : 1.0;
     double M = li->minutes[pos] > 0 ? li->minutes[pos] : 30;
     double ok = li->rev_ok[pos], fail = li->rev_fail[pos];
-    *check = p * r * ok + (1.0 - p) * fail;
-    *teach = p * (M - (1.0 - r) * fail);
+    *check = p * r * ok + p * (1.0 - r) * fail + (1.0 - p) * (fail + M);
+    *teach = M;
     return *teach < *check;
 }
 
@@ -775,9 +774,9 @@ const char *kgp_learner_learn_note(void *ud, uint32_t concept)
     double check, teach;
     if (!find_pos(&li->l, concept, &pos) || !teach_cheaper(li, pos, &check, &teach))
         return NULL;
-    snprintf(buf, sizeof buf, "mastery uncertain (P(learned) %.2f): a check would cost %.0f min "
-             "expected (a failed one teaches nothing), teaching it %.0f", plan_p_learned(li, pos),
-             check, teach);
+    snprintf(buf, sizeof buf, "mastery uncertain (P(learned) %.2f): a check would take %.0f min "
+             "expected (a failed one teaches nothing: the lesson follows), the lesson %.0f",
+             plan_p_learned(li, pos), check, teach);
     return buf;
 }
 

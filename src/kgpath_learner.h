@@ -186,11 +186,10 @@ kgp_status kgp_learners_list(kgp_db *db, kgp_learner_list_fn fn, void *ud);
  * P(L) and the next plan teaches it again). A known concept of uncertain
  * mastery (P(learned) p < 1: learning, or doubted by a failed lesson that
  * needs it) with recall r is left out — taught again — where checking it
- * is expected to cost more than teaching it: p·r·ok + (1 - p)·fail >
- * p·(M - (1 - r)·fail), M its lesson's minutes (a failed check of a
- * concept never learned teaches nothing; the lesson replaces the
- * relearning a forgotten one needs anyway); kgp_learner_learn_note says
- * so in the lesson. *known is kg-allocated: free with
+ * is expected to take longer than its lesson of M minutes:
+ * p·r·ok + p·(1 - r)·fail + (1 - p)·(fail + M) > M (a failed check of a
+ * concept never learned teaches nothing: the lesson follows it);
+ * kgp_learner_learn_note says so in the lesson. *known is kg-allocated: free with
  * kgp_learner_known_free. Errors: KGP_ENOMEM. O(concepts). */
 kgp_status kgp_learner_known(const kgp_learner *l, uint32_t **known, size_t *nknown);
 void       kgp_learner_known_free(uint32_t *known);
@@ -198,8 +197,9 @@ void       kgp_learner_known_free(uint32_t *known);
 /** A kgp_learn_note_fn for kgp_plan_options.learn_note with ud = the
  * learner: the reason a concept the learner has met is taught again
  * rather than checked (see kgp_learner_known), e.g. "mastery uncertain
- * (P(learned) 0.56): a check would cost 31 min expected (a failed one
- * teaches nothing), teaching it 15"; NULL for other concepts. Per-thread
+ * (P(learned) 0.56): a check would take 46 min expected (a failed one
+ * teaches nothing: the lesson follows), the lesson 30"; NULL for other
+ * concepts. Per-thread
  * buffer (the planner copies it). Read-only on the learner. O(log n). */
 const char *kgp_learner_learn_note(void *ud, uint32_t concept);
 

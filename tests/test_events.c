@@ -1231,8 +1231,9 @@ START_TEST(api_check_or_teach_uncertain)
     c = kgp_learner_find(l, vec);
     double p = c->p_learned, r = c->retrievability, ok = 5, fail = 5 + 15;
     ck_assert_msg(c->status == KGP_LEARNING && p > 0.5 && p < 0.6 && r > 0.9, "P %.3f R %.3f", p, r);
-    /* teaching would spend p·(30 − (1 − r)·fail), a check p·r·ok + (1 − p)·fail */
-    ck_assert_msg(p * (30 - (1 - r) * fail) > p * r * ok + (1 - p) * fail, "P %.3f R %.3f", p, r);
+    /* a check takes p·r·ok + p·(1 − r)·fail + (1 − p)·(fail + 30), less than
+     * the 30-min lesson */
+    ck_assert_msg(p * r * ok + p * (1 - r) * fail + (1 - p) * (fail + 30) < 30, "P %.3f R %.3f", p, r);
     const unsigned stakes[] = {10, 20, 60, 120};
     for (int k = 0; k < 4; k++) {
         uint32_t mins = stakes[k];
@@ -1259,7 +1260,7 @@ START_TEST(api_check_or_teach_uncertain)
     ck_assert_str_eq(sget(first, "kind"), "learn");
     ck_assert_int_ge(json_integer_value(json_object_get(first, "minutes")), 30);
     ck_assert_ptr_nonnull(strstr(sget(first, "note"), "mastery uncertain (P(learned) 0.5"));
-    ck_assert_ptr_nonnull(strstr(sget(first, "note"), "a check would cost"));
+    ck_assert_ptr_nonnull(strstr(sget(first, "note"), "a check would take"));
     json_decref(root);
     /* a failed lesson: taught again, never reviewed (either way) */
     vectors_in_plan(snap, "rw", "linalg:vector-addition", 1, 0);

@@ -803,8 +803,10 @@ END_TEST
 /* Plans goal for learner id on 2026-12-01 the way `plan --learner --date
  * --minutes-per-day` does (dated review hook, spaced hook, calendar) and
  * returns the plan's JSON steps (caller frees the returned root *root). */
-static json_t *plan_steps(kgp_snap *snap, const char *id, const char *goal_key,
-                          unsigned mpd, json_t **root)
+/* The plan of goal_key for learner id from 2026-12-01 at mpd minutes a
+ * day, as the CLI makes it with a learner, written in `format` (malloc'd). */
+static char *plan_written(kgp_snap *snap, const char *id, const char *goal_key, unsigned mpd,
+                          const char *format)
 {
     kgp_learner_options lo = {0};
     lo.flags = KGP_LEARNER_NEW_OK;
@@ -833,16 +835,23 @@ static json_t *plan_steps(kgp_snap *snap, const char *id, const char *goal_key,
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    ck_assert_int_eq(kgp_plan_write(plan, "json", f), KGP_OK);
+    ck_assert_int_eq(kgp_plan_write(plan, format, f), KGP_OK);
     fclose(f);
-    json_error_t je;
-    *root = json_loads(buf, 0, &je);
-    ck_assert_msg(*root != NULL, "%s", je.text);
-    free(buf);
     kgp_plan_free(plan);
     kgp_planner_close(pl);
     kgp_learner_known_free(known);
     kgp_learner_free(l);
+    return buf;
+}
+
+static json_t *plan_steps(kgp_snap *snap, const char *id, const char *goal_key,
+                          unsigned mpd, json_t **root)
+{
+    char *buf = plan_written(snap, id, goal_key, mpd, "json");
+    json_error_t je;
+    *root = json_loads(buf, 0, &je);
+    ck_assert_msg(*root != NULL, "%s", je.text);
+    free(buf);
     return json_object_get(*root, "steps");
 }
 
@@ -1262,6 +1271,9 @@ START_TEST(api_check_or_teach_uncertain)
     ck_assert_ptr_nonnull(strstr(sget(first, "note"), "mastery uncertain (P(learned) 0.5"));
     ck_assert_ptr_nonnull(strstr(sget(first, "note"), "a check would take"));
     json_decref(root);
+    char *text = plan_written(snap, "wr", "linalg:vector-addition", 60, "text");
+    ck_assert_msg(strstr(text, "- taught again: mastery uncertain (P(learned) 0.5") != NULL, "%s", text);
+    free(text);
     /* a failed lesson: taught again, never reviewed (either way) */
     vectors_in_plan(snap, "rw", "linalg:vector-addition", 1, 0);
     kgp_snap_close(snap);

@@ -284,7 +284,23 @@ typedef struct learner_impl {
     size_t nfit;
 } learner_impl;
 
-static void doubt_prerequisites(learner_impl *li);
+/* A concept's events in the sorted index (idx[lo..hi-1]) with the BKT and
+ * lesson time they were replayed with, for its state at a past moment
+ * (doubt_prerequisites). */
+typedef struct ev_range {
+    size_t lo, hi;
+    kgn_bkt_params p;
+    double expected_s;
+} ev_range;
+
+typedef struct blame_src {
+    const kgg_event *ev;
+    const size_t *idx;
+    const ev_range *rg;         /* [nconcepts] */
+    const fit_load *fl;
+} blame_src;
+
+static int doubt_prerequisites(learner_impl *li, const blame_src *src);
 static int resolve_lapses(learner_impl *li, const char *day);
 
 typedef struct ev_load {
@@ -405,6 +421,7 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
     fit_load fl = { .a = li->a };
     ev_load el = { .a = li->a, .until = o.at };
     size_t *idx = NULL;
+    ev_range *rg = NULL;
     s = kgg_fit_all(st, fit_load_fn, &fl, &e);
     if (s == KGP_OK && !fl.oom)
         s = kgg_learner_events(st, id, ev_load_fn, &el, &e);
@@ -450,7 +467,8 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
     li->doubt = kg_arena_calloc(li->a, sizeof *li->doubt * (nc + 1));
     li->lapse = kg_arena_calloc(li->a, sizeof *li->lapse * (nc + 1));
     li->lapse_p = kg_arena_calloc(li->a, sizeof *li->lapse_p * (nc + 1));
-    if (!l->concepts || !li->why || !li->cards || !li->minutes || !li->by_index ||
+    rg = kg_malloc(sizeof *rg * (nc + 1));
+    if (!rg || !l->concepts || !li->why || !li->cards || !li->minutes || !li->by_index ||
         !li->rev_ok || !li->rev_fail || !li->failed || !li->doubt || !li->lapse || !li->lapse_p)
         goto oom;
     char day[16];
@@ -485,6 +503,7 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
                      &li->rev_ok[l->nconcepts], &li->rev_fail[l->nconcepts]);
         kgn_concept_state cs;
         kgn_concept_state_init(&cs, &p);
+        rg[l->nconcepts] = (ev_range){ i, j, p, minutes > 0 ? minutes * 60.0 : -1 };
         for (size_t q = i; q < j; q++)
             kgn_concept_state_apply(&cs, &p, li->w, &el.v[idx[q]],
                                     minutes > 0 ? minutes * 60.0 : -1);
@@ -545,9 +564,12 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
     qsort_r(li->by_index, li->nby_index, sizeof *li->by_index, cmp_by_index, l->concepts);
     if (resolve_lapses(li, day))
         goto oom;
-    doubt_prerequisites(li);
+    blame_src bs = { el.v, idx, rg, &fl };
+    if (doubt_prerequisites(li, &bs))
+        goto oom;
     if (li->g)      /* graph concepts without events */
         l->count[KGP_NOT_STARTED] += li->g->n - li->nby_index;
+    kg_free(rg);
     kg_free(idx);
     kg_free(el.v);
     li->fit = fl.v;             /* keys live in li->a */
@@ -557,6 +579,7 @@ kgp_status kgp_learner_get(kgp_db *db, kgp_snap *snap, const char *id,
 oom:
     s = kgp__db_error(db, KGP_ENOMEM, "out of memory");
 fail:
+    kg_free(rg);
     kg_free(idx);
     kg_free(el.v);
     kg_free(fl.v);
@@ -641,6 +664,7 @@ kgp_status kgp_learner_write(const kgp_learner *l, const char *format, FILE *out
             json_object_set_new(x, "in_graph", json_boolean(c->index != KGP_NONE));
             json_object_set_new(x, "status", json_string(kgp_mastery_name(c->status)));
             json_object_set_new(x, "p_learned", json_real(c->p_learned));
+            json_object_set_new(x, "p_blamed", json_real(c->p_blamed));
             json_object_set_new(x, "retrievability", json_real(c->retrievability));
             json_object_set_new(x, "stability_days", json_real(c->stability));
             json_object_set_new(x, "difficulty", json_real(c->difficulty));
@@ -780,39 +804,301 @@ const char *kgp_learner_learn_note(void *ud, uint32_t concept)
     return buf;
 }
 
+/* ---- blame after a failed lesson ------------------------------------------- */
+
+/* A failed lesson is evidence against its prerequisites, weighed jointly:
+ * the planner's model of a lesson (decide(), kgpath_learner.h) is that it
+ * succeeds with p0·e^(−κ·x), x the requirements' shortfall — for each
+ * requirement group needing k of its members, k minus the recall of its k
+ * best-recalled learned members (a missing one recalls 0). With the
+ * prerequisites' independent priors (learned with P(learned) p_i as of the
+ * failure, recalled r_i then when learned), the posterior of each one is
+ *
+ *   P(i learned | fail) = Σ_{S ∋ i} Π_j P(S_j) · (1 − p0·e^(−κ·x(S))) / P(fail)
+ *
+ * over the learned sets S. This explains away: one doubtful or faded
+ * prerequisite accounts for the failure and the others keep most of their
+ * P(learned) (independent Bayes per prerequisite gave each the whole
+ * blame, so a failed lesson made the plan check all of them). With one
+ * prerequisite recalled fully it is the old rule p·f1 / (p·f1 + (1 − p)·f0),
+ * f1 = 1 − p0, f0 = 1 − p0·e^(−κ).
+ *
+ * Computed exactly without enumerating S: e^(−κ·x) is a product over the
+ * groups, so P(fail) = 1 − p0·Π_g E_g with E_g = E[e^(−κ·x_g)], and each
+ * E_g is a dynamic programme over the group's members in recall order
+ * (group_mgf, O(n_g·k_g)). A member that appears in two groups of the same
+ * lesson breaks the product: then the lesson's distinct prerequisites are
+ * enumerated (2^K configurations, K ≤ BLAME_ENUM_MAX), and beyond that the
+ * repeated member is treated as independent copies (its lowest posterior
+ * kept). Groups with no member in the graph are left out, and k is capped
+ * at the members in the graph. */
+#define BLAME_ENUM_MAX 16
+
+/* One prerequisite of a failed lesson, as of the failure: learned with
+ * probability p, recalled r when learned. post: P(learned | the failure).
+ * pos: its learner position whose doubt the posterior sets (studied before
+ * the failure and not since), SIZE_MAX for none. */
+typedef struct blame_var {
+    uint32_t concept;
+    size_t pos;
+    double p, r, post;
+} blame_var;
+
+/* E[e^(−κ·x)] for a group needing k of the n members v[ord[0..n-1]]
+ * (highest recall first; k ≤ n), x = k − the recall of its k best-recalled
+ * learned members, over their independent states; member ord[force] is
+ * taken as learned (force = SIZE_MAX: none). d: k + 1 scratch. O(n·k). */
+static double group_mgf(const blame_var *v, const uint32_t *ord, size_t n, size_t k,
+                        double kappa, size_t force, double *d)
+{
+    /* d[c]: P(c counted members learned so far) × Π e^(−κ(1 − r)) over them */
+    for (size_t c = 0; c <= k; c++)
+        d[c] = 0;
+    d[0] = 1;
+    for (size_t t = 0; t < n; t++) {
+        const blame_var *b = &v[ord[t]];
+        double p = t == force ? 1.0 : b->p, e = exp(-kappa * (1.0 - b->r));
+        /* d[k]: the group is full, later members do not count */
+        for (size_t c = (t < k ? t : k - 1) + 1; c-- > 0;) {
+            d[c + 1] += d[c] * p * e;
+            d[c] *= 1.0 - p;
+        }
+    }
+    double m = 0;
+    for (size_t c = 0; c <= k; c++)
+        m += d[c] * exp(-kappa * (double)(k - c));
+    return m;
+}
+
+/* A failed lesson's groups as indexes into its distinct prerequisites:
+ * group q needs k[q] of ord[off[q] .. off[q+1]-1], highest recall first. */
+typedef struct blame_groups {
+    size_t n;
+    const size_t *off, *k;
+    const uint32_t *ord;
+} blame_groups;
+
+/* Exact posterior by enumeration of the nv ≤ BLAME_ENUM_MAX distinct
+ * prerequisites. O(2^nv · members). */
+static void blame_enumerate(blame_var *v, size_t nv, const blame_groups *gr, double kappa,
+                            double p0)
+{
+    double pf = 0, num[BLAME_ENUM_MAX] = {0};
+    for (uint32_t s = 0; s < (1u << nv); s++) {
+        double pr = 1, x = 0;
+        for (size_t j = 0; j < nv; j++)
+            pr *= s >> j & 1 ? v[j].p : 1.0 - v[j].p;
+        for (size_t q = 0; q < gr->n; q++) {
+            size_t need = gr->k[q];
+            double got = 0;
+            for (size_t t = gr->off[q]; t < gr->off[q + 1] && need; t++)
+                if (s >> gr->ord[t] & 1) {
+                    got += v[gr->ord[t]].r;
+                    need--;
+                }
+            x += (double)gr->k[q] - got;
+        }
+        double like = pr * (1.0 - p0 * exp(-kappa * x));
+        pf += like;
+        for (size_t j = 0; j < nv; j++)
+            if (s >> j & 1)
+                num[j] += like;
+    }
+    for (size_t j = 0; j < nv; j++)
+        v[j].post = pf > 0 ? num[j] / pf : v[j].p;
+}
+
+/* Posterior of the nv distinct prerequisites v of a lesson that failed
+ * (groups gr; `repeats`: some member is in two groups). d: scratch of
+ * 3·(groups + 1) + largest k + 1. */
+static void blame_lesson(blame_var *v, size_t nv, const blame_groups *gr, int repeats,
+                         double kappa, double p0, double *d)
+{
+    if (repeats && nv <= BLAME_ENUM_MAX) {
+        blame_enumerate(v, nv, gr, kappa, p0);
+        return;
+    }
+    /* e[q]: E of group q; pre[q]: Π E of the groups before q; suf[q]: from q on */
+    double *e = d, *pre = e + gr->n + 1, *suf = pre + gr->n + 1, *scratch = suf + gr->n + 1;
+    pre[0] = 1;
+    for (size_t q = 0; q < gr->n; q++) {
+        e[q] = group_mgf(v, gr->ord + gr->off[q], gr->off[q + 1] - gr->off[q], gr->k[q], kappa,
+                         SIZE_MAX, scratch);
+        pre[q + 1] = pre[q] * e[q];
+    }
+    suf[gr->n] = 1;
+    for (size_t q = gr->n; q-- > 0;)
+        suf[q] = suf[q + 1] * e[q];
+    double pf = 1.0 - p0 * pre[gr->n];
+    for (size_t j = 0; j < nv; j++)
+        v[j].post = v[j].p;
+    for (size_t q = 0; q < gr->n; q++) {
+        size_t n = gr->off[q + 1] - gr->off[q];
+        double rest = pre[q] * suf[q + 1];
+        for (size_t t = 0; t < n; t++) {
+            blame_var *b = &v[gr->ord[gr->off[q] + t]];
+            double plus = group_mgf(v, gr->ord + gr->off[q], n, gr->k[q], kappa, t, scratch);
+            double post = b->p * (1.0 - p0 * plus * rest) / pf;
+            if (post < b->post)
+                b->post = post;
+        }
+    }
+}
+
+/* Prerequisite b->concept as of time `at` (a failure): its learner record
+ * when it has no event since, else its state replayed from its events
+ * before `at`; a concept never studied has its BKT prior. */
+static void blame_prior(const learner_impl *li, const blame_src *src, blame_var *b, int64_t at)
+{
+    size_t pos;
+    const kgp_learner_concept *c = find_pos(&li->l, b->concept, &pos);
+    b->pos = SIZE_MAX;
+    b->r = 1;
+    if (c && c->last < at) {
+        b->pos = pos;
+        b->p = c->p_learned < li->doubt[pos] ? c->p_learned : li->doubt[pos];
+        if (li->cards[pos].reps)
+            b->r = kgn_fsrs_card_r(li->w, &li->cards[pos], at);
+        return;
+    }
+    if (c) {
+        const ev_range *rg = &src->rg[pos];
+        kgn_concept_state cs;
+        kgn_concept_state_init(&cs, &rg->p);
+        for (size_t q = rg->lo; q < rg->hi && src->ev[src->idx[q]].at < at; q++)
+            kgn_concept_state_apply(&cs, &rg->p, li->w, &src->ev[src->idx[q]], rg->expected_s);
+        b->p = cs.p_learned;
+        if (cs.card.reps)
+            b->r = kgn_fsrs_card_r(li->w, &cs.card, at);
+        return;
+    }
+    const fitted *f = fit_find(src->fl, li->g->key[b->concept]);
+    b->p = f && f->bkt ? f->p.prior : li->bkt.prior;
+}
+
+static int cmp_failed(const void *a, const void *b, void *ctx)
+{
+    const int64_t *failed = ctx;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    if (failed[i] != failed[j])
+        return failed[i] < failed[j] ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
+
+static int cmp_recall_desc(const void *a, const void *b, void *ctx)
+{
+    const blame_var *v = ctx;
+    double x = v[*(const uint32_t *)a].r, y = v[*(const uint32_t *)b].r;
+    return x > y ? -1 : x < y;
+}
+
 /* A lesson that failed while its prerequisites looked known is evidence
- * that one of them is not: for each prerequisite m of a failed lesson,
- * studied before that failure, P(m learned) is updated by Bayes with the
- * prerequisite strength (p0, κ; a lesson fails with 1 − p0 when its
- * prerequisites are there, with 1 − p0·e^(−κ) when one is missing; not
- * fitted: 0.1 and 0.95). The review decision then multiplies the recall by
- * it (li->doubt: the posterior, in place of P(learned) when lower), so such a prerequisite is checked before the lesson is tried again;
- * once reviewed after the failure (recalled, or failed and taught again)
- * the doubt is gone. O(failed lessons × requirements × log V). */
-static void doubt_prerequisites(learner_impl *li)
+ * that one of them is not: each failed lesson (the last attempt of a
+ * concept, a reading then a wrong quiz) updates the P(learned) of its
+ * prerequisites studied before it jointly (see "blame after a failed
+ * lesson" above; prerequisite strength p0, κ from `kgpath fit`, before a
+ * fit 0.9 and ln 18: a lesson fails with 0.1 with its prerequisites, 0.95
+ * with one missing). Failed lessons are taken in time order, each one's
+ * posterior the prior of the next (a prerequisite shared by two failed
+ * lessons is doubted by both, each weighed with what else could explain
+ * it). Repeated failed attempts of one lesson count once: they are not
+ * independent evidence (counting each made the plans check more and reach
+ * fewer goals per hour, README "fourth round"). The review decision then
+ * uses the posterior (li->doubt) in place of P(learned) when lower, so a
+ * doubted prerequisite is checked before the lesson is tried again; once
+ * studied after the failure the doubt is gone. Returns -1 when out of
+ * memory. O(F·(Σ_g n_g²·k_g + K·(log V + E_K))) for F failed lessons with
+ * groups of n_g members needing k_g, K distinct prerequisites and E_K the
+ * events of those studied since; O(F·2^K·Σ_g n_g) for a lesson with a
+ * member in two groups and K ≤ 16. */
+static int doubt_prerequisites(learner_impl *li, const blame_src *src)
 {
     const kgg_snap *g = li->g;
-    double f1 = 0.1, f0 = 0.95;
+    kgp_learner *l = &li->l;
+    for (size_t i = 0; i < l->nconcepts; i++)
+        l->concepts[i].p_blamed = l->concepts[i].p_learned;
+    if (!g)
+        return 0;
+    double p0 = 0.9, kappa = log(18.0);
     if (li->kappa >= 0) {
-        f1 = 1.0 - li->p0;
-        f0 = 1.0 - li->p0 * exp(-li->kappa);
+        p0 = li->p0;
+        kappa = li->kappa;
     }
-    if (f1 < 0.05) f1 = 0.05;
-    if (f0 < f1) f0 = f1;
-    for (size_t i = 0; g && i < li->l.nconcepts; i++) {
-        uint32_t d = li->l.concepts[i].index;
+    if (!(p0 <= 0.95))          /* a lesson fails with ≥ 0.05 whatever is known */
+        p0 = 0.95;
+    if (!(p0 >= 0))
+        p0 = 0;
+    if (!(kappa >= 0))
+        kappa = 0;
+    size_t nf = 0, cap = 0, ngcap = 0;
+    size_t *fo = kg_malloc(sizeof *fo * (l->nconcepts + 1));
+    if (!fo)
+        return -1;
+    for (size_t i = 0; i < l->nconcepts; i++) {
+        uint32_t d = l->concepts[i].index;
         if (!li->failed[i] || d == KGP_NONE)
             continue;
-        for (uint32_t q = g->grp_off[d]; q < g->grp_off[d + 1]; q++)
-            for (uint32_t j = g->mem_off[q]; j < g->mem_off[q + 1]; j++) {
-                size_t pos;
-                const kgp_learner_concept *m = find_pos(&li->l, g->mem[j], &pos);
-                if (!m || m->last >= li->failed[i])
-                    continue;
-                double p = m->p_learned < li->doubt[pos] ? m->p_learned : li->doubt[pos];
-                li->doubt[pos] = p * f1 / (p * f1 + (1.0 - p) * f0);
-            }
+        fo[nf++] = i;
+        size_t nm = g->mem_off[g->grp_off[d + 1]] - g->mem_off[g->grp_off[d]];
+        size_t ng = g->grp_off[d + 1] - g->grp_off[d];
+        if (nm > cap)
+            cap = nm;
+        if (ng > ngcap)
+            ngcap = ng;
     }
+    qsort_r(fo, nf, sizeof *fo, cmp_failed, li->failed);
+    blame_var *v = kg_malloc(sizeof *v * (cap + 1));
+    uint32_t *ord = kg_malloc(sizeof *ord * (cap + 1));
+    size_t *off = kg_malloc(sizeof *off * (ngcap + 1)), *kk = kg_malloc(sizeof *kk * (ngcap + 1));
+    double *d = kg_malloc(sizeof *d * (cap + 2 + 3 * (ngcap + 1)));
+    int rc = v && ord && off && kk && d ? 0 : -1;
+    for (size_t f = 0; rc == 0 && f < nf; f++) {
+        uint32_t x = l->concepts[fo[f]].index;
+        int64_t at = li->failed[fo[f]];
+        size_t nv = 0, ng = 0, nord = 0;
+        int repeats = 0;
+        for (uint32_t q = g->grp_off[x]; q < g->grp_off[x + 1]; q++) {
+            size_t k = g->grp_k[q], first = nord;
+            for (uint32_t j = g->mem_off[q]; j < g->mem_off[q + 1]; j++) {
+                size_t u = 0;
+                while (u < nv && v[u].concept != g->mem[j])
+                    u++;
+                if (u == nv) {
+                    v[nv].concept = g->mem[j];
+                    blame_prior(li, src, &v[nv++], at);
+                } else {
+                    repeats = 1;
+                }
+                ord[nord++] = (uint32_t)u;
+            }
+            if (nord == first || k == 0) {
+                nord = first;   /* nothing in the graph to blame, or nothing needed */
+                continue;
+            }
+            qsort_r(ord + first, nord - first, sizeof *ord, cmp_recall_desc, v);
+            off[ng] = first;
+            kk[ng++] = k < nord - first ? k : nord - first;
+            off[ng] = nord;
+        }
+        if (!nv || !ng)
+            continue;
+        blame_groups gr = { ng, off, kk, ord };
+        blame_lesson(v, nv, &gr, repeats, kappa, p0, d);
+        for (size_t u = 0; u < nv; u++)
+            if (v[u].pos != SIZE_MAX)
+                li->doubt[v[u].pos] = v[u].post;
+    }
+    for (size_t i = 0; i < l->nconcepts; i++) {
+        kgp_learner_concept *c = &l->concepts[i];
+        c->p_blamed = li->doubt[i] < c->p_learned ? li->doubt[i] : c->p_learned;
+    }
+    kg_free(fo);
+    kg_free(v);
+    kg_free(ord);
+    kg_free(off);
+    kg_free(kk);
+    kg_free(d);
+    return rc;
 }
 
 /* A failed review of a concept that was mastered (P(learned) ≥ mastery

@@ -118,6 +118,10 @@ typedef struct kgp_learner_concept {
     uint32_t events, reads, quizzes, reviews, correct, lapses;
     double dwell_seconds;       /**< known reading time in all */
     int fitted;                 /**< 1: BKT parameters from `kgpath fit` */
+    double p_blamed;            /**< P(L) given the failed lessons that need it
+                                     since its last study (the joint blame of
+                                     a failed lesson, kgp_learner_review_at);
+                                     p_learned when none */
 } kgp_learner_concept;
 
 typedef struct kgp_learner_options {

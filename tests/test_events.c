@@ -1280,6 +1280,196 @@ START_TEST(api_check_or_teach_uncertain)
 }
 END_TEST
 
+/* ---- the joint blame of a failed lesson (kgpath_learner.h) -------------------- */
+
+/* Population BKT that leaves P(L) alone on a reading (learn 0, learn_read
+ * 0) from a prior of 0.5: a prerequisite only read is "doubtful" at P 0.5,
+ * one read and quizzed right twice "solid" (0.9895); and, when kappa >= 0,
+ * the fitted prerequisite strength (kappa, p0). */
+static void blame_models(double kappa, double p0)
+{
+    const double bkt[6] = { 0.5, 0, 0, 0.1, 0.03, 0 }, st[3] = { kappa, p0, 100 };
+    kgg_err ge;
+    ck_assert_int_eq(kgg_model_put(kgp__db_store(g_db), "bkt-population", bkt, 6, &ge), KGP_OK);
+    if (kappa >= 0)
+        ck_assert_int_eq(kgg_model_put(kgp__db_store(g_db), "prereq-strength", st, 3, &ge),
+                         KGP_OK);
+}
+
+/* Learner l's events: a solid prerequisite (read, two right quizzes, the
+ * last a second before the failed lesson), a doubtful one (read a second
+ * before it), and the failed lesson (read, two wrong quizzes) at 12:00. */
+#define SOLID(l, c) \
+    EV(l, c, "read", "2026-11-30T11:00:00Z", ",\"dwell_seconds\":1800") \
+    EV(l, c, "quiz", "2026-11-30T11:59:58Z", ",\"score\":1") \
+    EV(l, c, "quiz", "2026-11-30T11:59:59Z", ",\"score\":1")
+#define DOUBTFUL(l, c) EV(l, c, "read", "2026-11-30T11:59:59Z", ",\"dwell_seconds\":1800")
+#define FAILED(l, c) \
+    EV(l, c, "read", "2026-11-30T12:00:00Z", ",\"dwell_seconds\":1800") \
+    EV(l, c, "quiz", "2026-11-30T12:00:01Z", ",\"score\":0") \
+    EV(l, c, "quiz", "2026-11-30T12:00:02Z", ",\"score\":0")
+
+/* Posterior P(learned | the lesson failed) of prerequisites with priors
+ * p[0..n-1] (all recalled fully when learned) by brute force over the 2^n
+ * learned sets: groups of k[g] of members mem[g][0..nm[g]-1] (indexes into
+ * p), shortfall k minus the learned members counted up to k; a lesson
+ * succeeds with p0·e^(−κ·shortfall). */
+static void blame_brute(const double *p, size_t n, const size_t *k, const size_t *nm,
+                        const size_t mem[][4], size_t ng, double kappa, double p0, double *post)
+{
+    double pf = 0, num[8] = {0};
+    for (unsigned s = 0; s < 1u << n; s++) {
+        double pr = 1, x = 0;
+        for (size_t i = 0; i < n; i++)
+            pr *= (s >> i & 1) ? p[i] : 1 - p[i];
+        for (size_t g = 0; g < ng; g++) {
+            size_t have = 0;
+            for (size_t j = 0; j < nm[g]; j++)
+                have += s >> mem[g][j] & 1;
+            x += have >= k[g] ? 0 : (double)(k[g] - have);
+        }
+        double f = pr * (1 - p0 * exp(-kappa * x));
+        pf += f;
+        for (size_t i = 0; i < n; i++)
+            if (s >> i & 1)
+                num[i] += f;
+    }
+    for (size_t i = 0; i < n; i++)
+        post[i] = num[i] / pf;
+}
+
+static const kgp_learner_concept *concept_of(kgp_learner *l, kgp_snap *snap, const char *key)
+{
+    const kgp_learner_concept *c = kgp_learner_find(l, index_of(snap, key));
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+/* A lesson with two prerequisites failed: the doubtful one (P 0.5) takes
+ * the blame, the solid one (P 0.99) keeps nearly all of its P(learned) —
+ * independent Bayes per prerequisite brought it to 0.91 and checked it
+ * too. Both doubtful: each gets p(1 − p0·m)/(1 − p0·m²), m = p + (1 −
+ * p)e^(−κ). */
+START_TEST(api_blame_explains_away)
+{
+    const double kappa = 3, p0 = 0.9, e = exp(-kappa);
+    import_samples();
+    blame_models(kappa, p0);
+    kgp_observe_report_free(observe(
+        SOLID("one", "linalg:matrices") DOUBTFUL("one", "linalg:linear-combinations")
+        FAILED("one", "linalg:matrix-vector-product")
+        DOUBTFUL("two", "linalg:matrices") DOUBTFUL("two", "linalg:linear-combinations")
+        FAILED("two", "linalg:matrix-vector-product"), 0, KGP_OK));
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    kgp_learner *l = learner_on(snap, "one", "2026-12-02", NULL);
+    const kgp_learner_concept *a = concept_of(l, snap, "linalg:matrices"),
+                              *b = concept_of(l, snap, "linalg:linear-combinations");
+    ck_assert_double_eq_tol(a->p_learned, 0.9895, 1e-3);
+    ck_assert_double_eq_tol(b->p_learned, 0.5, 1e-9);
+    double ma = a->p_learned + (1 - a->p_learned) * e, mb = b->p_learned + (1 - b->p_learned) * e;
+    double pf = 1 - p0 * ma * mb;
+    double want_a = a->p_learned * (1 - p0 * mb) / pf, want_b = b->p_learned * (1 - p0 * ma) / pf;
+    ck_assert_double_eq_tol(a->p_blamed, want_a, 1e-4);
+    ck_assert_double_eq_tol(b->p_blamed, want_b, 1e-4);
+    ck_assert_msg(a->p_learned - a->p_blamed < 0.01, "solid %.4f -> %.4f", a->p_learned,
+                  a->p_blamed);
+    ck_assert_msg(b->p_blamed < 0.15, "doubtful %.4f -> %.4f", b->p_learned, b->p_blamed);
+    /* the plan reviews the doubtful one (it is not known anyway: taught),
+     * never the solid one, before the lesson is tried again */
+    int64_t at;
+    kgp_learner_free(l);
+    l = learner_on(snap, "one", "2026-12-02", &at);
+    uint32_t mins = 35;
+    const char *why = NULL;
+    ck_assert_int_eq(kgp_learner_review_at(l, index_of(snap, "linalg:matrices"),
+                                           (int32_t)(at / 86400), &mins, &why), 0);
+    kgp_learner_free(l);
+    /* symmetric: the closed form */
+    l = learner_on(snap, "two", "2026-12-02", NULL);
+    a = concept_of(l, snap, "linalg:matrices");
+    b = concept_of(l, snap, "linalg:linear-combinations");
+    double p = 0.5, m = p + (1 - p) * e, want = p * (1 - p0 * m) / (1 - p0 * m * m);
+    ck_assert_double_eq_tol(a->p_blamed, want, 1e-4);
+    ck_assert_double_eq_tol(b->p_blamed, want, 1e-4);
+    kgp_learner_free(l);
+    kgp_snap_close(snap);
+}
+END_TEST
+
+/* An OR group where one member is enough: determinants needs
+ * identity-and-inverse and one of gaussian-elimination and
+ * linear-combinations. With gaussian-elimination solid the doubtful
+ * linear-combinations is not needed, so the failure says little about it
+ * (it keeps P ≈ 0.5) and the blame goes to what the lesson did need. */
+START_TEST(api_blame_or_group)
+{
+    const double kappa = 3, p0 = 0.9;
+    import_samples();
+    blame_models(kappa, p0);
+    kgp_observe_report_free(observe(
+        SOLID("or", "linalg:identity-and-inverse") SOLID("or", "linalg:gaussian-elimination")
+        DOUBTFUL("or", "linalg:linear-combinations") FAILED("or", "linalg:determinants"),
+        0, KGP_OK));
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    kgp_learner *l = learner_on(snap, "or", "2026-12-02", NULL);
+    const char *keys[3] = { "linalg:identity-and-inverse", "linalg:gaussian-elimination",
+                            "linalg:linear-combinations" };
+    const kgp_learner_concept *c[3];
+    double p[3], post[3];
+    for (int i = 0; i < 3; i++) {
+        c[i] = concept_of(l, snap, keys[i]);
+        p[i] = c[i]->p_learned;
+    }
+    const size_t k[2] = { 1, 1 }, nm[2] = { 1, 2 }, mem[2][4] = { { 0 }, { 1, 2 } };
+    blame_brute(p, 3, k, nm, mem, 2, kappa, p0, post);
+    for (int i = 0; i < 3; i++)
+        ck_assert_double_eq_tol(c[i]->p_blamed, post[i], 1e-4);
+    ck_assert_msg(fabs(c[2]->p_blamed - 0.5) < 0.02, "%.4f", c[2]->p_blamed);
+    ck_assert_msg(c[0]->p_blamed < c[0]->p_learned - 0.05, "%.4f", c[0]->p_blamed);
+    kgp_learner_free(l);
+    kgp_snap_close(snap);
+}
+END_TEST
+
+/* One prerequisite, recalled fully, before any fit: the rule of
+ * independent Bayes, p·f1 / (p·f1 + (1 − p)·f0) with f1 = 0.1 and f0 =
+ * 0.95. Two failed lessons that share a prerequisite doubt it twice, in
+ * time order. A prerequisite studied after the failure is not doubted. */
+START_TEST(api_blame_single_and_shared)
+{
+    import_samples();
+    blame_models(-1, 0);
+    kgp_observe_report_free(observe(
+        SOLID("single", "linalg:vectors") FAILED("single", "linalg:vector-addition")
+        SOLID("shared", "linalg:vectors") FAILED("shared", "linalg:vector-addition")
+        EV("shared", "linalg:matrices", "read", "2026-11-30T12:00:10Z", ",\"dwell_seconds\":1800")
+        EV("shared", "linalg:matrices", "quiz", "2026-11-30T12:00:11Z", ",\"score\":0")
+        EV("shared", "linalg:matrices", "quiz", "2026-11-30T12:00:12Z", ",\"score\":0")
+        SOLID("after", "linalg:vectors") FAILED("after", "linalg:vector-addition")
+        EV("after", "linalg:vectors", "review", "2026-11-30T14:00:00Z", ",\"grade\":3"),
+        0, KGP_OK));
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    kgp_learner *l = learner_on(snap, "single", "2026-12-02", NULL);
+    const kgp_learner_concept *v = concept_of(l, snap, "linalg:vectors");
+    double p = v->p_learned, once = p * 0.1 / (p * 0.1 + (1 - p) * 0.95);
+    ck_assert_double_eq_tol(v->p_blamed, once, 1e-4);
+    kgp_learner_free(l);
+    l = learner_on(snap, "shared", "2026-12-02", NULL);
+    v = concept_of(l, snap, "linalg:vectors");
+    double twice = once * 0.1 / (once * 0.1 + (1 - once) * 0.95);
+    ck_assert_double_eq_tol(v->p_blamed, twice, 1e-4);
+    kgp_learner_free(l);
+    l = learner_on(snap, "after", "2026-12-02", NULL);
+    v = concept_of(l, snap, "linalg:vectors");
+    ck_assert_double_eq_tol(v->p_blamed, v->p_learned, 1e-12);
+    kgp_learner_free(l);
+    kgp_snap_close(snap);
+}
+END_TEST
+
 /* kgp_fit fits FSRS-6 to graded reviews and kgp_learner_get uses the
  * weights: learners who forget within ten days (first stability far below
  * the defaults' 2.3 days for "good") get a lower w2, a lower held-out log
@@ -1739,6 +1929,9 @@ Suite *suite(void)
     tcase_add_test(api, api_review_lapse);
     tcase_add_test(api, api_review_uncertain_mixture);
     tcase_add_test(api, api_check_or_teach_uncertain);
+    tcase_add_test(api, api_blame_explains_away);
+    tcase_add_test(api, api_blame_or_group);
+    tcase_add_test(api, api_blame_single_and_shared);
     tcase_add_test(api, api_fit_review_minutes);
     tcase_add_test(api, api_fit_prereq_strength);
     tcase_add_test(api, api_fit);

@@ -86,6 +86,9 @@ class Learner:
         self.redundant, self.redundant_r = 0, []
         self.last_review = None         # (hidden recall, learned, recalled)
         self.steplog = []               # KGSIM_REVIEWS: (kind, recall, learned, recalled, minutes)
+        # checks: reviews of a prerequisite of a lesson that failed since the
+        # prerequisite's last study; fine: of one learned and recalled
+        self.suspect, self.checks, self.checks_fine = set(), 0, 0
 
     def s0(self):
         return self.cfg.first_stability * self.factor
@@ -126,6 +129,10 @@ class Learner:
             self.S[c] = max(self.S.get(c, 0), self.s0()) if self.learned.get(c) else self.s0()
             self.last[c] = t
         self.touched[c] = t
+        self.suspect.discard(c)
+        if not ok:
+            self.suspect.update(m for k, members in self.g[c]["req"] for m in members
+                                if m in self.touched)
         self.lesson_min += minutes
         self.failed_min += 0 if ok else minutes
         # quiz right with 0.2 (guess) + 0.7 x the hidden recall: 0.9 right
@@ -162,6 +169,10 @@ class Learner:
             self.S[c] = max(self.s0(), self.S[c] / 2.0)
         # a "review" of what was never learned (its lesson failed) recalls
         # nothing and teaches nothing: only a lesson makes it learned
+        if c in self.suspect:
+            self.suspect.discard(c)
+            self.checks += 1
+            self.checks_fine += bool(ok and self.learned.get(c))
         if self.learned.get(c):
             self.last[c] = t
         self.touched[c] = t
@@ -337,7 +348,7 @@ def measure(L, goals, ck, start_known):
             "hours": hours, "goals": known, "review_share": L.review_min / max(ck.used, 1.0),
             "lessons": L.lessons, "failed": L.failed, "reviews": L.reviews,
             "lesson_h": L.lesson_min / 60.0, "failed_h": L.failed_min / 60.0,
-            "review_h": L.review_min / 60.0}
+            "review_h": L.review_min / 60.0, "checks": L.checks, "checks_fine": L.checks_fine}
 
 
 def ci(v):
@@ -401,6 +412,7 @@ def one_learner(task):
         L.lessons = L.failed = L.reviews = 0     # count the plan's own
         L.review_min = L.lesson_min = L.failed_min = 0.0
         L.redundant, L.redundant_r = 0, []
+        L.checks = L.checks_fine = 0
         start_known = sum(L.R(x, START) for x in goals)
         if p == "naive":
             ck = run_naive(L, g, goals, clos, rng, budget, cfg)
@@ -511,7 +523,7 @@ def simulate(cfg, kg_exe, courses, label):
     for p, v in rows.items():
         out[p] = {k: ci([x[k] for x in v]) for k in ("goals_h", "ret30", "hours", "review_share",
                                                     "lessons", "failed", "reviews", "lesson_h", "failed_h",
-                                                    "review_h")}
+                                                    "review_h", "checks", "checks_fine")}
     for p in ("naive", "kgpath"):
         out["diff_" + p] = {k: ci([a[k] - b[k] for a, b in zip(rows["kgpath+learner"], rows[p])])
                             for k in ("goals_h", "ret30")}
@@ -524,10 +536,11 @@ def show(o):
     for p in ("naive", "kgpath", "kgpath+learner"):
         r = o[p]
         print("  %-15s goals/h %.3f ± %.3f  ret30 %.3f ± %.3f  hours %.1f  review share %.2f  "
-              "lessons %.1f (failed %.1f)  reviews %.1f  h: lessons %.1f (failed %.1f) reviews %.1f" %
+              "lessons %.1f (failed %.1f)  reviews %.1f (checks %.2f, fine %.2f)  h: lessons %.1f (failed %.1f) "
+              "reviews %.1f" %
               (p, r["goals_h"][0], r["goals_h"][1], r["ret30"][0], r["ret30"][1], r["hours"][0],
                r["review_share"][0], r["lessons"][0], r["failed"][0], r["reviews"][0],
-               r["lesson_h"][0], r["failed_h"][0], r["review_h"][0]))
+               r["checks"][0], r["checks_fine"][0], r["lesson_h"][0], r["failed_h"][0], r["review_h"][0]))
     for p in ("naive", "kgpath"):
         d = o["diff_" + p]
         both = d["goals_h"][0] - d["goals_h"][1] > 0 and d["ret30"][0] - d["ret30"][1] > 0

@@ -244,7 +244,14 @@ int kgp_learner_review(void *ud, uint32_t concept, uint32_t *minutes, const char
  * fitted strength (1 − p·r)·L, against p·r·ok + (1 − p)·fail: a failed
  * check of a concept never learned teaches nothing, so its minutes count
  * ("... > 12 min spent on a check (recalled, or failed where never
- * learned)"). A failed review of a concept
+ * learned)"). p is P(learned) (1 once mastered), or
+ * kgp_learner_concept.p_blamed when lower: a lesson that needs it failed
+ * since its last study blames the lesson's
+ * prerequisites jointly under the same model (each learned with its
+ * P(learned), recalled as predicted at the failure, requirement groups
+ * k of n), so one doubtful or faded prerequisite explains the failure
+ * away from the others; O(Σ n_g²·k_g) per failed lesson over its groups
+ * of n_g members needing k_g. A failed review of a concept
  * mastered before it is a lapse (kept known), unless it checked a
  * prerequisite doubted by a failed lesson. With no lesson at
  * stake (L = 0, a goal already known) the retention target decides. KGP_NO_DAY: as kgp_learner_review. The reason is in a

@@ -1470,6 +1470,63 @@ START_TEST(api_blame_single_and_shared)
 }
 END_TEST
 
+/* Groups needing 2 of 3 (the per-group programme) and a prerequisite in
+ * two groups of one lesson (enumerated): both as the brute force. */
+START_TEST(api_blame_k_of_n_and_repeated)
+{
+    const double kappa = 2.5, p0 = 0.85;
+    char *path = tu_path(g_dir, "rep.xml");
+    tu_write(path,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<course xmlns=\"https://kgpath.org/ns/course/1\" id=\"rep\" xml:lang=\"en\" version=\"1\">\n"
+        "  <title>Blame</title>\n"
+        "  <concept id=\"a\" minutes=\"20\"><title>A</title></concept>\n"
+        "  <concept id=\"b\" minutes=\"20\"><title>B</title></concept>\n"
+        "  <concept id=\"c\" minutes=\"20\"><title>C</title></concept>\n"
+        "  <concept id=\"y\" minutes=\"30\"><title>Y</title><prerequisites>\n"
+        "    <any-of k=\"2\"><option ref=\"a\"/><option ref=\"b\"/><option ref=\"c\"/></any-of>\n"
+        "  </prerequisites></concept>\n"
+        "  <concept id=\"z\" minutes=\"30\"><title>Z</title><prerequisites>\n"
+        "    <require ref=\"a\"/>\n"
+        "    <any-of k=\"2\"><option ref=\"a\"/><option ref=\"b\"/><option ref=\"c\"/></any-of>\n"
+        "  </prerequisites></concept>\n"
+        "</course>\n", (size_t)-1);
+    const char *paths[] = { path };
+    kgp_report *r = NULL;
+    ck_assert_int_eq(kgp_import(g_db, paths, 1, NULL, &r), KGP_OK);
+    kgp_report_free(r);
+    free(path);
+    blame_models(kappa, p0);
+    kgp_observe_report_free(observe(
+        SOLID("y", "rep:a") DOUBTFUL("y", "rep:b") DOUBTFUL("y", "rep:c") FAILED("y", "rep:y")
+        SOLID("z", "rep:a") DOUBTFUL("z", "rep:b") DOUBTFUL("z", "rep:c") FAILED("z", "rep:z"),
+        0, KGP_OK));
+    kgp_snap *snap;
+    ck_assert_int_eq(kgp_snap_open(g_db, &snap), KGP_OK);
+    const char *keys[3] = { "rep:a", "rep:b", "rep:c" };
+    const size_t ky[1] = { 2 }, ny[1] = { 3 }, my[1][4] = { { 0, 1, 2 } };
+    const size_t kz[2] = { 1, 2 }, nz[2] = { 1, 3 }, mz[2][4] = { { 0 }, { 0, 1, 2 } };
+    for (int who = 0; who < 2; who++) {
+        kgp_learner *l = learner_on(snap, who ? "z" : "y", "2026-12-02", NULL);
+        const kgp_learner_concept *c[3];
+        double p[3], post[3];
+        for (int i = 0; i < 3; i++) {
+            c[i] = concept_of(l, snap, keys[i]);
+            p[i] = c[i]->p_learned;
+        }
+        if (who)
+            blame_brute(p, 3, kz, nz, mz, 2, kappa, p0, post);
+        else
+            blame_brute(p, 3, ky, ny, my, 1, kappa, p0, post);
+        for (int i = 0; i < 3; i++)
+            ck_assert_msg(fabs(c[i]->p_blamed - post[i]) < 1e-4, "%s %s: %.5f, want %.5f",
+                          who ? "z" : "y", keys[i], c[i]->p_blamed, post[i]);
+        kgp_learner_free(l);
+    }
+    kgp_snap_close(snap);
+}
+END_TEST
+
 /* kgp_fit fits FSRS-6 to graded reviews and kgp_learner_get uses the
  * weights: learners who forget within ten days (first stability far below
  * the defaults' 2.3 days for "good") get a lower w2, a lower held-out log
@@ -1932,6 +1989,7 @@ Suite *suite(void)
     tcase_add_test(api, api_blame_explains_away);
     tcase_add_test(api, api_blame_or_group);
     tcase_add_test(api, api_blame_single_and_shared);
+    tcase_add_test(api, api_blame_k_of_n_and_repeated);
     tcase_add_test(api, api_fit_review_minutes);
     tcase_add_test(api, api_fit_prereq_strength);
     tcase_add_test(api, api_fit);

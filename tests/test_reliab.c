@@ -136,7 +136,10 @@ START_TEST(batch_beside_growing_writer)
         "  --progress none --fail-on-errors <in 2>batch.err & pid=$!\n"
         "exec 3>in\n"
         "head -n 20 learners.jsonl >&3\n"
-        "for i in $(seq 3000); do [ -f out.jsonl ] && [ $(wc -l <out.jsonl) -ge 10 ] && break; sleep 0.05; done\n"
+        /* the batch writes out.jsonl.part as it goes (renamed at the end) */
+        "planned=0\n"
+        "for i in $(seq 3000); do planned=$(cat out.jsonl.part 2>/dev/null | wc -l); [ $planned -ge 10 ] && break; sleep 0.05; done\n"
+        "echo \"planned $planned\"\n"
         "before=$(stat -c %%s k.db)\n"
         "$K --db k.db import big.csv >/dev/null || exit 92\n"
         "after=$(stat -c %%s k.db)\n"
@@ -147,6 +150,9 @@ START_TEST(batch_beside_growing_writer)
         "exit $brc\n");
     char *res = file_text("out.jsonl"), *err = file_text("batch.err");
     ck_assert_msg(strstr(out, "grew") != NULL, "scenario did not run: %s", out);
+    long planned = -1;
+    if (strstr(out, "planned ")) sscanf(strstr(out, "planned "), "planned %ld", &planned);
+    ck_assert_msg(planned >= 10, "the import came before 10 learners were planned: %s", out);
     long before = 0, after = 0;
     sscanf(strstr(out, "grew"), "grew %ld %ld", &before, &after);
     ck_assert_msg(after > before * 2, "the import did not grow the file (%ld -> %ld)", before, after);

@@ -31,141 +31,214 @@ void kgn_fsrs_clip(double *w)
         w[i] = w[i] < lo_b[i] ? lo_b[i] : w[i] > hi_b[i] ? hi_b[i] : w[i];
 }
 
-/* ---- forward-mode dual numbers: value and d/dw of all 21 weights ---------- */
+/* ---- gradients: a small tape per review ---------------------------------
+ *
+ * A card's state after each review is (S, D); the loss needs d/dw of every
+ * sample's R. Forward-mode duals (21 derivatives carried through every
+ * operation, ~60 per review) made the fit's cost 21 × the replay's. Here
+ * one review's straight-line arithmetic is recorded on a small tape whose
+ * leaves are the state before it (S, D) and the 21 weights; a reverse sweep
+ * from an output gives its partials with respect to those leaves, and the
+ * chain rule carries the total derivatives dS/dw, dD/dw from review to
+ * review: dS'/dw = ∂S'/∂S·dS/dw + ∂S'/∂D·dD/dw + ∂S'/∂w. Cost per review:
+ * the tape (~60 nodes), two sweeps over it (the sample's R; S' and D'
+ * together), and a few 21-long axpys.
+ * Values are computed by the same operations in the same order as the
+ * plain replay (learner_fsrs.c), so the loss is the same to the last bit. */
 
-typedef struct dn { double v, d[NP]; } dn;
+#define T_MAX 256               /* a review records under 120 nodes */
+enum { T_S = 0, T_D = 1, T_W = 2, T_LEAVES = T_W + NP };
 
-static dn dc(double v) { dn r; r.v = v; memset(r.d, 0, sizeof r.d); return r; }
-static dn dw(const double *w, int i) { dn r = dc(w[i]); r.d[i] = 1; return r; }
-static dn dadd(dn a, dn b) { for (int i = 0; i < NP; i++) a.d[i] += b.d[i]; a.v += b.v; return a; }
-static dn dsub(dn a, dn b) { for (int i = 0; i < NP; i++) a.d[i] -= b.d[i]; a.v -= b.v; return a; }
-static dn daddc(dn a, double c) { a.v += c; return a; }
-static dn dscale(dn a, double c) { for (int i = 0; i < NP; i++) a.d[i] *= c; a.v *= c; return a; }
-static dn dmul(dn a, dn b)
+typedef struct tape {
+    int n;
+    double v[T_MAX];
+    int16_t a[T_MAX], b[T_MAX];  /* parents (-1: none) */
+    double da[T_MAX], db[T_MAX]; /* ∂node/∂parent */
+    double adj[2][T_MAX];
+} tape;
+
+static int tpush(tape *t, double v, int a, double da, int b, double db)
 {
-    dn r;
-    r.v = a.v * b.v;
-    for (int i = 0; i < NP; i++) r.d[i] = a.d[i] * b.v + b.d[i] * a.v;
-    return r;
+    int i = t->n < T_MAX ? t->n++ : T_MAX - 1;   /* never full: see T_MAX */
+    t->v[i] = v;
+    t->a[i] = (int16_t)a;
+    t->b[i] = (int16_t)b;
+    t->da[i] = da;
+    t->db[i] = db;
+    return i;
 }
-static dn ddiv(dn a, dn b)
+
+static int tc(tape *t, double v) { return tpush(t, v, -1, 0, -1, 0); }
+static int tw(int k) { return T_W + k; }
+static int tadd(tape *t, int x, int y) { return tpush(t, t->v[x] + t->v[y], x, 1, y, 1); }
+static int tsub(tape *t, int x, int y) { return tpush(t, t->v[x] - t->v[y], x, 1, y, -1); }
+static int taddc(tape *t, int x, double c) { return tpush(t, t->v[x] + c, x, 1, -1, 0); }
+static int tscale(tape *t, int x, double c) { return tpush(t, t->v[x] * c, x, c, -1, 0); }
+static int tmul(tape *t, int x, int y) { return tpush(t, t->v[x] * t->v[y], x, t->v[y], y, t->v[x]); }
+static int tdiv(tape *t, int x, int y)
 {
-    dn r;
-    r.v = a.v / b.v;
-    for (int i = 0; i < NP; i++) r.d[i] = (a.d[i] - r.v * b.d[i]) / b.v;
-    return r;
+    double q = t->v[x] / t->v[y];
+    return tpush(t, q, x, 1.0 / t->v[y], y, -q / t->v[y]);
 }
-/* f(a) with f'(a.v) = df */
-static dn dun(dn a, double f, double df)
+/* f(x) with f'(x) = df */
+static int tun(tape *t, int x, double f, double df) { return tpush(t, f, x, df, -1, 0); }
+static int texp(tape *t, int x) { double e = exp(t->v[x]); return tun(t, x, e, e); }
+static int tlog(tape *t, int x) { return tun(t, x, log(t->v[x]), 1.0 / t->v[x]); }
+static int tpow(tape *t, int x, int y) { return texp(t, tmul(t, y, tlog(t, x))); }   /* x > 0 */
+static int tclamp(tape *t, int x, double lo, double hi)
 {
-    a.v = f;
-    for (int i = 0; i < NP; i++) a.d[i] *= df;
-    return a;
+    if (t->v[x] < lo) return tc(t, lo);
+    if (t->v[x] > hi) return tc(t, hi);
+    return x;
 }
-static dn dexp(dn a) { double e = exp(a.v); return dun(a, e, e); }
-static dn dlog(dn a) { return dun(a, log(a.v), 1.0 / a.v); }
-static dn dpow(dn a, dn b) { return dexp(dmul(b, dlog(a))); }     /* a > 0 */
-static dn dclamp(dn a, double lo, double hi)
+
+/* Reverse sweeps from up to two outputs at once: adj[0][0 .. T_LEAVES) =
+ * ∂out0/∂leaf, adj[1][...] = ∂out1/∂leaf (out1 < 0: none). */
+static void tsweep(tape *t, int out0, int out1)
 {
-    if (a.v < lo) return dc(lo);
-    if (a.v > hi) return dc(hi);
-    return a;
+    int top = out0 > out1 ? out0 : out1;
+    size_t len = sizeof(double) * (size_t)(top >= T_LEAVES ? top + 1 : T_LEAVES);
+    memset(t->adj[0], 0, len);
+    memset(t->adj[1], 0, len);
+    t->adj[0][out0] = 1;
+    if (out1 >= 0)
+        t->adj[1][out1] += 1;
+    for (int i = top; i >= T_LEAVES; i--) {
+        double g0 = t->adj[0][i], g1 = t->adj[1][i];
+        if (g0 == 0 && g1 == 0) continue;
+        int a = t->a[i], b = t->b[i];
+        if (a >= 0) { t->adj[0][a] += g0 * t->da[i]; t->adj[1][a] += g1 * t->da[i]; }
+        if (b >= 0) { t->adj[0][b] += g0 * t->db[i]; t->adj[1][b] += g1 * t->db[i]; }
+    }
 }
 
 /* f = 0.9^(−1/w20) − 1 */
-static dn dfactor(const double *w)
+static int tfactor(tape *t)
 {
-    dn w20 = dw(w, 20);
-    return daddc(dexp(dmul(dun(w20, -1.0 / w20.v, 1.0 / (w20.v * w20.v)), dc(log(0.9)))), -1.0);
+    int w20 = tw(20);
+    double v = t->v[w20];
+    return taddc(t, texp(t, tmul(t, tun(t, w20, -1.0 / v, 1.0 / (v * v)), tc(t, log(0.9)))), -1.0);
 }
 
-/* R(t, S) = (1 + f·t/S)^(−w20) */
-static dn dretr(const double *w, double t, dn s)
+/* R(Δt, S) = (1 + f·Δt/S)^(−w20), S the node s */
+static int tretr(tape *t, double dt, int s)
 {
-    dn base = daddc(ddiv(dscale(dfactor(w), t), s), 1.0);
-    return dpow(base, dscale(dw(w, 20), -1.0));
+    int base = taddc(t, tdiv(t, tscale(t, tfactor(t), dt), s), 1.0);
+    return tpow(t, base, tscale(t, tw(20), -1.0));
 }
 
-static dn dd0(const double *w, int g)
+static int td0(tape *t, int g)
 {
     /* w4 − e^(w5(G−1)) + 1 */
-    return daddc(dsub(dw(w, 4), dexp(dscale(dw(w, 5), g - 1))), 1.0);
+    return taddc(t, tsub(t, tw(4), texp(t, tscale(t, tw(5), g - 1))), 1.0);
 }
 
-typedef struct dcard { dn s, d; int64_t last; uint32_t reps; } dcard;
-
-static void dreview(const double *w, dcard *c, int g, int64_t at)
+/* One review of grade g, Δt days after the last (first: no state yet):
+ * records S', D' from the leaves; *so, *dout receive their nodes. */
+static void treview(tape *t, int first, double dt, int g, int *so, int *dout)
 {
-    if (c->reps == 0) {
-        c->s = dclamp(dw(w, g - 1), KGN_FSRS_S_MIN, KGN_FSRS_S_MAX);
-        c->d = dclamp(dd0(w, g), 1, 10);
-        c->last = at;
-        c->reps = 1;
+    if (first) {
+        *so = tclamp(t, tw(g - 1), KGN_FSRS_S_MIN, KGN_FSRS_S_MAX);
+        *dout = tclamp(t, td0(t, g), 1, 10);
         return;
     }
-    double t = (double)(at - c->last) / 86400.0;
-    dn s = c->s, d = c->d;
-    if (t < 1.0) {
+    int s = T_S, d = T_D;
+    if (dt < 1.0) {
         /* S·e^(w17(G−3+w18))·S^(−w19), not below S from hard up */
-        dn inc = dmul(dexp(dmul(dw(w, 17), daddc(dw(w, 18), g - 3))),
-                      dpow(s, dscale(dw(w, 19), -1.0)));
-        if (g >= KGN_HARD && inc.v < 1.0) inc = dc(1.0);
-        s = dmul(s, inc);
+        int inc = tmul(t, texp(t, tmul(t, tw(17), taddc(t, tw(18), g - 3))),
+                       tpow(t, s, tscale(t, tw(19), -1.0)));
+        if (g >= KGN_HARD && t->v[inc] < 1.0) inc = tc(t, 1.0);
+        s = tmul(t, s, inc);
     } else {
-        dn r = dretr(w, t, s);
-        dn one_r = daddc(dscale(r, -1.0), 1.0);
+        int r = tretr(t, dt, s);
+        int one_r = taddc(t, tscale(t, r, -1.0), 1.0);
         if (g == KGN_AGAIN) {
-            dn lt = dmul(dmul(dmul(dw(w, 11), dpow(d, dscale(dw(w, 12), -1.0))),
-                              daddc(dpow(daddc(s, 1.0), dw(w, 13)), -1.0)),
-                         dexp(dmul(dw(w, 14), one_r)));
-            dn st = ddiv(s, dexp(dmul(dw(w, 17), dw(w, 18))));
-            s = lt.v < st.v ? lt : st;
+            int lt = tmul(t, tmul(t, tmul(t, tw(11), tpow(t, d, tscale(t, tw(12), -1.0))),
+                                  taddc(t, tpow(t, taddc(t, s, 1.0), tw(13)), -1.0)),
+                          texp(t, tmul(t, tw(14), one_r)));
+            int st = tdiv(t, s, texp(t, tmul(t, tw(17), tw(18))));
+            s = t->v[lt] < t->v[st] ? lt : st;
         } else {
-            dn inc = dmul(dmul(dexp(dw(w, 8)), daddc(dscale(d, -1.0), 11.0)),
-                          dmul(dpow(s, dscale(dw(w, 9), -1.0)),
-                               daddc(dexp(dmul(dw(w, 10), one_r)), -1.0)));
-            if (g == KGN_HARD) inc = dmul(inc, dw(w, 15));
-            if (g == KGN_EASY) inc = dmul(inc, dw(w, 16));
-            s = dmul(s, daddc(inc, 1.0));
+            int inc = tmul(t, tmul(t, texp(t, tw(8)), taddc(t, tscale(t, d, -1.0), 11.0)),
+                           tmul(t, tpow(t, s, tscale(t, tw(9), -1.0)),
+                                taddc(t, texp(t, tmul(t, tw(10), one_r)), -1.0)));
+            if (g == KGN_HARD) inc = tmul(t, inc, tw(15));
+            if (g == KGN_EASY) inc = tmul(t, inc, tw(16));
+            s = tmul(t, s, taddc(t, inc, 1.0));
         }
     }
-    c->s = dclamp(s, KGN_FSRS_S_MIN, KGN_FSRS_S_MAX);
+    *so = tclamp(t, s, KGN_FSRS_S_MIN, KGN_FSRS_S_MAX);
     /* D' = D − w6(G−3)(10−D)/9; D'' = w7·D0(4) + (1−w7)·D' */
-    dn d1 = dsub(d, dscale(dmul(dw(w, 6), daddc(dscale(d, -1.0), 10.0)), (g - 3) / 9.0));
-    dn w7 = dw(w, 7);
-    dn d2 = dadd(dmul(w7, dd0(w, 4)), dmul(daddc(dscale(w7, -1.0), 1.0), d1));
-    c->d = dclamp(d2, 1, 10);
-    if (at > c->last) c->last = at;
-    c->reps++;
+    int d1 = tsub(t, d, tscale(t, tmul(t, tw(6), taddc(t, tscale(t, d, -1.0), 10.0)), (g - 3) / 9.0));
+    int w7 = tw(7);
+    int d2 = tadd(t, tmul(t, w7, td0(t, 4)), tmul(t, taddc(t, tscale(t, w7, -1.0), 1.0), d1));
+    *dout = tclamp(t, d2, 1, 10);
+}
+
+/* the total derivative of sweep j's output: ∂/∂S·dS/dw + ∂/∂D·dD/dw +
+ * ∂/∂w, into out[21] */
+static void tchain(const tape *t, int j, const double *ds, const double *dd, double *out)
+{
+    const double *adj = t->adj[j];
+    for (int k = 0; k < NP; k++)
+        out[k] = adj[T_S] * ds[k] + adj[T_D] * dd[k] + adj[T_W + k];
 }
 
 /* Σ BCE over the samples of the used cards, with its gradient (grad may be
- * NULL for value only; the dual arithmetic runs either way). */
+ * NULL: values only, no sweeps). */
 double kgn_fsrs_loss(const double *w, const kgn_fsrs_log *lg, const uint8_t *use,
                      double *grad, uint64_t *nsamples)
 {
     double sum = 0;
     uint64_t n = 0;
+    tape t;
+    for (int k = 0; k < T_LEAVES; k++) {
+        t.v[k] = k >= T_W ? w[k - T_W] : 0;
+        t.a[k] = t.b[k] = -1;
+    }
     if (grad) memset(grad, 0, NP * sizeof *grad);
+    double ds[NP], dd[NP], ns[NP], nd[NP], dr[NP];
     for (uint32_t q = 0; q < lg->ncards; q++) {
         if (use && !use[q]) continue;
-        dcard c = {0};
+        uint32_t reps = 0;
+        int64_t last = 0;
+        memset(ds, 0, sizeof ds);
+        memset(dd, 0, sizeof dd);
         for (uint32_t i = lg->off[q]; i < lg->off[q + 1]; i++) {
             int g = lg->g[i];
             if (g < 1 || g > 4) continue;
-            if (c.reps && lg->t[i] - c.last >= 86400 && !(lg->skip && lg->skip[i])) {
-                dn r = dretr(w, (double)(lg->t[i] - c.last) / 86400.0, c.s);
-                double y = g > 1, p = r.v;
+            double dt = (double)(lg->t[i] - last) / 86400.0;
+            t.n = T_LEAVES;
+            if (reps && lg->t[i] - last >= 86400 && !(lg->skip && lg->skip[i])) {
+                int r = tretr(&t, dt, T_S);
+                double y = g > 1, p = t.v[r];
                 double dl = 0;
                 if (p < R_EPS) p = R_EPS;
                 else if (p > 1 - R_EPS) p = 1 - R_EPS;
                 else dl = y ? -1.0 / p : 1.0 / (1.0 - p);
                 sum += y ? -log(p) : -log(1.0 - p);
-                if (grad)
-                    for (int k = 0; k < NP; k++) grad[k] += dl * r.d[k];
+                if (grad && dl != 0) {
+                    tsweep(&t, r, -1);
+                    tchain(&t, 0, ds, dd, dr);
+                    for (int k = 0; k < NP; k++)
+                        grad[k] += dl * dr[k];
+                }
                 n++;
+                t.n = T_LEAVES;
             }
-            dreview(w, &c, g, lg->t[i]);
+            int so, dout;
+            treview(&t, reps == 0, dt, g, &so, &dout);
+            if (grad) {
+                tsweep(&t, so, dout);
+                tchain(&t, 0, ds, dd, ns);
+                tchain(&t, 1, ds, dd, nd);
+                memcpy(ds, ns, sizeof ds);
+                memcpy(dd, nd, sizeof dd);
+            }
+            t.v[T_S] = t.v[so];
+            t.v[T_D] = t.v[dout];
+            if (reps == 0 || lg->t[i] > last) last = lg->t[i];
+            reps++;
         }
     }
     if (nsamples) *nsamples = n;

@@ -18,7 +18,8 @@
  * Fitting), so kgpath fits one learner with free_w = w0..w3 and
  * tie_first: one common factor on the first stabilities.
  * Minimised by full-batch Adam (β 0.9/0.999, ε 1e-8, learning rate 0.04
- * cosine-annealed to 0; exact gradients by forward-mode differentiation),
+ * cosine-annealed to 0; exact gradients by reverse-mode differentiation
+ * of each review, chained from review to review),
  * each weight clamped to the fsrs-rs bounds after every step; the best
  * iterate is kept. All 21 weights are fitted: kgpath's events put
  * same-day reviews (a lesson and its quizzes) in every card, so the
@@ -28,7 +29,8 @@
  * by (Δt, review number, lapses) on srs-benchmark's geometric grids,
  * weighted by samples.
  *
- * Pure functions, no global state; O(iterations × reviews × 21).
+ * Pure functions, no global state; O(iterations × reviews × 21), with a
+ * small constant (about 60 operations a review and a few 21-long sums).
  */
 #ifndef KGN_LEARNER_FSRS_FIT_H
 #define KGN_LEARNER_FSRS_FIT_H

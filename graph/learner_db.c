@@ -314,6 +314,26 @@ kgp_status kgg_learner_info_get(kgg_store *st, const char *learner,
     return s;
 }
 
+kgp_status kgg_events_count(kgg_store *st, uint64_t *n, kgg_err *e)
+{
+    MDB_dbi dev, dln;
+    *n = 0;
+    kgp_status s = open_dbis(st, &dev, &dln, e);
+    if (s)
+        return s;
+    MDB_txn *txn;
+    if ((s = kgg_store_read_begin(st, &txn, e)))
+        return s;
+    MDB_stat ms;
+    int rc = mdb_stat(txn, dev, &ms);
+    if (rc)
+        s = mdb_fail(e, NULL, rc, "cannot count events");
+    else
+        *n = ms.ms_entries;
+    kgg_store_read_end(txn);
+    return s;
+}
+
 kgp_status kgg_learners_all(kgg_store *st, kgg_learner_fn fn, void *ud,
                             kgg_err *e)
 {

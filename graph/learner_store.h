@@ -93,6 +93,9 @@ kgp_status kgg_learner_events(kgg_store *st, const char *learner,
 /* Visits every stored event, by learner (byte order) then time. O(N). */
 kgp_status kgg_events_all(kgg_store *st, kgg_event_fn fn, void *ud, kgg_err *e);
 
+/* The number of stored events into *n. Errors: KGP_EDB. O(1). */
+kgp_status kgg_events_count(kgg_store *st, uint64_t *n, kgg_err *e);
+
 /* Erases a learner: all its events and its summary, in one write
  * transaction (graph/learner_forget.c); *removed counts the events.
  * Errors: KGP_ENOTFOUND (nothing stored for the learner; nothing written),

@@ -10,7 +10,7 @@
 #include "kgpath.h"
 
 static int observe_one(kgp_cli *cli, kgp_db *db, const char *path, unsigned flags,
-                       json_t *files, int *had_errors)
+                       json_t *files, int *had_errors, size_t *added)
 {
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!in) {
@@ -29,6 +29,8 @@ static int observe_one(kgp_cli *cli, kgp_db *db, const char *path, unsigned flag
         cli_error("%s: … and %zu more malformed lines", path, r->nerrors - r->nerrors_kept);
     if (r->nerrors)
         *had_errors = 1;
+    if (r->committed)
+        *added += r->added;
     if (r->future) {
         char t[32];
         kgp_format_time(r->future_max, t, sizeof t);
@@ -68,17 +70,54 @@ static int observe_one(kgp_cli *cli, kgp_db *db, const char *path, unsigned flag
     return rc;
 }
 
+/* Renews the learner models when the events have grown enough since the
+ * last fit (kgp_fit_due). The events are stored whatever happens here: a
+ * failed fit is a warning, not observe's failure. */
+static void observe_refit(kgp_cli *cli, kgp_db *db, json_t *out)
+{
+    kgp_fit_due_info d;
+    if (kgp_fit_due(db, &d) != KGP_OK) {
+        cli_warn(cli, "observe: cannot tell whether the learner models are due a fit: %s",
+                 kgp_db_errmsg(db));
+        return;
+    }
+    if (!d.due)
+        return;
+    kgp_fit_report *r = NULL;
+    kgp_status st = kgp_fit(db, NULL, d.flags, &r);
+    if (st != KGP_OK || !r || !r->committed) {
+        cli_warn(cli, "observe: refitting the learner models failed (the events are "
+                 "stored; run kgpath fit): %s", kgp_db_errmsg(db));
+    } else if (out) {
+        json_t *o = json_object();
+        json_object_set_new(o, "events", json_integer((json_int_t)r->events));
+        json_object_set_new(o, "events_at_last_fit", json_integer((json_int_t)d.events_at_fit));
+        json_object_set_new(o, "fsrs_fitted", json_boolean(r->fsrs_fitted));
+        json_object_set_new(o, "bkt_concepts_fitted", json_integer((json_int_t)r->nfitted));
+        json_object_set_new(out, "refit", o);
+    } else if (!cli->quiet) {
+        char was[64] = "no fit recorded before";
+        if (d.fitted)
+            snprintf(was, sizeof was, "%llu at the last fit", (unsigned long long)d.events_at_fit);
+        printf("learner models refitted on %llu events (%s; kgpath fit --dry-run shows "
+               "the report)\n", (unsigned long long)r->events, was);
+    }
+    kgp_fit_report_free(r);
+}
+
 int cmd_observe(kgp_cli *cli, int argc, char **argv)
 {
-    static const cli_opt specs[] = { {"strict", 0, 0}, {"dry-run", 'n', 0}, {0} };
+    static const cli_opt specs[] = { {"strict", 0, 0}, {"dry-run", 'n', 0}, {"no-fit", 0, 0}, {0} };
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
     const char *arg;
     unsigned flags = 0;
+    int no_fit = 0;
     for (int o; (o = cli_parse(&p, &arg)) != -1; ) {
         if (o == -2) { cli_parse_free(&p); return KGP_EUSAGE; }
         if (o == 0) flags |= KGP_OBSERVE_STRICT;
         if (o == 1) flags |= KGP_OBSERVE_DRY_RUN;
+        if (o == 2) no_fit = 1;
     }
     int first = p.first;
     if (first >= argc) {
@@ -91,11 +130,14 @@ int cmd_observe(kgp_cli *cli, int argc, char **argv)
     if (rc) { cli_parse_free(&p); return rc; }
     json_t *files = cli->json ? json_array() : NULL;
     int had_errors = 0;
+    size_t added = 0;
     for (int i = first; i < argc && rc == 0; i++)
-        rc = observe_one(cli, db, p.argv[i], flags, files, &had_errors);
+        rc = observe_one(cli, db, p.argv[i], flags, files, &had_errors, &added);
     cli_parse_free(&p);
+    json_t *o = cli->json ? json_object() : NULL;
+    if (!rc && added && !no_fit && !(flags & KGP_OBSERVE_DRY_RUN))
+        observe_refit(cli, db, o);
     if (cli->json) {
-        json_t *o = json_object();
         json_object_set_new(o, "kgpath_observe", json_integer(1));
         json_object_set_new(o, "files", files);
         int prc = cli_json_print(o);

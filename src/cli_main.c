@@ -177,15 +177,18 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  -c, --course C    suspicious edges of one course only\n"
      "  -k, --top K       at most K suspicious edges (20; 0: all)\n"},
     {"observe", cmd_observe, "Record learner events (JSON lines or xAPI)",
-     "usage: kgpath observe [--strict] [--dry-run] [--json] FILE|-...\n"
+     "usage: kgpath observe [--strict] [--dry-run] [--no-fit] [--json] FILE|-...\n"
      "Reads learner events, one JSON object per line\n"
      "  {\"learner\":\"u42\",\"concept\":\"ml:gd\",\"kind\":\"read|quiz|review\",\n"
      "   \"at\":\"2026-11-28T10:15:00Z\",\"dwell_seconds\":540,\"score\":0.8,\"grade\":3}\n"
      "or xAPI statements (one per line, an array, or an LRS response), and stores\n"
      "them; the same event twice counts once, order does not matter. Malformed\n"
      "lines are reported (file:line:column) and skipped; exit status 2 then.\n"
+     "When the events have grown by a fifth since the last fit (and number at\n"
+     "least 100), the learner models are fitted again, as kgpath fit does.\n"
      "  --strict      any malformed line: store nothing\n"
-     "  -n, --dry-run check only\n"},
+     "  -n, --dry-run check only\n"
+     "  --no-fit      never refit here (fit on your own schedule)\n"},
     {"learner", cmd_learner, "Show a learner's mastery and memory per concept",
      "usage: kgpath learner [ID] [--at DATE] [--retention R] [--mastery M] [--json]\n"
      "       kgpath learner forget ID\n"

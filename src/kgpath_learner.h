@@ -385,11 +385,32 @@ typedef struct kgp_fit_report {
  * same split, reporting held-out log loss and RMSE(bins) beside the
  * defaults'; kgp_learner_get then uses them. dry_run: flags (KGP_FIT_*;
  * 1 = KGP_FIT_DRY_RUN as before). Unless a dry run, stores the
- * result (replacing the previous fit). Errors: KGP_ENOTFOUND (no events),
+ * result (replacing the previous fit) and the number of events behind it
+ * (kgp_fit_due). Errors: KGP_ENOTFOUND (no events),
  * KGP_EUSAGE (read-only and not dry_run), KGP_EDB, KGP_ENOMEM.
  * O(N log N + EM iterations × N). */
 kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out);
 void       kgp_fit_report_free(kgp_fit_report *r);
+/** Refitting as the history grows (`kgpath observe` does it unless told
+ * not to): kgp_fit records how many events it was fitted on, and a fit is
+ * due when at least KGP_FIT_AUTO_MIN events are stored and there is no
+ * recorded fit, or the events have grown by KGP_FIT_AUTO_GROWTH times
+ * since it. Growth by a factor, not a fixed count: N events cost
+ * O(log N) fits in all, so a deployment's models follow its learners
+ * from the first hundred events on without a scheduled job. */
+#define KGP_FIT_AUTO_MIN 100
+#define KGP_FIT_AUTO_GROWTH 1.2
+typedef struct kgp_fit_due_info {
+    uint64_t events;            /**< events stored now */
+    uint64_t events_at_fit;     /**< events behind the recorded fit (0: none) */
+    int fitted;                 /**< 1: a fit with its count is stored */
+    int due;                    /**< 1: kgp_fit would renew the models */
+    int flags;                  /**< the recorded fit's KGP_FIT_PER_LEARNER:
+                                     renew it with the same */
+} kgp_fit_due_info;
+/** Whether a fit is due (see above). Reads only. Errors: KGP_EDB. O(1). */
+kgp_status kgp_fit_due(kgp_db *db, kgp_fit_due_info *out);
+
 /** Fills index and author_minutes of every concept from a snapshot (for a
  * report made without one, e.g. to store the fit before a snapshot is
  * opened). O(concepts × log n). */

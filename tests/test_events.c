@@ -1889,6 +1889,64 @@ END_TEST
 
 /* ---- CLI ------------------------------------------------------------------ */
 
+/* n distinct quiz events, learners "a<from>".."a<from+n-1>", into buf */
+static char *quiz_events(int from, int n)
+{
+    size_t cap = (size_t)n * 128 + 1, len = 0;
+    char *buf = malloc(cap);
+    buf[0] = 0;
+    for (int i = from; i < from + n; i++)
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "{\"learner\":\"a%d\",\"concept\":\"x:a\",\"kind\":\"quiz\","
+                                "\"at\":\"2026-11-%02dT10:00:00Z\",\"score\":%d}\n",
+                                i, 1 + i % 28, i % 3 != 0);
+    return buf;
+}
+
+static void observe_quizzes(int from, int n)
+{
+    char *t = quiz_events(from, n);
+    kgp_observe_report *r = NULL;
+    ck_assert_int_eq(kgp_observe(g_db, "q.jsonl", t, strlen(t), 0, &r), KGP_OK);
+    ck_assert_uint_eq(r->added, (size_t)n);
+    kgp_observe_report_free(r);
+    free(t);
+}
+
+/* A fit is due from KGP_FIT_AUTO_MIN events on when none is recorded, then
+ * each time the events grow by KGP_FIT_AUTO_GROWTH; kgp_fit records its
+ * count and flags, a dry run records nothing. */
+START_TEST(api_fit_due)
+{
+    kgp_fit_due_info d;
+    ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
+    ck_assert(!d.due && !d.fitted && d.events == 0);
+    observe_quizzes(0, KGP_FIT_AUTO_MIN - 1);
+    ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
+    ck_assert(!d.due && d.events == KGP_FIT_AUTO_MIN - 1);
+    observe_quizzes(KGP_FIT_AUTO_MIN - 1, 1);
+    ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
+    ck_assert(d.due && !d.fitted && d.events == KGP_FIT_AUTO_MIN);
+    kgp_fit_report *r = NULL;
+    ck_assert_int_eq(kgp_fit(g_db, NULL, KGP_FIT_DRY_RUN, &r), KGP_OK);
+    kgp_fit_report_free(r);
+    ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
+    ck_assert(d.due && !d.fitted);                      /* a dry run records nothing */
+    ck_assert_int_eq(kgp_fit(g_db, NULL, KGP_FIT_PER_LEARNER, &r), KGP_OK);
+    kgp_fit_report_free(r);
+    ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
+    ck_assert(!d.due && d.fitted && d.events_at_fit == KGP_FIT_AUTO_MIN);
+    ck_assert_int_eq(d.flags, KGP_FIT_PER_LEARNER);
+    int grow = (int)(KGP_FIT_AUTO_MIN * (KGP_FIT_AUTO_GROWTH - 1) + 0.5);
+    observe_quizzes(KGP_FIT_AUTO_MIN, grow - 1);
+    ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
+    ck_assert(!d.due);
+    observe_quizzes(KGP_FIT_AUTO_MIN + grow - 1, 1);
+    ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
+    ck_assert(d.due && d.events == (uint64_t)(KGP_FIT_AUTO_MIN + grow));
+}
+END_TEST
+
 static int kgcli(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int kgcli(char **out, const char *fmt, ...)
 {
@@ -1958,6 +2016,60 @@ START_TEST(cli_observe_learner_fit)
 }
 END_TEST
 
+/* observe refits when a fit is due (and says so), not on a dry run, with
+ * --no-fit, or when nothing new was stored; the events stay stored. */
+START_TEST(cli_observe_refits)
+{
+    if (!getenv("KGPATH_BIN")) {
+        fprintf(stderr, "test_events: KGPATH_BIN not set, skipping the CLI case\n");
+        return;
+    }
+    char *p1 = tu_path(g_dir, "q1.jsonl"), *p2 = tu_path(g_dir, "q2.jsonl");
+    char *t1 = quiz_events(0, KGP_FIT_AUTO_MIN), *t2 = quiz_events(KGP_FIT_AUTO_MIN, 40);
+    tu_write(p1, t1, (size_t)-1);
+    tu_write(p2, t2, (size_t)-1);
+    char *out = NULL;
+    ck_assert_int_eq(kgcli(&out, "observe --dry-run q1.jsonl"), 0);
+    ck_assert_ptr_null(strstr(out, "refitted"));
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "observe --no-fit q1.jsonl"), 0);
+    ck_assert_ptr_null(strstr(out, "refitted"));
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "observe q1.jsonl"), 0);      /* nothing new: no fit */
+    ck_assert_ptr_null(strstr(out, "refitted"));
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "--json observe q2.jsonl"), 0);
+    json_t *j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    json_t *rf = json_object_get(j, "refit");
+    ck_assert_ptr_nonnull(rf);
+    ck_assert_int_eq(json_integer_value(json_object_get(rf, "events")), KGP_FIT_AUTO_MIN + 40);
+    ck_assert_int_eq(json_integer_value(json_object_get(rf, "events_at_last_fit")), 0);
+    json_decref(j);
+    free(out);
+    /* 40 more is less than a fifth of 140: not due */
+    char *t3 = quiz_events(KGP_FIT_AUTO_MIN + 40, 20);
+    tu_write(p2, t3, (size_t)-1);
+    ck_assert_int_eq(kgcli(&out, "observe q2.jsonl"), 0);
+    ck_assert_ptr_null(strstr(out, "refitted"));
+    free(out);
+    free(t3);
+    t3 = quiz_events(KGP_FIT_AUTO_MIN + 60, 20);
+    tu_write(p2, t3, (size_t)-1);
+    ck_assert_int_eq(kgcli(&out, "observe q2.jsonl"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "learner models refitted on 180 events (140 at the last fit"));
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "fit --dry-run --json"), 0);
+    j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "events")), 180);
+    json_decref(j);
+    free(out);
+    free(t1); free(t2); free(t3);
+    free(p1); free(p2);
+}
+END_TEST
+
 Suite *suite(void);
 Suite *suite(void)
 {
@@ -1997,6 +2109,8 @@ Suite *suite(void)
     tcase_add_test(api, api_fit_fsrs_reads);
     tcase_add_test(api, api_fit_minutes_replace_author_estimate);
     tcase_add_test(api, cli_observe_learner_fit);
+    tcase_add_test(api, api_fit_due);
+    tcase_add_test(api, cli_observe_refits);
     suite_add_tcase(s, api);
     return s;
 }

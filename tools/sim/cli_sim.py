@@ -8,8 +8,11 @@
 
 Learners are simulated in blocks of --block B (default 1): each learner of a
 block starts from a copy of the database the earlier blocks left (their
-events, and the last one's weekly fits), so `kgpath fit` sees a growing
-population as in a deployment; a block's learners run side by side in
+events, and the last one's fits), so the learner models are fitted on a
+growing population as in a deployment: `kgpath observe` refits them
+itself whenever the events have grown by a fifth (kgp_fit_due), and
+--fit-days N also runs `kgpath fit` every N study days (default 0: never,
+the path of an integration that only runs observe and plan); a block's learners run side by side in
 --jobs N processes, and the result depends on B and the seed, never on N.
 --block 1 is one learner after another on one database (each sees all the
 learners before it); a larger block lets learners run in parallel.
@@ -300,7 +303,7 @@ def run_learner(L, g, goals, rng, budget, cfg, kg, lid):
             break
         observe(kg, lid, L.events[sent:])
         sent = len(L.events)
-        # as a user would: `kgpath fit` on the observed history once a week
+        # --fit-days N: `kgpath fit` on the observed history every N days
         week = (ck.day - START) // 7
         if cfg.fit_days and week != fitted and (ck.day - START) % cfg.fit_days == 0:
             kg.run("fit")
@@ -577,8 +580,9 @@ def main():
     ap.add_argument("--review-cost", type=float, default=1.0)
     ap.add_argument("--no-implicit", dest="implicit", action="store_false")
     ap.add_argument("--hist-p", type=float, default=0.4)
-    ap.add_argument("--fit-days", type=int, default=7,
-                    help="run `kgpath fit` every N study days of each learner (0: never)")
+    ap.add_argument("--fit-days", type=int, default=0,
+                    help="also run `kgpath fit` every N study days of each learner (0: never; "
+                    "observe refits by itself as the events grow)")
     ap.add_argument("--sensitivity", action="store_true", help="also the sensitivity rows")
     ap.add_argument("--rows", help="only these rows, comma-separated labels (e.g. "
                     "'strength 1.5,no implicit review'); implies --sensitivity")

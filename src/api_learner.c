@@ -1851,6 +1851,23 @@ kgp_status kgp_fit_due(kgp_db *db, kgp_fit_due_info *out)
     return KGP_OK;
 }
 
+kgp_status kgp_fit_if_due(kgp_db *db, kgp_fit_due_info *due, kgp_fit_report **out)
+{
+    kgp_fit_due_info d;
+    *out = NULL;
+    kgp_status s = kgp_fit_due(db, &d);
+    if (due)
+        *due = d;
+    if (s != KGP_OK || !d.due)
+        return s;
+    s = kgp_fit(db, NULL, d.flags, out);
+    if (s != KGP_OK) {
+        kgp_fit_report_free(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
 void kgp_fit_annotate(kgp_fit_report *r, kgp_snap *snap)
 {
     const kgg_snap *g = snap ? kgp__snap_graph(snap) : NULL;

@@ -76,25 +76,18 @@ static int observe_one(kgp_cli *cli, kgp_db *db, const char *path, unsigned flag
 static void observe_refit(kgp_cli *cli, kgp_db *db, json_t *out)
 {
     kgp_fit_due_info d;
-    if (kgp_fit_due(db, &d) != KGP_OK) {
-        cli_warn(cli, "observe: cannot tell whether the learner models are due a fit: %s",
-                 kgp_db_errmsg(db));
-        return;
-    }
-    if (!d.due)
-        return;
     kgp_fit_report *r = NULL;
-    kgp_status st = kgp_fit(db, NULL, d.flags, &r);
-    if (st != KGP_OK || !r || !r->committed) {
+    if (kgp_fit_if_due(db, &d, &r) != KGP_OK) {
         cli_warn(cli, "observe: refitting the learner models failed (the events are "
                  "stored; run kgpath fit): %s", kgp_db_errmsg(db));
-    } else if (out) {
-        json_t *o = json_object();
-        json_object_set_new(o, "events", json_integer((json_int_t)r->events));
-        json_object_set_new(o, "events_at_last_fit", json_integer((json_int_t)d.events_at_fit));
-        json_object_set_new(o, "fsrs_fitted", json_boolean(r->fsrs_fitted));
-        json_object_set_new(o, "bkt_concepts_fitted", json_integer((json_int_t)r->nfitted));
-        json_object_set_new(out, "refit", o);
+        return;
+    }
+    if (!r)
+        return;
+    if (out) {
+        json_object_set_new(out, "refit", json_pack("{s:I,s:I,s:b,s:I}",
+            "events", (json_int_t)r->events, "events_at_last_fit", (json_int_t)d.events_at_fit,
+            "fsrs_fitted", r->fsrs_fitted, "bkt_concepts_fitted", (json_int_t)r->nfitted));
     } else if (!cli->quiet) {
         char was[64] = "no fit recorded before";
         if (d.fitted)

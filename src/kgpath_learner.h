@@ -410,6 +410,12 @@ typedef struct kgp_fit_due_info {
 } kgp_fit_due_info;
 /** Whether a fit is due (see above). Reads only. Errors: KGP_EDB. O(1). */
 kgp_status kgp_fit_due(kgp_db *db, kgp_fit_due_info *out);
+/** kgp_fit, with the recorded fit's flags, when one is due; otherwise
+ * nothing and *out NULL. due (may be NULL) receives what kgp_fit_due said.
+ * On success *out is the stored fit's report (kgp_fit_report_free); on an
+ * error *out is NULL and nothing was stored. Errors: as kgp_fit_due and
+ * kgp_fit. O(1) when not due, else as kgp_fit. */
+kgp_status kgp_fit_if_due(kgp_db *db, kgp_fit_due_info *due, kgp_fit_report **out);
 
 /** Fills index and author_minutes of every concept from a snapshot (for a
  * report made without one, e.g. to store the fit before a snapshot is

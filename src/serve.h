@@ -157,6 +157,11 @@ void srv_add_header(srv_req *rq, const char *name, const char *value);
  * JSON or absent; 400 with line:column when malformed): NULL after
  * replying the error. */
 json_t *srv_body_json(srv_req *rq);
+/* After a request stored learner events: refits the learner models when
+ * kgp_fit_if_due says so (as the only writer, like srv_write). Returns the
+ * "refit" summary for a report, or NULL when none was due or it failed
+ * (logged on stderr; the events stay stored). serve_v1.c. */
+json_t *srv_refit(srv_req *rq);
 
 /* ---- data (serve.c) ---- */
 typedef struct srv_view {

@@ -445,6 +445,39 @@ json_t *srv_observe_report_json(const kgp_observe_report *r)
                      "learners", (json_int_t)r->learners, "committed", r->committed, "errors", errs);
 }
 
+/* After events were stored: the learner models refitted when due
+ * (kgp_fit_if_due, as `kgpath observe` does), as the only writer, so a
+ * due fit holds the other requests for its duration (seconds at tens of
+ * thousands of events; growth by a fifth between fits keeps it rare).
+ * Returns the "refit" object for the report, or NULL when none was due;
+ * a failed fit leaves the stored events alone and is logged. */
+typedef struct refit_job { kgp_fit_due_info due; kgp_fit_report *rep; } refit_job;
+
+static kgp_status refit_write(kgp_db *db, void *ud)
+{
+    refit_job *j = ud;
+    kgp_fit_report_free(j->rep);
+    j->rep = NULL;
+    return kgp_fit_if_due(db, &j->due, &j->rep);
+}
+
+json_t *srv_refit(srv_req *rq)
+{
+    refit_job j = {0};
+    kgp_status st = srv_write(rq, 0, refit_write, &j);
+    json_t *o = NULL;
+    if (st && !srv_opts(rq->srv)->quiet)
+        fprintf(stderr, "kgpath: refitting the learner models failed (the events are stored): %s\n",
+                kgp_db_errmsg(srv_db(rq)));
+    if (!st && j.rep)
+        o = json_pack("{s:I,s:I,s:b,s:I}", "events", (json_int_t)j.rep->events,
+                      "events_at_last_fit", (json_int_t)j.due.events_at_fit,
+                      "fsrs_fitted", j.rep->fsrs_fitted,
+                      "bkt_concepts_fitted", (json_int_t)j.rep->nfitted);
+    kgp_fit_report_free(j.rep);
+    return o;
+}
+
 static void observe(srv_req *rq)
 {
     const char *ct = srv_header(rq, "Content-Type");
@@ -472,7 +505,12 @@ static void observe(srv_req *rq)
     } else if (st) {
         srv_error_status(rq, st, kgp_db_errmsg(srv_db(rq)));
     } else {
-        srv_reply_json(rq, 200, srv_observe_report_json(j.rep));
+        json_t *rep = srv_observe_report_json(j.rep);
+        json_t *refit = j.rep->committed && j.rep->added && !(j.flags & KGP_OBSERVE_DRY_RUN)
+                        ? srv_refit(rq) : NULL;
+        if (rep && refit) json_object_set_new(rep, "refit", refit);
+        else json_decref(refit);
+        srv_reply_json(rq, 200, rep);
     }
     kgp_observe_report_free(j.rep);
 }

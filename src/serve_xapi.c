@@ -737,6 +737,8 @@ static void statements(srv_req *rq)
     json_decref(body);
     if (!bad) {
         kgp_status st = srv_write(rq, 0, xapi_store, &j);
+        if (!st && j.rep && j.rep->committed && j.rep->added)
+            json_decref(srv_refit(rq));         /* the models follow the events */
         if (j.conflict)
             srv_error(rq, 409, "conflict", NULL, "a statement with this id is already stored with other content");
         else if (st)

@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "kgpath.h"
 #include "tests/testutil.h"
 
 /* Tokens of --token-file, one per scope (and one with all). */
@@ -759,6 +760,66 @@ END_TEST
 #define CAROL "{\"account\":{\"homePage\":\"https://lms.example.com\",\"name\":\"carol\"}}"
 #define VERB "{\"id\":\"http://adlnet.gov/expapi/verbs/completed\",\"display\":{\"en-US\":\"completed\"}}"
 #define OBJ "{\"id\":\"urn:kgpath:linalg:vectors\",\"objectType\":\"Activity\"}"
+
+/* n distinct quiz events (learners "r<from>".."r<from+n-1>") as JSON lines */
+static char *quiz_lines(int from, int n)
+{
+    size_t cap = (size_t)n * 128 + 1, len = 0;
+    char *buf = malloc(cap);
+    buf[0] = 0;
+    for (int i = from; i < from + n; i++)
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "{\"learner\":\"r%d\",\"concept\":\"linalg:vectors\",\"kind\":\"quiz\","
+                                "\"at\":\"2026-11-%02dT10:00:00Z\",\"score\":%d}\n", i, 1 + i % 28, i % 3 != 0);
+    return buf;
+}
+
+static resp observe_lines(const char *lines)
+{
+    req_opts o = {.token = TOK_LEARNER, .ctype = "application/x-ndjson", .body = lines, .blen = (size_t)-1};
+    return http_x("POST", "/v1/observe", &o);
+}
+
+/* The learner models follow events stored through the server, as through
+ * `kgpath observe`: /v1/observe reports the refit when one was due, and
+ * xAPI statements refit too (the observe after them finds none due). */
+START_TEST(observe_refits_models)
+{
+    char *a = quiz_lines(0, KGP_FIT_AUTO_MIN - 1), *b = quiz_lines(KGP_FIT_AUTO_MIN - 1, 1);
+    resp r = observe_lines(a);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_ptr_null(json_object_get(r.json, "refit"));
+    resp_free(&r);
+    r = observe_lines(b);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    json_t *rf = json_object_get(r.json, "refit");
+    ck_assert_msg(rf != NULL, "%s", r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(rf, "events")), KGP_FIT_AUTO_MIN);
+    ck_assert_int_eq(json_integer_value(json_object_get(rf, "events_at_last_fit")), 0);
+    resp_free(&r);
+    /* a fifth more through xAPI: refitted there */
+    size_t cap = 64 * 1024, len = 0;
+    char *arr = malloc(cap);
+    len += (size_t)snprintf(arr + len, cap - len, "[");
+    for (int i = 0; i < KGP_FIT_AUTO_MIN / 5; i++)
+        len += (size_t)snprintf(arr + len, cap - len, "%s{\"actor\":{\"account\":{\"homePage\":"
+                                "\"https://lms.example.com\",\"name\":\"x%d\"}},\"verb\":{\"id\":"
+                                "\"http://adlnet.gov/expapi/verbs/passed\"},\"object\":{\"id\":"
+                                "\"urn:kgpath:linalg:vectors\"},\"timestamp\":\"2026-11-20T10:00:00Z\"}",
+                                i ? "," : "", i);
+    snprintf(arr + len, cap - len, "]");
+    r = xapi("POST", "/xapi/statements", TOK_LEARNER, arr, XV);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    resp_free(&r);
+    char *c = quiz_lines(KGP_FIT_AUTO_MIN, 1);
+    r = observe_lines(c);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "added")), 1);
+    ck_assert_msg(json_object_get(r.json, "refit") == NULL, "xAPI did not refit: %s", r.body);
+    resp_free(&r);
+    free(a); free(b); free(c); free(arr);
+}
+END_TEST
 
 START_TEST(xapi_validation)
 {
@@ -1704,6 +1765,7 @@ Suite *suite(void)
     tcase_add_test(tc, next_contract);
     tcase_add_test(tc, learners_observe_forget);
     tcase_add_test(tc, xapi_statements);
+    tcase_add_test(tc, observe_refits_models);
     tcase_add_test(tc, xapi_validation);
     tcase_add_test(tc, db_tokens);
     tcase_add_test(tc, import_upload);

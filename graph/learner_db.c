@@ -138,6 +138,15 @@ static kgp_status open_dbis(kgg_store *st, MDB_dbi *dev, MDB_dbi *dln, kgg_err *
     return KGP_OK;
 }
 
+/* The tables and a read transaction (end it with kgg_store_read_end); on
+ * failure nothing is left open. */
+static kgp_status read_dbis(kgg_store *st, MDB_dbi *dev, MDB_dbi *dln, MDB_txn **txn,
+                            kgg_err *e)
+{
+    kgp_status s = open_dbis(st, dev, dln, e);
+    return s ? s : kgg_store_read_begin(st, txn, e);
+}
+
 /* Begins a read transaction with a cursor on dbi; on failure nothing is
  * left open. End the scan with scan_end. */
 static kgp_status scan_begin(kgg_store *st, MDB_dbi dbi, MDB_txn **txn,
@@ -294,11 +303,9 @@ kgp_status kgg_learner_info_get(kgg_store *st, const char *learner,
                                 kgg_learner_info *out, kgg_err *e)
 {
     MDB_dbi dev, dln;
-    kgp_status s = open_dbis(st, &dev, &dln, e);
-    if (s)
-        return s;
     MDB_txn *txn;
-    if ((s = kgg_store_read_begin(st, &txn, e)))
+    kgp_status s = read_dbis(st, &dev, &dln, &txn, e);
+    if (s)
         return s;
     MDB_val k = { strlen(learner), (void *)learner }, v;
     int rc = k.mv_size ? mdb_get(txn, dln, &k, &v) : MDB_NOTFOUND;
@@ -317,12 +324,10 @@ kgp_status kgg_learner_info_get(kgg_store *st, const char *learner,
 kgp_status kgg_events_count(kgg_store *st, uint64_t *n, kgg_err *e)
 {
     MDB_dbi dev, dln;
-    *n = 0;
-    kgp_status s = open_dbis(st, &dev, &dln, e);
-    if (s)
-        return s;
     MDB_txn *txn;
-    if ((s = kgg_store_read_begin(st, &txn, e)))
+    *n = 0;
+    kgp_status s = read_dbis(st, &dev, &dln, &txn, e);
+    if (s)
         return s;
     MDB_stat ms;
     int rc = mdb_stat(txn, dev, &ms);

@@ -1889,23 +1889,9 @@ END_TEST
 
 /* ---- CLI ------------------------------------------------------------------ */
 
-/* n distinct quiz events, learners "a<from>".."a<from+n-1>", into buf */
-static char *quiz_events(int from, int n)
-{
-    size_t cap = (size_t)n * 128 + 1, len = 0;
-    char *buf = malloc(cap);
-    buf[0] = 0;
-    for (int i = from; i < from + n; i++)
-        len += (size_t)snprintf(buf + len, cap - len,
-                                "{\"learner\":\"a%d\",\"concept\":\"x:a\",\"kind\":\"quiz\","
-                                "\"at\":\"2026-11-%02dT10:00:00Z\",\"score\":%d}\n",
-                                i, 1 + i % 28, i % 3 != 0);
-    return buf;
-}
-
 static void observe_quizzes(int from, int n)
 {
-    char *t = quiz_events(from, n);
+    char *t = tu_quiz_events("a", "x:a", from, n);
     kgp_observe_report *r = NULL;
     ck_assert_int_eq(kgp_observe(g_db, "q.jsonl", t, strlen(t), 0, &r), KGP_OK);
     ck_assert_uint_eq(r->added, (size_t)n);
@@ -2025,7 +2011,8 @@ START_TEST(cli_observe_refits)
         return;
     }
     char *p1 = tu_path(g_dir, "q1.jsonl"), *p2 = tu_path(g_dir, "q2.jsonl");
-    char *t1 = quiz_events(0, KGP_FIT_AUTO_MIN), *t2 = quiz_events(KGP_FIT_AUTO_MIN, 40);
+    char *t1 = tu_quiz_events("a", "x:a", 0, KGP_FIT_AUTO_MIN);
+    char *t2 = tu_quiz_events("a", "x:a", KGP_FIT_AUTO_MIN, 40);
     tu_write(p1, t1, (size_t)-1);
     tu_write(p2, t2, (size_t)-1);
     char *out = NULL;
@@ -2048,13 +2035,13 @@ START_TEST(cli_observe_refits)
     json_decref(j);
     free(out);
     /* 40 more is less than a fifth of 140: not due */
-    char *t3 = quiz_events(KGP_FIT_AUTO_MIN + 40, 20);
+    char *t3 = tu_quiz_events("a", "x:a", KGP_FIT_AUTO_MIN + 40, 20);
     tu_write(p2, t3, (size_t)-1);
     ck_assert_int_eq(kgcli(&out, "observe q2.jsonl"), 0);
     ck_assert_ptr_null(strstr(out, "refitted"));
     free(out);
     free(t3);
-    t3 = quiz_events(KGP_FIT_AUTO_MIN + 60, 20);
+    t3 = tu_quiz_events("a", "x:a", KGP_FIT_AUTO_MIN + 60, 20);
     tu_write(p2, t3, (size_t)-1);
     ck_assert_int_eq(kgcli(&out, "observe q2.jsonl"), 0);
     ck_assert_ptr_nonnull(strstr(out, "learner models refitted on 180 events (140 at the last fit"));

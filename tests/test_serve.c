@@ -761,19 +761,6 @@ END_TEST
 #define VERB "{\"id\":\"http://adlnet.gov/expapi/verbs/completed\",\"display\":{\"en-US\":\"completed\"}}"
 #define OBJ "{\"id\":\"urn:kgpath:linalg:vectors\",\"objectType\":\"Activity\"}"
 
-/* n distinct quiz events (learners "r<from>".."r<from+n-1>") as JSON lines */
-static char *quiz_lines(int from, int n)
-{
-    size_t cap = (size_t)n * 128 + 1, len = 0;
-    char *buf = malloc(cap);
-    buf[0] = 0;
-    for (int i = from; i < from + n; i++)
-        len += (size_t)snprintf(buf + len, cap - len,
-                                "{\"learner\":\"r%d\",\"concept\":\"linalg:vectors\",\"kind\":\"quiz\","
-                                "\"at\":\"2026-11-%02dT10:00:00Z\",\"score\":%d}\n", i, 1 + i % 28, i % 3 != 0);
-    return buf;
-}
-
 static resp observe_lines(const char *lines)
 {
     req_opts o = {.token = TOK_LEARNER, .ctype = "application/x-ndjson", .body = lines, .blen = (size_t)-1};
@@ -785,7 +772,8 @@ static resp observe_lines(const char *lines)
  * xAPI statements refit too (the observe after them finds none due). */
 START_TEST(observe_refits_models)
 {
-    char *a = quiz_lines(0, KGP_FIT_AUTO_MIN - 1), *b = quiz_lines(KGP_FIT_AUTO_MIN - 1, 1);
+    char *a = tu_quiz_events("r", "linalg:vectors", 0, KGP_FIT_AUTO_MIN - 1);
+    char *b = tu_quiz_events("r", "linalg:vectors", KGP_FIT_AUTO_MIN - 1, 1);
     resp r = observe_lines(a);
     ck_assert_msg(r.status == 200, "%s", r.body);
     ck_assert_ptr_null(json_object_get(r.json, "refit"));
@@ -811,7 +799,7 @@ START_TEST(observe_refits_models)
     r = xapi("POST", "/xapi/statements", TOK_LEARNER, arr, XV);
     ck_assert_msg(r.status == 200, "%s", r.body);
     resp_free(&r);
-    char *c = quiz_lines(KGP_FIT_AUTO_MIN, 1);
+    char *c = tu_quiz_events("r", "linalg:vectors", KGP_FIT_AUTO_MIN, 1);
     r = observe_lines(c);
     ck_assert_msg(r.status == 200, "%s", r.body);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "added")), 1);

@@ -106,6 +106,20 @@ int tu_run(const char *cmd, char **out)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
+char *tu_quiz_events(const char *prefix, const char *concept, int from, int n)
+{
+    size_t cap = (size_t)n * (128 + strlen(prefix) + strlen(concept)) + 1, len = 0;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    buf[0] = 0;
+    for (int i = from; i < from + n; i++)
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "{\"learner\":\"%s%d\",\"concept\":\"%s\",\"kind\":\"quiz\","
+                                "\"at\":\"2026-11-%02dT10:00:00Z\",\"score\":%d}\n",
+                                prefix, i, concept, 1 + i % 28, i % 3 != 0);
+    return buf;
+}
+
 int tu_file_cmp(const char *a, const char *b)
 {
     size_t la, lb;

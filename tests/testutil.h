@@ -32,6 +32,12 @@ void tu_copy(const char *src, const char *dst);
 /* Byte-for-byte equality of two files (0 = equal). */
 int tu_file_cmp(const char *a, const char *b);
 
+/* n distinct learner events as JSON lines (malloc'ed): one quiz of
+ * concept each by learners "<prefix><from>" .. "<prefix><from+n-1>", on
+ * days of November 2026, two right in three. For tests that need many
+ * events (e.g. to make a fit due). */
+char *tu_quiz_events(const char *prefix, const char *concept, int from, int n);
+
 /* A check fixture for suites on one database file: tu_db_setup() makes a
  * fresh temporary folder tu_db_dir and the path tu_db_path ("k.db" in it,
  * not created); tu_db_teardown() removes the folder and frees both. Use as

@@ -36,7 +36,7 @@ const char *kgp_mastery_name(int status)
 /* Population BKT (kgn_fit_result.pop): prior, learn, learn_read, guess,
  * slip, forget. */
 #define BKT_POP_NAME "bkt-population"
-/* kgp_fit's record of the data behind it: events, unix time, flags */
+/* kgp_fit's record of the data behind it: events, flags (kgp_fit_due) */
 #define FIT_EVENTS_NAME "fit-events"
 
 static double review_minutes(double concept_minutes)
@@ -1821,9 +1821,8 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
         s = kgg_model_put(st, BKT_POP_NAME, v, 6, &e);
     }
     if (s == KGP_OK) {
-        const double v[3] = { (double)al.n, (double)time(NULL),
-                              (double)(flags & KGP_FIT_PER_LEARNER) };
-        s = kgg_model_put(st, FIT_EVENTS_NAME, v, 3, &e);
+        const double v[2] = { (double)al.n, (double)(flags & KGP_FIT_PER_LEARNER) };
+        s = kgg_model_put(st, FIT_EVENTS_NAME, v, 2, &e);
     }
     if (s != KGP_OK)
         return kgp__db_error(db, s, "%s", e.msg);
@@ -1837,15 +1836,15 @@ kgp_status kgp_fit_due(kgp_db *db, kgp_fit_due_info *out)
     kgg_store *st = kgp__db_store(db);
     kgg_err e;
     kgp_status s = kgg_events_count(st, &out->events, &e);
-    double v[3];
+    double v[2];
     int found = 0;
     if (s == KGP_OK)
-        s = kgg_model_get(st, FIT_EVENTS_NAME, v, 3, &found, &e);
+        s = kgg_model_get(st, FIT_EVENTS_NAME, v, 2, &found, &e);
     if (s != KGP_OK)
         return kgp__db_error(db, s, "%s", e.msg);
     out->fitted = found;
     out->events_at_fit = found && v[0] > 0 ? (uint64_t)v[0] : 0;
-    out->flags = found ? (int)v[2] & KGP_FIT_PER_LEARNER : 0;
+    out->flags = found ? (int)v[1] & KGP_FIT_PER_LEARNER : 0;
     out->due = out->events >= KGP_FIT_AUTO_MIN &&
                (!found || (double)out->events >= KGP_FIT_AUTO_GROWTH * (double)out->events_at_fit);
     return KGP_OK;

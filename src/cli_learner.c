@@ -70,6 +70,13 @@ static int observe_one(kgp_cli *cli, kgp_db *db, const char *path, unsigned flag
     return rc;
 }
 
+json_t *cli_refit_json(const kgp_fit_report *r, const kgp_fit_due_info *d)
+{
+    return json_pack("{s:I,s:I,s:b,s:I}", "events", (json_int_t)r->events,
+                     "events_at_last_fit", (json_int_t)d->events_at_fit,
+                     "fsrs_fitted", r->fsrs_fitted, "bkt_concepts_fitted", (json_int_t)r->nfitted);
+}
+
 /* Renews the learner models when the events have grown enough since the
  * last fit (kgp_fit_due). The events are stored whatever happens here: a
  * failed fit is a warning, not observe's failure. */
@@ -85,9 +92,7 @@ static void observe_refit(kgp_cli *cli, kgp_db *db, json_t *out)
     if (!r)
         return;
     if (out) {
-        json_object_set_new(out, "refit", json_pack("{s:I,s:I,s:b,s:I}",
-            "events", (json_int_t)r->events, "events_at_last_fit", (json_int_t)d.events_at_fit,
-            "fsrs_fitted", r->fsrs_fitted, "bkt_concepts_fitted", (json_int_t)r->nfitted));
+        json_object_set_new(out, "refit", cli_refit_json(r, &d));
     } else if (!cli->quiet) {
         char was[64] = "no fit recorded before";
         if (d.fitted)
@@ -128,7 +133,7 @@ int cmd_observe(kgp_cli *cli, int argc, char **argv)
         rc = observe_one(cli, db, p.argv[i], flags, files, &had_errors, &added);
     cli_parse_free(&p);
     json_t *o = cli->json ? json_object() : NULL;
-    if (!rc && added && !no_fit && !(flags & KGP_OBSERVE_DRY_RUN))
+    if (!rc && added && !no_fit)        /* added: committed events only, none on a dry run */
         observe_refit(cli, db, o);
     if (cli->json) {
         json_object_set_new(o, "kgpath_observe", json_integer(1));

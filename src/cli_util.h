@@ -105,6 +105,10 @@ json_t *cli_json_num_or_null(double v);
  * import report of `kgpath import --json` (cli_graph.c). NULL: no memory. */
 json_t *cli_concept_json(const kgp_concept *c);
 json_t *cli_import_report_json(const kgp_report *r, kgp_status st);
+/* The "refit" member of `kgpath observe --json` (cli_learner.c) and of
+ * /v1/observe's report, after kgp_fit_if_due fitted: {"events", "events_at_last_fit",
+ * "fsrs_fitted", "bkt_concepts_fitted"}. */
+json_t *cli_refit_json(const kgp_fit_report *r, const kgp_fit_due_info *d);
 /* The JSON of `kgpath search` / `kgpath similar` (and of the server's
  * /v1/search, /v1/similar): {query_key: query, "results": [{"concept",
  * "title", "score"}], "not_embedded": missing}. NULL when out of memory. */

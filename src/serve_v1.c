@@ -470,10 +470,7 @@ json_t *srv_refit(srv_req *rq)
         fprintf(stderr, "kgpath: refitting the learner models failed (the events are stored): %s\n",
                 kgp_db_errmsg(srv_db(rq)));
     if (!st && j.rep)
-        o = json_pack("{s:I,s:I,s:b,s:I}", "events", (json_int_t)j.rep->events,
-                      "events_at_last_fit", (json_int_t)j.due.events_at_fit,
-                      "fsrs_fitted", j.rep->fsrs_fitted,
-                      "bkt_concepts_fitted", (json_int_t)j.rep->nfitted);
+        o = cli_refit_json(j.rep, &j.due);
     kgp_fit_report_free(j.rep);
     return o;
 }
@@ -506,8 +503,7 @@ static void observe(srv_req *rq)
         srv_error_status(rq, st, kgp_db_errmsg(srv_db(rq)));
     } else {
         json_t *rep = srv_observe_report_json(j.rep);
-        json_t *refit = j.rep->committed && j.rep->added && !(j.flags & KGP_OBSERVE_DRY_RUN)
-                        ? srv_refit(rq) : NULL;
+        json_t *refit = j.rep->committed && j.rep->added ? srv_refit(rq) : NULL;
         if (rep && refit) json_object_set_new(rep, "refit", refit);
         else json_decref(refit);
         srv_reply_json(rq, 200, rep);

@@ -13,7 +13,10 @@ positives not in it; DIR/foldF.tsv: the labelled test pairs), then
 `kgpath eval-prereq --seed S --csv DIR/foldF.csv --pairs DIR/foldF.tsv
 --json` measures kgpath (bare `train` + `suggest --pairs`) and the three
 baselines on the same graph, in the same run. Prints one Markdown row per
-dataset and seed (means over the folds) and the mean over the seeds.
+dataset and seed (means over the folds) and the mean over the seeds; the
+share of prerequisites in the labelled lists follows the dataset's name.
+tools/bench/prereq_unseen.py runs the same on datasets that were never
+used for tuning, writing the folds itself (measure() below).
 """
 import argparse
 import json
@@ -23,6 +26,7 @@ import sys
 import tempfile
 
 METHODS = ["kgpath", "transitivity", "precedes count", "logistic regression (structure)"]
+KEYS = ("precision", "recall", "f1", "f1_best", "auc", "ece")
 
 
 def run(cmd):
@@ -32,49 +36,79 @@ def run(cmd):
     return p.stdout
 
 
-def main():
+def header():
+    print("| dataset (share of prerequisites) | seed | kgpath F1@0.5 (P / R) | kgpath best F1 | kgpath AUC | kgpath ECE "
+          "| regression F1@0.5 / best F1 / AUC / ECE | precedes F1@0.5 / best F1 / AUC / ECE "
+          "| transitivity F1@0.5 / best F1 / AUC / ECE "
+          "| goal F1, AUC (points) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+
+
+def share(tsv):
+    """The share of prerequisites (label 1) among a labelled pairs file's lines."""
+    with open(tsv, encoding="utf-8") as f:
+        labels = [line.rstrip("\n").split("\t")[-1] for line in f if line.strip()]
+    return sum(x == "1" for x in labels) / max(1, len(labels))
+
+
+def measure(kgpath, name, seeds, folds, prior, write):
+    """For each seed, write(seed, DIR) writes DIR/foldF.csv and DIR/foldF.tsv
+    for F < folds; each fold is measured by `kgpath --json eval-prereq --csv
+    --pairs` (with --prior P when prior); prints a row per seed (means over
+    the folds) and the mean over the seeds."""
+    per_seed, shares = [], []
+    for seed in seeds:
+        with tempfile.TemporaryDirectory(prefix="kgpath-prereq-csv-") as tmp:
+            write(seed, tmp)
+            res = []
+            for f in range(folds):
+                csv, tsv = os.path.join(tmp, "fold%d.csv" % f), os.path.join(tmp, "fold%d.tsv" % f)
+                shares.append(share(tsv))
+                cmd = [kgpath, "--json", "eval-prereq", "--seed", str(seed), "--csv", csv, "--pairs", tsv]
+                if prior:
+                    cmd[3:3] = ["--prior", str(prior)]
+                j = json.loads(run(cmd))
+                res.append({m["method"]: m["mean"] for m in j["methods"]})
+        mean = {m: {k: sum(fd[m][k] or 0 for fd in res) / len(res) for k in KEYS} for m in METHODS}
+        per_seed.append(mean)
+        label = "%s (%.1f%%)" % (name, 100 * sum(shares) / len(shares))
+        row(label, str(seed), mean)
+        sys.stdout.flush()
+    avg = {m: {k: sum(s[m][k] for s in per_seed) / len(per_seed) for k in KEYS} for m in METHODS}
+    row(label, "mean", avg)
+    sys.stdout.flush()
+
+
+def arguments(names):
+    """The command line both benchmarks take; names: the default datasets."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--kgpath", default="build/src/kgpath")
     ap.add_argument("--datasets", default="../shared/datasets")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--prior", type=float, default=0)
-    ap.add_argument("names", nargs="*", default=["refd-cs", "refd-math", "lecturebank", "metacademy"])
-    a = ap.parse_args()
-    print("| dataset | seed | kgpath F1@0.5 (P / R) | kgpath best F1 | kgpath AUC | kgpath ECE "
-          "| regression best F1 / AUC | precedes best F1 / AUC | transitivity best F1 / AUC "
-          "| goal F1, AUC (points) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    ap.add_argument("names", nargs="*", default=names)
+    return ap.parse_args()
+
+
+def main():
+    a = arguments(["refd-cs", "refd-math", "lecturebank", "metacademy"])
+    header()
     for name in a.names:
-        per_seed = []
-        for seed in a.seeds:
-            with tempfile.TemporaryDirectory(prefix="kgpath-prereq-csv-") as tmp:
-                run([a.kgpath, "eval-prereq", "--seed", str(seed), "--folds", str(a.folds), "--datasets",
-                     a.datasets, "--write-folds", tmp, name])
-                folds = []
-                for f in range(a.folds):
-                    cmd = [a.kgpath, "--json", "eval-prereq", "--seed", str(seed), "--csv",
-                           os.path.join(tmp, "fold%d.csv" % f), "--pairs", os.path.join(tmp, "fold%d.tsv" % f)]
-                    if a.prior:
-                        cmd[3:3] = ["--prior", str(a.prior)]
-                    j = json.loads(run(cmd))
-                    folds.append({m["method"]: m["mean"] for m in j["methods"]})
-            mean = {m: {k: sum(fd[m][k] or 0 for fd in folds) / len(folds)
-                        for k in ("precision", "recall", "f1", "f1_best", "auc", "ece")} for m in METHODS}
-            per_seed.append(mean)
-            row(name, str(seed), mean)
-        avg = {m: {k: sum(s[m][k] for s in per_seed) / len(per_seed) for k in per_seed[0][m]} for m in METHODS}
-        row(name, "mean", avg)
-        sys.stdout.flush()
+        def write(seed, tmp, name=name):
+            run([a.kgpath, "eval-prereq", "--seed", str(seed), "--folds", str(a.folds), "--datasets",
+                 a.datasets, "--write-folds", tmp, name])
+        measure(a.kgpath, name, a.seeds, a.folds, a.prior, write)
 
 
 def row(name, seed, m):
     k, tr, pc, lr = (m[x] for x in METHODS)
     bf = max(lr["f1_best"], pc["f1_best"], tr["f1_best"])
     ba = max(lr["auc"], pc["auc"], tr["auc"])
-    print("| %s | %s | %.3f (%.2f / %.2f) | %.3f | %.3f | %.3f | %.3f / %.3f | %.3f / %.3f | %.3f / %.3f | %+.1f, %+.1f |" % (
-        name, seed, k["f1"], k["precision"], k["recall"], k["f1_best"], k["auc"], k["ece"], lr["f1_best"], lr["auc"],
-        pc["f1_best"], pc["auc"], tr["f1_best"], tr["auc"], 100 * (k["f1"] - bf - 0.03), 100 * (k["auc"] - ba - 0.02)))
+    base = " | ".join("%.3f / %.3f / %.3f / %.3f" % (b["f1"], b["f1_best"], b["auc"], b["ece"]) for b in (lr, pc, tr))
+    print("| %s | %s | %.3f (%.2f / %.2f) | %.3f | %.3f | %.3f | %s | %+.1f, %+.1f |" % (
+        name, seed, k["f1"], k["precision"], k["recall"], k["f1_best"], k["auc"], k["ece"], base,
+        100 * (k["f1"] - bf - 0.03), 100 * (k["auc"] - ba - 0.02)))
 
 
 if __name__ == "__main__":

@@ -659,3 +659,56 @@ kgp_status kgg_model_get(kgg_store *st, const char *name, double *v, size_t n, i
         *found = 0;
     return s;
 }
+
+/* ---- one fit, one transaction ---------------------------------------------------- */
+
+typedef struct fit_all_ctx {
+    const kgg_fit_all_in *in;
+    fit_ctx fit;
+    fsrs_ctx fsrs;
+    MDB_dbi model;
+} fit_all_ctx;
+
+static kgp_status fit_all_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
+{
+    fit_all_ctx *c = ud;
+    const kgg_fit_all_in *in = c->in;
+    if (in->guard) {
+        /* compare and store in one transaction: no fit can land between */
+        MDB_val k = { strlen(in->guard), (void *)in->guard }, v;
+        int rc = mdb_get(txn, c->model, &k, &v);
+        if (rc && rc != MDB_NOTFOUND)
+            return mdb_fail(e, mdb_rc, rc, "cannot read fitted model values");
+        if (rc == 0 && v.mv_size >= 8 && get_f64(v.mv_data) >= in->guard_below)
+            return kgg_errf(e, KGP_ECONFLICT, "a fit on %.0f events is stored (this one: %.0f): "
+                            "not replaced", get_f64(v.mv_data), in->guard_below);
+    }
+    kgp_status s = fit_txn(txn, &c->fit, mdb_rc, e);
+    if (s == KGP_OK)
+        s = fsrs_txn(txn, &c->fsrs, mdb_rc, e);
+    for (size_t i = 0; s == KGP_OK && i < in->nmodels; i++) {
+        model_ctx m = { in->models[i].name, in->models[i].v, in->models[i].n, c->model };
+        s = model_txn(txn, &m, mdb_rc, e);
+    }
+    return s;
+}
+
+kgp_status kgg_fit_store(kgg_store *st, const kgg_fit_all_in *in, kgg_err *e)
+{
+    if (kgg_store_rdonly(st))
+        return kgg_errf(e, KGP_EUSAGE, "%s: the database is open read-only",
+                        kgg_store_path(st));
+    for (size_t i = 0; i < in->nmodels; i++) {
+        const kgg_model_val *m = &in->models[i];
+        if (!m->name || !*m->name || strlen(m->name) > KGG_CONCEPT_MAX || m->n == 0 ||
+            m->n > KGG_MODEL_MAX)
+            return kgg_errf(e, KGP_EUSAGE, "fitted model values: bad name or count");
+    }
+    fit_all_ctx c = { .in = in, .fit = { in->recs, in->nrecs, 0 }, .fsrs = { in->fsrs, in->nfsrs, 0 } };
+    kgp_status s = kgg_store_open_dbi(st, FIT_DB, MDB_CREATE, &c.fit.dbi, e);
+    if (s == KGP_OK)
+        s = kgg_store_open_dbi(st, FSRS_DB, MDB_CREATE, &c.fsrs.dbi, e);
+    if (s == KGP_OK)
+        s = kgg_store_open_dbi(st, MODEL_DB, MDB_CREATE, &c.model, e);
+    return s ? s : kgg_store_update(st, fit_all_txn, &c, e);
+}

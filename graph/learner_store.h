@@ -164,6 +164,28 @@ kgp_status kgg_model_put(kgg_store *st, const char *name, const double *v, size_
 kgp_status kgg_model_get(kgg_store *st, const char *name, double *v, size_t n, int *found,
                          kgg_err *e);
 
+/* One fit stored whole, in one write transaction (kgpath fit, kgp_fit_store):
+ * replaces the fitted records (as kgg_fit_replace) and weights (as
+ * kgg_fsrs_replace) and puts each model value (as kgg_model_put). With
+ * guard set, the model value named guard is read first in the same
+ * transaction: when it is stored with a first value >= guard_below, nothing
+ * is written and the status is KGP_ECONFLICT (a newer fit is stored).
+ * Errors: KGP_ECONFLICT, KGP_EUSAGE (read-only, bad model name or count),
+ * KGP_EINPUT (bad key), KGP_EDB, KGP_EIO. O((recs + fsrs) log n). */
+typedef struct kgg_model_val {
+    const char *name;
+    const double *v;
+    size_t n;
+} kgg_model_val;
+typedef struct kgg_fit_all_in {
+    const kgg_fit_rec *recs;    size_t nrecs;
+    const kgg_fsrs_rec *fsrs;   size_t nfsrs;
+    const kgg_model_val *models; size_t nmodels;
+    const char *guard;          /* NULL: store unconditionally */
+    double guard_below;
+} kgg_fit_all_in;
+kgp_status kgg_fit_store(kgg_store *st, const kgg_fit_all_in *in, kgg_err *e);
+
 struct kgg_snap;
 /* Replaces the minutes of every snapshot concept that has calibrated
  * minutes (kgg_fit_rec.minutes >= 0) by them, and returns how many in

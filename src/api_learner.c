@@ -1387,6 +1387,12 @@ typedef struct fit_impl {
     kgp_fit_report r;
     kgn_fit_result res;
     kg_arena *a;
+    /* what kgp_fit_store writes (in the arena) */
+    kgg_fit_rec *recs;          /* [res.n] */
+    kgg_fsrs_rec *frecs;
+    size_t nfrecs;
+    int flags;                  /* KGP_FIT_PER_LEARNER, recorded with the count */
+    int computed;               /* 1: made by kgp_fit_compute */
 } fit_impl;
 
 typedef struct all_load {
@@ -1695,62 +1701,101 @@ static double snap_minutes(void *ud, const char *key)
     return x == KGG_NONE ? -1 : g->minutes[x];
 }
 
-kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
+/* What kgp_fit_read read, for kgp_fit_compute: the events (strings in the
+ * fit's arena, which the report inherits) and the graph. */
+struct kgp_fit_input {
+    kgp_db *db;                 /* for error messages only */
+    int flags;
+    kgp_snap *snap;             /* the caller's: annotates the report */
+    kgp_snap *own;              /* else one of its own, detached (or NULL: no graph) */
+    fit_impl *f;
+    all_load al;
+};
+
+void kgp_fit_input_free(kgp_fit_input *in)
 {
-    int dry_run = (flags & KGP_FIT_DRY_RUN) != 0;
+    if (!in)
+        return;
+    kgp_snap_close(in->own);
+    kg_free(in->al.v);
+    kgp_fit_report_free(in->f ? &in->f->r : NULL);
+    kg_free(in);
+}
+
+kgp_status kgp_fit_read(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_input **out)
+{
     *out = NULL;
-    kgg_store *st = kgp__db_store(db);
-    if (!dry_run && kgp__db_rdonly(db))
-        return kgp__db_error(db, KGP_EUSAGE, "the database is open read-only");
-    fit_impl *f = kg_calloc(1, sizeof *f);
+    kgp_fit_input *in = kg_calloc(1, sizeof *in);
+    fit_impl *f = in ? kg_calloc(1, sizeof *f) : NULL;
     if (!f || !(f->a = kg_arena_new())) {
         kg_free(f);
+        kg_free(in);
         return kgp__db_error(db, KGP_ENOMEM, "out of memory");
     }
-    all_load al = { .a = f->a };
+    in->db = db;
+    in->flags = flags;
+    in->snap = snap;
+    in->f = f;
+    in->al.a = f->a;
     kgg_err e;
-    kgp_status s = kgg_events_all(st, all_fn, &al, &e);
-    if (s != KGP_OK) {
-        kg_free(al.v);
-        kgp_fit_report_free(&f->r);
-        return kgp__db_error(db, s, "%s", e.msg);
+    kgp_status s = kgg_events_all(kgp__db_store(db), all_fn, &in->al, &e);
+    if (s == KGP_OK && in->al.oom)
+        s = kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    else if (s != KGP_OK)
+        kgp__db_error(db, s, "%s", e.msg);
+    else if (in->al.n == 0)
+        s = kgp__db_error(db, KGP_ENOTFOUND, "no learner events in the database "
+                          "(kgpath observe FILE)");
+    /* the graph's lesson minutes scale the population's review times;
+     * copied out of LMDB's map, so the computation pins nothing */
+    if (s == KGP_OK && !snap && kgp_snap_open(db, &in->own) != KGP_OK) {
+        kgp_snap_close(in->own);
+        in->own = NULL;         /* no graph yet: review minutes per concept only */
     }
-    kgg_fsrs_rec *frecs = NULL;
-    size_t nfrecs = 0;
-    /* the graph's lesson minutes scale the population's review times */
-    kgp_snap *own = NULL;
-    if (!snap && kgp_snap_open(db, &own) != KGP_OK)
-        own = NULL;             /* no graph yet: review minutes per concept only */
+    if (s == KGP_OK && in->own)
+        s = kgp__snap_detach(in->own);
+    if (s != KGP_OK) {
+        kgp_fit_input_free(in);
+        return s;
+    }
+    *out = in;
+    return KGP_OK;
+}
+
+kgp_status kgp_fit_compute(kgp_fit_input *in, kgp_fit_report **out)
+{
+    *out = NULL;
+    kgp_db *db = in->db;
+    fit_impl *f = in->f;
+    all_load *al = &in->al;
+    const kgg_snap *lg = kgp__snap_graph(in->snap ? in->snap : in->own);
     kgn_fit_options fo;
     kgn_fit_options_init(&fo);
     fo.lesson_minutes = snap_minutes;
-    fo.lesson_minutes_ud = (void *)kgp__snap_graph(snap ? snap : own);
-    int frc = al.oom ? -1 : kgn_fit_events(al.v, al.n, &fo, &f->res);
+    fo.lesson_minutes_ud = (void *)lg;
+    int frc = kgn_fit_events(al->v, al->n, &fo, &f->res);
     if (!frc)
-        frc = fit_fsrs(&al, (unsigned)flags, &f->r, f->a, &frecs, &nfrecs);
+        frc = fit_fsrs(al, (unsigned)in->flags, &f->r, f->a, &f->frecs, &f->nfrecs);
     if (!frc)
-        frc = fit_strength(&al, kgp__snap_graph(snap ? snap : own), f->r.fsrs_w,
-                           &f->res.pop, &f->r);
-    kgp_snap_close(own);
+        frc = fit_strength(al, lg, f->r.fsrs_w, &f->res.pop, &f->r);
+    kgp_fit_report *r = &f->r;
+    r->events = al->n;
+    r->learners = al->learners;
+    f->flags = in->flags & KGP_FIT_PER_LEARNER;
+    const kgg_snap *g = in->snap ? kgp__snap_graph(in->snap) : NULL;
+    in->f = NULL;               /* the report owns it from here on */
+    kgp_fit_input_free(in);
     if (frc) {
-        kg_free(al.v);
-        kgp_fit_report_free(&f->r);
+        kgp_fit_report_free(r);
         return kgp__db_error(db, KGP_ENOMEM, "out of memory");
     }
-    kg_free(al.v);
-    *out = &f->r;
-    kgp_fit_report *r = &f->r;
-    r->events = al.n;
-    r->learners = al.learners;
-    if (al.n == 0)
-        return kgp__db_error(db, KGP_ENOTFOUND, "no learner events in the database "
-                             "(kgpath observe FILE)");
-    const kgg_snap *g = snap ? kgp__snap_graph(snap) : NULL;
     r->nconcepts = f->res.n;
     r->concepts = kg_arena_calloc(f->a, sizeof *r->concepts * (f->res.n + 1));
-    kgg_fit_rec *recs = kg_arena_calloc(f->a, sizeof *recs * (f->res.n + 1));
-    if (!r->concepts || !recs)
+    f->recs = kg_arena_calloc(f->a, sizeof *f->recs * (f->res.n + 1));
+    if (!r->concepts || !f->recs) {
+        kgp_fit_report_free(r);
         return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < f->res.n; i++) {
         const kgn_fit_concept *c = &f->res.c[i];
         kgp_fit_concept *o = &r->concepts[i];
@@ -1778,11 +1823,11 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
         o->ll_default = c->ll_default;
         o->minutes = c->minutes;
         o->ndwell = c->ndwell;
-        recs[i] = (kgg_fit_rec){ c->concept, c->p.prior, c->p.learn, c->p.learn_read,
-                                 c->p.guess, c->p.slip, c->p.forget, c->fitted,
-                                 c->minutes, (uint32_t)(c->ntrain > UINT32_MAX
-                                                        ? UINT32_MAX : c->ntrain),
-                                 c->ndwell, c->review_ok, c->review_fail };
+        f->recs[i] = (kgg_fit_rec){ c->concept, c->p.prior, c->p.learn, c->p.learn_read,
+                                    c->p.guess, c->p.slip, c->p.forget, c->fitted,
+                                    c->minutes, (uint32_t)(c->ntrain > UINT32_MAX
+                                                           ? UINT32_MAX : c->ntrain),
+                                    c->ndwell, c->review_ok, c->review_fail };
         o->review_ok = c->review_ok;
         o->review_fail = c->review_fail;
         o->nreview_ok = c->nreview_ok;
@@ -1806,28 +1851,55 @@ kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
     r->bkt_pop_learn_read = f->res.pop.learn_read;
     r->bkt_pop_guess = f->res.pop.guess;
     r->bkt_pop_slip = f->res.pop.slip;
-    if (dry_run)
-        return KGP_OK;
-    s = kgg_fit_replace(st, recs, f->res.n, &e);
-    if (s == KGP_OK)
-        s = kgg_fsrs_replace(st, frecs, nfrecs, &e);
-    if (s == KGP_OK && r->prereq_kappa >= 0) {
-        const double v[3] = { r->prereq_kappa, r->prereq_p0, (double)r->prereq_lessons };
-        s = kgg_model_put(st, STRENGTH_NAME, v, 3, &e);
-    }
-    if (s == KGP_OK && f->res.pop_fitted) {
-        const kgn_bkt_params *q = &f->res.pop;
-        const double v[6] = { q->prior, q->learn, q->learn_read, q->guess, q->slip, q->forget };
-        s = kgg_model_put(st, BKT_POP_NAME, v, 6, &e);
-    }
-    if (s == KGP_OK) {
-        const double v[2] = { (double)al.n, (double)(flags & KGP_FIT_PER_LEARNER) };
-        s = kgg_model_put(st, FIT_EVENTS_NAME, v, 2, &e);
-    }
+    f->computed = 1;
+    *out = r;
+    return KGP_OK;
+}
+
+kgp_status kgp_fit_store(kgp_db *db, kgp_fit_report *r, unsigned flags)
+{
+    fit_impl *f = (fit_impl *)r;
+    if (!r || !f->computed)
+        return kgp__db_error(db, KGP_EUSAGE, "not a computed fit (kgp_fit_compute)");
+    if (flags & ~KGP_FIT_STORE_NEWER)
+        return kgp__db_error(db, KGP_EUSAGE, "unknown flags 0x%x", flags);
+    if (kgp__db_rdonly(db))
+        return kgp__db_error(db, KGP_EUSAGE, "the database is open read-only");
+    const kgn_bkt_params *q = &f->res.pop;
+    const double strength[3] = { r->prereq_kappa, r->prereq_p0, (double)r->prereq_lessons };
+    const double pop[6] = { q->prior, q->learn, q->learn_read, q->guess, q->slip, q->forget };
+    const double behind[2] = { (double)r->events, (double)f->flags };
+    kgg_model_val mv[3];
+    size_t nmv = 0;
+    if (r->prereq_kappa >= 0)
+        mv[nmv++] = (kgg_model_val){ STRENGTH_NAME, strength, 3 };
+    if (f->res.pop_fitted)
+        mv[nmv++] = (kgg_model_val){ BKT_POP_NAME, pop, 6 };
+    mv[nmv++] = (kgg_model_val){ FIT_EVENTS_NAME, behind, 2 };
+    kgg_fit_all_in in = { f->recs, f->res.n, f->frecs, f->nfrecs, mv, nmv,
+                          (flags & KGP_FIT_STORE_NEWER) ? FIT_EVENTS_NAME : NULL,
+                          (double)r->events };
+    kgg_err e;
+    kgp_status s = kgg_fit_store(kgp__db_store(db), &in, &e);
     if (s != KGP_OK)
         return kgp__db_error(db, s, "%s", e.msg);
     r->committed = 1;
     return KGP_OK;
+}
+
+kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out)
+{
+    int dry_run = (flags & KGP_FIT_DRY_RUN) != 0;
+    *out = NULL;
+    if (!dry_run && kgp__db_rdonly(db))
+        return kgp__db_error(db, KGP_EUSAGE, "the database is open read-only");
+    kgp_fit_input *in;
+    kgp_status s = kgp_fit_read(db, snap, flags, &in);
+    if (s == KGP_OK)
+        s = kgp_fit_compute(in, out);
+    if (s == KGP_OK && !dry_run)
+        s = kgp_fit_store(db, *out, 0);
+    return s;
 }
 
 kgp_status kgp_fit_due(kgp_db *db, kgp_fit_due_info *out)

@@ -386,11 +386,58 @@ typedef struct kgp_fit_report {
  * defaults'; kgp_learner_get then uses them. dry_run: flags (KGP_FIT_*;
  * 1 = KGP_FIT_DRY_RUN as before). Unless a dry run, stores the
  * result (replacing the previous fit) and the number of events behind it
- * (kgp_fit_due). Errors: KGP_ENOTFOUND (no events),
- * KGP_EUSAGE (read-only and not dry_run), KGP_EDB, KGP_ENOMEM.
+ * (kgp_fit_due), in one write transaction. It is kgp_fit_read,
+ * kgp_fit_compute and (unless a dry run) kgp_fit_store(db, *out, 0).
+ * Errors: KGP_ENOTFOUND (no events), KGP_EUSAGE (read-only and not
+ * dry_run), KGP_EDB, KGP_EIO, KGP_ENOMEM; *out is NULL after a failed read
+ * or computation, the computed report after a failed store.
  * O(N log N + EM iterations × N). */
 kgp_status kgp_fit(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_report **out);
 void       kgp_fit_report_free(kgp_fit_report *r);
+
+/* A fit in three steps, for a process that keeps serving while it fits
+ * (`kgpath serve`): only the first reads the database and only the last
+ * writes it; the computation between holds no LMDB transaction and no
+ * snapshot, so other threads read and write meanwhile, and the map may
+ * grow. kgp_fit is the three in a row. */
+
+/** What a fit is computed from (opaque): every learner event and the graph. */
+typedef struct kgp_fit_input kgp_fit_input;
+
+/** Reads the events in one read transaction (a consistent view of them,
+ * ended before it returns) into memory of the input's own. The graph (lesson
+ * minutes, requirements) comes from snap when given — it must then stay
+ * open until kgp_fit_compute returns, and annotates the report as in
+ * kgp_fit — else from a snapshot the input opens and copies out of LMDB's
+ * map (none when the database has no graph). flags: as kgp_fit
+ * (KGP_FIT_PER_LEARNER is used; KGP_FIT_DRY_RUN means nothing here).
+ * Errors: KGP_ENOTFOUND (no events), KGP_EDB, KGP_ENOMEM; *out NULL on
+ * error. O(N log N). */
+kgp_status kgp_fit_read(kgp_db *db, kgp_snap *snap, int flags, kgp_fit_input **out);
+/** Computes the fit (kgp_fit) from the input without touching the
+ * database: call it from any thread with no lock held. Consumes the input
+ * (freed whatever it returns, as mdb_txn_commit frees its transaction).
+ * *out (kgp_fit_report_free) is the fit, not stored: committed 0.
+ * Errors: KGP_ENOMEM (*out NULL). O(EM iterations × N). */
+kgp_status kgp_fit_compute(kgp_fit_input *in, kgp_fit_report **out);
+/** Frees an input that will not be computed. NULL is allowed. */
+void       kgp_fit_input_free(kgp_fit_input *in);
+
+/** kgp_fit_store flags: store only when no fit on as many events or more
+ * is stored (the count kgp_fit_due reads as events_at_fit) — a fit that
+ * was computed while another process or thread stored a newer one does
+ * not replace it. */
+#define KGP_FIT_STORE_NEWER 1u
+/** Stores a computed fit (kgp_fit_compute) in one write transaction: the
+ * per-concept parameters, the FSRS-6 weights, the population values and
+ * the number of events behind it (kgp_fit_due), replacing the previous
+ * fit; sets r->committed. With KGP_FIT_STORE_NEWER the comparison and the
+ * store are one transaction, and a skipped store writes nothing.
+ * Errors: KGP_ECONFLICT (KGP_FIT_STORE_NEWER and a fit on at least
+ * r->events events is stored: skipped, committed stays 0), KGP_EUSAGE
+ * (read-only database, a report not from kgp_fit_compute, unknown flag),
+ * KGP_EDB, KGP_EIO (disk full), KGP_ENOMEM. O(concepts log concepts). */
+kgp_status kgp_fit_store(kgp_db *db, kgp_fit_report *r, unsigned flags);
 /** Refitting as the history grows (`kgpath observe` does it unless told
  * not to): kgp_fit records how many events it was fitted on, and a fit is
  * due when at least KGP_FIT_AUTO_MIN events are stored and there is no

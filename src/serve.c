@@ -58,6 +58,7 @@ struct kgp_srv {
     char ckpt[4096];            /* the checkpoint folder (srv_checkpoint) */
     srv_cache *cache;           /* replies made once per graph version */
     srv_models *models;         /* loaded models (serve_model.c) */
+    atomic_int refitting;       /* 1 while a request refits (srv_refit_claim) */
     /* metrics */
     atomic_uint_fast64_t by_code[600];
     atomic_uint_fast64_t lat_bucket[NLAT + 1];
@@ -240,6 +241,16 @@ static void view_release(srv_req *rq)
 }
 
 void srv_view_drop(srv_req *rq) { view_release(rq); }
+
+void srv_read_hold(srv_req *rq) { read_lock(rq); }
+
+int srv_refit_claim(kgp_srv *s)
+{
+    int idle = 0;
+    return atomic_compare_exchange_strong(&s->refitting, &idle, 1);
+}
+
+void srv_refit_release(kgp_srv *s) { atomic_store(&s->refitting, 0); }
 
 kgp_status srv_write(srv_req *rq, int graph_changed, srv_write_fn fn, void *ud)
 {

@@ -158,9 +158,13 @@ void srv_add_header(srv_req *rq, const char *name, const char *value);
  * replying the error. */
 json_t *srv_body_json(srv_req *rq);
 /* After a request stored learner events: refits the learner models when
- * kgp_fit_if_due says so (as the only writer, like srv_write). Returns the
- * "refit" summary for a report, or NULL when none was due or it failed
- * (logged on stderr; the events stay stored). serve_v1.c. */
+ * kgp_fit_due says so, computing the fit with no lock held (other requests
+ * go on meanwhile; only storing it is a write, srv_write) while the request
+ * waits for it. One refit at a time: while one runs, another request finds
+ * none to do. Returns the "refit" summary for a report, or NULL when none
+ * was due, another was running, a newer fit was stored meanwhile, or it
+ * failed (logged on stderr; the events stay stored). Releases the
+ * request's view. serve_v1.c. */
 json_t *srv_refit(srv_req *rq);
 
 /* ---- data (serve.c) ---- */
@@ -184,6 +188,16 @@ kgp_status srv_write(srv_req *rq, int graph_changed, srv_write_fn fn, void *ud);
  * request's reply): holding the read lock meanwhile would stall an import
  * (srv_write), and behind it (writers first) every new request. */
 void srv_view_drop(srv_req *rq);
+/* Takes the server's read lock again, without a view, after srv_write or
+ * srv_view_drop (released by srv_view_drop, srv_write or the request's
+ * end): for a read of the request's own through srv_db that opens a
+ * snapshot (a snapshot open in this process makes a write that must grow
+ * the map fail, so it may open only while no write runs). */
+void srv_read_hold(srv_req *rq);
+/* At most one refit per server (srv_refit): 1 when the caller now holds
+ * the claim (release it with srv_refit_release), 0 when another holds it. */
+int  srv_refit_claim(kgp_srv *s);
+void srv_refit_release(kgp_srv *s);
 /* The open database, for calls that open their own read transaction
  * (learner state, tokens); safe from any thread. */
 kgp_db *srv_db(srv_req *rq);

@@ -1,6 +1,8 @@
 /* kgpath serve: the JSON API under /v1/ — the CLI's commands over HTTP,
  * with the same JSON contracts (README "kgpath serve"). */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -446,32 +448,69 @@ json_t *srv_observe_report_json(const kgp_observe_report *r)
 }
 
 /* After events were stored: the learner models refitted when due
- * (kgp_fit_if_due, as `kgpath observe` does), as the only writer, so a
- * due fit holds the other requests for its duration (seconds at tens of
- * thousands of events; growth by a fifth between fits keeps it rare).
- * Returns the "refit" object for the report, or NULL when none was due;
+ * (kgp_fit_due, as `kgpath observe` does) without holding up the other
+ * requests. The events are read under the read lock, like any request's
+ * reads (kgp_fit_read: one read transaction, a snapshot copied out of the
+ * map); the fit is computed with no lock held (kgp_fit_compute: seconds at
+ * tens of thousands of events), other requests, writes included, going on
+ * meanwhile; only storing it is a write (kgp_fit_store, brief), and it
+ * stores nothing when a fit on as many events was stored meanwhile (by
+ * `kgpath fit`, another process). The request that found it due waits
+ * for it and reports it. One refit at a time (srv_refit_claim): a due
+ * request while one runs does none, the next due check after it will.
+ * Returns the "refit" object for the report, or NULL when none was done;
  * a failed fit leaves the stored events alone and is logged. */
-typedef struct refit_job { kgp_fit_due_info due; kgp_fit_report *rep; } refit_job;
-
-static kgp_status refit_write(kgp_db *db, void *ud)
+static kgp_status refit_store(kgp_db *db, void *ud)
 {
-    refit_job *j = ud;
-    kgp_fit_report_free(j->rep);
-    j->rep = NULL;
-    return kgp_fit_if_due(db, &j->due, &j->rep);
+    return kgp_fit_store(db, ud, KGP_FIT_STORE_NEWER);
+}
+
+/* Test hook (tests/test_serve.c, not an interface): with
+ * KGPATH_SERVE_TEST_REFIT_PAUSE naming a FIFO, a refit about to compute
+ * writes one byte to it (opening it waits for the test to read) and then
+ * waits for one byte back, so a test can act while a refit computes
+ * without guessing at durations. */
+static void refit_test_pause(void)
+{
+    const char *fifo = getenv("KGPATH_SERVE_TEST_REFIT_PAUSE");
+    if (!fifo || !*fifo) return;
+    char b = 'p';
+    int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = write(fd, &b, 1);
+    close(fd);
+    if (n == 1 && (fd = open(fifo, O_RDONLY | O_CLOEXEC)) >= 0) {
+        while (read(fd, &b, 1) < 0 && errno == EINTR) {}
+        close(fd);
+    }
 }
 
 json_t *srv_refit(srv_req *rq)
 {
-    refit_job j = {0};
-    kgp_status st = srv_write(rq, 0, refit_write, &j);
+    kgp_srv *s = rq->srv;
+    kgp_db *db = srv_db(rq);
+    srv_view_drop(rq);
+    if (!srv_refit_claim(s)) return NULL;
+    kgp_fit_due_info due;
+    kgp_fit_input *in = NULL;
+    kgp_fit_report *rep = NULL;
+    srv_read_hold(rq);
+    kgp_status st = kgp_fit_due(db, &due);
+    if (!st && due.due) st = kgp_fit_read(db, NULL, due.flags, &in);
+    srv_view_drop(rq);
+    if (!st && in) {
+        refit_test_pause();
+        st = kgp_fit_compute(in, &rep);
+    }
+    if (!st && rep) st = srv_write(rq, 0, refit_store, rep);
     json_t *o = NULL;
-    if (st && !srv_opts(rq->srv)->quiet)
+    if (st && st != KGP_ECONFLICT && !srv_opts(s)->quiet)
         fprintf(stderr, "kgpath: refitting the learner models failed (the events are stored): %s\n",
-                kgp_db_errmsg(srv_db(rq)));
-    if (!st && j.rep)
-        o = cli_refit_json(j.rep, &j.due);
-    kgp_fit_report_free(j.rep);
+                kgp_db_errmsg(db));
+    if (!st && rep)
+        o = cli_refit_json(rep, &due);
+    kgp_fit_report_free(rep);
+    srv_refit_release(s);
     return o;
 }
 

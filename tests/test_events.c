@@ -1716,6 +1716,85 @@ START_TEST(api_fit)
 }
 END_TEST
 
+/* kgp_fit in its three steps (read, compute, store) gives kgp_fit's fit;
+ * a store with KGP_FIT_STORE_NEWER after a fit on as many events or more
+ * was stored meanwhile writes nothing (the file byte-identical). */
+START_TEST(api_fit_steps)
+{
+    kgp_fit_input *in = (kgp_fit_input *)1;
+    ck_assert_int_eq(kgp_fit_read(g_db, NULL, 0, &in), KGP_ENOTFOUND);
+    ck_assert_ptr_null(in);
+    import_samples();
+    char *a = tu_quiz_events("q", "linalg:vectors", 0, 100);
+    char *b = tu_quiz_events("q", "ml-intro:derivatives", 100, 20);
+    kgp_observe_report_free(observe(a, 0, KGP_OK));
+    kgp_fit_report *ref = NULL, *r = NULL, *stale = NULL, *same = NULL, *now = NULL;
+    ck_assert_int_eq(kgp_fit(g_db, NULL, KGP_FIT_DRY_RUN, &ref), KGP_OK);
+    ck_assert_int_eq(kgp_fit_read(g_db, NULL, 0, &in), KGP_OK);
+    ck_assert_int_eq(kgp_fit_compute(in, &r), KGP_OK);
+    ck_assert_int_eq(r->committed, 0);
+    ck_assert_uint_eq(r->events, 100);
+    ck_assert_uint_eq(r->events, ref->events);
+    ck_assert_uint_eq(r->learners, ref->learners);
+    ck_assert_uint_eq(r->nconcepts, ref->nconcepts);
+    ck_assert_uint_eq(r->nfitted, ref->nfitted);
+    ck_assert(r->ll_fit == ref->ll_fit && r->prereq_kappa == ref->prereq_kappa);
+    ck_assert(memcmp(r->fsrs_w, ref->fsrs_w, sizeof r->fsrs_w) == 0);
+    for (size_t i = 0; i < r->nconcepts; i++) {
+        ck_assert_str_eq(r->concepts[i].key, ref->concepts[i].key);
+        ck_assert(r->concepts[i].prior == ref->concepts[i].prior &&
+                  r->concepts[i].learn == ref->concepts[i].learn &&
+                  r->concepts[i].slip == ref->concepts[i].slip);
+    }
+    kgp_fit_report_free(ref);
+    /* bad arguments: nothing stored */
+    ck_assert_int_eq(kgp_fit_store(g_db, NULL, 0), KGP_EUSAGE);
+    ck_assert_int_eq(kgp_fit_store(g_db, r, 0x80), KGP_EUSAGE);
+    kgp_fit_due_info d;
+    ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
+    ck_assert_int_eq(d.fitted, 0);
+    ck_assert_int_eq(kgp_fit_store(g_db, r, KGP_FIT_STORE_NEWER), KGP_OK);
+    ck_assert_int_eq(r->committed, 1);
+    ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
+    ck_assert_uint_eq(d.events_at_fit, 100);
+    kgp_learner *l = NULL;
+    ck_assert_int_eq(kgp_learner_get(g_db, NULL, "q1", NULL, &l), KGP_OK);
+    ck_assert_int_eq(l->concepts[0].fitted, r->concepts[0].fitted);
+    kgp_learner_free(l);
+    /* computed on 100 events; 20 more and a fit on 120 are stored meanwhile */
+    ck_assert_int_eq(kgp_fit_read(g_db, NULL, 0, &in), KGP_OK);
+    ck_assert_int_eq(kgp_fit_compute(in, &stale), KGP_OK);
+    kgp_observe_report_free(observe(b, 0, KGP_OK));
+    ck_assert_int_eq(kgp_fit_read(g_db, NULL, 0, &in), KGP_OK);
+    ck_assert_int_eq(kgp_fit_compute(in, &same), KGP_OK);
+    ck_assert_int_eq(kgp_fit(g_db, NULL, 0, &now), KGP_OK);
+    ck_assert_uint_eq(now->events, 120);
+    char *path = tu_path(g_dir, "k.db"), *copy = tu_path(g_dir, "copy.db");
+    tu_copy(path, copy);
+    ck_assert_int_eq(kgp_fit_store(g_db, stale, KGP_FIT_STORE_NEWER), KGP_ECONFLICT);
+    ck_assert_ptr_nonnull(strstr(kgp_db_errmsg(g_db), "a fit on 120 events is stored"));
+    ck_assert_int_eq(kgp_fit_store(g_db, same, KGP_FIT_STORE_NEWER), KGP_ECONFLICT);
+    ck_assert_int_eq(stale->committed, 0);
+    ck_assert_int_eq(same->committed, 0);
+    ck_assert_int_eq(tu_file_cmp(path, copy), 0);
+    ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
+    ck_assert_uint_eq(d.events_at_fit, 120);
+    /* without the flag it replaces, as kgp_fit does */
+    ck_assert_int_eq(kgp_fit_store(g_db, stale, 0), KGP_OK);
+    ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
+    ck_assert_uint_eq(d.events_at_fit, 100);
+    /* an input freed uncomputed */
+    ck_assert_int_eq(kgp_fit_read(g_db, NULL, 0, &in), KGP_OK);
+    kgp_fit_input_free(in);
+    kgp_fit_input_free(NULL);
+    kgp_fit_report_free(r);
+    kgp_fit_report_free(stale);
+    kgp_fit_report_free(same);
+    kgp_fit_report_free(now);
+    free(a); free(b); free(path); free(copy);
+}
+END_TEST
+
 /* Review minutes fitted from review dwell: per concept (median of its
  * reviews, recalled and failed apart), else the population's ratio to the
  * lesson's minutes; stored, read back by the learner's hooks. */
@@ -2092,6 +2171,7 @@ Suite *suite(void)
     tcase_add_test(api, api_fit_review_minutes);
     tcase_add_test(api, api_fit_prereq_strength);
     tcase_add_test(api, api_fit);
+    tcase_add_test(api, api_fit_steps);
     tcase_add_test(api, api_fit_fsrs);
     tcase_add_test(api, api_fit_fsrs_reads);
     tcase_add_test(api, api_fit_minutes_replace_author_estimate);

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -806,6 +807,140 @@ START_TEST(observe_refits_models)
     ck_assert_msg(json_object_get(r.json, "refit") == NULL, "xAPI did not refit: %s", r.body);
     resp_free(&r);
     free(a); free(b); free(c); free(arr);
+}
+END_TEST
+
+/* A due refit computes with no lock held (src/serve_v1.c srv_refit). The
+ * server's test hook pauses it before the computation on a FIFO this test
+ * reads and writes, so "while it computes" is a state, not a duration. */
+static char *refit_server(void)
+{
+    char *fifo = tu_path(g_dir, "refit.fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    setenv("KGPATH_SERVE_TEST_REFIT_PAUSE", fifo, 1);
+    server_start(NULL);
+    unsetenv("KGPATH_SERVE_TEST_REFIT_PAUSE");
+    return fifo;
+}
+
+/* Returns once a refit is paused before computing. */
+static void refit_wait_paused(const char *fifo)
+{
+    int fd = open(fifo, O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    char b = 0;
+    ck_assert_int_eq(read(fd, &b, 1), 1);
+    close(fd);
+}
+
+static void refit_resume(const char *fifo)
+{
+    int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "g", 1), 1);
+    close(fd);
+}
+
+/* An observe on a thread of its own (it waits for its refit). */
+typedef struct bg_observe { const char *lines; resp r; pthread_t t; } bg_observe;
+static void *bg_observe_run(void *ud)
+{
+    bg_observe *b = ud;
+    b->r = observe_lines(b->lines);
+    return NULL;
+}
+static void bg_observe_start(bg_observe *b, const char *lines)
+{
+    b->lines = lines;
+    ck_assert_int_eq(pthread_create(&b->t, NULL, bg_observe_run, b), 0);
+}
+static void bg_observe_join(bg_observe *b)
+{
+    pthread_join(b->t, NULL);
+    ck_assert_msg(b->r.status == 200, "%ld %s", b->r.status, b->r.body ? b->r.body : "");
+}
+
+/* While a due refit computes, reads (health, a plan) and writes (another
+ * observe) are answered; that observe, due as well, starts no second fit.
+ * The refit is then stored and reported as before, and the next due
+ * observe refits again (on top of it: events_at_last_fit). */
+START_TEST(refit_off_the_lock)
+{
+    char *fifo = refit_server();
+    char *a = tu_quiz_events("r", "linalg:vectors", 0, KGP_FIT_AUTO_MIN);
+    char *b = tu_quiz_events("r", "linalg:vectors", KGP_FIT_AUTO_MIN, 1);
+    char *c = tu_quiz_events("r", "linalg:vectors", KGP_FIT_AUTO_MIN + 1, KGP_FIT_AUTO_MIN / 5 - 1);
+    bg_observe first;
+    bg_observe_start(&first, a);
+    refit_wait_paused(fifo);
+    resp r = http("GET", "/healthz", NULL);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    r = http("GET", "/v1/plan?goal=linalg:linear-combinations&known=linalg:vectors", TOK_PLAN);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    resp_free(&r);
+    r = observe_lines(b);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "added")), 1);
+    ck_assert_msg(json_object_get(r.json, "refit") == NULL, "a second refit started: %s", r.body);
+    resp_free(&r);
+    refit_resume(fifo);
+    bg_observe_join(&first);
+    ck_assert_int_eq(json_integer_value(json_object_get(first.r.json, "added")), KGP_FIT_AUTO_MIN);
+    json_t *rf = json_object_get(first.r.json, "refit");
+    ck_assert_msg(rf != NULL, "%s", first.r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(rf, "events")), KGP_FIT_AUTO_MIN);
+    ck_assert_int_eq(json_integer_value(json_object_get(rf, "events_at_last_fit")), 0);
+    ck_assert(json_is_boolean(json_object_get(rf, "fsrs_fitted")));
+    ck_assert_int_eq(json_integer_value(json_object_get(rf, "bkt_concepts_fitted")), 1);
+    resp_free(&first.r);
+    /* a fifth more: due again, the claim was released, the fit was stored */
+    bg_observe_start(&first, c);
+    refit_wait_paused(fifo);
+    refit_resume(fifo);
+    bg_observe_join(&first);
+    rf = json_object_get(first.r.json, "refit");
+    ck_assert_msg(rf != NULL, "%s", first.r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(rf, "events")), KGP_FIT_AUTO_MIN * 6 / 5);
+    ck_assert_int_eq(json_integer_value(json_object_get(rf, "events_at_last_fit")), KGP_FIT_AUTO_MIN);
+    resp_free(&first.r);
+    free(a); free(b); free(c); free(fifo);
+}
+END_TEST
+
+/* A refit that a newer fit overtakes while it computes stores nothing:
+ * `kgpath fit` on one event more lands meanwhile and stays (the next refit
+ * counts from it). */
+START_TEST(refit_skipped_after_newer_fit)
+{
+    char *fifo = refit_server();
+    char *a = tu_quiz_events("r", "linalg:vectors", 0, KGP_FIT_AUTO_MIN);
+    char *b = tu_quiz_events("r", "linalg:vectors", KGP_FIT_AUTO_MIN, 1);
+    /* 1.2 × 101 = 121.2: 122 events make the next one due */
+    char *c = tu_quiz_events("r", "linalg:vectors", KGP_FIT_AUTO_MIN + 1, 21);
+    bg_observe first;
+    bg_observe_start(&first, a);
+    refit_wait_paused(fifo);
+    resp r = observe_lines(b);
+    ck_assert_msg(r.status == 200, "%s", r.body);
+    resp_free(&r);
+    kg_cli("fit");
+    refit_resume(fifo);
+    bg_observe_join(&first);
+    ck_assert_int_eq(json_integer_value(json_object_get(first.r.json, "added")), KGP_FIT_AUTO_MIN);
+    ck_assert_msg(json_object_get(first.r.json, "refit") == NULL, "the older fit was stored: %s",
+                  first.r.body);
+    resp_free(&first.r);
+    bg_observe_start(&first, c);
+    refit_wait_paused(fifo);
+    refit_resume(fifo);
+    bg_observe_join(&first);
+    json_t *rf = json_object_get(first.r.json, "refit");
+    ck_assert_msg(rf != NULL, "%s", first.r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(rf, "events")), KGP_FIT_AUTO_MIN + 22);
+    ck_assert_int_eq(json_integer_value(json_object_get(rf, "events_at_last_fit")), KGP_FIT_AUTO_MIN + 1);
+    resp_free(&first.r);
+    free(a); free(b); free(c); free(fifo);
 }
 END_TEST
 
@@ -1770,6 +1905,12 @@ Suite *suite(void)
     tcase_add_test(tc, import_during_map_layout);
     tcase_add_test(tc, one_thread_quiet);
     suite_add_tcase(s, tc);
+    TCase *tr = tcase_create("refit");
+    tcase_set_timeout(tr, 300);
+    tcase_add_checked_fixture(tr, setup, teardown);
+    tcase_add_test(tr, refit_off_the_lock);
+    tcase_add_test(tr, refit_skipped_after_newer_fit);
+    suite_add_tcase(s, tr);
     TCase *tm = tcase_create("model");
     tcase_set_timeout(tm, 300);
     tcase_add_checked_fixture(tm, setup_model, teardown);

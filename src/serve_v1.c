@@ -453,9 +453,9 @@ json_t *srv_observe_report_json(const kgp_observe_report *r)
  * reads (kgp_fit_read: one read transaction, a snapshot copied out of the
  * map); the fit is computed with no lock held (kgp_fit_compute: seconds at
  * tens of thousands of events), other requests, writes included, going on
- * meanwhile; only storing it is a write (kgp_fit_store, brief), and it
- * stores nothing when a fit on as many events was stored meanwhile (by
- * `kgpath fit`, another process). The request that found it due waits
+ * meanwhile; only storing it is a write, a short one (kgp_fit_store), and
+ * it stores nothing when a fit on as many events or more was stored
+ * meanwhile (`kgpath fit`, another process): the report then has no refit. The request that found it due waits
  * for it and reports it. One refit at a time (srv_refit_claim): a due
  * request while one runs does none, the next due check after it will.
  * Returns the "refit" object for the report, or NULL when none was done;

@@ -409,7 +409,10 @@ typedef struct kgp_fit_input kgp_fit_input;
  * minutes, requirements) comes from snap when given — it must then stay
  * open until kgp_fit_compute returns, and annotates the report as in
  * kgp_fit — else from a snapshot the input opens and copies out of LMDB's
- * map (none when the database has no graph). flags: as kgp_fit
+ * map (none when the database has no graph); while that snapshot is
+ * being built (not after), a write of this process that must grow the map
+ * fails with KGP_EDB, so a process that writes from other threads calls
+ * this where no write runs (`kgpath serve`: under its read lock). flags: as kgp_fit
  * (KGP_FIT_PER_LEARNER is used; KGP_FIT_DRY_RUN means nothing here).
  * Errors: KGP_ENOTFOUND (no events), KGP_EDB, KGP_ENOMEM; *out NULL on
  * error. O(N log N). */
@@ -438,6 +441,7 @@ void       kgp_fit_input_free(kgp_fit_input *in);
  * (read-only database, a report not from kgp_fit_compute, unknown flag),
  * KGP_EDB, KGP_EIO (disk full), KGP_ENOMEM. O(concepts log concepts). */
 kgp_status kgp_fit_store(kgp_db *db, kgp_fit_report *r, unsigned flags);
+
 /** Refitting as the history grows (`kgpath observe` does it unless told
  * not to): kgp_fit records how many events it was fitted on, and a fit is
  * due when at least KGP_FIT_AUTO_MIN events are stored and there is no

@@ -303,6 +303,34 @@ double kge_ece(const double *p, const int *y, size_t n, int bins)
     return e;
 }
 
+double kge_prior_move(double p, double from, double to)
+{
+    double q = p < 1e-7 ? 1e-7 : p > 1 - 1e-7 ? 1 - 1e-7 : p;
+    double z = log(q / (1 - q)) + log(to / (1 - to)) - log(from / (1 - from));
+    return 1 / (1 + exp(-z));
+}
+
+int kge_prior_em(const float *p, size_t n, double from, double *prior, int *iters)
+{
+    if (!n || !(from > 0 && from < 1)) return -1;
+    /* π stays inside (0, 1): each posterior does, and so does their mean */
+    double pi = from;
+    int it = 0;
+    while (it < 200) {
+        double sum = 0;
+        for (size_t i = 0; i < n; i++) sum += kge_prior_move(p[i], from, pi);
+        double next = sum / (double)n;
+        it++;
+        int done = fabs(next - pi) < 1e-6;
+        pi = next;
+        if (done) break;
+    }
+    double lo = n < 2 ? 0.5 : 1 / (double)n;
+    *prior = pi < lo ? lo : pi > 1 - lo ? 1 - lo : pi;
+    if (iters) *iters = it;
+    return 0;
+}
+
 /* ---- structural baselines for prerequisite pairs ---------------------------- */
 
 static int cmp_u64(const void *a, const void *b)

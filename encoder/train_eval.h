@@ -67,6 +67,23 @@ int kge_platt_fit(const double *s, const int *y, size_t n, int balanced, double 
  * |fraction positive − mean p| over the bins; 0 when n is 0. O(n + bins). */
 double kge_ece(const double *p, const int *y, size_t n, int bins);
 
+/* A probability p that holds for a share `from` of positives, moved to
+ * a share `to` (both in (0, 1)): the log-odds of p (p clamped to
+ * [1e-7, 1 − 1e-7]) plus ln(to/(1−to)) − ln(from/(1−from)), Saerens,
+ * Latinne & Decaestecker (2002) eq. 2.4. The ranking is unchanged. O(1). */
+double kge_prior_move(double p, double from, double to);
+
+/* The share of positives in a list, estimated from its own calibrated
+ * probabilities p (n) that hold for a share `from` in (0, 1): Saerens,
+ * Latinne & Decaestecker (2002) EM, π ← mean_i kge_prior_move(p_i, from,
+ * π) from π = from, until |Δπ| < 1e-6 or 200 iterations; *prior gets π
+ * clamped to [1/n, 1 − 1/n] (0.5 for one pair). The estimate is only as
+ * good as the calibration: scores that over-call a list's positives give
+ * a share above the true one. *iters (may be NULL) gets the iterations
+ * run. Returns 0; -1 when n is 0 or `from` is not in (0, 1).
+ * O(iterations · n), iterations at most 200. */
+int kge_prior_em(const float *p, size_t n, double from, double *prior, int *iters);
+
 /* Structural baselines for prerequisite pairs on a known graph of n
  * concepts and E edges src[k] → dst[k] (src before dst), for the test
  * pairs te_pairs (nte, 2) = (a, b), "a is a prerequisite of b":

@@ -473,6 +473,7 @@ static kgp_status evaluate(kgp_eval_report *r, const kgp_eval_options *o, kgp_db
         st = fail(r, st, "%s", kgp_snap_errmsg(snap));
         goto out;
     }
+    r->fold_prior[f] = prior;
     for (size_t q = 0; q < n; q++) s[M_KGPATH][q] = p[q];
     /* the known graph, as the model saw it: requirement edges */
     for (uint32_t i = 0; i < N; i++)
@@ -834,8 +835,8 @@ kgp_status kgp_eval_prereq(const kgp_eval_options *o, kgp_eval_fn fn, void *ud, 
     if (csv != (o->pairs && *o->pairs)) return fail(r, KGP_EUSAGE, "a course CSV and its labelled pairs go together");
     if (csv && o->dataset && *o->dataset) return fail(r, KGP_EUSAGE, "either a dataset or a course CSV with its pairs");
     if (csv && o->write_folds && *o->write_folds) return fail(r, KGP_EUSAGE, "--write-folds writes a dataset's folds, not a course's");
-    if (o->prior != 0 && !(csv && o->prior > 0 && o->prior < 1))
-        return fail(r, KGP_EUSAGE, "prior: a share in (0, 1), with a course CSV only");
+    if (o->prior != 0 && !(csv && ((o->prior > 0 && o->prior < 1) || o->prior == KGP_PRIOR_AUTO)))
+        return fail(r, KGP_EUSAGE, "prior: a share in (0, 1) or KGP_PRIOR_AUTO, with a course CSV only");
     if (csv) {
         snprintf(r->dataset, sizeof r->dataset, "%s", o->csv);
         snprintf(r->kind, sizeof r->kind, "csv");

@@ -1407,8 +1407,9 @@ kgp_status kgp_score_pairs_prior(kgp_snap *s, const char *ckpt, const uint32_t *
                                  float *out, double *prior_used)
 {
     if (prior_used) *prior_used = 0.5;
-    if (!(prior < 0) && !(prior > 0 && prior < 1))
-        return kgp__snap_error(s, KGP_EUSAGE, "prior %g: expected a share in (0, 1), or negative to estimate it", prior);
+    if (!(prior < 0) && !(prior > 0 && prior < 1) && prior != KGP_PRIOR_AUTO)
+        return kgp__snap_error(s, KGP_EUSAGE, "prior %g: expected a share in (0, 1), KGP_PRIOR_AUTO, or negative "
+                               "for the checkpoint's", prior);
     const kgg_snap *g = kgp__snap_graph(s);
     for (size_t k = 0; k < 2 * n; k++)
         if (pairs[k] >= g->n) return kgp__snap_error(s, KGP_EUSAGE, "pair %zu: concept index %u out of range", k / 2, pairs[k]);
@@ -1467,12 +1468,12 @@ kgp_status kgp_score_pairs_prior(kgp_snap *s, const char *ckpt, const uint32_t *
      * moves each log-odds by the difference */
     float ca, cb;
     if (!st && kge_link_calibration(lm, &ca, &cb)) {
-        double from = kge_link_prior(lm), shift = prior > 0 ? log(prior / (1 - prior)) - log(from / (1 - from)) : 0;
-        for (size_t k = 0; k < n && shift != 0; k++) {
-            double q = po[k] < 1e-7f ? 1e-7 : po[k] > 1 - 1e-7f ? 1 - 1e-7 : po[k];
-            po[k] = (float)(1 / (1 + exp(-(log(q / (1 - q)) + shift))));
-        }
-        if (prior_used) *prior_used = prior > 0 ? prior : from;
+        double from = kge_link_prior(lm), to = prior > 0 && prior < 1 ? prior : from;
+        /* auto: the share the list's own scores hold (EM), on lists long
+         * enough for it to mean something */
+        if (prior == KGP_PRIOR_AUTO && n >= KGP_PRIOR_AUTO_MIN && kge_prior_em(po, n, from, &to, NULL)) to = from;
+        for (size_t k = 0; k < n && to != from; k++) po[k] = (float)kge_prior_move(po[k], from, to);
+        if (prior_used) *prior_used = to;
     }
     for (size_t k = 0; !st && k < n; k++) {
         out[packed ? (size_t)(key[k] & 0xfffff) : (size_t)key[k]] = po[k];

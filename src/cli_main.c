@@ -246,7 +246,7 @@ const kgp_cli_command kgp_cli_commands[] = {
      "                      its title alone or its summary alone with probability P\n"},
     {"suggest", cmd_suggest, "Propose missing prerequisite edges with scores, for review",
      "usage: kgpath suggest [--checkpoint DIR] [--course C] [--min-score S] [--top K] [--json]\n"
-     "       kgpath suggest [--checkpoint DIR] --pairs FILE|- [--prior P]\n"
+     "       kgpath suggest [--checkpoint DIR] --pairs FILE|- [--prior P|auto]\n"
      "       kgpath suggest [--checkpoint DIR] --suspicious [--course C] [--top K]\n"
      "       kgpath suggest [--checkpoint DIR] [--course C] [--min-score S] [--top K] --accept [--more] [-n]\n"
      "       kgpath suggest [--checkpoint DIR] --accept-pairs FILE|- [-n]\n"
@@ -267,6 +267,9 @@ const kgp_cli_command kgp_cli_commands[] = {
      "                        pairs, if known (default: as among the reviewed pairs, the\n"
      "                        edges and rejections, when `train` had one rejection per\n"
      "                        edge or more; else 0.5); moves the probabilities, not the order\n"
+     "  --prior auto          with --pairs: estimate that share from the list's own scores\n"
+     "                        (EM; 50 pairs or more, else the default) and score at it; for\n"
+     "                        long lists of every pair of a domain, few of them prerequisites\n"
      "  --suspicious          existing edges the model scores lowest (each scored without\n"
      "                        itself as context), flagging those it scores higher reversed\n"
      "  --accept              write the shown suggestions into the database as recommended\n"
@@ -297,7 +300,7 @@ const kgp_cli_command kgp_cli_commands[] = {
     {"eval-prereq", cmd_eval_prereq, "Benchmark prerequisite prediction on public datasets vs baselines",
      "usage: kgpath eval-prereq [--model DIR] [--mode head|lora|full] [--steps N] [--folds N]\n"
      "                          [--tokens N] [--seed S] [--datasets DIR] [--definitions FILE] DATASET\n"
-     "       kgpath eval-prereq [train options] [--prior P] --csv COURSE.csv --pairs LABELLED.tsv\n"
+     "       kgpath eval-prereq [train options] [--prior P|auto] --csv COURSE.csv --pairs LABELLED.tsv\n"
      "       kgpath eval-prereq [--seed S] [--folds N] --write-folds DIR DATASET\n"
      "Measures what `kgpath train` then `kgpath suggest --pairs` give, on the user's\n"
      "path: per fold the known graph is imported as a course (CSV; training negatives\n"
@@ -317,7 +320,7 @@ const kgp_cli_command kgp_cli_commands[] = {
      "lines), a LectureBank 2.0 data folder or a Metacademy folder.\n"
      "--csv FILE --pairs FILE: any course file as the known graph and labelled pairs\n"
      "('prerequisite<TAB>concept<TAB>1|0', ids or titles) to score, as bare\n"
-     "`suggest --pairs` scores them (--prior P: as `suggest --pairs --prior P`).\n"
+     "`suggest --pairs` scores them (--prior P|auto: as `suggest --pairs --prior P|auto`).\n"
      "--write-folds DIR: trains nothing; writes each fold of DATASET as a user's\n"
      "files, DIR/foldF.csv (the known graph, no rejections) and DIR/foldF.tsv (its\n"
      "labelled test pairs), the input of --csv and --pairs.\n"

@@ -26,6 +26,25 @@ static int parse_num(const char *opt, const char *arg, double lo, double hi, dou
     return 0;
 }
 
+/* --prior: "auto" (KGP_PRIOR_AUTO) or a share in (0, 1). */
+static int parse_prior(const char *arg, double *out)
+{
+    if (!strcmp(arg, "auto")) {
+        *out = KGP_PRIOR_AUTO;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno || *end || !*arg || !(v > 0 && v < 1)) {
+        cli_error("--prior: expected the share of prerequisites among the pairs, above 0 and below 1, or 'auto' "
+                  "(not '%s')", arg);
+        return KGP_EUSAGE;
+    }
+    *out = v;
+    return 0;
+}
+
 typedef struct progress_ctx {
     const kgp_cli *cli;
     FILE *log;              /* --log's stream, or NULL */
@@ -269,19 +288,31 @@ static int suggest_pairs(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const c
     int rc = read_pair_list(snap, path, 1, &pl);
     if (rc) return rc;
     size_t n = pl.n;
+    double used = 0.5;
     float *score = malloc((n + 1) * sizeof *score);
     if (!score) rc = cli_fail(KGP_ENOMEM, NULL);
     if (!rc) {
-        kgp_status st = kgp_score_pairs_prior(snap, ckpt, pl.pairs, n, prior, score, NULL);
+        kgp_status st = kgp_score_pairs_prior(snap, ckpt, pl.pairs, n, prior, score, &used);
         if (st) rc = cli_fail(st, kgp_snap_errmsg(snap));
+    }
+    if (!rc && prior == KGP_PRIOR_AUTO && !cli->quiet) {
+        if (n < KGP_PRIOR_AUTO_MIN)
+            fprintf(stderr, "kgpath: %zu pair%s: too few to estimate their share of prerequisites (%d or more); "
+                    "scored at the checkpoint's %.1f%%; --prior P sets it\n", n, n == 1 ? "" : "s",
+                    KGP_PRIOR_AUTO_MIN, 100 * used);
+        else
+            fprintf(stderr, "kgpath: scored at an estimated %.1f%% share of prerequisites (EM over the list's "
+                    "scores); --prior P sets it\n", 100 * used);
     }
     if (!rc) {
         if (cli->json) {
+            /* each pair with the share its score holds for: the estimate under --prior auto */
             json_t *a = json_array();
             for (size_t k = 0; k < n; k++)
-                json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "prerequisite", kgp_snap_key(snap, pl.pairs[2 * k]),
-                                                   "concept", kgp_snap_key(snap, pl.pairs[2 * k + 1]), "score",
-                                                   (double)score[k]));
+                json_array_append_new(a, json_pack("{s:s, s:s, s:f, s:f}", "prerequisite",
+                                                   kgp_snap_key(snap, pl.pairs[2 * k]), "concept",
+                                                   kgp_snap_key(snap, pl.pairs[2 * k + 1]), "score",
+                                                   (double)score[k], "prior", used));
             rc = cli_json_print(a);
         } else
             for (size_t k = 0; k < n; k++) printf("%s\t%.6f\n", pl.lines[k], (double)score[k]);
@@ -626,13 +657,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
         case 10: unreject_path = arg; break;
         case 11: rejected = 1; break;
         case 12: reason = arg; break;
-        case 13:
-            bad = parse_num("prior", arg, 0, 1, &prior);
-            if (!bad && !(prior > 0 && prior < 1)) {
-                cli_error("--prior: expected the share of prerequisites among the pairs, above 0 and below 1");
-                bad = 1;
-            }
-            break;
+        case 13: bad = parse_prior(arg, &prior); break;
         case 14: more = 1; break;
         }
     }
@@ -649,7 +674,7 @@ int cmd_suggest(kgp_cli *cli, int argc, char **argv)
         cli_error("--dry-run goes with --accept, --accept-pairs, --reject-pairs or --unreject-pairs");
         return KGP_EUSAGE;
     }
-    if (prior > 0 && !pairs) {
+    if (prior > 0 && !pairs) {   /* a share or KGP_PRIOR_AUTO */
         cli_error("--prior goes with --pairs");
         return KGP_EUSAGE;
     }
@@ -812,7 +837,7 @@ static int on_fold(void *ud, const kgp_eval_report *r)
     printf("fold %d (%zu labelled training pairs, %zu test pairs; kgpath trained on %zu edges and %zu rejections",
            f, r->fold_train[f], r->fold_test[f], r->fold_edges[f], r->fold_rejected[f]);
     if (r->fold_dropped[f]) printf("; %zu edges left out: they close a cycle", r->fold_dropped[f]);
-    printf(")\n");
+    printf("; scored at a %.1f%% share of prerequisites)\n", 100 * r->fold_prior[f]);
     for (int k = 0; k < KGP_EVAL_METHODS; k++) {
         const kgp_eval_metrics *m = &r->fold[f][k];
         char a[16], b[16];
@@ -871,13 +896,7 @@ int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv)
         case 8: bad = parse_num("threads", arg, 1, 1024, &v); o.threads = (int)v; break;
         case 9: o.csv = arg; break;
         case 10: o.pairs = arg; break;
-        case 11:
-            bad = parse_num("prior", arg, 0, 1, &o.prior);
-            if (!bad && !(o.prior > 0 && o.prior < 1)) {
-                cli_error("--prior: expected the share of prerequisites among the pairs, above 0 and below 1");
-                bad = 1;
-            }
-            break;
+        case 11: bad = parse_prior(arg, &o.prior); break;
         case 12: o.write_folds = arg; break;
         }
     }
@@ -931,6 +950,9 @@ int cmd_eval_prereq(kgp_cli *cli, int argc, char **argv)
         json_t *dropped = json_array();
         for (int f = 0; f < r->folds_done; f++) json_array_append_new(dropped, json_integer((json_int_t)r->fold_dropped[f]));
         json_object_set_new(j, "cycle_edges_left_out", dropped);
+        json_t *fp = json_array();   /* the share kgpath's scores were moved to, per fold */
+        for (int f = 0; f < r->folds_done; f++) json_array_append_new(fp, json_real(r->fold_prior[f]));
+        json_object_set_new(j, "prior", fp);
         for (int k = 0; k < KGP_EVAL_METHODS; k++) {
             json_t *m = json_object(), *fa = json_array();
             json_object_set_new(m, "method", json_string(r->method[k]));

@@ -194,15 +194,26 @@ kgp_status kgp_suggest(kgp_snap *s, const char *ckpt, const char *course, float 
  * kgp_suggest. */
 kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, float *out);
 
+/** The prior of kgp_score_pairs_prior that estimates a list's share of
+ * prerequisites from the list's own scores. */
+#define KGP_PRIOR_AUTO 2.0
+/** Fewer pairs than this are scored at the checkpoint's prior under
+ * KGP_PRIOR_AUTO: too few to estimate a share from. */
+#define KGP_PRIOR_AUTO_MIN 50
+
 /** kgp_score_pairs for a given share of prerequisites among the pairs.
  * A checkpoint's probabilities hold for the share kgp_train recorded
  * (kgp_train_report.prior: among the pairs a designer reviewed, or 0.5);
  * prior in (0, 1) moves each log-odds by ln(π/(1−π)) − ln(π₀/(1−π₀)) so
  * they hold for a list of which that share are prerequisites (a ranking is
- * unchanged); prior negative keeps the checkpoint's. *prior_used (may be
- * NULL) gets the share the scores hold for (0.5 for an uncalibrated
- * checkpoint, which is left as it is). Errors: KGP_EUSAGE (prior 0, 1 or
- * above, NaN), as kgp_score_pairs. */
+ * unchanged); prior negative keeps the checkpoint's. prior KGP_PRIOR_AUTO
+ * estimates the share from the list's own scores (kge_prior_em: Saerens,
+ * Latinne & Decaestecker 2002 EM, from π₀, clamped to [1/n, 1 − 1/n];
+ * O(200 · n) more at most) and moves them to it; under KGP_PRIOR_AUTO_MIN
+ * pairs it keeps the checkpoint's. *prior_used (may be NULL) gets the
+ * share the scores hold for (0.5 for an uncalibrated checkpoint, which is
+ * left as it is). Errors: KGP_EUSAGE (prior 0, 1 or above other than
+ * KGP_PRIOR_AUTO, NaN), as kgp_score_pairs. */
 kgp_status kgp_score_pairs_prior(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, double prior,
                                  float *out, double *prior_used);
 
@@ -377,7 +388,8 @@ typedef struct kgp_eval_options {
     unsigned long long seed;  /**< folds and training, 1 */
     int    threads;           /**< 0: default */
     double prior;             /**< with csv: the list's share of prerequisites, as `suggest --pairs --prior`
-                                   (0: none, the checkpoint's own, as bare `suggest --pairs`) */
+                                   (0: none, the checkpoint's own, as bare `suggest --pairs`;
+                                   KGP_PRIOR_AUTO: estimated from the scores, as `--prior auto`) */
     const char *write_folds;  /**< a folder: instead of evaluating, write each fold there as the files a
                                    user has, DIR/foldF.csv (the known graph as a course, no rejections) and
                                    foldF.tsv (its test pairs, labelled), the input of csv and pairs */
@@ -409,6 +421,9 @@ typedef struct kgp_eval_report {
     size_t fold_edges[KGP_EVAL_MAX_FOLDS];      /**< edges kgpath trained on */
     size_t fold_rejected[KGP_EVAL_MAX_FOLDS];   /**< labelled negatives it trained on (as rejections) */
     size_t fold_dropped[KGP_EVAL_MAX_FOLDS];    /**< training positives left out: they close a cycle */
+    double fold_prior[KGP_EVAL_MAX_FOLDS];      /**< the share kgpath's scores were moved to (the test
+                                                     pairs' own, the given one, the estimate, or the
+                                                     checkpoint's) */
     kgp_eval_metrics fold[KGP_EVAL_MAX_FOLDS][KGP_EVAL_METHODS];
     kgp_eval_metrics mean[KGP_EVAL_METHODS], sd[KGP_EVAL_METHODS];   /**< over the folds (sample sd) */
     double train_seconds;     /**< kgpath training, all folds */

@@ -4,7 +4,7 @@ benchmark) runs: `kgpath import X.csv`, `kgpath train`, `kgpath suggest
 --pairs P`, with no designer's rejections. Not a test.
 
     tools/bench/prereq_csv.py [--kgpath build/src/kgpath] [--datasets ../shared/datasets]
-                              [--seeds 1 2 3] [--folds 5] [--prior P] [DATASET ...]
+                              [--seeds 1 2 3] [--folds 5] [--prior P|auto|true] [DATASET ...]
 
 For each dataset (refd-cs, refd-math, lecturebank, metacademy) and seed,
 `kgpath eval-prereq --seed S --write-folds DIR DATASET` writes each fold as
@@ -14,7 +14,9 @@ positives not in it; DIR/foldF.tsv: the labelled test pairs), then
 --json` measures kgpath (bare `train` + `suggest --pairs`) and the three
 baselines on the same graph, in the same run. Prints one Markdown row per
 dataset and seed (means over the folds) and the mean over the seeds; the
-share of prerequisites in the labelled lists follows the dataset's name.
+share of prerequisites in the labelled lists follows the dataset's name,
+then the share kgpath scored at (--prior: a share, auto: kgpath's estimate
+from each list's scores, true: each fold's own share; none: 0.5).
 tools/bench/prereq_unseen.py runs the same on datasets that were never
 used for tuning, writing the folds itself (measure() below).
 """
@@ -56,7 +58,7 @@ def measure(kgpath, name, seeds, folds, prior, write):
     for F < folds; each fold is measured by `kgpath --json eval-prereq --csv
     --pairs` (with --prior P when prior); prints a row per seed (means over
     the folds) and the mean over the seeds."""
-    per_seed, shares = [], []
+    per_seed, shares, used = [], [], []
     for seed in seeds:
         with tempfile.TemporaryDirectory(prefix="kgpath-prereq-csv-") as tmp:
             write(seed, tmp)
@@ -65,18 +67,29 @@ def measure(kgpath, name, seeds, folds, prior, write):
                 csv, tsv = os.path.join(tmp, "fold%d.csv" % f), os.path.join(tmp, "fold%d.tsv" % f)
                 shares.append(share(tsv))
                 cmd = [kgpath, "--json", "eval-prereq", "--seed", str(seed), "--csv", csv, "--pairs", tsv]
-                if prior:
-                    cmd[3:3] = ["--prior", str(prior)]
+                if prior:   # "true": the fold's own share, as a user who knows it gives it
+                    cmd[3:3] = ["--prior", "%.6f" % shares[-1] if prior == "true" else str(prior)]
                 j = json.loads(run(cmd))
+                used.extend(j.get("prior", []))
                 res.append({m["method"]: m["mean"] for m in j["methods"]})
         mean = {m: {k: sum(fd[m][k] or 0 for fd in res) / len(res) for k in KEYS} for m in METHODS}
         per_seed.append(mean)
-        label = "%s (%.1f%%)" % (name, 100 * sum(shares) / len(shares))
+        label = "%s (%.1f%%; scored at %.1f%%)" % (name, 100 * sum(shares) / len(shares),
+                                                   100 * sum(used) / max(1, len(used)))
         row(label, str(seed), mean)
         sys.stdout.flush()
     avg = {m: {k: sum(s[m][k] for s in per_seed) / len(per_seed) for k in KEYS} for m in METHODS}
     row(label, "mean", avg)
     sys.stdout.flush()
+
+
+def prior_arg(v):
+    if v in ("auto", "true"):
+        return v
+    x = float(v)
+    if not 0 < x < 1:
+        raise argparse.ArgumentTypeError("a share in (0, 1), auto or true")
+    return x
 
 
 def arguments(names):
@@ -86,7 +99,8 @@ def arguments(names):
     ap.add_argument("--datasets", default="../shared/datasets")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--prior", type=float, default=0)
+    ap.add_argument("--prior", type=prior_arg, default=0,
+                    help="a share in (0, 1), auto (estimated by kgpath), or true (each fold's own share)")
     ap.add_argument("names", nargs="*", default=names)
     return ap.parse_args()
 

@@ -697,6 +697,81 @@ START_TEST(platt_calibration)
 }
 END_TEST
 
+/* kge_prior_em on scores whose calibration is known: class-conditional
+ * x | y=1 ~ N(1, 1), x | y=0 ~ N(-1, 1), so the probability that holds
+ * for a share `from` is σ(2x + ln(from/(1−from))). Drawn at a share of
+ * 5% (and 80%), the EM from `from` recovers it, where the scores' mean
+ * (what a single step gives) does not; degenerate lists converge and are
+ * clamped to [1/n, 1 − 1/n]; bad arguments are refused. */
+static double gauss(uint64_t *x)
+{
+    double u[2];
+    for (int k = 0; k < 2; k++) {
+        *x = *x * 6364136223846793005ull + 1442695040888963407ull;
+        u[k] = ((double)(*x >> 11) + 0.5) / 9007199254740992.0;
+    }
+    return sqrt(-2 * log(u[0])) * cos(6.283185307179586 * u[1]);
+}
+
+START_TEST(prior_em)
+{
+    enum { M = 20000 };
+    float *p = malloc(M * sizeof *p);
+    ck_assert(p != NULL);
+    const double shares[2] = {0.05, 0.8}, froms[2] = {0.5, 0.3};
+    for (int si = 0; si < 2; si++)
+        for (int fi = 0; fi < 2; fi++) {
+            uint64_t x = 7 + (uint64_t)si;
+            double from = froms[fi], mean = 0, pi = -1;
+            size_t npos = 0;
+            for (size_t i = 0; i < M; i++) {
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                int y = (double)(x >> 11) / 9007199254740992.0 < shares[si];
+                double z = (y ? 1 : -1) + gauss(&x);
+                p[i] = (float)(1 / (1 + exp(-(2 * z + log(from / (1 - from))))));
+                npos += (size_t)y;
+                mean += p[i] / M;
+            }
+            double truth = (double)npos / M;
+            int it = 0;
+            ck_assert_int_eq(kge_prior_em(p, M, from, &pi, &it), 0);
+            ck_assert_msg(fabs(pi - truth) < 0.015, "share %.3f from %.2f: estimated %.4f in %d iterations (mean %.3f)",
+                          truth, from, pi, it, mean);
+            ck_assert_msg(fabs(mean - truth) > 0.05, "the mean score %.3f already is the share %.3f", mean, truth);
+            ck_assert(it > 1 && it <= 200);
+            /* moved to the estimate, the scores' mean is the estimate (the EM's fixed point) */
+            double moved = 0;
+            for (size_t i = 0; i < M; i++) moved += kge_prior_move(p[i], from, pi) / M;
+            ck_assert_msg(fabs(moved - pi) < 1e-4, "moved mean %.5f, estimate %.5f", moved, pi);
+        }
+    /* kge_prior_move: no move at the same share; 0.5 goes to the new share; a round trip */
+    ck_assert(fabs(kge_prior_move(0.3, 0.4, 0.4) - 0.3) < 1e-12);
+    ck_assert(fabs(kge_prior_move(0.5, 0.5, 0.2) - 0.2) < 1e-12);
+    ck_assert(fabs(kge_prior_move(kge_prior_move(0.7, 0.5, 0.03), 0.03, 0.5) - 0.7) < 1e-9);
+    /* degenerate lists: all 0, all 1 (clamped), one pair (0.5), a list at exactly its share */
+    double pi;
+    int it;
+    for (size_t i = 0; i < 100; i++) p[i] = 0;
+    ck_assert_int_eq(kge_prior_em(p, 100, 0.5, &pi, &it), 0);
+    ck_assert_msg(fabs(pi - 0.01) < 1e-12 && it <= 200, "all 0: %g after %d", pi, it);
+    for (size_t i = 0; i < 100; i++) p[i] = 1;
+    ck_assert_int_eq(kge_prior_em(p, 100, 0.5, &pi, &it), 0);
+    ck_assert_msg(fabs(pi - 0.99) < 1e-12 && it <= 200, "all 1: %g after %d", pi, it);
+    p[0] = 0.9f;
+    ck_assert_int_eq(kge_prior_em(p, 1, 0.5, &pi, NULL), 0);
+    ck_assert(fabs(pi - 0.5) < 1e-12);
+    for (size_t i = 0; i < 100; i++) p[i] = 0.3f;   /* flat scores at the share they hold for: stays */
+    ck_assert_int_eq(kge_prior_em(p, 100, 0.3, &pi, &it), 0);
+    ck_assert_msg(fabs(pi - 0.3) < 1e-6 && it == 1, "flat: %g after %d", pi, it);
+    /* bad arguments */
+    ck_assert_int_eq(kge_prior_em(p, 0, 0.5, &pi, NULL), -1);
+    ck_assert_int_eq(kge_prior_em(p, 100, 0, &pi, NULL), -1);
+    ck_assert_int_eq(kge_prior_em(p, 100, 1, &pi, NULL), -1);
+    ck_assert_int_eq(kge_prior_em(p, 100, NAN, &pi, NULL), -1);
+    free(p);
+}
+END_TEST
+
 /* ---- structural features and explicit negatives ------------------------------ */
 
 /* The decoder's pair features on a small graph with a duplicate edge and a
@@ -1682,6 +1757,7 @@ static Suite *suite(void)
     tcase_add_test(tc, checkpoint_switch_atomic);
     tcase_add_test(tc, transitive_features);
     tcase_add_test(tc, platt_calibration);
+    tcase_add_test(tc, prior_em);
     tcase_add_test(tc, early_stopping);
     tcase_add_test(tc, bad_inputs);
     tcase_add_test(tc, bad_checkpoints);

@@ -842,6 +842,109 @@ static void held_out_calibrated(const int *y, size_t nte, size_t npos)
                   ece, mean);
 }
 
+/* The estimate in "scored at an estimated N% share" on stderr, as a share. */
+static double err_estimate(void)
+{
+    char *e = err_text(), *at = strstr(e, "scored at an estimated ");
+    ck_assert_msg(at != NULL, "no estimate in: %s", e);
+    double v = strtod(at + strlen("scored at an estimated "), NULL) / 100;
+    free(e);
+    return v;
+}
+
+/* `suggest --pairs --prior auto` on the hub graph's held-out pairs (share
+ * 0.34, a checkpoint at 0.5) and on a list cut to about 3% prerequisites
+ * (all of its negatives, one positive in 16): the EM estimate is reported
+ * on stderr and in --json, scores exactly as `--prior <estimate>` would,
+ * follows the list's share down and calibrates the cut list better than
+ * the checkpoint's 0.5. The scores over-call these lists (the graph's
+ * negatives are not the lists'), so the estimates lie above the shares
+ * (measured 0.56 and 0.29): the test holds the direction, not the value
+ * (test_train's prior_em holds the value on calibrated scores). A list
+ * under 50 pairs keeps the checkpoint's prior and says so; bad values
+ * write nothing. */
+static void prior_auto_checks(const int *y, size_t nte, size_t npos)
+{
+    char *out = NULL, *given = NULL;
+    double share = (double)npos / (double)nte, mean;
+    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_test.tsv' --prior auto", g_dir), 0);
+    double est = err_estimate();
+    s_ece(out, y, nte, &mean);
+    free(out);
+    /* the EM's fixed point: the scores moved to the estimate average to it */
+    ck_assert_msg(fabs(est - 0.5) > 0.02 && fabs(mean - est) < 0.002, "estimated %.3f, mean score %.4f", est, mean);
+    /* --json: each pair carries the share its score holds for; --prior at that share gives the same scores */
+    ck_assert_int_eq(kg(&out, "--json suggest --pairs '%s/syn_test.tsv' --prior auto", g_dir), 0);
+    json_t *j = json_of(out);
+    ck_assert(json_is_array(j) && json_array_size(j) == nte);
+    double pj = json_real_value(json_object_get(json_array_get(j, 0), "prior"));
+    ck_assert_msg(fabs(pj - est) < 0.0006, "--json prior %g, stderr %g", pj, est);
+    json_decref(j);
+    free(out);
+    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_test.tsv' --prior auto", g_dir), 0);
+    ck_assert_int_eq(kg(&given, "suggest --pairs '%s/syn_test.tsv' --prior %.17g", g_dir, pj), 0);
+    ck_assert_msg(strcmp(out, given) == 0, "--prior auto and --prior %.17g differ", pj);
+    free(out); free(given);
+    /* a list of about 5% prerequisites: the estimate follows the list */
+    char *tp = tu_path(g_dir, "syn_test.tsv"), *te = tu_read(tp, NULL), *low = malloc(strlen(te) + 1), *p = te;
+    int *ylow = malloc(nte * sizeof *ylow);
+    ck_assert(te && low && ylow);
+    size_t nlow = 0, plow = 0, len = 0, kept = 0;
+    for (size_t q = 0; q < nte; q++) {
+        char *nl = strchr(p, '\n');
+        ck_assert(nl != NULL);
+        if (!y[q] || kept++ % 16 == 0) {
+            memcpy(low + len, p, (size_t)(nl - p + 1));
+            len += (size_t)(nl - p + 1);
+            ylow[nlow++] = y[q];
+            plow += (size_t)y[q];
+        }
+        p = nl + 1;
+    }
+    low[len] = 0;
+    write_work("syn_low.tsv", low);
+    double slow = (double)plow / (double)nlow, meanl, meanl5;
+    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_low.tsv' --prior auto", g_dir), 0);
+    double estl = err_estimate(), ecel = s_ece(out, ylow, nlow, &meanl);
+    free(out);
+    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_low.tsv'", g_dir), 0);
+    double ecel5 = s_ece(out, ylow, nlow, &meanl5);
+    free(out);
+    ck_assert_msg(slow < 0.1 && estl < est - 0.15 && ecel < ecel5 - 0.05,
+                  "%zu pairs, share %.3f: estimated %.3f (the whole list, share %.3f: %.3f), ECE %.4f (at 0.5: %.4f)",
+                  nlow, slow, estl, share, est, ecel, ecel5);
+    /* under KGP_PRIOR_AUTO_MIN (50) pairs: the checkpoint's prior, said on stderr (not with --quiet) */
+    p = low;
+    for (int k = 0; k < 20; k++) p = strchr(p, '\n') + 1;
+    *p = 0;
+    write_work("syn_few.tsv", low);
+    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_few.tsv' --prior auto", g_dir), 0);
+    err_has("20 pairs: too few to estimate their share of prerequisites (50 or more); scored at the checkpoint's 50.0%");
+    ck_assert_int_eq(kg(&given, "--quiet suggest --pairs '%s/syn_few.tsv'", g_dir), 0);
+    ck_assert_msg(strcmp(out, given) == 0, "a short list under --prior auto scored otherwise than bare");
+    free(out); free(given);
+    ck_assert_int_eq(kg(&out, "--quiet suggest --pairs '%s/syn_few.tsv' --prior auto", g_dir), 0);
+    char *e = err_text();
+    ck_assert_msg(!*e, "--quiet: %s", e);
+    free(e); free(out);
+    /* bad values and --prior auto without --pairs: refused, the database and checkpoint untouched */
+    char *db = save("k.db"), *ck = save("k.db.kgmodel/kgpath_train.json");
+    ck_assert_int_eq(kg(&out, "suggest --pairs '%s/syn_test.tsv' --prior autox", g_dir), 1);
+    ck_assert_msg(!*out, "output on a bad --prior: %s", out);
+    free(out);
+    err_has("--prior: expected the share of prerequisites among the pairs, above 0 and below 1, or 'auto' (not 'autox')");
+    ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv' --prior Auto", g_dir), 1);
+    ck_assert_int_eq(kg(NULL, "suggest --pairs '%s/syn_test.tsv' --prior ''", g_dir), 1);
+    ck_assert_int_eq(kg(NULL, "suggest --prior auto"), 1);
+    err_has("--prior goes with --pairs");
+    ck_assert_int_eq(kg(NULL, "suggest --accept --prior auto"), 1);
+    err_has("--prior goes with --pairs");
+    unchanged("k.db", db);
+    unchanged("k.db.kgmodel/kgpath_train.json", ck);
+    free(db); free(ck);
+    free(tp); free(te); free(low); free(ylow);
+}
+
 /* The same hub graph imported from CSV alone, as the external benchmark
  * runs it: no designer rejected anything, yet `train` fits the stacked
  * head (and its title-word features) on the negatives the graph implies,
@@ -865,6 +968,7 @@ START_TEST(calibration_synthetic_csv)
     ck_assert_msg(strstr(out, "negatives the graph implies") && strstr(out, "stacked"), "%s", out);
     free(out);
     held_out_calibrated(y, nte, npos);
+    prior_auto_checks(y, nte, npos);
     /* the checkpoint's stacked head reads graph negatives: told to read
      * the (absent) rejections instead, the regression is flat and the
      * scores change */

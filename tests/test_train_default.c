@@ -606,6 +606,37 @@ START_TEST(eval_csv_against_baselines)
     free(out);
     ck_assert_msg(fabs(e_auc(us) - eauc) < 1e-9, "AUC: eval %g, suggest --pairs %g", eauc, e_auc(us));
     ck_assert_msg(fabs((tp ? 2 * tp / (2 * tp + fp + fn) : 0) - ef1) < 1e-9, "F1 at 0.5: eval %g", ef1);
+    /* --prior auto passes through: the same pairs four times over (52, enough
+     * to estimate from) are scored by eval at the share `suggest --pairs
+     * --prior auto` estimates on the same course, reported per fold */
+    char *pp4 = tu_path(g_dir, "labelled4.tsv"), *up = tu_path(g_dir, "unlabelled.tsv"), *lab = tu_read(pp, NULL),
+         *un = tu_read(up, NULL);
+    ck_assert(lab && un);
+    char *lab4 = malloc(4 * strlen(lab) + 1), *un4 = malloc(4 * strlen(un) + 1);
+    ck_assert(lab4 && un4);
+    lab4[0] = un4[0] = 0;
+    for (int k = 0; k < 4; k++) { strcat(lab4, lab); strcat(un4, un); }
+    write_work("labelled4.tsv", lab4);
+    write_work("unlabelled4.tsv", un4);
+    ck_assert_int_eq(kg(&out, "eval-prereq --csv '%s' --pairs '%s' --prior auto --json", c, pp4), 0);
+    r = json_of(out);
+    free(out);
+    json_t *fpj = json_object_get(r, "prior");
+    ck_assert_msg(json_is_array(fpj) && json_array_size(fpj) == 1, "no per-fold prior");
+    double eprior = json_real_value(json_array_get(fpj, 0));
+    json_decref(r);
+    ck_assert_int_eq(kgdb("u", &out, "--json suggest --pairs '%s/unlabelled4.tsv' --prior auto", g_dir), 0);
+    r = json_of(out);
+    free(out);
+    double sprior = json_real_value(json_object_get(json_array_get(r, 0), "prior"));
+    json_decref(r);
+    ck_assert_msg(fabs(eprior - sprior) < 1e-9 && fabs(eprior - 0.5) > 1e-3, "eval --prior auto %g, suggest %g", eprior,
+                  sprior);
+    ck_assert_int_eq(kg(NULL, "eval-prereq --csv '%s' --pairs '%s' --prior autox", c, pp4), 1);
+    err_has("or 'auto' (not 'autox')");
+    ck_assert_int_eq(kg(NULL, "eval-prereq --prior auto refd-cs"), 1);
+    err_has("--prior goes with --csv");
+    free(pp4); free(up); free(lab); free(un); free(lab4); free(un4);
     /* the work folder is gone, the course file untouched */
     ck_assert_int_eq(kg(&out, "eval-prereq --csv '%s' --pairs '%s' --steps 5", c, pp), 0);
     ck_assert_msg(strstr(out, "| transitivity | 0.") && strstr(out, "| kgpath | 0."), "%s", out);

@@ -44,7 +44,6 @@ typedef struct batch_ctx {
     json_t *defaults;           /* object or NULL */
     int64_t *reach;             /* --since: newest stamp behind each concept */
     int64_t *stamp;             /* --since: each concept's own stamp */
-    pthread_mutex_t lookup_mu;  /* kgp_snap_lookup keeps its message in the snapshot */
 } batch_ctx;
 
 typedef struct batch_scratch {
@@ -75,10 +74,8 @@ static kgp_status resolve(batch_ctx *c, const char *name, uint32_t *id,
 {
     uint32_t i = kgg_snap_find_key(c->g, name);
     if (i != KGG_NONE) { *id = i; return KGP_OK; }
-    pthread_mutex_lock(&c->lookup_mu);
-    kgp_status st = kgp_snap_lookup(c->snap, name, id);
+    kgp_status st = kgp_snap_lookup(c->snap, name, id);   /* message per thread */
     if (st) snprintf(err, errlen, "%s", kgp_snap_errmsg(c->snap));
-    pthread_mutex_unlock(&c->lookup_mu);
     if (st && !err[0]) snprintf(err, errlen, "unknown concept \"%s\"", name);
     return st;
 }
@@ -237,11 +234,10 @@ static kgp_status learner_state(batch_ctx *c, const kgn_batch_req *r, kgp_learne
         }
         lo.retention = json_number_value(v);
     }
-    /* kgp_learner_get keeps its error message in the database handle, which
-     * the threads share: report the status only. */
+    /* the message is this thread's (kgp_db_errmsg is per thread) */
     st = kgp_learner_get(c->db, c->snap, r->learner, &lo, out);
     if (st) {
-        snprintf(err, errlen, "cannot load the learner's state: %s", kgp_strerror(st));
+        snprintf(err, errlen, "cannot load the learner's state: %s", kgp_db_errmsg(c->db));
         return st == KGP_ENOMEM ? KGP_ENOMEM : st;
     }
     return KGP_OK;
@@ -401,7 +397,6 @@ kgp_status kgp_plan_request(kgp_planner *pl, const char *json, size_t len, const
     c.g = kgp__snap_graph(c.snap);
     c.run_time = at ? at : (int64_t)time(NULL);
     c.store = json_is_string(lv) ? kgp__db_store(c.db) : NULL;
-    pthread_mutex_init(&c.lookup_mu, NULL);
     kgn_batch_req r = {.line = 1, .learner = json_is_string(lv) ? json_string_value(lv) : NULL,
                        .obj = obj, .source = "request"};
     /* "follow_course_order": the planner's authored-order view (built once
@@ -420,7 +415,6 @@ kgp_status kgp_plan_request(kgp_planner *pl, const char *json, size_t len, const
     if (sc.ows) kgp__planner_ws_give(pl, sc.ows);
     kg_free(sc.goals);
     kg_free(sc.known);
-    pthread_mutex_destroy(&c.lookup_mu);
     json_decref(obj);
     if (!st && b.oom) st = KGP_ENOMEM;
     if (st) {
@@ -522,7 +516,6 @@ kgp_status kgp_batch_run(kgp_db *db, const kgp_batch_options *o, kgp_batch_summa
     memset(sum, 0, sizeof *sum);
     batch_ctx c;
     memset(&c, 0, sizeof c);
-    pthread_mutex_init(&c.lookup_mu, NULL);
     pthread_mutex_init(&c.ord_mu, NULL);
     kgp_status st = KGP_OK;
     FILE *in = NULL, *out = NULL;
@@ -648,7 +641,6 @@ out:
     pthread_mutex_destroy(&c.ord_mu);
     if (c.snap) kgp_snap_close(c.snap);
     json_decref(c.defaults);
-    pthread_mutex_destroy(&c.lookup_mu);
     return st;
 }
 

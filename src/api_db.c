@@ -16,11 +16,111 @@
 #include <string.h>
 #include <utf8proc.h>
 
+/* ---- errors ----------------------------------------------------------------
+ * Messages are per thread, like errno (kgpath.h): `kgpath serve` answers
+ * requests on many threads with one kgp_db and shared snapshots, and
+ * `kgpath batch` plans on N threads with one of each, so one buffer per
+ * handle would hand a thread another thread's message.
+ *
+ * Each handle has an err_box: a process-unique id (never reused, so a
+ * record naming a closed handle cannot match a new one at the same address)
+ * and the last message from any thread, under its mutex. Each thread has
+ * ERR_SLOTS records of its own (thread-local: only that thread touches
+ * them, so they need no lock): a failure writes the thread's record for the
+ * handle and the box; kgp_*_errmsg returns the thread's own message when it
+ * has one, else a copy of the box's (a thread reporting, after joining, a
+ * failure of another) taken into a record of its own, so the pointer stays
+ * valid however other threads fail meanwhile. */
+
+enum { ERR_LEN = 1024, ERR_SLOTS = 8 };
+
+typedef struct err_box {
+    uint64_t id;                /* process-unique, set before the handle is shared */
+    pthread_mutex_t mu;         /* guards last */
+    char last[ERR_LEN];         /* the last failure's message, from any thread */
+} err_box;
+
+typedef struct err_slot {
+    uint64_t id;                /* the handle's err_box id; 0: free */
+    uint64_t used;              /* tl_clock at the last use, for eviction */
+    int own;                    /* 1: this thread's failure; 0: a copy of the box */
+    char msg[ERR_LEN];
+} err_slot;
+
+static atomic_uint_fast64_t err_next_id = 1;
+static _Thread_local err_slot tl_err[ERR_SLOTS];
+static _Thread_local uint64_t tl_clock;
+
+static void err_box_init(err_box *b)
+{
+    b->id = (uint64_t)atomic_fetch_add(&err_next_id, 1);
+    pthread_mutex_init(&b->mu, NULL);
+    b->last[0] = '\0';
+}
+
+static err_slot *err_find(uint64_t id)
+{
+    for (int i = 0; i < ERR_SLOTS; i++)
+        if (tl_err[i].id == id) return &tl_err[i];
+    return NULL;
+}
+
+/* The calling thread's record for id, else a free one, else the least
+ * recently used copy, else the least recently used own message. */
+static err_slot *err_take(uint64_t id)
+{
+    err_slot *s = err_find(id), *copy = NULL, *own = NULL;
+    for (int i = 0; !s && i < ERR_SLOTS; i++) {
+        err_slot *c = &tl_err[i];
+        if (!c->id) s = c;
+        else if (!c->own && (!copy || c->used < copy->used)) copy = c;
+        else if (c->own && (!own || c->used < own->used)) own = c;
+    }
+    if (!s) s = copy ? copy : own;
+    s->id = id;
+    s->used = ++tl_clock;
+    return s;
+}
+
+/* Closing: the calling thread's record goes (other threads' records of the
+ * id never match again: ids are not reused). */
+static void err_box_fini(err_box *b)
+{
+    err_slot *s = err_find(b->id);
+    if (s) s->id = 0;
+    pthread_mutex_destroy(&b->mu);
+}
+
+static void err_set(err_box *b, const char *fmt, va_list ap)
+{
+    char tmp[ERR_LEN];          /* the arguments may be a message of this thread's */
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    err_slot *s = err_take(b->id);
+    s->own = 1;
+    memcpy(s->msg, tmp, sizeof tmp);
+    pthread_mutex_lock(&b->mu);
+    memcpy(b->last, tmp, sizeof tmp);
+    pthread_mutex_unlock(&b->mu);
+}
+
+static const char *err_get(const err_box *cb)
+{
+    err_box *b = (err_box *)cb;  /* handles are heap objects: the mutex is writable */
+    err_slot *s = err_find(b->id);
+    if (s && s->own) { s->used = ++tl_clock; return s->msg; }
+    s = err_take(b->id);
+    s->own = 0;
+    pthread_mutex_lock(&b->mu);
+    memcpy(s->msg, b->last, sizeof s->msg);
+    pthread_mutex_unlock(&b->mu);
+    return s->msg;
+}
+
 struct kgp_db {
     kgg_store *st;
     unsigned flags;
     char *path;
-    char err[1024];
+    err_box err;
 };
 
 /* Lazily built name index of a snapshot (first lookup by id or title). */
@@ -29,8 +129,8 @@ typedef struct name_ent { const char *name; uint32_t index; } name_ent;
 struct kgp_snap {
     kgp_db *db;
     kgg_snap *g;
-    pthread_mutex_t lock;       /* guards err and the lazy index */
-    char err[1024];
+    pthread_mutex_t lock;       /* guards the lazy index */
+    err_box err;
     atomic_int indexed;
     name_ent *ids;              /* [n] bare ids, sorted */
     name_ent *titles;           /* [n] case-folded titles, sorted */
@@ -39,14 +139,12 @@ struct kgp_snap {
     kgp__rec_memo memo;         /* api_ckpt.c's graph records */
 };
 
-/* ---- errors ---- */
-
 kgp_status kgp__db_error(kgp_db *db, kgp_status st, const char *fmt, ...)
 {
     if (db) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(db->err, sizeof db->err, fmt, ap);
+        err_set(&db->err, fmt, ap);
         va_end(ap);
     }
     return st;
@@ -55,20 +153,16 @@ kgp_status kgp__db_error(kgp_db *db, kgp_status st, const char *fmt, ...)
 kgp_status kgp__snap_error(kgp_snap *s, kgp_status st, const char *fmt, ...)
 {
     if (s) {
-        char tmp[1024];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(tmp, sizeof tmp, fmt, ap);
+        err_set(&s->err, fmt, ap);
         va_end(ap);
-        pthread_mutex_lock(&s->lock);
-        memcpy(s->err, tmp, sizeof tmp);
-        pthread_mutex_unlock(&s->lock);
     }
     return st;
 }
 
-const char *kgp_db_errmsg(const kgp_db *db) { return db ? db->err : "out of memory"; }
-const char *kgp_snap_errmsg(const kgp_snap *s) { return s ? s->err : "out of memory"; }
+const char *kgp_db_errmsg(const kgp_db *db) { return db ? err_get(&db->err) : "out of memory"; }
+const char *kgp_snap_errmsg(const kgp_snap *s) { return s ? err_get(&s->err) : "out of memory"; }
 
 /* ---- database ---- */
 
@@ -78,6 +172,7 @@ kgp_status kgp_db_open(const char *path, unsigned flags, kgp_db **out)
     kgp_db *db = kg_calloc(1, sizeof *db);
     if (!db) return KGP_ENOMEM;
     *out = db;
+    err_box_init(&db->err);
     db->flags = flags;
     kgg_err e = {{0}};
     if (flags & ~(unsigned)(KGP_RDONLY | KGP_NOLOCK))
@@ -100,6 +195,7 @@ void kgp_db_close(kgp_db *db)
     if (!db) return;
     kgg_store_close(db->st);
     kg_free(db->path);
+    err_box_fini(&db->err);
     kg_free(db);
 }
 
@@ -129,12 +225,14 @@ kgp_status kgp_snap_open(kgp_db *db, kgp_snap **out)
     if (!s) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->memo_lock, NULL);
+    err_box_init(&s->err);
     s->db = db;
     kgg_err e = {{0}};
     kgp_status st = kgg_snap_open(db->st, &s->g, &e);
     if (st) {
         pthread_mutex_destroy(&s->lock);
         pthread_mutex_destroy(&s->memo_lock);
+        err_box_fini(&s->err);
         kg_free(s);
         return kgp__db_error(db, st, "%s", e.msg);
     }
@@ -151,6 +249,7 @@ void kgp_snap_close(kgp_snap *s)
     kg_arena_free(s->a);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->memo_lock);
+    err_box_fini(&s->err);
     kg_free(s);
 }
 

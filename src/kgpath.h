@@ -3,9 +3,10 @@
  *
  * The one public header of libkgpath. Conventions, in the manner of lmdb.h:
  *  - Handles are opaque. Every fallible call returns a #kgp_status; KGP_OK is 0.
- *  - Each handle keeps the message of its last error (kgp_db_errmsg());
- *    input errors carry "file:line:column: ". The library never prints and
- *    never exits.
+ *  - A failing call leaves a message, read with the handle's _errmsg call
+ *    (kgp_db_errmsg()); input errors carry "file:line:column: ". For the
+ *    handles threads share (kgp_db, kgp_snap) messages are per thread, like
+ *    errno: see kgp_db_errmsg(). The library never prints and never exits.
  *  - Outputs are owned by the caller and freed with the matching _free call.
  *  - The user may supply the allocator (kgp_set_allocator()).
  *
@@ -59,8 +60,20 @@ typedef struct kgp_snap kgp_snap;
  * (KGP_RDONLY and no such file), KGP_ENOMEM. */
 kgp_status kgp_db_open(const char *path, unsigned flags, kgp_db **out);
 void       kgp_db_close(kgp_db *db);
-/** Message of the handle's last error ("" when none). Valid until the next
- * call on the handle. */
+/** Message of the last error of a call on the handle made by the calling
+ * thread, like errno: what other threads do with the handle meanwhile
+ * (fail, succeed, read their own messages) does not change it, and a later
+ * success does not clear it. When the calling thread has no failure of its
+ * own on the handle, it is the message of the handle's last failure in any
+ * thread ("" when none), so a thread that joined a worker can report the
+ * worker's failure. The string belongs to the calling thread and stays
+ * valid until that thread's next call on the handle (its next _errmsg call
+ * included), its failures on 8 other handles, or the handle's close; use it
+ * in no other thread. A thread
+ * remembers its own messages for its last 8 failing handles (kgp_db and
+ * kgp_snap together); past that, the oldest falls back to the handle's last
+ * message from any thread. NULL db (kgp_db_open out of memory): "out of
+ * memory". O(1). Thread-safe. */
 const char *kgp_db_errmsg(const kgp_db *db);
 /** Path of the database file. */
 const char *kgp_db_path(const kgp_db *db);
@@ -73,7 +86,8 @@ kgp_status kgp_db_txn_id(kgp_db *db, uint64_t *id);
  * Cost: O(V + E) to build the arrays. */
 kgp_status kgp_snap_open(kgp_db *db, kgp_snap **out);
 void       kgp_snap_close(kgp_snap *s);
-/** Message of the snapshot's last error ("" when none). */
+/** Message of the snapshot's last error in the calling thread, as
+ * kgp_db_errmsg() (per thread, same lifetime). Thread-safe. */
 const char *kgp_snap_errmsg(const kgp_snap *s);
 /** Number of concepts in the snapshot. */
 uint32_t kgp_snap_count(const kgp_snap *s);

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "graph/store.h"
 #include "graph/store_stamp.h"
 #include "planner/batch.h"
@@ -818,6 +820,48 @@ START_TEST(cli_snapshot_copy_and_resume_noop)
 }
 END_TEST
 
+/* A learner whose state cannot be loaded (fitted FSRS weights of a wrong
+ * size, written straight into LMDB) gets the library's own message on its
+ * line, read in the worker thread that failed (kgp_db_errmsg is per thread),
+ * not only the status; the other lines plan. */
+START_TEST(cli_learner_state_error_message)
+{
+    if (!kgbin()) { fprintf(stderr, "test_batch: SKIP cli test: KGPATH_BIN not built\n"); return; }
+    char *db = tu_path(g_dir, "kg.db");
+    store_courses(db, course_a(), course_b(10), -1);
+    kgg_store *st;
+    kgg_err e;
+    ck_assert_msg(kgg_store_open(db, 0, 0, &st, &e) == KGP_OK, "%s", e.msg);
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    ck_assert_int_eq(mdb_txn_begin(kgg_store_env(st), NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "learner_fsrs", MDB_CREATE, &dbi), 0);
+    MDB_val k = {7, "corrupt"}, v = {3, "abc"};
+    ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    kgg_store_close(st);
+    char *lp = tu_path(g_dir, "learners.jsonl");
+    FILE *f = fopen(lp, "w");
+    for (int i = 0; i < 40; i++)
+        fprintf(f, "{\"learner\":\"%s\",\"goals\":[\"a:a3\"]}\n", i == 17 ? "corrupt" : "ok");
+    fclose(f);
+    char args[2048], *msg;
+    snprintf(args, sizeof args, "batch --read-only --threads 2 --chunk 3 --learners %s --out %s/e.jsonl",
+             lp, g_dir);
+    ck_assert_int_eq(kg(db, args, &msg), 0);
+    ck_assert_msg(strstr(msg, "40 learners, 39 plans, 1 errors") != NULL, "%s", msg);
+    free(msg);
+    char *op = tu_path(g_dir, "e.jsonl");
+    char *out = tu_read(op, NULL);
+    char *line = strstr(out, "{\"line\":18,");
+    ck_assert_ptr_nonnull(line);
+    *strchr(line, '\n') = '\0';
+    ck_assert_msg(strstr(line, "cannot load the learner's state: learner store: corrupt fitted weights"),
+                  "%s", line);
+    free(out); free(op); free(lp); free(db);
+}
+END_TEST
+
 START_TEST(cli_resume_after_sigkill)
 {
     if (!kgbin()) { fprintf(stderr, "test_batch: SKIP cli test: KGPATH_BIN not built\n"); return; }
@@ -879,6 +923,7 @@ Suite *suite(void)
     tcase_add_test(cli, cli_since_recomputes_exactly_the_changed);
     tcase_add_test(cli, cli_snapshot_copy_and_resume_noop);
     tcase_add_test(cli, cli_resume_after_sigkill);
+    tcase_add_test(cli, cli_learner_state_error_message);
     suite_add_tcase(s, cli);
     return s;
 }

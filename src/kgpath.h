@@ -62,18 +62,18 @@ kgp_status kgp_db_open(const char *path, unsigned flags, kgp_db **out);
 void       kgp_db_close(kgp_db *db);
 /** Message of the last error of a call on the handle made by the calling
  * thread, like errno: what other threads do with the handle meanwhile
- * (fail, succeed, read their own messages) does not change it, and a later
- * success does not clear it. When the calling thread has no failure of its
- * own on the handle, it is the message of the handle's last failure in any
- * thread ("" when none), so a thread that joined a worker can report the
- * worker's failure. The string belongs to the calling thread and stays
- * valid until that thread's next call on the handle (its next _errmsg call
- * included), its failures on 8 other handles, or the handle's close; use it
- * in no other thread. A thread
- * remembers its own messages for its last 8 failing handles (kgp_db and
- * kgp_snap together); past that, the oldest falls back to the handle's last
- * message from any thread. NULL db (kgp_db_open out of memory): "out of
- * memory". O(1). Thread-safe. */
+ * (fail, succeed, read their messages) does not change it, and a later
+ * success does not clear it (kgp_import's excepted: it sets ""). When the
+ * calling thread has no message of its own on the handle, it is the
+ * handle's last message from any thread ("" when none), so a thread that
+ * joined a worker can report the worker's failure. The string belongs to
+ * the calling thread and stays valid until that thread's next call on the
+ * handle (its next _errmsg call included), its calls on 8 other handles, or
+ * the handle's close; use it in no other thread. A thread remembers its own
+ * messages on its last 8 failing handles (kgp_db and kgp_snap together);
+ * past that the oldest falls back to the handle's last message from any
+ * thread. NULL db (kgp_db_open out of memory): "out of memory". O(1).
+ * Thread-safe. */
 const char *kgp_db_errmsg(const kgp_db *db);
 /** Path of the database file. */
 const char *kgp_db_path(const kgp_db *db);

@@ -442,13 +442,7 @@ static kgp_status replace_named(kgg_store *st, const char *name, MDB_dbi *dbi,
 static kgp_status open_named(kgg_store *st, const char *name, MDB_dbi *dbi, int *present,
                              kgg_err *e)
 {
-    MDB_txn *txn;
-    kgp_status s = kgg_store_read_begin(st, &txn, e);
-    if (s)
-        return s;
-    *present = mdb_dbi_open(txn, name, 0, dbi) != MDB_NOTFOUND;
-    kgg_store_read_end(txn);
-    return *present ? kgg_store_open_dbi(st, name, 0, dbi, e) : KGP_OK;
+    return kgg_store_find_dbi(st, name, dbi, present, e);
 }
 
 kgp_status kgg_fit_replace(kgg_store *st, const kgg_fit_rec *recs, size_t n,

@@ -400,16 +400,21 @@ void kgg_store_map_release(kgg_store *st)
 }
 
 
-kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
-                              MDB_dbi *dbi, kgg_err *e)
+/* kgg_store_open_dbi, or with probe set kgg_store_find_dbi: every
+ * mdb_dbi_open of the process runs here under st->lock, as LMDB requires
+ * (two transactions of a process must not open handles at once: batch's
+ * threads loading learners did, and every later read got EINVAL). */
+static kgp_status open_dbi(kgg_store *st, const char *name, unsigned flags, int probe,
+                           MDB_dbi *dbi, int *present, kgg_err *e)
 {
+    *present = 1;
     if (kgg_store_dbi(st, name, dbi) == 0) return KGP_OK;
     pthread_mutex_lock(&st->lock);
     kgp_status s = KGP_OK;
     for (size_t i = 0; i < st->nextra; i++)
         if (!strcmp(st->extra[i].name, name)) { *dbi = st->extra[i].dbi; goto out; }
     if (st->nextra == MAX_EXTRA_DBI) { s = kgg_errf(e, KGP_EDB, "too many named databases"); goto out; }
-    int ro = kgg_store_rdonly(st);
+    int ro = probe || kgg_store_rdonly(st);   /* a probe creates nothing */
     MDB_txn *txn;
     kgg_store_map_hold(st);
     int rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &txn);
@@ -419,20 +424,21 @@ kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
         kgg_store_map_release(st);
         pthread_mutex_unlock(&st->lock);
         if ((s = resize(st, 0, e)) != KGP_OK) return s;
-        return kgg_store_open_dbi(st, name, flags, dbi, e);
+        return open_dbi(st, name, flags, probe, dbi, present, e);
     }
     if (!rc) {
         rc = mdb_dbi_open(txn, name, flags | (ro ? 0 : MDB_CREATE), dbi);
         if (rc) mdb_txn_abort(txn);
-        else rc = mdb_txn_commit(txn);
+        else rc = mdb_txn_commit(txn);   /* (a read-only one's too: keeps the handle) */
     }
     kgg_store_map_release(st);
+    if (rc == MDB_NOTFOUND && probe) { *present = 0; goto out; }
     if (rc == MDB_MAP_FULL && !ro) {
         /* The file fills its map (a reopened file maps just its size):
          * grow it, as a write does (kgg_store_update), then start over. */
         pthread_mutex_unlock(&st->lock);
         if ((s = resize(st, kgg_store_map_size(st) * 2, e)) != KGP_OK) return s;
-        return kgg_store_open_dbi(st, name, flags, dbi, e);
+        return open_dbi(st, name, flags, probe, dbi, present, e);
     }
     if (rc) {   /* creating it writes: a full disk is an I/O error, as for any write */
         s = rc == ENOSPC || rc == EDQUOT || rc == EIO ? commit_fail(st, rc, e)
@@ -445,6 +451,19 @@ kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
 out:
     pthread_mutex_unlock(&st->lock);
     return s;
+}
+
+kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
+                              MDB_dbi *dbi, kgg_err *e)
+{
+    int present;
+    return open_dbi(st, name, flags, 0, dbi, &present, e);
+}
+
+kgp_status kgg_store_find_dbi(kgg_store *st, const char *name, MDB_dbi *dbi, int *present,
+                              kgg_err *e)
+{
+    return open_dbi(st, name, 0, 1, dbi, present, e);
 }
 
 /* ---- growth and transactions ---- */

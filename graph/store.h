@@ -128,6 +128,13 @@ int kgg_store_dbi(const kgg_store *st, const char *name, MDB_dbi *dbi);
  * handle. For layers that keep their own data. Errors: KGP_EDB. */
 kgp_status kgg_store_open_dbi(kgg_store *st, const char *name, unsigned flags,
                               MDB_dbi *dbi, kgg_err *e);
+/* The handle of a named database when it exists (*present 1), else
+ * *present 0 and nothing is created; an existing one is opened as by
+ * kgg_store_open_dbi(st, name, 0, ...). Thread-safe, as that one (both
+ * open handles under the store's lock: LMDB lets one transaction of a
+ * process at a time open them). Errors: KGP_EDB. */
+kgp_status kgg_store_find_dbi(kgg_store *st, const char *name, MDB_dbi *dbi, int *present,
+                              kgg_err *e);
 
 /* Runs fn inside one write transaction and commits when it returns KGP_OK
  * (aborts otherwise, returning its status). On MDB_MAP_FULL (fn returns

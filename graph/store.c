@@ -409,6 +409,8 @@ static kgp_status open_dbi(kgg_store *st, const char *name, unsigned flags, int 
 {
     *present = 1;
     if (kgg_store_dbi(st, name, dbi) == 0) return KGP_OK;
+    /* the map lock before st->lock, the order resize takes them in */
+    kgg_store_map_hold(st);
     pthread_mutex_lock(&st->lock);
     kgp_status s = KGP_OK;
     for (size_t i = 0; i < st->nextra; i++)
@@ -416,13 +418,12 @@ static kgp_status open_dbi(kgg_store *st, const char *name, unsigned flags, int 
     if (st->nextra == MAX_EXTRA_DBI) { s = kgg_errf(e, KGP_EDB, "too many named databases"); goto out; }
     int ro = probe || kgg_store_rdonly(st);   /* a probe creates nothing */
     MDB_txn *txn;
-    kgg_store_map_hold(st);
     int rc = mdb_txn_begin(st->env, NULL, ro ? MDB_RDONLY : 0, &txn);
     if (rc == MDB_MAP_RESIZED) {
-        /* Another process grew the file: adopt its size (outside st->lock,
-         * which resize takes), then start over. */
-        kgg_store_map_release(st);
+        /* Another process grew the file: adopt its size (outside both
+         * locks, which resize takes), then start over. */
         pthread_mutex_unlock(&st->lock);
+        kgg_store_map_release(st);
         if ((s = resize(st, 0, e)) != KGP_OK) return s;
         return open_dbi(st, name, flags, probe, dbi, present, e);
     }
@@ -431,12 +432,12 @@ static kgp_status open_dbi(kgg_store *st, const char *name, unsigned flags, int 
         if (rc) mdb_txn_abort(txn);
         else rc = mdb_txn_commit(txn);   /* (a read-only one's too: keeps the handle) */
     }
-    kgg_store_map_release(st);
     if (rc == MDB_NOTFOUND && probe) { *present = 0; goto out; }
     if (rc == MDB_MAP_FULL && !ro) {
         /* The file fills its map (a reopened file maps just its size):
          * grow it, as a write does (kgg_store_update), then start over. */
         pthread_mutex_unlock(&st->lock);
+        kgg_store_map_release(st);
         if ((s = resize(st, kgg_store_map_size(st) * 2, e)) != KGP_OK) return s;
         return open_dbi(st, name, flags, probe, dbi, present, e);
     }
@@ -450,6 +451,7 @@ static kgp_status open_dbi(kgg_store *st, const char *name, unsigned flags, int 
     st->extra[st->nextra++].dbi = *dbi;
 out:
     pthread_mutex_unlock(&st->lock);
+    kgg_store_map_release(st);
     return s;
 }
 

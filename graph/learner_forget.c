@@ -6,7 +6,7 @@
 #include "graph/learner_store.h"
 
 typedef struct forget_ctx {
-    MDB_dbi dev, dln;
+    MDB_dbi dev, dln, dfs;
     const char *learner;
     size_t len;
     uint64_t removed;
@@ -38,9 +38,7 @@ static kgp_status forget_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
         return kgg_errf(e, KGP_ENOTFOUND, "no events for learner '%s'", c->learner);
     /* the learner's own fitted memory weights (kgg_fsrs_replace), if any:
      * derived from the events, so they go with them */
-    MDB_dbi dfs;
-    rc = mdb_dbi_open(txn, "learner_fsrs", 0, &dfs);
-    if (rc == 0) rc = mdb_del(txn, dfs, &lk, NULL);
+    rc = mdb_del(txn, c->dfs, &lk, NULL);
     if (rc && rc != MDB_NOTFOUND) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "learner_fsrs: %s", mdb_strerror(rc)); }
     return KGP_OK;
 }
@@ -53,7 +51,11 @@ kgp_status kgg_learner_forget(kgg_store *st, const char *learner, uint64_t *remo
     forget_ctx c = {.learner = learner, .len = strlen(learner)};
     if (kgg_store_dbi(st, "events", &c.dev) || kgg_store_dbi(st, "learners", &c.dln))
         return kgg_errf(e, KGP_EDB, "%s: no learner tables", kgg_store_path(st));
-    kgp_status s = kgg_store_update(st, forget_txn, &c, e);
+    /* opened before the transaction (kgg_store_open_dbi: handles are
+     * opened under the store's lock, one transaction at a time, as LMDB
+     * requires); creating the empty table where none is costs nothing */
+    kgp_status s = kgg_store_open_dbi(st, "learner_fsrs", MDB_CREATE, &c.dfs, e);
+    if (!s) s = kgg_store_update(st, forget_txn, &c, e);
     if (!s && removed) *removed = c.removed;
     return s;
 }

@@ -36,16 +36,8 @@ static int pair_key(const rctx *c, const kgg_reject *x, uint8_t buf[KEY_CAP], MD
 static kgp_status rej_handle(kgg_store *st, int create, MDB_dbi *dbi, int *have, kgg_err *e)
 {
     *have = 0;
-    if (!create) {
-        MDB_txn *txn;
-        kgp_status s = kgg_store_read_begin(st, &txn, e);
-        if (s) return s;
-        int rc = mdb_dbi_open(txn, REJ_DB, 0, dbi);
-        kgg_store_read_end(txn);
-        if (rc == MDB_NOTFOUND) return KGP_OK;
-        if (rc) return kgg_errf(e, kgg_mdb_status(rc), "%s: rejected suggestions: %s", kgg_store_path(st), mdb_strerror(rc));
-    }
-    kgp_status s = kgg_store_open_dbi(st, REJ_DB, create ? MDB_CREATE : 0, dbi, e);
+    if (!create) return kgg_store_find_dbi(st, REJ_DB, dbi, have, e);
+    kgp_status s = kgg_store_open_dbi(st, REJ_DB, MDB_CREATE, dbi, e);
     if (!s) *have = 1;
     return s;
 }

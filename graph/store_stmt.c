@@ -25,16 +25,15 @@ static kgp_status put_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
 kgp_status kgg_stmt_record(kgg_store *st, kgg_stmt *s, size_t n, int write, kgg_err *e)
 {
     if (write && kgg_store_rdonly(st)) return kgg_errf(e, KGP_EUSAGE, "%s: opened read-only", kgg_store_path(st));
-    MDB_txn *txn;
-    kgp_status r = kgg_store_read_begin(st, &txn, e);
-    if (r) return r;
     MDB_dbi dbi;
-    int rc = mdb_dbi_open(txn, STMT_DB, 0, &dbi), have = rc == 0, conflict = 0;
+    int have, rc, conflict = 0;
+    /* probed under the store's lock (kgg_store_find_dbi), not here: LMDB
+     * lets one transaction of a process at a time open handles */
+    kgp_status r = kgg_store_find_dbi(st, STMT_DB, &dbi, &have, e);
+    if (r) return r;
+    MDB_txn *txn;
+    if ((r = kgg_store_read_begin(st, &txn, e))) return r;
     size_t fresh = 0;
-    if (rc && rc != MDB_NOTFOUND) {
-        kgg_store_read_end(txn);
-        return kgg_errf(e, kgg_mdb_status(rc), "%s: statements: %s", kgg_store_path(st), mdb_strerror(rc));
-    }
     for (size_t i = 0; i < n; i++) {
         s[i].outcome = KGG_STMT_NEW;
         MDB_val k = {16, s[i].id}, v;

@@ -12,16 +12,8 @@
 static kgp_status tok_handle(kgg_store *st, int create, MDB_dbi *dbi, int *have, kgg_err *e)
 {
     *have = 0;
-    if (!create) {
-        MDB_txn *txn;
-        kgp_status s = kgg_store_read_begin(st, &txn, e);
-        if (s) return s;
-        int rc = mdb_dbi_open(txn, TOK_DB, 0, dbi);
-        kgg_store_read_end(txn);
-        if (rc == MDB_NOTFOUND) return KGP_OK;
-        if (rc) return kgg_errf(e, kgg_mdb_status(rc), "%s: tokens: %s", kgg_store_path(st), mdb_strerror(rc));
-    }
-    kgp_status s = kgg_store_open_dbi(st, TOK_DB, create ? MDB_CREATE : 0, dbi, e);
+    if (!create) return kgg_store_find_dbi(st, TOK_DB, dbi, have, e);
+    kgp_status s = kgg_store_open_dbi(st, TOK_DB, MDB_CREATE, dbi, e);
     if (!s) *have = 1;
     return s;
 }

@@ -74,6 +74,8 @@ class Kg:
                            capture_output=True, text=True)
         if p.returncode not in (0,):
             raise RuntimeError("kgpath %s: exit %d: %s" % (" ".join(args), p.returncode, p.stderr))
+        if args[0] == "fit" or (args[0] == "observe" and "learner models refitted" in p.stdout):
+            self.fits += 1              # kgpath fit, or a refit observe did by itself
         return p.stdout
 
 
@@ -307,7 +309,6 @@ def run_learner(L, g, goals, rng, budget, cfg, kg, lid):
         week = (ck.day - START) // 7
         if cfg.fit_days and week != fitted and (ck.day - START) % cfg.fit_days == 0:
             kg.run("fit")
-            kg.fits += 1
             fitted = week
         args = ["plan", "--learner", lid, "--date", date(ck.day), "--minutes-per-day",
                 str(cfg.mpd), "--start", date(ck.day), "--format", "json"]
@@ -488,7 +489,7 @@ def simulate(cfg, kg_exe, courses, label):
             nxt = Kg(kg_exe, done[-1]["db"])
             if len(done) > 1:
                 nxt.run("observe", "-", stdin="".join(d["events"] for d in done[:-1]))
-            calls += nxt.calls
+            calls, fits = calls + nxt.calls, fits + nxt.fits
             for d in done[:-1]:
                 os.remove(d["db"])
             if src != db and not os.environ.get("KGSIM_KEEP"):
@@ -534,7 +535,7 @@ def simulate(cfg, kg_exe, courses, label):
 
 
 def show(o):
-    print("%s: %d learners, %d kgpath calls (%d fits)" % (o["label"], o["learners"], o["calls"],
+    print("%s: %d learners, %d kgpath calls (%d fits, observe's own refits included)" % (o["label"], o["learners"], o["calls"],
                                                         o["fits"]))
     for p in ("naive", "kgpath", "kgpath+learner"):
         r = o[p]

@@ -9,8 +9,12 @@
 
 /* Elementwise kernels are compiled for AVX-512, AVX2 and baseline x86-64
  * and picked at load time by CPU feature (GCC function multi-versioning;
- * features rather than CPU models, which virtual machines often hide). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(KGE_NO_CLONES)
+ * features rather than CPU models, which virtual machines often hide).
+ * Not under ThreadSanitizer: the clones' IFUNC resolvers run while the
+ * loader relocates, before TSan is set up, and its instrumentation of
+ * them crashed every program linked with libkgpath. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(KGE_NO_CLONES) && \
+    !defined(__SANITIZE_THREAD__)
 #define KGE_SIMD __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define KGE_SIMD

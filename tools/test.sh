@@ -2,7 +2,8 @@
 # tools/test.sh: set up (packages, build), then run every test: the check
 # suites in a normal build and again in an ASan+UBSan build (set
 # KGPATH_SANITIZE=0 to skip the second), and the Slurm cluster test
-# (KGPATH_SLURM=0 skips it). Suites run two at a time, the slowest first
+# (KGPATH_SLURM=0 skips it); KGPATH_TSAN=1 adds the threaded suites in a
+# ThreadSanitizer build (off by default). Suites run two at a time, the slowest first
 # (tests/meson.build). Ends with a table of each stage's wall and CPU
 # seconds, the slowest suites, and "N passed, N failed", counting Check's
 # individual tests.
@@ -48,15 +49,16 @@ kgpath_install_optional "${kgpath_test_packages[@]}"
 
 total_pass=0; total_fail=0; status=0
 
-run_suites() {   # dir label
+run_suites() {   # dir label [suite ...]: every suite unless named
   local dir="$1" label="$2"
+  shift 2
   kgpath_stage "$label-build"
   if ! ninja -C "$dir" >&2; then
     echo "$label: build failed"; total_fail=$((total_fail + 1)); status=1; return
   fi
   local log="$dir/meson-logs/kgpath-test.log"
   kgpath_stage "$label-tests"
-  meson test -C "$dir" -v --num-processes 2 --print-errorlogs >"$log" 2>&1
+  meson test -C "$dir" -v --num-processes 2 --print-errorlogs "$@" >"$log" 2>&1
   local rc=$?
   kgpath_slowest+=("$label: $(python3 -c 'import json, sys
 r = sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda t: -t["duration"])
@@ -100,6 +102,25 @@ if [ "${KGPATH_SANITIZE:-1}" != "0" ]; then
   kgpath_configure "$KGPATH_BUILD-asan" -Db_sanitize=address,undefined -Db_lundef=false
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_suites "$KGPATH_BUILD-asan" "asan"
+fi
+
+# ThreadSanitizer on the suites that run threads over one database (server,
+# batch, learner store, error messages, encoder): opt-in, KGPATH_TSAN=1. One
+# BLAS thread (OpenBLAS's pool synchronises where TSan cannot see); skipped
+# with a message where the TSan runtime cannot start on this kernel.
+if [ "${KGPATH_TSAN:-0}" = "1" ]; then
+  kgpath_stage tsan-configure
+  tsan_probe="$(mktemp -d)"
+  if printf 'int main(void){return 0;}\n' >"$tsan_probe/p.c" &&
+     cc -fsanitize=thread -o "$tsan_probe/p" "$tsan_probe/p.c" 2>/dev/null && "$tsan_probe/p"; then
+    kgpath_configure "$KGPATH_BUILD-tsan" -Db_sanitize=thread -Db_lundef=false
+    OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+      run_suites "$KGPATH_BUILD-tsan" "tsan" test_errmsg test_store test_batch test_events test_serve \
+        test_cli test_bert test_train
+  else
+    echo "tsan: SKIP (no ThreadSanitizer runtime that starts here)"
+  fi
+  rm -rf "$tsan_probe"
 fi
 
 kgpath_stage_summary

@@ -551,13 +551,6 @@ static kgp_status fsrs_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
     return KGP_OK;
 }
 
-kgp_status kgg_fsrs_replace(kgg_store *st, const kgg_fsrs_rec *recs, size_t n,
-                            kgg_err *e)
-{
-    fsrs_ctx c = { recs, n, 0 };
-    return replace_named(st, FSRS_DB, &c.dbi, fsrs_txn, &c, e);
-}
-
 /* Reads the doubles stored under `key` in the named database `name` into
  * v (at most max): *nv how many, *found 0 when the database or the key does
  * not exist. A value that is not whole doubles, or longer than max, is
@@ -616,6 +609,14 @@ typedef struct model_ctx {
     MDB_dbi dbi;
 } model_ctx;
 
+/* A model value's name and count as kgg_model_put takes them. */
+static kgp_status model_val_check(const char *name, size_t n, kgg_err *e)
+{
+    if (!name || !*name || strlen(name) > KGG_CONCEPT_MAX || n == 0 || n > KGG_MODEL_MAX)
+        return kgg_errf(e, KGP_EUSAGE, "fitted model values: bad name or count");
+    return KGP_OK;
+}
+
 static kgp_status model_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
 {
     model_ctx *c = ud;
@@ -630,13 +631,14 @@ static kgp_status model_txn(MDB_txn *txn, void *ud, int *mdb_rc, kgg_err *e)
 kgp_status kgg_model_put(kgg_store *st, const char *name, const double *v, size_t n,
                          kgg_err *e)
 {
-    if (!name || !*name || strlen(name) > KGG_CONCEPT_MAX || n == 0 || n > KGG_MODEL_MAX)
-        return kgg_errf(e, KGP_EUSAGE, "fitted model values: bad name or count");
+    kgp_status s = model_val_check(name, n, e);
+    if (s)
+        return s;
     if (kgg_store_rdonly(st))
         return kgg_errf(e, KGP_EUSAGE, "%s: the database is open read-only",
                         kgg_store_path(st));
     model_ctx c = { name, v, n, 0 };
-    kgp_status s = kgg_store_open_dbi(st, MODEL_DB, MDB_CREATE, &c.dbi, e);
+    s = kgg_store_open_dbi(st, MODEL_DB, MDB_CREATE, &c.dbi, e);
     return s ? s : kgg_store_update(st, model_txn, &c, e);
 }
 
@@ -692,14 +694,12 @@ kgp_status kgg_fit_store(kgg_store *st, const kgg_fit_all_in *in, kgg_err *e)
     if (kgg_store_rdonly(st))
         return kgg_errf(e, KGP_EUSAGE, "%s: the database is open read-only",
                         kgg_store_path(st));
-    for (size_t i = 0; i < in->nmodels; i++) {
-        const kgg_model_val *m = &in->models[i];
-        if (!m->name || !*m->name || strlen(m->name) > KGG_CONCEPT_MAX || m->n == 0 ||
-            m->n > KGG_MODEL_MAX)
-            return kgg_errf(e, KGP_EUSAGE, "fitted model values: bad name or count");
-    }
+    kgp_status s = KGP_OK;
+    for (size_t i = 0; s == KGP_OK && i < in->nmodels; i++)
+        s = model_val_check(in->models[i].name, in->models[i].n, e);
     fit_all_ctx c = { .in = in, .fit = { in->recs, in->nrecs, 0 }, .fsrs = { in->fsrs, in->nfsrs, 0 } };
-    kgp_status s = kgg_store_open_dbi(st, FIT_DB, MDB_CREATE, &c.fit.dbi, e);
+    if (s == KGP_OK)
+        s = kgg_store_open_dbi(st, FIT_DB, MDB_CREATE, &c.fit.dbi, e);
     if (s == KGP_OK)
         s = kgg_store_open_dbi(st, FSRS_DB, MDB_CREATE, &c.fsrs.dbi, e);
     if (s == KGP_OK)

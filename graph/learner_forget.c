@@ -36,7 +36,7 @@ static kgp_status forget_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
     if (rc && rc != MDB_NOTFOUND) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "learners: %s", mdb_strerror(rc)); }
     if (rc == MDB_NOTFOUND && !c->removed)
         return kgg_errf(e, KGP_ENOTFOUND, "no events for learner '%s'", c->learner);
-    /* the learner's own fitted memory weights (kgg_fsrs_replace), if any:
+    /* the learner's own fitted memory weights (kgg_fit_store), if any:
      * derived from the events, so they go with them */
     rc = mdb_del(txn, c->dfs, &lk, NULL);
     if (rc && rc != MDB_NOTFOUND) { *mrc = rc; return kgg_errf(e, kgg_mdb_status(rc), "learner_fsrs: %s", mdb_strerror(rc)); }

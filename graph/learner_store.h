@@ -142,11 +142,6 @@ typedef struct kgg_fsrs_rec {
     const char *learner;        /* NULL: the population */
     double w[KGG_FSRS_NW];
 } kgg_fsrs_rec;
-/* Replaces all stored weight vectors by recs[0..n) in one write
- * transaction. Errors: KGP_EUSAGE (read-only), KGP_EINPUT (bad learner
- * id), KGP_EDB. O(n log n). */
-kgp_status kgg_fsrs_replace(kgg_store *st, const kgg_fsrs_rec *recs, size_t n,
-                            kgg_err *e);
 /* The learner's weights into w (learner NULL: the population's); *found 0
  * when none are stored (w untouched). Errors: KGP_EDB. O(log n). */
 kgp_status kgg_fsrs_get(kgg_store *st, const char *learner, double *w, int *found,
@@ -165,8 +160,9 @@ kgp_status kgg_model_get(kgg_store *st, const char *name, double *v, size_t n, i
                          kgg_err *e);
 
 /* One fit stored whole, in one write transaction (kgpath fit, kgp_fit_store):
- * replaces the fitted records (as kgg_fit_replace) and weights (as
- * kgg_fsrs_replace) and puts each model value (as kgg_model_put). With
+ * replaces the fitted records (as kgg_fit_replace) and all stored weight
+ * vectors (the population's and each learner's; KGP_EINPUT for a bad
+ * learner id) and puts each model value (as kgg_model_put). With
  * guard set, the model value named guard is read first in the same
  * transaction: when it is stored with a first value >= guard_below, nothing
  * is written and the status is KGP_ECONFLICT (a newer fit is stored).

@@ -31,6 +31,7 @@ tmp="$(mktemp -d "${TMPDIR:-/tmp}/kgpath-batch-bench.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 [ -x "$KG" ] && [ -x "$GEN" ] || { echo "build $build first" >&2; exit 1; }
 [ -z "$KGB" ] || [ -x "$KGB" ] || { echo "KG_BENCH_BASE: no $KGB" >&2; exit 1; }
+$PY -c 'import networkx' 2>/dev/null || { echo "needs python3-networkx (apt-get install python3-networkx)" >&2; exit 1; }
 
 # run NAME CMD… → "wall user sys maxrss_kb" into $tmp/NAME.time. Each run
 # starts with no dirty page cache (sync): otherwise the kernel makes a run

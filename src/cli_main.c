@@ -98,6 +98,7 @@ const kgp_cli_command kgp_cli_commands[] = {
      "Plan options, used for learners whose line lacks them:\n"
      "  --minutes-per-day N --days-per-week N --start DATE --deadline DATE\n"
      "  --budget-minutes N --include-recommended --default-minutes N\n"
+     "  --follow-course-order\n"
      "  --date TIME --retention R   learner state (from kgpath observe) at TIME\n"
      "  --defaults JSON      any of the learner keys as one JSON object\n"},
     {"batch-merge", cmd_batch_merge, "Merge batch outputs of Slurm shards into input order",

@@ -105,14 +105,17 @@ static int add_msg(kgg_write_result *r, int sev, const char *file, uint32_t line
     return m->message ? 0 : -1;
 }
 
-/* "file:line: message" for e, from the first error of the result. */
+/* "file:line[:column]: message" for e, from the first error of the result. */
 static kgp_status first_error(kgg_write_result *r, kgg_err *e, kgp_status st)
 {
     for (size_t i = 0; i < r->nmsgs; i++) {
         kgg_write_msg *m = &r->msgs[i];
         if (m->severity != KGG_ERROR) continue;
-        if (m->file && m->line)
+        if (m->file && m->line && m->column)
             return kgg_errf(e, st, "%s:%u:%u: %s%s", m->file, m->line, m->column, m->message,
+                            r->nerrors > 1 ? " (and more errors)" : "");
+        if (m->file && m->line)   /* column 0: not known (a CSV row, say) */
+            return kgg_errf(e, st, "%s:%u: %s%s", m->file, m->line, m->message,
                             r->nerrors > 1 ? " (and more errors)" : "");
         if (m->file)
             return kgg_errf(e, st, "%s: %s%s", m->file, m->message, r->nerrors > 1 ? " (and more errors)" : "");

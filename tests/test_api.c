@@ -356,6 +356,22 @@ START_TEST(test_import_errors_write_nothing)
         free(p);
         ck_assert_msg(tu_file_cmp(before, g_db) == 0, "%s changed the database", cases[i].name);
     }
+    /* a CSV row's error has a line and no column: "file:line: message",
+     * never a made-up column 0 (the server's 422 "where" is this prefix) */
+    {
+        char *csv = write_tmp("dangling.csv", "id,title,minutes,prerequisites\n"
+                                              "a,Alpha,10,\nb,Beta,20,zzz\n");
+        db = open_db();
+        const char *cp1[] = {csv};
+        ck_assert_int_eq(kgp_import(db, cp1, 1, NULL, NULL), KGP_EINPUT);
+        char want[600];
+        snprintf(want, sizeof want, "%s:3: ", csv);
+        ck_assert_msg(strncmp(kgp_db_errmsg(db), want, strlen(want)) == 0, "'%s' does not start with '%s'",
+                      kgp_db_errmsg(db), want);
+        kgp_db_close(db);
+        free(csv);
+        ck_assert(tu_file_cmp(before, g_db) == 0);
+    }
     /* a new version of calc (same title: the same course, not a conflict)
      * whose intro needs alg:equations closes
      * alg:equations <- calc:limits <- calc:functions <- calc:intro <- alg:equations */

@@ -201,6 +201,10 @@ static kgp_status learner_options(batch_ctx *c, const kgn_batch_req *r, kgn_opti
         snprintf(err, errlen, "\"changed_at\" must be Unix seconds or YYYY-MM-DD[THH:MM:SSZ]");
         return KGP_EINPUT;
     }
+    if ((v = opt_get(c, r, "follow_course_order")) && !json_is_boolean(v)) {
+        snprintf(err, errlen, "\"follow_course_order\" must be true or false");
+        return KGP_EINPUT;
+    }
     if (o->minutes_per_day && !opt_get(c, r, "start")) {
         /* A calendar needs a first day; without one the batch would depend
          * on the clock, and the output on the night it ran. */
@@ -277,11 +281,7 @@ static int plan_one_as(void *ctx, void *sp, const kgn_batch_req *r, kgn_format f
     kgp_status st = learner_options(c, r, &o, err, errlen);
     if (st) return st;
     kgn_workspace *ws = s->ws;
-    json_t *fo = opt_get(c, r, "follow_course_order");
-    if (fo && !json_is_boolean(fo)) {
-        snprintf(err, errlen, "\"follow_course_order\" must be true or false");
-        return KGP_EINPUT;
-    }
+    json_t *fo = opt_get(c, r, "follow_course_order");   /* a boolean: learner_options */
     if (fo && json_is_true(fo)) {
         if (!s->ows) {          /* kgp_plan_request brings the planner's */
             kgn_error oe = {0};
@@ -437,17 +437,15 @@ static int changed_one(void *ctx, void *sp, const kgn_batch_req *r, int64_t sinc
 {
     batch_ctx *c = ctx;
     batch_scratch *s = sp;
-    json_t *v = json_object_get(r->obj, "changed_at");
-    if (v) {
-        int64_t t;
-        if (parse_time(v, &t)) {
-            snprintf(err, errlen, "\"changed_at\" must be Unix seconds or YYYY-MM-DD[THH:MM:SSZ]");
-            return KGP_EINPUT;
-        }
-        if (t > since) return 1;
-    }
     size_t ng, nk;
     char ignore[256];
+    kgn_options o;
+    /* A line with an unknown key or a bad value: plan it, so the error
+     * record says why on an incremental night too (not "unchanged"). */
+    if (learner_options(c, r, &o, ignore, sizeof ignore)) return 1;
+    json_t *v = json_object_get(r->obj, "changed_at");
+    int64_t t;
+    if (v && !parse_time(v, &t) && t > since) return 1;
     /* A name that does not resolve: plan it, so the error record says why. */
     if (resolve_list(c, opt_get(c, r, "goals"), "goals", &s->goals, &s->cgoals, &ng,
                      ignore, sizeof ignore)

@@ -751,7 +751,9 @@ START_TEST(cli_since_recomputes_exactly_the_changed)
         "{\"learner\":\"x5\",\"goals\":[\"a:a2\"],\"changed_at\":1600}\n"  /* own change */
         "{\"learner\":\"x6\",\"goals\":[\"a:a1\"],\"known\":[\"b:b1\"]}\n" /* known changed */
         "{\"learner\":\"x7\",\"goals\":[\"a:a1\"],\"changed_at\":\"1970-01-01\"}\n"
-        "{\"learner\":\"x8\",\"goals\":[\"a:a3\"]}\n", (size_t)-1);  /* new events */
+        "{\"learner\":\"x8\",\"goals\":[\"a:a3\"]}\n"                    /* new events */
+        "{\"learner\":\"x9\",\"goals\":[\"a:a3\"],\"minutes_perday\":30}\n", (size_t)-1);
+    /* x9 is unaffected, but its typo is an error record on every night */
     char args[2048], *msg;
     /* x8 has an event (after 1500); x1 has none. */
     char *ev = tu_path(g_dir, "events.jsonl");
@@ -763,7 +765,7 @@ START_TEST(cli_since_recomputes_exactly_the_changed)
     snprintf(args, sizeof args, "batch --read-only --since 1500 --learners %s --out %s/inc.jsonl",
              lp, g_dir);
     ck_assert_int_eq(kg(db, args, &msg), 0);
-    ck_assert_msg(strstr(msg, "8 learners, 5 plans, 0 errors, 3 unchanged") != NULL, "%s", msg);
+    ck_assert_msg(strstr(msg, "9 learners, 5 plans, 1 errors, 3 unchanged") != NULL, "%s", msg);
     free(msg);
     char *op = tu_path(g_dir, "inc.jsonl");
     char *out = tu_read(op, NULL);
@@ -775,12 +777,14 @@ START_TEST(cli_since_recomputes_exactly_the_changed)
     ck_assert_ptr_null(strstr(out, "\"learner\":\"x1\""));
     ck_assert_ptr_null(strstr(out, "\"learner\":\"x4\""));
     ck_assert_ptr_null(strstr(out, "\"learner\":\"x7\""));
+    ck_assert_msg(strstr(out, "\"learner\":\"x9\",\"error\":") && strstr(out, "unknown key \\\"minutes_perday\\\""),
+                  "%s", out);
     free(out);
     /* Since before night 1: everyone. */
     snprintf(args, sizeof args, "batch --read-only --since 999 --learners %s --out %s/inc.jsonl",
              lp, g_dir);
     ck_assert_int_eq(kg(db, args, &msg), 0);
-    ck_assert_msg(strstr(msg, "8 plans, 0 errors") != NULL, "%s", msg);
+    ck_assert_msg(strstr(msg, "8 plans, 1 errors") != NULL, "%s", msg);
     free(msg);
     free(op); free(lp); free(db);
 }

@@ -248,8 +248,14 @@ static int import_buffer(kgi_result *r, const char *buf, size_t len, const char 
             c = kgi_kgxml_parse(buf, len, name, opt);
         } else {
             if (!quiet_unknown) {
-                char msg[700];
-                snprintf(msg, sizeof msg, "root element {%s}%s; expected a kgpath <course>", ns, local);
+                char msg[900];
+                /* A <course> in another namespace or none is most likely a
+                 * kgxml file without its xmlns: say what to add. */
+                snprintf(msg, sizeof msg, "root element {%s}%s; expected a kgpath <course>%s", ns, local,
+                         strcmp(local, "course") == 0
+                             ? ", which needs xmlns=\"" KGI_KGXML_NS "\" (an Open edX course is "
+                               "imported by its folder or its course.xml)"
+                             : "");
                 set_error(r, "%s: unknown XML format (%s)", name, msg);
             }
             return 0;
@@ -388,6 +394,22 @@ static int import_package(kgi_result *r, const char *path, const kgi_options *op
     return imported ? 0 : -1;
 }
 
+/* 1 when the file at path is a kgxml document (root <course> in the kgxml
+ * namespace): a kgxml course may be called course.xml, and is then that
+ * one file, not an Open edX folder (whose course.xml has no namespace).
+ * Only the start of the file is parsed. */
+static int is_kgxml_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char buf[16384];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    char ns[512], local[128];
+    /* A cut-off start fails to parse only after the root element is read. */
+    return root_name(buf, len, ns, sizeof ns, local, sizeof local) == 0 && is_kgxml_root(ns, local);
+}
+
 static int looks_like_archive(const char *path)
 {
     static const char *const ext[] = { ".zip", ".imscc", ".mbz", ".tar.gz", ".tgz", ".tar",
@@ -420,8 +442,8 @@ int kgi_import_path(const char *path, const kgi_options *opt, kgi_result *r)
         return -1;
     } else {
         const char *b = base_name(path);
-        if (strcasecmp(b, "imsmanifest.xml") == 0 || strcmp(b, "moodle_backup.xml") == 0 ||
-            strcmp(b, "course.xml") == 0) {
+        if ((strcasecmp(b, "imsmanifest.xml") == 0 || strcmp(b, "moodle_backup.xml") == 0 ||
+             strcmp(b, "course.xml") == 0) && !is_kgxml_file(path)) {
             /* The package's top file: import its folder. */
             char *dir = kg_strndup(path, (size_t)(b - path));
             if (!dir) return set_oom(r, path);

@@ -329,6 +329,13 @@ START_TEST(dispatcher_errors)
     ck_assert_int_eq(import(x, 0, &r), -1);
     ck_assert_ptr_nonnull(strstr(r.error, "unknown XML format"));
     kgi_result_free(&r);
+    /* a <course> without the kgxml namespace: the message gives the xmlns */
+    char *nons = tu_path(dir, "nons.xml");
+    tu_write(nons, "<course id='x' xml:lang='en'><title>T</title></course>", (size_t)-1);
+    ck_assert_int_eq(import(nons, 0, &r), -1);
+    ck_assert_msg(strstr(r.error, "needs xmlns=\"https://kgpath.org/ns/course/1\""), "%s", r.error);
+    kgi_result_free(&r);
+    free(nons);
     char *fake = tu_path(dir, "fake.zip");
     tu_write(fake, "not a zip at all", (size_t)-1);
     ck_assert_int_eq(import(fake, 0, &r), -1);
@@ -336,6 +343,34 @@ START_TEST(dispatcher_errors)
     kgi_result_free(&r);
     tu_rmrf(dir);
     free(dir); free(f); free(x); free(fake);
+}
+END_TEST
+
+/* A kgxml course may be called course.xml (as README's xmllint example
+ * names it): given directly, it is that one file, not an Open edX folder
+ * whose other .xml and .csv files would all be imported with it. */
+START_TEST(kgxml_named_course_xml)
+{
+    char *dir = tu_mkdtemp();
+    char *f = tu_path(dir, "course.xml"), *other = tu_path(dir, "other.xml");
+    tu_write(f, "\xEF\xBB\xBF<?xml version='1.0' encoding='UTF-8'?>\n"
+                "<course xmlns='https://kgpath.org/ns/course/1' id='mine' xml:lang='en'>"
+                "<title>Mine</title><concept id='a'><title>A</title></concept></course>", (size_t)-1);
+    tu_write(other, "<course xmlns='https://kgpath.org/ns/course/1' id='other' xml:lang='en'>"
+                    "<title>Other</title><concept id='b'><title>B</title></concept></course>", (size_t)-1);
+    kgi_result r;
+    ck_assert_int_eq(import(f, 0, &r), 0);
+    ck_assert_uint_eq(r.ncourses, 1);
+    ck_assert_str_eq(r.courses[0]->id, "mine");
+    ck_assert_str_eq(r.courses[0]->format, "kgxml");
+    kgi_result_free(&r);
+    /* an OLX course.xml (no namespace) still means its folder */
+    tu_write(f, "<course url_name='run' org='Org' course='C'/>", (size_t)-1);
+    import(f, 0, &r);
+    for (size_t i = 0; i < r.ncourses; i++) ck_assert_str_ne(r.courses[i]->id, "mine");
+    kgi_result_free(&r);
+    tu_rmrf(dir);
+    free(dir); free(f); free(other);
 }
 END_TEST
 
@@ -842,6 +877,7 @@ Suite *suite(void)
     tcase_add_test(t, archive_zip_slip);
     tcase_add_test(t, archive_limits);
     tcase_add_test(t, dispatcher_errors);
+    tcase_add_test(t, kgxml_named_course_xml);
     tcase_add_test(t, csv_fixture);
     tcase_add_test(t, csv_quirks_and_errors);
     tcase_add_test(t, aicc_expressions);

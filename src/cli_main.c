@@ -14,7 +14,8 @@
 const kgp_cli_command kgp_cli_commands[] = {
     {"import", cmd_import, "Import course files into the database",
      "usage: kgpath import [--dry-run] [--no-schema] [--include-drafts] [--encoding NAME]\n"
-     "                     [--replace | --as ID] [--json] PATH...\n"
+     "                     [--replace | --as ID] [--course-order required|recommended]\n"
+     "                     [--json] PATH...\n"
      "Imports every course in the PATHs (kgxml or CSV files; OLX, SCORM, IMS CC\n"
      "or Moodle folders and archives) in one transaction: all land or nothing\n"
      "changes. The same course imported again replaces the stored one; a\n"
@@ -28,6 +29,10 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --replace           replace stored courses of the same id even when\n"
      "                      they are other courses\n"
      "  --as ID             store the one imported course under ID\n"
+     "  --course-order required|recommended\n"
+     "                      required: every plan, next and batch follows the\n"
+     "                      authored order of these courses (as plan\n"
+     "                      --follow-course-order); recommended (default): not\n"
      "  --json              print the report as JSON\n"},
     {"show", cmd_show, "Show a concept: text, goals, time, prerequisites, dependents",
      "usage: kgpath show [--json] CONCEPT\n"
@@ -146,7 +151,8 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  -f, --format FMT         text (default), json, dot or html\n"
      "  -o, --output FILE        write to FILE instead of standard output\n"
      "Exit: 0 ok, 1 usage, 3 unknown concept, 4 ambiguous, 5 goal known or\n"
-     "unreachable (cycle, unsatisfiable group) or no goal fits the budget.\n"},
+     "unreachable (cycle, unsatisfiable group) or no goal fits the budget,\n"
+     "8 --known-file cannot be read.\n"},
     {"next", cmd_next, "List what can be studied now (the outer fringe), ranked",
      "usage: kgpath next [--goal CONCEPT ...] [--known CONCEPT ...] [--known-file FILE]\n"
      "                   [--learner ID [--date D] [--retention R] [--mastery P]] [--limit N]\n"

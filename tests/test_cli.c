@@ -267,6 +267,10 @@ START_TEST(test_help_and_version)
         ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "%s", out);
         free(out);
     }
+    /* options README's command table gives are in the usage too */
+    ck_assert_int_eq(kg(&out, "import --help"), 0);
+    ck_assert_msg(strstr(out, "--course-order required|recommended"), "%s", out);
+    free(out);
 }
 END_TEST
 

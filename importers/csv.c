@@ -387,7 +387,10 @@ kgg_course *kgi_csv_parse(const char *buf, size_t len, const char *name, const k
         kg_free(title);
     }
     char *conv = NULL;
-    if (to_utf8(c, name, opt ? opt->encoding : NULL, &buf, &len, &conv)) return c;
+    if (to_utf8(c, name, opt ? opt->encoding : NULL, &buf, &len, &conv)) {
+        kg_free(conv);      /* converted, then refused (control character, bad UTF-8) */
+        return c;
+    }
     c = csv_body(c, buf, len, name);
     kg_free(conv);
     return c;

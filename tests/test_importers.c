@@ -441,6 +441,16 @@ START_TEST(csv_quirks_and_errors)
     kgg_course_free(c);
     csv_error("id,title\n", 2, 1, "no concepts");
     csv_error("id,title\"\n", 1, 9, "quote inside");
+    /* converted from UTF-16 (byte order mark), then refused: the converted
+     * copy is freed too (the ASan build's leak check; fuzz_csv found it) */
+    static const char u16[] = "\xFF\xFE" "i\0d\0,\0t\0i\0t\0l\0e\0\n\0a\0,\0A\0\x01\0\n\0";
+    c = kgi_csv_parse(u16, sizeof u16 - 1, "u16.csv", NULL);
+    ck_assert_ptr_nonnull(c);
+    const kgg_diag *d = find_diag(c, KGG_ERROR, "control character U+0001");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq(d->line, 2);
+    ck_assert_uint_eq(c->nconcepts, 0);
+    kgg_course_free(c);
 }
 END_TEST
 

@@ -374,6 +374,8 @@ typedef struct sink {
     int resumed;            /* continues the committed output of a saved state */
     int state_written;      /* this run committed a chunk (and wrote the state) */
     int made_dir;           /* dir mode: this run created the directory */
+    int in_place;           /* file mode, not a regular file (/dev/null, a FIFO):
+                               written as it is, with no sync and no state */
 } sink;
 
 
@@ -516,7 +518,7 @@ static int commit_chunk(sink *s, const chunk *c, uint64_t chunk_index,
             if (kg_write_all(s->fd, c->tasks[i].out.data, c->tasks[i].out.len)) goto ioerr;
             s->bytes += c->tasks[i].out.len;
         }
-        if (fdatasync(s->fd)) goto ioerr;
+        if (!s->in_place && fdatasync(s->fd)) goto ioerr;   /* EINVAL there */
         return 0;
     }
     size_t total = 0;
@@ -648,6 +650,8 @@ static int open_sink(sink *s, const char *out_path, FILE *out, const kgn_batch_o
     } else if (o->resume) {
         snprintf(err, errlen, "%s: --resume needs a regular output file", out_path);
         return 1;
+    } else {
+        s->in_place = 1;
     }
     if (lseek(s->fd, 0, SEEK_END) < 0 && errno != ESPIPE) {
         snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
@@ -838,7 +842,7 @@ int kgn_batch_run(FILE *in, const char *in_name, uint64_t in_size,
         if (rc) goto done;
         add_task_counts(st, c);
         bytes_read += c->bytes;
-        if (s.path) {
+        if (s.path && !s.in_place) {
             rc = write_state(&s, opts, chunk_lines, st, 0, err, errlen);
             if (rc) goto done;
         }
@@ -855,7 +859,7 @@ int kgn_batch_run(FILE *in, const char *in_name, uint64_t in_size,
         snprintf(err, errlen, "%s", e.fatal_msg);   /* written once, before fatal was set */
         goto done;
     }
-    if (s.path) rc = write_state(&s, opts, chunk_lines, st, 1, err, errlen);
+    if (s.path && !s.in_place) rc = write_state(&s, opts, chunk_lines, st, 1, err, errlen);
     if (!rc) rc = finish_sink(&s, err, errlen);
 done:
     pthread_mutex_lock(&e.mu);

@@ -904,6 +904,38 @@ START_TEST(cli_resume_after_sigkill)
 }
 END_TEST
 
+/* An output that is not a regular file is written as it is: no fdatasync
+ * (EINVAL on /dev/null and a FIFO: the run exited 8 after its first chunk)
+ * and no state beside it (--resume is refused there anyway). */
+START_TEST(cli_out_not_a_regular_file)
+{
+    if (!kgbin()) { fprintf(stderr, "test_batch: SKIP cli test: KGPATH_BIN not built\n"); return; }
+    char *db = tu_path(g_dir, "kg.db");
+    store_courses(db, course_a(), course_b(10), -1);
+    char *lp = cli_learners(40);
+    char args[2048], cmd[4096], *msg;
+    snprintf(args, sizeof args, "batch --read-only --chunk 7 --learners %s --out %s/file.jsonl", lp, g_dir);
+    ck_assert_int_eq(kg(db, args, NULL), 0);
+    snprintf(args, sizeof args, "batch --read-only --chunk 7 --learners %s --out /dev/null", lp);
+    ck_assert_int_eq(kg(db, args, &msg), 0);
+    ck_assert_msg(strstr(msg, "40 learners, 37 plans, 3 errors") != NULL, "%s", msg);
+    free(msg);
+    ck_assert_int_ne(access("/dev/null.state", F_OK), 0);
+    /* a FIFO: its reader gets what the file got */
+    snprintf(cmd, sizeof cmd, "cd %s && mkfifo fifo && { timeout 60 cat fifo > got & c=$!; "
+             "%s --db %s batch --read-only --chunk 7 --learners %s --out fifo 2>&1; rc=$?; wait $c; exit $rc; }",
+             g_dir, kgbin(), db, lp);
+    ck_assert_int_eq(tu_run(cmd, &msg), 0);
+    ck_assert_msg(strstr(msg, "40 learners, 37 plans, 3 errors") != NULL, "%s", msg);
+    free(msg);
+    char *pf = tu_path(g_dir, "file.jsonl"), *pg = tu_path(g_dir, "got"), *ps = tu_path(g_dir, "fifo.state");
+    char *want = tu_read(pf, NULL), *got = tu_read(pg, NULL);
+    ck_assert_str_eq(got, want);
+    ck_assert_int_ne(access(ps, F_OK), 0);
+    free(want); free(got); free(pf); free(pg); free(ps); free(lp); free(db);
+}
+END_TEST
+
 Suite *suite(void);
 Suite *suite(void)
 {
@@ -928,6 +960,7 @@ Suite *suite(void)
     tcase_add_test(cli, cli_snapshot_copy_and_resume_noop);
     tcase_add_test(cli, cli_resume_after_sigkill);
     tcase_add_test(cli, cli_learner_state_error_message);
+    tcase_add_test(cli, cli_out_not_a_regular_file);
     suite_add_tcase(s, cli);
     return s;
 }

@@ -473,6 +473,7 @@ static kgp_status evaluate(kgp_eval_report *r, const kgp_eval_options *o, kgp_db
         st = fail(r, st, "%s", kgp_snap_errmsg(snap));
         goto out;
     }
+    if (prior < 0) prior = 0.5;   /* an uncalibrated checkpoint: the baselines at a balanced list */
     r->fold_prior[f] = prior;
     for (size_t q = 0; q < n; q++) s[M_KGPATH][q] = p[q];
     /* the known graph, as the model saw it: requirement edges */

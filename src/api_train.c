@@ -1406,7 +1406,7 @@ kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs,
 kgp_status kgp_score_pairs_prior(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, double prior,
                                  float *out, double *prior_used)
 {
-    if (prior_used) *prior_used = 0.5;
+    if (prior_used) *prior_used = -1;   /* until a calibration says otherwise */
     if (!(prior < 0) && !(prior > 0 && prior < 1) && prior != KGP_PRIOR_AUTO)
         return kgp__snap_error(s, KGP_EUSAGE, "prior %g: expected a share in (0, 1), KGP_PRIOR_AUTO, or negative "
                                "for the checkpoint's", prior);

@@ -184,6 +184,9 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
             if (o.objective)
                 printf("masked-LM pre-training on %zu concepts' text for %ld steps in %.1fs\n", r.concepts, r.steps_done,
                        r.seconds);
+            else if (!r.calibrated)
+                printf("trained on %zu concepts and %zu edges (%zu held out) for %ld steps in %.1fs\n", r.concepts,
+                       r.edges, r.val_edges, r.steps_done, r.seconds);
             else if (r.graph_negatives && r.rejected_negatives)
                 printf("trained on %zu concepts and %zu edges (%zu held out) for %ld steps in %.1fs; %zu rejected "
                        "suggestion%s, too few alone, so the calibration also learnt from %zu negatives the graph "
@@ -201,6 +204,9 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
                        r.rejected_negatives == 1 ? "" : "s", r.steps_done, r.seconds);
             if (!isnan(r.first_loss)) printf("loss %.4f -> %.4f", r.first_loss, r.last_loss);
             if (!isnan(r.best_val_loss)) printf(", best validation loss %.4f", r.best_val_loss);
+            if (!r.calibrated && !o.objective)
+                printf("\nnot calibrated: too few edges to hold any out, so suggest's scores are the model's raw "
+                       "outputs, not probabilities");
             if (r.calibrated)
             {
                 char cs[64] = "";
@@ -288,14 +294,17 @@ static int suggest_pairs(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const c
     int rc = read_pair_list(snap, path, 1, &pl);
     if (rc) return rc;
     size_t n = pl.n;
-    double used = 0.5;
+    double used = -1;
     float *score = malloc((n + 1) * sizeof *score);
     if (!score) rc = cli_fail(KGP_ENOMEM, NULL);
     if (!rc) {
         kgp_status st = kgp_score_pairs_prior(snap, ckpt, pl.pairs, n, prior, score, &used);
         if (st) rc = cli_fail(st, kgp_snap_errmsg(snap));
     }
-    if (!rc && prior == KGP_PRIOR_AUTO && !cli->quiet) {
+    if (!rc && prior > 0 && used < 0 && !cli->quiet)
+        fprintf(stderr, "kgpath: the checkpoint holds no calibration (it was trained on too few edges to hold "
+                "any out), so its scores are not probabilities and --prior leaves them as they are\n");
+    else if (!rc && prior == KGP_PRIOR_AUTO && !cli->quiet) {
         if (n < KGP_PRIOR_AUTO_MIN)
             fprintf(stderr, "kgpath: %zu pair%s: too few to estimate their share of prerequisites (%d or more); "
                     "scored at the checkpoint's %.1f%%; --prior P sets it\n", n, n == 1 ? "" : "s",
@@ -306,13 +315,15 @@ static int suggest_pairs(kgp_cli *cli, kgp_snap *snap, const char *ckpt, const c
     }
     if (!rc) {
         if (cli->json) {
-            /* each pair with the share its score holds for: the estimate under --prior auto */
+            /* each pair with the share its score holds for: the estimate under
+             * --prior auto; null from a checkpoint without calibration */
             json_t *a = json_array();
             for (size_t k = 0; k < n; k++)
-                json_array_append_new(a, json_pack("{s:s, s:s, s:f, s:f}", "prerequisite",
+                json_array_append_new(a, json_pack("{s:s, s:s, s:f, s:o}", "prerequisite",
                                                    kgp_snap_key(snap, pl.pairs[2 * k]), "concept",
                                                    kgp_snap_key(snap, pl.pairs[2 * k + 1]), "score",
-                                                   (double)score[k], "prior", used));
+                                                   (double)score[k], "prior",
+                                                   used < 0 ? json_null() : json_real(used)));
             rc = cli_json_print(a);
         } else
             for (size_t k = 0; k < n; k++) printf("%s\t%.6f\n", pl.lines[k], (double)score[k]);

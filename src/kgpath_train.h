@@ -211,8 +211,9 @@ kgp_status kgp_score_pairs(kgp_snap *s, const char *ckpt, const uint32_t *pairs,
  * Latinne & Decaestecker 2002 EM, from π₀, clamped to [1/n, 1 − 1/n];
  * O(200 · n) more at most) and moves them to it; under KGP_PRIOR_AUTO_MIN
  * pairs it keeps the checkpoint's. *prior_used (may be NULL) gets the
- * share the scores hold for (0.5 for an uncalibrated checkpoint, which is
- * left as it is). Errors: KGP_EUSAGE (prior 0, 1 or above other than
+ * share the scores hold for, or -1 when the checkpoint holds no
+ * calibration (trained on too few edges to hold any out): its scores are
+ * then left as they are, whatever prior says. Errors: KGP_EUSAGE (prior 0, 1 or above other than
  * KGP_PRIOR_AUTO, NaN), as kgp_score_pairs. */
 kgp_status kgp_score_pairs_prior(kgp_snap *s, const char *ckpt, const uint32_t *pairs, size_t n, double prior,
                                  float *out, double *prior_used);

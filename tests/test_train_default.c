@@ -378,6 +378,46 @@ START_TEST(reimport_reuses_or_retrains)
 }
 END_TEST
 
+/* A graph too small to hold edges out trains a checkpoint without
+ * calibration: train says so, and suggest --pairs --prior (a share or
+ * auto) says the scores stay as they are instead of claiming a share
+ * ("estimated 50.0%"); --json's prior is null, the scores unmoved. */
+START_TEST(uncalibrated_checkpoint_says_so)
+{
+    write_work("tiny.csv", "id,title,summary,minutes,prerequisites,reason\n"
+                           "a,Alpha,,5,,\nb,Beta,,5,a,\nc,Gamma,,5,b,\n");
+    write_work("tiny.tsv", "a\tc\nc\ta\n");
+    char *out = NULL, *bare = NULL;
+    ck_assert_int_eq(kg(NULL, "import '%s/tiny.csv'", g_dir), 0);
+    ck_assert_int_eq(kg(&out, "train --quiet"), 0);
+    free(out);
+    ck_assert_int_eq(kg(&out, "train --force"), 0);
+    ck_assert_msg(strstr(out, "not calibrated: too few edges") && !strstr(out, "calibration learnt"), "train: %s", out);
+    free(out);
+    json_t *j = train_json("", 1);
+    ck_assert(json_is_null(json_object_get(j, "calibration")));
+    json_decref(j);
+    ck_assert_int_eq(kg(&bare, "suggest --pairs '%s/tiny.tsv'", g_dir), 0);
+    const char *priors[] = {"0.2", "auto"};
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(kg(&out, "suggest --pairs '%s/tiny.tsv' --prior %s", g_dir, priors[i]), 0);
+        ck_assert_str_eq(out, bare);
+        free(out);
+        err_has("holds no calibration");
+        char *e = err_text();
+        ck_assert_msg(!strstr(e, "estimated"), "--prior %s: %s", priors[i], e);
+        free(e);
+    }
+    ck_assert_int_eq(kg(&out, "--json suggest --pairs '%s/tiny.tsv' --prior auto", g_dir), 0);
+    j = json_of(out);
+    ck_assert_uint_eq(json_array_size(j), 2);
+    ck_assert(json_is_null(json_object_get(json_array_get(j, 0), "prior")));
+    json_decref(j);
+    free(out);
+    free(bare);
+}
+END_TEST
+
 START_TEST(bad_inputs_write_nothing)
 {
     char *out = NULL;
@@ -1220,6 +1260,7 @@ int main(void)
     tcase_add_test(tc, bare_train_then_suggest);
     tcase_add_test(tc, reimport_reuses_or_retrains);
     tcase_add_test(tc, bad_inputs_write_nothing);
+    tcase_add_test(tc, uncalibrated_checkpoint_says_so);
     tcase_add_test(tc, eval_csv_against_baselines);
     tcase_add_test(tc, calibration_synthetic);
     tcase_add_test(tc, calibration_synthetic_csv);

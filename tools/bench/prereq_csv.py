@@ -4,7 +4,7 @@ benchmark) runs: `kgpath import X.csv`, `kgpath train`, `kgpath suggest
 --pairs P`, with no designer's rejections. Not a test.
 
     tools/bench/prereq_csv.py [--kgpath build/src/kgpath] [--datasets ../shared/datasets]
-                              [--seeds 1 2 3] [--folds 5] [--prior P|auto|true] [DATASET ...]
+                              [--seeds 1,2,3] [--folds 5] [--prior P|auto|true] [DATASET ...]
 
 For each dataset (refd-cs, refd-math, lecturebank, metacademy) and seed,
 `kgpath eval-prereq --seed S --write-folds DIR DATASET` writes each fold as
@@ -92,12 +92,20 @@ def prior_arg(v):
     return x
 
 
+def seeds_arg(v):
+    """'1,2,3' -> [1, 2, 3] (one value, so that DATASET names may follow)."""
+    try:
+        return [int(x) for x in v.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("seeds as integers separated by commas, e.g. 1,2,3")
+
+
 def arguments(names):
     """The command line both benchmarks take; names: the default datasets."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--kgpath", default="build/src/kgpath")
     ap.add_argument("--datasets", default="../shared/datasets")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--seeds", type=seeds_arg, default=[1, 2, 3], help="comma-separated, e.g. 1,2,3")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--prior", type=prior_arg, default=0,
                     help="a share in (0, 1), auto (estimated by kgpath), or true (each fold's own share)")

@@ -4,7 +4,7 @@
 public datasets never used to tune kgpath. Not a test.
 
     tools/bench/prereq_unseen.py [--kgpath build/src/kgpath] [--datasets ../shared/datasets]
-                                 [--seeds 1 2 3] [--folds 5] [--prior P|auto|true] [DATASET ...]
+                                 [--seeds 1,2,3] [--folds 5] [--prior P|auto|true] [DATASET ...]
 
 Each fold becomes the files a user has, in a temporary folder (the datasets
 are read where they lie, never copied): foldF.csv, a course with the header

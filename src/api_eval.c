@@ -365,9 +365,9 @@ static kgp_status load_metacademy(kgp_eval_report *r, const char *dir, int folds
 
 /* ---- the user's path on a known graph ----------------------------------------- */
 
-enum { M_KGPATH, M_TRANS, M_PREC, M_LR };
+enum { M_KGPATH, M_TRANS, M_PREC, M_LR, M_OUT };
 static const char *const method_names[KGP_EVAL_METHODS] = {"kgpath", "transitivity", "precedes count",
-                                                           "logistic regression (structure)"};
+                                                           "logistic regression (structure)", "out-degree"};
 
 static double now_s(void)
 {
@@ -406,11 +406,11 @@ static int metrics(const double *s, const double *probs, const int *y, size_t n,
     return 0;
 }
 
-/* A baseline's score as its calibration reads it: precedes count on a log
+/* A baseline's score as its calibration reads it: the counts on a log
  * scale, the regression's probability as log-odds, transitivity as is. */
 static double base_x(int k, double v)
 {
-    if (k == M_PREC) return log1p(v);
+    if (k == M_PREC || k == M_OUT) return log1p(v);
     if (k == M_LR) {
         v = v < 1e-9 ? 1e-9 : v > 1 - 1e-9 ? 1 - 1e-9 : v;
         return log(v / (1 - v));
@@ -456,7 +456,10 @@ static kgp_status evaluate(kgp_eval_report *r, const kgp_eval_options *o, kgp_db
     uint32_t *trp = NULL;
     int *try = NULL;
     double *trs = NULL, *cal = NULL;
-    if (!idx || !p || !s[0] || !s[1] || !s[2] || !s[3] || !src || !dst) { st = OOM(r); goto out; }
+    size_t *outdeg = NULL;
+    int sok = 1;
+    for (int k = 0; k < KGP_EVAL_METHODS; k++) sok &= s[k] != NULL;
+    if (!idx || !p || !sok || !src || !dst) { st = OOM(r); goto out; }
     for (size_t q = 0; q < 2 * n; q++)
         if ((st = kgp_snap_lookup(snap, names[q], &idx[q]))) {
             st = fail(r, st, "pair %zu: %s", q / 2 + 1, kgp_snap_errmsg(snap));
@@ -504,12 +507,20 @@ static kgp_status evaluate(kgp_eval_report *r, const kgp_eval_options *o, kgp_db
         st = OOM(r);
         goto out;
     }
+    /* out-degree: of how many known concepts the candidate is a direct
+     * prerequisite (precedes count's direct half); a training positive,
+     * one of the known edges, counted without its own edge, as
+     * kge_prereq_baselines featurises it */
+    if (!(outdeg = calloc(N + 1, sizeof *outdeg))) { st = OOM(r); goto out; }
+    for (size_t k = 0; k < E; k++) outdeg[src[k]]++;
+    for (size_t q = 0; q < n; q++) s[M_OUT][q] = outdeg[idx[2 * q]];
     if (metrics(s[M_KGPATH], s[M_KGPATH], y, n, &r->fold[f][M_KGPATH])) { st = OOM(r); goto out; }
     /* each baseline as kgpath's scores are made: Platt scaling fitted on the
      * training pairs (both classes weighing alike), moved to the same prior */
     for (int k = M_TRANS; k < KGP_EVAL_METHODS; k++) {
         double A, B, *xt = cal + n, sh = log(prior / (1 - prior));
-        for (size_t q = 0; q < ntr; q++) xt[q] = base_x(k, trs[3 * q + k - M_TRANS]);
+        for (size_t q = 0; q < ntr; q++)
+            xt[q] = base_x(k, k == M_OUT ? outdeg[trp[2 * q]] - (q < E) : trs[3 * q + k - M_TRANS]);
         if (kge_platt_fit(xt, try, ntr, 1, &A, &B)) { st = OOM(r); goto out; }
         for (size_t q = 0; q < n; q++) {
             double z = -(A * base_x(k, s[k][q]) + B) + sh;
@@ -520,7 +531,7 @@ static kgp_status evaluate(kgp_eval_report *r, const kgp_eval_options *o, kgp_db
     r->fold_test[f] = n;
 out:
     kgp_snap_close(snap);
-    free(idx); free(p); free(src); free(dst); free(rj); free(trp); free(try); free(trs); free(cal);
+    free(idx); free(p); free(src); free(dst); free(rj); free(trp); free(try); free(trs); free(cal); free(outdeg);
     for (int k = 0; k < KGP_EVAL_METHODS; k++) free(s[k]);
     return st;
 }

@@ -399,10 +399,12 @@ typedef struct kgp_eval_options {
 /** Methods compared, in report order: kgpath (what `kgpath train` then
  * `kgpath suggest --pairs` give), transitivity (1 / the shortest path from
  * the candidate to the concept in the known graph), precedes count (how
- * many known concepts the candidate already precedes), and a logistic
+ * many known concepts the candidate already precedes), a logistic
  * regression on structural features of the known graph (see
- * kge_prereq_baselines). */
-#define KGP_EVAL_METHODS 4
+ * kge_prereq_baselines), and out-degree (of how many known concepts the
+ * candidate is a direct prerequisite: precedes count without the
+ * transitive part, the stronger of the two on some lists). */
+#define KGP_EVAL_METHODS 5
 #define KGP_EVAL_MAX_FOLDS 16
 
 /** A method's figures on one fold's test pairs. precision, recall, f1 at

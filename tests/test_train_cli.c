@@ -669,9 +669,10 @@ START_TEST(eval_prereq)
     ck_assert_int_eq(json_integer_value(json_object_get(r, "pairs")), 13 + 14);
     ck_assert_int_eq(json_integer_value(json_object_get(r, "positives")), 13);
     json_t *ms = json_object_get(r, "methods");
-    ck_assert_uint_eq(json_array_size(ms), 4);
+    ck_assert_uint_eq(json_array_size(ms), 5);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ms, 0), "method")), "kgpath");
-    for (size_t k = 0; k < 4; k++) {
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ms, 4), "method")), "out-degree");
+    for (size_t k = 0; k < 5; k++) {
         json_t *m = json_array_get(ms, k), *folds = json_object_get(m, "folds");
         ck_assert_uint_eq(json_array_size(folds), 2);
         double f1 = json_real_value(json_object_get(json_object_get(m, "mean"), "f1_best"));
@@ -691,7 +692,8 @@ START_TEST(eval_prereq)
     /* text output: per-fold lines and the table */
     ck_assert_int_eq(kg(&out, "eval-prereq -m '%s' --steps 2 --folds 2 --tokens 8 '%s/toy'", model, g_dir), 0);
     ck_assert_msg(strstr(out, "fold 1 (") && strstr(out, "| logistic regression (structure) | ") &&
-                  strstr(out, "| precedes count | ") && strstr(out, "| kgpath | "), "%s", out);
+                  strstr(out, "| precedes count | ") && strstr(out, "| out-degree | ") && strstr(out, "| kgpath | "),
+                  "%s", out);
     free(out);
     /* bad input: a line without a tab, a missing dataset, too few pairs for the folds, options */
     fp = fopen(pos, "a");

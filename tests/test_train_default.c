@@ -583,25 +583,30 @@ START_TEST(eval_csv_against_baselines)
     ck_assert_str_eq(json_string_value(json_object_get(r, "kind")), "csv");
     ck_assert_int_eq(json_integer_value(json_object_get(r, "concepts")), EN);
     ck_assert_int_eq(json_integer_value(json_object_get(r, "pairs")), (json_int_t)NP);
-    ck_assert_uint_eq(json_array_size(ms), 4);
-    static const char *names[] = {"kgpath", "transitivity", "precedes count", "logistic regression (structure)"};
-    for (size_t k = 0; k < 4; k++)
+    ck_assert_uint_eq(json_array_size(ms), 5);
+    static const char *names[] = {"kgpath", "transitivity", "precedes count", "logistic regression (structure)",
+                                  "out-degree"};
+    for (size_t k = 0; k < 5; k++)
         ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ms, k), "method")), names[k]);
-    /* the baselines, computed here from the same graph */
-    double tr[NP], pc[NP];
+    /* the baselines, computed here from the same graph: transitivity,
+     * precedes count (descendants) and out-degree (direct successors) */
+    double tr[NP], pc[NP], od[NP];
     for (size_t q = 0; q < NP; q++) {
-        int a = e_pairs[q][0], d = e_dist(a, e_pairs[q][1]), desc = 0;
+        int a = e_pairs[q][0], d = e_dist(a, e_pairs[q][1]), desc = 0, direct = 0;
         tr[q] = d ? 1.0 / d : 0.0;
         for (int i = 0; i < EN; i++) desc += i != a && e_dist(a, i) > 0;
+        for (size_t k = 0; k < NE; k++) direct += e_edges[k][0] == a;
         pc[q] = desc;
+        od[q] = direct;
     }
-    const double *mine[2] = {tr, pc};
-    for (int k = 1; k <= 2; k++) {
+    static const int which[3] = {1, 2, 4};
+    const double *mine[3] = {tr, pc, od};
+    for (int i = 0; i < 3; i++) {
+        int k = which[i];
         json_t *m = json_object_get(json_array_get(ms, (size_t)k), "mean");
         double auc = json_real_value(json_object_get(m, "auc")), f1 = json_real_value(json_object_get(m, "f1_best"));
-        ck_assert_msg(fabs(auc - e_auc(mine[k - 1])) < 1e-9, "%s: AUC %g, here %g", names[k], auc, e_auc(mine[k - 1]));
-        ck_assert_msg(fabs(f1 - e_best_f1(mine[k - 1])) < 1e-9, "%s: F1 %g, here %g", names[k], f1,
-                      e_best_f1(mine[k - 1]));
+        ck_assert_msg(fabs(auc - e_auc(mine[i])) < 1e-9, "%s: AUC %g, here %g", names[k], auc, e_auc(mine[i]));
+        ck_assert_msg(fabs(f1 - e_best_f1(mine[i])) < 1e-9, "%s: F1 %g, here %g", names[k], f1, e_best_f1(mine[i]));
         /* calibrated on the training pairs like kgpath: F1 at 0.5 and ECE exist */
         ck_assert(json_is_real(json_object_get(m, "f1")) && json_is_real(json_object_get(m, "ece")));
     }

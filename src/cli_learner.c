@@ -259,28 +259,68 @@ int cmd_learner(kgp_cli *cli, int argc, char **argv)
     return rc;
 }
 
+/* The smallest event count at which a fit is due (kgp_fit_due's rule). */
+static uint64_t fit_due_at(const kgp_fit_due_info *d)
+{
+    if (!d->fitted) return KGP_FIT_AUTO_MIN;
+    double bar = KGP_FIT_AUTO_GROWTH * (double)d->events_at_fit;
+    uint64_t n = (uint64_t)bar;
+    while ((double)n < bar) n++;
+    return n < KGP_FIT_AUTO_MIN ? KGP_FIT_AUTO_MIN : n;
+}
+
+/* --if-due when no fit is due (or --dry-run: whether one is): says so. */
+static int fit_not_due(kgp_cli *cli, const kgp_fit_due_info *d)
+{
+    if (cli->json) {
+        json_t *j = json_pack("{s:b,s:I,s:I,s:I}", "due", d->due, "events", (json_int_t)d->events,
+                              "events_at_last_fit", (json_int_t)d->events_at_fit, "due_at",
+                              (json_int_t)fit_due_at(d));
+        return cli_json_print(j);
+    }
+    char was[64] = "no fit recorded";
+    if (d->fitted) snprintf(was, sizeof was, "%llu at the last fit", (unsigned long long)d->events_at_fit);
+    printf("%s: %llu events, %s (due from %llu)\n", d->due ? "a fit is due" : "no fit due",
+           (unsigned long long)d->events, was, (unsigned long long)fit_due_at(d));
+    return 0;
+}
+
 int cmd_fit(kgp_cli *cli, int argc, char **argv)
 {
-    static const cli_opt specs[] = { {"dry-run", 'n', 0}, {"per-learner", 0, 0}, {0} };
+    static const cli_opt specs[] = { {"dry-run", 'n', 0}, {"per-learner", 0, 0}, {"if-due", 0, 0}, {0} };
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
     const char *arg;
-    int dry = 0, flags = 0;
+    int dry = 0, flags = 0, if_due = 0;
     for (int o; (o = cli_parse(&p, &arg)) != -1; ) {
         if (o == -2) { cli_parse_free(&p); return KGP_EUSAGE; }
         if (o == 0) { dry = 1; flags |= KGP_FIT_DRY_RUN; }
         if (o == 1) flags |= KGP_FIT_PER_LEARNER;
+        if (o == 2) if_due = 1;
     }
     int nops = argc - p.first;
     cli_parse_free(&p);
     if (nops) { cli_error("fit: unexpected argument"); return cli_usage("fit"); }
+    if (if_due && (flags & KGP_FIT_PER_LEARNER)) {
+        cli_error("fit: --if-due renews the recorded fit with its own options; --per-learner goes without it");
+        return cli_usage("fit");
+    }
     kgp_db *db;
     int rc = cli_open_db(cli, dry ? KGP_RDONLY : 0, &db);
     if (rc) return rc;
     kgp_fit_report *r = NULL;
-    kgp_status st = kgp_fit(db, NULL, flags, &r);   /* stored before a snapshot opens */
+    kgp_fit_due_info d;
+    kgp_status st;
+    if (if_due && dry)
+        st = kgp_fit_due(db, &d);                        /* reads only */
+    else if (if_due)
+        st = kgp_fit_if_due(db, &d, &r);                 /* NULL report: not due */
+    else
+        st = kgp_fit(db, NULL, flags, &r);               /* stored before a snapshot opens */
     if (st) {
         rc = cli_fail(st, kgp_db_errmsg(db));
+    } else if (!r) {
+        rc = fit_not_due(cli, &d);
     } else {
         kgp_snap *snap = NULL;
         if (kgp_snap_open(db, &snap) == KGP_OK)

@@ -207,6 +207,7 @@ const kgp_cli_command kgp_cli_commands[] = {
      "forget ID erases every event of the learner (and the learner) for good.\n"},
     {"fit", cmd_fit, "Fit BKT, FSRS-6 and minutes from all learners' events",
      "usage: kgpath fit [--dry-run] [--per-learner] [--json]\n"
+     "       kgpath fit --if-due [--dry-run] [--json]\n"
      "Estimates BKT parameters per concept by EM (one learner in five held out;\n"
      "held-out log-likelihood reported against the defaults), fits the FSRS-6\n"
      "memory weights to the graded reviews (held-out log loss and RMSE(bins)\n"
@@ -216,7 +217,12 @@ const kgp_cli_command kgp_cli_commands[] = {
      "least 5 learners) and review minutes from review dwell, and fits the\n"
      "prerequisite strength (how a lesson's success falls with its prerequisites'\n"
      "recall; 50+ lessons). Stores the fit for `learner` and plans unless\n"
-     "--dry-run.\n"},
+     "--dry-run.\n"
+     "--if-due: only when a fit is due, as `observe` decides (100+ events and\n"
+     "none recorded, or a fifth more than at the last fit), with the recorded\n"
+     "fit's options; otherwise says how many events it waits for (with\n"
+     "--dry-run: whether one is due, reading only). For a nightly job before\n"
+     "its plans, and after `observe --no-fit` loads.\n"},
     {"train", cmd_train, "Learn prerequisites from the curriculum: fine-tune BERT + graph attention",
      "usage: kgpath train [--out DIR] [--model DIR | --resume DIR] [--force] [--course C] [--mode M]\n"
      "                    [--steps N] [--lr X] [--head-lr X] [--val F] [--patience N] [--max-tokens N]\n"

@@ -2136,6 +2136,61 @@ START_TEST(cli_observe_refits)
 }
 END_TEST
 
+/* fit --if-due fits only when observe would: not under 100 events, then
+ * once, then not again until a fifth more; --dry-run only says; the stored
+ * fit is the one a plain `fit --dry-run` then reports. */
+START_TEST(cli_fit_if_due)
+{
+    if (!getenv("KGPATH_BIN")) {
+        fprintf(stderr, "test_events: KGPATH_BIN not set, skipping the CLI case\n");
+        return;
+    }
+    char *p1 = tu_path(g_dir, "q1.jsonl");
+    char *t1 = tu_quiz_events("a", "x:a", 0, KGP_FIT_AUTO_MIN - 1);
+    tu_write(p1, t1, (size_t)-1);
+    char *out = NULL;
+    ck_assert_int_eq(kgcli(&out, "observe --no-fit q1.jsonl"), 0);
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "fit --if-due"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "no fit due: 99 events, no fit recorded (due from 100)"));
+    free(out);
+    free(t1);
+    t1 = tu_quiz_events("a", "x:a", KGP_FIT_AUTO_MIN - 1, 41);   /* 140 */
+    tu_write(p1, t1, (size_t)-1);
+    ck_assert_int_eq(kgcli(&out, "observe --no-fit q1.jsonl"), 0);
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "--json fit --if-due --dry-run"), 0);   /* says, stores nothing */
+    json_t *j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert(json_is_true(json_object_get(j, "due")));
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "events")), 140);
+    json_decref(j);
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "fit --if-due --dry-run"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "a fit is due: 140 events, no fit recorded (due from 100)"));
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "--json fit --if-due"), 0);             /* fits: the fit's report */
+    j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_ptr_null(json_object_get(j, "due"));
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "events")), 140);
+    json_decref(j);
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "--json fit --if-due"), 0);             /* recorded: not due again */
+    j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert(json_is_false(json_object_get(j, "due")));
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "events_at_last_fit")), 140);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "due_at")), 168);   /* 1.2 × 140 */
+    json_decref(j);
+    free(out);
+    ck_assert_int_eq(kgcli(&out, "fit --if-due --per-learner"), 1);   /* refused: usage */
+    free(out);
+    free(t1);
+    free(p1);
+}
+END_TEST
+
 Suite *suite(void);
 Suite *suite(void)
 {
@@ -2178,6 +2233,7 @@ Suite *suite(void)
     tcase_add_test(api, cli_observe_learner_fit);
     tcase_add_test(api, api_fit_due);
     tcase_add_test(api, cli_observe_refits);
+    tcase_add_test(api, cli_fit_if_due);
     suite_add_tcase(s, api);
     return s;
 }

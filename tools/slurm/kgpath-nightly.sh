@@ -2,9 +2,13 @@
 # kgpath-nightly.sh: submits the nightly plan regeneration to Slurm.
 #
 #   kgpath-nightly.sh --db DB --learners FILE --work DIR [--shards N]
-#                     [--cpus-per-task C] [--kgpath BIN] [--wait]
+#                     [--cpus-per-task C] [--kgpath BIN] [--wait] [--no-fit]
 #                     [--partition P] [-- KGPATH-BATCH-OPTIONS…]
 #
+# 0. Renews the learner models when a fit is due (`kgpath fit --if-due`: the
+#    rule `observe` applies, so events loaded with `observe --no-fit` or a
+#    failed refit are caught up before the night's plans; --no-fit skips it,
+#    as does a read-only database).
 # 1. Freezes the night's graph: a compact copy of DB into DIR/snapshot.db
 #    (`kgpath snapshot-copy --stamp`, which also renews the change stamps that
 #    `batch --since` reads), so every shard plans on the same state even when
@@ -19,7 +23,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-db="" learners="" work="" shards=4 cpus=1 kgpath="${KGPATH:-kgpath}" wait=0 part=()
+db="" learners="" work="" shards=4 cpus=1 kgpath="${KGPATH:-kgpath}" wait=0 fit=1 part=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --db) db="$2"; shift 2 ;;
@@ -30,12 +34,13 @@ while [ $# -gt 0 ]; do
     --kgpath) kgpath="$2"; shift 2 ;;
     --partition) part=(--partition "$2"); shift 2 ;;
     --wait) wait=1; shift ;;
+    --no-fit) fit=0; shift ;;
     --) shift; break ;;
     *) echo "kgpath-nightly: unknown option $1" >&2; exit 1 ;;
   esac
 done
 [ -n "$db" ] && [ -n "$learners" ] && [ -n "$work" ] \
-  || { echo "usage: kgpath-nightly.sh --db DB --learners FILE --work DIR [--shards N] [--wait] [-- BATCH-OPTIONS]" >&2; exit 1; }
+  || { echo "usage: kgpath-nightly.sh --db DB --learners FILE --work DIR [--shards N] [--wait] [--no-fit] [-- BATCH-OPTIONS]" >&2; exit 1; }
 [[ "$shards" =~ ^[1-9][0-9]*$ ]] || { echo "kgpath-nightly: --shards must be a positive integer" >&2; exit 1; }
 
 kgpath="$(command -v "$kgpath" || echo "$kgpath")"
@@ -44,6 +49,9 @@ learners="$(cd "$(dirname "$learners")" && pwd)/$(basename "$learners")"
 rm -rf "$work/shards" "$work/plans.jsonl" "$work/report.json"
 mkdir -p "$work/shards" "$work/logs"
 
+if [ "$fit" = 1 ] && [ -w "$db" ]; then
+  "$kgpath" --db "$db" fit --if-due   # prints "no fit due: …" or the fit's report
+fi
 stamp=(--stamp)
 [ -w "$db" ] || stamp=()      # a read-only database keeps its stamps
 "$kgpath" --db "$db" snapshot-copy "${stamp[@]}" "$work/snapshot.db"

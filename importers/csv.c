@@ -223,6 +223,7 @@ static void add_prereqs(kgg_course *c, size_t ki, char *cell, const char *reason
         char *body = part;
         char *star = strchr(part, '*');
         unsigned long long kk = 1;
+        char *written = NULL;    /* the group as written (part is cut up below) */
         if (star && strchr(part, '{')) {
             char *end;
             errno = 0;
@@ -236,6 +237,7 @@ static void add_prereqs(kgg_course *c, size_t ki, char *cell, const char *reason
                                 "bad prerequisite \"%s\" (expected N*{a,b,...})", part);
                 continue;
             }
+            if (!(written = kg_strdup(part))) { c->oom = 1; return; }
             *close = 0;
             body = brace + 1;
             for (char *q = body; *q; q++) if (*q == ',') *q = '|';
@@ -256,18 +258,21 @@ static void add_prereqs(kgg_course *c, size_t ki, char *cell, const char *reason
                 bad = 1;
                 continue;
             }
-            if (kg_grow(&alts, &cap, na + 1, sizeof *alts)) { c->oom = 1; kg_free(alts); return; }
+            if (kg_grow(&alts, &cap, na + 1, sizeof *alts)) { c->oom = 1; kg_free(alts); kg_free(written); return; }
             alts[na++] = a;
         }
-        if (bad || na == 0) { kg_free(alts); continue; }
+        if (bad || na == 0) { kg_free(alts); kg_free(written); continue; }
         if (kk > na) {
-            /* kk as written (not wrapped to 32 bits: 4294967297 is not 1) */
+            /* kk as written (not wrapped to 32 bits: 4294967297 is not 1),
+             * and the whole group as written, not its text up to a comma */
             kgg_course_diag(c, KGG_ERROR, name, f->line, f->col,
-                            "prerequisite \"%.40s\": k = %llu is larger than the number of members (%zu)",
-                            part, kk, na);
+                            "prerequisite \"%s\": k = %llu is larger than the number of members (%zu)",
+                            written, kk, na);
             kg_free(alts);
+            kg_free(written);
             continue;
         }
+        kg_free(written);
         k = (uint32_t)kk;
         kgg_group *g = kgg_concept_add_group(c, &c->concepts[ki], k);
         if (!g) { c->oom = 1; kg_free(alts); return; }

@@ -382,11 +382,15 @@ static int import_csv(const char *csv, char **err)
 
 /* k and minutes out of range are refused with file:line:column (before:
  * 4294967297*{a,b} wrapped to k = 1, 1e308 / inf / 0x10 / PT99999999999999H
- * were stored, and 99999999999 was reported as 1215752191). */
+ * were stored, and 99999999999 was reported as 1215752191). The message
+ * quotes the whole group as written (it once showed "4294967297*{a", the
+ * text up to the first comma). */
 START_TEST(csv_bounds_refused)
 {
     static const struct { const char *csv, *want; } cases[] = {
-        {"id,title,prerequisites\na,A,\nc,C,\nb,B,\"4294967297*{a,c}\"\n", "k = 4294967297"},
+        {"id,title,prerequisites\na,A,\nc,C,\nb,B,\"4294967297*{a,c}\"\n",
+         "in.csv:4:5: prerequisite \"4294967297*{a,c}\": k = 4294967297"},
+        {"id,title,prerequisites\na,A,\nc,C,\nb,B,\"3*{a, c}; a\"\n", "prerequisite \"3*{a, c}\": k = 3 "},
         {"id,title,prerequisites\na,A,\nb,B,\"99999999999*{a}\"\n", "k = 99999999999"},
         {"id,title,minutes\na,A,1e308\n", "bad minutes"},
         {"id,title,minutes\na,A,inf\n", "bad minutes"},

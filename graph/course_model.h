@@ -23,6 +23,7 @@ typedef struct kgg_ref {
     char *target;           /* "concept" or "course:concept" as written */
     char *reason;           /* NULL when none */
     uint32_t line;          /* source line for messages, 0 unknown */
+    uint32_t col;           /* source column (1-based) for messages, 0 unknown */
 } kgg_ref;
 
 /* k of the members must be learned first. A plain (AND) prerequisite is a

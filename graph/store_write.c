@@ -270,7 +270,7 @@ static int validate_course(wctx *w, wcourse *wc)
                 nref *nr = norm_ref(w, c, ref->target);
                 if (!nr) return -1;
                 if (strlen(nr->key) > KGG_MAX_KEY) {
-                    if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, 0,
+                    if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, ref->line ? ref->col : 0,
                                 "concept '%s': reference '%.40s...' is too long", k->id, nr->key)) return -1;
                     nr->key = "";
                 }
@@ -278,7 +278,7 @@ static int validate_course(wctx *w, wcourse *wc)
                 if (!*nr->key) continue;        /* too long: reported */
                 for (size_t m2 = 0; m2 < m; m2++)
                     if (!strcmp(wc->grp_refs[i][mi - m + m2].key, nr->key)) {
-                        if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, 0,
+                        if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, ref->line ? ref->col : 0,
                                     "concept '%s': '%s' is listed twice in one requirement group",
                                     k->id, ref->target)) return -1;
                         break;
@@ -287,7 +287,7 @@ static int validate_course(wctx *w, wcourse *wc)
                 const char *tid = strchr(nr->key, ':') + 1;
                 long t = idx_find(&ix, tid);
                 if (t < 0) {
-                    if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, 0,
+                    if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, ref->line ? ref->col : 0,
                                 "concept '%s' requires '%s', which is not a concept of course '%s'",
                                 k->id, ref->target ? ref->target : "", c->id)) return -1;
                     continue;
@@ -302,7 +302,7 @@ static int validate_course(wctx *w, wcourse *wc)
             nref *nr = norm_ref(w, c, ref->target);
             if (!nr) { oom = 1; break; }
             if (strlen(nr->key) > KGG_MAX_KEY) {
-                if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, 0,
+                if (add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, ref->line ? ref->col : 0,
                             "concept '%s': reference '%.40s...' is too long", k->id, nr->key)) { oom = 1; break; }
                 nr->key = "";
                 continue;
@@ -310,10 +310,10 @@ static int validate_course(wctx *w, wcourse *wc)
             wc->rec_refs[i][j] = *nr;
             if (!nr->local) continue;
             long t = idx_find(&ix, strchr(nr->key, ':') + 1);
-            if (t < 0 && add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, 0,
+            if (t < 0 && add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, ref->line ? ref->col : 0,
                                  "concept '%s' recommends '%s', which is not a concept of course '%s'",
                                  k->id, ref->target ? ref->target : "", c->id)) { oom = 1; break; }
-            if (t == (long)i && add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, 0,
+            if (t == (long)i && add_msg(r, KGG_ERROR, file, ref->line ? ref->line : k->line, ref->line ? ref->col : 0,
                                         "concept '%s' recommends itself", k->id)) { oom = 1; break; }
         }
     }
@@ -986,7 +986,7 @@ static kgp_status write_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
                             uint32_t tid;
                             int r2 = name_id(w, txn, nr->key, &tid);
                             if (r2 == MDB_NOTFOUND) {
-                                if (add_msg(res, KGG_ERROR, c->source, gr->members[m].line, 0,
+                                if (add_msg(res, KGG_ERROR, c->source, gr->members[m].line, gr->members[m].col,
                                             "concept '%s' requires '%s', but that course has no such concept",
                                             k->id, nr->key)) { kg_buf_free(&b); OOM(); }
                             } else if (r2) { kg_buf_free(&b); TRY(r2); }
@@ -1008,7 +1008,7 @@ static kgp_status write_txn(MDB_txn *txn, void *ud, int *mrc, kgg_err *e)
                     if (!nr->local && course_known(w, txn, nr->key)) {
                         uint32_t tid;
                         if (name_id(w, txn, nr->key, &tid) == MDB_NOTFOUND &&
-                            add_msg(res, KGG_ERROR, c->source, k->recommends[m].line, 0,
+                            add_msg(res, KGG_ERROR, c->source, k->recommends[m].line, k->recommends[m].col,
                                     "concept '%s' recommends '%s', but that course has no such concept",
                                     k->id, nr->key)) { kg_buf_free(&b); OOM(); }
                     }

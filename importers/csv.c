@@ -279,7 +279,7 @@ static void add_prereqs(kgg_course *c, size_t ki, char *cell, const char *reason
         if (reason) g->reason = kgg_course_str(c, reason);
         for (size_t i = 0; i < na; i++) {
             kgg_ref *m = kgg_group_add_member(c, g, alts[i], reason);
-            if (m) m->line = f->line;
+            if (m) { m->line = f->line; m->col = f->col; }
         }
         kg_free(alts);
     }
@@ -509,7 +509,10 @@ static kgg_course *csv_body(kgg_course *c, const char *buf, size_t len, const ch
                     if (!*a) continue;
                     if (!valid_ref(a)) kgg_course_diag(c, KGG_ERROR, name, line, cf[COL_RECOMMEND]->col,
                                                        "bad recommended id \"%s\"", a);
-                    else kgg_concept_add_recommend(c, &c->concepts[ki], a, NULL);
+                    else {
+                        kgg_ref *m = kgg_concept_add_recommend(c, &c->concepts[ki], a, NULL);
+                        if (m) { m->line = line; m->col = cf[COL_RECOMMEND]->col; }
+                    }
                 }
             }
             for (int col = COL_GOALS; col <= COL_TAGS; col++) {
@@ -528,16 +531,19 @@ static kgg_course *csv_body(kgg_course *c, const char *buf, size_t len, const ch
     kg_free(fs);
     if (c->nconcepts == 0 && kgg_course_nerrors(c) == 0)
         kgg_course_diag(c, KGG_ERROR, name, r.line, 1, "no concepts (the CSV has a header but no rows)");
-    /* References to ids of this course that do not exist are warned about
-     * here (the writer rejects them); "course:id" refs are the writer's. */
+    /* A prerequisite naming no id of this file is an error here, at its
+     * cell, listed with the file's other errors (the import then stops
+     * before the writer, whose own check would report it a second time);
+     * "course:id" refs are the writer's. */
     for (size_t i = 0; i < c->nconcepts; i++) {
         kgg_concept *k = &c->concepts[i];
         for (size_t g = 0; g < k->ngroups; g++)
             for (size_t m = 0; m < k->groups[g].nmembers; m++) {
                 kgg_ref *ref = &k->groups[g].members[m];
                 if (!strchr(ref->target, ':') && idset_find(&ids, c, ref->target) < 0)
-                    kgg_course_diag(c, KGG_WARNING, name, ref->line, 0,
-                                    "concept \"%s\" requires unknown concept \"%s\"", k->id, ref->target);
+                    kgg_course_diag(c, KGG_ERROR, name, ref->line, ref->col,
+                                    "concept \"%s\" requires unknown concept \"%s\" (no row of the file has "
+                                    "this id)", k->id, ref->target);
             }
     }
     kg_free(ids.slot);

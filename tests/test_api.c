@@ -356,8 +356,9 @@ START_TEST(test_import_errors_write_nothing)
         free(p);
         ck_assert_msg(tu_file_cmp(before, g_db) == 0, "%s changed the database", cases[i].name);
     }
-    /* a CSV row's error has a line and no column: "file:line: message",
-     * never a made-up column 0 (the server's 422 "where" is this prefix) */
+    /* a CSV reference error names its cell: "file:line:column: message"
+     * (the prerequisites field), never a made-up column 0 (the server's
+     * 422 "where" is this prefix) */
     {
         char *csv = write_tmp("dangling.csv", "id,title,minutes,prerequisites\n"
                                               "a,Alpha,10,\nb,Beta,20,zzz\n");
@@ -365,7 +366,7 @@ START_TEST(test_import_errors_write_nothing)
         const char *cp1[] = {csv};
         ck_assert_int_eq(kgp_import(db, cp1, 1, NULL, NULL), KGP_EINPUT);
         char want[600];
-        snprintf(want, sizeof want, "%s:3: ", csv);
+        snprintf(want, sizeof want, "%s:3:11: ", csv);
         ck_assert_msg(strncmp(kgp_db_errmsg(db), want, strlen(want)) == 0, "'%s' does not start with '%s'",
                       kgp_db_errmsg(db), want);
         kgp_db_close(db);

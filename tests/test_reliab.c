@@ -411,6 +411,32 @@ START_TEST(csv_bounds_refused)
 }
 END_TEST
 
+/* A prerequisite naming no row of the file is one error at its cell, not
+ * a warning from the reader and then the writer's error for the same
+ * reference; references the writer checks (recommended, another course's
+ * missing concept) carry the cell's column too. */
+START_TEST(csv_unknown_prerequisite_once)
+{
+    static const struct { const char *csv, *want; } cases[] = {
+        {"id,title,prerequisites\nb,B,\nc,C,b;nope\n", "in.csv:3:5: concept \"c\" requires unknown concept \"nope\""},
+        {"id,title,recommended\nb,B,nope\n", "in.csv:2:5: concept 'b' recommends 'nope'"},
+        {"id,title,prerequisites\nb,B,base:nope\n", "in.csv:2:5: concept 'b' requires 'base:nope', but that course"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *err;
+        int rc = import_csv(cases[i].csv, &err);
+        ck_assert_msg(rc == 2, "case %zu: exit %d: %s", i, rc, err);
+        const char *hit = strstr(err, cases[i].want);
+        ck_assert_msg(hit, "case %zu: %s", i, err);
+        int lines = 0;
+        for (const char *p = err; (p = strstr(p, "nope")); p++) lines++;
+        ck_assert_msg(lines == 1 && !strstr(err, "warning"), "case %zu: reported %d times: %s", i, lines, err);
+        ck_assert_msg(strstr(err, "nothing was imported (1 error)"), "case %zu: %s", i, err);
+        free(err);
+    }
+}
+END_TEST
+
 /* An any-of group keeps every member: 300 alternatives stay 300 (before,
  * members after the 256th were dropped without a word). */
 START_TEST(csv_any_of_keeps_all_members)
@@ -586,6 +612,7 @@ Suite *suite(void)
     tcase_add_checked_fixture(ti, setup, teardown);
     tcase_set_timeout(ti, 1200);
     tcase_add_test(ti, csv_bounds_refused);
+    tcase_add_test(ti, csv_unknown_prerequisite_once);
     tcase_add_test(ti, csv_any_of_keeps_all_members);
     tcase_add_test(ti, csv_errors_capped);
     tcase_add_test(ti, plain_file_size_limit);

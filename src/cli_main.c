@@ -165,6 +165,8 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --known-file FILE    known concepts, one per line\n"
      "  --learner ID         a learner's known set, and the reviews due (fading)\n"
      "  --date YYYY-MM-DD    the learner's state on that day (default now)\n"
+     "  --retention R        learner's retention target (default 0.9)\n"
+     "  --mastery P          learner's mastery threshold P(L) (default 0.95)\n"
      "  -n, --limit N        show the best N (default 10, 0 = all)\n"
      "  --follow-course-order  only the next concept of each course's authored\n"
      "                       sequence can be ready (as in plan)\n"

@@ -216,6 +216,67 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* The option list's line of opt in a --help text (NULL when none): a line
+ * that starts, after its indent and a short form, with opt. */
+static const char *help_line(const char *help, const char *opt)
+{
+    for (const char *l = help; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *p = l;
+        if (*p != ' ') continue;
+        while (*p == ' ') p++;
+        if (p[0] == '-' && p[1] != '-' && p[2] == ',') p += 3;
+        while (*p == ' ') p++;
+        size_t n = strlen(opt);
+        if (!strncmp(p, opt, n) && (p[n] == ' ' || p[n] == '\n')) return l;
+    }
+    return NULL;
+}
+
+/* The description of a help line: after the option and its argument,
+ * up to the end of the line. */
+static void help_text(const char *line, char *out, size_t n)
+{
+    const char *e = strchr(line, '\n');
+    const char *d = strstr(line, "  ");
+    while (d && d < e && *d == ' ') d++;
+    d = d ? strstr(d, "  ") : NULL;
+    while (d && d < e && *d == ' ') d++;
+    snprintf(out, n, "%.*s", d && d < e ? (int)(e - d) : 0, d ? d : "");
+}
+
+/* Every option the usage line of plan and next shows is described in the
+ * option list (next showed --retention and --mastery without a word),
+ * and the learner options read the same in both. */
+START_TEST(test_help_describes_usage)
+{
+    char *help[2];
+    const char *cmds[2] = {"plan --help", "next --help"};
+    for (int c = 0; c < 2; c++) {
+        ck_assert_int_eq(kg(&help[c], cmds[c]), 0);
+        const char *end = strstr(help[c], "\n  -");    /* the usage lines end at the option list */
+        ck_assert_ptr_nonnull(end);
+        for (const char *p = help[c]; (p = strstr(p, "--")) && p < end; p += 2) {
+            char opt[64];
+            size_t n = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+            snprintf(opt, sizeof opt, "--%.*s", (int)n, p + 2);
+            if (!strcmp(opt, "--json")) continue;     /* the global option, as -f json */
+            ck_assert_msg(help_line(end, opt), "%s: %s is in the usage but not described:\n%s", cmds[c], opt, help[c]);
+        }
+    }
+    const char *same[] = {"--retention", "--mastery"};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        char a[256], b[256];
+        const char *la = help_line(help[0], same[i]), *lb = help_line(help[1], same[i]);
+        ck_assert_msg(la && lb, "%s", same[i]);
+        help_text(la, a, sizeof a);
+        help_text(lb, b, sizeof b);
+        ck_assert_msg(*a && !strcmp(a, b), "%s: plan says '%s', next says '%s'", same[i], a, b);
+    }
+    free(help[0]);
+    free(help[1]);
+}
+END_TEST
+
 /* The HTML page in a real browser: every step and every day is shown. */
 START_TEST(test_html_in_chromium)
 {
@@ -821,6 +882,7 @@ int main(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_set_timeout(t, 300);
     tcase_add_test(t, test_golden_plan_text);
+    tcase_add_test(t, test_help_describes_usage);
     tcase_add_test(t, test_golden_plan_json);
     tcase_add_test(t, test_golden_dot_next_check);
     tcase_add_test(t, test_budget_and_known_file);

@@ -870,10 +870,14 @@ int srv_run(kgp_db *db, const srv_options *o)
             goto stop;
         }
     }
-    if (!o->quiet)
-        fprintf(stderr, "kgpath: serving %s on %s://%s (port %u, %u thread%s%s)\n", kgp_db_path(db),
-                cert ? "https" : "http", o->listen, port, o->threads, o->threads == 1 ? "" : "s",
+    if (!o->quiet) {
+        /* The URL a client uses: the --listen host with the port bound
+         * (port 0 asks for any free one; parse_listen found the colon). */
+        int hostlen = (int)(strrchr(o->listen, ':') - o->listen);
+        fprintf(stderr, "kgpath: serving %s on %s://%.*s:%u/ (%u thread%s%s)\n", kgp_db_path(db),
+                cert ? "https" : "http", hostlen, o->listen, port, o->threads, o->threads == 1 ? "" : "s",
                 o->noauth ? ", no auth" : "");
+    }
 
     /* The main thread takes the signals from here on; any other thread
      * that gets one runs the same handler. */

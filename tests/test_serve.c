@@ -67,15 +67,17 @@ static int kg_out(char **out, const char *fmt, ...)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : rc;
 }
 
-/* Starts `kgpath serve` with extra arguments; waits for its port file. */
+/* Starts `kgpath serve` with extra arguments; waits for its port file.
+ * --quiet unless g_loud (then its start-up line goes to server.err). */
+static int g_loud;
 static void server_start(const char *extra)
 {
     char *port_file = tu_path(g_dir, "port");
     unlink(port_file);
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "exec env -u KGPATH_CHECKPOINT -u KGPATH_MODEL '%s' --db '%s' serve --listen 127.0.0.1:0 --port-file '%s' "
-             "--token-file '%s/tokens' --access-log '%s/access.log' --quiet %s 2>>'%s/server.err'",
-             g_bin, g_db, port_file, g_dir, g_dir, extra ? extra : "", g_dir);
+             "--token-file '%s/tokens' --access-log '%s/access.log' %s %s 2>>'%s/server.err'",
+             g_bin, g_db, port_file, g_dir, g_dir, g_loud ? "" : "--quiet", extra ? extra : "", g_dir);
     g_pid = fork();
     ck_assert_int_ge(g_pid, 0);
     if (g_pid == 0) {
@@ -1851,6 +1853,25 @@ START_TEST(import_during_map_layout)
 }
 END_TEST
 
+/* --listen 127.0.0.1:0: the start-up line gives the URL with the port
+ * bound (it said "http://127.0.0.1:0 (port N"), the one clients use. */
+START_TEST(startup_line_names_bound_port)
+{
+    ck_assert_int_eq(server_stop(), 0);
+    char *e = tu_path(g_dir, "server.err");
+    unlink(e);
+    g_loud = 1;
+    server_start("--threads 1");
+    g_loud = 0;
+    ck_assert_int_eq(server_stop(), 0);
+    char *text = tu_read(e, NULL), want[64];
+    snprintf(want, sizeof want, " on http://127.0.0.1:%u/ (1 thread", g_port);
+    ck_assert_msg(text && strstr(text, want) && !strstr(text, ":0"), "'%s' not in: %s", want, text);
+    free(text);
+    free(e);
+}
+END_TEST
+
 /* --threads 1: one thread, and libmicrohttpd says nothing about it. */
 START_TEST(one_thread_quiet)
 {
@@ -1904,6 +1925,7 @@ Suite *suite(void)
     tcase_add_test(tc, map_single_flight);
     tcase_add_test(tc, import_during_map_layout);
     tcase_add_test(tc, one_thread_quiet);
+    tcase_add_test(tc, startup_line_names_bound_port);
     suite_add_tcase(s, tc);
     TCase *tr = tcase_create("refit");
     tcase_set_timeout(tr, 300);

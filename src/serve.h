@@ -149,6 +149,9 @@ void srv_error(srv_req *rq, int status, const char *code, const char *where,
  * 404, KGP_EAMBIGUOUS 409 ambiguous, KGP_ECONFLICT 409 conflict, KGP_EDB 503,
  * ...); msg may carry "file:line:column: " which becomes "where". */
 void srv_error_status(srv_req *rq, kgp_status st, const char *msg);
+/* As srv_error_status with "where" given: the parameter or key at fault
+ * (NULL: from msg's "file:line:column: " prefix, as srv_error_status). */
+void srv_error_status_at(srv_req *rq, kgp_status st, const char *where, const char *msg);
 /* HTTP status for a library status. */
 int  srv_http_status(kgp_status st);
 /* Adds a reply header (copied). */

@@ -146,13 +146,18 @@ static int split_where(const char *msg, char *where, size_t wlen, const char **r
     return 1;
 }
 
-void srv_error_status(srv_req *rq, kgp_status st, const char *msg)
+void srv_error_status_at(srv_req *rq, kgp_status st, const char *where, const char *msg)
 {
     if (!msg || !*msg) msg = kgp_strerror(st);
-    char where[512];
+    char at[512];
     const char *rest = msg;
-    int w = split_where(msg, where, sizeof where, &rest);
-    srv_error(rq, srv_http_status(st), status_code(st), w ? where : NULL, "%s", rest);
+    if (!where && split_where(msg, at, sizeof at, &rest)) where = at;
+    srv_error(rq, srv_http_status(st), status_code(st), where, "%s", rest);
+}
+
+void srv_error_status(srv_req *rq, kgp_status st, const char *msg)
+{
+    srv_error_status_at(rq, st, NULL, msg);
 }
 
 void srv_add_header(srv_req *rq, const char *name, const char *value)

@@ -32,12 +32,16 @@
 
 /* ---- helpers ---- */
 
-/* 1 when the parameter is "1"/"true"/"yes"; def when absent. */
+/* 1 when the parameter is "1"/"true"/"yes"/"on", 0 when "0"/"false"/
+ * "no"/"off", def when absent; -1 after replying 400 for anything else. */
 static int query_bool(srv_req *rq, const char *name, int def)
 {
     const char *v = srv_query(rq, name);
     if (!v) return def;
-    return !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on");
+    if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on")) return 1;
+    if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off")) return 0;
+    srv_error(rq, 400, "bad_request", name, "query parameter '%s' must be 1 or 0 (true or false)", name);
+    return -1;
 }
 
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
@@ -182,9 +186,8 @@ static void map_make(srv_req *rq, void *ud)
     st = map_layout(rq, v->snap, &o, ck, &out, &len);     /* drops the view */
     if (st == KGP_EIO && !out)
         srv_error(rq, 500, "internal", NULL, "the map's layout process failed");
-    else if (st)
-        srv_error(rq, srv_http_status(st), st == KGP_ENOTFOUND ? "not_found" : st == KGP_EUSAGE ? "bad_request" : "internal",
-                  st == KGP_ENOTFOUND ? "course" : NULL, "%s", out ? out : kgp_strerror(st));
+    else if (st)      /* not found: the course (rankdir was checked before) */
+        srv_error_status_at(rq, st, st == KGP_ENOTFOUND ? "course" : NULL, out);
     else {
         srv_reply_take(rq, 200, "image/svg+xml", out, len);
         out = NULL;
@@ -196,6 +199,14 @@ static void map_svg(srv_req *rq)
 {
     map_query q = {nonempty(srv_query(rq, "course")), nonempty(srv_query(rq, "unit")),
                    nonempty(srv_query(rq, "tag")), nonempty(srv_query(rq, "rankdir")), query_bool(rq, "findings", 1)};
+    if (q.findings < 0) return;
+    /* The directions of kgp_map_options.rankdir, checked here so that the
+     * error names the parameter (and costs no layout process). */
+    if (q.rankdir && strcmp(q.rankdir, "LR") && strcmp(q.rankdir, "TB") && strcmp(q.rankdir, "RL") &&
+        strcmp(q.rankdir, "BT")) {
+        srv_error(rq, 400, "bad_request", "rankdir", "unknown map direction '%s' (LR, TB, RL or BT)", q.rankdir);
+        return;
+    }
     char *key = NULL;
     if (asprintf(&key, "map\n%s\n%s\n%s\n%s\n%d", q.course ? q.course : "", q.unit ? q.unit : "",
                  q.tag ? q.tag : "", q.rankdir ? q.rankdir : "", q.findings) < 0) {

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -197,12 +198,38 @@ static void today_utc(char buf[16])
     strftime(buf, 16, "%Y-%m-%d", &tm);
 }
 
+/* The Content-Type of a plan format; NULL for a format plans do not have. */
 static const char *format_type(const char *format)
 {
     if (!format || !strcmp(format, "json")) return "application/json";
     if (!strcmp(format, "html")) return "text/html; charset=utf-8";
     if (!strcmp(format, "dot")) return "text/vnd.graphviz; charset=utf-8";
-    return "text/plain; charset=utf-8";
+    if (!strcmp(format, "text")) return "text/plain; charset=utf-8";
+    return NULL;
+}
+
+/* The parameter a message of kgp_plan_request is about, for "where": its
+ * messages on a value name the key in double quotes ("days_per_week" must
+ * be ..., "goals"[0] must be ..., no goals: "goals" must ...; unknown key
+ * "KEY"), and never quote anything else before it (concept names are in
+ * single quotes). A GET names it by its query name (goals: goal), a POST
+ * by its key (copied into buf). NULL when it names none. For KGP_EINPUT
+ * and KGP_EUSAGE only (other errors may quote titles). */
+static const char *plan_param(srv_req *rq, const pspec *spec, const char *msg, char *buf, size_t n)
+{
+    const char *k = strchr(msg, '"');
+    const char *e = k ? strchr(++k, '"') : NULL;
+    if (!e) return NULL;
+    size_t len = (size_t)(e - k);
+    if (strcmp(rq->method, "POST")) {
+        for (const pspec *p = spec; p->key; p++)
+            if (strlen(p->key) == len && !strncmp(p->key, k, len)) return p->query;
+        return NULL;
+    }
+    if (len >= n) return NULL;
+    memcpy(buf, k, len);
+    buf[len] = 0;
+    return buf;
 }
 
 /* ---- plan, next, check ---- */
@@ -219,16 +246,25 @@ static void plan(srv_req *rq)
         today_utc(d);
         json_object_set_new(o, "start", json_string(d));
     }
+    const char *format = srv_query(rq, "format");
+    if (!format_type(format)) {
+        json_decref(o);
+        srv_error(rq, 400, "bad_request", "format", "unknown format \"%s\" (json, text, html or dot)", format);
+        return;
+    }
     char *req = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     const srv_view *v = req ? srv_view_get(rq) : NULL;
     if (!v) { free(req); if (!rq->status) srv_error(rq, 503, "unavailable", NULL, "out of memory"); return; }
-    const char *format = srv_query(rq, "format");
-    char *out = NULL, err[1024];
+    char *out = NULL, err[1024], key[128];
     size_t len = 0;
     kgp_status st = kgp_plan_request(v->planner, req, strlen(req), format, 0, &out, &len, err, sizeof err);
     free(req);
-    if (st) { srv_error_status(rq, st, err); return; }
+    if (st) {
+        int bad_value = st == KGP_EINPUT || st == KGP_EUSAGE;
+        srv_error_status_at(rq, st, bad_value ? plan_param(rq, plan_params, err, key, sizeof key) : NULL, err);
+        return;
+    }
     srv_reply_take(rq, 200, format_type(format), out, len);
 }
 
@@ -622,6 +658,18 @@ static void import(srv_req *rq)
         return;
     }
     if (!rq->body_len) { srv_error(rq, 400, "bad_request", NULL, "the body is empty"); return; }
+    /* kgp_import refuses an encoding iconv does not know (KGP_EUSAGE, as
+     * for --as); checked here too so that the error names the parameter. */
+    const char *enc = srv_query(rq, "encoding");
+    if (enc && *enc) {
+        iconv_t cd = iconv_open("UTF-8", enc);
+        if (cd == (iconv_t)-1) {
+            srv_error(rq, 400, "bad_request", "encoding", "unknown encoding '%s' (iconv names such as GBK, "
+                      "ISO-8859-1, WINDOWS-1252, UTF-16; `iconv -l` lists them)", enc);
+            return;
+        }
+        iconv_close(cd);
+    }
     char dir[] = "/tmp/kgpath-upload-XXXXXX";
     if (!mkdtemp(dir)) { srv_error(rq, 503, "unavailable", NULL, "cannot make a temporary folder"); return; }
     const char *fn = srv_query(rq, "filename");
@@ -659,7 +707,9 @@ static void import(srv_req *rq)
     kgp_status st = srv_write(rq, !j.opt.dry_run, import_write, &j);
     unlink(path);
     rmdir(dir);
-    if (!j.rep) { srv_error_status(rq, st ? st : KGP_ENOMEM, j.err); return; }
+    /* a usage error left after the encoding: "as" names one course of several */
+    const char *where = st == KGP_EUSAGE && j.opt.as_id ? "as" : NULL;
+    if (!j.rep) { srv_error_status_at(rq, st ? st : KGP_ENOMEM, where, j.err); return; }
     json_t *rep = cli_import_report_json(j.rep, st);
     kgp_report_free(j.rep);
     /* Name the upload as the client did, not by its temporary folder. */
@@ -670,7 +720,7 @@ static void import(srv_req *rq)
     while ((hit = strstr(m, prefix))) memmove(hit, hit + strlen(prefix), strlen(hit + strlen(prefix)) + 1);
     if (!st) { srv_reply_json(rq, 200, rep); return; }
     /* The error, with the whole report (every diagnostic) beside it. */
-    srv_error_status(rq, st, j.err);
+    srv_error_status_at(rq, st, where, j.err);
     json_t *e = json_loadb(rq->out, rq->out_len, 0, NULL);
     if (e && rep) {
         json_object_set_new(json_object_get(e, "error"), "report", rep);

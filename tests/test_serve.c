@@ -571,6 +571,58 @@ START_TEST(plan_errors)
 }
 END_TEST
 
+/* A bad query parameter (or body key) is named in "where" (README: 400's
+ * where names the parameter), on every endpoint that checks one: the map's
+ * rankdir and the plan's format and values said null before. */
+START_TEST(errors_name_the_parameter)
+{
+    static const struct { const char *method, *path, *body, *token; long status; const char *code, *where; } cases[] = {
+        {"GET", "/v1/map.svg?rankdir=XX", NULL, TOK_READ, 400, "bad_request", "rankdir"},
+        {"GET", "/v1/map.svg?course=linalg&findings=maybe", NULL, TOK_READ, 400, "bad_request", "findings"},
+        {"GET", "/v1/map.svg?course=nope", NULL, TOK_READ, 404, "not_found", "course"},
+        {"GET", "/v1/plan", NULL, TOK_PLAN, 400, "bad_request", "goal"},
+        {"GET", "/v1/plan?goal=linalg:vectors&format=pdf", NULL, TOK_PLAN, 400, "bad_request", "format"},
+        {"GET", "/v1/plan?goal=linalg:vectors&days_per_week=9", NULL, TOK_PLAN, 422, "invalid_input", "days_per_week"},
+        {"GET", "/v1/plan?goal=linalg:vectors&minutes_per_day=0", NULL, TOK_PLAN, 422, "invalid_input", "minutes_per_day"},
+        {"GET", "/v1/plan?goal=linalg:vectors&minutes_per_day=30&start=soon", NULL, TOK_PLAN, 422, "invalid_input", "start"},
+        {"GET", "/v1/plan?goal=linalg:vectors&budget_minutes=-1", NULL, TOK_PLAN, 422, "invalid_input", "budget_minutes"},
+        {"GET", "/v1/plan?goal=linalg:vectors&retention=2", NULL, TOK_PLAN, 422, "invalid_input", "retention"},
+        {"GET", "/v1/plan?goal=linalg:vectors&date=someday", NULL, TOK_PLAN, 422, "invalid_input", "date"},
+        {"POST", "/v1/plan", "{\"goals\":[\"linalg:vectors\"],\"colour\":1}", TOK_PLAN, 422, "invalid_input", "colour"},
+        {"POST", "/v1/plan", "{\"goals\":[\"linalg:vectors\"],\"days_per_week\":0}", TOK_PLAN, 422, "invalid_input",
+         "days_per_week"},
+        {"POST", "/v1/plan", "{\"goals\":[7]}", TOK_PLAN, 422, "invalid_input", "goals"},
+        {"GET", "/v1/next?goal=linalg:vectors&date=someday", NULL, TOK_PLAN, 422, "invalid_input", "date"},
+        {"GET", "/v1/concepts?limit=0", NULL, TOK_READ, 400, "bad_request", "limit"},
+        {"GET", "/v1/suggestions?min_score=2", NULL, TOK_READ, 400, "bad_request", "min_score"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        resp r = cases[i].body ? http_json(cases[i].method, cases[i].path, cases[i].token, cases[i].body)
+                               : http(cases[i].method, cases[i].path, cases[i].token);
+        assert_error(&r, cases[i].status, cases[i].code);
+        const char *w = json_string_value(json_object_get(json_object_get(r.json, "error"), "where"));
+        ck_assert_msg(w && !strcmp(w, cases[i].where), "%s %s: where %s, want %s: %s", cases[i].method, cases[i].path,
+                      w ? w : "null", cases[i].where, r.body);
+        resp_free(&r);
+    }
+    /* an upload in an encoding iconv does not know: 400 naming "encoding",
+     * nothing written */
+    char *before = tu_path(g_dir, "before.db");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", g_db, before);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    req_opts o = {.token = TOK_WRITE, .ctype = "text/csv", .body = "id,title\nx,X\n", .blen = (size_t)-1};
+    resp r = http_x("POST", "/v1/import?filename=enc.csv&encoding=KLINGON-8", &o);
+    assert_error(&r, 400, "bad_request");
+    const char *w = json_string_value(json_object_get(json_object_get(r.json, "error"), "where"));
+    ck_assert_msg(w && !strcmp(w, "encoding"), "%s", r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "KLINGON-8"));
+    resp_free(&r);
+    ck_assert_int_eq(tu_file_cmp(g_db, before), 0);
+    free(before);
+}
+END_TEST
+
 START_TEST(next_contract)
 {
     resp r = http("GET", "/v1/next?limit=3", TOK_PLAN);
@@ -1906,6 +1958,7 @@ Suite *suite(void)
     tcase_add_test(tc, concepts_and_courses);
     tcase_add_test(tc, plan_contracts);
     tcase_add_test(tc, plan_errors);
+    tcase_add_test(tc, errors_name_the_parameter);
     tcase_add_test(tc, next_contract);
     tcase_add_test(tc, learners_observe_forget);
     tcase_add_test(tc, xapi_statements);

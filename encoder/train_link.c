@@ -780,12 +780,17 @@ int kge_link_train(kge_link_model *lm, const kge_link_data *d, int64_t until, kg
     size_t nC = d->n * (size_t)lm->C;
     /* head mode: the frozen encoder's embeddings once; batched encoding:
      * a cache of every node's embedding refreshed as nodes are re-encoded */
-    if (lm->o.mode == KGE_TRAIN_HEAD || (lm->o.enc_batch > 0 && (size_t)lm->o.enc_batch < d->n)) {
+    int batched = lm->o.mode != KGE_TRAIN_HEAD && lm->o.enc_batch > 0 && (size_t)lm->o.enc_batch < d->n;
+    if (batched && lm->z0cache_saved && lm->z0cache && lm->z0cache_n == d->n) {
+        /* resumed: the cache as the interrupted run left it */
+    } else if (lm->o.mode == KGE_TRAIN_HEAD || batched) {
         free(lm->z0cache);
         lm->z0cache = malloc(nC * sizeof(float));
+        lm->z0cache_n = d->n;
         if (!lm->z0cache) rc = kge_fail(err, KGE_ENOMEM, "out of memory");
         else rc = encode_all(lm, d, lm->z0cache, err);
     }
+    lm->z0cache_saved = 0;
     while (!rc && lm->step < until) {
         kge_link_metrics mt;
         if ((rc = train_step(lm, &c, &mt, err))) break;

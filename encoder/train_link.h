@@ -367,6 +367,12 @@ int kge_link_save_fit(const kge_link_model *lm, const char *dir, const char *ext
 int kge_link_fit_load(const kge_link_model *lm, const char *dir, kge_link_fit *fit, kge_err *err);
 void kge_link_fit_free(kge_link_fit *fit);
 
+/* Removes checkpoint folder dir (missing: nothing to do): its manifest
+ * first, so a kill midway leaves no folder that loads. Refused when dir
+ * holds a name a checkpoint does not (KGE_EUSAGE, named). Errors: KGE_EIO.
+ * O(files). */
+int kge_link_remove(const char *dir, kge_err *err);
+
 /* Reads a checkpoint folder written by kge_link_save.
  * Errors: KGE_ENOTFOUND (missing file, named), KGE_EINPUT (malformed or
  * inconsistent: bad manifest, shapes, a step that disagrees with the

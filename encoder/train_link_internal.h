@@ -93,6 +93,11 @@ struct kge_link_model {
     kge_tconv_acts cacts;
     kge_tconv_bwd  cbwd;
     float         *z0cache;  /* (n, C) head mode / batched encoding */
+    size_t         z0cache_n;      /* its rows */
+    int            z0cache_saved;  /* 1: read from a checkpoint of an unfinished run (batched
+                                      encoding): the next kge_link_train goes on with it rather
+                                      than encoding afresh, as the uninterrupted run did (its
+                                      rows are embeddings of earlier weights) */
     kge_link_sx    sx;       /* structure of the edges of the latest embedding (scoring) */
     kge_link_text  mt;       /* titles and bodies of the latest training or embedding (a copy;
                                 n == 0: none, mention features 0) */

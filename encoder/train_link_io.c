@@ -3,6 +3,7 @@
 #include "encoder/train_link_internal.h"
 #include "encoder/files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -279,9 +280,15 @@ static int link_files(const kge_link_model *lm, const char *dir, const char *ext
     rc = kge_st_write(hp, w, nh, meta + 2, 1, err);
     if (!rc) {
         int64_t n = (int64_t)lm->opt.n;
-        kge_st_wtensor ow[2] = {{"adamw.m", KGE_DT_F32, 1, &n, lm->opt.m}, {"adamw.v", KGE_DT_F32, 1, &n, lm->opt.v}};
+        /* an unfinished run with batched encoding: its embedding cache too
+         * (rows of earlier weights, which a resumed run must go on with
+         * to end as the uninterrupted one; head mode recomputes its own) */
+        int64_t zs[2] = {(int64_t)lm->z0cache_n, lm->C};
+        int cache = lm->z0cache && lm->o.mode != KGE_TRAIN_HEAD && lm->step < lm->o.steps;
+        kge_st_wtensor ow[3] = {{"adamw.m", KGE_DT_F32, 1, &n, lm->opt.m}, {"adamw.v", KGE_DT_F32, 1, &n, lm->opt.v},
+                                {"train.z0cache", KGE_DT_F32, 2, zs, lm->z0cache}};
         const char *om[4] = {"kgpath_step", step, "adamw_t", t};
-        rc = kge_st_write(op, ow, 2, om, 2, err);
+        rc = kge_st_write(op, ow, cache ? 3 : 2, om, 2, err);
     }
     free(hp);
     free(op);
@@ -337,6 +344,29 @@ int kge_link_save_with(const kge_link_model *lm, const char *dir, const char *ex
 int kge_link_save(const kge_link_model *lm, const char *dir, kge_err *err)
 {
     return kge_link_save_with(lm, dir, NULL, err);
+}
+
+/* The manifest first: once it is gone the folder is no checkpoint (a
+ * kill midway leaves files kge_link_load refuses, never a model that
+ * loads); then the rest. A folder holding any other name is left alone. */
+int kge_link_remove(const char *dir, kge_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? KGE_OK : kge_fail(err, KGE_EIO, "%s: %s", dir, strerror(errno));
+    int rc = KGE_OK;
+    for (struct dirent *e; !rc && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !ckpt_name(e->d_name))
+            rc = kge_fail(err, KGE_EUSAGE, "%s holds %s, which is not a checkpoint's: left as it is", dir, e->d_name);
+    if (!rc && unlinkat(dirfd(d), MANIFEST, 0) != 0 && errno != ENOENT)
+        rc = kge_fail(err, KGE_EIO, "%s/%s: %s", dir, MANIFEST, strerror(errno));
+    if (!rc) {
+        rewinddir(d);
+        for (struct dirent *e; (e = readdir(d));)
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+    if (!rc && rmdir(dir) != 0) rc = kge_fail(err, KGE_EIO, "%s: %s", dir, strerror(errno));
+    return rc;
 }
 
 /* ---- loading ----------------------------------------------------------------- */
@@ -501,6 +531,19 @@ int kge_link_load(const char *dir, kge_link_model **out, kge_err *err)
     if (!ts || *end || t < 0) {
         rc = kge_fail(err, KGE_EINPUT, "%s/kgpath_optimizer.safetensors: missing or bad adamw_t", dir);
         goto out;
+    }
+    const kge_st_tensor *tz = kge_st_find(st, "train.z0cache");
+    if (tz) {
+        int64_t rows = tz->ndim == 2 ? tz->shape[0] : 0, zs[2] = {rows, lm->C};
+        if (rows <= 0 || (rc = kge_st_expect(st, "train.z0cache", 2, zs, &tz, err)) ||
+            !(lm->z0cache = malloc((size_t)rows * (size_t)lm->C * sizeof(float))) ||
+            (rc = kge_st_to_f32(tz, lm->z0cache, err))) {
+            if (!rc) rc = rows <= 0 ? kge_fail(err, KGE_EINPUT, "bad shape") : kge_fail(err, KGE_ENOMEM, "out of memory");
+            kge_fail_ctx(err, "%s/kgpath_optimizer.safetensors: train.z0cache", dir);
+            goto out;
+        }
+        lm->z0cache_n = (size_t)rows;
+        lm->z0cache_saved = 1;
     }
     lm->opt.t = t;
     lm->step = step;

@@ -31,6 +31,13 @@ kgp_status kgp_checkpoint_path(const char *db_path, char *buf, size_t size)
     return n < 0 || (size_t)n >= size ? KGP_EUSAGE : KGP_OK;
 }
 
+kgp_status kgp_checkpoint_partial_path(const char *out, char *buf, size_t size)
+{
+    if (!out || !*out || !buf) return KGP_EUSAGE;
+    int n = snprintf(buf, size, "%s%s", out, KGP_PARTIAL_SUFFIX);
+    return n < 0 || (size_t)n >= size ? KGP_EUSAGE : KGP_OK;
+}
+
 /* FNV-1a, 64 bits, over a byte run; strings include their NUL so that
  * ("ab", "c") and ("a", "bc") differ. */
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
@@ -214,6 +221,7 @@ kgp_status kgp_checkpoint_check(kgp_snap *s, const char *ckpt, kgp_checkpoint_in
     kgp_status st = read_record(s, ckpt, &r);
     if (st) return st;
     if (!r.root) { info->state = KGP_CKPT_UNRECORDED; return KGP_OK; }
+    info->partial = json_object_get(r.root, "interrupted") != NULL;
     const kgg_snap *g = kgp__snap_graph(s);
     info->concepts = (size_t)r.concepts;
     info->edges = (size_t)r.edges;
@@ -245,6 +253,9 @@ kgp_status kgp__checkpoint_usable(kgp_snap *s, const char *ckpt)
     kgp_checkpoint_info info;
     kgp_status st = kgp_checkpoint_check(s, ckpt, &info);
     if (st) return st;
+    if (info.partial)
+        return kgp__snap_error(s, KGP_EINPUT, "%s holds an interrupted training run, not a model: finish it with "
+                               "`kgpath train --resume %s`", ckpt, ckpt);
     if (info.state == KGP_CKPT_OTHER)
         return kgp__snap_error(s, KGP_EINPUT,
                                "%s was trained on another graph: only %zu of its %zu concepts are in this database "
@@ -266,7 +277,7 @@ int kgp__checkpoint_reusable(const char *ckpt, const kgp__graph_rec *rec, uint64
     snprintf(want_fp, sizeof want_fp, "%016" PRIx64, rec->fingerprint);
     snprintf(want_op, sizeof want_op, "%016" PRIx64, options);
     int same = root && json_unpack(root, "{s:s, s:s}", "fingerprint", &fp, "options", &op) == 0 &&
-               !strcmp(fp, want_fp) && !strcmp(op, want_op);
+               !strcmp(fp, want_fp) && !strcmp(op, want_op) && !json_object_get(root, "interrupted");
     json_decref(root);
     if (!same) return 0;
     /* and it loads: a damaged checkpoint is trained again */
@@ -275,4 +286,87 @@ int kgp__checkpoint_reusable(const char *ckpt, const kgp__graph_rec *rec, uint64
     int ok = kge_link_load(ckpt, &lm, &e) == KGE_OK;
     kge_link_free(lm);
     return ok;
+}
+
+/* ---- interrupted runs ----------------------------------------------------------
+ * A partial folder's record is the graph record plus "interrupted": the
+ * run's options as kgp_train was given them (after the model, vocabulary
+ * and mode were resolved), so that --resume repeats exactly what the
+ * uninterrupted run would have done after its last saved step (the same
+ * negatives, held-out pairs, calibration and options fingerprint). Reals
+ * are written with 17 digits (jansson), so they read back bit for bit. */
+
+char *kgp__partial_record_json(const char *record, const kgp_train_options *o, const char *model, int vocab,
+                               const char *mode)
+{
+    json_error_t je;
+    json_t *r = json_loads(record, 0, &je);
+    json_t *in = json_pack("{s:o, s:i, s:s, s:I, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:f, s:f, s:I, s:i, s:f}",
+                           "model", model ? json_string(model) : json_null(), "vocab", vocab, "mode", mode, "steps",
+                           (json_int_t)o->steps, "lr", o->lr, "head_lr", o->head_lr, "val_frac", o->val_frac,
+                           "patience", o->patience, "max_tokens", o->max_tokens, "batch", o->batch, "enc_batch",
+                           o->enc_batch, "dropout", o->dropout, "edge_dropout", o->edge_dropout, "seed",
+                           (json_int_t)o->seed, "threads", o->threads, "view_prob", o->view_prob);
+    char *text = NULL;
+    if (r && in && !json_object_set_new(r, "interrupted", in)) text = json_dumps(r, JSON_COMPACT);
+    else json_decref(in);
+    json_decref(r);
+    return text;
+}
+
+void kgp__resume_free(kgp__resume *r)
+{
+    json_decref(r->root);
+    memset(r, 0, sizeof *r);
+}
+
+kgp_status kgp__resume_read(kgp_db *db, const char *ckpt, kgp__resume *r)
+{
+    memset(r, 0, sizeof *r);
+    r->dir = ckpt;
+    size_t l = strlen(ckpt) + 32;
+    char *path = malloc(l);
+    if (!path) return kgp__db_error(db, KGP_ENOMEM, "out of memory");
+    snprintf(path, l, "%s/kgpath_train.json", ckpt);
+    if (access(path, F_OK) != 0) {
+        kgp_status st = kgp__db_error(db, KGP_ENOTFOUND, "%s: no checkpoint there to resume", ckpt);
+        free(path);
+        return st;
+    }
+    snprintf(path, l, "%s/%s", ckpt, KGE_LINK_EXTRA);
+    kgp_status st = KGP_OK;
+    if (access(path, F_OK) != 0) { free(path); return KGP_OK; }   /* written before records: a finished run */
+    json_error_t je;
+    json_t *jc = NULL, *in = NULL, *jm = NULL;
+    const char *mode = NULL;
+    json_int_t steps = 0, seed = 0;
+    kgp_train_options *o = &r->opt;
+    if (!(r->root = json_load_file(path, 0, &je)))
+        st = kgp__db_error(db, KGP_EINPUT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    else if (json_unpack_ex(r->root, &je, 0, "{s:s, s:o, s?o}", "fingerprint", &r->fingerprint, "course", &jc,
+                            "interrupted", &in) != 0 || (!json_is_null(jc) && !json_is_string(jc)))
+        st = kgp__db_error(db, KGP_EINPUT, "%s: not a record of the graph a checkpoint was trained on", path);
+    else if (in && (json_unpack_ex(in, &je, JSON_STRICT,
+                                   "{s:o, s:i, s:s, s:I, s:F, s:F, s:F, s:i, s:i, s:i, s:i, s:F, s:F, s:I, s:i, s:F}",
+                                   "model", &jm, "vocab", &r->vocab, "mode", &mode, "steps", &steps, "lr", &o->lr,
+                                   "head_lr", &o->head_lr, "val_frac", &o->val_frac, "patience", &o->patience,
+                                   "max_tokens", &o->max_tokens, "batch", &o->batch, "enc_batch", &o->enc_batch,
+                                   "dropout", &o->dropout, "edge_dropout", &o->edge_dropout, "seed", &seed,
+                                   "threads", &o->threads, "view_prob", &o->view_prob) != 0 ||
+                    (!json_is_null(jm) && !json_is_string(jm))))
+        st = kgp__db_error(db, KGP_EINPUT, "%s: the interrupted run's options are malformed (%s)", path, je.text);
+    else {
+        r->recorded = 1;
+        r->course = json_string_value(jc);
+        r->interrupted = in != NULL;
+        o->course = r->course;
+        o->model = json_string_value(jm);
+        o->mode = mode;
+        o->steps = (long)steps;
+        o->seed = (unsigned long long)seed;
+        o->vocab_size = r->vocab;
+    }
+    free(path);
+    if (st) { json_decref(r->root); r->root = NULL; }
+    return st;
 }

@@ -349,6 +349,18 @@ typedef struct run_ctx {
     long steps;
     double first, last, best;
     long done;
+    /* the run's resumable state, written when the callback asks
+     * (KGP_TRAIN_SAVE, KGP_TRAIN_INTERRUPT): the model, the folder, the
+     * record (built at the first save: the default run never pays for it) */
+    kgp_db *db;
+    const kge_link_model *lm;
+    const char *part;
+    const char *record, *model, *mode;
+    const kgp_train_options *opt;
+    int vocab;
+    char *precord;
+    kgp_status st;          /* a failed save; training stopped */
+    int interrupted, saved;
 } run_ctx;
 
 static double since(const struct timespec *t0)
@@ -357,6 +369,8 @@ static double since(const struct timespec *t0)
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
 }
+
+static kgp_status from_kge(kgp_db *db, const kge_err *e);
 
 static int on_step(void *vc, const kge_link_metrics *m)
 {
@@ -367,7 +381,25 @@ static int on_step(void *vc, const kge_link_metrics *m)
     if (!isnan(m->val_loss) && (isnan(c->best) || m->val_loss < c->best)) c->best = m->val_loss;
     if (!c->fn) return 0;
     kgp_train_progress p = {(long)m->step, c->steps, m->loss, m->lr, m->grad_norm, m->val_loss, since(&c->t0)};
-    return c->fn(c->ud, &p);
+    int r = c->fn(c->ud, &p);
+    int save = r & (KGP_TRAIN_SAVE | KGP_TRAIN_INTERRUPT);
+    r &= ~(KGP_TRAIN_SAVE | KGP_TRAIN_INTERRUPT);
+    /* the last step, or one where early stopping ends the run: the
+     * finished checkpoint follows at once, and a partial saved here would
+     * resume into one more step than the uninterrupted run made */
+    if (!save || m->stopped_early || m->step >= c->steps) return r;
+    if (!c->precord && !(c->precord = kgp__partial_record_json(c->record, c->opt, c->model, c->vocab, c->mode))) {
+        c->st = kgp__db_error(c->db, KGP_ENOMEM, "out of memory");
+        return 1;
+    }
+    kge_err e = {0};
+    if (kge_link_save_with(c->lm, c->part, c->precord, &e)) {
+        c->st = from_kge(c->db, &e);
+        return 1;
+    }
+    c->saved = 1;
+    if (save & KGP_TRAIN_INTERRUPT) { c->interrupted = 1; return 1; }
+    return r;
 }
 
 static kgp_status from_kge(kgp_db *db, const kge_err *e)
@@ -428,10 +460,14 @@ static kgp_status train_mlm(kgp_db *db, kge_bert *bert, const tdata *t, const kg
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         kgp_train_progress pr = {step + 1, steps, loss, kge_lr_at(&sch, step), NAN, NAN, secs};
-        if (progress && progress(ud, &pr)) break;
+        int r = progress ? progress(ud, &pr) : 0;
         rep->seconds = secs;
+        /* pre-training has no resumable state: an interrupt writes nothing */
+        if ((r & KGP_TRAIN_INTERRUPT) && step + 1 < steps) { rep->interrupted = 1; break; }
+        if (r & ~(KGP_TRAIN_SAVE | KGP_TRAIN_INTERRUPT)) break;
     }
-    if (!st && kge_bert_save(bert, out, &e)) st = kgp__db_error(db, (kgp_status)e.code, "%s", e.msg);
+    rep->steps = steps;
+    if (!st && !rep->interrupted && kge_bert_save(bert, out, &e)) st = kgp__db_error(db, (kgp_status)e.code, "%s", e.msg);
     free(ids); free(mask); free(order);
     kge_mlm_trainer_free(&tr);
     return st;
@@ -829,23 +865,27 @@ static kgp_status fresh_bert(void *ud, kge_bert **out)
 
 static kgp_status scoring_fit(kgp_snap *s, kge_link_model *lm, kge_link_fit *fit);
 
-kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn progress, void *ud,
-                     kgp_train_report *report)
+/* A run: fresh (ri NULL), or the continuation of the interrupted run in
+ * ri->dir, whose options opt then is (model NULL meaning the small model
+ * from scratch, whatever $KGPATH_MODEL says now). Both take the same path
+ * (negatives, held-out pairs, cross-fitting, calibration, the options'
+ * fingerprint), the model coming from the partial folder instead of being
+ * made: that is why a resumed run ends as the uninterrupted one. */
+static kgp_status train_run(kgp_db *db, const kgp_train_options *opt, const kgp__resume *ri, kgp_train_fn progress,
+                            void *ud, kgp_train_report *report)
 {
     kgp_train_report rep = {0};
     rep.first_loss = rep.last_loss = rep.best_val_loss = NAN;
     if (report) *report = rep;
-    if (!opt) return kgp__db_error(db, KGP_EUSAGE, "no options");
     int mlm = opt->objective && strcmp(opt->objective, "link");
-    if (mlm && (strcmp(opt->objective, "mlm") || opt->resume))
-        return kgp__db_error(db, KGP_EUSAGE, opt->resume ? "--resume continues link training only"
-                                                         : "unknown objective \"%s\" (link or mlm)", opt->objective);
-    const char *model_dir = opt->model && *opt->model ? opt->model : getenv("KGPATH_MODEL");
+    if (mlm && strcmp(opt->objective, "mlm"))
+        return kgp__db_error(db, KGP_EUSAGE, "unknown objective \"%s\" (link or mlm)", opt->objective);
+    const char *model_dir = opt->model && *opt->model ? opt->model : ri ? NULL : getenv("KGPATH_MODEL");
     if (model_dir && !*model_dir) model_dir = NULL;
     /* a pretrained encoder is fine-tuned; the small one from scratch stays
      * as initialised (its random token embeddings already tell words apart)
      * and only the graph attention and decoder learn: seconds, not minutes */
-    const char *mode = opt->mode ? opt->mode : model_dir || opt->resume ? "full" : "head";
+    const char *mode = opt->mode ? opt->mode : model_dir ? "full" : "head";
     if (strcmp(mode, "full") && strcmp(mode, "lora") && strcmp(mode, "head"))
         return kgp__db_error(db, KGP_EUSAGE, "unknown mode \"%s\" (full, lora or head)", mode);
     if (!strcmp(mode, "head") && opt->view_prob > 0)
@@ -889,8 +929,14 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
                            rec.concepts);
         goto out;
     }
-    uint64_t ofp = options_fingerprint(opt, opt->resume ? opt->resume : model_dir, model_dir ? 0 : vocab, mode);
-    if (!mlm && !opt->resume && !opt->force && kgp__checkpoint_reusable(out, &rec, ofp)) {
+    if (ri && strcmp(rep.fingerprint, ri->fingerprint)) {
+        st = kgp__db_error(db, KGP_ECONFLICT, "%s: the graph changed since this run was interrupted (fingerprint %s, "
+                           "now %s), so it cannot end as it would have: train again without --resume", ri->dir,
+                           ri->fingerprint, rep.fingerprint);
+        goto out;
+    }
+    uint64_t ofp = options_fingerprint(opt, model_dir, model_dir ? 0 : vocab, mode);
+    if (!mlm && !ri && !opt->force && kgp__checkpoint_reusable(out, &rec, ofp)) {
         rep.reused = 1;
         if (report) *report = rep;
         goto out;
@@ -900,8 +946,8 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         goto out;
     }
     bert_ctx bc0 = {db, model_dir, opt->course, vocab, opt->seed ? opt->seed : 1};
-    if (opt->resume) {
-        if (kge_link_load(opt->resume, &lm, &e)) { st = from_kge(db, &e); goto out; }
+    if (ri) {
+        if (kge_link_load(ri->dir, &lm, &e)) { st = from_kge(db, &e); goto out; }
         bert = kge_link_bert(lm);
     } else if ((st = fresh_bert(&bc0, &bert))) goto out;
     int max_tokens = opt->max_tokens > 2 ? opt->max_tokens : lm && kge_link_options(lm)->max_tokens > 2
@@ -928,7 +974,7 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     }
     int graphneg = 0;
     size_t rejected_too = 0;   /* rejections beside the graph's negatives */
-    if (few_rejections(t.d.nneg, t.d.E) && !opt->resume) {
+    if (few_rejections(t.d.nneg, t.d.E)) {
         size_t m = 0, r = t.d.nneg;
         if (graph_negatives_after(t.d.n, t.d.E, t.d.src, t.d.dst, opt->seed ? opt->seed : 1, &t.neg_src, &t.neg_dst,
                                   r, &m)) {
@@ -941,7 +987,7 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         graphneg = m > 0;
         rejected_too = r;
     }
-    if (!lm) {
+    {   /* the options: a resumed model has its own, but cross is derived from them */
         kge_link_opts o;
         kge_link_opts_default(&o);
         o.mode = !strcmp(mode, "lora") ? KGE_TRAIN_LORA : !strcmp(mode, "head") ? KGE_TRAIN_HEAD : KGE_TRAIN_FULL;
@@ -971,13 +1017,13 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         if (cross) o.val_frac = 0;
         kge_bert *b = bert;
         bert = NULL;   /* the model owns it now, also on failure */
-        if (kge_link_new(b, &o, &lm, &e)) { st = from_kge(db, &e); goto out; }
+        if (!lm && kge_link_new(b, &o, &lm, &e)) { st = from_kge(db, &e); goto out; }
     }
     bert = NULL;   /* owned by lm */
     /* a share of the rejections, as of the edges, is held out for the
      * calibration (drawn from the seed; the training sees the rest) */
     size_t nheld = 0;
-    if (!cross && !opt->resume && kge_link_options(lm)->val_frac > 0 && t.d.nneg >= 10) {
+    if (!cross && kge_link_options(lm)->val_frac > 0 && t.d.nneg >= 10) {
         kge_rng hr;
         kge_rng_seed(&hr, kge_link_options(lm)->seed ^ 0x6b67706174680013ull);
         size_t nn = t.d.nneg;
@@ -990,10 +1036,30 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
         nheld = (size_t)ceil((double)kge_link_options(lm)->val_frac * (double)nn);
         t.d.nneg = nn - nheld;
     }
+    char part[4096];
+    if (kgp_checkpoint_partial_path(out, part, sizeof part)) {
+        st = kgp__db_error(db, KGP_EUSAGE, "%s: path too long", out);
+        goto out;
+    }
     run_ctx c = {.fn = progress, .ud = ud, .steps = (long)kge_link_options(lm)->steps, .first = NAN, .last = NAN,
-                 .best = NAN, .done = (long)kge_link_step(lm)};
+                 .best = NAN, .done = (long)kge_link_step(lm), .db = db, .lm = lm, .part = part, .record = record,
+                 .model = model_dir, .mode = mode, .opt = opt, .vocab = vocab};
+    rep.steps = c.steps;
     clock_gettime(CLOCK_MONOTONIC, &c.t0);
-    if (kge_link_train(lm, &t.d, kge_link_options(lm)->steps, on_step, &c, &e)) { st = from_kge(db, &e); goto out; }
+    int trc = kge_link_train(lm, &t.d, kge_link_options(lm)->steps, on_step, &c, &e);
+    free(c.precord);
+    if (trc) { st = from_kge(db, &e); goto out; }
+    if ((st = c.st)) goto out;
+    if (c.interrupted) {
+        rep.interrupted = 1;
+        rep.steps_done = c.done;
+        rep.first_loss = c.first;
+        rep.last_loss = c.last;
+        rep.best_val_loss = c.best;
+        rep.seconds = since(&c.t0);
+        if (report) *report = rep;
+        goto out;
+    }
     bert_ctx bc = {db, model_dir, opt->course, vocab, opt->seed ? opt->seed : 1};
     if ((st = cross ? crossfit(db, lm, &t, fresh_bert, &bc, graphneg, &rep) : calibrate(db, lm, &t, nheld, graphneg, &rep)))
         goto out;
@@ -1002,6 +1068,9 @@ kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn prog
     int saved = kge_link_save_fit(lm, out, record, &fit, &e);
     kge_link_fit_free(&fit);
     if (saved) { st = from_kge(db, &e); goto out; }
+    /* the finished checkpoint is in place: the run's resumable state (this
+     * run's, or an earlier interrupted one's for this folder) is stale now */
+    kge_link_remove(part, &e);   /* best effort: a folder of other files there is left alone */
     rep.concepts = t.d.n;
     rep.edges = t.d.E;
     rep.rejected_negatives = graphneg ? rejected_too : t.d.nneg + nheld;
@@ -1020,6 +1089,54 @@ out:
     if (lm) kge_link_free(lm);
     else kge_bert_free(bert);
     kgp_snap_close(snap);
+    return st;
+}
+
+/* --resume: what the checkpoint's record says decides; the caller may
+ * repeat the recorded course and step count, never change them. */
+kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn progress, void *ud,
+                     kgp_train_report *report)
+{
+    if (!opt) return kgp__db_error(db, KGP_EUSAGE, "no options");
+    if (!opt->resume) return train_run(db, opt, NULL, progress, ud, report);
+    kgp_train_report rep = {0};
+    rep.first_loss = rep.last_loss = rep.best_val_loss = NAN;
+    if (report) *report = rep;
+    if (opt->objective && strcmp(opt->objective, "link"))
+        return kgp__db_error(db, KGP_EUSAGE, "--resume continues link training only");
+    kgp__resume ri;
+    kgp_status st = kgp__resume_read(db, opt->resume, &ri);
+    if (st) return st;
+    if (ri.recorded && opt->course && (!ri.course || strcmp(ri.course, opt->course))) {
+        st = kgp__db_error(db, KGP_EUSAGE, "%s was trained on %s%s%s; --resume continues it there: leave out --course",
+                           opt->resume, ri.course ? "course " : "every course", ri.course ? ri.course : "",
+                           ri.course ? "" : " of the database");
+    } else if (!ri.interrupted) {
+        /* a finished run: its schedule ended, nothing to continue */
+        kge_link_model *lm = NULL;
+        kge_err e = {0};
+        if (kge_link_load(opt->resume, &lm, &e)) st = from_kge(db, &e);
+        else if (opt->steps > 0 && opt->steps != (long)kge_link_options(lm)->steps)
+            st = kgp__db_error(db, KGP_EUSAGE, "%s is a finished run of %ld steps: --steps cannot extend it (its "
+                               "learning-rate schedule has ended); train a new run with --steps %ld", opt->resume,
+                               (long)kge_link_options(lm)->steps, opt->steps);
+        else {
+            rep.finished = 1;
+            rep.steps_done = (long)kge_link_step(lm);
+            rep.steps = (long)kge_link_options(lm)->steps;
+            if (report) *report = rep;
+        }
+        kge_link_free(lm);
+    } else if (opt->steps > 0 && opt->steps != (ri.opt.steps > 0 ? ri.opt.steps : 200)) {
+        st = kgp__db_error(db, KGP_EUSAGE, "%s: the interrupted run continues to its own %ld steps (not --steps %ld)",
+                           opt->resume, ri.opt.steps > 0 ? ri.opt.steps : 200, opt->steps);
+    } else {
+        kgp_train_options o = ri.opt;
+        o.out = opt->out;
+        o.force = 1;
+        st = train_run(db, &o, &ri, progress, ud, report);
+    }
+    kgp__resume_free(&ri);
     return st;
 }
 

@@ -65,4 +65,25 @@ int kgp__checkpoint_reusable(const char *ckpt, const kgp__graph_rec *rec, uint64
  * counts); the error is set on s. */
 kgp_status kgp__checkpoint_usable(kgp_snap *s, const char *ckpt);
 
+/* The record of a partial folder (an interrupted run): record (JSON of
+ * kgp__graph_record_json) plus the run's options o, with model, vocab
+ * and mode as resolved; malloc'ed, NULL when out of memory. */
+char *kgp__partial_record_json(const char *record, const kgp_train_options *o, const char *model, int vocab,
+                               const char *mode);
+
+/* What --resume reads from checkpoint dir's record. */
+typedef struct kgp__resume {
+    const char *dir;
+    int recorded;           /* 0: no record (a finished run written before records) */
+    int interrupted;        /* 1: a partial folder; opt holds its run's options */
+    const char *fingerprint, *course;   /* of the graph it trained on (course NULL: all) */
+    int vocab;
+    kgp_train_options opt;  /* strings point into root */
+    struct json_t *root;
+} kgp__resume;
+/* Errors, set on db: KGP_ENOTFOUND (no checkpoint in dir), KGP_EINPUT
+ * (malformed record, named). kgp__resume_free it. */
+kgp_status kgp__resume_read(kgp_db *db, const char *dir, kgp__resume *r);
+void kgp__resume_free(kgp__resume *r);
+
 #endif

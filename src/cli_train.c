@@ -2,6 +2,7 @@
  * and propose missing ones (public API: kgpath_train.h). */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,17 +46,52 @@ static int parse_prior(const char *arg, double *out)
     return 0;
 }
 
+/* Exit status of a run interrupted by SIGINT or SIGTERM whose resumable
+ * state was saved (EX_TEMPFAIL of sysexits.h: run the --resume command
+ * printed to continue); distinct from every kgp_status. */
+#define TRAIN_EXIT_INTERRUPTED 75
+/* Default --save-every: the resumable state every this many seconds of
+ * training (a run of a few seconds never writes it). */
+#define TRAIN_SAVE_SECONDS 600.0
+
+/* The signal that asks the run to stop (0: none). The handler only sets
+ * it; the progress callback, after the step in flight, turns it into
+ * KGP_TRAIN_INTERRUPT. SA_RESETHAND: a second Ctrl-C ends the process at
+ * once (a save in flight is atomic, so the previous state stays whole). */
+static volatile sig_atomic_t g_stop_signal;
+
+static void on_stop_signal(int sig) { g_stop_signal = sig; }
+
 typedef struct progress_ctx {
     const kgp_cli *cli;
     FILE *log;              /* --log's stream, or NULL */
     int tty;
     long lines;             /* written to the log */
     int log_err;            /* errno of the log's first failed write; 0: none */
+    long save_every;        /* steps between saves of the resumable state; 0: none; -1: by time */
+    double next_save;       /* by time: the run's seconds at the next save */
+    long test_step;         /* $KGPATH_TEST_SIGNAL "STEP SIGNUM": tests send themselves the signal */
+    int test_sig;           /* after that step, deterministically (0: none) */
 } progress_ctx;
+
+/* What the run does after step p: stop and save on a signal, save at the
+ * --save-every mark, else go on. */
+static int save_request(progress_ctx *c, const kgp_train_progress *p)
+{
+    if (c->test_sig && p->step == c->test_step) kill(getpid(), c->test_sig);
+    if (g_stop_signal) return KGP_TRAIN_INTERRUPT;
+    if (c->save_every > 0 && p->step % c->save_every == 0) return KGP_TRAIN_SAVE;
+    if (c->save_every < 0 && p->seconds >= c->next_save) {
+        c->next_save = p->seconds + TRAIN_SAVE_SECONDS;
+        return KGP_TRAIN_SAVE;
+    }
+    return 0;
+}
 
 static int on_progress(void *ud, const kgp_train_progress *p)
 {
     progress_ctx *c = ud;
+    int req = save_request(c, p);
     if (c->log) {
         json_t *j = json_pack("{s:I, s:f, s:f, s:f, s:f}", "step", (json_int_t)p->step, "loss", p->loss, "lr", p->lr,
                               "grad_norm", p->grad_norm, "seconds", p->seconds);
@@ -74,9 +110,9 @@ static int on_progress(void *ud, const kgp_train_progress *p)
             json_decref(j);
         }
     }
-    if (c->cli->quiet) return 0;
+    if (c->cli->quiet) return req;
     /* a progress bar: redrawn in place on a terminal, one line per 10 steps otherwise */
-    if (!c->tty && p->step % 10 != 0 && p->step != p->steps && isnan(p->val_loss)) return 0;
+    if (!c->tty && p->step % 10 != 0 && p->step != p->steps && isnan(p->val_loss)) return req;
     int width = 24, fill = p->steps > 0 ? (int)(width * p->step / p->steps) : width;
     char bar[32];
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
@@ -84,7 +120,7 @@ static int on_progress(void *ud, const kgp_train_progress *p)
     fprintf(stderr, "%s[%s] %ld/%ld loss %.4f", c->tty ? "\r" : "", bar, p->step, p->steps, p->loss);
     if (!isnan(p->val_loss)) fprintf(stderr, " val %.4f", p->val_loss);
     fprintf(stderr, " lr %.2e %.1fs%s", p->lr, p->seconds, c->tty ? "  " : "\n");
-    return 0;
+    return req;
 }
 
 int cmd_train(kgp_cli *cli, int argc, char **argv)
@@ -93,9 +129,11 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
         {"model", 'm', 1}, {"resume", 0, 1}, {"out", 'o', 1}, {"course", 'c', 1}, {"mode", 0, 1},
         {"steps", 0, 1}, {"lr", 0, 1}, {"head-lr", 0, 1}, {"val", 0, 1}, {"patience", 0, 1},
         {"max-tokens", 0, 1}, {"batch", 0, 1}, {"enc-batch", 0, 1}, {"dropout", 0, 1}, {"seed", 0, 1},
-        {"threads", 0, 1}, {"log", 0, 1}, {"mlm", 0, 0}, {"vocab-size", 0, 1}, {"views", 0, 1}, {"force", 0, 0}, {0}};
+        {"threads", 0, 1}, {"log", 0, 1}, {"mlm", 0, 0}, {"vocab-size", 0, 1}, {"views", 0, 1}, {"force", 0, 0}, {"save-every", 0, 1}, {0}};
     kgp_train_options o = {0};
     const char *log_path = NULL;
+    long save_every = -1;
+    int set = 0;            /* options that --resume takes from the checkpoint */
     cli_parser p;
     cli_parse_init(&p, argc, argv, specs);
     const char *arg;
@@ -125,13 +163,22 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
         case 18: bad = parse_num("vocab-size", arg, 100, 1e6, &v); o.vocab_size = (int)v; break;
         case 19: bad = parse_num("views", arg, 0, 1, &o.view_prob); break;
         case 20: o.force = 1; break;
+        case 21: bad = parse_num("save-every", arg, 0, 1e7, &v); save_every = (long)v; break;
         }
+        if (k == 0 || k == 4 || (k >= 6 && k <= 15) || (k >= 17 && k <= 20)) set = k;
     }
     int first = p.first;
     cli_parse_free(&p);
     if (bad) return KGP_EUSAGE;
     if (first != argc) return cli_usage("train");
-    progress_ctx pc = {cli, NULL, isatty(2), 0, 0};
+    if (o.resume && set) {
+        cli_error("--resume continues the run with the options it was started with (only --out, --course, --steps, "
+                  "--log and --save-every go with it): leave out --%s", specs[set].name);
+        return KGP_EUSAGE;
+    }
+    progress_ctx pc = {cli, NULL, isatty(2), 0, 0, save_every, TRAIN_SAVE_SECONDS, 0, 0};
+    const char *hook = getenv("KGPATH_TEST_SIGNAL");
+    if (hook && sscanf(hook, "%ld %d", &pc.test_step, &pc.test_sig) != 2) pc.test_sig = 0;
     /* --log FILE is written as FILE.tmp-XXXXXX beside it (cli_out) and
      * renamed over FILE when train ends, so a run that fails before its
      * first step leaves an earlier log as it was; a run that fails later
@@ -145,17 +192,69 @@ int cmd_train(kgp_cli *cli, int argc, char **argv)
     kgp_db *db = NULL;
     int rc = cli_open_db(cli, KGP_RDONLY, &db);
     kgp_train_report r;
-    char defout[4096];
+    char defout[4096], part[4096 + sizeof KGP_PARTIAL_SUFFIX];
+    size_t rl = o.resume ? strlen(o.resume) : 0, sl = strlen(KGP_PARTIAL_SUFFIX);
+    /* --resume OUT.part goes on writing OUT */
+    if (!o.out && rl > sl && rl - sl < sizeof defout && !strcmp(o.resume + rl - sl, KGP_PARTIAL_SUFFIX)) {
+        memcpy(defout, o.resume, rl - sl);
+        defout[rl - sl] = 0;
+        o.out = defout;
+    }
     if (!rc && !o.out && !o.objective && !kgp_checkpoint_path(kgp_db_path(db), defout, sizeof defout)) o.out = defout;
+    /* Ctrl-C and a scheduler's SIGTERM end link training after the step
+     * in flight, with its state saved for --resume (pre-training has none
+     * to save: it keeps the default action) */
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    int handled = !rc && !o.objective;
+    if (handled) {
+        g_stop_signal = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+    }
     if (!rc) {
         kgp_status st = kgp_train(db, &o, on_progress, &pc, &r);
         if (pc.tty && !cli->quiet) fputc('\n', stderr);
         rc = st ? cli_fail(st, kgp_db_errmsg(db)) : 0;
     }
+    if (handled) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
     int log_rc = 0;
     if (log_path && rc && !pc.lines && !pc.log_err) cli_out_discard(&log);
     else if (log_path) log_rc = cli_out_close(&log, pc.log_err ? KGP_EIO : 0, pc.log_err, "the log", NULL);
-    if (!rc) {
+    if (!rc && (r.interrupted || r.finished)) {
+        if (r.interrupted) kgp_checkpoint_partial_path(o.out, part, sizeof part);
+        char cmd[3 * 4096 + 64] = "";
+        /* the command that continues it, as the user would type it */
+        if (r.interrupted) {
+            size_t dl = strlen(o.out);
+            int same = !strncmp(part, o.out, dl) && !strcmp(part + dl, KGP_PARTIAL_SUFFIX);
+            snprintf(cmd, sizeof cmd, "kgpath%s%s%s train --resume '%s'%s%s%s", cli->db_path ? " --db '" : "",
+                     cli->db_path ? cli->db_path : "", cli->db_path ? "'" : "", part, same ? "" : " --out '",
+                     same ? "" : o.out, same ? "" : "'");
+        }
+        if (cli->json) {
+            json_t *j = json_pack("{s:b, s:b, s:I, s:I}", "interrupted", r.interrupted, "finished", r.finished,
+                                  "steps_done", (json_int_t)r.steps_done, "steps", (json_int_t)r.steps);
+            if (j && r.interrupted) {
+                json_object_set_new(j, "partial", json_string(part));
+                json_object_set_new(j, "resume", json_string(cmd));
+            }
+            rc = cli_json_print(j);
+        }
+        if (r.interrupted) {
+            fprintf(stderr, "kgpath: %s after step %ld of %ld; the run so far is saved in %s; continue it with:\n"
+                    "  %s\n", g_stop_signal == SIGTERM ? "stopped by SIGTERM" : "interrupted by SIGINT", r.steps_done, r.steps, part, cmd);
+            rc = rc ? rc : TRAIN_EXIT_INTERRUPTED;
+        } else if (!cli->quiet)
+            fprintf(stderr, "kgpath: %s is a finished run (%ld of %ld steps): nothing to resume, nothing written\n",
+                    o.resume, r.steps_done, r.steps);
+    } else if (!rc) {
         if (cli->json) {
             json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "checkpoint", o.out ? o.out : "", "concepts",
                                   (json_int_t)r.concepts, "edges", (json_int_t)r.edges, "train_edges",

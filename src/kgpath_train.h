@@ -24,7 +24,12 @@ extern "C" {
 typedef struct kgp_train_options {
     const char *model;      /**< BERT folder to start from (NULL: $KGPATH_MODEL; neither: the
                                  small model from scratch, as vocab_size) */
-    const char *resume;     /**< kgpath checkpoint to continue (then model is ignored) */
+    const char *resume;     /**< the partial folder of an interrupted run (kgp_checkpoint_partial_path)
+                                 to continue: it ends as the uninterrupted run would, bit for bit,
+                                 on its recorded course, options and step count (course, when
+                                 given, must be the recorded one; steps, when given, its step
+                                 count; the other options are the recorded ones); a finished
+                                 checkpoint: nothing to do (report->finished) */
     const char *out;        /**< checkpoint folder to write (NULL: the database's own, DB.kgmodel:
                                  kgp_checkpoint_path); replaced as a whole, in one rename */
     const char *course;     /**< train on one course only (NULL: all) */
@@ -61,7 +66,21 @@ typedef struct kgp_train_progress {
     double seconds;         /**< since the run started */
 } kgp_train_progress;
 
-/** Return non-zero to stop (a checkpoint is still written). */
+/** What the progress callback returns: 0 to go on; KGP_TRAIN_SAVE to
+ * write the run's resumable state now (kgp_checkpoint_partial_path of the
+ * output folder, replaced as a whole) and go on; KGP_TRAIN_INTERRUPT to
+ * write it and stop there (kgp_train then returns KGP_OK with
+ * report->interrupted; nothing else is written, and `--resume` of that
+ * folder ends as the uninterrupted run would, bit for bit). Both are
+ * ignored at the run's last step and where early stopping ends it (the
+ * finished checkpoint follows at once), and by masked-LM pre-training,
+ * which KGP_TRAIN_INTERRUPT stops with nothing written. Any other non-zero
+ * value stops training early and writes the finished checkpoint of the
+ * steps done (calibrated as usual). The callback runs on the calling
+ * thread after each step; this is how a CLI turns a signal into a clean
+ * stop (the library installs no handler). */
+#define KGP_TRAIN_SAVE      0x100
+#define KGP_TRAIN_INTERRUPT 0x200
 typedef int (*kgp_train_fn)(void *ud, const kgp_train_progress *p);
 
 /** What a run did. */
@@ -91,6 +110,10 @@ typedef struct kgp_train_report {
                                  negatives the graph implies (reversed edges, random non-edges,
                                  role pairs) that the stacked head and the calibration learnt
                                  from instead of (or beside) the rejections */
+    long   steps;           /**< the run's length (its schedule's steps) */
+    int    interrupted;     /**< 1: stopped by KGP_TRAIN_INTERRUPT after steps_done; the resumable
+                                 state is in kgp_checkpoint_partial_path(out), nothing else written */
+    int    finished;        /**< 1: opt->resume named a finished run: nothing trained or written */
 } kgp_train_report;
 
 /** A database's own checkpoint folder: its path with this suffix
@@ -102,6 +125,16 @@ typedef struct kgp_train_report {
 /** The default checkpoint folder of the database at db_path into buf
  * (size bytes). Errors: KGP_EUSAGE (no path, buf too small). O(length). */
 kgp_status kgp_checkpoint_path(const char *db_path, char *buf, size_t size);
+
+/** Where a run writing the checkpoint folder OUT keeps its resumable
+ * state while it trains (KGP_TRAIN_SAVE, KGP_TRAIN_INTERRUPT): OUT with
+ * this suffix, beside it, so an interrupted run never replaces the
+ * finished checkpoint OUT held before. The finished run removes it. */
+#define KGP_PARTIAL_SUFFIX ".part"
+
+/** out's partial folder (out + KGP_PARTIAL_SUFFIX) into buf (size bytes).
+ * Errors: KGP_EUSAGE (no path, buf too small). O(length). */
+kgp_status kgp_checkpoint_partial_path(const char *out, char *buf, size_t size);
 
 /** How a checkpoint relates to the database (kgp_checkpoint_check). */
 enum {
@@ -115,6 +148,8 @@ typedef struct kgp_checkpoint_info {
     int    state;           /**< KGP_CKPT_* */
     size_t concepts, edges; /**< of the graph it was trained on (0 when unrecorded) */
     size_t known;           /**< of those concepts, how many this database has */
+    int    partial;         /**< 1: the resumable state of an interrupted run (KGP_PARTIAL_SUFFIX),
+                                 which scoring refuses: `train --resume` finishes it */
 } kgp_checkpoint_info;
 
 /** Compares checkpoint ckpt with the snapshot's graph. Errors:

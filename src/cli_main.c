@@ -405,7 +405,8 @@ static void print_usage(FILE *f)
         "  --no-lock   read a database whose folder is read-only (no lock file;\n"
         "              only commands that read; safe while nothing writes it)\n"
         "\nExit status: 0 ok, 1 usage, 2 input error, 3 not found, 4 ambiguous,\n"
-        "5 conflict, 6 database error, 7 out of memory, 8 I/O error, 9 internal.\n");
+        "5 conflict, 6 database error, 7 out of memory, 8 I/O error, 9 internal;\n"
+        "75: train interrupted by a signal, its state saved (see train --help).\n");
 }
 
 /* No OpenBLAS thread pool in the kgpath process.

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tests/testutil.h"
 
@@ -227,13 +228,18 @@ START_TEST(train_and_suggest)
     ck_assert_int_eq(kg(NULL, "suggest -m '%s/ck' --pairs '%s/none.tsv'", g_dir, g_dir), 3);
     ck_assert_int_eq(kg(NULL, "suggest -m '%s/nope'", g_dir), 3);
     ck_assert_int_eq(kg(NULL, "suggest"), 1);
-    /* resume: a finished run continues to nothing and keeps its step */
+    /* resume: a finished run continues to nothing, writes nothing, says so */
     ck_assert_int_eq(kg(&out, "train --resume '%s/ck' --out '%s/ck2' --json --course linalg", g_dir, g_dir), 0);
     r = json_loads(out, 0, &je);
     ck_assert(r != NULL);
-    ck_assert_int_eq(json_integer_value(json_object_get(r, "steps")), 12);
+    ck_assert(json_is_true(json_object_get(r, "finished")));
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "steps_done")), 12);
     json_decref(r);
     free(out);
+    struct stat st2;
+    char *ck2 = tu_path(g_dir, "ck2");
+    ck_assert(stat(ck2, &st2) != 0);
+    free(ck2);
     /* masked-LM pre-training writes a BERT folder that `encode` loads */
     ck_assert_int_eq(kg(&out, "train --mlm --model '%s' --out '%s/mlm' --steps 4 --course linalg --json", model, g_dir), 0);
     r = json_loads(out, 0, &je);

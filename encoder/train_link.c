@@ -216,6 +216,7 @@ void kge_link_free(kge_link_model *lm)
 }
 
 int64_t kge_link_step(const kge_link_model *lm) { return lm->step; }
+float kge_link_best_val(const kge_link_model *lm) { return isfinite(lm->best_val) ? lm->best_val : NAN; }
 const kge_link_opts *kge_link_options(const kge_link_model *lm) { return &lm->o; }
 kge_bert *kge_link_bert(kge_link_model *lm) { return lm->bert; }
 

@@ -221,6 +221,8 @@ int kge_link_val_split(const kge_link_model *lm, size_t E, uint8_t *is_val);
 
 /* Steps done so far. */
 int64_t kge_link_step(const kge_link_model *lm);
+/* The best validation loss so far (kept in checkpoints); NaN: none yet. */
+float kge_link_best_val(const kge_link_model *lm);
 /* The options the model was made (or loaded) with. */
 const kge_link_opts *kge_link_options(const kge_link_model *lm);
 /* The encoder (base weights; in LoRA mode the adapters are not merged). */

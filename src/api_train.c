@@ -1041,8 +1041,9 @@ static kgp_status train_run(kgp_db *db, const kgp_train_options *opt, const kgp_
         st = kgp__db_error(db, KGP_EUSAGE, "%s: path too long", out);
         goto out;
     }
+    /* a resumed run reports the best validation loss of the whole run */
     run_ctx c = {.fn = progress, .ud = ud, .steps = (long)kge_link_options(lm)->steps, .first = NAN, .last = NAN,
-                 .best = NAN, .done = (long)kge_link_step(lm), .db = db, .lm = lm, .part = part, .record = record,
+                 .best = kge_link_best_val(lm), .done = (long)kge_link_step(lm), .db = db, .lm = lm, .part = part, .record = record,
                  .model = model_dir, .mode = mode, .opt = opt, .vocab = vocab};
     rep.steps = c.steps;
     clock_gettime(CLOCK_MONOTONIC, &c.t0);

@@ -168,9 +168,12 @@ kgp_status kgp_checkpoint_check(kgp_snap *s, const char *ckpt, kgp_checkpoint_in
  * from the negatives the graph implies (reversed edges and non-edges drawn
  * from the graph, kge_graph_negatives; report->graph_negatives counts
  * them) beside those rejections.
+ * With opt->resume, see kgp_train_options.resume and kgp_train_fn.
  * Errors (message in kgp_db_errmsg): KGP_EUSAGE (bad option, no model, no
- * edges to learn from), KGP_ENOTFOUND (model, checkpoint or course),
- * KGP_EINPUT (bad checkpoint), KGP_EIO, KGP_ENOMEM.
+ * edges to learn from; with resume: another course or step count than
+ * recorded), KGP_ENOTFOUND (model, checkpoint or course), KGP_EINPUT (bad
+ * checkpoint: malformed, truncated, torn), KGP_ECONFLICT (resume: the graph
+ * changed since the run was interrupted), KGP_EIO, KGP_ENOMEM.
  * Cost: per step a forward and backward pass of the encoder over
  * enc_batch concepts; deterministic for a seed and thread count. */
 kgp_status kgp_train(kgp_db *db, const kgp_train_options *opt, kgp_train_fn progress, void *ud,

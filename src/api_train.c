@@ -372,6 +372,16 @@ static double since(const struct timespec *t0)
 
 static kgp_status from_kge(kgp_db *db, const kge_err *e);
 
+/* What the steps of a run did, into its report. */
+static void run_report(const run_ctx *c, kgp_train_report *rep)
+{
+    rep->steps_done = c->done;
+    rep->first_loss = c->first;
+    rep->last_loss = c->last;
+    rep->best_val_loss = c->best;
+    rep->seconds = since(&c->t0);
+}
+
 static int on_step(void *vc, const kge_link_metrics *m)
 {
     run_ctx *c = vc;
@@ -1053,11 +1063,7 @@ static kgp_status train_run(kgp_db *db, const kgp_train_options *opt, const kgp_
     if ((st = c.st)) goto out;
     if (c.interrupted) {
         rep.interrupted = 1;
-        rep.steps_done = c.done;
-        rep.first_loss = c.first;
-        rep.last_loss = c.last;
-        rep.best_val_loss = c.best;
-        rep.seconds = since(&c.t0);
+        run_report(&c, &rep);
         if (report) *report = rep;
         goto out;
     }
@@ -1078,11 +1084,7 @@ static kgp_status train_run(kgp_db *db, const kgp_train_options *opt, const kgp_
     rep.graph_negatives = graphneg ? t.d.nneg + nheld - rejected_too : 0;
     rep.val_edges = (size_t)floor((double)kge_link_options(lm)->val_frac * (double)t.d.E);
     rep.train_edges = t.d.E - rep.val_edges;
-    rep.steps_done = c.done;
-    rep.first_loss = c.first;
-    rep.last_loss = c.last;
-    rep.best_val_loss = c.best;
-    rep.seconds = since(&c.t0);
+    run_report(&c, &rep);
     if (report) *report = rep;
 out:
     free(record);

@@ -84,23 +84,8 @@ static void same_folders(const char *a, const char *b)
     free(pa); free(pb);
 }
 
-/* A copy of work file name, to compare with later. */
-static char *save(const char *name)
-{
-    static int nsaved;
-    char *p = tu_path(g_dir, name), *copy = malloc(strlen(g_dir) + 32);
-    sprintf(copy, "%s/saved-%d", g_dir, ++nsaved);
-    tu_copy(p, copy);
-    free(p);
-    return copy;
-}
-
-static void unchanged(const char *name, const char *copy)
-{
-    char *p = tu_path(g_dir, name);
-    ck_assert_msg(tu_file_cmp(p, copy) == 0, "%s changed", name);
-    free(p);
-}
+static char *save(const char *name) { return tu_save(g_dir, name); }
+static void unchanged(const char *name, const char *copy) { tu_unchanged(g_dir, name, copy); }
 
 static void setup(void)
 {

@@ -144,3 +144,21 @@ void tu_db_teardown(void)
     free(tu_db_dir);
     tu_db_dir = tu_db_path = NULL;
 }
+
+char *tu_save(const char *dir, const char *name)
+{
+    static int nsaved;
+    char *p = tu_path(dir, name), *copy = malloc(strlen(dir) + 32);
+    ck_assert(copy != NULL);
+    sprintf(copy, "%s/saved-%d", dir, ++nsaved);
+    tu_copy(p, copy);
+    free(p);
+    return copy;
+}
+
+void tu_unchanged(const char *dir, const char *name, const char *copy)
+{
+    char *p = tu_path(dir, name);
+    ck_assert_msg(tu_file_cmp(p, copy) == 0, "%s changed", name);
+    free(p);
+}

@@ -31,6 +31,11 @@ int tu_run(const char *cmd, char **out);
 void tu_copy(const char *src, const char *dst);
 /* Byte-for-byte equality of two files (0 = equal). */
 int tu_file_cmp(const char *a, const char *b);
+/* A copy of dir/name as dir/saved-N (outside any checkpoint folder, which
+ * may hold only its own files), malloc'ed path, to compare with later. */
+char *tu_save(const char *dir, const char *name);
+/* Fails the test unless dir/name still has the bytes of copy (tu_save). */
+void tu_unchanged(const char *dir, const char *name, const char *copy);
 
 /* n distinct learner events as JSON lines (malloc'ed): one quiz of
  * concept each by learners "<prefix><from>" .. "<prefix><from+n-1>", on

@@ -218,7 +218,7 @@ static void similar(srv_req *rq)
     if (!v) return;
     uint32_t idx;
     kgp_status st = kgp_snap_lookup(v->snap, name, &idx);
-    if (st) { srv_error_status(rq, st, kgp_snap_errmsg(v->snap)); return; }
+    if (st) { srv_error_status_at(rq, st, "concept", kgp_snap_errmsg(v->snap)); return; }
     kgp_match *mt = malloc(top * sizeof *mt);
     if (!mt) { srv_error_status(rq, KGP_ENOMEM, NULL); return; }
     size_t n = 0;

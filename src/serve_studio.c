@@ -267,7 +267,7 @@ static void suggestions_make(srv_req *rq, void *ud)
     uint32_t concept = KGP_NONE;
     if (q->concept) {
         kgp_status st = kgp_snap_lookup(v->snap, q->concept, &concept);
-        if (st) { srv_error_status(rq, st, kgp_snap_errmsg(v->snap)); return; }
+        if (st) { srv_error_status_at(rq, st, "concept", kgp_snap_errmsg(v->snap)); return; }
     }
     kgp_suggestion *sg = NULL;
     size_t n = 0;

@@ -18,11 +18,12 @@
 
 /* ---- small helpers ---- */
 
-/* Resolves a concept name; 0 after replying 404/409. */
-static int lookup(srv_req *rq, kgp_snap *snap, const char *name, uint32_t *idx)
+/* Resolves a concept name; 0 after replying 404/409 with "where" (the
+ * parameter that gave the name; NULL: a path). */
+static int lookup(srv_req *rq, kgp_snap *snap, const char *name, const char *where, uint32_t *idx)
 {
     kgp_status st = kgp_snap_lookup(snap, name, idx);
-    if (st) { srv_error_status(rq, st, kgp_snap_errmsg(snap)); return 0; }
+    if (st) { srv_error_status_at(rq, st, where, kgp_snap_errmsg(snap)); return 0; }
     return 1;
 }
 
@@ -83,7 +84,7 @@ static void concept_get(srv_req *rq)
     const srv_view *v = srv_view_get(rq);
     if (!v) return;
     uint32_t idx;
-    if (!lookup(rq, v->snap, rq->tail, &idx)) return;
+    if (!lookup(rq, v->snap, rq->tail, NULL, &idx)) return;
     kgp_concept *c = NULL;
     kgp_status st = kgp_concept_get(v->snap, idx, &c);
     if (st) srv_error_status(rq, st, kgp_snap_errmsg(v->snap));
@@ -232,6 +233,19 @@ static const char *plan_param(srv_req *rq, const pspec *spec, const char *msg, c
     return buf;
 }
 
+/* How the request names the parameter of key: its query name in a GET
+ * (goals: goal), the key in a POST's body. */
+static const char *param_name(srv_req *rq, const pspec *spec, const char *key)
+{
+    if (strcmp(rq->method, "POST"))
+        for (const pspec *p = spec; p->key; p++)
+            if (!strcmp(p->key, key)) return p->query;
+    return key;
+}
+
+static int resolve_names(srv_req *rq, kgp_snap *snap, json_t *v, const char *what, const char *where,
+                         uint32_t **ids, size_t *n);
+
 /* ---- plan, next, check ---- */
 
 /* GET|POST /v1/plan: `kgpath plan` / a `kgpath batch` line; ?format=json
@@ -253,9 +267,20 @@ static void plan(srv_req *rq)
         return;
     }
     char *req = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
     const srv_view *v = req ? srv_view_get(rq) : NULL;
-    if (!v) { free(req); if (!rq->status) srv_error(rq, 503, "unavailable", NULL, "out of memory"); return; }
+    if (!v) { free(req); json_decref(o); if (!rq->status) srv_error(rq, 503, "unavailable", NULL, "out of memory"); return; }
+    /* Names first, as /v1/next does, so that an unknown or ambiguous one
+     * is named with its parameter (the planner then finds them again). */
+    static const char *const lists[2] = {"goals", "known"};
+    for (int i = 0; i < 2; i++) {
+        uint32_t *ids;
+        size_t n;
+        int ok = resolve_names(rq, v->snap, json_object_get(o, lists[i]), lists[i],
+                               param_name(rq, plan_params, lists[i]), &ids, &n);
+        free(ids);
+        if (!ok) { free(req); json_decref(o); return; }
+    }
+    json_decref(o);
     char *out = NULL, err[1024], key[128];
     size_t len = 0;
     kgp_status st = kgp_plan_request(v->planner, req, strlen(req), format, 0, &out, &len, err, sizeof err);
@@ -268,16 +293,18 @@ static void plan(srv_req *rq)
     srv_reply_take(rq, 200, format_type(format), out, len);
 }
 
-/* Resolves a JSON array (or string) of concept names into *ids (malloc'ed);
- * 0 after replying. */
-static int resolve_names(srv_req *rq, kgp_snap *snap, json_t *v, const char *what, uint32_t **ids, size_t *n)
+/* Resolves a JSON array (or string) of concept names, the value of key
+ * what, into *ids (malloc'ed); 0 after replying, "where" naming the
+ * parameter as the request did. */
+static int resolve_names(srv_req *rq, kgp_snap *snap, json_t *v, const char *what, const char *where,
+                         uint32_t **ids, size_t *n)
 {
     *ids = NULL;
     *n = 0;
     if (!v || json_is_null(v)) return 1;
     size_t cnt = json_is_array(v) ? json_array_size(v) : 1;
     if (!json_is_array(v) && !json_is_string(v)) {
-        srv_error(rq, 422, "invalid_input", what, "\"%s\" must be an array of concept names", what);
+        srv_error(rq, 422, "invalid_input", where, "\"%s\" must be an array of concept names", what);
         return 0;
     }
     *ids = malloc((cnt ? cnt : 1) * sizeof **ids);
@@ -285,11 +312,11 @@ static int resolve_names(srv_req *rq, kgp_snap *snap, json_t *v, const char *wha
     for (size_t i = 0; i < cnt; i++) {
         json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
         if (!json_is_string(e)) {
-            srv_error(rq, 422, "invalid_input", what, "\"%s\"[%zu] must be a concept name (a string)", what, i);
+            srv_error(rq, 422, "invalid_input", where, "\"%s\"[%zu] must be a concept name (a string)", what, i);
             free(*ids); *ids = NULL;
             return 0;
         }
-        if (!lookup(rq, snap, json_string_value(e), &(*ids)[(*n)++])) { free(*ids); *ids = NULL; return 0; }
+        if (!lookup(rq, snap, json_string_value(e), where, &(*ids)[(*n)++])) { free(*ids); *ids = NULL; return 0; }
     }
     return 1;
 }
@@ -375,8 +402,10 @@ static void next(srv_req *rq)
     size_t ng = 0, nk = 0;
     kgp_learner *l = NULL;
     kgp_next *x = NULL;
-    if (!v || !resolve_names(rq, v->snap, json_object_get(o, "goals"), "goals", &goals, &ng)
-        || !resolve_names(rq, v->snap, json_object_get(o, "known"), "known", &known, &nk))
+    if (!v || !resolve_names(rq, v->snap, json_object_get(o, "goals"), "goals", param_name(rq, next_params, "goals"),
+                             &goals, &ng)
+        || !resolve_names(rq, v->snap, json_object_get(o, "known"), "known", param_name(rq, next_params, "known"),
+                          &known, &nk))
         goto out;
     uint32_t *lk = NULL;
     size_t nlk = 0;

@@ -573,7 +573,8 @@ END_TEST
 
 /* A bad query parameter (or body key) is named in "where" (README: 400's
  * where names the parameter), on every endpoint that checks one: the map's
- * rankdir and the plan's format and values said null before. */
+ * rankdir, the plan's format and values, and unknown concepts of plan,
+ * next and similar said null before. */
 START_TEST(errors_name_the_parameter)
 {
     static const struct { const char *method, *path, *body, *token; long status; const char *code, *where; } cases[] = {
@@ -594,6 +595,13 @@ START_TEST(errors_name_the_parameter)
         {"POST", "/v1/plan", "{\"goals\":[7]}", TOK_PLAN, 422, "invalid_input", "goals"},
         {"GET", "/v1/next?goal=linalg:vectors&date=someday", NULL, TOK_PLAN, 422, "invalid_input", "date"},
         {"GET", "/v1/concepts?limit=0", NULL, TOK_READ, 400, "bad_request", "limit"},
+        /* an unknown concept: 404 naming the parameter that gave it */
+        {"GET", "/v1/plan?goal=nope", NULL, TOK_PLAN, 404, "not_found", "goal"},
+        {"GET", "/v1/plan?goal=linalg:vectors&known=nope", NULL, TOK_PLAN, 404, "not_found", "known"},
+        {"POST", "/v1/plan", "{\"goals\":[\"linalg:vectors\",\"nope\"]}", TOK_PLAN, 404, "not_found", "goals"},
+        {"GET", "/v1/next?goal=nope", NULL, TOK_PLAN, 404, "not_found", "goal"},
+        {"POST", "/v1/next", "{\"known\":[\"nope\"]}", TOK_PLAN, 404, "not_found", "known"},
+        {"GET", "/v1/similar?concept=nope", NULL, TOK_READ, 404, "not_found", "concept"},
         {"GET", "/v1/suggestions?min_score=2", NULL, TOK_READ, 400, "bad_request", "min_score"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

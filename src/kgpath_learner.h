@@ -1,7 +1,7 @@
 /** @file kgpath_learner.h
  * @brief Learners: behaviour events in, mastery (BKT) and memory (FSRS-6)
  * out, fitted parameters, and the hooks that let plans use them
- * (implemented in src/api_learner.c over planner/learner_* and
+ * (implemented in src/api_learner.c and src/api_fit.c over planner/learner_* and
  * graph/learner_store). Included by kgpath.h.
  *
  * Events are facts stored once each (the same event twice counts once);

@@ -109,7 +109,10 @@ const kgp_cli_command kgp_cli_commands[] = {
     {"batch-merge", cmd_batch_merge, "Merge batch outputs of Slurm shards into input order",
      "usage: kgpath batch-merge [-o FILE] [--report FILE] SHARD-OUTPUT...\n"
      "Merges `kgpath batch` outputs of disjoint shards into one file in input\n"
-     "order; fails when an input is not batch output or two shards overlap.\n"},
+     "order; fails when an input is not batch output or two shards overlap.\n"
+     "  -o, --out FILE  the merged output (default standard output)\n"
+     "  --report FILE   the merge's counts as JSON (plans, errors, inputs, ...),\n"
+     "                  written whole or not at all\n"},
     {"snapshot-copy", cmd_snapshot_copy, "Write a compact copy of the database (for cluster nodes)",
      "usage: kgpath snapshot-copy [--stamp] DEST\n"
      "Copies the database's committed state to DEST (LMDB compact copy, written\n"
@@ -248,6 +251,7 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --save-every N      also save OUT.part every N steps (default: every 10 minutes;\n"
      "                      0: only on a signal)\n"
      "  -o, --out DIR       checkpoint folder to write (default DB.kgmodel), replaced whole\n"
+     "  -c, --course C      train on course C's concepts and edges only (default: all)\n"
      "  --force             train even when the graph and options are unchanged\n"
      "  --mode M            full fine-tuning (default with a model), lora (adapters on\n"
      "                      query/value, base frozen) or head (encoder frozen; default\n"
@@ -256,6 +260,14 @@ const kgp_cli_command kgp_cli_commands[] = {
      "  --lr X, --head-lr X peak learning rates: encoder (5e-5; lora 1e-3), heads (2e-3)\n"
      "  --val F             fraction of edges held out for validation (0.1)\n"
      "  --patience N        stop after N validations without improvement (0: never)\n"
+     "  --max-tokens N      tokens per concept text, [CLS] and [SEP] included (32)\n"
+     "  --batch N           positive edges per optimiser step (32)\n"
+     "  --enc-batch N       concepts re-encoded per step (64; the others use cached\n"
+     "                      embeddings; 0: all)\n"
+     "  --dropout P         hidden and attention dropout (0.1; 0: none)\n"
+     "  --seed S            seeds the split, negatives and initialisation (1): a seed\n"
+     "                      and a thread count give the same checkpoint every time\n"
+     "  --threads N         threads (default $OPENBLAS_NUM_THREADS, else every core)\n"
      "  --log FILE          per-step metrics as JSON lines (plot: tools/plot_loss.py);\n"
      "                      written as FILE.tmp-XXXXXX, renamed over FILE at the end\n"
      "  --mlm               masked-LM pre-training on the concepts' text instead; writes\n"
@@ -279,6 +291,8 @@ const kgp_cli_command kgp_cli_commands[] = {
      "and the nearest existing evidence (the concept's current prerequisite most\n"
      "like the proposed one), best first.\n"
      "  -m, --checkpoint DIR  checkpoint folder (default $KGPATH_CHECKPOINT, else DB.kgmodel)\n"
+     "  --course C            only pairs within course C (the list, --suspicious,\n"
+     "                        --accept, --rejected); scoring always sees every course\n"
      "  --min-score S         lowest calibrated probability shown (0.5)\n"
      "  -k, --top K           at most K pairs (20; 0: all)\n"
      "  --pairs FILE|-        score given 'prerequisite<TAB>concept' lines (ids or titles)\n"
@@ -380,6 +394,8 @@ const kgp_cli_command kgp_cli_commands[] = {
      "       kgpath token revoke ID\n"
      "Tokens let clients call `kgpath serve` (Authorization: Bearer TOKEN). Only\n"
      "a digest is stored: the token is printed once, at creation.\n"
+     "  --scope SCOPE,...  what the token may do (below); required with create\n"
+     "  --name NAME        a label shown by `token list` (who or what holds it)\n"
      "Scopes: read (graph), plan (plan, next), learner (events, learner state,\n"
      "xAPI), write (import, suggestion review), admin (all, and erasure).\n"},
     /* Other command families add their lines here. */

@@ -274,6 +274,57 @@ START_TEST(test_help_and_version)
 }
 END_TEST
 
+/* Every option a command's usage lines show is described in the rest of
+ * its --help (an option list or the prose), for every command that
+ * `kgpath --help` lists; --json and --help are the global ones. */
+START_TEST(test_help_describes_every_option)
+{
+    char *list = NULL;
+    ck_assert_int_eq(kg(&list, "--help"), 0);
+    const char *p = strstr(list, "Commands:\n");
+    ck_assert_ptr_nonnull(p);
+    int ncmds = 0;
+    for (p = strchr(p, '\n') + 1; *p == ' ' && p[1] == ' ' && p[2] != ' '; p = strchr(p, '\n') + 1) {
+        char cmd[32];
+        ck_assert_int_eq(sscanf(p, " %31s", cmd), 1);
+        char *help = NULL;
+        ck_assert_int_eq(kg(&help, "%s --help", cmd), 0);
+        /* the usage: "usage:" and "       kgpath" lines, and lines indented
+         * past the command that continue them with "[" */
+        const char *body = help;
+        while (*body) {
+            const char *nl = strchr(body, '\n');
+            if (!nl) break;
+            size_t ind = strspn(body, " ");
+            int usage = !strncmp(body, "usage:", 6) || !strncmp(body, "       kgpath", 13) ||
+                        (ind >= 10 && body[ind] == '[');
+            if (!usage) break;
+            body = nl + 1;
+        }
+        ck_assert_msg(body > help, "%s --help: no usage line", cmd);
+        for (const char *q = help; (q = strstr(q, "--")) && q < body; q += 2) {
+            char opt[64];
+            size_t n = strspn(q + 2, "abcdefghijklmnopqrstuvwxyz-");
+            if (!n) continue;
+            snprintf(opt, sizeof opt, "--%.*s", (int)n, q + 2);
+            if (!strcmp(opt, "--json") || !strcmp(opt, "--help")) continue;
+            const char *d = body;
+            int found = 0;
+            while (!found && (d = strstr(d, opt))) {
+                char after = d[strlen(opt)];
+                found = !((after >= 'a' && after <= 'z') || after == '-');
+                d += strlen(opt);
+            }
+            ck_assert_msg(found, "%s --help: %s is in the usage but not described:\n%s", cmd, opt, help);
+        }
+        free(help);
+        ncmds++;
+    }
+    ck_assert_int_ge(ncmds, 20);
+    free(list);
+}
+END_TEST
+
 START_TEST(test_json_outputs_parse)
 {
     char *out;
@@ -462,6 +513,7 @@ Suite *suite(void)
     tcase_add_test(t, test_db_before_or_after);
     tcase_add_test(t, test_exit_codes);
     tcase_add_test(t, test_help_and_version);
+    tcase_add_test(t, test_help_describes_every_option);
     tcase_add_test(t, test_missing_db_not_created);
     tcase_add_test(t, test_blas_kernels);
     tcase_add_test(t, test_json_outputs_parse);

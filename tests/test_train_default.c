@@ -45,21 +45,9 @@ static char *err_text(void)
     return t ? t : strdup("");
 }
 
-static void err_has(const char *what)
-{
-    char *e = err_text();
-    ck_assert_msg(strstr(e, what) != NULL, "expected '%s' in: %s", what, e);
-    free(e);
-}
+static void err_has(const char *what) { tu_file_has(g_dir, "err", what); }
 
-static int exists(const char *name)
-{
-    char *p = tu_path(g_dir, name);
-    struct stat st;
-    int r = stat(p, &st) == 0;
-    free(p);
-    return r;
-}
+static int exists(const char *name) { return tu_exists(g_dir, name); }
 
 static void write_work(const char *name, const char *text)
 {

@@ -42,22 +42,9 @@ static int kgenv(const char *env, char **out, const char *fmt, ...)
 
 #define kg(...) kgenv("", __VA_ARGS__)
 
-static void err_has(const char *what)
-{
-    char *p = tu_path(g_dir, "err"), *e = tu_read(p, NULL);
-    ck_assert_msg(e && strstr(e, what) != NULL, "expected '%s' in: %s", what, e ? e : "");
-    free(e);
-    free(p);
-}
+static void err_has(const char *what) { tu_file_has(g_dir, "err", what); }
 
-static int exists(const char *name)
-{
-    char *p = tu_path(g_dir, name);
-    struct stat st;
-    int r = stat(p, &st) == 0;
-    free(p);
-    return r;
-}
+static int exists(const char *name) { return tu_exists(g_dir, name); }
 
 /* Every file of checkpoint folder a is in b with the same bytes, and b
  * has as many files. */

@@ -162,3 +162,20 @@ void tu_unchanged(const char *dir, const char *name, const char *copy)
     ck_assert_msg(tu_file_cmp(p, copy) == 0, "%s changed", name);
     free(p);
 }
+
+int tu_exists(const char *dir, const char *name)
+{
+    char *p = tu_path(dir, name);
+    struct stat st;
+    int r = stat(p, &st) == 0;
+    free(p);
+    return r;
+}
+
+void tu_file_has(const char *dir, const char *name, const char *what)
+{
+    char *p = tu_path(dir, name), *t = tu_read(p, NULL);
+    ck_assert_msg(t && strstr(t, what) != NULL, "expected '%s' in %s: %s", what, name, t ? t : "(unreadable)");
+    free(t);
+    free(p);
+}

@@ -36,6 +36,11 @@ int tu_file_cmp(const char *a, const char *b);
 char *tu_save(const char *dir, const char *name);
 /* Fails the test unless dir/name still has the bytes of copy (tu_save). */
 void tu_unchanged(const char *dir, const char *name, const char *copy);
+/* 1 when dir/name exists (a file or a folder), else 0. */
+int tu_exists(const char *dir, const char *name);
+/* Fails the test unless dir/name (a command's saved stderr, say) holds
+ * the text what. */
+void tu_file_has(const char *dir, const char *name, const char *what);
 
 /* n distinct learner events as JSON lines (malloc'ed): one quiz of
  * concept each by learners "<prefix><from>" .. "<prefix><from+n-1>", on

@@ -559,8 +559,16 @@ kgp_status kgp_fit_due(kgp_db *db, kgp_fit_due_info *out)
     out->fitted = found;
     out->events_at_fit = found && v[0] > 0 ? (uint64_t)v[0] : 0;
     out->flags = found ? (int)v[1] & KGP_FIT_PER_LEARNER : 0;
-    out->due = out->events >= KGP_FIT_AUTO_MIN &&
-               (!found || (double)out->events >= KGP_FIT_AUTO_GROWTH * (double)out->events_at_fit);
+    /* due from KGP_FIT_AUTO_MIN events, and once fitted from
+     * KGP_FIT_AUTO_GROWTH times the events of that fit */
+    out->due_at = KGP_FIT_AUTO_MIN;
+    if (found) {
+        double bar = KGP_FIT_AUTO_GROWTH * (double)out->events_at_fit;
+        uint64_t n = (uint64_t)bar;
+        while ((double)n < bar) n++;
+        if (n > out->due_at) out->due_at = n;
+    }
+    out->due = out->events >= out->due_at;
     return KGP_OK;
 }
 

@@ -259,29 +259,19 @@ int cmd_learner(kgp_cli *cli, int argc, char **argv)
     return rc;
 }
 
-/* The smallest event count at which a fit is due (kgp_fit_due's rule). */
-static uint64_t fit_due_at(const kgp_fit_due_info *d)
-{
-    if (!d->fitted) return KGP_FIT_AUTO_MIN;
-    double bar = KGP_FIT_AUTO_GROWTH * (double)d->events_at_fit;
-    uint64_t n = (uint64_t)bar;
-    while ((double)n < bar) n++;
-    return n < KGP_FIT_AUTO_MIN ? KGP_FIT_AUTO_MIN : n;
-}
-
 /* --if-due when no fit is due (or --dry-run: whether one is): says so. */
 static int fit_not_due(kgp_cli *cli, const kgp_fit_due_info *d)
 {
     if (cli->json) {
         json_t *j = json_pack("{s:b,s:I,s:I,s:I}", "due", d->due, "events", (json_int_t)d->events,
                               "events_at_last_fit", (json_int_t)d->events_at_fit, "due_at",
-                              (json_int_t)fit_due_at(d));
+                              (json_int_t)d->due_at);
         return cli_json_print(j);
     }
     char was[64] = "no fit recorded";
     if (d->fitted) snprintf(was, sizeof was, "%llu at the last fit", (unsigned long long)d->events_at_fit);
     printf("%s: %llu events, %s (due from %llu)\n", d->due ? "a fit is due" : "no fit due",
-           (unsigned long long)d->events, was, (unsigned long long)fit_due_at(d));
+           (unsigned long long)d->events, was, (unsigned long long)d->due_at);
     return 0;
 }
 

@@ -458,6 +458,8 @@ typedef struct kgp_fit_due_info {
     int due;                    /**< 1: kgp_fit would renew the models */
     int flags;                  /**< the recorded fit's KGP_FIT_PER_LEARNER:
                                      renew it with the same */
+    uint64_t due_at;            /**< the fewest events at which a fit is due
+                                     (due is events >= due_at) */
 } kgp_fit_due_info;
 /** Whether a fit is due (see above). Reads only. Errors: KGP_EDB. O(1). */
 kgp_status kgp_fit_due(kgp_db *db, kgp_fit_due_info *out);

@@ -2001,6 +2001,7 @@ START_TEST(api_fit_due)
     kgp_fit_report_free(r);
     ck_assert_int_eq(kgp_fit_due(g_db, &d), KGP_OK);
     ck_assert(!d.due && d.fitted && d.events_at_fit == KGP_FIT_AUTO_MIN);
+    ck_assert_uint_eq(d.due_at, (uint64_t)(KGP_FIT_AUTO_MIN * KGP_FIT_AUTO_GROWTH + 0.5));
     ck_assert_int_eq(d.flags, KGP_FIT_PER_LEARNER);
     int grow = (int)(KGP_FIT_AUTO_MIN * (KGP_FIT_AUTO_GROWTH - 1) + 0.5);
     observe_quizzes(KGP_FIT_AUTO_MIN, grow - 1);
